@@ -1,0 +1,1 @@
+"""The HTTP tier: the published run API (and, later, the management API). No NiceGUI here."""

@@ -1,0 +1,41 @@
+"""``create_app``: the API tier as a Starlette app (no NiceGUI), or its routes for a parent app."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+
+from flowai.platform import Platform
+from flowai.settings import Settings
+
+from . import run_api
+from .http import http_exception, server_error
+
+routes = [*run_api.routes]
+exception_handlers = {HTTPException: http_exception, Exception: server_error}
+
+
+def lifespan_for(platform: Platform):
+    @asynccontextmanager
+    async def lifespan(app):
+        app.state.platform = platform
+        await platform.startup()
+        try:
+            yield
+        finally:
+            await platform.shutdown()
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Starlette:
+    platform = platform or Platform(settings or Settings.from_env())
+    app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=lifespan_for(platform))
+    app.state.platform = platform
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` (used by ``flowai api --workers N``)."""
+    return create_app(Settings.from_env())

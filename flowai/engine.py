@@ -1,0 +1,179 @@
+"""The async engine: runs each node as soon as the nodes it depends on have finished.
+
+Independent branches run concurrently (one task per ready node). The engine knows nothing of
+HTTP, storage or NiceGUI: it reports through an ``emit`` callback and returns the output.
+Cancelling the task that awaits :meth:`Engine.run` cancels every running node, which closes
+their upstream HTTP requests (they live in ``async with`` blocks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from flowai.errors import FlowAIError, NodeError, NodeTimeoutError
+from flowai.events import (Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunStarted, RunSucceeded,
+                           StreamDelta)
+from flowai.graph import CompiledGraph, CompiledNode
+from flowai.templates import Ref, render
+
+Emit = Callable[[Event], None]
+
+
+@dataclass(slots=True)
+class _Context:
+    """The NodeContext handed to one running node."""
+
+    node_id: str
+    run_id: str
+    run_input: dict[str, Any]
+    services: Any
+    _emit: Emit
+    usage: dict[str, Any] | None = None
+
+    def stream(self, content: str | None, reasoning: str | None = None) -> None:
+        if content or reasoning:
+            self._emit(StreamDelta(self.node_id, content or "", reasoning))
+
+    def record_usage(self, usage: dict[str, Any]) -> None:
+        self.usage = usage
+
+
+@dataclass(slots=True)
+class RunState:
+    """Outputs produced so far; what a resume or a regenerate would start from."""
+
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usage: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Engine:
+    def __init__(self, services: Any = None, *, node_timeout: float = 300.0):
+        self.services = services
+        self.node_timeout = node_timeout
+
+    async def run(self, graph: CompiledGraph, run_input: dict[str, Any], emit: Emit, *,
+                  run_id: str = "", state: RunState | None = None) -> Any:
+        """Run the graph; emit events; return the output. Failures are emitted and re-raised."""
+        state = state or RunState()
+        started = time.perf_counter()
+        emit(RunStarted(graph.input_node.id, run_input))
+        pending = {nid: len(n.parents) for nid, n in graph.nodes.items()}
+        running: set[asyncio.Task] = set()
+        failure: BaseException | None = None
+
+        def start(node: CompiledNode) -> None:
+            task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id))
+            task.node_id = node.id  # type: ignore[attr-defined]
+            running.add(task)
+
+        for nid, count in pending.items():
+            if count == 0:
+                start(graph.nodes[nid])
+        try:
+            while running:
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    running.discard(task)
+                    exc = task.exception()
+                    if exc is not None:
+                        failure = exc
+                        break
+                    for child in graph.nodes[task.node_id].children:  # type: ignore[attr-defined]
+                        pending[child] -= 1
+                        if pending[child] == 0:
+                            start(graph.nodes[child])
+                if failure is not None:
+                    break
+        finally:
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+        if failure is not None:
+            err = failure if isinstance(failure, FlowAIError) else NodeError(f"Internal error: {type(failure).__name__}")
+            emit(RunFailed(getattr(err, "node_id", None), err.code, err.message, err.detail))
+            raise err
+        output = _collect_output(graph, state)
+        emit(RunSucceeded(output, time.perf_counter() - started))
+        return output
+
+    async def _run_node(self, node: CompiledNode, graph: CompiledGraph, run_input: dict, state: RunState,
+                        emit: Emit, run_id: str) -> None:
+        emit(NodeStarted(node.id, node.label, node.spec.type))
+        t0 = time.perf_counter()
+        ctx = _Context(node.id, run_id, run_input, self.services, emit)
+        timeout = None
+        try:
+            config = _resolve_config(node, graph, state)
+            timeout = config.timeout or self.node_timeout
+            async with asyncio.timeout(timeout):
+                outputs = await node.impl.run(ctx, config)
+        except TimeoutError:
+            exc = NodeTimeoutError(f"Node {node.label} timed out after {timeout:g} s.", node_id=node.id)
+            emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, exc.code, exc.message))
+            raise exc from None
+        except FlowAIError as exc:
+            if getattr(exc, "node_id", None) is None:
+                exc.node_id = node.id  # type: ignore[attr-defined]
+            emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, exc.code, exc.message))
+            raise
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in a node must not take the server down or leak a trace
+            err = NodeError(f"Node {node.label} failed: {type(exc).__name__}.", node_id=node.id)
+            emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, err.code, err.message))
+            raise err from exc
+        state.outputs[node.id] = outputs
+        if ctx.usage is not None:
+            state.usage[node.id] = ctx.usage
+        emit(NodeFinished(node.id, node.label, node.spec.type, time.perf_counter() - t0, outputs, ctx.usage))
+
+
+def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):
+    """Edge values for ports that have edges; rendered templates for the rest; then validate."""
+    if node.config is not None and not node.edge_inputs and not node.impl.templated:
+        return node.config
+    outputs = state.outputs
+
+    def lookup(ref: Ref) -> Any:
+        return outputs.get(ref.node, {}).get(graph.nodes[ref.node].impl.aliases.get(ref.port, ref.port))
+
+    raw = {}
+    for key, value in node.spec.config.items():
+        if key in node.edge_inputs:
+            src, port = node.edge_inputs[key]
+            raw[key] = outputs[src].get(port)
+        elif node.impl.templated:
+            raw[key] = _render_value(value, lookup, node)
+        else:
+            raw[key] = value
+    for port, (src, sport) in node.edge_inputs.items():
+        raw.setdefault(port, outputs[src].get(sport))
+    try:
+        return node.impl.Config.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise NodeError(f"Node {node.label}: config.{loc} is invalid after rendering: {first['msg']}.",
+                        node_id=node.id) from None
+
+
+def _render_value(value: Any, lookup, node: CompiledNode) -> Any:
+    if isinstance(value, str):
+        return render(value, lookup, node.labels)
+    if isinstance(value, list):
+        return [_render_value(v, lookup, node) for v in value]
+    if isinstance(value, dict):
+        return {k: _render_value(v, lookup, node) for k, v in value.items()}
+    return value
+
+
+def _collect_output(graph: CompiledGraph, state: RunState) -> Any:
+    if len(graph.output_nodes) == 1:
+        return state.outputs[graph.output_nodes[0].id]["value"]
+    return {(n.spec.config.get("name") or n.id): state.outputs[n.id]["value"] for n in graph.output_nodes}

@@ -1,0 +1,103 @@
+"""The error hierarchy, and its one mapping to the API's status codes and error codes.
+
+    FlowAIError                      code / status
+    ├── GraphError                   40001 / 400   a flowai/1 document is invalid (located issues)
+    ├── InputError                   40001 / 400   run input does not match the input node
+    ├── AuthError                    40101 / 401
+    ├── ForbiddenError               40301 / 403
+    ├── NotFoundError                40401 / 404
+    ├── TooLargeError                40003 / 413
+    ├── RateLimitedError             42901 / 429   carries retry_after
+    └── NodeError                    50001 / 500   a node failed; carries node_id
+        ├── NodeTimeoutError         50001 / 500
+        └── ProviderError            50002 / 502   every provider able to serve the node failed
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FlowAIError(Exception):
+    code = 50001
+    status = 500
+
+    def __init__(self, message: str, *, detail: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def body(self) -> dict:
+        return {"code": self.code, "message": self.message, "detail": self.detail}
+
+
+class GraphError(FlowAIError):
+    """A graph document failed validation. ``issues`` is a list of located problems."""
+
+    code, status = 40001, 400
+
+    def __init__(self, issues: list[dict]):
+        self.issues = issues
+        first = issues[0]["message"] if issues else "invalid graph"
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        super().__init__(f"Invalid workflow: {first}{more}", detail=issues)
+
+
+class InputError(FlowAIError):
+    code, status = 40001, 400
+
+
+class AuthError(FlowAIError):
+    code, status = 40101, 401
+
+
+class ForbiddenError(FlowAIError):
+    code, status = 40301, 403
+
+
+class NotFoundError(FlowAIError):
+    code, status = 40401, 404
+
+
+class ConflictError(FlowAIError):
+    code, status = 40901, 409
+
+
+class TooLargeError(FlowAIError):
+    code, status = 40003, 413
+
+
+class RateLimitedError(FlowAIError):
+    code, status = 42901, 429
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message, detail={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class NodeError(FlowAIError):
+    """A node failed while running. ``node_id`` is set by the engine when it catches it."""
+
+    code, status = 50001, 500
+
+    def __init__(self, message: str, *, node_id: str | None = None, detail: Any = None):
+        super().__init__(message, detail=detail)
+        self.node_id = node_id
+
+
+class NodeTimeoutError(NodeError):
+    pass
+
+
+class ProviderError(NodeError):
+    """An upstream AI provider failed. ``retryable`` says whether a fallback may help."""
+
+    code, status = 50002, 502
+
+    def __init__(self, message: str, *, provider: str | None = None, http_status: int | None = None,
+                 retry_after: float | None = None, retryable: bool = True, detail: Any = None):
+        super().__init__(message, detail=detail)
+        self.provider = provider
+        self.http_status = http_status
+        self.retry_after = retry_after
+        self.retryable = retryable

@@ -1,0 +1,76 @@
+"""Run events: small frozen records with one discriminator, ``kind``.
+
+The engine emits them; the SSE encoder, the run recorder and live views all consume the same
+sequence. ``NodeFailed`` is recorded but not part of FlowAI's SSE contract (``RunFailed`` is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    kind: ClassVar[str] = "start"
+    node: str  # the input node
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStarted:
+    kind: ClassVar[str] = "start_node"
+    node: str
+    label: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFinished:
+    kind: ClassVar[str] = "finish_node"
+    node: str
+    label: str
+    type: str
+    time_spend: float
+    outputs: dict[str, Any]
+    usage: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFailed:
+    kind: ClassVar[str] = "node_failed"
+    node: str
+    label: str
+    type: str
+    time_spend: float
+    code: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDelta:
+    kind: ClassVar[str] = "stream"
+    node: str
+    content: str | None
+    reasoning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSucceeded:
+    kind: ClassVar[str] = "output"
+    output: Any
+    total_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunFailed:
+    kind: ClassVar[str] = "error"
+    node: str | None
+    code: int
+    message: str
+    detail: Any = None
+    status: str = "failed"  # or "cancelled"
+
+
+Event = RunStarted | NodeStarted | NodeFinished | NodeFailed | StreamDelta | RunSucceeded | RunFailed
+TERMINAL = (RunSucceeded, RunFailed)

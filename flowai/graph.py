@@ -1,0 +1,301 @@
+"""The ``flowai/1`` graph document: parsing, validation and compilation for the engine.
+
+``compile_graph`` either returns a :class:`CompiledGraph` (topologically ordered nodes with
+validated configs, ports and template indexes) or raises :class:`GraphError` listing every
+problem found, each located by node id, edge index and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from flowai.errors import GraphError
+from flowai.ports import PortType, compatible
+from flowai.templates import BRACES, LabelIndex, brace_refs
+from nodes import Node, Registry
+
+FORMAT = "flowai/1"
+
+
+class Position(BaseModel):
+    x: float = 0
+    y: float = 0
+
+
+class NodeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[^\s.{}$]+$")
+    type: str
+    label: str = ""
+    position: Position = Field(default_factory=Position)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class EdgeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    target: str
+    source_port: str | None = None
+    target_port: str | None = None
+
+
+class GraphDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = FORMAT
+    name: str = Field(default="Untitled", max_length=200)
+    description: str = ""
+    nodes: list[NodeSpec] = Field(default_factory=list)
+    edges: list[EdgeSpec] = Field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CompiledNode:
+    spec: NodeSpec
+    impl: Node
+    config: BaseModel | None  # validated config when it has no templates; else None (validated at run)
+    inputs: dict[str, PortType]
+    outputs: dict[str, PortType]
+    parents: list[str] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)
+    edge_inputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # target port -> (source, port)
+    labels: LabelIndex | None = None  # ancestors' labels, for $label.field references
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def label(self) -> str:
+        return self.spec.label or self.spec.id
+
+
+@dataclass(slots=True)
+class CompiledGraph:
+    doc: GraphDoc
+    nodes: dict[str, CompiledNode]  # in topological order
+    input_node: CompiledNode
+    output_nodes: list[CompiledNode]
+
+
+def parse(document: Any) -> GraphDoc:
+    """Parse a document (dict) into a GraphDoc; structural problems become a GraphError."""
+    if not isinstance(document, dict):
+        raise GraphError([_issue("The workflow document must be a JSON object.")])
+    try:
+        doc = GraphDoc.model_validate(document)
+    except ValidationError as exc:
+        raise GraphError([_located(document, err) for err in exc.errors()]) from None
+    if doc.format != FORMAT:
+        raise GraphError([_issue(f"Unsupported format {doc.format!r}; expected {FORMAT!r}.", field="format")])
+    return doc
+
+
+def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
+    doc = document if isinstance(document, GraphDoc) else parse(document)
+    issues: list[dict] = []
+    nodes: dict[str, CompiledNode] = {}
+
+    for spec in doc.nodes:
+        if spec.id in nodes:
+            issues.append(_issue(f"Duplicate node id {spec.id!r}.", node=spec.id))
+            continue
+        impl = registry.get(spec.type)
+        if impl is None:
+            issues.append(_issue(f"Node {spec.id!r} has unknown type {spec.type!r}; known types: "
+                                 f"{', '.join(registry.types())}.", node=spec.id, field="type"))
+            continue
+        config = _check_config(spec, impl, issues)
+        nodes[spec.id] = CompiledNode(spec, impl, config, impl.input_ports(spec.config), impl.output_ports(spec.config))
+
+    _check_edges(doc, nodes, issues)
+    order = _topological_order(nodes, issues)
+
+    inputs = [n for n in nodes.values() if n.spec.type == "input"]
+    outputs = [n for n in nodes.values() if n.spec.type == "output"]
+    if not inputs:
+        issues.append(_issue("The workflow has no input node; add one to receive the run's input."))
+    elif len(inputs) > 1:
+        issues.append(_issue(f"The workflow has {len(inputs)} input nodes; keep exactly one.",
+                             node=inputs[1].id))
+    if not outputs:
+        issues.append(_issue("The workflow has no output node; add one to return a result."))
+    names = [_output_name(n) for n in outputs]
+    for n in outputs:
+        if names.count(_output_name(n)) > 1:
+            issues.append(_issue(f"Two output nodes are named {_output_name(n)!r}; give each a distinct name.",
+                                 node=n.id, field="config.name"))
+            break
+
+    if order is not None:
+        ancestors = _ancestors(order, nodes)
+        _check_templates(nodes, ancestors, issues)
+    if issues:
+        raise GraphError(issues)
+    ordered = {nid: nodes[nid] for nid in order}
+    return CompiledGraph(doc, ordered, inputs[0], outputs)
+
+
+def _output_name(node: CompiledNode) -> str:
+    return node.spec.config.get("name") or node.id
+
+
+def _check_config(spec: NodeSpec, impl: Node, issues: list[dict]) -> BaseModel | None:
+    try:
+        return impl.Config.model_validate(spec.config)
+    except ValidationError as exc:
+        real = []
+        for err in exc.errors():
+            raw = _at(spec.config, err["loc"])
+            if impl.templated and isinstance(raw, str) and (BRACES.search(raw) or "$" in raw):
+                continue  # a template may render to a valid value; checked again at run time
+            real.append(err)
+        for err in real:
+            loc = ".".join(str(p) for p in err["loc"])
+            issues.append(_issue(f"Node {spec.id!r}: config.{loc}: {err['msg']}.", node=spec.id,
+                                 field=f"config.{loc}"))
+        return None
+
+
+def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[dict]) -> None:
+    seen: set[tuple[str, str, str | None, str | None]] = set()
+    for i, e in enumerate(doc.edges):
+        src, dst = nodes.get(e.source), nodes.get(e.target)
+        if src is None or dst is None:
+            missing = e.source if src is None else e.target
+            issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) points to missing node {missing!r}.",
+                                 edge=i))
+            continue
+        if e.source == e.target:
+            issues.append(_issue(f"Edge {i} connects node {e.source!r} to itself.", edge=i, node=e.source))
+            continue
+        if (e.source_port is None) != (e.target_port is None):
+            issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) names only one port; name both or neither.",
+                                 edge=i))
+            continue
+        key = (e.source, e.target, e.source_port, e.target_port)
+        if key in seen:
+            continue
+        seen.add(key)
+        if e.source not in dst.parents:
+            dst.parents.append(e.source)
+            src.children.append(e.target)
+        if e.source_port is None:
+            continue
+        out_type = src.outputs.get(e.source_port)
+        in_type = dst.inputs.get(e.target_port)
+        if out_type is None:
+            issues.append(_issue(f"Edge {i}: node {e.source!r} has no output port {e.source_port!r} "
+                                 f"(ports: {', '.join(src.outputs) or 'none'}).", edge=i, node=e.source))
+        elif in_type is None:
+            issues.append(_issue(f"Edge {i}: node {e.target!r} has no input port {e.target_port!r} "
+                                 f"(ports: {', '.join(dst.inputs) or 'none'}).", edge=i, node=e.target))
+        elif not compatible(out_type, in_type):
+            issues.append(_issue(f"Edge {i}: port type mismatch, {e.source}.{e.source_port} is {out_type} "
+                                 f"but {e.target}.{e.target_port} takes {in_type}.", edge=i, node=e.target))
+        elif e.target_port in dst.edge_inputs:
+            issues.append(_issue(f"Edge {i}: input port {e.target}.{e.target_port} already has an edge; "
+                                 f"an input port takes at most one.", edge=i, node=e.target))
+        else:
+            dst.edge_inputs[e.target_port] = (e.source, e.source_port)
+
+
+def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> list[str] | None:
+    indegree = {nid: len(n.parents) for nid, n in nodes.items()}
+    ready = [nid for nid, d in indegree.items() if d == 0]
+    order: list[str] = []
+    while ready:
+        nid = ready.pop()
+        order.append(nid)
+        for child in nodes[nid].children:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    if len(order) < len(nodes):
+        stuck = sorted(nid for nid, d in indegree.items() if d > 0)
+        issues.append(_issue(f"The workflow has a cycle through nodes {', '.join(stuck[:10])}; "
+                             f"remove an edge to break it.", node=stuck[0]))
+        return None
+    return order
+
+
+def _ancestors(order: list[str], nodes: dict[str, CompiledNode]) -> dict[str, frozenset[str]]:
+    result: dict[str, frozenset[str]] = {}
+    for nid in order:
+        parents = nodes[nid].parents
+        if not parents:
+            result[nid] = frozenset()
+        elif len(parents) == 1:
+            result[nid] = result[parents[0]] | {parents[0]}
+        else:
+            acc: set[str] = set(parents)
+            for p in parents:
+                acc |= result[p]
+            result[nid] = frozenset(acc)
+    return result
+
+
+def _check_templates(nodes: dict[str, CompiledNode], ancestors: dict[str, frozenset[str]],
+                     issues: list[dict]) -> None:
+    for nid, node in nodes.items():
+        if not node.impl.templated:
+            continue
+        uses_labels = False
+        for path, text in _strings(node.spec.config):
+            uses_labels = uses_labels or "$" in text
+            for ref_node, port in brace_refs(text):
+                where = f"config.{path}"
+                if ref_node not in nodes:
+                    issues.append(_issue(f"Node {nid!r}: {where} names unknown node {ref_node!r} "
+                                         f"in '{{{{{ref_node}.{port}}}}}'.", node=nid, field=where))
+                elif ref_node not in ancestors[nid]:
+                    issues.append(_issue(f"Node {nid!r}: {where} names {ref_node!r}, which is not upstream of it; "
+                                         f"connect {ref_node!r} to {nid!r} first.", node=nid, field=where))
+                elif port not in nodes[ref_node].outputs and port not in nodes[ref_node].impl.aliases:
+                    issues.append(_issue(f"Node {nid!r}: {where} names port {port!r} that node {ref_node!r} "
+                                         f"does not have (ports: {', '.join(nodes[ref_node].outputs)}).",
+                                         node=nid, field=where))
+        if uses_labels:
+            node.labels = LabelIndex.build([
+                (nodes[a].spec.label, a, list(nodes[a].outputs), nodes[a].impl.aliases) for a in ancestors[nid]])
+
+
+def _strings(value: Any, path: str = ""):
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}.{i}" if path else str(i))
+
+
+def _at(value: Any, loc: tuple) -> Any:
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def _located(document: dict, err: dict) -> dict:
+    loc = err["loc"]
+    where = ".".join(str(p) for p in loc)
+    node = edge = None
+    if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+        raw = _at(document, loc[:2])
+        node = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+    if len(loc) >= 2 and loc[0] == "edges" and isinstance(loc[1], int):
+        edge = loc[1]
+    return _issue(f"{where}: {err['msg']}.", node=node, edge=edge, field=where)
+
+
+def _issue(message: str, *, node: str | None = None, edge: int | None = None, field: str | None = None) -> dict:
+    return {"message": message, "node": node, "edge": edge, "field": field}

@@ -1,0 +1,111 @@
+"""API keys: creation (secret shown once), authentication, scopes, per-key rate limits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.engine import Engine
+
+from flowai.auth import digests_match, key_digest, new_api_key
+from flowai.errors import AuthError, NotFoundError, RateLimitedError
+from storage import queries
+from storage.db import session
+from storage.models import ApiKey, utcnow
+
+CACHE_TTL = 2.0  # seconds a revocation made by another process may take to be seen
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    id: int
+    owner_id: int
+    rate_limit: int
+    workflows: frozenset[str] | None
+
+    def allows(self, workflow_id: str) -> bool:
+        return self.workflows is None or workflow_id in self.workflows
+
+
+class Keys:
+    def __init__(self, db: Engine, secret: str, *, default_rate_limit: int = 600):
+        self.db = db
+        self.secret = secret
+        self.default_rate_limit = default_rate_limit
+        self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limits: dict[int, RateLimitItemPerMinute] = {}
+        self._touched: dict[int, float] = {}
+
+    def create(self, *, owner_id: int, name: str, rate_limit: int | None = None,
+               workflows: list[str] | None = None) -> tuple[str, ApiKey]:
+        secret, prefix = new_api_key()
+        with session(self.db) as s:
+            key = queries.create_key(s, owner_id=owner_id, name=name, prefix=prefix,
+                                     key_hash=key_digest(self.secret, secret),
+                                     rate_limit=self.default_rate_limit if rate_limit is None else rate_limit,
+                                     workflows=workflows)
+            s.commit()
+        return secret, key
+
+    def list(self, *, owner_id: int) -> list[ApiKey]:
+        with session(self.db) as s:
+            return queries.list_keys(s, owner_id=owner_id)
+
+    def revoke(self, *, owner_id: int, key_id: int) -> ApiKey:
+        with session(self.db) as s:
+            key = queries.revoke_key(s, owner_id=owner_id, key_id=key_id)
+            s.commit()
+        if key is None:
+            raise NotFoundError(f"API key {key_id} was not found.")
+        self._cache = {k: v for k, v in self._cache.items() if v[1] is None or v[1].id != key_id}
+        return key
+
+    def authenticate(self, presented: str | None) -> KeyInfo:
+        if not presented:
+            raise AuthError("Missing X-API-KEY header.")
+        if len(presented) > 200:
+            raise AuthError("Invalid API key.")
+        digest = key_digest(self.secret, presented)
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is None or now - hit[0] >= CACHE_TTL:
+            info = self._load(digest)
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = hit = (now, info)
+        if hit[1] is None:
+            raise AuthError("Invalid or revoked API key.")
+        return hit[1]
+
+    def _load(self, digest: str) -> KeyInfo | None:
+        with session(self.db) as s:
+            key = queries.get_key_by_hash(s, key_hash=digest)
+        if key is None or key.revoked_at is not None or not digests_match(key.key_hash, digest):
+            return None
+        return KeyInfo(key.id, key.owner_id, key.rate_limit,
+                       frozenset(key.workflows) if key.workflows else None)
+
+    def check_rate(self, key: KeyInfo) -> None:
+        """Count one run against the key's per-minute limit (a moving window)."""
+        if key.rate_limit <= 0:
+            return
+        item = self._limits.get(key.id)
+        if item is None or item.amount != key.rate_limit:
+            item = self._limits[key.id] = RateLimitItemPerMinute(key.rate_limit)
+        if not self._limiter.hit(item, str(key.id)):
+            reset = self._limiter.get_window_stats(item, str(key.id)).reset_time
+            retry = max(1, int(reset - time.time() + 0.999))
+            raise RateLimitedError(f"Rate limit of {key.rate_limit} runs per minute exceeded; "
+                                   f"retry in {retry} s.", retry_after=retry)
+
+    def used(self, key: KeyInfo) -> object | None:
+        """The last-used time to record, at most once a minute per key (else None)."""
+        now = time.monotonic()
+        if now - self._touched.get(key.id, -1e9) < 60:
+            return None
+        self._touched[key.id] = now
+        return utcnow()

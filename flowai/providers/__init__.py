@@ -1,0 +1,1 @@
+"""Provider clients (one protocol family per module) and the gateway that routes node calls."""

@@ -1,0 +1,69 @@
+"""Instance configuration, read once from the environment (and a ``.env`` in the cwd)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    secret_key: str
+    disconnect_grace: float = 10.0  # seconds a dropped stream waits for a reconnect
+    node_timeout: float = 300.0  # default per-node timeout, seconds
+    max_body_bytes: int = 1024 * 1024
+    default_rate_limit: int = 600  # runs per minute per API key
+    ping_interval: float = 15.0
+    run_retention: int = 1000  # finished runs whose events stay replayable in memory
+    env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        load_dotenv(Path.cwd() / ".env", override=False)
+        home = Path(os.environ.get("FLOWAI_HOME") or Path.home() / ".flowai").expanduser()
+        home.mkdir(parents=True, exist_ok=True)
+        database_url = os.environ.get("FLOWAI_DATABASE_URL") or f"sqlite:///{home / 'flowai.db'}"
+        secret_key = os.environ.get("FLOWAI_SECRET_KEY") or _secret_key_file(home)
+        values = dict(
+            home=home,
+            database_url=database_url,
+            secret_key=secret_key,
+            disconnect_grace=_float("FLOWAI_DISCONNECT_GRACE", 10.0),
+            node_timeout=_float("FLOWAI_NODE_TIMEOUT", 300.0),
+            max_body_bytes=_int("FLOWAI_MAX_BODY_BYTES", 1024 * 1024),
+            default_rate_limit=_int("FLOWAI_DEFAULT_RATE_LIMIT", 600),
+            ping_interval=_float("FLOWAI_PING_INTERVAL", 15.0),
+            env={k: v for k, v in os.environ.items() if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL"))},
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+def _secret_key_file(home: Path) -> str:
+    """The instance secret lives in ``FLOWAI_HOME/secret.key`` (mode 0600), made on first use."""
+    path = home / "secret.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,36 @@
+"""The one place that turns run events into FlowAI's SSE payloads (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from flowai.events import Event, NodeFinished, NodeStarted, RunFailed, RunStarted, RunSucceeded, StreamDelta
+
+
+def payload(ev: Event, extra: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]] | None:
+    """``(event name, data)`` for an event, or None for events FlowAI clients never see."""
+    if isinstance(ev, StreamDelta):
+        return "stream", {"Content": ev.content, "Node": ev.node, "Reasoning": ev.reasoning}
+    if isinstance(ev, NodeStarted):
+        return "msg", {"Node": ev.node, "Msg": f"Start node {ev.label}, type {ev.type}", "Type": "start_node",
+                       "Data": None}
+    if isinstance(ev, NodeFinished):
+        return "msg", {"Node": ev.node, "Msg": f"Finish node {ev.label}, type {ev.type}", "Type": "finish_node",
+                       "Data": {"time_spend": round(ev.time_spend, 9)}}
+    if isinstance(ev, RunStarted):
+        return "msg", {"Node": ev.node, "Msg": "start", "Type": "start", "Data": ev.data}
+    if isinstance(ev, RunSucceeded):
+        data = {"output": ev.output, "total_time": round(ev.total_time, 9)}
+        if extra:
+            data.update(extra)
+        return "output", data
+    if isinstance(ev, RunFailed):
+        return "error", {"Node": ev.node, "code": ev.code, "message": ev.message}
+    return None
+
+
+def encode(seq: int, name: str, data: dict[str, Any]) -> str:
+    """One SSE frame, ``id:`` first, UTF-8 JSON unescaped."""
+    return f"id: {seq}\nevent: {name}\ndata: {orjson.dumps(data).decode()}\n\n"

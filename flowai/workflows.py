@@ -1,0 +1,164 @@
+"""Workflows: validate, save immutable versions, publish, import and export.
+
+Every write validates the document first and happens in one transaction, so a bad document
+never leaves a half-written version behind. Compiled graphs are cached by (workflow, version):
+versions are immutable, so the cache never goes stale.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from flowai.errors import ConflictError, NotFoundError
+from flowai.graph import FORMAT, CompiledGraph, compile_graph
+from nodes import Registry
+from storage import queries
+from storage.db import session
+from storage.models import Workflow, WorkflowVersion
+
+PUBLISHED_TTL = 1.0  # seconds another process's publish may take to be seen by the run API
+
+
+class Workflows:
+    def __init__(self, db: Engine, registry: Registry):
+        self.db = db
+        self.registry = registry
+        self._published: dict[str, tuple[float, int, int | None]] = {}
+        self.compiled = lru_cache(maxsize=512)(self._compile_version)
+
+    # validation ---------------------------------------------------------------------------
+    def validate(self, document: Any) -> CompiledGraph:
+        """Compile the document; raises GraphError with located issues."""
+        return compile_graph(document, self.registry)
+
+    def _normalise(self, document: Any) -> dict:
+        graph = self.validate(document)
+        return graph.doc.model_dump(mode="json")
+
+    # reads ------------------------------------------------------------------------------
+    def get(self, *, owner_id: int, workflow_id: str) -> Workflow:
+        with session(self.db) as s:
+            wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+        if wf is None:
+            raise NotFoundError(f"Workflow {workflow_id} was not found.")
+        return wf
+
+    def list(self, *, owner_id: int, offset: int = 0, limit: int = 100) -> tuple[list[Workflow], int]:
+        with session(self.db) as s:
+            return queries.list_workflows(s, owner_id=owner_id, offset=offset, limit=limit)
+
+    def versions(self, *, owner_id: int, workflow_id: str) -> list[WorkflowVersion]:
+        self.get(owner_id=owner_id, workflow_id=workflow_id)
+        with session(self.db) as s:
+            return queries.list_versions(s, workflow_id=workflow_id)
+
+    def version(self, *, owner_id: int, workflow_id: str, number: int) -> WorkflowVersion:
+        self.get(owner_id=owner_id, workflow_id=workflow_id)
+        with session(self.db) as s:
+            v = queries.get_version(s, workflow_id=workflow_id, number=number)
+        if v is None:
+            raise NotFoundError(f"Workflow {workflow_id} has no version {number}.")
+        return v
+
+    def export(self, *, owner_id: int, workflow_id: str, version: int | None = None) -> dict:
+        if version is None:
+            return {"format": FORMAT, **self.get(owner_id=owner_id, workflow_id=workflow_id).draft}
+        return self.version(owner_id=owner_id, workflow_id=workflow_id, number=version).document
+
+    # writes -----------------------------------------------------------------------------
+    def create(self, *, owner_id: int, document: Any, message: str = "", publish: bool = False,
+               user_id: int | None = None) -> tuple[Workflow, WorkflowVersion]:
+        """Create a workflow whose version 1 is ``document`` (import uses this too)."""
+        doc = self._normalise(document)
+        with session(self.db) as s:
+            wf = queries.create_workflow(s, owner_id=owner_id, document=doc, name=doc.get("name") or "Untitled",
+                                         description=doc.get("description", ""))
+            v = queries.save_version(s, workflow=wf, document=doc, message=message or "Created",
+                                     user_id=user_id or owner_id)
+            if publish:
+                queries.publish(s, workflow=wf, number=v.number)
+            s.commit()
+            s.refresh(wf)
+        self._published.pop(wf.id, None)
+        return wf, v
+
+    def save(self, *, owner_id: int, workflow_id: str, document: Any, base_version: int | None = None,
+             message: str = "", user_id: int | None = None) -> WorkflowVersion:
+        doc = self._normalise(document)
+        with session(self.db) as s:
+            wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+            if wf is None:
+                raise NotFoundError(f"Workflow {workflow_id} was not found.")
+            try:
+                v = queries.save_version(s, workflow=wf, document=doc, message=message, base_version=base_version,
+                                         user_id=user_id or owner_id)
+            except queries.StaleDraft as exc:
+                raise ConflictError(f"The workflow was saved elsewhere meanwhile (now at version {exc.current}); "
+                                    f"reload it before saving.", detail={"current_version": exc.current}) from None
+            s.commit()
+        return v
+
+    def publish(self, *, owner_id: int, workflow_id: str, version: int | None = None,
+                user_id: int | None = None) -> int:
+        """Publish ``version``; without one, save the draft as a new version and publish that."""
+        if version is None:
+            wf = self.get(owner_id=owner_id, workflow_id=workflow_id)
+            doc = self._normalise(wf.draft)
+            with session(self.db) as s:
+                wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+                if wf.latest_version and queries.get_version(s, workflow_id=wf.id, number=wf.latest_version) \
+                        .document == doc:
+                    number = wf.latest_version
+                else:
+                    number = queries.save_version(s, workflow=wf, document=doc, message="Published",
+                                                  user_id=user_id or owner_id).number
+                queries.publish(s, workflow=wf, number=number)
+                s.commit()
+        else:
+            v = self.version(owner_id=owner_id, workflow_id=workflow_id, number=version)
+            self.validate(v.document)
+            with session(self.db) as s:
+                wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+                queries.publish(s, workflow=wf, number=version)
+                s.commit()
+            number = version
+        self._published.pop(workflow_id, None)
+        return number
+
+    def delete(self, *, owner_id: int, workflow_id: str) -> None:
+        with session(self.db) as s:
+            wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+            if wf is None:
+                raise NotFoundError(f"Workflow {workflow_id} was not found.")
+            queries.delete_workflow(s, workflow=wf)
+            s.commit()
+        self._published.pop(workflow_id, None)
+
+    # the run API's hot path ---------------------------------------------------------------
+    def published(self, workflow_id: str) -> tuple[int, int | None] | None:
+        """``(owner_id, published_version)`` of a workflow, cached for PUBLISHED_TTL seconds."""
+        now = time.monotonic()
+        hit = self._published.get(workflow_id)
+        if hit is not None and now - hit[0] < PUBLISHED_TTL:
+            return hit[1], hit[2]
+        if len(workflow_id) > 64:
+            return None
+        with session(self.db) as s:
+            wf = queries.get_workflow(s, workflow_id=workflow_id)
+        if wf is None:
+            return None
+        if len(self._published) > 10_000:
+            self._published.clear()
+        self._published[workflow_id] = (now, wf.owner_id, wf.published_version)
+        return wf.owner_id, wf.published_version
+
+    def _compile_version(self, workflow_id: str, number: int) -> CompiledGraph:
+        with session(self.db) as s:
+            v = queries.get_version(s, workflow_id=workflow_id, number=number)
+        if v is None:
+            raise NotFoundError(f"Workflow {workflow_id} has no version {number}.")
+        return self.validate(v.document)

@@ -1,0 +1,39 @@
+"""Node types, one per module, and the registry that both the engine and the editor read."""
+
+from __future__ import annotations
+
+from .base import Node, NodeConfig, NodeContext
+from .input import InputNode
+from .llm import LLMNode
+from .output import OutputNode
+from .template import TemplateNode
+
+
+class Registry:
+    """Node types by their ``type`` id. Built explicitly; no import-time global registration."""
+
+    def __init__(self, nodes: list[Node]):
+        self._nodes: dict[str, Node] = {}
+        for node in nodes:
+            if node.type in self._nodes:
+                raise ValueError(f"node type {node.type!r} registered twice")
+            self._nodes[node.type] = node
+
+    def get(self, type_id: str) -> Node | None:
+        return self._nodes.get(type_id)
+
+    def __contains__(self, type_id: str) -> bool:
+        return type_id in self._nodes
+
+    def __iter__(self):
+        return iter(self._nodes.values())
+
+    def types(self) -> list[str]:
+        return list(self._nodes)
+
+
+def default_registry() -> Registry:
+    return Registry([InputNode(), TemplateNode(), LLMNode(), OutputNode()])
+
+
+__all__ = ["Node", "NodeConfig", "NodeContext", "Registry", "default_registry"]

@@ -1,0 +1,56 @@
+"""What every node type declares: a config model, typed ports, and an async ``run``.
+
+A node module never imports NiceGUI or storage. The editor builds its settings form from
+``Config``; the engine reads the ports to check edges and hands ``run`` a rendered config.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowai.ports import PortType
+
+
+class NodeConfig(BaseModel):
+    """Base of every node's config. Unknown keys are refused so typos surface on save."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout: float | None = Field(default=None, gt=0, description="Seconds before this node is stopped")
+
+
+class NodeContext(Protocol):
+    """What the engine hands a running node."""
+
+    node_id: str
+    run_id: str
+    run_input: dict[str, Any]
+    services: Any  # the provider gateway (flowai.providers.Gateway)
+
+    def stream(self, content: str | None, reasoning: str | None = None) -> None:
+        """Emit a text delta (and/or a reasoning delta) of this node."""
+
+    def record_usage(self, usage: dict[str, Any]) -> None:
+        """Record provider, model, tokens and cost of a call this node made."""
+
+
+class Node:
+    """Base class of node types. Instances are stateless; one is registered per type."""
+
+    type: ClassVar[str]
+    title: ClassVar[str]
+    group: ClassVar[str]  # palette group: inputs, ai, media, logic, outputs
+    Config: ClassVar[type[NodeConfig]] = NodeConfig
+    aliases: ClassVar[dict[str, str]] = {}  # extra port names accepted in $label.field references
+    templated: ClassVar[bool] = True  # whether string config values are rendered as templates
+
+    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
+        return {}
+
+    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
+        return {}
+
+    async def run(self, ctx: NodeContext, config: Any) -> dict[str, Any]:
+        raise NotImplementedError

@@ -1,0 +1,116 @@
+"""The input node: declares the run's typed input fields; its outputs are their values."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from flowai.errors import InputError
+from flowai.ports import PortType
+
+from .base import Node, NodeConfig
+
+FieldType = Literal["string", "number", "integer", "boolean", "json", "image", "audio", "video", "file"]
+
+PORT_OF: dict[str, PortType] = {
+    "string": PortType.TEXT, "number": PortType.NUMBER, "integer": PortType.NUMBER,
+    "boolean": PortType.BOOLEAN, "json": PortType.JSON, "image": PortType.IMAGE,
+    "audio": PortType.AUDIO, "video": PortType.VIDEO, "file": PortType.FILE,
+}
+
+
+class InputField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    type: FieldType = "string"
+    required: bool = False
+    default: Any = None
+    max_length: int | None = Field(default=None, gt=0)
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        if any(c in v for c in ".{}$ \t\n"):
+            raise ValueError("a field name may not contain spaces, dots, braces or '$'")
+        return v
+
+
+class InputConfig(NodeConfig):
+    fields: list[InputField] = Field(default_factory=list)
+
+    @field_validator("fields")
+    @classmethod
+    def _unique(cls, v: list[InputField]) -> list[InputField]:
+        names = [f.name for f in v]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"duplicate field name {sorted(dup)[0]!r}")
+        return v
+
+
+class InputNode(Node):
+    type = "input"
+    title = "Input"
+    group = "inputs"
+    Config = InputConfig
+    templated = False
+
+    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
+        return {f["name"]: PORT_OF.get(f.get("type", "string"), PortType.ANY)
+                for f in config.get("fields", []) if isinstance(f, dict) and "name" in f}
+
+    async def run(self, ctx, config: InputConfig) -> dict[str, Any]:
+        return {f.name: ctx.run_input.get(f.name, f.default) for f in config.fields}
+
+
+def check_input(config: InputConfig, given: Any) -> dict[str, Any]:
+    """Validate a run's ``input`` object against the fields; raise InputError listing problems."""
+    if not isinstance(given, dict):
+        raise InputError("'input' must be a JSON object.", detail={"input": "expected an object"})
+    problems: dict[str, str] = {}
+    known = {f.name: f for f in config.fields}
+    for name in given:
+        if name not in known:
+            problems[name] = "unknown field"
+    for f in config.fields:
+        if f.name not in given or given[f.name] is None:
+            if f.required and f.default is None:
+                problems[f.name] = "required field is missing"
+            continue
+        err = _type_error(f, given[f.name])
+        if err:
+            problems[f.name] = err
+    if problems:
+        name, why = next(iter(problems.items()))
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise InputError(f"Invalid input field '{name}': {why}{more}.", detail=problems)
+    return {f.name: given.get(f.name, f.default) if given.get(f.name) is not None else f.default
+            for f in config.fields}
+
+
+def _type_error(f: InputField, value: Any) -> str | None:
+    t = f.type
+    if t in ("string", "image", "audio", "video", "file"):
+        if not isinstance(value, str):
+            return "expected a string" if t == "string" else "expected a URL string"
+        if f.max_length is not None and len(value) > f.max_length:
+            return f"longer than max_length {f.max_length}"
+        if "\x00" in value:
+            return "contains a NUL character"
+    elif t in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return "expected a number"
+        if t == "integer" and not (isinstance(value, int) or float(value).is_integer()):
+            return "expected an integer"
+    elif t == "boolean":
+        if not isinstance(value, bool):
+            return "expected true or false"
+    elif t == "json" and f.max_length is not None:
+        if len(orjson.dumps(value)) > f.max_length:
+            return f"longer than max_length {f.max_length}"
+    return None

@@ -1,0 +1,1 @@
+"""SQLModel tables, the database engine, and keyword-only queries. Never imports ``ui``."""

@@ -1,0 +1,104 @@
+"""Tables. JSON columns hold graph documents, inputs, outputs and events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=100)
+    password_hash: str | None = None  # None: made by the CLI, password not set yet
+    is_admin: bool = False
+    language: str = "en"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Workflow(SQLModel, table=True):
+    __tablename__ = "workflows"
+
+    id: str = Field(primary_key=True, max_length=32)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=200)
+    description: str = ""
+    draft: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    draft_base: int = 0  # the version the draft was last saved as (or based on)
+    latest_version: int = 0
+    published_version: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkflowVersion(SQLModel, table=True):
+    __tablename__ = "workflow_versions"
+    __table_args__ = (UniqueConstraint("workflow_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflows.id", index=True, max_length=32)
+    number: int
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    message: str = ""
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=32)  # shown in lists; not enough to use the key
+    key_hash: str = Field(index=True, unique=True, max_length=64)  # HMAC-SHA256 under the server secret
+    rate_limit: int = 600  # runs per minute, 0 = unlimited
+    workflows: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_owner_created", "owner_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    workflow_id: str = Field(index=True, max_length=32)
+    version: int
+    owner_id: int = Field(index=True)
+    key_id: int | None = None
+    source: str = "api"  # api, editor, cli, background, batch
+    runner: str | None = Field(default=None, max_length=120)  # host:pid of the process running it
+    status: str = "running"  # pending, running, paused, completed, failed, cancelled
+    input: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    output: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    events: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    total_time: float | None = None
+
+
+class RunNode(SQLModel, table=True):
+    __tablename__ = "run_nodes"
+
+    run_id: str = Field(primary_key=True, foreign_key="runs.id", max_length=32)
+    node_id: str = Field(primary_key=True, max_length=64)
+    type: str
+    status: str  # running, completed, failed
+    started_at: float | None = None  # seconds since the run started
+    time_spend: float | None = None
+    outputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = None

@@ -1,0 +1,221 @@
+"""Keyword-only queries. Each takes a Session; callers own the transaction boundaries."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterable
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from .models import ApiKey, Run, RunNode, User, Workflow, WorkflowVersion, utcnow
+
+
+class StaleDraft(Exception):
+    """The draft moved since the version the caller based its save on."""
+
+    def __init__(self, current: int):
+        super().__init__(f"draft is at version {current}")
+        self.current = current
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# users ------------------------------------------------------------------------------------
+
+def count_users(s: Session) -> int:
+    return s.exec(select(func.count()).select_from(User)).one()
+
+
+def get_user(s: Session, *, user_id: int | None = None, username: str | None = None) -> User | None:
+    if user_id is not None:
+        return s.get(User, user_id)
+    return s.exec(select(User).where(User.username == username)).first()
+
+
+def first_admin(s: Session) -> User | None:
+    return s.exec(select(User).where(User.is_admin == True).order_by(User.id)).first()  # noqa: E712
+
+
+def create_user(s: Session, *, username: str, password_hash: str | None, is_admin: bool = False) -> User:
+    user = User(username=username, password_hash=password_hash, is_admin=is_admin)
+    s.add(user)
+    s.flush()
+    return user
+
+
+# workflows and versions ---------------------------------------------------------------------
+
+def create_workflow(s: Session, *, owner_id: int, document: dict, name: str, description: str = "") -> Workflow:
+    wf = Workflow(id=new_id(), owner_id=owner_id, name=name, description=description, draft=document)
+    s.add(wf)
+    s.flush()
+    return wf
+
+
+def get_workflow(s: Session, *, workflow_id: str, owner_id: int | None = None) -> Workflow | None:
+    wf = s.get(Workflow, workflow_id)
+    if wf is None or (owner_id is not None and wf.owner_id != owner_id):
+        return None
+    return wf
+
+
+def list_workflows(s: Session, *, owner_id: int, offset: int = 0, limit: int = 100) -> tuple[list[Workflow], int]:
+    total = s.exec(select(func.count()).select_from(Workflow).where(Workflow.owner_id == owner_id)).one()
+    rows = s.exec(select(Workflow).where(Workflow.owner_id == owner_id)
+                  .order_by(Workflow.updated_at.desc(), Workflow.id).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def save_version(s: Session, *, workflow: Workflow, document: dict, message: str = "",
+                 user_id: int | None = None, base_version: int | None = None) -> WorkflowVersion:
+    """Store ``document`` as the next immutable version and make it the draft.
+
+    The row lock (``with_for_update``; SQLite serialises writers anyway) and the unique
+    (workflow_id, number) constraint make two concurrent saves produce two versions or a
+    StaleDraft, never one version overwritten.
+    """
+    locked = s.exec(select(Workflow).where(Workflow.id == workflow.id).with_for_update()).one()
+    if base_version is not None and base_version != locked.latest_version:
+        raise StaleDraft(locked.latest_version)
+    number = locked.latest_version + 1
+    version = WorkflowVersion(workflow_id=locked.id, number=number, document=document, message=message,
+                              created_by=user_id)
+    s.add(version)
+    locked.latest_version = number
+    locked.draft = document
+    locked.draft_base = number
+    locked.name = document.get("name") or locked.name
+    locked.description = document.get("description", locked.description) or ""
+    locked.updated_at = utcnow()
+    s.add(locked)
+    s.flush()
+    return version
+
+
+def update_draft(s: Session, *, workflow: Workflow, document: dict) -> Workflow:
+    workflow.draft = document
+    workflow.name = document.get("name") or workflow.name
+    workflow.updated_at = utcnow()
+    s.add(workflow)
+    s.flush()
+    return workflow
+
+
+def get_version(s: Session, *, workflow_id: str, number: int) -> WorkflowVersion | None:
+    return s.exec(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id,
+                                                WorkflowVersion.number == number)).first()
+
+
+def list_versions(s: Session, *, workflow_id: str) -> list[WorkflowVersion]:
+    return list(s.exec(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id)
+                       .order_by(WorkflowVersion.number.desc())).all())
+
+
+def publish(s: Session, *, workflow: Workflow, number: int) -> Workflow:
+    version = get_version(s, workflow_id=workflow.id, number=number)
+    if version is None:
+        raise LookupError(f"workflow {workflow.id} has no version {number}")
+    version.published_at = utcnow()
+    workflow.published_version = number
+    workflow.updated_at = utcnow()
+    s.add(version)
+    s.add(workflow)
+    s.flush()
+    return workflow
+
+
+def delete_workflow(s: Session, *, workflow: Workflow) -> None:
+    for v in list_versions(s, workflow_id=workflow.id):
+        s.delete(v)
+    s.delete(workflow)
+    s.flush()
+
+
+# API keys ---------------------------------------------------------------------------------
+
+def create_key(s: Session, *, owner_id: int, name: str, prefix: str, key_hash: str, rate_limit: int,
+               workflows: list[str] | None = None) -> ApiKey:
+    key = ApiKey(owner_id=owner_id, name=name, prefix=prefix, key_hash=key_hash, rate_limit=rate_limit,
+                 workflows=workflows or None)
+    s.add(key)
+    s.flush()
+    return key
+
+
+def get_key_by_hash(s: Session, *, key_hash: str) -> ApiKey | None:
+    return s.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+
+def list_keys(s: Session, *, owner_id: int) -> list[ApiKey]:
+    return list(s.exec(select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.id)).all())
+
+
+def revoke_key(s: Session, *, owner_id: int, key_id: int) -> ApiKey | None:
+    key = s.get(ApiKey, key_id)
+    if key is None or key.owner_id != owner_id:
+        return None
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        s.add(key)
+        s.flush()
+    return key
+
+
+def touch_keys(s: Session, *, used: dict[int, Any]) -> None:
+    for key_id, when in used.items():
+        s.exec(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when))
+
+
+# runs -----------------------------------------------------------------------------------
+
+def insert_runs(s: Session, *, runs: Iterable[dict]) -> None:
+    s.bulk_insert_mappings(Run, list(runs))
+
+
+def finish_runs(s: Session, *, runs: Iterable[dict], nodes: Iterable[dict]) -> None:
+    for row in runs:
+        s.exec(update(Run).where(Run.id == row["id"]).values(**{k: v for k, v in row.items() if k != "id"}))
+    node_rows = list(nodes)
+    if node_rows:
+        s.bulk_insert_mappings(RunNode, node_rows)
+
+
+def get_run(s: Session, *, run_id: str, owner_id: int | None = None) -> Run | None:
+    run = s.get(Run, run_id)
+    if run is None or (owner_id is not None and run.owner_id != owner_id):
+        return None
+    return run
+
+
+def list_runs(s: Session, *, owner_id: int, workflow_id: str | None = None, status: str | None = None,
+              offset: int = 0, limit: int = 50) -> tuple[list[Run], int]:
+    q = select(Run).where(Run.owner_id == owner_id)
+    c = select(func.count()).select_from(Run).where(Run.owner_id == owner_id)
+    if workflow_id:
+        q, c = q.where(Run.workflow_id == workflow_id), c.where(Run.workflow_id == workflow_id)
+    if status:
+        q, c = q.where(Run.status == status), c.where(Run.status == status)
+    rows = s.exec(q.order_by(Run.created_at.desc()).offset(offset).limit(limit)).all()
+    return list(rows), s.exec(c).one()
+
+
+def run_nodes(s: Session, *, run_id: str) -> list[RunNode]:
+    return list(s.exec(select(RunNode).where(RunNode.run_id == run_id)).all())
+
+
+def running_runners(s: Session) -> list[str]:
+    rows = s.exec(select(Run.runner).where(Run.status.in_(("running", "pending"))).distinct()).all()
+    return [r for r in rows if r]
+
+
+def mark_interrupted(s: Session, *, runners: list[str], reason: str) -> int:
+    """Runs left 'running' by processes that died: mark them failed with a reason."""
+    if not runners:
+        return 0
+    result = s.exec(update(Run).where(Run.status.in_(("running", "pending")), Run.runner.in_(runners))
+                    .values(status="failed", finished_at=utcnow(),
+                            error={"code": 50001, "message": reason}))
+    return result.rowcount or 0
