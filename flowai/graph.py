@@ -152,7 +152,8 @@ def _check_config(spec: NodeSpec, impl: Node, issues: list[dict]) -> BaseModel |
         real = []
         for err in exc.errors():
             raw = _at(spec.config, err["loc"])
-            if impl.templated and isinstance(raw, str) and (BRACES.search(raw) or "$" in raw):
+            if (impl.templated and err["type"] != "extra_forbidden" and isinstance(raw, str)
+                    and (BRACES.search(raw) or "$" in raw)):
                 continue  # a template may render to a valid value; checked again at run time
             real.append(err)
         for err in real:
@@ -174,10 +175,6 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[dic
         if e.source == e.target:
             issues.append(_issue(f"Edge {i} connects node {e.source!r} to itself.", edge=i, node=e.source))
             continue
-        if (e.source_port is None) != (e.target_port is None):
-            issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) names only one port; name both or neither.",
-                                 edge=i))
-            continue
         key = (e.source, e.target, e.source_port, e.target_port)
         if key in seen:
             continue
@@ -185,6 +182,10 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[dic
         if e.source not in dst.parents:
             dst.parents.append(e.source)
             src.children.append(e.target)
+        if (e.source_port is None) != (e.target_port is None):  # still orders execution: no follow-on issues
+            issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) names only one port; name both or neither.",
+                                 edge=i))
+            continue
         if e.source_port is None:
             continue
         out_type = src.outputs.get(e.source_port)
@@ -217,7 +218,13 @@ def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> li
             if indegree[child] == 0:
                 ready.append(child)
     if len(order) < len(nodes):
-        stuck = sorted(nid for nid, d in indegree.items() if d > 0)
+        remaining = {nid for nid, d in indegree.items() if d > 0}
+        while True:  # drop nodes that only hang below a cycle: they are not part of it
+            sinks = {nid for nid in remaining if not remaining.intersection(nodes[nid].children)}
+            if not sinks:
+                break
+            remaining -= sinks
+        stuck = sorted(remaining)
         issues.append(_issue(f"The workflow has a cycle through nodes {', '.join(stuck[:10])}; "
                              f"remove an edge to break it.", node=stuck[0]))
         return None

@@ -77,8 +77,8 @@ class Workflows:
         with session(self.db) as s:
             wf = queries.create_workflow(s, owner_id=owner_id, document=doc, name=doc.get("name") or "Untitled",
                                          description=doc.get("description", ""))
-            v = queries.save_version(s, workflow=wf, document=doc, message=message or "Created",
-                                     user_id=user_id or owner_id)
+            v = queries.save_version(s, workflow_id=wf.id, owner_id=owner_id, document=doc,
+                                     message=message or "Created", user_id=user_id or owner_id)
             if publish:
                 queries.publish(s, workflow=wf, number=v.number)
             s.commit()
@@ -90,15 +90,14 @@ class Workflows:
              message: str = "", user_id: int | None = None) -> WorkflowVersion:
         doc = self._normalise(document)
         with session(self.db) as s:
-            wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
-            if wf is None:
-                raise NotFoundError(f"Workflow {workflow_id} was not found.")
             try:
-                v = queries.save_version(s, workflow=wf, document=doc, message=message, base_version=base_version,
-                                         user_id=user_id or owner_id)
+                v = queries.save_version(s, workflow_id=workflow_id, owner_id=owner_id, document=doc,
+                                         message=message, base_version=base_version, user_id=user_id or owner_id)
             except queries.StaleDraft as exc:
                 raise ConflictError(f"The workflow was saved elsewhere meanwhile (now at version {exc.current}); "
                                     f"reload it before saving.", detail={"current_version": exc.current}) from None
+            if v is None:
+                raise NotFoundError(f"Workflow {workflow_id} was not found.")
             s.commit()
         return v
 
@@ -108,14 +107,15 @@ class Workflows:
         if version is None:
             wf = self.get(owner_id=owner_id, workflow_id=workflow_id)
             doc = self._normalise(wf.draft)
+            latest = wf.latest_version and self.version(owner_id=owner_id, workflow_id=workflow_id,
+                                                        number=wf.latest_version)
+            if latest and latest.document == doc:
+                number = latest.number
+            else:
+                number = self.save(owner_id=owner_id, workflow_id=workflow_id, document=doc, message="Published",
+                                   user_id=user_id).number
             with session(self.db) as s:
                 wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
-                if wf.latest_version and queries.get_version(s, workflow_id=wf.id, number=wf.latest_version) \
-                        .document == doc:
-                    number = wf.latest_version
-                else:
-                    number = queries.save_version(s, workflow=wf, document=doc, message="Published",
-                                                  user_id=user_id or owner_id).number
                 queries.publish(s, workflow=wf, number=number)
                 s.commit()
         else:

@@ -69,28 +69,32 @@ def list_workflows(s: Session, *, owner_id: int, offset: int = 0, limit: int = 1
     return list(rows), total
 
 
-def save_version(s: Session, *, workflow: Workflow, document: dict, message: str = "",
-                 user_id: int | None = None, base_version: int | None = None) -> WorkflowVersion:
+def save_version(s: Session, *, workflow_id: str, owner_id: int, document: dict, message: str = "",
+                 user_id: int | None = None, base_version: int | None = None) -> WorkflowVersion | None:
     """Store ``document`` as the next immutable version and make it the draft.
 
-    The row lock (``with_for_update``; SQLite serialises writers anyway) and the unique
-    (workflow_id, number) constraint make two concurrent saves produce two versions or a
-    StaleDraft, never one version overwritten.
+    The version counter is bumped by one UPDATE, the transaction's first statement, so two
+    concurrent saves (SQLite or PostgreSQL) get two numbers, or a StaleDraft when the caller's
+    ``base_version`` has moved; never one version overwritten. None: no such workflow.
     """
-    locked = s.exec(select(Workflow).where(Workflow.id == workflow.id).with_for_update()).one()
-    if base_version is not None and base_version != locked.latest_version:
-        raise StaleDraft(locked.latest_version)
-    number = locked.latest_version + 1
-    version = WorkflowVersion(workflow_id=locked.id, number=number, document=document, message=message,
+    bump = update(Workflow).where(Workflow.id == workflow_id, Workflow.owner_id == owner_id)
+    if base_version is not None:
+        bump = bump.where(Workflow.latest_version == base_version)
+    values = {"latest_version": Workflow.latest_version + 1, "draft": document, "updated_at": utcnow()}
+    if document.get("name"):
+        values["name"] = document["name"]
+    values["description"] = document.get("description") or ""
+    if s.exec(bump.values(**values)).rowcount == 0:
+        current = s.exec(select(Workflow.latest_version).where(Workflow.id == workflow_id,
+                                                               Workflow.owner_id == owner_id)).first()
+        if current is None:
+            return None
+        raise StaleDraft(current)
+    number = s.exec(select(Workflow.latest_version).where(Workflow.id == workflow_id)).one()
+    s.exec(update(Workflow).where(Workflow.id == workflow_id).values(draft_base=number))
+    version = WorkflowVersion(workflow_id=workflow_id, number=number, document=document, message=message,
                               created_by=user_id)
     s.add(version)
-    locked.latest_version = number
-    locked.draft = document
-    locked.draft_base = number
-    locked.name = document.get("name") or locked.name
-    locked.description = document.get("description", locked.description) or ""
-    locked.updated_at = utcnow()
-    s.add(locked)
     s.flush()
     return version
 

@@ -46,10 +46,8 @@ class OpenAICompatible:
                     await resp.aread()
                     raise _http_error(self.name, resp)
                 yield _Stream(self.name, resp, ChatUsage(self.name, model))
-        except httpx.TimeoutException as exc:
-            raise ProviderError(f"{self.name} timed out ({type(exc).__name__}).", provider=self.name) from None
         except httpx.TransportError as exc:
-            raise ProviderError(f"{self.name} connection failed: {type(exc).__name__}.", provider=self.name) from None
+            raise _transport_error(self.name, exc) from None
 
 
 class _Stream:
@@ -59,41 +57,52 @@ class _Stream:
         self.usage = usage
 
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        # Read errors surface here, while the caller iterates (the gateway reads the first chunk
+        # inside its fallback logic), so they are turned into ProviderErrors here too.
         finished = False
-        async for sse in EventSource(self.resp).aiter_sse():
-            data = sse.data
-            if data == "[DONE]":
-                finished = True
-                break
-            if not data:
-                continue
-            try:
-                obj = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                raise ProviderError(f"{self.provider} sent a malformed stream chunk.", provider=self.provider,
-                                    retryable=False) from None
-            if sse.event == "error" or "error" in obj:
-                err = obj.get("error", obj)
-                msg = err.get("message") if isinstance(err, dict) else str(err)
-                raise ProviderError(f"{self.provider} failed mid-stream: {msg}", provider=self.provider,
-                                    retryable=False)
-            if obj.get("usage"):
-                u = obj["usage"]
-                self.usage.prompt_tokens = u.get("prompt_tokens")
-                self.usage.completion_tokens = u.get("completion_tokens")
-            if obj.get("model"):
-                self.usage.model = obj["model"]
-            for choice in obj.get("choices") or ():
-                delta = choice.get("delta") or {}
-                content = delta.get("content")
-                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-                if content or reasoning:
-                    yield ChatChunk(content or None, reasoning or None)
-                if choice.get("finish_reason"):
+        try:
+            async for sse in EventSource(self.resp).aiter_sse():
+                data = sse.data
+                if data == "[DONE]":
                     finished = True
+                    break
+                if not data:
+                    continue
+                try:
+                    obj = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    raise ProviderError(f"{self.provider} sent a malformed stream chunk.", provider=self.provider,
+                                        retryable=False) from None
+                if sse.event == "error" or "error" in obj:
+                    err = obj.get("error", obj)
+                    msg = err.get("message") if isinstance(err, dict) else str(err)
+                    raise ProviderError(f"{self.provider} failed mid-stream: {msg}", provider=self.provider,
+                                        retryable=False)
+                if obj.get("usage"):
+                    u = obj["usage"]
+                    self.usage.prompt_tokens = u.get("prompt_tokens")
+                    self.usage.completion_tokens = u.get("completion_tokens")
+                if obj.get("model"):
+                    self.usage.model = obj["model"]
+                for choice in obj.get("choices") or ():
+                    delta = choice.get("delta") or {}
+                    content = delta.get("content")
+                    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                    if content or reasoning:
+                        yield ChatChunk(content or None, reasoning or None)
+                    if choice.get("finish_reason"):
+                        finished = True
+        except httpx.TransportError as exc:
+            raise _transport_error(self.provider, exc) from None
         if not finished:
             raise ProviderError(f"{self.provider} closed the stream before it finished.", provider=self.provider,
                                 retryable=False)
+
+
+def _transport_error(name: str, exc: httpx.TransportError) -> ProviderError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError(f"{name} timed out ({type(exc).__name__}).", provider=name)
+    return ProviderError(f"{name} connection failed: {type(exc).__name__}.", provider=name)
 
 
 def _http_error(name: str, resp: httpx.Response) -> ProviderError:

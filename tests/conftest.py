@@ -1,0 +1,98 @@
+"""Shared fixtures: a platform on a temporary SQLite database, and real HTTP servers in threads."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from flowai.api.app import create_app
+from flowai.platform import Platform
+from flowai.settings import Settings
+
+pytest_plugins = ["tests.fakes.openai_server"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThreadServer:
+    """Serve an ASGI app with uvicorn on 127.0.0.1:<free port> in a background thread."""
+
+    def __init__(self, app, **config):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="on", **config))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "ThreadServer":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'flowai.db'}", secret_key="test-secret",
+                    disconnect_grace=0.0, env={})
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Platform:
+    return Platform(settings)
+
+
+@dataclass
+class Api:
+    """A running API server plus handles to set it up: an owner, and helpers."""
+
+    url: str
+    platform: Platform
+    owner_id: int
+
+    def publish(self, document: dict) -> str:
+        wf, _ = self.platform.workflows.create(owner_id=self.owner_id, document=document, publish=True)
+        return wf.id
+
+    def key(self, **kwargs) -> str:
+        secret, _ = self.platform.keys.create(owner_id=self.owner_id, name="test", **kwargs)
+        return secret
+
+
+def start_api(settings: Settings) -> tuple[ThreadServer, Api]:
+    platform = Platform(settings)
+    server = ThreadServer(create_app(platform=platform))
+    owner = platform.users.acting_admin()
+    return server, Api(server.url, platform, owner.id)
+
+
+@pytest.fixture
+def api(settings: Settings):
+    server, handle = start_api(settings)
+    with server:
+        yield handle
+
+
+@pytest.fixture
+def api_with_openai(settings: Settings, fake_openai):
+    """An API server whose OpenAI provider is the fake OpenAI server."""
+    server, handle = start_api(replace(settings, env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.url}))
+    with server:
+        yield handle
