@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import sys
 
 import uvicorn
 from fastapi import FastAPI
@@ -53,4 +54,5 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, demo
         print(f"Open {base}/ in a browser to create the admin account.")
     else:
         print(f"Open {base}/ in a browser to sign in.")
+    sys.stdout.flush()
     uvicorn.run(build_app(platform), host=host, port=port, log_level="warning")
