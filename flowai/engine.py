@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Callable
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from flowai.errors import FlowAIError, NodeError, NodeTimeoutError
 from flowai.events import (Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunStarted, RunSucceeded,
                            StreamDelta)
 from flowai.graph import CompiledGraph, CompiledNode
-from flowai.templates import Ref, render
+from flowai.templates import Ref, render, to_text
 
 Emit = Callable[[Event], None]
 
@@ -154,6 +155,9 @@ def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):
             raw[key] = value
     for port, (src, sport) in node.edge_inputs.items():
         raw.setdefault(port, outputs[src].get(sport))
+    for key in _text_fields(node.impl.Config):
+        if key in raw and not isinstance(raw[key], str):
+            raw[key] = to_text(raw[key])  # a number, boolean or missing value feeding a text field
     try:
         return node.impl.Config.model_validate(raw)
     except ValidationError as exc:
@@ -161,6 +165,13 @@ def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):
         loc = ".".join(str(p) for p in first["loc"])
         raise NodeError(f"Node {node.label}: config.{loc} is invalid after rendering: {first['msg']}.",
                         node_id=node.id) from None
+
+
+@cache
+def _text_fields(config_cls) -> frozenset[str]:
+    """Config fields typed ``str`` (or ``str | None``): rendered values are coerced to text."""
+    return frozenset(name for name, f in config_cls.model_fields.items()
+                     if f.annotation is str or f.annotation == (str | None))
 
 
 def _render_value(value: Any, lookup, node: CompiledNode) -> Any:

@@ -100,6 +100,8 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
     doc = document if isinstance(document, GraphDoc) else parse(document)
     issues: list[dict] = []
     nodes: dict[str, CompiledNode] = {}
+    broken: set[str] = set()  # nodes of unknown type: reported once, not again by each edge or template
+    labels = {s.label for s in doc.nodes if s.label}
 
     for spec in doc.nodes:
         if spec.id in nodes:
@@ -109,11 +111,12 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
         if impl is None:
             issues.append(_issue(f"Node {spec.id!r} has unknown type {spec.type!r}; known types: "
                                  f"{', '.join(registry.types())}.", node=spec.id, field="type"))
+            broken.add(spec.id)
             continue
-        config = _check_config(spec, impl, issues)
+        config = _check_config(spec, impl, labels, issues)
         nodes[spec.id] = CompiledNode(spec, impl, config, impl.input_ports(spec.config), impl.output_ports(spec.config))
 
-    _check_edges(doc, nodes, issues)
+    _check_edges(doc, nodes, broken, issues)
     order = _topological_order(nodes, issues)
 
     inputs = [n for n in nodes.values() if n.spec.type == "input"]
@@ -134,7 +137,7 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
 
     if order is not None:
         ancestors = _ancestors(order, nodes)
-        _check_templates(nodes, ancestors, issues)
+        _check_templates(nodes, ancestors, broken, issues)
     if issues:
         raise GraphError(issues)
     ordered = {nid: nodes[nid] for nid in order}
@@ -145,7 +148,7 @@ def _output_name(node: CompiledNode) -> str:
     return node.spec.config.get("name") or node.id
 
 
-def _check_config(spec: NodeSpec, impl: Node, issues: list[dict]) -> BaseModel | None:
+def _check_config(spec: NodeSpec, impl: Node, labels: set[str], issues: list[dict]) -> BaseModel | None:
     try:
         return impl.Config.model_validate(spec.config)
     except ValidationError as exc:
@@ -153,7 +156,7 @@ def _check_config(spec: NodeSpec, impl: Node, issues: list[dict]) -> BaseModel |
         for err in exc.errors():
             raw = _at(spec.config, err["loc"])
             if (impl.templated and err["type"] != "extra_forbidden" and isinstance(raw, str)
-                    and (BRACES.search(raw) or "$" in raw)):
+                    and (BRACES.search(raw) or any(f"${label}." in raw for label in labels))):
                 continue  # a template may render to a valid value; checked again at run time
             real.append(err)
         for err in real:
@@ -163,14 +166,15 @@ def _check_config(spec: NodeSpec, impl: Node, issues: list[dict]) -> BaseModel |
         return None
 
 
-def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[dict]) -> None:
+def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str], issues: list[dict]) -> None:
     seen: set[tuple[str, str, str | None, str | None]] = set()
     for i, e in enumerate(doc.edges):
         src, dst = nodes.get(e.source), nodes.get(e.target)
         if src is None or dst is None:
-            missing = e.source if src is None else e.target
-            issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) points to missing node {missing!r}.",
-                                 edge=i))
+            missing = [n for n in dict.fromkeys((e.source, e.target)) if n not in nodes]
+            if not any(n in broken for n in missing):
+                issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) points to missing node "
+                                     f"{' and '.join(map(repr, missing))}.", edge=i))
             continue
         if e.source == e.target:
             issues.append(_issue(f"Edge {i} connects node {e.source!r} to itself.", edge=i, node=e.source))
@@ -247,7 +251,7 @@ def _ancestors(order: list[str], nodes: dict[str, CompiledNode]) -> dict[str, fr
     return result
 
 
-def _check_templates(nodes: dict[str, CompiledNode], ancestors: dict[str, frozenset[str]],
+def _check_templates(nodes: dict[str, CompiledNode], ancestors: dict[str, frozenset[str]], broken: set[str],
                      issues: list[dict]) -> None:
     for nid, node in nodes.items():
         if not node.impl.templated:
@@ -257,6 +261,8 @@ def _check_templates(nodes: dict[str, CompiledNode], ancestors: dict[str, frozen
             uses_labels = uses_labels or "$" in text
             for ref_node, port in brace_refs(text):
                 where = f"config.{path}"
+                if ref_node in broken:
+                    continue
                 if ref_node not in nodes:
                     issues.append(_issue(f"Node {nid!r}: {where} names unknown node {ref_node!r} "
                                          f"in '{{{{{ref_node}.{port}}}}}'.", node=nid, field=where))
@@ -268,8 +274,19 @@ def _check_templates(nodes: dict[str, CompiledNode], ancestors: dict[str, frozen
                                          f"does not have (ports: {', '.join(nodes[ref_node].outputs)}).",
                                          node=nid, field=where))
         if uses_labels:
+            upstream = sorted(ancestors[nid])
             node.labels = LabelIndex.build([
-                (nodes[a].spec.label, a, list(nodes[a].outputs), nodes[a].impl.aliases) for a in ancestors[nid]])
+                (nodes[a].spec.label, a, list(nodes[a].outputs), nodes[a].impl.aliases) for a in upstream])
+            by_label: dict[str, list[str]] = {}  # a label two ancestors share is ambiguous where it is used
+            for a in upstream:
+                if nodes[a].spec.label:
+                    by_label.setdefault(nodes[a].spec.label, []).append(a)
+            for path, text in _strings(node.spec.config):
+                for label, ids in by_label.items():
+                    if len(ids) > 1 and f"${label}." in text:
+                        issues.append(_issue(f"Node {nid!r}: config.{path} refers to ${label}, but nodes "
+                                             f"{', '.join(map(repr, ids))} upstream are all labelled {label!r}; "
+                                             f"rename one.", node=nid, field=f"config.{path}"))
 
 
 def _strings(value: Any, path: str = ""):

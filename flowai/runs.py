@@ -24,6 +24,7 @@ from flowai.events import TERMINAL, Event, NodeFailed, NodeFinished, NodeStarted
 from flowai.graph import CompiledGraph
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
+START_DELAY = 0.5  # seconds before a still-running run is written as 'running'
 
 
 class Recorder(Protocol):
@@ -31,7 +32,8 @@ class Recorder(Protocol):
 
     def started(self, run: dict) -> None: ...
 
-    def finished(self, run: dict, nodes: list[dict]) -> None: ...
+    def finished(self, run: dict, nodes: list[dict], *, inserted: bool) -> None:
+        """``inserted``: whether ``started`` was called; if not, ``run`` is the complete row."""
 
 
 def _now() -> datetime:
@@ -58,6 +60,8 @@ class RunHandle:
     _queues: set[asyncio.Queue] = field(default_factory=set)
     _followers: int = 0
     _cancel_timer: asyncio.TimerHandle | None = None
+    row: dict | None = None  # the run's row until the recorder has been asked to insert it
+    start_timer: asyncio.TimerHandle | None = None
 
     @property
     def done(self) -> bool:
@@ -138,11 +142,20 @@ class RunManager:
         handle = RunHandle(uuid.uuid4().hex, workflow_id, version, owner_id, key_id, source, run_input,
                            detached_cancel)
         self.active[handle.id] = handle
-        self.recorder.started({"id": handle.id, "workflow_id": workflow_id, "version": version,
-                               "owner_id": owner_id, "key_id": key_id, "source": source, "status": "running",
-                               "input": run_input, "runner": RUNNER, "created_at": _now()})
+        handle.row = {"id": handle.id, "workflow_id": workflow_id, "version": version, "owner_id": owner_id,
+                      "key_id": key_id, "source": source, "status": "running", "input": run_input,
+                      "runner": RUNNER, "created_at": _now()}
+        # A run still going after START_DELAY is recorded as running; a quicker one is written
+        # once, complete, when it ends (one INSERT instead of an INSERT and an UPDATE).
+        handle.start_timer = asyncio.get_running_loop().call_later(START_DELAY, self._record_start, handle)
         handle.task = asyncio.create_task(self._execute(handle, graph), name=f"run-{handle.id}")
         return handle
+
+    def _record_start(self, handle: RunHandle) -> None:
+        handle.start_timer = None
+        if not handle.done:
+            self.recorder.started(handle.row)
+            handle.row = None
 
     async def _execute(self, handle: RunHandle, graph: CompiledGraph) -> None:
         try:
@@ -165,6 +178,9 @@ class RunManager:
                 self.recent.popitem(last=False)
 
     def _record(self, h: RunHandle) -> None:
+        if h.start_timer is not None:
+            h.start_timer.cancel()
+            h.start_timer = None
         error = None
         if h.status in ("failed", "cancelled"):
             last = h.events[-1] if h.events else None
@@ -172,9 +188,9 @@ class RunManager:
                 error = {"code": last.code, "message": last.message, "node": last.node, "detail": last.detail}
         total = next((e.total_time for e in h.events if isinstance(e, RunSucceeded)), time.perf_counter() - h.started)
         self.recorder.finished(
-            {"id": h.id, "status": h.status, "output": h.output, "error": error, "usage": h.state.usage or None,
+            {**(h.row or {}), "id": h.id, "status": h.status, "output": h.output, "error": error, "usage": h.state.usage or None,
              "events": [event_record(e) for e in h.events], "finished_at": _now(), "total_time": total},
-            node_records(h.id, h.events, h.started))
+            node_records(h.id, h.events, h.started), inserted=h.row is None)
 
     async def shutdown(self) -> None:
         for handle in list(self.active.values()):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from flowai.errors import InputError
 from flowai.ports import PortType
@@ -28,8 +29,8 @@ class InputField(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     type: FieldType = "string"
     required: bool = False
-    default: Any = None
     max_length: int | None = Field(default=None, gt=0)
+    default: Any = None  # after type and max_length: its validator reads them
     description: str = ""
 
     @field_validator("name")
@@ -37,6 +38,15 @@ class InputField(BaseModel):
     def _plain_name(cls, v: str) -> str:
         if any(c in v for c in ".{}$ \t\n"):
             raise ValueError("a field name may not contain spaces, dots, braces or '$'")
+        return v
+
+    @field_validator("default")
+    @classmethod
+    def _default_fits(cls, v: Any, info: ValidationInfo) -> Any:
+        if v is not None and "type" in info.data:  # a bad type is reported on its own
+            err = _type_error(SimpleNamespace(type=info.data["type"], max_length=info.data.get("max_length")), v)
+            if err:
+                raise ValueError(f"the default does not fit the field: {err}")
         return v
 
 
@@ -61,8 +71,13 @@ class InputNode(Node):
     templated = False
 
     def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {f["name"]: PORT_OF.get(f.get("type", "string"), PortType.ANY)
-                for f in config.get("fields", []) if isinstance(f, dict) and "name" in f}
+        # Read from the raw (possibly invalid) config: anything malformed is reported by Config.
+        fields = config.get("fields", [])
+        if not isinstance(fields, list):
+            return {}
+        return {f["name"]: PORT_OF.get(t, PortType.ANY) if isinstance(t := f.get("type", "string"), str)
+                else PortType.ANY
+                for f in fields if isinstance(f, dict) and isinstance(f.get("name"), str)}
 
     async def run(self, ctx, config: InputConfig) -> dict[str, Any]:
         return {f.name: ctx.run_input.get(f.name, f.default) for f in config.fields}
@@ -103,8 +118,10 @@ def _type_error(f: InputField, value: Any) -> str | None:
         if "\x00" in value:
             return "contains a NUL character"
     elif t in ("number", "integer"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             return "expected a number"
+        if isinstance(value, float) and not math.isfinite(value):  # ints are finite (and may not fit a float)
+            return "expected a finite number"
         if t == "integer" and not (isinstance(value, int) or float(value).is_integer()):
             return "expected an integer"
     elif t == "boolean":

@@ -35,8 +35,8 @@ class RunRecorder:
     def started(self, run: dict) -> None:
         self._push(("start", run, []))
 
-    def finished(self, run: dict, nodes: list[dict]) -> None:
-        self._push(("finish", run, nodes))
+    def finished(self, run: dict, nodes: list[dict], *, inserted: bool = True) -> None:
+        self._push(("finish" if inserted else "insert", run, nodes))
 
     def key_used(self, key_id: int, when: Any) -> None:
         self._key_use[key_id] = when
@@ -81,8 +81,8 @@ class RunRecorder:
                 self._idle.set()
 
     def _write(self, batch: list, keys: dict) -> None:
-        starts = [run for kind, run, _ in batch if kind == "start"]
-        finishes = [(run, nodes) for kind, run, nodes in batch if kind == "finish"]
+        starts = [run for kind, run, _ in batch if kind in ("start", "insert")]
+        finishes = [(run, nodes) for kind, run, nodes in batch if kind in ("finish", "insert")]
         start_ids = {r["id"] for r in starts}
         # A run that started and finished within one batch is inserted once, complete.
         merged = {r["id"]: r for r in starts}
@@ -90,7 +90,8 @@ class RunRecorder:
         nodes: list[dict] = []
         for run, ns in finishes:
             if run["id"] in start_ids:
-                merged[run["id"]] = {**merged[run["id"]], **run}
+                if merged[run["id"]] is not run:
+                    merged[run["id"]] = {**merged[run["id"]], **run}
             else:
                 late.append(run)
             nodes.extend(ns)

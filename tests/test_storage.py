@@ -207,3 +207,26 @@ def test_recorder_flush_without_task(db, owner):
     asyncio.run(recorder.flush())
     with session(db) as s:
         assert queries.get_run(s, run_id="r" * 32) is not None
+
+
+async def test_a_run_is_recorded_end_to_end(db, owner, tmp_path):
+    """The whole platform on this database: run, events, per-node rows, non-ASCII and NUL-free JSON."""
+    from flowai.platform import Platform
+    from flowai.settings import Settings
+
+    url = db.url.render_as_string(hide_password=False)
+    platform = Platform(Settings(home=tmp_path, database_url=url, secret_key="s"))
+    await platform.startup()
+    try:
+        wf, _ = platform.workflows.create(owner_id=owner, document=HELLO, publish=True)
+        graph = platform.workflows.compiled(wf.id, 1)
+        handle = platform.runs.start(graph, {"输入": "在吗?"}, workflow_id=wf.id, version=1, owner_id=owner)
+        await handle.wait()
+        await platform.recorder.flush()
+    finally:
+        await platform.shutdown()
+    with session(db) as s:
+        run = queries.get_run(s, run_id=handle.id)
+        assert run.status == "completed" and run.output == "在呢。你说的是：在吗?"
+        assert [e["kind"] for e in run.events][0] == "start" and run.events[-1]["kind"] == "output"
+        assert {n.node_id for n in queries.run_nodes(s, run_id=handle.id)} == {"in", "reply", "out"}

@@ -54,6 +54,7 @@ class Gateway:
     @asynccontextmanager
     async def chat(self, request: ChatRequest, provider: str = "auto") -> AsyncIterator["_GatewayStream"]:
         attempts: list[dict] = []
+        last: ProviderError | None = None
         for candidate in self._candidates(provider):
             async with AsyncExitStack() as stack:
                 try:
@@ -62,13 +63,14 @@ class Gateway:
                     first = await anext(chunks, None)
                 except ProviderError as exc:
                     attempts.append({"provider": candidate.name, "reason": exc.message, "status": exc.http_status})
+                    last = exc
                     if exc.retryable:
                         continue
                     raise _all_failed(attempts, exc) from None
                 stream.usage.fallbacks = attempts
                 yield _GatewayStream(first, chunks, stream.usage)
                 return
-        raise _all_failed(attempts, None)
+        raise _all_failed(attempts, last)
 
 
 class _GatewayStream:

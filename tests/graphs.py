@@ -1,0 +1,137 @@
+"""Small builders for ``flowai/1`` documents, so a test graph is one or two lines.
+
+    chain("input", "template", "output")                      # in -> template -> output, ordering edges
+    Graph().input(x="string").template("t", "{{in.x}}").output("{{t.text}}").chain().doc
+
+``Graph`` methods return the builder; ``.doc`` is the plain dict (a fresh deep copy each time), so a
+test may break it further by hand. ``issues(doc)`` compiles and returns the GraphError's issues.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from flowai.errors import GraphError
+from flowai.graph import CompiledGraph, compile_graph
+from nodes import default_registry
+
+REGISTRY = default_registry()
+
+_DEFAULT_IDS = {"input": "in", "template": "t", "llm": "llm", "output": "out"}
+
+
+def field(name: str, type: str = "string", **extra: Any) -> dict:
+    """One input-node field."""
+    return {"name": name, "type": type, **extra}
+
+
+class Graph:
+    def __init__(self, name: str = "Test") -> None:
+        self._doc: dict[str, Any] = {"format": "flowai/1", "name": name, "nodes": [], "edges": []}
+
+    # nodes -----------------------------------------------------------------------------------
+    def node(self, id: str, type: str, label: str | None = None, **config: Any) -> "Graph":
+        spec: dict[str, Any] = {"id": id, "type": type, "config": config}
+        if label is not None:
+            spec["label"] = label
+        self._doc["nodes"].append(spec)
+        return self
+
+    def input(self, *fields: dict, id: str = "in", label: str | None = None, **typed: str) -> "Graph":
+        """An input node; fields as ``field(...)`` dicts and/or ``name="type"`` keywords."""
+        return self.node(id, "input", label, fields=[*fields, *(field(n, t) for n, t in typed.items())])
+
+    def template(self, id: str, template: str, label: str | None = None) -> "Graph":
+        return self.node(id, "template", label, template=template)
+
+    def output(self, value: Any = "", id: str = "out", label: str | None = None, **config: Any) -> "Graph":
+        return self.node(id, "output", label, value=value, **config)
+
+    # edges -----------------------------------------------------------------------------------
+    def edge(self, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None) -> "Graph":
+        e: dict[str, Any] = {"source": src, "target": dst}
+        if src_port is not None:
+            e["source_port"] = src_port
+        if dst_port is not None:
+            e["target_port"] = dst_port
+        self._doc["edges"].append(e)
+        return self
+
+    def chain(self, *ids: str) -> "Graph":
+        """Ordering-only edges through ``ids`` (default: every node, in the order added)."""
+        ids = ids or tuple(n["id"] for n in self._doc["nodes"])
+        for a, b in zip(ids, ids[1:]):
+            self.edge(a, b)
+        return self
+
+    # results ---------------------------------------------------------------------------------
+    @property
+    def doc(self) -> dict:
+        return copy.deepcopy(self._doc)
+
+    def compile(self) -> CompiledGraph:
+        return compile_graph(self.doc, REGISTRY)
+
+
+def chain(*types: str) -> dict:
+    """A straight line of nodes of these types, joined by ordering-only edges.
+
+    Ids are ``in``, ``t``, ``llm``, ``out`` (``t2``, ``t3`` … when a type repeats). The input node
+    has one string field ``x``; a template renders ``{{<previous id>.…}}``-free text; the output
+    returns ``""``.
+    """
+    g = Graph()
+    seen: dict[str, int] = {}
+    for t in types:
+        seen[t] = seen.get(t, 0) + 1
+        base = _DEFAULT_IDS.get(t, t)
+        nid = base if seen[t] == 1 else f"{base}{seen[t]}"
+        if t == "input":
+            g.input(field("x"), id=nid)
+        elif t == "template":
+            g.template(nid, "text")
+        elif t == "output":
+            g.output("", id=nid)
+        else:
+            g.node(nid, t)
+    return g.chain().doc
+
+
+def issues(doc: Any) -> list[dict]:
+    """Compile ``doc``, expect a GraphError, and return its issues."""
+    with pytest.raises(GraphError) as info:
+        compile_graph(doc, REGISTRY)
+    err = info.value
+    assert err.issues, "GraphError without issues"
+    assert err.detail == err.issues
+    for issue in err.issues:
+        assert set(issue) == {"message", "node", "edge", "field"}, issue
+        assert isinstance(issue["message"], str) and issue["message"].strip()
+    return err.issues
+
+
+def one_issue(doc: Any, **where: Any) -> dict:
+    """Exactly one issue, located as ``where`` says (node=, edge=, field=)."""
+    found = issues(doc)
+    assert len(found) == 1, found
+    return check(found[0], **where)
+
+
+def find_issue(found: list[dict], **where: Any) -> dict:
+    """The one issue among ``found`` located at ``where``."""
+    hits = [i for i in found if all(i[k] == v for k, v in where.items())]
+    assert len(hits) == 1, f"expected one issue at {where}, got {found}"
+    return hits[0]
+
+
+def check(issue: dict, **where: Any) -> dict:
+    for k, v in where.items():
+        assert issue[k] == v, f"{k}: expected {v!r}, got {issue[k]!r} in {issue}"
+    return issue
+
+
+def compile_doc(doc: dict) -> CompiledGraph:
+    return compile_graph(doc, REGISTRY)
