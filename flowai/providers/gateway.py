@@ -91,5 +91,6 @@ def _all_failed(attempts: list[dict], last: ProviderError | None) -> ProviderErr
     if len(attempts) == 1 and last is not None:
         return ProviderError(last.message, provider=last.provider, http_status=last.http_status,
                              retryable=False, detail={"attempts": attempts})
-    return ProviderError("Every provider able to serve this node failed.", detail={"attempts": attempts},
+    reasons = "; ".join(a["reason"] for a in attempts)
+    return ProviderError(f"Every provider able to serve this node failed: {reasons}", detail={"attempts": attempts},
                          retryable=False)
