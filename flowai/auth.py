@@ -11,6 +11,9 @@ import hashlib
 import hmac
 import secrets
 import string
+import time
+
+import jwt
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -45,3 +48,25 @@ def verify_password(stored: str | None, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+TOKEN_TTL = 12 * 3600  # seconds a sign-in token is valid
+
+
+def issue_token(server_secret: str, user_id: int, *, ttl: int = TOKEN_TTL) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": str(user_id), "iat": now, "exp": now + ttl}, _jwt_key(server_secret),
+                      algorithm="HS256")
+
+
+def read_token(server_secret: str, token: str) -> int | None:
+    """The user id in a valid, unexpired token; None otherwise."""
+    try:
+        claims = jwt.decode(token, _jwt_key(server_secret), algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        return int(claims["sub"])
+    except (jwt.InvalidTokenError, ValueError):
+        return None
+
+
+def _jwt_key(server_secret: str) -> str:
+    return hmac.new(server_secret.encode(), b"jwt", hashlib.sha256).hexdigest()

@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 from nicegui import ui
 
-from flowai.api.app import exception_handlers, lifespan_for, routes
+from flowai.api.app import exception_handlers, lifespan_for, mounts, routes
 from flowai.demo import seed
 from flowai.platform import Platform
 from flowai.settings import Settings
@@ -25,7 +25,7 @@ from . import pages
 
 def build_app(platform: Platform) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan_for(platform))
-    app.router.routes.extend(routes)
+    app.router.routes.extend([*routes, *mounts(platform)])
     for exc, handler in exception_handlers.items():
         app.add_exception_handler(exc, handler)
     app.state.platform = platform

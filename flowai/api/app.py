@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.routing import Mount
 
 from flowai.platform import Platform
 from flowai.settings import Settings
@@ -29,9 +30,16 @@ def lifespan_for(platform: Platform):
     return lifespan
 
 
+def mounts(platform: Platform) -> list[Mount]:
+    """Sub-apps beside the run API routes: the management API at /api/v1."""
+    from .manage import create_manage_app
+    return [Mount("/api/v1", app=create_manage_app(platform))]
+
+
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Starlette:
     platform = platform or Platform(settings or Settings.from_env())
-    app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=lifespan_for(platform))
+    app = Starlette(routes=[*routes, *mounts(platform)], exception_handlers=exception_handlers,
+                    lifespan=lifespan_for(platform))
     app.state.platform = platform
     return app
 
