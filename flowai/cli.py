@@ -71,7 +71,9 @@ def cmd_key_create(args) -> int:
         p.workflows.get(owner_id=admin.id, workflow_id=wf_id)
     secret, key = p.keys.create(owner_id=admin.id, name=args.name, rate_limit=args.rate_limit, workflows=workflows)
     limit = "unlimited" if key.rate_limit == 0 else f"{key.rate_limit} runs/minute"
-    print(f"Created API key {key.name!r} ({key.prefix}…, {limit}). The secret is shown once:")
+    print(f"Created API key {key.name!r} ({key.prefix}…, {limit}).")
+    print(f"Callback signing secret: {p.keys.signing_secret(key.id)}")
+    print("The key is shown once:")
     print(secret)
     return 0
 
@@ -124,6 +126,25 @@ def cmd_run(args) -> int:
     return asyncio.run(go())
 
 
+def cmd_batch(args) -> int:
+    from flowai.batch import run_batch
+
+    p = _platform()
+    admin = p.users.acting_admin()
+    wf = p.workflows.get(owner_id=admin.id, workflow_id=args.id)
+    version = args.version or wf.published_version or wf.latest_version
+    try:
+        lines = Path(args.inputs).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        print(f"error: cannot read {args.inputs}: {exc}", file=sys.stderr)
+        return 2
+    summary = asyncio.run(run_batch(p, owner_id=admin.id, workflow_id=wf.id, version=version, lines=lines,
+                                    concurrency=args.concurrency, out=Path(args.out) if args.out else None))
+    print(f"{summary['completed']} completed, {summary['failed']} failed"
+          + (f"; results in {args.out}/results.jsonl" if args.out else ""), file=sys.stderr)
+    return 0 if summary["failed"] == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowai", description="FlowAI: visual AI workflows, published as APIs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--stream", action="store_true", help="print the SSE events as they happen")
     r.add_argument("--version", type=int)
     r.set_defaults(func=cmd_run)
+
+    b = sub.add_parser("batch", help="run a workflow once per line of a JSONL file of inputs")
+    b.add_argument("id")
+    b.add_argument("inputs", help="a file with one JSON input object per line")
+    b.add_argument("--concurrency", type=int, default=8)
+    b.add_argument("--out", help="folder for results.jsonl and outputs/<line>.json (default: results on stdout)")
+    b.add_argument("--version", type=int)
+    b.set_defaults(func=cmd_batch)
 
     u = sub.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
     uc = u.add_parser("create")

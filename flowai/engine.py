@@ -12,7 +12,10 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Callable
+import hashlib
+from typing import Any, Awaitable, Callable, Protocol
+
+import orjson
 
 from pydantic import ValidationError
 
@@ -52,14 +55,30 @@ class RunState:
     usage: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+class NodeCache(Protocol):
+    """Where cached node outputs live (storage.cache.DbNodeCache implements it)."""
+
+    async def get(self, key: str) -> tuple[dict, dict | None] | None: ...
+
+    async def put(self, key: str, outputs: dict, usage: dict | None, ttl: float) -> None: ...
+
+
+Gate = Callable[[], Awaitable[None]]
+
+
 class Engine:
-    def __init__(self, services: Any = None, *, node_timeout: float = 300.0):
+    def __init__(self, services: Any = None, *, node_timeout: float = 300.0, cache: NodeCache | None = None):
         self.services = services
         self.node_timeout = node_timeout
+        self.cache = cache
 
     async def run(self, graph: CompiledGraph, run_input: dict[str, Any], emit: Emit, *,
-                  run_id: str = "", state: RunState | None = None) -> Any:
-        """Run the graph; emit events; return the output. Failures are emitted and re-raised."""
+                  run_id: str = "", state: RunState | None = None, gate: Gate | None = None) -> Any:
+        """Run the graph; emit events; return the output. Failures are emitted and re-raised.
+
+        Nodes whose outputs are already in ``state`` (a resumed or regenerated run) are not run
+        again. ``gate`` is awaited before each node starts: a paused run blocks there.
+        """
         state = state or RunState()
         started = time.perf_counter()
         emit(RunStarted(graph.input_node.id, run_input))
@@ -67,14 +86,23 @@ class Engine:
         running: set[asyncio.Task] = set()
         failure: BaseException | None = None
 
-        def start(node: CompiledNode) -> None:
-            task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id))
+        def ready(node: CompiledNode) -> None:
+            if node.id in state.outputs:  # done before: release its children at once
+                finished(node.id)
+                return
+            task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id, gate))
             task.node_id = node.id  # type: ignore[attr-defined]
             running.add(task)
 
-        for nid, count in pending.items():
+        def finished(node_id: str) -> None:
+            for child in graph.nodes[node_id].children:
+                pending[child] -= 1
+                if pending[child] == 0:
+                    ready(graph.nodes[child])
+
+        for nid, count in list(pending.items()):
             if count == 0:
-                start(graph.nodes[nid])
+                ready(graph.nodes[nid])
         try:
             while running:
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -84,10 +112,7 @@ class Engine:
                     if exc is not None:
                         failure = exc
                         break
-                    for child in graph.nodes[task.node_id].children:  # type: ignore[attr-defined]
-                        pending[child] -= 1
-                        if pending[child] == 0:
-                            start(graph.nodes[child])
+                    finished(task.node_id)  # type: ignore[attr-defined]
                 if failure is not None:
                     break
         finally:
@@ -104,16 +129,29 @@ class Engine:
         return output
 
     async def _run_node(self, node: CompiledNode, graph: CompiledGraph, run_input: dict, state: RunState,
-                        emit: Emit, run_id: str) -> None:
+                        emit: Emit, run_id: str, gate: Gate | None = None) -> None:
+        if gate is not None:
+            await gate()
         emit(NodeStarted(node.id, node.label, node.spec.type))
         t0 = time.perf_counter()
         ctx = _Context(node.id, run_id, run_input, self.services, emit)
         timeout = None
         try:
             config = _resolve_config(node, graph, state)
-            timeout = config.timeout or self.node_timeout
-            async with asyncio.timeout(timeout):
-                outputs = await node.impl.run(ctx, config)
+            ttl = _cache_ttl(node, graph, config)
+            key = _cache_key(node, config) if ttl and self.cache is not None else None
+            hit = await self.cache.get(key) if key else None
+            if hit is not None:
+                outputs, usage = hit
+                ctx.usage = {**(usage or {}), "cache_hit": True}
+                if node.impl.streams and outputs.get("text"):
+                    ctx.stream(outputs["text"], outputs.get("reasoning"))
+            else:
+                timeout = config.timeout or self.node_timeout
+                async with asyncio.timeout(timeout):
+                    outputs = await node.impl.run(ctx, config)
+                if key:
+                    await self.cache.put(key, outputs, ctx.usage, ttl)
         except TimeoutError:
             exc = NodeTimeoutError(f"Node {node.label} timed out after {timeout:g} s.", node_id=node.id)
             emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, exc.code, exc.message))
@@ -133,6 +171,22 @@ class Engine:
         if ctx.usage is not None:
             state.usage[node.id] = ctx.usage
         emit(NodeFinished(node.id, node.label, node.spec.type, time.perf_counter() - t0, outputs, ctx.usage))
+
+
+def _cache_ttl(node: CompiledNode, graph: CompiledGraph, config) -> float | None:
+    """Seconds to cache this node's outputs: its own ``cache_ttl``, else the workflow's; None = off."""
+    if not node.impl.cacheable:
+        return None
+    if config.cache_ttl is not None:
+        return config.cache_ttl or None
+    return graph.doc.settings.cache_ttl
+
+
+def _cache_key(node: CompiledNode, config) -> str:
+    """Same node type and same rendered config (inputs, provider, model included) -> same key."""
+    body = orjson.dumps([node.spec.type, config.model_dump(mode="json", exclude={"timeout", "cache_ttl"})],
+                        option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest()
 
 
 def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):

@@ -101,3 +101,9 @@ class ProviderError(NodeError):
         self.http_status = http_status
         self.retry_after = retry_after
         self.retryable = retryable
+
+
+class ResourceNotFoundError(NotFoundError):
+    """The management API's 'resource not found' (40402)."""
+
+    code = 40402

@@ -44,6 +44,13 @@ class EdgeSpec(BaseModel):
     target_port: str | None = None
 
 
+class GraphSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cache_ttl: float | None = Field(default=None, ge=0, description="Default node cache lifetime, seconds; "
+                                    "off when empty (a node's own cache_ttl wins)")
+
+
 class GraphDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +59,7 @@ class GraphDoc(BaseModel):
     description: str = ""
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
+    settings: GraphSettings = Field(default_factory=GraphSettings)
 
 
 @dataclass(slots=True)

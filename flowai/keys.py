@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 
@@ -55,6 +57,16 @@ class Keys:
         with session(self.db) as s:
             return queries.list_keys(s, owner_id=owner_id)
 
+    def page(self, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[list[ApiKey], int]:
+        """The account's keys (revoked ones too), newest first, and how many there are."""
+        with session(self.db) as s:
+            return queries.page_keys(s, owner_id=owner_id, offset=offset, limit=limit)
+
+    def owner_of(self, key_id: int) -> int | None:
+        """The owning account of a key, or None when there is no such key."""
+        with session(self.db) as s:
+            return queries.key_owner(s, key_id=key_id)
+
     def revoke(self, *, owner_id: int, key_id: int) -> ApiKey:
         with session(self.db) as s:
             key = queries.revoke_key(s, owner_id=owner_id, key_id=key_id)
@@ -88,6 +100,15 @@ class Keys:
             return None
         return KeyInfo(key.id, key.owner_id, key.rate_limit,
                        frozenset(key.workflows) if key.workflows else None)
+
+    def signing_secret(self, key_id: int) -> str:
+        """The secret that signs this key's callbacks: derived, never stored (shown at creation)."""
+        with session(self.db) as s:
+            key = s.get(ApiKey, key_id)
+        if key is None:
+            return ""
+        return "whsec_" + hmac.new(self.secret.encode(), f"callback:{key.key_hash}".encode(),
+                                   hashlib.sha256).hexdigest()[:48]
 
     def check_rate(self, key: KeyInfo) -> None:
         """Count one run against the key's per-minute limit (a moving window)."""

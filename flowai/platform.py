@@ -12,7 +12,11 @@ import socket
 
 import httpx
 
-from flowai.engine import Engine
+from flowai.callbacks import Callbacks
+from flowai.engine import Engine, RunState
+from flowai.idempotency import Idempotency
+from flowai.errors import FlowAIError
+from flowai.files import Files
 from flowai.keys import Keys
 from flowai.providers.gateway import Gateway, build_chat_providers
 from flowai.runs import RUNNER, RunManager
@@ -22,9 +26,12 @@ from flowai.workflows import Workflows
 from nodes import Registry, default_registry
 from storage import queries
 from storage.db import make_engine, session
+from storage.cache import DbNodeCache
+from storage.models import utcnow as _utcnow
 from storage.recorder import RunRecorder
 
 log = logging.getLogger("flowai")
+RESUMABLE = ("background", "async", "batch", "regenerate")  # run sources that survive a restart
 
 
 class Platform:
@@ -35,35 +42,72 @@ class Platform:
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0),
                                       limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
         self.gateway = Gateway(build_chat_providers(settings.env, self.http))
-        self.engine = Engine(self.gateway, node_timeout=settings.node_timeout)
+        self.engine = Engine(self.gateway, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
         self.recorder = RunRecorder(self.db)
         self.runs = RunManager(self.engine, self.recorder, grace=settings.disconnect_grace,
-                               retention=settings.run_retention)
+                               retention=settings.run_retention, max_concurrent=settings.max_concurrent_runs)
         self.workflows = Workflows(self.db, self.registry)
         self.keys = Keys(self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit)
         self.users = Users(self.db)
+        self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
+        self.idempotency = Idempotency(self.db)
+        self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
 
     async def startup(self) -> None:
         self.recorder.start()
-        self.mark_interrupted()
+        self.recover()
 
     async def shutdown(self) -> None:
         await self.runs.shutdown()
         await self.recorder.close()
         await self.http.aclose()
 
-    def mark_interrupted(self) -> int:
-        """Runs left 'running' by a dead process on this host are marked failed with a reason."""
+    def recover(self) -> tuple[int, int]:
+        """Take over the unfinished runs of dead processes on this host (a crash, a SIGKILL).
+
+        Background runs resume from their last finished node; a client's run (its client is
+        gone with the old process) is marked failed with the reason. Returns (resumed, failed).
+        """
         host = socket.gethostname()
         with session(self.db) as s:
             dead = [r for r in queries.running_runners(s)
                     if r != RUNNER and r.rsplit(":", 1)[0] == host and not _alive(int(r.rsplit(":", 1)[1]))]
-            count = queries.mark_interrupted(s, runners=dead, reason="The server stopped while this run was "
-                                                                      "in progress.")
+            claimed = queries.claim_runs(s, runners=dead, runner=RUNNER) if dead else []
+            done_nodes = {run.id: [n for n in queries.run_nodes(s, run_id=run.id) if n.status == "completed"]
+                          for run in claimed}
             s.commit()
-        if count:
-            log.warning("marked %d interrupted runs as failed", count)
-        return count
+        resumed = failed = 0
+        for run in claimed:
+            reason = "The server stopped while this run was in progress."
+            if run.source in RESUMABLE:
+                try:
+                    self._resume(run, done_nodes[run.id])
+                    resumed += 1
+                    continue
+                except FlowAIError as exc:
+                    reason = f"The run could not be resumed after a restart: {exc.message}"
+            self.recorder.status(run.id, {"status": "failed", "finished_at": _utcnow(),
+                                          "error": {"code": 50001, "message": reason, "node": None}})
+            failed += 1
+        if claimed:
+            log.warning("after a restart: %d runs resumed, %d marked failed", resumed, failed)
+        return resumed, failed
+
+    def _resume(self, run, done_nodes) -> None:
+        graph = self.workflows.compiled(run.workflow_id, run.version)
+        state = RunState()
+        for n in done_nodes:
+            if n.node_id in graph.nodes:
+                state.outputs[n.node_id] = n.outputs or {}
+                if n.usage:
+                    state.usage[n.node_id] = n.usage
+        handle = self.runs.submit(graph, run.input, workflow_id=run.workflow_id, version=run.version,
+                                  owner_id=run.owner_id, key_id=run.key_id, source=run.source, run_id=run.id,
+                                  state=state, status="paused" if run.status == "paused" else "pending",
+                                  record=False)
+        self.recorder.status(run.id, {"status": handle.status})
+        if run.callback_url:
+            self.callbacks.attach(handle, run.callback_url)
 
 
 def _alive(pid: int) -> bool:

@@ -1,9 +1,13 @@
-"""Runs in flight: start them, fan their events out to followers, record them, cancel them.
+"""Runs in flight: start them, queue them, pause them, fan their events out, record them.
 
 A :class:`RunHandle` keeps every event of its run in order (their sequence numbers are the SSE
-``id:`` lines) so a dropped client can reconnect and miss nothing. A run started for a client
-(a JSON or SSE request) is cancelled when its last follower leaves and nobody reconnects
-within the grace period; a background run keeps going.
+``id:`` lines) so a dropped client can reconnect and miss nothing. Two kinds of run:
+
+- *client runs* (a JSON or SSE request) start at once and are cancelled when their last
+  follower leaves and nobody reconnects within the grace period;
+- *background runs* (``POST /api/v1/runs``, ``"async": true``, batches) wait in a queue that
+  is fair across accounts, record each finished node as it happens (so a restarted server can
+  resume them from the last finished node), and can be paused, resumed and cancelled.
 """
 
 from __future__ import annotations
@@ -13,18 +17,20 @@ import os
 import socket
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
 
 from flowai.engine import Engine, RunState
-from flowai.errors import FlowAIError
-from flowai.events import TERMINAL, Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
+from flowai.errors import FlowAIError, InputError
+from flowai.events import (TERMINAL, Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunStarted,
+                           RunSucceeded, StreamDelta)
 from flowai.graph import CompiledGraph
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
-START_DELAY = 0.5  # seconds before a still-running run is written as 'running'
+START_DELAY = 0.5  # seconds before a still-running client run is written as 'running'
+FINAL = ("completed", "failed", "cancelled")
 
 
 class Recorder(Protocol):
@@ -34,6 +40,10 @@ class Recorder(Protocol):
 
     def finished(self, run: dict, nodes: list[dict], *, inserted: bool) -> None:
         """``inserted``: whether ``started`` was called; if not, ``run`` is the complete row."""
+
+    def status(self, run_id: str, values: dict) -> None: ...
+
+    def node(self, record: dict) -> None: ...
 
 
 def _now() -> datetime:
@@ -49,7 +59,8 @@ class RunHandle:
     key_id: int | None
     source: str
     run_input: dict[str, Any]
-    detached_cancel: bool  # cancel when the last follower leaves (client-driven runs)
+    graph: CompiledGraph | None
+    background: bool = False
     events: list[Event] = field(default_factory=list)
     status: str = "running"
     output: Any = None
@@ -57,15 +68,20 @@ class RunHandle:
     state: RunState = field(default_factory=RunState)
     started: float = field(default_factory=time.perf_counter)
     task: asyncio.Task | None = None
+    on_done: list[Callable[["RunHandle"], Awaitable[None]]] = field(default_factory=list)
+    row: dict | None = None  # the run's row until the recorder has been asked to insert it
+    start_timer: asyncio.TimerHandle | None = None
     _queues: set[asyncio.Queue] = field(default_factory=set)
     _followers: int = 0
     _cancel_timer: asyncio.TimerHandle | None = None
-    row: dict | None = None  # the run's row until the recorder has been asked to insert it
-    start_timer: asyncio.TimerHandle | None = None
+    _gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self._gate.set()
 
     @property
     def done(self) -> bool:
-        return self.status != "running"
+        return self.status in FINAL
 
     def emit(self, ev: Event) -> None:
         self.events.append(ev)
@@ -73,6 +89,7 @@ class RunHandle:
         for q in self._queues:
             q.put_nowait(item)
 
+    # followers and the disconnect grace period -------------------------------------------
     def attach(self) -> None:
         self._followers += 1
         if self._cancel_timer is not None:
@@ -81,7 +98,7 @@ class RunHandle:
 
     def detach(self, grace: float) -> None:
         self._followers -= 1
-        if self._followers > 0 or self.done or not self.detached_cancel:
+        if self._followers > 0 or self.done or self.background:
             return
         if grace <= 0:
             self.cancel()
@@ -93,12 +110,6 @@ class RunHandle:
         if self._followers == 0 and not self.done:
             self.cancel()
 
-    def cancel(self) -> bool:
-        if self.done or self.task is None:
-            return False
-        self.task.cancel()
-        return True
-
     async def follow(self, after: int = 0) -> AsyncIterator[tuple[int, Event]]:
         """Events with sequence number > ``after``, live until the run ends."""
         queue: asyncio.Queue = asyncio.Queue()
@@ -109,7 +120,9 @@ class RunHandle:
                 yield item
                 if isinstance(item[1], TERMINAL):
                     return
-            if backlog and isinstance(backlog[-1][1], TERMINAL):
+            if self.done:  # ended meanwhile (its last events are queued) or long ago
+                while not queue.empty():
+                    yield queue.get_nowait()
                 return
             while True:
                 item = await queue.get()
@@ -120,47 +133,152 @@ class RunHandle:
             self._queues.discard(queue)
 
     async def wait(self) -> None:
+        while self.task is None and not self.done:  # queued: not started yet
+            await asyncio.sleep(0.05)
         if self.task is not None:
             await asyncio.shield(self.task)
 
+    # lifecycle ---------------------------------------------------------------------------
+    async def gate(self) -> None:
+        await self._gate.wait()
+
+    def cancel(self) -> bool:
+        if self.done or self.task is None:
+            return False
+        self.task.cancel()
+        return True
+
 
 class RunManager:
-    def __init__(self, engine: Engine, recorder: Recorder, *, grace: float = 10.0, retention: int = 1000):
+    def __init__(self, engine: Engine, recorder: Recorder, *, grace: float = 10.0, retention: int = 1000,
+                 max_concurrent: int = 4):
         self.engine = engine
         self.recorder = recorder
         self.grace = grace
         self.retention = retention
+        self.max_concurrent = max_concurrent
         self.active: dict[str, RunHandle] = {}
         self.recent: OrderedDict[str, RunHandle] = OrderedDict()
+        self._queues: dict[int, deque[RunHandle]] = {}  # pending background runs per account
+        self._owners: deque[int] = deque()  # round-robin order of accounts with queued runs
+        self._busy = 0  # background runs holding a slot
 
     def get(self, run_id: str) -> RunHandle | None:
         return self.active.get(run_id) or self.recent.get(run_id)
 
+    # client runs -------------------------------------------------------------------------
     def start(self, graph: CompiledGraph, run_input: dict[str, Any], *, workflow_id: str, version: int,
               owner_id: int, key_id: int | None = None, source: str = "api",
-              detached_cancel: bool = True) -> RunHandle:
-        handle = RunHandle(uuid.uuid4().hex, workflow_id, version, owner_id, key_id, source, run_input,
-                           detached_cancel)
+              detached_cancel: bool = True, run_id: str | None = None) -> RunHandle:
+        """Start a run now. ``detached_cancel``: cancel it when its client goes away."""
+        handle = RunHandle(run_id or uuid.uuid4().hex, workflow_id, version, owner_id, key_id, source, run_input, graph,
+                           background=not detached_cancel)
         self.active[handle.id] = handle
-        handle.row = {"id": handle.id, "workflow_id": workflow_id, "version": version, "owner_id": owner_id,
-                      "key_id": key_id, "source": source, "status": "running", "input": run_input,
-                      "runner": RUNNER, "created_at": _now()}
-        # A run still going after START_DELAY is recorded as running; a quicker one is written
-        # once, complete, when it ends (one INSERT instead of an INSERT and an UPDATE).
-        handle.start_timer = asyncio.get_running_loop().call_later(START_DELAY, self._record_start, handle)
-        handle.task = asyncio.create_task(self._execute(handle, graph), name=f"run-{handle.id}")
+        if handle.background:  # its node rows are written as they finish: the run row goes first
+            self.recorder.started(self._row(handle, "running"))
+        else:
+            # A client run still going after START_DELAY is recorded as running; a quicker one is
+            # written once, complete, when it ends (one INSERT instead of an INSERT and an UPDATE).
+            handle.row = self._row(handle, "running")
+            handle.start_timer = asyncio.get_running_loop().call_later(START_DELAY, self._record_start, handle)
+        handle.task = asyncio.create_task(self._execute(handle), name=f"run-{handle.id}")
         return handle
 
     def _record_start(self, handle: RunHandle) -> None:
         handle.start_timer = None
-        if not handle.done:
+        if not handle.done and handle.row is not None:
             self.recorder.started(handle.row)
             handle.row = None
 
-    async def _execute(self, handle: RunHandle, graph: CompiledGraph) -> None:
+    # background runs ---------------------------------------------------------------------
+    def submit(self, graph: CompiledGraph, run_input: dict[str, Any], *, workflow_id: str, version: int,
+               owner_id: int, key_id: int | None = None, source: str = "background", run_id: str | None = None,
+               state: RunState | None = None, extra: dict | None = None, status: str = "pending",
+               record: bool = True) -> RunHandle:
+        """Queue a background run; it starts when a slot is free (fair across accounts)."""
+        handle = RunHandle(run_id or uuid.uuid4().hex, workflow_id, version, owner_id, key_id, source, run_input,
+                           graph, background=True, status=status, state=state or RunState())
+        if status == "paused":
+            handle._gate.clear()
+        self.active[handle.id] = handle
+        if record:
+            self.recorder.started({**self._row(handle, status), **(extra or {})})
+        self._queues.setdefault(owner_id, deque()).append(handle)
+        if owner_id not in self._owners:
+            self._owners.append(owner_id)
+        self._pump()
+        return handle
+
+    def _pump(self) -> None:
+        while self._busy < self.max_concurrent:
+            handle = self._next_queued()
+            if handle is None:
+                return
+            self._busy += 1
+            if handle.status == "pending":
+                handle.status = "running"
+                self.recorder.status(handle.id, {"status": "running", "runner": RUNNER})
+            handle.started = time.perf_counter()
+            handle.task = asyncio.create_task(self._execute(handle), name=f"run-{handle.id}")
+            handle.task.add_done_callback(self._slot_freed)
+
+    def _next_queued(self) -> RunHandle | None:
+        for _ in range(len(self._owners)):
+            owner = self._owners[0]
+            self._owners.rotate(-1)
+            queue = self._queues.get(owner)
+            while queue and queue[0].done:  # cancelled while queued
+                queue.popleft()
+            for handle in list(queue or ()):
+                if handle.status == "pending":
+                    queue.remove(handle)
+                    if not queue:
+                        del self._queues[owner]
+                        self._owners.remove(owner)
+                    return handle
+            if not queue:
+                self._queues.pop(owner, None)
+                if owner in self._owners:
+                    self._owners.remove(owner)
+        return None
+
+    def _slot_freed(self, _task: asyncio.Task) -> None:
+        self._busy -= 1
+        self._pump()
+
+    def pause(self, handle: RunHandle) -> None:
+        """No new node starts; nodes already running finish."""
+        if handle.status not in ("pending", "running"):
+            raise _bad_transition(handle, "pause")
+        handle.status = "paused"
+        handle._gate.clear()
+        self.recorder.status(handle.id, {"status": "paused"})
+
+    def resume(self, handle: RunHandle) -> None:
+        if handle.status != "paused":
+            raise _bad_transition(handle, "resume")
+        handle.status = "running" if handle.task is not None else "pending"
+        handle._gate.set()
+        self.recorder.status(handle.id, {"status": handle.status})
+        self._pump()
+
+    def cancel(self, handle: RunHandle) -> None:
+        if handle.done:
+            raise _bad_transition(handle, "cancel")
+        if handle.task is None:  # still queued: never started
+            handle.status = "cancelled"
+            handle.emit(RunFailed(None, 50001, "The run was cancelled.", status="cancelled"))
+            self._finish(handle)
+        else:
+            handle._gate.set()  # a paused run must wake up to be cancelled
+            handle.cancel()
+
+    # execution and recording -------------------------------------------------------------
+    async def _execute(self, handle: RunHandle) -> None:
+        emit = self._durable_emit(handle) if handle.background else handle.emit
         try:
-            handle.output = await self.engine.run(graph, handle.run_input, handle.emit, run_id=handle.id,
-                                                  state=handle.state)
+            handle.output = await self.engine.run(handle.graph, handle.run_input, emit, run_id=handle.id,
+                                                  state=handle.state, gate=handle.gate)
             handle.status = "completed"
         except FlowAIError as exc:
             handle.error = exc
@@ -169,15 +287,20 @@ class RunManager:
             handle.status = "cancelled"
             handle.emit(RunFailed(None, 50001, "The run was cancelled.", status="cancelled"))
         finally:
-            if handle.status == "running":  # an unexpected exception escaped the engine
+            if not handle.done:  # an unexpected exception escaped the engine
                 handle.status = "failed"
-            self._record(handle)
-            self.active.pop(handle.id, None)
-            self.recent[handle.id] = handle
-            while len(self.recent) > self.retention:
-                self.recent.popitem(last=False)
+            self._finish(handle)
+        for hook in handle.on_done:
+            asyncio.create_task(hook(handle))
 
-    def _record(self, h: RunHandle) -> None:
+    def _durable_emit(self, handle: RunHandle) -> Callable[[Event], None]:
+        def emit(ev: Event) -> None:
+            handle.emit(ev)
+            if isinstance(ev, (NodeStarted, NodeFinished, NodeFailed)):
+                self.recorder.node(node_row(handle.id, ev))
+        return emit
+
+    def _finish(self, h: RunHandle) -> None:
         if h.start_timer is not None:
             h.start_timer.cancel()
             h.start_timer = None
@@ -188,33 +311,82 @@ class RunManager:
                 error = {"code": last.code, "message": last.message, "node": last.node, "detail": last.detail}
         total = next((e.total_time for e in h.events if isinstance(e, RunSucceeded)), time.perf_counter() - h.started)
         self.recorder.finished(
-            {**(h.row or {}), "id": h.id, "status": h.status, "output": h.output, "error": error, "usage": h.state.usage or None,
-             "events": [event_record(e) for e in h.events], "finished_at": _now(), "total_time": total},
-            node_records(h.id, h.events, h.started), inserted=h.row is None)
+            {**(h.row or {}), "id": h.id, "status": h.status, "output": h.output, "error": error,
+             "usage": h.state.usage or None, "events": [event_record(e) for e in h.events],
+             "finished_at": _now(), "total_time": total},
+            node_records(h.id, h.events, h.state, h.graph), inserted=h.row is None)
+        h.row = None
+        self.active.pop(h.id, None)
+        self.recent[h.id] = h
+        while len(self.recent) > self.retention:
+            self.recent.popitem(last=False)
+
+    def _row(self, h: RunHandle, status: str) -> dict:
+        return {"id": h.id, "workflow_id": h.workflow_id, "version": h.version, "owner_id": h.owner_id,
+                "key_id": h.key_id, "source": h.source, "status": status, "input": h.run_input,
+                "runner": RUNNER, "created_at": _now()}
 
     async def shutdown(self) -> None:
+        """Stop: client runs are cancelled; background runs stay recorded as running so the next
+        start resumes them from their last finished node."""
         for handle in list(self.active.values()):
-            handle.cancel()
+            if handle.task is not None:
+                handle.task.cancel()
         tasks = [h.task for h in self.active.values() if h.task]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _bad_transition(handle: RunHandle, action: str) -> InputError:
+    return InputError(f"Cannot {action} a run that is {handle.status}.", detail={"status": handle.status})
 
 
 def event_record(ev: Event) -> dict[str, Any]:
     return {"kind": ev.kind, **{name: getattr(ev, name) for name in ev.__slots__}}
 
 
-def node_records(run_id: str, events: list[Event], started: float) -> list[dict]:
+EVENT_TYPES = {cls.kind: cls for cls in (RunStarted, NodeStarted, NodeFinished, NodeFailed, StreamDelta,
+                                         RunSucceeded, RunFailed)}
+
+
+def stored_handle(run) -> RunHandle:
+    """A finished run rebuilt from its database row, to replay its events or answer for it."""
+    events = [EVENT_TYPES[e["kind"]](**{k: v for k, v in e.items() if k != "kind"}) for e in run.events or ()]
+    handle = RunHandle(run.id, run.workflow_id, run.version, run.owner_id, run.key_id, run.source, run.input, None,
+                       background=True, events=events, status=run.status, output=run.output)
+    if run.error:
+        handle.error = FlowAIError(run.error.get("message", "The run failed."))
+        handle.error.code = run.error.get("code", 50001)
+        handle.error.status = 502 if handle.error.code == 50002 else 500
+    return handle
+
+
+def node_row(run_id: str, ev: NodeStarted | NodeFinished | NodeFailed) -> dict:
+    """The run_nodes row one node event leaves behind."""
+    row = {"run_id": run_id, "node_id": ev.node, "type": ev.type, "status": "running", "started_at": None,
+           "time_spend": None, "outputs": None, "usage": None, "error": None}
+    if isinstance(ev, NodeFinished):
+        row.update(status="completed", time_spend=ev.time_spend, outputs=ev.outputs, usage=ev.usage)
+    elif isinstance(ev, NodeFailed):
+        row.update(status="failed", time_spend=ev.time_spend, error=ev.message)
+    return row
+
+
+def node_records(run_id: str, events: list[Event], state: RunState | None = None,
+                 graph: CompiledGraph | None = None) -> list[dict]:
+    """Per-node rows from a run's events. Nodes whose outputs came from an earlier run (resume,
+    regenerate) are 'reused' rows, which never overwrite a row already stored."""
     nodes: dict[str, dict] = {}
     for ev in events:
-        if isinstance(ev, NodeStarted):
-            nodes[ev.node] = {"run_id": run_id, "node_id": ev.node, "type": ev.type, "status": "running",
-                              "started_at": None, "time_spend": None, "outputs": None, "usage": None, "error": None}
-        elif isinstance(ev, NodeFinished):
-            nodes[ev.node].update(status="completed", time_spend=ev.time_spend, outputs=ev.outputs, usage=ev.usage)
-        elif isinstance(ev, NodeFailed):
-            nodes[ev.node].update(status="failed", time_spend=ev.time_spend, error=ev.message)
-    for rec in nodes.values():
-        if rec["status"] == "running":
-            rec["status"] = "cancelled"
+        if isinstance(ev, (NodeStarted, NodeFinished, NodeFailed)):
+            nodes[ev.node] = node_row(run_id, ev)
+    for row in nodes.values():
+        if row["status"] == "running":
+            row["status"] = "cancelled"
+    for node_id, outputs in (state.outputs.items() if state else ()):
+        if node_id not in nodes:
+            node_type = graph.nodes[node_id].spec.type if graph and node_id in graph.nodes else ""
+            nodes[node_id] = {"run_id": run_id, "node_id": node_id, "type": node_type, "status": "reused",
+                              "started_at": None, "time_spend": 0.0, "outputs": outputs,
+                              "usage": state.usage.get(node_id), "error": None}
     return list(nodes.values())

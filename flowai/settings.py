@@ -28,9 +28,12 @@ class Settings:
     disconnect_grace: float = 10.0  # seconds a dropped stream waits for a reconnect
     node_timeout: float = 300.0  # default per-node timeout, seconds
     max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024  # one file uploaded to POST /api/v1/files
     default_rate_limit: int = 600  # runs per minute per API key
     ping_interval: float = 15.0
     run_retention: int = 1000  # finished runs whose events stay replayable in memory
+    max_concurrent_runs: int = 4  # background runs executing at once in this process
+    allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
 
     @property
@@ -51,8 +54,11 @@ class Settings:
             disconnect_grace=_float("FLOWAI_DISCONNECT_GRACE", 10.0),
             node_timeout=_float("FLOWAI_NODE_TIMEOUT", 300.0),
             max_body_bytes=_int("FLOWAI_MAX_BODY_BYTES", 1024 * 1024),
+            max_upload_bytes=_int("FLOWAI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
             default_rate_limit=_int("FLOWAI_DEFAULT_RATE_LIMIT", 600),
             ping_interval=_float("FLOWAI_PING_INTERVAL", 15.0),
+            max_concurrent_runs=_int("FLOWAI_MAX_CONCURRENT_RUNS", 4),
+            allow_private_urls=os.environ.get("FLOWAI_ALLOW_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
             env={k: v for k, v in os.environ.items() if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL"))},
         )
         values.update(overrides)

@@ -19,6 +19,8 @@ class NodeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     timeout: float | None = Field(default=None, gt=0, description="Seconds before this node is stopped")
+    cache_ttl: float | None = Field(default=None, ge=0, description="Seconds an identical call is served from "
+                                    "the cache (0 = never; empty = the workflow's setting)")
 
 
 class NodeContext(Protocol):
@@ -45,6 +47,8 @@ class Node:
     Config: ClassVar[type[NodeConfig]] = NodeConfig
     aliases: ClassVar[dict[str, str]] = {}  # extra port names accepted in $label.field references
     templated: ClassVar[bool] = True  # whether string config values are rendered as templates
+    cacheable: ClassVar[bool] = False  # outputs depend only on the rendered config (safe to cache)
+    streams: ClassVar[bool] = False  # emits text deltas (a cache hit replays its text as one delta)
 
     def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
         return {}

@@ -30,6 +30,8 @@ class LLMNode(Node):
     group = "ai"
     Config = LLMConfig
     aliases = {"result": "text"}
+    streams = True
+    cacheable = True
 
     def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
         return {"prompt": PortType.TEXT, "system": PortType.TEXT}

@@ -79,6 +79,10 @@ class Run(SQLModel, table=True):
     key_id: int | None = None
     source: str = "api"  # api, editor, cli, background, batch
     runner: str | None = Field(default=None, max_length=120)  # host:pid of the process running it
+    name: str | None = Field(default=None, max_length=200)
+    batch_id: str | None = Field(default=None, index=True, max_length=32)
+    parent_run_id: str | None = Field(default=None, max_length=32)  # the run a regenerate started from
+    callback_url: str | None = Field(default=None, max_length=2000)
     status: str = "running"  # pending, running, paused, completed, failed, cancelled
     input: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     output: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -102,3 +106,37 @@ class RunNode(SQLModel, table=True):
     outputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error: str | None = None
+
+
+class NodeCacheEntry(SQLModel, table=True):
+    __tablename__ = "node_cache"
+
+    key: str = Field(primary_key=True, max_length=64)  # sha256 of node type + rendered config
+    outputs: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("key_id", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: int = Field(index=True)
+    idempotency_key: str = Field(max_length=200)
+    run_id: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StoredFile(SQLModel, table=True):
+    """An upload kept under ``media_dir/uploads/<id>``; ``name`` is the client's filename, metadata only."""
+
+    __tablename__ = "files"
+
+    id: str = Field(primary_key=True, max_length=32)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=255)
+    type: str = Field(max_length=100)  # the MIME type decided from the content, never the client's
+    size: int
+    created_at: datetime = Field(default_factory=utcnow)

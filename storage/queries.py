@@ -6,9 +6,10 @@ import uuid
 from typing import Any, Iterable
 
 from sqlalchemy import func, update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
-from .models import ApiKey, Run, RunNode, User, Workflow, WorkflowVersion, utcnow
+from .models import ApiKey, Run, RunNode, StoredFile, User, Workflow, WorkflowVersion, utcnow
 
 
 class StaleDraft(Exception):
@@ -118,6 +119,20 @@ def list_versions(s: Session, *, workflow_id: str) -> list[WorkflowVersion]:
                        .order_by(WorkflowVersion.number.desc())).all())
 
 
+def page_versions(s: Session, *, workflow_id: str, offset: int = 0, limit: int = 20
+                  ) -> tuple[list[WorkflowVersion], int]:
+    """Newest first, without loading the documents (callers must not touch ``.document``)."""
+    where = WorkflowVersion.workflow_id == workflow_id
+    total = s.exec(select(func.count()).select_from(WorkflowVersion).where(where)).one()
+    rows = s.exec(select(WorkflowVersion).where(where).options(defer(WorkflowVersion.document))
+                  .order_by(WorkflowVersion.number.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def workflow_owner(s: Session, *, workflow_id: str) -> int | None:
+    return s.exec(select(Workflow.owner_id).where(Workflow.id == workflow_id)).first()
+
+
 def publish(s: Session, *, workflow: Workflow, number: int) -> Workflow:
     version = get_version(s, workflow_id=workflow.id, number=number)
     if version is None:
@@ -134,6 +149,7 @@ def publish(s: Session, *, workflow: Workflow, number: int) -> Workflow:
 def delete_workflow(s: Session, *, workflow: Workflow) -> None:
     for v in list_versions(s, workflow_id=workflow.id):
         s.delete(v)
+    s.flush()  # versions first: they reference the workflow (no ORM relationship orders the deletes)
     s.delete(workflow)
     s.flush()
 
@@ -157,6 +173,18 @@ def list_keys(s: Session, *, owner_id: int) -> list[ApiKey]:
     return list(s.exec(select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.id)).all())
 
 
+def page_keys(s: Session, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[list[ApiKey], int]:
+    """Newest first."""
+    total = s.exec(select(func.count()).select_from(ApiKey).where(ApiKey.owner_id == owner_id)).one()
+    rows = s.exec(select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.id.desc())
+                  .offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def key_owner(s: Session, *, key_id: int) -> int | None:
+    return s.exec(select(ApiKey.owner_id).where(ApiKey.id == key_id)).first()
+
+
 def revoke_key(s: Session, *, owner_id: int, key_id: int) -> ApiKey | None:
     key = s.get(ApiKey, key_id)
     if key is None or key.owner_id != owner_id:
@@ -173,18 +201,64 @@ def touch_keys(s: Session, *, used: dict[int, Any]) -> None:
         s.exec(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when))
 
 
+# uploaded files ---------------------------------------------------------------------------
+
+def create_file(s: Session, *, file_id: str, owner_id: int, name: str, type: str, size: int) -> StoredFile:
+    row = StoredFile(id=file_id, owner_id=owner_id, name=name, type=type, size=size)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def get_file(s: Session, *, file_id: str) -> StoredFile | None:
+    return s.get(StoredFile, file_id)
+
+
+def page_files(s: Session, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[list[StoredFile], int]:
+    """Newest first."""
+    total = s.exec(select(func.count()).select_from(StoredFile).where(StoredFile.owner_id == owner_id)).one()
+    rows = s.exec(select(StoredFile).where(StoredFile.owner_id == owner_id)
+                  .order_by(StoredFile.created_at.desc(), StoredFile.id).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def delete_file(s: Session, *, file_id: str) -> None:
+    row = s.get(StoredFile, file_id)
+    if row is not None:
+        s.delete(row)
+        s.flush()
+
+
 # runs -----------------------------------------------------------------------------------
 
 def insert_runs(s: Session, *, runs: Iterable[dict]) -> None:
     s.bulk_insert_mappings(Run, list(runs))
 
 
-def finish_runs(s: Session, *, runs: Iterable[dict], nodes: Iterable[dict]) -> None:
-    for row in runs:
-        s.exec(update(Run).where(Run.id == row["id"]).values(**{k: v for k, v in row.items() if k != "id"}))
-    node_rows = list(nodes)
-    if node_rows:
-        s.bulk_insert_mappings(RunNode, node_rows)
+def update_run(s: Session, *, run_id: str, values: dict) -> None:
+    if values:
+        s.exec(update(Run).where(Run.id == run_id).values(**values))
+
+
+def upsert_run_node(s: Session, *, row: dict) -> None:
+    s.merge(RunNode(**row))
+
+
+def store_run_nodes(s: Session, *, rows: list[dict]) -> None:
+    """A finished run's node rows. 'reused' rows (outputs carried over from an earlier run) are
+    only added where no row exists, so a resumed run keeps the timings it recorded before."""
+    run_ids = {r["run_id"] for r in rows}
+    existing = set(s.exec(select(RunNode.run_id, RunNode.node_id).where(RunNode.run_id.in_(run_ids))).all())
+    fresh = []
+    for r in rows:
+        key = (r["run_id"], r["node_id"])
+        if key in existing:
+            if r["status"] != "reused":
+                s.merge(RunNode(**r))
+        else:
+            fresh.append(r)
+    if fresh:
+        s.bulk_insert_mappings(RunNode, fresh)
 
 
 def get_run(s: Session, *, run_id: str, owner_id: int | None = None) -> Run | None:
@@ -211,15 +285,30 @@ def run_nodes(s: Session, *, run_id: str) -> list[RunNode]:
 
 
 def running_runners(s: Session) -> list[str]:
-    rows = s.exec(select(Run.runner).where(Run.status.in_(("running", "pending"))).distinct()).all()
+    rows = s.exec(select(Run.runner).where(Run.status.in_(UNFINISHED)).distinct()).all()
     return [r for r in rows if r]
+
+
+UNFINISHED = ("pending", "running", "paused")
+
+
+def claim_runs(s: Session, *, runners: list[str], runner: str) -> list[Run]:
+    """Take over the unfinished runs of dead processes (one UPDATE per run, so two processes
+    starting at once never both take the same run)."""
+    claimed = []
+    for run in s.exec(select(Run).where(Run.status.in_(UNFINISHED), Run.runner.in_(runners))).all():
+        moved = s.exec(update(Run).where(Run.id == run.id, Run.runner == run.runner).values(runner=runner))
+        if moved.rowcount == 1:
+            run.runner = runner
+            claimed.append(run)
+    return claimed
 
 
 def mark_interrupted(s: Session, *, runners: list[str], reason: str) -> int:
     """Runs left 'running' by processes that died: mark them failed with a reason."""
     if not runners:
         return 0
-    result = s.exec(update(Run).where(Run.status.in_(("running", "pending")), Run.runner.in_(runners))
+    result = s.exec(update(Run).where(Run.status.in_(UNFINISHED), Run.runner.in_(runners))
                     .values(status="failed", finished_at=utcnow(),
                             error={"code": 50001, "message": reason}))
     return result.rowcount or 0

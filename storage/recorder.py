@@ -1,8 +1,9 @@
 """The run recorder: a write-behind queue that stores runs in batched transactions.
 
-The run manager calls :meth:`started` and :meth:`finished` (cheap, non-blocking); one writer
-task drains everything queued and writes it in one transaction on a worker thread, so under
-load many runs share a commit and the event loop never waits on the database.
+The run manager calls :meth:`started`, :meth:`status`, :meth:`node` and :meth:`finished`
+(cheap, non-blocking); one writer task drains everything queued and writes it in one
+transaction on a worker thread, so under load many runs share a commit and the event loop
+never waits on the database. A run that starts and ends within one batch is one INSERT.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ class RunRecorder:
         self._queue: list[tuple[str, dict, list[dict]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._pushed = 0  # operations queued so far
+        self._written = 0  # operations written (or given up on) so far
+        self._progress = asyncio.Event()  # set after each batch
         self._key_use: dict[int, Any] = {}
 
     def start(self) -> None:
@@ -35,29 +37,40 @@ class RunRecorder:
     def started(self, run: dict) -> None:
         self._push(("start", run, []))
 
+    def status(self, run_id: str, values: dict) -> None:
+        self._push(("status", {"id": run_id, **values}, []))
+
+    def node(self, record: dict) -> None:
+        self._push(("node", record, []))
+
     def finished(self, run: dict, nodes: list[dict], *, inserted: bool = True) -> None:
         self._push(("finish" if inserted else "insert", run, nodes))
 
     def key_used(self, key_id: int, when: Any) -> None:
         self._key_use[key_id] = when
         self._wake.set()
-        self._idle.clear()
 
     def _push(self, item) -> None:
         self._queue.append(item)
-        self._idle.clear()
+        self._pushed += 1
         self._wake.set()
 
     async def flush(self) -> None:
-        """Wait until everything queued so far is written."""
+        """Wait until everything queued before this call is written (read-your-writes)."""
         if self._task is None:
-            await asyncio.to_thread(self._write, *self._take())
+            batch, keys = self._take()
+            await asyncio.to_thread(self._write, batch, keys)
+            self._written += len(batch)
             return
-        await self._idle.wait()
+        target = self._pushed
+        while self._written < target:
+            await self._progress.wait()
 
     async def close(self) -> None:
         if self._task is not None:
             await self.flush()
+            if self._key_use:
+                await asyncio.to_thread(self._write, [], self._take()[1])
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
@@ -77,29 +90,31 @@ class RunRecorder:
                     await asyncio.to_thread(self._write, batch, keys)
                 except Exception:  # keep recording later runs; this batch is logged, not silently lost
                     log.exception("could not record %d run updates", len(batch))
-            if not self._queue and not self._key_use:
-                self._idle.set()
+            self._written += len(batch)
+            self._progress.set()
+            self._progress = asyncio.Event()
 
     def _write(self, batch: list, keys: dict) -> None:
-        starts = [run for kind, run, _ in batch if kind in ("start", "insert")]
-        finishes = [(run, nodes) for kind, run, nodes in batch if kind in ("finish", "insert")]
-        start_ids = {r["id"] for r in starts}
-        # A run that started and finished within one batch is inserted once, complete.
-        merged = {r["id"]: r for r in starts}
-        late: list[dict] = []
-        nodes: list[dict] = []
-        for run, ns in finishes:
-            if run["id"] in start_ids:
-                if merged[run["id"]] is not run:
-                    merged[run["id"]] = {**merged[run["id"]], **run}
-            else:
-                late.append(run)
-            nodes.extend(ns)
+        inserts: dict[str, dict] = {}
+        for kind, run, _ in batch:
+            if kind in ("start", "insert"):
+                inserts[run["id"]] = run
+        ended_here = {run["id"] for kind, run, _ in batch if kind == "finish" and run["id"] in inserts}
         with session(self.engine) as s:
-            if merged:
-                queries.insert_runs(s, runs=merged.values())
-            if late or nodes:
-                queries.finish_runs(s, runs=late, nodes=nodes)
+            for kind, run, nodes in batch:  # fold each run's final state into its INSERT when we can
+                if kind == "finish" and run["id"] in ended_here:
+                    inserts[run["id"]] = {**inserts[run["id"]], **run}
+            if inserts:
+                queries.insert_runs(s, runs=inserts.values())
+            for kind, run, nodes in batch:
+                if kind == "status" and run["id"] not in ended_here:
+                    queries.update_run(s, run_id=run["id"], values={k: v for k, v in run.items() if k != "id"})
+                elif kind == "node":
+                    queries.upsert_run_node(s, row=run)
+                elif kind == "finish" and run["id"] not in ended_here:
+                    queries.update_run(s, run_id=run["id"], values={k: v for k, v in run.items() if k != "id"})
+                if kind in ("finish", "insert") and nodes:
+                    queries.store_run_nodes(s, rows=nodes)
             if keys:
                 queries.touch_keys(s, used=keys)
             s.commit()

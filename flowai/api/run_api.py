@@ -1,8 +1,10 @@
-"""The published run API (DESIGN.md §3): ``POST /v1/api/workflow/run/{id}`` and event replay."""
+"""The published run API (DESIGN.md §3): ``POST /v1/api/workflow/run/{id}``, and for a run:
+its events (replay after ``Last-Event-ID``, then live) and its status."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import orjson
@@ -13,13 +15,15 @@ from starlette.routing import Route
 
 from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
 from flowai.events import RunSucceeded
-from flowai.runs import RunHandle
+from flowai.runs import RunHandle, stored_handle
 from flowai.sse import payload
 from nodes.input import check_input
+from storage import queries
+from storage.db import session
 
 from .http import JSON, error_response, read_json, wait_disconnect
 
-BODY_KEYS = {"input", "stream", "version", "detail"}
+BODY_KEYS = {"input", "stream", "version", "detail", "async", "callback_url"}
 
 
 async def run_workflow(request: Request) -> Response:
@@ -37,17 +41,31 @@ async def run_workflow(request: Request) -> Response:
         options = _options(body, published[1])
         graph = platform.workflows.compiled(workflow_id, options["version"])
         run_input = check_input(graph.input_node.config, body.get("input"))
+        if options["callback_url"]:
+            await platform.callbacks.check(options["callback_url"])
+        run_id = uuid.uuid4().hex
+        idem = request.headers.get("idempotency-key")
+        if idem:
+            if len(idem) > 200:
+                raise InputError("The Idempotency-Key header is longer than 200 characters.")
+            first = await platform.idempotency.claim(key.id, idem, run_id)
+            if first is not None:  # a retry: answer for the first run instead of starting another
+                return await _answer(request, platform, _find(platform, first, key.owner_id), options)
     except FlowAIError as exc:
         return error_response(exc)
     used = platform.keys.used(key)
     if used is not None:
         platform.recorder.key_used(key.id, used)
-    handle = platform.runs.start(graph, run_input, workflow_id=workflow_id, version=options["version"],
-                                 owner_id=key.owner_id, key_id=key.id, source="api")
-    headers = {"X-Run-Id": handle.id}
-    if options["stream"]:
-        return _event_stream(platform, handle, 0, headers, options["detail"])
-    return await _json_answer(request, platform, handle, headers, options["detail"])
+    common = dict(workflow_id=workflow_id, version=options["version"], owner_id=key.owner_id, key_id=key.id,
+                  run_id=run_id)
+    if options["async"]:
+        handle = platform.runs.submit(graph, run_input, source="async", **common,
+                                      extra={"callback_url": options["callback_url"]})
+    else:
+        handle = platform.runs.start(graph, run_input, source="api", **common)
+    if options["callback_url"]:
+        platform.callbacks.attach(handle, options["callback_url"])
+    return await _answer(request, platform, handle, options)
 
 
 def _options(body: Any, published: int) -> dict[str, Any]:
@@ -55,7 +73,7 @@ def _options(body: Any, published: int) -> dict[str, Any]:
         raise InputError("The request body must be a JSON object such as {\"input\": {...}}.")
     unknown = sorted(set(body) - BODY_KEYS)
     if unknown:
-        raise InputError(f"Unknown request field '{unknown[0]}'; accepted: input, stream, version, detail.",
+        raise InputError(f"Unknown request field '{unknown[0]}'; accepted: {', '.join(sorted(BODY_KEYS))}.",
                          detail={k: "unknown field" for k in unknown})
     if "input" not in body:
         raise InputError("The request body has no 'input' object.", detail={"input": "required"})
@@ -63,10 +81,41 @@ def _options(body: Any, published: int) -> dict[str, Any]:
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= published:
         raise InputError(f"'version' must be a published or older version number (1..{published}).",
                          detail={"version": "invalid"})
-    for flag in ("stream", "detail"):
+    for flag in ("stream", "detail", "async"):
         if not isinstance(body.get(flag, False), bool):
             raise InputError(f"'{flag}' must be true or false.", detail={flag: "expected a boolean"})
-    return {"version": version, "stream": body.get("stream", False), "detail": body.get("detail", False)}
+    callback = body.get("callback_url")
+    if callback is not None and (not isinstance(callback, str) or len(callback) > 2000):
+        raise InputError("'callback_url' must be a URL string.", detail={"callback_url": "invalid"})
+    if body.get("async") and body.get("stream"):
+        raise InputError("'async' and 'stream' exclude each other; follow an async run's events at "
+                         "/v1/api/workflow/runs/{run_id}/events.", detail={"async": "conflicts with stream"})
+    return {"version": version, "stream": body.get("stream", False), "detail": body.get("detail", False),
+            "async": body.get("async", False), "callback_url": callback}
+
+
+async def _answer(request: Request, platform, handle: RunHandle, options: dict) -> Response:
+    headers = {"X-Run-Id": handle.id}
+    if options["async"]:
+        return JSON({"run_id": handle.id, "status": handle.status}, status_code=202, headers=headers)
+    if options["stream"]:
+        return _event_stream(platform, handle, 0, headers, options["detail"])
+    return await _json_answer(request, platform, handle, headers, options["detail"])
+
+
+def _find(platform, run_id: str, owner_id: int) -> RunHandle:
+    """A run in memory, or rebuilt from the database; NotFoundError for other accounts' runs."""
+    handle = platform.runs.get(run_id)
+    if handle is None:
+        with session(platform.db) as s:
+            run = queries.get_run(s, run_id=run_id)
+        if run is not None and run.events:
+            handle = stored_handle(run)
+        elif run is not None:  # recorded but not finished by a process we can follow
+            raise NotFoundError(f"Run {run_id} is not running in this process; see its status instead.")
+    if handle is None or handle.owner_id != owner_id:
+        raise NotFoundError(f"Run {run_id} was not found.")
+    return handle
 
 
 def _detail(handle: RunHandle) -> dict[str, Any]:
@@ -76,15 +125,22 @@ def _detail(handle: RunHandle) -> dict[str, Any]:
 
 
 async def _json_answer(request: Request, platform, handle: RunHandle, headers: dict, detail: bool) -> Response:
-    handle.attach()
-    gone = asyncio.ensure_future(wait_disconnect(request))
-    try:
-        await asyncio.wait((handle.task, gone), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        gone.cancel()
-        handle.detach(platform.settings.disconnect_grace)
-    if not handle.done:  # the client left; the run waits out the grace period for a reconnect
-        return Response(status_code=499, headers=headers)
+    if not handle.done:
+        handle.attach()
+        gone = asyncio.ensure_future(wait_disconnect(request))
+        waiting = asyncio.ensure_future(handle.wait())
+        try:
+            await asyncio.wait((waiting, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            waiting.cancel()
+            handle.detach(platform.settings.disconnect_grace)
+        if not handle.done:  # the client left; the run waits out the grace period for a reconnect
+            return Response(status_code=499, headers=headers)
+    return _final(handle, headers, detail)
+
+
+def _final(handle: RunHandle, headers: dict, detail: bool) -> Response:
     if handle.status == "completed":
         last = handle.events[-1]
         body = {"output": handle.output, "total_time": last.total_time if isinstance(last, RunSucceeded) else None}
@@ -118,12 +174,11 @@ def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail
 async def run_events(request: Request) -> Response:
     """Replay a run's events after ``Last-Event-ID`` and follow it live while it runs."""
     platform = request.app.state.platform
-    run_id = request.path_params["run_id"]
     try:
         key = platform.keys.authenticate(request.headers.get("x-api-key"))
-        handle = platform.runs.get(run_id)
-        if handle is None or handle.owner_id != key.owner_id or not key.allows(handle.workflow_id):
-            raise NotFoundError(f"Run {run_id} was not found or is no longer kept.")
+        handle = _find(platform, request.path_params["run_id"], key.owner_id)
+        if not key.allows(handle.workflow_id):
+            raise NotFoundError(f"Run {handle.id} was not found.")
         raw = request.headers.get("last-event-id", "0").strip() or "0"
         if not raw.isdigit():
             raise InputError("Last-Event-ID must be an event id (a whole number).")
@@ -132,7 +187,31 @@ async def run_events(request: Request) -> Response:
     return _event_stream(platform, handle, int(raw), {"X-Run-Id": handle.id}, False)
 
 
+async def run_status(request: Request) -> Response:
+    """Where an async run stands: ``{"run_id", "status", "output", "total_time", "error"}``."""
+    platform = request.app.state.platform
+    run_id = request.path_params["run_id"]
+    try:
+        key = platform.keys.authenticate(request.headers.get("x-api-key"))
+        handle = platform.runs.get(run_id)
+        if handle is not None and handle.owner_id == key.owner_id and key.allows(handle.workflow_id):
+            status, output, error = handle.status, handle.output, handle.error and handle.error.body()
+            last = handle.events[-1] if handle.events else None
+            total = last.total_time if isinstance(last, RunSucceeded) else None
+        else:
+            with session(platform.db) as s:
+                run = queries.get_run(s, run_id=run_id, owner_id=key.owner_id)
+            if run is None or not key.allows(run.workflow_id):
+                raise NotFoundError(f"Run {run_id} was not found.")
+            status, output, error, total = run.status, run.output, run.error, run.total_time
+    except FlowAIError as exc:
+        return error_response(exc)
+    return JSON({"run_id": run_id, "status": status, "output": output, "total_time": total, "error": error},
+                headers={"X-Run-Id": run_id})
+
+
 routes = [
     Route("/v1/api/workflow/run/{workflow_id}", run_workflow, methods=["POST"]),
     Route("/v1/api/workflow/runs/{run_id}/events", run_events, methods=["GET"]),
+    Route("/v1/api/workflow/runs/{run_id}", run_status, methods=["GET"]),
 ]

@@ -62,6 +62,8 @@ class FakeOpenAI:
     streams_opened: int = 0
     streams_completed: int = 0
     client_disconnects: list[str] = field(default_factory=list)  # model of each stream the client left
+    in_flight: int = 0  # streams open right now
+    max_in_flight: int = 0  # the most streams that were ever open at once
 
     def __post_init__(self) -> None:
         self.app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
@@ -120,6 +122,8 @@ class FakeOpenAI:
 
     async def _stream(self, body: dict, model: str, completion_id: str, include_usage: bool) -> AsyncIterator[Any]:
         self.streams_opened += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         finished = False
 
         def chunk(delta: dict | None, finish: str | None = None, usage: dict | None = None) -> str:
@@ -167,6 +171,7 @@ class FakeOpenAI:
             finished = True
             self.streams_completed += 1
         finally:
+            self.in_flight -= 1
             # Reached unfinished only through CancelledError (Starlette cancels the response when
             # uvicorn reports http.disconnect) or GeneratorExit (closed while parked at a yield).
             if not finished:

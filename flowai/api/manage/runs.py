@@ -1,7 +1,246 @@
-"""Runs (background workflow instances): start, list, inspect, pause, resume, cancel, progress."""
+"""Runs (the seed's workflow instances): start in the background, list, inspect, pause,
+resume, cancel, progress, regenerate a node, and a WebSocket of live progress.
+
+A run of another account answers 40301; an unknown run 40402. The handlers are ``async``:
+they touch the run manager, which lives on the event loop (their queries are short).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowai import background
+from flowai.auth import read_token
+from flowai.errors import ForbiddenError, InputError, ResourceNotFoundError
+from flowai.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
+from flowai.progress import node_states, progress
+from flowai.runs import RunHandle
+from storage import queries
+from storage.db import session
+from storage.models import Run, User
+
+from .common import Page, current_user, ok, platform_of
 
 router = APIRouter(tags=["runs"])
+STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled")
+
+
+class StartRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workflow_id: str = Field(max_length=64)
+    input: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(default=None, max_length=200)
+    version: int | None = Field(default=None, ge=1)
+
+
+class Regenerate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    config: dict[str, Any] | None = Field(default=None, description="Merged into the node's config for this run")
+
+
+def _stored(platform, run_id: str, user: User) -> Run:
+    """The run's row (callers flush the recorder first so a run just started is there)."""
+    with session(platform.db) as s:
+        run = queries.get_run(s, run_id=run_id)
+    if run is None:
+        raise ResourceNotFoundError(f"Run {run_id} was not found.")
+    if run.owner_id != user.id:
+        raise ForbiddenError("This run belongs to another account.")
+    return run
+
+
+def _live(platform, run_id: str, user: User) -> RunHandle:
+    handle = platform.runs.get(run_id)
+    if handle is None:
+        run = _stored(platform, run_id, user)
+        raise InputError(f"Run {run_id} is {run.status} and not active in this process.",
+                         detail={"status": run.status})
+    if handle.owner_id != user.id:
+        raise ForbiddenError("This run belongs to another account.")
+    return handle
+
+
+def _summary(run: Run, live: RunHandle | None = None) -> dict:
+    return {"run_id": run.id, "workflow_id": run.workflow_id, "version": run.version, "name": run.name,
+            "status": live.status if live else run.status, "source": run.source, "batch_id": run.batch_id,
+            "parent_run_id": run.parent_run_id, "created_at": run.created_at, "finished_at": run.finished_at,
+            "total_time": run.total_time, "error": run.error}
+
+
+def _order(platform, run: Run | RunHandle) -> list[str]:
+    graph = getattr(run, "graph", None) or platform.workflows.compiled(run.workflow_id, run.version)
+    return list(graph.nodes)
+
+
+@router.post("/runs", status_code=202)
+async def start_run(body: StartRun, request: Request, user: User = Depends(current_user)):
+    platform = platform_of(request)
+    handle = background.start(platform, owner_id=user.id, workflow_id=body.workflow_id, run_input=body.input,
+                              version=body.version, extra={"name": body.name})
+    return ok({"run_id": handle.id, "status": handle.status, "workflow_id": handle.workflow_id,
+               "version": handle.version}, status_code=202)
+
+
+@router.get("/runs")
+async def list_runs(request: Request, page: Page = Depends(), status: str | None = None, workflow_id: str | None = None,
+              user: User = Depends(current_user)):
+    if status is not None and status not in STATUSES:
+        raise InputError(f"Unknown status {status!r}; one of {', '.join(STATUSES)}.")
+    platform = platform_of(request)
+    await platform.recorder.flush()
+    with session(platform.db) as s:
+        rows, total = queries.list_runs(s, owner_id=user.id, workflow_id=workflow_id, status=status,
+                                        offset=page.offset, limit=page.page_size)
+    return ok(page.answer([_summary(r, platform.runs.get(r.id)) for r in rows], total))
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: str, request: Request, user: User = Depends(current_user)):
+    platform = platform_of(request)
+    await platform.recorder.flush()
+    run = _stored(platform, run_id, user)
+    live = platform.runs.get(run_id)
+    with session(platform.db) as s:
+        stored_nodes = {n.node_id: n for n in queries.run_nodes(s, run_id=run_id)}
+    nodes = []
+    states = node_states(live.events) if live else {}
+    for node_id in _order(platform, live or run):
+        n = stored_nodes.get(node_id)
+        status = states.get(node_id) or (n.status if n else "pending")
+        outputs = live.state.outputs.get(node_id) if live and node_id in live.state.outputs else (n.outputs if n else None)
+        nodes.append({"node_id": node_id, "status": status, "time_spend": n.time_spend if n else None,
+                      "outputs": outputs, "usage": n.usage if n else None, "error": n.error if n else None})
+    current = [x["node_id"] for x in nodes if x["status"] == "running"]
+    data = {**_summary(run, live), "input": run.input, "output": live.output if live and live.done else run.output,
+            "current_node": current[0] if current else None, "nodes": nodes,
+            "usage": (live.state.usage if live else run.usage) or {},
+            "cost": None}
+    return ok(data)
+
+
+@router.post("/runs/{run_id}/pause")
+async def pause_run(run_id: str, request: Request, user: User = Depends(current_user)):
+    platform = platform_of(request)
+    await platform.recorder.flush()
+    handle = _live(platform, run_id, user)
+    platform.runs.pause(handle)
+    return ok({"run_id": run_id, "status": handle.status})
+
+
+@router.post("/runs/{run_id}/resume")
+async def resume_run(run_id: str, request: Request, user: User = Depends(current_user)):
+    platform = platform_of(request)
+    await platform.recorder.flush()
+    handle = _live(platform, run_id, user)
+    platform.runs.resume(handle)
+    return ok({"run_id": run_id, "status": handle.status})
+
+
+@router.post("/runs/{run_id}/cancel")
+async def cancel_run(run_id: str, request: Request, user: User = Depends(current_user)):
+    platform = platform_of(request)
+    await platform.recorder.flush()
+    handle = _live(platform, run_id, user)
+    platform.runs.cancel(handle)
+    return ok({"run_id": run_id, "status": "cancelled" if handle.done else "cancelling"})
+
+
+@router.get("/runs/{run_id}/progress")
+async def run_progress(run_id: str, request: Request, user: User = Depends(current_user)):
+    platform = platform_of(request)
+    await platform.recorder.flush()
+    return ok(_progress(platform, run_id, user))
+
+
+def _progress(platform, run_id: str, user: User) -> dict:
+    live = platform.runs.get(run_id)
+    if live is not None and live.owner_id == user.id:
+        states = node_states(live.events)
+        states.update({nid: "reused" for nid in live.state.outputs if nid not in states})
+        return {"run_id": run_id, **progress(_order(platform, live), states, live.status)}
+    run = _stored(platform, run_id, user)
+    with session(platform.db) as s:
+        states = {n.node_id: n.status for n in queries.run_nodes(s, run_id=run_id)}
+    return {"run_id": run_id, **progress(_order(platform, run), states, run.status)}
+
+
+@router.post("/runs/{run_id}/nodes/{node_id}/regenerate", status_code=202)
+async def regenerate_node(run_id: str, node_id: str, request: Request, body: Regenerate | None = None,
+                    user: User = Depends(current_user)):
+    platform = platform_of(request)
+    await platform.recorder.flush()
+    run = _stored(platform, run_id, user)
+    if run.status not in ("completed", "failed", "cancelled"):
+        raise InputError(f"Run {run_id} is {run.status}; regenerate a node once the run has ended.",
+                         detail={"status": run.status})
+    with session(platform.db) as s:
+        nodes = queries.run_nodes(s, run_id=run_id)
+    handle = background.regenerate(platform, owner_id=user.id, run=run, node_id=node_id, nodes=nodes,
+                                   config=body.config if body else None)
+    return ok({"run_id": handle.id, "parent_run_id": run_id, "status": handle.status}, status_code=202)
+
+
+@router.websocket("/runs/{run_id}/ws")
+async def run_socket(websocket: WebSocket, run_id: str):
+    """Live progress: ``{"type": "progress"|"stage_completed"|"stage_failed"|"workflow_completed"|
+    "workflow_failed", "data": {...}}``. Authenticate with ``?token=`` or an Authorization header."""
+    platform = websocket.app.state.platform
+    await platform.recorder.flush()
+    token = websocket.query_params.get("token") or websocket.headers.get("authorization", "").removeprefix("Bearer ")
+    user_id = read_token(platform.settings.secret_key, token) if token else None
+    user = platform.users.get(user_id) if user_id is not None else None
+    if user is None:
+        await websocket.close(code=4401, reason="Sign in first (40101).")
+        return
+    try:
+        snapshot = _progress(platform, run_id, user)
+    except (ResourceNotFoundError, ForbiddenError) as exc:
+        await websocket.close(code=4404 if isinstance(exc, ResourceNotFoundError) else 4403, reason=exc.message)
+        return
+    await websocket.accept()
+    await websocket.send_json({"type": "progress", "data": snapshot})
+    live = platform.runs.get(run_id)
+    try:
+        if live is None or live.done:
+            await websocket.send_json(_final_message(platform, run_id, user, live))
+        else:
+            async for _, ev in live.follow(len(live.events)):
+                for message in _messages(platform, run_id, user, ev):
+                    await websocket.send_json(message)
+        await websocket.close()
+    except WebSocketDisconnect:
+        pass
+
+
+def _messages(platform, run_id: str, user: User, ev) -> list[dict]:
+    if isinstance(ev, NodeStarted):
+        return [{"type": "progress", "data": _progress(platform, run_id, user)}]
+    if isinstance(ev, NodeFinished):
+        return [{"type": "stage_completed", "data": {"stage": ev.node, "time_spend": ev.time_spend,
+                                                     "outputs": ev.outputs}},
+                {"type": "progress", "data": _progress(platform, run_id, user)}]
+    if isinstance(ev, NodeFailed):
+        return [{"type": "stage_failed", "data": {"stage": ev.node, "code": ev.code, "message": ev.message}}]
+    if isinstance(ev, RunSucceeded):
+        return [{"type": "workflow_completed", "data": {"run_id": run_id, "output": ev.output,
+                                                        "total_time": ev.total_time}}]
+    if isinstance(ev, RunFailed):
+        return [{"type": "workflow_failed", "data": {"run_id": run_id, "status": ev.status, "code": ev.code,
+                                                     "message": ev.message}}]
+    return []
+
+
+def _final_message(platform, run_id: str, user: User, live: RunHandle | None) -> dict:
+    run = _stored(platform, run_id, user)
+    status = live.status if live else run.status
+    if status == "completed":
+        return {"type": "workflow_completed", "data": {"run_id": run_id, "output": live.output if live else run.output,
+                                                       "total_time": run.total_time}}
+    error = run.error or {}
+    return {"type": "workflow_failed", "data": {"run_id": run_id, "status": status, "code": error.get("code"),
+                                                "message": error.get("message")}}

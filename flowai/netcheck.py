@@ -1,0 +1,45 @@
+"""Outbound URL checks: refuse private, loopback, link-local and other internal targets.
+
+Names are resolved here and every address they resolve to is checked, so a public-looking
+name that points inside (or a literal like 0x7f.1 / [::1]) is refused unless an admin allowed
+private targets (``FLOWAI_ALLOW_PRIVATE_URLS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from flowai.errors import InputError
+
+
+def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+            or ip.is_unspecified or ip in ipaddress.ip_network("100.64.0.0/10"))
+
+
+async def check_public_url(url: str, *, allow_private: bool = False, what: str = "URL") -> None:
+    """Raise InputError unless ``url`` is http(s) and (unless allowed) resolves only to public addresses."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise InputError(f"The {what} is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise InputError(f"The {what} must be an http:// or https:// URL.")
+    if allow_private:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port or (443 if parts.scheme == "https" else 80),
+                                                             type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise InputError(f"The {what}'s host {host!r} does not resolve.") from None
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if _internal(ip):
+            raise InputError(f"The {what} points to a private or internal address ({ip}); "
+                             f"an admin can allow that with FLOWAI_ALLOW_PRIVATE_URLS=1.")
