@@ -28,10 +28,10 @@ def flowai(home: Path, *args: str, check: bool = True, **extra: str) -> subproce
 class Served:
     """``flowai serve`` (or ``api``) in a subprocess; stopped by its PID."""
 
-    def __init__(self, home: Path, *args: str, port: int):
+    def __init__(self, home: Path, *args: str, port: int, **extra_env: str):
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen([sys.executable, "-m", "flowai.cli", *args, "--port", str(port)],
-                                     env=flowai_env(home), cwd=home, stdout=subprocess.PIPE,
+                                     env=flowai_env(home, **extra_env), cwd=home, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
 
