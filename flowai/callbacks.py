@@ -62,9 +62,8 @@ class Callbacks:
         headers = {"Content-Type": "application/json", "X-FlowAI-Run-Id": handle.id,
                    "X-FlowAI-Signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
         try:
-            async for attempt in AsyncRetrying(stop=stop_after_attempt(self.attempts), reraise=True,
-                                               wait=wait_exponential_jitter(multiplier=self.initial_wait, max=self.max_wait,
-                                                                                jitter=self.initial_wait),
+            backoff = wait_exponential_jitter(multiplier=self.initial_wait, max=self.max_wait, jitter=self.initial_wait)
+            async for attempt in AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=backoff, reraise=True,
                                                retry=retry_if_exception_type(_Retry)):
                 with attempt:
                     await self.check(url)  # again at delivery: the name may resolve elsewhere now

@@ -51,6 +51,18 @@ class Workflows:
         with session(self.db) as s:
             return queries.list_workflows(s, owner_id=owner_id, offset=offset, limit=limit)
 
+    def owner_of(self, workflow_id: str) -> int | None:
+        """The owning account of a workflow, or None when there is no such workflow."""
+        with session(self.db) as s:
+            return queries.workflow_owner(s, workflow_id=workflow_id)
+
+    def version_page(self, *, owner_id: int, workflow_id: str, offset: int = 0,
+                     limit: int = 20) -> tuple[list[WorkflowVersion], int]:
+        """Versions newest first, without their documents (``.document`` is not loaded)."""
+        self.get(owner_id=owner_id, workflow_id=workflow_id)
+        with session(self.db) as s:
+            return queries.page_versions(s, workflow_id=workflow_id, offset=offset, limit=limit)
+
     def versions(self, *, owner_id: int, workflow_id: str) -> list[WorkflowVersion]:
         self.get(owner_id=owner_id, workflow_id=workflow_id)
         with session(self.db) as s:

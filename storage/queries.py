@@ -302,13 +302,3 @@ def claim_runs(s: Session, *, runners: list[str], runner: str) -> list[Run]:
             run.runner = runner
             claimed.append(run)
     return claimed
-
-
-def mark_interrupted(s: Session, *, runners: list[str], reason: str) -> int:
-    """Runs left 'running' by processes that died: mark them failed with a reason."""
-    if not runners:
-        return 0
-    result = s.exec(update(Run).where(Run.status.in_(UNFINISHED), Run.runner.in_(runners))
-                    .values(status="failed", finished_at=utcnow(),
-                            error={"code": 50001, "message": reason}))
-    return result.rowcount or 0

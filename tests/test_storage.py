@@ -179,17 +179,18 @@ async def test_recorder_batches_and_keeps_every_run(db, owner):
         assert queries.run_nodes(s, run_id=ids[0])[0].outputs == {"输入": "在吗?"}
 
 
-def test_interrupted_runs_of_dead_processes_are_marked(db, owner):
+def test_runs_of_dead_processes_are_claimed_once(db, owner):
     with session(db) as s:
         dead = _run_row(uuid.uuid4().hex, owner) | {"runner": "somehost:999999"}
         live = _run_row(uuid.uuid4().hex, owner)
         queries.insert_runs(s, runs=[dead, live])
         s.commit()
-        assert queries.mark_interrupted(s, runners=["somehost:999999"], reason="server stopped") == 1
+        claimed = queries.claim_runs(s, runners=["somehost:999999"], runner="me:1")
         s.commit()
-        assert queries.get_run(s, run_id=dead["id"]).status == "failed"
-        assert queries.get_run(s, run_id=dead["id"]).error["message"] == "server stopped"
-        assert queries.get_run(s, run_id=live["id"]).status == "running"
+        assert [r.id for r in claimed] == [dead["id"]]
+        assert queries.claim_runs(s, runners=["somehost:999999"], runner="other:2") == []  # taken already
+        assert queries.get_run(s, run_id=dead["id"]).runner == "me:1"
+        assert queries.get_run(s, run_id=live["id"]).runner == RUNNER
 
 
 def test_owner_scoping(db, owner):

@@ -13,8 +13,9 @@ from flowai.settings import Settings
 
 from . import run_api
 from .http import http_exception, server_error
+from .manage.files import routes as file_routes
 
-routes = [*run_api.routes]
+routes = [*run_api.routes, *file_routes]
 exception_handlers = {HTTPException: http_exception, Exception: server_error}
 
 

@@ -1,0 +1,70 @@
+"""2. Critical-path efficiency: 50 parallel ``llm`` nodes, each on an upstream answering after
+300 ms, joined by one template. Wall time / 300 ms: 1.00 is perfect overlap.
+
+The engine runs in-process with the real provider gateway (``Gateway(build_chat_providers)``)
+against bench/fake_upstream.py in its own process. The first run opens 50 connections (cold);
+the figure is the median of the warm runs after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from bench import Figure, at_most, fake_upstream, median, workdir
+from flowai.engine import Engine
+from flowai.graph import compile_graph
+from flowai.providers.gateway import Gateway, build_chat_providers
+from nodes import default_registry
+
+WIDTH = 50
+DELAY_MS = 300
+REPEATS = 5
+TARGET = 1.10
+
+
+def document(width: int = WIDTH, delay_ms: int = DELAY_MS) -> dict:
+    nodes = [{"id": "in", "type": "input", "config": {"fields": [{"name": "q", "type": "string"}]}}]
+    edges = []
+    for i in range(width):
+        nodes.append({"id": f"llm{i}", "type": "llm",
+                      "config": {"model": f"delay-{delay_ms}", "prompt": f"{i}: {{{{in.q}}}}"}})
+        edges.append({"source": "in", "target": f"llm{i}"})
+        edges.append({"source": f"llm{i}", "target": "join"})
+    nodes.append({"id": "join", "type": "template",
+                  "config": {"template": " ".join(f"{{{{llm{i}.text}}}}" for i in range(width))}})
+    nodes.append({"id": "out", "type": "output", "config": {"value": "{{join.text}}"}})
+    edges.append({"source": "join", "target": "out"})
+    return {"format": "flowai/1", "name": "critical path", "nodes": nodes, "edges": edges}
+
+
+async def _measure(base_url: str) -> list[float]:
+    graph = compile_graph(document(), default_registry())
+    # The same client settings as flowai.platform.Platform uses in production.
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), limits=limits) as client:
+        engine = Engine(Gateway(build_chat_providers({"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": base_url},
+                                                     client)))
+        times = []
+        for _ in range(REPEATS + 1):
+            events: list = []
+            t0 = time.perf_counter()
+            output = await engine.run(graph, {"q": "x"}, events.append)
+            times.append(time.perf_counter() - t0)
+            assert output == " ".join(["ok"] * WIDTH), output
+        return times
+
+
+def run() -> list[Figure]:
+    with workdir("critical") as tmp, fake_upstream(tmp) as upstream:
+        times = asyncio.run(_measure(upstream.url + "/v1"))
+    cold, warm = times[0] / (DELAY_MS / 1000), [t / (DELAY_MS / 1000) for t in times[1:]]
+    ratio = median(warm)
+    return [
+        Figure("critical_path", f"{WIDTH} parallel llm, wall/{DELAY_MS}ms", ratio, "x", f"<= {TARGET:.2f}",
+               at_most(ratio, TARGET),
+               note=f"warm median of {REPEATS} ({min(warm):.3f}..{max(warm):.3f}); "
+                    f"first run with {WIDTH} new connections: {cold:.3f}"),
+    ]

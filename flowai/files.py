@@ -1,0 +1,248 @@
+"""Uploaded files: stored under ``media_dir/uploads`` by a server-made id, typed by their bytes.
+
+- The type is decided from the content (magic bytes; UTF-8 text for .txt/.md/.csv/.json),
+  never from the client's Content-Type or filename alone. Allowed: images (png, jpeg, gif,
+  webp), audio (mp3, wav, ogg, flac, m4a), UTF-8 text, PDF. Anything else: 40002.
+- The size limit is checked on every chunk written, so an upload over it stops at the limit
+  (40003) and its partial file is removed.
+- The disk name is a random hex id; the client's filename is only metadata (its path part is
+  dropped), so ``../`` in it has no effect. Reads go only through ids matching ``[0-9a-f]{32}``.
+- Files are served by signed, expiring URLs (``/files/<id>?exp=<unix>&sig=<hmac>``, HMAC-SHA256
+  under a key derived from the server secret), so a URL can be handed to a workflow input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from sqlalchemy.engine import Engine
+
+from flowai.errors import FlowAIError, InputError, NotFoundError, TooLargeError
+from storage import queries
+from storage.db import session
+from storage.models import StoredFile
+
+URL_TTL = 7 * 24 * 3600  # seconds a signed file URL stays valid
+FILE_ID = re.compile(r"^[0-9a-f]{32}$")
+HEAD_BYTES = 64  # what the magic-byte checks look at
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # not text (tab, newlines, form feed are fine)
+TEXT_TYPES = {".txt": "text/plain", ".md": "text/markdown", ".csv": "text/csv", ".json": "application/json",
+              "": "text/plain"}
+_MP3_FRAME = re.compile(rb"^\xff[\xe0-\xff]")
+
+
+class UnsupportedFileError(FlowAIError):
+    code, status = 40002, 400
+
+
+class StorageError(FlowAIError):
+    code, status = 50003, 500
+
+
+@dataclass(frozen=True, slots=True)
+class SignedUrl:
+    url: str
+    expires_at: int  # unix seconds
+
+
+def sniff(head: bytes) -> str | None:
+    """The MIME type of a binary format this server accepts, from the first bytes; else None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"ID3") or (_MP3_FRAME.match(head) and (head[1] >> 1) & 3 == 1):  # MPEG layer III
+        return "audio/mpeg"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
+    if head[4:8] == b"ftyp" and _m4a(head):
+        return "audio/mp4"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def _m4a(head: bytes) -> bool:
+    size = int.from_bytes(head[:4], "big")
+    box = head[8:max(16, min(size, len(head)))]
+    brands = [box[i:i + 4] for i in range(0, len(box) - 3, 4)]
+    return any(b in (b"M4A ", b"M4B ") for b in brands)
+
+
+def display_name(name: str | None) -> str:
+    """The client's filename as metadata: no directories, no control characters, at most 255 chars."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = _CONTROL.sub("", base).strip().lstrip(".") or "upload"
+    return base[-255:]
+
+
+class Upload:
+    """One upload being written: ``write`` chunks (limit checked each time), then ``finish``."""
+
+    def __init__(self, files: "Files", owner_id: int, name: str | None):
+        self.files, self.owner_id, self.name = files, owner_id, display_name(name)
+        self.id = secrets.token_hex(16)
+        self.size = 0
+        self.head = b""
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._text = True
+        self._bom = False
+        self.tmp = files.upload_dir / f".part-{self.id}"
+        try:
+            files.upload_dir.mkdir(parents=True, exist_ok=True)
+            self._f = open(self.tmp, "xb")
+        except OSError as exc:
+            raise StorageError("The file could not be stored.") from exc
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self.size += len(data)
+        if self.size > self.files.max_bytes:
+            raise TooLargeError(f"The file is larger than the upload limit of {self.files.max_bytes} bytes.",
+                                detail={"limit": self.files.max_bytes})
+        if len(self.head) < HEAD_BYTES:
+            self.head += data[:HEAD_BYTES - len(self.head)]
+        if self._text:
+            self._check_text(data, final=False)
+        try:
+            self._f.write(data)
+        except OSError as exc:
+            raise StorageError("The file could not be stored.") from exc
+
+    def _check_text(self, data: bytes, *, final: bool) -> None:
+        try:
+            text = self._utf8.decode(data, final=final)
+        except UnicodeDecodeError:
+            self._text = False
+            return
+        if _CONTROL.search(text):
+            self._text = False
+
+    def finish(self) -> StoredFile:
+        """Decide the type from the bytes, then keep the file and record it (or refuse it)."""
+        self._f.close()
+        if self.size == 0:
+            raise InputError("The uploaded file is empty.")
+        mime = sniff(self.head)
+        if mime is None:
+            mime = self._text_type()
+        path = self.files.upload_dir / self.id
+        try:
+            os.replace(self.tmp, path)
+            with session(self.files.db) as s:
+                row = queries.create_file(s, file_id=self.id, owner_id=self.owner_id, name=self.name, type=mime,
+                                          size=self.size)
+                s.commit()
+        except Exception as exc:
+            path.unlink(missing_ok=True)
+            raise StorageError("The file could not be stored.") from exc
+        return row
+
+    def _text_type(self) -> str:
+        self._check_text(b"", final=True)
+        ext = os.path.splitext(self.name)[1].lower()
+        mime = TEXT_TYPES.get(ext)
+        if not self._text or mime is None:
+            raise UnsupportedFileError(
+                "Unsupported file format; upload an image (png, jpeg, gif, webp), audio (mp3, wav, ogg, flac, "
+                "m4a), UTF-8 text (.txt, .md, .csv, .json) or a PDF.", detail={"name": self.name})
+        if mime == "application/json":
+            try:
+                orjson.loads(self.tmp.read_bytes())
+            except orjson.JSONDecodeError:
+                raise UnsupportedFileError("The .json file is not valid JSON.", detail={"name": self.name}) from None
+        return mime
+
+    def discard(self) -> None:
+        self._f.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class Files:
+    def __init__(self, db: Engine, media_dir: Path, secret: str, *, max_bytes: int, url_ttl: int = URL_TTL):
+        self.db = db
+        self.upload_dir = Path(media_dir) / "uploads"
+        self.max_bytes = max_bytes
+        self.url_ttl = url_ttl
+        self._key = hmac.new(secret.encode(), b"file-urls", hashlib.sha256).digest()
+
+    # writing ------------------------------------------------------------------------------
+    def upload(self, *, owner_id: int, name: str | None) -> Upload:
+        """Start an upload; the caller writes chunks, then ``finish()`` (or ``discard()`` on error)."""
+        return Upload(self, owner_id, name)
+
+    def save(self, *, owner_id: int, name: str | None, data: bytes) -> StoredFile:
+        """Store bytes already in memory (same checks as an upload)."""
+        up = self.upload(owner_id=owner_id, name=name)
+        try:
+            up.write(data)
+            return up.finish()
+        finally:
+            up.discard()
+
+    def delete(self, file_id: str) -> None:
+        with session(self.db) as s:
+            queries.delete_file(s, file_id=file_id)
+            s.commit()
+        self.path(file_id).unlink(missing_ok=True)
+
+    # reading ------------------------------------------------------------------------------
+    def get(self, file_id: str) -> StoredFile | None:
+        if not FILE_ID.match(file_id or ""):
+            return None
+        with session(self.db) as s:
+            return queries.get_file(s, file_id=file_id)
+
+    def page(self, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[list[StoredFile], int]:
+        with session(self.db) as s:
+            return queries.page_files(s, owner_id=owner_id, offset=offset, limit=limit)
+
+    def path(self, file_id: str) -> Path:
+        """The disk path of a file id; only well-formed ids, always inside the upload directory."""
+        if not FILE_ID.match(file_id or ""):
+            raise NotFoundError("File not found.")
+        return self.upload_dir / file_id
+
+    # signed URLs --------------------------------------------------------------------------
+    def signed_url(self, file_id: str, *, now: float | None = None) -> SignedUrl:
+        exp = int(now if now is not None else time.time()) + self.url_ttl
+        return SignedUrl(f"/files/{file_id}?exp={exp}&sig={self._sign(file_id, exp)}", exp)
+
+    def verify(self, file_id: str, exp: str | None, sig: str | None) -> bool:
+        """True when ``sig`` signs ``file_id`` until ``exp`` and ``exp`` has not passed."""
+        if not (exp and sig and exp.isdigit() and len(exp) <= 12 and FILE_ID.match(file_id or "")):
+            return False
+        if int(exp) < time.time():
+            return False
+        return hmac.compare_digest(self._sign(file_id, int(exp)), sig)
+
+    def _sign(self, file_id: str, exp: int) -> str:
+        return hmac.new(self._key, f"{file_id}.{exp}".encode(), hashlib.sha256).hexdigest()
+
+    def open_signed(self, file_id: str, exp: str | None, sig: str | None) -> tuple[StoredFile, Path]:
+        """The record and path behind a signed URL; NotFoundError for anything not valid."""
+        if not self.verify(file_id, exp, sig):
+            raise NotFoundError("File not found, or its link is invalid or has expired.")
+        row = self.get(file_id)
+        path = self.path(file_id)
+        if row is None or not path.is_file() or path.is_symlink():
+            raise NotFoundError("File not found, or its link is invalid or has expired.")
+        return row, path
