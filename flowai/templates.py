@@ -91,7 +91,6 @@ def render(template: str, lookup: Callable[[Ref], Any], labels: LabelIndex | Non
         return template
     parts: list[str] = []
     pos, n, literal_from = 0, len(template), 0
-    single: Any = _NOTHING
     while pos < n:
         ch = template[pos]
         hit: tuple[Ref, int] | None = None
@@ -108,14 +107,10 @@ def render(template: str, lookup: Callable[[Ref], Any], labels: LabelIndex | Non
         ref, end = hit
         value = _dig(lookup(ref), ref.path)
         if literal_from == 0 and pos == 0 and end == n:
-            single = value
+            return value  # the whole template is one reference: keep the value's type
         parts.append(template[literal_from:pos])
         parts.append(to_text(value))
         pos = literal_from = end
-    if single is not _NOTHING:
-        return single
     parts.append(template[literal_from:])
     return "".join(parts)
 
-
-_NOTHING = object()

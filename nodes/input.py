@@ -127,7 +127,11 @@ def _type_error(f: InputField, value: Any) -> str | None:
     elif t == "boolean":
         if not isinstance(value, bool):
             return "expected true or false"
-    elif t == "json" and f.max_length is not None:
-        if len(orjson.dumps(value)) > f.max_length:
+    elif t == "json":
+        try:
+            size = len(orjson.dumps(value))
+        except (orjson.JSONEncodeError, TypeError):  # e.g. nested deeper than can be stored again
+            return "nested too deeply (at most 200 levels)"
+        if f.max_length is not None and size > f.max_length:
             return f"longer than max_length {f.max_length}"
     return None

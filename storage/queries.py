@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Iterable
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
@@ -244,21 +244,22 @@ def upsert_run_node(s: Session, *, row: dict) -> None:
     s.merge(RunNode(**row))
 
 
-def store_run_nodes(s: Session, *, rows: list[dict]) -> None:
-    """A finished run's node rows. 'reused' rows (outputs carried over from an earlier run) are
-    only added where no row exists, so a resumed run keeps the timings it recorded before."""
-    run_ids = {r["run_id"] for r in rows}
-    existing = set(s.exec(select(RunNode.run_id, RunNode.node_id).where(RunNode.run_id.in_(run_ids))).all())
-    fresh = []
-    for r in rows:
-        key = (r["run_id"], r["node_id"])
-        if key in existing:
-            if r["status"] != "reused":
+def store_run_nodes(s: Session, *, rows: list[dict], new_runs: set[str] = frozenset()) -> None:
+    """Finished runs' node rows. Rows of runs inserted in this same transaction (``new_runs``)
+    go in with one executemany; for older runs, 'reused' rows (outputs carried over from an
+    earlier run) are only added where no row exists, so a resumed run keeps its timings."""
+    fresh = [r for r in rows if r["run_id"] in new_runs]
+    older = [r for r in rows if r["run_id"] not in new_runs]
+    if older:
+        run_ids = {r["run_id"] for r in older}
+        existing = set(s.exec(select(RunNode.run_id, RunNode.node_id).where(RunNode.run_id.in_(run_ids))).all())
+        for r in older:
+            if (r["run_id"], r["node_id"]) not in existing:
+                fresh.append(r)
+            elif r["status"] != "reused":
                 s.merge(RunNode(**r))
-        else:
-            fresh.append(r)
     if fresh:
-        s.bulk_insert_mappings(RunNode, fresh)
+        s.execute(insert(RunNode), fresh)
 
 
 def get_run(s: Session, *, run_id: str, owner_id: int | None = None) -> Run | None:

@@ -18,6 +18,7 @@ from . import queries
 from .db import session
 
 log = logging.getLogger("flowai.recorder")
+MAX_BATCH = 500  # updates per transaction: bounds how long one write holds the worker thread
 
 
 class RunRecorder:
@@ -58,9 +59,10 @@ class RunRecorder:
     async def flush(self) -> None:
         """Wait until everything queued before this call is written (read-your-writes)."""
         if self._task is None:
-            batch, keys = self._take()
-            await asyncio.to_thread(self._write, batch, keys)
-            self._written += len(batch)
+            while self._queue or self._key_use:
+                batch, keys = self._take()
+                await asyncio.to_thread(self._write_safely, batch, keys)
+                self._written += len(batch)
             return
         target = self._pushed
         while self._written < target:
@@ -76,8 +78,10 @@ class RunRecorder:
             self._task = None
 
     def _take(self):
-        batch, self._queue = self._queue, []
+        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
         keys, self._key_use = self._key_use, {}
+        if self._queue:
+            self._wake.set()  # more waiting: the writer comes straight back
         return batch, keys
 
     async def _writer(self) -> None:
@@ -86,13 +90,29 @@ class RunRecorder:
             self._wake.clear()
             batch, keys = self._take()
             if batch or keys:
-                try:
-                    await asyncio.to_thread(self._write, batch, keys)
-                except Exception:  # keep recording later runs; this batch is logged, not silently lost
-                    log.exception("could not record %d run updates", len(batch))
+                await asyncio.to_thread(self._write_safely, batch, keys)
             self._written += len(batch)
             self._progress.set()
             self._progress = asyncio.Event()
+
+    def _write_safely(self, batch: list, keys: dict) -> None:
+        """Write the batch in one transaction; if that fails, each update alone, so one bad row
+        (say, a value the database refuses) loses only itself."""
+        try:
+            self._write(batch, keys)
+            return
+        except Exception:
+            log.warning("a batch of %d run updates failed; writing them one by one", len(batch))
+        for item in batch:
+            try:
+                self._write([item], {})
+            except Exception:
+                log.exception("could not record %s of run %s", item[0], item[1].get("id") or item[1].get("run_id"))
+        if keys:
+            try:
+                self._write([], keys)
+            except Exception:
+                log.exception("could not record API key use")
 
     def _write(self, batch: list, keys: dict) -> None:
         inserts: dict[str, dict] = {}
@@ -106,6 +126,7 @@ class RunRecorder:
                     inserts[run["id"]] = {**inserts[run["id"]], **run}
             if inserts:
                 queries.insert_runs(s, runs=inserts.values())
+            node_rows: list[dict] = []
             for kind, run, nodes in batch:
                 if kind == "status" and run["id"] not in ended_here:
                     queries.update_run(s, run_id=run["id"], values={k: v for k, v in run.items() if k != "id"})
@@ -114,7 +135,12 @@ class RunRecorder:
                 elif kind == "finish" and run["id"] not in ended_here:
                     queries.update_run(s, run_id=run["id"], values={k: v for k, v in run.items() if k != "id"})
                 if kind in ("finish", "insert") and nodes:
-                    queries.store_run_nodes(s, rows=nodes)
+                    node_rows.extend(nodes)
+            if node_rows:
+                touched = {r["run_id"] for kind, r, _ in batch if kind == "node"}  # rows already merged above
+                fresh = {r["id"] for kind, r, _ in batch
+                         if kind in ("insert", "finish") and (kind == "insert" or r["id"] in ended_here)} - touched
+                queries.store_run_nodes(s, rows=node_rows, new_runs=fresh)
             if keys:
                 queries.touch_keys(s, used=keys)
             s.commit()

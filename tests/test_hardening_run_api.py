@@ -275,13 +275,6 @@ ECHO = {
 TOO_DEEP = "[" * 300 + "]" * 300  # parses (orjson's parse limit is 1024), cannot be dumped (limit 254)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a json-typed input nested 255..1024 deep passes read_json and check_input, then "
-    "flowai/templates.py render() calls to_text(value) (orjson.dumps, depth limit 254) even for a template "
-    "that is a single {{ref}} whose typed value it returns: 'TypeError: Recursion limit reached' -> "
-    "500 'Node out failed: TypeError.' Fix: refuse input that orjson cannot re-serialise with 400 40001 "
-    "(nodes/input.py check_input or flowai/api/http.py read_json), and in render() only call to_text() "
-    "when the template is not a single reference."))
 def test_json_input_nested_past_the_serialiser_limit_is_not_a_500(api):
     wf, key = api.publish(ECHO), api.key(rate_limit=0)
     r = httpx.post(api.url + RUN + wf, headers={"X-API-KEY": key}, timeout=30,
@@ -289,12 +282,6 @@ def test_json_input_nested_past_the_serialiser_limit_is_not_a_500(api):
     assert r.status_code in (200, 400), (r.status_code, r.text)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a run whose input orjson cannot re-serialise (a json field nested 255..1024 deep) answers 200 but "
-    "is never recorded: storage/db.py _dumps raises in the recorder's worker thread and "
-    "storage/recorder.py _writer logs 'could not record N run updates' and drops the whole batch, so other "
-    "runs written in the same transaction are lost too. Fix: refuse such input with 400 before the run "
-    "starts, and make the recorder retry a failed batch row by row so one bad row cannot drop the others."))
 def test_json_input_nested_past_the_serialiser_limit_is_refused_or_recorded(api):
     wf, key = api.publish(TYPED), api.key(rate_limit=0)
     r = httpx.post(api.url + RUN + wf, headers={"X-API-KEY": key}, timeout=30,

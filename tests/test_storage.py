@@ -231,3 +231,14 @@ async def test_a_run_is_recorded_end_to_end(db, owner, tmp_path):
         assert run.status == "completed" and run.output == "在呢。你说的是：在吗?"
         assert [e["kind"] for e in run.events][0] == "start" and run.events[-1]["kind"] == "output"
         assert {n.node_id for n in queries.run_nodes(s, run_id=handle.id)} == {"in", "reply", "out"}
+
+
+async def test_one_unstorable_run_does_not_lose_the_rest_of_its_batch(db, owner):
+    recorder = RunRecorder(db)
+    good, bad = uuid.uuid4().hex, uuid.uuid4().hex
+    recorder.finished({**_run_row(good, owner), "status": "completed", "output": "fine"}, [], inserted=False)
+    recorder.finished({**_run_row(bad, owner), "status": "completed", "output": {1, 2}}, [], inserted=False)
+    await recorder.flush()  # the set cannot be stored as JSON: only that run is lost, and logged
+    with session(db) as s:
+        assert queries.get_run(s, run_id=good).output == "fine"
+        assert queries.get_run(s, run_id=bad) is None

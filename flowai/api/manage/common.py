@@ -35,7 +35,7 @@ def fail(code: int, message: str, status_code: int, detail: Any = None, headers=
 class Page:
     """``page`` (from 1) and ``page_size`` query parameters, and the list answer they shape."""
 
-    def __init__(self, page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=200)):
+    def __init__(self, page: int = Query(1, ge=1, le=1_000_000), page_size: int = Query(20, ge=1, le=200)):
         self.page, self.page_size = page, page_size
 
     @property
