@@ -30,8 +30,10 @@ def test_key_routes_need_a_bearer_token(api):
 def test_create_shows_the_secret_once_and_never_the_hash(api):
     c = signed_in(api)
     created = data(c.post("/keys", json={"name": "mobile app", "rate_limit": 30}), 201)
-    assert set(created) == KEY_KEYS | {"key"}
+    assert set(created) == KEY_KEYS | {"key", "signing_secret"}
     secret = created["key"]
+    assert created["signing_secret"] == api.platform.keys.signing_secret(created["id"])
+    assert created["signing_secret"].startswith("whsec_") and created["signing_secret"] not in str(data(c.get("/keys")))
     assert secret.startswith(created["prefix"] + "_") and created["rate_limit"] == 30
     assert created["workflows"] is None and created["revoked_at"] is None and created["last_used_at"] is None
     with session(api.platform.db) as s:

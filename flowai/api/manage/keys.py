@@ -64,7 +64,8 @@ def create_key(request: Request, user: User = Depends(current_user),
         owned(platform.workflows.owner_of(workflow_id), user, "Workflow", workflow_id)
     secret, key = platform.keys.create(owner_id=user.id, name=body.name, rate_limit=body.rate_limit,
                                        workflows=workflows)
-    return ok({**key_item(key), "key": secret}, status_code=201)
+    return ok({**key_item(key), "key": secret, "signing_secret": platform.keys.signing_secret(key.id)},
+              status_code=201)
 
 
 @router.delete("/keys/{key_id}", summary="Revoke a key (it stops working at once)")
