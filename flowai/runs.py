@@ -162,6 +162,8 @@ class RunManager:
         self._queues: dict[int, deque[RunHandle]] = {}  # pending background runs per account
         self._owners: deque[int] = deque()  # round-robin order of accounts with queued runs
         self._busy = 0  # background runs holding a slot
+        self._hooks: set[asyncio.Task] = set()  # on_done hooks in flight (callbacks)
+        self.closing = False
 
     def get(self, run_id: str) -> RunHandle | None:
         return self.active.get(run_id) or self.recent.get(run_id)
@@ -210,7 +212,7 @@ class RunManager:
         return handle
 
     def _pump(self) -> None:
-        while self._busy < self.max_concurrent:
+        while self._busy < self.max_concurrent and not self.closing:
             handle = self._next_queued()
             if handle is None:
                 return
@@ -284,14 +286,22 @@ class RunManager:
             handle.error = exc
             handle.status = "failed"
         except asyncio.CancelledError:
-            handle.status = "cancelled"
-            handle.emit(RunFailed(None, 50001, "The run was cancelled.", status="cancelled"))
+            if self.closing and handle.background:
+                handle.status = "interrupted"  # stays 'running' in the database: the next start resumes it
+            else:
+                handle.status = "cancelled"
+                handle.emit(RunFailed(None, 50001, "The run was cancelled.", status="cancelled"))
         finally:
+            if handle.status == "interrupted":
+                self.active.pop(handle.id, None)
+                return
             if not handle.done:  # an unexpected exception escaped the engine
                 handle.status = "failed"
             self._finish(handle)
         for hook in handle.on_done:
-            asyncio.create_task(hook(handle))
+            task = asyncio.create_task(hook(handle))
+            self._hooks.add(task)
+            task.add_done_callback(self._hooks.discard)
 
     def _durable_emit(self, handle: RunHandle) -> Callable[[Event], None]:
         def emit(ev: Event) -> None:
@@ -327,14 +337,22 @@ class RunManager:
                 "runner": RUNNER, "created_at": _now()}
 
     async def shutdown(self) -> None:
-        """Stop: client runs are cancelled; background runs stay recorded as running so the next
-        start resumes them from their last finished node."""
+        """Stop: client runs are cancelled; background runs (running or queued) stay recorded as
+        such, so the next start resumes them from their last finished node."""
+        self.closing = True
+        tasks = [h.task for h in self.active.values() if h.task is not None]
+        for task in tasks:
+            task.cancel()
         for handle in list(self.active.values()):
-            if handle.task is not None:
-                handle.task.cancel()
-        tasks = [h.task for h in self.active.values() if h.task]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if handle.start_timer is not None:
+                handle.start_timer.cancel()
+            if handle._cancel_timer is not None:
+                handle._cancel_timer.cancel()
+        hooks = list(self._hooks)
+        for task in hooks:
+            task.cancel()
+        if tasks or hooks:
+            await asyncio.gather(*tasks, *hooks, return_exceptions=True)
 
 
 def _bad_transition(handle: RunHandle, action: str) -> InputError:

@@ -73,3 +73,27 @@ async def test_a_run_paused_while_queued_waits_for_resume():
     runs.resume(second)
     await second.wait()
     assert second.status == "completed" and SlowNode.order == ["a", "b"]
+
+
+class ListRecorder(NullRecorder):
+    def __init__(self):
+        self.finished_runs = []
+
+    def finished(self, run, nodes, *, inserted=True):
+        self.finished_runs.append((run["id"], run["status"]))
+
+
+async def test_shutdown_leaves_background_runs_resumable_and_starts_no_queued_one():
+    SlowNode.order = []
+    recorder = ListRecorder()
+    runs = RunManager(Engine(), recorder, max_concurrent=1)
+    g = graph()
+    running = runs.submit(g, {"who": "a"}, workflow_id="w", version=1, owner_id=1)
+    queued = runs.submit(g, {"who": "b"}, workflow_id="w", version=1, owner_id=1)
+    client = runs.start(g, {"who": "c"}, workflow_id="w", version=1, owner_id=1)
+    await asyncio.sleep(0.01)
+    await runs.shutdown()
+    await asyncio.sleep(0.1)
+    assert "b" not in SlowNode.order  # the freed slot did not start the queued run
+    assert queued.task is None and running.status == "interrupted"
+    assert recorder.finished_runs == [(client.id, "cancelled")]  # background runs stay 'running' in the db

@@ -34,22 +34,26 @@ def error_response(exc: FlowAIError, headers: dict[str, str] | None = None) -> J
     return JSON(exc.body(), status_code=exc.status, headers=headers)
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The body parsed as JSON whatever its Content-Type says; 413 past ``limit`` bytes."""
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 (40003) as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise TooLargeError(f"The request body is larger than {limit} bytes.")
-        except ValueError:
-            raise InputError("Invalid Content-Length header.") from None
+        if not declared.strip().isdigit():
+            raise InputError("Invalid Content-Length header.")
+        if int(declared) > limit:
+            raise TooLargeError(f"The request body is larger than {limit} bytes.")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise TooLargeError(f"The request body is larger than {limit} bytes.")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The body parsed as JSON whatever its Content-Type says; 413 past ``limit`` bytes."""
+    raw = await read_bounded(request, limit)
     if not raw.strip():
         raise InputError("The request body is empty; send a JSON object such as {\"input\": {...}}.")
     try:

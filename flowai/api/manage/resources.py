@@ -21,7 +21,8 @@ import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError, TooLargeError
+from flowai.api.http import read_bounded
+from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
 from storage.models import User
 
 from .common import current_user, platform_of
@@ -67,20 +68,6 @@ def json_body(model: type[BaseModel] | None, *, optional: bool = False) -> Calla
         return validate(model, data)
 
     return read
-
-
-async def read_bounded(request: Request, limit: int) -> bytes:
-    """The raw body, refused with 413 (40003) as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLargeError(f"The request body is larger than {limit} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLargeError(f"The request body is larger than {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def validate(model: type[BaseModel] | None, data: Any) -> Any:

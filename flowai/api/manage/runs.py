@@ -123,31 +123,28 @@ async def get_run(run_id: str, request: Request, user: User = Depends(current_us
     return ok(data)
 
 
-@router.post("/runs/{run_id}/pause")
-async def pause_run(run_id: str, request: Request, user: User = Depends(current_user)):
+async def _transition(request: Request, run_id: str, user: User, action: str) -> dict:
     platform = platform_of(request)
     await platform.recorder.flush()
     handle = _live(platform, run_id, user)
-    platform.runs.pause(handle)
-    return ok({"run_id": run_id, "status": handle.status})
+    getattr(platform.runs, action)(handle)
+    status = "cancelling" if action == "cancel" and not handle.done else handle.status
+    return ok({"run_id": run_id, "status": status})
+
+
+@router.post("/runs/{run_id}/pause", summary="No new node starts; running nodes finish")
+async def pause_run(run_id: str, request: Request, user: User = Depends(current_user)):
+    return await _transition(request, run_id, user, "pause")
 
 
 @router.post("/runs/{run_id}/resume")
 async def resume_run(run_id: str, request: Request, user: User = Depends(current_user)):
-    platform = platform_of(request)
-    await platform.recorder.flush()
-    handle = _live(platform, run_id, user)
-    platform.runs.resume(handle)
-    return ok({"run_id": run_id, "status": handle.status})
+    return await _transition(request, run_id, user, "resume")
 
 
-@router.post("/runs/{run_id}/cancel")
+@router.post("/runs/{run_id}/cancel", summary="Cancel; in-flight provider calls are closed")
 async def cancel_run(run_id: str, request: Request, user: User = Depends(current_user)):
-    platform = platform_of(request)
-    await platform.recorder.flush()
-    handle = _live(platform, run_id, user)
-    platform.runs.cancel(handle)
-    return ok({"run_id": run_id, "status": "cancelled" if handle.done else "cancelling"})
+    return await _transition(request, run_id, user, "cancel")
 
 
 @router.get("/runs/{run_id}/progress")
