@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 
 from nicegui import app, ui
@@ -106,6 +107,8 @@ def register(platform: Platform) -> None:
             if published:
                 with ui.expansion("Call a published workflow", icon="terminal").classes("w-full"):
                     wf = published[0]
-                    ui.label(f"{wf.name}: send the input fields of its input node.").classes("text-sm")
+                    fields = platform.workflows.compiled(wf.id, wf.published_version).input_node.config.fields
+                    body = json.dumps({"input": {f.name: "" for f in fields}}, ensure_ascii=False)
+                    ui.label(f"{wf.name} (published version {wf.published_version}):").classes("text-sm")
                     ui.code(f"curl -X POST {base}/v1/api/workflow/run/{wf.id} \\\n"
-                            f"  -H 'X-API-KEY: <your key>' -d '{{\"input\":{{...}}}}'", language="bash")
+                            f"  -H 'X-API-KEY: <your key>' -d '{body}'", language="bash")
