@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -19,11 +20,21 @@ routes = [*run_api.routes, *file_routes]
 exception_handlers = {HTTPException: http_exception, Exception: server_error}
 
 
+def tune_gc() -> None:
+    """Server processes: keep the cyclic GC from stalling requests. Start-up objects leave its
+    scans, young objects (each run makes many short-lived ones) are collected in bulk, and the
+    whole heap is scanned rarely: full scans stalled every request by 100+ ms under load
+    (bench throughput: p99 at c=16 went from ~150-250 ms to ~20 ms)."""
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 1_000)
+
+
 def lifespan_for(platform: Platform):
     @asynccontextmanager
     async def lifespan(app):
         app.state.platform = platform
         await platform.startup()
+        tune_gc()
         try:
             yield
         finally:
