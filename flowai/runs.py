@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
 
 from flowai.engine import Engine, RunState
-from flowai.errors import FlowAIError, InputError
+from flowai.errors import FlowAIError, InputError, NodeError, ProviderError
 from flowai.events import (TERMINAL, Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunStarted,
                            RunSucceeded, StreamDelta)
 from flowai.graph import CompiledGraph
@@ -75,6 +75,7 @@ class RunHandle:
     _followers: int = 0
     _cancel_timer: asyncio.TimerHandle | None = None
     _gate: asyncio.Event = field(default_factory=asyncio.Event)
+    _ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self._gate.set()
@@ -133,10 +134,9 @@ class RunHandle:
             self._queues.discard(queue)
 
     async def wait(self) -> None:
-        while self.task is None and not self.done:  # queued: not started yet
-            await asyncio.sleep(0.05)
-        if self.task is not None:
-            await asyncio.shield(self.task)
+        """Until the run has ended (a queued run waits for its turn first)."""
+        if not self.done:
+            await self._ended.wait()
 
     # lifecycle ---------------------------------------------------------------------------
     async def gate(self) -> None:
@@ -294,6 +294,7 @@ class RunManager:
         finally:
             if handle.status == "interrupted":
                 self.active.pop(handle.id, None)
+                handle._ended.set()
                 return
             if not handle.done:  # an unexpected exception escaped the engine
                 handle.status = "failed"
@@ -326,6 +327,7 @@ class RunManager:
              "finished_at": _now(), "total_time": total},
             node_records(h.id, h.events, h.state, h.graph), inserted=h.row is None)
         h.row = None
+        h._ended.set()
         self.active.pop(h.id, None)
         self.recent[h.id] = h
         while len(self.recent) > self.retention:
@@ -373,9 +375,8 @@ def stored_handle(run) -> RunHandle:
     handle = RunHandle(run.id, run.workflow_id, run.version, run.owner_id, run.key_id, run.source, run.input, None,
                        background=True, events=events, status=run.status, output=run.output)
     if run.error:
-        handle.error = FlowAIError(run.error.get("message", "The run failed."))
-        handle.error.code = run.error.get("code", 50001)
-        handle.error.status = 502 if handle.error.code == 50002 else 500
+        kind = ProviderError if run.error.get("code") == 50002 else NodeError
+        handle.error = kind(run.error.get("message") or "The run failed.", detail=run.error.get("detail"))
     return handle
 
 

@@ -26,10 +26,6 @@ def new_id() -> str:
 
 # users ------------------------------------------------------------------------------------
 
-def count_users(s: Session) -> int:
-    return s.exec(select(func.count()).select_from(User)).one()
-
-
 def get_user(s: Session, *, user_id: int | None = None, username: str | None = None) -> User | None:
     if user_id is not None:
         return s.get(User, user_id)
@@ -98,15 +94,6 @@ def save_version(s: Session, *, workflow_id: str, owner_id: int, document: dict,
     s.add(version)
     s.flush()
     return version
-
-
-def update_draft(s: Session, *, workflow: Workflow, document: dict) -> Workflow:
-    workflow.draft = document
-    workflow.name = document.get("name") or workflow.name
-    workflow.updated_at = utcnow()
-    s.add(workflow)
-    s.flush()
-    return workflow
 
 
 def get_version(s: Session, *, workflow_id: str, number: int) -> WorkflowVersion | None:

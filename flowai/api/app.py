@@ -14,6 +14,7 @@ from flowai.settings import Settings
 
 from . import run_api
 from .http import http_exception, server_error
+from .manage import create_manage_app
 from .manage.files import routes as file_routes
 
 routes = [*run_api.routes, *file_routes]
@@ -44,7 +45,6 @@ def lifespan_for(platform: Platform):
 
 def mounts(platform: Platform) -> list[Mount]:
     """Sub-apps beside the run API routes: the management API at /api/v1."""
-    from .manage import create_manage_app
     return [Mount("/api/v1", app=create_manage_app(platform))]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -80,7 +79,3 @@ async def http_exception(request: Request, exc: HTTPException) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSON({"code": 50001, "message": "Internal server error.", "detail": None}, status_code=500)
-
-
-def disconnected(task: asyncio.Task) -> bool:
-    return task.done() and not task.cancelled()
