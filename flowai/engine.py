@@ -38,6 +38,8 @@ class _Context:
     services: Any
     _emit: Emit
     usage: dict[str, Any] | None = None
+    workflow_id: str | None = None  # for per-workflow budgets and media ownership
+    owner_id: int | None = None
 
     def stream(self, content: str | None, reasoning: str | None = None) -> None:
         if content or reasoning:
@@ -73,13 +75,15 @@ class Engine:
         self.cache = cache
 
     async def run(self, graph: CompiledGraph, run_input: dict[str, Any], emit: Emit, *,
-                  run_id: str = "", state: RunState | None = None, gate: Gate | None = None) -> Any:
+                  run_id: str = "", state: RunState | None = None, gate: Gate | None = None,
+                  workflow_id: str | None = None, owner_id: int | None = None) -> Any:
         """Run the graph; emit events; return the output. Failures are emitted and re-raised.
 
         Nodes whose outputs are already in ``state`` (a resumed or regenerated run) are not run
         again. ``gate`` is awaited before each node starts: a paused run blocks there.
         """
         state = state or RunState()
+        scope = (workflow_id, owner_id)
         started = time.perf_counter()
         emit(RunStarted(graph.input_node.id, run_input))
         pending = {nid: len(n.parents) for nid, n in graph.nodes.items()}
@@ -90,7 +94,7 @@ class Engine:
             if node.id in state.outputs:  # done before: release its children at once
                 finished(node.id)
                 return
-            task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id, gate))
+            task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id, gate, scope))
             task.node_id = node.id  # type: ignore[attr-defined]
             running.add(task)
 
@@ -129,12 +133,13 @@ class Engine:
         return output
 
     async def _run_node(self, node: CompiledNode, graph: CompiledGraph, run_input: dict, state: RunState,
-                        emit: Emit, run_id: str, gate: Gate | None = None) -> None:
+                        emit: Emit, run_id: str, gate: Gate | None = None,
+                        scope: tuple[str | None, int | None] = (None, None)) -> None:
         if gate is not None:
             await gate()
         emit(NodeStarted(node.id, node.label, node.spec.type))
         t0 = time.perf_counter()
-        ctx = _Context(node.id, run_id, run_input, self.services, emit)
+        ctx = _Context(node.id, run_id, run_input, self.services, emit, None, *scope)
         timeout = None
         try:
             config = _resolve_config(node, graph, state)

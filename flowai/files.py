@@ -2,7 +2,7 @@
 
 - The type is decided from the content (magic bytes; UTF-8 text for .txt/.md/.csv/.json),
   never from the client's Content-Type or filename alone. Allowed: images (png, jpeg, gif,
-  webp), audio (mp3, wav, ogg, flac, m4a), UTF-8 text, PDF. Anything else: 40002.
+  webp), audio (mp3, wav, ogg, flac, m4a), video (mp4, webm), UTF-8 text, PDF. Anything else: 40002.
 - The size limit is checked on every chunk written, so an upload over it stops at the limit
   (40003) and its partial file is removed.
 - The disk name is a random hex id; the client's filename is only metadata (its path part is
@@ -72,8 +72,10 @@ def sniff(head: bytes) -> str | None:
         return "audio/ogg"
     if head.startswith(b"fLaC"):
         return "audio/flac"
-    if head[4:8] == b"ftyp" and _m4a(head):
-        return "audio/mp4"
+    if head[4:8] == b"ftyp":
+        return "audio/mp4" if _m4a(head) else "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # Matroska / WebM
+        return "video/webm"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     return None

@@ -17,6 +17,8 @@ from flowai.engine import Engine, RunState
 from flowai.idempotency import Idempotency
 from flowai.errors import FlowAIError
 from flowai.files import Files
+from flowai.media import MediaFiles
+from flowai.services import Services
 from flowai.keys import Keys
 from flowai.providers.gateway import Gateway, build_chat_providers
 from flowai.runs import RUNNER, RunManager
@@ -42,14 +44,16 @@ class Platform:
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0),
                                       limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
         self.gateway = Gateway(build_chat_providers(settings.env, self.http))
-        self.engine = Engine(self.gateway, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
+        self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
+        self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
+        self.services = Services(self.gateway, media=self.media)
+        self.engine = Engine(self.services, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
         self.recorder = RunRecorder(self.db)
         self.runs = RunManager(self.engine, self.recorder, grace=settings.disconnect_grace,
                                retention=settings.run_retention, max_concurrent=settings.max_concurrent_runs)
         self.workflows = Workflows(self.db, self.registry)
         self.keys = Keys(self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit)
         self.users = Users(self.db)
-        self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.idempotency = Idempotency(self.db)
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
 

@@ -280,7 +280,8 @@ class RunManager:
         emit = self._durable_emit(handle) if handle.background else handle.emit
         try:
             handle.output = await self.engine.run(handle.graph, handle.run_input, emit, run_id=handle.id,
-                                                  state=handle.state, gate=handle.gate)
+                                                  state=handle.state, gate=handle.gate,
+                                                  workflow_id=handle.workflow_id, owner_id=handle.owner_id)
             handle.status = "completed"
         except FlowAIError as exc:
             handle.error = exc

@@ -29,7 +29,9 @@ class NodeContext(Protocol):
     node_id: str
     run_id: str
     run_input: dict[str, Any]
-    services: Any  # the provider gateway (flowai.providers.Gateway)
+    services: Any  # flowai.services.Services: chat / image / speech / transcribe, media, replicate
+    workflow_id: str | None  # the workflow being run (None for ad-hoc graphs)
+    owner_id: int | None  # the account that owns it (media are stored under it)
 
     def stream(self, content: str | None, reasoning: str | None = None) -> None:
         """Emit a text delta (and/or a reasoning delta) of this node."""

@@ -1,4 +1,20 @@
-"""The small interfaces a provider family implements, one per task type."""
+"""The small interfaces a provider family implements, one per task type.
+
+Task types (DESIGN §5): ``text`` and ``multimodal`` (chat; multimodal messages carry image
+parts), ``image`` (text→image, optional reference image), ``tts`` (text→audio) and ``stt``
+(audio→text). A provider family class implements the protocols of the tasks it serves:
+
+    ChatProvider.stream_chat(ChatRequest)       -> async context manager of a ChatStream
+    ImageProvider.generate_image(ImageRequest)  -> ImageResult
+    SpeechProvider.synthesize(SpeechRequest)    -> AudioResult
+    TranscriptionProvider.transcribe(TranscriptionRequest) -> Transcript
+
+Every failure of an upstream call is raised as ``flowai.errors.ProviderError`` carrying the
+provider name, the HTTP status, ``retry_after`` (seconds) and ``retryable`` (True for 429 /
+5xx / timeouts / connection errors; False for a 4xx caused by the request, a content
+filter, or a non-retryable quota/billing error). The router decides about fallback; a
+family client never retries or falls back by itself.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +22,57 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol
 
+TASKS = ("text", "image", "stt", "tts", "multimodal")
+
+
+@dataclass(slots=True)
+class Usage:
+    """What one call cost: the provider and model that served it, and its metered units."""
+
+    provider: str
+    model: str
+    task: str = "text"
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    characters: int | None = None  # tts: characters synthesised
+    seconds: float | None = None  # stt: seconds of audio; video: seconds generated
+    images: int | None = None  # image: images produced
+    cost: float | None = None  # USD estimate (the router fills it from the price table if None)
+    fallbacks: list[dict[str, Any]] = field(default_factory=list)  # earlier attempts: provider, reason, status
+
+    def as_dict(self) -> dict[str, Any]:
+        total = None
+        if self.prompt_tokens is not None or self.completion_tokens is not None:
+            total = (self.prompt_tokens or 0) + (self.completion_tokens or 0)
+        out = {"provider": self.provider, "model": self.model, "task": self.task,
+               "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+               "total_tokens": total, "cost": self.cost, "fallbacks": self.fallbacks}
+        for name in ("characters", "seconds", "images"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+ChatUsage = Usage  # the name the chat code grew up with
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """Bytes of an image, audio or video file with their MIME type (``image/png``, ``audio/mpeg``)."""
+
+    data: bytes
+    content_type: str
+
+
+# -- chat (text, multimodal) -------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
+    """OpenAI-shaped messages. A multimodal user message has ``content`` as a list of parts:
+    ``{"type": "text", "text": ...}`` and ``{"type": "image_url", "image_url": {"url": ...}}``
+    (an https URL or a ``data:<mime>;base64,...`` URI). Families translate to their own shape."""
+
     messages: list[dict[str, Any]]
     model: str = ""
     temperature: float | None = None
@@ -22,25 +86,8 @@ class ChatChunk:
     reasoning: str | None = None
 
 
-@dataclass(slots=True)
-class ChatUsage:
-    provider: str
-    model: str
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    fallbacks: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        total = None
-        if self.prompt_tokens is not None or self.completion_tokens is not None:
-            total = (self.prompt_tokens or 0) + (self.completion_tokens or 0)
-        return {"provider": self.provider, "model": self.model, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "total_tokens": total,
-                "fallbacks": self.fallbacks}
-
-
 class ChatStream(Protocol):
-    usage: ChatUsage
+    usage: Usage  # filled in while streaming (tokens arrive with the last chunk)
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]: ...
 
@@ -49,4 +96,74 @@ class ChatProvider(Protocol):
     name: str
 
     def stream_chat(self, request: ChatRequest) -> AbstractAsyncContextManager[ChatStream]:
-        """Open a streaming chat call; raise ProviderError for upstream failures."""
+        """Open a streaming chat call. Errors before the first chunk raise on enter or on the
+        first ``anext``; errors after it raise ProviderError(retryable=False) while iterating."""
+
+
+# -- image -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ImageRequest:
+    prompt: str
+    model: str = ""  # empty: the provider's default image model
+    negative_prompt: str = ""
+    aspect_ratio: str = "1:1"
+    n: int = 1
+    seed: int | None = None
+    reference_image: Media | None = None  # image-to-image / editing source
+    params: dict[str, Any] = field(default_factory=dict)  # provider-specific extras
+
+
+@dataclass(slots=True)
+class ImageResult:
+    images: list[Media]
+    usage: Usage
+
+
+class ImageProvider(Protocol):
+    name: str
+
+    async def generate_image(self, request: ImageRequest) -> ImageResult: ...
+
+
+# -- speech ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SpeechRequest:
+    text: str
+    voice: str = ""  # empty: the provider's default voice
+    model: str = ""
+    format: str = "mp3"
+    speed: float | None = None
+
+
+@dataclass(slots=True)
+class AudioResult:
+    audio: Media
+    usage: Usage
+
+
+class SpeechProvider(Protocol):
+    name: str
+
+    async def synthesize(self, request: SpeechRequest) -> AudioResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionRequest:
+    audio: Media
+    language: str = ""  # empty: detect
+    model: str = ""
+
+
+@dataclass(slots=True)
+class Transcript:
+    text: str
+    usage: Usage
+    language: str | None = None
+
+
+class TranscriptionProvider(Protocol):
+    name: str
+
+    async def transcribe(self, request: TranscriptionRequest) -> Transcript: ...

@@ -1,0 +1,40 @@
+"""What nodes reach through ``ctx.services``: the provider router, media storage, Replicate.
+
+The engine hands every node the same ``Services``; nodes call the task methods, which the
+router serves with priority fallback, quotas and usage accounting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flowai.providers.base import Media
+
+
+class MediaStore(Protocol):
+    async def save(self, media: Media, *, owner_id: int | None, name: str | None = None) -> str:
+        """Store bytes produced by a node; return a URL the server serves (``/files/...``)."""
+
+    async def load(self, url: str, *, owner_id: int | None) -> Media:
+        """Fetch a media value given to a node: a ``/files/`` URL, a ``data:`` URI or a public
+        http(s) URL (private targets are refused unless an admin allowed them)."""
+
+
+@dataclass
+class Services:
+    router: Any  # flowai.providers.router.Router (or anything with the same task methods)
+    media: MediaStore | None = None
+    replicate: Any = None  # flowai.providers.replicate client, for the replicate node
+
+    def chat(self, request, **kw):
+        return self.router.chat(request, **kw)
+
+    async def image(self, request, **kw):
+        return await self.router.image(request, **kw)
+
+    async def speech(self, request, **kw):
+        return await self.router.speech(request, **kw)
+
+    async def transcribe(self, request, **kw):
+        return await self.router.transcribe(request, **kw)
