@@ -13,6 +13,7 @@ from storage import queries
 from storage.db import session
 from storage.models import User
 
+LANGUAGES = ("en", "zh")
 USERNAME = re.compile(r"^[\w.@-]{1,100}$")
 
 
@@ -81,6 +82,17 @@ class Users:
     def get(self, user_id: int) -> User | None:
         with session(self.db) as s:
             return queries.get_user(s, user_id=user_id)
+
+    def set_language(self, user_id: int, language: str) -> None:
+        """Remember the UI language of an account (``en`` or ``zh``)."""
+        if language not in LANGUAGES:
+            raise InputError(f"Unsupported language {language!r}; use one of {', '.join(LANGUAGES)}.")
+        with session(self.db) as s:
+            user = queries.get_user(s, user_id=user_id)
+            if user is not None:
+                user.language = language
+                s.add(user)
+                s.commit()
 
 
 @cache
