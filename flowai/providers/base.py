@@ -167,3 +167,27 @@ class TranscriptionProvider(Protocol):
     name: str
 
     async def transcribe(self, request: TranscriptionRequest) -> Transcript: ...
+
+
+# -- who a call is for -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The run a provider call belongs to: budgets are per workflow, usage is attributed to it."""
+
+    workflow_id: str | None = None
+    owner_id: int | None = None
+    run_id: str | None = None
+    node_id: str | None = None
+
+    @classmethod
+    def of(cls, ctx: Any) -> "Scope":
+        """The scope of a running node (its ``NodeContext``)."""
+        return cls(getattr(ctx, "workflow_id", None), getattr(ctx, "owner_id", None),
+                   getattr(ctx, "run_id", None), getattr(ctx, "node_id", None))
+
+
+class Checkable(Protocol):
+    async def check(self) -> str:
+        """A cheap authenticated call (list models, account info) for "test connection";
+        returns a short human description, raises ProviderError on failure."""
