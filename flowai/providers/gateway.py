@@ -32,7 +32,7 @@ def build_chat_providers(env: Mapping[str, str], client: httpx.AsyncClient) -> d
         if key or base:
             providers[name] = OpenAICompatible(name, base_url=base or DEFAULT_BASE_URLS[name], api_key=key,
                                                client=client,
-                                               default_model=env.get(f"{prefix}_MODEL") or "gpt-4o-mini")
+                                               models={"text": env.get(f"{prefix}_MODEL") or "gpt-4o-mini"})
     return providers
 
 

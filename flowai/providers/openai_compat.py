@@ -18,12 +18,15 @@ NOT_RETRYABLE_CODES = {"insufficient_quota"}
 
 class OpenAICompatible:
     def __init__(self, name: str, *, base_url: str, api_key: str | None, client: httpx.AsyncClient,
-                 default_model: str = "gpt-4o-mini"):
+                 models: dict[str, str] | None = None, options: dict[str, str] | None = None):
         self.name = name
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/chat/completions"
         self.api_key = api_key
         self.client = client
-        self.default_model = default_model
+        self.models = models or {}
+        self.default_model = self.models.get("text") or "gpt-4o-mini"
+        self.options = options or {}
 
     @asynccontextmanager
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator["_Stream"]:
