@@ -267,9 +267,9 @@ async def test_drop_before_the_first_delta_falls_back_to_the_next_provider(fake_
     # Two providers on the same fake; an empty node model means each provider's default model.
     monkeypatch.setattr(gateway_module, "TEXT_PRIORITY", ["openai", "backup"])
     first = OpenAICompatible("openai", base_url=fake_openai.url, api_key="sk-test", client=http,
-                             default_model="disconnect-after-0")
+                             models={"text": "disconnect-after-0"})
     backup = OpenAICompatible("backup", base_url=fake_openai.url, api_key="sk-test", client=http,
-                              default_model="echo")
+                              models={"text": "echo"})
     output, events, state = await run(Gateway({"openai": first, "backup": backup}), llm_doc(""))
 
     assert output == QUESTION
