@@ -1,0 +1,75 @@
+"""Real-browser test harness: ``flowai serve`` in a subprocess, Debian's Chromium via Playwright.
+
+    app = ServedApp.start(tmp_path, env={"OPENAI_API_KEY": ..., "OPENAI_BASE_URL": fake.url})
+    with chromium() as browser:
+        page = new_page(browser)
+        sign_in(page, app)            # creates the admin on a fresh instance
+    app.stop()
+
+Screenshots go to ``test-artifacts/`` (``shot(page, "editor")``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import free_port
+from tests.proc import Served
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ADMIN = ("admin", "a-good-password")
+
+
+class ServedApp(Served):
+    @classmethod
+    def start(cls, home: Path, *args: str, env: dict[str, str] | None = None) -> "ServedApp":
+        app = cls(home, "serve", *args, port=free_port(), **(env or {}))
+        try:
+            app.wait_ready(until_line="in a browser")
+        except BaseException:
+            app.stop()
+            raise
+        return app
+
+
+@contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser, *, width: int = 1400, height: int = 860):
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    return context.new_page()
+
+
+def sign_in(page, app: Served, username: str = ADMIN[0], password: str = ADMIN[1]) -> None:
+    """Sign in; on a fresh instance the first visit creates this admin account."""
+    page.goto(app.url + "/login")
+    page.get_by_test_id("submit").wait_for()
+    if page.get_by_label("Repeat password").count():
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password", exact=True).fill(password)
+        page.get_by_label("Repeat password").fill(password)
+    else:
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(app.url + "/")
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
