@@ -53,7 +53,7 @@ class MediaFiles:
             query = parse_qs(parts.query)
             row, path = self.files.open_signed(own.group(1), (query.get("exp") or [None])[0],
                                                (query.get("sig") or [None])[0])
-            return Media(await asyncio.to_thread(path.read_bytes), row.content_type)
+            return Media(await asyncio.to_thread(path.read_bytes), row.type)
         await check_public_url(url, allow_private=self.allow_private, what="media URL")
         return await self._fetch(url)
 
