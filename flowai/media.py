@@ -17,8 +17,8 @@ import httpx
 
 from flowai.errors import InputError, TooLargeError
 from flowai.files import Files, sniff
-from flowai.netcheck import check_public_url
 from flowai.providers.base import Media
+from flowai.web import WebClient
 
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*;base64,(.*)$", re.S)
 _FILES_PATH = re.compile(r"^/files/([0-9a-f]{32})$")
@@ -31,9 +31,8 @@ class MediaFiles:
     def __init__(self, files: Files, client: httpx.AsyncClient, *, allow_private: bool = False,
                  max_bytes: int | None = None):
         self.files = files
-        self.client = client
-        self.allow_private = allow_private
         self.max_bytes = max_bytes or files.max_bytes
+        self.web = WebClient(client, allow_private=allow_private, max_bytes=self.max_bytes)
 
     async def save(self, media: Media, *, owner_id: int | None, name: str | None = None) -> str:
         if owner_id is None:
@@ -54,25 +53,10 @@ class MediaFiles:
             row, path = self.files.open_signed(own.group(1), (query.get("exp") or [None])[0],
                                                (query.get("sig") or [None])[0])
             return Media(await asyncio.to_thread(path.read_bytes), row.type)
-        await check_public_url(url, allow_private=self.allow_private, what="media URL")
-        return await self._fetch(url)
-
-    async def _fetch(self, url: str) -> Media:
-        chunks, size = [], 0
-        try:
-            async with self.client.stream("GET", url, follow_redirects=False) as resp:
-                if resp.status_code >= 400:
-                    raise InputError(f"Fetching the media URL answered HTTP {resp.status_code}.")
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise TooLargeError(f"The media at the URL is over {self.max_bytes} bytes.")
-                    chunks.append(chunk)
-                declared = resp.headers.get("content-type", "").split(";", 1)[0].strip()
-        except httpx.HTTPError as exc:
-            raise InputError(f"The media URL could not be fetched ({type(exc).__name__}).") from None
-        data = b"".join(chunks)
-        return Media(data, sniff(data[:64]) or declared or "application/octet-stream")
+        resp = await self.web.request("GET", url, what="media URL")
+        if resp.status >= 400:
+            raise InputError(f"Fetching the media URL answered HTTP {resp.status}.")
+        return Media(resp.body, sniff(resp.body[:64]) or resp.content_type or "application/octet-stream")
 
 
 def _from_data_uri(uri: str, max_bytes: int) -> Media:

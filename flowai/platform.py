@@ -46,7 +46,7 @@ class Platform:
         self.gateway = Gateway(build_chat_providers(settings.env, self.http))
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
-        self.services = Services(self.gateway, media=self.media)
+        self.services = Services(self.gateway, media=self.media, web=self.media.web)
         self.engine = Engine(self.services, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
         self.recorder = RunRecorder(self.db)
         self.runs = RunManager(self.engine, self.recorder, grace=settings.disconnect_grace,

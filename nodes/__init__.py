@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Node, NodeConfig, NodeContext
+from .http import HttpNode
 from .input import InputNode
 from .llm import LLMNode
 from .output import OutputNode
@@ -33,7 +34,7 @@ class Registry:
 
 
 def default_registry() -> Registry:
-    return Registry([InputNode(), TemplateNode(), LLMNode(), OutputNode()])
+    return Registry([InputNode(), TemplateNode(), LLMNode(), OutputNode(), HttpNode()])
 
 
 __all__ = ["Node", "NodeConfig", "NodeContext", "Registry", "default_registry"]

@@ -1,0 +1,69 @@
+"""Outbound HTTP made on behalf of a workflow (HTTP nodes, media URLs), behind the SSRF check.
+
+Every target — and every redirect hop, which is followed by hand so each hop is checked — must
+be a public http(s) address unless an admin allowed private ones (``FLOWAI_ALLOW_PRIVATE_URLS``).
+Bodies are read with a size cap, so a huge answer stops at the limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpx
+
+from flowai.errors import InputError, TooLargeError
+from flowai.netcheck import check_public_url
+
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class WebResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip()
+
+
+class WebClient:
+    def __init__(self, client: httpx.AsyncClient, *, allow_private: bool = False, max_bytes: int = 10 * 1024 * 1024):
+        self.client = client
+        self.allow_private = allow_private
+        self.max_bytes = max_bytes
+
+    async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                      content: bytes | None = None, timeout: float = 30.0, follow_redirects: bool = True,
+                      what: str = "URL") -> WebResponse:
+        for _ in range(MAX_REDIRECTS + 1):
+            await check_public_url(url, allow_private=self.allow_private, what=what)
+            try:
+                async with self.client.stream(method, url, headers=headers, content=content, timeout=timeout,
+                                              follow_redirects=False) as resp:
+                    if follow_redirects and resp.is_redirect and "location" in resp.headers:
+                        url = urljoin(url, resp.headers["location"])
+                        if resp.status_code in (301, 302, 303) and method != "HEAD":
+                            method, content = "GET", None
+                        continue
+                    body = await self._read(resp, what)
+                    return WebResponse(resp.status_code, dict(resp.headers), body, str(resp.url))
+            except httpx.InvalidURL:
+                raise InputError(f"The {what} is not a valid URL.") from None
+            except httpx.TimeoutException:
+                raise InputError(f"The {what} did not answer within {timeout:g} s.") from None
+            except httpx.HTTPError as exc:
+                raise InputError(f"The {what} could not be reached ({type(exc).__name__}).") from None
+        raise InputError(f"The {what} redirected more than {MAX_REDIRECTS} times.")
+
+    async def _read(self, resp: httpx.Response, what: str) -> bytes:
+        chunks, size = [], 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise TooLargeError(f"The answer from the {what} is over {self.max_bytes} bytes.")
+            chunks.append(chunk)
+        return b"".join(chunks)
