@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
 import hashlib
@@ -20,8 +21,8 @@ import orjson
 from pydantic import ValidationError
 
 from flowai.errors import FlowAIError, NodeError, NodeTimeoutError
-from flowai.events import (Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunStarted, RunSucceeded,
-                           StreamDelta)
+from flowai.events import (Event, NodeFailed, NodeFinished, NodeSkipped, NodeStarted, RunFailed, RunStarted,
+                           RunSucceeded, StreamDelta)
 from flowai.graph import CompiledGraph, CompiledNode
 from flowai.templates import Ref, render, to_text
 
@@ -87,26 +88,36 @@ class Engine:
         started = time.perf_counter()
         emit(RunStarted(graph.input_node.id, run_input))
         pending = {nid: len(n.parents) for nid, n in graph.nodes.items()}
+        reached = dict.fromkeys(graph.nodes, 0)  # parents that ran and lead here (not a branch not taken)
+        waiting: deque[str] = deque()  # nodes whose parents are all done, to start or skip
         running: set[asyncio.Task] = set()
         failure: BaseException | None = None
 
-        def ready(node: CompiledNode) -> None:
-            if node.id in state.outputs:  # done before: release its children at once
-                finished(node.id)
-                return
-            task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id, gate, scope))
-            task.node_id = node.id  # type: ignore[attr-defined]
-            running.add(task)
-
-        def finished(node_id: str) -> None:
-            for child in graph.nodes[node_id].children:
+        def release(node: CompiledNode, outputs: dict | None) -> None:
+            """``node`` is done (``outputs``) or skipped (None): count it off its children."""
+            for child in node.children:
+                if outputs is not None and _leads_to(node, child, outputs):
+                    reached[child] += 1
                 pending[child] -= 1
                 if pending[child] == 0:
-                    ready(graph.nodes[child])
+                    waiting.append(child)
 
-        for nid, count in list(pending.items()):
-            if count == 0:
-                ready(graph.nodes[nid])
+        def start_ready() -> None:
+            while waiting:
+                node = graph.nodes[waiting.popleft()]
+                if node.id in state.outputs:  # done before (resume, regenerate): release its children
+                    release(node, state.outputs[node.id])
+                elif node.parents and reached[node.id] == 0:
+                    emit(NodeSkipped(node.id, node.label, node.spec.type))
+                    release(node, None)
+                else:
+                    task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id, gate,
+                                                              scope))
+                    task.node_id = node.id  # type: ignore[attr-defined]
+                    running.add(task)
+
+        waiting.extend(nid for nid, count in pending.items() if count == 0)
+        start_ready()
         try:
             while running:
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -116,9 +127,10 @@ class Engine:
                     if exc is not None:
                         failure = exc
                         break
-                    finished(task.node_id)  # type: ignore[attr-defined]
+                    release(graph.nodes[task.node_id], state.outputs[task.node_id])  # type: ignore[attr-defined]
                 if failure is not None:
                     break
+                start_ready()
         finally:
             for task in running:
                 task.cancel()
@@ -207,13 +219,13 @@ def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):
     for key, value in node.spec.config.items():
         if key in node.edge_inputs:
             src, port = node.edge_inputs[key]
-            raw[key] = outputs[src].get(port)
+            raw[key] = outputs.get(src, {}).get(port)
         elif node.impl.templated:
             raw[key] = _render_value(value, lookup, node)
         else:
             raw[key] = value
     for port, (src, sport) in node.edge_inputs.items():
-        raw.setdefault(port, outputs[src].get(sport))
+        raw.setdefault(port, outputs.get(src, {}).get(sport))
     for key in _text_fields(node.impl.Config):
         if key in raw and not isinstance(raw[key], str):
             raw[key] = to_text(raw[key])  # a number, boolean or missing value feeding a text field
@@ -243,7 +255,18 @@ def _render_value(value: Any, lookup, node: CompiledNode) -> Any:
     return value
 
 
+def _leads_to(node: CompiledNode, child: str, outputs: dict) -> bool:
+    """Whether a finished node activates ``child``: always, unless every edge between them starts
+    at a branch port other than the one taken."""
+    if not node.branch_ports:
+        return True
+    taken = outputs.get("branch")
+    return any(port not in node.branch_ports or port == taken for port in node.child_ports.get(child, {None}))
+
+
 def _collect_output(graph: CompiledGraph, state: RunState) -> Any:
+    """The output node's value; with several, an object of the ones that ran (skipped ones are left out)."""
     if len(graph.output_nodes) == 1:
-        return state.outputs[graph.output_nodes[0].id]["value"]
-    return {(n.spec.config.get("name") or n.id): state.outputs[n.id]["value"] for n in graph.output_nodes}
+        return state.outputs.get(graph.output_nodes[0].id, {}).get("value")
+    return {(n.spec.config.get("name") or n.id): state.outputs[n.id]["value"] for n in graph.output_nodes
+            if n.id in state.outputs}

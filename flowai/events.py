@@ -48,6 +48,16 @@ class NodeFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeSkipped:
+    """A node that did not run: every way into it came from a branch not taken (or a skipped node)."""
+
+    kind: ClassVar[str] = "skip_node"
+    node: str
+    label: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
 class StreamDelta:
     kind: ClassVar[str] = "stream"
     node: str
@@ -72,5 +82,5 @@ class RunFailed:
     status: str = "failed"  # or "cancelled"
 
 
-Event = RunStarted | NodeStarted | NodeFinished | NodeFailed | StreamDelta | RunSucceeded | RunFailed
+Event = RunStarted | NodeStarted | NodeFinished | NodeFailed | NodeSkipped | StreamDelta | RunSucceeded | RunFailed
 TERMINAL = (RunSucceeded, RunFailed)

@@ -73,6 +73,8 @@ class CompiledNode:
     children: list[str] = field(default_factory=list)
     edge_inputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # target port -> (source, port)
     labels: LabelIndex | None = None  # ancestors' labels, for $label.field references
+    branch_ports: frozenset[str] = frozenset()  # a branching node's output ports that are branches
+    child_ports: dict[str, set[str | None]] = field(default_factory=dict)  # branching: child -> source ports
 
     @property
     def id(self) -> str:
@@ -122,7 +124,8 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
             broken.add(spec.id)
             continue
         config = _check_config(spec, impl, labels, issues)
-        nodes[spec.id] = CompiledNode(spec, impl, config, impl.input_ports(spec.config), impl.output_ports(spec.config))
+        nodes[spec.id] = CompiledNode(spec, impl, config, impl.input_ports(spec.config), impl.output_ports(spec.config),
+                                      branch_ports=frozenset(impl.branch_ports(spec.config)))
 
     _check_edges(doc, nodes, broken, issues)
     order = _topological_order(nodes, issues)
@@ -194,6 +197,14 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
         if e.source not in dst.parents:
             dst.parents.append(e.source)
             src.children.append(e.target)
+        if src.branch_ports:
+            src.child_ports.setdefault(e.target, set()).add(e.source_port)
+            if e.target_port is None and e.source_port is not None:  # "run this when that branch is taken"
+                if e.source_port not in src.branch_ports:
+                    issues.append(_issue(f"Edge {i}: node {e.source!r} has no branch {e.source_port!r} "
+                                         f"(branches: {', '.join(sorted(src.branch_ports))}).", edge=i,
+                                         node=e.source))
+                continue
         if (e.source_port is None) != (e.target_port is None):  # still orders execution: no follow-on issues
             issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) names only one port; name both or neither.",
                                  edge=i))

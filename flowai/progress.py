@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowai.events import NodeFailed, NodeFinished, NodeStarted
+from flowai.events import NodeFailed, NodeFinished, NodeSkipped, NodeStarted
 
-DONE = ("completed", "reused")
+DONE = ("completed", "reused", "skipped")
 
 
 def node_states(events) -> dict[str, str]:
@@ -19,6 +19,8 @@ def node_states(events) -> dict[str, str]:
             states[ev.node] = "completed"
         elif isinstance(ev, NodeFailed):
             states[ev.node] = "failed"
+        elif isinstance(ev, NodeSkipped):
+            states[ev.node] = "skipped"
     return states
 
 

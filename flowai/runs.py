@@ -24,8 +24,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
 
 from flowai.engine import Engine, RunState
 from flowai.errors import FlowAIError, InputError, NodeError, ProviderError
-from flowai.events import (TERMINAL, Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunStarted,
-                           RunSucceeded, StreamDelta)
+from flowai.events import (TERMINAL, Event, NodeFailed, NodeFinished, NodeSkipped, NodeStarted, RunFailed,
+                           RunStarted, RunSucceeded, StreamDelta)
 from flowai.graph import CompiledGraph
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -308,7 +308,7 @@ class RunManager:
     def _durable_emit(self, handle: RunHandle) -> Callable[[Event], None]:
         def emit(ev: Event) -> None:
             handle.emit(ev)
-            if isinstance(ev, (NodeStarted, NodeFinished, NodeFailed)):
+            if isinstance(ev, NODE_EVENTS):
                 self.recorder.node(node_row(handle.id, ev))
         return emit
 
@@ -366,8 +366,9 @@ def event_record(ev: Event) -> dict[str, Any]:
     return {"kind": ev.kind, **{name: getattr(ev, name) for name in ev.__slots__}}
 
 
-EVENT_TYPES = {cls.kind: cls for cls in (RunStarted, NodeStarted, NodeFinished, NodeFailed, StreamDelta,
-                                         RunSucceeded, RunFailed)}
+EVENT_TYPES = {cls.kind: cls for cls in (RunStarted, NodeStarted, NodeFinished, NodeFailed, NodeSkipped,
+                                         StreamDelta, RunSucceeded, RunFailed)}
+NODE_EVENTS = (NodeStarted, NodeFinished, NodeFailed, NodeSkipped)
 
 
 def stored_handle(run) -> RunHandle:
@@ -381,7 +382,7 @@ def stored_handle(run) -> RunHandle:
     return handle
 
 
-def node_row(run_id: str, ev: NodeStarted | NodeFinished | NodeFailed) -> dict:
+def node_row(run_id: str, ev: NodeStarted | NodeFinished | NodeFailed | NodeSkipped) -> dict:
     """The run_nodes row one node event leaves behind."""
     row = {"run_id": run_id, "node_id": ev.node, "type": ev.type, "status": "running", "started_at": None,
            "time_spend": None, "outputs": None, "usage": None, "error": None}
@@ -389,6 +390,8 @@ def node_row(run_id: str, ev: NodeStarted | NodeFinished | NodeFailed) -> dict:
         row.update(status="completed", time_spend=ev.time_spend, outputs=ev.outputs, usage=ev.usage)
     elif isinstance(ev, NodeFailed):
         row.update(status="failed", time_spend=ev.time_spend, error=ev.message)
+    elif isinstance(ev, NodeSkipped):
+        row.update(status="skipped")
     return row
 
 
@@ -398,7 +401,7 @@ def node_records(run_id: str, events: list[Event], state: RunState | None = None
     regenerate) are 'reused' rows, which never overwrite a row already stored."""
     nodes: dict[str, dict] = {}
     for ev in events:
-        if isinstance(ev, (NodeStarted, NodeFinished, NodeFailed)):
+        if isinstance(ev, NODE_EVENTS):
             nodes[ev.node] = node_row(run_id, ev)
     for row in nodes.values():
         if row["status"] == "running":

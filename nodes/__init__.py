@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Node, NodeConfig, NodeContext
+from .condition import ConditionNode
 from .http import HttpNode
 from .input import InputNode
 from .llm import LLMNode
@@ -34,7 +35,7 @@ class Registry:
 
 
 def default_registry() -> Registry:
-    return Registry([InputNode(), TemplateNode(), LLMNode(), OutputNode(), HttpNode()])
+    return Registry([InputNode(), TemplateNode(), LLMNode(), OutputNode(), HttpNode(), ConditionNode()])
 
 
 __all__ = ["Node", "NodeConfig", "NodeContext", "Registry", "default_registry"]

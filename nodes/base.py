@@ -58,5 +58,11 @@ class Node:
     def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
         return {}
 
+    def branch_ports(self, config: dict[str, Any]) -> set[str]:
+        """Output ports that are branches (a condition's cases). After the node runs, its
+        ``branch`` output names the one taken; nodes reached only through the other branches are
+        skipped. Empty for every node that does not branch."""
+        return set()
+
     async def run(self, ctx: NodeContext, config: Any) -> dict[str, Any]:
         raise NotImplementedError

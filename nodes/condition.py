@@ -1,0 +1,82 @@
+"""The condition node (FlowAI's "条件判断", Dify's IF/ELSE): pick one branch by the first match.
+
+``value`` is what is checked (usually one variable, ``{{in.type}}`` / ``$输入.userType``); the
+cases are checked in order and the first that matches wins; no match takes ``else``. Each case is
+an output port (``case_1``, ``case_2``, … and ``else``) carrying the checked value; nodes reached
+only through branches not taken are skipped. Comparison is on text, except gt/lt/gte/lte, which
+compare numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowai.errors import NodeError
+from flowai.ports import PortType
+from flowai.templates import to_text
+
+from .base import Node, NodeConfig
+
+Operator = Literal["equals", "not_equals", "contains", "not_contains", "starts_with", "not_starts_with",
+                   "ends_with", "not_ends_with", "is_empty", "is_not_empty", "gt", "gte", "lt", "lte"]
+
+_TEXT_TESTS = {
+    "equals": lambda a, b: a == b, "not_equals": lambda a, b: a != b,
+    "contains": lambda a, b: b in a, "not_contains": lambda a, b: b not in a,
+    "starts_with": lambda a, b: a.startswith(b), "not_starts_with": lambda a, b: not a.startswith(b),
+    "ends_with": lambda a, b: a.endswith(b), "not_ends_with": lambda a, b: not a.endswith(b),
+    "is_empty": lambda a, b: a.strip() == "", "is_not_empty": lambda a, b: a.strip() != "",
+}
+_NUMBER_TESTS = {"gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__}
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operator: Operator = "equals"
+    value: str = ""
+
+
+class ConditionConfig(NodeConfig):
+    value: Any = Field(default="", description="What to check, e.g. {{in.type}}")
+    cases: list[Case] = Field(default_factory=lambda: [Case()], min_length=1, max_length=20,
+                              description="Checked in order; the first match wins, else the 'else' branch")
+
+
+class ConditionNode(Node):
+    type = "condition"
+    title = "Condition"
+    group = "logic"
+    Config = ConditionConfig
+
+    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
+        return {"value": PortType.ANY}
+
+    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
+        ports = dict.fromkeys(self.branch_ports(config), PortType.ANY)
+        return {**ports, "branch": PortType.TEXT}
+
+    def branch_ports(self, config: dict[str, Any]) -> set[str]:
+        cases = config.get("cases")
+        count = len(cases) if isinstance(cases, list) and cases else 1
+        return {f"case_{i}" for i in range(1, count + 1)} | {"else"}
+
+    async def run(self, ctx, config: ConditionConfig) -> dict[str, Any]:
+        subject = to_text(config.value)
+        taken = "else"
+        for i, case in enumerate(config.cases, start=1):
+            if _matches(subject, case):
+                taken = f"case_{i}"
+                break
+        return {"branch": taken, taken: config.value}
+
+
+def _matches(subject: str, case: Case) -> bool:
+    if case.operator in _NUMBER_TESTS:
+        try:
+            return _NUMBER_TESTS[case.operator](float(subject), float(case.value))
+        except ValueError:
+            raise NodeError(f"Condition {case.operator}: {subject!r} or {case.value!r} is not a number.") from None
+    return _TEXT_TESTS[case.operator](subject, case.value)
