@@ -66,6 +66,7 @@ class Api:
     url: str
     platform: Platform
     owner_id: int
+    server: "ThreadServer | None" = None
 
     def publish(self, document: dict) -> str:
         wf, _ = self.platform.workflows.create(owner_id=self.owner_id, document=document, publish=True)
@@ -80,7 +81,7 @@ def start_api(settings: Settings) -> tuple[ThreadServer, Api]:
     platform = Platform(settings)
     server = ThreadServer(create_app(platform=platform))
     owner = platform.users.acting_admin()
-    return server, Api(server.url, platform, owner.id)
+    return server, Api(server.url, platform, owner.id, server)
 
 
 @pytest.fixture
