@@ -6,6 +6,7 @@ import uuid
 from typing import Any, Iterable
 
 from sqlalchemy import func, insert, update
+from pydantic_core import PydanticUndefined
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
@@ -219,7 +220,16 @@ def delete_file(s: Session, *, file_id: str) -> None:
 # runs -----------------------------------------------------------------------------------
 
 def insert_runs(s: Session, *, runs: Iterable[dict]) -> None:
-    s.bulk_insert_mappings(Run, list(runs))
+    """One executemany through SQLAlchemy Core (no ORM unit of work: the recorder's hot path)."""
+    rows = list(runs)
+    if rows:
+        now = utcnow()
+        s.execute(insert(Run), [{**_RUN_DEFAULTS, "created_at": now, **row} for row in rows])
+
+
+# every column of a run row with its default: a Core executemany needs the same keys in each row
+_RUN_DEFAULTS = {name: (f.default if f.default is not PydanticUndefined else None)
+                 for name, f in Run.model_fields.items()}
 
 
 def update_run(s: Session, *, run_id: str, values: dict) -> None:
