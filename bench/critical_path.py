@@ -1,7 +1,7 @@
 """2. Critical-path efficiency: 50 parallel ``llm`` nodes, each on an upstream answering after
 300 ms, joined by one template. Wall time / 300 ms: 1.00 is perfect overlap.
 
-The engine runs in-process with the real provider gateway (``Gateway(build_chat_providers)``)
+The engine runs in-process with the real provider router (``Router.from_env``)
 against bench/fake_upstream.py in its own process. The first run opens 50 connections (cold);
 the figure is the median of the warm runs after it.
 """
@@ -16,7 +16,7 @@ import httpx
 from bench import Figure, at_most, fake_upstream, median, workdir
 from flowai.engine import Engine
 from flowai.graph import compile_graph
-from flowai.providers.gateway import Gateway, build_chat_providers
+from flowai.providers.router import Router
 from nodes import default_registry
 
 WIDTH = 50
@@ -45,8 +45,7 @@ async def _measure(base_url: str) -> list[float]:
     # The same client settings as flowai.platform.Platform uses in production.
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), limits=limits) as client:
-        engine = Engine(Gateway(build_chat_providers({"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": base_url},
-                                                     client)))
+        engine = Engine(Router.from_env({"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": base_url}, client))
         times = []
         for _ in range(REPEATS + 1):
             events: list = []

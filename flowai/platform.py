@@ -1,4 +1,4 @@
-"""The composition root: one object wiring settings, database, nodes, gateway and runs.
+"""The composition root: one object wiring settings, database, nodes, provider router and runs.
 
 ``Platform(settings)`` is what the HTTP app, the CLI and the UI share. Nothing is a module
 global: tests build as many platforms as they like.
@@ -20,7 +20,12 @@ from flowai.files import Files
 from flowai.media import MediaFiles
 from flowai.services import Services
 from flowai.keys import Keys
-from flowai.providers.gateway import Gateway, build_chat_providers
+from flowai.providers.admin import ProviderAdmin
+from flowai.providers.config import ProviderConfig
+from flowai.providers.credentials import Credentials
+from flowai.providers.directory import Directory
+from flowai.providers.ledger import Ledger
+from flowai.providers.router import Router
 from flowai.runs import RUNNER, RunManager
 from flowai.settings import Settings
 from flowai.users import Users
@@ -43,10 +48,16 @@ class Platform:
         self.registry = registry or default_registry()
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0),
                                       limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
-        self.gateway = Gateway(build_chat_providers(settings.env, self.http))
+        self.credentials = Credentials(self.db, settings.secret_key, settings.env)
+        self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
+        self.ledger = Ledger(self.db, self.provider_config)
+        self.router = Router(Directory(self.credentials, self.http), self.provider_config, ledger=self.ledger)
+        self.gateway = self.router  # the name older code knows
+        self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
-        self.services = Services(self.gateway, media=self.media, web=self.media.web)
+        # Replicate: the lead passes its client here, Services(..., replicate=<Replicate client>).
+        self.services = Services(self.router, media=self.media, web=self.media.web, replicate=None)
         self.engine = Engine(self.services, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
         self.recorder = RunRecorder(self.db)
         self.runs = RunManager(self.engine, self.recorder, grace=settings.disconnect_grace,

@@ -35,10 +35,15 @@ class Settings:
     max_concurrent_runs: int = 4  # background runs executing at once in this process
     allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
+    providers_file: Path | None = None  # router settings (priorities, quotas, ...); default home/providers.toml
 
     @property
     def media_dir(self) -> Path:
         return self.home / "media"
+
+    @property
+    def providers_path(self) -> Path:
+        return self.providers_file or self.home / "providers.toml"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -59,7 +64,10 @@ class Settings:
             ping_interval=_float("FLOWAI_PING_INTERVAL", 15.0),
             max_concurrent_runs=_int("FLOWAI_MAX_CONCURRENT_RUNS", 4),
             allow_private_urls=os.environ.get("FLOWAI_ALLOW_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
-            env={k: v for k, v in os.environ.items() if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL"))},
+            env={k: v for k, v in os.environ.items()
+                 if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) or k == "HF_TOKEN"},
+            providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
+            if os.environ.get("FLOWAI_PROVIDERS_FILE") else None,
         )
         values.update(overrides)
         return cls(**values)

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from flowai.errors import ConflictError, NotFoundError
+from flowai.errors import ConflictError, InputError, NotFoundError
 from flowai.graph import FORMAT, CompiledGraph, compile_graph
 from nodes import Registry
 from storage import queries
 from storage.db import session
-from storage.models import Workflow, WorkflowVersion
+from storage.models import Workflow, WorkflowVersion, utcnow
 
 PUBLISHED_TTL = 1.0  # seconds another process's publish may take to be seen by the run API
 
@@ -149,6 +149,33 @@ class Workflows:
             queries.delete_workflow(s, workflow=wf)
             s.commit()
         self._published.pop(workflow_id, None)
+
+    def rename(self, *, owner_id: int, workflow_id: str, name: str) -> Workflow:
+        """Give the workflow (and its draft) a new name; versions already saved keep theirs."""
+        name = (name or "").strip()
+        if not name or len(name) > 200:
+            raise InputError("A workflow name is 1-200 characters.")
+        with session(self.db) as s:
+            wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+            if wf is None:
+                raise NotFoundError(f"Workflow {workflow_id} was not found.")
+            wf.name = name
+            wf.draft = {**wf.draft, "name": name}
+            wf.updated_at = utcnow()
+            s.add(wf)
+            s.commit()
+            s.refresh(wf)
+        return wf
+
+    def duplicate(self, *, owner_id: int, workflow_id: str, name: str | None = None,
+                  user_id: int | None = None) -> Workflow:
+        """A new, unpublished workflow whose version 1 is a copy of this one's draft."""
+        wf = self.get(owner_id=owner_id, workflow_id=workflow_id)
+        document = {**self.export(owner_id=owner_id, workflow_id=workflow_id),
+                    "name": (name or f"{wf.name} (copy)")[:200]}
+        copy, _ = self.create(owner_id=owner_id, document=document, message=f"Copied from {workflow_id}",
+                              user_id=user_id)
+        return copy
 
     # the run API's hot path ---------------------------------------------------------------
     def published(self, workflow_id: str) -> tuple[int, int | None] | None:

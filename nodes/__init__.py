@@ -5,10 +5,14 @@ from __future__ import annotations
 from .base import Node, NodeConfig, NodeContext
 from .condition import ConditionNode
 from .http import HttpNode
+from .image import ImageNode
 from .input import InputNode
 from .llm import LLMNode
 from .output import OutputNode
+from .replicate import ReplicateNode
+from .stt import STTNode
 from .template import TemplateNode
+from .tts import TTSNode
 
 
 class Registry:
@@ -35,7 +39,8 @@ class Registry:
 
 
 def default_registry() -> Registry:
-    return Registry([InputNode(), TemplateNode(), LLMNode(), OutputNode(), HttpNode(), ConditionNode()])
+    return Registry([InputNode(), TemplateNode(), LLMNode(), OutputNode(), HttpNode(), ConditionNode(),
+                     ReplicateNode(), ImageNode(), TTSNode(), STTNode()])
 
 
 __all__ = ["Node", "NodeConfig", "NodeContext", "Registry", "default_registry"]

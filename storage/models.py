@@ -140,3 +140,63 @@ class StoredFile(SQLModel, table=True):
     type: str = Field(max_length=100)  # the MIME type decided from the content, never the client's
     size: int
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# -- providers (the router's credentials, settings, usage and budgets) --------------------------
+
+class ProviderCredential(SQLModel, table=True):
+    """A provider's credentials entered in the UI; ``api_key`` and ``options`` are Fernet tokens."""
+
+    __tablename__ = "provider_credentials"
+
+    name: str = Field(primary_key=True, max_length=40)
+    api_key: str | None = None
+    base_url: str | None = Field(default=None, max_length=2000)
+    options: str | None = None  # Fernet token of a JSON object (e.g. Play.ht's user id)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderSetting(SQLModel, table=True):
+    """Instance-wide router settings made in the UI (priorities, quotas, time zone); override providers.toml."""
+
+    __tablename__ = "provider_settings"
+
+    key: str = Field(primary_key=True, max_length=100)  # "priorities:text", "quota:groq", "timezone"
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderUsage(SQLModel, table=True):
+    """Metered use of one provider in one period of the configured time zone: a day ("2025-05-01")
+    or a month ("2025-05"). Quotas reserve against these rows with one conditional UPDATE."""
+
+    __tablename__ = "provider_usage"
+
+    provider: str = Field(primary_key=True, max_length=40)
+    period: str = Field(primary_key=True, max_length=10)
+    calls: float = 0
+    tokens: float = 0
+    characters: float = 0
+    seconds: float = 0
+    images: float = 0
+    cost: float = 0
+    failures: float = 0
+
+
+class WorkflowSpend(SQLModel, table=True):
+    """What a workflow's provider calls cost in one day of the configured time zone (for budgets)."""
+
+    __tablename__ = "workflow_spend"
+
+    workflow_id: str = Field(primary_key=True, max_length=32)
+    day: str = Field(primary_key=True, max_length=10)
+    calls: float = 0
+    cost: float = 0
+
+
+class WorkflowBudget(SQLModel, table=True):
+    __tablename__ = "workflow_budgets"
+
+    workflow_id: str = Field(primary_key=True, max_length=32)
+    daily_usd: float
+    updated_at: datetime = Field(default_factory=utcnow)

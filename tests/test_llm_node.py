@@ -13,10 +13,11 @@ from flowai.engine import Engine, RunState
 from flowai.errors import NodeError, NodeTimeoutError, ProviderError
 from flowai.events import NodeFailed, NodeFinished, RunFailed, RunSucceeded, StreamDelta
 from flowai.graph import compile_graph
-from flowai.providers import gateway as gateway_module
 from flowai.providers.base import ChatRequest
-from flowai.providers.gateway import Gateway, build_chat_providers
+from flowai.providers.config import FileConfig, ProviderConfig
+from flowai.providers.directory import StaticProviders
 from flowai.providers.openai_compat import OpenAICompatible
+from flowai.providers.router import Router
 from nodes import default_registry
 from tests.fakes.openai_server import MIDSTREAM_ERROR, REASONING, pieces
 
@@ -48,8 +49,8 @@ async def http():
 
 
 @pytest.fixture
-def gateway(fake_openai, http) -> Gateway:
-    return Gateway(build_chat_providers({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.url}, http))
+def gateway(fake_openai, http) -> Router:
+    return Router.from_env({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.url}, http)
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def provider(fake_openai, http) -> OpenAICompatible:
     return OpenAICompatible("openai", base_url=fake_openai.url, api_key="sk-test", client=http)
 
 
-async def run(gateway: Gateway, doc: dict, question: str = QUESTION):
+async def run(gateway: Router, doc: dict, question: str = QUESTION):
     """Run a document through the engine; return (output or the raised error, events, state)."""
     events: list = []
     state = RunState()
@@ -224,7 +225,7 @@ async def test_midstream_error_event_is_a_provider_error(gateway):
 
 
 async def test_no_provider_configured_is_a_clear_50002(http):
-    err, events, _ = await run(Gateway(build_chat_providers({}, http)), llm_doc("echo"))
+    err, events, _ = await run(Router.from_env({}, http), llm_doc("echo"))
 
     assert isinstance(err, ProviderError) and err.code == 50002
     assert "No text provider is configured" in err.message and "OPENAI_API_KEY" in err.message
@@ -263,17 +264,19 @@ def test_run_api_stream_concatenates_to_the_output(api_with_openai, fake_openai)
     assert fake_openai.requests[0]["model"] == "gpt-4o-mini"
 
 
-async def test_drop_before_the_first_delta_falls_back_to_the_next_provider(fake_openai, http, monkeypatch):
+async def test_drop_before_the_first_delta_falls_back_to_the_next_provider(fake_openai, http):
     # Two providers on the same fake; an empty node model means each provider's default model.
-    monkeypatch.setattr(gateway_module, "TEXT_PRIORITY", ["openai", "backup"])
     first = OpenAICompatible("openai", base_url=fake_openai.url, api_key="sk-test", client=http,
                              models={"text": "disconnect-after-0"})
-    backup = OpenAICompatible("backup", base_url=fake_openai.url, api_key="sk-test", client=http,
+    backup = OpenAICompatible("groq", base_url=fake_openai.url, api_key="sk-test", client=http,
                               models={"text": "echo"})
-    output, events, state = await run(Gateway({"openai": first, "backup": backup}), llm_doc(""))
+    router = Router(StaticProviders({"openai": first, "groq": backup}),
+                    ProviderConfig(FileConfig(priorities={"text": ["openai", "groq"]})))
+    output, events, state = await run(router, llm_doc(""))
 
     assert output == QUESTION
-    assert [r["model"] for r in fake_openai.requests] == ["disconnect-after-0", "echo"]
-    assert state.usage["llm"]["provider"] == "backup"
+    # the dropped connection is retried once at the same provider, then the next one serves
+    assert [r["model"] for r in fake_openai.requests] == ["disconnect-after-0", "disconnect-after-0", "echo"]
+    assert state.usage["llm"]["provider"] == "groq"
     assert state.usage["llm"]["fallbacks"] == [{"provider": "openai", "status": None,
                                                 "reason": "openai connection failed: RemoteProtocolError."}]

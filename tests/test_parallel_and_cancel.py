@@ -13,7 +13,7 @@ import pytest
 from flowai.engine import Engine
 from flowai.events import RunFailed, RunSucceeded, StreamDelta
 from flowai.graph import compile_graph
-from flowai.providers.gateway import Gateway, build_chat_providers
+from flowai.providers.router import Router
 from flowai.runs import RunManager
 from nodes import default_registry
 from storage import queries
@@ -55,7 +55,7 @@ def two_branches(model: str) -> dict:
 @pytest.fixture
 async def gateway(fake_openai):
     async with httpx.AsyncClient(timeout=10) as client:
-        yield Gateway(build_chat_providers({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.url}, client))
+        yield Router.from_env({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.url}, client)
 
 
 async def wait_for(predicate, timeout: float = 2.0) -> None:

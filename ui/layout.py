@@ -16,9 +16,13 @@ TEXT = {
     "api": ("API", "API管理"),
     "providers": ("Providers", "模型供应商"),
     "sign_out": ("Sign out", "退出登录"),
+    "copy": ("Copy", "复制"),
+    "copied": ("Copied", "已复制"),
+    "admins_only": ("Only admins can open this page.", "只有管理员可以打开此页面。"),
 }
 
-NAV = [("workflows", "/"), ("runs", "/runs"), ("api", "/api-keys"), ("providers", "/providers")]
+NAV = [("workflows", "/", False), ("runs", "/runs", False), ("api", "/api-keys", False),
+       ("providers", "/providers", True)]  # (text key, path, admins only)
 
 
 def user_id() -> int | None:
@@ -45,6 +49,18 @@ def _switch_language(platform: Platform, lang: str) -> None:
     ui.navigate.reload()
 
 
+def _current_path() -> str:
+    try:
+        return ui.context.client.request.url.path
+    except (AttributeError, RuntimeError):
+        return ""
+
+
+def _sign_out() -> None:
+    app.storage.user.clear()
+    ui.navigate.to("/login")
+
+
 @contextmanager
 def frame(platform: Platform, title: str, *, wide: bool = False):
     """Header (product, navigation, language, user) and a content column.
@@ -53,21 +69,40 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
     """
     uid = user_id()
     user = platform.users.get(uid) if uid is not None else None
+    here = _current_path()
+    active = next((path for _, path, _ in NAV if here == path or (path != "/" and here.startswith(path + "/"))), None)
     with ui.header().classes("items-center bg-slate-800 gap-4 py-2"):
         ui.label("FlowAI").classes("text-lg font-bold")
         if user is not None:
-            for key, path in NAV:
-                ui.link(t(TEXT, key), path).classes("text-white no-underline hover:underline") \
-                    .props(f'data-testid="nav-{key}"')
-        ui.label(title).classes("text-slate-300")
+            for key, path, admin_only in NAV:
+                if admin_only and not user.is_admin:
+                    continue
+                style = "text-white underline underline-offset-8 font-bold" if path == active else \
+                    "text-slate-200 no-underline hover:underline"
+                ui.link(t(TEXT, key), path).classes(style).props(f'data-testid="nav-{key}"')
+        # the page title, unless the highlighted navigation entry already says where we are
+        ui.label(title).classes("text-slate-300" + (" sr-only" if active == here else "")) \
+            .props('data-testid="page-title"')
         ui.space()
         ui.select(LANGUAGES, value=language(),
                   on_change=lambda e: _switch_language(platform, e.value)) \
             .props('dense dark borderless data-testid="language"').classes("w-28")
         if user is not None:
             ui.label(user.username).classes("text-slate-300").props('data-testid="username"')
-            ui.button(t(TEXT, "sign_out"), on_click=lambda: (app.storage.user.clear(), ui.navigate.to("/login"))) \
-                .props("flat color=white")
+            ui.button(t(TEXT, "sign_out"), on_click=_sign_out).props("flat color=white")
     classes = "w-full p-2 gap-2" if wide else "w-full max-w-6xl mx-auto p-4 gap-4"
     with ui.column().classes(classes):
         yield
+
+
+def copy_button(text: str, *, testid: str | None = None) -> ui.button:
+    """A small button that puts ``text`` on the clipboard (sent as data, never as markup)."""
+    def copy():
+        ui.clipboard.write(text)
+        ui.notify(t(TEXT, "copied"), timeout=1000)
+
+    button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm") \
+        .tooltip(t(TEXT, "copy"))
+    if testid:
+        button.props(f'data-testid="{testid}"')
+    return button

@@ -20,7 +20,7 @@ from flowai.demo import seed
 from flowai.platform import Platform
 from flowai.settings import Settings
 
-from . import pages
+from . import editor, pages
 
 
 def build_app(platform: Platform) -> FastAPI:
@@ -30,6 +30,7 @@ def build_app(platform: Platform) -> FastAPI:
         app.add_exception_handler(exc, handler)
     app.state.platform = platform
     pages.register(platform)
+    editor.register(platform)
     secret = hmac.new(platform.settings.secret_key.encode(), b"nicegui-storage", hashlib.sha256).hexdigest()
     ui.run_with(app, title="FlowAI", storage_secret=secret, show_welcome_message=False, favicon="🌊")
     return app

@@ -1,1 +1,1 @@
-"""Provider clients (one protocol family per module) and the gateway that routes node calls."""
+"""Provider clients (one protocol family per module) and the router that routes node calls."""

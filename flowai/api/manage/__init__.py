@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import auth, batches, files, keys, runs, workflows
+from . import auth, batches, files, keys, providers, runs, workflows
 from .common import install_error_handlers
 
 
@@ -20,6 +20,6 @@ def create_manage_app(platform) -> FastAPI:
                               '`{"code": 0, "message": "success", "data": ...}`.')
     app.state.platform = platform
     install_error_handlers(app)
-    for module in (auth, workflows, keys, files, runs, batches):
+    for module in (auth, workflows, keys, files, runs, batches, providers):
         app.include_router(module.router)
     return app

@@ -1,0 +1,171 @@
+"""Providers of the router: credentials, priorities, quotas, time zone, connection tests, and
+per-workflow daily budgets.
+
+Reading the list is open to every signed-in user (``masked_key`` only for admins); changing
+an instance-wide setting needs an admin (403 ``40301`` otherwise). A workflow's budget is
+read and set by its owner (or an admin). Keys are never answered in clear.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowai.errors import ForbiddenError
+from storage.models import User
+
+from .common import current_user, ok, platform_of
+from .resources import body_doc, json_body, not_found_as_40402, owned
+
+router = APIRouter(tags=["providers"], dependencies=[Depends(not_found_as_40402)])
+
+Name = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
+Task = Literal["text", "image", "stt", "tts", "multimodal"]
+
+
+class CredentialsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    api_key: str | None = Field(None, max_length=4000, description="The key; omitted, null or empty keeps the "
+                                                                    "stored one (DELETE forgets it)")
+    base_url: str | None = Field(None, max_length=2000, description='omitted or null keeps it, "" removes it')
+    options: dict[str, str] | None = Field(None, description="Extra credentials, e.g. Play.ht's user_id")
+
+
+class PrioritiesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    providers: list[str] = Field(max_length=50, description="These first, in this order; the others follow")
+
+
+class QuotaBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: Literal["day", "month"] | None = None
+    limit: float | None = Field(None, ge=0, description="null removes the quota")
+    unit: Literal["calls", "tokens", "characters", "seconds", "images", "cost"] = "calls"
+
+
+class TimezoneBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    timezone: str = Field(min_length=1, max_length=64, description="IANA name, e.g. Asia/Shanghai")
+
+
+class BudgetBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    daily_usd: float | None = Field(None, ge=0, le=1e9, description="null removes the budget")
+
+
+def admin_user(user: User = Depends(current_user)) -> User:
+    if not user.is_admin:
+        raise ForbiddenError("Only an admin can change provider settings.")
+    return user
+
+
+def _item(p: dict, admin: bool) -> dict:
+    return p if admin else {**p, "masked_key": None}
+
+
+def _one(request: Request, name: str, admin: bool = True) -> dict:
+    for p in platform_of(request).provider_admin.providers():
+        if p["name"] == name:
+            return _item(p, admin)
+    raise AssertionError(name)  # names are checked before
+
+
+@router.get("/providers", summary="Providers with their status, quota and this period's usage")
+def list_providers(request: Request, user: User = Depends(current_user)):
+    admin = platform_of(request).provider_admin
+    return ok({"items": [_item(p, user.is_admin) for p in admin.providers()], "priorities": admin.priorities(),
+               "timezone": admin.timezone()})
+
+
+@router.get("/providers/priorities", summary="Priority lists per task type")
+def get_priorities(request: Request, user: User = Depends(current_user)):
+    return ok(platform_of(request).provider_admin.priorities())
+
+
+@router.put("/providers/priorities/{task}", summary="Reorder a task's providers (admin)",
+            openapi_extra=body_doc(PrioritiesBody))
+def put_priorities(request: Request, task: Task, user: User = Depends(admin_user),
+                   body: PrioritiesBody = Depends(json_body(PrioritiesBody))):
+    admin = platform_of(request).provider_admin
+    admin.set_priorities(task, body.providers)
+    return ok({"task": task, "providers": admin.priorities()[task]})
+
+
+@router.put("/providers/timezone", summary="The time zone whose midnight resets quotas and budgets (admin)",
+            openapi_extra=body_doc(TimezoneBody))
+def put_timezone(request: Request, user: User = Depends(admin_user),
+                 body: TimezoneBody = Depends(json_body(TimezoneBody))):
+    admin = platform_of(request).provider_admin
+    admin.set_timezone(body.timezone)
+    return ok({"timezone": admin.timezone()})
+
+
+@router.get("/providers/usage", summary="Usage per provider and day (for charts)")
+def get_usage(request: Request, days: int = Query(30, ge=1, le=366), user: User = Depends(current_user)):
+    return ok({"items": platform_of(request).provider_admin.usage_by_day(days)})
+
+
+@router.put("/providers/{name}/credentials", summary="Store a provider's key, encrypted (admin)",
+            openapi_extra=body_doc(CredentialsBody))
+def put_credentials(request: Request, name: Name, user: User = Depends(admin_user),
+                    body: CredentialsBody = Depends(json_body(CredentialsBody))):
+    platform_of(request).provider_admin.set_credential(name, api_key=body.api_key, base_url=body.base_url,
+                                                       options=body.options)
+    return ok(_one(request, name))
+
+
+@router.delete("/providers/{name}/credentials", summary="Forget the key entered in the UI (admin)")
+def delete_credentials(request: Request, name: Name, user: User = Depends(admin_user)):
+    platform_of(request).provider_admin.clear_credential(name)
+    return ok(_one(request, name))
+
+
+@router.put("/providers/{name}/quota", summary="Set or remove a provider's quota (admin)",
+            openapi_extra=body_doc(QuotaBody))
+def put_quota(request: Request, name: Name, user: User = Depends(admin_user),
+              body: QuotaBody = Depends(json_body(QuotaBody))):
+    period = (body.period or "day") if body.limit is not None else None
+    platform_of(request).provider_admin.set_quota(name, period=period, limit=body.limit, unit=body.unit)
+    return ok(_one(request, name))
+
+
+@router.post("/providers/{name}/test", summary="Test the connection with the current credentials (admin)")
+async def test_provider(request: Request, name: Name, user: User = Depends(admin_user)):
+    passed, message = await platform_of(request).provider_admin.test_connection(name)
+    return ok({"name": name, "ok": passed, "message": message})
+
+
+def _budget_owner(request: Request, workflow_id: str, user: User) -> None:
+    owner = platform_of(request).workflows.owner_of(workflow_id)
+    if user.is_admin and owner is not None:
+        return
+    owned(owner, user, "Workflow", workflow_id)
+
+
+WorkflowId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/workflows/{workflow_id}/budget", summary="A workflow's daily provider budget and today's spend")
+def get_budget(request: Request, workflow_id: WorkflowId, user: User = Depends(current_user)):
+    _budget_owner(request, workflow_id, user)
+    admin = platform_of(request).provider_admin
+    return ok({"workflow_id": workflow_id, "daily_usd": admin.budget(workflow_id),
+               "spent_today": admin.spent_today(workflow_id), "timezone": admin.timezone()})
+
+
+@router.put("/workflows/{workflow_id}/budget", summary="Set or remove a workflow's daily budget (USD)",
+            openapi_extra=body_doc(BudgetBody))
+def put_budget(request: Request, workflow_id: WorkflowId, user: User = Depends(current_user),
+               body: BudgetBody = Depends(json_body(BudgetBody))):
+    _budget_owner(request, workflow_id, user)
+    admin = platform_of(request).provider_admin
+    admin.set_budget(workflow_id, body.daily_usd)
+    return ok({"workflow_id": workflow_id, "daily_usd": admin.budget(workflow_id),
+               "spent_today": admin.spent_today(workflow_id), "timezone": admin.timezone()})

@@ -1,0 +1,115 @@
+"""Run history for people: pages of past runs (filtered by status, workflow, source) and one
+run's trace, node by node, with the values that reached each node and what it cost.
+
+Reads the rows the run recorder wrote; callers ``await platform.recorder.flush()`` first when
+they must see a run that has just ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from flowai.errors import NotFoundError
+from storage.db import session
+from storage.models import Run, RunNode
+
+STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled")
+SOURCES = ("api", "editor", "cli", "background", "async", "batch", "regenerate")
+
+
+@dataclass(slots=True)
+class NodeTrace:
+    node_id: str
+    label: str
+    type: str
+    status: str
+    time_spend: float | None
+    inputs: dict[str, Any]  # target port -> the value its edge delivered
+    outputs: dict[str, Any] | None
+    usage: dict[str, Any] | None
+    error: str | None
+    types: dict[str, str] = field(default_factory=dict)  # port -> port type (image, audio, text, ...)
+
+
+@dataclass(slots=True)
+class RunTrace:
+    run: Run
+    nodes: list[NodeTrace] = field(default_factory=list)
+
+    @property
+    def cost(self) -> float | None:
+        return run_cost(self.run.usage)
+
+
+def run_cost(usage: dict[str, Any] | None) -> float | None:
+    """The sum of the costs the run's nodes reported (None when none reported one)."""
+    costs = [u.get("cost") for u in (usage or {}).values() if isinstance(u, dict)]
+    costs = [c for c in costs if isinstance(c, (int, float))]
+    return sum(costs) if costs else None
+
+
+class RunHistory:
+    def __init__(self, db: Engine):
+        self.db = db
+
+    def page(self, *, owner_id: int, status: str | None = None, workflow_id: str | None = None,
+             source: str | None = None, offset: int = 0, limit: int = 20) -> tuple[list[Run], int]:
+        """Newest first, and how many match."""
+        where = [Run.owner_id == owner_id]
+        if status:
+            where.append(Run.status == status)
+        if workflow_id:
+            where.append(Run.workflow_id == workflow_id)
+        if source:
+            where.append(Run.source == source)
+        with session(self.db) as s:
+            total = s.exec(select(func.count()).select_from(Run).where(*where)).one()
+            rows = s.exec(select(Run).where(*where).order_by(Run.created_at.desc(), Run.id)
+                          .offset(offset).limit(limit)).all()
+        return list(rows), total
+
+    def trace(self, *, owner_id: int, run_id: str, graph=None) -> RunTrace:
+        """The run and its nodes in the graph's order (``graph``: the run's compiled version, if
+        it still exists; without it the stored nodes are listed as they are)."""
+        with session(self.db) as s:
+            run = s.get(Run, run_id)
+            if run is None or run.owner_id != owner_id:
+                raise NotFoundError(f"Run {run_id} was not found.")
+            stored = {n.node_id: n for n in s.exec(select(RunNode).where(RunNode.run_id == run_id)).all()}
+        trace = RunTrace(run)
+        order = list(graph.nodes) if graph is not None else list(stored)
+        outputs = {nid: (n.outputs or {}) for nid, n in stored.items()}
+        for node_id in order:
+            n = stored.get(node_id)
+            compiled = graph.nodes.get(node_id) if graph is not None else None
+            inputs = {}
+            if compiled is not None and n is not None:  # a node that never ran received nothing
+                for port, (source, source_port) in compiled.edge_inputs.items():
+                    if source in outputs and source_port in outputs[source]:
+                        inputs[port] = outputs[source][source_port]
+            trace.nodes.append(NodeTrace(
+                node_id=node_id, label=compiled.label if compiled else node_id,
+                type=compiled.spec.type if compiled else (n.type if n else ""),
+                status=n.status if n else ("skipped" if run.status in ("completed", "failed", "cancelled")
+                                           else "pending"),
+                time_spend=n.time_spend if n else None, inputs=inputs,
+                outputs=n.outputs if n else None, usage=n.usage if n else None, error=n.error if n else None,
+                types=_port_types(compiled, graph)))
+        return trace
+
+
+def _port_types(compiled, graph) -> dict[str, str]:
+    """The node's output port types, and for its edge inputs the type of the port feeding them."""
+    if compiled is None:
+        return {}
+    types = {port: str(kind) for port, kind in compiled.outputs.items()}
+    for port, (source, source_port) in compiled.edge_inputs.items():
+        upstream = graph.nodes.get(source)
+        if upstream is not None and source_port in upstream.outputs:
+            types.setdefault(port, str(upstream.outputs[source_port]))
+    return types

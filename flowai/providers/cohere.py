@@ -1,0 +1,94 @@
+"""Cohere v2 chat (providers.md B4): ``POST /v2/chat`` streamed as typed events.
+
+``content-delta`` carries text (or ``thinking`` on reasoning models), ``tool-plan-delta`` the
+model's plan (passed on as reasoning), ``message-end`` the finish reason and token usage.
+Error bodies are ``{"message": ...}``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+import httpx
+import orjson
+
+from flowai.errors import ProviderError
+
+from .base import ChatChunk, ChatRequest, Usage
+from .family import Family
+
+FILTERED = {"ERROR_TOXIC", "ERROR_LIMIT"}
+
+
+class Cohere(Family):
+    DEFAULT_BASE_URL = "https://api.cohere.com"
+    DEFAULT_MODELS = {"text": "command-r-plus-08-2024", "multimodal": "command-a-vision-07-2025"}
+
+    async def check(self) -> str:
+        body = await self.request_json("GET", "/v1/models", params={"page_size": 1000})
+        return f"{len(body.get('models') or [])} models available"
+
+    @asynccontextmanager
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator["_Stream"]:
+        model = self.model_for("text", request.model)
+        body: dict[str, Any] = {"model": model, "messages": request.messages, "stream": True}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            body["max_tokens"] = request.max_tokens
+        if request.json_output:
+            body["response_format"] = {"type": "json_object"}
+        async with self.open_stream("POST", "/v2/chat", content=orjson.dumps(body),
+                                    headers={"Accept": "text/event-stream",
+                                             "Content-Type": "application/json"}) as resp:
+            yield _Stream(self, resp, Usage(self.name, model))
+
+
+class _Stream:
+    def __init__(self, family: Cohere, resp: httpx.Response, usage: Usage):
+        self.family, self.resp, self.usage = family, resp, usage
+
+    async def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        name = self.family.name
+        finished = sent = False
+        async for sse in self.family.events(self.resp):
+            if not sse.data or sse.data == "[DONE]":
+                continue
+            try:
+                data = orjson.loads(sse.data)
+            except orjson.JSONDecodeError:
+                raise ProviderError(f"{name} sent a malformed stream event.", provider=name, retryable=False) from None
+            kind = data.get("type") or sse.event
+            if kind == "error" or "error" in data:
+                err = data.get("error") or data.get("message") or "error"
+                msg = err.get("message") if isinstance(err, dict) else str(err)
+                raise ProviderError(f"{name} failed mid-stream: {msg}", provider=name, retryable=not sent)
+            message = (data.get("delta") or {}).get("message") or {}
+            if kind == "content-delta":
+                content = message.get("content") or {}
+                if content.get("text"):
+                    sent = True
+                    yield ChatChunk(content["text"], None)
+                elif content.get("thinking"):
+                    sent = True
+                    yield ChatChunk(None, content["thinking"])
+            elif kind == "tool-plan-delta" and message.get("tool_plan"):
+                sent = True
+                yield ChatChunk(None, message["tool_plan"])
+            elif kind == "message-end":
+                delta = data.get("delta") or {}
+                usage = delta.get("usage") or {}
+                tokens = usage.get("tokens") or usage.get("billed_units") or {}
+                self.usage.prompt_tokens = _int(tokens.get("input_tokens"))
+                self.usage.completion_tokens = _int(tokens.get("output_tokens"))
+                if delta.get("finish_reason") in FILTERED:
+                    raise ProviderError(f"{name} stopped: {delta['finish_reason']}.", provider=name, retryable=False)
+                finished = True
+                break
+        if not finished:
+            raise ProviderError(f"{name} closed the stream before it finished.", provider=name, retryable=not sent)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) else None  # billed units come as floats

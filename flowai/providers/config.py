@@ -1,0 +1,252 @@
+"""Router settings: priorities per task, quotas, the time zone of quota periods, retry and
+cool-down policy, price overrides.
+
+Read at start from ``FLOWAI_HOME/providers.toml`` (or ``FLOWAI_PROVIDERS_FILE``); what an
+admin sets in the UI or the management API is stored in the database and wins over the file
+(priorities, quotas, time zone). The file's format::
+
+    timezone = "Asia/Shanghai"          # quota days and months start at this zone's midnight
+
+    [priorities]                        # per task: these first, the others after in default order
+    text = ["openai", "groq"]
+
+    [quotas.groq]                       # per provider
+    period = "day"                      # day | month
+    limit = 1000
+    unit = "calls"                      # calls | tokens | characters | seconds | images | cost (USD)
+
+    [retry]
+    retries = 1                         # extra attempts at one provider on 429 / 5xx / timeout
+    backoff = 0.5                       # first wait in seconds, doubled per retry, with jitter
+    max_backoff = 4.0
+    max_retry_after = 10.0              # a longer Retry-After moves on to the next provider
+    timeout = 0                         # seconds to a provider's first delta or answer (0: the HTTP client's)
+    cooldown_failures = 3               # consecutive failed calls that cool a provider down ...
+    cooldown_seconds = 60               # ... for this long (per process)
+
+    [prices.groq]                       # USD; see catalog.Price
+    prompt = 0.59
+    completion = 0.79
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import Engine
+
+from storage import provider_queries as pq
+from storage.db import session
+
+from .base import TASKS
+from .catalog import CATALOG, DEFAULT_PRIORITIES, Price
+
+PERIODS = ("day", "month")
+UNITS = pq.UNITS
+CACHE_TTL = 5.0
+
+
+class ConfigError(ValueError):
+    """An invalid setting (in providers.toml, or sent by an admin)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    period: str
+    limit: float
+    unit: str = "calls"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "limit": self.limit, "unit": self.unit}
+
+    @classmethod
+    def parse(cls, value: Any, where: str) -> "Quota":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: a quota is a table with period, limit and unit.")
+        period, limit, unit = value.get("period", "day"), value.get("limit"), value.get("unit", "calls")
+        if period not in PERIODS:
+            raise ConfigError(f"{where}: period must be one of {', '.join(PERIODS)}, not {period!r}.")
+        if unit not in UNITS:
+            raise ConfigError(f"{where}: unit must be one of {', '.join(UNITS)}, not {unit!r}.")
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0:
+            raise ConfigError(f"{where}: limit must be a number >= 0.")
+        return cls(period, float(limit), unit)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    retries: int = 1
+    backoff: float = 0.5
+    max_backoff: float = 4.0
+    max_retry_after: float = 10.0
+    timeout: float = 0.0  # 0: no router timeout, the HTTP client's own timeouts apply
+    cooldown_failures: int = 3
+    cooldown_seconds: float = 60.0
+
+    @classmethod
+    def parse(cls, value: Any, where: str = "[retry]") -> "Policy":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table.")
+        known = {f.name: f.type for f in fields(cls)}
+        for key, item in value.items():
+            if key not in known:
+                raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(known)}).")
+            if isinstance(item, bool) or not isinstance(item, (int, float)) or item < 0:
+                raise ConfigError(f"{where}: {key} must be a number >= 0.")
+        return replace(cls(), **{k: (int(v) if k in ("retries", "cooldown_failures") else float(v))
+                                 for k, v in value.items()})
+
+
+def check_timezone(tz: str) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"Unknown time zone {tz!r}; use an IANA name such as 'UTC' or 'Asia/Shanghai'.") from None
+    return tz
+
+
+def check_priorities(task: str, names: list[str]) -> list[str]:
+    if task not in TASKS:
+        raise ConfigError(f"Unknown task {task!r}; tasks are {', '.join(TASKS)}.")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"Priorities of {task} must be a list of provider names.")
+    serving = DEFAULT_PRIORITIES[task]
+    wrong = [n for n in names if n not in serving]
+    if wrong:
+        raise ConfigError(f"{', '.join(map(repr, wrong))} cannot serve {task}; providers for {task}: "
+                          f"{', '.join(serving)}.")
+    return list(dict.fromkeys(names))
+
+
+@dataclass
+class FileConfig:
+    timezone: str = "UTC"
+    priorities: dict[str, list[str]] | None = None
+    quotas: dict[str, Quota] | None = None
+    policy: Policy = Policy()
+    prices: dict[str, Price] | None = None
+
+    @classmethod
+    def read(cls, path: Path | None) -> "FileConfig":
+        if path is None or not path.exists():
+            return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        try:
+            return cls.parse(data)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
+    @classmethod
+    def parse(cls, data: dict) -> "FileConfig":
+        unknown = set(data) - {"timezone", "priorities", "quotas", "retry", "prices"}
+        if unknown:
+            raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))}.")
+        out = cls(timezone=check_timezone(data.get("timezone", "UTC")))
+        out.priorities = {task: check_priorities(task, names) for task, names in (data.get("priorities") or {}).items()}
+        quotas = {}
+        for name, value in (data.get("quotas") or {}).items():
+            _known(name, "[quotas]")
+            quotas[name] = Quota.parse(value, f"[quotas.{name}]")
+        out.quotas = quotas
+        out.policy = Policy.parse(data.get("retry") or {})
+        prices = {}
+        for name, value in (data.get("prices") or {}).items():
+            _known(name, "[prices]")
+            try:
+                prices[name] = replace(CATALOG[name].price, **{k: float(v) for k, v in value.items()})
+            except (TypeError, ValueError):
+                raise ConfigError(f"[prices.{name}]: keys are {', '.join(f.name for f in fields(Price))}, "
+                                  "values numbers.") from None
+        out.prices = prices
+        return out
+
+
+def _known(name: str, where: str) -> None:
+    if name not in CATALOG:
+        raise ConfigError(f"{where}: unknown provider {name!r}.")
+
+
+class ProviderConfig:
+    """The file's settings with the database's overrides on top (re-read every few seconds)."""
+
+    def __init__(self, file: FileConfig | None = None, db: Engine | None = None):
+        self.file = file or FileConfig()
+        self.db = db
+        self.policy = self.file.policy
+        self._local: dict[str, Any] = {}  # overrides when there is no database
+        self._cache: tuple[float, dict[str, Any]] | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path | None, db: Engine | None) -> "ProviderConfig":
+        return cls(FileConfig.read(path), db)
+
+    # -- reading --
+
+    def priorities(self, task: str) -> list[str]:
+        """Every provider serving ``task``: the configured order first, the rest in default order."""
+        chosen = self._overrides().get(f"priorities:{task}")
+        if chosen is None:
+            chosen = (self.file.priorities or {}).get(task, [])
+        chosen = [n for n in chosen if n in DEFAULT_PRIORITIES.get(task, ())]
+        return chosen + [n for n in DEFAULT_PRIORITIES.get(task, ()) if n not in chosen]
+
+    def quota(self, name: str) -> Quota | None:
+        overrides = self._overrides()
+        key = f"quota:{name}"
+        if key in overrides:
+            return Quota(**overrides[key]) if overrides[key] else None
+        return (self.file.quotas or {}).get(name)
+
+    def timezone(self) -> str:
+        return self._overrides().get("timezone") or self.file.timezone
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone())
+
+    def price(self, name: str) -> Price:
+        return (self.file.prices or {}).get(name) or CATALOG[name].price
+
+    # -- writing (admin) --
+
+    def set_priorities(self, task: str, names: list[str]) -> None:
+        self._put(f"priorities:{task}", check_priorities(task, names))
+
+    def set_quota(self, name: str, quota: Quota | None) -> None:
+        _known(name, "quota")
+        self._put(f"quota:{name}", asdict(quota) if quota else None)
+
+    def set_timezone(self, tz: str) -> None:
+        self._put("timezone", check_timezone(tz))
+
+    # -- storage --
+
+    def _put(self, key: str, value: Any) -> None:
+        if self.db is None:
+            self._local[key] = value
+            return
+        with session(self.db) as s:
+            pq.put_setting(s, key=key, value=value)
+            s.commit()
+        self._cache = None
+
+    def _overrides(self) -> dict[str, Any]:
+        if self.db is None:
+            return self._local
+        cached = self._cache
+        if cached is not None and time.monotonic() - cached[0] < CACHE_TTL:
+            return cached[1]
+        with session(self.db) as s:
+            values = pq.settings(s)
+        with self._lock:
+            self._cache = (time.monotonic(), values)
+        return values

@@ -1,0 +1,157 @@
+"""Provider credentials: from the environment (``Settings.env``, which includes ``.env``) and
+from the UI, where they are stored in the database encrypted with Fernet.
+
+The Fernet key is derived from the instance secret (``settings.secret_key``) with HKDF-SHA256,
+so the database alone does not reveal a key. A value entered in the UI wins over the
+environment, field by field (key, base URL, options). Keys never leave this module in clear
+except to the provider client that sends them: everything shown is ``masked``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import orjson
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.engine import Engine
+
+from storage import provider_queries as pq
+from storage.db import session
+
+from .catalog import CATALOG, ProviderSpec
+
+log = logging.getLogger("flowai.providers")
+CACHE_TTL = 5.0  # seconds before a change made by another process is seen
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a provider client is built from. ``source`` says where the key came from."""
+
+    name: str
+    api_key: str | None
+    base_url: str
+    options: dict[str, str] = field(default_factory=dict)
+    source: str | None = None  # "ui", "env" or None
+    configured: bool = False
+    base_url_overridden: bool = False
+
+
+def fernet_for(secret_key: str) -> Fernet:
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"flowai provider credentials").derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def masked(value: str | None) -> str | None:
+    """``sk-…abcd``: enough to recognise a key, never enough to use it."""
+    if not value:
+        return None
+    if len(value) >= 12:
+        return f"{value[:3]}…{value[-4:]}"
+    return "…" + value[-2:] if len(value) > 6 else "…"
+
+
+class Credentials:
+    def __init__(self, db: Engine | None, secret_key: str, env: Mapping[str, str]):
+        self.db = db
+        self.env = dict(env)
+        self._fernet = fernet_for(secret_key)
+        self._lock = threading.Lock()
+        self._cache: tuple[float, dict[str, dict[str, Any]]] | None = None
+
+    # -- reading --
+
+    def get(self, name: str) -> Credential:
+        spec = CATALOG[name]
+        ui = self._ui().get(name, {})
+        prefix = spec.prefix
+        env_key = next((self.env[k] for k in spec.key_env if self.env.get(k)), None)
+        api_key = ui.get("api_key") or env_key
+        env_base = self.env.get(f"{prefix}_BASE_URL")
+        base_url = ui.get("base_url") or env_base or spec.base_url
+        options = {opt: self.env[var] for opt, var in spec.option_env.items() if self.env.get(var)}
+        options.update({k: v for k, v in (ui.get("options") or {}).items() if v})
+        overridden = bool(ui.get("base_url") or env_base)
+        has_options = all(options.get(opt) for opt in spec.option_env)
+        configured = has_options and bool(api_key or (spec.keyless_with_base_url and overridden))
+        if ui.get("api_key"):
+            source = "ui"
+        elif env_key:
+            source = "env"
+        elif configured:  # keyless: a self-hosted server's base URL
+            source = "ui" if ui.get("base_url") else "env"
+        else:
+            source = None
+        return Credential(name, api_key, base_url, options, source, configured, overridden)
+
+    def spec(self, name: str) -> ProviderSpec:
+        return CATALOG[name]
+
+    # -- writing (the UI and the management API) --
+
+    def set(self, name: str, *, api_key: str | None, base_url: str | None = None,
+            options: dict[str, str] | None = None) -> None:
+        """Store UI values. An empty or None ``api_key`` keeps the stored key (a blank key field
+        means "unchanged"); ``base_url`` None keeps it and "" removes it; ``options`` None keeps
+        them, a dict replaces them. ``clear`` forgets everything entered in the UI."""
+        if name not in CATALOG:
+            raise KeyError(name)
+        current = self._ui(fresh=True).get(name, {})
+        key = (api_key or "").strip() or current.get("api_key")
+        url = current.get("base_url") if base_url is None else (base_url.strip().rstrip("/") or None)
+        opts = (current.get("options") or {}) if options is None else {k: str(v) for k, v in options.items() if v}
+        with session(self._require_db()) as s:
+            pq.put_credential(s, name=name, api_key=self._encrypt(key) if key else None, base_url=url,
+                              options=self._encrypt(orjson.dumps(opts).decode()) if opts else None)
+            s.commit()
+        self._cache = None
+
+    def clear(self, name: str) -> None:
+        with session(self._require_db()) as s:
+            pq.delete_credential(s, name=name)
+            s.commit()
+        self._cache = None
+
+    # -- the stored values --
+
+    def _ui(self, fresh: bool = False) -> dict[str, dict[str, Any]]:
+        if self.db is None:
+            return {}
+        cached = self._cache
+        if not fresh and cached is not None and time.monotonic() - cached[0] < CACHE_TTL:
+            return cached[1]
+        with session(self.db) as s:
+            rows = pq.credentials(s)
+        values = {}
+        for row in rows:
+            options = self._decrypt(row.options, row.name)
+            values[row.name] = {"api_key": self._decrypt(row.api_key, row.name), "base_url": row.base_url,
+                                "options": orjson.loads(options) if options else {}}
+        with self._lock:
+            self._cache = (time.monotonic(), values)
+        return values
+
+    def _encrypt(self, value: str) -> str:
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def _decrypt(self, token: str | None, name: str) -> str | None:
+        if not token:
+            return None
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            log.warning("stored credentials of %s cannot be decrypted (was the secret key changed?)", name)
+            return None
+
+    def _require_db(self) -> Engine:
+        if self.db is None:
+            raise RuntimeError("credentials entered in the UI need a database")
+        return self.db

@@ -1,0 +1,86 @@
+"""Provider clients by name, built from the catalog and the current credentials.
+
+A client is built on first use and rebuilt when its credentials change (a key entered in the
+UI takes effect on the next call). A provider whose protocol family is not available
+(``families.FAMILIES`` has no entry for it) is skipped with one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Protocol
+
+import httpx
+
+from .catalog import CATALOG
+from .credentials import Credential, Credentials
+from .families import FAMILIES
+
+log = logging.getLogger("flowai.providers")
+
+
+class ProviderSource(Protocol):
+    """What the router asks for a provider's client."""
+
+    def known(self, name: str) -> bool: ...
+
+    def get(self, name: str) -> Any | None:
+        """A ready client, or None when the provider is not configured (or cannot be built)."""
+
+    def hint(self, name: str) -> str:
+        """What to set to configure it (environment variable names)."""
+
+
+class Directory:
+    def __init__(self, credentials: Credentials, client: httpx.AsyncClient,
+                 families: Mapping[str, type] | None = None):
+        self.credentials = credentials
+        self.client = client
+        self.families = FAMILIES if families is None else families
+        self._built: dict[str, tuple[Credential, Any]] = {}
+        self._warned: set[str] = set()
+
+    def known(self, name: str) -> bool:
+        return name in CATALOG
+
+    def hint(self, name: str) -> str:
+        return CATALOG[name].hint()
+
+    def get(self, name: str) -> Any | None:
+        cred = self.credentials.get(name)
+        if not cred.configured:
+            return None
+        hit = self._built.get(name)
+        if hit is not None and hit[0] == cred:
+            return hit[1]
+        client = self.build(cred)
+        if client is not None:
+            self._built[name] = (cred, client)
+        return client
+
+    def build(self, cred: Credential) -> Any | None:
+        spec = CATALOG[cred.name]
+        family = self.families.get(spec.family)
+        if family is None:
+            if spec.family not in self._warned:
+                self._warned.add(spec.family)
+                log.warning("provider %s skipped: its protocol family %r is not available", cred.name, spec.family)
+            return None
+        return family(cred.name, base_url=cred.base_url, api_key=cred.api_key, client=self.client,
+                      models=spec.models_from(self.credentials.env), options=dict(cred.options))
+
+
+class StaticProviders:
+    """Ready-made clients by name (tests, benchmarks, embedding FlowAI in another program)."""
+
+    def __init__(self, clients: Mapping[str, Any]):
+        self.clients = dict(clients)
+
+    def known(self, name: str) -> bool:
+        return name in self.clients or name in CATALOG
+
+    def get(self, name: str) -> Any | None:
+        return self.clients.get(name)
+
+    def hint(self, name: str) -> str:
+        return CATALOG[name].hint() if name in CATALOG else f"a client for {name!r}"

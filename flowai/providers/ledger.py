@@ -1,0 +1,147 @@
+"""Usage, quotas and budgets in the database: what the router counts, per provider and period.
+
+Periods are days and months of the configured time zone (``ProviderConfig.timezone``): a
+day quota resets at that zone's midnight, a month quota on the 1st. ``now`` is injectable so
+tests can cross midnight. Everything is in the database, so nothing is lost on a restart and
+every process on the same database shares the counters. Methods are synchronous (the router
+runs them in a worker thread).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+
+from storage import provider_queries as pq
+from storage.db import session
+
+from .base import Usage
+from .config import ProviderConfig, Quota
+
+BUDGET_CACHE_TTL = 5.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    provider: str
+    period: str
+    unit: str
+    amount: float
+
+
+def units_of(usage: Usage) -> dict[str, float]:
+    return {"calls": 1, "tokens": (usage.prompt_tokens or 0) + (usage.completion_tokens or 0),
+            "characters": usage.characters or 0, "seconds": usage.seconds or 0, "images": usage.images or 0,
+            "cost": usage.cost or 0.0}
+
+
+class Ledger:
+    def __init__(self, db: Engine, config: ProviderConfig, *, now: Callable[[], datetime] = utc_now):
+        self.db = db
+        self.config = config
+        self.now = now
+        self._budgets: dict[str, tuple[float, float | None]] = {}
+
+    # -- periods of the configured zone --
+
+    def local_now(self) -> datetime:
+        return self.now().astimezone(self.config.zone())
+
+    def period(self, kind: str) -> str:
+        local = self.local_now()
+        return local.strftime("%Y-%m-%d") if kind == "day" else local.strftime("%Y-%m")
+
+    def seconds_to_midnight(self) -> int:
+        local = self.local_now()
+        tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return max(1, int((tomorrow - local).total_seconds()))
+
+    # -- quotas --
+
+    def reserve(self, provider: str, quota: Quota, amount: float) -> Reservation | None:
+        """Count ``amount`` against the quota before a call; None when it would go over."""
+        res = Reservation(provider, self.period(quota.period), quota.unit, amount)
+        with session(self.db) as s:
+            ok = pq.reserve(s, provider=provider, period=res.period, unit=res.unit, amount=amount, limit=quota.limit)
+            s.commit()
+        return res if ok else None
+
+    def release(self, res: Reservation) -> None:
+        with session(self.db) as s:
+            pq.release(s, provider=res.provider, period=res.period, unit=res.unit, amount=res.amount)
+            s.commit()
+
+    def used(self, provider: str, kind: str = "day") -> dict[str, float]:
+        """What the provider used in the current day or month, per unit."""
+        return self.used_by_provider(kind).get(provider) or dict.fromkeys(pq.UNITS, 0.0)
+
+    def used_by_provider(self, kind: str = "day") -> dict[str, dict[str, float]]:
+        with session(self.db) as s:
+            rows = pq.usage(s, periods=[self.period(kind)])
+        return {row.provider: {unit: getattr(row, unit) for unit in pq.UNITS} for row in rows}
+
+    # -- usage --
+
+    def record(self, usage: Usage, *, workflow_id: str | None, reservation: Reservation | None) -> None:
+        """Count a served call: its units in the provider's day and month, its cost for the workflow."""
+        units = units_of(usage)
+        day, month = self.period("day"), self.period("month")
+        with session(self.db) as s:
+            for period in (day, month):
+                values = dict(units)
+                if reservation is not None and reservation.period == period:
+                    values[reservation.unit] -= reservation.amount  # already counted when reserved
+                pq.add_usage(s, provider=usage.provider, period=period, values=values)
+            if workflow_id:
+                pq.add_workflow_spend(s, workflow_id=workflow_id, day=day, cost=units["cost"])
+            s.commit()
+
+    def record_failure(self, provider: str) -> None:
+        with session(self.db) as s:
+            for kind in ("day", "month"):
+                pq.add_usage(s, provider=provider, period=self.period(kind), values={"failures": 1})
+            s.commit()
+
+    def usage_by_day(self, days: int = 30) -> list[dict]:
+        first = (self.local_now() - timedelta(days=max(days, 1) - 1)).strftime("%Y-%m-%d")
+        with session(self.db) as s:
+            rows = pq.daily_usage(s, first_day=first)
+        return [{"day": r.period, "provider": r.provider, **{c: getattr(r, c) for c in pq.COUNTERS}} for r in rows]
+
+    # -- budgets --
+
+    def cached_budget(self, workflow_id: str) -> tuple[bool, float | None]:
+        """(known, budget) from memory, so most calls need no database read to check it."""
+        hit = self._budgets.get(workflow_id)
+        if hit is not None and time.monotonic() - hit[0] < BUDGET_CACHE_TTL:
+            return True, hit[1]
+        return False, None
+
+    def budget(self, workflow_id: str) -> float | None:
+        known, value = self.cached_budget(workflow_id)
+        if known:
+            return value
+        with session(self.db) as s:
+            value = pq.budget(s, workflow_id=workflow_id)
+        if len(self._budgets) > 10_000:
+            self._budgets.clear()
+        self._budgets[workflow_id] = (time.monotonic(), value)
+        return value
+
+    def set_budget(self, workflow_id: str, usd: float | None) -> None:
+        with session(self.db) as s:
+            pq.put_budget(s, workflow_id=workflow_id, daily_usd=usd)
+            s.commit()
+        self._budgets.pop(workflow_id, None)
+
+    def spent_today(self, workflow_id: str) -> float:
+        with session(self.db) as s:
+            return pq.workflow_spend(s, workflow_id=workflow_id, day=self.period("day"))

@@ -1,0 +1,402 @@
+"""Replicate over httpx: predictions (``Prefer: wait``, polling, cancel), schemas, files, budgets.
+
+    replicate = Replicate.from_env(settings.env, http, home=settings.home)
+    result = await replicate.run("flux-dev", {"prompt": "a fox"}, image=None, store=save)
+    schema = await replicate.input_schema("black-forest-labs/flux-dev")   # JSON schema of its inputs
+
+- Official models are created with ``POST /v1/models/{owner}/{name}/predictions``; ``owner/name:version``
+  or a 64-hex version id with ``POST /v1/predictions``. ``Prefer: wait=N`` holds the create (read timeout
+  N + 0.5 s); a prediction still running after it is polled (``GET /v1/predictions/{id}``, interval
+  backing off from ``poll_interval``) until it ends, within ``timeout``.
+- Cancelling the awaiting task (run cancelled, client gone, node timeout) cancels the prediction
+  (``POST /v1/predictions/{id}/cancel``), then re-raises; a create still in flight is cancelled as soon
+  as its id is known.
+- Creates draw from the account's 600/minute budget shared by every run in the process
+  (``replicate_budget``); a 429 blocks the budget for the time Replicate gave and the create is sent
+  again. Creates are retried only on 429, 5xx and failed connects (no prediction exists then).
+- ``run`` applies the rules table's three fallbacks (``replicate_run``) and stores every output file
+  the moment its prediction finishes (Replicate deletes them after an hour).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import time
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential
+
+from flowai.errors import ProviderError
+from flowai.files import sniff
+
+from .base import ImageRequest, ImageResult, Media
+from .replicate_budget import Budget
+from .replicate_rules import PredictionFailed, Rules, base_name
+from .replicate_run import ReplicateResult, run_with_rules
+
+DEFAULT_BASE_URL = "https://api.replicate.com"
+DEFAULT_IMAGE_MODEL = "black-forest-labs/flux-dev"
+TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
+VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
+MODEL_REF = re.compile(r"^[\w.-]+/[\w.-]+(:[0-9a-f]{64})?$")
+THROTTLE_RESET = re.compile(r"resets in ~?\s*(\d+(?:\.\d+)?)\s*s", re.I)
+ADDITIONAL = re.compile(r"Additional property ([\w.-]+) is not allowed")
+DATA_URI_MAX = 1_000_000  # larger reference images go through the Files API
+
+
+class Replicate:
+    """The Replicate family (``Family(name, *, base_url, api_key, client, models, options)``)."""
+
+    def __init__(self, name: str = "replicate", *, base_url: str | None = None, api_key: str | None = None,
+                 client: httpx.AsyncClient, models: dict[str, str] | None = None,
+                 options: dict[str, str] | None = None, rules: Rules | None = None, wait: int | None = None,
+                 poll_interval: float | None = None, timeout: float | None = None,
+                 rate_limit: int | None = None, rate_window: int | None = None, schema_ttl: float = 600.0):
+        opts = options or {}
+        self.name = name
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/").removesuffix("/v1")
+        self.api_key = api_key
+        self.client = client
+        self.models = models or {}
+        self.rules = rules or Rules.load()
+        self.wait = min(max(int(wait if wait is not None else opts.get("wait", 60)), 0), 60)  # Prefer: wait=N
+        self.poll_interval = float(poll_interval if poll_interval is not None else opts.get("poll_interval", 0.5))
+        self.max_poll_interval = max(self.poll_interval, 5.0)
+        self.timeout = float(timeout if timeout is not None else opts.get("timeout", 1800))
+        limit = int(rate_limit if rate_limit is not None else opts.get("rate_limit", 600))
+        window = int(rate_window if rate_window is not None else opts.get("rate_window", 60))
+        self.creates = Budget.shared("create", self.base_url, api_key, limit, window)
+        self.reads = Budget.shared("read", self.base_url, api_key, limit * 5, window)  # 3,000/min
+        self.max_throttle_retries = 8
+        self.schema_ttl = schema_ttl
+        self._schemas: dict[str, tuple[float, dict | None, dict | None]] = {}
+        self._loading: dict[str, asyncio.Future] = {}
+        self._background: set[asyncio.Task] = set()
+
+    @classmethod
+    def from_env(cls, env: dict[str, str], client: httpx.AsyncClient, *, home=None, **kw) -> "Replicate":
+        """Base URL from REPLICATE_BASE_URL, token from REPLICATE_API_KEY or REPLICATE_API_TOKEN,
+        creates per minute from REPLICATE_RATE_LIMIT, rules from ``home``/replicate_rules.json|toml."""
+        rate = env.get("REPLICATE_RATE_LIMIT") or os.environ.get("REPLICATE_RATE_LIMIT")
+        kw.setdefault("rate_limit", int(rate) if rate else None)
+        return cls("replicate", base_url=env.get("REPLICATE_BASE_URL"), client=client,
+                   api_key=env.get("REPLICATE_API_KEY") or env.get("REPLICATE_API_TOKEN"),
+                   rules=kw.pop("rules", None) or Rules.load(home), **kw)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key)
+
+    # -- the high-level call -----------------------------------------------------------------------
+
+    async def run(self, model: str, params: dict[str, Any], *, image: str | None = None, store=None,
+                  task: str = "replicate") -> ReplicateResult:
+        """Run ``model`` with ``params`` through the rules table (``replicate_run``): ``image`` is a URL or
+        data URI of a reference image; ``store(Media) -> url`` keeps each output file (else the
+        provider's URLs stay, valid for an hour)."""
+        return await run_with_rules(self, model, params, image=image, store=store, task=task)
+
+    async def generate_image(self, request: ImageRequest) -> ImageResult:
+        """The ImageProvider protocol (router task ``image``): default model flux-dev."""
+        params: dict[str, Any] = {"prompt": request.prompt, "aspect_ratio": request.aspect_ratio}
+        if request.n > 1:
+            params[self.rules.table.get("count_param") or "num_outputs"] = request.n
+        if request.seed is not None:
+            params["seed"] = request.seed
+        if request.negative_prompt:
+            params["negative_prompt"] = request.negative_prompt
+        params.update(request.params)
+        image = await self.file_input(request.reference_image) if request.reference_image else None
+        model = request.model or self.models.get("image") or DEFAULT_IMAGE_MODEL
+        result = await run_with_rules(self, model, params, image=image, store=None, task="image")
+        images = [m for m in result.media if m.content_type.startswith("image/")] or result.media
+        return ImageResult(images=images, usage=result.usage)
+
+    async def check(self) -> str:
+        account = await self._call("GET", "/v1/account", budget=self.reads)
+        return f"Replicate account {account.get('username', '?')} ({account.get('type', 'user')})"
+
+    # -- predictions -------------------------------------------------------------------------------
+
+    async def create(self, model: str, input: dict[str, Any], *, wait: int | None = None) -> dict:
+        """Create a prediction; with ``wait`` > 0 Replicate holds the answer up to that many seconds."""
+        ref = self.rules.resolve(model)
+        if VERSION_ID.match(ref):
+            path, body = "/v1/predictions", {"version": ref, "input": input}
+        elif MODEL_REF.match(ref):
+            name, _, version = ref.partition(":")
+            path, body = (("/v1/predictions", {"version": version, "input": input}) if version
+                          else (f"/v1/models/{name}/predictions", {"input": input}))
+        else:
+            raise ProviderError(f"{ref!r} is not a Replicate model: use owner/name, owner/name:version or a "
+                                "version id.", provider=self.name, retryable=False)
+        wait = self.wait if wait is None else wait
+        headers = {"Prefer": f"wait={wait}"} if wait > 0 else {}
+        timeout = httpx.Timeout(30.0, read=wait + 0.5 + 5.0, pool=None)
+        return await self._call("POST", path, budget=self.creates, create=True, json=body, headers=headers,
+                                timeout=timeout)
+
+    async def get(self, prediction_id: str) -> dict:
+        return await self._call("GET", f"/v1/predictions/{prediction_id}", budget=self.reads)
+
+    async def cancel(self, prediction_id: str) -> dict:
+        return await self._call("POST", f"/v1/predictions/{prediction_id}/cancel", budget=self.reads)
+
+    async def predict(self, model: str, input: dict[str, Any]) -> dict:
+        """Create, wait or poll until the prediction ends; cancel it if the caller is cancelled.
+
+        Returns the succeeded prediction; raises PredictionFailed when it failed upstream."""
+        creating = asyncio.ensure_future(self.create(model, input))
+        try:
+            prediction = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            self._spawn(self._cancel_when_created(creating))
+            raise
+        try:
+            prediction = await self._until_done(prediction)
+        except asyncio.CancelledError:
+            await self._cancel_quietly(prediction["id"])
+            raise
+        status = prediction.get("status")
+        if status != "succeeded":
+            error = prediction.get("error") or status
+            raise PredictionFailed(f"{self.name} prediction {prediction.get('id')} of {base_name(model)} "
+                                   f"{status}: {error}", provider=self.name, retryable=False,
+                                   detail={"prediction_id": prediction.get("id"), "status": status,
+                                           "error": prediction.get("error"), "model": model})
+        return prediction
+
+    async def _until_done(self, prediction: dict) -> dict:
+        deadline = time.monotonic() + self.timeout
+        interval = self.poll_interval
+        while prediction.get("status") not in TERMINAL:
+            if time.monotonic() >= deadline:
+                await self._cancel_quietly(prediction["id"])
+                raise ProviderError(f"{self.name} prediction {prediction['id']} did not finish within "
+                                    f"{self.timeout:g} s (cancelled).", provider=self.name, retryable=True)
+            await asyncio.sleep(min(interval, max(deadline - time.monotonic(), 0)))
+            interval = min(interval * 1.5, self.max_poll_interval)
+            prediction = await self.get(prediction["id"])
+        return prediction
+
+    async def _cancel_quietly(self, prediction_id: str) -> None:
+        """Cancel, shielded from a second cancellation and bounded in time; never raises."""
+        task = self._spawn(self.cancel(prediction_id))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 10)
+        except (asyncio.CancelledError, TimeoutError, ProviderError):
+            pass
+
+    async def _cancel_when_created(self, creating: asyncio.Future) -> None:
+        try:
+            prediction = await creating
+        except (ProviderError, asyncio.CancelledError):
+            return
+        if prediction.get("status") not in TERMINAL:
+            try:
+                await self.cancel(prediction["id"])
+            except ProviderError:
+                pass
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def aclose(self) -> None:
+        """Let pending cancels finish (call at shutdown)."""
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=10)
+
+    # -- schemas -----------------------------------------------------------------------------------
+
+    async def input_schema(self, model: str) -> dict:
+        """The JSON schema of ``model``'s inputs (``latest_version.openapi_schema``'s ``Input``, enums
+        inlined), cached per model for ``schema_ttl`` seconds. The editor builds the node's form from it."""
+        inputs, _ = await self.schemas(model)
+        if inputs is None:
+            raise ProviderError(f"{self.name}: no input schema for {model!r} (give owner/name).",
+                                provider=self.name, retryable=False)
+        return inputs
+
+    async def schemas(self, model: str) -> tuple[dict | None, dict | None]:
+        """(Input, Output) schemas of a model; (None, None) for a bare version id."""
+        ref = self.rules.resolve(model)
+        if VERSION_ID.match(ref):
+            return None, None
+        cached = self._schemas.get(ref)
+        if cached and cached[0] > time.monotonic():
+            return cached[1], cached[2]
+        loading = self._loading.get(ref)
+        if loading is None:  # one fetch per model however many runs ask at once
+            loading = self._loading[ref] = asyncio.ensure_future(self._fetch_schemas(ref))
+            loading.add_done_callback(lambda _f: self._loading.pop(ref, None))
+        return await asyncio.shield(loading)
+
+    async def _fetch_schemas(self, ref: str) -> tuple[dict | None, dict | None]:
+        name, _, version = ref.partition(":")
+        if not MODEL_REF.match(ref):
+            raise ProviderError(f"{ref!r} is not a Replicate model name.", provider=self.name, retryable=False)
+        if version:
+            openapi = (await self._call("GET", f"/v1/models/{name}/versions/{version}", budget=self.reads)
+                       ).get("openapi_schema")
+        else:
+            latest = (await self._call("GET", f"/v1/models/{name}", budget=self.reads)).get("latest_version")
+            openapi = (latest or {}).get("openapi_schema")
+        components = ((openapi or {}).get("components") or {}).get("schemas") or {}
+        inputs = _inline(components.get("Input"), components)
+        outputs = _inline(components.get("Output"), components)
+        self._schemas[ref] = (time.monotonic() + self.schema_ttl, inputs, outputs)
+        return inputs, outputs
+
+    async def schemas_or_none(self, model: str) -> tuple[dict | None, dict | None]:
+        """Schemas when they can be had; a failed fetch only means the rules work without them."""
+        try:
+            return await self.schemas(model)
+        except ProviderError:
+            return None, None
+
+    # -- files -------------------------------------------------------------------------------------
+
+    async def file_input(self, media: Media) -> str:
+        """A reference file as a model input: a data URI when small, else uploaded (Files API)."""
+        if len(media.data) < DATA_URI_MAX:
+            return f"data:{media.content_type};base64,{base64.b64encode(media.data).decode()}"
+        files = {"content": ("input", media.data, media.content_type)}
+        uploaded = await self._call("POST", "/v1/files", budget=self.reads, files=files)
+        return uploaded["urls"]["get"]
+
+    async def download(self, url: str) -> Media:
+        """Fetch an output file (retried on connection errors and 5xx)."""
+        if url.startswith("data:"):
+            head, _, payload = url.partition(",")
+            return Media(base64.b64decode(payload), head[5:].split(";")[0] or "application/octet-stream")
+        headers = self._auth() if url.startswith(self.base_url + "/v1/") else {}  # the token stays with the API
+        async for attempt in AsyncRetrying(retry=retry_if_exception(lambda e: getattr(e, "retryable", False)),
+                                           stop=_attempts(3), wait=wait_random_exponential(0.2, max=2),
+                                           reraise=True):
+            with attempt:
+                try:
+                    resp = await self.client.get(url, headers=headers, follow_redirects=True)
+                except httpx.TransportError as exc:
+                    raise _transport_error(self.name, exc) from None
+                if resp.status_code >= 400:
+                    raise ProviderError(f"{self.name}: downloading an output file answered HTTP "
+                                        f"{resp.status_code}.", provider=self.name, http_status=resp.status_code,
+                                        retryable=resp.status_code >= 500)
+        declared = resp.headers.get("content-type", "").split(";", 1)[0].strip()
+        return Media(resp.content, sniff(resp.content[:64]) or declared or "application/octet-stream")
+
+    # -- HTTP --------------------------------------------------------------------------------------
+
+    def _auth(self) -> dict[str, str]:
+        if not self.api_key:
+            raise ProviderError("Replicate is not configured: set REPLICATE_API_KEY (or REPLICATE_API_TOKEN).",
+                                provider=self.name, retryable=False)
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    async def _call(self, method: str, path: str, *, budget: Budget, create: bool = False,
+                    headers: dict | None = None, **kw) -> dict:
+        """One API call within ``budget``; 429s wait for the time Replicate gave, then go again; 5xx and
+        failed connects are retried with backoff (a create only while no prediction can exist)."""
+        headers = {**self._auth(), **(headers or {})}
+
+        def again(exc: BaseException) -> bool:
+            if not isinstance(exc, ProviderError) or not exc.retryable:
+                return False
+            return not create or exc.http_status is not None or bool((exc.detail or {}).get("not_sent"))
+
+        def stop(state) -> bool:
+            exc = state.outcome.exception()
+            limit = self.max_throttle_retries if getattr(exc, "http_status", None) == 429 else 3
+            return state.attempt_number >= limit
+
+        backoff = wait_random_exponential(multiplier=0.25, max=4)
+
+        def wait(state) -> float:  # a 429 waits in the budget (all callers together), not here
+            return 0.0 if getattr(state.outcome.exception(), "http_status", None) == 429 else backoff(state)
+
+        async for attempt in AsyncRetrying(retry=retry_if_exception(again), stop=stop, wait=wait, reraise=True):
+            with attempt:
+                try:
+                    async with budget.slot():
+                        resp = await self.client.request(method, self.base_url + path, headers=headers, **kw)
+                except httpx.TransportError as exc:
+                    raise _transport_error(self.name, exc) from None
+                if resp.status_code == 429:
+                    delay = _throttle_delay(resp)
+                    budget.block(delay)
+                    raise ProviderError(f"{self.name} answered HTTP 429: {_detail(resp)}", provider=self.name,
+                                        http_status=429, retry_after=delay, retryable=True)
+                if resp.status_code >= 400:
+                    raise _http_error(self.name, resp)
+                return resp.json()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _attempts(n: int):
+    return lambda state: state.attempt_number >= n
+
+
+def _inline(schema: dict | None, components: dict) -> dict | None:
+    """A component schema with each property's ``allOf: [{$ref}]`` / ``$ref`` merged in (enums inline)."""
+    if not isinstance(schema, dict):
+        return None
+
+    def resolve(spec: dict) -> dict:
+        refs = [spec["$ref"]] if "$ref" in spec else [p["$ref"] for p in spec.get("allOf") or () if "$ref" in p]
+        if not refs:
+            return spec
+        merged = {k: v for k, v in spec.items() if k not in ("$ref", "allOf")}
+        for ref in refs:
+            target = components.get(ref.rsplit("/", 1)[-1]) or {}
+            merged = {**{k: v for k, v in target.items() if k != "title"}, **merged}
+        return merged
+
+    out = resolve(dict(schema))
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: resolve(dict(v)) for k, v in out["properties"].items()}
+    return out
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.reason_phrase or f"HTTP {resp.status_code}"
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("title") or body.get("error")
+        return str(detail).strip() if detail else resp.reason_phrase
+    return resp.reason_phrase
+
+
+def _throttle_delay(resp: httpx.Response) -> float:
+    """Seconds until Replicate's budget resets: Retry-After, else "resets in ~Ns" in the detail, else 1."""
+    try:
+        return max(float(resp.headers.get("retry-after", "")), 0.0)
+    except ValueError:
+        pass
+    m = THROTTLE_RESET.search(_detail(resp))
+    return float(m.group(1)) if m else 1.0
+
+
+def _http_error(name: str, resp: httpx.Response) -> ProviderError:
+    status, detail = resp.status_code, _detail(resp)
+    extra: dict[str, Any] = {}
+    if status == 422:
+        extra["unknown_params"] = list(dict.fromkeys(ADDITIONAL.findall(resp.text)))
+    return ProviderError(f"{name} answered HTTP {status}: {detail}", provider=name, http_status=status,
+                         retryable=status >= 500 or status == 408, detail={"status": status, **extra} if extra
+                         else None)
+
+
+def _transport_error(name: str, exc: httpx.TransportError) -> ProviderError:
+    not_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+    what = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+    return ProviderError(f"{name} {what} ({type(exc).__name__}).", provider=name, retryable=True,
+                         detail={"not_sent": not_sent})

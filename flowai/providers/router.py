@@ -1,0 +1,353 @@
+"""The router: serves a node's provider call from the first provider able to, in priority order.
+
+For each call it
+
+1. refuses at once when the workflow's daily budget is spent (``BudgetExceededError``);
+2. lists candidates: ``provider="auto"`` walks the task's priority list (``ProviderConfig``)
+   keeping providers that have credentials and are not cooling down; a named provider pins
+   the call to it;
+3. per candidate, reserves quota atomically in the database (an exhausted quota skips the
+   provider without calling it), calls it with retries (exponential backoff with jitter,
+   honouring ``Retry-After`` up to a cap: a longer wait moves on), and falls back to the next
+   candidate on a retryable failure (429, 5xx, timeout, connection error) or an account
+   problem of that provider (401, 402, a non-retryable 429 such as exhausted credit);
+   a 4xx caused by the request ends the call with the provider's message;
+4. counts the units served (tokens, characters, seconds, images), estimates the cost from the
+   price table when the provider did not say, and records both per provider and period, and
+   the cost per workflow and day.
+
+A chat stream falls back only before its first delta: after it, a failure is the node's error.
+After ``cooldown_failures`` consecutive failed calls a provider is skipped for
+``cooldown_seconds`` (per process). Every result's ``usage.fallbacks`` lists the providers
+tried before (``{"provider", "reason", "status"}``); when all fail, ``ProviderError`` (50002)
+carries them in ``detail["attempts"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from flowai.errors import BudgetExceededError, ProviderError
+
+from .base import (AudioResult, ChatChunk, ChatRequest, ImageRequest, ImageResult, Scope, SpeechRequest, Transcript,
+                   TranscriptionRequest, Usage)
+from .catalog import CATALOG
+from .config import FileConfig, Policy, ProviderConfig
+from .credentials import Credentials
+from .directory import Directory, ProviderSource
+from .ledger import Ledger, Reservation
+
+METHODS = {"text": "stream_chat", "multimodal": "stream_chat", "image": "generate_image", "tts": "synthesize",
+           "stt": "transcribe"}
+ACCOUNT_STATUSES = (401, 402, 429)  # not the request's fault: another provider may serve it
+_EXHAUSTED = object()
+
+
+@dataclass(slots=True)
+class _Health:
+    failures: int = 0
+    until: float = 0.0  # monotonic time the cool-down ends
+
+
+class Router:
+    def __init__(self, providers: ProviderSource, config: ProviderConfig | None = None, *,
+                 ledger: Ledger | None = None, clock: Callable[[], float] = time.monotonic):
+        self.providers = providers
+        self.config = config or ProviderConfig()
+        self.ledger = ledger
+        self.clock = clock
+        self._health: dict[str, _Health] = {}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], client: httpx.AsyncClient, *, policy: Policy | None = None) -> "Router":
+        """A router on environment credentials only: no database, so no quotas, usage or budgets."""
+        directory = Directory(Credentials(None, "", env), client)
+        return cls(directory, ProviderConfig(FileConfig(policy=policy or Policy())))
+
+    # -- the task methods (flowai.services.Services) --
+
+    @asynccontextmanager
+    async def chat(self, request: ChatRequest, *, provider: str = "auto", task: str = "text",
+                   scope: Scope | None = None) -> AsyncIterator["RoutedStream"]:
+        if task not in ("text", "multimodal"):
+            raise ProviderError(f"A chat call serves the text or multimodal task, not {task!r}.", retryable=False)
+        candidates, attempts = await self._candidates(task, provider, scope)
+        estimate = {"tokens": sum(len(_text_of(m.get("content"))) for m in request.messages) // 4}
+        for name, client in candidates:
+            reservation = await self._reserve(name, estimate, attempts)
+            if reservation is _EXHAUSTED:
+                continue
+            try:
+                stack, stream, chunks, first = await self._retrying()(self._open_chat, name, client, request)
+            except ProviderError as exc:
+                await self._failed(name, exc, reservation, attempts)
+                if _falls_back(exc):
+                    continue
+                raise _ended(exc, attempts) from None
+            except BaseException:  # cancelled (or a bug): nothing was served, give the quota back
+                self._release_now(reservation)
+                raise
+            async with stack:
+                try:
+                    yield RoutedStream(first, chunks, stream.usage)
+                except (ProviderError, httpx.HTTPError) as exc:  # after the first delta: no switch
+                    await self._failed(name, exc if isinstance(exc, ProviderError) else _wrap(name, exc),
+                                       reservation, None)
+                    raise
+                await self._served(stream.usage, name, task, attempts, reservation, scope)
+            return
+        raise _all_failed(attempts)
+
+    async def image(self, request: ImageRequest, *, provider: str = "auto", scope: Scope | None = None) -> ImageResult:
+        price = self._price_estimate("image", provider)
+        return await self._call("image", request, provider, scope,
+                                {"images": request.n, "cost": request.n * price.image})
+
+    async def speech(self, request: SpeechRequest, *, provider: str = "auto",
+                     scope: Scope | None = None) -> AudioResult:
+        price = self._price_estimate("tts", provider)
+        chars = len(request.text)
+        return await self._call("tts", request, provider, scope,
+                                {"characters": chars, "cost": chars * price.characters / 1000})
+
+    async def transcribe(self, request: TranscriptionRequest, *, provider: str = "auto",
+                         scope: Scope | None = None) -> Transcript:
+        return await self._call("stt", request, provider, scope, {})
+
+    # -- health (cool-down) --
+
+    def cooling_until(self, name: str) -> float | None:
+        """Unix time the provider's cool-down ends, or None when it is not cooling down."""
+        health = self._health.get(name)
+        if health is None or health.until <= self.clock():
+            return None
+        return time.time() + (health.until - self.clock())
+
+    # -- internals --
+
+    async def _call(self, task: str, request: Any, provider: str, scope: Scope | None,
+                    estimate: dict[str, float]) -> Any:
+        candidates, attempts = await self._candidates(task, provider, scope)
+        for name, client in candidates:
+            reservation = await self._reserve(name, estimate, attempts)
+            if reservation is _EXHAUSTED:
+                continue
+            try:
+                result = await self._retrying()(self._call_once, name, getattr(client, METHODS[task]), request)
+            except ProviderError as exc:
+                await self._failed(name, exc, reservation, attempts)
+                if _falls_back(exc):
+                    continue
+                raise _ended(exc, attempts) from None
+            except BaseException:
+                self._release_now(reservation)
+                raise
+            await self._served(result.usage, name, task, attempts, reservation, scope)
+            return result
+        raise _all_failed(attempts)
+
+    async def _candidates(self, task: str, provider: str, scope: Scope | None
+                          ) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
+        """The providers to try in order, and the attempts already settled (skipped while cooling down)."""
+        await self._check_budget(scope)
+        method = METHODS[task]
+        if provider not in ("", "auto"):
+            if not self.providers.known(provider):
+                raise ProviderError(f"Unknown provider {provider!r}; known providers: {', '.join(CATALOG)}.",
+                                    provider=provider, retryable=False)
+            client = self.providers.get(provider)
+            if client is None:
+                raise ProviderError(f"Provider {provider!r} is not configured; set {self.providers.hint(provider)} "
+                                    "or enter its key on the Providers page.", provider=provider, retryable=False)
+            if not hasattr(client, method):
+                raise ProviderError(f"Provider {provider!r} cannot serve the {task} task.", provider=provider,
+                                    retryable=False)
+            return [(provider, client)], []  # pinned: tried even while cooling down (there is no other)
+        names = self.config.priorities(task)
+        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and hasattr(c, method)]
+        if not found:
+            hints = "; ".join(self.providers.hint(n) for n in names)
+            pin = " (or pin a configured provider that reads images, e.g. openai or anthropic)" \
+                if task == "multimodal" else ""
+            raise ProviderError(f"No {task} provider is configured; set one of: {hints}; or enter a key on the "
+                                f"Providers page{pin}.", retryable=False)
+        ready = [(n, c) for n, c in found if self.cooling_until(n) is None]
+        skipped = [{"provider": n, "status": None, "reason": f"{n} is cooling down after {self._health[n].failures} "
+                    f"failures ({self._health[n].until - self.clock():.0f} s left)."}
+                   for n, _ in found if self.cooling_until(n) is not None]
+        if not ready:
+            raise ProviderError(f"Every {task} provider is cooling down after repeated failures: "
+                                + " ".join(a["reason"] for a in skipped), detail={"attempts": skipped},
+                                retryable=False)
+        return ready, skipped
+
+    async def _check_budget(self, scope: Scope | None) -> None:
+        if self.ledger is None or scope is None or not scope.workflow_id:
+            return
+        ledger, wf = self.ledger, scope.workflow_id
+        known, budget = ledger.cached_budget(wf)
+        if not known:
+            budget = await asyncio.to_thread(ledger.budget, wf)
+        if budget is None:
+            return
+        spent = await asyncio.to_thread(ledger.spent_today, wf)
+        if spent >= budget:
+            wait = ledger.seconds_to_midnight()
+            raise BudgetExceededError(
+                f"The workflow's daily budget of ${budget:g} is spent (${spent:.4f} today); provider calls resume "
+                f"after midnight ({self.config.timezone()}), in {wait} s, or raise the budget.",
+                retry_after=wait, detail={"budget": budget, "spent": round(spent, 6), "retry_after": wait})
+
+    async def _reserve(self, name: str, estimate: dict[str, float], attempts: list) -> Reservation | object | None:
+        quota = self.config.quota(name)
+        if quota is None or self.ledger is None:
+            return None
+        amount = 1.0 if quota.unit == "calls" else float(estimate.get(quota.unit, 0.0))
+        reservation = await asyncio.to_thread(self.ledger.reserve, name, quota, amount)
+        if reservation is None:
+            attempts.append({"provider": name, "status": None,
+                             "reason": f"{name} quota exhausted ({quota.limit:g} {quota.unit} per {quota.period})."})
+            return _EXHAUSTED
+        return reservation
+
+    def _retrying(self) -> AsyncRetrying:
+        policy = self.config.policy
+        jitter = wait_random_exponential(multiplier=policy.backoff, max=policy.max_backoff)
+
+        def wait(state) -> float:
+            return max(getattr(state.outcome.exception(), "retry_after", None) or 0.0, jitter(state))
+
+        def retry_after_too_long(state) -> bool:
+            return (getattr(state.outcome.exception(), "retry_after", None) or 0.0) > policy.max_retry_after
+
+        return AsyncRetrying(stop=stop_after_attempt(policy.retries + 1) | retry_after_too_long, wait=wait,
+                             retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
+                             reraise=True)
+
+    async def _open_chat(self, name: str, client: Any, request: ChatRequest):
+        """One attempt: open the stream and read up to its first delta (where fallback ends)."""
+        stack = AsyncExitStack()
+        try:
+            async with self._deadline(name):
+                stream = await stack.enter_async_context(client.stream_chat(request))
+                chunks = aiter(stream)
+                first = await anext(chunks, None)
+        except BaseException as exc:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
+            if isinstance(exc, httpx.HTTPError):
+                raise _wrap(name, exc) from None
+            raise
+        return stack, stream, chunks, first
+
+    async def _call_once(self, name: str, method: Callable[[Any], Awaitable[Any]], request: Any) -> Any:
+        try:
+            async with self._deadline(name):
+                return await method(request)
+        except httpx.HTTPError as exc:
+            raise _wrap(name, exc) from None
+
+    @asynccontextmanager
+    async def _deadline(self, name: str):
+        timeout = self.config.policy.timeout
+        if not timeout:
+            yield
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                yield
+        except TimeoutError:
+            raise ProviderError(f"{name} did not answer within {timeout:g} s.", provider=name) from None
+
+    async def _failed(self, name: str, exc: ProviderError, reservation, attempts: list | None) -> None:
+        if attempts is not None:
+            attempts.append({"provider": name, "reason": exc.message, "status": exc.http_status})
+        if isinstance(reservation, Reservation):
+            await asyncio.to_thread(self.ledger.release, reservation)
+        if _falls_back(exc) or attempts is None:  # the provider's failure, not the request's
+            health = self._health.setdefault(name, _Health())
+            health.failures += 1
+            if health.failures >= self.config.policy.cooldown_failures:
+                health.until = self.clock() + self.config.policy.cooldown_seconds
+            if self.ledger is not None:
+                await asyncio.to_thread(self.ledger.record_failure, name)
+
+    def _release_now(self, reservation) -> None:
+        """Give a reservation back without awaiting (the task may be being cancelled)."""
+        if isinstance(reservation, Reservation):
+            self.ledger.release(reservation)
+
+    async def _served(self, usage: Usage, name: str, task: str, attempts: list, reservation, scope) -> None:
+        self._health.pop(name, None)
+        usage.provider, usage.task = name, task
+        usage.fallbacks = attempts
+        if usage.cost is None:
+            usage.cost = self.config.price(name).cost(usage) if name in CATALOG else None
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.record, usage, workflow_id=scope.workflow_id if scope else None,
+                                    reservation=reservation if isinstance(reservation, Reservation) else None)
+
+    def _price_estimate(self, task: str, provider: str):
+        """The price used to estimate cost quotas before a call: the first candidate's."""
+        names = [provider] if provider not in ("", "auto") else self.config.priorities(task)[:1]
+        return self.config.price(names[0]) if names and names[0] in CATALOG else CATALOG["openai"].price
+
+
+class RoutedStream:
+    """A chat stream as the router hands it out: its deltas, then ``usage()`` with the fallbacks."""
+
+    def __init__(self, first: ChatChunk | None, rest: AsyncIterator[ChatChunk], usage: Usage):
+        self._first, self._rest, self._usage = first, rest, usage
+
+    async def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        if self._first is not None:
+            yield self._first
+        async for chunk in self._rest:
+            yield chunk
+
+    @property
+    def provider(self) -> str:
+        return self._usage.provider
+
+    def usage(self) -> dict:
+        return self._usage.as_dict()
+
+
+def _falls_back(exc: ProviderError) -> bool:
+    return exc.retryable or exc.http_status in ACCOUNT_STATUSES
+
+
+def _wrap(name: str, exc: httpx.HTTPError) -> ProviderError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError(f"{name} timed out ({type(exc).__name__}).", provider=name)
+    return ProviderError(f"{name} connection failed: {type(exc).__name__}.", provider=name)
+
+
+def _ended(exc: ProviderError, attempts: list) -> ProviderError:
+    """A failure no other provider can help with (the request's fault): the provider's message."""
+    return ProviderError(exc.message, provider=exc.provider, http_status=exc.http_status, retryable=False,
+                         detail={"attempts": attempts})
+
+
+def _all_failed(attempts: list) -> ProviderError:
+    if len(attempts) == 1:
+        one = attempts[0]
+        return ProviderError(one["reason"], provider=one["provider"], http_status=one["status"], retryable=False,
+                             detail={"attempts": attempts})
+    reasons = "; ".join(a["reason"] for a in attempts)
+    return ProviderError(f"Every provider able to serve this node failed: {reasons}", detail={"attempts": attempts},
+                         retryable=False)
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""

@@ -1,0 +1,77 @@
+"""Helpers for the editor's browser tests: workflows in the served app's database, canvas gestures.
+
+    wf_id = make_workflow(app_home, document)
+    open_editor(page, app, wf_id)
+    drop(page, "llm", 400, 300)                      # drag from the palette onto the canvas
+    connect(page, "input_1", "input", "llm_1", "prompt")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowai.workflows import Workflows
+from nodes import default_registry
+from storage import queries
+from storage.db import make_engine, session
+
+
+def workflows(home: Path) -> Workflows:
+    """The served app's workflows, reached through its SQLite file (as the CLI does)."""
+    return Workflows(make_engine(f"sqlite:///{home / 'flowai.db'}"), default_registry())
+
+
+def admin_id(wfs: Workflows) -> int:
+    with session(wfs.db) as s:
+        return queries.first_admin(s).id
+
+
+def make_workflow(home: Path, document: dict, *, publish: bool = False) -> str:
+    wfs = workflows(home)
+    wf, _ = wfs.create(owner_id=admin_id(wfs), document=document, publish=publish)
+    wfs.db.dispose()
+    return wf.id
+
+
+def open_editor(page, app, wf_id: str) -> None:
+    page.goto(f"{app.url}/workflows/{wf_id}")
+    page.wait_for_selector('[data-testid="canvas"][data-ready="true"]', timeout=20_000)
+
+
+def node(page, node_id: str):
+    return page.locator(f'[data-testid="node-{node_id}"]')
+
+
+def handle(page, node_id: str, port: str, kind: str):
+    """An input (``target``) or output (``source``) port handle."""
+    return page.locator(f'.vue-flow__handle.{kind}[data-nodeid="{node_id}"][data-handleid="{port}"]')
+
+
+def centre(locator) -> tuple[float, float]:
+    box = locator.bounding_box()
+    assert box is not None, locator
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def connect(page, source: str, source_port: str, target: str, target_port: str) -> None:
+    sx, sy = centre(handle(page, source, source_port, "source"))
+    tx, ty = centre(handle(page, target, target_port, "target"))
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=6)
+    page.mouse.move(tx, ty, steps=12)
+    page.mouse.up()
+
+
+def drop(page, node_type: str, x: float, y: float) -> None:
+    """Drag a node type from the palette to (x, y) inside the canvas."""
+    page.drag_and_drop(f'[data-testid="palette-{node_type}"]', '[data-testid="canvas"]',
+                       target_position={"x": x, "y": y})
+
+
+def edges(page):
+    return page.locator(".vue-flow__edge")
+
+
+def notification(page, text: str):
+    return page.locator(".q-notification", has_text=text)

@@ -1,0 +1,408 @@
+"""A fake Replicate API that really listens on 127.0.0.1 (providers.md B3, replicate-models.md).
+
+Endpoints: ``POST /v1/models/{owner}/{name}/predictions`` (official models), ``POST /v1/predictions``
+(``version`` = 64-hex id, ``owner/name:id`` or an official ``owner/name``), ``GET /v1/predictions/{id}``,
+``POST /v1/predictions/{id}/cancel``, ``GET /v1/models/{owner}/{name}`` (and ``/versions/{id}``) with
+each model's ``openapi_schema`` (enums behind ``allOf: [{$ref}]`` as on Replicate), ``GET /v1/account``,
+``POST /v1/files``; output files are served at ``/files/{prediction}/{name}`` as real PNG bytes
+(``png_bytes(prediction_id, name)``).
+
+Behaviour per model (``fake.behaviour[model] = ...``, default ``fast``):
+
+=============  ===========================================================================
+``fast``       succeeds at once (a ``Prefer: wait`` create answers with the output)
+``slow``       runs ``slow_seconds``: a shorter ``Prefer: wait`` answers ``starting``/``processing``
+``fail``       the prediction ends ``failed`` with ``MODEL_ERROR``
+``error-500``  the create answers HTTP 500
+=============  ===========================================================================
+
+Inputs are validated like Replicate does: an unknown property, a value outside an enum, a wrong
+type or a missing ``prompt`` answers 422 (``Input validation failed``). Creates are limited to
+``limit`` per ``window`` seconds (moving window over the creates it did not refuse); over it the answer is 429
+with Replicate's body ``{"detail": "Request was throttled. Your rate limit resets in ~Ns."}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import struct
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+TOKEN = "r8_test_token"
+MODEL_ERROR = "CUDA out of memory. Tried to allocate 2.00 GiB"
+COMMUNITY = "fake/community"
+COMMUNITY_VERSION = "c" * 64
+TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
+
+FLUX_RATIOS = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"]
+KONTEXT_RATIOS = ["match_input_image", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4", "21:9",
+                  "9:21", "2:1", "1:2"]
+
+
+def _num(kind: str, default: Any = None, lo: float | None = None, hi: float | None = None) -> dict:
+    spec: dict[str, Any] = {"type": kind}
+    if default is not None:
+        spec["default"] = default
+    if lo is not None:
+        spec["minimum"] = lo
+    if hi is not None:
+        spec["maximum"] = hi
+    return spec
+
+
+URI = {"type": "string", "format": "uri"}
+FLUX_DEV = {
+    "prompt": {"type": "string"}, "aspect_ratio": ("enum", FLUX_RATIOS, "1:1"), "image": URI,
+    "prompt_strength": _num("number", 0.8, 0, 1), "num_outputs": _num("integer", 1, 1, 4),
+    "num_inference_steps": _num("integer", 28, 1, 50), "guidance": _num("number", 3.5, 0, 10),
+    "seed": _num("integer"), "output_format": ("enum", ["webp", "jpg", "png"], "webp"),
+    "output_quality": _num("integer", 80, 0, 100), "go_fast": _num("boolean", True),
+    "megapixels": ("enum", ["1", "0.25"], "1"), "disable_safety_checker": _num("boolean", False),
+}
+FLUX_SCHNELL = {k: v for k, v in FLUX_DEV.items() if k not in ("image", "prompt_strength", "guidance")}
+KONTEXT = {
+    "prompt": {"type": "string"}, "input_image": URI, "aspect_ratio": ("enum", KONTEXT_RATIOS, "match_input_image"),
+    "output_format": ("enum", ["jpg", "png"], "png"), "safety_tolerance": _num("integer", 2, 0, 6),
+    "prompt_upsampling": _num("boolean", False), "seed": _num("integer"),
+}
+QWEN = {
+    "prompt": {"type": "string"}, "aspect_ratio": ("enum", ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"], "16:9"),
+    "image": URI, "strength": _num("number", 0.9, 0, 1), "negative_prompt": {"type": "string", "default": ""},
+    "num_inference_steps": _num("integer", 30, 1, 50), "guidance": _num("number", 3, 0, 10), "seed": _num("integer"),
+    "go_fast": _num("boolean", True), "output_format": ("enum", ["webp", "jpg", "png"], "webp"),
+    "output_quality": _num("integer", 80, 0, 100), "disable_safety_checker": _num("boolean", False),
+}
+IMAGEN = {
+    "prompt": {"type": "string"}, "aspect_ratio": ("enum", ["1:1", "9:16", "16:9", "3:4", "4:3"], "1:1"),
+    "image_size": ("enum", ["1K", "2K"], "1K"),
+    "safety_filter_level": ("enum", ["block_low_and_above", "block_medium_and_above", "block_only_high"],
+                            "block_only_high"),
+    "output_format": ("enum", ["jpg", "png"], "jpg"),
+}
+LLAMA = {"prompt": {"type": "string"}, "system_prompt": {"type": "string", "default": ""},
+         "max_tokens": _num("integer", 512, 1), "temperature": _num("number", 0.6, 0, 5)}
+COMMUNITY_INPUTS = {"image": URI, "scale": _num("number", 4, 0, 10)}
+
+ARRAY_URI = {"type": "array", "items": URI, "title": "Output"}
+ONE_URI = {**URI, "title": "Output"}
+TEXT_ITERATOR = {"type": "array", "items": {"type": "string"}, "title": "Output", "x-cog-array-type": "iterator",
+                 "x-cog-array-display": "concatenate"}
+
+# name -> (inputs, output schema, official, version id, required)
+MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
+    "black-forest-labs/flux-dev": (FLUX_DEV, ARRAY_URI, True, "d" * 64, ["prompt"]),
+    "black-forest-labs/flux-schnell": (FLUX_SCHNELL, ARRAY_URI, True, "5" * 64, ["prompt"]),
+    "black-forest-labs/flux-kontext-max": (KONTEXT, ONE_URI, True, "b" * 64, ["prompt"]),
+    "black-forest-labs/flux-kontext-pro": (KONTEXT, ONE_URI, True, "a" * 64, ["prompt"]),
+    "qwen/qwen-image": (QWEN, ARRAY_URI, True, "0" * 64, ["prompt"]),
+    "google/imagen-4-ultra": (IMAGEN, ONE_URI, True, "e" * 64, ["prompt"]),
+    "meta/meta-llama-3-8b-instruct": (LLAMA, TEXT_ITERATOR, True, "f" * 64, ["prompt"]),
+    COMMUNITY: (COMMUNITY_INPUTS, ONE_URI, False, COMMUNITY_VERSION, ["image"]),
+}
+
+
+def openapi(name: str) -> dict:
+    """The model's ``openapi_schema`` as Replicate serves it: enums as components behind allOf refs."""
+    inputs, output, _, _, required = MODELS[name]
+    props, components = {}, {}
+    for order, (key, spec) in enumerate(inputs.items()):
+        if isinstance(spec, tuple):
+            _, values, default = spec
+            components[key] = {"title": key, "description": "An enumeration.", "enum": values, "type": "string"}
+            props[key] = {"allOf": [{"$ref": f"#/components/schemas/{key}"}], "default": default, "x-order": order}
+        else:
+            props[key] = {**spec, "title": key.replace("_", " ").title(), "x-order": order}
+    components["Input"] = {"type": "object", "title": "Input", "required": required, "properties": props}
+    components["Output"] = output
+    return {"openapi": "3.0.2", "components": {"schemas": components}}
+
+
+def png_bytes(prediction_id: str, name: str) -> bytes:
+    """A valid 1x1 PNG that carries which prediction and file it is (so bytes differ per file)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    text = f"Comment\0{prediction_id}/{name}".encode()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"tEXt", text) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00")) + chunk(b"IEND", b""))
+
+
+@dataclass
+class _Prediction:
+    id: str
+    model: str
+    version: str
+    input: dict
+    behaviour: str
+    started: float
+    duration: float
+    canceled: bool = False
+
+    def status(self) -> str:
+        if self.canceled:
+            return "canceled"
+        elapsed = time.monotonic() - self.started
+        if elapsed < self.duration:
+            return "starting" if elapsed < self.duration / 4 else "processing"
+        return "failed" if self.behaviour == "fail" else "succeeded"
+
+
+def _invalid(fields: list[tuple[str, str]]) -> JSONResponse:
+    detail = "".join(f"- {f}: {d}\n" for f, d in fields)
+    return JSONResponse({"title": "Input validation failed", "status": 422, "detail": detail,
+                         "invalid_fields": [{"type": "invalid", "field": f, "description": d} for f, d in fields]},
+                        status_code=422)
+
+
+def validate(name: str, given: Any) -> JSONResponse | None:
+    inputs, _, _, _, required = MODELS[name]
+    if not isinstance(given, dict):
+        return _invalid([("input", "Invalid type. Expected: object")])
+    problems = [("input", f"{r} is required") for r in required if r not in given]
+    for key, value in given.items():
+        spec = inputs.get(key)
+        if spec is None:
+            problems.append(("input", f"Additional property {key} is not allowed"))
+        elif isinstance(spec, tuple):
+            if value not in spec[1]:
+                problems.append((key, f"{key} must be one of the following: {', '.join(map(repr, spec[1]))}"))
+        else:
+            kind = spec.get("type")
+            ok = {"string": isinstance(value, str), "boolean": isinstance(value, bool),
+                  "integer": isinstance(value, int) and not isinstance(value, bool),
+                  "number": isinstance(value, (int, float)) and not isinstance(value, bool)}.get(kind, True)
+            if not ok:
+                problems.append((key, f"Invalid type. Expected: {kind}, given: {type(value).__name__}"))
+            elif kind in ("integer", "number") and (value < spec.get("minimum", value)
+                                                    or value > spec.get("maximum", value)):
+                problems.append((key, f"{key} out of range"))
+    return _invalid(problems) if problems else None
+
+
+@dataclass
+class FakeReplicate:
+    token: str = TOKEN
+    limit: int = 600
+    window: float = 60.0
+    slow_seconds: float = 0.6
+    url: str = ""
+    behaviour: dict[str, str] = field(default_factory=dict)
+    predictions: dict[str, _Prediction] = field(default_factory=dict)
+    created: list[tuple[str, dict]] = field(default_factory=list)  # (model, input) of each accepted create
+    create_arrivals: list[float] = field(default_factory=list)  # every create request, throttled ones too
+    throttled: int = 0
+    cancels: list[str] = field(default_factory=list)
+    polls: int = 0
+    waits: list[str] = field(default_factory=list)  # Prefer headers of creates
+    uploads: list[bytes] = field(default_factory=list)
+    files_served: int = 0
+    schema_gets: int = 0
+
+    def __post_init__(self) -> None:
+        self._window: deque[float] = deque()
+        self.app = Starlette(routes=[
+            Route("/v1/models/{owner}/{name}/predictions", self._create_official, methods=["POST"]),
+            Route("/v1/predictions", self._create_version, methods=["POST"]),
+            Route("/v1/predictions/{pid}", self._get, methods=["GET"]),
+            Route("/v1/predictions/{pid}/cancel", self._cancel, methods=["POST"]),
+            Route("/v1/models/{owner}/{name}", self._model, methods=["GET"]),
+            Route("/v1/models/{owner}/{name}/versions/{version}", self._version, methods=["GET"]),
+            Route("/v1/account", self._account, methods=["GET"]),
+            Route("/v1/files", self._upload, methods=["POST"]),
+            Route("/files/{pid}/{file}", self._file, methods=["GET"]),
+        ])
+
+    # -- what tests read -------------------------------------------------------------------------
+
+    def max_creates_in_window(self) -> int:
+        """The most create requests (throttled included) that arrived within any ``window`` seconds."""
+        times, best, lo = sorted(self.create_arrivals), 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= self.window:
+                lo += 1
+            best = max(best, hi - lo + 1)
+        return best
+
+    async def await_cancels(self, count: int = 1, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while len(self.cancels) < count:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    # -- endpoints -------------------------------------------------------------------------------
+
+    def _authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.token}"
+
+    def _json(self, prediction: _Prediction) -> dict:
+        status = prediction.status()
+        base = f"{self.url}/v1/predictions/{prediction.id}"
+        out = {"id": prediction.id, "model": prediction.model, "version": prediction.version,
+               "input": prediction.input, "status": status, "output": None, "error": None, "logs": "",
+               "created_at": "2025-01-01T00:00:00Z", "metrics": {},
+               "urls": {"get": base, "cancel": base + "/cancel", "stream": base + "/stream"}}
+        if status == "succeeded":
+            out["output"] = self._output(prediction)
+            out["metrics"] = {"predict_time": round(prediction.duration or 0.01, 3)}
+        elif status == "failed":
+            out["error"] = MODEL_ERROR
+        return out
+
+    def _output(self, p: _Prediction) -> Any:
+        inputs, schema = MODELS[p.model][:2]
+        default = inputs["output_format"][2] if "output_format" in inputs else "png"
+        fmt = p.input.get("output_format", default)
+        if schema is TEXT_ITERATOR:
+            return [f"{w} " for w in f"You said: {p.input.get('prompt', '')}".split()]
+        files = [f"{self.url}/files/{p.id}/out-{i}.{fmt}" for i in range(int(p.input.get("num_outputs", 1)))]
+        return files if schema is ARRAY_URI else files[0]
+
+    def _unauthorized(self) -> JSONResponse:
+        return JSONResponse({"title": "Unauthenticated", "detail": "You did not pass a valid authentication token",
+                             "status": 401}, status_code=401)
+
+    async def _create_official(self, request: Request) -> Response:
+        name = f"{request.path_params['owner']}/{request.path_params['name']}"
+        return await self._create(request, name, official_path=True)
+
+    async def _create_version(self, request: Request) -> Response:
+        return await self._create(request, None, official_path=False)
+
+    async def _create(self, request: Request, name: str | None, *, official_path: bool) -> Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        now = time.monotonic()
+        self.create_arrivals.append(now)
+        while self._window and now - self._window[0] >= self.window:
+            self._window.popleft()
+        if len(self._window) >= self.limit:
+            self.throttled += 1
+            reset = max(1, round(self._window[0] + self.window - now))
+            return JSONResponse({"title": "Request was throttled", "status": 429,
+                                 "detail": f"Request was throttled. Your rate limit resets in ~{reset}s."},
+                                status_code=429)
+        self._window.append(now)  # counted on arrival, before any await (concurrent creates see it)
+        body = await request.json()
+        if name is None:
+            name = self._by_version(str(body.get("version", "")))
+            if name is None:
+                return JSONResponse({"title": "Invalid version", "status": 422,
+                                     "detail": "The specified version does not exist (or perhaps you don't have "
+                                               "permission to use it?)"}, status_code=422)
+        if name not in MODELS or (official_path and not MODELS[name][2]):
+            return JSONResponse({"title": "Not found", "status": 404, "detail": "The requested resource could not "
+                                 "be found."}, status_code=404)
+        behaviour = self.behaviour.get(name, "fast")
+        if behaviour == "error-500":
+            return JSONResponse({"title": "Internal Server Error", "status": 500, "detail": "Internal server error"},
+                                status_code=500)
+        invalid = validate(name, body.get("input"))
+        if invalid is not None:
+            return invalid
+        self.created.append((name, body["input"]))
+        pid = secrets.token_hex(10)
+        duration = self.slow_seconds if behaviour == "slow" else (0.05 if behaviour == "fail" else 0.0)
+        p = self.predictions[pid] = _Prediction(pid, name, MODELS[name][3], body["input"], behaviour, now, duration)
+        prefer = request.headers.get("prefer", "")
+        self.waits.append(prefer)
+        if prefer.startswith("wait"):
+            hold = float(prefer.partition("=")[2] or 60)
+            while p.status() not in TERMINAL and time.monotonic() - now < hold:
+                await asyncio.sleep(min(0.02, max(hold - (time.monotonic() - now), 0.001)))
+        return JSONResponse(self._json(p), status_code=201)
+
+    def _by_version(self, version: str) -> str | None:
+        """``version`` of POST /v1/predictions: a version id, ``owner/name:id``, or an official ``owner/name``."""
+        name, _, vid = version.rpartition(":")
+        for model, (_, _, official, v, _) in MODELS.items():
+            if vid == v and name in ("", model):
+                return model
+        return version if version in MODELS and MODELS[version][2] else None
+
+    async def _get(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        p = self.predictions.get(request.path_params["pid"])
+        if p is None:
+            return JSONResponse({"title": "Not found", "status": 404, "detail": "Not found."}, status_code=404)
+        self.polls += 1
+        return JSONResponse(self._json(p))
+
+    async def _cancel(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        p = self.predictions.get(request.path_params["pid"])
+        if p is None:
+            return JSONResponse({"title": "Not found", "status": 404, "detail": "Not found."}, status_code=404)
+        self.cancels.append(p.id)
+        if p.status() not in TERMINAL:
+            p.canceled = True
+        return JSONResponse(self._json(p))
+
+    async def _model(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        name = f"{request.path_params['owner']}/{request.path_params['name']}"
+        if name not in MODELS:
+            return JSONResponse({"title": "Not found", "status": 404, "detail": "Not found."}, status_code=404)
+        self.schema_gets += 1
+        owner, short = name.split("/")
+        return JSONResponse({"url": f"https://replicate.com/{name}", "owner": owner, "name": short,
+                             "description": "fake", "visibility": "public", "run_count": 1,
+                             "latest_version": {"id": MODELS[name][3], "created_at": "2025-01-01T00:00:00Z",
+                                                "cog_version": "0.14.0", "openapi_schema": openapi(name)}})
+
+    async def _version(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        name = f"{request.path_params['owner']}/{request.path_params['name']}"
+        if name not in MODELS or MODELS[name][3] != request.path_params["version"]:
+            return JSONResponse({"title": "Not found", "status": 404, "detail": "Not found."}, status_code=404)
+        self.schema_gets += 1
+        return JSONResponse({"id": MODELS[name][3], "openapi_schema": openapi(name)})
+
+    async def _account(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        return JSONResponse({"type": "user", "username": "fake-user", "name": "Fake User", "github_url": None})
+
+    async def _upload(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        form = await request.form()
+        data = await form["content"].read()
+        self.uploads.append(data)
+        fid = secrets.token_hex(8)
+        return JSONResponse({"id": fid, "size": len(data), "urls": {"get": f"{self.url}/v1/files/{fid}"}},
+                            status_code=201)
+
+    async def _file(self, request: Request) -> Response:
+        pid, name = request.path_params["pid"], request.path_params["file"]
+        if pid not in self.predictions:
+            return Response(status_code=404)
+        self.files_served += 1
+        return Response(png_bytes(pid, name), media_type="image/png")
+
+
+@pytest.fixture
+def fake_replicate():
+    """A running FakeReplicate; ``.url`` is its base URL (``http://127.0.0.1:PORT``)."""
+    from tests.conftest import ThreadServer
+
+    fake = FakeReplicate()
+    with ThreadServer(fake.app) as server:
+        fake.url = server.url
+        yield fake

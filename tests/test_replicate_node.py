@@ -1,0 +1,205 @@
+"""The ``replicate`` node in real runs: files stored and served, a reference image, cancel, and a
+batch of 1,000 predictions through concurrent runs that never meets a 429."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from flowai.engine import Engine, RunState
+from flowai.errors import GraphError, NodeError, NodeTimeoutError
+from flowai.graph import compile_graph
+from flowai.platform import Platform
+from flowai.providers.base import Media
+from flowai.providers.replicate import Replicate
+from flowai.providers.replicate_rules import Rules
+from flowai.services import Services
+from tests.conftest import start_api
+from tests.fakes.replicate_server import TOKEN, FakeReplicate, fake_replicate, png_bytes  # noqa: F401 (fixture)
+from tests.graphs import Graph, field
+
+BATCH_LIMIT = 60  # creates per second in the batch test (Replicate's is 600 per minute)
+SCHNELL, KMAX = "black-forest-labs/flux-schnell", "black-forest-labs/flux-kontext-max"
+
+
+def doc(model: str = "flux-schnell", output: str = "{{rep.files}}", image: bool = False, **config) -> dict:
+    g = Graph().input(field("prompt", required=True), *([field("ref", "image")] if image else []))
+    g.node("rep", "replicate", "画图", model=model, params=config.pop("params", {"prompt": "{{in.prompt}}"}),
+           **config)
+    g.output(output).chain()
+    if image:
+        g.edge("in", "rep", "ref", "image")
+    return g.doc
+
+
+@pytest.fixture
+async def platform(settings):
+    platform = Platform(settings)
+    yield platform
+    await platform.http.aclose()
+
+
+@pytest.fixture
+def owner(platform) -> int:
+    return platform.users.acting_admin().id
+
+
+def client(fake: FakeReplicate, http: httpx.AsyncClient, **kw) -> Replicate:
+    kw.setdefault("poll_interval", 0.02)
+    return Replicate(base_url=fake.url, api_key=TOKEN, client=http, rules=Rules(), **kw)
+
+
+async def run(engine: Engine, document: dict, run_input: dict, owner: int | None, state: RunState | None = None):
+    events: list = []
+    graph = compile_graph(document, engine_registry())
+    output = await engine.run(graph, run_input, events.append, run_id="r", owner_id=owner, state=state)
+    return output, events
+
+
+def engine_registry():
+    from nodes import default_registry
+
+    return default_registry()
+
+
+def engine_for(platform: Platform, replicate: Replicate | None) -> Engine:
+    return Engine(Services(router=None, media=platform.media, replicate=replicate), node_timeout=60)
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+async def test_output_files_are_stored_when_the_prediction_ends(platform, owner, fake_replicate):
+    engine = engine_for(platform, client(fake_replicate, platform.http))
+    state = RunState()
+    document = doc(params={"prompt": "{{in.prompt}}", "num_outputs": 2, "output_format": "png"})
+    output, _ = await run(engine, document, {"prompt": "two foxes"}, owner, state)
+
+    assert fake_replicate.created == [(SCHNELL, {"prompt": "two foxes", "num_outputs": 2, "output_format": "png"})]
+    (pid,) = fake_replicate.predictions
+    assert len(output) == 2 and all(urlsplit(u).path.startswith("/files/") for u in output)
+    outs = state.outputs["rep"]
+    assert outs["files"] == outs["output"] == output and outs["file"] == output[0] and outs["text"] is None
+    for i, url in enumerate(output):  # the stored copy holds the provider's bytes
+        stored = await platform.media.load(url, owner_id=owner)
+        assert stored == Media(png_bytes(pid, f"out-{i}.png"), "image/png")
+    usage = state.usage["rep"]
+    assert (usage["provider"], usage["model"], usage["images"], usage["predictions"]) == ("replicate", SCHNELL, 2,
+                                                                                         [pid])
+
+
+def test_stored_files_are_served_back_by_the_app(settings, fake_replicate):
+    server, api = start_api(settings)
+    api.platform.services.replicate = client(fake_replicate, api.platform.http)
+    with server:
+        wf = api.publish(doc(output="{{rep.file}}"))
+        r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": api.key()},
+                       content='{"input": {"prompt": "a lighthouse"}}', timeout=30)
+        assert r.status_code == 200, r.text
+        url = r.json()["output"]
+        assert urlsplit(url).path.startswith("/files/")
+        served = httpx.get(api.url + url)
+    (pid,) = fake_replicate.predictions
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content == png_bytes(pid, "out-0.webp")
+
+
+async def test_a_stored_reference_image_goes_inline_and_takes_rule_1(platform, owner, fake_replicate):
+    engine = engine_for(platform, client(fake_replicate, platform.http))
+    ref = png_bytes("ref", "cat")
+    url = await platform.media.save(Media(ref, "image/png"), owner_id=owner)
+    state = RunState()
+    output, _ = await run(engine, doc("flux-dev", image=True), {"prompt": "make it blue", "ref": url}, owner, state)
+
+    ((model, sent),) = fake_replicate.created
+    assert model == KMAX and sent["prompt"] == "make it blue"
+    assert sent["input_image"].startswith("data:image/png;base64,")
+    assert len(output) == 1
+    fallback = state.usage["rep"]["fallbacks"][0]
+    assert (fallback["rule"], fallback["model"], fallback["to"]) == ("image_input", "black-forest-labs/flux-dev", KMAX)
+
+
+async def test_text_models_fill_the_text_port(platform, owner, fake_replicate):
+    engine = engine_for(platform, client(fake_replicate, platform.http))
+    output, _ = await run(engine, doc("meta/meta-llama-3-8b-instruct", output="{{rep.text}}"), {"prompt": "hi you"},
+                          owner)
+    assert output == "You said: hi you "
+
+
+async def test_ad_hoc_runs_without_an_owner_keep_replicates_urls(platform, fake_replicate):
+    engine = engine_for(platform, client(fake_replicate, platform.http))
+    output, _ = await run(engine, doc(), {"prompt": "p"}, None)
+    assert output[0].startswith(f"{fake_replicate.url}/files/")
+
+
+async def test_without_a_replicate_key_the_node_says_what_to_set(platform, owner):
+    engine = engine_for(platform, None)
+    with pytest.raises(NodeError, match="REPLICATE_API_KEY") as err:
+        await run(engine, doc(), {"prompt": "p"}, owner)
+    assert err.value.node_id == "rep"
+
+
+def test_the_model_is_required():
+    bad = doc()
+    bad["nodes"][1]["config"]["model"] = ""
+    with pytest.raises(GraphError):
+        compile_graph(bad, engine_registry())
+
+
+# -- cancel ----------------------------------------------------------------------------------------
+
+async def test_cancelling_the_run_cancels_the_prediction(platform, owner, fake_replicate):
+    fake_replicate.behaviour[SCHNELL] = "slow"
+    fake_replicate.slow_seconds = 30
+    engine = engine_for(platform, client(fake_replicate, platform.http, wait=0))
+    task = asyncio.create_task(run(engine, doc(), {"prompt": "long"}, owner))
+    while fake_replicate.polls < 1:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert fake_replicate.cancels == list(fake_replicate.predictions)
+    (prediction,) = fake_replicate.predictions.values()
+    assert prediction.status() == "canceled"
+
+
+async def test_a_node_timeout_cancels_the_prediction(platform, owner, fake_replicate):
+    fake_replicate.behaviour[SCHNELL] = "slow"
+    fake_replicate.slow_seconds = 30
+    engine = engine_for(platform, client(fake_replicate, platform.http, wait=0))
+    with pytest.raises(NodeTimeoutError):
+        await run(engine, doc(timeout=0.3), {"prompt": "long"}, owner)
+    assert fake_replicate.cancels == list(fake_replicate.predictions)
+
+
+# -- the 600/minute budget under a batch ------------------------------------------------------------
+
+async def test_a_batch_of_1000_predictions_waits_for_budget_and_never_meets_a_429(platform, owner,
+                                                                                 fake_replicate):
+    # The account's limit, compressed to LIMIT per second so the test is quick but still well under
+    # the rate 1,000 concurrent runs would create at; the client is told the same limit.
+    fake_replicate.limit, fake_replicate.window = BATCH_LIMIT, 1.0
+    node_client = client(fake_replicate, platform.http, rate_limit=BATCH_LIMIT, rate_window=1)
+    router_client = client(fake_replicate, platform.http, rate_limit=BATCH_LIMIT, rate_window=1)  # image task
+    assert node_client.creates is router_client.creates
+    engines = [engine_for(platform, node_client), engine_for(platform, router_client)]
+    document = doc(output="{{rep.file}}")
+    t0 = time.monotonic()
+    results = await asyncio.gather(*(run(engines[i % 2], document, {"prompt": f"picture {i}"}, owner)
+                                     for i in range(1000)), return_exceptions=True)
+    elapsed = time.monotonic() - t0
+
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert errors == []  # no 429 (nor anything else) reached a node
+    outputs = [output for output, _ in results]
+    assert len(set(outputs)) == 1000 and all(urlsplit(u).path.startswith("/files/") for u in outputs)
+    assert len(fake_replicate.created) == 1000 and fake_replicate.files_served == 1000
+    assert fake_replicate.throttled == 0  # the fake never had to refuse one
+    assert fake_replicate.max_creates_in_window() <= BATCH_LIMIT  # the rate never went over the limit
+    assert node_client.creates.waited > 500  # most runs waited for budget ...
+    assert elapsed >= 1000 / BATCH_LIMIT - 1  # ... for as long as the limit demands
+    stored = await platform.media.load(outputs[-1], owner_id=owner)
+    assert stored.data.startswith(b"\x89PNG")

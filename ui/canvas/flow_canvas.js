@@ -1,0 +1,404 @@
+// The FlowAI canvas: Vue Flow (vendored) inside a NiceGUI element.
+//
+// The server owns the draft. The browser sends *intents* as small deltas (a node added, nodes
+// moved, an edge connected, elements removed, undo, copy...) and the server answers with
+// run_method calls (addNodes, updateNode, setGraph...). Everything user-provided is shown with
+// {{ }} interpolation, never v-html.
+import { markRaw, nextTick } from "vue";
+import { VueFlow, Handle, Position, useVueFlow } from "@vue-flow/core";
+import { Background } from "@vue-flow/background";
+import { Controls } from "@vue-flow/controls";
+import { MiniMap } from "@vue-flow/minimap";
+
+const CSS = ["core/style.css", "core/theme-default.css", "controls/style.css", "minimap/style.css"];
+
+function loadCss(base) {
+  return Promise.all(CSS.map((file) => new Promise((resolve) => {
+    const id = "flowai-css-" + file.replace(/[^a-z]/gi, "-");
+    const found = document.getElementById(id);
+    if (found) {
+      if (found.dataset.loaded) resolve();
+      else found.addEventListener("load", resolve, { once: true }), setTimeout(resolve, 2000);
+      return;
+    }
+    const link = document.createElement("link");
+    link.id = id;
+    link.rel = "stylesheet";
+    link.href = `${base}/${file}`;
+    link.addEventListener("load", () => { link.dataset.loaded = "1"; resolve(); }, { once: true });
+    link.addEventListener("error", resolve, { once: true });
+    document.head.appendChild(link);
+  })));
+}
+
+const frames = (n) => new Promise((resolve) => {
+  const step = (k) => (k <= 0 ? resolve() : requestAnimationFrame(() => step(k - 1)));
+  step(n);
+});
+
+const FlowNode = markRaw({
+  props: ["id", "data", "selected"],
+  inheritAttrs: false,
+  components: { Handle },
+  setup() {
+    return { Position };
+  },
+  computed: {
+    classes() {
+      const d = this.data;
+      return [
+        "fa-node",
+        "fa-group-" + (d.group || "other"),
+        d.status ? "fa-st-" + d.status : "",
+        d.issues && d.issues.length ? "fa-invalid" : "",
+        d.diff ? "fa-diff-" + d.diff : "",
+        d.readonly ? "fa-readonly" : "",
+      ];
+    },
+  },
+  template: `
+    <div :class="classes" :data-testid="'node-' + id" :data-type="data.ntype" :data-status="data.status || ''"
+         :data-diff="data.diff || ''" :data-invalid="data.issues && data.issues.length ? 'true' : 'false'">
+      <div class="fa-head">
+        <span class="fa-label" data-role="label">{{ data.label || id }}</span>
+        <span class="fa-type">{{ data.title }}</span>
+        <span v-if="data.status === 'running'" class="fa-spinner" data-role="spinner"></span>
+        <span v-if="data.status" class="fa-status" data-role="status">{{ data.statusText }}</span>
+      </div>
+      <div class="fa-ports">
+        <div class="fa-col">
+          <div v-for="p in data.inputs" :key="'i' + p.name" class="fa-port fa-port-in">
+            <Handle type="target" :id="p.name" :position="Position.Left" :class="'fa-h fa-t-' + p.type"
+                    :title="p.name + ': ' + p.type" />
+            <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
+          </div>
+        </div>
+        <div class="fa-col fa-col-out">
+          <div v-for="p in data.outputs" :key="'o' + p.name" class="fa-port fa-port-out">
+            <span class="fa-ptype">{{ p.type }}</span><span class="fa-pname">{{ p.name }}</span>
+            <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-t-' + p.type"
+                    :title="p.name + ': ' + p.type" />
+          </div>
+        </div>
+      </div>
+      <div v-if="data.summary" class="fa-summary" data-role="summary">{{ data.summary }}</div>
+      <div v-if="data.stream" class="fa-stream" data-role="stream">{{ data.stream }}</div>
+      <div v-if="data.error" class="fa-error" data-role="error">{{ data.error }}</div>
+      <div v-for="(m, i) in (data.issues || [])" :key="'x' + i" class="fa-issue" data-role="issue">{{ m }}</div>
+      <div v-if="data.changes && data.changes.length" class="fa-changes" data-role="changes">{{ data.changes.join(', ') }}</div>
+    </div>`,
+});
+
+function edgeClass(edge, portType) {
+  return "fa-edge fa-edge-" + (portType || "any");
+}
+
+const GROUP_COLOURS = { inputs: "#86efac", ai: "#a5b4fc", media: "#f0abfc", logic: "#fde047", outputs: "#fda4af" };
+
+export default {
+  components: { VueFlow, Background, Controls, MiniMap },
+  props: {
+    graph: Object,
+    texts: Object,
+    compat: Object,
+    readonly: Boolean,
+    flowId: String,
+    resourcePath: String,
+  },
+  emits: ["ready", "add_node", "move", "connect", "remove", "select", "refused", "undo", "redo", "copy", "paste",
+          "save"],
+  setup(props, { emit }) {
+    const flow = useVueFlow({ id: props.flowId });
+    return { flow, nodeTypes: { flowai: FlowNode }, emitEvent: emit };
+  },
+  data() {
+    return { ready: false, locked: this.readonly, dirty: false, pending: { nodes: new Set(), edges: [] },
+             pointer: null };
+  },
+  created() {
+    performance.mark("flowai-canvas-created");
+    this.loadGraph(this.graph);
+  },
+  async mounted() {
+    performance.mark("flowai-canvas-mounted");
+    await nextTick(); // window.path_prefix is set only once the app has mounted
+    await loadCss(`${window.path_prefix || ""}${this.resourcePath}`);
+    await frames(2);
+    this.flow.fitView({ padding: 0.2, maxZoom: 1.2 });
+    await frames(1);
+    this.ready = true;
+    performance.mark("flowai-canvas-ready");
+    this.$emit("ready");
+    this._keys = (e) => this.onKey(e);
+    this._unload = (e) => {
+      if (this.dirty) {
+        e.preventDefault();
+        e.returnValue = "";
+      }
+    };
+    window.addEventListener("keydown", this._keys);
+    window.addEventListener("beforeunload", this._unload);
+  },
+  unmounted() {
+    window.removeEventListener("keydown", this._keys);
+    window.removeEventListener("beforeunload", this._unload);
+  },
+  methods: {
+    // --- Python -> browser ---------------------------------------------------------------
+    loadGraph(graph) {
+      const nodes = (graph && graph.nodes) || [];
+      this.flow.setNodes(nodes.map((n) => this.decorate(n)));
+      this.flow.setEdges(((graph && graph.edges) || []).map((e) => this.edge(e)));
+    },
+    setGraph(graph, readonly, fit) {
+      this.locked = !!readonly;
+      this.loadGraph(graph);
+      this.flow.addSelectedNodes([]);
+      if (fit) nextTick(() => frames(2).then(() => this.flow.fitView({ padding: 0.2, maxZoom: 1.2 })));
+      return true;
+    },
+    addNodes(nodes, select) {
+      this.flow.addNodes(nodes.map((n) => this.decorate(n)));
+      if (select) {
+        nextTick(() => {
+          const found = nodes.map((n) => this.flow.findNode(n.id)).filter(Boolean);
+          this.flow.removeSelectedNodes(this.flow.getSelectedNodes.value);
+          this.flow.addSelectedNodes(found);
+        });
+      }
+      return true;
+    },
+    addEdges(edges) {
+      this.flow.addEdges(edges.map((e) => this.edge(e)));
+      return true;
+    },
+    updateNode(id, patch) {
+      const node = this.flow.findNode(id);
+      if (!node) return false;
+      const ports = "inputs" in patch || "outputs" in patch;
+      this.flow.updateNodeData(id, patch);
+      if (ports) nextTick(() => this.flow.updateNodeInternals([id]));
+      return true;
+    },
+    removeElements(nodeIds, edgeIds) {
+      const nodes = new Set(nodeIds || []);
+      const edges = new Set(edgeIds || []);
+      if (edges.size || nodes.size) {
+        this.flow.setEdges(this.flow.getEdges.value.filter(
+          (e) => !edges.has(e.id) && !nodes.has(e.source) && !nodes.has(e.target)));
+      }
+      if (nodes.size) this.flow.setNodes(this.flow.getNodes.value.filter((n) => !nodes.has(n.id)));
+      return true;
+    },
+    setIssues(byNode) {
+      for (const node of this.flow.getNodes.value) {
+        const issues = byNode[node.id] || [];
+        if ((node.data.issues || []).join("\n") !== issues.join("\n")) this.flow.updateNodeData(node.id, { issues });
+      }
+      return true;
+    },
+    patchNodes(patches) {
+      for (const [id, patch] of Object.entries(patches)) {
+        if (this.flow.findNode(id)) this.flow.updateNodeData(id, patch);
+      }
+      return true;
+    },
+    appendStream(chunks) {
+      for (const [id, text] of Object.entries(chunks)) {
+        const node = this.flow.findNode(id);
+        if (node) this.flow.updateNodeData(id, { stream: ((node.data.stream || "") + text).slice(-600) });
+      }
+      return true;
+    },
+    clearRun() {
+      for (const node of this.flow.getNodes.value) {
+        this.flow.updateNodeData(node.id, { status: null, statusText: "", error: null, stream: "" });
+      }
+      return true;
+    },
+    viewCenter() {
+      const el = this.$el.getBoundingClientRect();
+      return this.flow.screenToFlowCoordinate({ x: el.left + el.width / 2, y: el.top + el.height / 2 });
+    },
+    fit() {
+      this.flow.fitView({ padding: 0.2, maxZoom: 1.2 });
+      return true;
+    },
+    setDirty(dirty) {
+      this.dirty = !!dirty;
+      this.$el.dataset.dirty = this.dirty ? "true" : "false";
+      return true;
+    },
+    selectNode(id) {
+      const node = this.flow.findNode(id);
+      this.flow.removeSelectedNodes(this.flow.getSelectedNodes.value);
+      if (node) this.flow.addSelectedNodes([node]);
+      return true;
+    },
+    // --- helpers ---------------------------------------------------------------------------
+    miniColor(node) {
+      return GROUP_COLOURS[node.data && node.data.group] || "#cbd5e1";
+    },
+    decorate(n) {
+      return { ...n, type: "flowai", data: { ...n.data, readonly: this.locked } };
+    },
+    edge(e) {
+      return { ...e, type: "default", class: edgeClass(e, e.portType), deletable: !this.locked };
+    },
+    portType(nodeId, port, kind) {
+      const node = this.flow.findNode(nodeId);
+      const list = node ? node.data[kind] || [] : [];
+      const found = list.find((p) => p.name === port);
+      return found ? found.type : null;
+    },
+    label(nodeId) {
+      const node = this.flow.findNode(nodeId);
+      return node ? node.data.label || nodeId : nodeId;
+    },
+    say(key, fmt) {
+      let text = (this.texts && this.texts[key]) || key;
+      for (const [k, v] of Object.entries(fmt || {})) text = text.split("{" + k + "}").join(String(v));
+      return text;
+    },
+    reaches(from, to) {
+      const next = {};
+      for (const e of this.flow.getEdges.value) (next[e.source] = next[e.source] || []).push(e.target);
+      const seen = new Set([from]);
+      const stack = [from];
+      while (stack.length) {
+        const id = stack.pop();
+        if (id === to) return true;
+        for (const t of next[id] || []) if (!seen.has(t)) seen.add(t), stack.push(t);
+      }
+      return false;
+    },
+    refusal(c) {
+      if (c.source === c.target) return this.say("refuse_self");
+      const out = this.portType(c.source, c.sourceHandle, "outputs");
+      const inp = this.portType(c.target, c.targetHandle, "inputs");
+      if (!out || !inp) return this.say("refuse_port");
+      const accepts = (this.compat && this.compat[inp]) || [];
+      if (!(out === inp || out === "any" || inp === "any" || accepts.includes(out))) {
+        return this.say("refuse_type", { source: `${this.label(c.source)}.${c.sourceHandle}`, stype: out,
+                                         target: `${this.label(c.target)}.${c.targetHandle}`, ttype: inp });
+      }
+      if (this.flow.getEdges.value.some((e) => e.target === c.target && e.targetHandle === c.targetHandle)) {
+        return this.say("refuse_taken", { target: `${this.label(c.target)}.${c.targetHandle}` });
+      }
+      if (this.reaches(c.target, c.source)) return this.say("refuse_cycle");
+      return null;
+    },
+    // --- browser -> Python -----------------------------------------------------------------
+    onConnect(c) {
+      if (this.locked) return;
+      const why = this.refusal(c);
+      if (why) {
+        this.$el.dataset.refused = why;
+        this.$emit("refused", { message: why });
+        return;
+      }
+      const e = { source: c.source, source_port: c.sourceHandle, target: c.target, target_port: c.targetHandle };
+      this.flow.addEdges([this.edge({ id: edgeId(e), source: e.source, target: e.target, sourceHandle: e.source_port,
+                                      targetHandle: e.target_port,
+                                      portType: this.portType(c.source, c.sourceHandle, "outputs") })]);
+      this.$emit("connect", e);
+    },
+    onNodesChange(changes) {
+      for (const c of changes) if (c.type === "remove") this.pending.nodes.add(c.id);
+      this.flushRemovals();
+    },
+    onEdgesChange(changes) {
+      for (const c of changes) {
+        if (c.type === "remove") {
+          this.pending.edges.push({ source: c.source, source_port: c.sourceHandle ?? null, target: c.target,
+                                    target_port: c.targetHandle ?? null });
+        }
+      }
+      this.flushRemovals();
+    },
+    flushRemovals() {
+      if (this._flush) return;
+      this._flush = setTimeout(() => {
+        this._flush = null;
+        const nodes = [...this.pending.nodes];
+        const edges = this.pending.edges;
+        this.pending = { nodes: new Set(), edges: [] };
+        if ((nodes.length || edges.length) && !this.locked) this.$emit("remove", { nodes, edges });
+      }, 0);
+    },
+    onDragStop(ev) {
+      if (this.locked) return;
+      const positions = {};
+      for (const n of ev.nodes || [ev.node]) {
+        positions[n.id] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
+      }
+      this.$emit("move", { positions });
+    },
+    onNodeClick(ev) {
+      this.$emit("select", { id: ev.node.id });
+    },
+    onPaneClick() {
+      this.$emit("select", { id: null });
+    },
+    onDragOver(e) {
+      e.preventDefault();
+      if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+    },
+    onDrop(e) {
+      const type = e.dataTransfer && e.dataTransfer.getData("application/flowai-node");
+      if (!type || this.locked) return;
+      e.preventDefault();
+      const p = this.flow.screenToFlowCoordinate({ x: e.clientX, y: e.clientY });
+      this.$emit("add_node", { type, position: { x: Math.round(p.x), y: Math.round(p.y) } });
+    },
+    onMouseMove(e) {
+      this.pointer = { x: e.clientX, y: e.clientY };
+    },
+    onKey(e) {
+      const mod = e.ctrlKey || e.metaKey;
+      if (!mod) return;
+      const key = e.key.toLowerCase();
+      if (key === "s") {
+        e.preventDefault();
+        if (!this.locked) this.$emit("save");
+        return;
+      }
+      const t = e.target;
+      const typing = t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
+      if (typing || this.locked) return;
+      if ((key === "z" && e.shiftKey) || key === "y") {
+        e.preventDefault();
+        this.$emit("redo");
+      } else if (key === "z") {
+        e.preventDefault();
+        this.$emit("undo");
+      } else if (key === "c") {
+        const ids = this.flow.getSelectedNodes.value.map((n) => n.id);
+        if (ids.length) this.$emit("copy", { ids });
+      } else if (key === "v") {
+        e.preventDefault();
+        const p = this.pointer ? this.flow.screenToFlowCoordinate(this.pointer) : this.viewCenter();
+        this.$emit("paste", { position: { x: Math.round(p.x), y: Math.round(p.y) } });
+      }
+    },
+  },
+  template: `
+    <div class="fa-canvas" :data-ready="ready ? 'true' : 'false'" :data-readonly="locked ? 'true' : 'false'"
+         @drop="onDrop" @dragover="onDragOver" @mousemove="onMouseMove">
+      <VueFlow :id="flowId" :node-types="nodeTypes" :min-zoom="0.1" :max-zoom="2.5"
+               :delete-key-code="locked ? null : ['Delete', 'Backspace']"
+               :nodes-draggable="!locked" :nodes-connectable="!locked" :edges-updatable="false"
+               :snap-to-grid="true" :snap-grid="[10, 10]" :only-render-visible-elements="false"
+               connection-mode="strict" :apply-default="true"
+               @connect="onConnect" @nodes-change="onNodesChange" @edges-change="onEdgesChange"
+               @node-drag-stop="onDragStop" @node-click="onNodeClick" @pane-click="onPaneClick">
+        <Background :gap="20" />
+        <Controls :show-interactive="false" />
+        <MiniMap pannable zoomable :node-color="miniColor" />
+      </VueFlow>
+    </div>`,
+};
+
+export function edgeId(e) {
+  return `${e.source}:${e.source_port ?? ""}->${e.target}:${e.target_port ?? ""}`;
+}

@@ -1,0 +1,37 @@
+"""``FlowCanvas``: Vue Flow as a NiceGUI element. Props in, events out, ``run_method`` for calls.
+
+The vendored dist files live in ``vendor/`` (see ``vendor/README.md``); nothing is loaded from a
+CDN. The initial graph goes in as a prop once (pitfall: every later prop change re-sends all
+props); live changes go through ``run_method`` (``addNodes``, ``updateNode``, ``setGraph``...).
+
+Events (``canvas.on(name, handler)``, ``e.args`` is the payload): ``ready``, ``add_node``
+``{type, position}``, ``move`` ``{positions}``, ``connect`` ``{source, source_port, target,
+target_port}``, ``remove`` ``{nodes, edges}``, ``select`` ``{id}``, ``refused`` ``{message}``,
+``undo``, ``redo``, ``copy`` ``{ids}``, ``paste`` ``{position}``, ``save``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nicegui import ui
+
+HERE = Path(__file__).parent
+VENDOR = HERE / "vendor"
+CSS = (HERE / "flow_canvas.css").read_text(encoding="utf-8")
+
+
+class FlowCanvas(ui.element, component="flow_canvas.js",
+                 esm={"@vue-flow/core": "vendor/core", "@vue-flow/background": "vendor/background",
+                      "@vue-flow/controls": "vendor/controls", "@vue-flow/minimap": "vendor/minimap"}):
+
+    def __init__(self, graph: dict, *, texts: dict[str, str], compat: dict[str, list[str]],
+                 readonly: bool = False) -> None:
+        super().__init__()
+        ui.add_css(CSS, shared=True)
+        self._props["graph"] = graph
+        self._props["texts"] = texts
+        self._props["compat"] = compat
+        self._props["readonly"] = readonly
+        self._props["flow-id"] = f"flowai-{self.id}"
+        self.add_resource(VENDOR)

@@ -1,0 +1,410 @@
+"""The editor's draft: a ``flowai/1`` document plus the operations the canvas sends, with undo.
+
+No NiceGUI here: the page (``ui/editor.py``) turns canvas events into calls on :class:`Draft`
+and sends the returned views back to the browser. Every mutating call records an undo step
+(quick successive edits of the same field coalesce into one step).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from flowai.errors import GraphError
+from flowai.graph import FORMAT
+from flowai.ports import PortType, compatible
+from nodes import Registry
+
+HISTORY = 100  # undo steps kept
+COALESCE = 1.5  # seconds within which edits of the same field are one undo step
+SUMMARY_KEYS = ("prompt", "template", "value", "text", "url", "model")
+
+
+def edge_id(edge: dict) -> str:
+    """The canvas id of an edge; the same function as ``edgeId`` in ui/canvas/flow_canvas.js."""
+    return f"{edge['source']}:{edge.get('source_port') or ''}->{edge['target']}:{edge.get('target_port') or ''}"
+
+
+def _copy(value: Any) -> Any:
+    return orjson.loads(orjson.dumps(value))
+
+
+def compat_table() -> dict[str, list[str]]:
+    """For each input port type, the output types it accepts (what flowai.ports.compatible says)."""
+    return {t.value: [s.value for s in PortType if compatible(s, t)] for t in PortType}
+
+
+def default_config(impl) -> dict[str, Any]:
+    """A new node's config: the config model's defaults (the base timeout/cache fields left out)."""
+    try:
+        config = impl.Config().model_dump(mode="json", exclude_none=True)
+    except ValidationError:  # required fields: start from the defaults that exist
+        config = {name: f.get_default(call_default_factory=True) for name, f in impl.Config.model_fields.items()
+                  if not f.is_required()}
+        config = _copy({k: v for k, v in config.items() if v is not None})
+    if impl.type == "input" and not config.get("fields"):
+        config["fields"] = [{"name": "input", "type": "string", "required": True}]
+    return config
+
+
+class Draft:
+    def __init__(self, document: dict, registry: Registry, *, titles: dict[str, str] | None = None):
+        self.registry = registry
+        self.titles = titles or {}  # node type -> title shown (the UI language's)
+        self.doc = self._clean(document)
+        self.saved = _copy(self.doc)
+        self.undo_stack: list[dict] = []
+        self.redo_stack: list[dict] = []
+        self._last: tuple[Any, float] = (None, 0.0)
+
+    @staticmethod
+    def _clean(document: dict) -> dict:
+        doc = _copy(document)
+        doc.setdefault("format", FORMAT)
+        doc.setdefault("name", "Untitled")
+        doc["nodes"] = [n for n in doc.get("nodes") or [] if isinstance(n, dict)]
+        doc["edges"] = [e for e in doc.get("edges") or [] if isinstance(e, dict)]
+        for n in doc["nodes"]:
+            n.setdefault("label", "")
+            n.setdefault("config", {})
+            n.setdefault("position", {"x": 0, "y": 0})
+        return doc
+
+    # reads ------------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return self.doc != self.saved
+
+    def mark_saved(self) -> None:
+        self.saved = _copy(self.doc)
+
+    def node(self, node_id: str | None) -> dict | None:
+        return next((n for n in self.doc["nodes"] if n["id"] == node_id), None) if node_id else None
+
+    def ports(self, node: dict) -> tuple[dict[str, str], dict[str, str]]:
+        impl = self.registry.get(node.get("type"))
+        if impl is None:
+            return {}, {}
+        try:
+            inputs = {k: str(v) for k, v in impl.input_ports(node.get("config") or {}).items()}
+            outputs = {k: str(v) for k, v in impl.output_ports(node.get("config") or {}).items()}
+        except Exception:  # a malformed config: validation reports it; show no ports meanwhile
+            return {}, {}
+        return inputs, outputs
+
+    def node_view(self, node: dict, **extra: Any) -> dict:
+        impl = self.registry.get(node.get("type"))
+        inputs, outputs = self.ports(node)
+        pos = node.get("position") or {}
+        return {"id": node["id"], "position": {"x": pos.get("x", 0), "y": pos.get("y", 0)},
+                "data": {"label": node.get("label") or "", "ntype": node.get("type"),
+                         "title": self.titles.get(node.get("type")) or (impl.title if impl else node.get("type")),
+                         "group": impl.group if impl else "other",
+                         "inputs": [{"name": k, "type": v} for k, v in inputs.items()],
+                         "outputs": [{"name": k, "type": v} for k, v in outputs.items()],
+                         "summary": self.summary(node), "issues": [], "status": None, "statusText": "",
+                         "error": None, "stream": "", **extra}}
+
+    def edge_view(self, edge: dict, doc: dict | None = None) -> dict:
+        source = next((n for n in (doc or self.doc)["nodes"] if n["id"] == edge["source"]), None)
+        port_type = self.ports(source)[1].get(edge.get("source_port") or "") if source else None
+        if not edge.get("source_port"):
+            port_type = "order"
+        return {"id": edge_id(edge), "source": edge["source"], "target": edge["target"],
+                "sourceHandle": edge.get("source_port"), "targetHandle": edge.get("target_port"),
+                "portType": port_type or "any"}
+
+    def graph_view(self, doc: dict | None = None) -> dict:
+        doc = doc or self.doc
+        return {"nodes": [self.node_view(n) for n in doc["nodes"]],
+                "edges": [self.edge_view(e, doc) for e in doc["edges"]]}
+
+    @staticmethod
+    def summary(node: dict) -> str:
+        config = node.get("config") or {}
+        for key in SUMMARY_KEYS:
+            value = config.get(key)
+            if isinstance(value, str) and value.strip():
+                text = value.strip()
+                return text if len(text) <= 120 else text[:117] + "..."
+        return ""
+
+    def ancestors(self, node_id: str) -> list[str]:
+        """Nodes upstream of ``node_id`` (through edges), nearest first."""
+        parents: dict[str, list[str]] = {}
+        for e in self.doc["edges"]:
+            parents.setdefault(e["target"], []).append(e["source"])
+        order: list[str] = []
+        seen = {node_id}
+        frontier = [node_id]
+        while frontier:
+            nxt = []
+            for nid in frontier:
+                for p in parents.get(nid, []):
+                    if p not in seen:
+                        seen.add(p)
+                        order.append(p)
+                        nxt.append(p)
+            frontier = nxt
+        return order
+
+    def variables(self, node_id: str) -> list[dict]:
+        """``{{node.port}}`` variables a node's templates may use: its ancestors' output ports."""
+        found = []
+        for aid in self.ancestors(node_id):
+            node = self.node(aid)
+            if node is None:
+                continue
+            for port, ptype in self.ports(node)[1].items():
+                found.append({"token": f"{{{{{aid}.{port}}}}}", "node": aid, "label": node.get("label") or aid,
+                              "port": port, "type": ptype})
+        return found
+
+    def issues(self, validate) -> tuple[dict[str, list[str]], list[str]]:
+        """Validation problems by node id, and the ones that concern no node (``validate`` raises
+        GraphError, e.g. ``platform.workflows.validate``)."""
+        try:
+            validate(self.doc)
+        except GraphError as exc:
+            return self.locate(exc.issues)
+        return {}, []
+
+    def locate(self, issues: list[dict]) -> tuple[dict[str, list[str]], list[str]]:
+        by_node: dict[str, list[str]] = {}
+        general: list[str] = []
+        for issue in issues:
+            node = issue.get("node")
+            edge = issue.get("edge")
+            if node is None and isinstance(edge, int) and 0 <= edge < len(self.doc["edges"]):
+                node = self.doc["edges"][edge]["target"]
+            message = re.sub(r"^Node '[^']*': ", "", issue.get("message", ""))
+            if node is not None and self.node(node) is not None:
+                by_node.setdefault(node, []).append(message)
+            else:
+                general.append(issue.get("message", ""))
+        return by_node, general
+
+    # history ----------------------------------------------------------------------------
+    def _record(self, key: Any = None) -> None:
+        now = time.monotonic()
+        last_key, last_at = self._last
+        self._last = (key, now)
+        if key is not None and key == last_key and now - last_at < COALESCE:
+            return
+        self.undo_stack.append(_copy(self.doc))
+        del self.undo_stack[:-HISTORY]
+        self.redo_stack.clear()
+
+    def undo(self) -> bool:
+        if not self.undo_stack:
+            return False
+        self.redo_stack.append(_copy(self.doc))
+        self.doc = self.undo_stack.pop()
+        self._last = (None, 0.0)
+        return True
+
+    def redo(self) -> bool:
+        if not self.redo_stack:
+            return False
+        self.undo_stack.append(_copy(self.doc))
+        self.doc = self.redo_stack.pop()
+        self._last = (None, 0.0)
+        return True
+
+    # operations -------------------------------------------------------------------------
+    def new_id(self, type_: str, taken: set[str] | None = None) -> str:
+        taken = taken if taken is not None else {n["id"] for n in self.doc["nodes"]}
+        base = re.sub(r"[^\w-]", "_", type_)[:50] or "node"
+        n = 1
+        while f"{base}_{n}" in taken:
+            n += 1
+        return f"{base}_{n}"
+
+    def _new_label(self, title: str) -> str:
+        labels = {n.get("label") for n in self.doc["nodes"]}
+        n = 1
+        while f"{title}{n}" in labels:
+            n += 1
+        return f"{title}{n}"
+
+    def add_node(self, type_: str, position: dict) -> dict:
+        impl = self.registry.get(type_)
+        if impl is None:
+            raise ValueError(f"unknown node type {type_!r}")
+        self._record()
+        node = {"id": self.new_id(type_), "type": type_, "label": self._new_label(impl.title),
+                "position": {"x": float(position.get("x", 0)), "y": float(position.get("y", 0))},
+                "config": default_config(impl)}
+        self.doc["nodes"].append(node)
+        return node
+
+    def move(self, positions: dict[str, dict]) -> None:
+        changed = {nid: p for nid, p in positions.items() if self.node(nid) is not None
+                   and self.node(nid).get("position") != {"x": p.get("x", 0), "y": p.get("y", 0)}}
+        if not changed:
+            return
+        self._record()
+        for nid, p in changed.items():
+            self.node(nid)["position"] = {"x": p.get("x", 0), "y": p.get("y", 0)}
+
+    def connect(self, edge: dict) -> dict | None:
+        e = {"source": edge.get("source"), "source_port": edge.get("source_port"),
+             "target": edge.get("target"), "target_port": edge.get("target_port")}
+        if self.node(e["source"]) is None or self.node(e["target"]) is None:
+            return None
+        if any(edge_id(x) == edge_id(e) for x in self.doc["edges"]):
+            return None
+        self._record()
+        self.doc["edges"].append({k: v for k, v in e.items() if v is not None})
+        return e
+
+    def remove(self, node_ids: list[str], edges: list[dict]) -> tuple[list[str], list[str]]:
+        """Remove nodes (with their edges) and edges; return the removed node and edge ids."""
+        nodes = {nid for nid in node_ids if self.node(nid) is not None}
+        gone_edges = {edge_id(e) for e in edges}
+        hit = [e for e in self.doc["edges"]
+               if edge_id(e) in gone_edges or e["source"] in nodes or e["target"] in nodes]
+        if not nodes and not hit:
+            return [], []
+        self._record()
+        self.doc["nodes"] = [n for n in self.doc["nodes"] if n["id"] not in nodes]
+        self.doc["edges"] = [e for e in self.doc["edges"] if e not in hit]
+        return sorted(nodes), [edge_id(e) for e in hit]
+
+    def set_config(self, node_id: str, key: str, value: Any) -> dict:
+        """Set one config value (None removes it).
+
+        When the node's ports change, edges on a port that is gone are dropped, except when
+        exactly one port was renamed (an input field renamed): its edges and the
+        ``{{node.port}}`` references to it follow the new name. Returns ``{"ports": changed?,
+        "removed": edge ids, "added": edges, "touched": ids of nodes whose config was rewritten}``.
+        """
+        result: dict[str, Any] = {"ports": False, "removed": [], "added": [], "touched": []}
+        node = self.node(node_id)
+        if node is None:
+            return result
+        before = self.ports(node)
+        self._record(("config", node_id, key))
+        if value is None:
+            node["config"].pop(key, None)
+        else:
+            node["config"][key] = value
+        after = self.ports(node)
+        if after == before:
+            return result
+        result["ports"] = True
+        out_rename, in_rename = _renamed(before[1], after[1]), _renamed(before[0], after[0])
+        edges = []
+        for e in self.doc["edges"]:
+            new: dict | None = e
+            if e["source"] == node_id and e.get("source_port") is not None and e["source_port"] not in after[1]:
+                new = {**e, "source_port": out_rename[1]} if out_rename else None
+            if new is not None and e["target"] == node_id and e.get("target_port") is not None \
+                    and e["target_port"] not in after[0]:
+                new = {**new, "target_port": in_rename[1]} if in_rename else None
+            if new is not e:
+                result["removed"].append(edge_id(e))
+                if new is not None:
+                    result["added"].append(new)
+            if new is not None:
+                edges.append(new)
+        self.doc["edges"] = edges
+        if out_rename:
+            pattern = re.compile(r"(\{\{\s*" + re.escape(node_id) + r"\.)" + re.escape(out_rename[0]) + r"(?=[\s.}])")
+            for other in self.doc["nodes"]:
+                config = _sub(other.get("config") or {}, pattern, lambda m, new=out_rename[1]: m.group(1) + new)
+                if config != other.get("config"):
+                    other["config"] = config
+                    result["touched"].append(other["id"])
+        return result
+
+    def set_label(self, node_id: str, label: str) -> None:
+        node = self.node(node_id)
+        if node is not None and node.get("label") != label:
+            self._record(("label", node_id))
+            node["label"] = label
+
+    def set_meta(self, key: str, value: str) -> None:
+        if self.doc.get(key) != value:
+            self._record(("meta", key))
+            self.doc[key] = value
+
+    def replace(self, document: dict) -> None:
+        """Put another document (a restored version) in the draft; undoable."""
+        self._record()
+        self.doc = self._clean(document)
+
+    def copy(self, node_ids: list[str]) -> dict:
+        ids = set(node_ids)
+        return {"nodes": _copy([n for n in self.doc["nodes"] if n["id"] in ids]),
+                "edges": _copy([e for e in self.doc["edges"] if e["source"] in ids and e["target"] in ids])}
+
+    def paste(self, clip: dict, position: dict | None = None) -> tuple[list[dict], list[dict]]:
+        """Add copies of the clipboard's nodes (new ids, labels, positions) and their inner edges."""
+        nodes = [n for n in clip.get("nodes") or [] if self.registry.get(n.get("type")) is not None]
+        if not nodes:
+            return [], []
+        self._record()
+        taken = {n["id"] for n in self.doc["nodes"]}
+        mapping: dict[str, str] = {}
+        for n in nodes:
+            mapping[n["id"]] = new = self.new_id(n["type"], taken)
+            taken.add(new)
+        xs = [float((n.get("position") or {}).get("x", 0)) for n in nodes]
+        ys = [float((n.get("position") or {}).get("y", 0)) for n in nodes]
+        dx, dy = ((position["x"] - min(xs), position["y"] - min(ys)) if position else (40.0, 40.0))
+        labels = {n.get("label") for n in self.doc["nodes"]}
+        added = []
+        for n in nodes:
+            copy = _copy(n)
+            copy["id"] = mapping[n["id"]]
+            pos = n.get("position") or {}
+            copy["position"] = {"x": float(pos.get("x", 0)) + dx, "y": float(pos.get("y", 0)) + dy}
+            label = n.get("label") or ""
+            while label and label in labels:
+                label = f"{label} copy"
+            copy["label"] = label
+            labels.add(label)
+            copy["config"] = _rename_refs(copy.get("config") or {}, mapping)
+            self.doc["nodes"].append(copy)
+            added.append(copy)
+        edges = []
+        for e in clip.get("edges") or []:
+            if e["source"] in mapping and e["target"] in mapping:
+                new = {**e, "source": mapping[e["source"]], "target": mapping[e["target"]]}
+                self.doc["edges"].append(new)
+                edges.append(new)
+        return added, edges
+
+
+def _renamed(before: dict, after: dict) -> tuple[str, str] | None:
+    """(old, new) when exactly one port gave way to exactly one new one."""
+    gone = [k for k in before if k not in after]
+    new = [k for k in after if k not in before]
+    return (gone[0], new[0]) if len(gone) == 1 and len(new) == 1 else None
+
+
+def _sub(value: Any, pattern: re.Pattern, repl) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(repl, value)
+    if isinstance(value, list):
+        return [_sub(v, pattern, repl) for v in value]
+    if isinstance(value, dict):
+        return {k: _sub(v, pattern, repl) for k, v in value.items()}
+    return value
+
+
+def _rename_refs(value: Any, mapping: dict[str, str]) -> Any:
+    """Point ``{{old.port}}`` references among pasted nodes at their copies."""
+    if isinstance(value, str):
+        return re.sub(r"\{\{(\s*)([^{}\s.]+)\.", lambda m: "{{" + m.group(1) + mapping.get(m.group(2), m.group(2)) + ".",
+                      value)
+    if isinstance(value, list):
+        return [_rename_refs(v, mapping) for v in value]
+    if isinstance(value, dict):
+        return {k: _rename_refs(v, mapping) for k, v in value.items()}
+    return value

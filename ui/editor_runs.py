@@ -1,0 +1,319 @@
+"""The editor's test-run panel: a form from the input node's fields, a live view of the run.
+
+The run is the *current canvas*: the draft is compiled (``platform.workflows.validate``) and
+started through ``platform.runs.start(..., source="editor")``; the panel follows the handle's
+events, lighting nodes up on the canvas (running, done with its time, failed with its error,
+skipped), streaming LLM text into the panel and onto the node, and showing media outputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from nicegui import background_tasks, ui
+
+from flowai.errors import FlowAIError, GraphError
+from flowai.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunStarted, RunSucceeded, StreamDelta
+from nodes.input import check_input
+
+from .i18n import t
+
+if TYPE_CHECKING:
+    from .editor import Editor
+
+TEXT = {
+    "run": ("Run", "运行"),
+    "cancel": ("Stop", "停止"),
+    "no_input": ("The workflow needs an input node to run.", "工作流需要一个输入节点才能运行。"),
+    "invalid": ("Fix the problems shown on the canvas first: {message}", "请先修复画布上标出的问题：{message}"),
+    "bad_input": ("{message}", "{message}"),
+    "running": ("Running…", "运行中…"),
+    "completed": ("Completed in {time:.2f} s", "完成，用时 {time:.2f} 秒"),
+    "failed": ("Failed: {message}", "失败：{message}"),
+    "cancelled": ("Stopped", "已停止"),
+    "output": ("Output", "输出"),
+    "trace": ("Trace", "运行详情"),
+    "trace_title": ("Trace of run {id}", "运行 {id} 的详情"),
+    "st_running": ("running", "运行中"),
+    "st_done": ("{time:.2f} s", "{time:.2f} 秒"),
+    "st_failed": ("failed", "失败"),
+    "st_skipped": ("skipped", "已跳过"),
+    "node": ("Node", "节点"),
+    "status": ("Status", "状态"),
+    "time": ("Time (s)", "用时（秒）"),
+    "provider": ("Provider", "供应商"),
+    "model": ("Model", "模型"),
+    "tokens": ("Tokens", "Token"),
+    "cost": ("Cost (USD)", "费用（美元）"),
+    "fallbacks": ("Fallbacks", "回退"),
+    "input": ("Input", "输入"),
+    "outputs": ("Outputs", "输出"),
+    "draft_note": ("Runs the canvas as it is now (saved or not).", "运行画布的当前内容（无论是否已保存）。"),
+    "json_hint": ("JSON value", "JSON 值"),
+    "url_hint": ("URL (https://… or /files/…)", "URL（https://… 或 /files/…）"),
+}
+
+MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
+
+
+class RunPanel:
+    def __init__(self, editor: "Editor"):
+        self.editor = editor
+        self.handle = None
+        self.values: dict[str, Any] = {}
+        self.cards: dict[str, dict[str, Any]] = {}
+        self.pending: dict[str, str] = {}  # stream text not yet sent to the canvas
+        self.flush_scheduled = False
+        ui.label(t(TEXT, "draft_note")).classes("text-xs text-gray-500")
+        self.form = ui.column().classes("w-full gap-1")
+        with ui.row().classes("items-center gap-2"):
+            self.run_button = ui.button(t(TEXT, "run"), icon="play_arrow", on_click=self.run) \
+                .props('data-testid="run-start" color=positive')
+            self.stop_button = ui.button(t(TEXT, "cancel"), icon="stop", on_click=self.stop) \
+                .props('data-testid="run-stop" flat color=negative')
+            self.stop_button.set_visibility(False)
+            self.trace_button = ui.button(t(TEXT, "trace"), icon="receipt_long", on_click=self.show_trace) \
+                .props('data-testid="run-trace" flat')
+            self.trace_button.set_visibility(False)
+        self.status = ui.label().classes("text-sm").props('data-testid="run-status"')
+        self.output_box = ui.column().classes("w-full gap-1")
+        self.nodes_box = ui.column().classes("w-full gap-2")
+        self.refresh_form()
+
+    # the input form ---------------------------------------------------------------------
+    def refresh_form(self) -> None:
+        node = next((n for n in self.editor.draft.doc["nodes"] if n.get("type") == "input"), None)
+        fields = (node or {}).get("config", {}).get("fields") or []
+        self.form.clear()
+        with self.form:
+            if node is None:
+                ui.label(t(TEXT, "no_input")).classes("text-sm text-orange-700")
+                return
+            for f in fields:
+                if not isinstance(f, dict) or not f.get("name"):
+                    continue
+                self._field(f)
+
+    def _field(self, f: dict) -> None:
+        name, kind = f["name"], f.get("type", "string")
+        label = name + (" *" if f.get("required") else "")
+        value = self.values.get(name, f.get("default"))
+        tid = f'data-testid="run-input-{name}"'
+
+        def put(v: Any) -> None:
+            self.values[name] = v
+        if kind == "boolean":
+            ui.switch(label, value=bool(value), on_change=lambda e: put(e.value)).props(tid)
+        elif kind in ("number", "integer"):
+            ui.number(label, value=value, on_change=lambda e: put(e.value)).props(tid).classes("w-full")
+        elif kind == "json":
+            ui.textarea(label, value=json.dumps(value) if value is not None else "",
+                        placeholder=t(TEXT, "json_hint"), on_change=lambda e: put(("json", e.value))) \
+                .props(f"{tid} autogrow outlined").classes("w-full")
+        elif kind in ("image", "audio", "video", "file"):
+            ui.input(label, value=value or "", placeholder=t(TEXT, "url_hint"),
+                     on_change=lambda e: put(e.value or None)).props(tid).classes("w-full")
+        else:
+            ui.textarea(label, value=value or "", on_change=lambda e: put(e.value)) \
+                .props(f"{tid} autogrow outlined").classes("w-full")
+
+    def _input(self) -> dict[str, Any]:
+        out = {}
+        for name, v in self.values.items():
+            if isinstance(v, tuple) and v[0] == "json":
+                try:
+                    v = json.loads(v[1]) if v[1].strip() else None
+                except ValueError:
+                    pass  # check_input reports the field
+            if v is not None and v != "":
+                out[name] = v
+        return out
+
+    # running ----------------------------------------------------------------------------
+    def run(self) -> None:
+        ed = self.editor
+        try:
+            graph = ed.platform.workflows.validate(ed.draft.doc)
+        except GraphError as exc:
+            ed.apply_issues(exc.issues)
+            ui.notify(t(TEXT, "invalid", message=exc.message), type="negative")
+            return
+        known = {f.name for f in graph.input_node.config.fields}
+        try:
+            run_input = check_input(graph.input_node.config, {k: v for k, v in self._input().items() if k in known})
+        except FlowAIError as exc:
+            ui.notify(t(TEXT, "bad_input", message=exc.message), type="negative")
+            return
+        version = ed.base if not ed.draft.dirty else 0  # 0: an unsaved draft
+        self.handle = ed.platform.runs.start(graph, run_input, workflow_id=ed.workflow_id, version=version,
+                                             owner_id=ed.user.id, source="editor")
+        self.handle.attach()
+        self.graph = graph
+        self.cards.clear()
+        self.nodes_box.clear()
+        self.output_box.clear()
+        self.status.text = t(TEXT, "running")
+        self.status.props('data-state="running"')
+        self.run_button.disable()
+        self.stop_button.set_visibility(True)
+        self.trace_button.set_visibility(False)
+        ed.canvas.run_method("clearRun")
+        background_tasks.create(self._follow(self.handle), name="editor-run")
+
+    def stop(self) -> None:
+        if self.handle is not None and not self.handle.done:
+            self.handle.cancel()
+
+    async def _follow(self, handle) -> None:
+        started: set[str] = set()
+        try:
+            async for _seq, ev in handle.follow():
+                if isinstance(ev, NodeStarted):
+                    started.add(ev.node)
+                    self._card(ev.node, ev.label)
+                    self._patch(ev.node, "running", t(TEXT, "st_running"))
+                elif isinstance(ev, StreamDelta):
+                    self._stream(ev.node, ev.content or "")
+                elif isinstance(ev, NodeFinished):
+                    self._flush()
+                    self._patch(ev.node, "done", t(TEXT, "st_done", time=ev.time_spend))
+                    self._outputs(ev.node, ev.outputs)
+                elif isinstance(ev, NodeFailed):
+                    self._flush()
+                    self._patch(ev.node, "failed", t(TEXT, "st_failed"), error=ev.message)
+                    self._card(ev.node, ev.label)["error"].text = ev.message
+                elif isinstance(ev, RunSucceeded):
+                    self._flush()
+                    self.status.text = t(TEXT, "completed", time=ev.total_time)
+                    self.status.props('data-state="completed"')
+                    self._show_output(ev.output)
+                elif isinstance(ev, RunFailed):
+                    self._flush()
+                    key = "cancelled" if ev.status == "cancelled" else "failed"
+                    self.status.text = t(TEXT, key, message=ev.message)
+                    self.status.props(f'data-state="{key}"')
+                elif isinstance(ev, RunStarted):
+                    pass
+        finally:
+            handle.detach(self.editor.platform.runs.grace)
+            finished = {e.node for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
+            skipped = {nid: {"status": "skipped", "statusText": t(TEXT, "st_skipped")}
+                       for nid in (self.graph.nodes if self.graph else ()) if nid not in finished}
+            if skipped:
+                self.editor.canvas.run_method("patchNodes", skipped)
+            self.run_button.enable()
+            self.stop_button.set_visibility(False)
+            self.trace_button.set_visibility(True)
+
+    def _patch(self, node_id: str, status: str, text: str, error: str | None = None) -> None:
+        self.editor.canvas.run_method("patchNodes", {node_id: {"status": status, "statusText": text, "error": error}})
+        card = self.cards.get(node_id)
+        if card is not None:
+            card["status"].text = text
+            card["root"].props(f'data-status="{status}"')
+
+    def _card(self, node_id: str, label: str) -> dict[str, Any]:
+        if node_id in self.cards:
+            return self.cards[node_id]
+        with self.nodes_box:
+            with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="run-node-{node_id}"') \
+                    as root:
+                with ui.row().classes("items-center gap-2 w-full"):
+                    ui.label(label).classes("font-medium")
+                    ui.label(node_id).classes("text-xs text-gray-500")
+                    ui.space()
+                    status = ui.label().classes("text-xs")
+                stream = ui.label().classes("text-sm whitespace-pre-wrap break-words text-blue-900") \
+                    .props(f'data-testid="run-stream-{node_id}"')
+                error = ui.label().classes("text-sm text-red-700 whitespace-pre-wrap")
+                outputs = ui.column().classes("w-full gap-1")
+        self.cards[node_id] = {"root": root, "status": status, "stream": stream, "error": error, "outputs": outputs}
+        return self.cards[node_id]
+
+    def _stream(self, node_id: str, text: str) -> None:
+        if not text:
+            return
+        card = self.cards.get(node_id) or self._card(node_id, node_id)
+        card["stream"].text += text
+        self.pending[node_id] = self.pending.get(node_id, "") + text
+        if not self.flush_scheduled:  # send stream text to the canvas at most ~12 times a second
+            self.flush_scheduled = True
+            asyncio.get_running_loop().call_later(0.08, self._flush)
+
+    def _flush(self) -> None:
+        self.flush_scheduled = False
+        if self.pending:
+            chunks, self.pending = self.pending, {}
+            self.editor.canvas.run_method("appendStream", chunks)
+
+    def _outputs(self, node_id: str, outputs: dict[str, Any]) -> None:
+        node = self.graph.nodes.get(node_id) if self.graph else None
+        if node is None:
+            return
+        card = self._card(node_id, node.label)
+        with card["outputs"]:
+            for port, value in (outputs or {}).items():
+                kind = str(node.outputs.get(port, "any"))
+                if value is None or (port == "text" and card["stream"].text):
+                    continue
+                if kind in MEDIA_TAGS and isinstance(value, str):
+                    media(kind, value, f"run-media-{node_id}-{port}")
+                elif node.spec.type != "input" and kind != "json":
+                    ui.label(f"{port}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}") \
+                        .classes("text-xs text-gray-700 whitespace-pre-wrap break-words")
+
+    def _show_output(self, output: Any) -> None:
+        with self.output_box:
+            ui.label(t(TEXT, "output")).classes("text-sm font-medium")
+            with ui.card().classes("w-full p-2 bg-green-50").props('flat bordered data-testid="run-output"'):
+                _value(output)
+
+    # trace ------------------------------------------------------------------------------
+    def show_trace(self) -> None:
+        handle = self.handle
+        if handle is None:
+            return
+        rows = []
+        finished = {e.node: e for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
+        for nid, node in (self.graph.nodes.items() if self.graph else ()):
+            ev = finished.get(nid)
+            usage = (getattr(ev, "usage", None) or {}) if ev else {}
+            status = ("completed" if isinstance(ev, NodeFinished) else "failed") if ev else "skipped"
+            rows.append({"node": f"{node.label} ({nid})", "status": status,
+                         "time": round(ev.time_spend, 3) if ev else "",
+                         "provider": usage.get("provider") or "", "model": usage.get("model") or "",
+                         "tokens": usage.get("total_tokens") or "", "cost": usage.get("cost") or "",
+                         "fallbacks": ", ".join(f"{f.get('provider')}: {f.get('reason')}"
+                                                for f in usage.get("fallbacks") or [])})
+        columns = [{"name": k, "label": t(TEXT, k), "field": k, "align": "left"}
+                   for k in ("node", "status", "time", "provider", "model", "tokens", "cost", "fallbacks")]
+        with ui.dialog() as dialog, ui.card().classes("w-[60rem] max-w-full").props('data-testid="trace"'):
+            ui.label(t(TEXT, "trace_title", id=handle.id)).classes("text-lg")
+            ui.label(f"{t(TEXT, 'input')}: {json.dumps(handle.run_input, ensure_ascii=False)}").classes("text-sm")
+            ui.table(columns=columns, rows=rows, row_key="node").classes("w-full").props("dense flat")
+            for nid, ev in finished.items():
+                if isinstance(ev, NodeFinished):
+                    with ui.expansion(f"{t(TEXT, 'outputs')}: {ev.label}").classes("w-full").props("dense"):
+                        ui.label(json.dumps(ev.outputs, ensure_ascii=False, indent=1, default=str)) \
+                            .classes("text-xs font-mono whitespace-pre-wrap break-words")
+                else:
+                    ui.label(f"{ev.label}: {ev.message}").classes("text-sm text-red-700")
+        dialog.open()
+
+
+def media(kind: str, url: str, test_id: str) -> None:
+    """An <img>, <audio> or <video> for a media URL (an attribute value, never HTML)."""
+    el = ui.element(MEDIA_TAGS[kind]).classes("max-w-full rounded").props(f'data-testid="{test_id}"')
+    el._props["src"] = url
+    if kind != "image":
+        el._props["controls"] = True
+
+
+def _value(value: Any) -> None:
+    if isinstance(value, str) and value.startswith(("/files/", "data:image/", "http")) and \
+            value.split("?")[0].rsplit(".", 1)[-1].lower() in ("png", "jpg", "jpeg", "webp", "gif"):
+        media("image", value, "run-output-image")
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1, default=str)
+    ui.label(text).classes("text-sm whitespace-pre-wrap break-words").props('data-testid="run-output-text"')

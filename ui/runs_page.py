@@ -1,0 +1,293 @@
+"""Runs (/runs): every run of the account (API, editor, background, batch), filtered and paged;
+/runs/{id}: one run's trace, node by node. Every value is shown as text (images and audio as
+media elements whose URL is an attribute), never as HTML."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from nicegui import ui
+
+from flowai.errors import FlowAIError
+from flowai.history import SOURCES, STATUSES, RunHistory, run_cost
+from flowai.platform import Platform
+
+from .i18n import t
+from .layout import frame, signed_in_user
+
+PAGE_SIZE = 20
+MEDIA_EXT = {"image": (".png", ".jpg", ".jpeg", ".gif", ".webp"), "audio": (".mp3", ".wav", ".ogg", ".m4a", ".flac"),
+             "video": (".mp4", ".webm", ".mov")}
+STATUS_COLOR = {"completed": "positive", "failed": "negative", "cancelled": "grey", "running": "primary",
+                "pending": "orange", "paused": "orange", "skipped": "grey-5", "reused": "teal"}
+
+TEXT = {
+    "title": ("Runs", "运行记录"),
+    "count": ("Runs ({n})", "运行记录（{n}）"),
+    "none": ("No runs match.", "没有符合条件的运行记录。"),
+    "status": ("Status", "状态"),
+    "workflow": ("Workflow", "工作流"),
+    "version": ("Version", "版本"),
+    "source": ("Source", "来源"),
+    "started": ("Started", "开始时间"),
+    "duration": ("Duration", "耗时"),
+    "cost": ("Cost", "费用"),
+    "any": ("Any", "全部"),
+    "run": ("Run", "运行"),
+    "back": ("All runs", "全部运行记录"),
+    "not_found": ("This run was not found.", "未找到此运行记录。"),
+    "input": ("Input", "输入"),
+    "output": ("Output", "输出"),
+    "error": ("Error", "错误"),
+    "nodes": ("Trace", "执行轨迹"),
+    "time": ("Time", "耗时"),
+    "inputs": ("Inputs", "节点输入"),
+    "outputs": ("Outputs", "节点输出"),
+    "provider": ("Provider", "供应商"),
+    "model": ("Model", "模型"),
+    "tokens": ("Tokens", "Token 数"),
+    "fallbacks": ("Fallbacks", "降级尝试"),
+    "cache_hit": ("from cache", "来自缓存"),
+    "deleted_wf": ("(deleted workflow)", "（已删除的工作流）"),
+    "refresh": ("Refresh", "刷新"),
+    # statuses and sources, for the filters and badges
+    "s_pending": ("pending", "等待中"), "s_running": ("running", "运行中"), "s_paused": ("paused", "已暂停"),
+    "s_completed": ("completed", "已完成"), "s_failed": ("failed", "失败"), "s_cancelled": ("cancelled", "已取消"),
+    "s_skipped": ("skipped", "未执行"), "s_reused": ("reused", "复用"),
+    "src_api": ("API", "API"), "src_editor": ("editor", "编辑器"), "src_cli": ("CLI", "命令行"),
+    "src_background": ("background", "后台"), "src_async": ("async", "异步"), "src_batch": ("batch", "批量"),
+    "src_regenerate": ("regenerate", "重新生成"),
+}
+
+
+def _status(value: str) -> str:
+    return t(TEXT, f"s_{value}") if f"s_{value}" in TEXT else value
+
+
+def _source(value: str) -> str:
+    return t(TEXT, f"src_{value}") if f"src_{value}" in TEXT else value
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value < 0.001:
+        return "< 1 ms"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
+
+
+def register(platform: Platform) -> None:
+    history = RunHistory(platform.db)
+
+    @ui.page("/runs")
+    async def runs_page(status: str = "", workflow: str = "", source: str = "", page: int = 1):
+        user = signed_in_user(platform)
+        if user is None:
+            return
+        await platform.recorder.flush()
+        names = {wf.id: wf.name for wf in platform.workflows.list(owner_id=user.id, limit=1000)[0]}
+        status = status if status in STATUSES else ""
+        source = source if source in SOURCES else ""
+        page = max(1, page)
+        rows, total = history.page(owner_id=user.id, status=status or None, workflow_id=workflow or None,
+                                   source=source or None, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        with frame(platform, t(TEXT, "title")):
+            _list(names, rows, total, status=status, workflow=workflow, source=source, page=page)
+
+    @ui.page("/runs/{run_id}")
+    async def run_page(run_id: str):
+        user = signed_in_user(platform)
+        if user is None:
+            return
+        await platform.recorder.flush()
+        with frame(platform, t(TEXT, "run")):
+            ui.link("← " + t(TEXT, "back"), "/runs").props('data-testid="back"')
+            try:
+                run = history.trace(owner_id=user.id, run_id=run_id)
+            except FlowAIError:
+                ui.label(t(TEXT, "not_found")).classes("text-gray-500").props('data-testid="run-not-found"')
+                return
+            try:
+                graph = platform.workflows.compiled(run.run.workflow_id, run.run.version)
+            except FlowAIError:
+                graph = None
+            if graph is not None:
+                run = history.trace(owner_id=user.id, run_id=run_id, graph=graph)
+            names = {wf.id: wf.name for wf in platform.workflows.list(owner_id=user.id, limit=1000)[0]}
+            _trace(run, names.get(run.run.workflow_id))
+
+
+def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str, source: str, page: int) -> None:
+    def go(**change):
+        query = {"status": status, "workflow": workflow, "source": source, "page": page, **change}
+        query = {k: v for k, v in query.items() if v not in ("", None, 1)}
+        ui.navigate.to("/runs" + ("?" + urlencode(query) if query else ""))
+
+    with ui.row().classes("w-full items-center"):
+        ui.label(t(TEXT, "count", n=total)).classes("text-2xl")
+        ui.space()
+        ui.select({"": t(TEXT, "any"), **{s: _status(s) for s in STATUSES}}, value=status, label=t(TEXT, "status"),
+                  on_change=lambda e: go(status=e.value, page=1)).classes("w-36").props('data-testid="filter-status"')
+        ui.select({"": t(TEXT, "any"), **names}, value=workflow if workflow in names else "",
+                  label=t(TEXT, "workflow"), on_change=lambda e: go(workflow=e.value, page=1)) \
+            .classes("w-56").props('data-testid="filter-workflow"')
+        ui.select({"": t(TEXT, "any"), **{s: _source(s) for s in SOURCES}}, value=source, label=t(TEXT, "source"),
+                  on_change=lambda e: go(source=e.value, page=1)).classes("w-36").props('data-testid="filter-source"')
+        ui.button(icon="refresh", on_click=lambda: go()).props("flat").tooltip(t(TEXT, "refresh"))
+    if not rows:
+        ui.label(t(TEXT, "none")).classes("text-gray-500").props('data-testid="no-runs"')
+        return
+    table_rows = [{
+        "id": r.id, "status": r.status, "status_text": _status(r.status), "color": STATUS_COLOR.get(r.status, "grey"),
+        "workflow": names.get(r.workflow_id) or t(TEXT, "deleted_wf"), "version": r.version,
+        "source": _source(r.source), "started": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "duration": _seconds(r.total_time), "cost": _money(run_cost(r.usage)),
+    } for r in rows]
+    columns = [{"name": c, "label": t(TEXT, c), "field": c, "align": "left"}
+               for c in ("status", "workflow", "version", "source", "started", "duration", "cost")]
+    table = ui.table(columns=columns, rows=table_rows, row_key="id").classes("w-full") \
+        .props('data-testid="runs" flat bordered')
+    table.add_slot("body-cell-status", '''
+        <q-td :props="props">
+          <q-badge :color="props.row.color" :data-testid="'status-' + props.row.id">{{ props.row.status_text }}</q-badge>
+        </q-td>''')
+    table.add_slot("body-cell-workflow", '''
+        <q-td :props="props">
+          <a :href="'/runs/' + props.row.id" class="text-primary" :data-testid="'run-' + props.row.id">
+            {{ props.value }}</a>
+        </q-td>''')
+    pages = max(1, -(-total // PAGE_SIZE))
+    if pages > 1:
+        ui.pagination(1, pages, value=min(page, pages), direction_links=True,
+                      on_change=lambda e: go(page=e.value)).props('data-testid="pages"')
+
+
+def _trace(trace, workflow_name: str | None) -> None:
+    run = trace.run
+    with ui.row().classes("w-full items-center gap-4"):
+        ui.label(workflow_name or t(TEXT, "deleted_wf")).classes("text-2xl")
+        _badge(run.status, testid="run-status")
+    with ui.grid(columns=6).classes("w-full text-sm"):
+        for key, value in (("version", str(run.version)), ("source", _source(run.source)),
+                           ("started", run.created_at.strftime("%Y-%m-%d %H:%M:%S")),
+                           ("duration", _seconds(run.total_time)), ("cost", _money(trace.cost)), ("run", run.id)):
+            with ui.column().classes("gap-0"):
+                ui.label(t(TEXT, key)).classes("text-gray-500")
+                ui.label(value).classes("break-all")
+    with ui.row().classes("w-full gap-4 no-wrap"):
+        with ui.card().classes("w-1/2").props('flat bordered data-testid="run-input"'):
+            ui.label(t(TEXT, "input")).classes("font-bold")
+            if isinstance(run.input, dict):
+                _ports(run.input, next((n.types for n in trace.nodes if n.type == "input"), {}))
+            else:
+                _value(run.input)
+        with ui.card().classes("w-1/2").props('flat bordered data-testid="run-output"'):
+            if run.error:
+                ui.label(t(TEXT, "error")).classes("font-bold text-red-700")
+                ui.label(str(run.error.get("message") or run.error)).classes("text-red-700 whitespace-pre-wrap") \
+                    .props('data-testid="run-error"')
+            else:
+                ui.label(t(TEXT, "output")).classes("font-bold")
+                _value(run.output)
+    ui.label(t(TEXT, "nodes")).classes("text-xl mt-2")
+    for node in trace.nodes:
+        _node(node)
+
+
+def _node(node) -> None:
+    with ui.card().classes("w-full").props(f'flat bordered data-testid="node-{node.node_id}"'):
+        with ui.row().classes("w-full items-center gap-3"):
+            ui.label(node.label).classes("font-bold")
+            ui.label(f"{node.type} · {node.node_id}").classes("text-gray-500 text-sm")
+            _badge(node.status)
+            ui.space()
+            ui.label(f"{t(TEXT, 'time')}: {_seconds(node.time_spend)}").classes("text-sm")
+        usage = node.usage or {}
+        if usage:
+            facts = [(t(TEXT, "provider"), usage.get("provider")), (t(TEXT, "model"), usage.get("model")),
+                     (t(TEXT, "tokens"), _tokens(usage)), (t(TEXT, "cost"), _money(usage.get("cost"))
+                                                           if usage.get("cost") is not None else None)]
+            with ui.row().classes("gap-4 text-sm"):
+                for name, value in facts:
+                    if value not in (None, ""):
+                        ui.label(f"{name}: {value}")
+                if usage.get("cache_hit"):
+                    ui.badge(t(TEXT, "cache_hit"), color="teal")
+            for fb in usage.get("fallbacks") or ():
+                ui.label(f"{t(TEXT, 'fallbacks')}: {fb.get('provider')} — {fb.get('reason')}"
+                         + (f" (HTTP {fb['status']})" if fb.get("status") else "")) \
+                    .classes("text-sm text-orange-700")
+        if node.error:
+            ui.label(node.error).classes("text-red-700 whitespace-pre-wrap text-sm").props('data-testid="node-error"')
+        with ui.row().classes("w-full gap-4 no-wrap"):
+            if node.inputs:
+                with ui.column().classes("w-1/2 gap-1"):
+                    ui.label(t(TEXT, "inputs")).classes("text-gray-500 text-sm")
+                    _ports(node.inputs, node.types)
+            if node.outputs:
+                with ui.column().classes("w-1/2 gap-1").props('data-testid="node-outputs"'):
+                    ui.label(t(TEXT, "outputs")).classes("text-gray-500 text-sm")
+                    _ports({k: v for k, v in node.outputs.items() if k != "usage"}, node.types)
+
+
+def _tokens(usage: dict) -> str | None:
+    if usage.get("total_tokens") is None and usage.get("prompt_tokens") is None:
+        units = [(usage.get(k), k) for k in ("characters", "seconds", "images") if usage.get(k) is not None]
+        return ", ".join(f"{v} {k}" for v, k in units) or None
+    return f"{usage.get('total_tokens')} ({usage.get('prompt_tokens')} + {usage.get('completion_tokens')})"
+
+
+def _ports(values: dict[str, Any], types: dict[str, str] | None = None) -> None:
+    for port, value in values.items():
+        if value is None:
+            continue
+        with ui.row().classes("w-full gap-2 no-wrap items-start"):
+            ui.label(port).classes("text-xs font-mono text-gray-500 min-w-16")
+            with ui.column().classes("grow gap-0"):
+                _value(value, (types or {}).get(port))
+
+
+def _value(value: Any, kind: str | None = None) -> None:
+    """A value as the user sees it: media URLs as <img>/<audio>, everything else as plain text."""
+    kind = _media(value, kind)
+    if kind == "image":  # a plain <img> (src is an attribute value): a broken link still shows as an image
+        image = ui.element("img").classes("max-w-sm max-h-64 object-contain")
+        image.props["src"] = value
+        image.props["alt"] = value
+        ui.label(value).classes("text-xs text-gray-500 break-all")
+    elif kind == "audio":
+        ui.audio(value)
+        ui.label(value).classes("text-xs text-gray-500 break-all")
+    elif kind == "video":
+        ui.video(value).classes("max-w-md")
+        ui.label(value).classes("text-xs text-gray-500 break-all")
+    elif isinstance(value, str):
+        ui.label(value).classes("whitespace-pre-wrap break-all")
+    else:
+        ui.label(json.dumps(value, ensure_ascii=False, indent=2)).classes("whitespace-pre-wrap font-mono text-sm")
+
+
+def _media(value: Any, kind: str | None) -> str | None:
+    """``image``/``audio``/``video`` when ``value`` is a URL of that kind (from the port type or the
+    URL's extension); only http(s) and this server's own /files/ URLs count."""
+    if not isinstance(value, str) or len(value) > 4000 or not value.startswith(("http://", "https://", "/files/")):
+        return None
+    if kind in ("image", "audio", "video"):
+        return kind
+    path = value.split("?", 1)[0].lower()
+    for name, exts in MEDIA_EXT.items():
+        if path.endswith(exts):
+            return name
+    return None
+
+
+def _badge(status: str, *, testid: str | None = None) -> None:
+    badge = ui.badge(_status(status), color=STATUS_COLOR.get(status, "grey"))
+    if testid:
+        badge.props(f'data-testid="{testid}"')
