@@ -17,6 +17,7 @@ from sqlmodel import select
 from flowai.demo import HELLO, LLM_CHAT
 from storage.db import session
 from storage.models import ApiKey, Run
+from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
 
 RUN = "/v1/api/workflow/run/"
 FIELD = "输入"
@@ -169,3 +170,39 @@ def test_key_listings_never_show_secrets(api, caplog):
     for secret in (cli_secret, api_secret):
         for needle in _needles(secret):
             assert needle not in db and needle not in logs
+
+
+def test_provider_credentials_entered_in_the_ui_are_only_stored_encrypted(flaky, settings, caplog):  # noqa: F811
+    """A provider key entered through the management API (as the providers page does) is used for
+    calls, yet never appears in the database bytes, the logs, any answer, an export or a run record."""
+    from dataclasses import replace
+
+    from tests.manage_client import data, signed_in
+    from tests.router_kit import llm_doc, run, run_stream, serving
+
+    caplog.set_level(logging.DEBUG)
+    ui_key = "sk-ui-entered-SECRET-55501234"
+    fake = flaky(api_key=ui_key)
+    with serving(replace(settings, env={"GROQ_BASE_URL": fake.url})) as api:
+        admin = signed_in(api)
+        answers = [admin.put("/providers/groq/credentials", json={"api_key": ui_key}),
+                   admin.get("/providers"), admin.post("/providers/groq/test")]
+        assert data(answers[-1])["ok"] is True
+        wf = api.publish(llm_doc(provider="groq"))
+        r = run(api, wf, detail=True)
+        assert r.status_code == 200 and r.json()["usage"]
+        answers.append(r)
+        events = run_stream(api, wf)
+        assert events[-1][0] == "output"
+        answers += [admin.get(f"/workflows/{wf}/export"), admin.get("/runs"),
+                    admin.get(f"/runs/{r.headers['x-run-id']}")]
+        _wait_recorded(api, [r.headers["x-run-id"]])
+        db, logs = _database_bytes(api), _server_logs(caplog)
+        assert b"Route me" in db, "positive control: the recorded runs are in the bytes read"
+        needles = [ui_key.encode(), ui_key[3:].encode(), b"SECRET-55501234"]
+        for needle in needles:
+            assert needle not in db, "a provider key is stored in clear"
+            assert needle not in logs, "a provider key is in the logs"
+            assert needle not in str(events).encode()
+            for a in answers:
+                assert needle not in a.content, f"a provider key is in an answer: {a.text[:300]}"
