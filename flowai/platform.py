@@ -23,7 +23,7 @@ from flowai.keys import Keys
 from flowai.providers.admin import ProviderAdmin
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
-from flowai.providers.directory import Directory
+from flowai.providers.directory import Directory, Live
 from flowai.providers.ledger import Ledger
 from flowai.providers.router import Router
 from flowai.runs import RUNNER, RunManager
@@ -51,13 +51,14 @@ class Platform:
         self.credentials = Credentials(self.db, settings.secret_key, settings.env)
         self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
         self.ledger = Ledger(self.db, self.provider_config)
-        self.router = Router(Directory(self.credentials, self.http), self.provider_config, ledger=self.ledger)
+        self.directory = Directory(self.credentials, self.http)
+        self.router = Router(self.directory, self.provider_config, ledger=self.ledger)
         self.gateway = self.router  # the name older code knows
         self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
-        # Replicate: the lead passes its client here, Services(..., replicate=<Replicate client>).
-        self.services = Services(self.router, media=self.media, web=self.media.web, replicate=None)
+        self.services = Services(self.router, media=self.media, web=self.media.web,
+                                 replicate=Live(self.directory, "replicate"))
         self.engine = Engine(self.services, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
         self.recorder = RunRecorder(self.db)
         self.runs = RunManager(self.engine, self.recorder, grace=settings.disconnect_grace,
@@ -74,6 +75,8 @@ class Platform:
 
     async def shutdown(self) -> None:
         await self.runs.shutdown()
+        if self.services.replicate.configured:
+            await self.services.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()
         await self.http.aclose()
 

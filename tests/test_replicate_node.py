@@ -203,3 +203,26 @@ async def test_a_batch_of_1000_predictions_waits_for_budget_and_never_meets_a_42
     assert elapsed >= 1000 / BATCH_LIMIT - 1  # ... for as long as the limit demands
     stored = await platform.media.load(outputs[-1], owner_id=owner)
     assert stored.data.startswith(b"\x89PNG")
+
+
+def test_the_platform_wires_replicate_from_env_and_from_a_key_entered_later(settings, fake_replicate):
+    """No test wiring: the served app finds Replicate through its credentials — first none (a clear
+    error), then a key entered through the providers admin (as the UI does) works at once."""
+    from dataclasses import replace
+
+    server, api = start_api(replace(settings, env={"REPLICATE_BASE_URL": fake_replicate.url}))
+    with server:
+        wf = api.publish(doc(output="{{rep.file}}"))
+        key = api.key(rate_limit=0)
+
+        def call():
+            return httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
+                              content='{"input": {"prompt": "a lighthouse"}}', timeout=30)
+
+        r = call()
+        assert r.status_code == 500 and "REPLICATE_API_KEY" in r.json()["message"], r.text
+        api.platform.provider_admin.set_credential("replicate", api_key=TOKEN)
+        r = call()
+        assert r.status_code == 200, r.text
+        assert urlsplit(r.json()["output"]).path.startswith("/files/")
+        assert api.platform.services.replicate.configured

@@ -12,6 +12,8 @@ from typing import Any, Mapping, Protocol
 
 import httpx
 
+from flowai.errors import ProviderError
+
 from .catalog import CATALOG
 from .credentials import Credential, Credentials
 from .families import FAMILIES
@@ -84,3 +86,24 @@ class StaticProviders:
 
     def hint(self, name: str) -> str:
         return CATALOG[name].hint() if name in CATALOG else f"a client for {name!r}"
+
+
+class Live:
+    """One provider's client as the current credentials make it, for callers outside the router
+    (the replicate node, the editor's schema form): a key entered in the UI takes effect at once,
+    and the router and these callers share one client (so Replicate's rate limit is shared too)."""
+
+    def __init__(self, directory: Directory, name: str):
+        self._directory = directory
+        self._name = name
+
+    @property
+    def configured(self) -> bool:
+        return self._directory.get(self._name) is not None
+
+    def __getattr__(self, attr: str) -> Any:
+        client = self._directory.get(self._name)
+        if client is None:
+            raise ProviderError(f"{self._name} is not configured: set {self._directory.hint(self._name)}.",
+                                provider=self._name, retryable=False)
+        return getattr(client, attr)
