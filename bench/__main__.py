@@ -17,7 +17,7 @@ BENCHMARKS = {
     "throughput": "bench.throughput",
     "streaming": "bench.streaming",
     "concurrent_streams": "bench.concurrent_streams",
-    "editor": None,
+    "editor": "bench.editor",
 }
 
 

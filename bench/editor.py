@@ -5,7 +5,8 @@
 - save: Ctrl+S until the page says "Saved · version N" (the browser round trip, the server's
   validation and the database write), median of 5;
 - save (server): ``Workflows.save`` of the same document in-process, median of 5;
-- pan: a 60-step drag of the empty canvas, milliseconds per pointer move.
+- pan: a one-second drag of the canvas (a pointer move every 16 ms) after a first one: frames
+  drawn per second and the main thread's long tasks (> 50 ms) meanwhile.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import time
 from pathlib import Path
 
 from bench import ROOT, Figure, Proc, below, clean_env, free_port, workdir
+from flowai.users import Users
+from flowai.workflows import Workflows
+from nodes import default_registry
+from storage.db import make_engine
 
 NODES = 200
 COLUMNS = 20
@@ -44,11 +49,6 @@ def document(count: int = NODES) -> dict:
 
 
 def _setup(home: Path) -> str:
-    from flowai.users import Users
-    from flowai.workflows import Workflows
-    from nodes import default_registry
-    from storage.db import make_engine
-
     db = make_engine(f"sqlite:///{home / 'flowai.db'}")
     admin = Users(db).setup_admin(username="admin", password=PASSWORD)
     wf, _ = Workflows(db, default_registry()).create(owner_id=admin.id, document=document())
@@ -56,13 +56,8 @@ def _setup(home: Path) -> str:
     return wf.id
 
 
-def _server_save_ms(home: Path, wf_id: str) -> float:
-    from flowai.workflows import Workflows
-    from nodes import default_registry
-    from storage.db import make_engine
-
+def _server_save_ms(home: Path) -> float:
     db = make_engine(f"sqlite:///{home / 'flowai-server-save.db'}")
-    from flowai.users import Users
     owner = Users(db).acting_admin().id
     wfs = Workflows(db, default_registry())
     wf, _ = wfs.create(owner_id=owner, document=document())
@@ -74,6 +69,41 @@ def _server_save_ms(home: Path, wf_id: str) -> float:
         times.append((time.perf_counter() - t0) * 1000)
     db.dispose()
     return statistics.median(times)
+
+
+PAN_JS = """() => {
+  window.__frames = 0; window.__long = 0; window.__panning = true;
+  const tick = () => { window.__frames++; if (window.__panning) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long += e.duration; })
+    .observe({ entryTypes: ["longtask"] });
+}"""
+
+
+def _drag(page, x: float, y: float, dx: float, dy: float) -> None:
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(60):
+        page.mouse.move(x + dx * k, y + dy * k)
+        page.wait_for_timeout(16)
+    page.mouse.up()
+
+
+def _pan(page) -> tuple[float, float]:
+    box = page.get_by_test_id("canvas").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + 30
+    _drag(page, x, y, 2, 1)  # the first pointer-down on the pane costs ~0.1 s once (Vue Flow's set-up)
+    page.evaluate(PAN_JS)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    t0 = time.perf_counter()
+    for k in range(60):
+        page.mouse.move(x - 5 * k, y + 3 * k)
+        page.wait_for_timeout(16)
+    elapsed = time.perf_counter() - t0
+    page.mouse.up()
+    frames, long_ms = page.evaluate("() => { window.__panning = false; return [window.__frames, window.__long]; }")
+    return frames / elapsed, long_ms
 
 
 def run() -> list[Figure]:
@@ -111,18 +141,12 @@ def run() -> list[Figure]:
                     page.keyboard.press("Control+s")
                     expect(state).to_have_text(f"Saved · version {i + 2}", timeout=10_000)
                     saves.append((time.perf_counter() - t0) * 1000)
-                box = page.get_by_test_id("canvas").bounding_box()
-                x, y = box["x"] + box["width"] / 2, box["y"] + 30
-                page.mouse.move(x, y)
-                page.mouse.down()
-                t0 = time.perf_counter()
-                page.mouse.move(x - 300, y + 200, steps=60)
-                pan = (time.perf_counter() - t0) * 1000 / 60
-                page.mouse.up()
+                page.wait_for_timeout(500)  # let the last save settle
+                fps, long_ms = _pan(page)
                 browser.close()
         finally:
             server.stop()
-        server_save = _server_save_ms(home, wf_id)
+        server_save = _server_save_ms(home)
     open_s = statistics.median(opens[1:])
     save_ms = statistics.median(saves)
     return [
@@ -130,7 +154,10 @@ def run() -> list[Figure]:
                note=f"first (cold) load {opens[0]:.2f} s"),
         Figure("editor", f"save {NODES}-node graph", save_ms, "ms", "< 200 ms", below(save_ms, 200)),
         Figure("editor", "save (server only)", server_save, "ms"),
-        Figure("editor", "pan, per pointer move", pan, "ms", "< 16 ms", below(pan, 16)),
+        Figure("editor", "pan: frames per second", fps, "fps", "> 30", fps > 30),
+        Figure("editor", "pan: long tasks", long_ms, "ms",
+               note="main-thread tasks over 50 ms during the drag; the page's Tailwind runtime restyles the "
+                    "whole page (~0.1 s at 200 nodes) after DOM changes outside the canvas"),
     ]
 
 

@@ -42,6 +42,12 @@ def node(page, node_id: str):
     return page.locator(f'[data-testid="node-{node_id}"]')
 
 
+def select(page, node_id: str) -> None:
+    """Click a node and wait until the settings panel shows it."""
+    node(page, node_id).locator(".fa-head").click()
+    page.get_by_test_id("node-id").filter(has_text=f"ID: {node_id}").wait_for()
+
+
 def handle(page, node_id: str, port: str, kind: str):
     """An input (``target``) or output (``source``) port handle."""
     return page.locator(f'.vue-flow__handle.{kind}[data-nodeid="{node_id}"][data-handleid="{port}"]')

@@ -15,8 +15,8 @@ from flowai.demo import LLM_CHAT
 from flowai.starters import blank
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
-from tests.editor_support import (centre, connect, drop, edges, make_workflow, node, notification, open_editor,
-                                  workflows)
+from tests.editor_support import (centre, connect, drop, edges, handle, make_workflow, node, notification,
+                                  open_editor, select, workflows)
 from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.browser
@@ -57,6 +57,13 @@ def page(served):
     page.context.close()
 
 
+def quiet_shot(page, name: str) -> None:
+    """A screenshot once dialogs and notifications have gone."""
+    expect(page.locator(".q-dialog")).to_have_count(0)
+    expect(page.locator(".q-notification")).to_have_count(0, timeout=10_000)
+    shot(page, name)
+
+
 def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     wf_id = make_workflow(served.home, blank("Seed flow"))
     open_editor(page, served, wf_id)
@@ -83,18 +90,22 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     connect(page, "llm_1", "json", "llm_1", "system")
     expect(notification(page, "cannot connect to itself")).to_be_visible()
     connect(page, "input_1", "input", "llm_1", "image")
-    expect(notification(page, "Incompatible types")).to_be_visible()
+    expect(notification(page, "Incompatible types: Input1.input is text but LLM1.image takes image")).to_be_visible()
+    connect(page, "input_1", "input", "llm_1", "prompt")
+    expect(notification(page, "already has an edge")).to_be_visible()
+    connect(page, "output_1", "value", "llm_1", "system")
+    expect(notification(page, "would make a cycle")).to_be_visible()
     expect(edges(page)).to_have_count(2)
 
     # edit the system prompt with a variable from the picker
-    node(page, "llm_1").click()
+    select(page, "llm_1")
     system = page.get_by_test_id("field-system")
     system.fill("Answer ")
     page.get_by_test_id("vars-system").click()
     page.get_by_test_id("var-input_1-input").click()
     expect(system).to_have_value("Answer {{input_1.input}}")
     # a reference to a port that does not exist shows on the node before saving
-    node(page, "output_1").click()
+    select(page, "output_1")
     page.get_by_test_id("field-value").fill("{{llm_1.nothing}}")
     expect(node(page, "output_1")).to_have_attribute("data-invalid", "true")
     expect(node(page, "output_1").locator('[data-role="issue"]')).to_contain_text("port 'nothing'")
@@ -108,7 +119,7 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     # save (Ctrl+S), change the label, save again with a message; diff the two versions
     page.keyboard.press("Control+s")
     expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 2")
-    node(page, "llm_1").click()
+    select(page, "llm_1")
     page.get_by_test_id("node-label").fill("Writer")
     expect(node(page, "llm_1").locator('[data-role="label"]')).to_have_text("Writer")
     expect(page.get_by_test_id("save-state")).to_have_text("Unsaved changes")
@@ -116,7 +127,7 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     page.get_by_test_id("save-message").fill("Renamed the LLM")
     page.get_by_test_id("save-confirm").click()
     expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 3")
-    shot(page, "editor")
+    quiet_shot(page, "editor")
 
     page.get_by_test_id("tab-versions").click()
     expect(page.get_by_test_id("version-3")).to_contain_text("Renamed the LLM")
@@ -124,7 +135,7 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     expect(page.get_by_test_id("diff-changed")).to_contain_text("Writer (label)")
     expect(node(page, "llm_1")).to_have_attribute("data-diff", "changed")
     expect(page.get_by_test_id("canvas")).to_have_attribute("data-readonly", "true")
-    shot(page, "editor-diff")
+    quiet_shot(page, "editor-diff")
     page.get_by_test_id("back-to-draft").click()
     expect(page.get_by_test_id("canvas")).to_have_attribute("data-readonly", "false")
     expect(node(page, "llm_1")).to_have_attribute("data-diff", "")
@@ -148,10 +159,14 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     for nid in ("input_1", "llm_1", "output_1"):
         expect(node(page, nid)).to_have_attribute("data-status", "done")
     expect(node(page, "llm_1").locator('[data-role="stream"]')).to_have_text("Hello from the editor")
-    shot(page, "run-view")
+    quiet_shot(page, "run-view")
     page.get_by_test_id("run-trace").click()
     expect(page.get_by_test_id("trace")).to_contain_text("openai")
     assert page.errors == []
+
+
+OUT_Y = ("document.querySelector('[data-testid=canvas]').shadowRoot"
+         ".querySelector('[data-testid=node-out]').getBoundingClientRect().y")
 
 
 def _box(page, node_id):
@@ -197,11 +212,9 @@ def test_keyboard_copy_paste_undo_redo_delete_and_move(served, page):
     page.get_by_test_id("undo").click()
     expect(page.get_by_test_id("save-state")).to_have_text("Unsaved changes")  # llm_1 is still there
     expect(node(page, "llm_1")).to_be_visible()
-    page.wait_for_function("(y) => Math.abs(document.querySelector('[data-testid=node-out]')"
-                           ".getBoundingClientRect().y - y) < 2", arg=before["y"])
+    page.wait_for_function(f"(y) => Math.abs({OUT_Y} - y) < 2", arg=before["y"])
     page.get_by_test_id("redo").click()
-    page.wait_for_function("(y) => document.querySelector('[data-testid=node-out]')"
-                           ".getBoundingClientRect().y > y + 80", arg=before["y"])
+    page.wait_for_function(f"(y) => {OUT_Y} > y + 80", arg=before["y"])
     # the copy's prompt names 'in', which is not upstream of it: saving says so and keeps the edit
     expect(node(page, "llm_1")).to_have_attribute("data-invalid", "true")
     page.keyboard.press("Control+s")
@@ -224,12 +237,12 @@ def test_a_second_tab_gets_a_conflict_not_a_silent_overwrite(served, page):
         open_editor(page, served, wf_id)
         open_editor(other, served, wf_id)
 
-        node(page, "llm").click()
+        select(page, "llm")
         page.get_by_test_id("node-label").fill("Mine")
         page.keyboard.press("Control+s")
         expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 2")
 
-        node(other, "llm").click()
+        select(other, "llm")
         other.get_by_test_id("node-label").fill("Theirs")
         other.keyboard.press("Control+s")
         expect(other.get_by_test_id("conflict-message")).to_contain_text(
@@ -275,7 +288,7 @@ def test_html_in_labels_outputs_and_errors_is_shown_as_text(served, page):
     page.get_by_test_id("run-trace").click()
     expect(page.get_by_test_id("trace")).to_contain_text(XSS_LABEL)
     assert page.evaluate("() => window.__xss") is None
-    assert page.locator('img[src="x"], img[src="y"], b:text("bold")').count() == 0
+    assert page.locator('img[src="x"], img[src="y"], b:text("bold")').count() == 0  # (pierces the canvas)
     assert page.errors == []
 
 
@@ -295,7 +308,7 @@ def test_failed_node_skipped_nodes_and_live_streaming(served, page):
     expect(page.get_by_test_id("run-stream-llm")).to_have_text("t0 t1 t2 t3 t4 t5 t6 t7 ")
 
     # an upstream failure: the node shows its error, the nodes after it are skipped
-    node(page, "llm").click()
+    select(page, "llm")
     page.get_by_test_id("field-model").fill("error-500")
     page.get_by_test_id("tab-run").click()
     page.get_by_test_id("run-start").click()
@@ -310,7 +323,7 @@ def test_failed_node_skipped_nodes_and_live_streaming(served, page):
 def test_view_a_version_read_only_and_restore_it(served, page):
     wf_id = make_workflow(served.home, LLM_CHAT)
     open_editor(page, served, wf_id)
-    node(page, "llm").click()
+    select(page, "llm")
     page.get_by_test_id("node-label").fill("Changed")
     page.keyboard.press("Control+s")
     expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 2")
@@ -320,7 +333,7 @@ def test_view_a_version_read_only_and_restore_it(served, page):
     expect(page.get_by_test_id("save-state")).to_have_text("Viewing version 1 (read-only)")
     expect(node(page, "llm").locator('[data-role="label"]')).to_have_text("LLM1")
     expect(page.get_by_test_id("canvas")).to_have_attribute("data-readonly", "true")
-    node(page, "llm").click()
+    select(page, "llm")
     page.keyboard.press("Delete")  # read-only: nothing happens
     expect(page.locator(".vue-flow__node")).to_have_count(3)
     expect(page.get_by_test_id("node-label")).to_have_attribute("readonly", "")
@@ -366,3 +379,21 @@ def test_the_editor_speaks_chinese(served, page):
 def test_an_unknown_workflow_is_not_found(served, page):
     page.goto(f"{served.url}/workflows/nope")
     expect(page.get_by_test_id("not-found")).to_be_visible()
+
+
+def test_ports_follow_the_input_fields(served, page):
+    wf_id = make_workflow(served.home, LLM_CHAT)
+    open_editor(page, served, wf_id)
+    select(page, "in")
+    page.get_by_test_id("fields-add").click()
+    expect(handle(page, "in", "field2", "source")).to_be_visible()  # a new field is a new output port
+    page.get_by_test_id("fields-item-0").get_by_test_id("field-name").fill("question")
+    expect(handle(page, "in", "question", "source")).to_be_visible()
+    expect(handle(page, "in", "输入", "source")).to_have_count(0)
+    # the renamed port keeps its edge, and the LLM's {{in.输入}} follows the new name
+    expect(page.locator('.vue-flow__edge[data-id="in:question->llm:prompt"]')).to_have_count(1)
+    expect(node(page, "llm").locator('[data-role="summary"]')).to_have_text("{{in.question}}")
+    expect(page.get_by_test_id("issue-count")).to_have_text("No problems")
+    page.get_by_test_id("tab-run").click()
+    expect(page.get_by_test_id("run-input-question")).to_be_visible()
+    expect(page.get_by_test_id("run-input-field2")).to_be_visible()

@@ -9,25 +9,21 @@ a conflict message instead of overwriting.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
-import logging
 
 from nicegui import app, ui
 
-from flowai.diff import diff
-from flowai.errors import ConflictError, FlowAIError, GraphError, NotFoundError
+from flowai.errors import NotFoundError
 from flowai.platform import Platform
 
 from .canvas import FlowCanvas
 from .editor_model import Draft, compat_table
-from .editor_panel import FormContext, provider_options, render_form
+from .editor_panel import SettingsPanel
 from .editor_runs import RunPanel
+from .editor_save import Publishing
 from .editor_versions import VersionsPanel
-from .i18n import t
+from .i18n import language, t
 from .layout import frame, signed_in_user
-
-log = logging.getLogger("flowai.ui")
 
 TEXT = {
     "title": ("Editor", "编辑器"),
@@ -46,45 +42,12 @@ TEXT = {
     "unsaved": ("Unsaved changes", "有未保存的修改"),
     "viewing": ("Viewing version {n} (read-only)", "正在查看版本 {n}（只读）"),
     "diffing": ("Comparing {a} → {b} (read-only)", "正在对比 {a} → {b}（只读）"),
-    "draft": ("draft", "草稿"),
     "back_to_draft": ("Back to the draft", "返回草稿"),
     "issues": ("{n} problems", "{n} 个问题"),
     "issue": ("1 problem", "1 个问题"),
     "valid": ("No problems", "没有问题"),
-    "workflow": ("Workflow", "工作流"),
-    "name": ("Name", "名称"),
-    "description": ("Description", "描述"),
-    "cache_ttl": ("Default node cache (seconds, empty = off)", "节点缓存默认时长（秒，留空为关闭）"),
-    "pick_node": ("Click a node to edit its settings; drag node types from the left onto the canvas.",
-                  "点击节点编辑其设置；从左侧把节点拖到画布上。"),
     "problems": ("Problems", "问题"),
-    "save_message": ("Version message (optional)", "版本说明（可选）"),
-    "cancel": ("Cancel", "取消"),
-    "saved_toast": ("Saved as version {n}.", "已保存为版本 {n}。"),
-    "no_changes": ("No changes since version {n}.", "自版本 {n} 以来没有修改。"),
-    "save_invalid": ("Not saved: {message}", "未保存：{message}"),
-    "save_failed": ("Saving failed; your edits are kept: {message}", "保存失败，修改已保留：{message}"),
-    "conflict": ("This workflow was saved elsewhere meanwhile (another tab or person); it is now at version {n}. "
-                 "Your edits are kept here and were not saved.",
-                 "该工作流已在别处（其他标签页或其他人）保存，现在是版本 {n}。你的修改保留在此页面，尚未保存。"),
-    "conflict_reload": ("Reload theirs (discard mine)", "加载对方版本（放弃我的修改）"),
-    "conflict_keep": ("Save mine as version {n}", "将我的修改保存为版本 {n}"),
-    "publish_confirm": ("This will save the current workflow and publish it as the latest version",
-                        "此操作将保存当前工作流并将其发布为最新版本"),
-    "publish_version_confirm": ("Publish version {n}? API calls will run it from now on.",
-                                "发布版本 {n}？此后 API 调用将运行该版本。"),
-    "confirm": ("Confirm", "确认"),
-    "published": ("Published version {n}. Workflow ID:", "已发布版本 {n}。工作流 ID："),
-    "copy": ("Copy", "复制"),
-    "copied": ("Copied", "已复制"),
-    "close": ("Close", "关闭"),
-    "call_hint": ("Call it with POST /v1/api/workflow/run/{id} and an X-API-KEY header.",
-                  "调用方式：POST /v1/api/workflow/run/{id}，并带上 X-API-KEY 请求头。"),
     "copied_nodes": ("Copied {n} nodes", "已复制 {n} 个节点"),
-    "restored": ("Version {n} is now the draft; save to keep it.", "版本 {n} 已恢复为草稿；保存后生效。"),
-    "publish_failed": ("Not published: {message}", "未发布：{message}"),
-    "delete_node": ("Delete node", "删除节点"),
-    "node_id": ("ID", "ID"),
     "group_inputs": ("Inputs", "输入"),
     "group_ai": ("AI", "AI"),
     "group_media": ("Media", "媒体"),
@@ -98,24 +61,15 @@ TEXT = {
                     "类型不兼容：{source} 是 {stype}，而 {target} 需要 {ttype}。"),
     "refuse_taken": ("{target} already has an edge; an input port takes one.", "{target} 已有连线；一个输入端口只能接一条。"),
     "refuse_cycle": ("That edge would make a cycle.", "这条连线会形成环。"),
-    "load_params": ("Load model parameters", "加载模型参数"),
-    "params_failed": ("Could not load the parameters: {error}", "无法加载参数：{error}"),
 }
 NODE_TITLES = {"input": "开始", "llm": "大模型", "output": "结束", "template": "模板", "image": "图像生成",
                "tts": "语音合成", "stt": "语音识别", "replicate": "Replicate", "http": "HTTP 请求",
                "condition": "条件分支", "code": "代码"}
 GROUPS = ("inputs", "ai", "media", "logic", "outputs")
+# Colours of the state labels, set as styles: a class change makes the page's Tailwind runtime
+# rewrite its stylesheet, which restyles every element of a large graph (~0.1 s for 200 nodes).
+BLUE, ORANGE, GREEN, RED, GREY = "#1d4ed8", "#c2410c", "#15803d", "#b91c1c", "#6b7280"
 JS_TEXTS = ("refuse_self", "refuse_port", "refuse_type", "refuse_taken", "refuse_cycle")
-
-
-def hosted(method):
-    """Run a handler inside the page's stable host element: a handler started from a list
-    that it refreshes (the versions) must not create its dialogs or notes in a deleted slot."""
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self.host:
-            return method(self, *args, **kwargs)
-    return wrapper
 
 
 def register(platform: Platform) -> None:
@@ -135,7 +89,7 @@ def register(platform: Platform) -> None:
 
 
 def _titles() -> dict[str, str]:
-    from .i18n import language
+    """Node type titles in the UI language (the registry's titles are English)."""
     return NODE_TITLES if language() == "zh" else {}
 
 
@@ -150,6 +104,8 @@ class Editor:
                            titles=_titles())
         self.mode = "draft"  # "view": a version read-only; "diff": two versions compared
         self.shown_doc: dict | None = None  # the document on the canvas when not the draft
+        self.shown_label = None  # the version number (view) or the pair compared (diff)
+        self.publishing = Publishing(self)
         self.selected: str | None = None
         self.issues_by_node: dict[str, list[str]] = {}
         self.general_issues: list[str] = []
@@ -161,10 +117,10 @@ class Editor:
         with frame(self.platform, f"{t(TEXT, 'title')} · {self.draft.doc.get('name', '')}", wide=True):
             self.host = ui.element("div").classes("hidden")
             self._toolbar()
-            with ui.row().classes("w-full no-wrap gap-2 items-stretch").style("height: calc(100vh - 136px)"):
+            with ui.row().classes("w-full no-wrap gap-2 items-stretch").style("height: calc(100vh - 152px)"):
                 self._palette()
                 with ui.element("div").classes("grow relative rounded border").style("min-width: 0"):
-                    self.canvas = FlowCanvas(self.draft.graph_view(), compat=compat_table(),
+                    self.canvas = FlowCanvas(self._initial_view(), compat=compat_table(),
                                              texts={k: t(TEXT, k) for k in JS_TEXTS})
                     self.canvas.classes("absolute inset-0").props('data-testid="canvas"')
                 with ui.column().classes("w-[390px] shrink-0 h-full no-wrap gap-0"):
@@ -173,10 +129,10 @@ class Editor:
                         self.tab_run = ui.tab("run", t(TEXT, "run")).props('data-testid="tab-run"')
                         self.tab_versions = ui.tab("versions", t(TEXT, "versions")) \
                             .props('data-testid="tab-versions"')
-                    with ui.tab_panels(tabs, value=self.tab_settings).classes("w-full grow overflow-y-auto overflow-x-hidden") \
-                            .props("keep-alive") as self.panels:
+                    with ui.tab_panels(tabs, value=self.tab_settings).props("keep-alive") \
+                            .classes("w-full grow overflow-y-auto overflow-x-hidden") as self.panels:
                         with ui.tab_panel(self.tab_settings).classes("p-2"):
-                            self.settings_box = ui.column().classes("w-full gap-2")
+                            self.settings = SettingsPanel(self, _titles())
                             self.issues_box = ui.column().classes("w-full gap-1").props('data-testid="problems"')
                         with ui.tab_panel(self.tab_run).classes("p-2"):
                             self.runs = RunPanel(self)
@@ -185,18 +141,27 @@ class Editor:
         for name, handler in (("add_node", self.on_add), ("move", self.on_move), ("connect", self.on_connect),
                               ("remove", self.on_remove), ("select", self.on_select), ("refused", self.on_refused),
                               ("undo", self.undo), ("redo", self.redo), ("copy", self.on_copy),
-                              ("paste", self.on_paste), ("save", self.save_now)):
+                              ("paste", self.on_paste), ("save", self.publishing.save_now)):
             self.canvas.on(name, handler)
-        self.render_settings()
+        self.settings.render()
         self.update_state()
-        self.validate_now()
+        self.show_issues(self.issues_by_node, self.general_issues)
+
+    def _initial_view(self) -> dict:
+        """The draft with its validation problems already on the nodes (the page is not live yet:
+        calls into the browser would be lost)."""
+        self.issues_by_node, self.general_issues = self.draft.issues(self.platform.workflows.validate)
+        view = self.draft.graph_view()
+        for n in view["nodes"]:
+            n["data"]["issues"] = self.issues_by_node.get(n["id"], [])
+        return view
 
     def _toolbar(self) -> None:
         with ui.row().classes("w-full items-center gap-2 no-wrap"):
             ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props("flat dense round") \
                 .tooltip(t(TEXT, "back"))
             self.name_input = ui.input(value=self.draft.doc.get("name", ""),
-                                       on_change=lambda e: self.on_meta("name", e.value)) \
+                                       on_change=lambda e: self.settings.on_meta("name", e.value)) \
                 .props('dense outlined data-testid="wf-name"').classes("w-64")
             self.state = ui.label().classes("text-sm").props('data-testid="save-state"')
             self.issue_badge = ui.label().classes("text-sm").props('data-testid="issue-count"')
@@ -208,11 +173,11 @@ class Editor:
                     .tooltip(t(TEXT, "redo"))
                 ui.button(icon="fit_screen", on_click=lambda: self.canvas.run_method("fit")) \
                     .props('flat dense data-testid="fit"').tooltip(t(TEXT, "fit"))
-                ui.button(t(TEXT, "save"), icon="save", on_click=self.ask_save).props('data-testid="save"')
-                ui.button(t(TEXT, "publish"), icon="publish", on_click=lambda: self.confirm_publish(None)) \
+                ui.button(t(TEXT, "save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
+                ui.button(t(TEXT, "publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)) \
                     .props('color=positive data-testid="publish"')
             with ui.row().classes("items-center gap-1 no-wrap") as self.view_tools:
-                ui.button(t(TEXT, "back_to_draft"), icon="edit", on_click=self.back_to_draft) \
+                ui.button(t(TEXT, "back_to_draft"), icon="edit", on_click=lambda: self.versions.back_to_draft()) \
                     .props('data-testid="back-to-draft"')
             self.view_tools.set_visibility(False)
 
@@ -230,7 +195,7 @@ class Editor:
                 ui.label(t(TEXT, key) if key in TEXT else group.title()).classes("text-xs font-bold uppercase mt-2")
                 for impl in impls:
                     item = ui.element("div").classes(
-                        "fa-palette-item w-full rounded border bg-white px-2 py-1 text-sm hover:bg-slate-100") \
+                        "w-full rounded border bg-white px-2 py-1 text-sm hover:bg-slate-100 cursor-grab select-none") \
                         .props(f'draggable=true data-testid="palette-{impl.type}"')
                     with item:
                         ui.label(titles.get(impl.type) or impl.title)
@@ -241,21 +206,22 @@ class Editor:
     # state ------------------------------------------------------------------------------
     def update_state(self) -> None:
         if self.mode == "view":
-            text, colour = t(TEXT, "viewing", n=self.shown_label), "text-blue-700"
+            text, colour = t(TEXT, "viewing", n=self.shown_label), BLUE
         elif self.mode == "diff":
-            text, colour = t(TEXT, "diffing", a=self.shown_label[0], b=self.shown_label[1]), "text-blue-700"
+            text, colour = t(TEXT, "diffing", a=self.shown_label[0], b=self.shown_label[1]), BLUE
         elif self.draft.dirty or not self.base:
-            text, colour = t(TEXT, "unsaved"), "text-orange-700"
+            text, colour = t(TEXT, "unsaved"), ORANGE
         else:
             text = t(TEXT, "saved", n=self.base) + (t(TEXT, "published_as", n=self.published)
                                                      if self.published else "")
-            colour = "text-green-700"
+            colour = GREEN
         self.state.text = text
-        self.state.classes(replace=f"text-sm {colour}")
+        self.state.style(f"color: {colour}")
         self.state.props(f'data-dirty="{str(self.draft.dirty).lower()}"')
         self.canvas.run_method("setDirty", self.draft.dirty)
         editing = self.mode == "draft"
         self.draft_tools.set_visibility(editing)
+        self.issue_badge.set_visibility(editing)
         self.view_tools.set_visibility(not editing)
 
     def changed(self, *, validate: bool = True, inputs: bool = False) -> None:
@@ -285,7 +251,7 @@ class Editor:
         count = sum(len(v) for v in by_node.values()) + len(general)
         self.issue_badge.text = (t(TEXT, "valid") if not count else t(TEXT, "issue") if count == 1
                                  else t(TEXT, "issues", n=count))
-        self.issue_badge.classes(replace="text-sm " + ("text-red-700" if count else "text-gray-500"))
+        self.issue_badge.style(f"color: {RED if count else GREY}")
         self.issue_badge.props(f'data-count="{count}"')
         self.issues_box.clear()
         with self.issues_box:
@@ -337,7 +303,7 @@ class Editor:
         if self.draft.connect(e.args) is not None:
             self.changed()
             if self.selected == e.args.get("target"):
-                self.render_settings()  # its variables changed
+                self.settings.render()  # its variables changed
 
     def on_remove(self, e) -> None:
         if self.mode != "draft":
@@ -353,7 +319,7 @@ class Editor:
         node_id = e.args.get("id") if isinstance(e.args, dict) else None
         if node_id != self.selected:
             self.selected = node_id
-            self.render_settings()
+            self.settings.render()
             self.show_issues(self.issues_by_node, self.general_issues)
         if node_id is not None:
             self.panels.set_value("settings")
@@ -363,7 +329,7 @@ class Editor:
         if node_id is not None:
             self.canvas.run_method("selectNode", node_id)
             self.panels.set_value("settings")
-        self.render_settings()
+        self.settings.render()
         self.show_issues(self.issues_by_node, self.general_issues)
 
     def on_refused(self, e) -> None:
@@ -381,9 +347,20 @@ class Editor:
         self.canvas.run_method("setGraph", self.draft.graph_view(), False, fit)
         if self.selected is not None and self.draft.node(self.selected) is None:
             self.selected = None
-        self.render_settings()
+        self.settings.render()
         self.changed(validate=False, inputs=True)
         self.validate_now()
+
+    def show_readonly(self, mode: str, doc: dict, label, view: dict) -> None:
+        """Put a version (``view``) or a comparison (``diff``) on the canvas, read-only."""
+        self.mode, self.shown_doc, self.shown_label, self.selected = mode, doc, label, None
+        self.canvas.run_method("setGraph", view, True, True)
+        self.settings.render()
+        self.update_state()
+
+    def show_draft(self) -> None:
+        self.mode, self.shown_doc, self.selected = "draft", None, None
+        self.reload_canvas(fit=True)
 
     def on_copy(self, e) -> None:
         clip = self.draft.copy(e.args.get("ids") or [])
@@ -402,311 +379,3 @@ class Editor:
         if edges:
             self.canvas.run_method("addEdges", [self.draft.edge_view(x) for x in edges])
         self.changed(inputs=any(n["type"] == "input" for n in nodes))
-
-    # settings panel ---------------------------------------------------------------------
-    def render_settings(self) -> None:
-        doc = self.draft.doc if self.mode == "draft" else (self.shown_doc or self.draft.doc)
-        readonly = self.mode != "draft"
-        node = next((n for n in doc["nodes"] if n["id"] == self.selected), None) if self.selected else None
-        self.settings_box.clear()
-        with self.settings_box:
-            if node is None:
-                self._workflow_form(doc, readonly)
-            else:
-                self._node_form(node, readonly)
-
-    def _workflow_form(self, doc: dict, readonly: bool) -> None:
-        ui.label(t(TEXT, "workflow")).classes("text-lg")
-        ui.label(t(TEXT, "pick_node")).classes("text-xs text-gray-500")
-        desc = ui.textarea(t(TEXT, "description"), value=doc.get("description", ""),
-                           on_change=lambda e: self.on_meta("description", e.value)) \
-            .props('autogrow outlined data-testid="wf-description"').classes("w-full")
-        ttl = ui.number(t(TEXT, "cache_ttl"), value=(doc.get("settings") or {}).get("cache_ttl"), min=0,
-                        on_change=lambda e: self.on_settings(e.value)).classes("w-full")
-        if readonly:
-            desc.props("readonly")
-            ttl.props("readonly")
-
-    def _node_form(self, node: dict, readonly: bool) -> None:
-        impl = self.platform.registry.get(node.get("type"))
-        with ui.row().classes("w-full items-center gap-2"):
-            ui.label((_titles().get(node.get("type")) or (impl.title if impl else node.get("type")))) \
-                .classes("text-lg")
-            ui.label(f"{t(TEXT, 'node_id')}: {node['id']}").classes("text-xs text-gray-500 font-mono") \
-                .props('data-testid="node-id"')
-        label = ui.input(t(TEXT, "name"), value=node.get("label", ""),
-                         on_change=lambda e, nid=node["id"]: self.on_label(nid, e.value)) \
-            .props('outlined dense data-testid="node-label"').classes("w-full")
-        if readonly:
-            label.props("readonly")
-        if impl is None:
-            ui.label(json.dumps(node.get("config"), ensure_ascii=False, indent=1)).classes("font-mono text-xs")
-            return
-        ctx = FormContext(variables=self.draft.variables(node["id"]) if impl.templated else None,
-                          readonly=readonly, providers=provider_options(self.platform, impl))
-        render_form(impl.Config.model_json_schema(), node.get("config") or {},
-                    lambda key, value, nid=node["id"]: self.on_config(nid, key, value), ctx,
-                    skip=("params",) if node.get("type") == "replicate" else ())
-        if node.get("type") == "replicate" and getattr(self.platform.services, "replicate", None) is not None:
-            self._replicate_params(node, readonly)
-        if not readonly:
-            ui.button(t(TEXT, "delete_node"), icon="delete", on_click=lambda nid=node["id"]: self.delete_node(nid)) \
-                .props('flat color=negative dense data-testid="delete-node"')
-
-    def _replicate_params(self, node: dict, readonly: bool) -> None:
-        box = ui.column().classes("w-full gap-1")
-        nid = node["id"]
-
-        async def load() -> None:
-            model = (self.draft.node(nid) or {}).get("config", {}).get("model")
-            try:
-                schema = await self.platform.services.replicate.input_schema(model)
-            except Exception as exc:  # any failure is reported, never a trace
-                ui.notify(t(TEXT, "params_failed", error=getattr(exc, "message", str(exc))), type="negative")
-                return
-            box.clear()
-            params = dict((self.draft.node(nid) or {}).get("config", {}).get("params") or {})
-
-            def put(key, value):
-                if value is None:
-                    params.pop(key, None)
-                else:
-                    params[key] = value
-                self.on_config(nid, "params", dict(params))
-            with box:
-                render_form(schema or {}, params, put, FormContext(variables=self.draft.variables(nid),
-                                                                   readonly=readonly))
-        ui.button(t(TEXT, "load_params"), icon="tune", on_click=load).props('flat dense data-testid="load-params"')
-
-    def on_config(self, node_id: str, key: str, value) -> None:
-        if self.mode != "draft":
-            return
-        result = self.draft.set_config(node_id, key, value)
-        node = self.draft.node(node_id)
-        if node is None:
-            return
-        patch = {"summary": self.draft.summary(node)}
-        if result["ports"]:
-            view = self.draft.node_view(node)["data"]
-            patch.update(inputs=view["inputs"], outputs=view["outputs"])
-        self.canvas.run_method("updateNode", node_id, patch)
-        if result["removed"]:
-            self.canvas.run_method("removeElements", [], result["removed"])
-        if result["added"]:
-            self.canvas.run_method("addEdges", [self.draft.edge_view(x) for x in result["added"]])
-        for other in result["touched"]:
-            self.canvas.run_method("updateNode", other, {"summary": self.draft.summary(self.draft.node(other))})
-        self.changed(inputs=node.get("type") == "input")
-
-    def on_label(self, node_id: str, label: str) -> None:
-        if self.mode == "draft":
-            self.draft.set_label(node_id, label or "")
-            self.canvas.run_method("updateNode", node_id, {"label": label or ""})
-            self.changed()
-
-    def on_meta(self, key: str, value: str) -> None:
-        if self.mode == "draft":
-            self.draft.set_meta(key, value or "")
-            self.changed()
-
-    def on_settings(self, cache_ttl) -> None:
-        if self.mode == "draft":
-            settings = dict(self.draft.doc.get("settings") or {})
-            settings["cache_ttl"] = cache_ttl if cache_ttl not in ("", None) else None
-            self.draft.set_meta("settings", settings)
-            self.changed()
-
-    def delete_node(self, node_id: str) -> None:
-        nodes, edges = self.draft.remove([node_id], [])
-        if nodes:
-            self.canvas.run_method("removeElements", nodes, edges)
-            self.select(None)
-            self.changed(inputs=True)
-
-    # save and publish -------------------------------------------------------------------
-    @hosted
-    def ask_save(self) -> None:
-        with ui.dialog() as dialog, ui.card().classes("w-96").props('data-testid="save-dialog"'):
-            message = ui.input(t(TEXT, "save_message")).props('autofocus data-testid="save-message"') \
-                .classes("w-full")
-
-            def go() -> None:
-                dialog.close()
-                self.save(message.value or "")
-            message.on("keydown.enter", go)
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
-                ui.button(t(TEXT, "save"), on_click=go).props('data-testid="save-confirm"')
-        dialog.open()
-
-    def save_now(self) -> None:
-        if self.mode == "draft":
-            self.save("")
-
-    @hosted
-    def save(self, message: str = "", *, force: bool = False) -> int | None:
-        """Save the draft as a new version; None when it was not saved (the edits stay)."""
-        if not self.draft.dirty and self.base and not force:
-            ui.notify(t(TEXT, "no_changes", n=self.base))
-            return self.base
-        try:
-            version = self.platform.workflows.save(owner_id=self.user.id, workflow_id=self.workflow_id,
-                                                   document=self.draft.doc, base_version=self.base,
-                                                   message=message, user_id=self.user.id)
-        except ConflictError as exc:
-            self.conflict((exc.detail or {}).get("current_version"))
-            return None
-        except GraphError as exc:
-            self.apply_issues(exc.issues)
-            ui.notify(t(TEXT, "save_invalid", message=exc.message), type="negative", multi_line=True)
-            return None
-        except FlowAIError as exc:
-            ui.notify(t(TEXT, "save_failed", message=exc.message), type="negative", multi_line=True)
-            return None
-        except Exception as exc:  # the database is gone, a disk is full...: say so, keep the edit
-            log.exception("saving workflow %s failed", self.workflow_id)
-            ui.notify(t(TEXT, "save_failed", message=type(exc).__name__), type="negative")
-            return None
-        self.base = version.number
-        self.draft.mark_saved()
-        self.update_state()
-        self.versions.refresh()
-        ui.notify(t(TEXT, "saved_toast", n=version.number), type="positive")
-        return version.number
-
-    @hosted
-    def conflict(self, current: int | None) -> None:
-        with ui.dialog().props("persistent") as dialog, ui.card().classes("w-[30rem]").props('data-testid="conflict"'):
-            ui.label(t(TEXT, "conflict", n=current)).classes("text-base").props('data-testid="conflict-message"')
-
-            def reload() -> None:
-                self.canvas.run_method("setDirty", False)
-                ui.navigate.reload()
-
-            def keep() -> None:
-                dialog.close()
-                self.base = current
-                self.save("")
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
-                ui.button(t(TEXT, "conflict_reload"), on_click=reload).props('flat data-testid="conflict-reload"')
-                if current is not None:
-                    ui.button(t(TEXT, "conflict_keep", n=current + 1), on_click=keep) \
-                        .props('data-testid="conflict-keep"')
-        dialog.open()
-
-    @hosted
-    def confirm_publish(self, version: int | None) -> None:
-        text = t(TEXT, "publish_confirm") if version is None else t(TEXT, "publish_version_confirm", n=version)
-        with ui.dialog() as dialog, ui.card().classes("w-[28rem]").props('data-testid="publish-dialog"'):
-            ui.label(text).classes("text-base").props('data-testid="publish-text"')
-
-            def go() -> None:
-                dialog.close()
-                self.publish(version)
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
-                ui.button(t(TEXT, "confirm"), on_click=go).props('color=positive data-testid="publish-confirm"')
-        dialog.open()
-
-    @hosted
-    def publish(self, version: int | None) -> None:
-        if version is None:
-            if self.mode != "draft":
-                return
-            if self.draft.dirty or not self.base:
-                version = self.save("Published")
-                if version is None:
-                    return
-            else:
-                latest = self.platform.workflows.get(owner_id=self.user.id, workflow_id=self.workflow_id)
-                if latest.latest_version != self.base:
-                    self.conflict(latest.latest_version)
-                    return
-                version = self.base
-        try:
-            number = self.platform.workflows.publish(owner_id=self.user.id, workflow_id=self.workflow_id,
-                                                     version=version, user_id=self.user.id)
-        except GraphError as exc:
-            self.apply_issues(exc.issues)
-            ui.notify(t(TEXT, "publish_failed", message=exc.message), type="negative", multi_line=True)
-            return
-        except FlowAIError as exc:
-            ui.notify(t(TEXT, "publish_failed", message=exc.message), type="negative", multi_line=True)
-            return
-        self.published = number
-        self.update_state()
-        self.versions.refresh()
-        self.show_published(number)
-
-    def show_published(self, number: int) -> None:
-        wf_id = self.workflow_id
-        with ui.dialog() as dialog, ui.card().classes("w-[30rem]").props('data-testid="published-dialog"'):
-            ui.label(t(TEXT, "published", n=number)).classes("text-base")
-            with ui.row().classes("items-center gap-2"):
-                ui.label(wf_id).classes("font-mono text-lg").props('data-testid="published-id"')
-
-                def copy() -> None:
-                    ui.clipboard.write(wf_id)
-                    ui.notify(t(TEXT, "copied"))
-                ui.button(t(TEXT, "copy"), icon="content_copy", on_click=copy).props('flat dense data-testid="copy-id"')
-            ui.label(t(TEXT, "call_hint", id=wf_id)).classes("text-xs text-gray-600")
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "close"), on_click=dialog.close).props('flat data-testid="published-close"')
-        dialog.open()
-
-    # versions on the canvas -------------------------------------------------------------
-    def _version_doc(self, number) -> dict:
-        if number == "draft":
-            return self.draft.doc
-        return self.platform.workflows.version(owner_id=self.user.id, workflow_id=self.workflow_id,
-                                               number=int(number)).document
-
-    @hosted
-    def view_version(self, number: int) -> None:
-        self.mode, self.shown_doc, self.shown_label = "view", self._version_doc(number), number
-        self.selected = None
-        self.canvas.run_method("setGraph", self.draft.graph_view(self.shown_doc), True, True)
-        self.render_settings()
-        self.update_state()
-
-    @hosted
-    def show_diff(self, a, b) -> None:
-        old, new = self._version_doc(a), self._version_doc(b)
-        d = diff(old, new)
-        view = self.draft.graph_view(new)
-        for n in view["nodes"]:
-            if n["id"] in d.added:
-                n["data"]["diff"] = "added"
-            elif n["id"] in d.changed:
-                n["data"].update(diff="changed", changes=d.changed[n["id"]])
-        old_nodes = {n["id"]: n for n in old.get("nodes", [])}
-        view["nodes"] += [self.draft.node_view(old_nodes[nid], diff="removed") for nid in d.removed]
-        for e in view["edges"]:
-            if any(e["id"] == self.draft.edge_view(x, new)["id"] for x in d.edges_added):
-                e["portType"] = "added"
-        view["edges"] += [{**self.draft.edge_view(x, old), "portType": "removed"} for x in d.edges_removed]
-        labels = {n["id"]: n.get("label") or n["id"] for n in [*old.get("nodes", []), *new.get("nodes", [])]}
-        name = (lambda v: t(TEXT, "draft") if v == "draft" else f"v{v}")
-        self.mode, self.shown_doc, self.shown_label = "diff", new, (name(a), name(b))
-        self.selected = None
-        self.canvas.run_method("setGraph", view, True, True)
-        self.versions.show_summary(d, labels)
-        self.render_settings()
-        self.update_state()
-
-    @hosted
-    def back_to_draft(self) -> None:
-        self.mode, self.shown_doc = "draft", None
-        self.selected = None
-        self.versions.summary.clear()
-        self.reload_canvas(fit=True)
-
-    @hosted
-    def restore_version(self, number: int) -> None:
-        doc = self._version_doc(number)
-        self.draft.replace(doc)
-        self.mode, self.shown_doc = "draft", None
-        self.name_input.value = self.draft.doc.get("name", "")
-        self.reload_canvas(fit=True)
-        ui.notify(t(TEXT, "restored", n=number))

@@ -22,6 +22,7 @@ from nodes import Registry
 HISTORY = 100  # undo steps kept
 COALESCE = 1.5  # seconds within which edits of the same field are one undo step
 SUMMARY_KEYS = ("prompt", "template", "value", "text", "url", "model")
+REF_START = re.compile(r"\{\{(\s*)([^{}\s.]+)\.")  # the "{{node." of a {{node.port}} reference
 
 
 def edge_id(edge: dict) -> str:
@@ -401,8 +402,7 @@ def _sub(value: Any, pattern: re.Pattern, repl) -> Any:
 def _rename_refs(value: Any, mapping: dict[str, str]) -> Any:
     """Point ``{{old.port}}`` references among pasted nodes at their copies."""
     if isinstance(value, str):
-        return re.sub(r"\{\{(\s*)([^{}\s.]+)\.", lambda m: "{{" + m.group(1) + mapping.get(m.group(2), m.group(2)) + ".",
-                      value)
+        return REF_START.sub(lambda m: "{{" + m.group(1) + mapping.get(m.group(2), m.group(2)) + ".", value)
     if isinstance(value, list):
         return [_rename_refs(v, mapping) for v in value]
     if isinstance(value, dict):

@@ -1,305 +1,180 @@
-"""The settings panel: a form generated from a node type's config model (its JSON schema).
+"""The settings panel: the selected node's form (from its config model), or the workflow's.
 
-Generic on purpose (new node types appear without editor changes): strings become text areas
-or inputs with a ``{{node.port}}`` variable picker, enums selects, booleans switches, bounded
-numbers sliders, other numbers number inputs, lists of objects (the input node's fields, a
-condition's cases) lists of sub-forms, other objects JSON text. ``provider`` gets the catalog
-("auto" + provider names).
+Edits go straight into the draft (``Draft.set_config`` / ``set_label``); the canvas gets the
+node's new ports and summary, and validation runs again shortly after.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING
 
 from nicegui import ui
 
+from .editor_form import FormContext, provider_options, render_form
 from .i18n import t
 
-log = logging.getLogger("flowai.ui")
+if TYPE_CHECKING:
+    from .editor import Editor
 
 TEXT = {
-    "advanced": ("Advanced", "高级"),
-    "label": ("Label", "名称"),
-    "node_id": ("ID (for variables)", "ID（变量引用）"),
-    "insert_var": ("Insert a variable", "插入变量"),
-    "no_vars": ("No upstream nodes: connect one to this node first", "没有上游节点：请先连接一个节点"),
-    "add_item": ("Add", "添加"),
-    "remove_item": ("Remove", "移除"),
-    "bad_json": ("Not valid JSON", "不是有效的 JSON"),
-    "load_params": ("Load model parameters", "加载模型参数"),
-    "params": ("Model parameters", "模型参数"),
-    "params_failed": ("Could not load the parameters: {error}", "无法加载参数：{error}"),
-    "need_model": ("Set the model (owner/name) first.", "请先填写模型（owner/name）。"),
+    "workflow": ("Workflow", "工作流"),
+    "name": ("Name", "名称"),
+    "description": ("Description", "描述"),
+    "cache_ttl": ("Default node cache (seconds, empty = off)", "节点缓存默认时长（秒，留空为关闭）"),
+    "pick_node": ("Click a node to edit its settings; drag node types from the left onto the canvas.",
+                  "点击节点编辑其设置；从左侧把节点拖到画布上。"),
     "delete_node": ("Delete node", "删除节点"),
-    "empty_default": ("(provider default)", "（供应商默认）"),
+    "node_id": ("ID", "ID"),
+    "load_params": ("Load model parameters", "加载模型参数"),
+    "params_failed": ("Could not load the parameters: {error}", "无法加载参数：{error}"),
+    "params": ("Model parameters", "模型参数"),
+    "need_model": ("Set the model (owner/name) first.", "请先填写模型（owner/name）。"),
 }
 
-LONG_TEXT = {"prompt", "system", "template", "value", "text", "body", "negative_prompt", "instructions", "content",
-             "message", "query", "input", "description"}
-ADVANCED = ("timeout", "cache_ttl")
-# DESIGN.md §5: default priorities per task type; the select also offers what the router knows.
-PRIORITY = {
-    "text": ["groq", "mistral", "cohere", "together", "ai21", "openrouter", "gemini", "deepinfra", "fireworks",
-             "anthropic", "openai", "perplexity"],
-    "image": ["stability", "replicate", "deepinfra", "huggingface", "fireworks"],
-    "stt": ["assemblyai", "gladia", "huggingface"],
-    "tts": ["playht", "elevenlabs"],
-    "multimodal": ["gemini", "replicate", "gladia"],
-}
-TASK_OF = {"llm": "text", "image": "image", "tts": "tts", "stt": "stt", "replicate": "multimodal"}
 
+class SettingsPanel:
+    def __init__(self, editor: "Editor", titles: dict[str, str]):
+        self.editor = editor
+        self.titles = titles  # node type -> title in the UI language
+        self.box = ui.column().classes("w-full gap-2")
 
-def provider_options(platform, impl) -> list[str]:
-    """'auto', the providers the router has, then the task type's priority list."""
-    task = getattr(impl, "task", None) or TASK_OF.get(getattr(impl, "type", ""), "text")
-    names = ["auto"]
-    router = getattr(platform.services, "router", None)
-    for attr in ("catalog", "providers", "chat_providers"):
-        found = getattr(router, attr, None)
-        if isinstance(found, dict):
-            names += [str(k) for k in found]
-    names += PRIORITY.get(task, [])
-    return list(dict.fromkeys(names))
+    @property
+    def editing(self) -> bool:
+        return self.editor.mode == "draft"
 
+    def render(self) -> None:
+        """The selected node's form; the workflow's when none is selected. Read-only while a
+        version (not the draft) is on the canvas."""
+        ed = self.editor
+        doc = ed.draft.doc if self.editing else (ed.shown_doc or ed.draft.doc)
+        node = next((n for n in doc["nodes"] if n["id"] == ed.selected), None) if ed.selected else None
+        self.box.clear()
+        with self.box:
+            if node is None:
+                self._workflow_form(doc)
+            else:
+                self._node_form(node)
 
-@dataclass
-class FormContext:
-    defs: dict = field(default_factory=dict)
-    variables: list[dict] | None = None  # None: this node's strings are not templates
-    readonly: bool = False
-    providers: list[str] = field(default_factory=lambda: ["auto"])
+    def _workflow_form(self, doc: dict) -> None:
+        ui.label(t(TEXT, "workflow")).classes("text-lg")
+        ui.label(t(TEXT, "pick_node")).classes("text-xs text-gray-500")
+        desc = ui.textarea(t(TEXT, "description"), value=doc.get("description", ""),
+                           on_change=lambda e: self.on_meta("description", e.value)) \
+            .props('autogrow outlined data-testid="wf-description"').classes("w-full")
+        ttl = ui.number(t(TEXT, "cache_ttl"), value=(doc.get("settings") or {}).get("cache_ttl"), min=0,
+                        on_change=lambda e: self.on_cache_ttl(e.value)).classes("w-full")
+        if not self.editing:
+            desc.props("readonly")
+            ttl.props("readonly")
 
-
-def resolve(prop: dict, defs: dict) -> tuple[dict, bool]:
-    """Follow a ``$ref`` and unwrap ``anyOf [X, null]``; returns (schema, nullable)."""
-    outer = {k: v for k, v in prop.items() if k not in ("$ref", "anyOf")}
-    if "$ref" in prop:
-        prop = {**defs.get(prop["$ref"].rsplit("/", 1)[-1], {}), **outer}
-    nullable = False
-    if "anyOf" in prop:
-        options = [p for p in prop["anyOf"] if p.get("type") != "null"]
-        nullable = len(options) < len(prop["anyOf"])
-        if len(options) == 1:
-            inner, _ = resolve(options[0], defs)
-            prop = {**inner, **outer}
-        else:
-            prop = outer
-    return prop, nullable
-
-
-def _title(key: str, prop: dict) -> str:
-    return prop.get("title") or key.replace("_", " ").capitalize()
-
-
-def render_form(schema: dict, values: dict, on_change: Callable[[str, Any], None], ctx: FormContext,
-                *, skip: tuple[str, ...] = ()) -> None:
-    """Widgets for each property of ``schema``; ``on_change(key, value)`` on edits (None = unset)."""
-    ctx.defs = {**ctx.defs, **schema.get("$defs", {})}
-    props = schema.get("properties", {})
-    main = [k for k in props if k not in ADVANCED and k not in skip]
-    advanced = [k for k in props if k in ADVANCED and k not in skip]
-    for key in main:
-        render_field(key, props[key], values.get(key, props[key].get("default")), on_change, ctx)
-    if advanced:
-        with ui.expansion(t(TEXT, "advanced")).classes("w-full").props("dense"):
-            for key in advanced:
-                render_field(key, props[key], values.get(key), on_change, ctx)
-
-
-def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any], None], ctx: FormContext) -> None:
-    prop, nullable = resolve(raw, ctx.defs)
-    title = _title(key, prop)
-    kind = prop.get("type")
-    test_id = f'data-testid="field-{key}"'
-
-    def emit(v: Any) -> None:
-        on_change(key, v)
-
-    if key == "provider" and kind == "string":
-        options = list(dict.fromkeys([*ctx.providers, *([value] if value else [])]))
-        w = ui.select(options, value=value or "auto", label=title, with_input=True, new_value_mode="add-unique",
-                      on_change=lambda e: emit(e.value or "auto"))
-    elif "enum" in prop:
-        options = list(prop["enum"])
-        w = ui.select(options, value=value if value in options else prop.get("default"), label=title,
-                      on_change=lambda e: emit(e.value))
-    elif kind == "boolean":
-        w = ui.switch(title, value=bool(value), on_change=lambda e: emit(bool(e.value)))
-    elif kind in ("number", "integer"):
-        w = _number(key, prop, nullable, value, emit, title, ctx.readonly)
-    elif kind == "array" and resolve(prop.get("items", {}), ctx.defs)[0].get("type") == "object":
-        w = _object_list(key, prop, value, emit, ctx, title)
-    elif kind in ("array", "object"):
-        w = _json_text(value, emit, title, nullable)
-    else:  # a string, or an untyped value (edited as text)
-        w = _text(key, prop, value, emit, ctx, title, nullable)
-    if w is None:
-        return
-    w.classes("w-full").props(test_id)
-    if prop.get("description"):
-        w.tooltip(prop["description"])
-    if ctx.readonly:
-        if isinstance(w, (ui.input, ui.textarea, ui.number, ui.select)):
-            w.props("readonly")
-        elif isinstance(w, ui.switch):
-            w.disable()
-
-
-def _number(key: str, prop: dict, nullable: bool, value: Any, emit, title: str, readonly: bool):
-    integer = prop.get("type") == "integer"
-    low = prop.get("minimum", prop.get("exclusiveMinimum"))
-    high = prop.get("maximum", prop.get("exclusiveMaximum"))
-
-    def cast(v):
-        if v is None or v == "":
-            return None if nullable else prop.get("default")
-        return int(v) if integer else float(v)
-
-    if low is not None and high is not None and high - low <= 10 and not nullable:
-        step = 1 if integer else round((high - low) / 100, 4) or 0.01
-        with ui.column().classes("w-full gap-0") as box:
-            shown = ui.label(f"{title}: {value if value is not None else prop.get('default')}").classes("text-sm")
-            slider = ui.slider(min=low, max=high, step=step, value=value if value is not None else prop.get("default"))
-            slider.props(f'label data-testid="slider-{key}"')
-            if readonly:
-                slider.disable()
-
-            def changed(e):
-                shown.text = f"{title}: {e.value}"
-                emit(cast(e.value))
-            slider.on_value_change(changed)
-        return box
-    return ui.number(title, value=value, min=low, max=high, step=1 if integer else None,
-                     precision=0 if integer else None, on_change=lambda e: emit(cast(e.value)))
-
-
-def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, nullable: bool):
-    shown = value if isinstance(value, str) else ("" if value is None else json.dumps(value, ensure_ascii=False))
-    untyped = "type" not in prop
-
-    def changed(e):
-        v = e.value
-        if v == "" and nullable:
-            v = None
-        elif untyped and key == "default" and isinstance(v, str):
-            try:
-                v = json.loads(v)
-            except ValueError:
-                pass
-        emit(v)
-
-    long = key in LONG_TEXT or untyped
-    if long:
-        w = ui.textarea(title, value=shown, on_change=changed).props("autogrow outlined")
-    else:
-        w = ui.input(title, value=shown, on_change=changed).props("dense")
-        if key == "model":
-            w.props(f'placeholder="{t(TEXT, "empty_default")}"')
-    if ctx.variables is not None and not ctx.readonly:
-        _picker(w, key, ctx.variables)
-    return w
-
-
-def _picker(w, key: str, variables: list[dict]) -> None:
-    """A button in the field that inserts ``{{node.port}}`` at the cursor."""
-    async def insert(token: str) -> None:
-        js = (f'(() => {{ const el = document.querySelector("#{w.html_id} textarea, #{w.html_id} input");'
-              f' return el ? [el.selectionStart, el.selectionEnd] : null; }})()')
-        try:
-            pos = await ui.run_javascript(js)
-        except TimeoutError:
-            pos = None
-        text = w.value or ""
-        start, end = (pos if isinstance(pos, list) and len(pos) == 2 and pos[0] is not None
-                      else (len(text), len(text)))
-        w.value = text[:start] + token + text[end:]
-
-    with w.add_slot("append"):
-        with ui.button(icon="data_object").props(f'flat dense round size=sm data-testid="vars-{key}"') \
-                .tooltip(t(TEXT, "insert_var")):
-            with ui.menu().props(f'data-testid="vars-menu-{key}"'):
-                if not variables:
-                    ui.menu_item(t(TEXT, "no_vars")).props("disable")
-                for v in variables:
-                    item = ui.menu_item(on_click=lambda token=v["token"]: insert(token))
-                    item.props(f'data-testid="var-{v["node"]}-{v["port"]}"')
-                    with item:
-                        ui.label(f"{v['label']} · {v['port']}").classes("text-sm")
-                        ui.label(f"{v['token']}  {v['type']}").classes("text-xs text-gray-500")
-
-
-def _json_text(value: Any, emit, title: str, nullable: bool):
-    w = ui.textarea(title, value="" if value is None else json.dumps(value, ensure_ascii=False, indent=1))
-    w.props("autogrow outlined")
-
-    def changed(e):
-        if not e.value.strip():
-            w.props(remove="error")
-            emit(None)
+    def _node_form(self, node: dict) -> None:
+        ed, nid = self.editor, node["id"]
+        impl = ed.platform.registry.get(node.get("type"))
+        with ui.row().classes("w-full items-center gap-2"):
+            ui.label(self.titles.get(node.get("type")) or (impl.title if impl else node.get("type"))).classes("text-lg")
+            ui.label(f"{t(TEXT, 'node_id')}: {nid}").classes("text-xs text-gray-500 font-mono") \
+                .props('data-testid="node-id"')
+        label = ui.input(t(TEXT, "name"), value=node.get("label", ""),
+                         on_change=lambda e: self.on_label(nid, e.value)) \
+            .props('outlined dense data-testid="node-label"').classes("w-full")
+        if not self.editing:
+            label.props("readonly")
+        if impl is None:  # an unknown type (validation says so): show its config as it is
+            ui.label(json.dumps(node.get("config"), ensure_ascii=False, indent=1)).classes("font-mono text-xs")
             return
-        try:
-            parsed = json.loads(e.value)
-        except ValueError:
-            w.props(f'error error-message="{t(TEXT, "bad_json")}"')
-            return
-        w.props(remove="error")
-        emit(parsed)
-    w.on_value_change(changed)
-    return w
+        ctx = FormContext(variables=ed.draft.variables(nid) if impl.templated else None,
+                          readonly=not self.editing, providers=provider_options(impl))
+        replicate = node.get("type") == "replicate" and getattr(ed.platform.services, "replicate", None) is not None
+        render_form(impl.Config.model_json_schema(), node.get("config") or {},
+                    lambda key, value: self.on_config(nid, key, value), ctx, skip=("params",) if replicate else ())
+        if replicate:
+            self._replicate_params(node, ctx)
+        if self.editing:
+            ui.button(t(TEXT, "delete_node"), icon="delete", on_click=lambda: self.delete_node(nid)) \
+                .props('flat color=negative dense data-testid="delete-node"')
 
-
-def _object_list(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str):
-    item_schema, _ = resolve(prop.get("items", {}), ctx.defs)
-    items: list[dict] = [dict(v) for v in (value or []) if isinstance(v, dict)]
-    box = ui.column().classes("w-full gap-1")
-
-    def new_item() -> dict:
-        item = {}
-        for k, p in item_schema.get("properties", {}).items():
-            if "default" in p and p["default"] is not None:
-                item[k] = p["default"]
-            elif k in item_schema.get("required", []) and p.get("type") == "string":
-                n = len(items) + 1
-                names = {i.get(k) for i in items}
-                while f"field{n}" in names:
-                    n += 1
-                item[k] = f"field{n}"
-        return item
-
-    def rebuild() -> None:
-        box.clear()
+    def _replicate_params(self, node: dict, ctx: FormContext) -> None:
+        """``params`` as JSON text until "load parameters" fetches the model's input schema;
+        then a form generated from that schema edits the same object."""
+        ed, nid = self.editor, node["id"]
+        box = ui.column().classes("w-full gap-1")
         with box:
-            ui.label(title).classes("text-sm font-medium")
-            for i, item in enumerate(items):
-                with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="{key}-item-{i}"'):
-                    sub = FormContext(ctx.defs, None, ctx.readonly, ctx.providers)
-                    render_form(item_schema, item, lambda k, v, i=i: changed(i, k, v), sub)
-                    if not ctx.readonly:
-                        ui.button(t(TEXT, "remove_item"), icon="delete", on_click=lambda i=i: remove(i)) \
-                            .props(f'flat dense size=sm color=negative data-testid="{key}-remove-{i}"')
-            if not ctx.readonly:
-                ui.button(t(TEXT, "add_item"), icon="add", on_click=add) \
-                    .props(f'flat dense size=sm data-testid="{key}-add"')
+            render_form({"properties": {"params": {"type": "object", "title": t(TEXT, "params")}}},
+                        node.get("config") or {}, lambda key, value: self.on_config(nid, key, value), ctx)
 
-    def changed(i: int, k: str, v: Any) -> None:
-        if v is None:
-            items[i].pop(k, None)
-        else:
-            items[i][k] = v
-        emit([dict(x) for x in items])
+        def config() -> dict:
+            return (ed.draft.node(nid) or {}).get("config") or {}
 
-    def add() -> None:
-        items.append(new_item())
-        emit([dict(x) for x in items])
-        rebuild()
+        async def load() -> None:
+            model = config().get("model")
+            if not model:
+                ui.notify(t(TEXT, "need_model"), type="warning")
+                return
+            try:
+                schema = await ed.platform.services.replicate.input_schema(model)
+            except Exception as exc:  # reported, never a trace: a bad name, no key, Replicate down
+                ui.notify(t(TEXT, "params_failed", error=getattr(exc, "message", None) or type(exc).__name__),
+                          type="negative")
+                return
+            params = dict(config().get("params") or {})
 
-    def remove(i: int) -> None:
-        items.pop(i)
-        emit([dict(x) for x in items])
-        rebuild()
+            def put(key: str, value) -> None:
+                if value is None:
+                    params.pop(key, None)
+                else:
+                    params[key] = value
+                self.on_config(nid, "params", dict(params))
+            box.clear()
+            with box:
+                ui.label(f"{t(TEXT, 'params')}: {model}").classes("text-sm font-medium")
+                render_form(schema or {}, params, put, FormContext(variables=ctx.variables, readonly=ctx.readonly))
+        if self.editing:
+            ui.button(t(TEXT, "load_params"), icon="tune", on_click=load).props('flat dense data-testid="load-params"')
 
-    rebuild()
-    return box
+    # edits ------------------------------------------------------------------------------
+    def on_config(self, node_id: str, key: str, value) -> None:
+        if not self.editing:
+            return
+        ed = self.editor
+        result = ed.draft.set_config(node_id, key, value)
+        node = ed.draft.node(node_id)
+        if node is None:
+            return
+        patch = {"summary": ed.draft.summary(node)}
+        if result["ports"]:
+            view = ed.draft.node_view(node)["data"]
+            patch.update(inputs=view["inputs"], outputs=view["outputs"])
+        ed.canvas.run_method("updateNode", node_id, patch)
+        if result["removed"]:
+            ed.canvas.run_method("removeElements", [], result["removed"])
+        if result["added"]:
+            ed.canvas.run_method("addEdges", [ed.draft.edge_view(e) for e in result["added"]])
+        for other in result["touched"]:  # their {{node.port}} references followed a renamed port
+            ed.canvas.run_method("updateNode", other, {"summary": ed.draft.summary(ed.draft.node(other))})
+        ed.changed(inputs=node.get("type") == "input")
+
+    def on_label(self, node_id: str, label: str) -> None:
+        if self.editing:
+            self.editor.draft.set_label(node_id, label or "")
+            self.editor.canvas.run_method("updateNode", node_id, {"label": label or ""})
+            self.editor.changed()
+
+    def on_meta(self, key: str, value: str) -> None:
+        if self.editing:
+            self.editor.draft.set_meta(key, value or "")
+            self.editor.changed()
+
+    def on_cache_ttl(self, seconds) -> None:
+        if self.editing:
+            settings = dict(self.editor.draft.doc.get("settings") or {})
+            settings["cache_ttl"] = seconds if seconds not in ("", None) else None
+            self.editor.draft.set_meta("settings", settings)
+            self.editor.changed()
+
+    def delete_node(self, node_id: str) -> None:
+        nodes, edges = self.editor.draft.remove([node_id], [])
+        if nodes:
+            self.editor.canvas.run_method("removeElements", nodes, edges)
+            self.editor.select(None)
+            self.editor.changed(inputs=True)

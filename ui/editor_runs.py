@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from nicegui import background_tasks, ui
 
 from flowai.errors import FlowAIError, GraphError
-from flowai.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunStarted, RunSucceeded, StreamDelta
+from flowai.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded, StreamDelta
+from flowai.templates import BRACES
 from nodes.input import check_input
 
 from .i18n import t
@@ -62,6 +63,8 @@ class RunPanel:
     def __init__(self, editor: "Editor"):
         self.editor = editor
         self.handle = None
+        self.graph = None
+        self.task: asyncio.Task | None = None
         self.values: dict[str, Any] = {}
         self.cards: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, str] = {}  # stream text not yet sent to the canvas
@@ -81,6 +84,12 @@ class RunPanel:
         self.output_box = ui.column().classes("w-full gap-1")
         self.nodes_box = ui.column().classes("w-full gap-2")
         self.refresh_form()
+        ui.context.client.on_delete(self._page_gone)
+
+    def _page_gone(self) -> None:
+        """The tab is gone for good: stop following; the run is cancelled after the grace period."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
 
     # the input form ---------------------------------------------------------------------
     def refresh_form(self) -> None:
@@ -160,7 +169,7 @@ class RunPanel:
         self.stop_button.set_visibility(True)
         self.trace_button.set_visibility(False)
         ed.canvas.run_method("clearRun")
-        background_tasks.create(self._follow(self.handle), name="editor-run")
+        self.task = background_tasks.create(self._follow(self.handle), name="editor-run")
 
     def stop(self) -> None:
         if self.handle is not None and not self.handle.done:
@@ -188,14 +197,12 @@ class RunPanel:
                     self._flush()
                     self.status.text = t(TEXT, "completed", time=ev.total_time)
                     self.status.props('data-state="completed"')
-                    self._show_output(ev.output)
+                    self._show_output(ev.output, _output_kind(self.graph))
                 elif isinstance(ev, RunFailed):
                     self._flush()
                     key = "cancelled" if ev.status == "cancelled" else "failed"
                     self.status.text = t(TEXT, key, message=ev.message)
                     self.status.props(f'data-state="{key}"')
-                elif isinstance(ev, RunStarted):
-                    pass
         finally:
             handle.detach(self.editor.platform.runs.grace)
             finished = {e.node for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
@@ -264,11 +271,15 @@ class RunPanel:
                     ui.label(f"{port}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}") \
                         .classes("text-xs text-gray-700 whitespace-pre-wrap break-words")
 
-    def _show_output(self, output: Any) -> None:
+    def _show_output(self, output: Any, kind: str | None) -> None:
         with self.output_box:
             ui.label(t(TEXT, "output")).classes("text-sm font-medium")
             with ui.card().classes("w-full p-2 bg-green-50").props('flat bordered data-testid="run-output"'):
-                _value(output)
+                if kind in MEDIA_TAGS and isinstance(output, str):
+                    media(kind, output, "run-output-media")
+                text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, indent=1,
+                                                                         default=str)
+                ui.label(text).classes("text-sm whitespace-pre-wrap break-words").props('data-testid="run-output-text"')
 
     # trace ------------------------------------------------------------------------------
     def show_trace(self) -> None:
@@ -311,9 +322,17 @@ def media(kind: str, url: str, test_id: str) -> None:
         el._props["controls"] = True
 
 
-def _value(value: Any) -> None:
-    if isinstance(value, str) and value.startswith(("/files/", "data:image/", "http")) and \
-            value.split("?")[0].rsplit(".", 1)[-1].lower() in ("png", "jpg", "jpeg", "webp", "gif"):
-        media("image", value, "run-output-image")
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1, default=str)
-    ui.label(text).classes("text-sm whitespace-pre-wrap break-words").props('data-testid="run-output-text"')
+def _output_kind(graph) -> str | None:
+    """The port type feeding a single output node's value (through an edge or a lone ``{{n.p}}``)."""
+    if graph is None or len(graph.output_nodes) != 1:
+        return None
+    out = graph.output_nodes[0]
+    source = out.edge_inputs.get("value")
+    if source is None:
+        value = out.spec.config.get("value")
+        match = BRACES.fullmatch(value.strip()) if isinstance(value, str) else None
+        source = (match.group(1), match.group(2)) if match else None
+    if source is None or source[0] not in graph.nodes:
+        return None
+    kind = graph.nodes[source[0]].outputs.get(source[1])
+    return str(kind) if kind is not None else None

@@ -1,4 +1,5 @@
-"""The editor's version history: list, view read-only, compare two versions, restore, publish."""
+"""The editor's version history: list, view one read-only on the canvas, compare two (highlighted
+on the canvas and listed), restore one as the draft, publish one."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
-from flowai.diff import GraphDiff
+from flowai.diff import GraphDiff, diff
 
+from .editor_save import hosted
 from .i18n import t
 
 if TYPE_CHECKING:
     from .editor import Editor
 
 TEXT = {
-    "history": ("Versions", "版本"),
     "none": ("No versions yet.", "还没有版本。"),
     "published": ("published", "已发布"),
     "view": ("View", "查看"),
@@ -32,7 +33,8 @@ TEXT = {
     "edges_removed": ("Edges removed", "删除连线"),
     "meta": ("Workflow settings", "工作流设置"),
     "same": ("No differences.", "没有差异。"),
-    "version": ("Version {n}", "版本 {n}"),
+    "draft_short": ("draft", "草稿"),
+    "restored": ("Version {n} is now the draft; save to keep it.", "版本 {n} 已恢复为草稿；保存后生效。"),
 }
 
 
@@ -72,20 +74,20 @@ class VersionsPanel:
                     if v.message:
                         ui.label(v.message).classes("text-sm text-gray-700 break-words")
                     with ui.row().classes("gap-0"):
-                        ui.button(icon="visibility", on_click=lambda n=v.number: ed.view_version(n)) \
+                        ui.button(icon="visibility", on_click=lambda n=v.number: self.view_version(n)) \
                             .props(f'flat dense size=sm data-testid="version-view-{v.number}"') \
                             .tooltip(t(TEXT, "view"))
-                        ui.button(icon="restore", on_click=lambda n=v.number: ed.restore_version(n)) \
+                        ui.button(icon="restore", on_click=lambda n=v.number: self.restore_version(n)) \
                             .props(f'flat dense size=sm data-testid="version-restore-{v.number}"') \
                             .tooltip(t(TEXT, "restore"))
-                        ui.button(icon="publish", on_click=lambda n=v.number: ed.confirm_publish(n)) \
+                        ui.button(icon="publish", on_click=lambda n=v.number: ed.publishing.confirm_publish(n)) \
                             .props(f'flat dense size=sm data-testid="version-publish-{v.number}"') \
                             .tooltip(t(TEXT, "publish"))
 
     def compare(self) -> None:
         if self.a.value is None or self.b.value is None:
             return
-        self.editor.show_diff(self.a.value, self.b.value)
+        self.show_diff(self.a.value, self.b.value)
 
     def show_summary(self, d: GraphDiff, labels: dict[str, str]) -> None:
         self.summary.clear()
@@ -112,3 +114,57 @@ class VersionsPanel:
                     ui.label(f"{t(TEXT, key)}: {text}").classes("text-xs text-gray-600 break-words")
             if d.meta:
                 ui.label(f"{t(TEXT, 'meta')}: {', '.join(d.meta)}").classes("text-xs text-gray-600")
+
+    # versions on the canvas ---------------------------------------------------------------
+    def _document(self, number) -> dict:
+        ed = self.editor
+        if number == "draft":
+            return ed.draft.doc
+        return ed.platform.workflows.version(owner_id=ed.user.id, workflow_id=ed.workflow_id,
+                                             number=int(number)).document
+
+    @hosted
+    def view_version(self, number: int) -> None:
+        doc = self._document(number)
+        self.editor.show_readonly("view", doc, number, self.editor.draft.graph_view(doc))
+
+    @hosted
+    def show_diff(self, a, b) -> None:
+        """Version ``b`` on the canvas with what changed since ``a``: added nodes green, changed
+        amber (with the fields), removed ones (from ``a``) red and dashed; the same as a list."""
+        draft = self.editor.draft
+        old, new = self._document(a), self._document(b)
+        d = diff(old, new)
+        view = draft.graph_view(new)
+        for n in view["nodes"]:
+            if n["id"] in d.added:
+                n["data"]["diff"] = "added"
+            elif n["id"] in d.changed:
+                n["data"].update(diff="changed", changes=d.changed[n["id"]])
+        old_nodes = {n["id"]: n for n in old.get("nodes", [])}
+        view["nodes"] += [draft.node_view(old_nodes[nid], diff="removed") for nid in d.removed]
+        added = {draft.edge_view(e, new)["id"] for e in d.edges_added}
+        for e in view["edges"]:
+            if e["id"] in added:
+                e["portType"] = "added"
+        view["edges"] += [{**draft.edge_view(e, old), "portType": "removed"} for e in d.edges_removed]
+        labels = {n["id"]: n.get("label") or n["id"] for n in [*old.get("nodes", []), *new.get("nodes", [])]}
+
+        def name(v) -> str:
+            return t(TEXT, "draft_short") if v == "draft" else f"v{v}"
+        self.editor.show_readonly("diff", new, (name(a), name(b)), view)
+        self.show_summary(d, labels)
+
+    @hosted
+    def back_to_draft(self) -> None:
+        self.summary.clear()
+        self.editor.show_draft()
+
+    @hosted
+    def restore_version(self, number: int) -> None:
+        ed = self.editor
+        ed.draft.replace(self._document(number))
+        ed.name_input.value = ed.draft.doc.get("name", "")
+        self.summary.clear()
+        ed.show_draft()
+        ui.notify(t(TEXT, "restored", n=number))

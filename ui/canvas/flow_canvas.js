@@ -4,7 +4,12 @@
 // moved, an edge connected, elements removed, undo, copy...) and the server answers with
 // run_method calls (addNodes, updateNode, setGraph...). Everything user-provided is shown with
 // {{ }} interpolation, never v-html.
-import { markRaw, nextTick } from "vue";
+//
+// The canvas lives in a shadow root (its own small Vue app): the page's Tailwind runtime rewrites
+// its stylesheet on every class change in the document, which would restyle and re-lay-out all
+// of a 200-node graph each time; inside a shadow root the graph is out of that stylesheet's
+// reach, and Vue Flow's own class changes (selected, dragging) do not trigger those rewrites.
+import { createApp, markRaw, nextTick } from "vue";
 import { VueFlow, Handle, Position, useVueFlow } from "@vue-flow/core";
 import { Background } from "@vue-flow/background";
 import { Controls } from "@vue-flow/controls";
@@ -12,22 +17,14 @@ import { MiniMap } from "@vue-flow/minimap";
 
 const CSS = ["core/style.css", "core/theme-default.css", "controls/style.css", "minimap/style.css"];
 
-function loadCss(base) {
+function loadCss(root, base) {
   return Promise.all(CSS.map((file) => new Promise((resolve) => {
-    const id = "flowai-css-" + file.replace(/[^a-z]/gi, "-");
-    const found = document.getElementById(id);
-    if (found) {
-      if (found.dataset.loaded) resolve();
-      else found.addEventListener("load", resolve, { once: true }), setTimeout(resolve, 2000);
-      return;
-    }
     const link = document.createElement("link");
-    link.id = id;
     link.rel = "stylesheet";
     link.href = `${base}/${file}`;
-    link.addEventListener("load", () => { link.dataset.loaded = "1"; resolve(); }, { once: true });
+    link.addEventListener("load", resolve, { once: true });
     link.addEventListener("error", resolve, { once: true });
-    document.head.appendChild(link);
+    root.appendChild(link);
   })));
 }
 
@@ -95,7 +92,50 @@ function edgeClass(edge, portType) {
 
 const GROUP_COLOURS = { inputs: "#86efac", ai: "#a5b4fc", media: "#f0abfc", logic: "#fde047", outputs: "#fda4af" };
 
+const EVENTS = ["ready", "add_node", "move", "connect", "remove", "select", "refused", "undo", "redo", "copy",
+                "paste", "save"];
+const METHODS = ["setGraph", "addNodes", "addEdges", "updateNode", "removeElements", "setIssues", "patchNodes",
+                 "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode"];
+
+// The NiceGUI element: a host <div> whose shadow root holds the canvas app; methods and events relay.
 export default {
+  props: {
+    graph: Object,
+    texts: Object,
+    compat: Object,
+    readonly: Boolean,
+    flowId: String,
+    css: String,
+    resourcePath: String,
+  },
+  emits: EVENTS,
+  template: `<div class="fa-host"></div>`,
+  async mounted() {
+    performance.mark("flowai-canvas-mounted");
+    await nextTick(); // window.path_prefix is set only once the app has mounted
+    const root = this.$el.attachShadow({ mode: "open" });
+    const style = document.createElement("style");
+    style.textContent = this.css;
+    root.appendChild(style);
+    const css = loadCss(root, `${window.path_prefix || ""}${this.resourcePath}`);
+    const mountPoint = document.createElement("div");
+    mountPoint.className = "fa-canvas";
+    root.appendChild(mountPoint);
+    this.app = createApp(Canvas, {
+      graph: this.graph, texts: this.texts, compat: this.compat, readonly: this.readonly, flowId: this.flowId,
+      host: this.$el, stylesLoaded: css, relay: (name, payload) => this.$emit(name, payload),
+    });
+    this.inner = this.app.mount(mountPoint);
+  },
+  unmounted() {
+    if (this.app) this.app.unmount();
+  },
+  methods: Object.fromEntries(METHODS.map((name) => [name, function (...args) {
+    return this.inner ? this.inner[name](...args) : undefined;
+  }])),
+};
+
+const Canvas = {
   components: { VueFlow, Background, Controls, MiniMap },
   props: {
     graph: Object,
@@ -103,32 +143,31 @@ export default {
     compat: Object,
     readonly: Boolean,
     flowId: String,
-    resourcePath: String,
+    host: Object, // the element in the page: tests and styles read its data-* attributes
+    stylesLoaded: null, // a promise: the Vue Flow stylesheets have loaded
+    relay: Function, // emits an event of the NiceGUI element
   },
-  emits: ["ready", "add_node", "move", "connect", "remove", "select", "refused", "undo", "redo", "copy", "paste",
-          "save"],
-  setup(props, { emit }) {
+  setup(props) {
     const flow = useVueFlow({ id: props.flowId });
-    return { flow, nodeTypes: { flowai: FlowNode }, emitEvent: emit };
+    return { flow, nodeTypes: { flowai: FlowNode } };
   },
   data() {
     return { ready: false, locked: this.readonly, dirty: false, pending: { nodes: new Set(), edges: [] },
              pointer: null };
   },
   created() {
-    performance.mark("flowai-canvas-created");
     this.loadGraph(this.graph);
   },
   async mounted() {
-    performance.mark("flowai-canvas-mounted");
-    await nextTick(); // window.path_prefix is set only once the app has mounted
-    await loadCss(`${window.path_prefix || ""}${this.resourcePath}`);
-    await frames(2);
+    await this.stylesLoaded;
+    await frames(2); // fitting before the stylesheets apply gives a tiny, offset graph
     this.flow.fitView({ padding: 0.2, maxZoom: 1.2 });
     await frames(1);
     this.ready = true;
+    this.mark("readonly", this.locked);
+    this.mark("ready", true);
     performance.mark("flowai-canvas-ready");
-    this.$emit("ready");
+    this.relay("ready");
     this._keys = (e) => this.onKey(e);
     this._unload = (e) => {
       if (this.dirty) {
@@ -152,6 +191,7 @@ export default {
     },
     setGraph(graph, readonly, fit) {
       this.locked = !!readonly;
+      this.mark("readonly", this.locked);
       this.loadGraph(graph);
       this.flow.addSelectedNodes([]);
       if (fit) nextTick(() => frames(2).then(() => this.flow.fitView({ padding: 0.2, maxZoom: 1.2 })));
@@ -217,7 +257,7 @@ export default {
       return true;
     },
     viewCenter() {
-      const el = this.$el.getBoundingClientRect();
+      const el = this.host.getBoundingClientRect();
       return this.flow.screenToFlowCoordinate({ x: el.left + el.width / 2, y: el.top + el.height / 2 });
     },
     fit() {
@@ -226,7 +266,7 @@ export default {
     },
     setDirty(dirty) {
       this.dirty = !!dirty;
-      this.$el.dataset.dirty = this.dirty ? "true" : "false";
+      this.mark("dirty", this.dirty);
       return true;
     },
     selectNode(id) {
@@ -236,6 +276,9 @@ export default {
       return true;
     },
     // --- helpers ---------------------------------------------------------------------------
+    mark(name, value) {
+      this.host.dataset[name] = String(value);
+    },
     miniColor(node) {
       return GROUP_COLOURS[node.data && node.data.group] || "#cbd5e1";
     },
@@ -293,15 +336,15 @@ export default {
       if (this.locked) return;
       const why = this.refusal(c);
       if (why) {
-        this.$el.dataset.refused = why;
-        this.$emit("refused", { message: why });
+        this.mark("refused", why);
+        this.relay("refused", { message: why });
         return;
       }
       const e = { source: c.source, source_port: c.sourceHandle, target: c.target, target_port: c.targetHandle };
       this.flow.addEdges([this.edge({ id: edgeId(e), source: e.source, target: e.target, sourceHandle: e.source_port,
                                       targetHandle: e.target_port,
                                       portType: this.portType(c.source, c.sourceHandle, "outputs") })]);
-      this.$emit("connect", e);
+      this.relay("connect", e);
     },
     onNodesChange(changes) {
       for (const c of changes) if (c.type === "remove") this.pending.nodes.add(c.id);
@@ -323,7 +366,7 @@ export default {
         const nodes = [...this.pending.nodes];
         const edges = this.pending.edges;
         this.pending = { nodes: new Set(), edges: [] };
-        if ((nodes.length || edges.length) && !this.locked) this.$emit("remove", { nodes, edges });
+        if ((nodes.length || edges.length) && !this.locked) this.relay("remove", { nodes, edges });
       }, 0);
     },
     onDragStop(ev) {
@@ -332,13 +375,13 @@ export default {
       for (const n of ev.nodes || [ev.node]) {
         positions[n.id] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
       }
-      this.$emit("move", { positions });
+      this.relay("move", { positions });
     },
     onNodeClick(ev) {
-      this.$emit("select", { id: ev.node.id });
+      this.relay("select", { id: ev.node.id });
     },
     onPaneClick() {
-      this.$emit("select", { id: null });
+      this.relay("select", { id: null });
     },
     onDragOver(e) {
       e.preventDefault();
@@ -349,7 +392,7 @@ export default {
       if (!type || this.locked) return;
       e.preventDefault();
       const p = this.flow.screenToFlowCoordinate({ x: e.clientX, y: e.clientY });
-      this.$emit("add_node", { type, position: { x: Math.round(p.x), y: Math.round(p.y) } });
+      this.relay("add_node", { type, position: { x: Math.round(p.x), y: Math.round(p.y) } });
     },
     onMouseMove(e) {
       this.pointer = { x: e.clientX, y: e.clientY };
@@ -360,7 +403,7 @@ export default {
       const key = e.key.toLowerCase();
       if (key === "s") {
         e.preventDefault();
-        if (!this.locked) this.$emit("save");
+        if (!this.locked) this.relay("save");
         return;
       }
       const t = e.target;
@@ -368,23 +411,22 @@ export default {
       if (typing || this.locked) return;
       if ((key === "z" && e.shiftKey) || key === "y") {
         e.preventDefault();
-        this.$emit("redo");
+        this.relay("redo");
       } else if (key === "z") {
         e.preventDefault();
-        this.$emit("undo");
+        this.relay("undo");
       } else if (key === "c") {
         const ids = this.flow.getSelectedNodes.value.map((n) => n.id);
-        if (ids.length) this.$emit("copy", { ids });
+        if (ids.length) this.relay("copy", { ids });
       } else if (key === "v") {
         e.preventDefault();
         const p = this.pointer ? this.flow.screenToFlowCoordinate(this.pointer) : this.viewCenter();
-        this.$emit("paste", { position: { x: Math.round(p.x), y: Math.round(p.y) } });
+        this.relay("paste", { position: { x: Math.round(p.x), y: Math.round(p.y) } });
       }
     },
   },
   template: `
-    <div class="fa-canvas" :data-ready="ready ? 'true' : 'false'" :data-readonly="locked ? 'true' : 'false'"
-         @drop="onDrop" @dragover="onDragOver" @mousemove="onMouseMove">
+    <div class="fa-flow" @drop="onDrop" @dragover="onDragOver" @mousemove="onMouseMove">
       <VueFlow :id="flowId" :node-types="nodeTypes" :min-zoom="0.1" :max-zoom="2.5"
                :delete-key-code="locked ? null : ['Delete', 'Backspace']"
                :nodes-draggable="!locked" :nodes-connectable="!locked" :edges-updatable="false"

@@ -1,8 +1,11 @@
 """``FlowCanvas``: Vue Flow as a NiceGUI element. Props in, events out, ``run_method`` for calls.
 
 The vendored dist files live in ``vendor/`` (see ``vendor/README.md``); nothing is loaded from a
-CDN. The initial graph goes in as a prop once (pitfall: every later prop change re-sends all
-props); live changes go through ``run_method`` (``addNodes``, ``updateNode``, ``setGraph``...).
+CDN. The canvas renders in the element's shadow root (flow_canvas.js says why), styled by
+``flow_canvas.css`` and Vue Flow's stylesheets. The initial graph goes in as a prop once (every
+later prop change would re-send all props); live changes go through ``run_method``
+(``addNodes``, ``updateNode``, ``setGraph``...). The element's ``data-ready``, ``data-readonly``,
+``data-dirty`` and ``data-refused`` attributes mirror the canvas state (tests wait on them).
 
 Events (``canvas.on(name, handler)``, ``e.args`` is the payload): ``ready``, ``add_node``
 ``{type, position}``, ``move`` ``{positions}``, ``connect`` ``{source, source_port, target,
@@ -28,10 +31,10 @@ class FlowCanvas(ui.element, component="flow_canvas.js",
     def __init__(self, graph: dict, *, texts: dict[str, str], compat: dict[str, list[str]],
                  readonly: bool = False) -> None:
         super().__init__()
-        ui.add_css(CSS, shared=True)
         self._props["graph"] = graph
         self._props["texts"] = texts
         self._props["compat"] = compat
         self._props["readonly"] = readonly
         self._props["flow-id"] = f"flowai-{self.id}"
+        self._props["css"] = CSS
         self.add_resource(VENDOR)
