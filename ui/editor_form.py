@@ -1,0 +1,290 @@
+"""Forms generated from JSON schemas: a node type's config model, a Replicate model's inputs.
+
+Generic on purpose (new node types appear without editor changes): strings become text areas
+or inputs with a ``{{node.port}}`` variable picker, enums selects, booleans switches, bounded
+numbers sliders, other numbers number inputs, lists of objects (the input node's fields, a
+condition's cases) lists of sub-forms, other objects JSON text. ``provider`` gets the catalog
+("auto" + provider names).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from nicegui import ui
+
+from flowai.providers.catalog import CATALOG, serving
+
+from .i18n import t
+
+log = logging.getLogger("flowai.ui")
+
+TEXT = {
+    "advanced": ("Advanced", "高级"),
+    "insert_var": ("Insert a variable", "插入变量"),
+    "no_vars": ("No upstream nodes: connect one to this node first", "没有上游节点：请先连接一个节点"),
+    "add_item": ("Add", "添加"),
+    "remove_item": ("Remove", "移除"),
+    "bad_json": ("Not valid JSON", "不是有效的 JSON"),
+    "empty_default": ("(provider default)", "（供应商默认）"),
+}
+
+LONG_TEXT = {"prompt", "system", "template", "value", "text", "body", "negative_prompt", "instructions", "content",
+             "message", "query", "input", "description"}
+ADVANCED = ("timeout", "cache_ttl")
+TASK_OF = {"llm": "text", "image": "image", "tts": "tts", "stt": "stt", "replicate": "multimodal"}
+
+
+def provider_options(impl) -> list[str]:
+    """'auto', then the providers serving the node's task in default priority order, then the
+    others that can serve it (from the provider catalog)."""
+    task = getattr(impl, "task", None) or TASK_OF.get(getattr(impl, "type", ""), "text")
+    able = [name for name, spec in CATALOG.items() if task in spec.tasks]
+    return list(dict.fromkeys(["auto", *serving(task), *able]))
+
+
+@dataclass
+class FormContext:
+    defs: dict = field(default_factory=dict)
+    variables: list[dict] | None = None  # None: this node's strings are not templates
+    readonly: bool = False
+    providers: list[str] = field(default_factory=lambda: ["auto"])
+
+
+def resolve(prop: dict, defs: dict) -> tuple[dict, bool]:
+    """Follow a ``$ref`` and unwrap ``anyOf [X, null]``; returns (schema, nullable)."""
+    outer = {k: v for k, v in prop.items() if k not in ("$ref", "anyOf", "allOf")}
+    if "$ref" in prop:
+        prop = {**defs.get(prop["$ref"].rsplit("/", 1)[-1], {}), **outer}
+    elif len(prop.get("allOf") or ()) == 1:  # OpenAPI's way to attach a default to a referenced enum
+        inner, _ = resolve(prop["allOf"][0], defs)
+        prop = {**inner, **outer}
+    nullable = False
+    if "anyOf" in prop:
+        options = [p for p in prop["anyOf"] if p.get("type") != "null"]
+        nullable = len(options) < len(prop["anyOf"])
+        if len(options) == 1:
+            inner, _ = resolve(options[0], defs)
+            prop = {**inner, **outer}
+        else:
+            prop = outer
+    return prop, nullable
+
+
+def _title(key: str, prop: dict) -> str:
+    return prop.get("title") or key.replace("_", " ").capitalize()
+
+
+def render_form(schema: dict, values: dict, on_change: Callable[[str, Any], None], ctx: FormContext,
+                *, skip: tuple[str, ...] = ()) -> None:
+    """Widgets for each property of ``schema``; ``on_change(key, value)`` on edits (None = unset)."""
+    ctx.defs = {**ctx.defs, **schema.get("$defs", {})}
+    props = schema.get("properties", {})
+    order = sorted(props, key=lambda k: props[k].get("x-order", 0) if isinstance(props[k], dict) else 0)
+    main = [k for k in order if k not in ADVANCED and k not in skip]
+    advanced = [k for k in props if k in ADVANCED and k not in skip]
+    for key in main:
+        render_field(key, props[key], values.get(key, props[key].get("default")), on_change, ctx)
+    if advanced:
+        with ui.expansion(t(TEXT, "advanced")).classes("w-full").props("dense"):
+            for key in advanced:
+                render_field(key, props[key], values.get(key), on_change, ctx)
+
+
+def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any], None], ctx: FormContext) -> None:
+    prop, nullable = resolve(raw, ctx.defs)
+    title = _title(key, prop)
+    kind = prop.get("type")
+    test_id = f'data-testid="field-{key}"'
+
+    def emit(v: Any) -> None:
+        on_change(key, v)
+
+    if key == "provider" and kind == "string":
+        options = list(dict.fromkeys([*ctx.providers, *([value] if value else [])]))
+        w = ui.select(options, value=value or "auto", label=title, with_input=True, new_value_mode="add-unique",
+                      on_change=lambda e: emit(e.value or "auto"))
+    elif "enum" in prop:
+        options = list(prop["enum"])
+        w = ui.select(options, value=value if value in options else prop.get("default"), label=title,
+                      on_change=lambda e: emit(e.value))
+    elif kind == "boolean":
+        w = ui.switch(title, value=bool(value), on_change=lambda e: emit(bool(e.value)))
+    elif kind in ("number", "integer"):
+        w = _number(key, prop, nullable, value, emit, title, ctx.readonly)
+    elif kind == "array" and resolve(prop.get("items", {}), ctx.defs)[0].get("type") == "object":
+        w = _object_list(key, prop, value, emit, ctx, title)
+    elif kind in ("array", "object"):
+        w = _json_text(value, emit, title, nullable)
+    else:  # a string, or an untyped value (edited as text)
+        w = _text(key, prop, value, emit, ctx, title, nullable)
+    if w is None:
+        return
+    w.classes("w-full").props(test_id)
+    if prop.get("description"):
+        w.tooltip(prop["description"])
+    if ctx.readonly:
+        if isinstance(w, (ui.input, ui.textarea, ui.number, ui.select)):
+            w.props("readonly")
+        elif isinstance(w, ui.switch):
+            w.disable()
+
+
+def _number(key: str, prop: dict, nullable: bool, value: Any, emit, title: str, readonly: bool):
+    integer = prop.get("type") == "integer"
+    low = prop.get("minimum", prop.get("exclusiveMinimum"))
+    high = prop.get("maximum", prop.get("exclusiveMaximum"))
+
+    def cast(v):
+        if v is None or v == "":
+            return None if nullable else prop.get("default")
+        return int(v) if integer else float(v)
+
+    if low is not None and high is not None and high - low <= 10 and not nullable:
+        step = 1 if integer else round((high - low) / 100, 4) or 0.01
+        with ui.column().classes("w-full gap-0") as box:
+            shown = ui.label(f"{title}: {value if value is not None else prop.get('default')}").classes("text-sm")
+            slider = ui.slider(min=low, max=high, step=step, value=value if value is not None else prop.get("default"))
+            slider.props(f'label data-testid="slider-{key}"')
+            if readonly:
+                slider.disable()
+
+            def changed(e):
+                shown.text = f"{title}: {e.value}"
+                emit(cast(e.value))
+            slider.on_value_change(changed)
+        return box
+    return ui.number(title, value=value, min=low, max=high, step=1 if integer else None,
+                     precision=0 if integer else None, on_change=lambda e: emit(cast(e.value)))
+
+
+def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, nullable: bool):
+    shown = value if isinstance(value, str) else ("" if value is None else json.dumps(value, ensure_ascii=False))
+    untyped = "type" not in prop
+
+    def changed(e):
+        v = e.value
+        if v == "" and nullable:
+            v = None
+        elif untyped and key == "default" and isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except ValueError:
+                pass
+        emit(v)
+
+    long = key in LONG_TEXT or untyped
+    if long:
+        w = ui.textarea(title, value=shown, on_change=changed).props("autogrow outlined")
+    else:
+        w = ui.input(title, value=shown, on_change=changed).props("dense")
+        if key == "model":
+            w.props(f'placeholder="{t(TEXT, "empty_default")}"')
+    if ctx.variables is not None and not ctx.readonly:
+        _picker(w, key, ctx.variables)
+    return w
+
+
+def _picker(w, key: str, variables: list[dict]) -> None:
+    """A button in the field that inserts ``{{node.port}}`` at the cursor."""
+    async def insert(token: str) -> None:
+        js = (f'(() => {{ const el = document.querySelector("#{w.html_id} textarea, #{w.html_id} input");'
+              f' return el ? [el.selectionStart, el.selectionEnd] : null; }})()')
+        try:
+            pos = await ui.run_javascript(js)
+        except TimeoutError:
+            pos = None
+        text = w.value or ""
+        start, end = (pos if isinstance(pos, list) and len(pos) == 2 and pos[0] is not None
+                      else (len(text), len(text)))
+        w.value = text[:start] + token + text[end:]
+
+    with w.add_slot("append"):
+        with ui.button(icon="data_object").props(f'flat dense round size=sm data-testid="vars-{key}"') \
+                .tooltip(t(TEXT, "insert_var")):
+            with ui.menu().props(f'data-testid="vars-menu-{key}"'):
+                if not variables:
+                    ui.menu_item(t(TEXT, "no_vars")).props("disable")
+                for v in variables:
+                    item = ui.menu_item(on_click=lambda token=v["token"]: insert(token))
+                    item.props(f'data-testid="var-{v["node"]}-{v["port"]}"')
+                    with item:
+                        ui.label(f"{v['label']} · {v['port']}").classes("text-sm")
+                        ui.label(f"{v['token']}  {v['type']}").classes("text-xs text-gray-500")
+
+
+def _json_text(value: Any, emit, title: str, nullable: bool):
+    w = ui.textarea(title, value="" if value is None else json.dumps(value, ensure_ascii=False, indent=1))
+    w.props("autogrow outlined")
+
+    def changed(e):
+        if not e.value.strip():
+            w.props(remove="error")
+            emit(None)
+            return
+        try:
+            parsed = json.loads(e.value)
+        except ValueError:
+            w.props(f'error error-message="{t(TEXT, "bad_json")}"')
+            return
+        w.props(remove="error")
+        emit(parsed)
+    w.on_value_change(changed)
+    return w
+
+
+def _object_list(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str):
+    item_schema, _ = resolve(prop.get("items", {}), ctx.defs)
+    items: list[dict] = [dict(v) for v in (value or []) if isinstance(v, dict)]
+    box = ui.column().classes("w-full gap-1")
+
+    def new_item() -> dict:
+        item = {}
+        for k, p in item_schema.get("properties", {}).items():
+            if "default" in p and p["default"] is not None:
+                item[k] = p["default"]
+            elif k in item_schema.get("required", []) and p.get("type") == "string":
+                n = len(items) + 1
+                names = {i.get(k) for i in items}
+                while f"field{n}" in names:
+                    n += 1
+                item[k] = f"field{n}"
+        return item
+
+    def rebuild() -> None:
+        box.clear()
+        with box:
+            ui.label(title).classes("text-sm font-medium")
+            for i, item in enumerate(items):
+                with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="{key}-item-{i}"'):
+                    sub = FormContext(ctx.defs, None, ctx.readonly, ctx.providers)
+                    render_form(item_schema, item, lambda k, v, i=i: changed(i, k, v), sub)
+                    if not ctx.readonly:
+                        ui.button(t(TEXT, "remove_item"), icon="delete", on_click=lambda i=i: remove(i)) \
+                            .props(f'flat dense size=sm color=negative data-testid="{key}-remove-{i}"')
+            if not ctx.readonly:
+                ui.button(t(TEXT, "add_item"), icon="add", on_click=add) \
+                    .props(f'flat dense size=sm data-testid="{key}-add"')
+
+    def changed(i: int, k: str, v: Any) -> None:
+        if v is None:
+            items[i].pop(k, None)
+        else:
+            items[i][k] = v
+        emit([dict(x) for x in items])
+
+    def add() -> None:
+        items.append(new_item())
+        emit([dict(x) for x in items])
+        rebuild()
+
+    def remove(i: int) -> None:
+        items.pop(i)
+        emit([dict(x) for x in items])
+        rebuild()
+
+    rebuild()
+    return box

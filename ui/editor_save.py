@@ -1,0 +1,199 @@
+"""Saving and publishing from the editor: versions based on the page's version, conflicts, publish.
+
+A save passes the version the draft is based on, so when another tab (or person) saved
+meanwhile the user gets a conflict dialog, never a silent overwrite; a failed save says why
+and keeps the edit.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING
+
+from nicegui import ui
+
+from flowai.errors import ConflictError, FlowAIError, GraphError
+
+from .i18n import t
+
+if TYPE_CHECKING:
+    from .editor import Editor
+
+log = logging.getLogger("flowai.ui")
+
+TEXT = {
+    "save": ("Save", "保存"),
+    "save_message": ("Version message (optional)", "版本说明（可选）"),
+    "cancel": ("Cancel", "取消"),
+    "saved_toast": ("Saved as version {n}.", "已保存为版本 {n}。"),
+    "no_changes": ("No changes since version {n}.", "自版本 {n} 以来没有修改。"),
+    "save_invalid": ("Not saved: {message}", "未保存：{message}"),
+    "save_failed": ("Saving failed; your edits are kept: {message}", "保存失败，修改已保留：{message}"),
+    "conflict": ("This workflow was saved elsewhere meanwhile (another tab or person); it is now at version {n}. "
+                 "Your edits are kept here and were not saved.",
+                 "该工作流已在别处（其他标签页或其他人）保存，现在是版本 {n}。你的修改保留在此页面，尚未保存。"),
+    "conflict_reload": ("Reload theirs (discard mine)", "加载对方版本（放弃我的修改）"),
+    "conflict_keep": ("Save mine as version {n}", "将我的修改保存为版本 {n}"),
+    "publish_confirm": ("This will save the current workflow and publish it as the latest version",
+                        "此操作将保存当前工作流并将其发布为最新版本"),
+    "publish_version_confirm": ("Publish version {n}? API calls will run it from now on.",
+                                "发布版本 {n}？此后 API 调用将运行该版本。"),
+    "confirm": ("Confirm", "确认"),
+    "published": ("Published version {n}. Workflow ID:", "已发布版本 {n}。工作流 ID："),
+    "copy": ("Copy", "复制"),
+    "copied": ("Copied", "已复制"),
+    "close": ("Close", "关闭"),
+    "call_hint": ("Call it with POST /v1/api/workflow/run/{id} and an X-API-KEY header.",
+                  "调用方式：POST /v1/api/workflow/run/{id}，并带上 X-API-KEY 请求头。"),
+    "publish_failed": ("Not published: {message}", "未发布：{message}"),
+}
+
+
+def hosted(method):
+    """Run a handler inside the page's stable host element: a handler started from a list that
+    it refreshes (the versions) must not create its dialogs or notes in a deleted slot."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.editor.host:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+class Publishing:
+    def __init__(self, editor: "Editor"):
+        self.editor = editor
+
+    @hosted
+    def ask_save(self) -> None:
+        with ui.dialog() as dialog, ui.card().classes("w-96").props('data-testid="save-dialog"'):
+            message = ui.input(t(TEXT, "save_message")).props('autofocus data-testid="save-message"') \
+                .classes("w-full")
+
+            def go() -> None:
+                dialog.close()
+                self.save(message.value or "")
+            message.on("keydown.enter", go)
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
+                ui.button(t(TEXT, "save"), on_click=go).props('data-testid="save-confirm"')
+        dialog.open()
+
+    def save_now(self) -> None:
+        if self.editor.mode == "draft":
+            self.save("")
+
+    @hosted
+    def save(self, message: str = "") -> int | None:
+        """Save the draft as a new version; None when it was not saved (the edits stay)."""
+        ed = self.editor
+        if not ed.draft.dirty and ed.base:
+            ui.notify(t(TEXT, "no_changes", n=ed.base))
+            return ed.base
+        try:
+            version = ed.platform.workflows.save(owner_id=ed.user.id, workflow_id=ed.workflow_id,
+                                                 document=ed.draft.doc, base_version=ed.base, message=message,
+                                                 user_id=ed.user.id)
+        except ConflictError as exc:
+            self.conflict((exc.detail or {}).get("current_version"))
+            return None
+        except GraphError as exc:
+            ed.apply_issues(exc.issues)
+            ui.notify(t(TEXT, "save_invalid", message=exc.message), type="negative", multi_line=True)
+            return None
+        except FlowAIError as exc:
+            ui.notify(t(TEXT, "save_failed", message=exc.message), type="negative", multi_line=True)
+            return None
+        except Exception as exc:  # the database is gone, a disk is full...: say so, keep the edit
+            log.exception("saving workflow %s failed", ed.workflow_id)
+            ui.notify(t(TEXT, "save_failed", message=type(exc).__name__), type="negative")
+            return None
+        ed.base = version.number
+        ed.draft.mark_saved()
+        ed.update_state()
+        ed.versions.refresh()
+        ui.notify(t(TEXT, "saved_toast", n=version.number), type="positive")
+        return version.number
+
+    @hosted
+    def conflict(self, current: int | None) -> None:
+        with ui.dialog().props("persistent") as dialog, \
+                ui.card().classes("w-[30rem]").props('data-testid="conflict"'):
+            ui.label(t(TEXT, "conflict", n=current)).classes("text-base").props('data-testid="conflict-message"')
+
+            def reload() -> None:
+                self.editor.canvas.run_method("setDirty", False)
+                ui.navigate.reload()
+
+            def keep() -> None:
+                dialog.close()
+                self.editor.base = current
+                self.save("")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
+                ui.button(t(TEXT, "conflict_reload"), on_click=reload).props('flat data-testid="conflict-reload"')
+                if current is not None:
+                    ui.button(t(TEXT, "conflict_keep", n=current + 1), on_click=keep) \
+                        .props('data-testid="conflict-keep"')
+        dialog.open()
+
+    @hosted
+    def confirm_publish(self, version: int | None) -> None:
+        text = t(TEXT, "publish_confirm") if version is None else t(TEXT, "publish_version_confirm", n=version)
+        with ui.dialog() as dialog, ui.card().classes("w-[28rem]").props('data-testid="publish-dialog"'):
+            ui.label(text).classes("text-base").props('data-testid="publish-text"')
+
+            def go() -> None:
+                dialog.close()
+                self.publish(version)
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
+                ui.button(t(TEXT, "confirm"), on_click=go).props('color=positive data-testid="publish-confirm"')
+        dialog.open()
+
+    @hosted
+    def publish(self, version: int | None) -> None:
+        """Publish ``version``; None: the current draft (saved first when it has changes)."""
+        ed = self.editor
+        if version is None:
+            if ed.mode != "draft":
+                return
+            if ed.draft.dirty or not ed.base:
+                version = self.save("Published")
+                if version is None:
+                    return
+            else:
+                latest = ed.platform.workflows.get(owner_id=ed.user.id, workflow_id=ed.workflow_id).latest_version
+                if latest != ed.base:  # saved elsewhere: this page's version is not the latest
+                    self.conflict(latest)
+                    return
+                version = ed.base
+        try:
+            number = ed.platform.workflows.publish(owner_id=ed.user.id, workflow_id=ed.workflow_id, version=version,
+                                                   user_id=ed.user.id)
+        except FlowAIError as exc:
+            if isinstance(exc, GraphError):
+                ed.apply_issues(exc.issues)
+            ui.notify(t(TEXT, "publish_failed", message=exc.message), type="negative", multi_line=True)
+            return
+        ed.published = number
+        ed.update_state()
+        ed.versions.refresh()
+        self.show_published(number)
+
+    def show_published(self, number: int) -> None:
+        wf_id = self.editor.workflow_id
+        with ui.dialog() as dialog, ui.card().classes("w-[30rem]").props('data-testid="published-dialog"'):
+            ui.label(t(TEXT, "published", n=number)).classes("text-base")
+            with ui.row().classes("items-center gap-2"):
+                ui.label(wf_id).classes("font-mono text-lg").props('data-testid="published-id"')
+
+                def copy() -> None:
+                    ui.clipboard.write(wf_id)
+                    ui.notify(t(TEXT, "copied"))
+                ui.button(t(TEXT, "copy"), icon="content_copy", on_click=copy) \
+                    .props('flat dense data-testid="copy-id"')
+            ui.label(t(TEXT, "call_hint", id=wf_id)).classes("text-xs text-gray-600")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t(TEXT, "close"), on_click=dialog.close).props('flat data-testid="published-close"')
+        dialog.open()
