@@ -30,6 +30,7 @@ TEXT = {
     "status": ("Status", "状态"),
     "workflow": ("Workflow", "工作流"),
     "version": ("Version", "版本"),
+    "draft": ("draft", "草稿"),
     "source": ("Source", "来源"),
     "started": ("Started", "开始时间"),
     "duration": ("Duration", "耗时"),
@@ -145,7 +146,7 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
         return
     table_rows = [{
         "id": r.id, "status": r.status, "status_text": _status(r.status), "color": STATUS_COLOR.get(r.status, "grey"),
-        "workflow": names.get(r.workflow_id) or t(TEXT, "deleted_wf"), "version": r.version,
+        "workflow": names.get(r.workflow_id) or t(TEXT, "deleted_wf"), "version": _version(r.version),
         "source": _source(r.source), "started": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         "duration": _seconds(r.total_time), "cost": _money(run_cost(r.usage)),
     } for r in rows]
@@ -174,7 +175,7 @@ def _trace(trace, workflow_name: str | None) -> None:
         ui.label(workflow_name or t(TEXT, "deleted_wf")).classes("text-2xl")
         _badge(run.status, testid="run-status")
     with ui.grid(columns=6).classes("w-full text-sm"):
-        for key, value in (("version", str(run.version)), ("source", _source(run.source)),
+        for key, value in (("version", _version(run.version)), ("source", _source(run.source)),
                            ("started", run.created_at.strftime("%Y-%m-%d %H:%M:%S")),
                            ("duration", _seconds(run.total_time)), ("cost", _money(trace.cost)), ("run", run.id)):
             with ui.column().classes("gap-0"):
@@ -291,3 +292,8 @@ def _badge(status: str, *, testid: str | None = None) -> None:
     badge = ui.badge(_status(status), color=STATUS_COLOR.get(status, "grey"))
     if testid:
         badge.props(f'data-testid="{testid}"')
+
+
+def _version(number: int) -> str:
+    """Editor test runs of an unsaved canvas are recorded as version 0: the draft."""
+    return str(number) if number else t(TEXT, "draft")
