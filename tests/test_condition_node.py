@@ -100,3 +100,14 @@ def test_over_the_run_api_stream_bytes_stay_flowai_and_skips_are_recorded(api):
             break
         time.sleep(0.05)
     assert rows["b"] == rows["c"] == "skipped" and rows["a"] == "completed", rows
+
+
+@pytest.mark.parametrize("kind,answer", [("vip", "Welcome back, valued member."),
+                                         ("newcomer", "Welcome! Here is how to start."), ("x", "Hello.")])
+def test_the_route_demo_uses_flowai_label_references(api, kind, answer):
+    from flowai.demo import ROUTE
+
+    wf, key = api.publish(ROUTE), api.key(rate_limit=0)
+    r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
+                   json={"input": {"userType": kind}}, timeout=30)
+    assert r.status_code == 200 and r.json()["output"] == answer, r.text

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from flowai.demo import EXAMPLES
 from tests.browser import shot, sign_in
 from tests.ui_support import browser, demo_app, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
 CHINESE = {  # page -> texts it shows in Chinese
-    "/": ["工作流（3）", "新建工作流", "导入", "工作流ID", "已发布版本"],
+    "/": [f"工作流（{len(EXAMPLES)}）", "新建工作流", "导入", "工作流ID", "已发布版本"],
     "/api-keys": ["API 密钥", "创建新密钥", "已发布的工作流", "如何调用", "有效"],
     "/runs": ["运行记录（0）", "没有符合条件的运行记录。"],
     "/providers": ["时区", "调用优先级", "凭据与配额", "设置配额", "测试连接"],
@@ -40,13 +41,13 @@ def test_switch_to_chinese_everywhere_and_it_is_remembered(page, demo_app):
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url("**/login")
     sign_in(page, demo_app)
-    page.get_by_text("工作流（3）").wait_for()  # remembered on the account, not only in the browser
+    page.get_by_text(f"工作流（{len(EXAMPLES)}）").wait_for()  # remembered on the account, not only in the browser
     assert page.get_by_test_id("nav-runs").inner_text() == "运行记录"
 
     _switch(page, "English")
-    page.get_by_text("Workflows (3)").wait_for()
+    page.get_by_text(f"Workflows ({len(EXAMPLES)})").wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
     sign_in(page, demo_app)
-    page.get_by_text("Workflows (3)").wait_for()
+    page.get_by_text(f"Workflows ({len(EXAMPLES)})").wait_for()
     assert not page.errors

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from flowai.demo import PARALLEL
+from flowai.demo import EXAMPLES, PARALLEL
 from tests.browser import shot
 from tests.ui_support import browser, copy_with, demo_app, demo_ids, page  # noqa: F401  (fixtures)
 
@@ -47,7 +47,7 @@ def test_create_blank_and_from_a_template(listing):
     page.get_by_role("option", name="LLM chat").click()
     page.get_by_test_id("create-workflow").click()
     _row(page, "From LLM template").wait_for()
-    page.get_by_text("Workflows (5)").wait_for()
+    page.get_by_text(f"Workflows ({len(EXAMPLES) + 2})").wait_for()  # the demos and the two made here
     assert not page.errors
 
 
