@@ -1,4 +1,10 @@
-"""Helpers the provider family tests share: an httpx client, draining a chat stream, catching errors."""
+"""Helpers the provider family tests share: fixtures, draining a chat stream, catching errors.
+
+A family test module starts with its two fixtures (import ``http`` too, for pytest to see it)::
+
+    fake = serving(FakeAnthropic)                   # the fake, listening on 127.0.0.1
+    claude = connected(Anthropic, "anthropic")      # the family client, pointed at it with its key
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import pytest
 
 from flowai.errors import ProviderError
 from flowai.providers.base import ChatChunk, ChatRequest, Usage
+from tests.fakes.base import Fake, serve
 
 QUESTION = "Hello FlowAI, 你好世界, please echo me back."
 
@@ -18,6 +25,27 @@ QUESTION = "Hello FlowAI, 你好世界, please echo me back."
 async def http():
     async with httpx.AsyncClient(timeout=10) as client:
         yield client
+
+
+def serving(make_fake: Callable[[], Fake]):
+    """A ``fake`` fixture: a new fake from ``make_fake()``, listening on 127.0.0.1 for one test."""
+
+    @pytest.fixture
+    def fake():
+        with serve(make_fake()) as running:
+            yield running
+
+    return fake
+
+
+def connected(family: type, name: str, *, path: str = "", **kwargs: Any):
+    """A fixture of the ``family`` client named ``name``, at the fake's URL (plus ``path``) with its key."""
+
+    @pytest.fixture
+    def client(fake, http):
+        return family(name, base_url=fake.url + path, api_key=fake.api_key, client=http, **kwargs)
+
+    return client
 
 
 def ask(model: str, text: str = QUESTION, **kw: Any) -> ChatRequest:

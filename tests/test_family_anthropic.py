@@ -6,21 +6,14 @@ import pytest
 
 from flowai.providers.anthropic import Anthropic
 from flowai.providers.base import ChatRequest
-from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, failure,
-                              http)  # noqa: F401
+from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, connected,
+                              failure, http, serving)  # noqa: F401
 from tests.fakes.anthropic_server import THINKING, FakeAnthropic
-from tests.fakes.base import pieces, serve
+from tests.fakes.base import pieces
 
 
-@pytest.fixture
-def fake():
-    with serve(FakeAnthropic()) as running:
-        yield running
-
-
-@pytest.fixture
-def claude(fake, http):
-    return Anthropic("anthropic", base_url=fake.url, api_key=fake.api_key, client=http)
+fake = serving(FakeAnthropic)
+claude = connected(Anthropic, "anthropic")
 
 
 async def test_streams_text_deltas_and_counts_tokens(claude, fake):
@@ -100,6 +93,13 @@ async def test_error_event_before_any_delta_may_fall_back(claude):
 async def test_stream_cut_before_message_stop_is_an_error(claude):
     chunks, err = await chat_until_error(claude, ask("eof-after-2"))
     assert len(chunks) == 2 and "before it finished" in err.message
+
+
+@pytest.mark.parametrize("script", ["malformed", "not-an-object"])
+async def test_an_event_that_is_not_a_json_object_is_not_retryable(claude, script):
+    chunks, err = await chat_until_error(claude, ask(script))
+    assert chunks == [] and not err.retryable
+    assert err.message == "anthropic sent a malformed stream event." and err.provider == "anthropic"
 
 
 async def test_wrong_key_is_refused_with_anthropics_message(fake, http):

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from flowai.providers.assemblyai import AssemblyAI
 from flowai.providers.base import Media, TranscriptionRequest
-from tests.family_kit import assert_fatal, assert_retryable, failure, http  # noqa: F401
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 from tests.fakes.assemblyai_server import TRANSCRIPT, FakeAssemblyAI
-from tests.fakes.base import serve, wav
+from tests.fakes.base import wav
 
 FAST = {"poll_interval": 0.01, "poll_timeout": 5}
 
 
-@pytest.fixture
-def fake():
-    with serve(FakeAssemblyAI()) as running:
-        yield running
-
-
-@pytest.fixture
-def aai(fake, http):
-    return AssemblyAI("assemblyai", base_url=fake.url, api_key=fake.api_key, client=http, options=FAST)
+fake = serving(FakeAssemblyAI)
+aai = connected(AssemblyAI, "assemblyai", options=FAST)
 
 
 def clip(seconds: float = 4.0, model: str = "", language: str = "") -> TranscriptionRequest:

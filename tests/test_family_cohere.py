@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
 from flowai.providers.base import ChatRequest
 from flowai.providers.cohere import Cohere
-from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, failure,
-                              http)  # noqa: F401
-from tests.fakes.base import pieces, serve
+from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, connected,
+                              failure, http, serving)  # noqa: F401
+from tests.fakes.base import pieces
 from tests.fakes.cohere_server import THINKING, FakeCohere
 
 
-@pytest.fixture
-def fake():
-    with serve(FakeCohere()) as running:
-        yield running
-
-
-@pytest.fixture
-def cohere(fake, http):
-    return Cohere("cohere", base_url=fake.url, api_key=fake.api_key, client=http)
+fake = serving(FakeCohere)
+cohere = connected(Cohere, "cohere")
 
 
 async def test_streams_content_deltas_and_counts_tokens(cohere, fake):
@@ -60,6 +51,11 @@ async def test_stream_ending_without_message_end_is_an_error(cohere):
     chunks, err = await chat_until_error(cohere, ask("eof-after-2"))
     assert [c.content for c in chunks] == pieces(QUESTION)[:2]
     assert "before it finished" in err.message and not err.retryable
+
+
+async def test_a_done_marker_is_passed_over(cohere):
+    answer = await chat(cohere, ask("done-marker"))
+    assert answer.text == QUESTION and answer.usage.completion_tokens == len(pieces(QUESTION))
 
 
 async def test_toxic_finish_is_a_content_error(cohere):

@@ -5,24 +5,15 @@ from __future__ import annotations
 import io
 import wave
 
-import pytest
-
 from flowai.providers.base import Media, SpeechRequest
 from flowai.providers.elevenlabs import DEFAULT_VOICE, ElevenLabs
-from tests.family_kit import assert_fatal, assert_retryable, failure, http  # noqa: F401
-from tests.fakes.base import mp3, serve
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
+from tests.fakes.base import mp3
 from tests.fakes.elevenlabs_server import PCM, FakeElevenLabs
 
 
-@pytest.fixture
-def fake():
-    with serve(FakeElevenLabs()) as running:
-        yield running
-
-
-@pytest.fixture
-def eleven(fake, http):
-    return ElevenLabs("elevenlabs", base_url=fake.url, api_key=fake.api_key, client=http)
+fake = serving(FakeElevenLabs)
+eleven = connected(ElevenLabs, "elevenlabs")
 
 
 def say(model: str = "", **kw) -> SpeechRequest:

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import base64
 
-import pytest
-
 from flowai.providers.base import ChatRequest
 from flowai.providers.gemini import Gemini
-from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, failure,
-                              http)  # noqa: F401
-from tests.fakes.base import pieces, png, serve
+from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, connected,
+                              failure, http, serving)  # noqa: F401
+from tests.fakes.base import pieces, png
 from tests.fakes.gemini_server import THOUGHT, FakeGemini
 
 
-@pytest.fixture
-def fake():
-    with serve(FakeGemini()) as running:
-        yield running
-
-
-@pytest.fixture
-def gemini(fake, http):
-    return Gemini("gemini", base_url=fake.url + "/v1beta", api_key=fake.api_key, client=http)
+fake = serving(FakeGemini)
+gemini = connected(Gemini, "gemini", path="/v1beta")
 
 
 async def test_streams_whole_frames_until_the_body_ends(gemini, fake):

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 from flowai.providers.base import Media, TranscriptionRequest
 from flowai.providers.gladia import Gladia
-from tests.family_kit import assert_fatal, assert_retryable, failure, http  # noqa: F401
-from tests.fakes.base import serve, wav
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
+from tests.fakes.base import wav
 from tests.fakes.gladia_server import TRANSCRIPT, FakeGladia
 
 
-@pytest.fixture
-def fake():
-    with serve(FakeGladia()) as running:
-        yield running
-
-
-@pytest.fixture
-def gladia(fake, http):
-    return Gladia("gladia", base_url=fake.url, api_key=fake.api_key, client=http,
-                  options={"poll_interval": 0.01, "poll_timeout": 5})
+fake = serving(FakeGladia)
+gladia = connected(Gladia, "gladia", options={"poll_interval": 0.01, "poll_timeout": 5})
 
 
 def clip(seconds: float = 2.0, language: str = "") -> TranscriptionRequest:

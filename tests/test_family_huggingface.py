@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
 from flowai.providers.base import ImageRequest, Media, TranscriptionRequest
 from flowai.providers.huggingface import HuggingFace
-from tests.family_kit import QUESTION, ask, assert_fatal, assert_retryable, chat, failure, http  # noqa: F401
-from tests.fakes.base import png, serve, wav
+from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, connected, failure, http,
+                              serving)  # noqa: F401
+from tests.fakes.base import png, wav
 from tests.fakes.huggingface_server import TRANSCRIPT, FakeHuggingFace
 
 
-@pytest.fixture
-def fake():
-    with serve(FakeHuggingFace()) as running:
-        yield running
-
-
-@pytest.fixture
-def hf(fake, http):
-    return HuggingFace("huggingface", base_url=fake.url, api_key=fake.api_key, client=http)
+fake = serving(FakeHuggingFace)
+hf = connected(HuggingFace, "huggingface")
 
 
 async def test_text_to_image_returns_png_bytes(hf, fake):

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 from flowai.providers.base import Media, SpeechRequest
 from flowai.providers.playht import DEFAULT_VOICE, PlayHT
-from tests.family_kit import assert_fatal, assert_retryable, failure, http  # noqa: F401
-from tests.fakes.base import mp3, serve
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
+from tests.fakes.base import mp3
 from tests.fakes.playht_server import USER_ID, FakePlayHT
 
 
-@pytest.fixture
-def fake():
-    with serve(FakePlayHT()) as running:
-        yield running
-
-
-@pytest.fixture
-def playht(fake, http):
-    return PlayHT("playht", base_url=fake.url, api_key=fake.api_key, client=http, options={"user_id": USER_ID})
+fake = serving(FakePlayHT)
+playht = connected(PlayHT, "playht", options={"user_id": USER_ID})
 
 
 async def test_streams_audio_and_counts_characters(playht, fake):

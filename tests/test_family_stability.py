@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 from flowai.providers.base import ImageRequest, Media
 from flowai.providers.stability import Stability
-from tests.family_kit import assert_fatal, assert_retryable, failure, http  # noqa: F401
-from tests.fakes.base import png, serve
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
+from tests.fakes.base import png
 from tests.fakes.stability_server import FakeStability
 
 
-@pytest.fixture
-def fake():
-    with serve(FakeStability()) as running:
-        yield running
-
-
-@pytest.fixture
-def stability(fake, http):
-    return Stability("stability", base_url=fake.url, api_key=fake.api_key, client=http)
+fake = serving(FakeStability)
+stability = connected(Stability, "stability")
 
 
 async def test_generates_one_call_per_image_as_multipart(stability, fake):

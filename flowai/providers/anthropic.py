@@ -8,21 +8,14 @@ and 529 ``overloaded_error`` are retryable; ``enforced_spend_limit_reached`` is 
 
 from __future__ import annotations
 
-import re
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
-import httpx
-import orjson
-
-from flowai.errors import ProviderError
-
 from .base import ChatChunk, ChatRequest, Usage
-from .family import Family
+from .family import ChatEvents, Family, data_uri
 
 VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
-_DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+);base64,(.*)$", re.S)
 RETRYABLE_TYPES = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
 
 
@@ -64,32 +57,20 @@ class Anthropic(Family):
             body["max_tokens"] = max(max_tokens, budget + 1024)
         elif request.temperature is not None:
             body["temperature"] = min(request.temperature, 1.0)
-        async with self.open_stream("POST", "/v1/messages", content=orjson.dumps(body),
-                                    headers={"Accept": "text/event-stream",
-                                             "Content-Type": "application/json"}) as resp:
+        async with self.post_sse("/v1/messages", body) as resp:
             yield _Stream(self, resp, Usage(self.name, model))
 
 
-class _Stream:
-    def __init__(self, family: Anthropic, resp: httpx.Response, usage: Usage):
-        self.family, self.resp, self.usage = family, resp, usage
-
+class _Stream(ChatEvents):
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        name = self.family.name
         finished = sent = False
-        async for sse in self.family.events(self.resp):
-            if not sse.data:
-                continue
-            try:
-                data = orjson.loads(sse.data)
-            except orjson.JSONDecodeError:
-                raise ProviderError(f"{name} sent a malformed stream event.", provider=name, retryable=False) from None
-            kind = data.get("type") or sse.event
+        async for event, data in self.family.json_events(self.resp):
+            kind = data.get("type") or event
             if kind == "error":
                 err = data.get("error") or {}
-                raise ProviderError(f"{name} failed mid-stream: {err.get('message') or err.get('type')}",
-                                    provider=name, retryable=not sent and err.get("type") in RETRYABLE_TYPES,
-                                    http_status=529 if err.get("type") == "overloaded_error" else None)
+                raise self.family.midstream_error(err.get("message") or err.get("type"),
+                                                  retryable=not sent and err.get("type") in RETRYABLE_TYPES,
+                                                  status=529 if err.get("type") == "overloaded_error" else None)
             if kind == "message_start":
                 message = data.get("message") or {}
                 self.usage.model = message.get("model") or self.usage.model
@@ -109,7 +90,7 @@ class _Stream:
                 break
             # ping, content_block_start/stop, signature deltas and unknown events: nothing to do
         if not finished:
-            raise ProviderError(f"{name} closed the stream before it finished.", provider=name, retryable=not sent)
+            raise self.family.unfinished(sent=sent)
 
     def _count(self, usage: dict) -> None:
         if usage.get("input_tokens") is not None:
@@ -138,9 +119,9 @@ def _translate(messages: list[dict]) -> tuple[str, list[dict]]:
 def _part(part: dict) -> dict:
     if part.get("type") == "image_url":
         url = (part.get("image_url") or {}).get("url", "")
-        m = _DATA_URI.match(url)
-        if m:
-            return {"type": "image", "source": {"type": "base64", "media_type": m.group(1), "data": m.group(2)}}
+        inline = data_uri(url)
+        if inline:
+            return {"type": "image", "source": {"type": "base64", "media_type": inline[0], "data": inline[1]}}
         return {"type": "image", "source": {"type": "url", "url": url}}
     if part.get("type") == "text":
         return {"type": "text", "text": part.get("text", "")}

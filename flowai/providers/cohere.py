@@ -10,13 +10,10 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
-import httpx
-import orjson
-
 from flowai.errors import ProviderError
 
 from .base import ChatChunk, ChatRequest, Usage
-from .family import Family
+from .family import ChatEvents, Family, sampling
 
 FILTERED = {"ERROR_TOXIC", "ERROR_LIMIT"}
 
@@ -32,38 +29,20 @@ class Cohere(Family):
     @asynccontextmanager
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator["_Stream"]:
         model = self.model_for("text", request.model)
-        body: dict[str, Any] = {"model": model, "messages": request.messages, "stream": True}
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            body["max_tokens"] = request.max_tokens
-        if request.json_output:
-            body["response_format"] = {"type": "json_object"}
-        async with self.open_stream("POST", "/v2/chat", content=orjson.dumps(body),
-                                    headers={"Accept": "text/event-stream",
-                                             "Content-Type": "application/json"}) as resp:
+        body = {"model": model, "messages": request.messages, "stream": True, **sampling(request)}
+        async with self.post_sse("/v2/chat", body) as resp:
             yield _Stream(self, resp, Usage(self.name, model))
 
 
-class _Stream:
-    def __init__(self, family: Cohere, resp: httpx.Response, usage: Usage):
-        self.family, self.resp, self.usage = family, resp, usage
-
+class _Stream(ChatEvents):
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        name = self.family.name
         finished = sent = False
-        async for sse in self.family.events(self.resp):
-            if not sse.data or sse.data == "[DONE]":
-                continue
-            try:
-                data = orjson.loads(sse.data)
-            except orjson.JSONDecodeError:
-                raise ProviderError(f"{name} sent a malformed stream event.", provider=name, retryable=False) from None
-            kind = data.get("type") or sse.event
+        async for event, data in self.family.json_events(self.resp, ignore=("[DONE]",)):
+            kind = data.get("type") or event
             if kind == "error" or "error" in data:
                 err = data.get("error") or data.get("message") or "error"
-                msg = err.get("message") if isinstance(err, dict) else str(err)
-                raise ProviderError(f"{name} failed mid-stream: {msg}", provider=name, retryable=not sent)
+                raise self.family.midstream_error(err.get("message") if isinstance(err, dict) else str(err),
+                                                  retryable=not sent)
             message = (data.get("delta") or {}).get("message") or {}
             if kind == "content-delta":
                 content = message.get("content") or {}
@@ -83,11 +62,12 @@ class _Stream:
                 self.usage.prompt_tokens = _int(tokens.get("input_tokens"))
                 self.usage.completion_tokens = _int(tokens.get("output_tokens"))
                 if delta.get("finish_reason") in FILTERED:
+                    name = self.family.name
                     raise ProviderError(f"{name} stopped: {delta['finish_reason']}.", provider=name, retryable=False)
                 finished = True
                 break
         if not finished:
-            raise ProviderError(f"{name} closed the stream before it finished.", provider=name, retryable=not sent)
+            raise self.family.unfinished(sent=sent)
 
 
 def _int(value: Any) -> int | None:

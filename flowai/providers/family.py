@@ -9,6 +9,10 @@ failure leaves those as a ``ProviderError``:
     any other 4xx                             -> not retryable
     a code the family lists in ``fatal``      -> not retryable, whatever the status (quota, billing)
 
+Streaming chat families (Anthropic, Cohere, Gemini) ``post_sse`` their request, read it with
+``json_events`` (one place says "malformed stream event") in a ``ChatEvents`` subclass, and end
+a broken stream with ``midstream_error`` or ``unfinished``.
+
 Polling families (AssemblyAI, Gladia) use ``poll``: a loop bounded by a timeout, its interval
 growing from ``options["poll_interval"]`` (tests make it tiny) to ``options["poll_max_interval"]``.
 """
@@ -18,15 +22,22 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import mimetypes
+import re
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar
+from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Collection
 
 import httpx
+import orjson
 from httpx_sse import EventSource, ServerSentEvent
 
 from flowai.errors import ProviderError
 from flowai.media import EXTENSIONS
+
+from .base import ChatRequest, ImageRequest, ImageResult, Media, Usage
+
+SSE_JSON = {"Accept": "text/event-stream", "Content-Type": "application/json"}  # JSON in, SSE out
+_DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+);base64,(.*)$", re.S)
 
 
 def retry_after(headers: httpx.Headers) -> float | None:
@@ -82,6 +93,23 @@ def json_of(resp: httpx.Response) -> Any:
         return resp.json()
     except ValueError:
         return None
+
+
+def data_uri(url: str) -> tuple[str, str] | None:
+    """(media type, base64 data) of a ``data:...;base64,`` URI; None for any other URL."""
+    m = _DATA_URI.match(url)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def only_set(**fields: Any) -> dict[str, Any]:
+    """The fields whose value is not None: optional request settings, left out when unset."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def sampling(request: ChatRequest) -> dict[str, Any]:
+    """The chat request's settings under OpenAI's field names, only those set (Cohere v2 shares the names)."""
+    return only_set(temperature=request.temperature, max_tokens=request.max_tokens,
+                    response_format={"type": "json_object"} if request.json_output else None)
 
 
 class Family:
@@ -171,6 +199,14 @@ class Family:
                             status=resp.status_code)
         return body
 
+    async def image_per_call(self, model: str, request: ImageRequest,
+                             one: Callable[[int | None], Awaitable[Media]]) -> ImageResult:
+        """``request.n`` images (at least one) from an API that makes one a call, called concurrently:
+        ``one(seed)``, the seed being the request's plus the image's index (None without a seed)."""
+        seeds = [None if request.seed is None else request.seed + i for i in range(max(1, request.n))]
+        images = await gather(*(one(seed) for seed in seeds))
+        return ImageResult(images, Usage(self.name, model, task="image", images=len(images)))
+
     @asynccontextmanager
     async def open_stream(self, method: str, path: str, *, headers: dict[str, str] | None = None,
                           **kwargs: Any) -> AsyncIterator[httpx.Response]:
@@ -193,6 +229,38 @@ class Family:
         except httpx.TransportError as exc:
             raise transport_error(self.name, exc) from None
 
+    @asynccontextmanager
+    async def post_sse(self, path: str, body: dict[str, Any], **kwargs: Any) -> AsyncIterator[httpx.Response]:
+        """POST ``body`` as JSON and stream the answer's server-sent events (checked as ``open_stream``)."""
+        async with self.open_stream("POST", path, content=orjson.dumps(body), headers=SSE_JSON, **kwargs) as resp:
+            yield resp
+
+    async def json_events(self, resp: httpx.Response, *,
+                          ignore: Collection[str] = ()) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """(event name, JSON object) of each SSE event; events without data, or whose data is in
+        ``ignore``, are passed over; data that is not a JSON object raises a non-retryable ProviderError."""
+        async for sse in self.events(resp):
+            if not sse.data or sse.data in ignore:
+                continue
+            try:
+                data = orjson.loads(sse.data)
+            except orjson.JSONDecodeError:
+                data = None
+            if not isinstance(data, dict):
+                raise ProviderError(f"{self.name} sent a malformed stream event.", provider=self.name,
+                                    retryable=False)
+            yield sse.event, data
+
+    def midstream_error(self, message: Any, *, retryable: bool, status: int | None = None) -> ProviderError:
+        """An error event inside a stream that began with HTTP 200."""
+        return ProviderError(f"{self.name} failed mid-stream: {message}", provider=self.name,
+                             http_status=status, retryable=retryable)
+
+    def unfinished(self, *, sent: bool) -> ProviderError:
+        """The stream ended without its closing event: retryable while nothing was passed on."""
+        return ProviderError(f"{self.name} closed the stream before it finished.", provider=self.name,
+                             retryable=not sent)
+
     # -- polling ---------------------------------------------------------------------------------
 
     async def poll(self, fetch: Callable[[], Awaitable[dict]], done: Callable[[dict], bool], *,
@@ -211,3 +279,11 @@ class Family:
                                     provider=self.name)
             await asyncio.sleep(interval)
             interval = min(interval * 1.5, self.poll_max_interval)
+
+
+class ChatEvents:
+    """A streamed chat answer: the family that opened it, its response, and the ``Usage`` it fills
+    in as events arrive. A family subclasses it with an ``__aiter__`` yielding ``ChatChunk``."""
+
+    def __init__(self, family: Family, resp: httpx.Response, usage: Usage):
+        self.family, self.resp, self.usage = family, resp, usage

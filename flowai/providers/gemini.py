@@ -10,19 +10,16 @@ marked ``thought`` are reasoning. Google's errors are ``{"error": {"code", "mess
 from __future__ import annotations
 
 import mimetypes
-import re
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 import httpx
-import orjson
 
 from flowai.errors import ProviderError
 
 from .base import ChatChunk, ChatRequest, Usage
-from .family import Family, json_of
+from .family import ChatEvents, Family, data_uri, json_of, only_set
 
-_DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+);base64,(.*)$", re.S)
 BLOCKED = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY"}
 
 
@@ -57,39 +54,22 @@ class Gemini(Family):
         body: dict[str, Any] = {"contents": contents}
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
-        config: dict[str, Any] = {}
-        if request.temperature is not None:
-            config["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            config["maxOutputTokens"] = request.max_tokens
-        if request.json_output:
-            config["responseMimeType"] = "application/json"
+        config = only_set(temperature=request.temperature, maxOutputTokens=request.max_tokens,
+                          responseMimeType="application/json" if request.json_output else None)
         if config:
             body["generationConfig"] = config
-        async with self.open_stream("POST", f"/models/{model}:streamGenerateContent", params={"alt": "sse"},
-                                    content=orjson.dumps(body), headers={"Accept": "text/event-stream",
-                                                                         "Content-Type": "application/json"}) as resp:
+        async with self.post_sse(f"/models/{model}:streamGenerateContent", body, params={"alt": "sse"}) as resp:
             yield _Stream(self, resp, Usage(self.name, model))
 
 
-class _Stream:
-    def __init__(self, family: Gemini, resp: httpx.Response, usage: Usage):
-        self.family, self.resp, self.usage = family, resp, usage
-
+class _Stream(ChatEvents):
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
         name = self.family.name
         finished = sent = False
-        async for sse in self.family.events(self.resp):
-            if not sse.data:
-                continue
-            try:
-                data = orjson.loads(sse.data)
-            except orjson.JSONDecodeError:
-                raise ProviderError(f"{name} sent a malformed stream event.", provider=name, retryable=False) from None
+        async for _, data in self.family.json_events(self.resp):
             if "error" in data:
                 err = data["error"] if isinstance(data["error"], dict) else {"message": str(data["error"])}
-                raise ProviderError(f"{name} failed mid-stream: {err.get('message')}", provider=name,
-                                    http_status=err.get("code"), retryable=not sent)
+                raise self.family.midstream_error(err.get("message"), status=err.get("code"), retryable=not sent)
             blocked = (data.get("promptFeedback") or {}).get("blockReason")
             if blocked:
                 raise ProviderError(f"{name} blocked the prompt: {blocked}.", provider=name, retryable=False)
@@ -112,7 +92,7 @@ class _Stream:
                 if reason:
                     finished = True
         if not finished:
-            raise ProviderError(f"{name} closed the stream before it finished.", provider=name, retryable=not sent)
+            raise self.family.unfinished(sent=sent)
 
 
 def _translate(messages: list[dict]) -> tuple[str, list[dict]]:
@@ -133,9 +113,9 @@ def _translate(messages: list[dict]) -> tuple[str, list[dict]]:
 def _part(part: dict) -> dict:
     if part.get("type") == "image_url":
         url = (part.get("image_url") or {}).get("url", "")
-        m = _DATA_URI.match(url)
-        if m:
-            return {"inline_data": {"mime_type": m.group(1), "data": m.group(2)}}
+        inline = data_uri(url)
+        if inline:
+            return {"inline_data": {"mime_type": inline[0], "data": inline[1]}}
         return {"file_data": {"mime_type": mimetypes.guess_type(url)[0] or "image/jpeg", "file_uri": url}}
     return {"text": part.get("text", "")}
 

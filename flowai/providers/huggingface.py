@@ -17,7 +17,7 @@ from flowai.files import sniff
 
 from . import audio
 from .base import ChatRequest, ImageRequest, ImageResult, Media, Transcript, TranscriptionRequest, Usage
-from .family import Family, gather, json_of
+from .family import Family, json_of
 from .openai_compat import OpenAICompatible
 
 # aspect ratio -> (width, height) near one megapixel, multiples of 64
@@ -59,10 +59,10 @@ class HuggingFace(Family):
         if request.negative_prompt:
             parameters["negative_prompt"] = request.negative_prompt
 
-        async def one(i: int) -> Media:
+        async def one(seed: int | None) -> Media:
             p = dict(parameters)
-            if request.seed is not None:
-                p["seed"] = request.seed + i
+            if seed is not None:
+                p["seed"] = seed
             resp = await self.request("POST", self._route(model), json={"inputs": request.prompt, "parameters": p},
                                       headers={"Accept": "image/png"})
             kind = sniff(resp.content[:64])
@@ -70,8 +70,7 @@ class HuggingFace(Family):
                 raise self.fail("the answer was not an image.", retryable=True, status=resp.status_code)
             return Media(resp.content, kind)
 
-        images = await gather(*(one(i) for i in range(max(1, request.n))))
-        return ImageResult(list(images), Usage(self.name, model, task="image", images=len(images)))
+        return await self.image_per_call(model, request, one)
 
     async def transcribe(self, request: TranscriptionRequest) -> Transcript:
         model = self.model_for("stt", request.model)

@@ -12,8 +12,8 @@ from typing import Any
 
 from flowai.files import sniff
 
-from .base import ImageRequest, ImageResult, Media, Usage
-from .family import Family, filename, gather
+from .base import ImageRequest, ImageResult, Media
+from .family import Family, filename
 
 ENDPOINTS = ("ultra", "core", "sd3")
 FORMAT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -55,8 +55,7 @@ class Stability(Family):
             fields["aspect_ratio"] = request.aspect_ratio
         fields.update(params)
 
-        async def one(i: int) -> Media:
-            seed = None if request.seed is None else request.seed + i
+        async def one(seed: int | None) -> Media:
             form = {**{k: (None, str(v)) for k, v in fields.items() if v is not None}, **files}
             if seed is not None:
                 form["seed"] = (None, str(seed))
@@ -71,5 +70,4 @@ class Stability(Family):
             data = resp.content
             return Media(data, sniff(data[:64]) or FORMAT_TYPES.get(fmt, "image/png"))
 
-        images = await gather(*(one(i) for i in range(max(1, request.n))))
-        return ImageResult(list(images), Usage(self.name, model, task="image", images=len(images)))
+        return await self.image_per_call(model, request, one)

@@ -5,7 +5,8 @@
 ``message_stop``), echoing the last user text in 4-character deltas. Scripts by model:
 ``thinking`` (a thinking block first), ``overloaded`` (529), ``spend-limit`` (429
 ``enforced_spend_limit_reached``), ``midstream-error`` (two deltas, then an ``error`` event),
-``early-error`` (an ``overloaded_error`` event before any delta), ``eof-after-2``, and the
+``early-error`` (an ``overloaded_error`` event before any delta), ``eof-after-2``,
+``malformed`` / ``not-an-object`` (an event whose data is not JSON / not a JSON object), and the
 base scripts. ``input_tokens`` = characters of all text, ``output_tokens`` = deltas sent.
 """
 
@@ -21,6 +22,7 @@ from starlette.routing import Route
 from .base import Fake, pieces, sse
 
 THINKING = "Let me think it through."
+MALFORMED = {"malformed": 'data: {"type": "content_block_delta", \n\n', "not-an-object": "data: [1, 2]\n\n"}
 
 
 def error_body(kind: str, message: str, **extra) -> dict:
@@ -50,13 +52,10 @@ class FakeAnthropic(Fake):
                                                       "has_more": False})
 
     async def _messages(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
-        body = await request.json()
-        self.requests.append(body)
-        model = body.get("model", "")
-        if answer := self.scripted(model):
+        body, answer = await self.take_json(request)
+        if answer:
             return answer
+        model = body.get("model", "")
         if model == "overloaded":
             return self.error(529, "Overloaded")
         if model == "spend-limit":
@@ -73,6 +72,9 @@ class FakeAnthropic(Fake):
         yield sse({"type": "ping"}, "ping")
         if model == "early-error":
             yield sse(error_body("overloaded_error", "Overloaded"), "error")
+            return
+        if model in MALFORMED:
+            yield MALFORMED[model]
             return
         sent, index = 0, 0
         if model == "thinking":

@@ -10,31 +10,19 @@ Errors are ``{"error": "..."}``. ``GET /v2/transcript`` lists transcripts.
 
 from __future__ import annotations
 
-import io
-import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from .base import Fake
+from .base import JobFake, wav_seconds
 
 TRANSCRIPT = "Hello from the fake AssemblyAI."
 
 
 @dataclass
-class FakeAssemblyAI(Fake):
-    uploads: dict[str, bytes] = field(default_factory=dict)
-    jobs: dict[str, dict] = field(default_factory=dict)
-    polls: int = 0
-
-    def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/v2/upload", self._upload, methods=["POST"]),
-                                     Route("/v2/transcript", self._create, methods=["POST"]),
-                                     Route("/v2/transcript", self._list, methods=["GET"]),
-                                     Route("/v2/transcript/{tid}", self._get)])
+class FakeAssemblyAI(JobFake):
+    JOBS = "/v2/transcript"
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
         return JSONResponse({"error": message}, status_code=status)
@@ -55,11 +43,8 @@ class FakeAssemblyAI(Fake):
         return self._denied(request) or JSONResponse({"page_details": {}, "transcripts": []})
 
     async def _create(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
-        body = await request.json()
-        self.requests.append(body)
-        if answer := self.scripted(body.get("speech_model", "")):
+        body, answer = await self.take_json(request, "speech_model")
+        if answer:
             return answer
         uid = body.get("audio_url", "").rsplit("/", 1)[-1]
         if uid not in self.uploads:
@@ -73,15 +58,14 @@ class FakeAssemblyAI(Fake):
         if denied := self._denied(request):
             return denied
         self.polls += 1
-        job = self.jobs.get(request.path_params["tid"])
+        job = self.jobs.get(request.path_params["jid"])
         if job is None:
             return self.error(404, "Transcript not found")
         if job["_model"] != "stuck":
-            job["status"] = {"queued": "processing", "processing": "completed"}.get(job["status"], job["status"])
+            self.advance(job, "completed")
         if job["status"] == "completed" and job["_model"] == "fails":
             job.update(status="error", error="File does not appear to contain audio.")
         elif job["status"] == "completed":
-            with wave.open(io.BytesIO(self.uploads[job["_uid"]])) as w:
-                seconds = round(w.getnframes() / w.getframerate())
-            job.update(text=TRANSCRIPT, audio_duration=seconds, language_code=job["_lang"])
-        return JSONResponse({k: v for k, v in job.items() if not k.startswith("_")})
+            job.update(text=TRANSCRIPT, audio_duration=round(wav_seconds(self.uploads[job["_uid"]])),
+                       language_code=job["_lang"])
+        return JSONResponse(self.public(job))

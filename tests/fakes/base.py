@@ -1,15 +1,15 @@
 """What the provider fakes share: real media bytes, SSE framing, scripted errors, serving.
 
 A fake is a Starlette app that really listens on 127.0.0.1 (``serve(fake)``). Each one speaks
-its provider's wire format and is scripted by the request's model name (or ``fake.script``
-where the protocol carries no model):
+its provider's wire format, refuses a wrong key as the provider does (``_denied``), and is
+scripted by the request's model name (or ``fake.script`` where the protocol carries no model):
 
     error-429     429 in the provider's shape, ``Retry-After: 7``
     error-500     500 in the provider's shape
     bad-request   400 in the provider's shape (a request error: not retryable)
 
-plus family-specific scripts documented in each module. A wrong key is refused the way the
-provider refuses it, before the body is read.
+plus family-specific scripts documented in each module. ``take_json`` starts a scripted JSON
+call: a wrong key is refused before the body is read, the body is recorded, the script answered.
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ import wave
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
+from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
 
 API_KEY = "test-key"
 DROP = object()  # yielded by a body generator of a DroppingStream: cut the connection there
@@ -62,6 +65,12 @@ def mp3(frames: int = 38) -> bytes:
     return b"ID3\x04\x00\x00\x00\x00\x00\x00" + frame * frames
 
 
+def wav_seconds(data: bytes) -> float:
+    """The duration of a WAV clip (what the transcription fakes report)."""
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getnframes() / w.getframerate()
+
+
 def sse(data: Any, event: str | None = None) -> str:
     head = f"event: {event}\n" if event else ""
     return head + f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -96,6 +105,22 @@ class Fake:
     def error(self, status: int, message: str, code: str | None = None) -> Response:
         raise NotImplementedError
 
+    def _denied(self, request: Request) -> Response | None:
+        """The provider's refusal of a request without the right key, else None."""
+        raise NotImplementedError
+
+    async def take_json(self, request: Request, script_field: str = "model",
+                        **seen: Any) -> tuple[dict[str, Any], Response | None]:
+        """Start a JSON call: refuse a wrong key (nothing recorded), else record the body with ``seen``
+        (what the test may check besides it) and answer the script its ``script_field`` names.
+        Returns (body, the answer that ends the call, or None to go on)."""
+        if (denied := self._denied(request)) is not None:
+            return {}, denied
+        body = await request.json()
+        recorded = {**seen, **body}
+        self.requests.append(recorded)
+        return body, self.scripted(str(recorded.get(script_field) or ""))
+
     def scripted(self, name: str) -> Response | None:
         """The scripted error answer for a model name (or ``self.script``), else None."""
         name = name or self.script
@@ -106,6 +131,35 @@ class Fake:
                 resp.headers["Retry-After"] = "7"
             return resp
         return None
+
+
+@dataclass
+class JobFake(Fake):
+    """Base of the upload-then-poll fakes: uploaded bytes, jobs by id, and how often they were polled.
+
+    Routes: ``POST /v2/upload`` (``_upload``), ``POST`` / ``GET`` of ``JOBS`` (``_create``, ``_list``)
+    and ``GET JOBS/{jid}`` (``_get``)."""
+
+    JOBS: ClassVar[str] = ""
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    jobs: dict[str, dict] = field(default_factory=dict)
+    polls: int = 0
+
+    def __post_init__(self) -> None:
+        self.app = Starlette(routes=[Route("/v2/upload", self._upload, methods=["POST"]),
+                                     Route(self.JOBS, self._create, methods=["POST"]),
+                                     Route(self.JOBS, self._list, methods=["GET"]),
+                                     Route(self.JOBS + "/{jid}", self._get)])
+
+    @staticmethod
+    def advance(job: dict, done: str) -> None:
+        """One poll's progress: ``queued`` -> ``processing`` -> ``done``."""
+        job["status"] = {"queued": "processing", "processing": done}.get(job["status"], job["status"])
+
+    @staticmethod
+    def public(job: dict) -> dict:
+        """The job as the API shows it (keys starting with ``_`` are the fake's own notes)."""
+        return {k: v for k, v in job.items() if not k.startswith("_")}
 
 
 @contextmanager

@@ -4,7 +4,8 @@
 ``content-start``, ``content-delta``, ``content-end``, ``message-end`` with usage), echoing the
 last user text. Scripts by model: ``thinking`` (thinking deltas first), ``eof-after-2`` (the
 body ends after two deltas, no ``message-end``), ``toxic`` (``finish_reason: ERROR_TOXIC``),
-and the base scripts. Errors are ``{"id", "message"}``. ``GET /v1/models`` lists models.
+``done-marker`` (an OpenAI-style ``data: [DONE]`` after the first delta), and the base
+scripts. Errors are ``{"id", "message"}``. ``GET /v1/models`` lists models.
 """
 
 from __future__ import annotations
@@ -39,14 +40,8 @@ class FakeCohere(Fake):
         return self._denied(request) or JSONResponse({"models": [{"name": "command-fake"}], "next_page_token": None})
 
     async def _chat(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
-        body = await request.json()
-        self.requests.append(body)
-        model = body.get("model", "")
-        if answer := self.scripted(model):
-            return answer
-        return StreamingResponse(self._stream(body, model), media_type="text/event-stream")
+        body, answer = await self.take_json(request)
+        return answer or StreamingResponse(self._stream(body, body.get("model", "")), media_type="text/event-stream")
 
     async def _stream(self, body: dict, model: str):
         text = next((m["content"] for m in reversed(body["messages"]) if m.get("role") == "user"), "")
@@ -65,6 +60,8 @@ class FakeCohere(Fake):
             yield sse({"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": part}}}},
                       "content-delta")
             sent += 1
+            if model == "done-marker" and i == 0:
+                yield "data: [DONE]\n\n"
         yield sse({"type": "content-end", "index": 0}, "content-end")
         prompt = sum(len(m["content"]) for m in body["messages"] if isinstance(m.get("content"), str))
         yield sse({"type": "message-end", "delta": {

@@ -42,14 +42,12 @@ class FakeElevenLabs(Fake):
                                                       "character_limit": 10000})
 
     async def _tts(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
-        body = await request.json()
         fmt = request.query_params.get("output_format", "mp3_44100_128")
-        self.requests.append({"voice": request.path_params["voice"], "output_format": fmt, **body})
-        model = body.get("model_id", "")
-        if answer := self.scripted(model):
+        body, answer = await self.take_json(request, "model_id", voice=request.path_params["voice"],
+                                            output_format=fmt)
+        if answer:
             return answer
+        model = body.get("model_id", "")
         if model == "system-busy":
             return self.error(429, "The system is busy, please retry.", "system_busy")
         if model == "quota":

@@ -53,21 +53,18 @@ class FakeGemini(Fake):
     async def _models(self, request: Request) -> Response:
         return self._denied(request) or JSONResponse({"models": [{"name": "models/gemini-fake"}]})
 
+    def scripted(self, name: str) -> Response | None:
+        if name == "error-429":  # Google gives the delay as a RetryInfo detail, not a header
+            return JSONResponse(error_body(429, SCRIPTS[name][1], [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                                                                    "retryDelay": "7s"}]), status_code=429)
+        return super().scripted(name)
+
     async def _generate(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
         model, _, method = request.path_params["target"].partition(":")
         if method != "streamGenerateContent" or request.query_params.get("alt") != "sse":
-            return self.error(400, "This fake serves streamGenerateContent?alt=sse only.")
-        body = await request.json()
-        self.requests.append({"model": model, **body})
-        if model == "error-429":
-            status, message = SCRIPTS[model]
-            return JSONResponse(error_body(429, message, [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                                           "retryDelay": "7s"}]), status_code=429)
-        if answer := self.scripted(model):
-            return answer
-        return StreamingResponse(self._stream(body, model), media_type="text/event-stream")
+            return self._denied(request) or self.error(400, "This fake serves streamGenerateContent?alt=sse only.")
+        body, answer = await self.take_json(request, model=model)
+        return answer or StreamingResponse(self._stream(body, model), media_type="text/event-stream")
 
     async def _stream(self, body: dict, model: str):
         user = [c for c in body["contents"] if c.get("role") == "user"][-1]

@@ -11,32 +11,20 @@ are ``{"timestamp", "path", "request_id", "statusCode", "message"}``.
 
 from __future__ import annotations
 
-import io
 import uuid
-import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from .base import Fake
+from .base import JobFake, wav_seconds
 
 TRANSCRIPT = "Bonjour from the fake Gladia."
 
 
 @dataclass
-class FakeGladia(Fake):
-    uploads: dict[str, bytes] = field(default_factory=dict)
-    jobs: dict[str, dict] = field(default_factory=dict)
-    polls: int = 0
-
-    def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/v2/upload", self._upload, methods=["POST"]),
-                                     Route("/v2/pre-recorded", self._create, methods=["POST"]),
-                                     Route("/v2/pre-recorded", self._list, methods=["GET"]),
-                                     Route("/v2/pre-recorded/{jid}", self._get)])
+class FakeGladia(JobFake):
+    JOBS = "/v2/pre-recorded"
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
         return JSONResponse({"timestamp": "2025-01-01T00:00:00.000Z", "path": "/v2/pre-recorded",
@@ -54,21 +42,16 @@ class FakeGladia(Fake):
         data = await form["audio"].read()
         uid = uuid.uuid4().hex
         self.uploads[uid] = data
-        with wave.open(io.BytesIO(data)) as w:
-            seconds = w.getnframes() / w.getframerate()
         return JSONResponse({"audio_url": f"https://api.gladia.invalid/file/{uid}",
                              "audio_metadata": {"id": uid, "filename": form["audio"].filename,
-                                                "audio_duration": seconds, "number_of_channels": 1}})
+                                                "audio_duration": wav_seconds(data), "number_of_channels": 1}})
 
     async def _list(self, request: Request) -> Response:
         return self._denied(request) or JSONResponse({"first": "", "current": "", "next": None, "items": []})
 
     async def _create(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
-        body = await request.json()
-        self.requests.append(body)
-        if answer := self.scripted(""):
+        body, answer = await self.take_json(request, script_field="")  # no model: ``fake.script`` scripts it
+        if answer:
             return answer
         uid = body.get("audio_url", "").rsplit("/", 1)[-1]
         if uid not in self.uploads:
@@ -87,13 +70,12 @@ class FakeGladia(Fake):
         job = self.jobs.get(request.path_params["jid"])
         if job is None:
             return self.error(404, "Job not found")
-        job["status"] = {"queued": "processing", "processing": "done"}.get(job["status"], job["status"])
+        self.advance(job, "done")
         if job["status"] == "done" and self.script == "fails":
             job.update(status="error", error_code=422)
         elif job["status"] == "done":
-            with wave.open(io.BytesIO(self.uploads[job["_uid"]])) as w:
-                seconds = w.getnframes() / w.getframerate()
+            seconds = wav_seconds(self.uploads[job["_uid"]])
             job["result"] = {"metadata": {"audio_duration": seconds, "number_of_distinct_channels": 1},
                              "transcription": {"full_transcript": TRANSCRIPT, "languages": job["_languages"],
                                                "utterances": []}}
-        return JSONResponse({k: v for k, v in job.items() if not k.startswith("_")})
+        return JSONResponse(self.public(job))

@@ -42,13 +42,10 @@ class FakePlayHT(Fake):
         return self._denied(request) or JSONResponse([{"id": "s3://voices/fake/manifest.json", "name": "Fake"}])
 
     async def _stream(self, request: Request) -> Response:
-        if denied := self._denied(request):
-            return denied
-        body = await request.json()
-        self.requests.append({**body, "accept": request.headers.get("accept")})
-        engine = body.get("voice_engine", "")
-        if answer := self.scripted(engine):
+        body, answer = await self.take_json(request, "voice_engine", accept=request.headers.get("accept"))
+        if answer:
             return answer
+        engine = body.get("voice_engine", "")
         if engine == "no-credits":
             return self.error(403, "You have no credits left.")
         audio = mp3()
