@@ -4,13 +4,10 @@ midnight, and concurrent calls never overspend them (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from flowai.errors import ProviderError
 from flowai.platform import Platform
@@ -18,9 +15,9 @@ from flowai.providers.base import ChatRequest, Scope
 from flowai.providers.config import Quota
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
 from tests.fakes.openai_server import pieces
+from tests.pg import fresh_database
 from tests.router_kit import FAST_RETRY, env_for, with_config
 
-PG_ADMIN_URL = os.environ.get("FLOWAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUEST = ChatRequest(messages=[{"role": "user", "content": "count me"}])
 TOKENS = len("count me") + len(pieces("count me"))  # the fake counts prompt characters and deltas
 
@@ -83,29 +80,13 @@ async def test_quota_resets_at_midnight_of_the_configured_zone(two):
     await platform.http.aclose()
 
 
-def _postgres_url():
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as c:
-            c.execute(text("select 1"))
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}")
-    name = f"flowai_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin, name, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, settings):
     if request.param == "sqlite":
         yield settings.database_url
         return
-    admin, name, url = _postgres_url()
-    yield url
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 async def test_concurrent_calls_never_overspend_a_quota(flaky, settings, database_url):  # noqa: F811

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import os
 import threading
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import select
 
 from flowai.demo import HELLO
@@ -23,23 +22,7 @@ from storage import queries
 from storage.db import make_engine, session
 from storage.models import ApiKey, Run, WorkflowVersion
 from storage.recorder import RunRecorder
-
-PG_ADMIN_URL = os.environ.get("FLOWAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def _postgres_database():
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as c:
-            c.execute(text("select 1"))
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}")
-    name = f"flowai_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    return admin, name, url
-
+from tests.pg import fresh_database
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db(request, tmp_path):
@@ -48,13 +31,10 @@ def db(request, tmp_path):
         yield engine
         engine.dispose()
         return
-    admin, name, url = _postgres_database()
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database() as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture
