@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
-
 from bench import Figure, at_most, fake_upstream, median, workdir
 from flowai.engine import Engine
 from flowai.graph import compile_graph
+from flowai.httpclient import make_client
 from flowai.providers.router import Router
 from nodes import default_registry
 
@@ -42,9 +41,7 @@ def document(width: int = WIDTH, delay_ms: int = DELAY_MS) -> dict:
 
 async def _measure(base_url: str) -> list[float]:
     graph = compile_graph(document(), default_registry())
-    # The same client settings as flowai.platform.Platform uses in production.
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), limits=limits) as client:
+    async with make_client() as client:  # the client flowai.platform.Platform uses in production
         engine = Engine(Router.from_env({"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": base_url}, client))
         times = []
         for _ in range(REPEATS + 1):

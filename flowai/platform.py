@@ -10,13 +10,12 @@ import logging
 import os
 import socket
 
-import httpx
-
 from flowai.callbacks import Callbacks
 from flowai.engine import Engine, RunState
 from flowai.idempotency import Idempotency
 from flowai.errors import FlowAIError
 from flowai.files import Files
+from flowai.httpclient import make_client
 from flowai.media import MediaFiles
 from flowai.services import Services
 from flowai.keys import Keys
@@ -46,8 +45,7 @@ class Platform:
         self.settings = settings
         self.db = make_engine(settings.database_url)
         self.registry = registry or default_registry()
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0),
-                                      limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
+        self.http = make_client()  # flowai/httpclient.py: limits, timeouts, the keep-alive pool
         self.credentials = Credentials(self.db, settings.secret_key, settings.env)
         self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
         self.ledger = Ledger(self.db, self.provider_config)

@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from typing import Any
 
-import orjson
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,7 +15,7 @@ from starlette.routing import Route
 from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
 from flowai.events import RunSucceeded
 from flowai.runs import RunHandle, stored_handle
-from flowai.sse import payload
+from flowai.sse import frame, payload
 from nodes.input import check_input
 from storage import queries
 from storage.db import session
@@ -157,13 +156,24 @@ def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail
     handle.attach()
 
     async def frames():
+        # One chunk per wake-up: the event that woke us and every later one the run has already
+        # emitted (a run's first frames, a fast model's deltas come in bursts). Each chunk is one
+        # send() system call, the costliest step of relaying an event; nothing waits to fill a
+        # batch, so the first token is not held back. Events sent ahead are skipped when
+        # ``follow`` yields them.
+        sent = after
         try:
-            async for seq, ev in handle.follow(after):
-                extra = _detail(handle) if detail and isinstance(ev, RunSucceeded) else None
-                item = payload(ev, extra)
-                if item is not None:
-                    yield ServerSentEvent(data=orjson.dumps(item[1]).decode(), event=item[0], id=str(seq),
-                                          sep="\n")
+            async for seq, _ in handle.follow(after):
+                if seq <= sent:
+                    continue
+                chunk = []
+                for sent, ev in enumerate(handle.events[seq - 1:], start=seq):
+                    extra = _detail(handle) if detail and isinstance(ev, RunSucceeded) else None
+                    item = payload(ev, extra)
+                    if item is not None:
+                        chunk.append(frame(sent, *item))
+                if chunk:
+                    yield b"".join(chunk)
         finally:
             handle.detach(platform.settings.disconnect_grace)
 

@@ -8,6 +8,7 @@ Hugging Face's router, and self-hosted servers (Ollama, vLLM) through ``*_BASE_U
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -28,6 +29,7 @@ AUDIO_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "opus": "audio/ogg", "aa
 # aspect ratio -> size, for the DALL-E 3 / gpt-image sizes; other models take the nearest square-ish size
 SIZES = {"1:1": "1024x1024", "16:9": "1792x1024", "9:16": "1024x1792", "4:3": "1536x1024", "3:2": "1536x1024",
          "3:4": "1024x1536", "2:3": "1024x1536"}
+DRAIN_SECONDS = 0.5  # how long to wait for the end of a body after data: [DONE]
 
 
 class OpenAICompatible(Family):
@@ -148,41 +150,60 @@ class _Stream:
         self.usage = usage
 
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        finished = sent = False
-        async for sse in self.family.events(self.resp):
-            data = sse.data
-            if data == "[DONE]":
-                finished = True
-                break
-            if not data:
-                continue
-            try:
-                obj = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                raise ProviderError(f"{self.provider} sent a malformed stream chunk.", provider=self.provider,
-                                    retryable=False) from None
-            if sse.event == "error" or "error" in obj:  # OpenRouter: HTTP 200, then an error event
-                err = obj.get("error", obj)
-                msg = err.get("message") if isinstance(err, dict) else str(err)
-                raise ProviderError(f"{self.provider} failed mid-stream: {msg}", provider=self.provider,
-                                    retryable=not sent)
-            if obj.get("usage"):
-                u = obj["usage"]
-                self.usage.prompt_tokens = u.get("prompt_tokens")
-                self.usage.completion_tokens = u.get("completion_tokens")
-                if u.get("estimated_cost") is not None:  # DeepInfra
-                    self.usage.cost = u["estimated_cost"]
-            if obj.get("model"):
-                self.usage.model = obj["model"]
-            for choice in obj.get("choices") or ():
-                delta = choice.get("delta") or {}
-                content = delta.get("content")
-                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-                if content or reasoning:
-                    sent = True
-                    yield ChatChunk(content or None, reasoning or None)
-                if choice.get("finish_reason"):
+        events = self.family.events(self.resp)
+        try:
+            finished = sent = False
+            async for sse in events:
+                data = sse.data
+                if data == "[DONE]":
                     finished = True
-        if not finished:
-            raise ProviderError(f"{self.provider} closed the stream before it finished.", provider=self.provider,
-                                retryable=not sent)
+                    await _drain(events)
+                    break
+                if not data:
+                    continue
+                try:
+                    obj = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    raise ProviderError(f"{self.provider} sent a malformed stream chunk.", provider=self.provider,
+                                        retryable=False) from None
+                if sse.event == "error" or "error" in obj:  # OpenRouter: HTTP 200, then an error event
+                    err = obj.get("error", obj)
+                    msg = err.get("message") if isinstance(err, dict) else str(err)
+                    raise ProviderError(f"{self.provider} failed mid-stream: {msg}", provider=self.provider,
+                                        retryable=not sent)
+                if obj.get("usage"):
+                    u = obj["usage"]
+                    self.usage.prompt_tokens = u.get("prompt_tokens")
+                    self.usage.completion_tokens = u.get("completion_tokens")
+                    if u.get("estimated_cost") is not None:  # DeepInfra
+                        self.usage.cost = u["estimated_cost"]
+                if obj.get("model"):
+                    self.usage.model = obj["model"]
+                for choice in obj.get("choices") or ():
+                    delta = choice.get("delta") or {}
+                    content = delta.get("content")
+                    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                    if content or reasoning:
+                        yield ChatChunk(content or None, reasoning or None)
+                        if not sent:  # the first delta has been passed on: let its reader send it
+                            sent = True  # before we parse the rest of what arrived with it
+                            await asyncio.sleep(0)
+                    if choice.get("finish_reason"):
+                        finished = True
+            if not finished:
+                raise ProviderError(f"{self.provider} closed the stream before it finished.", provider=self.provider,
+                                    retryable=not sent)
+        finally:
+            await events.aclose()  # now, not whenever the garbage collector finalizes it
+
+
+async def _drain(events: AsyncIterator) -> None:
+    """Read what follows ``[DONE]`` (the end of the chunked body, usually in the same packet) so the
+    connection goes back to the pool instead of being closed; a server that keeps the body open
+    past ``DRAIN_SECONDS`` only costs its connection."""
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for _ in events:
+                pass
+    except (TimeoutError, ProviderError):
+        pass
