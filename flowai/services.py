@@ -39,3 +39,9 @@ class Services:
 
     async def transcribe(self, request, **kw):
         return await self.router.transcribe(request, **kw)
+
+    async def metered(self, provider: str, call, *, task: str, scope=None):
+        """A provider call a node makes itself, counted against quotas and the workflow's budget."""
+        if self.router is None or not hasattr(self.router, "metered"):
+            return await call()
+        return await self.router.metered(provider, call, task=task, scope=scope)

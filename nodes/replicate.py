@@ -14,6 +14,7 @@ from pydantic import Field
 
 from flowai.errors import NodeError
 from flowai.ports import PortType
+from flowai.providers.base import Scope
 
 from .base import Node, NodeConfig
 
@@ -54,7 +55,9 @@ class ReplicateNode(Node):
         if media is not None and ctx.owner_id is not None:  # ad-hoc runs keep Replicate's URLs (valid 1 h)
             async def store(m):
                 return await media.save(m, owner_id=ctx.owner_id)
-        result = await replicate.run(config.model, config.params, image=image, store=store)
+        result = await ctx.services.metered(
+            "replicate", lambda: replicate.run(config.model, config.params, image=image, store=store),
+            task="replicate", scope=Scope.of(ctx))
         ctx.record_usage(result.usage_dict())
         return {"output": result.output, "files": result.files, "file": result.files[0] if result.files else None,
                 "text": result.text}

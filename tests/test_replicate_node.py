@@ -226,3 +226,36 @@ def test_the_platform_wires_replicate_from_env_and_from_a_key_entered_later(sett
         assert r.status_code == 200, r.text
         assert urlsplit(r.json()["output"]).path.startswith("/files/")
         assert api.platform.services.replicate.configured
+
+
+def test_replicate_calls_count_against_quotas_and_the_workflow_budget(settings, fake_replicate):
+    from dataclasses import replace
+
+    server, api = start_api(replace(settings, env={"REPLICATE_BASE_URL": fake_replicate.url,
+                                                   "REPLICATE_API_KEY": TOKEN}))
+    with server:
+        wf = api.publish(doc(output="{{rep.file}}"))
+        key = api.key(rate_limit=0)
+        admin = api.platform.provider_admin
+
+        def call():
+            return httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
+                              content='{"input": {"prompt": "a lighthouse"}, "detail": true}', timeout=30)
+
+        r = call()
+        assert r.status_code == 200, r.text
+        usage = r.json()["usage"]["rep"]
+        assert usage["provider"] == "replicate" and usage["cost"] > 0
+        assert admin.spent_today(wf) == pytest.approx(usage["cost"])
+        served = len(fake_replicate.predictions)
+
+        admin.set_budget(wf, usage["cost"] / 2)  # already spent: the next run fails before calling
+        r = call()
+        assert r.status_code == 429 and r.json()["code"] == 42901 and "budget" in r.json()["message"], r.text
+        assert len(fake_replicate.predictions) == served
+
+        admin.set_budget(wf, None)
+        admin.set_quota("replicate", period="day", limit=1, unit="calls")  # the first call used it up
+        r = call()
+        assert r.status_code == 502 and "quota" in r.json()["message"], r.text
+        assert len(fake_replicate.predictions) == served

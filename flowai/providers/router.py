@@ -121,6 +121,28 @@ class Router:
                          scope: Scope | None = None) -> Transcript:
         return await self._call("stt", request, provider, scope, {})
 
+    async def metered(self, name: str, call: Callable[[], Awaitable[Any]], *, task: str,
+                      scope: Scope | None = None) -> Any:
+        """Account for a call made outside the task methods (the replicate node, which has its own
+        rate limit and model fallbacks): the workflow's budget is checked first and the provider's
+        quota reserved, and the usage the result reports (``result.usage``) is counted and costed.
+        No retries or provider fallback here."""
+        await self._check_budget(scope)
+        attempts: list[dict[str, Any]] = []
+        reservation = await self._reserve(name, {}, attempts)
+        if reservation is _EXHAUSTED:
+            raise ProviderError(attempts[0]["reason"], provider=name, retryable=False, detail={"attempts": attempts})
+        try:
+            result = await call()
+        except ProviderError as exc:
+            await self._failed(name, exc, reservation, None)
+            raise
+        except BaseException:
+            self._release_now(reservation)
+            raise
+        await self._served(result.usage, name, task, result.usage.fallbacks, reservation, scope)
+        return result
+
     # -- health (cool-down) --
 
     def cooling_until(self, name: str) -> float | None:
