@@ -45,7 +45,7 @@ class MediaFiles:
         if not isinstance(url, str) or not url:
             raise InputError("A media input must be a URL.")
         if url.startswith("data:"):
-            return _from_data_uri(url, self.max_bytes)
+            return from_data_uri(url, self.max_bytes)
         parts = urlsplit(url)
         own = _FILES_PATH.match(parts.path or "")
         if own and (not parts.scheme or parts.hostname in (None, "")):
@@ -59,7 +59,7 @@ class MediaFiles:
         return Media(resp.body, sniff(resp.body[:64]) or resp.content_type or "application/octet-stream")
 
 
-def _from_data_uri(uri: str, max_bytes: int) -> Media:
+def from_data_uri(uri: str, max_bytes: int) -> Media:
     m = _DATA_URI.match(uri)
     if not m:
         raise InputError("A data: URI must be base64-encoded (data:<type>;base64,...).")

@@ -51,7 +51,6 @@ class Platform:
         self.ledger = Ledger(self.db, self.provider_config)
         self.directory = Directory(self.credentials, self.http)
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger)
-        self.gateway = self.router  # the name older code knows
         self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)

@@ -16,6 +16,7 @@ from flowai.errors import InputError, TooLargeError
 from flowai.netcheck import check_public_url
 
 MAX_REDIRECTS = 5
+CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key", "api-key"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,10 @@ class WebClient:
                 async with self.client.stream(method, url, headers=headers, content=content, timeout=timeout,
                                               follow_redirects=False) as resp:
                     if follow_redirects and resp.is_redirect and "location" in resp.headers:
-                        url = urljoin(url, resp.headers["location"])
+                        target = urljoin(url, resp.headers["location"])
+                        if _origin(target) != _origin(url) and headers:  # as httpx's own redirects do
+                            headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+                        url = target
                         if resp.status_code in (301, 302, 303) and method != "HEAD":
                             method, content = "GET", None
                         continue
@@ -67,3 +71,8 @@ class WebClient:
                 raise TooLargeError(f"The answer from the {what} is over {self.max_bytes} bytes.")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    u = httpx.URL(url)
+    return u.scheme, u.host, u.port

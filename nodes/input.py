@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import math
 from types import SimpleNamespace
 from typing import Any, Literal
@@ -23,6 +24,9 @@ PORT_OF: dict[str, PortType] = {
 }
 
 
+_NOT_IN_NAMES = re.compile(r"[\s.{}$\"'<>\\]")  # any Unicode whitespace too
+
+
 class InputField(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -36,8 +40,9 @@ class InputField(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, v: str) -> str:
-        if any(c in v for c in ".{}$ \t\n"):
-            raise ValueError("a field name may not contain spaces, dots, braces or '$'")
+        if _NOT_IN_NAMES.search(v):
+            raise ValueError("a field name may not contain spaces (of any kind), dots, braces, quotes, "
+                             "'<', '>', '\\' or '$'")
         return v
 
     @field_validator("default")

@@ -473,3 +473,9 @@ def test_check_helper_catches_wrong_location():
         one_issue(doc, node="out")
     with pytest.raises(AssertionError):
         check({"message": "m", "node": "a", "edge": None, "field": None}, node="b")
+
+
+@pytest.mark.parametrize("name", ['q"\ronmouseover="alert(1)"\rx="', "a\u3000b", "a\x0bb", "a'b", "<img>", "a\\b"])
+def test_field_names_that_could_break_out_of_markup_are_refused(name):
+    doc = Graph().input(field(name)).output("x").chain().doc
+    assert any("field name" in i["message"] for i in issues(doc)), name

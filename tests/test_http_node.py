@@ -105,3 +105,13 @@ def test_every_redirect_hop_is_checked_again(open_api, upstream):
     assert r.status_code == 500 and "http:// or https://" in r.json()["message"], r.text
     r = run(open_api, http_flow(upstream.url + "/hop?to=/echo"))
     assert r.status_code == 200 and r.json()["output"]["uuid"]["uuid"] == "1234"
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_origin(open_api, upstream):
+    # 127.0.0.1 and localhost are different origins of the same test server.
+    other = upstream.url.replace("127.0.0.1", "localhost")
+    r = run(open_api, http_flow(upstream.url + f"/hop?to={other}/echo", headers={"Authorization": "Bearer s3cret"}))
+    assert r.status_code == 200, r.text
+    assert SEEN[-1]["auth"] is None
+    r = run(open_api, http_flow(upstream.url + "/hop?to=/echo", headers={"Authorization": "Bearer s3cret"}))
+    assert SEEN[-1]["auth"] == "Bearer s3cret"  # same origin: kept

@@ -19,6 +19,7 @@ from nicegui import ui
 from flowai.providers.catalog import CATALOG, serving
 
 from .i18n import t
+from .layout import safe_id
 
 log = logging.getLogger("flowai.ui")
 
@@ -97,7 +98,7 @@ def render_form(schema: dict, values: dict, on_change: Callable[[str, Any], None
 def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any], None], ctx: FormContext) -> None:
     prop, nullable = resolve(raw, ctx.defs)
     title = _title(key, prop)
-    kind = prop.get("type")
+    test_id = f'data-testid="{safe_id("field", key)}"'
     test_id = f'data-testid="field-{key}"'
 
     def emit(v: Any) -> None:
@@ -148,7 +149,7 @@ def _number(key: str, prop: dict, nullable: bool, value: Any, emit, title: str, 
         with ui.column().classes("w-full gap-0") as box:
             shown = ui.label(f"{title}: {value if value is not None else prop.get('default')}").classes("text-sm")
             slider = ui.slider(min=low, max=high, step=step, value=value if value is not None else prop.get("default"))
-            slider.props(f'label data-testid="slider-{key}"')
+            slider.props(f'label data-testid="{safe_id("slider", key)}"')
             if readonly:
                 slider.disable()
 
@@ -203,14 +204,14 @@ def _picker(w, key: str, variables: list[dict]) -> None:
         w.value = text[:start] + token + text[end:]
 
     with w.add_slot("append"):
-        with ui.button(icon="data_object").props(f'flat dense round size=sm data-testid="vars-{key}"') \
+        with ui.button(icon="data_object").props(f'flat dense round size=sm data-testid="{safe_id("vars", key)}"') \
                 .tooltip(t(TEXT, "insert_var")):
-            with ui.menu().props(f'data-testid="vars-menu-{key}"'):
+            with ui.menu().props(f'data-testid="{safe_id("vars-menu", key)}"'):
                 if not variables:
                     ui.menu_item(t(TEXT, "no_vars")).props("disable")
                 for v in variables:
                     item = ui.menu_item(on_click=lambda token=v["token"]: insert(token))
-                    item.props(f'data-testid="var-{v["node"]}-{v["port"]}"')
+                    item.props(f'data-testid="{safe_id("var", v["node"], v["port"])}"')
                     with item:
                         ui.label(f"{v['label']} · {v['port']}").classes("text-sm")
                         ui.label(f"{v['token']}  {v['type']}").classes("text-xs text-gray-500")
@@ -259,15 +260,15 @@ def _object_list(key: str, prop: dict, value: Any, emit, ctx: FormContext, title
         with box:
             ui.label(title).classes("text-sm font-medium")
             for i, item in enumerate(items):
-                with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="{key}-item-{i}"'):
+                with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="{safe_id(key, "item", i)}"'):
                     sub = FormContext(ctx.defs, None, ctx.readonly, ctx.providers)
                     render_form(item_schema, item, lambda k, v, i=i: changed(i, k, v), sub)
                     if not ctx.readonly:
                         ui.button(t(TEXT, "remove_item"), icon="delete", on_click=lambda i=i: remove(i)) \
-                            .props(f'flat dense size=sm color=negative data-testid="{key}-remove-{i}"')
+                            .props(f'flat dense size=sm color=negative data-testid="{safe_id(key, "remove", i)}"')
             if not ctx.readonly:
                 ui.button(t(TEXT, "add_item"), icon="add", on_click=add) \
-                    .props(f'flat dense size=sm data-testid="{key}-add"')
+                    .props(f'flat dense size=sm data-testid="{safe_id(key, "add")}"')
 
     def changed(i: int, k: str, v: Any) -> None:
         if v is None:

@@ -20,6 +20,7 @@ from flowai.templates import BRACES
 from nodes.input import check_input
 
 from .i18n import t
+from .layout import safe_id
 
 if TYPE_CHECKING:
     from .editor import Editor
@@ -109,7 +110,7 @@ class RunPanel:
         name, kind = f["name"], f.get("type", "string")
         label = name + (" *" if f.get("required") else "")
         value = self.values.get(name, f.get("default"))
-        tid = f'data-testid="run-input-{name}"'
+        tid = f'data-testid="{safe_id("run-input", name)}"'
 
         def put(v: Any) -> None:
             self.values[name] = v
@@ -225,7 +226,7 @@ class RunPanel:
         if node_id in self.cards:
             return self.cards[node_id]
         with self.nodes_box:
-            with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="run-node-{node_id}"') \
+            with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="{safe_id("run-node", node_id)}"') \
                     as root:
                 with ui.row().classes("items-center gap-2 w-full"):
                     ui.label(label).classes("font-medium")
@@ -233,7 +234,7 @@ class RunPanel:
                     ui.space()
                     status = ui.label().classes("text-xs")
                 stream = ui.label().classes("text-sm whitespace-pre-wrap break-words text-blue-900") \
-                    .props(f'data-testid="run-stream-{node_id}"')
+                    .props(f'data-testid="{safe_id("run-stream", node_id)}"')
                 error = ui.label().classes("text-sm text-red-700 whitespace-pre-wrap")
                 outputs = ui.column().classes("w-full gap-1")
         self.cards[node_id] = {"root": root, "status": status, "stream": stream, "error": error, "outputs": outputs}
@@ -316,7 +317,7 @@ class RunPanel:
 
 def media(kind: str, url: str, test_id: str) -> None:
     """An <img>, <audio> or <video> for a media URL (an attribute value, never HTML)."""
-    el = ui.element(MEDIA_TAGS[kind]).classes("max-w-full rounded").props(f'data-testid="{test_id}"')
+    el = ui.element(MEDIA_TAGS[kind]).classes("max-w-full rounded").props(f'data-testid="{safe_id(test_id)}"')
     el._props["src"] = url
     if kind != "image":
         el._props["controls"] = True

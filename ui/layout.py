@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from nicegui import app, ui
@@ -23,6 +24,16 @@ TEXT = {
 
 NAV = [("workflows", "/", False), ("runs", "/runs", False), ("api", "/api-keys", False),
        ("providers", "/providers", True)]  # (text key, path, admins only)
+
+
+_UNSAFE_ID = re.compile(r"[^\w-]")
+
+
+def safe_id(*parts: object) -> str:
+    """A ``data-testid`` value from parts that may be user text (field names, node ids, schema
+    keys): anything but letters, digits, ``_`` and ``-`` becomes ``_``, so it can never break out
+    of a props string (NiceGUI splits props on any whitespace and quotes)."""
+    return _UNSAFE_ID.sub("_", "-".join(str(p) for p in parts))
 
 
 def user_id() -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from nicegui import app, ui
 
 from flowai.errors import FlowAIError
@@ -41,15 +43,17 @@ def register(platform: Platform) -> None:
                 confirm = ui.input(t(TEXT, "repeat"), password=True).classes("w-full") if setup else None
                 error = ui.label().classes("text-red-600 text-sm").props('data-testid="login-error"')
 
-                def submit():
+                async def submit():  # the password KDF runs in a thread: the loop also serves the run API
                     try:
                         if setup:
                             if confirm.value != password.value:
                                 error.text = t(TEXT, "differ")
                                 return
-                            user = platform.users.setup_admin(username=username.value, password=password.value)
+                            user = await asyncio.to_thread(platform.users.setup_admin, username=username.value,
+                                                           password=password.value)
                         else:
-                            user = platform.users.sign_in(username=username.value, password=password.value)
+                            user = await asyncio.to_thread(platform.users.sign_in, username=username.value,
+                                                           password=password.value)
                             if user is None:
                                 error.text = t(TEXT, "wrong")
                                 return

@@ -182,9 +182,10 @@ class Family:
     async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
                       **kwargs: Any) -> httpx.Response:
         """One request; a status >= 400 or a transport failure raises ProviderError."""
+        url = self.url(path)
+        auth = self.auth_headers() if _same_origin(url, self.base_url) else {}  # a key never leaves its API
         try:
-            resp = await self.client.request(method, self.url(path), headers={**self.auth_headers(),
-                                                                               **(headers or {})}, **kwargs)
+            resp = await self.client.request(method, url, headers={**auth, **(headers or {})}, **kwargs)
         except httpx.TransportError as exc:
             raise transport_error(self.name, exc) from None
         if resp.status_code >= 400:
@@ -287,3 +288,8 @@ class ChatEvents:
 
     def __init__(self, family: Family, resp: httpx.Response, usage: Usage):
         self.family, self.resp, self.usage = family, resp, usage
+
+
+def _same_origin(url: str, base_url: str) -> bool:
+    a, b = httpx.URL(url), httpx.URL(base_url)
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)

@@ -30,13 +30,16 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential
 
-from flowai.errors import ProviderError
+from flowai.errors import FlowAIError, ProviderError
 from flowai.files import sniff
+from flowai.media import from_data_uri
 
 from .base import ImageRequest, ImageResult, Media
 from .replicate_budget import Budget
 from .replicate_rules import PredictionFailed, Rules, base_name
 from .replicate_run import ReplicateResult, run_with_rules
+
+MAX_DOWNLOAD = 200 * 1024 * 1024  # an output file (a video) read into memory before it is stored
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
 DEFAULT_IMAGE_MODEL = "black-forest-labs/flux-dev"
@@ -274,8 +277,11 @@ class Replicate:
     async def download(self, url: str) -> Media:
         """Fetch an output file (retried on connection errors and 5xx)."""
         if url.startswith("data:"):
-            head, _, payload = url.partition(",")
-            return Media(base64.b64decode(payload), head[5:].split(";")[0] or "application/octet-stream")
+            try:
+                return from_data_uri(url, MAX_DOWNLOAD)
+            except FlowAIError as exc:
+                raise ProviderError(f"{self.name}: an output data: URI is unusable: {exc.message}",
+                                    provider=self.name, retryable=False) from None
         headers = self._auth() if url.startswith(self.base_url + "/v1/") else {}  # the token stays with the API
         async for attempt in AsyncRetrying(retry=retry_if_exception(lambda e: getattr(e, "retryable", False)),
                                            stop=_attempts(3), wait=wait_random_exponential(0.2, max=2),

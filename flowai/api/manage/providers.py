@@ -67,7 +67,8 @@ def admin_user(user: User = Depends(current_user)) -> User:
 
 
 def _item(p: dict, admin: bool) -> dict:
-    return p if admin else {**p, "masked_key": None}
+    """Non-admins see which providers exist and are configured, not where or how."""
+    return p if admin else {**p, "masked_key": None, "base_url": None}
 
 
 def _one(request: Request, name: str, admin: bool = True) -> dict:
