@@ -62,3 +62,19 @@ def _settle(api, timeout: float = 10) -> None:
         time.sleep(0.05)
     assert not api.platform.runs.active, list(api.platform.runs.active)
     time.sleep(0.2)
+
+
+def test_a_stream_cut_off_by_its_client_is_still_billed_to_the_workflow(api_with_openai, fake_openai):
+    """Cancelled mid-stream: what was streamed counts against the workflow's budget, so a client
+    that always leaves early cannot spend past it."""
+    api = api_with_openai
+    workflow_id, key = api.publish(one_llm(DRIP)), api.key(rate_limit=0)
+    drop_mid_stream(api, workflow_id, key)
+    assert fake_openai.wait_disconnects(1, timeout=5)
+    _settle(api)
+    spent = api.platform.provider_admin.spent_today(workflow_id)
+    assert spent > 0, "the cut-off stream was not billed"
+    api.platform.provider_admin.set_budget(workflow_id, spent / 2)
+    r = httpx.post(f"{api.url}/v1/api/workflow/run/{workflow_id}", headers={"X-API-KEY": key},
+                   content=orjson.dumps({"input": {"q": "hi"}}), timeout=30)
+    assert r.status_code == 429 and r.json()["code"] == 42901 and "budget" in r.json()["message"]

@@ -95,11 +95,15 @@ class Router:
                 self._release_now(reservation)
                 raise
             async with stack:
+                routed = RoutedStream(first, chunks, stream.usage)
                 try:
-                    yield RoutedStream(first, chunks, stream.usage)
+                    yield routed
                 except (ProviderError, httpx.HTTPError) as exc:  # after the first delta: no switch
                     await self._failed(name, exc if isinstance(exc, ProviderError) else _wrap(name, exc),
                                        reservation, None)
+                    raise
+                except BaseException:  # cancelled mid-stream (client gone, timeout): what was streamed is billed
+                    self._served_now(routed.billed(estimate["tokens"]), name, task, attempts, reservation, scope)
                     raise
                 await self._served(stream.usage, name, task, attempts, reservation, scope)
             return
@@ -300,6 +304,16 @@ class Router:
             if self.ledger is not None:
                 await asyncio.to_thread(self.ledger.record_failure, name)
 
+    def _served_now(self, usage: Usage, name: str, task: str, attempts: list, reservation, scope) -> None:
+        """``_served`` without awaiting, for a stream cut off by cancellation: the usage (estimated
+        where the provider never said) is recorded before the task goes."""
+        usage.provider, usage.task, usage.fallbacks = name, task, attempts
+        if usage.cost is None and name in CATALOG:
+            usage.cost = self.config.price(name).cost(usage)
+        if self.ledger is not None:
+            self.ledger.record(usage, workflow_id=scope.workflow_id if scope else None,
+                               reservation=reservation if isinstance(reservation, Reservation) else None)
+
     def _release_now(self, reservation) -> None:
         """Give a reservation back without awaiting (the task may be being cancelled)."""
         if isinstance(reservation, Reservation):
@@ -326,12 +340,24 @@ class RoutedStream:
 
     def __init__(self, first: ChatChunk | None, rest: AsyncIterator[ChatChunk], usage: Usage):
         self._first, self._rest, self._usage = first, rest, usage
+        self._chars = 0  # streamed so far, to bill a stream cut off before its usage arrived
 
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
         if self._first is not None:
+            self._chars += len(self._first.content or "") + len(self._first.reasoning or "")
             yield self._first
         async for chunk in self._rest:
+            self._chars += len(chunk.content or "") + len(chunk.reasoning or "")
             yield chunk
+
+    def billed(self, prompt_estimate: int) -> Usage:
+        """The usage of a stream cut off early: the provider's figures, else estimates (~4 chars a token)."""
+        usage = self._usage
+        if usage.prompt_tokens is None:
+            usage.prompt_tokens = prompt_estimate
+        if usage.completion_tokens is None:
+            usage.completion_tokens = max(1, self._chars // 4)
+        return usage
 
     @property
     def provider(self) -> str:
