@@ -11,7 +11,7 @@
     └── NodeError                    50001 / 500   a node failed; carries node_id
         ├── NodeTimeoutError         50001 / 500
         └── ProviderError            50002 / 502   every provider able to serve the node failed
-            └── BudgetExceededError  42901 / 429   the workflow's daily provider budget is spent
+            └── BudgetExceededError  42902 / 429   the workflow's daily provider budget is spent
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class TooLargeError(FlowAIError):
 
 
 class RateLimitedError(FlowAIError):
-    code, status = 42901, 429
+    code, status = 42902, 429
 
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message, detail={"retry_after": retry_after})
@@ -113,11 +113,12 @@ class ResourceNotFoundError(NotFoundError):
 class BudgetExceededError(ProviderError):
     """The workflow's daily budget (USD) is spent: refused before any provider is called.
 
-    Answered as 429 / 42901 (a limit was reached; retrying helps only after the reset) with
+    Answered as 429 / 42902 (a limit was reached, but not the key's rate limit 42901: retrying helps
+    only after the reset) with
     ``retry_after``: seconds until the budget's day ends at the configured zone's midnight.
     """
 
-    code, status = 42901, 429
+    code, status = 42902, 429
 
     def __init__(self, message: str, *, retry_after: int, detail=None):
         super().__init__(message, retry_after=retry_after, retryable=False, detail=detail)

@@ -77,4 +77,4 @@ def test_a_stream_cut_off_by_its_client_is_still_billed_to_the_workflow(api_with
     api.platform.provider_admin.set_budget(workflow_id, spent / 2)
     r = httpx.post(f"{api.url}/v1/api/workflow/run/{workflow_id}", headers={"X-API-KEY": key},
                    content=orjson.dumps({"input": {"q": "hi"}}), timeout=30)
-    assert r.status_code == 429 and r.json()["code"] == 42901 and "budget" in r.json()["message"]
+    assert r.status_code == 429 and r.json()["code"] == 42902 and "budget" in r.json()["message"]

@@ -153,7 +153,7 @@ def test_a_spent_daily_budget_fails_fast_without_calling(flaky, settings):  # no
         r = run(api, wf)
         assert r.status_code == 429, r.text
         body = r.json()
-        assert body["code"] == 42901
+        assert body["code"] == 42902
         assert body["message"].startswith("The workflow's daily budget of $1e-09 is spent")
         assert body["detail"]["budget"] == 1e-9 and body["detail"]["retry_after"] > 0
         assert int(r.headers["retry-after"]) == body["detail"]["retry_after"]

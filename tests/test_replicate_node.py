@@ -251,7 +251,7 @@ def test_replicate_calls_count_against_quotas_and_the_workflow_budget(settings, 
 
         admin.set_budget(wf, usage["cost"] / 2)  # already spent: the next run fails before calling
         r = call()
-        assert r.status_code == 429 and r.json()["code"] == 42901 and "budget" in r.json()["message"], r.text
+        assert r.status_code == 429 and r.json()["code"] == 42902 and "budget" in r.json()["message"], r.text
         assert len(fake_replicate.predictions) == served
 
         admin.set_budget(wf, None)
