@@ -69,7 +69,7 @@ class TooLargeError(FlowAIError):
 
 
 class RateLimitedError(FlowAIError):
-    code, status = 42902, 429
+    code, status = 42901, 429
 
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message, detail={"retry_after": retry_after})
