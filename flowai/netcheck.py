@@ -22,8 +22,11 @@ def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
             or ip.is_unspecified or ip in ipaddress.ip_network("100.64.0.0/10"))
 
 
-async def check_public_url(url: str, *, allow_private: bool = False, what: str = "URL") -> None:
-    """Raise InputError unless ``url`` is http(s) and (unless allowed) resolves only to public addresses."""
+async def check_public_url(url: str, *, allow_private: bool = False, what: str = "URL") -> str | None:
+    """Raise InputError unless ``url`` is http(s) and (unless allowed) resolves only to public addresses.
+
+    Returns the first address checked (None when private targets are allowed): connecting to it,
+    rather than resolving the name again, closes the DNS-rebinding gap (``flowai.web``)."""
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
@@ -32,14 +35,17 @@ async def check_public_url(url: str, *, allow_private: bool = False, what: str =
     if parts.scheme not in ("http", "https") or not host:
         raise InputError(f"The {what} must be an http:// or https:// URL.")
     if allow_private:
-        return
+        return None
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port or (443 if parts.scheme == "https" else 80),
                                                              type=socket.SOCK_STREAM)
     except socket.gaierror:
         raise InputError(f"The {what}'s host {host!r} does not resolve.") from None
+    checked = []
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         if _internal(ip):
             raise InputError(f"The {what} points to a private or internal address ({ip}); "
                              f"an admin can allow that with FLOWAI_ALLOW_PRIVATE_URLS=1.")
+        checked.append(str(ip))
+    return checked[0] if checked else None

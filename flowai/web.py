@@ -41,10 +41,12 @@ class WebClient:
                       content: bytes | None = None, timeout: float = 30.0, follow_redirects: bool = True,
                       what: str = "URL") -> WebResponse:
         for _ in range(MAX_REDIRECTS + 1):
-            await check_public_url(url, allow_private=self.allow_private, what=what)
+            address = await check_public_url(url, allow_private=self.allow_private, what=what)
+            target, pinned_headers, extensions = _pinned(url, address, headers)
             try:
-                async with self.client.stream(method, url, headers=headers, content=content, timeout=timeout,
-                                              follow_redirects=False) as resp:
+                async with self.client.stream(method, target, headers=pinned_headers, content=content,
+                                              timeout=timeout, follow_redirects=False,
+                                              extensions=extensions) as resp:
                     if follow_redirects and resp.is_redirect and "location" in resp.headers:
                         target = urljoin(url, resp.headers["location"])
                         if _origin(target) != _origin(url) and headers:  # as httpx's own redirects do
@@ -54,7 +56,7 @@ class WebClient:
                             method, content = "GET", None
                         continue
                     body = await self._read(resp, what)
-                    return WebResponse(resp.status_code, dict(resp.headers), body, str(resp.url))
+                    return WebResponse(resp.status_code, dict(resp.headers), body, url)
             except httpx.InvalidURL:
                 raise InputError(f"The {what} is not a valid URL.") from None
             except httpx.TimeoutException:
@@ -76,3 +78,19 @@ class WebClient:
 def _origin(url: str) -> tuple[str, str, int | None]:
     u = httpx.URL(url)
     return u.scheme, u.host, u.port
+
+
+def _pinned(url: str, address: str | None, headers: dict[str, str] | None
+            ) -> tuple[str, dict[str, str], dict]:
+    """Connect to the address the SSRF check approved instead of resolving the name again (a
+    rebinding DNS server could answer differently the second time); the name stays in the Host
+    header and, for https, in SNI and the certificate check."""
+    headers = dict(headers or {})
+    if address is None:
+        return url, headers, {}
+    u = httpx.URL(url)
+    if u.host == address:
+        return url, headers, {}
+    headers.setdefault("Host", u.netloc.decode("ascii"))
+    extensions = {"sni_hostname": u.host} if u.scheme == "https" else {}
+    return str(u.copy_with(host=address)), headers, extensions

@@ -22,7 +22,7 @@ SEEN: list[dict] = []
 async def echo(request: Request):
     body = await request.body()
     SEEN.append({"method": request.method, "body": body.decode(), "type": request.headers.get("content-type"),
-                 "auth": request.headers.get("authorization")})
+                 "auth": request.headers.get("authorization"), "host": request.headers.get("host")})
     return JSONResponse({"uuid": "1234", "got": body.decode(), "q": request.query_params.get("q")})
 
 
@@ -115,3 +115,34 @@ def test_credentials_do_not_follow_a_redirect_to_another_origin(open_api, upstre
     assert SEEN[-1]["auth"] is None
     r = run(open_api, http_flow(upstream.url + "/hop?to=/echo", headers={"Authorization": "Bearer s3cret"}))
     assert SEEN[-1]["auth"] == "Bearer s3cret"  # same origin: kept
+
+
+def test_the_connection_goes_to_the_address_the_check_approved(upstream, monkeypatch):
+    """DNS rebinding: the name is resolved once, checked, and the connection made to that address
+    (the name kept in the Host header), so a second, different answer is never used. Here
+    loopback counts as public so the check passes and the pinning is observable."""
+    import asyncio
+
+    from flowai import netcheck
+    from flowai.web import WebClient
+
+    monkeypatch.setattr(netcheck, "_internal", lambda ip: False)
+    port = upstream.url.rsplit(":", 1)[1]
+    resolved = []
+    real = netcheck.check_public_url
+
+    async def spy(url, **kw):
+        address = await real(url, **kw)
+        resolved.append(address)
+        return address
+
+    monkeypatch.setattr("flowai.web.check_public_url", spy)
+
+    async def go():
+        async with httpx.AsyncClient() as client:
+            return await WebClient(client).request("GET", f"http://localhost:{port}/echo?q=pinned")
+
+    resp = asyncio.run(go())
+    assert resp.status == 200 and b'"q":"pinned"' in resp.body
+    assert resolved and resolved[0] in ("127.0.0.1", "::1")
+    assert SEEN[-1]["host"] == f"localhost:{port}"  # the name travels in Host, the socket went to the address
