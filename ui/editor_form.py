@@ -98,8 +98,8 @@ def render_form(schema: dict, values: dict, on_change: Callable[[str, Any], None
 def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any], None], ctx: FormContext) -> None:
     prop, nullable = resolve(raw, ctx.defs)
     title = _title(key, prop)
+    kind = prop.get("type")
     test_id = f'data-testid="{safe_id("field", key)}"'
-    test_id = f'data-testid="field-{key}"'
 
     def emit(v: Any) -> None:
         on_change(key, v)
