@@ -21,6 +21,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from flowai.errors import InputError
 from flowai.events import RunSucceeded
 from flowai.netcheck import check_public_url
+from flowai.web import pinned
 
 log = logging.getLogger("flowai.callbacks")
 
@@ -39,8 +40,9 @@ class Callbacks:
         self.initial_wait = initial_wait
         self.max_wait = max_wait
 
-    async def check(self, url: str) -> None:
-        await check_public_url(url, allow_private=self.allow_private, what="callback_url")
+    async def check(self, url: str) -> str | None:
+        """Refuse a private target (unless allowed); the approved address, to connect to."""
+        return await check_public_url(url, allow_private=self.allow_private, what="callback_url")
 
     def attach(self, handle, url: str) -> None:
         async def deliver(h) -> None:
@@ -66,10 +68,11 @@ class Callbacks:
             async for attempt in AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=backoff, reraise=True,
                                                retry=retry_if_exception_type(_Retry)):
                 with attempt:
-                    await self.check(url)  # again at delivery: the name may resolve elsewhere now
+                    address = await self.check(url)  # again at delivery: the name may resolve elsewhere now
+                    target, sent_headers, extensions = pinned(url, address, headers)
                     try:
-                        resp = await self.http.post(url, content=body, headers=headers, timeout=10,
-                                                    follow_redirects=False)
+                        resp = await self.http.post(target, content=body, headers=sent_headers, timeout=10,
+                                                    follow_redirects=False, extensions=extensions)
                     except httpx.HTTPError as exc:
                         raise _Retry(type(exc).__name__) from None
                     if resp.status_code == 429 or resp.status_code >= 500:

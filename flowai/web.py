@@ -42,7 +42,7 @@ class WebClient:
                       what: str = "URL") -> WebResponse:
         for _ in range(MAX_REDIRECTS + 1):
             address = await check_public_url(url, allow_private=self.allow_private, what=what)
-            target, pinned_headers, extensions = _pinned(url, address, headers)
+            target, pinned_headers, extensions = pinned(url, address, headers)
             try:
                 async with self.client.stream(method, target, headers=pinned_headers, content=content,
                                               timeout=timeout, follow_redirects=False,
@@ -80,7 +80,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return u.scheme, u.host, u.port
 
 
-def _pinned(url: str, address: str | None, headers: dict[str, str] | None
+def pinned(url: str, address: str | None, headers: dict[str, str] | None
             ) -> tuple[str, dict[str, str], dict]:
     """Connect to the address the SSRF check approved instead of resolving the name again (a
     rebinding DNS server could answer differently the second time); the name stays in the Host
