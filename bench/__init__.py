@@ -19,10 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 
@@ -75,10 +75,15 @@ def at_least(value: float | None, limit: float) -> bool | None:
 
 # --- the result log ------------------------------------------------------------------------------
 
+
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip() or "unknown"
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
@@ -89,8 +94,7 @@ def machine() -> dict:
 
 def record(figures: list[Figure], path: Path = RESULTS) -> None:
     """Append one JSON line per figure: commit, machine, date and the figure."""
-    base = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit(),
-            "machine": machine()}
+    base = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(), "machine": machine()}
     with path.open("a", encoding="utf-8") as f:
         for fig in figures:
             f.write(json.dumps({**base, **asdict(fig)}, ensure_ascii=False) + "\n")
@@ -104,8 +108,9 @@ def table(figures: list[Figure]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = []
     for i, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[j]) if j != 2 else cell.rjust(widths[j])
-                               for j, cell in enumerate(row)).rstrip())
+        lines.append(
+            "  ".join(cell.ljust(widths[j]) if j != 2 else cell.rjust(widths[j]) for j, cell in enumerate(row)).rstrip()
+        )
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     notes = [f"  {fig.bench} / {fig.name}: {fig.note}" for fig in figures if fig.note]
@@ -115,6 +120,7 @@ def table(figures: list[Figure]) -> str:
 
 
 # --- processes -----------------------------------------------------------------------------------
+
 
 def raise_fd_limit(wanted: int = 16384) -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -133,7 +139,7 @@ def free_port() -> int:
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
@@ -145,8 +151,11 @@ def rss_bytes(pid: int) -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST_", "FLOWAI_")) and not k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "FLOWAI_")) and not k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL"))
+    }
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(extra)
@@ -156,8 +165,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Proc:
     """A server subprocess on 127.0.0.1:<port>, its output in a log file; stopped by its PID."""
 
-    def __init__(self, args: list[str], *, port: int, env: dict[str, str], cwd: Path, log: Path,
-                 ready_path: str = "/"):
+    def __init__(self, args: list[str], *, port: int, env: dict[str, str], cwd: Path, log: Path, ready_path: str = "/"):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
@@ -203,8 +211,14 @@ def workdir(prefix: str) -> Iterator[Path]:
 def fake_upstream(tmp: Path) -> Iterator[Proc]:
     """bench/fake_upstream.py in its own process; ``.url + '/v1'`` is its OpenAI base URL."""
     port = free_port()
-    proc = Proc([sys.executable, "-m", "bench.fake_upstream", "--port", str(port)], port=port, env=clean_env(),
-                cwd=ROOT, log=tmp / "upstream.log", ready_path="/health")
+    proc = Proc(
+        [sys.executable, "-m", "bench.fake_upstream", "--port", str(port)],
+        port=port,
+        env=clean_env(),
+        cwd=ROOT,
+        log=tmp / "upstream.log",
+        ready_path="/health",
+    )
     try:
         yield proc
     finally:
@@ -213,8 +227,14 @@ def fake_upstream(tmp: Path) -> Iterator[Proc]:
 
 def flowai_cli(home: Path, *args: str, **env: str) -> str:
     """Run the ``flowai`` CLI as a user would; return its last output line."""
-    out = subprocess.run([sys.executable, "-m", "flowai.cli", *args], env=clean_env(FLOWAI_HOME=str(home), **env),
-                         cwd=home, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "flowai.cli", *args],
+        env=clean_env(FLOWAI_HOME=str(home), **env),
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"flowai {' '.join(args)} failed: {out.stderr}")
     return out.stdout.strip().splitlines()[-1]
@@ -240,8 +260,7 @@ class FlowAIServer:
         return f"{self.proc.url}/v1/api/workflow/run/{self.workflow_id}"
 
     def run_count(self) -> int:
-        with contextlib.closing(sqlite3.connect(f"file:{self.home / 'flowai.db'}?mode=ro", uri=True,
-                                                timeout=30)) as db:
+        with contextlib.closing(sqlite3.connect(f"file:{self.home / 'flowai.db'}?mode=ro", uri=True, timeout=30)) as db:
             return db.execute("SELECT count(*) FROM runs").fetchone()[0]
 
     def settled_run_count(self, at_least: int = 0, quiet: float = 1.0, timeout: float = 60.0) -> tuple[int, float]:
@@ -271,9 +290,14 @@ def flowai_api(tmp: Path, document: dict, **env: str) -> Iterator[FlowAIServer]:
     wf_id = flowai_cli(home, "workflow", "import", str(doc), "--publish")
     key = flowai_cli(home, "key", "create", "--name", "bench", "--rate-limit", "0")
     port = free_port()
-    proc = Proc([sys.executable, "-m", "flowai.cli", "api", "--port", str(port)], port=port,
-                env=clean_env(FLOWAI_HOME=str(home), **env), cwd=home, log=tmp / "flowai.log",
-                ready_path="/v1/api/nothing")
+    proc = Proc(
+        [sys.executable, "-m", "flowai.cli", "api", "--port", str(port)],
+        port=port,
+        env=clean_env(FLOWAI_HOME=str(home), **env),
+        cwd=home,
+        log=tmp / "flowai.log",
+        ready_path="/v1/api/nothing",
+    )
     try:
         yield FlowAIServer(proc, home, wf_id, key)
     finally:

@@ -28,8 +28,7 @@ async def health(request: Request) -> Response:
     return Response(b"ok")
 
 
-app = Starlette(routes=[Route("/v1/api/workflow/run/{workflow_id}", run, methods=["POST"]),
-                        Route("/health", health)])
+app = Starlette(routes=[Route("/v1/api/workflow/run/{workflow_id}", run, methods=["POST"]), Route("/health", health)])
 
 
 def main() -> None:

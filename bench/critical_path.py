@@ -28,12 +28,18 @@ def document(width: int = WIDTH, delay_ms: int = DELAY_MS) -> dict:
     nodes = [{"id": "in", "type": "input", "config": {"fields": [{"name": "q", "type": "string"}]}}]
     edges = []
     for i in range(width):
-        nodes.append({"id": f"llm{i}", "type": "llm",
-                      "config": {"model": f"delay-{delay_ms}", "prompt": f"{i}: {{{{in.q}}}}"}})
+        nodes.append(
+            {"id": f"llm{i}", "type": "llm", "config": {"model": f"delay-{delay_ms}", "prompt": f"{i}: {{{{in.q}}}}"}}
+        )
         edges.append({"source": "in", "target": f"llm{i}"})
         edges.append({"source": f"llm{i}", "target": "join"})
-    nodes.append({"id": "join", "type": "template",
-                  "config": {"template": " ".join(f"{{{{llm{i}.text}}}}" for i in range(width))}})
+    nodes.append(
+        {
+            "id": "join",
+            "type": "template",
+            "config": {"template": " ".join(f"{{{{llm{i}.text}}}}" for i in range(width))},
+        }
+    )
     nodes.append({"id": "out", "type": "output", "config": {"value": "{{join.text}}"}})
     edges.append({"source": "join", "target": "out"})
     return {"format": "flowai/1", "name": "critical path", "nodes": nodes, "edges": edges}
@@ -59,8 +65,14 @@ def run() -> list[Figure]:
     cold, warm = times[0] / (DELAY_MS / 1000), [t / (DELAY_MS / 1000) for t in times[1:]]
     ratio = median(warm)
     return [
-        Figure("critical_path", f"{WIDTH} parallel llm, wall/{DELAY_MS}ms", ratio, "x", f"<= {TARGET:.2f}",
-               at_most(ratio, TARGET),
-               note=f"warm median of {REPEATS} ({min(warm):.3f}..{max(warm):.3f}); "
-                    f"first run with {WIDTH} new connections: {cold:.3f}"),
+        Figure(
+            "critical_path",
+            f"{WIDTH} parallel llm, wall/{DELAY_MS}ms",
+            ratio,
+            "x",
+            f"<= {TARGET:.2f}",
+            at_most(ratio, TARGET),
+            note=f"warm median of {REPEATS} ({min(warm):.3f}..{max(warm):.3f}); "
+            f"first run with {WIDTH} new connections: {cold:.3f}",
+        ),
     ]

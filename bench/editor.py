@@ -31,19 +31,33 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 def document(count: int = NODES) -> dict:
     """input -> (count - 2) templates in a chain -> output, laid out on a grid."""
+
     def pos(i: int) -> dict:
         return {"x": (i % COLUMNS) * 260, "y": (i // COLUMNS) * 180}
 
-    nodes = [{"id": "in", "type": "input", "label": "Start", "position": pos(0),
-              "config": {"fields": [{"name": "q", "type": "string"}]}}]
+    nodes = [
+        {
+            "id": "in",
+            "type": "input",
+            "label": "Start",
+            "position": pos(0),
+            "config": {"fields": [{"name": "q", "type": "string"}]},
+        }
+    ]
     edges = [{"source": "in", "source_port": "q", "target": "t1", "target_port": "template"}]
     for i in range(1, count - 1):
-        nodes.append({"id": f"t{i}", "type": "template", "label": f"Step {i}", "position": pos(i),
-                      "config": {"template": "{{in.q}}" if i == 1 else f"{{{{t{i - 1}.text}}}}!"}})
+        nodes.append(
+            {
+                "id": f"t{i}",
+                "type": "template",
+                "label": f"Step {i}",
+                "position": pos(i),
+                "config": {"template": "{{in.q}}" if i == 1 else f"{{{{t{i - 1}.text}}}}!"},
+            }
+        )
         if i > 1:
             edges.append({"source": f"t{i - 1}", "source_port": "text", "target": f"t{i}", "target_port": "template"})
-    nodes.append({"id": "out", "type": "output", "label": "End", "position": pos(count - 1),
-                  "config": {"value": ""}})
+    nodes.append({"id": "out", "type": "output", "label": "End", "position": pos(count - 1), "config": {"value": ""}})
     edges.append({"source": f"t{count - 2}", "source_port": "text", "target": "out", "target_port": "value"})
     return {"format": "flowai/1", "name": "200 nodes", "nodes": nodes, "edges": edges}
 
@@ -114,8 +128,14 @@ def run() -> list[Figure]:
     with workdir("editor") as home:
         wf_id = _setup(home)
         port = free_port()
-        server = Proc([sys.executable, "-m", "flowai.cli", "serve", "--port", str(port)], port=port,
-                      env=clean_env(FLOWAI_HOME=str(home)), cwd=ROOT, log=home / "serve.log", ready_path="/login")
+        server = Proc(
+            [sys.executable, "-m", "flowai.cli", "serve", "--port", str(port)],
+            port=port,
+            env=clean_env(FLOWAI_HOME=str(home)),
+            cwd=ROOT,
+            log=home / "serve.log",
+            ready_path="/login",
+        )
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
@@ -126,7 +146,7 @@ def run() -> list[Figure]:
                 page.get_by_test_id("submit").click()
                 page.wait_for_url(server.url + "/")
                 opens = []
-                for i in range(4):  # the first load warms the server's and the browser's caches
+                for _ in range(4):  # the first load warms the server's and the browser's caches
                     t0 = time.perf_counter()
                     page.goto(f"{server.url}/workflows/{wf_id}")
                     page.wait_for_selector('[data-testid="canvas"][data-ready="true"]', timeout=30_000)
@@ -150,17 +170,30 @@ def run() -> list[Figure]:
     open_s = statistics.median(opens[1:])
     save_ms = statistics.median(saves)
     return [
-        Figure("editor", f"open {NODES}-node graph", open_s, "s", "< 2 s", below(open_s, 2.0),
-               note=f"first (cold) load {opens[0]:.2f} s"),
+        Figure(
+            "editor",
+            f"open {NODES}-node graph",
+            open_s,
+            "s",
+            "< 2 s",
+            below(open_s, 2.0),
+            note=f"first (cold) load {opens[0]:.2f} s",
+        ),
         Figure("editor", f"save {NODES}-node graph", save_ms, "ms", "< 200 ms", below(save_ms, 200)),
         Figure("editor", "save (server only)", server_save, "ms"),
         Figure("editor", "pan: frames per second", fps, "fps", "> 30", fps > 30),
-        Figure("editor", "pan: long tasks", long_ms, "ms",
-               note="main-thread tasks over 50 ms during the drag; the page's Tailwind runtime restyles the "
-                    "whole page (~0.1 s at 200 nodes) after DOM changes outside the canvas"),
+        Figure(
+            "editor",
+            "pan: long tasks",
+            long_ms,
+            "ms",
+            note="main-thread tasks over 50 ms during the drag; the page's Tailwind runtime restyles the "
+            "whole page (~0.1 s at 200 nodes) after DOM changes outside the canvas",
+        ),
     ]
 
 
 if __name__ == "__main__":
     from bench import table
+
     print(table(run()))

@@ -46,8 +46,9 @@ def fan(n: int = N) -> dict:
         nodes.append({"id": f"f{i}", "type": "template", "config": {"template": "{{in.q}}"}})
         edges.append({"source": "in", "target": f"f{i}"})
         edges.append({"source": f"f{i}", "target": "join"})
-    nodes.append({"id": "join", "type": "template",
-                  "config": {"template": "".join(f"{{{{f{i}.text}}}}" for i in range(width))}})
+    nodes.append(
+        {"id": "join", "type": "template", "config": {"template": "".join(f"{{{{f{i}.text}}}}" for i in range(width))}}
+    )
     nodes.append({"id": "out", "type": "output", "config": {"value": "{{join.text}}"}})
     edges.append({"source": "join", "target": "out"})
     return {"format": "flowai/1", "name": "fan", "nodes": nodes, "edges": edges}
@@ -76,9 +77,17 @@ def run() -> list[Figure]:
         times = asyncio.run(_time_runs(graph, REPEATS))
         nodes = len(graph.nodes)
         per_node = median(times) / nodes * 1e6
-        figures.append(Figure("engine", f"{shape}, per node", per_node, "µs", f"< {TARGET_US:g} µs",
-                              below(per_node, TARGET_US),
-                              note=f"{nodes} nodes, median of {REPEATS} runs ({median(times) * 1000:.1f} ms a run, "
-                                   f"min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}); "
-                                   f"compiled once in {compile_ms:.0f} ms"))
+        figures.append(
+            Figure(
+                "engine",
+                f"{shape}, per node",
+                per_node,
+                "µs",
+                f"< {TARGET_US:g} µs",
+                below(per_node, TARGET_US),
+                note=f"{nodes} nodes, median of {REPEATS} runs ({median(times) * 1000:.1f} ms a run, "
+                f"min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}); "
+                f"compiled once in {compile_ms:.0f} ms",
+            )
+        )
     return figures

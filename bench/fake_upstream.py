@@ -25,8 +25,13 @@ HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cach
 
 
 def _chunk(delta: dict | None, finish: str | None = None, usage: dict | None = None) -> bytes:
-    obj = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 0, "model": "bench",
-           "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    obj = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "bench",
+        "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
     if usage is not None:
         obj["usage"] = usage
     return b"data: " + orjson.dumps(obj) + b"\n\n"
@@ -38,8 +43,11 @@ OK = _chunk({"content": "ok"})
 
 
 def _tail(n: int) -> bytes:
-    return (_chunk({}, "stop") + _chunk(None, usage={"prompt_tokens": 1, "completion_tokens": n, "total_tokens": n + 1})
-            + b"data: [DONE]\n\n")
+    return (
+        _chunk({}, "stop")
+        + _chunk(None, usage={"prompt_tokens": 1, "completion_tokens": n, "total_tokens": n + 1})
+        + b"data: [DONE]\n\n"
+    )
 
 
 async def app(scope, receive, send) -> None:
@@ -103,8 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="off",
-                backlog=4096)
+    uvicorn.run(
+        app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="off", backlog=4096
+    )
 
 
 if __name__ == "__main__":

@@ -29,25 +29,35 @@ TARGET_FIRST_MS, TARGET_DELTA_US = 5.0, 50.0
 
 def document(model: str) -> dict:
     return {
-        "format": "flowai/1", "name": "stream",
+        "format": "flowai/1",
+        "name": "stream",
         "nodes": [
             {"id": "in", "type": "input", "config": {"fields": [{"name": "q", "type": "string", "required": True}]}},
             {"id": "llm", "type": "llm", "config": {"model": model, "prompt": "{{in.q}}"}},
             {"id": "out", "type": "output", "config": {"value": "{{llm.text}}"}},
         ],
-        "edges": [{"source": "in", "target": "llm"},
-                  {"source": "llm", "source_port": "text", "target": "out", "target_port": "value"}],
+        "edges": [
+            {"source": "in", "target": "llm"},
+            {"source": "llm", "source_port": "text", "target": "out", "target_port": "value"},
+        ],
     }
 
 
-async def timed_post(url: str, body: bytes, headers: dict[str, str],
-                     marker: bytes) -> tuple[float, float, float, bytes]:
+async def timed_post(
+    url: str, body: bytes, headers: dict[str, str], marker: bytes
+) -> tuple[float, float, float, bytes]:
     """POST and read to EOF; return (first byte, first ``marker``, end) in seconds, and the body."""
     parts = urlsplit(url)
     t0 = time.perf_counter()
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    head = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}", "Content-Type: application/json",
-            f"Content-Length: {len(body)}", "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]
+    head = [
+        f"POST {parts.path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
     buf = bytearray()
     first = found = None
@@ -73,13 +83,20 @@ async def timed_post(url: str, body: bytes, headers: dict[str, str],
 
 async def _measure(upstream_url: str, run_url: str, key: str) -> dict[str, list[float]]:
     model = f"fast-{DELTAS}"
-    direct_body = orjson.dumps({"model": model, "messages": [{"role": "user", "content": "go"}], "stream": True,
-                                "stream_options": {"include_usage": True}})
+    direct_body = orjson.dumps(
+        {
+            "model": model,
+            "messages": [{"role": "user", "content": "go"}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    )
     run_body = orjson.dumps({"input": {"q": "go"}, "stream": True})
     out: dict[str, list[float]] = {k: [] for k in ("a_first", "a_end", "b_first", "b_end", "a_byte", "b_byte")}
     for i in range(ROUNDS + 2):
-        a = await timed_post(upstream_url + "/v1/chat/completions", direct_body, {"Authorization": "Bearer sk-bench"},
-                             b'"content":"t')
+        a = await timed_post(
+            upstream_url + "/v1/chat/completions", direct_body, {"Authorization": "Bearer sk-bench"}, b'"content":"t'
+        )
         b = await timed_post(run_url, run_body, {"X-API-KEY": key}, b"event: stream")
         if i == 0:
             deltas = b[3].count(b"event: stream")
@@ -98,9 +115,13 @@ async def _measure(upstream_url: str, run_url: str, key: str) -> dict[str, list[
 
 
 def run() -> list[Figure]:
-    with workdir("streaming") as tmp, fake_upstream(tmp) as upstream, \
-            flowai_api(tmp, document(f"fast-{DELTAS}"), OPENAI_API_KEY="sk-bench",
-                       OPENAI_BASE_URL=upstream.url + "/v1") as server:
+    with (
+        workdir("streaming") as tmp,
+        fake_upstream(tmp) as upstream,
+        flowai_api(
+            tmp, document(f"fast-{DELTAS}"), OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=upstream.url + "/v1"
+        ) as server,
+    ):
         m = asyncio.run(_measure(upstream.url, server.run_url, server.key))
     a_first, b_first = median(m["a_first"]), median(m["b_first"])
     a_body = median([e - f for e, f in zip(m["a_end"], m["a_first"])])
@@ -108,13 +129,25 @@ def run() -> list[Figure]:
     first_ms = (b_first - a_first) * 1000
     delta_us = (b_body - a_body) / DELTAS * 1e6
     return [
-        Figure("streaming", "first-token overhead", first_ms, "ms", f"< {TARGET_FIRST_MS:g} ms",
-               below(first_ms, TARGET_FIRST_MS),
-               note=f"first delta direct {a_first * 1000:.2f} ms, via FlowAI {b_first * 1000:.2f} ms; first byte "
-                    f"(headers) direct {median(m['a_byte']) * 1000:.2f} ms, via FlowAI "
-                    f"{median(m['b_byte']) * 1000:.2f} ms; medians of {ROUNDS}"),
-        Figure("streaming", "per-delta overhead", delta_us, "µs", f"< {TARGET_DELTA_US:g} µs",
-               below(delta_us, TARGET_DELTA_US),
-               note=f"{DELTAS} deltas: direct total {median(m['a_end']) * 1000:.1f} ms, via FlowAI "
-                    f"{median(m['b_end']) * 1000:.1f} ms"),
+        Figure(
+            "streaming",
+            "first-token overhead",
+            first_ms,
+            "ms",
+            f"< {TARGET_FIRST_MS:g} ms",
+            below(first_ms, TARGET_FIRST_MS),
+            note=f"first delta direct {a_first * 1000:.2f} ms, via FlowAI {b_first * 1000:.2f} ms; first byte "
+            f"(headers) direct {median(m['a_byte']) * 1000:.2f} ms, via FlowAI "
+            f"{median(m['b_byte']) * 1000:.2f} ms; medians of {ROUNDS}",
+        ),
+        Figure(
+            "streaming",
+            "per-delta overhead",
+            delta_us,
+            "µs",
+            f"< {TARGET_DELTA_US:g} µs",
+            below(delta_us, TARGET_DELTA_US),
+            note=f"{DELTAS} deltas: direct total {median(m['a_end']) * 1000:.1f} ms, via FlowAI "
+            f"{median(m['b_end']) * 1000:.1f} ms",
+        ),
     ]

@@ -20,8 +20,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import (ROOT, Figure, FlowAIServer, Proc, at_least, below, clean_env, cpu_seconds, flowai_api, free_port,
-                   workdir)
+from bench import (
+    ROOT,
+    Figure,
+    FlowAIServer,
+    Proc,
+    at_least,
+    below,
+    clean_env,
+    cpu_seconds,
+    flowai_api,
+    free_port,
+    workdir,
+)
 from flowai.demo import HELLO
 
 WRK = "/usr/bin/wrk"
@@ -54,11 +65,17 @@ def parse_wrk(out: str) -> WrkResult:
         if not m:
             raise RuntimeError(f"cannot read wrk output ({pattern}):\n{out}")
         return m
+
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return WrkResult(int(find(r"(\d+) requests in")[1]), float(find(r"Requests/sec:\s+([\d.]+)")[1]),
-                     _ms(find(r"\s50%\s+(\S+)")[1]), _ms(find(r"\s99%\s+(\S+)")[1]),
-                     int(non_2xx[1]) if non_2xx else 0, errors[1].strip() if errors else "")
+    return WrkResult(
+        int(find(r"(\d+) requests in")[1]),
+        float(find(r"Requests/sec:\s+([\d.]+)")[1]),
+        _ms(find(r"\s50%\s+(\S+)")[1]),
+        _ms(find(r"\s99%\s+(\S+)")[1]),
+        int(non_2xx[1]) if non_2xx else 0,
+        errors[1].strip() if errors else "",
+    )
 
 
 def lua_script(path: Path, key: str | None) -> Path:
@@ -71,8 +88,12 @@ def lua_script(path: Path, key: str | None) -> Path:
 
 
 def wrk(url: str, script: Path, connections: int, duration: float) -> WrkResult:
-    out = subprocess.run([WRK, "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, timeout=duration + 60)
+    out = subprocess.run(
+        [WRK, "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"wrk failed: {out.stderr}")
     return parse_wrk(out.stdout)
@@ -98,24 +119,45 @@ def _one_load(server: FlowAIServer, script: Path, c: int, duration: float) -> li
     lag = max(0.0, changed - t_end)
     cpu = cpu_seconds(server.pid) - cpu0
     per_run_ms = cpu / runs * 1000 if runs else None
-    counted = (f"wrk completed {res.requests:,} ({res.non_2xx} non-2xx"
-               + (f"; socket errors {res.socket_errors}" if res.socket_errors else "")
-               + f"); runs table +{runs:,}, the last written {lag:.1f} s after the load ended")
+    counted = (
+        f"wrk completed {res.requests:,} ({res.non_2xx} non-2xx"
+        + (f"; socket errors {res.socket_errors}" if res.socket_errors else "")
+        + f"); runs table +{runs:,}, the last written {lag:.1f} s after the load ended"
+    )
     target = c == 16
     return [
-        Figure("throughput", f"flowai c={c} runs/s", res.rps, "runs/s", f">= {TARGET_RPS:,}" if target else "",
-               at_least(res.rps, TARGET_RPS) if target else None, note=counted),
+        Figure(
+            "throughput",
+            f"flowai c={c} runs/s",
+            res.rps,
+            "runs/s",
+            f">= {TARGET_RPS:,}" if target else "",
+            at_least(res.rps, TARGET_RPS) if target else None,
+            note=counted,
+        ),
         Figure("throughput", f"flowai c={c} p50", res.p50_ms, "ms"),
-        Figure("throughput", f"flowai c={c} p99", res.p99_ms, "ms", f"< {TARGET_P99_MS:g} ms" if target else "",
-               below(res.p99_ms, TARGET_P99_MS) if target else None),
+        Figure(
+            "throughput",
+            f"flowai c={c} p99",
+            res.p99_ms,
+            "ms",
+            f"< {TARGET_P99_MS:g} ms" if target else "",
+            below(res.p99_ms, TARGET_P99_MS) if target else None,
+        ),
         Figure("throughput", f"flowai c={c} server CPU/run", per_run_ms, "ms"),
     ]
 
 
 def _floor(tmp: Path, duration: float) -> list[Figure]:
     port = free_port()
-    proc = Proc([sys.executable, "-m", "bench.bare_starlette", "--port", str(port)], port=port, env=clean_env(),
-                cwd=ROOT, log=tmp / "bare.log", ready_path="/health")
+    proc = Proc(
+        [sys.executable, "-m", "bench.bare_starlette", "--port", str(port)],
+        port=port,
+        env=clean_env(),
+        cwd=ROOT,
+        log=tmp / "bare.log",
+        ready_path="/health",
+    )
     figures = []
     try:
         url = f"{proc.url}/v1/api/workflow/run/bench"
@@ -126,9 +168,14 @@ def _floor(tmp: Path, duration: float) -> list[Figure]:
             res = wrk(url, script, c, duration)
             cpu = cpu_seconds(proc.pid) - cpu0
             figures += [
-                Figure("throughput", f"bare Starlette c={c} req/s", res.rps, "req/s",
-                       note=f"wrk completed {res.requests:,} ({res.non_2xx} non-2xx); "
-                            f"server CPU/request {cpu / max(res.requests, 1) * 1000:.3f} ms"),
+                Figure(
+                    "throughput",
+                    f"bare Starlette c={c} req/s",
+                    res.rps,
+                    "req/s",
+                    note=f"wrk completed {res.requests:,} ({res.non_2xx} non-2xx); "
+                    f"server CPU/request {cpu / max(res.requests, 1) * 1000:.3f} ms",
+                ),
                 Figure("throughput", f"bare Starlette c={c} p50", res.p50_ms, "ms"),
                 Figure("throughput", f"bare Starlette c={c} p99", res.p99_ms, "ms"),
             ]

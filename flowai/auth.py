@@ -14,7 +14,6 @@ import string
 import time
 
 import jwt
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -55,8 +54,7 @@ TOKEN_TTL = 12 * 3600  # seconds a sign-in token is valid
 
 def issue_token(server_secret: str, user_id: int, *, ttl: int = TOKEN_TTL) -> str:
     now = int(time.time())
-    return jwt.encode({"sub": str(user_id), "iat": now, "exp": now + ttl}, _jwt_key(server_secret),
-                      algorithm="HS256")
+    return jwt.encode({"sub": str(user_id), "iat": now, "exp": now + ttl}, _jwt_key(server_secret), algorithm="HS256")
 
 
 def read_token(server_secret: str, token: str) -> int | None:

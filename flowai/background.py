@@ -20,13 +20,22 @@ def resolve_version(platform, *, owner_id: int, workflow_id: str, version: int |
     return wf, number
 
 
-def start(platform, *, owner_id: int, workflow_id: str, run_input: Any, version: int | None = None,
-          source: str = "background", extra: dict | None = None) -> RunHandle:
+def start(
+    platform,
+    *,
+    owner_id: int,
+    workflow_id: str,
+    run_input: Any,
+    version: int | None = None,
+    source: str = "background",
+    extra: dict | None = None,
+) -> RunHandle:
     wf, number = resolve_version(platform, owner_id=owner_id, workflow_id=workflow_id, version=version)
     graph = platform.workflows.compiled(wf.id, number)
     checked = check_input(graph.input_node.config, run_input)
-    return platform.runs.submit(graph, checked, workflow_id=wf.id, version=number, owner_id=owner_id,
-                                source=source, extra=extra)
+    return platform.runs.submit(
+        graph, checked, workflow_id=wf.id, version=number, owner_id=owner_id, source=source, extra=extra
+    )
 
 
 def regenerate(platform, *, owner_id: int, run, node_id: str, nodes: list, config: dict | None) -> RunHandle:
@@ -47,11 +56,21 @@ def regenerate(platform, *, owner_id: int, run, node_id: str, nodes: list, confi
             state.outputs[n.node_id] = n.outputs or {}
     missing = [nid for nid in graph.nodes if nid not in again and nid not in state.outputs]
     if missing:
-        raise InputError(f"Run {run.id} has no stored outputs for {', '.join(missing)}; only a node whose "
-                         f"upstream nodes all finished can be regenerated.", detail={"missing": missing})
-    return platform.runs.submit(graph, run.input, workflow_id=run.workflow_id, version=run.version,
-                                owner_id=owner_id, source="regenerate", state=state,
-                                extra={"parent_run_id": run.id, "name": run.name})
+        raise InputError(
+            f"Run {run.id} has no stored outputs for {', '.join(missing)}; only a node whose "
+            f"upstream nodes all finished can be regenerated.",
+            detail={"missing": missing},
+        )
+    return platform.runs.submit(
+        graph,
+        run.input,
+        workflow_id=run.workflow_id,
+        version=run.version,
+        owner_id=owner_id,
+        source="regenerate",
+        state=state,
+        extra={"parent_run_id": run.id, "name": run.name},
+    )
 
 
 def _downstream(graph, node_id: str) -> set[str]:

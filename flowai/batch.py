@@ -19,8 +19,16 @@ from flowai.errors import FlowAIError
 from nodes.input import check_input
 
 
-async def run_batch(platform, *, owner_id: int, workflow_id: str, version: int, lines: list[str],
-                    concurrency: int = 8, out: Path | None = None) -> dict[str, int]:
+async def run_batch(
+    platform,
+    *,
+    owner_id: int,
+    workflow_id: str,
+    version: int,
+    lines: list[str],
+    concurrency: int = 8,
+    out: Path | None = None,
+) -> dict[str, int]:
     graph = platform.workflows.compiled(workflow_id, version)
     items = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     slots = asyncio.Semaphore(max(1, concurrency))
@@ -28,11 +36,13 @@ async def run_batch(platform, *, owner_id: int, workflow_id: str, version: int, 
     await platform.startup()
     try:
         with tqdm(total=len(items), unit="run", desc="batch", file=sys.stderr, disable=None) as bar:
+
             async def one(number: int, line: str) -> None:
                 async with slots:
                     results[number] = await _run_line(platform, graph, owner_id, workflow_id, version, number, line)
                 bar.update(1)
                 bar.set_postfix(failed=sum(r["status"] != "completed" for r in results.values()))
+
             await asyncio.gather(*(one(n, line) for n, line in items))
     finally:
         await platform.shutdown()
@@ -46,12 +56,23 @@ async def _run_line(platform, graph, owner_id, workflow_id, version, number, lin
     try:
         run_input = check_input(graph.input_node.config, json.loads(line))
     except ValueError as exc:
-        return {"line": number, "run_id": None, "status": "failed",
-                "error": {"code": 40001, "message": f"Line {number} is not valid JSON: {exc}"}}
+        return {
+            "line": number,
+            "run_id": None,
+            "status": "failed",
+            "error": {"code": 40001, "message": f"Line {number} is not valid JSON: {exc}"},
+        }
     except FlowAIError as exc:
         return {"line": number, "run_id": None, "status": "failed", "error": exc.body()}
-    handle = platform.runs.start(graph, run_input, workflow_id=workflow_id, version=version, owner_id=owner_id,
-                                 source="batch", detached_cancel=False)
+    handle = platform.runs.start(
+        graph,
+        run_input,
+        workflow_id=workflow_id,
+        version=version,
+        owner_id=owner_id,
+        source="batch",
+        detached_cancel=False,
+    )
     await handle.wait()
     if handle.status == "completed":
         return {"line": number, "run_id": handle.id, "status": "completed", "output": handle.output}
@@ -68,5 +89,6 @@ def _write(results: list[dict], out: Path | None) -> None:
     (out / "results.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for r in results:
         if r["status"] == "completed":
-            (out / "outputs" / f"{r['line']}.json").write_text(json.dumps(r["output"], ensure_ascii=False),
-                                                               encoding="utf-8")
+            (out / "outputs" / f"{r['line']}.json").write_text(
+                json.dumps(r["output"], ensure_ascii=False), encoding="utf-8"
+            )

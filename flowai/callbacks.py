@@ -31,8 +31,16 @@ class _Retry(Exception):
 
 
 class Callbacks:
-    def __init__(self, http: httpx.AsyncClient, keys, *, allow_private: bool = False, attempts: int = 6,
-                 initial_wait: float = 1.0, max_wait: float = 60.0):
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        keys,
+        *,
+        allow_private: bool = False,
+        attempts: int = 6,
+        initial_wait: float = 1.0,
+        max_wait: float = 60.0,
+    ):
         self.http = http
         self.keys = keys
         self.allow_private = allow_private
@@ -47,6 +55,7 @@ class Callbacks:
     def attach(self, handle, url: str) -> None:
         async def deliver(h) -> None:
             await self.deliver(h, url)
+
         handle.on_done.append(deliver)
 
     async def deliver(self, handle, url: str) -> bool:
@@ -56,23 +65,42 @@ class Callbacks:
             error = {"code": handle.error.code, "message": handle.error.message}
         elif handle.status == "cancelled":
             error = {"code": 50001, "message": "The run was cancelled."}
-        body = orjson.dumps({"run_id": handle.id, "workflow_id": handle.workflow_id, "status": handle.status,
-                             "output": handle.output,
-                             "total_time": last.total_time if isinstance(last, RunSucceeded) else None,
-                             "error": error})
+        body = orjson.dumps(
+            {
+                "run_id": handle.id,
+                "workflow_id": handle.workflow_id,
+                "status": handle.status,
+                "output": handle.output,
+                "total_time": last.total_time if isinstance(last, RunSucceeded) else None,
+                "error": error,
+            }
+        )
         secret = self.keys.signing_secret(handle.key_id) if handle.key_id else ""
-        headers = {"Content-Type": "application/json", "X-FlowAI-Run-Id": handle.id,
-                   "X-FlowAI-Signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+        headers = {
+            "Content-Type": "application/json",
+            "X-FlowAI-Run-Id": handle.id,
+            "X-FlowAI-Signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+        }
         try:
             backoff = wait_exponential_jitter(multiplier=self.initial_wait, max=self.max_wait, jitter=self.initial_wait)
-            async for attempt in AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=backoff, reraise=True,
-                                               retry=retry_if_exception_type(_Retry)):
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.attempts),
+                wait=backoff,
+                reraise=True,
+                retry=retry_if_exception_type(_Retry),
+            ):
                 with attempt:
                     address = await self.check(url)  # again at delivery: the name may resolve elsewhere now
                     target, sent_headers, extensions = pinned(url, address, headers)
                     try:
-                        resp = await self.http.post(target, content=body, headers=sent_headers, timeout=10,
-                                                    follow_redirects=False, extensions=extensions)
+                        resp = await self.http.post(
+                            target,
+                            content=body,
+                            headers=sent_headers,
+                            timeout=10,
+                            follow_redirects=False,
+                            extensions=extensions,
+                        )
                     except httpx.HTTPError as exc:
                         raise _Retry(type(exc).__name__) from None
                     if resp.status_code == 429 or resp.status_code >= 500:

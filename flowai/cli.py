@@ -14,6 +14,7 @@ from flowai.settings import Settings
 
 def _platform():
     from flowai.platform import Platform
+
     return Platform(Settings.from_env())
 
 
@@ -23,14 +24,23 @@ def _dump(obj) -> str:
 
 def cmd_serve(args) -> int:
     from ui.server import serve  # the CLI is the composition root: the only place flowai meets ui
+
     serve(Settings.from_env(), host=args.host, port=args.port, demo=args.demo)
     return 0
 
 
 def cmd_api(args) -> int:
     import uvicorn
-    uvicorn.run("flowai.api.app:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="warning", access_log=False)
+
+    uvicorn.run(
+        "flowai.api.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
     return 0
 
 
@@ -42,8 +52,9 @@ def cmd_workflow_import(args) -> int:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
         return 2
     admin = p.users.acting_admin()
-    wf, v = p.workflows.create(owner_id=admin.id, document=document, message=f"Imported from {Path(args.file).name}",
-                               publish=args.publish)
+    wf, v = p.workflows.create(
+        owner_id=admin.id, document=document, message=f"Imported from {Path(args.file).name}", publish=args.publish
+    )
     print(f"Imported {wf.name!r} as version {v.number}" + (" (published)" if args.publish else ""))
     print(wf.id)
     return 0
@@ -104,8 +115,15 @@ def cmd_run(args) -> int:
     async def go() -> int:
         await p.startup()
         try:
-            handle = p.runs.start(graph, run_input, workflow_id=wf.id, version=version, owner_id=admin.id,
-                                  source="cli", detached_cancel=False)
+            handle = p.runs.start(
+                graph,
+                run_input,
+                workflow_id=wf.id,
+                version=version,
+                owner_id=admin.id,
+                source="cli",
+                detached_cancel=False,
+            )
             if args.stream:
                 async for seq, ev in handle.follow():
                     item = payload(ev)
@@ -115,8 +133,11 @@ def cmd_run(args) -> int:
             await handle.wait()
             if not args.stream:
                 if handle.status == "completed":
-                    print(json.dumps({"output": handle.output, "total_time": handle.events[-1].total_time},
-                                     ensure_ascii=False))
+                    print(
+                        json.dumps(
+                            {"output": handle.output, "total_time": handle.events[-1].total_time}, ensure_ascii=False
+                        )
+                    )
                 elif handle.error is not None:
                     print(json.dumps(handle.error.body(), ensure_ascii=False))
             return 0 if handle.status == "completed" else 1
@@ -138,10 +159,22 @@ def cmd_batch(args) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.inputs}: {exc}", file=sys.stderr)
         return 2
-    summary = asyncio.run(run_batch(p, owner_id=admin.id, workflow_id=wf.id, version=version, lines=lines,
-                                    concurrency=args.concurrency, out=Path(args.out) if args.out else None))
-    print(f"{summary['completed']} completed, {summary['failed']} failed"
-          + (f"; results in {args.out}/results.jsonl" if args.out else ""), file=sys.stderr)
+    summary = asyncio.run(
+        run_batch(
+            p,
+            owner_id=admin.id,
+            workflow_id=wf.id,
+            version=version,
+            lines=lines,
+            concurrency=args.concurrency,
+            out=Path(args.out) if args.out else None,
+        )
+    )
+    print(
+        f"{summary['completed']} completed, {summary['failed']} failed"
+        + (f"; results in {args.out}/results.jsonl" if args.out else ""),
+        file=sys.stderr,
+    )
     return 0 if summary["failed"] == 0 else 1
 
 
@@ -161,8 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--workers", type=int, default=1)
     a.set_defaults(func=cmd_api)
 
-    w = sub.add_parser("workflow", help="import, export, publish workflows").add_subparsers(dest="action",
-                                                                                            required=True)
+    w = sub.add_parser("workflow", help="import, export, publish workflows").add_subparsers(
+        dest="action", required=True
+    )
     wi = w.add_parser("import", help="import a flowai/1 file; prints the new id last")
     wi.add_argument("file")
     wi.add_argument("--publish", action="store_true")

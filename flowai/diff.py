@@ -26,8 +26,15 @@ class GraphDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.edges_added or self.edges_removed
-                    or self.meta or self.moved)
+        return not (
+            self.added
+            or self.removed
+            or self.changed
+            or self.edges_added
+            or self.edges_removed
+            or self.meta
+            or self.moved
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

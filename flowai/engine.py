@@ -9,20 +9,29 @@ their upstream HTTP requests (they live in ``async with`` blocks).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
-import hashlib
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
 import orjson
-
 from pydantic import ValidationError
 
 from flowai.errors import FlowAIError, NodeError, NodeTimeoutError
-from flowai.events import (Event, NodeFailed, NodeFinished, NodeSkipped, NodeStarted, RunFailed, RunStarted,
-                           RunSucceeded, StreamDelta)
+from flowai.events import (
+    Event,
+    NodeFailed,
+    NodeFinished,
+    NodeSkipped,
+    NodeStarted,
+    RunFailed,
+    RunStarted,
+    RunSucceeded,
+    StreamDelta,
+)
 from flowai.graph import CompiledGraph, CompiledNode
 from flowai.templates import Ref, render, to_text
 
@@ -75,9 +84,18 @@ class Engine:
         self.node_timeout = node_timeout
         self.cache = cache
 
-    async def run(self, graph: CompiledGraph, run_input: dict[str, Any], emit: Emit, *,
-                  run_id: str = "", state: RunState | None = None, gate: Gate | None = None,
-                  workflow_id: str | None = None, owner_id: int | None = None) -> Any:
+    async def run(
+        self,
+        graph: CompiledGraph,
+        run_input: dict[str, Any],
+        emit: Emit,
+        *,
+        run_id: str = "",
+        state: RunState | None = None,
+        gate: Gate | None = None,
+        workflow_id: str | None = None,
+        owner_id: int | None = None,
+    ) -> Any:
         """Run the graph; emit events; return the output. Failures are emitted and re-raised.
 
         Nodes whose outputs are already in ``state`` (a resumed or regenerated run) are not run
@@ -111,8 +129,7 @@ class Engine:
                     emit(NodeSkipped(node.id, node.label, node.spec.type))
                     release(node, None)
                 else:
-                    task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id, gate,
-                                                              scope))
+                    task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id, gate, scope))
                     task.node_id = node.id  # type: ignore[attr-defined]
                     running.add(task)
 
@@ -137,16 +154,26 @@ class Engine:
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
         if failure is not None:
-            err = failure if isinstance(failure, FlowAIError) else NodeError(f"Internal error: {type(failure).__name__}")
+            err = (
+                failure if isinstance(failure, FlowAIError) else NodeError(f"Internal error: {type(failure).__name__}")
+            )
             emit(RunFailed(getattr(err, "node_id", None), err.code, err.message, err.detail))
             raise err
         output = _collect_output(graph, state)
         emit(RunSucceeded(output, time.perf_counter() - started))
         return output
 
-    async def _run_node(self, node: CompiledNode, graph: CompiledGraph, run_input: dict, state: RunState,
-                        emit: Emit, run_id: str, gate: Gate | None = None,
-                        scope: tuple[str | None, int | None] = (None, None)) -> None:
+    async def _run_node(
+        self,
+        node: CompiledNode,
+        graph: CompiledGraph,
+        run_input: dict,
+        state: RunState,
+        emit: Emit,
+        run_id: str,
+        gate: Gate | None = None,
+        scope: tuple[str | None, int | None] = (None, None),
+    ) -> None:
         if gate is not None:
             await gate()
         emit(NodeStarted(node.id, node.label, node.spec.type))
@@ -201,8 +228,9 @@ def _cache_ttl(node: CompiledNode, graph: CompiledGraph, config) -> float | None
 
 def _cache_key(node: CompiledNode, config) -> str:
     """Same node type and same rendered config (inputs, provider, model included) -> same key."""
-    body = orjson.dumps([node.spec.type, config.model_dump(mode="json", exclude={"timeout", "cache_ttl"})],
-                        option=orjson.OPT_SORT_KEYS)
+    body = orjson.dumps(
+        [node.spec.type, config.model_dump(mode="json", exclude={"timeout", "cache_ttl"})], option=orjson.OPT_SORT_KEYS
+    )
     return hashlib.sha256(body).hexdigest()
 
 
@@ -234,15 +262,17 @@ def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise NodeError(f"Node {node.label}: config.{loc} is invalid after rendering: {first['msg']}.",
-                        node_id=node.id) from None
+        raise NodeError(
+            f"Node {node.label}: config.{loc} is invalid after rendering: {first['msg']}.", node_id=node.id
+        ) from None
 
 
 @cache
 def _text_fields(config_cls) -> frozenset[str]:
     """Config fields typed ``str`` (or ``str | None``): rendered values are coerced to text."""
-    return frozenset(name for name, f in config_cls.model_fields.items()
-                     if f.annotation is str or f.annotation == (str | None))
+    return frozenset(
+        name for name, f in config_cls.model_fields.items() if f.annotation is str or f.annotation == (str | None)
+    )
 
 
 def _render_value(value: Any, lookup, node: CompiledNode) -> Any:
@@ -268,5 +298,8 @@ def _collect_output(graph: CompiledGraph, state: RunState) -> Any:
     """The output node's value; with several, an object of the ones that ran (skipped ones are left out)."""
     if len(graph.output_nodes) == 1:
         return state.outputs.get(graph.output_nodes[0].id, {}).get("value")
-    return {(n.spec.config.get("name") or n.id): state.outputs[n.id]["value"] for n in graph.output_nodes
-            if n.id in state.outputs}
+    return {
+        (n.spec.config.get("name") or n.id): state.outputs[n.id]["value"]
+        for n in graph.output_nodes
+        if n.id in state.outputs
+    }

@@ -1,17 +1,17 @@
 """The error hierarchy, and its one mapping to the API's status codes and error codes.
 
-    FlowAIError                      code / status
-    ├── GraphError                   40001 / 400   a flowai/1 document is invalid (located issues)
-    ├── InputError                   40001 / 400   run input does not match the input node
-    ├── AuthError                    40101 / 401
-    ├── ForbiddenError               40301 / 403
-    ├── NotFoundError                40401 / 404
-    ├── TooLargeError                40003 / 413
-    ├── RateLimitedError             42901 / 429   carries retry_after
-    └── NodeError                    50001 / 500   a node failed; carries node_id
-        ├── NodeTimeoutError         50001 / 500
-        └── ProviderError            50002 / 502   every provider able to serve the node failed
-            └── BudgetExceededError  42902 / 429   the workflow's daily provider budget is spent
+FlowAIError                      code / status
+├── GraphError                   40001 / 400   a flowai/1 document is invalid (located issues)
+├── InputError                   40001 / 400   run input does not match the input node
+├── AuthError                    40101 / 401
+├── ForbiddenError               40301 / 403
+├── NotFoundError                40401 / 404
+├── TooLargeError                40003 / 413
+├── RateLimitedError             42901 / 429   carries retry_after
+└── NodeError                    50001 / 500   a node failed; carries node_id
+    ├── NodeTimeoutError         50001 / 500
+    └── ProviderError            50002 / 502   every provider able to serve the node failed
+        └── BudgetExceededError  42902 / 429   the workflow's daily provider budget is spent
 """
 
 from __future__ import annotations
@@ -95,8 +95,16 @@ class ProviderError(NodeError):
 
     code, status = 50002, 502
 
-    def __init__(self, message: str, *, provider: str | None = None, http_status: int | None = None,
-                 retry_after: float | None = None, retryable: bool = True, detail: Any = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+        retryable: bool = True,
+        detail: Any = None,
+    ):
         super().__init__(message, detail=detail)
         self.provider = provider
         self.http_status = http_status

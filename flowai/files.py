@@ -35,8 +35,13 @@ URL_TTL = 7 * 24 * 3600  # seconds a signed file URL stays valid
 FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 HEAD_BYTES = 64  # what the magic-byte checks look at
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # not text (tab, newlines, form feed are fine)
-TEXT_TYPES = {".txt": "text/plain", ".md": "text/markdown", ".csv": "text/csv", ".json": "application/json",
-              "": "text/plain"}
+TEXT_TYPES = {
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    "": "text/plain",
+}
 _MP3_FRAME = re.compile(rb"^\xff[\xe0-\xff]")
 
 
@@ -83,8 +88,8 @@ def sniff(head: bytes) -> str | None:
 
 def _m4a(head: bytes) -> bool:
     size = int.from_bytes(head[:4], "big")
-    box = head[8:max(16, min(size, len(head)))]
-    brands = [box[i:i + 4] for i in range(0, len(box) - 3, 4)]
+    box = head[8 : max(16, min(size, len(head)))]
+    brands = [box[i : i + 4] for i in range(0, len(box) - 3, 4)]
     return any(b in (b"M4A ", b"M4B ") for b in brands)
 
 
@@ -98,7 +103,7 @@ def display_name(name: str | None) -> str:
 class Upload:
     """One upload being written: ``write`` chunks (limit checked each time), then ``finish``."""
 
-    def __init__(self, files: "Files", owner_id: int, name: str | None):
+    def __init__(self, files: Files, owner_id: int, name: str | None):
         self.files, self.owner_id, self.name = files, owner_id, display_name(name)
         self.id = secrets.token_hex(16)
         self.size = 0
@@ -118,10 +123,12 @@ class Upload:
             return
         self.size += len(data)
         if self.size > self.files.max_bytes:
-            raise TooLargeError(f"The file is larger than the upload limit of {self.files.max_bytes} bytes.",
-                                detail={"limit": self.files.max_bytes})
+            raise TooLargeError(
+                f"The file is larger than the upload limit of {self.files.max_bytes} bytes.",
+                detail={"limit": self.files.max_bytes},
+            )
         if len(self.head) < HEAD_BYTES:
-            self.head += data[:HEAD_BYTES - len(self.head)]
+            self.head += data[: HEAD_BYTES - len(self.head)]
         if self._text:
             self._check_text(data, final=False)
         try:
@@ -150,8 +157,9 @@ class Upload:
         try:
             os.replace(self.tmp, path)
             with session(self.files.db) as s:
-                row = queries.create_file(s, file_id=self.id, owner_id=self.owner_id, name=self.name, type=mime,
-                                          size=self.size)
+                row = queries.create_file(
+                    s, file_id=self.id, owner_id=self.owner_id, name=self.name, type=mime, size=self.size
+                )
                 s.commit()
         except Exception as exc:
             path.unlink(missing_ok=True)
@@ -165,7 +173,9 @@ class Upload:
         if not self._text or mime is None:
             raise UnsupportedFileError(
                 "Unsupported file format; upload an image (png, jpeg, gif, webp), audio (mp3, wav, ogg, flac, "
-                "m4a), UTF-8 text (.txt, .md, .csv, .json) or a PDF.", detail={"name": self.name})
+                "m4a), UTF-8 text (.txt, .md, .csv, .json) or a PDF.",
+                detail={"name": self.name},
+            )
         if mime == "application/json":
             try:
                 orjson.loads(self.tmp.read_bytes())

@@ -47,8 +47,11 @@ class EdgeSpec(BaseModel):
 class GraphSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cache_ttl: float | None = Field(default=None, ge=0, description="Default node cache lifetime, seconds; "
-                                    "off when empty (a node's own cache_ttl wins)")
+    cache_ttl: float | None = Field(
+        default=None,
+        ge=0,
+        description="Default node cache lifetime, seconds; off when empty (a node's own cache_ttl wins)",
+    )
 
 
 class GraphDoc(BaseModel):
@@ -119,13 +122,24 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
             continue
         impl = registry.get(spec.type)
         if impl is None:
-            issues.append(_issue(f"Node {spec.id!r} has unknown type {spec.type!r}; known types: "
-                                 f"{', '.join(registry.types())}.", node=spec.id, field="type"))
+            issues.append(
+                _issue(
+                    f"Node {spec.id!r} has unknown type {spec.type!r}; known types: {', '.join(registry.types())}.",
+                    node=spec.id,
+                    field="type",
+                )
+            )
             broken.add(spec.id)
             continue
         config = _check_config(spec, impl, labels, issues)
-        nodes[spec.id] = CompiledNode(spec, impl, config, impl.input_ports(spec.config), impl.output_ports(spec.config),
-                                      branch_ports=frozenset(impl.branch_ports(spec.config)))
+        nodes[spec.id] = CompiledNode(
+            spec,
+            impl,
+            config,
+            impl.input_ports(spec.config),
+            impl.output_ports(spec.config),
+            branch_ports=frozenset(impl.branch_ports(spec.config)),
+        )
 
     _check_edges(doc, nodes, broken, issues)
     order = _topological_order(nodes, issues)
@@ -135,15 +149,19 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
     if not inputs:
         issues.append(_issue("The workflow has no input node; add one to receive the run's input."))
     elif len(inputs) > 1:
-        issues.append(_issue(f"The workflow has {len(inputs)} input nodes; keep exactly one.",
-                             node=inputs[1].id))
+        issues.append(_issue(f"The workflow has {len(inputs)} input nodes; keep exactly one.", node=inputs[1].id))
     if not outputs:
         issues.append(_issue("The workflow has no output node; add one to return a result."))
     names = [_output_name(n) for n in outputs]
     for n in outputs:
         if names.count(_output_name(n)) > 1:
-            issues.append(_issue(f"Two output nodes are named {_output_name(n)!r}; give each a distinct name.",
-                                 node=n.id, field="config.name"))
+            issues.append(
+                _issue(
+                    f"Two output nodes are named {_output_name(n)!r}; give each a distinct name.",
+                    node=n.id,
+                    field="config.name",
+                )
+            )
             break
 
     if order is not None:
@@ -166,14 +184,17 @@ def _check_config(spec: NodeSpec, impl: Node, labels: set[str], issues: list[dic
         real = []
         for err in exc.errors():
             raw = _at(spec.config, err["loc"])
-            if (impl.templated and err["type"] != "extra_forbidden" and isinstance(raw, str)
-                    and (BRACES.search(raw) or any(f"${label}." in raw for label in labels))):
+            if (
+                impl.templated
+                and err["type"] != "extra_forbidden"
+                and isinstance(raw, str)
+                and (BRACES.search(raw) or any(f"${label}." in raw for label in labels))
+            ):
                 continue  # a template may render to a valid value; checked again at run time
             real.append(err)
         for err in real:
             loc = ".".join(str(p) for p in err["loc"])
-            issues.append(_issue(f"Node {spec.id!r}: config.{loc}: {err['msg']}.", node=spec.id,
-                                 field=f"config.{loc}"))
+            issues.append(_issue(f"Node {spec.id!r}: config.{loc}: {err['msg']}.", node=spec.id, field=f"config.{loc}"))
         return None
 
 
@@ -184,8 +205,13 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
         if src is None or dst is None:
             missing = [n for n in dict.fromkeys((e.source, e.target)) if n not in nodes]
             if not any(n in broken for n in missing):
-                issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) points to missing node "
-                                     f"{' and '.join(map(repr, missing))}.", edge=i))
+                issues.append(
+                    _issue(
+                        f"Edge {i} ({e.source} -> {e.target}) points to missing node "
+                        f"{' and '.join(map(repr, missing))}.",
+                        edge=i,
+                    )
+                )
             continue
         if e.source == e.target:
             issues.append(_issue(f"Edge {i} connects node {e.source!r} to itself.", edge=i, node=e.source))
@@ -201,30 +227,60 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
             src.child_ports.setdefault(e.target, set()).add(e.source_port)
             if e.target_port is None and e.source_port is not None:  # "run this when that branch is taken"
                 if e.source_port not in src.branch_ports:
-                    issues.append(_issue(f"Edge {i}: node {e.source!r} has no branch {e.source_port!r} "
-                                         f"(branches: {', '.join(sorted(src.branch_ports))}).", edge=i,
-                                         node=e.source))
+                    issues.append(
+                        _issue(
+                            f"Edge {i}: node {e.source!r} has no branch {e.source_port!r} "
+                            f"(branches: {', '.join(sorted(src.branch_ports))}).",
+                            edge=i,
+                            node=e.source,
+                        )
+                    )
                 continue
         if (e.source_port is None) != (e.target_port is None):  # still orders execution: no follow-on issues
-            issues.append(_issue(f"Edge {i} ({e.source} -> {e.target}) names only one port; name both or neither.",
-                                 edge=i))
+            issues.append(
+                _issue(f"Edge {i} ({e.source} -> {e.target}) names only one port; name both or neither.", edge=i)
+            )
             continue
         if e.source_port is None:
             continue
         out_type = src.outputs.get(e.source_port)
         in_type = dst.inputs.get(e.target_port)
         if out_type is None:
-            issues.append(_issue(f"Edge {i}: node {e.source!r} has no output port {e.source_port!r} "
-                                 f"(ports: {', '.join(src.outputs) or 'none'}).", edge=i, node=e.source))
+            issues.append(
+                _issue(
+                    f"Edge {i}: node {e.source!r} has no output port {e.source_port!r} "
+                    f"(ports: {', '.join(src.outputs) or 'none'}).",
+                    edge=i,
+                    node=e.source,
+                )
+            )
         elif in_type is None:
-            issues.append(_issue(f"Edge {i}: node {e.target!r} has no input port {e.target_port!r} "
-                                 f"(ports: {', '.join(dst.inputs) or 'none'}).", edge=i, node=e.target))
+            issues.append(
+                _issue(
+                    f"Edge {i}: node {e.target!r} has no input port {e.target_port!r} "
+                    f"(ports: {', '.join(dst.inputs) or 'none'}).",
+                    edge=i,
+                    node=e.target,
+                )
+            )
         elif not compatible(out_type, in_type):
-            issues.append(_issue(f"Edge {i}: port type mismatch, {e.source}.{e.source_port} is {out_type} "
-                                 f"but {e.target}.{e.target_port} takes {in_type}.", edge=i, node=e.target))
+            issues.append(
+                _issue(
+                    f"Edge {i}: port type mismatch, {e.source}.{e.source_port} is {out_type} "
+                    f"but {e.target}.{e.target_port} takes {in_type}.",
+                    edge=i,
+                    node=e.target,
+                )
+            )
         elif e.target_port in dst.edge_inputs:
-            issues.append(_issue(f"Edge {i}: input port {e.target}.{e.target_port} already has an edge; "
-                                 f"an input port takes at most one.", edge=i, node=e.target))
+            issues.append(
+                _issue(
+                    f"Edge {i}: input port {e.target}.{e.target_port} already has an edge; "
+                    f"an input port takes at most one.",
+                    edge=i,
+                    node=e.target,
+                )
+            )
         else:
             dst.edge_inputs[e.target_port] = (e.source, e.source_port)
 
@@ -248,8 +304,12 @@ def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> li
                 break
             remaining -= sinks
         stuck = sorted(remaining)
-        issues.append(_issue(f"The workflow has a cycle through nodes {', '.join(stuck[:10])}; "
-                             f"remove an edge to break it.", node=stuck[0]))
+        issues.append(
+            _issue(
+                f"The workflow has a cycle through nodes {', '.join(stuck[:10])}; remove an edge to break it.",
+                node=stuck[0],
+            )
+        )
         return None
     return order
 
@@ -270,8 +330,9 @@ def _ancestors(order: list[str], nodes: dict[str, CompiledNode]) -> dict[str, fr
     return result
 
 
-def _check_templates(nodes: dict[str, CompiledNode], ancestors: dict[str, frozenset[str]], broken: set[str],
-                     issues: list[dict]) -> None:
+def _check_templates(
+    nodes: dict[str, CompiledNode], ancestors: dict[str, frozenset[str]], broken: set[str], issues: list[dict]
+) -> None:
     for nid, node in nodes.items():
         if not node.impl.templated:
             continue
@@ -283,19 +344,36 @@ def _check_templates(nodes: dict[str, CompiledNode], ancestors: dict[str, frozen
                 if ref_node in broken:
                     continue
                 if ref_node not in nodes:
-                    issues.append(_issue(f"Node {nid!r}: {where} names unknown node {ref_node!r} "
-                                         f"in '{{{{{ref_node}.{port}}}}}'.", node=nid, field=where))
+                    issues.append(
+                        _issue(
+                            f"Node {nid!r}: {where} names unknown node {ref_node!r} in '{{{{{ref_node}.{port}}}}}'.",
+                            node=nid,
+                            field=where,
+                        )
+                    )
                 elif ref_node not in ancestors[nid]:
-                    issues.append(_issue(f"Node {nid!r}: {where} names {ref_node!r}, which is not upstream of it; "
-                                         f"connect {ref_node!r} to {nid!r} first.", node=nid, field=where))
+                    issues.append(
+                        _issue(
+                            f"Node {nid!r}: {where} names {ref_node!r}, which is not upstream of it; "
+                            f"connect {ref_node!r} to {nid!r} first.",
+                            node=nid,
+                            field=where,
+                        )
+                    )
                 elif port not in nodes[ref_node].outputs and port not in nodes[ref_node].impl.aliases:
-                    issues.append(_issue(f"Node {nid!r}: {where} names port {port!r} that node {ref_node!r} "
-                                         f"does not have (ports: {', '.join(nodes[ref_node].outputs)}).",
-                                         node=nid, field=where))
+                    issues.append(
+                        _issue(
+                            f"Node {nid!r}: {where} names port {port!r} that node {ref_node!r} "
+                            f"does not have (ports: {', '.join(nodes[ref_node].outputs)}).",
+                            node=nid,
+                            field=where,
+                        )
+                    )
         if uses_labels:
             upstream = sorted(ancestors[nid])
-            node.labels = LabelIndex.build([
-                (nodes[a].spec.label, a, list(nodes[a].outputs), nodes[a].impl.aliases) for a in upstream])
+            node.labels = LabelIndex.build(
+                [(nodes[a].spec.label, a, list(nodes[a].outputs), nodes[a].impl.aliases) for a in upstream]
+            )
             by_label: dict[str, list[str]] = {}  # a label two ancestors share is ambiguous where it is used
             for a in upstream:
                 if nodes[a].spec.label:
@@ -303,9 +381,15 @@ def _check_templates(nodes: dict[str, CompiledNode], ancestors: dict[str, frozen
             for path, text in _strings(node.spec.config):
                 for label, ids in by_label.items():
                     if len(ids) > 1 and f"${label}." in text:
-                        issues.append(_issue(f"Node {nid!r}: config.{path} refers to ${label}, but nodes "
-                                             f"{', '.join(map(repr, ids))} upstream are all labelled {label!r}; "
-                                             f"rename one.", node=nid, field=f"config.{path}"))
+                        issues.append(
+                            _issue(
+                                f"Node {nid!r}: config.{path} refers to ${label}, but nodes "
+                                f"{', '.join(map(repr, ids))} upstream are all labelled {label!r}; "
+                                f"rename one.",
+                                node=nid,
+                                field=f"config.{path}",
+                            )
+                        )
 
 
 def _strings(value: Any, path: str = ""):

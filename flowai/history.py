@@ -57,8 +57,16 @@ class RunHistory:
     def __init__(self, db: Engine):
         self.db = db
 
-    def page(self, *, owner_id: int, status: str | None = None, workflow_id: str | None = None,
-             source: str | None = None, offset: int = 0, limit: int = 20) -> tuple[list[Run], int]:
+    def page(
+        self,
+        *,
+        owner_id: int,
+        status: str | None = None,
+        workflow_id: str | None = None,
+        source: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Run], int]:
         """Newest first, and how many match."""
         where = [Run.owner_id == owner_id]
         if status:
@@ -69,8 +77,9 @@ class RunHistory:
             where.append(Run.source == source)
         with session(self.db) as s:
             total = s.exec(select(func.count()).select_from(Run).where(*where)).one()
-            rows = s.exec(select(Run).where(*where).order_by(Run.created_at.desc(), Run.id)
-                          .offset(offset).limit(limit)).all()
+            rows = s.exec(
+                select(Run).where(*where).order_by(Run.created_at.desc(), Run.id).offset(offset).limit(limit)
+            ).all()
         return list(rows), total
 
     def trace(self, *, owner_id: int, run_id: str, graph=None) -> RunTrace:
@@ -92,14 +101,22 @@ class RunHistory:
                 for port, (source, source_port) in compiled.edge_inputs.items():
                     if source in outputs and source_port in outputs[source]:
                         inputs[port] = outputs[source][source_port]
-            trace.nodes.append(NodeTrace(
-                node_id=node_id, label=compiled.label if compiled else node_id,
-                type=compiled.spec.type if compiled else (n.type if n else ""),
-                status=n.status if n else ("skipped" if run.status in ("completed", "failed", "cancelled")
-                                           else "pending"),
-                time_spend=n.time_spend if n else None, inputs=inputs,
-                outputs=n.outputs if n else None, usage=n.usage if n else None, error=n.error if n else None,
-                types=_port_types(compiled, graph)))
+            trace.nodes.append(
+                NodeTrace(
+                    node_id=node_id,
+                    label=compiled.label if compiled else node_id,
+                    type=compiled.spec.type if compiled else (n.type if n else ""),
+                    status=n.status
+                    if n
+                    else ("skipped" if run.status in ("completed", "failed", "cancelled") else "pending"),
+                    time_spend=n.time_spend if n else None,
+                    inputs=inputs,
+                    outputs=n.outputs if n else None,
+                    usage=n.usage if n else None,
+                    error=n.error if n else None,
+                    types=_port_types(compiled, graph),
+                )
+            )
         return trace
 
 

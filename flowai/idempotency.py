@@ -26,9 +26,13 @@ class Idempotency:
 
     def _claim(self, key_id: int, idem: str, run_id: str) -> str | None:
         with session(self.db) as s:
-            s.exec(delete(IdempotencyRecord).where(IdempotencyRecord.key_id == key_id,
-                                                   IdempotencyRecord.idempotency_key == idem,
-                                                   IdempotencyRecord.created_at < utcnow() - TTL))
+            s.exec(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.key_id == key_id,
+                    IdempotencyRecord.idempotency_key == idem,
+                    IdempotencyRecord.created_at < utcnow() - TTL,
+                )
+            )
             s.add(IdempotencyRecord(key_id=key_id, idempotency_key=idem, run_id=run_id))
             try:
                 s.commit()
@@ -36,5 +40,8 @@ class Idempotency:
             except IntegrityError:
                 s.rollback()
         with session(self.db) as s:
-            return s.exec(select(IdempotencyRecord.run_id).where(IdempotencyRecord.key_id == key_id,
-                                                                 IdempotencyRecord.idempotency_key == idem)).first()
+            return s.exec(
+                select(IdempotencyRecord.run_id).where(
+                    IdempotencyRecord.key_id == key_id, IdempotencyRecord.idempotency_key == idem
+                )
+            ).first()

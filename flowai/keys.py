@@ -42,14 +42,20 @@ class Keys:
         self._limits: dict[int, RateLimitItemPerMinute] = {}
         self._touched: dict[int, float] = {}
 
-    def create(self, *, owner_id: int, name: str, rate_limit: int | None = None,
-               workflows: list[str] | None = None) -> tuple[str, ApiKey]:
+    def create(
+        self, *, owner_id: int, name: str, rate_limit: int | None = None, workflows: list[str] | None = None
+    ) -> tuple[str, ApiKey]:
         secret, prefix = new_api_key()
         with session(self.db) as s:
-            key = queries.create_key(s, owner_id=owner_id, name=name, prefix=prefix,
-                                     key_hash=key_digest(self.secret, secret),
-                                     rate_limit=self.default_rate_limit if rate_limit is None else rate_limit,
-                                     workflows=workflows)
+            key = queries.create_key(
+                s,
+                owner_id=owner_id,
+                name=name,
+                prefix=prefix,
+                key_hash=key_digest(self.secret, secret),
+                rate_limit=self.default_rate_limit if rate_limit is None else rate_limit,
+                workflows=workflows,
+            )
             s.commit()
         return secret, key
 
@@ -98,8 +104,7 @@ class Keys:
             key = queries.get_key_by_hash(s, key_hash=digest)
         if key is None or key.revoked_at is not None or not digests_match(key.key_hash, digest):
             return None
-        return KeyInfo(key.id, key.owner_id, key.rate_limit,
-                       frozenset(key.workflows) if key.workflows else None)
+        return KeyInfo(key.id, key.owner_id, key.rate_limit, frozenset(key.workflows) if key.workflows else None)
 
     def signing_secret(self, key_id: int) -> str:
         """The secret that signs this key's callbacks: derived, never stored (shown at creation)."""
@@ -107,8 +112,10 @@ class Keys:
             key = s.get(ApiKey, key_id)
         if key is None:
             return ""
-        return "whsec_" + hmac.new(self.secret.encode(), f"callback:{key.key_hash}".encode(),
-                                   hashlib.sha256).hexdigest()[:48]
+        return (
+            "whsec_"
+            + hmac.new(self.secret.encode(), f"callback:{key.key_hash}".encode(), hashlib.sha256).hexdigest()[:48]
+        )
 
     def check_rate(self, key: KeyInfo) -> None:
         """Count one run against the key's per-minute limit (a moving window)."""
@@ -120,8 +127,9 @@ class Keys:
         if not self._limiter.hit(item, str(key.id)):
             reset = self._limiter.get_window_stats(item, str(key.id)).reset_time
             retry = max(1, int(reset - time.time() + 0.999))
-            raise RateLimitedError(f"Rate limit of {key.rate_limit} runs per minute exceeded; "
-                                   f"retry in {retry} s.", retry_after=retry)
+            raise RateLimitedError(
+                f"Rate limit of {key.rate_limit} runs per minute exceeded; retry in {retry} s.", retry_after=retry
+            )
 
     def used(self, key: KeyInfo) -> object | None:
         """The last-used time to record, at most once a minute per key (else None)."""

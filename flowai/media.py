@@ -22,14 +22,26 @@ from flowai.web import WebClient
 
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*;base64,(.*)$", re.S)
 _FILES_PATH = re.compile(r"^/files/([0-9a-f]{32})$")
-EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
-              "audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/ogg": ".ogg", "audio/flac": ".flac",
-              "audio/mp4": ".m4a", "video/mp4": ".mp4", "video/webm": ".webm", "image/svg+xml": ".svg"}
+EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
+    "audio/ogg": ".ogg",
+    "audio/flac": ".flac",
+    "audio/mp4": ".m4a",
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "image/svg+xml": ".svg",
+}
 
 
 class MediaFiles:
-    def __init__(self, files: Files, client: httpx.AsyncClient, *, allow_private: bool = False,
-                 max_bytes: int | None = None):
+    def __init__(
+        self, files: Files, client: httpx.AsyncClient, *, allow_private: bool = False, max_bytes: int | None = None
+    ):
         self.files = files
         self.max_bytes = max_bytes or files.max_bytes
         self.web = WebClient(client, allow_private=allow_private, max_bytes=self.max_bytes)
@@ -50,8 +62,9 @@ class MediaFiles:
         own = _FILES_PATH.match(parts.path or "")
         if own and (not parts.scheme or parts.hostname in (None, "")):
             query = parse_qs(parts.query)
-            row, path = self.files.open_signed(own.group(1), (query.get("exp") or [None])[0],
-                                               (query.get("sig") or [None])[0])
+            row, path = self.files.open_signed(
+                own.group(1), (query.get("exp") or [None])[0], (query.get("sig") or [None])[0]
+            )
             return Media(await asyncio.to_thread(path.read_bytes), row.type)
         resp = await self.web.request("GET", url, what="media URL")
         if resp.status >= 400:

@@ -18,8 +18,15 @@ from flowai.errors import InputError
 def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-            or ip.is_unspecified or ip in ipaddress.ip_network("100.64.0.0/10"))
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or ip in ipaddress.ip_network("100.64.0.0/10")
+    )
 
 
 async def check_public_url(url: str, *, allow_private: bool = False, what: str = "URL") -> str | None:
@@ -37,15 +44,18 @@ async def check_public_url(url: str, *, allow_private: bool = False, what: str =
     if allow_private:
         return None
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port or (443 if parts.scheme == "https" else 80),
-                                                             type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
     except socket.gaierror:
         raise InputError(f"The {what}'s host {host!r} does not resolve.") from None
     checked = []
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         if _internal(ip):
-            raise InputError(f"The {what} points to a private or internal address ({ip}); "
-                             f"an admin can allow that with FLOWAI_ALLOW_PRIVATE_URLS=1.")
+            raise InputError(
+                f"The {what} points to a private or internal address ({ip}); "
+                f"an admin can allow that with FLOWAI_ALLOW_PRIVATE_URLS=1."
+            )
         checked.append(str(ip))
     return checked[0] if checked else None

@@ -12,13 +12,12 @@ import socket
 
 from flowai.callbacks import Callbacks
 from flowai.engine import Engine, RunState
-from flowai.idempotency import Idempotency
 from flowai.errors import FlowAIError
 from flowai.files import Files
 from flowai.httpclient import make_client
-from flowai.media import MediaFiles
-from flowai.services import Services
+from flowai.idempotency import Idempotency
 from flowai.keys import Keys
+from flowai.media import MediaFiles
 from flowai.providers.admin import ProviderAdmin
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
@@ -26,13 +25,14 @@ from flowai.providers.directory import Directory, Live
 from flowai.providers.ledger import Ledger
 from flowai.providers.router import Router
 from flowai.runs import RUNNER, RunManager
+from flowai.services import Services
 from flowai.settings import Settings
 from flowai.users import Users
 from flowai.workflows import Workflows
 from nodes import Registry, default_registry
 from storage import queries
-from storage.db import make_engine, session
 from storage.cache import DbNodeCache
+from storage.db import make_engine, session
 from storage.models import utcnow as _utcnow
 from storage.recorder import RunRecorder
 
@@ -54,12 +54,18 @@ class Platform:
         self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
-        self.services = Services(self.router, media=self.media, web=self.media.web,
-                                 replicate=Live(self.directory, "replicate"))
+        self.services = Services(
+            self.router, media=self.media, web=self.media.web, replicate=Live(self.directory, "replicate")
+        )
         self.engine = Engine(self.services, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
         self.recorder = RunRecorder(self.db)
-        self.runs = RunManager(self.engine, self.recorder, grace=settings.disconnect_grace,
-                               retention=settings.run_retention, max_concurrent=settings.max_concurrent_runs)
+        self.runs = RunManager(
+            self.engine,
+            self.recorder,
+            grace=settings.disconnect_grace,
+            retention=settings.run_retention,
+            max_concurrent=settings.max_concurrent_runs,
+        )
         self.workflows = Workflows(self.db, self.registry)
         self.keys = Keys(self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit)
         self.users = Users(self.db)
@@ -85,11 +91,15 @@ class Platform:
         """
         host = socket.gethostname()
         with session(self.db) as s:
-            dead = [r for r in queries.running_runners(s)
-                    if r != RUNNER and r.rsplit(":", 1)[0] == host and not _alive(int(r.rsplit(":", 1)[1]))]
+            dead = [
+                r
+                for r in queries.running_runners(s)
+                if r != RUNNER and r.rsplit(":", 1)[0] == host and not _alive(int(r.rsplit(":", 1)[1]))
+            ]
             claimed = queries.claim_runs(s, runners=dead, runner=RUNNER) if dead else []
-            done_nodes = {run.id: [n for n in queries.run_nodes(s, run_id=run.id) if n.status == "completed"]
-                          for run in claimed}
+            done_nodes = {
+                run.id: [n for n in queries.run_nodes(s, run_id=run.id) if n.status == "completed"] for run in claimed
+            }
             s.commit()
         resumed = failed = 0
         for run in claimed:
@@ -101,8 +111,14 @@ class Platform:
                     continue
                 except FlowAIError as exc:
                     reason = f"The run could not be resumed after a restart: {exc.message}"
-            self.recorder.status(run.id, {"status": "failed", "finished_at": _utcnow(),
-                                          "error": {"code": 50001, "message": reason, "node": None}})
+            self.recorder.status(
+                run.id,
+                {
+                    "status": "failed",
+                    "finished_at": _utcnow(),
+                    "error": {"code": 50001, "message": reason, "node": None},
+                },
+            )
             failed += 1
         if claimed:
             log.warning("after a restart: %d runs resumed, %d marked failed", resumed, failed)
@@ -116,10 +132,19 @@ class Platform:
                 state.outputs[n.node_id] = n.outputs or {}
                 if n.usage:
                     state.usage[n.node_id] = n.usage
-        handle = self.runs.submit(graph, run.input, workflow_id=run.workflow_id, version=run.version,
-                                  owner_id=run.owner_id, key_id=run.key_id, source=run.source, run_id=run.id,
-                                  state=state, status="paused" if run.status == "paused" else "pending",
-                                  record=False)
+        handle = self.runs.submit(
+            graph,
+            run.input,
+            workflow_id=run.workflow_id,
+            version=run.version,
+            owner_id=run.owner_id,
+            key_id=run.key_id,
+            source=run.source,
+            run_id=run.id,
+            state=state,
+            status="paused" if run.status == "paused" else "pending",
+            record=False,
+        )
         self.recorder.status(run.id, {"status": handle.status})
         if run.callback_url:
             self.callbacks.attach(handle, run.callback_url)

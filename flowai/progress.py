@@ -35,5 +35,10 @@ def progress(order: list[str], states: dict[str, str], run_status: str) -> dict[
     done = sum(1 for s in stages if s["status"] in DONE)
     overall = 100.0 if run_status == "completed" else round(100.0 * done / len(order), 1) if order else 0.0
     current = next((s["stage"] for s in stages if s["status"] == "running"), None)
-    return {"overall_progress": overall, "current_stage": current, "stage_progress": 0.0 if current else None,
-            "status": run_status, "stages": stages}
+    return {
+        "overall_progress": overall,
+        "current_stage": current,
+        "stage_progress": 0.0 if current else None,
+        "status": run_status,
+        "stages": stages,
+    }

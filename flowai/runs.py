@@ -18,14 +18,25 @@ import socket
 import time
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from flowai.engine import Engine, RunState
 from flowai.errors import FlowAIError, InputError, NodeError, ProviderError
-from flowai.events import (TERMINAL, Event, NodeFailed, NodeFinished, NodeSkipped, NodeStarted, RunFailed,
-                           RunStarted, RunSucceeded, StreamDelta)
+from flowai.events import (
+    TERMINAL,
+    Event,
+    NodeFailed,
+    NodeFinished,
+    NodeSkipped,
+    NodeStarted,
+    RunFailed,
+    RunStarted,
+    RunSucceeded,
+    StreamDelta,
+)
 from flowai.graph import CompiledGraph
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -47,7 +58,7 @@ class Recorder(Protocol):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(eq=False)
@@ -68,7 +79,7 @@ class RunHandle:
     state: RunState = field(default_factory=RunState)
     started: float = field(default_factory=time.perf_counter)
     task: asyncio.Task | None = None
-    on_done: list[Callable[["RunHandle"], Awaitable[None]]] = field(default_factory=list)
+    on_done: list[Callable[[RunHandle], Awaitable[None]]] = field(default_factory=list)
     row: dict | None = None  # the run's row until the recorder has been asked to insert it
     start_timer: asyncio.TimerHandle | None = None
     _queues: set[asyncio.Queue] = field(default_factory=set)
@@ -150,8 +161,9 @@ class RunHandle:
 
 
 class RunManager:
-    def __init__(self, engine: Engine, recorder: Recorder, *, grace: float = 10.0, retention: int = 1000,
-                 max_concurrent: int = 4):
+    def __init__(
+        self, engine: Engine, recorder: Recorder, *, grace: float = 10.0, retention: int = 1000, max_concurrent: int = 4
+    ):
         self.engine = engine
         self.recorder = recorder
         self.grace = grace
@@ -169,12 +181,31 @@ class RunManager:
         return self.active.get(run_id) or self.recent.get(run_id)
 
     # client runs -------------------------------------------------------------------------
-    def start(self, graph: CompiledGraph, run_input: dict[str, Any], *, workflow_id: str, version: int,
-              owner_id: int, key_id: int | None = None, source: str = "api",
-              detached_cancel: bool = True, run_id: str | None = None) -> RunHandle:
+    def start(
+        self,
+        graph: CompiledGraph,
+        run_input: dict[str, Any],
+        *,
+        workflow_id: str,
+        version: int,
+        owner_id: int,
+        key_id: int | None = None,
+        source: str = "api",
+        detached_cancel: bool = True,
+        run_id: str | None = None,
+    ) -> RunHandle:
         """Start a run now. ``detached_cancel``: cancel it when its client goes away."""
-        handle = RunHandle(run_id or uuid.uuid4().hex, workflow_id, version, owner_id, key_id, source, run_input, graph,
-                           background=not detached_cancel)
+        handle = RunHandle(
+            run_id or uuid.uuid4().hex,
+            workflow_id,
+            version,
+            owner_id,
+            key_id,
+            source,
+            run_input,
+            graph,
+            background=not detached_cancel,
+        )
         self.active[handle.id] = handle
         if handle.background:  # its node rows are written as they finish: the run row goes first
             self.recorder.started(self._row(handle, "running"))
@@ -193,13 +224,36 @@ class RunManager:
             handle.row = None
 
     # background runs ---------------------------------------------------------------------
-    def submit(self, graph: CompiledGraph, run_input: dict[str, Any], *, workflow_id: str, version: int,
-               owner_id: int, key_id: int | None = None, source: str = "background", run_id: str | None = None,
-               state: RunState | None = None, extra: dict | None = None, status: str = "pending",
-               record: bool = True) -> RunHandle:
+    def submit(
+        self,
+        graph: CompiledGraph,
+        run_input: dict[str, Any],
+        *,
+        workflow_id: str,
+        version: int,
+        owner_id: int,
+        key_id: int | None = None,
+        source: str = "background",
+        run_id: str | None = None,
+        state: RunState | None = None,
+        extra: dict | None = None,
+        status: str = "pending",
+        record: bool = True,
+    ) -> RunHandle:
         """Queue a background run; it starts when a slot is free (fair across accounts)."""
-        handle = RunHandle(run_id or uuid.uuid4().hex, workflow_id, version, owner_id, key_id, source, run_input,
-                           graph, background=True, status=status, state=state or RunState())
+        handle = RunHandle(
+            run_id or uuid.uuid4().hex,
+            workflow_id,
+            version,
+            owner_id,
+            key_id,
+            source,
+            run_input,
+            graph,
+            background=True,
+            status=status,
+            state=state or RunState(),
+        )
         if status == "paused":
             handle._gate.clear()
         self.active[handle.id] = handle
@@ -279,9 +333,16 @@ class RunManager:
     async def _execute(self, handle: RunHandle) -> None:
         emit = self._durable_emit(handle) if handle.background else handle.emit
         try:
-            handle.output = await self.engine.run(handle.graph, handle.run_input, emit, run_id=handle.id,
-                                                  state=handle.state, gate=handle.gate,
-                                                  workflow_id=handle.workflow_id, owner_id=handle.owner_id)
+            handle.output = await self.engine.run(
+                handle.graph,
+                handle.run_input,
+                emit,
+                run_id=handle.id,
+                state=handle.state,
+                gate=handle.gate,
+                workflow_id=handle.workflow_id,
+                owner_id=handle.owner_id,
+            )
             handle.status = "completed"
         except FlowAIError as exc:
             handle.error = exc
@@ -296,10 +357,12 @@ class RunManager:
             if handle.status == "interrupted":
                 self.active.pop(handle.id, None)
                 handle._ended.set()
-                return
-            if not handle.done:  # an unexpected exception escaped the engine
-                handle.status = "failed"
-            self._finish(handle)
+            else:
+                if not handle.done:  # an unexpected exception escaped the engine
+                    handle.status = "failed"
+                self._finish(handle)
+        if handle.status == "interrupted":
+            return
         for hook in handle.on_done:
             task = asyncio.create_task(hook(handle))
             self._hooks.add(task)
@@ -310,6 +373,7 @@ class RunManager:
             handle.emit(ev)
             if isinstance(ev, NODE_EVENTS):
                 self.recorder.node(node_row(handle.id, ev))
+
         return emit
 
     def _finish(self, h: RunHandle) -> None:
@@ -323,10 +387,20 @@ class RunManager:
                 error = {"code": last.code, "message": last.message, "node": last.node, "detail": last.detail}
         total = next((e.total_time for e in h.events if isinstance(e, RunSucceeded)), time.perf_counter() - h.started)
         self.recorder.finished(
-            {**(h.row or {}), "id": h.id, "status": h.status, "output": h.output, "error": error,
-             "usage": h.state.usage or None, "events": [event_record(e) for e in h.events],
-             "finished_at": _now(), "total_time": total},
-            node_records(h.id, h.events, h.state, h.graph), inserted=h.row is None)
+            {
+                **(h.row or {}),
+                "id": h.id,
+                "status": h.status,
+                "output": h.output,
+                "error": error,
+                "usage": h.state.usage or None,
+                "events": [event_record(e) for e in h.events],
+                "finished_at": _now(),
+                "total_time": total,
+            },
+            node_records(h.id, h.events, h.state, h.graph),
+            inserted=h.row is None,
+        )
         h.row = None
         h._ended.set()
         self.active.pop(h.id, None)
@@ -335,9 +409,18 @@ class RunManager:
             self.recent.popitem(last=False)
 
     def _row(self, h: RunHandle, status: str) -> dict:
-        return {"id": h.id, "workflow_id": h.workflow_id, "version": h.version, "owner_id": h.owner_id,
-                "key_id": h.key_id, "source": h.source, "status": status, "input": h.run_input,
-                "runner": RUNNER, "created_at": _now()}
+        return {
+            "id": h.id,
+            "workflow_id": h.workflow_id,
+            "version": h.version,
+            "owner_id": h.owner_id,
+            "key_id": h.key_id,
+            "source": h.source,
+            "status": status,
+            "input": h.run_input,
+            "runner": RUNNER,
+            "created_at": _now(),
+        }
 
     async def shutdown(self) -> None:
         """Stop: client runs are cancelled; background runs (running or queued) stay recorded as
@@ -366,16 +449,30 @@ def event_record(ev: Event) -> dict[str, Any]:
     return {"kind": ev.kind, **{name: getattr(ev, name) for name in ev.__slots__}}
 
 
-EVENT_TYPES = {cls.kind: cls for cls in (RunStarted, NodeStarted, NodeFinished, NodeFailed, NodeSkipped,
-                                         StreamDelta, RunSucceeded, RunFailed)}
+EVENT_TYPES = {
+    cls.kind: cls
+    for cls in (RunStarted, NodeStarted, NodeFinished, NodeFailed, NodeSkipped, StreamDelta, RunSucceeded, RunFailed)
+}
 NODE_EVENTS = (NodeStarted, NodeFinished, NodeFailed, NodeSkipped)
 
 
 def stored_handle(run) -> RunHandle:
     """A finished run rebuilt from its database row, to replay its events or answer for it."""
     events = [EVENT_TYPES[e["kind"]](**{k: v for k, v in e.items() if k != "kind"}) for e in run.events or ()]
-    handle = RunHandle(run.id, run.workflow_id, run.version, run.owner_id, run.key_id, run.source, run.input, None,
-                       background=True, events=events, status=run.status, output=run.output)
+    handle = RunHandle(
+        run.id,
+        run.workflow_id,
+        run.version,
+        run.owner_id,
+        run.key_id,
+        run.source,
+        run.input,
+        None,
+        background=True,
+        events=events,
+        status=run.status,
+        output=run.output,
+    )
     if run.error:
         kind = ProviderError if run.error.get("code") == 50002 else NodeError
         handle.error = kind(run.error.get("message") or "The run failed.", detail=run.error.get("detail"))
@@ -384,8 +481,17 @@ def stored_handle(run) -> RunHandle:
 
 def node_row(run_id: str, ev: NodeStarted | NodeFinished | NodeFailed | NodeSkipped) -> dict:
     """The run_nodes row one node event leaves behind."""
-    row = {"run_id": run_id, "node_id": ev.node, "type": ev.type, "status": "running", "started_at": None,
-           "time_spend": None, "outputs": None, "usage": None, "error": None}
+    row = {
+        "run_id": run_id,
+        "node_id": ev.node,
+        "type": ev.type,
+        "status": "running",
+        "started_at": None,
+        "time_spend": None,
+        "outputs": None,
+        "usage": None,
+        "error": None,
+    }
     if isinstance(ev, NodeFinished):
         row.update(status="completed", time_spend=ev.time_spend, outputs=ev.outputs, usage=ev.usage)
     elif isinstance(ev, NodeFailed):
@@ -395,8 +501,9 @@ def node_row(run_id: str, ev: NodeStarted | NodeFinished | NodeFailed | NodeSkip
     return row
 
 
-def node_records(run_id: str, events: list[Event], state: RunState | None = None,
-                 graph: CompiledGraph | None = None) -> list[dict]:
+def node_records(
+    run_id: str, events: list[Event], state: RunState | None = None, graph: CompiledGraph | None = None
+) -> list[dict]:
     """Per-node rows from a run's events. Nodes whose outputs came from an earlier run (resume,
     regenerate) are 'reused' rows, which never overwrite a row already stored."""
     nodes: dict[str, dict] = {}
@@ -406,10 +513,18 @@ def node_records(run_id: str, events: list[Event], state: RunState | None = None
     for row in nodes.values():
         if row["status"] == "running":
             row["status"] = "cancelled"
-    for node_id, outputs in (state.outputs.items() if state else ()):
+    for node_id, outputs in state.outputs.items() if state else ():
         if node_id not in nodes:
             node_type = graph.nodes[node_id].spec.type if graph and node_id in graph.nodes else ""
-            nodes[node_id] = {"run_id": run_id, "node_id": node_id, "type": node_type, "status": "reused",
-                              "started_at": None, "time_spend": 0.0, "outputs": outputs,
-                              "usage": state.usage.get(node_id), "error": None}
+            nodes[node_id] = {
+                "run_id": run_id,
+                "node_id": node_id,
+                "type": node_type,
+                "status": "reused",
+                "started_at": None,
+                "time_spend": 0.0,
+                "outputs": outputs,
+                "usage": state.usage.get(node_id),
+                "error": None,
+            }
     return list(nodes.values())

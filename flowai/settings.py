@@ -46,7 +46,7 @@ class Settings:
         return self.providers_file or self.home / "providers.toml"
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides) -> Settings:
         load_dotenv(Path.cwd() / ".env", override=False)
         home = Path(os.environ.get("FLOWAI_HOME") or Path.home() / ".flowai").expanduser()
         home.mkdir(parents=True, exist_ok=True)
@@ -64,10 +64,14 @@ class Settings:
             ping_interval=_float("FLOWAI_PING_INTERVAL", 15.0),
             max_concurrent_runs=_int("FLOWAI_MAX_CONCURRENT_RUNS", 4),
             allow_private_urls=os.environ.get("FLOWAI_ALLOW_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
-            env={k: v for k, v in os.environ.items()
-                 if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) or k == "HF_TOKEN"},
+            env={
+                k: v
+                for k, v in os.environ.items()
+                if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) or k == "HF_TOKEN"
+            },
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
-            if os.environ.get("FLOWAI_PROVIDERS_FILE") else None,
+            if os.environ.get("FLOWAI_PROVIDERS_FILE")
+            else None,
         )
         values.update(overrides)
         return cls(**values)

@@ -14,11 +14,19 @@ def payload(ev: Event, extra: dict[str, Any] | None = None) -> tuple[str, dict[s
     if isinstance(ev, StreamDelta):
         return "stream", {"Content": ev.content, "Node": ev.node, "Reasoning": ev.reasoning}
     if isinstance(ev, NodeStarted):
-        return "msg", {"Node": ev.node, "Msg": f"Start node {ev.label}, type {ev.type}", "Type": "start_node",
-                       "Data": None}
+        return "msg", {
+            "Node": ev.node,
+            "Msg": f"Start node {ev.label}, type {ev.type}",
+            "Type": "start_node",
+            "Data": None,
+        }
     if isinstance(ev, NodeFinished):
-        return "msg", {"Node": ev.node, "Msg": f"Finish node {ev.label}, type {ev.type}", "Type": "finish_node",
-                       "Data": {"time_spend": round(ev.time_spend, 9)}}
+        return "msg", {
+            "Node": ev.node,
+            "Msg": f"Finish node {ev.label}, type {ev.type}",
+            "Type": "finish_node",
+            "Data": {"time_spend": round(ev.time_spend, 9)},
+        }
     if isinstance(ev, RunStarted):
         return "msg", {"Node": ev.node, "Msg": "start", "Type": "start", "Data": ev.data}
     if isinstance(ev, RunSucceeded):

@@ -18,10 +18,20 @@ def blank(name: str = "Untitled") -> dict:
         "name": name,
         "description": "",
         "nodes": [
-            {"id": "in", "type": "input", "label": "开始", "position": {"x": 0, "y": 0},
-             "config": {"fields": [{"name": "输入", "type": "string", "required": True, "max_length": 2000}]}},
-            {"id": "out", "type": "output", "label": "结束", "position": {"x": 400, "y": 0},
-             "config": {"value": "{{in.输入}}"}},
+            {
+                "id": "in",
+                "type": "input",
+                "label": "开始",
+                "position": {"x": 0, "y": 0},
+                "config": {"fields": [{"name": "输入", "type": "string", "required": True, "max_length": 2000}]},
+            },
+            {
+                "id": "out",
+                "type": "output",
+                "label": "结束",
+                "position": {"x": 400, "y": 0},
+                "config": {"value": "{{in.输入}}"},
+            },
         ],
         "edges": [{"source": "in", "source_port": "输入", "target": "out", "target_port": "value"}],
     }

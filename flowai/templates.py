@@ -14,8 +14,9 @@ text arriving from a user or an LLM cannot inject references.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -38,16 +39,22 @@ class LabelIndex:
     entries: tuple[tuple[str, str, tuple[str, ...], dict], ...]  # (label, node_id, ports, aliases), longest label first
 
     @classmethod
-    def build(cls, items: list[tuple[str, str, list[str], dict]]) -> "LabelIndex":
-        ordered = sorted(((label, nid, tuple(sorted(ports, key=len, reverse=True)), aliases)
-                          for label, nid, ports, aliases in items if label), key=lambda e: -len(e[0]))
+    def build(cls, items: list[tuple[str, str, list[str], dict]]) -> LabelIndex:
+        ordered = sorted(
+            (
+                (label, nid, tuple(sorted(ports, key=len, reverse=True)), aliases)
+                for label, nid, ports, aliases in items
+                if label
+            ),
+            key=lambda e: -len(e[0]),
+        )
         return cls(tuple(ordered))
 
     def match(self, text: str, pos: int) -> tuple[Ref, int] | None:
         """Match ``$label.port`` at ``text[pos] == '$'``; return the ref and the end offset."""
         for label, nid, ports, aliases in self.entries:
             start = pos + 1
-            if not text.startswith(label, start) or text[start + len(label): start + len(label) + 1] != ".":
+            if not text.startswith(label, start) or text[start + len(label) : start + len(label) + 1] != ".":
                 continue
             at = start + len(label) + 1
             names = sorted([*ports, *aliases], key=len, reverse=True)
@@ -113,4 +120,3 @@ def render(template: str, lookup: Callable[[Ref], Any], labels: LabelIndex | Non
         pos = literal_from = end
     parts.append(template[literal_from:])
     return "".join(parts)
-

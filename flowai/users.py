@@ -29,8 +29,9 @@ class Users:
         with session(self.db) as s:
             if queries.get_user(s, username=username):
                 raise InputError(f"User {username!r} already exists.")
-            user = queries.create_user(s, username=username, is_admin=is_admin,
-                                       password_hash=hash_password(password) if password else None)
+            user = queries.create_user(
+                s, username=username, is_admin=is_admin, password_hash=hash_password(password) if password else None
+            )
             s.commit()
             s.refresh(user)
         return user
@@ -62,8 +63,7 @@ class Users:
             if admin is not None and admin.password_hash is not None:
                 raise InputError("This instance already has an admin account.")
             if admin is None:
-                admin = queries.create_user(s, username=username, password_hash=hash_password(password),
-                                            is_admin=True)
+                admin = queries.create_user(s, username=username, password_hash=hash_password(password), is_admin=True)
             else:
                 admin.username, admin.password_hash = username, hash_password(password)
                 s.add(admin)

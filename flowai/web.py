@@ -37,16 +37,30 @@ class WebClient:
         self.allow_private = allow_private
         self.max_bytes = max_bytes
 
-    async def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-                      content: bytes | None = None, timeout: float = 30.0, follow_redirects: bool = True,
-                      what: str = "URL") -> WebResponse:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        timeout: float = 30.0,
+        follow_redirects: bool = True,
+        what: str = "URL",
+    ) -> WebResponse:
         for _ in range(MAX_REDIRECTS + 1):
             address = await check_public_url(url, allow_private=self.allow_private, what=what)
             target, pinned_headers, extensions = pinned(url, address, headers)
             try:
-                async with self.client.stream(method, target, headers=pinned_headers, content=content,
-                                              timeout=timeout, follow_redirects=False,
-                                              extensions=extensions) as resp:
+                async with self.client.stream(
+                    method,
+                    target,
+                    headers=pinned_headers,
+                    content=content,
+                    timeout=timeout,
+                    follow_redirects=False,
+                    extensions=extensions,
+                ) as resp:
                     if follow_redirects and resp.is_redirect and "location" in resp.headers:
                         target = urljoin(url, resp.headers["location"])
                         if _origin(target) != _origin(url) and headers:  # as httpx's own redirects do
@@ -80,8 +94,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return u.scheme, u.host, u.port
 
 
-def pinned(url: str, address: str | None, headers: dict[str, str] | None
-            ) -> tuple[str, dict[str, str], dict]:
+def pinned(url: str, address: str | None, headers: dict[str, str] | None) -> tuple[str, dict[str, str], dict]:
     """Connect to the address the SSRF check approved instead of resolving the name again (a
     rebinding DNS server could answer differently the second time); the name stays in the Host
     header and, for https, in SNI and the certificate check."""

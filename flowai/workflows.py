@@ -56,8 +56,9 @@ class Workflows:
         with session(self.db) as s:
             return queries.workflow_owner(s, workflow_id=workflow_id)
 
-    def version_page(self, *, owner_id: int, workflow_id: str, offset: int = 0,
-                     limit: int = 20) -> tuple[list[WorkflowVersion], int]:
+    def version_page(
+        self, *, owner_id: int, workflow_id: str, offset: int = 0, limit: int = 20
+    ) -> tuple[list[WorkflowVersion], int]:
         """Versions newest first, without their documents (``.document`` is not loaded)."""
         self.get(owner_id=owner_id, workflow_id=workflow_id)
         with session(self.db) as s:
@@ -82,15 +83,27 @@ class Workflows:
         return self.version(owner_id=owner_id, workflow_id=workflow_id, number=version).document
 
     # writes -----------------------------------------------------------------------------
-    def create(self, *, owner_id: int, document: Any, message: str = "", publish: bool = False,
-               user_id: int | None = None) -> tuple[Workflow, WorkflowVersion]:
+    def create(
+        self, *, owner_id: int, document: Any, message: str = "", publish: bool = False, user_id: int | None = None
+    ) -> tuple[Workflow, WorkflowVersion]:
         """Create a workflow whose version 1 is ``document`` (import uses this too)."""
         doc = self._normalise(document)
         with session(self.db) as s:
-            wf = queries.create_workflow(s, owner_id=owner_id, document=doc, name=doc.get("name") or "Untitled",
-                                         description=doc.get("description", ""))
-            v = queries.save_version(s, workflow_id=wf.id, owner_id=owner_id, document=doc,
-                                     message=message or "Created", user_id=user_id or owner_id)
+            wf = queries.create_workflow(
+                s,
+                owner_id=owner_id,
+                document=doc,
+                name=doc.get("name") or "Untitled",
+                description=doc.get("description", ""),
+            )
+            v = queries.save_version(
+                s,
+                workflow_id=wf.id,
+                owner_id=owner_id,
+                document=doc,
+                message=message or "Created",
+                user_id=user_id or owner_id,
+            )
             if publish:
                 queries.publish(s, workflow=wf, number=v.number)
             s.commit()
@@ -98,34 +111,55 @@ class Workflows:
         self._published.pop(wf.id, None)
         return wf, v
 
-    def save(self, *, owner_id: int, workflow_id: str, document: Any, base_version: int | None = None,
-             message: str = "", user_id: int | None = None) -> WorkflowVersion:
+    def save(
+        self,
+        *,
+        owner_id: int,
+        workflow_id: str,
+        document: Any,
+        base_version: int | None = None,
+        message: str = "",
+        user_id: int | None = None,
+    ) -> WorkflowVersion:
         doc = self._normalise(document)
         with session(self.db) as s:
             try:
-                v = queries.save_version(s, workflow_id=workflow_id, owner_id=owner_id, document=doc,
-                                         message=message, base_version=base_version, user_id=user_id or owner_id)
+                v = queries.save_version(
+                    s,
+                    workflow_id=workflow_id,
+                    owner_id=owner_id,
+                    document=doc,
+                    message=message,
+                    base_version=base_version,
+                    user_id=user_id or owner_id,
+                )
             except queries.StaleDraft as exc:
-                raise ConflictError(f"The workflow was saved elsewhere meanwhile (now at version {exc.current}); "
-                                    f"reload it before saving.", detail={"current_version": exc.current}) from None
+                raise ConflictError(
+                    f"The workflow was saved elsewhere meanwhile (now at version {exc.current}); "
+                    f"reload it before saving.",
+                    detail={"current_version": exc.current},
+                ) from None
             if v is None:
                 raise NotFoundError(f"Workflow {workflow_id} was not found.")
             s.commit()
         return v
 
-    def publish(self, *, owner_id: int, workflow_id: str, version: int | None = None,
-                user_id: int | None = None) -> int:
+    def publish(
+        self, *, owner_id: int, workflow_id: str, version: int | None = None, user_id: int | None = None
+    ) -> int:
         """Publish ``version``; without one, save the draft as a new version and publish that."""
         if version is None:
             wf = self.get(owner_id=owner_id, workflow_id=workflow_id)
             doc = self._normalise(wf.draft)
-            latest = wf.latest_version and self.version(owner_id=owner_id, workflow_id=workflow_id,
-                                                        number=wf.latest_version)
+            latest = wf.latest_version and self.version(
+                owner_id=owner_id, workflow_id=workflow_id, number=wf.latest_version
+            )
             if latest and latest.document == doc:
                 number = latest.number
             else:
-                number = self.save(owner_id=owner_id, workflow_id=workflow_id, document=doc, message="Published",
-                                   user_id=user_id).number
+                number = self.save(
+                    owner_id=owner_id, workflow_id=workflow_id, document=doc, message="Published", user_id=user_id
+                ).number
             with session(self.db) as s:
                 wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
                 queries.publish(s, workflow=wf, number=number)
@@ -167,14 +201,18 @@ class Workflows:
             s.refresh(wf)
         return wf
 
-    def duplicate(self, *, owner_id: int, workflow_id: str, name: str | None = None,
-                  user_id: int | None = None) -> Workflow:
+    def duplicate(
+        self, *, owner_id: int, workflow_id: str, name: str | None = None, user_id: int | None = None
+    ) -> Workflow:
         """A new, unpublished workflow whose version 1 is a copy of this one's draft."""
         wf = self.get(owner_id=owner_id, workflow_id=workflow_id)
-        document = {**self.export(owner_id=owner_id, workflow_id=workflow_id),
-                    "name": (name or f"{wf.name} (copy)")[:200]}
-        copy, _ = self.create(owner_id=owner_id, document=document, message=f"Copied from {workflow_id}",
-                              user_id=user_id)
+        document = {
+            **self.export(owner_id=owner_id, workflow_id=workflow_id),
+            "name": (name or f"{wf.name} (copy)")[:200],
+        }
+        copy, _ = self.create(
+            owner_id=owner_id, document=document, message=f"Copied from {workflow_id}", user_id=user_id
+        )
         return copy
 
     # the run API's hot path ---------------------------------------------------------------

@@ -39,8 +39,20 @@ class Registry:
 
 
 def default_registry() -> Registry:
-    return Registry([InputNode(), TemplateNode(), LLMNode(), OutputNode(), HttpNode(), ConditionNode(),
-                     ReplicateNode(), ImageNode(), TTSNode(), STTNode()])
+    return Registry(
+        [
+            InputNode(),
+            TemplateNode(),
+            LLMNode(),
+            OutputNode(),
+            HttpNode(),
+            ConditionNode(),
+            ReplicateNode(),
+            ImageNode(),
+            TTSNode(),
+            STTNode(),
+        ]
+    )
 
 
 __all__ = ["Node", "NodeConfig", "NodeContext", "Registry", "default_registry"]

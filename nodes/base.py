@@ -19,8 +19,11 @@ class NodeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     timeout: float | None = Field(default=None, gt=0, description="Seconds before this node is stopped")
-    cache_ttl: float | None = Field(default=None, ge=0, description="Seconds an identical call is served from "
-                                    "the cache (0 = never; empty = the workflow's setting)")
+    cache_ttl: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds an identical call is served from the cache (0 = never; empty = the workflow's setting)",
+    )
 
 
 class NodeContext(Protocol):

@@ -19,15 +19,34 @@ from flowai.templates import to_text
 
 from .base import Node, NodeConfig
 
-Operator = Literal["equals", "not_equals", "contains", "not_contains", "starts_with", "not_starts_with",
-                   "ends_with", "not_ends_with", "is_empty", "is_not_empty", "gt", "gte", "lt", "lte"]
+Operator = Literal[
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "not_starts_with",
+    "ends_with",
+    "not_ends_with",
+    "is_empty",
+    "is_not_empty",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+]
 
 _TEXT_TESTS = {
-    "equals": lambda a, b: a == b, "not_equals": lambda a, b: a != b,
-    "contains": lambda a, b: b in a, "not_contains": lambda a, b: b not in a,
-    "starts_with": lambda a, b: a.startswith(b), "not_starts_with": lambda a, b: not a.startswith(b),
-    "ends_with": lambda a, b: a.endswith(b), "not_ends_with": lambda a, b: not a.endswith(b),
-    "is_empty": lambda a, b: a.strip() == "", "is_not_empty": lambda a, b: a.strip() != "",
+    "equals": lambda a, b: a == b,
+    "not_equals": lambda a, b: a != b,
+    "contains": lambda a, b: b in a,
+    "not_contains": lambda a, b: b not in a,
+    "starts_with": lambda a, b: a.startswith(b),
+    "not_starts_with": lambda a, b: not a.startswith(b),
+    "ends_with": lambda a, b: a.endswith(b),
+    "not_ends_with": lambda a, b: not a.endswith(b),
+    "is_empty": lambda a, b: a.strip() == "",
+    "is_not_empty": lambda a, b: a.strip() != "",
 }
 _NUMBER_TESTS = {"gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__}
 
@@ -41,8 +60,12 @@ class Case(BaseModel):
 
 class ConditionConfig(NodeConfig):
     value: Any = Field(default="", description="What to check, e.g. {{in.type}}")
-    cases: list[Case] = Field(default_factory=lambda: [Case()], min_length=1, max_length=20,
-                              description="Checked in order; the first match wins, else the 'else' branch")
+    cases: list[Case] = Field(
+        default_factory=lambda: [Case()],
+        min_length=1,
+        max_length=20,
+        description="Checked in order; the first match wins, else the 'else' branch",
+    )
 
 
 class ConditionNode(Node):

@@ -47,23 +47,31 @@ class HttpNode(Node):
         if content is not None and not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = "application/json" if _is_json(config.body) else "text/plain; charset=utf-8"
         try:
-            resp = await ctx.services.web.request(config.method, config.url.strip(), headers=headers,
-                                                  content=content, timeout=config.timeout or 30.0,
-                                                  what="HTTP node's URL")
+            resp = await ctx.services.web.request(
+                config.method,
+                config.url.strip(),
+                headers=headers,
+                content=content,
+                timeout=config.timeout or 30.0,
+                what="HTTP node's URL",
+            )
         except InputError as exc:  # a refused or unreachable target is this node's failure
             raise NodeError(exc.message) from None
         text = resp.body.decode("utf-8", errors="replace")
         if config.fail_on_error and resp.status >= 400:
-            raise NodeError(f"The HTTP request answered {resp.status}: {text[:200]}",
-                            detail={"status": resp.status})
+            raise NodeError(f"The HTTP request answered {resp.status}: {text[:200]}", detail={"status": resp.status})
         parsed = None
         if text:
             try:
                 parsed = orjson.loads(text)
             except orjson.JSONDecodeError:
                 parsed = None
-        return {"body": text, "status": resp.status, "json": parsed,
-                "headers": {k.lower(): v for k, v in resp.headers.items()}}
+        return {
+            "body": text,
+            "status": resp.status,
+            "json": parsed,
+            "headers": {k.lower(): v for k, v in resp.headers.items()},
+        }
 
 
 def _is_json(text: str) -> bool:

@@ -50,9 +50,15 @@ class ImageNode(Node):
             reference = await ctx.services.media.load(config.reference_image, owner_id=ctx.owner_id)
             if not reference.content_type.startswith("image/"):
                 raise NodeError(f"The reference image is not an image ({reference.content_type}).")
-        request = ImageRequest(prompt=config.prompt, model=config.model, negative_prompt=config.negative_prompt,
-                               aspect_ratio=config.aspect_ratio, n=config.n, seed=config.seed,
-                               reference_image=reference)
+        request = ImageRequest(
+            prompt=config.prompt,
+            model=config.model,
+            negative_prompt=config.negative_prompt,
+            aspect_ratio=config.aspect_ratio,
+            n=config.n,
+            seed=config.seed,
+            reference_image=reference,
+        )
         result = await ctx.services.image(request, provider=config.provider, scope=Scope.of(ctx))
         urls = [await ctx.services.media.save(media, owner_id=ctx.owner_id) for media in result.images]
         usage = result.usage.as_dict()

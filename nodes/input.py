@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import math
+import re
 from types import SimpleNamespace
 from typing import Any, Literal
 
@@ -18,9 +18,15 @@ from .base import Node, NodeConfig
 FieldType = Literal["string", "number", "integer", "boolean", "json", "image", "audio", "video", "file"]
 
 PORT_OF: dict[str, PortType] = {
-    "string": PortType.TEXT, "number": PortType.NUMBER, "integer": PortType.NUMBER,
-    "boolean": PortType.BOOLEAN, "json": PortType.JSON, "image": PortType.IMAGE,
-    "audio": PortType.AUDIO, "video": PortType.VIDEO, "file": PortType.FILE,
+    "string": PortType.TEXT,
+    "number": PortType.NUMBER,
+    "integer": PortType.NUMBER,
+    "boolean": PortType.BOOLEAN,
+    "json": PortType.JSON,
+    "image": PortType.IMAGE,
+    "audio": PortType.AUDIO,
+    "video": PortType.VIDEO,
+    "file": PortType.FILE,
 }
 
 
@@ -41,8 +47,9 @@ class InputField(BaseModel):
     @classmethod
     def _plain_name(cls, v: str) -> str:
         if _NOT_IN_NAMES.search(v):
-            raise ValueError("a field name may not contain spaces (of any kind), dots, braces, quotes, "
-                             "'<', '>', '\\' or '$'")
+            raise ValueError(
+                "a field name may not contain spaces (of any kind), dots, braces, quotes, '<', '>', '\\' or '$'"
+            )
         return v
 
     @field_validator("default")
@@ -80,9 +87,11 @@ class InputNode(Node):
         fields = config.get("fields", [])
         if not isinstance(fields, list):
             return {}
-        return {f["name"]: PORT_OF.get(t, PortType.ANY) if isinstance(t := f.get("type", "string"), str)
-                else PortType.ANY
-                for f in fields if isinstance(f, dict) and isinstance(f.get("name"), str)}
+        return {
+            f["name"]: PORT_OF.get(t, PortType.ANY) if isinstance(t := f.get("type", "string"), str) else PortType.ANY
+            for f in fields
+            if isinstance(f, dict) and isinstance(f.get("name"), str)
+        }
 
     async def run(self, ctx, config: InputConfig) -> dict[str, Any]:
         return {f.name: ctx.run_input.get(f.name, f.default) for f in config.fields}
@@ -109,8 +118,7 @@ def check_input(config: InputConfig, given: Any) -> dict[str, Any]:
         name, why = next(iter(problems.items()))
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise InputError(f"Invalid input field '{name}': {why}{more}.", detail=problems)
-    return {f.name: given.get(f.name, f.default) if given.get(f.name) is not None else f.default
-            for f in config.fields}
+    return {f.name: given.get(f.name, f.default) if given.get(f.name) is not None else f.default for f in config.fields}
 
 
 def _type_error(f: InputField, value: Any) -> str | None:

@@ -23,7 +23,8 @@ from .base import Node, NodeConfig
 class LLMConfig(NodeConfig):
     provider: str = Field(default="auto", description="'auto' walks the task's priority list; a name pins it")
     task: Literal["auto", "text", "multimodal"] = Field(
-        default="auto", description="'auto': multimodal when an image is given, else text")
+        default="auto", description="'auto': multimodal when an image is given, else text"
+    )
     model: str = Field(default="", description="Empty: the provider's default model")
     system: str = ""
     prompt: str = ""
@@ -54,12 +55,19 @@ class LLMNode(Node):
             messages.append({"role": "system", "content": config.system})
         content: Any = config.prompt
         if config.image:
-            content = [{"type": "text", "text": config.prompt},
-                       {"type": "image_url", "image_url": {"url": await _image_uri(ctx, config.image)}}]
+            content = [
+                {"type": "text", "text": config.prompt},
+                {"type": "image_url", "image_url": {"url": await _image_uri(ctx, config.image)}},
+            ]
         messages.append({"role": "user", "content": content})
         task = config.task if config.task != "auto" else ("multimodal" if config.image else "text")
-        request = ChatRequest(messages=messages, model=config.model, temperature=config.temperature,
-                              max_tokens=config.max_tokens, json_output=config.json_output)
+        request = ChatRequest(
+            messages=messages,
+            model=config.model,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            json_output=config.json_output,
+        )
         text: list[str] = []
         reasoning: list[str] = []
         async with ctx.services.chat(request, provider=config.provider, task=task, scope=Scope.of(ctx)) as stream:

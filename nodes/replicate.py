@@ -22,10 +22,13 @@ PUBLIC = ("https://", "http://", "data:")
 
 
 class ReplicateConfig(NodeConfig):
-    model: str = Field(min_length=1, description="owner/name, owner/name:version, or a short name from the "
-                       "Replicate rules table (flux-dev)")
-    params: dict[str, Any] = Field(default_factory=dict, description="The model's inputs as a JSON object; "
-                                   "string values are templates")
+    model: str = Field(
+        min_length=1,
+        description="owner/name, owner/name:version, or a short name from the Replicate rules table (flux-dev)",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="The model's inputs as a JSON object; string values are templates"
+    )
     image: str = Field(default="", description="Reference image URL (optional)")
 
 
@@ -53,11 +56,20 @@ class ReplicateNode(Node):
             image = await replicate.file_input(await media.load(image, owner_id=ctx.owner_id))
         store = None
         if media is not None and ctx.owner_id is not None:  # ad-hoc runs keep Replicate's URLs (valid 1 h)
+
             async def store(m):
                 return await media.save(m, owner_id=ctx.owner_id)
+
         result = await ctx.services.metered(
-            "replicate", lambda: replicate.run(config.model, config.params, image=image, store=store),
-            task="replicate", scope=Scope.of(ctx))
+            "replicate",
+            lambda: replicate.run(config.model, config.params, image=image, store=store),
+            task="replicate",
+            scope=Scope.of(ctx),
+        )
         ctx.record_usage(result.usage_dict())
-        return {"output": result.output, "files": result.files, "file": result.files[0] if result.files else None,
-                "text": result.text}
+        return {
+            "output": result.output,
+            "files": result.files,
+            "file": result.files[0] if result.files else None,
+            "text": result.text,
+        }

@@ -37,8 +37,9 @@ class TTSNode(Node):
     async def run(self, ctx, config: TTSConfig) -> dict[str, Any]:
         if not config.text.strip():
             raise NodeError("The text to speech node has no text to say.")
-        request = SpeechRequest(text=config.text, voice=config.voice, model=config.model, format=config.format,
-                                speed=config.speed)
+        request = SpeechRequest(
+            text=config.text, voice=config.voice, model=config.model, format=config.format, speed=config.speed
+        )
         result = await ctx.services.speech(request, provider=config.provider, scope=Scope.of(ctx))
         url = await ctx.services.media.save(result.audio, owner_id=ctx.owner_id)
         usage = result.usage.as_dict()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
@@ -37,4 +37,4 @@ class DbNodeCache:
 
 
 def _aware(when):
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

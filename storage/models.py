@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class User(SQLModel, table=True):
@@ -143,6 +143,7 @@ class StoredFile(SQLModel, table=True):
 
 
 # -- providers (the router's credentials, settings, usage and budgets) --------------------------
+
 
 class ProviderCredential(SQLModel, table=True):
     """A provider's credentials entered in the UI; ``api_key`` and ``options`` are Fernet tokens."""

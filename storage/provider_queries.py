@@ -7,14 +7,14 @@ reservation (``UPDATE … SET used = used + n WHERE used + n <= limit``) never o
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from .models import (ProviderCredential, ProviderSetting, ProviderUsage, WorkflowBudget, WorkflowSpend,
-                     utcnow)
+from .models import ProviderCredential, ProviderSetting, ProviderUsage, WorkflowBudget, WorkflowSpend, utcnow
 
 UNITS = ("calls", "tokens", "characters", "seconds", "images", "cost")
 COUNTERS = UNITS + ("failures",)
@@ -29,8 +29,9 @@ def _add(s: Session, table, keys: dict[str, Any], values: dict[str, float]) -> N
     values = {k: v for k, v in values.items() if v}
     stmt = _insert(s, table).values(**keys, **values)
     if values:
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys),
-                                          set_={k: getattr(table, k) + stmt.excluded[k] for k in values})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={k: getattr(table, k) + stmt.excluded[k] for k in values}
+        )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     s.exec(stmt)
@@ -38,12 +39,12 @@ def _add(s: Session, table, keys: dict[str, Any], values: dict[str, float]) -> N
 
 # credentials ---------------------------------------------------------------------------------
 
+
 def credentials(s: Session) -> list[ProviderCredential]:
     return list(s.exec(select(ProviderCredential)).all())
 
 
-def put_credential(s: Session, *, name: str, api_key: str | None, base_url: str | None,
-                   options: str | None) -> None:
+def put_credential(s: Session, *, name: str, api_key: str | None, base_url: str | None, options: str | None) -> None:
     s.merge(ProviderCredential(name=name, api_key=api_key, base_url=base_url, options=options, updated_at=utcnow()))
 
 
@@ -52,6 +53,7 @@ def delete_credential(s: Session, *, name: str) -> None:
 
 
 # settings ------------------------------------------------------------------------------------
+
 
 def settings(s: Session) -> dict[str, Any]:
     return {row.key: row.value for row in s.exec(select(ProviderSetting)).all()}
@@ -63,26 +65,30 @@ def put_setting(s: Session, *, key: str, value: Any) -> None:
 
 # usage and quotas ----------------------------------------------------------------------------
 
+
 def reserve(s: Session, *, provider: str, period: str, unit: str, amount: float, limit: float) -> bool:
     """Count ``amount`` of ``unit`` against the quota if it stays within ``limit``; True if it did."""
     column = getattr(ProviderUsage, _unit(unit))
     _add(s, ProviderUsage, {"provider": provider, "period": period}, {})
-    moved = s.exec(update(ProviderUsage)
-                   .where(ProviderUsage.provider == provider, ProviderUsage.period == period,
-                          column + amount <= limit)
-                   .values({column.key: column + amount}))
+    moved = s.exec(
+        update(ProviderUsage)
+        .where(ProviderUsage.provider == provider, ProviderUsage.period == period, column + amount <= limit)
+        .values({column.key: column + amount})
+    )
     return moved.rowcount == 1
 
 
 def release(s: Session, *, provider: str, period: str, unit: str, amount: float) -> None:
     column = getattr(ProviderUsage, _unit(unit))
-    s.exec(update(ProviderUsage).where(ProviderUsage.provider == provider, ProviderUsage.period == period)
-           .values({column.key: column - amount}))
+    s.exec(
+        update(ProviderUsage)
+        .where(ProviderUsage.provider == provider, ProviderUsage.period == period)
+        .values({column.key: column - amount})
+    )
 
 
 def add_usage(s: Session, *, provider: str, period: str, values: dict[str, float]) -> None:
-    _add(s, ProviderUsage, {"provider": provider, "period": period},
-         {k: v for k, v in values.items() if k in COUNTERS})
+    _add(s, ProviderUsage, {"provider": provider, "period": period}, {k: v for k, v in values.items() if k in COUNTERS})
 
 
 def usage(s: Session, *, periods: Iterable[str], provider: str | None = None) -> list[ProviderUsage]:
@@ -94,8 +100,11 @@ def usage(s: Session, *, periods: Iterable[str], provider: str | None = None) ->
 
 def daily_usage(s: Session, *, first_day: str) -> list[ProviderUsage]:
     """Per-day rows (periods of 10 characters) from ``first_day`` on, oldest first."""
-    q = (select(ProviderUsage).where(func.length(ProviderUsage.period) == 10, ProviderUsage.period >= first_day)
-         .order_by(ProviderUsage.period, ProviderUsage.provider))
+    q = (
+        select(ProviderUsage)
+        .where(func.length(ProviderUsage.period) == 10, ProviderUsage.period >= first_day)
+        .order_by(ProviderUsage.period, ProviderUsage.provider)
+    )
     return list(s.exec(q).all())
 
 
@@ -106,6 +115,7 @@ def _unit(unit: str) -> str:
 
 
 # workflow budgets ----------------------------------------------------------------------------
+
 
 def add_workflow_spend(s: Session, *, workflow_id: str, day: str, cost: float, calls: int = 1) -> None:
     _add(s, WorkflowSpend, {"workflow_id": workflow_id, "day": day}, {"calls": calls, "cost": cost})

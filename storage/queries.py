@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import func, insert, update
 from pydantic_core import PydanticUndefined
+from sqlalchemy import func, insert, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
@@ -27,6 +28,7 @@ def new_id() -> str:
 
 # users ------------------------------------------------------------------------------------
 
+
 def get_user(s: Session, *, user_id: int | None = None, username: str | None = None) -> User | None:
     if user_id is not None:
         return s.get(User, user_id)
@@ -46,6 +48,7 @@ def create_user(s: Session, *, username: str, password_hash: str | None, is_admi
 
 # workflows and versions ---------------------------------------------------------------------
 
+
 def create_workflow(s: Session, *, owner_id: int, document: dict, name: str, description: str = "") -> Workflow:
     wf = Workflow(id=new_id(), owner_id=owner_id, name=name, description=description, draft=document)
     s.add(wf)
@@ -62,13 +65,26 @@ def get_workflow(s: Session, *, workflow_id: str, owner_id: int | None = None) -
 
 def list_workflows(s: Session, *, owner_id: int, offset: int = 0, limit: int = 100) -> tuple[list[Workflow], int]:
     total = s.exec(select(func.count()).select_from(Workflow).where(Workflow.owner_id == owner_id)).one()
-    rows = s.exec(select(Workflow).where(Workflow.owner_id == owner_id)
-                  .order_by(Workflow.updated_at.desc(), Workflow.id).offset(offset).limit(limit)).all()
+    rows = s.exec(
+        select(Workflow)
+        .where(Workflow.owner_id == owner_id)
+        .order_by(Workflow.updated_at.desc(), Workflow.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
     return list(rows), total
 
 
-def save_version(s: Session, *, workflow_id: str, owner_id: int, document: dict, message: str = "",
-                 user_id: int | None = None, base_version: int | None = None) -> WorkflowVersion | None:
+def save_version(
+    s: Session,
+    *,
+    workflow_id: str,
+    owner_id: int,
+    document: dict,
+    message: str = "",
+    user_id: int | None = None,
+    base_version: int | None = None,
+) -> WorkflowVersion | None:
     """Store ``document`` as the next immutable version and make it the draft.
 
     The version counter is bumped by one UPDATE, the transaction's first statement, so two
@@ -83,37 +99,52 @@ def save_version(s: Session, *, workflow_id: str, owner_id: int, document: dict,
         values["name"] = document["name"]
     values["description"] = document.get("description") or ""
     if s.exec(bump.values(**values)).rowcount == 0:
-        current = s.exec(select(Workflow.latest_version).where(Workflow.id == workflow_id,
-                                                               Workflow.owner_id == owner_id)).first()
+        current = s.exec(
+            select(Workflow.latest_version).where(Workflow.id == workflow_id, Workflow.owner_id == owner_id)
+        ).first()
         if current is None:
             return None
         raise StaleDraft(current)
     number = s.exec(select(Workflow.latest_version).where(Workflow.id == workflow_id)).one()
     s.exec(update(Workflow).where(Workflow.id == workflow_id).values(draft_base=number))
-    version = WorkflowVersion(workflow_id=workflow_id, number=number, document=document, message=message,
-                              created_by=user_id)
+    version = WorkflowVersion(
+        workflow_id=workflow_id, number=number, document=document, message=message, created_by=user_id
+    )
     s.add(version)
     s.flush()
     return version
 
 
 def get_version(s: Session, *, workflow_id: str, number: int) -> WorkflowVersion | None:
-    return s.exec(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id,
-                                                WorkflowVersion.number == number)).first()
+    return s.exec(
+        select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.number == number)
+    ).first()
 
 
 def list_versions(s: Session, *, workflow_id: str) -> list[WorkflowVersion]:
-    return list(s.exec(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id)
-                       .order_by(WorkflowVersion.number.desc())).all())
+    return list(
+        s.exec(
+            select(WorkflowVersion)
+            .where(WorkflowVersion.workflow_id == workflow_id)
+            .order_by(WorkflowVersion.number.desc())
+        ).all()
+    )
 
 
-def page_versions(s: Session, *, workflow_id: str, offset: int = 0, limit: int = 20
-                  ) -> tuple[list[WorkflowVersion], int]:
+def page_versions(
+    s: Session, *, workflow_id: str, offset: int = 0, limit: int = 20
+) -> tuple[list[WorkflowVersion], int]:
     """Newest first, without loading the documents (callers must not touch ``.document``)."""
     where = WorkflowVersion.workflow_id == workflow_id
     total = s.exec(select(func.count()).select_from(WorkflowVersion).where(where)).one()
-    rows = s.exec(select(WorkflowVersion).where(where).options(defer(WorkflowVersion.document))
-                  .order_by(WorkflowVersion.number.desc()).offset(offset).limit(limit)).all()
+    rows = s.exec(
+        select(WorkflowVersion)
+        .where(where)
+        .options(defer(WorkflowVersion.document))
+        .order_by(WorkflowVersion.number.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
     return list(rows), total
 
 
@@ -144,10 +175,25 @@ def delete_workflow(s: Session, *, workflow: Workflow) -> None:
 
 # API keys ---------------------------------------------------------------------------------
 
-def create_key(s: Session, *, owner_id: int, name: str, prefix: str, key_hash: str, rate_limit: int,
-               workflows: list[str] | None = None) -> ApiKey:
-    key = ApiKey(owner_id=owner_id, name=name, prefix=prefix, key_hash=key_hash, rate_limit=rate_limit,
-                 workflows=workflows or None)
+
+def create_key(
+    s: Session,
+    *,
+    owner_id: int,
+    name: str,
+    prefix: str,
+    key_hash: str,
+    rate_limit: int,
+    workflows: list[str] | None = None,
+) -> ApiKey:
+    key = ApiKey(
+        owner_id=owner_id,
+        name=name,
+        prefix=prefix,
+        key_hash=key_hash,
+        rate_limit=rate_limit,
+        workflows=workflows or None,
+    )
     s.add(key)
     s.flush()
     return key
@@ -164,8 +210,9 @@ def list_keys(s: Session, *, owner_id: int) -> list[ApiKey]:
 def page_keys(s: Session, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[list[ApiKey], int]:
     """Newest first."""
     total = s.exec(select(func.count()).select_from(ApiKey).where(ApiKey.owner_id == owner_id)).one()
-    rows = s.exec(select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.id.desc())
-                  .offset(offset).limit(limit)).all()
+    rows = s.exec(
+        select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.id.desc()).offset(offset).limit(limit)
+    ).all()
     return list(rows), total
 
 
@@ -191,6 +238,7 @@ def touch_keys(s: Session, *, used: dict[int, Any]) -> None:
 
 # uploaded files ---------------------------------------------------------------------------
 
+
 def create_file(s: Session, *, file_id: str, owner_id: int, name: str, type: str, size: int) -> StoredFile:
     row = StoredFile(id=file_id, owner_id=owner_id, name=name, type=type, size=size)
     s.add(row)
@@ -205,8 +253,13 @@ def get_file(s: Session, *, file_id: str) -> StoredFile | None:
 def page_files(s: Session, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[list[StoredFile], int]:
     """Newest first."""
     total = s.exec(select(func.count()).select_from(StoredFile).where(StoredFile.owner_id == owner_id)).one()
-    rows = s.exec(select(StoredFile).where(StoredFile.owner_id == owner_id)
-                  .order_by(StoredFile.created_at.desc(), StoredFile.id).offset(offset).limit(limit)).all()
+    rows = s.exec(
+        select(StoredFile)
+        .where(StoredFile.owner_id == owner_id)
+        .order_by(StoredFile.created_at.desc(), StoredFile.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
     return list(rows), total
 
 
@@ -219,6 +272,7 @@ def delete_file(s: Session, *, file_id: str) -> None:
 
 # runs -----------------------------------------------------------------------------------
 
+
 def insert_runs(s: Session, *, runs: Iterable[dict]) -> None:
     """One executemany through SQLAlchemy Core (no ORM unit of work: the recorder's hot path)."""
     rows = list(runs)
@@ -228,8 +282,9 @@ def insert_runs(s: Session, *, runs: Iterable[dict]) -> None:
 
 
 # every column of a run row with its default: a Core executemany needs the same keys in each row
-_RUN_DEFAULTS = {name: (f.default if f.default is not PydanticUndefined else None)
-                 for name, f in Run.model_fields.items()}
+_RUN_DEFAULTS = {
+    name: (f.default if f.default is not PydanticUndefined else None) for name, f in Run.model_fields.items()
+}
 
 
 def update_run(s: Session, *, run_id: str, values: dict) -> None:
@@ -266,8 +321,15 @@ def get_run(s: Session, *, run_id: str, owner_id: int | None = None) -> Run | No
     return run
 
 
-def list_runs(s: Session, *, owner_id: int, workflow_id: str | None = None, status: str | None = None,
-              offset: int = 0, limit: int = 50) -> tuple[list[Run], int]:
+def list_runs(
+    s: Session,
+    *,
+    owner_id: int,
+    workflow_id: str | None = None,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Run], int]:
     q = select(Run).where(Run.owner_id == owner_id)
     c = select(func.count()).select_from(Run).where(Run.owner_id == owner_id)
     if workflow_id:

@@ -121,7 +121,7 @@ class RunRecorder:
                 inserts[run["id"]] = run
         ended_here = {run["id"] for kind, run, _ in batch if kind == "finish" and run["id"] in inserts}
         with session(self.engine) as s:
-            for kind, run, nodes in batch:  # fold each run's final state into its INSERT when we can
+            for kind, run, _nodes in batch:  # fold each run's final state into its INSERT when we can
                 if kind == "finish" and run["id"] in ended_here:
                     inserts[run["id"]] = {**inserts[run["id"]], **run}
             if inserts:
@@ -138,8 +138,11 @@ class RunRecorder:
                     node_rows.extend(nodes)
             if node_rows:
                 touched = {r["run_id"] for kind, r, _ in batch if kind == "node"}  # rows already merged above
-                fresh = {r["id"] for kind, r, _ in batch
-                         if kind in ("insert", "finish") and (kind == "insert" or r["id"] in ended_here)} - touched
+                fresh = {
+                    r["id"]
+                    for kind, r, _ in batch
+                    if kind in ("insert", "finish") and (kind == "insert" or r["id"] in ended_here)
+                } - touched
                 queries.store_run_nodes(s, rows=node_rows, new_runs=fresh)
             if keys:
                 queries.touch_keys(s, used=keys)

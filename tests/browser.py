@@ -25,7 +25,7 @@ ADMIN = ("admin", "a-good-password")
 
 class ServedApp(Served):
     @classmethod
-    def start(cls, home: Path, *args: str, env: dict[str, str] | None = None) -> "ServedApp":
+    def start(cls, home: Path, *args: str, env: dict[str, str] | None = None) -> ServedApp:
         app = cls(home, "serve", *args, port=free_port(), **(env or {}))
         try:
             app.wait_ready(until_line="in a browser")
@@ -48,8 +48,9 @@ def chromium():
 
 
 def new_page(browser, *, width: int = 1400, height: int = 860):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  permissions=["clipboard-read", "clipboard-write"])
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, permissions=["clipboard-read", "clipboard-write"]
+    )
     return context.new_page()
 
 

@@ -30,11 +30,12 @@ class ThreadServer:
     def __init__(self, app, **config):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on", **config))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **config)
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "ThreadServer":
+    def __enter__(self) -> ThreadServer:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -50,8 +51,13 @@ class ThreadServer:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'flowai.db'}", secret_key="test-secret",
-                    disconnect_grace=0.0, env={})
+    return Settings(
+        home=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'flowai.db'}",
+        secret_key="test-secret",
+        disconnect_grace=0.0,
+        env={},
+    )
 
 
 @pytest.fixture
@@ -66,7 +72,7 @@ class Api:
     url: str
     platform: Platform
     owner_id: int
-    server: "ThreadServer | None" = None
+    server: ThreadServer | None = None
 
     def publish(self, document: dict) -> str:
         wf, _ = self.platform.workflows.create(owner_id=self.owner_id, document=document, publish=True)

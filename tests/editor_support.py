@@ -1,9 +1,9 @@
 """Helpers for the editor's browser tests: workflows in the served app's database, canvas gestures.
 
-    wf_id = make_workflow(app_home, document)
-    open_editor(page, app, wf_id)
-    drop(page, "llm", 400, 300)                      # drag from the palette onto the canvas
-    connect(page, "input_1", "input", "llm_1", "prompt")
+wf_id = make_workflow(app_home, document)
+open_editor(page, app, wf_id)
+drop(page, "llm", 400, 300)                      # drag from the palette onto the canvas
+connect(page, "input_1", "input", "llm_1", "prompt")
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def connect(page, source: str, source_port: str, target: str, target_port: str) 
 
 def drop(page, node_type: str, x: float, y: float) -> None:
     """Drag a node type from the palette to (x, y) inside the canvas."""
-    page.drag_and_drop(f'[data-testid="palette-{node_type}"]', '[data-testid="canvas"]',
-                       target_position={"x": x, "y": y})
+    page.drag_and_drop(
+        f'[data-testid="palette-{node_type}"]', '[data-testid="canvas"]', target_position={"x": x, "y": y}
+    )
 
 
 def edges(page):

@@ -8,8 +8,9 @@ A family test module starts with its two fixtures (import ``http`` too, for pyte
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest

@@ -33,25 +33,25 @@ class Graph:
         self._doc: dict[str, Any] = {"format": "flowai/1", "name": name, "nodes": [], "edges": []}
 
     # nodes -----------------------------------------------------------------------------------
-    def node(self, id: str, type: str, label: str | None = None, **config: Any) -> "Graph":
+    def node(self, id: str, type: str, label: str | None = None, **config: Any) -> Graph:
         spec: dict[str, Any] = {"id": id, "type": type, "config": config}
         if label is not None:
             spec["label"] = label
         self._doc["nodes"].append(spec)
         return self
 
-    def input(self, *fields: dict, id: str = "in", label: str | None = None, **typed: str) -> "Graph":
+    def input(self, *fields: dict, id: str = "in", label: str | None = None, **typed: str) -> Graph:
         """An input node; fields as ``field(...)`` dicts and/or ``name="type"`` keywords."""
         return self.node(id, "input", label, fields=[*fields, *(field(n, t) for n, t in typed.items())])
 
-    def template(self, id: str, template: str, label: str | None = None) -> "Graph":
+    def template(self, id: str, template: str, label: str | None = None) -> Graph:
         return self.node(id, "template", label, template=template)
 
-    def output(self, value: Any = "", id: str = "out", label: str | None = None, **config: Any) -> "Graph":
+    def output(self, value: Any = "", id: str = "out", label: str | None = None, **config: Any) -> Graph:
         return self.node(id, "output", label, value=value, **config)
 
     # edges -----------------------------------------------------------------------------------
-    def edge(self, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None) -> "Graph":
+    def edge(self, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None) -> Graph:
         e: dict[str, Any] = {"source": src, "target": dst}
         if src_port is not None:
             e["source_port"] = src_port
@@ -60,7 +60,7 @@ class Graph:
         self._doc["edges"].append(e)
         return self
 
-    def chain(self, *ids: str) -> "Graph":
+    def chain(self, *ids: str) -> Graph:
         """Ordering-only edges through ``ids`` (default: every node, in the order added)."""
         ids = ids or tuple(n["id"] for n in self._doc["nodes"])
         for a, b in zip(ids, ids[1:]):

@@ -18,8 +18,14 @@ def flowai_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def flowai(home: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "flowai.cli", *args], env=flowai_env(home, **extra), cwd=home,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flowai.cli", *args],
+        env=flowai_env(home, **extra),
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"flowai {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
     return proc
@@ -30,9 +36,14 @@ class Served:
 
     def __init__(self, home: Path, *args: str, port: int, **extra_env: str):
         self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "flowai.cli", *args, "--port", str(port)],
-                                     env=flowai_env(home, **extra_env), cwd=home, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "flowai.cli", *args, "--port", str(port)],
+            env=flowai_env(home, **extra_env),
+            cwd=home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: list[str] = []
 
     def wait_ready(self, path: str = "/login", until_line: str | None = None, timeout: float = 30) -> None:

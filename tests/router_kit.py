@@ -26,14 +26,17 @@ cooldown_failures = 1000
 
 def llm_doc(**llm_config) -> dict:
     return {
-        "format": "flowai/1", "name": "router test",
+        "format": "flowai/1",
+        "name": "router test",
         "nodes": [
             {"id": "in", "type": "input", "config": {"fields": [{"name": "q", "type": "string", "required": True}]}},
             {"id": "llm", "type": "llm", "config": {"provider": "auto", "prompt": "{{in.q}}", **llm_config}},
             {"id": "out", "type": "output", "config": {"value": "{{llm.text}}"}},
         ],
-        "edges": [{"source": "in", "target": "llm"},
-                  {"source": "llm", "source_port": "text", "target": "out", "target_port": "value"}],
+        "edges": [
+            {"source": "in", "target": "llm"},
+            {"source": "llm", "source_port": "text", "target": "out", "target_port": "value"},
+        ],
     }
 
 
@@ -59,14 +62,22 @@ def serving(settings: Settings):
 
 
 def run(api: Api, workflow_id: str, question: str = QUESTION, **body) -> httpx.Response:
-    return httpx.post(f"{api.url}/v1/api/workflow/run/{workflow_id}", headers={"X-API-KEY": api.key()},
-                      content=orjson.dumps({"input": {"q": question}, **body}), timeout=30)
+    return httpx.post(
+        f"{api.url}/v1/api/workflow/run/{workflow_id}",
+        headers={"X-API-KEY": api.key()},
+        content=orjson.dumps({"input": {"q": question}, **body}),
+        timeout=30,
+    )
 
 
 def run_stream(api: Api, workflow_id: str, question: str = QUESTION) -> list[tuple[str, dict]]:
     with httpx.Client(timeout=30) as client:
-        with connect_sse(client, "POST", f"{api.url}/v1/api/workflow/run/{workflow_id}",
-                         headers={"X-API-KEY": api.key()},
-                         content=orjson.dumps({"input": {"q": question}, "stream": True})) as source:
+        with connect_sse(
+            client,
+            "POST",
+            f"{api.url}/v1/api/workflow/run/{workflow_id}",
+            headers={"X-API-KEY": api.key()},
+            content=orjson.dumps({"input": {"q": question}, "stream": True}),
+        ) as source:
             assert source.response.status_code == 200
             return [(sse.event, orjson.loads(sse.data)) for sse in source.iter_sse()]

@@ -22,8 +22,14 @@ from tests.test_background_runs import llm_chain, until
 
 @pytest.fixture
 def api(settings, fake_openai):
-    server, api = start_api(replace(settings, disconnect_grace=3.0, allow_private_urls=True,
-                                    env={"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url}))
+    server, api = start_api(
+        replace(
+            settings,
+            disconnect_grace=3.0,
+            allow_private_urls=True,
+            env={"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url},
+        )
+    )
     with server:
         api.fake = fake_openai
         yield api
@@ -48,8 +54,9 @@ def status(api, key, run_id):
 
 def test_async_answers_202_and_the_run_finishes(api):
     wf, key = api.publish(llm_chain("slow-0.3")), api.key()
-    r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                   json={"input": {"输入": "hi"}, "async": True})
+    r = httpx.post(
+        f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key}, json={"input": {"输入": "hi"}, "async": True}
+    )
     assert r.status_code == 202 and r.json()["run_id"] == r.headers["x-run-id"]
     run_id = r.json()["run_id"]
     done = until(lambda: (s := status(api, key, run_id))["status"] == "completed" and s)
@@ -57,8 +64,11 @@ def test_async_answers_202_and_the_run_finishes(api):
     other = api.platform.users.create(username="o", password="other-password")
     other_key, _ = api.platform.keys.create(owner_id=other.id, name="o")
     assert status(api, other_key, run_id)["code"] == 40401
-    bad = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                     json={"input": {"输入": "hi"}, "async": True, "stream": True})
+    bad = httpx.post(
+        f"{api.url}/v1/api/workflow/run/{wf}",
+        headers={"X-API-KEY": key},
+        json={"input": {"输入": "hi"}, "async": True, "stream": True},
+    )
     assert bad.status_code == 400
 
 
@@ -67,8 +77,11 @@ def test_callback_is_signed_and_retried(api):
     with ThreadServer(receiver.app) as hook:
         wf, key = api.publish(llm_chain("echo")), api.key()
         api.platform.callbacks.initial_wait = 0.2
-        r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                       json={"input": {"输入": "hi"}, "async": True, "callback_url": f"{hook.url}/hook"})
+        r = httpx.post(
+            f"{api.url}/v1/api/workflow/run/{wf}",
+            headers={"X-API-KEY": key},
+            json={"input": {"输入": "hi"}, "async": True, "callback_url": f"{hook.url}/hook"},
+        )
         until(lambda: len(receiver.calls) == 3, timeout=15)
     body, headers = receiver.calls[-1]
     assert receiver.calls[0][0] == body  # every retry carries the same signed body
@@ -84,10 +97,18 @@ def test_callback_to_a_private_address_is_refused_by_default(settings):
     server, api = start_api(settings)
     with server:
         wf, key = api.publish(llm_chain("echo")), api.key()
-        for url in ("http://127.0.0.1:9/hook", "http://169.254.169.254/latest", "http://[::1]/x",
-                    "file:///etc/passwd", "http://localhost/x"):
-            r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                           json={"input": {"输入": "hi"}, "async": True, "callback_url": url})
+        for url in (
+            "http://127.0.0.1:9/hook",
+            "http://169.254.169.254/latest",
+            "http://[::1]/x",
+            "file:///etc/passwd",
+            "http://localhost/x",
+        ):
+            r = httpx.post(
+                f"{api.url}/v1/api/workflow/run/{wf}",
+                headers={"X-API-KEY": key},
+                json={"input": {"输入": "hi"}, "async": True, "callback_url": url},
+            )
             assert r.status_code == 400 and r.json()["code"] == 40001, url
 
 
@@ -103,11 +124,19 @@ def test_idempotency_key_returns_the_first_run(api):
     streamed = httpx.post(url, headers=headers, json={"input": {"输入": "hi"}, "stream": True})
     assert streamed.headers["x-run-id"] == first.headers["x-run-id"]
     assert parse(streamed.text)[-1].json["output"] == "a:hi"
-    a1 = httpx.post(url, headers={**headers, "Idempotency-Key": "async-1"}, json={"input": {"输入": "x"}, "async": True})
-    a2 = httpx.post(url, headers={**headers, "Idempotency-Key": "async-1"}, json={"input": {"输入": "x"}, "async": True})
+    a1 = httpx.post(
+        url, headers={**headers, "Idempotency-Key": "async-1"}, json={"input": {"输入": "x"}, "async": True}
+    )
+    a2 = httpx.post(
+        url, headers={**headers, "Idempotency-Key": "async-1"}, json={"input": {"输入": "x"}, "async": True}
+    )
     assert a1.json()["run_id"] == a2.json()["run_id"]
-    assert httpx.post(url, headers={**headers, "Idempotency-Key": "new"}, json={"input": {"输入": "x"}}) \
-        .headers["x-run-id"] != first.headers["x-run-id"]
+    assert (
+        httpx.post(url, headers={**headers, "Idempotency-Key": "new"}, json={"input": {"输入": "x"}}).headers[
+            "x-run-id"
+        ]
+        != first.headers["x-run-id"]
+    )
 
 
 def _frames(text):
@@ -141,8 +170,11 @@ def test_sse_replay_after_a_forced_disconnect_misses_nothing(api):
     got = _frames(buffer[: buffer.rfind("\n\n") + 2])
     last_id = got[-1][0]
     time.sleep(0.3)
-    rest = httpx.get(f"{api.url}/v1/api/workflow/runs/{run_id}/events",
-                     headers={"X-API-KEY": key, "Last-Event-ID": last_id}, timeout=30)
+    rest = httpx.get(
+        f"{api.url}/v1/api/workflow/runs/{run_id}/events",
+        headers={"X-API-KEY": key, "Last-Event-ID": last_id},
+        timeout=30,
+    )
     resumed = got + _frames(rest.text)
     assert [int(f[0]) for f in resumed] == list(range(1, len(resumed) + 1))
     assert _comparable(resumed) == _comparable(whole)

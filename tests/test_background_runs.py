@@ -14,13 +14,20 @@ from tests.conftest import start_api
 
 def llm_chain(*models: str, cache_ttl: float | None = None) -> dict:
     """input -> llm a -> llm b ... -> output; each LLM echoes its prompt (built from the previous text)."""
-    nodes = [{"id": "in", "type": "input", "label": "开始",
-              "config": {"fields": [{"name": "输入", "type": "string", "required": True}]}}]
+    nodes = [
+        {
+            "id": "in",
+            "type": "input",
+            "label": "开始",
+            "config": {"fields": [{"name": "输入", "type": "string", "required": True}]},
+        }
+    ]
     edges, prev, prompt = [], "in", "{{in.输入}}"
     for i, model in enumerate(models):
         nid = "abcdefgh"[i]
-        nodes.append({"id": nid, "type": "llm", "label": nid.upper(),
-                      "config": {"model": model, "prompt": f"{nid}:{prompt}"}})
+        nodes.append(
+            {"id": nid, "type": "llm", "label": nid.upper(), "config": {"model": model, "prompt": f"{nid}:{prompt}"}}
+        )
         edges.append({"source": prev, "target": nid})
         prev, prompt = nid, "{{" + nid + ".text}}"
     nodes.append({"id": "out", "type": "output", "config": {"value": prompt}})
@@ -33,14 +40,22 @@ def llm_chain(*models: str, cache_ttl: float | None = None) -> dict:
 
 @pytest.fixture
 def env(settings, fake_openai):
-    server, api = start_api(replace(settings, disconnect_grace=5.0, allow_private_urls=True,
-                                    env={"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url}))
+    server, api = start_api(
+        replace(
+            settings,
+            disconnect_grace=5.0,
+            allow_private_urls=True,
+            env={"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url},
+        )
+    )
     api.platform.users.setup_admin(username="admin", password="admin-password")
     with server:
-        token = httpx.post(f"{api.url}/api/v1/auth/login",
-                           json={"username": "admin", "password": "admin-password"}).json()["data"]["access_token"]
-        with httpx.Client(base_url=f"{api.url}/api/v1", headers={"Authorization": f"Bearer {token}"},
-                          timeout=30) as client:
+        token = httpx.post(
+            f"{api.url}/api/v1/auth/login", json={"username": "admin", "password": "admin-password"}
+        ).json()["data"]["access_token"]
+        with httpx.Client(
+            base_url=f"{api.url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
             yield api, client, fake_openai, token
 
 
@@ -70,7 +85,11 @@ def test_background_run_lifecycle_and_detail(env):
     data = client.get(f"/runs/{run_id}").json()["data"]
     assert data["output"] == "b:a:hi" and data["name"] == "first" and data["current_node"] is None
     assert [(n["node_id"], n["status"]) for n in data["nodes"]] == [
-        ("in", "completed"), ("a", "completed"), ("b", "completed"), ("out", "completed")]
+        ("in", "completed"),
+        ("a", "completed"),
+        ("b", "completed"),
+        ("out", "completed"),
+    ]
     assert data["nodes"][1]["outputs"]["text"] == "a:hi" and data["usage"]["a"]["provider"] == "openai"
     progress = client.get(f"/runs/{run_id}/progress").json()["data"]
     assert progress["overall_progress"] == 100.0 and [s["status"] for s in progress["stages"]] == ["completed"] * 4
@@ -89,8 +108,13 @@ def test_pause_lets_the_running_node_finish_and_starts_no_other(env):
     until(lambda: client.get(f"/runs/{run_id}/progress").json()["data"]["current_stage"] == "a")
     r = client.post(f"/runs/{run_id}/pause")
     assert r.json()["data"]["status"] == "paused"
-    until(lambda: {s["stage"]: s["status"] for s in client.get(f"/runs/{run_id}/progress").json()["data"]["stages"]}
-          ["a"] == "completed", timeout=5)
+    until(
+        lambda: (
+            {s["stage"]: s["status"] for s in client.get(f"/runs/{run_id}/progress").json()["data"]["stages"]}["a"]
+            == "completed"
+        ),
+        timeout=5,
+    )
     time.sleep(0.5)
     stages = {s["stage"]: s["status"] for s in client.get(f"/runs/{run_id}/progress").json()["data"]["stages"]}
     assert stages["b"] == "pending" and run_status(client, run_id) == "paused"
@@ -120,12 +144,17 @@ def test_another_accounts_run_is_forbidden(env):
     wf = api.publish(llm_chain("echo"))
     run_id = client.post("/runs", json={"workflow_id": wf, "input": {"输入": "x"}}).json()["data"]["run_id"]
     api.platform.users.create(username="eve", password="eve-password")
-    token = httpx.post(f"{api.url}/api/v1/auth/login", json={"username": "eve", "password": "eve-password"}) \
-        .json()["data"]["access_token"]
+    token = httpx.post(f"{api.url}/api/v1/auth/login", json={"username": "eve", "password": "eve-password"}).json()[
+        "data"
+    ]["access_token"]
     other = httpx.get(f"{api.url}/api/v1/runs/{run_id}", headers={"Authorization": f"Bearer {token}"})
     assert other.status_code == 403 and other.json()["code"] == 40301
-    assert httpx.post(f"{api.url}/api/v1/runs/{run_id}/cancel",
-                      headers={"Authorization": f"Bearer {token}"}).json()["code"] == 40301
+    assert (
+        httpx.post(f"{api.url}/api/v1/runs/{run_id}/cancel", headers={"Authorization": f"Bearer {token}"}).json()[
+            "code"
+        ]
+        == 40301
+    )
 
 
 def test_websocket_sees_every_message_type(env):
@@ -183,6 +212,7 @@ def test_node_cache_serves_identical_calls_and_still_streams(env):
     assert second["output"] == first["output"] and second["usage"]["a"]["cache_hit"] is True
     assert len(fake.requests) == 1
     from tests.sse import parse
+
     stream = parse(httpx.post(url, headers={"X-API-KEY": key}, json={"input": {"输入": "same"}, "stream": True}).text)
     deltas = [f.json["Content"] for f in stream if f.event == "stream"]
     assert deltas == ["a:same"] and stream[-1].json["output"] == "a:same"
@@ -190,8 +220,9 @@ def test_node_cache_serves_identical_calls_and_still_streams(env):
     assert len(fake.requests) == 2
     uncached = api.publish(llm_chain("echo"))  # caching is off by default
     for _ in range(2):
-        httpx.post(f"{api.url}/v1/api/workflow/run/{uncached}", headers={"X-API-KEY": key},
-                   json={"input": {"输入": "same"}})
+        httpx.post(
+            f"{api.url}/v1/api/workflow/run/{uncached}", headers={"X-API-KEY": key}, json={"input": {"输入": "same"}}
+        )
     assert len(fake.requests) == 4
 
 
@@ -202,7 +233,8 @@ def test_batch_over_the_api(env):
     assert r.status_code == 202
     batch_id = r.json()["data"]["batch_id"]
     data = until(lambda: (d := client.get(f"/batches/{batch_id}").json()["data"])["done"] and d)
-    assert data["counts"] == {"completed": 6} and sorted(x["output"] for x in data["runs"]) == \
-        sorted(f"a:{i}" for i in range(6))
+    assert data["counts"] == {"completed": 6} and sorted(x["output"] for x in data["runs"]) == sorted(
+        f"a:{i}" for i in range(6)
+    )
     bad = client.post("/batches", json={"workflow_id": wf, "inputs": [{"输入": "ok"}, {"nope": 1}]})
     assert bad.json()["code"] == 40001 and "1" in bad.json()["detail"]

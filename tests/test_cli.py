@@ -44,15 +44,19 @@ def test_key_create_prints_the_secret_last(tmp_path):
 
 
 def test_user_create_and_errors(tmp_path):
-    assert "admin" in flowai(tmp_path, "user", "create", "--username", "ann", "--password", "longenough",
-                             "--admin").stdout
+    assert (
+        "admin" in flowai(tmp_path, "user", "create", "--username", "ann", "--password", "longenough", "--admin").stdout
+    )
     dup = flowai(tmp_path, "user", "create", "--username", "ann", "--password", "longenough", check=False)
     assert dup.returncode == 2 and "already exists" in dup.stderr
 
 
 def test_invalid_workflow_file_lists_every_problem(tmp_path):
-    bad = {"format": "flowai/1", "nodes": [{"id": "a", "type": "nope"}, {"id": "o", "type": "output"}],
-           "edges": [{"source": "o", "target": "b"}]}
+    bad = {
+        "format": "flowai/1",
+        "nodes": [{"id": "a", "type": "nope"}, {"id": "o", "type": "output"}],
+        "edges": [{"source": "o", "target": "b"}],
+    }
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
     proc = flowai(tmp_path, "workflow", "import", str(path), check=False)

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from flowai.engine import Engine, RunState
-from flowai.events import NodeSkipped, NodeStarted
 from flowai.errors import NodeError
+from flowai.events import NodeSkipped, NodeStarted
 from storage import queries
 from storage.db import session
 from tests.graphs import Graph, compile_doc, find_issue, issues
@@ -19,15 +19,30 @@ from tests.sse import parse
 
 def routed() -> Graph:
     """in.kind → cond: vip | starts with "test" | else → one template each → a join → out."""
-    return (Graph().input(kind="string")
-            .node("cond", "condition", "分流", value="{{in.kind}}",
-                  cases=[{"operator": "equals", "value": "vip"}, {"operator": "starts_with", "value": "test"}])
-            .template("a", "VIP: {{cond.case_1}}").template("b", "Test: {{cond.case_2}}").template("c", "Other")
-            .node("join", "template", template="{{a.text}}{{b.text}}{{c.text}}")
-            .output("{{join.text}}")
-            .edge("in", "cond")
-            .edge("cond", "a", "case_1").edge("cond", "b", "case_2").edge("cond", "c", "else")
-            .edge("a", "join").edge("b", "join").edge("c", "join").edge("join", "out"))
+    return (
+        Graph()
+        .input(kind="string")
+        .node(
+            "cond",
+            "condition",
+            "分流",
+            value="{{in.kind}}",
+            cases=[{"operator": "equals", "value": "vip"}, {"operator": "starts_with", "value": "test"}],
+        )
+        .template("a", "VIP: {{cond.case_1}}")
+        .template("b", "Test: {{cond.case_2}}")
+        .template("c", "Other")
+        .node("join", "template", template="{{a.text}}{{b.text}}{{c.text}}")
+        .output("{{join.text}}")
+        .edge("in", "cond")
+        .edge("cond", "a", "case_1")
+        .edge("cond", "b", "case_2")
+        .edge("cond", "c", "else")
+        .edge("a", "join")
+        .edge("b", "join")
+        .edge("c", "join")
+        .edge("join", "out")
+    )
 
 
 async def run(doc: dict, kind: str):
@@ -39,12 +54,15 @@ async def run(doc: dict, kind: str):
     return output, started, skipped
 
 
-@pytest.mark.parametrize("kind,output,ran,skipped", [
-    ("vip", "VIP: vip", "a", {"b", "c"}),
-    ("testing", "Test: testing", "b", {"a", "c"}),
-    ("other", "Other", "c", {"a", "b"}),
-    ("VIP", "Other", "c", {"a", "b"}),  # equals is exact
-])
+@pytest.mark.parametrize(
+    "kind,output,ran,skipped",
+    [
+        ("vip", "VIP: vip", "a", {"b", "c"}),
+        ("testing", "Test: testing", "b", {"a", "c"}),
+        ("other", "Other", "c", {"a", "b"}),
+        ("VIP", "Other", "c", {"a", "b"}),  # equals is exact
+    ],
+)
 async def test_first_match_wins_and_the_rest_is_skipped(kind, output, ran, skipped):
     got, started, skipped_nodes = await run(routed().doc, kind)
     assert got == output
@@ -53,21 +71,32 @@ async def test_first_match_wins_and_the_rest_is_skipped(kind, output, ran, skipp
 
 
 async def test_skipping_spreads_and_a_lone_output_of_a_skipped_branch_gives_none():
-    doc = (Graph().input(kind="string")
-           .node("cond", "condition", value="{{in.kind}}", cases=[{"operator": "is_empty"}])
-           .template("a", "empty").template("a2", "{{a.text}}!")
-           .output("{{a2.text}}")
-           .edge("in", "cond").edge("cond", "a", "case_1").edge("a", "a2").edge("a2", "out")).doc
+    doc = (
+        Graph()
+        .input(kind="string")
+        .node("cond", "condition", value="{{in.kind}}", cases=[{"operator": "is_empty"}])
+        .template("a", "empty")
+        .template("a2", "{{a.text}}!")
+        .output("{{a2.text}}")
+        .edge("in", "cond")
+        .edge("cond", "a", "case_1")
+        .edge("a", "a2")
+        .edge("a2", "out")
+    ).doc
     assert (await run(doc, ""))[0] == "empty!"
     output, started, skipped = await run(doc, "x")
     assert output is None and skipped == ["a", "a2", "out"] and "a" not in started
 
 
 async def test_numbers_and_bad_numbers():
-    doc = (Graph().input(kind="string")
-           .node("cond", "condition", value="{{in.kind}}", cases=[{"operator": "gte", "value": "10"}])
-           .output({"big": "{{cond.case_1}}", "branch": "{{cond.branch}}"})
-           .edge("in", "cond").edge("cond", "out")).doc
+    doc = (
+        Graph()
+        .input(kind="string")
+        .node("cond", "condition", value="{{in.kind}}", cases=[{"operator": "gte", "value": "10"}])
+        .output({"big": "{{cond.case_1}}", "branch": "{{cond.branch}}"})
+        .edge("in", "cond")
+        .edge("cond", "out")
+    ).doc
     assert (await run(doc, "12.5"))[0] == {"big": "12.5", "branch": "case_1"}
     assert (await run(doc, "3"))[0] == {"big": None, "branch": "else"}
     with pytest.raises(NodeError, match="not a number"):
@@ -85,8 +114,12 @@ def test_validation_of_branch_edges():
 
 def test_over_the_run_api_stream_bytes_stay_flowai_and_skips_are_recorded(api):
     wf, key = api.publish(routed().doc), api.key(rate_limit=0)
-    r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                   json={"input": {"kind": "vip"}, "stream": True}, timeout=30)
+    r = httpx.post(
+        f"{api.url}/v1/api/workflow/run/{wf}",
+        headers={"X-API-KEY": key},
+        json={"input": {"kind": "vip"}, "stream": True},
+        timeout=30,
+    )
     frames = parse(r.text)
     assert frames[-1].event == "output" and frames[-1].json["output"] == "VIP: vip"
     types = {f.json.get("Type") for f in frames if f.event == "msg"}
@@ -102,12 +135,18 @@ def test_over_the_run_api_stream_bytes_stay_flowai_and_skips_are_recorded(api):
     assert rows["b"] == rows["c"] == "skipped" and rows["a"] == "completed", rows
 
 
-@pytest.mark.parametrize("kind,answer", [("vip", "Welcome back, valued member."),
-                                         ("newcomer", "Welcome! Here is how to start."), ("x", "Hello.")])
+@pytest.mark.parametrize(
+    "kind,answer",
+    [("vip", "Welcome back, valued member."), ("newcomer", "Welcome! Here is how to start."), ("x", "Hello.")],
+)
 def test_the_route_demo_uses_flowai_label_references(api, kind, answer):
     from flowai.demo import ROUTE
 
     wf, key = api.publish(ROUTE), api.key(rate_limit=0)
-    r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                   json={"input": {"userType": kind}}, timeout=30)
+    r = httpx.post(
+        f"{api.url}/v1/api/workflow/run/{wf}",
+        headers={"X-API-KEY": key},
+        json={"input": {"userType": kind}},
+        timeout=30,
+    )
     assert r.status_code == 200 and r.json()["output"] == answer, r.text

@@ -36,13 +36,21 @@ def test_sigkill_mid_run_then_restart_resumes_and_loses_nothing(tmp_path, fake_o
     api = Served(tmp_path, "api", port=free_port(), **provider)
     api.wait_ready(path="/v1/api/nothing")
     try:
-        done = httpx.post(f"{api.url}/v1/api/workflow/run/{hello}", headers={"X-API-KEY": key},
-                          json={"input": {"输入": "before"}})
+        done = httpx.post(
+            f"{api.url}/v1/api/workflow/run/{hello}", headers={"X-API-KEY": key}, json={"input": {"输入": "before"}}
+        )
         assert done.status_code == 200
-        background = httpx.post(f"{api.url}/v1/api/workflow/run/{chain}", headers={"X-API-KEY": key},
-                                json={"input": {"输入": "x"}, "async": True}).json()["run_id"]
-        with httpx.stream("POST", f"{api.url}/v1/api/workflow/run/{stream_wf}", headers={"X-API-KEY": key},
-                          json={"input": {"输入": "x"}, "stream": True}) as streaming:
+        background = httpx.post(
+            f"{api.url}/v1/api/workflow/run/{chain}",
+            headers={"X-API-KEY": key},
+            json={"input": {"输入": "x"}, "async": True},
+        ).json()["run_id"]
+        with httpx.stream(
+            "POST",
+            f"{api.url}/v1/api/workflow/run/{stream_wf}",
+            headers={"X-API-KEY": key},
+            json={"input": {"输入": "x"}, "stream": True},
+        ) as streaming:
             client_run = streaming.headers["x-run-id"]
             until(lambda: _run(db, background)[1].get("a") == "completed", timeout=15)
             until(lambda: _run(db, client_run)[0] is not None, timeout=5)  # recorded as running
@@ -55,9 +63,18 @@ def test_sigkill_mid_run_then_restart_resumes_and_loses_nothing(tmp_path, fake_o
     restarted = Served(tmp_path, "api", port=free_port(), **provider)
     restarted.wait_ready(path="/v1/api/nothing")
     try:
-        final = until(lambda: (s := httpx.get(f"{restarted.url}/v1/api/workflow/runs/{background}",
-                                              headers={"X-API-KEY": key}).json())["status"] in
-                      ("completed", "failed") and s, timeout=20)
+        final = until(
+            lambda: (
+                (
+                    s := httpx.get(
+                        f"{restarted.url}/v1/api/workflow/runs/{background}", headers={"X-API-KEY": key}
+                    ).json()
+                )["status"]
+                in ("completed", "failed")
+                and s
+            ),
+            timeout=20,
+        )
         assert final["status"] == "completed" and final["output"] == "b:t0 t1 t2 "  # b resumed from a's stored text
         models = [r["model"] for r in fake_openai.requests]
         assert models.count("drip-3-200") == 1  # node a finished before the kill: not run again
@@ -65,8 +82,11 @@ def test_sigkill_mid_run_then_restart_resumes_and_loses_nothing(tmp_path, fake_o
         assert run.status == "failed" and "server stopped" in run.error["message"]
         earlier, nodes = _run(db, done.headers["x-run-id"])
         assert earlier.status == "completed" and earlier.output == "在呢。你说的是：before" and len(nodes) == 3
-        again = httpx.post(f"{restarted.url}/v1/api/workflow/run/{hello}", headers={"X-API-KEY": key},
-                           json={"input": {"输入": "after"}})
+        again = httpx.post(
+            f"{restarted.url}/v1/api/workflow/run/{hello}",
+            headers={"X-API-KEY": key},
+            json={"input": {"输入": "after"}},
+        )
         assert again.status_code == 200  # the key and the published version survived
     finally:
         restarted.stop()
@@ -78,8 +98,18 @@ def test_batch_of_200_never_exceeds_its_concurrency(tmp_path, fake_openai):
     lines = [json.dumps({"输入": f"n{i}"}, ensure_ascii=False) for i in range(200)]
     lines[57] = "{not json"
     (tmp_path / "inputs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    proc = flowai(tmp_path, "batch", wf, str(tmp_path / "inputs.jsonl"), "--concurrency", "8",
-                  "--out", str(tmp_path / "out"), check=False, **provider)
+    proc = flowai(
+        tmp_path,
+        "batch",
+        wf,
+        str(tmp_path / "inputs.jsonl"),
+        "--concurrency",
+        "8",
+        "--out",
+        str(tmp_path / "out"),
+        check=False,
+        **provider,
+    )
     assert proc.returncode == 1, proc.stderr  # one line failed
     assert "199 completed, 1 failed" in proc.stderr
     results = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]

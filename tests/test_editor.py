@@ -15,8 +15,19 @@ from flowai.demo import LLM_CHAT
 from flowai.starters import blank
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
-from tests.editor_support import (centre, connect, drop, edges, handle, make_workflow, node, notification,
-                                  open_editor, select, workflows)
+from tests.editor_support import (
+    centre,
+    connect,
+    drop,
+    edges,
+    handle,
+    make_workflow,
+    node,
+    notification,
+    open_editor,
+    select,
+    workflows,
+)
 from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.browser
@@ -143,7 +154,8 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     # publish: FlowAI's confirmation, then the workflow ID
     page.get_by_test_id("publish").click()
     expect(page.get_by_test_id("publish-text")).to_have_text(
-        "This will save the current workflow and publish it as the latest version")
+        "This will save the current workflow and publish it as the latest version"
+    )
     page.get_by_test_id("publish-confirm").click()
     expect(page.get_by_test_id("published-id")).to_have_text(wf_id)
     page.get_by_test_id("published-close").click()
@@ -165,8 +177,10 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     assert page.errors == []
 
 
-OUT_Y = ("document.querySelector('[data-testid=canvas]').shadowRoot"
-         ".querySelector('[data-testid=node-out]').getBoundingClientRect().y")
+OUT_Y = (
+    "document.querySelector('[data-testid=canvas]').shadowRoot"
+    ".querySelector('[data-testid=node-out]').getBoundingClientRect().y"
+)
 
 
 def _box(page, node_id):
@@ -246,17 +260,26 @@ def test_a_second_tab_gets_a_conflict_not_a_silent_overwrite(served, page):
         other.get_by_test_id("node-label").fill("Theirs")
         other.keyboard.press("Control+s")
         expect(other.get_by_test_id("conflict-message")).to_contain_text(
-            "saved elsewhere meanwhile (another tab or person); it is now at version 2")
+            "saved elsewhere meanwhile (another tab or person); it is now at version 2"
+        )
         expect(other.get_by_test_id("save-state")).to_have_text("Unsaved changes")  # the edit is kept
         wfs = workflows(served.home)
         assert wfs.get(owner_id=1, workflow_id=wf_id).latest_version == 2
-        assert next(n for n in wfs.version(owner_id=1, workflow_id=wf_id, number=2).document["nodes"]
-                    if n["id"] == "llm")["label"] == "Mine"
+        assert (
+            next(n for n in wfs.version(owner_id=1, workflow_id=wf_id, number=2).document["nodes"] if n["id"] == "llm")[
+                "label"
+            ]
+            == "Mine"
+        )
 
         other.get_by_test_id("conflict-keep").click()  # an explicit choice: save mine on top
         expect(other.get_by_test_id("save-state")).to_have_text("Saved · version 3")
-        assert next(n for n in wfs.version(owner_id=1, workflow_id=wf_id, number=3).document["nodes"]
-                    if n["id"] == "llm")["label"] == "Theirs"
+        assert (
+            next(n for n in wfs.version(owner_id=1, workflow_id=wf_id, number=3).document["nodes"] if n["id"] == "llm")[
+                "label"
+            ]
+            == "Theirs"
+        )
     finally:
         other.context.close()
 
@@ -266,13 +289,28 @@ XSS_INPUT = '<script>window.__xss=2</script><img src=y onerror="window.__xss=3">
 
 
 def test_html_in_labels_outputs_and_errors_is_shown_as_text(served, page):
-    doc = {"format": "flowai/1", "name": "<b>name</b>", "nodes": [
-        {"id": "in", "type": "input", "label": XSS_LABEL, "config": {"fields": [{"name": "q", "type": "string"}]}},
-        {"id": "tpl", "type": "template", "label": "<script>window.__xss=4</script>", "position": {"x": 300, "y": 0},
-         "config": {"template": "{{in.q}}"}},
-        {"id": "out", "type": "output", "label": "out", "position": {"x": 600, "y": 0},
-         "config": {"value": "{{tpl.text}}"}}],
-        "edges": [{"source": "in", "target": "tpl"}, {"source": "tpl", "target": "out"}]}
+    doc = {
+        "format": "flowai/1",
+        "name": "<b>name</b>",
+        "nodes": [
+            {"id": "in", "type": "input", "label": XSS_LABEL, "config": {"fields": [{"name": "q", "type": "string"}]}},
+            {
+                "id": "tpl",
+                "type": "template",
+                "label": "<script>window.__xss=4</script>",
+                "position": {"x": 300, "y": 0},
+                "config": {"template": "{{in.q}}"},
+            },
+            {
+                "id": "out",
+                "type": "output",
+                "label": "out",
+                "position": {"x": 600, "y": 0},
+                "config": {"value": "{{tpl.text}}"},
+            },
+        ],
+        "edges": [{"source": "in", "target": "tpl"}, {"source": "tpl", "target": "out"}],
+    }
     wf_id = make_workflow(served.home, doc)
     open_editor(page, served, wf_id)
     expect(node(page, "in").locator('[data-role="label"]')).to_have_text(XSS_LABEL)

@@ -41,10 +41,14 @@ def test_add_connect_move_remove_and_undo_redo(draft):
     original = copy.deepcopy(draft.doc)
     node = draft.add_node("template", {"x": 10, "y": 20})
     assert node["id"] == "template_1" and node["label"] == "Template1" and node["config"] == {"template": ""}
-    assert draft.connect({"source": "in", "source_port": "输入", "target": "template_1",
-                          "target_port": "template"}) is not None
-    assert draft.connect({"source": "in", "source_port": "输入", "target": "template_1",
-                          "target_port": "template"}) is None  # the same edge twice
+    assert (
+        draft.connect({"source": "in", "source_port": "输入", "target": "template_1", "target_port": "template"})
+        is not None
+    )
+    assert (
+        draft.connect({"source": "in", "source_port": "输入", "target": "template_1", "target_port": "template"})
+        is None
+    )  # the same edge twice
     draft.move({"template_1": {"x": 50, "y": 60}})
     assert draft.node("template_1")["position"] == {"x": 50, "y": 60}
     nodes, edges = draft.remove(["template_1"], [])
@@ -89,7 +93,8 @@ def test_variables_are_the_ancestors_output_ports(draft):
 def test_copy_paste_gives_new_ids_and_rewires_inner_references(draft):
     clip = draft.copy(["in", "llm"])
     assert len(clip["nodes"]) == 2 and clip["edges"] == [
-        {"source": "in", "source_port": "输入", "target": "llm", "target_port": "prompt"}]
+        {"source": "in", "source_port": "输入", "target": "llm", "target_port": "prompt"}
+    ]
     nodes, edges = draft.paste(clip, {"x": 1000, "y": 500})
     assert [n["id"] for n in nodes] == ["input_1", "llm_1"]
     assert nodes[0]["position"] == {"x": 1000.0, "y": 500.0} and nodes[1]["position"] == {"x": 1300.0, "y": 500.0}

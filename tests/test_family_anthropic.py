@@ -6,19 +6,31 @@ import pytest
 
 from flowai.providers.anthropic import Anthropic
 from flowai.providers.base import ChatRequest
-from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, connected,
-                              failure, http, serving)  # noqa: F401
 from tests.fakes.anthropic_server import THINKING, FakeAnthropic
 from tests.fakes.base import pieces
-
+from tests.family_kit import (
+    QUESTION,
+    ask,
+    assert_fatal,
+    assert_retryable,
+    chat,
+    chat_until_error,
+    connected,
+    failure,  # noqa: F401
+    http,
+    serving,
+)
 
 fake = serving(FakeAnthropic)
 claude = connected(Anthropic, "anthropic")
 
 
 async def test_streams_text_deltas_and_counts_tokens(claude, fake):
-    request = ChatRequest(messages=[{"role": "system", "content": "Be brief."},
-                                    {"role": "user", "content": QUESTION}], model="echo", temperature=1.5)
+    request = ChatRequest(
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": QUESTION}],
+        model="echo",
+        temperature=1.5,
+    )
     answer = await chat(claude, request)
 
     assert [c.content for c in answer.chunks] == pieces(QUESTION)  # pings between deltas are skipped
@@ -32,21 +44,25 @@ async def test_streams_text_deltas_and_counts_tokens(claude, fake):
 
 
 async def test_image_parts_become_base64_image_blocks(claude, fake):
-    parts = [{"type": "text", "text": "What is this?"},
-             {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
-             {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}}]
+    parts = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}},
+    ]
     answer = await chat(claude, ChatRequest(messages=[{"role": "user", "content": parts}], model="echo"))
 
     assert answer.text == "What is this?"
     assert fake.requests[0]["messages"][0]["content"] == [
         {"type": "text", "text": "What is this?"},
         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
-        {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}}]
+        {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}},
+    ]
 
 
 async def test_thinking_deltas_are_reasoning_before_the_text(fake, http):
-    claude = Anthropic("anthropic", base_url=fake.url, api_key=fake.api_key, client=http,
-                       options={"thinking_budget": 2048})
+    claude = Anthropic(
+        "anthropic", base_url=fake.url, api_key=fake.api_key, client=http, options={"thinking_budget": 2048}
+    )
     answer = await chat(claude, ask("thinking"))
 
     assert answer.reasoning == THINKING and answer.text == QUESTION

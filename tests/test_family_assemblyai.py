@@ -6,9 +6,9 @@ import time
 
 from flowai.providers.assemblyai import AssemblyAI
 from flowai.providers.base import Media, TranscriptionRequest
-from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 from tests.fakes.assemblyai_server import TRANSCRIPT, FakeAssemblyAI
 from tests.fakes.base import wav
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 
 FAST = {"poll_interval": 0.01, "poll_timeout": 5}
 
@@ -44,8 +44,13 @@ async def test_a_failed_job_is_not_retryable(aai):
 
 
 async def test_polling_is_bounded_by_its_timeout(fake, http):
-    aai = AssemblyAI("assemblyai", base_url=fake.url, api_key=fake.api_key, client=http,
-                     options={"poll_interval": 0.02, "poll_timeout": 0.3})
+    aai = AssemblyAI(
+        "assemblyai",
+        base_url=fake.url,
+        api_key=fake.api_key,
+        client=http,
+        options={"poll_interval": 0.02, "poll_timeout": 0.3},
+    )
     t0 = time.monotonic()
     err = await failure(lambda: aai.transcribe(clip(model="stuck")))
     assert err.retryable and "did not finish within 0.3 s" in err.message

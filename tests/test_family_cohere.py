@@ -4,25 +4,39 @@ from __future__ import annotations
 
 from flowai.providers.base import ChatRequest
 from flowai.providers.cohere import Cohere
-from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, connected,
-                              failure, http, serving)  # noqa: F401
 from tests.fakes.base import pieces
 from tests.fakes.cohere_server import THINKING, FakeCohere
-
+from tests.family_kit import (
+    QUESTION,
+    ask,
+    assert_fatal,
+    assert_retryable,
+    chat,
+    chat_until_error,
+    connected,
+    failure,  # noqa: F401
+    http,
+    serving,
+)
 
 fake = serving(FakeCohere)
 cohere = connected(Cohere, "cohere")
 
 
 async def test_streams_content_deltas_and_counts_tokens(cohere, fake):
-    request = ChatRequest(messages=[{"role": "system", "content": "Be brief."},
-                                    {"role": "user", "content": QUESTION}], model="echo", temperature=0.3,
-                          json_output=True)
+    request = ChatRequest(
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": QUESTION}],
+        model="echo",
+        temperature=0.3,
+        json_output=True,
+    )
     answer = await chat(cohere, request)
 
     assert [c.content for c in answer.chunks] == pieces(QUESTION)
-    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (len("Be brief.") + len(QUESTION),
-                                                                            len(pieces(QUESTION)))
+    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (
+        len("Be brief.") + len(QUESTION),
+        len(pieces(QUESTION)),
+    )
     sent = fake.requests[0]
     assert sent["stream"] is True and sent["temperature"] == 0.3 and "stream_options" not in sent
     assert sent["response_format"] == {"type": "json_object"}

@@ -7,10 +7,9 @@ import wave
 
 from flowai.providers.base import Media, SpeechRequest
 from flowai.providers.elevenlabs import DEFAULT_VOICE, ElevenLabs
-from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 from tests.fakes.base import mp3
 from tests.fakes.elevenlabs_server import PCM, FakeElevenLabs
-
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 
 fake = serving(FakeElevenLabs)
 eleven = connected(ElevenLabs, "elevenlabs")
@@ -25,8 +24,13 @@ async def test_returns_mp3_and_counts_characters(eleven, fake):
 
     assert result.audio == Media(mp3(), "audio/mpeg")
     assert (result.usage.task, result.usage.characters, result.usage.model) == ("tts", 11, "eleven_multilingual_v2")
-    assert fake.requests[0] == {"voice": DEFAULT_VOICE, "output_format": "mp3_44100_128", "text": "Hello there",
-                                "model_id": "eleven_multilingual_v2", "voice_settings": {"speed": 1.1}}
+    assert fake.requests[0] == {
+        "voice": DEFAULT_VOICE,
+        "output_format": "mp3_44100_128",
+        "text": "Hello there",
+        "model_id": "eleven_multilingual_v2",
+        "voice_settings": {"speed": 1.1},
+    }
 
 
 async def test_wav_is_pcm_wrapped_in_a_wav_header(eleven, fake):

@@ -6,30 +6,48 @@ import base64
 
 from flowai.providers.base import ChatRequest
 from flowai.providers.gemini import Gemini
-from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, chat_until_error, connected,
-                              failure, http, serving)  # noqa: F401
 from tests.fakes.base import pieces, png
 from tests.fakes.gemini_server import THOUGHT, FakeGemini
-
+from tests.family_kit import (
+    QUESTION,
+    ask,
+    assert_fatal,
+    assert_retryable,
+    chat,
+    chat_until_error,
+    connected,
+    failure,  # noqa: F401
+    http,
+    serving,
+)
 
 fake = serving(FakeGemini)
 gemini = connected(Gemini, "gemini", path="/v1beta")
 
 
 async def test_streams_whole_frames_until_the_body_ends(gemini, fake):
-    request = ChatRequest(messages=[{"role": "system", "content": "Be brief."},
-                                    {"role": "user", "content": QUESTION}], model="echo", temperature=0.4,
-                          max_tokens=100, json_output=True)
+    request = ChatRequest(
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": QUESTION}],
+        model="echo",
+        temperature=0.4,
+        max_tokens=100,
+        json_output=True,
+    )
     answer = await chat(gemini, request)
 
     assert [c.content for c in answer.chunks] == pieces(QUESTION)
-    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (len("Be brief.") + len(QUESTION),
-                                                                            len(pieces(QUESTION)))
+    assert (answer.usage.prompt_tokens, answer.usage.completion_tokens) == (
+        len("Be brief.") + len(QUESTION),
+        len(pieces(QUESTION)),
+    )
     sent = fake.requests[0]
     assert sent["systemInstruction"] == {"parts": [{"text": "Be brief."}]}
     assert sent["contents"] == [{"role": "user", "parts": [{"text": QUESTION}]}]
-    assert sent["generationConfig"] == {"temperature": 0.4, "maxOutputTokens": 100,
-                                        "responseMimeType": "application/json"}
+    assert sent["generationConfig"] == {
+        "temperature": 0.4,
+        "maxOutputTokens": 100,
+        "responseMimeType": "application/json",
+    }
 
 
 async def test_data_uri_images_go_inline(gemini, fake):

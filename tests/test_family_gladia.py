@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flowai.providers.base import Media, TranscriptionRequest
 from flowai.providers.gladia import Gladia
-from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 from tests.fakes.base import wav
 from tests.fakes.gladia_server import TRANSCRIPT, FakeGladia
-
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 
 fake = serving(FakeGladia)
 gladia = connected(Gladia, "gladia", options={"poll_interval": 0.01, "poll_timeout": 5})
@@ -55,9 +54,11 @@ async def test_a_job_error_is_not_retryable_and_not_resumed(gladia, fake):
 
 
 async def test_429_500_and_400(gladia, fake):
-    for script, check in (("error-429", lambda e: assert_retryable(e, 429, retry_after=7.0)),
-                          ("error-500", lambda e: assert_retryable(e, 500)),
-                          ("bad-request", lambda e: assert_fatal(e, 400))):
+    for script, check in (
+        ("error-429", lambda e: assert_retryable(e, 429, retry_after=7.0)),
+        ("error-500", lambda e: assert_retryable(e, 500)),
+        ("bad-request", lambda e: assert_fatal(e, 400)),
+    ):
         fake.script = script
         check(await failure(lambda: gladia.transcribe(clip())))
     assert fake.jobs == {}

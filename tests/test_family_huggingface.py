@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from flowai.providers.base import ImageRequest, Media, TranscriptionRequest
 from flowai.providers.huggingface import HuggingFace
-from tests.family_kit import (QUESTION, ask, assert_fatal, assert_retryable, chat, connected, failure, http,
-                              serving)  # noqa: F401
 from tests.fakes.base import png, wav
 from tests.fakes.huggingface_server import TRANSCRIPT, FakeHuggingFace
-
+from tests.family_kit import (
+    QUESTION,
+    ask,
+    assert_fatal,
+    assert_retryable,
+    chat,
+    connected,
+    failure,
+    http,
+    serving,  # noqa: F401
+)
 
 fake = serving(FakeHuggingFace)
 hf = connected(HuggingFace, "huggingface")
 
 
 async def test_text_to_image_returns_png_bytes(hf, fake):
-    result = await hf.generate_image(ImageRequest(prompt="a lighthouse", negative_prompt="fog", aspect_ratio="16:9",
-                                                  n=2, seed=3))
+    result = await hf.generate_image(
+        ImageRequest(prompt="a lighthouse", negative_prompt="fog", aspect_ratio="16:9", n=2, seed=3)
+    )
     assert [m.data for m in result.images] == [png(3), png(4)]
     assert (result.usage.model, result.usage.images) == ("black-forest-labs/FLUX.1-schnell", 2)
     sent = sorted(fake.requests, key=lambda r: r["parameters"]["seed"])[0]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flowai.providers.base import Media, SpeechRequest
 from flowai.providers.playht import DEFAULT_VOICE, PlayHT
-from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 from tests.fakes.base import mp3
 from tests.fakes.playht_server import USER_ID, FakePlayHT
-
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 
 fake = serving(FakePlayHT)
 playht = connected(PlayHT, "playht", options={"user_id": USER_ID})
@@ -18,8 +17,14 @@ async def test_streams_audio_and_counts_characters(playht, fake):
 
     assert result.audio == Media(mp3(), "audio/mpeg")  # every streamed chunk, in order
     assert (result.usage.task, result.usage.characters, result.usage.model) == ("tts", 9, "Play3.0-mini")
-    assert fake.requests[0] == {"text": "Hello, 世界", "voice": DEFAULT_VOICE, "voice_engine": "Play3.0-mini",
-                                "output_format": "mp3", "speed": 0.9, "accept": "audio/mpeg"}
+    assert fake.requests[0] == {
+        "text": "Hello, 世界",
+        "voice": DEFAULT_VOICE,
+        "voice_engine": "Play3.0-mini",
+        "output_format": "mp3",
+        "speed": 0.9,
+        "accept": "audio/mpeg",
+    }
 
 
 async def test_a_dropped_stream_is_a_retryable_connection_error(playht):
@@ -48,7 +53,7 @@ async def test_429_500_400_and_no_credits(playht):
 async def test_user_id_and_key_are_both_required(fake, http):
     for key, options in (("wrong", {"user_id": USER_ID}), (fake.api_key, {})):
         bad = PlayHT("playht", base_url=fake.url, api_key=key, client=http, options=options)
-        err = await failure(lambda: bad.synthesize(SpeechRequest(text="x")))
+        err = await failure(lambda bad=bad: bad.synthesize(SpeechRequest(text="x")))
         assert_fatal(err, 401)
         assert "check your user id and secret key" in err.message
     assert fake.requests == []

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from flowai.providers.base import ImageRequest, Media
 from flowai.providers.stability import Stability
-from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 from tests.fakes.base import png
 from tests.fakes.stability_server import FakeStability
-
+from tests.family_kit import assert_fatal, assert_retryable, connected, failure, http, serving  # noqa: F401
 
 fake = serving(FakeStability)
 stability = connected(Stability, "stability")
 
 
 async def test_generates_one_call_per_image_as_multipart(stability, fake):
-    result = await stability.generate_image(ImageRequest(prompt="a red fox", negative_prompt="blur",
-                                                         aspect_ratio="16:9", n=2, seed=10))
+    result = await stability.generate_image(
+        ImageRequest(prompt="a red fox", negative_prompt="blur", aspect_ratio="16:9", n=2, seed=10)
+    )
 
     assert [m.data for m in result.images] == [png(10), png(11)]  # seeds 10 and 11, in order
     assert {m.content_type for m in result.images} == {"image/png"}
-    assert (result.usage.provider, result.usage.model, result.usage.task, result.usage.images) == \
-        ("stability", "core", "image", 2)
+    assert (result.usage.provider, result.usage.model, result.usage.task, result.usage.images) == (
+        "stability",
+        "core",
+        "image",
+        2,
+    )
     sent = sorted(fake.requests, key=lambda r: r["seed"])
     assert [r["seed"] for r in sent] == ["10", "11"]
     assert sent[0]["endpoint"] == "core" and sent[0]["accept"] == "image/*"

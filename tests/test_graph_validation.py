@@ -14,13 +14,33 @@ DESIGN_EXAMPLE = {
     "name": "Hello",
     "description": "optional",
     "nodes": [
-        {"id": "in", "type": "input", "label": "开始", "position": {"x": 0, "y": 0},
-         "config": {"fields": [{"name": "输入", "type": "string", "required": True, "max_length": 2000}]}},
-        {"id": "llm", "type": "llm", "label": "LLM1", "position": {"x": 300, "y": 0},
-         "config": {"provider": "auto", "model": "", "system": "Be brief.", "prompt": "{{in.输入}}",
-                    "temperature": 0.7}},
-        {"id": "out", "type": "output", "label": "结束", "position": {"x": 600, "y": 0},
-         "config": {"value": "{{llm.text}}"}},
+        {
+            "id": "in",
+            "type": "input",
+            "label": "开始",
+            "position": {"x": 0, "y": 0},
+            "config": {"fields": [{"name": "输入", "type": "string", "required": True, "max_length": 2000}]},
+        },
+        {
+            "id": "llm",
+            "type": "llm",
+            "label": "LLM1",
+            "position": {"x": 300, "y": 0},
+            "config": {
+                "provider": "auto",
+                "model": "",
+                "system": "Be brief.",
+                "prompt": "{{in.输入}}",
+                "temperature": 0.7,
+            },
+        },
+        {
+            "id": "out",
+            "type": "output",
+            "label": "结束",
+            "position": {"x": 600, "y": 0},
+            "config": {"value": "{{llm.text}}"},
+        },
     ],
     "edges": [
         {"source": "in", "source_port": "输入", "target": "llm", "target_port": "prompt"},
@@ -64,29 +84,57 @@ def test_chain_helper_builds_a_valid_line():
 
 
 def test_templates_may_name_any_ancestor_not_only_parents():
-    doc = (Graph().input(x="string").template("a", "{{in.x}}").template("b", "{{a.text}} {{in.x}}")
-           .output("{{b.text}} {{in.x}} {{a.text}}").chain().doc)
+    doc = (
+        Graph()
+        .input(x="string")
+        .template("a", "{{in.x}}")
+        .template("b", "{{a.text}} {{in.x}}")
+        .output("{{b.text}} {{in.x}} {{a.text}}")
+        .chain()
+        .doc
+    )
     compile_doc(doc)
 
 
 def test_diamond_ancestors_through_both_branches():
-    doc = (Graph().input(x="string").template("a", "{{in.x}}").template("b", "{{in.x}}")
-           .output("{{a.text}}{{b.text}}{{in.x}}")
-           .edge("in", "a").edge("in", "b").edge("a", "out").edge("b", "out").doc)
+    doc = (
+        Graph()
+        .input(x="string")
+        .template("a", "{{in.x}}")
+        .template("b", "{{in.x}}")
+        .output("{{a.text}}{{b.text}}{{in.x}}")
+        .edge("in", "a")
+        .edge("in", "b")
+        .edge("a", "out")
+        .edge("b", "out")
+        .doc
+    )
     graph = compile_doc(doc)
     assert list(graph.nodes)[0] == "in" and list(graph.nodes)[-1] == "out"
 
 
 def test_template_value_for_a_non_string_field_is_accepted_at_save():
-    doc = (Graph().input(q="string", t="number").node("llm", "llm", prompt="{{in.q}}", temperature="{{in.t}}")
-           .output("{{llm.text}}").chain().doc)
+    doc = (
+        Graph()
+        .input(q="string", t="number")
+        .node("llm", "llm", prompt="{{in.q}}", temperature="{{in.t}}")
+        .output("{{llm.text}}")
+        .chain()
+        .doc
+    )
     graph = compile_doc(doc)
     assert graph.nodes["llm"].config is None  # validated again once rendered, at run time
 
 
 def test_flowai_label_template_for_a_non_string_field_is_accepted_at_save():
-    doc = (Graph().input(t="number", label="开始").node("llm", "llm", prompt="hi", temperature="$开始.t")
-           .output("{{llm.text}}").chain().doc)
+    doc = (
+        Graph()
+        .input(t="number", label="开始")
+        .node("llm", "llm", prompt="hi", temperature="$开始.t")
+        .output("{{llm.text}}")
+        .chain()
+        .doc
+    )
     compile_doc(doc)
 
 
@@ -96,20 +144,29 @@ def test_llm_result_alias_is_accepted_in_braces():
 
 
 def test_json_path_into_a_port_is_accepted():
-    doc = (Graph().input(x="string").node("llm", "llm", prompt="{{in.x}}")
-           .output("{{llm.usage.total_tokens}}").chain().doc)
+    doc = (
+        Graph().input(x="string").node("llm", "llm", prompt="{{in.x}}").output("{{llm.usage.total_tokens}}").chain().doc
+    )
     compile_doc(doc)
 
 
 def test_compatible_port_types_are_accepted():
-    doc = (Graph().input(n="number", b="boolean", j="json", img="image", f="file")
-           .template("t", "").node("llm", "llm").output(name="a").output(id="o2", name="b").output(id="o3", name="c")
-           .edge("in", "t", "n", "template")       # number -> text
-           .edge("in", "llm", "b", "system")       # boolean -> text
-           .edge("in", "out", "j", "value")        # json -> any
-           .edge("in", "o2", "img", "value")       # image -> any
-           .edge("t", "o3", "text", "value")
-           .edge("llm", "out").doc)
+    doc = (
+        Graph()
+        .input(n="number", b="boolean", j="json", img="image", f="file")
+        .template("t", "")
+        .node("llm", "llm")
+        .output(name="a")
+        .output(id="o2", name="b")
+        .output(id="o3", name="c")
+        .edge("in", "t", "n", "template")  # number -> text
+        .edge("in", "llm", "b", "system")  # boolean -> text
+        .edge("in", "out", "j", "value")  # json -> any
+        .edge("in", "o2", "img", "value")  # image -> any
+        .edge("t", "o3", "text", "value")
+        .edge("llm", "out")
+        .doc
+    )
     compile_doc(doc)
 
 
@@ -211,37 +268,73 @@ def test_dangling_edge_with_ports():
 
 
 def test_port_type_mismatch_image_into_text():
-    doc = (Graph().input(pic="image").node("llm", "llm").output("{{llm.text}}")
-           .edge("in", "llm", "pic", "prompt").edge("llm", "out").doc)
+    doc = (
+        Graph()
+        .input(pic="image")
+        .node("llm", "llm")
+        .output("{{llm.text}}")
+        .edge("in", "llm", "pic", "prompt")
+        .edge("llm", "out")
+        .doc
+    )
     issue = one_issue(doc, edge=0, node="llm")
     msg = issue["message"]
     assert "mismatch" in msg and "image" in msg and "text" in msg and "in.pic" in msg and "llm.prompt" in msg
 
 
 def test_port_type_mismatch_json_into_text():
-    doc = (Graph().input(j="json").node("llm", "llm", prompt="hi").output("{{llm.text}}")
-           .chain().edge("in", "llm", "j", "system").doc)
+    doc = (
+        Graph()
+        .input(j="json")
+        .node("llm", "llm", prompt="hi")
+        .output("{{llm.text}}")
+        .chain()
+        .edge("in", "llm", "j", "system")
+        .doc
+    )
     issue = one_issue(doc, edge=2, node="llm")
     assert "in.j is json" in issue["message"] and "llm.system takes text" in issue["message"]
 
 
 def test_port_type_mismatch_between_two_inner_nodes():
-    doc = (Graph().input(v="string").node("llm", "llm", prompt="{{in.v}}").template("t", "")
-           .output("{{t.text}}").chain().edge("llm", "t", "usage", "template").doc)
+    doc = (
+        Graph()
+        .input(v="string")
+        .node("llm", "llm", prompt="{{in.v}}")
+        .template("t", "")
+        .output("{{t.text}}")
+        .chain()
+        .edge("llm", "t", "usage", "template")
+        .doc
+    )
     issue = one_issue(doc, edge=3, node="t")
     assert "llm.usage is json" in issue["message"]
 
 
 def test_unknown_source_port():
-    doc = (Graph().input(x="string").template("t", "").output("{{t.text}}")
-           .edge("in", "t", "y", "template").edge("t", "out").doc)
+    doc = (
+        Graph()
+        .input(x="string")
+        .template("t", "")
+        .output("{{t.text}}")
+        .edge("in", "t", "y", "template")
+        .edge("t", "out")
+        .doc
+    )
     issue = one_issue(doc, edge=0, node="in")
     assert "'y'" in issue["message"] and "x" in issue["message"]  # names the ports it does have
 
 
 def test_unknown_target_port():
-    doc = (Graph().input(x="string").template("t", "").output("{{t.text}}")
-           .edge("in", "t", "x", "body").edge("t", "out").doc)
+    doc = (
+        Graph()
+        .input(x="string")
+        .template("t", "")
+        .output("{{t.text}}")
+        .edge("in", "t", "x", "body")
+        .edge("t", "out")
+        .doc
+    )
     issue = one_issue(doc, edge=0, node="t")
     assert "'body'" in issue["message"] and "template" in issue["message"]
 
@@ -254,25 +347,53 @@ def test_edge_naming_only_one_port():
 
 
 def test_two_edges_into_one_input_port():
-    doc = (Graph().input(a="string", b="string").node("llm", "llm").output("{{llm.text}}")
-           .edge("in", "llm", "a", "prompt").edge("in", "llm", "b", "prompt").edge("llm", "out").doc)
+    doc = (
+        Graph()
+        .input(a="string", b="string")
+        .node("llm", "llm")
+        .output("{{llm.text}}")
+        .edge("in", "llm", "a", "prompt")
+        .edge("in", "llm", "b", "prompt")
+        .edge("llm", "out")
+        .doc
+    )
     issue = one_issue(doc, edge=1, node="llm")
     assert "llm.prompt" in issue["message"] and "at most one" in issue["message"]
 
 
 def test_two_edges_from_different_nodes_into_one_port():
-    doc = (Graph().input(a="string").template("t1", "x").template("t2", "y").node("llm", "llm")
-           .output("{{llm.text}}")
-           .edge("in", "t1").edge("in", "t2")
-           .edge("t1", "llm", "text", "prompt").edge("t2", "llm", "text", "prompt").edge("llm", "out").doc)
+    doc = (
+        Graph()
+        .input(a="string")
+        .template("t1", "x")
+        .template("t2", "y")
+        .node("llm", "llm")
+        .output("{{llm.text}}")
+        .edge("in", "t1")
+        .edge("in", "t2")
+        .edge("t1", "llm", "text", "prompt")
+        .edge("t2", "llm", "text", "prompt")
+        .edge("llm", "out")
+        .doc
+    )
     issue = one_issue(doc, edge=3, node="llm")
     assert "already has an edge" in issue["message"]
 
 
 def test_cycle_is_located_on_a_node_of_the_cycle():
     # in -> p -> q -> p is a cycle; "a" only hangs below it and must not be blamed.
-    doc = (Graph().input(x="string").template("p", "").template("q", "").output("", id="a")
-           .edge("in", "p").edge("p", "q").edge("q", "p").edge("q", "a").doc)
+    doc = (
+        Graph()
+        .input(x="string")
+        .template("p", "")
+        .template("q", "")
+        .output("", id="a")
+        .edge("in", "p")
+        .edge("p", "q")
+        .edge("q", "p")
+        .edge("q", "a")
+        .doc
+    )
     issue = one_issue(doc)
     assert issue["node"] in {"p", "q"}
     msg = issue["message"]
@@ -294,8 +415,18 @@ def test_self_loop():
 
 
 def test_template_naming_a_non_ancestor_sibling():
-    doc = (Graph().input(x="string").template("t1", "{{in.x}}").template("t2", "{{t1.text}}")
-           .output("{{t2.text}}").edge("in", "t1").edge("in", "t2").edge("t1", "out").edge("t2", "out").doc)
+    doc = (
+        Graph()
+        .input(x="string")
+        .template("t1", "{{in.x}}")
+        .template("t2", "{{t1.text}}")
+        .output("{{t2.text}}")
+        .edge("in", "t1")
+        .edge("in", "t2")
+        .edge("t1", "out")
+        .edge("t2", "out")
+        .doc
+    )
     issue = one_issue(doc, node="t2", field="config.template", edge=None)
     assert "'t1'" in issue["message"] and "not upstream" in issue["message"]
 
@@ -324,8 +455,7 @@ def test_template_naming_an_unknown_port():
 
 
 def test_template_in_nested_config_is_located_by_path():
-    doc = (Graph().input(x="string").template("t", "x")
-           .output({"answer": ["ok", "{{ghost.text}}"]}).chain().doc)
+    doc = Graph().input(x="string").template("t", "x").output({"answer": ["ok", "{{ghost.text}}"]}).chain().doc
     one_issue(doc, node="out", field="config.value.answer.1")
 
 
@@ -389,22 +519,48 @@ def test_non_template_string_for_a_number_field_is_refused():
 
 @pytest.mark.parametrize("value", ["$5", "$开始", "$其他.t", "{{in}}", "{in.t}"])
 def test_text_that_is_not_a_template_is_refused_for_a_number_field(value):
-    doc = (Graph().input(t="number", label="开始").node("llm", "llm", prompt="hi", temperature=value)
-           .output("").chain().doc)
+    doc = (
+        Graph()
+        .input(t="number", label="开始")
+        .node("llm", "llm", prompt="hi", temperature=value)
+        .output("")
+        .chain()
+        .doc
+    )
     one_issue(doc, node="llm", field="config.temperature")
 
 
 def test_flowai_label_shared_by_two_ancestors_is_ambiguous_where_used():
-    doc = (Graph().input(x="string", label="开始").template("a", "A", label="LLM1").template("b", "B", label="LLM1")
-           .template("t", "$LLM1.text and {{a.text}}").output("$开始.x")
-           .edge("in", "a").edge("in", "b").edge("a", "t").edge("b", "t").edge("t", "out").doc)
+    doc = (
+        Graph()
+        .input(x="string", label="开始")
+        .template("a", "A", label="LLM1")
+        .template("b", "B", label="LLM1")
+        .template("t", "$LLM1.text and {{a.text}}")
+        .output("$开始.x")
+        .edge("in", "a")
+        .edge("in", "b")
+        .edge("a", "t")
+        .edge("b", "t")
+        .edge("t", "out")
+        .doc
+    )
     issue = one_issue(doc, node="t", field="config.template")
     assert "'a', 'b'" in issue["message"] and "'LLM1'" in issue["message"] and "rename" in issue["message"]
 
 
 def test_shared_label_is_fine_when_no_one_refers_to_it():
-    doc = (Graph().input(x="string", label="开始").template("a", "A", label="同名").template("b", "B", label="同名")
-           .output("$开始.x {{a.text}}").edge("in", "a").edge("a", "b").edge("b", "out").doc)
+    doc = (
+        Graph()
+        .input(x="string", label="开始")
+        .template("a", "A", label="同名")
+        .template("b", "B", label="同名")
+        .output("$开始.x {{a.text}}")
+        .edge("in", "a")
+        .edge("a", "b")
+        .edge("b", "out")
+        .doc
+    )
     compile_doc(doc)
 
 
@@ -414,18 +570,21 @@ def test_input_field_with_bad_type():
     assert "string" in issue["message"]
 
 
-@pytest.mark.parametrize("fields, where", [
-    ([{"name": "a b"}], "config.fields.0.name"),
-    ([{"name": "x"}, {"name": "x"}], "config.fields"),
-    ([{"name": "x", "max_length": 0}], "config.fields.0.max_length"),
-    ([{"name": "x", "colour": "red"}], "config.fields.0.colour"),
-    ("x", "config.fields"),
-    (3, "config.fields"),
-    ([{"name": ["x"]}], "config.fields.0.name"),
-    ([{"name": "x", "type": ["string"]}], "config.fields.0.type"),
-    ([{"name": "n", "type": "number", "default": "many"}], "config.fields.0.default"),
-    ([{"name": "s", "type": "string", "default": 5}], "config.fields.0.default"),
-])
+@pytest.mark.parametrize(
+    "fields, where",
+    [
+        ([{"name": "a b"}], "config.fields.0.name"),
+        ([{"name": "x"}, {"name": "x"}], "config.fields"),
+        ([{"name": "x", "max_length": 0}], "config.fields.0.max_length"),
+        ([{"name": "x", "colour": "red"}], "config.fields.0.colour"),
+        ("x", "config.fields"),
+        (3, "config.fields"),
+        ([{"name": ["x"]}], "config.fields.0.name"),
+        ([{"name": "x", "type": ["string"]}], "config.fields.0.type"),
+        ([{"name": "n", "type": "number", "default": "many"}], "config.fields.0.default"),
+        ([{"name": "s", "type": "string", "default": 5}], "config.fields.0.default"),
+    ],
+)
 def test_invalid_input_fields(fields, where):
     doc = Graph().node("in", "input", fields=fields).output("").chain().doc
     issue = find_issue(issues(doc), node="in", field=where)
@@ -433,18 +592,30 @@ def test_invalid_input_fields(fields, where):
 
 
 def test_input_field_default_of_the_right_type_is_accepted():
-    doc = (Graph().input(field("n", "number", default=3), field("s", default="hi"), field("b", "boolean", default=False))
-           .output("{{in.n}}").chain().doc)
+    doc = (
+        Graph()
+        .input(field("n", "number", default=3), field("s", default="hi"), field("b", "boolean", default=False))
+        .output("{{in.n}}")
+        .chain()
+        .doc
+    )
     compile_doc(doc)
 
 
 def test_several_problems_are_all_listed():
-    doc = (Graph().input(x="string")
-           .node("bad", "nope")
-           .node("llm", "llm", prompt="{{sib.text}}", temperature=9)
-           .template("sib", "{{in.zzz}}")
-           .output("{{llm.text}}")
-           .edge("in", "llm").edge("in", "sib").edge("llm", "out").edge("ghost", "out").doc)
+    doc = (
+        Graph()
+        .input(x="string")
+        .node("bad", "nope")
+        .node("llm", "llm", prompt="{{sib.text}}", temperature=9)
+        .template("sib", "{{in.zzz}}")
+        .output("{{llm.text}}")
+        .edge("in", "llm")
+        .edge("in", "sib")
+        .edge("llm", "out")
+        .edge("ghost", "out")
+        .doc
+    )
     with pytest.raises(GraphError) as info:
         compile_doc(doc)
     found = info.value.issues

@@ -16,8 +16,15 @@ DRIP = "drip-40-50"  # 40 deltas, one every 50 ms
 
 
 def one_llm(model: str) -> dict:
-    return (Graph().input(q="string").node("llm", "llm", model=model, prompt="{{in.q}}")
-            .output("{{llm.text}}").edge("in", "llm").edge("llm", "out", "text", "value").doc)
+    return (
+        Graph()
+        .input(q="string")
+        .node("llm", "llm", model=model, prompt="{{in.q}}")
+        .output("{{llm.text}}")
+        .edge("in", "llm")
+        .edge("llm", "out", "text", "value")
+        .doc
+    )
 
 
 def loop_of(server) -> asyncio.AbstractEventLoop:
@@ -33,8 +40,12 @@ def task_count(loop: asyncio.AbstractEventLoop) -> int:
 
 def drop_mid_stream(api, workflow_id: str, key: str) -> str:
     with httpx.Client(timeout=10) as client:
-        with client.stream("POST", f"{api.url}/v1/api/workflow/run/{workflow_id}", headers={"X-API-KEY": key},
-                           content=orjson.dumps({"input": {"q": "hi"}, "stream": True})) as resp:
+        with client.stream(
+            "POST",
+            f"{api.url}/v1/api/workflow/run/{workflow_id}",
+            headers={"X-API-KEY": key},
+            content=orjson.dumps({"input": {"q": "hi"}, "stream": True}),
+        ) as resp:
             lines = resp.iter_lines()
             assert any(line == "event: stream" for line in lines)
             return resp.headers["x-run-id"]
@@ -48,7 +59,7 @@ def test_twenty_clients_leaving_mid_stream_leak_no_tasks(api_with_openai, fake_o
     assert fake_openai.wait_disconnects(1, timeout=5)
     _settle(api)
     baseline = task_count(loop)
-    for i in range(20):
+    for _ in range(20):
         drop_mid_stream(api, workflow_id, key)
     assert fake_openai.wait_disconnects(21, timeout=10), fake_openai.client_disconnects
     _settle(api)
@@ -75,6 +86,10 @@ def test_a_stream_cut_off_by_its_client_is_still_billed_to_the_workflow(api_with
     spent = api.platform.provider_admin.spent_today(workflow_id)
     assert spent > 0, "the cut-off stream was not billed"
     api.platform.provider_admin.set_budget(workflow_id, spent / 2)
-    r = httpx.post(f"{api.url}/v1/api/workflow/run/{workflow_id}", headers={"X-API-KEY": key},
-                   content=orjson.dumps({"input": {"q": "hi"}}), timeout=30)
+    r = httpx.post(
+        f"{api.url}/v1/api/workflow/run/{workflow_id}",
+        headers={"X-API-KEY": key},
+        content=orjson.dumps({"input": {"q": "hi"}}),
+        timeout=30,
+    )
     assert r.status_code == 429 and r.json()["code"] == 42902 and "budget" in r.json()["message"]

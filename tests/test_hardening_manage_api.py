@@ -20,8 +20,16 @@ from storage.models import ApiKey, Run, Workflow, WorkflowVersion
 from tests.manage_client import signed_in
 from tests.test_hardening_run_api import FUZZ, JSON_VALUES, TRACE_MARKERS
 
-CODES = {400: {40001, 40002}, 401: {40101}, 403: {40301}, 404: {40401, 40402}, 405: {40001, 40401},
-         409: {40901}, 413: {40003}, 422: {40001}}
+CODES = {
+    400: {40001, 40002},
+    401: {40101},
+    403: {40301},
+    404: {40401, 40402},
+    405: {40001, 40401},
+    409: {40901},
+    413: {40003},
+    422: {40001},
+}
 
 
 def assert_envelope(r: httpx.Response, *, ok: tuple[int, ...] = (200, 201, 202)) -> dict:
@@ -41,8 +49,10 @@ def assert_envelope(r: httpx.Response, *, ok: tuple[int, ...] = (200, 201, 202))
 
 def counts(api) -> dict[str, int]:
     with session(api.platform.db) as s:
-        return {m.__name__: s.exec(select(func.count()).select_from(m)).one()
-                for m in (Workflow, WorkflowVersion, ApiKey, Run)}
+        return {
+            m.__name__: s.exec(select(func.count()).select_from(m)).one()
+            for m in (Workflow, WorkflowVersion, ApiKey, Run)
+        }
 
 
 @pytest.fixture
@@ -53,12 +63,33 @@ def admin(api):
     c.close()
 
 
-WRITES = [("POST", "/workflows"), ("POST", "/workflows/import"), ("PUT", "/workflows/{wf}"),
-          ("POST", "/workflows/{wf}/publish"), ("POST", "/keys"), ("POST", "/runs"), ("POST", "/batches"),
-          ("POST", "/auth/login")]
+WRITES = [
+    ("POST", "/workflows"),
+    ("POST", "/workflows/import"),
+    ("PUT", "/workflows/{wf}"),
+    ("POST", "/workflows/{wf}/publish"),
+    ("POST", "/keys"),
+    ("POST", "/runs"),
+    ("POST", "/batches"),
+    ("POST", "/auth/login"),
+]
 
-HOSTILE_IDS = ["../../etc/passwd", "..%2F..%2Fsecret.key", "%00", "a" * 5000, "' OR 1=1 --", "{{in.x}}",
-               "<script>alert(1)</script>", "%E0%A4%A", "9" * 40, "-1", "0", "null", "__proto__", "%2e%2e"]
+HOSTILE_IDS = [
+    "../../etc/passwd",
+    "..%2F..%2Fsecret.key",
+    "%00",
+    "a" * 5000,
+    "' OR 1=1 --",
+    "{{in.x}}",
+    "<script>alert(1)</script>",
+    "%E0%A4%A",
+    "9" * 40,
+    "-1",
+    "0",
+    "null",
+    "__proto__",
+    "%2e%2e",
+]
 
 
 @FUZZ
@@ -66,15 +97,31 @@ HOSTILE_IDS = ["../../etc/passwd", "..%2F..%2Fsecret.key", "%00", "a" * 5000, "'
 def test_generated_json_bodies_get_documented_answers(api, admin, route, body, ascii_only):
     c, wf = admin
     method, path = route
-    r = c.request(method, path.format(wf=wf), content=json.dumps(body, ensure_ascii=ascii_only).encode(
-        "utf-8", "surrogatepass"), headers={"Content-Type": "application/json"})
+    r = c.request(
+        method,
+        path.format(wf=wf),
+        content=json.dumps(body, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass"),
+        headers={"Content-Type": "application/json"},
+    )
     assert_envelope(r)
 
 
 @FUZZ
-@given(route=st.sampled_from(WRITES), raw=st.binary(max_size=300) | st.sampled_from(
-    [b"\xff\xfe\x00", b'{"document":', b"\x00" * 40, b"[" * 5000 + b"]" * 5000, b'{"a":' * 3000 + b"1" + b"}" * 3000,
-     b'{"name":"' + b"x" * 100 + b'","rate_limit":1e999}', b'{"rate_limit":' + b"9" * 500 + b"}"]))
+@given(
+    route=st.sampled_from(WRITES),
+    raw=st.binary(max_size=300)
+    | st.sampled_from(
+        [
+            b"\xff\xfe\x00",
+            b'{"document":',
+            b"\x00" * 40,
+            b"[" * 5000 + b"]" * 5000,
+            b'{"a":' * 3000 + b"1" + b"}" * 3000,
+            b'{"name":"' + b"x" * 100 + b'","rate_limit":1e999}',
+            b'{"rate_limit":' + b"9" * 500 + b"}",
+        ]
+    ),
+)
 def test_raw_bodies_never_fail_the_server(api, admin, route, raw):
     c, wf = admin
     method, path = route
@@ -86,10 +133,22 @@ def test_raw_bodies_never_fail_the_server(api, admin, route, raw):
 
 
 @FUZZ
-@given(ident=st.sampled_from(HOSTILE_IDS) | st.text(min_size=1, max_size=30),
-       template=st.sampled_from(["/workflows/{}", "/workflows/{}/versions", "/workflows/{}/versions/{}",
-                                 "/workflows/{}/export", "/runs/{}", "/runs/{}/progress", "/files/{}",
-                                 "/batches/{}", "/keys/{}"]))
+@given(
+    ident=st.sampled_from(HOSTILE_IDS) | st.text(min_size=1, max_size=30),
+    template=st.sampled_from(
+        [
+            "/workflows/{}",
+            "/workflows/{}/versions",
+            "/workflows/{}/versions/{}",
+            "/workflows/{}/export",
+            "/runs/{}",
+            "/runs/{}/progress",
+            "/files/{}",
+            "/batches/{}",
+            "/keys/{}",
+        ]
+    ),
+)
 def test_hostile_path_parameters(api, admin, ident, template):
     c, _ = admin
     path = template.format(*(quote(ident, safe="") or "x",) * template.count("{}"))
@@ -104,10 +163,12 @@ def test_hostile_path_parameters(api, admin, ident, template):
 
 
 @FUZZ
-@given(page=st.sampled_from(["-1", "0", "1e9", "abc", "9" * 40, "", "1;DROP TABLE runs", "%00"]),
-       size=st.sampled_from(["-5", "0", "100000", "nan", "9" * 30, "20"]),
-       route=st.sampled_from(["/workflows", "/runs", "/keys", "/files", "/workflows/{wf}/versions"]),
-       status=st.sampled_from([None, "completed", "' OR 1=1 --", "x" * 500]))
+@given(
+    page=st.sampled_from(["-1", "0", "1e9", "abc", "9" * 40, "", "1;DROP TABLE runs", "%00"]),
+    size=st.sampled_from(["-5", "0", "100000", "nan", "9" * 30, "20"]),
+    route=st.sampled_from(["/workflows", "/runs", "/keys", "/files", "/workflows/{wf}/versions"]),
+    status=st.sampled_from([None, "completed", "' OR 1=1 --", "x" * 500]),
+)
 def test_hostile_pagination_and_filters(api, admin, page, size, route, status):
     c, wf = admin
     params = {"page": page, "page_size": size}
@@ -129,11 +190,11 @@ def test_named_hostile_writes_store_nothing(api, admin):
         ("POST", "/workflows", {"document": {**HELLO, "nodes": [{"id": "x" * 10_000, "type": "input"}]}}),
         ("POST", "/workflows/import", {"document": {"format": "flowai/9"}}),
         ("PUT", f"/workflows/{wf}", {"document": {**HELLO, "edges": [{"source": "in", "target": "nowhere"}]}}),
-        ("PUT", f"/workflows/{wf}", {"document": HELLO, "base_version": 2 ** 80}),
+        ("PUT", f"/workflows/{wf}", {"document": HELLO, "base_version": 2**80}),
         ("POST", f"/workflows/{wf}/publish", {"version": -1}),
-        ("POST", f"/workflows/{wf}/publish", {"version": 10 ** 30}),
+        ("POST", f"/workflows/{wf}/publish", {"version": 10**30}),
         ("POST", "/keys", {"name": "\x00" * 10, "rate_limit": -1}),
-        ("POST", "/keys", {"name": "k", "rate_limit": 10 ** 40}),
+        ("POST", "/keys", {"name": "k", "rate_limit": 10**40}),
         ("POST", "/keys", {"name": "k", "workflows": ["../../etc/passwd"]}),
         ("POST", "/runs", {"workflow_id": "' OR 1=1 --", "input": {}}),
         ("POST", "/runs", {"workflow_id": wf, "input": deep}),

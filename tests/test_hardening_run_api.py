@@ -31,25 +31,39 @@ TRACE_MARKERS = ("Traceback", 'File "', "sqlalchemy", "sqlite3.", "OperationalEr
 
 # A workflow with a json-typed and a number-typed field besides a string, for generated values.
 TYPED = {
-    "format": "flowai/1", "name": "typed fields",
+    "format": "flowai/1",
+    "name": "typed fields",
     "nodes": [
-        {"id": "in", "type": "input", "config": {"fields": [
-            {"name": "text", "type": "string", "max_length": 5000},
-            {"name": "n", "type": "number"},
-            {"name": "data", "type": "json"}]}},
+        {
+            "id": "in",
+            "type": "input",
+            "config": {
+                "fields": [
+                    {"name": "text", "type": "string", "max_length": 5000},
+                    {"name": "n", "type": "number"},
+                    {"name": "data", "type": "json"},
+                ]
+            },
+        },
         {"id": "t", "type": "template", "config": {"template": "{{in.text}}|{{in.n}}"}},
         {"id": "out", "type": "output", "config": {"value": "{{t.text}}"}},
     ],
-    "edges": [{"source": "in", "target": "t"}, {"source": "t", "source_port": "text", "target": "out",
-                                                 "target_port": "value"}],
+    "edges": [
+        {"source": "in", "target": "t"},
+        {"source": "t", "source_port": "text", "target": "out", "target_port": "value"},
+    ],
 }
 
-FUZZ = settings(max_examples=60, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
 
 def assert_error(r: httpx.Response, status: int | None = None) -> dict:
     """A documented error: its status, the matching code, the exact body shape, no trace."""
@@ -96,15 +110,21 @@ def wait_for_row(api, run_id: str, timeout: float = 10.0) -> Run:
     raise AssertionError(f"run {run_id} was not recorded")
 
 
-def raw_request(base: str, method: str, target: str, headers: dict[str, str] | None = None,
-                body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+def raw_request(
+    base: str, method: str, target: str, headers: dict[str, str] | None = None, body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
     """Send exactly ``target`` as the request line's path (no client-side normalisation)."""
     parts = urlsplit(base)
 
     async def go() -> bytes:
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        head = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}", f"Content-Length: {len(body)}",
-                "Connection: close", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+        head = [
+            f"{method} {target} HTTP/1.1",
+            f"Host: {parts.netloc}",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+            *(f"{k}: {v}" for k, v in (headers or {}).items()),
+        ]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         data = await reader.read()
         writer.close()
@@ -122,7 +142,7 @@ def raw_request(base: str, method: str, target: str, headers: dict[str, str] | N
             n = int(size, 16)
             if n == 0:
                 break
-            out, rest = out + rest[:n], rest[n + 2:]
+            out, rest = out + rest[:n], rest[n + 2 :]
         rest = out
     return status, hdrs, rest
 
@@ -146,16 +166,23 @@ def typed(api):
 # --- generated bodies --------------------------------------------------------------------------
 
 LEAVES = st.one_of(
-    st.none(), st.booleans(),
-    st.integers(), st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=40),
-    st.text(alphabet=st.sampled_from(["\x00", "{", "}", "$", "%", "'", '"', "\\", "\u202e", "𝕏", "a", "\ud7ff"]),
-            max_size=20),
+    st.text(
+        alphabet=st.sampled_from(["\x00", "{", "}", "$", "%", "'", '"', "\\", "\u202e", "𝕏", "a", "\ud7ff"]),
+        max_size=20,
+    ),
     st.sampled_from(["{{in.输入}}", "${7*7}", "{% raw %}", "' OR 1=1 --", "../../etc/passwd", "\x00"]),
 )
-JSON_VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=25)
+JSON_VALUES = st.recursive(
+    LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=25,
+)
 FLAGS = st.one_of(st.booleans(), JSON_VALUES)
 
 
@@ -167,14 +194,33 @@ def _encode(value, ascii_only: bool) -> bytes:
 def run_bodies(draw) -> bytes:
     kind = draw(st.sampled_from(["raw", "json", "input", "full", "long", "deep", "numbers"]))
     if kind == "raw":  # anything at all: invalid UTF-8, NULs, truncated JSON
-        return draw(st.binary(max_size=400) | st.sampled_from(
-            [b"\xff\xfe\x00", b'{"input":{"\xe8\xbe\x93\xe5\x85\xa5":"\xc3\x28"}}', b'{"input":', b"\x00" * 50,
-             b'{"input":{}}\x00', b"null", b"[]", b"1e999", b"\"\\ud800\"", b"{'input': {}}"]))
+        return draw(
+            st.binary(max_size=400)
+            | st.sampled_from(
+                [
+                    b"\xff\xfe\x00",
+                    b'{"input":{"\xe8\xbe\x93\xe5\x85\xa5":"\xc3\x28"}}',
+                    b'{"input":',
+                    b"\x00" * 50,
+                    b'{"input":{}}\x00',
+                    b"null",
+                    b"[]",
+                    b"1e999",
+                    b'"\\ud800"',
+                    b"{'input': {}}",
+                ]
+            )
+        )
     if kind == "json":  # any JSON document, not necessarily an object
         return _encode(draw(JSON_VALUES), draw(st.booleans()))
     if kind == "input":  # an object with an input object of generated fields
-        fields = draw(st.dictionaries(st.sampled_from([FIELD, "x", "", "__proto__", "constructor", FIELD + " "])
-                                      | st.text(max_size=8), JSON_VALUES, max_size=4))
+        fields = draw(
+            st.dictionaries(
+                st.sampled_from([FIELD, "x", "", "__proto__", "constructor", FIELD + " "]) | st.text(max_size=8),
+                JSON_VALUES,
+                max_size=4,
+            )
+        )
         return _encode({"input": fields}, draw(st.booleans()))
     if kind == "full":  # the documented keys with generated values, sometimes an unknown one
         body = {"input": draw(st.one_of(st.fixed_dictionaries({FIELD: st.text(max_size=60)}), JSON_VALUES))}
@@ -192,15 +238,39 @@ def run_bodies(draw) -> bytes:
         opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
         inner = opener * depth + "1" + closer * depth
         return (draw(st.sampled_from(['{"input":{"输入":%s}}', '{"input":%s}', "%s"])) % inner).encode()
-    digits = draw(st.sampled_from(["1e400", "-1e400", "9" * 400, "-" + "9" * 5000, "1e-400", "0.1e1",
-                                   "18446744073709551616", "-9223372036854775809", "1E+2", "-0"]))
+    digits = draw(
+        st.sampled_from(
+            [
+                "1e400",
+                "-1e400",
+                "9" * 400,
+                "-" + "9" * 5000,
+                "1e-400",
+                "0.1e1",
+                "18446744073709551616",
+                "-9223372036854775809",
+                "1E+2",
+                "-0",
+            ]
+        )
+    )
     return ('{"input":{"输入":%s},"version":%s}' % (digits, draw(st.sampled_from(["1", digits])))).encode()
 
 
 @FUZZ
-@given(body=run_bodies(), content_type=st.sampled_from(
-    ["application/json", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x",
-     "application/json; charset=latin-1", None]))
+@given(
+    body=run_bodies(),
+    content_type=st.sampled_from(
+        [
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "multipart/form-data; boundary=x",
+            "application/json; charset=latin-1",
+            None,
+        ]
+    ),
+)
 def test_generated_bodies_get_documented_answers(hello, body, content_type):
     client, wf, key = hello
     headers = {"X-API-KEY": key}
@@ -210,13 +280,22 @@ def test_generated_bodies_get_documented_answers(hello, body, content_type):
 
 
 @FUZZ
-@given(fields=st.fixed_dictionaries({}, optional={"text": JSON_VALUES, "n": JSON_VALUES,
-                                                   "data": st.recursive(LEAVES, lambda i: st.lists(i, max_size=3)
-                                                                        | st.dictionaries(st.text(max_size=5), i,
-                                                                                          max_size=3),
-                                                                        max_leaves=15),
-                                                   "extra": JSON_VALUES}),
-       stream=st.booleans())
+@given(
+    fields=st.fixed_dictionaries(
+        {},
+        optional={
+            "text": JSON_VALUES,
+            "n": JSON_VALUES,
+            "data": st.recursive(
+                LEAVES,
+                lambda i: st.lists(i, max_size=3) | st.dictionaries(st.text(max_size=5), i, max_size=3),
+                max_leaves=15,
+            ),
+            "extra": JSON_VALUES,
+        },
+    ),
+    stream=st.booleans(),
+)
 def test_generated_typed_inputs_get_documented_answers(typed, fields, stream):
     client, wf_id, key = typed
     r = client.post(RUN + wf_id, headers={"X-API-KEY": key}, content=_encode({"input": fields, "stream": stream}, True))
@@ -228,9 +307,30 @@ def test_generated_typed_inputs_get_documented_answers(typed, fields, stream):
 
 
 @FUZZ
-@given(segment=st.text(max_size=80) | st.sampled_from(
-    ["..", ".", "%2e%2e", "..%2F..%2Fetc%2Fpasswd", "%00", "a%00b", "' OR '1'='1", "1; DROP TABLE runs; --",
-     "\\..\\..\\windows", "%252e%252e%252f", "${jndi:ldap://x}", "{{7*7}}", "0" * 32, "*", "%", "?", "#"]))
+@given(
+    segment=st.text(max_size=80)
+    | st.sampled_from(
+        [
+            "..",
+            ".",
+            "%2e%2e",
+            "..%2F..%2Fetc%2Fpasswd",
+            "%00",
+            "a%00b",
+            "' OR '1'='1",
+            "1; DROP TABLE runs; --",
+            "\\..\\..\\windows",
+            "%252e%252e%252f",
+            "${jndi:ldap://x}",
+            "{{7*7}}",
+            "0" * 32,
+            "*",
+            "%",
+            "?",
+            "#",
+        ]
+    )
+)
 def test_generated_workflow_ids_are_404(hello, segment):
     client, _, key = hello
     r = client.post(RUN + quote(segment, safe="%"), json={"input": {FIELD: "x"}}, headers={"X-API-KEY": key})
@@ -241,10 +341,14 @@ def test_generated_workflow_ids_are_404(hello, segment):
 
 # --- named cases -------------------------------------------------------------------------------
 
+
 def test_oversized_body_is_413(hello):
     client, wf, key = hello
-    r = client.post(RUN + wf, content=b'{"input":{"' + "输入".encode() + b'":"' + b"x" * 1_100_000 + b'"}}',
-                    headers={"X-API-KEY": key})
+    r = client.post(
+        RUN + wf,
+        content=b'{"input":{"' + "输入".encode() + b'":"' + b"x" * 1_100_000 + b'"}}',
+        headers={"X-API-KEY": key},
+    )
     assert assert_error(r, 413)["code"] == 40003
 
     def chunks():  # no Content-Length: the limit holds while the body streams in
@@ -252,6 +356,7 @@ def test_oversized_body_is_413(hello):
         for _ in range(120):
             yield b"y" * 10_000
         yield b'"}}'
+
     r = client.post(RUN + wf, content=chunks(), headers={"X-API-KEY": key})
     assert_error(r, 413)
     r = client.post(RUN + wf, content=b"{}", headers={"X-API-KEY": key, "Content-Length": "2"})
@@ -267,9 +372,12 @@ def test_deeply_nested_json_is_400(hello, depth):
 
 
 ECHO = {
-    "format": "flowai/1", "name": "json echo",
-    "nodes": [{"id": "in", "type": "input", "config": {"fields": [{"name": "data", "type": "json"}]}},
-              {"id": "out", "type": "output", "config": {"value": "{{in.data}}"}}],
+    "format": "flowai/1",
+    "name": "json echo",
+    "nodes": [
+        {"id": "in", "type": "input", "config": {"fields": [{"name": "data", "type": "json"}]}},
+        {"id": "out", "type": "output", "config": {"value": "{{in.data}}"}},
+    ],
     "edges": [{"source": "in", "target": "out"}],
 }
 TOO_DEEP = "[" * 300 + "]" * 300  # parses (orjson's parse limit is 1024), cannot be dumped (limit 254)
@@ -277,15 +385,23 @@ TOO_DEEP = "[" * 300 + "]" * 300  # parses (orjson's parse limit is 1024), canno
 
 def test_json_input_nested_past_the_serialiser_limit_is_not_a_500(api):
     wf, key = api.publish(ECHO), api.key(rate_limit=0)
-    r = httpx.post(api.url + RUN + wf, headers={"X-API-KEY": key}, timeout=30,
-                   content=('{"input":{"data":%s}}' % TOO_DEEP).encode())
+    r = httpx.post(
+        api.url + RUN + wf,
+        headers={"X-API-KEY": key},
+        timeout=30,
+        content=('{"input":{"data":%s}}' % TOO_DEEP).encode(),
+    )
     assert r.status_code in (200, 400), (r.status_code, r.text)
 
 
 def test_json_input_nested_past_the_serialiser_limit_is_refused_or_recorded(api):
     wf, key = api.publish(TYPED), api.key(rate_limit=0)
-    r = httpx.post(api.url + RUN + wf, headers={"X-API-KEY": key}, timeout=30,
-                   content=('{"input":{"text":"a","data":%s}}' % TOO_DEEP).encode())
+    r = httpx.post(
+        api.url + RUN + wf,
+        headers={"X-API-KEY": key},
+        timeout=30,
+        content=('{"input":{"text":"a","data":%s}}' % TOO_DEEP).encode(),
+    )
     assert r.status_code in (200, 400), (r.status_code, r.text)
     if r.status_code == 400:
         assert_error(r, 400)
@@ -295,22 +411,51 @@ def test_json_input_nested_past_the_serialiser_limit_is_refused_or_recorded(api)
 
 def test_invalid_utf8_and_nul_bytes_are_400(hello):
     client, wf, key = hello
-    bodies = [b'{"input":{"\xe8\xbe\x93\xe5\x85\xa5":"\xff\xfe"}}', b"\xff" * 10, b'{"input":{"\xe8\xbe\x93":"x"}}',
-              b'{"input":{"' + "输入".encode() + b'":"a\\u0000b"}}', b'{"input":{"' + "输入".encode() + b'":"\x00"}}',
-              b'{"input":{"' + "输入".encode() + b'":"\\ud800"}}', b"\x00", '{"input":{}}'.encode("utf-16")]
+    bodies = [
+        b'{"input":{"\xe8\xbe\x93\xe5\x85\xa5":"\xff\xfe"}}',
+        b"\xff" * 10,
+        b'{"input":{"\xe8\xbe\x93":"x"}}',
+        b'{"input":{"' + "输入".encode() + b'":"a\\u0000b"}}',
+        b'{"input":{"' + "输入".encode() + b'":"\x00"}}',
+        b'{"input":{"' + "输入".encode() + b'":"\\ud800"}}',
+        b"\x00",
+        '{"input":{}}'.encode("utf-16"),
+    ]
     for body in bodies:
         for ctype in ("application/json", "application/x-www-form-urlencoded"):
             assert_error(client.post(RUN + wf, content=body, headers={"X-API-KEY": key, "Content-Type": ctype}), 400)
 
 
 INJECTIONS = [
-    "{{in.输入}}", "{{reply.text}}", "{{ 7*7 }}", "{{7*7}}", "${7*7}", "${jndi:ldap://127.0.0.1/a}", "#{7*7}",
-    "<%= 7*7 %>", "{% for x in range(3) %}{{x}}{% endfor %}", "{{ config.__class__.__init__.__globals__ }}",
-    "$开始.输入", "$回复.text", "__import__('os').system('id')", "`id`", "$(id)", "{{in.输入}}{{in.输入}}",
-    "\\{{in.输入}}", "{{{{in.输入}}}}",
+    "{{in.输入}}",
+    "{{reply.text}}",
+    "{{ 7*7 }}",
+    "{{7*7}}",
+    "${7*7}",
+    "${jndi:ldap://127.0.0.1/a}",
+    "#{7*7}",
+    "<%= 7*7 %>",
+    "{% for x in range(3) %}{{x}}{% endfor %}",
+    "{{ config.__class__.__init__.__globals__ }}",
+    "$开始.输入",
+    "$回复.text",
+    "__import__('os').system('id')",
+    "`id`",
+    "$(id)",
+    "{{in.输入}}{{in.输入}}",
+    "\\{{in.输入}}",
+    "{{{{in.输入}}}}",
 ]
-SQL = ["' OR '1'='1", "'; DROP TABLE runs; --", "1 UNION SELECT key_hash FROM api_keys --", "\" OR \"\"=\"",
-       "admin'--", "%' AND 1=0 UNION SELECT * FROM users --", "0x27 OR 1=1", "\\'; SELECT 1; --"]
+SQL = [
+    "' OR '1'='1",
+    "'; DROP TABLE runs; --",
+    "1 UNION SELECT key_hash FROM api_keys --",
+    '" OR ""="',
+    "admin'--",
+    "%' AND 1=0 UNION SELECT * FROM users --",
+    "0x27 OR 1=1",
+    "\\'; SELECT 1; --",
+]
 
 
 def test_template_and_code_syntax_in_input_is_returned_literally(hello):
@@ -320,8 +465,9 @@ def test_template_and_code_syntax_in_input_is_returned_literally(hello):
         assert r.status_code == 200, r.text
         assert r.json()["output"] == PREFIX + text
         r = client.post(RUN + wf, json={"input": {FIELD: text}, "stream": True}, headers={"X-API-KEY": key})
-        assert PREFIX + text in [json.loads(line[6:]).get("output") for line in r.text.splitlines()
-                                 if line.startswith("data: {\"output\"")]
+        assert PREFIX + text in [
+            json.loads(line[6:]).get("output") for line in r.text.splitlines() if line.startswith('data: {"output"')
+        ]
 
 
 def test_sql_injection_in_the_workflow_id_is_404_and_harmless(api, hello):
@@ -338,14 +484,28 @@ def test_sql_injection_in_the_workflow_id_is_404_and_harmless(api, hello):
     assert run_count(api) == before + 1
 
 
-@pytest.mark.parametrize("segment", ["..%2F..%2Fetc%2Fpasswd", "..%2f..%2f..%2fflowai.db", "%00", "x%00",
-                                     "..%00", "%2e%2e%2f%2e%2e%2fsecret.key", "..%5C..%5Cflowai.db", "..;",
-                                     "%c0%ae%c0%ae%c0%af", "/etc/passwd", "....//....//"])
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "..%2F..%2Fetc%2Fpasswd",
+        "..%2f..%2f..%2fflowai.db",
+        "%00",
+        "x%00",
+        "..%00",
+        "%2e%2e%2f%2e%2e%2fsecret.key",
+        "..%5C..%5Cflowai.db",
+        "..;",
+        "%c0%ae%c0%ae%c0%af",
+        "/etc/passwd",
+        "....//....//",
+    ],
+)
 def test_path_traversal_in_the_workflow_id_is_404(api, hello, segment):
     client, wf, key = hello
     target = RUN + segment
-    status, _, body = raw_request(api.url, "POST", target, {"X-API-KEY": key, "Content-Type": "application/json"},
-                                  b'{"input":{}}')
+    status, _, body = raw_request(
+        api.url, "POST", target, {"X-API-KEY": key, "Content-Type": "application/json"}, b'{"input":{}}'
+    )
     assert status == 404, (status, body)
     assert json.loads(body)["code"] == 40401 and b"Traceback" not in body
     status, _, _ = raw_request(api.url, "POST", target, {}, b'{"input":{}}')
@@ -355,19 +515,38 @@ def test_path_traversal_in_the_workflow_id_is_404(api, hello, segment):
 def test_path_variants_never_bypass_auth(api, hello):
     client, wf, key = hello
     before = run_count(api)
-    variants = [f"/V1/API/WORKFLOW/RUN/{wf}", f"/v1/API/workflow/run/{wf}", f"/v1/api/workflow/RUN/{wf}",
-                f"//v1/api/workflow/run/{wf}", f"/v1//api/workflow/run/{wf}", f"/v1/api/workflow/run//{wf}",
-                f"/v1/api/workflow/run/{wf}/", f"/v1/api/workflow/run/{wf}//", f"/v1/api/workflow/run/{wf};x=1",
-                f"/v1/api/workflow/run/{wf}%2F", f"/v1/api/workflow%2Frun/{wf}", f"/v1/api/workflow/./run/{wf}",
-                f"/v1/api/workflow/x/../run/{wf}", f"/v1/api/workflow/run/%2e/{wf}", f"/v1/api/%77orkflow/run/{wf}",
-                f"/v1/api/workflow/run/{wf.upper()}", f"/v1/api/workflow/run/{wf}?x-api-key=",
-                f"/v1/api/workflow/run/{wf}%20", f"/v1/api/workflow/run/{wf}%09", f"/v1/api/workflow/run/{wf}.json",
-                f"http://127.0.0.1/v1/api/workflow/run/{wf}"]
+    variants = [
+        f"/V1/API/WORKFLOW/RUN/{wf}",
+        f"/v1/API/workflow/run/{wf}",
+        f"/v1/api/workflow/RUN/{wf}",
+        f"//v1/api/workflow/run/{wf}",
+        f"/v1//api/workflow/run/{wf}",
+        f"/v1/api/workflow/run//{wf}",
+        f"/v1/api/workflow/run/{wf}/",
+        f"/v1/api/workflow/run/{wf}//",
+        f"/v1/api/workflow/run/{wf};x=1",
+        f"/v1/api/workflow/run/{wf}%2F",
+        f"/v1/api/workflow%2Frun/{wf}",
+        f"/v1/api/workflow/./run/{wf}",
+        f"/v1/api/workflow/x/../run/{wf}",
+        f"/v1/api/workflow/run/%2e/{wf}",
+        f"/v1/api/%77orkflow/run/{wf}",
+        f"/v1/api/workflow/run/{wf.upper()}",
+        f"/v1/api/workflow/run/{wf}?x-api-key=",
+        f"/v1/api/workflow/run/{wf}%20",
+        f"/v1/api/workflow/run/{wf}%09",
+        f"/v1/api/workflow/run/{wf}.json",
+        f"http://127.0.0.1/v1/api/workflow/run/{wf}",
+    ]
     for target in variants:
         for headers in ({}, {"X-API-KEY": "fai_AAAAAAAA_" + "A" * 32}, {"X-API-KEY": ""}):
-            status, hdrs, body = raw_request(api.url, "POST", target, {"Content-Type": "application/json",
-                                                                        **headers},
-                                             json.dumps({"input": {FIELD: "x"}}).encode())
+            status, hdrs, body = raw_request(
+                api.url,
+                "POST",
+                target,
+                {"Content-Type": "application/json", **headers},
+                json.dumps({"input": {FIELD: "x"}}).encode(),
+            )
             assert status in (400, 401, 404, 405, 307, 308), (target, status, body[:200])
             if status in (307, 308):  # a redirect is not a bypass: its target still wants the key
                 location = urlsplit(hdrs["location"])
@@ -378,18 +557,35 @@ def test_path_variants_never_bypass_auth(api, hello):
                 assert b"Traceback" not in body and set(json.loads(body)) == {"code", "message", "detail"}
     assert run_count(api) == before
     for target in variants[:12]:  # with the right key, a variant is refused or is the same route
-        status, _, body = raw_request(api.url, "POST", target, {"X-API-KEY": key, "Content-Type": "application/json"},
-                                      json.dumps({"input": {FIELD: "x"}}).encode())
+        status, _, body = raw_request(
+            api.url,
+            "POST",
+            target,
+            {"X-API-KEY": key, "Content-Type": "application/json"},
+            json.dumps({"input": {FIELD: "x"}}).encode(),
+        )
         assert status in (200, 307, 308, 404, 405), (target, status, body[:200])
         if status == 200:
             assert json.loads(body)["output"] == PREFIX + "x"
 
 
-SPOOFED = {"X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1", "x-request-from": "internal",
-           "Forwarded": "for=127.0.0.1;proto=https", "X-Forwarded-Host": "localhost", "X-Forwarded-Proto": "https",
-           "X-Original-URL": "/v1/api/workflow/run/", "X-Rewrite-URL": "/", "X-Client-IP": "127.0.0.1",
-           "True-Client-IP": "127.0.0.1", "X-Internal": "1", "X-Admin": "true", "X-User-Id": "1",
-           "X-Auth-User": "admin", "X-Remote-User": "admin"}
+SPOOFED = {
+    "X-Forwarded-For": "127.0.0.1",
+    "X-Real-IP": "127.0.0.1",
+    "x-request-from": "internal",
+    "Forwarded": "for=127.0.0.1;proto=https",
+    "X-Forwarded-Host": "localhost",
+    "X-Forwarded-Proto": "https",
+    "X-Original-URL": "/v1/api/workflow/run/",
+    "X-Rewrite-URL": "/",
+    "X-Client-IP": "127.0.0.1",
+    "True-Client-IP": "127.0.0.1",
+    "X-Internal": "1",
+    "X-Admin": "true",
+    "X-User-Id": "1",
+    "X-Auth-User": "admin",
+    "X-Remote-User": "admin",
+}
 
 
 def test_spoofed_trust_headers_are_ignored(api, hello):
@@ -410,20 +606,31 @@ def test_key_outside_the_header_is_refused(hello):
     body = {"input": {FIELD: "x"}}
     for param in ("x-api-key", "X-API-KEY", "api_key", "apikey", "key", "token", "access_token"):
         assert_error(client.post(f"{RUN}{wf}?{param}={key}", json=body), 401)
-    for headers in ({"Authorization": f"Bearer {key}"}, {"Authorization": key}, {"Cookie": f"x-api-key={key}"},
-                    {"X-API-KEY-": key}, {"X_API_KEY": key}, {"Api-Key": key}):
+    for headers in (
+        {"Authorization": f"Bearer {key}"},
+        {"Authorization": key},
+        {"Cookie": f"x-api-key={key}"},
+        {"X-API-KEY-": key},
+        {"X_API_KEY": key},
+        {"Api-Key": key},
+    ):
         assert_error(client.post(RUN + wf, json=body, headers=headers), 401)
     assert_error(client.post(RUN + wf, json={**body, "x-api-key": key}), 401)
-    assert_error(client.post(RUN + wf, content=f"x-api-key={key}".encode(),
-                             headers={"Content-Type": "application/x-www-form-urlencoded"}), 401)
+    assert_error(
+        client.post(
+            RUN + wf, content=f"x-api-key={key}".encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ),
+        401,
+    )
 
 
 def test_burst_over_the_rate_limit_answers_exactly_the_excess(api):
     wf, key = api.publish(HELLO), api.key(rate_limit=20)
     before = run_count(api)
     with httpx.Client(base_url=api.url, timeout=30) as client:
-        answers = [client.post(RUN + wf, json={"input": {FIELD: f"n{i}"}}, headers={"X-API-KEY": key})
-                   for i in range(100)]
+        answers = [
+            client.post(RUN + wf, json={"input": {FIELD: f"n{i}"}}, headers={"X-API-KEY": key}) for i in range(100)
+        ]
     assert [r.status_code for r in answers] == [200] * 20 + [429] * 80
     for r in answers[20:]:
         assert_error(r, 429)

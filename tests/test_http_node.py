@@ -21,8 +21,15 @@ SEEN: list[dict] = []
 
 async def echo(request: Request):
     body = await request.body()
-    SEEN.append({"method": request.method, "body": body.decode(), "type": request.headers.get("content-type"),
-                 "auth": request.headers.get("authorization"), "host": request.headers.get("host")})
+    SEEN.append(
+        {
+            "method": request.method,
+            "body": body.decode(),
+            "type": request.headers.get("content-type"),
+            "auth": request.headers.get("authorization"),
+            "host": request.headers.get("host"),
+        }
+    )
     return JSONResponse({"uuid": "1234", "got": body.decode(), "q": request.query_params.get("q")})
 
 
@@ -34,15 +41,21 @@ async def hop(request: Request):
     return RedirectResponse(request.query_params.get("to", "file:///etc/passwd"), status_code=302)
 
 
-UPSTREAM = Starlette(routes=[Route("/echo", echo, methods=["GET", "POST"]), Route("/teapot", teapot),
-                             Route("/hop", hop)])
+UPSTREAM = Starlette(
+    routes=[Route("/echo", echo, methods=["GET", "POST"]), Route("/teapot", teapot), Route("/hop", hop)]
+)
 
 
 def http_flow(url: str, **config) -> dict:
-    return (Graph().input(q="string")
-            .node("h", "http", "UUID", url=url, **config)
-            .output({"body": "{{h.body}}", "status": "{{h.status}}", "uuid": "$UUID.json"})
-            .edge("in", "h").edge("h", "out").doc)
+    return (
+        Graph()
+        .input(q="string")
+        .node("h", "http", "UUID", url=url, **config)
+        .output({"body": "{{h.body}}", "status": "{{h.status}}", "uuid": "$UUID.json"})
+        .edge("in", "h")
+        .edge("h", "out")
+        .doc
+    )
 
 
 @pytest.fixture
@@ -61,16 +74,22 @@ def open_api(settings):
 
 def run(api, doc: dict, q: str = "hi") -> httpx.Response:
     wf, key = api.publish(doc), api.key(rate_limit=0)
-    return httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                      json={"input": {"q": q}}, timeout=30)
+    return httpx.post(
+        f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key}, json={"input": {"q": q}}, timeout=30
+    )
 
 
 def test_get_and_post_with_templates(open_api, upstream):
     r = run(open_api, http_flow(upstream.url + "/echo?q={{in.q}}"), q="你好")
     out = r.json()["output"]
     assert r.status_code == 200 and out["status"] == 200 and '"q":"你好"' in out["body"]
-    r = run(open_api, http_flow(upstream.url + "/echo", method="POST", body='{"message": "{{in.q}}"}',
-                                headers={"Authorization": "Bearer t"}), q='a "quoted" {{in.q}}')
+    r = run(
+        open_api,
+        http_flow(
+            upstream.url + "/echo", method="POST", body='{"message": "{{in.q}}"}', headers={"Authorization": "Bearer t"}
+        ),
+        q='a "quoted" {{in.q}}',
+    )
     assert r.status_code == 200, r.text
     assert SEEN[-1]["method"] == "POST" and SEEN[-1]["auth"] == "Bearer t"
     assert SEEN[-1]["body"] == '{"message": "a "quoted" {{in.q}}"}'  # user text is inserted, never re-rendered
@@ -84,16 +103,26 @@ def test_error_status_fails_the_node_unless_told_otherwise(open_api, upstream):
     assert r.json()["output"]["status"] == 418
 
 
-@pytest.mark.parametrize("target", ["http://127.0.0.1:{port}/echo", "http://localhost:{port}/echo",
-                                    "http://[::1]:{port}/echo", "http://169.254.169.254/latest/meta-data/",
-                                    "http://10.1.2.3/", "file:///etc/passwd", "http://0177.0.0.1:{port}/echo"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://127.0.0.1:{port}/echo",
+        "http://localhost:{port}/echo",
+        "http://[::1]:{port}/echo",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/",
+        "file:///etc/passwd",
+        "http://0177.0.0.1:{port}/echo",
+    ],
+)
 def test_private_targets_are_refused_by_default(api, upstream, target):
     port = upstream.url.rsplit(":", 1)[1]
     r = run(api, http_flow(target.format(port=port)))
     assert r.status_code in (400, 500), r.text
     body = r.json()
-    assert body["code"] in (40001, 50001) and ("private" in body["message"] or "http" in body["message"]
-                                               or "valid URL" in body["message"]), body
+    assert body["code"] in (40001, 50001) and (
+        "private" in body["message"] or "http" in body["message"] or "valid URL" in body["message"]
+    ), body
     assert not SEEN
 
 

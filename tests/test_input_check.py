@@ -110,21 +110,24 @@ def test_unknown_field():
     assert detail == {"qq": "unknown field"}
 
 
-@pytest.mark.parametrize("type_, value, why", [
-    ("string", 5, "expected a string"),
-    ("string", ["a"], "expected a string"),
-    ("string", True, "expected a string"),
-    ("number", "5", "expected a number"),
-    ("number", True, "expected a number"),
-    ("number", False, "expected a number"),
-    ("integer", "5", "expected a number"),
-    ("integer", 2.5, "expected an integer"),
-    ("integer", True, "expected a number"),
-    ("boolean", "true", "expected true or false"),
-    ("boolean", 1, "expected true or false"),
-    ("boolean", 0, "expected true or false"),
-    ("image", 5, "expected a URL string"),
-])
+@pytest.mark.parametrize(
+    "type_, value, why",
+    [
+        ("string", 5, "expected a string"),
+        ("string", ["a"], "expected a string"),
+        ("string", True, "expected a string"),
+        ("number", "5", "expected a number"),
+        ("number", True, "expected a number"),
+        ("number", False, "expected a number"),
+        ("integer", "5", "expected a number"),
+        ("integer", 2.5, "expected an integer"),
+        ("integer", True, "expected a number"),
+        ("boolean", "true", "expected true or false"),
+        ("boolean", 1, "expected true or false"),
+        ("boolean", 0, "expected true or false"),
+        ("image", 5, "expected a URL string"),
+    ],
+)
 def test_wrong_type(type_, value, why):
     assert problems(config(field("v", type_)), {"v": value}) == {"v": why}
 
@@ -154,8 +157,12 @@ def test_all_problems_are_listed():
     cfg = config(field("a", required=True), field("b", "number"), field("c", max_length=1))
     with pytest.raises(InputError) as info:
         check_input(cfg, {"b": "x", "c": "long", "d": 1})
-    assert info.value.detail == {"a": "required field is missing", "b": "expected a number",
-                                 "c": "longer than max_length 1", "d": "unknown field"}
+    assert info.value.detail == {
+        "a": "required field is missing",
+        "b": "expected a number",
+        "c": "longer than max_length 1",
+        "d": "unknown field",
+    }
     assert "(and 3 more problems)" in info.value.message
 
 
@@ -169,8 +176,14 @@ def test_no_fields_accepts_only_an_empty_object():
 
 
 async def test_user_input_is_never_rendered_again():
-    graph = (Graph().input(field("x", required=True), label="开始")
-             .template("t", "Echo: {{in.x}} / $开始.x").output("{{t.text}}").chain().compile())
+    graph = (
+        Graph()
+        .input(field("x", required=True), label="开始")
+        .template("t", "Echo: {{in.x}} / $开始.x")
+        .output("{{t.text}}")
+        .chain()
+        .compile()
+    )
     tricky = "{{in.x}} and $开始.x and {{t.text}}"
     run_input = check_input(graph.input_node.config, {"x": tricky})
     events: list = []
@@ -183,8 +196,15 @@ async def test_user_input_is_never_rendered_again():
 
 
 async def test_edge_value_is_not_rendered_either():
-    graph = (Graph().input(x="string").template("t", "ignored").output("")
-             .edge("in", "t", "x", "template").edge("t", "out", "text", "value").compile())
+    graph = (
+        Graph()
+        .input(x="string")
+        .template("t", "ignored")
+        .output("")
+        .edge("in", "t", "x", "template")
+        .edge("t", "out", "text", "value")
+        .compile()
+    )
     output = await Engine().run(graph, {"x": "{{in.x}}"}, [].append)
     assert output == "{{in.x}}"
 
@@ -195,9 +215,17 @@ async def test_single_output_returns_its_value_with_type():
 
 
 async def test_several_outputs_are_keyed_by_name_or_id():
-    graph = (Graph().input(x="string").output("A {{in.x}}", id="o1", name="first")
-             .output("{{in.x}}", id="o2").output({"n": "{{in.x}}"}, id="o3", name="third")
-             .edge("in", "o1").edge("in", "o2").edge("in", "o3").compile())
+    graph = (
+        Graph()
+        .input(x="string")
+        .output("A {{in.x}}", id="o1", name="first")
+        .output("{{in.x}}", id="o2")
+        .output({"n": "{{in.x}}"}, id="o3", name="third")
+        .edge("in", "o1")
+        .edge("in", "o2")
+        .edge("in", "o3")
+        .compile()
+    )
     output = await Engine().run(graph, {"x": "hi"}, [].append)
     assert output == {"first": "A hi", "o2": "hi", "third": {"n": "hi"}}
 
@@ -212,8 +240,15 @@ async def test_number_into_a_text_field_through_a_whole_string_reference():
 
 
 async def test_number_into_a_text_port_through_an_edge():
-    graph = (Graph().input(field("n", "number")).template("t", "").output("{{t.text}}").chain()
-             .edge("in", "t", "n", "template").compile())
+    graph = (
+        Graph()
+        .input(field("n", "number"))
+        .template("t", "")
+        .output("{{t.text}}")
+        .chain()
+        .edge("in", "t", "n", "template")
+        .compile()
+    )
     assert await Engine().run(graph, {"n": 3}, [].append) == "3"
 
 

@@ -53,8 +53,9 @@ def test_api_tier_runs_without_nicegui(tmp_path):
     api = Served(tmp_path, "api", port=free_port())
     try:
         api.wait_ready(path="/v1/api/nothing")
-        r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf_id}", headers={"X-API-KEY": key},
-                       content='{"input":{"输入":"hi"}}')
+        r = httpx.post(
+            f"{api.url}/v1/api/workflow/run/{wf_id}", headers={"X-API-KEY": key}, content='{"input":{"输入":"hi"}}'
+        )
         assert r.json()["output"] == "在呢。你说的是：hi"
         assert httpx.get(api.url + "/login").status_code == 404  # no UI in the API tier
     finally:

@@ -27,12 +27,21 @@ QUESTION = "Hello FlowAI, 你好世界, please echo me back."
 def llm_doc(model: str, **llm_config) -> dict:
     """input -> llm -> output; the question reaches the prompt through an edge."""
     return {
-        "format": "flowai/1", "name": "llm test",
+        "format": "flowai/1",
+        "name": "llm test",
         "nodes": [
-            {"id": "in", "type": "input", "label": "开始",
-             "config": {"fields": [{"name": "q", "type": "string", "required": True}]}},
-            {"id": "llm", "type": "llm", "label": "LLM1",
-             "config": {"provider": "auto", "model": model, "temperature": 0.2, **llm_config}},
+            {
+                "id": "in",
+                "type": "input",
+                "label": "开始",
+                "config": {"fields": [{"name": "q", "type": "string", "required": True}]},
+            },
+            {
+                "id": "llm",
+                "type": "llm",
+                "label": "LLM1",
+                "config": {"provider": "auto", "model": model, "temperature": 0.2, **llm_config},
+            },
             {"id": "out", "type": "output", "label": "结束", "config": {"value": "{{llm.text}}"}},
         ],
         "edges": [
@@ -63,8 +72,9 @@ async def run(gateway: Router, doc: dict, question: str = QUESTION):
     events: list = []
     state = RunState()
     try:
-        result = await Engine(gateway).run(compile_graph(doc, default_registry()), {"q": question}, events.append,
-                                           run_id="test", state=state)
+        result = await Engine(gateway).run(
+            compile_graph(doc, default_registry()), {"q": question}, events.append, run_id="test", state=state
+        )
     except NodeError as exc:  # ProviderError and NodeTimeoutError are NodeErrors
         result = exc
     return result, events, state
@@ -75,6 +85,7 @@ def chat(model: str) -> ChatRequest:
 
 
 # -- success paths -------------------------------------------------------------------------------
+
 
 async def test_streamed_deltas_arrive_in_order_and_make_the_output(gateway, fake_openai):
     output, events, state = await run(gateway, llm_doc("echo", system="Be brief."))
@@ -129,6 +140,7 @@ async def test_reasoning_deltas_become_stream_reasoning(gateway):
 
 
 # -- failures ------------------------------------------------------------------------------------
+
 
 def assert_failed_at_llm(events: list, code: int) -> RunFailed:
     failed = events[-1]
@@ -241,22 +253,29 @@ async def test_unconfigured_named_provider_is_a_clear_50002(gateway):
 
 # -- over real HTTP: the published run API streaming an LLM node ---------------------------------
 
+
 def test_run_api_stream_concatenates_to_the_output(api_with_openai, fake_openai):
     api = api_with_openai
     workflow_id = api.publish(llm_doc(""))  # empty model: the provider's default (echoed by the fake)
     with httpx.Client(timeout=10) as client:
-        with connect_sse(client, "POST", f"{api.url}/v1/api/workflow/run/{workflow_id}",
-                         headers={"X-API-KEY": api.key()},
-                         content=orjson.dumps({"input": {"q": QUESTION}, "stream": True})) as source:
+        with connect_sse(
+            client,
+            "POST",
+            f"{api.url}/v1/api/workflow/run/{workflow_id}",
+            headers={"X-API-KEY": api.key()},
+            content=orjson.dumps({"input": {"q": QUESTION}, "stream": True}),
+        ) as source:
             assert source.response.status_code == 200
             assert source.response.headers["x-run-id"]
             events = [(sse.event, orjson.loads(sse.data)) for sse in source.iter_sse()]
 
     # A linear graph, so the order is exact: start, in, llm (its deltas inside), out, output.
     order = [(data["Type"] if name == "msg" else name, data.get("Node")) for name, data in events]
-    assert order == ([("start", "in"), ("start_node", "in"), ("finish_node", "in"), ("start_node", "llm")]
-                     + [("stream", "llm")] * len(pieces(QUESTION))
-                     + [("finish_node", "llm"), ("start_node", "out"), ("finish_node", "out"), ("output", None)])
+    assert order == (
+        [("start", "in"), ("start_node", "in"), ("finish_node", "in"), ("start_node", "llm")]
+        + [("stream", "llm")] * len(pieces(QUESTION))
+        + [("finish_node", "llm"), ("start_node", "out"), ("finish_node", "out"), ("output", None)]
+    )
 
     streamed = [d for n, d in events if n == "stream"]
     assert all(d["Node"] == "llm" and d["Reasoning"] is None for d in streamed)
@@ -266,17 +285,20 @@ def test_run_api_stream_concatenates_to_the_output(api_with_openai, fake_openai)
 
 async def test_drop_before_the_first_delta_falls_back_to_the_next_provider(fake_openai, http):
     # Two providers on the same fake; an empty node model means each provider's default model.
-    first = OpenAICompatible("openai", base_url=fake_openai.url, api_key="sk-test", client=http,
-                             models={"text": "disconnect-after-0"})
-    backup = OpenAICompatible("groq", base_url=fake_openai.url, api_key="sk-test", client=http,
-                              models={"text": "echo"})
-    router = Router(StaticProviders({"openai": first, "groq": backup}),
-                    ProviderConfig(FileConfig(priorities={"text": ["openai", "groq"]})))
+    first = OpenAICompatible(
+        "openai", base_url=fake_openai.url, api_key="sk-test", client=http, models={"text": "disconnect-after-0"}
+    )
+    backup = OpenAICompatible("groq", base_url=fake_openai.url, api_key="sk-test", client=http, models={"text": "echo"})
+    router = Router(
+        StaticProviders({"openai": first, "groq": backup}),
+        ProviderConfig(FileConfig(priorities={"text": ["openai", "groq"]})),
+    )
     output, events, state = await run(router, llm_doc(""))
 
     assert output == QUESTION
     # the dropped connection is retried once at the same provider, then the next one serves
     assert [r["model"] for r in fake_openai.requests] == ["disconnect-after-0", "disconnect-after-0", "echo"]
     assert state.usage["llm"]["provider"] == "groq"
-    assert state.usage["llm"]["fallbacks"] == [{"provider": "openai", "status": None,
-                                                "reason": "openai connection failed: RemoteProtocolError."}]
+    assert state.usage["llm"]["fallbacks"] == [
+        {"provider": "openai", "status": None, "reason": "openai connection failed: RemoteProtocolError."}
+    ]

@@ -17,8 +17,13 @@ from tests.manage_client import client, data, error, other_account, signed_in
 def png() -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 ACCEPTED = [
@@ -65,6 +70,7 @@ def leftovers(api) -> list[str]:
 
 # --- accepted and refused types ------------------------------------------------------------------
 
+
 def test_accepted_types_are_decided_from_the_bytes(api):
     c = signed_in(api)
     for name, content, mime in ACCEPTED:
@@ -103,6 +109,7 @@ def test_an_uploaded_image_url_serves_the_same_bytes(api):
 
 # --- malformed uploads ---------------------------------------------------------------------------
 
+
 def test_malformed_uploads_answer_40001(api):
     c = signed_in(api)
     error(c.post("/files", json={"file": "aGVsbG8="}), 400, 40001)  # not multipart
@@ -121,6 +128,7 @@ def test_upload_needs_a_bearer_token_and_stores_nothing_without_one(api):
 
 
 # --- size limit -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def small_api(settings):
@@ -145,8 +153,10 @@ def test_a_huge_streamed_upload_is_stopped_at_the_limit(small_api):
 
     def body():
         nonlocal sent
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.txt\"\r\n"
-                f"Content-Type: text/plain\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.txt"\r\n'
+            f"Content-Type: text/plain\r\n\r\n"
+        ).encode()
         yield head
         block = b"a" * 65536
         for _ in range(2048):  # 128 MiB if it were all read
@@ -162,13 +172,13 @@ def test_a_huge_streamed_upload_is_stopped_at_the_limit(small_api):
 
 def test_a_declared_oversized_upload_is_refused_before_reading(small_api):
     c = signed_in(small_api)
-    r = c.post("/files", content=b"x" * 200_000,
-               headers={"Content-Type": "multipart/form-data; boundary=b"})
+    r = c.post("/files", content=b"x" * 200_000, headers={"Content-Type": "multipart/form-data; boundary=b"})
     error(r, 413, 40003)
     assert leftovers(small_api) == []
 
 
 # --- names, signatures, traversal -------------------------------------------------------------------
+
 
 def test_the_client_filename_is_only_metadata(api):
     c = signed_in(api)
@@ -190,11 +200,16 @@ def test_bad_expired_or_foreign_signatures_answer_404(api):
     _, query = a["url"].split("?")
     exp = query.split("&")[0].split("=")[1]
     past = int(time.time()) - 10
-    bad = [f"/files/{a['id']}", f"/files/{a['id']}?exp={exp}", f"/files/{a['id']}?exp={exp}&sig=" + "0" * 64,
-           f"/files/{b['id']}?{query}",  # a's signature on b's id
-           f"/files/{a['id']}?exp={int(exp) + 1}&sig={query.split('sig=')[1]}",  # extended expiry
-           f"/files/{a['id']}?exp={past}&sig={files._sign(a['id'], past)}",  # expired
-           f"/files/{a['id']}?exp=-1&sig=x", f"/files/{a['id'].upper()}?{query}"]
+    bad = [
+        f"/files/{a['id']}",
+        f"/files/{a['id']}?exp={exp}",
+        f"/files/{a['id']}?exp={exp}&sig=" + "0" * 64,
+        f"/files/{b['id']}?{query}",  # a's signature on b's id
+        f"/files/{a['id']}?exp={int(exp) + 1}&sig={query.split('sig=')[1]}",  # extended expiry
+        f"/files/{a['id']}?exp={past}&sig={files._sign(a['id'], past)}",  # expired
+        f"/files/{a['id']}?exp=-1&sig=x",
+        f"/files/{a['id'].upper()}?{query}",
+    ]
     for url in bad:
         r = httpx.get(api.url + url)
         assert r.status_code == 404 and r.json()["code"] == 40401, url
@@ -206,8 +221,17 @@ def test_path_traversal_in_the_id_reads_nothing(api):
     files = api.platform.files
     (api.platform.settings.home / "secret.key").write_text("TOP-SECRET")
     exp = int(time.time()) + 60
-    for file_id in ("../secret.key", "..%2Fsecret.key", "..%2F..%2Fsecret.key", "%2e%2e%2fsecret.key",
-                    "....%2F%2Fsecret.key", "%2Fetc%2Fpasswd", "uploads", ".", "%00"):
+    for file_id in (
+        "../secret.key",
+        "..%2Fsecret.key",
+        "..%2F..%2Fsecret.key",
+        "%2e%2e%2fsecret.key",
+        "....%2F%2Fsecret.key",
+        "%2Fetc%2Fpasswd",
+        "uploads",
+        ".",
+        "%00",
+    ):
         sig = files._sign(file_id, exp)  # even a correct signature for a crafted id is refused
         for url in (f"/files/{file_id}?exp={exp}&sig={sig}", f"/files/{file_id}"):
             r = httpx.get(api.url + url)
@@ -225,6 +249,7 @@ def test_a_deleted_file_stops_being_served(api):
 
 
 # --- listing and scoping ----------------------------------------------------------------------------
+
 
 def test_list_and_get_are_paged_and_scoped(api):
     c = signed_in(api)

@@ -60,10 +60,20 @@ def test_list_is_paged_and_scoped(api):
 def test_invalid_bodies_answer_40001(api):
     c = signed_in(api)
     wf = api.publish(HELLO)
-    for body in ({}, {"name": ""}, {"name": "   "}, {"name": "x" * 101}, {"name": "k", "rate_limit": -1},
-                 {"name": "k", "rate_limit": "10"}, {"name": "k", "workflows": []}, {"name": "k", "workflows": wf},
-                 {"name": "k", "owner_id": 99}, {"name": "k", "key_hash": "0" * 64}, {"name": "k", "id": 1},
-                 {"name": "k", "revoked_at": None}):
+    for body in (
+        {},
+        {"name": ""},
+        {"name": "   "},
+        {"name": "x" * 101},
+        {"name": "k", "rate_limit": -1},
+        {"name": "k", "rate_limit": "10"},
+        {"name": "k", "workflows": []},
+        {"name": "k", "workflows": wf},
+        {"name": "k", "owner_id": 99},
+        {"name": "k", "key_hash": "0" * 64},
+        {"name": "k", "id": 1},
+        {"name": "k", "revoked_at": None},
+    ):
         error(c.post("/keys", json=body), 400, 40001)
     for raw in (b"", b"[]", b"{bad"):
         error(c.post("/keys", content=raw, headers={"Content-Type": "application/json"}), 400, 40001)
@@ -94,8 +104,12 @@ def test_scoped_key_runs_only_its_workflows(api):
     created = data(c.post("/keys", json={"name": "scoped", "workflows": [hello, hello]}), 201)
     assert created["workflows"] == [hello]
     assert run(api, hello, created["key"]).status_code == 200
-    r = httpx.post(api.url + RUN + other, headers={"X-API-KEY": created["key"]},
-                   json={"input": {"输入": "hi", "name": "Ann"}}, timeout=30)
+    r = httpx.post(
+        api.url + RUN + other,
+        headers={"X-API-KEY": created["key"]},
+        json={"input": {"输入": "hi", "name": "Ann"}},
+        timeout=30,
+    )
     assert r.status_code == 403 and r.json()["code"] == 40301
 
 

@@ -10,8 +10,16 @@ from flowai.auth import issue_token
 from flowai.demo import HELLO, PARALLEL
 from tests.manage_client import client, data, error, login, other_account, signed_in
 
-ITEM_KEYS = {"id", "name", "description", "latest_version", "published_version", "draft_base", "created_at",
-             "updated_at"}
+ITEM_KEYS = {
+    "id",
+    "name",
+    "description",
+    "latest_version",
+    "published_version",
+    "draft_base",
+    "created_at",
+    "updated_at",
+}
 
 
 def doc(name: str = "Hello", reply: str = "在呢。你说的是：$开始.输入") -> dict:
@@ -27,15 +35,24 @@ def create(c: httpx.Client, body: dict | None = None, **kw) -> dict:
 
 # --- sign-in, docs --------------------------------------------------------------------------
 
+
 def test_every_route_needs_a_valid_bearer_token(api):
     c = signed_in(api)
     wf = create(c)["id"]
     expired = issue_token(api.platform.settings.secret_key, api.owner_id, ttl=-10)
     forged = issue_token("another-secret", api.owner_id)
-    calls = [("GET", "/workflows"), ("POST", "/workflows"), ("GET", f"/workflows/{wf}"), ("PUT", f"/workflows/{wf}"),
-             ("DELETE", f"/workflows/{wf}"), ("GET", f"/workflows/{wf}/versions"),
-             ("GET", f"/workflows/{wf}/versions/1"), ("POST", f"/workflows/{wf}/publish"),
-             ("GET", f"/workflows/{wf}/export"), ("POST", "/workflows/import")]
+    calls = [
+        ("GET", "/workflows"),
+        ("POST", "/workflows"),
+        ("GET", f"/workflows/{wf}"),
+        ("PUT", f"/workflows/{wf}"),
+        ("DELETE", f"/workflows/{wf}"),
+        ("GET", f"/workflows/{wf}/versions"),
+        ("GET", f"/workflows/{wf}/versions/1"),
+        ("POST", f"/workflows/{wf}/publish"),
+        ("GET", f"/workflows/{wf}/export"),
+        ("POST", "/workflows/import"),
+    ]
     for token in (None, "not-a-jwt", expired, forged):
         anon = client(api, token)
         for method, path in calls:
@@ -50,12 +67,19 @@ def test_openapi_lists_the_routes_and_docs_answer(api):
     r = httpx.get(f"{api.url}/api/v1/openapi.json")
     assert r.status_code == 200
     paths = r.json()["paths"]
-    for path, methods in {"/workflows": {"get", "post"}, "/workflows/{workflow_id}": {"get", "put", "delete"},
-                          "/workflows/{workflow_id}/versions": {"get"},
-                          "/workflows/{workflow_id}/versions/{number}": {"get"},
-                          "/workflows/{workflow_id}/publish": {"post"}, "/workflows/{workflow_id}/export": {"get"},
-                          "/workflows/import": {"post"}, "/keys": {"get", "post"}, "/keys/{key_id}": {"delete"},
-                          "/files": {"get", "post"}, "/files/{file_id}": {"get", "delete"}}.items():
+    for path, methods in {
+        "/workflows": {"get", "post"},
+        "/workflows/{workflow_id}": {"get", "put", "delete"},
+        "/workflows/{workflow_id}/versions": {"get"},
+        "/workflows/{workflow_id}/versions/{number}": {"get"},
+        "/workflows/{workflow_id}/publish": {"post"},
+        "/workflows/{workflow_id}/export": {"get"},
+        "/workflows/import": {"post"},
+        "/keys": {"get", "post"},
+        "/keys/{key_id}": {"delete"},
+        "/files": {"get", "post"},
+        "/files/{file_id}": {"get", "delete"},
+    }.items():
         assert methods <= set(paths[path]), (path, set(paths[path]))
     save = paths["/workflows/{workflow_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
     assert {"document", "base_version", "message"} <= set(save["properties"])
@@ -65,6 +89,7 @@ def test_openapi_lists_the_routes_and_docs_answer(api):
 
 
 # --- create, list, read --------------------------------------------------------------------
+
 
 def test_create_answers_201_with_the_workflow_and_version(api):
     c = signed_in(api)
@@ -112,11 +137,13 @@ def test_get_has_the_draft_document(api):
 
 # --- save: versions, conflicts, invalid graphs ----------------------------------------------------
 
+
 def test_save_makes_a_new_immutable_version(api):
     c = signed_in(api)
     wf = create(c)["id"]
-    saved = data(c.put(f"/workflows/{wf}", json={"document": doc("Renamed", "v2"), "base_version": 1,
-                                                 "message": "second"}))
+    saved = data(
+        c.put(f"/workflows/{wf}", json={"document": doc("Renamed", "v2"), "base_version": 1, "message": "second"})
+    )
     assert saved["latest_version"] == 2 and saved["name"] == "Renamed" and saved["version"]["number"] == 2
     assert saved["version"]["message"] == "second"
     v1 = data(c.get(f"/workflows/{wf}/versions/1"))
@@ -159,16 +186,22 @@ def test_bodies_refuse_unknown_and_protected_fields(api):
     c = signed_in(api)
     wf = create(c)["id"]
     other_id = api.platform.users.create(username="victim", password="password123").id
-    for body in ({"document": doc(), "owner_id": other_id}, {"document": doc(), "id": "x" * 32},
-                 {**doc(), "owner_id": other_id}, {**doc(), "created_at": "2020-01-01"}):
+    for body in (
+        {"document": doc(), "owner_id": other_id},
+        {"document": doc(), "id": "x" * 32},
+        {**doc(), "owner_id": other_id},
+        {**doc(), "created_at": "2020-01-01"},
+    ):
         r = error(c.post("/workflows", json=body), 400, 40001)
         assert r["detail"]
-    for body in ({"document": doc(), "base_version": 1, "owner_id": other_id},
-                 {"document": doc(), "base_version": 1, "published_version": 1},
-                 {"document": {**doc(), "id": wf}, "base_version": 1},
-                 {"document": doc()},  # base_version is required
-                 {"document": doc(), "base_version": "1"},
-                 {"document": "not an object", "base_version": 1}):
+    for body in (
+        {"document": doc(), "base_version": 1, "owner_id": other_id},
+        {"document": doc(), "base_version": 1, "published_version": 1},
+        {"document": {**doc(), "id": wf}, "base_version": 1},
+        {"document": doc()},  # base_version is required
+        {"document": doc(), "base_version": "1"},
+        {"document": "not an object", "base_version": 1},
+    ):
         error(c.put(f"/workflows/{wf}", json=body), 400, 40001)
     error(c.post(f"/workflows/{wf}/publish", json={"version": 1, "owner_id": other_id}), 400, 40001)
     for raw in (b"[1, 2]", b"{not json", b"", b'"text"'):
@@ -189,19 +222,22 @@ def test_oversized_body_answers_413(api):
 
 # --- versions, publish, export, import, delete ------------------------------------------------
 
+
 def test_versions_are_paged_newest_first_without_documents(api):
     c = signed_in(api)
     wf = create(c)["id"]
     for i in range(2, 5):
-        data(c.put(f"/workflows/{wf}", json={"document": doc(reply=f"v{i}"), "base_version": i - 1,
-                                             "message": f"m{i}"}))
+        data(
+            c.put(f"/workflows/{wf}", json={"document": doc(reply=f"v{i}"), "base_version": i - 1, "message": f"m{i}"})
+        )
     page = data(c.get(f"/workflows/{wf}/versions", params={"page_size": 3}))
     assert page["total"] == 4 and [v["number"] for v in page["items"]] == [4, 3, 2]
     assert all("document" not in v for v in page["items"])
     assert set(page["items"][0]) == {"number", "message", "created_by", "created_at", "published_at", "published"}
     assert page["items"][0]["message"] == "m4" and page["items"][0]["created_by"] == api.owner_id
-    assert [v["number"] for v in data(c.get(f"/workflows/{wf}/versions", params={"page": 2, "page_size": 3}))
-            ["items"]] == [1]
+    assert [
+        v["number"] for v in data(c.get(f"/workflows/{wf}/versions", params={"page": 2, "page_size": 3}))["items"]
+    ] == [1]
     v3 = data(c.get(f"/workflows/{wf}/versions/3"))
     assert v3["number"] == 3 and v3["document"]["nodes"][1]["config"]["template"] == "v3"
     error(c.get(f"/workflows/{wf}/versions/9"), 404, 40402)
@@ -241,8 +277,12 @@ def test_export_and_import_round_trip(api):
     assert data(c.get(f"/workflows/{imported['id']}/export")) == v1
     # the imported, published workflow runs on the run API
     key = api.key()
-    r = httpx.post(f"{api.url}/v1/api/workflow/run/{published['id']}", headers={"X-API-KEY": key},
-                   json={"input": {"输入": "hi", "name": "Ann"}}, timeout=30)
+    r = httpx.post(
+        f"{api.url}/v1/api/workflow/run/{published['id']}",
+        headers={"X-API-KEY": key},
+        json={"input": {"输入": "hi", "name": "Ann"}},
+        timeout=30,
+    )
     assert r.status_code == 200 and r.json()["output"] == "Hello, Ann! You said: hi"
 
 
@@ -259,15 +299,20 @@ def test_delete_removes_the_workflow(api):
 
 # --- another account ------------------------------------------------------------------------
 
+
 def test_another_accounts_workflow_answers_40301_and_is_untouched(api):
     c = signed_in(api)
     wf = create(c, {"document": doc(), "publish": True})["id"]
     mallory = other_account(api)
-    attempts = [("GET", f"/workflows/{wf}", None), ("PUT", f"/workflows/{wf}", {"document": doc(reply="pwned"),
-                                                                               "base_version": 1}),
-                ("DELETE", f"/workflows/{wf}", None), ("GET", f"/workflows/{wf}/versions", None),
-                ("GET", f"/workflows/{wf}/versions/1", None), ("POST", f"/workflows/{wf}/publish", {}),
-                ("GET", f"/workflows/{wf}/export", None)]
+    attempts = [
+        ("GET", f"/workflows/{wf}", None),
+        ("PUT", f"/workflows/{wf}", {"document": doc(reply="pwned"), "base_version": 1}),
+        ("DELETE", f"/workflows/{wf}", None),
+        ("GET", f"/workflows/{wf}/versions", None),
+        ("GET", f"/workflows/{wf}/versions/1", None),
+        ("POST", f"/workflows/{wf}/publish", {}),
+        ("GET", f"/workflows/{wf}/export", None),
+    ]
     for method, path, body in attempts:
         r = error(mallory.request(method, path, json=body), 403, 40301)
         assert "在呢" not in r["message"] and "document" not in r

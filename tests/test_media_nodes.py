@@ -23,8 +23,12 @@ from tests.fakes.stability_server import FakeStability
 
 @pytest.fixture
 def fakes():
-    with serve(FakeStability()) as stability, serve(FakeElevenLabs()) as eleven, \
-            serve(FakeAssemblyAI()) as aai, serve(FakeOpenAIMedia()) as openai:
+    with (
+        serve(FakeStability()) as stability,
+        serve(FakeElevenLabs()) as eleven,
+        serve(FakeAssemblyAI()) as aai,
+        serve(FakeOpenAIMedia()) as openai,
+    ):
         yield {"stability": stability, "elevenlabs": eleven, "assemblyai": aai, "openai": openai}
 
 
@@ -41,18 +45,30 @@ def api(settings, fakes):
 
 def flow(node: dict, field: dict, port: str, out: str, extra_edges: list | None = None) -> dict:
     """input(field) -> node (the field feeds ``port``) -> output (``out``)."""
-    return {"format": "flowai/1", "name": f"{node['type']} test",
-            "nodes": [{"id": "in", "type": "input", "label": "开始", "config": {"fields": [field]}},
-                      node,
-                      {"id": "out", "type": "output", "label": "结束", "config": {"value": out}}],
-            "edges": [{"source": "in", "source_port": field["name"], "target": node["id"], "target_port": port},
-                      {"source": node["id"], "target": "out"}, *(extra_edges or [])]}
+    return {
+        "format": "flowai/1",
+        "name": f"{node['type']} test",
+        "nodes": [
+            {"id": "in", "type": "input", "label": "开始", "config": {"fields": [field]}},
+            node,
+            {"id": "out", "type": "output", "label": "结束", "config": {"value": out}},
+        ],
+        "edges": [
+            {"source": "in", "source_port": field["name"], "target": node["id"], "target_port": port},
+            {"source": node["id"], "target": "out"},
+            *(extra_edges or []),
+        ],
+    }
 
 
 def run(api, doc: dict, inputs: dict) -> httpx.Response:
     workflow_id = api.publish(doc)
-    return httpx.post(f"{api.url}/v1/api/workflow/run/{workflow_id}", headers={"X-API-KEY": api.key()},
-                      json={"input": inputs, "detail": True}, timeout=30)
+    return httpx.post(
+        f"{api.url}/v1/api/workflow/run/{workflow_id}",
+        headers={"X-API-KEY": api.key()},
+        json={"input": inputs, "detail": True},
+        timeout=30,
+    )
 
 
 def fetch(api, url: str) -> httpx.Response:
@@ -69,10 +85,20 @@ def stored(api, data: bytes, name: str) -> str:
 
 # -- image ---------------------------------------------------------------------------------------
 
+
 def test_image_node_stores_every_image_and_serves_it(api, fakes):
-    node = {"id": "img", "type": "image", "label": "画图",
-            "config": {"prompt": "A poster of {{in.topic}}", "negative_prompt": "text", "aspect_ratio": "16:9",
-                       "n": 2, "seed": 5}}
+    node = {
+        "id": "img",
+        "type": "image",
+        "label": "画图",
+        "config": {
+            "prompt": "A poster of {{in.topic}}",
+            "negative_prompt": "text",
+            "aspect_ratio": "16:9",
+            "n": 2,
+            "seed": 5,
+        },
+    }
     doc = flow(node, {"name": "topic", "type": "string", "required": True}, "", "{{img.images}}")
     doc["edges"][0].pop("target_port"), doc["edges"][0].pop("source_port")  # the prompt is a template here
 
@@ -126,6 +152,7 @@ def test_a_content_filtered_image_fails_the_run_with_50002(api):
 
 # -- tts -----------------------------------------------------------------------------------------
 
+
 def test_tts_node_speaks_and_serves_the_audio(api, fakes):
     node = {"id": "say", "type": "tts", "label": "朗读", "config": {"voice": "v-narrator"}}
     doc = flow(node, {"name": "text", "type": "string", "required": True}, "text", "{{say.audio}}")
@@ -140,6 +167,7 @@ def test_tts_node_speaks_and_serves_the_audio(api, fakes):
 
 
 # -- stt -----------------------------------------------------------------------------------------
+
 
 def test_stt_node_transcribes_an_uploaded_file(api, fakes):
     node = {"id": "stt", "type": "stt", "label": "听写", "config": {"language": "en"}}
@@ -175,6 +203,7 @@ def test_stt_node_refuses_a_non_audio_file(api):
 
 # -- the node declarations -----------------------------------------------------------------------
 
+
 def test_media_nodes_declare_ports_and_group():
     registry = default_registry()
     image, tts, stt = registry.get("image"), registry.get("tts"), registry.get("stt")
@@ -186,8 +215,12 @@ def test_media_nodes_declare_ports_and_group():
 
 
 def test_image_config_is_validated_on_save():
-    doc = flow({"id": "img", "type": "image", "config": {"n": 9, "aspect_ratio": "5:1"}},
-               {"name": "p", "type": "string"}, "prompt", "{{img.image}}")
+    doc = flow(
+        {"id": "img", "type": "image", "config": {"n": 9, "aspect_ratio": "5:1"}},
+        {"name": "p", "type": "string"},
+        "prompt",
+        "{{img.image}}",
+    )
     with pytest.raises(GraphError) as caught:
         compile_graph(doc, default_registry())
     fields = {(i["node"], i["field"]) for i in caught.value.issues}

@@ -48,12 +48,24 @@ async def test_data_uris(store):
         await media.load(huge, owner_id=1)
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/x.png", "http://169.254.169.254/latest/meta-data/", "http://[::1]/x",
-    "http://localhost/x", "http://0x7f.1/x", "http://10.0.0.1/x", "http://[::ffff:127.0.0.1]/x",
-    "file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO", "ftp://example.com/x", "/etc/passwd",
-    "../../secret.key", "http:///x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x.png",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/x",
+        "http://localhost/x",
+        "http://0x7f.1/x",
+        "http://10.0.0.1/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:6379/_INFO",
+        "ftp://example.com/x",
+        "/etc/passwd",
+        "../../secret.key",
+        "http:///x",
+    ],
+)
 async def test_private_and_odd_targets_are_refused(store, url):
     media, _ = store
     with pytest.raises((InputError, NotFoundError)):

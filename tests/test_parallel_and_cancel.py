@@ -24,21 +24,25 @@ DRIP = "drip-40-50"  # 40 deltas, one every 50 ms: about 2 s, far longer than th
 
 def one_llm(model: str) -> dict:
     return {
-        "format": "flowai/1", "name": "drip",
+        "format": "flowai/1",
+        "name": "drip",
         "nodes": [
             {"id": "in", "type": "input", "config": {"fields": [{"name": "q", "type": "string"}]}},
             {"id": "llm", "type": "llm", "config": {"model": model, "prompt": "{{in.q}}"}},
             {"id": "out", "type": "output", "config": {"value": "{{llm.text}}"}},
         ],
-        "edges": [{"source": "in", "target": "llm"}, {"source": "llm", "source_port": "text", "target": "out",
-                                                      "target_port": "value"}],
+        "edges": [
+            {"source": "in", "target": "llm"},
+            {"source": "llm", "source_port": "text", "target": "out", "target_port": "value"},
+        ],
     }
 
 
 def two_branches(model: str) -> dict:
     """input -> (a, b) -> join -> output."""
     return {
-        "format": "flowai/1", "name": "parallel",
+        "format": "flowai/1",
+        "name": "parallel",
         "nodes": [
             {"id": "in", "type": "input", "config": {"fields": [{"name": "q", "type": "string"}]}},
             {"id": "a", "type": "llm", "config": {"model": model, "prompt": "A: {{in.q}}"}},
@@ -46,9 +50,13 @@ def two_branches(model: str) -> dict:
             {"id": "join", "type": "template", "config": {"template": "{{a.text}} | {{b.text}}"}},
             {"id": "out", "type": "output", "config": {"value": "{{join.text}}"}},
         ],
-        "edges": [{"source": "in", "target": "a"}, {"source": "in", "target": "b"},
-                  {"source": "a", "target": "join"}, {"source": "b", "target": "join"},
-                  {"source": "join", "source_port": "text", "target": "out", "target_port": "value"}],
+        "edges": [
+            {"source": "in", "target": "a"},
+            {"source": "in", "target": "b"},
+            {"source": "a", "target": "join"},
+            {"source": "b", "target": "join"},
+            {"source": "join", "source_port": "text", "target": "out", "target_port": "value"},
+        ],
     }
 
 
@@ -112,8 +120,9 @@ async def test_run_manager_cancel_closes_upstream_and_records_cancelled(gateway,
 
     runs = RunManager(Engine(gateway), Recorder(), grace=0)
     before = asyncio.all_tasks()
-    handle = runs.start(compile_graph(one_llm(DRIP), default_registry()), {"q": "hi"}, workflow_id="wf",
-                        version=1, owner_id=1)
+    handle = runs.start(
+        compile_graph(one_llm(DRIP), default_registry()), {"q": "hi"}, workflow_id="wf", version=1, owner_id=1
+    )
     await wait_for(lambda: any(isinstance(e, StreamDelta) for e in handle.events))
 
     assert handle.cancel()
@@ -134,9 +143,12 @@ def test_http_client_leaving_cancels_the_run_and_the_upstream(api_with_openai, f
     api = api_with_openai  # its settings use disconnect_grace=0: cancel as soon as the client leaves
     workflow_id = api.publish(one_llm(DRIP))
     with httpx.Client(timeout=10) as client:
-        with client.stream("POST", f"{api.url}/v1/api/workflow/run/{workflow_id}",
-                           headers={"X-API-KEY": api.key()},
-                           content=orjson.dumps({"input": {"q": "hi"}, "stream": True})) as resp:
+        with client.stream(
+            "POST",
+            f"{api.url}/v1/api/workflow/run/{workflow_id}",
+            headers={"X-API-KEY": api.key()},
+            content=orjson.dumps({"input": {"q": "hi"}, "stream": True}),
+        ) as resp:
             assert resp.status_code == 200
             run_id = resp.headers["x-run-id"]
             lines = resp.iter_lines()

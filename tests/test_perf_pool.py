@@ -48,8 +48,13 @@ class Upstream:
         elif path.endswith("/chat/completions"):
             await self._chat(orjson.loads(body).get("model"), receive, send)
         elif path == "/cookie":
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"set-cookie", b"session=tenant-a; Path=/")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"set-cookie", b"session=tenant-a; Path=/")],
+                }
+            )
             await send({"type": "http.response.body", "body": b"set"})
         else:
             cookie = dict(scope["headers"]).get(b"cookie", b"")
@@ -72,10 +77,14 @@ class Upstream:
 
     async def _chat(self, model, receive, send):
         chunk = {"choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]}
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/event-stream")]})
-        await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(chunk) + b"\n\ndata: [DONE]\n\n",
-                    "more_body": True})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send(
+            {
+                "type": "http.response.body",
+                "body": b"data: " + orjson.dumps(chunk) + b"\n\ndata: [DONE]\n\n",
+                "more_body": True,
+            }
+        )
         if model == "hold":
             while (await receive())["type"] != "http.disconnect":
                 pass

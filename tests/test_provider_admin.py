@@ -86,14 +86,19 @@ def test_required_options_and_base_url(settings):
 def test_priorities_file_and_database_overrides(settings):
     (settings.home / "providers.toml").write_text(
         'timezone = "Europe/Paris"\n[priorities]\ntext = ["openai", "groq"]\n'
-        '[quotas.openai]\nperiod = "month"\nlimit = 5\nunit = "cost"\n[retry]\nretries = 2\n', encoding="utf-8")
+        '[quotas.openai]\nperiod = "month"\nlimit = 5\nunit = "cost"\n[retry]\nretries = 2\n',
+        encoding="utf-8",
+    )
     admin = Platform(settings).provider_admin
     text = admin.priorities()["text"]
     assert text[:2] == ["openai", "groq"] and sorted(text) == sorted(CATALOG[n].name for n in text)
     assert len(text) == 12 and admin.priorities()["tts"] == ["playht", "elevenlabs"]
     assert admin.timezone() == "Europe/Paris"
     assert next(p for p in admin.providers() if p["name"] == "openai")["quota"] == {
-        "period": "month", "limit": 5.0, "unit": "cost"}
+        "period": "month",
+        "limit": 5.0,
+        "unit": "cost",
+    }
     assert admin.router.config.policy.retries == 2
 
     admin.set_priorities("text", ["perplexity"])
@@ -110,13 +115,16 @@ def test_priorities_file_and_database_overrides(settings):
         again.set_quota("groq", period="week", limit=3)
 
 
-@pytest.mark.parametrize("toml, problem", [
-    ('[quotas.groq]\nlimit = -1\n', "limit must be a number"),
-    ('[priorities]\nimage = ["groq"]\n', "cannot serve image"),
-    ('[retry]\nretires = 1\n', "unknown setting 'retires'"),
-    ('timezone = "Nowhere/Land"\n', "Unknown time zone"),
-    ('[quotaz]\n', "unknown section"),
-])
+@pytest.mark.parametrize(
+    "toml, problem",
+    [
+        ("[quotas.groq]\nlimit = -1\n", "limit must be a number"),
+        ('[priorities]\nimage = ["groq"]\n', "cannot serve image"),
+        ("[retry]\nretires = 1\n", "unknown setting 'retires'"),
+        ('timezone = "Nowhere/Land"\n', "Unknown time zone"),
+        ("[quotaz]\n", "unknown section"),
+    ],
+)
 def test_a_bad_providers_file_is_refused_with_its_reason(settings, toml, problem):
     path = settings.home / "providers.toml"
     path.write_text(toml, encoding="utf-8")
@@ -126,8 +134,17 @@ def test_a_bad_providers_file_is_refused_with_its_reason(settings, toml, problem
 
 async def test_connection_test_reports_without_raising(flaky, settings):  # noqa: F811
     good, bad = flaky(), flaky(api_key="sk-other")
-    platform = Platform(replace(settings, env={"GROQ_API_KEY": "sk-test", "GROQ_BASE_URL": good.url,
-                                               "MISTRAL_API_KEY": "sk-test", "MISTRAL_BASE_URL": bad.url}))
+    platform = Platform(
+        replace(
+            settings,
+            env={
+                "GROQ_API_KEY": "sk-test",
+                "GROQ_BASE_URL": good.url,
+                "MISTRAL_API_KEY": "sk-test",
+                "MISTRAL_BASE_URL": bad.url,
+            },
+        )
+    )
     admin = platform.provider_admin
     ok, message = await admin.test_connection("groq")
     assert ok is True and message

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 
@@ -60,18 +60,18 @@ async def test_quota_resets_at_midnight_of_the_configured_zone(two):
     admin.set_timezone("Asia/Shanghai")  # UTC+8: 15:59:59 UTC is 23:59:59 there
     admin.set_quota("groq", period="day", limit=1, unit="calls")
     admin.set_quota("mistral", period="month", limit=1, unit="calls")
-    platform.ledger.now = lambda: datetime(2025, 1, 31, 15, 59, 59, tzinfo=timezone.utc)
+    platform.ledger.now = lambda: datetime(2025, 1, 31, 15, 59, 59, tzinfo=UTC)
     assert (await chat(platform))["provider"] == "groq"
     assert (await chat(platform))["provider"] == "mistral"  # groq's day is used up
     with pytest.raises(ProviderError) as caught:
         await chat(platform)  # both used up
     assert "groq quota exhausted" in caught.value.message and "mistral quota exhausted" in caught.value.message
 
-    platform.ledger.now = lambda: datetime(2025, 1, 31, 16, 0, 1, tzinfo=timezone.utc)  # Feb 1st, 00:00:01 there
+    platform.ledger.now = lambda: datetime(2025, 1, 31, 16, 0, 1, tzinfo=UTC)  # Feb 1st, 00:00:01 there
     assert (await chat(platform))["provider"] == "groq"  # a new day
     assert (await chat(platform))["provider"] == "mistral"  # and a new month
 
-    platform.ledger.now = lambda: datetime(2025, 2, 1, 17, 0, 0, tzinfo=timezone.utc)  # Feb 2nd there
+    platform.ledger.now = lambda: datetime(2025, 2, 1, 17, 0, 0, tzinfo=UTC)  # Feb 2nd there
     assert (await chat(platform))["provider"] == "groq"
     with pytest.raises(ProviderError):
         await chat(platform)  # mistral's month is still used up

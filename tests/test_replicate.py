@@ -16,8 +16,15 @@ from flowai.providers.families import FAMILIES
 from flowai.providers.replicate import Replicate
 from flowai.providers.replicate_budget import Budget
 from flowai.providers.replicate_rules import PredictionFailed, Rules, nearest_ratio
-from tests.fakes.replicate_server import (COMMUNITY, COMMUNITY_VERSION, MODEL_ERROR, TOKEN, FakeReplicate,
-                                          fake_replicate, png_bytes)  # noqa: F401 (fixture)
+from tests.fakes.replicate_server import (
+    COMMUNITY,
+    COMMUNITY_VERSION,
+    MODEL_ERROR,
+    TOKEN,
+    FakeReplicate,
+    fake_replicate,  # noqa: F401 (fixture)
+    png_bytes,
+)
 
 DEV, SCHNELL = "black-forest-labs/flux-dev", "black-forest-labs/flux-schnell"
 KMAX, KPRO = "black-forest-labs/flux-kontext-max", "black-forest-labs/flux-kontext-pro"
@@ -42,6 +49,7 @@ def rules_of(fallbacks: list[dict]) -> list[tuple]:
 
 # -- predictions -----------------------------------------------------------------------------------
 
+
 async def test_fast_model_answers_within_prefer_wait_without_polling(replicate, fake_replicate):
     result = await replicate.run("flux-schnell", {"prompt": "a fox", "num_outputs": 2})
 
@@ -59,8 +67,9 @@ async def test_fast_model_answers_within_prefer_wait_without_polling(replicate, 
 async def test_slow_model_is_polled_until_it_succeeds(fake_replicate, http):
     fake_replicate.behaviour[SCHNELL] = "slow"
     fake_replicate.slow_seconds = 0.4
-    client = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), wait=0,
-                       poll_interval=0.05)
+    client = Replicate(
+        base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), wait=0, poll_interval=0.05
+    )
     t0 = time.monotonic()
     prediction = await client.predict(SCHNELL, {"prompt": "slow"})
 
@@ -72,8 +81,9 @@ async def test_slow_model_is_polled_until_it_succeeds(fake_replicate, http):
 async def test_prefer_wait_shorter_than_the_prediction_falls_back_to_polling(fake_replicate, http):
     fake_replicate.behaviour[SCHNELL] = "slow"
     fake_replicate.slow_seconds = 1.5
-    client = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), wait=1,
-                       poll_interval=0.05)
+    client = Replicate(
+        base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), wait=1, poll_interval=0.05
+    )
     prediction = await client.predict(SCHNELL, {"prompt": "slow"})
     assert prediction["status"] == "succeeded"
     assert fake_replicate.waits == ["wait=1"] and fake_replicate.polls >= 1
@@ -130,8 +140,14 @@ async def test_check_reads_the_account(replicate):
 
 
 async def test_family_constructor_and_env(http):
-    family = FAMILIES["replicate"]("replicate", base_url="http://127.0.0.1:9/v1", api_key="k", client=http,
-                                   models={"image": SCHNELL}, options={"rate_limit": "60", "rate_window": "1"})
+    family = FAMILIES["replicate"](
+        "replicate",
+        base_url="http://127.0.0.1:9/v1",
+        api_key="k",
+        client=http,
+        models={"image": SCHNELL},
+        options={"rate_limit": "60", "rate_window": "1"},
+    )
     assert family.base_url == "http://127.0.0.1:9" and family.creates.limit == 60 and family.creates.window == 1
     from_env = Replicate.from_env({"REPLICATE_API_TOKEN": "tok", "REPLICATE_BASE_URL": "http://x"}, http)
     assert (from_env.api_key, from_env.base_url, from_env.creates.limit) == ("tok", "http://x", 600)
@@ -141,11 +157,13 @@ async def test_family_constructor_and_env(http):
 
 # -- cancel ---------------------------------------------------------------------------------------
 
+
 async def test_cancelling_the_caller_cancels_the_prediction(fake_replicate, http):
     fake_replicate.behaviour[SCHNELL] = "slow"
     fake_replicate.slow_seconds = 30
-    client = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), wait=0,
-                       poll_interval=0.05)
+    client = Replicate(
+        base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), wait=0, poll_interval=0.05
+    )
     task = asyncio.create_task(client.predict(SCHNELL, {"prompt": "long"}))
     while fake_replicate.polls < 1:
         await asyncio.sleep(0.01)
@@ -175,8 +193,9 @@ async def test_cancel_during_a_held_create_cancels_once_the_id_is_known(fake_rep
 async def test_a_prediction_past_the_timeout_is_cancelled(fake_replicate, http):
     fake_replicate.behaviour[SCHNELL] = "slow"
     fake_replicate.slow_seconds = 30
-    client = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), wait=0,
-                       poll_interval=0.05, timeout=0.3)
+    client = Replicate(
+        base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), wait=0, poll_interval=0.05, timeout=0.3
+    )
     with pytest.raises(ProviderError, match="did not finish within 0.3 s") as err:
         await client.predict(SCHNELL, {"prompt": "long"})
     assert err.value.retryable and fake_replicate.cancels == list(fake_replicate.predictions)
@@ -184,10 +203,12 @@ async def test_a_prediction_past_the_timeout_is_cancelled(fake_replicate, http):
 
 # -- budget and 429 -------------------------------------------------------------------------------
 
+
 async def test_429_waits_for_the_reset_replicate_gives_and_sends_again(fake_replicate, http):
     fake_replicate.limit, fake_replicate.window = 3, 1.0
-    client = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), rate_limit=100,
-                       rate_window=1)  # the client believes it may send more than the account allows
+    client = Replicate(
+        base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), rate_limit=100, rate_window=1
+    )  # the client believes it may send more than the account allows
     t0 = time.monotonic()
     results = await asyncio.gather(*(client.predict(SCHNELL, {"prompt": f"p{i}"}) for i in range(5)))
 
@@ -199,13 +220,12 @@ async def test_429_waits_for_the_reset_replicate_gives_and_sends_again(fake_repl
 
 async def test_the_budget_is_shared_by_clients_of_one_account_and_makes_callers_wait(fake_replicate, http):
     fake_replicate.limit, fake_replicate.window = 4, 1.0
-    a = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), rate_limit=4,
-                  rate_window=1)
-    b = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), rate_limit=4,
-                  rate_window=1)
+    a = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), rate_limit=4, rate_window=1)
+    b = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules(), rate_limit=4, rate_window=1)
     assert a.creates is b.creates
-    other = Replicate(base_url=fake_replicate.url, api_key="r8_other", client=http, rules=Rules(), rate_limit=4,
-                      rate_window=1)
+    other = Replicate(
+        base_url=fake_replicate.url, api_key="r8_other", client=http, rules=Rules(), rate_limit=4, rate_window=1
+    )
     assert other.creates is not a.creates
     t0 = time.monotonic()
     await asyncio.gather(*(c.predict(SCHNELL, {"prompt": "x"}) for c in [a, b] * 5))
@@ -221,6 +241,7 @@ def test_budget_refuses_nonsense():
 
 # -- schemas --------------------------------------------------------------------------------------
 
+
 async def test_input_schema_inlines_enums_and_is_cached(replicate, fake_replicate):
     schemas = await asyncio.gather(*(replicate.input_schema("flux-dev") for _ in range(20)))
     schema = schemas[0]
@@ -228,8 +249,14 @@ async def test_input_schema_inlines_enums_and_is_cached(replicate, fake_replicat
     props = schema["properties"]
     assert props["aspect_ratio"]["enum"][:3] == ["1:1", "16:9", "21:9"] and props["aspect_ratio"]["default"] == "1:1"
     assert "allOf" not in props["aspect_ratio"]
-    assert props["num_outputs"] == {"type": "integer", "default": 1, "minimum": 1, "maximum": 4,
-                                    "title": "Num Outputs", "x-order": 4}
+    assert props["num_outputs"] == {
+        "type": "integer",
+        "default": 1,
+        "minimum": 1,
+        "maximum": 4,
+        "title": "Num Outputs",
+        "x-order": 4,
+    }
     assert schema["required"] == ["prompt"]
     await replicate.input_schema(DEV)
     assert fake_replicate.schema_gets == 1
@@ -249,15 +276,27 @@ async def test_schema_cache_expires(fake_replicate, http):
 
 # -- Rule 1: a reference image ----------------------------------------------------------------------
 
+
 async def test_rule1_flux_dev_with_an_image_switches_to_kontext_max(replicate, fake_replicate):
-    params = {"prompt": "make it blue", "aspect_ratio": "16:9", "guidance": 3, "num_inference_steps": 20,
-              "output_format": "webp", "seed": 7}
+    params = {
+        "prompt": "make it blue",
+        "aspect_ratio": "16:9",
+        "guidance": 3,
+        "num_inference_steps": 20,
+        "output_format": "webp",
+        "seed": 7,
+    }
     result = await replicate.run("flux-dev", params, image=IMAGE)
 
     ((model, sent),) = fake_replicate.created
     assert model == KMAX
-    assert sent == {"prompt": "make it blue", "aspect_ratio": "16:9", "output_format": "png", "seed": 7,
-                    "input_image": IMAGE}  # image -> input_image, flux-only fields gone, webp -> png
+    assert sent == {
+        "prompt": "make it blue",
+        "aspect_ratio": "16:9",
+        "output_format": "png",
+        "seed": 7,
+        "input_image": IMAGE,
+    }  # image -> input_image, flux-only fields gone, webp -> png
     assert isinstance(result.output, list) and len(result.files) == 1  # kontext's single URI normalised
     assert rules_of(result.usage.fallbacks) == [("image_input", DEV, KMAX), ("params", KMAX, None)]
     assert set(result.usage.fallbacks[1]["dropped"]) == {"guidance", "num_inference_steps"}
@@ -274,8 +313,7 @@ async def test_rule1_a_model_whose_schema_takes_no_image_goes_to_the_edit_model(
 
 
 async def test_rule1_the_user_rules_file_can_keep_flux_dev_native(fake_replicate, http, tmp_path):
-    (tmp_path / "replicate_rules.json").write_text(json.dumps(
-        {"models": {DEV: {"edit_model": None}}}))
+    (tmp_path / "replicate_rules.json").write_text(json.dumps({"models": {DEV: {"edit_model": None}}}))
     client = Replicate(base_url=fake_replicate.url, api_key=TOKEN, client=http, rules=Rules.load(tmp_path))
     result = await client.run(DEV, {"prompt": "p", "prompt_strength": 0.5}, image=IMAGE)
     assert fake_replicate.created == [(DEV, {"prompt": "p", "prompt_strength": 0.5, "image": IMAGE})]
@@ -286,7 +324,8 @@ async def test_rule1_the_user_rules_file_can_keep_flux_dev_native(fake_replicate
 def test_rules_load_toml_and_aliases(tmp_path):
     (tmp_path / "replicate_rules.toml").write_text(
         'edit_model = "black-forest-labs/flux-kontext-pro"\n[aliases]\nfast = "black-forest-labs/flux-schnell"\n'
-        '[models."black-forest-labs/flux-schnell"]\nchain = ["google/imagen-4-ultra"]\n')
+        '[models."black-forest-labs/flux-schnell"]\nchain = ["google/imagen-4-ultra"]\n'
+    )
     rules = Rules.load(tmp_path)
     assert rules.resolve("fast") == SCHNELL and rules.resolve("flux-dev") == DEV
     assert rules.chain(SCHNELL) == [IMAGEN] and rules.edit_model(SCHNELL) == KPRO
@@ -296,9 +335,11 @@ def test_rules_load_toml_and_aliases(tmp_path):
 
 # -- Rule 2: parameters the model does not accept ----------------------------------------------------
 
+
 async def test_rule2_unknown_params_are_dropped_with_a_warning(replicate, fake_replicate):
-    result = await replicate.run(DEV, {"prompt": "p", "negative_prompt": "blurry", "style": "anime",
-                                       "aspect_ratio": "7:3", "num_outputs": "2"})
+    result = await replicate.run(
+        DEV, {"prompt": "p", "negative_prompt": "blurry", "style": "anime", "aspect_ratio": "7:3", "num_outputs": "2"}
+    )
     ((model, sent),) = fake_replicate.created
     assert model == DEV
     assert sent == {"prompt": "p", "aspect_ratio": "21:9", "num_outputs": 2}  # nearest ratio, "2" -> 2
@@ -322,11 +363,21 @@ async def test_rule2_a_422_naming_an_unknown_param_is_dropped_and_sent_again(rep
 
 # -- Rule 3: the chain --------------------------------------------------------------------------------
 
+
 async def test_rule3_a_failing_model_walks_the_chain_with_mapped_params(replicate, fake_replicate):
     fake_replicate.behaviour[DEV] = "fail"
     fake_replicate.behaviour[QWEN] = "fail"
-    params = {"prompt": "x" * 2500, "aspect_ratio": "21:9", "seed": 42, "guidance": 3, "num_inference_steps": 20,
-              "output_format": "webp", "megapixels": "1", "disable_safety_checker": False, "go_fast": True}
+    params = {
+        "prompt": "x" * 2500,
+        "aspect_ratio": "21:9",
+        "seed": 42,
+        "guidance": 3,
+        "num_inference_steps": 20,
+        "output_format": "webp",
+        "megapixels": "1",
+        "disable_safety_checker": False,
+        "go_fast": True,
+    }
     result = await replicate.run("flux-dev", params)
 
     assert [m for m, _ in fake_replicate.created] == [DEV, QWEN, IMAGEN]
@@ -334,8 +385,13 @@ async def test_rule3_a_failing_model_walks_the_chain_with_mapped_params(replicat
     assert qwen["aspect_ratio"] == "16:9" and qwen["seed"] == 42 and qwen["guidance"] == 3
     assert qwen["output_format"] == "webp" and "megapixels" not in qwen
     imagen = fake_replicate.created[2][1]
-    assert imagen == {"prompt": "x" * 1900, "aspect_ratio": "16:9", "output_format": "jpg", "image_size": "1K",
-                      "safety_filter_level": "block_only_high"}  # seed, guidance, steps, go_fast dropped
+    assert imagen == {
+        "prompt": "x" * 1900,
+        "aspect_ratio": "16:9",
+        "output_format": "jpg",
+        "image_size": "1K",
+        "safety_filter_level": "block_only_high",
+    }  # seed, guidance, steps, go_fast dropped
     assert result.model == IMAGEN and isinstance(result.output, list) and len(result.files) == 1
     chain = [f for f in result.usage.fallbacks if f["rule"] == "chain"]
     assert [(f["model"], f["to"]) for f in chain] == [(DEV, QWEN), (QWEN, IMAGEN)]
@@ -359,8 +415,7 @@ async def test_rule3_qwen_gets_flux_devs_default_ratio_and_strength(replicate, f
     assert result.model == QWEN
 
 
-async def test_rule3_with_an_image_skips_models_that_take_none_and_reports_every_attempt(replicate,
-                                                                                       fake_replicate):
+async def test_rule3_with_an_image_skips_models_that_take_none_and_reports_every_attempt(replicate, fake_replicate):
     for model in (KMAX, KPRO, QWEN):
         fake_replicate.behaviour[model] = "fail"
     with pytest.raises(ProviderError) as err:
@@ -387,10 +442,10 @@ def test_nearest_ratio():
 
 # -- the image task (router) ------------------------------------------------------------------------
 
+
 async def test_generate_image_defaults_to_flux_dev_and_returns_png_bytes(replicate, fake_replicate):
     result = await replicate.generate_image(ImageRequest(prompt="a cat", n=2, seed=3, aspect_ratio="16:9"))
-    assert fake_replicate.created == [(DEV, {"prompt": "a cat", "aspect_ratio": "16:9", "num_outputs": 2,
-                                             "seed": 3})]
+    assert fake_replicate.created == [(DEV, {"prompt": "a cat", "aspect_ratio": "16:9", "num_outputs": 2, "seed": 3})]
     assert [m.content_type for m in result.images] == ["image/png", "image/png"]
     assert result.images[0].data.startswith(b"\x89PNG") and result.usage.task == "image"
     assert result.usage.images == 2 and result.usage.cost == pytest.approx(0.05)

@@ -28,8 +28,7 @@ SCHNELL, KMAX = "black-forest-labs/flux-schnell", "black-forest-labs/flux-kontex
 
 def doc(model: str = "flux-schnell", output: str = "{{rep.files}}", image: bool = False, **config) -> dict:
     g = Graph().input(field("prompt", required=True), *([field("ref", "image")] if image else []))
-    g.node("rep", "replicate", "画图", model=model, params=config.pop("params", {"prompt": "{{in.prompt}}"}),
-           **config)
+    g.node("rep", "replicate", "画图", model=model, params=config.pop("params", {"prompt": "{{in.prompt}}"}), **config)
     g.output(output).chain()
     if image:
         g.edge("in", "rep", "ref", "image")
@@ -72,6 +71,7 @@ def engine_for(platform: Platform, replicate: Replicate | None) -> Engine:
 
 # -- files ----------------------------------------------------------------------------------------
 
+
 async def test_output_files_are_stored_when_the_prediction_ends(platform, owner, fake_replicate):
     engine = engine_for(platform, client(fake_replicate, platform.http))
     state = RunState()
@@ -87,8 +87,12 @@ async def test_output_files_are_stored_when_the_prediction_ends(platform, owner,
         stored = await platform.media.load(url, owner_id=owner)
         assert stored == Media(png_bytes(pid, f"out-{i}.png"), "image/png")
     usage = state.usage["rep"]
-    assert (usage["provider"], usage["model"], usage["images"], usage["predictions"]) == ("replicate", SCHNELL, 2,
-                                                                                         [pid])
+    assert (usage["provider"], usage["model"], usage["images"], usage["predictions"]) == (
+        "replicate",
+        SCHNELL,
+        2,
+        [pid],
+    )
 
 
 def test_stored_files_are_served_back_by_the_app(settings, fake_replicate):
@@ -96,8 +100,12 @@ def test_stored_files_are_served_back_by_the_app(settings, fake_replicate):
     api.platform.services.replicate = client(fake_replicate, api.platform.http)
     with server:
         wf = api.publish(doc(output="{{rep.file}}"))
-        r = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": api.key()},
-                       content='{"input": {"prompt": "a lighthouse"}}', timeout=30)
+        r = httpx.post(
+            f"{api.url}/v1/api/workflow/run/{wf}",
+            headers={"X-API-KEY": api.key()},
+            content='{"input": {"prompt": "a lighthouse"}}',
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
         url = r.json()["output"]
         assert urlsplit(url).path.startswith("/files/")
@@ -124,8 +132,9 @@ async def test_a_stored_reference_image_goes_inline_and_takes_rule_1(platform, o
 
 async def test_text_models_fill_the_text_port(platform, owner, fake_replicate):
     engine = engine_for(platform, client(fake_replicate, platform.http))
-    output, _ = await run(engine, doc("meta/meta-llama-3-8b-instruct", output="{{rep.text}}"), {"prompt": "hi you"},
-                          owner)
+    output, _ = await run(
+        engine, doc("meta/meta-llama-3-8b-instruct", output="{{rep.text}}"), {"prompt": "hi you"}, owner
+    )
     assert output == "You said: hi you "
 
 
@@ -150,6 +159,7 @@ def test_the_model_is_required():
 
 
 # -- cancel ----------------------------------------------------------------------------------------
+
 
 async def test_cancelling_the_run_cancels_the_prediction(platform, owner, fake_replicate):
     fake_replicate.behaviour[SCHNELL] = "slow"
@@ -177,8 +187,8 @@ async def test_a_node_timeout_cancels_the_prediction(platform, owner, fake_repli
 
 # -- the 600/minute budget under a batch ------------------------------------------------------------
 
-async def test_a_batch_of_1000_predictions_waits_for_budget_and_never_meets_a_429(platform, owner,
-                                                                                 fake_replicate):
+
+async def test_a_batch_of_1000_predictions_waits_for_budget_and_never_meets_a_429(platform, owner, fake_replicate):
     # The account's limit, compressed to LIMIT per second so the test is quick but still well under
     # the rate 1,000 concurrent runs would create at; the client is told the same limit.
     fake_replicate.limit, fake_replicate.window = BATCH_LIMIT, 1.0
@@ -188,8 +198,9 @@ async def test_a_batch_of_1000_predictions_waits_for_budget_and_never_meets_a_42
     engines = [engine_for(platform, node_client), engine_for(platform, router_client)]
     document = doc(output="{{rep.file}}")
     t0 = time.monotonic()
-    results = await asyncio.gather(*(run(engines[i % 2], document, {"prompt": f"picture {i}"}, owner)
-                                     for i in range(1000)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(run(engines[i % 2], document, {"prompt": f"picture {i}"}, owner) for i in range(1000)), return_exceptions=True
+    )
     elapsed = time.monotonic() - t0
 
     errors = [r for r in results if isinstance(r, BaseException)]
@@ -216,8 +227,12 @@ def test_the_platform_wires_replicate_from_env_and_from_a_key_entered_later(sett
         key = api.key(rate_limit=0)
 
         def call():
-            return httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                              content='{"input": {"prompt": "a lighthouse"}}', timeout=30)
+            return httpx.post(
+                f"{api.url}/v1/api/workflow/run/{wf}",
+                headers={"X-API-KEY": key},
+                content='{"input": {"prompt": "a lighthouse"}}',
+                timeout=30,
+            )
 
         r = call()
         assert r.status_code == 500 and "REPLICATE_API_KEY" in r.json()["message"], r.text
@@ -231,16 +246,21 @@ def test_the_platform_wires_replicate_from_env_and_from_a_key_entered_later(sett
 def test_replicate_calls_count_against_quotas_and_the_workflow_budget(settings, fake_replicate):
     from dataclasses import replace
 
-    server, api = start_api(replace(settings, env={"REPLICATE_BASE_URL": fake_replicate.url,
-                                                   "REPLICATE_API_KEY": TOKEN}))
+    server, api = start_api(
+        replace(settings, env={"REPLICATE_BASE_URL": fake_replicate.url, "REPLICATE_API_KEY": TOKEN})
+    )
     with server:
         wf = api.publish(doc(output="{{rep.file}}"))
         key = api.key(rate_limit=0)
         admin = api.platform.provider_admin
 
         def call():
-            return httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key},
-                              content='{"input": {"prompt": "a lighthouse"}, "detail": true}', timeout=30)
+            return httpx.post(
+                f"{api.url}/v1/api/workflow/run/{wf}",
+                headers={"X-API-KEY": key},
+                content='{"input": {"prompt": "a lighthouse"}, "detail": true}',
+                timeout=30,
+            )
 
         r = call()
         assert r.status_code == 200, r.text

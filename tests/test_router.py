@@ -41,8 +41,9 @@ def test_429_with_retry_after_is_honoured_then_falls_back(pair):
     assert elapsed >= 0.6
     usage = served_by(body)
     assert usage["provider"] == "mistral"
-    assert usage["fallbacks"] == [{"provider": "groq", "status": 429,
-                                   "reason": "groq answered HTTP 429: Rate limit reached for requests."}]
+    assert usage["fallbacks"] == [
+        {"provider": "groq", "status": 429, "reason": "groq answered HTTP 429: Rate limit reached for requests."}
+    ]
 
 
 def test_retry_after_beyond_the_cap_moves_on_at_once(pair):
@@ -84,8 +85,9 @@ def test_a_retry_at_the_same_provider_can_succeed(pair):
 def test_timeout_falls_back(pair):
     primary, backup, settings = pair
     primary.default = "slow:5"
-    (settings.home / "providers.toml").write_text(FAST_RETRY.replace("retries = 1", "retries = 0")
-                                                  + "timeout = 0.4\n", encoding="utf-8")
+    (settings.home / "providers.toml").write_text(
+        FAST_RETRY.replace("retries = 1", "retries = 0") + "timeout = 0.4\n", encoding="utf-8"
+    )
     with serving(settings) as api:
         wf = api.publish(llm_doc())
         t0 = time.perf_counter()
@@ -94,23 +96,26 @@ def test_timeout_falls_back(pair):
     assert r.status_code == 200 and r.json()["output"] == QUESTION
     assert 0.4 <= elapsed < 3
     assert (primary.hits, backup.hits) == (1, 1)
-    assert served_by(r.json())["fallbacks"] == [{"provider": "groq", "status": None,
-                                                 "reason": "groq did not answer within 0.4 s."}]
+    assert served_by(r.json())["fallbacks"] == [
+        {"provider": "groq", "status": None, "reason": "groq did not answer within 0.4 s."}
+    ]
     assert primary.wait_disconnects(1)  # the slow request was closed, not left running
 
 
 def test_exhausted_quota_skips_the_provider_without_calling_it(pair):
     primary, backup, settings = pair
-    (settings.home / "providers.toml").write_text(FAST_RETRY + '\n[quotas.groq]\nperiod = "day"\nlimit = 1\n',
-                                                  encoding="utf-8")
+    (settings.home / "providers.toml").write_text(
+        FAST_RETRY + '\n[quotas.groq]\nperiod = "day"\nlimit = 1\n', encoding="utf-8"
+    )
     with serving(settings) as api:
         wf = api.publish(llm_doc())
         first, second = run(api, wf, detail=True), run(api, wf, detail=True)
     assert served_by(first.json())["provider"] == "groq"
     assert served_by(second.json())["provider"] == "mistral"
     assert (primary.hits, backup.hits) == (1, 1)  # no second call reached groq
-    assert served_by(second.json())["fallbacks"] == [{"provider": "groq", "status": None,
-                                                      "reason": "groq quota exhausted (1 calls per day)."}]
+    assert served_by(second.json())["fallbacks"] == [
+        {"provider": "groq", "status": None, "reason": "groq quota exhausted (1 calls per day)."}
+    ]
 
 
 def test_all_providers_down_is_50002_with_each_reason(pair):
@@ -183,8 +188,9 @@ def test_a_pinned_provider_is_used_even_when_first_in_line_is_healthy(pair):
 
 def test_cool_down_skips_a_failing_provider_then_returns_to_it(flaky, settings):  # noqa: F811
     primary, backup = flaky(default="500"), flaky()
-    toml = FAST_RETRY.replace("retries = 1", "retries = 0").replace("cooldown_failures = 1000",
-                                                                    "cooldown_failures = 2\ncooldown_seconds = 1")
+    toml = FAST_RETRY.replace("retries = 1", "retries = 0").replace(
+        "cooldown_failures = 1000", "cooldown_failures = 2\ncooldown_seconds = 1"
+    )
     with serving(with_config(settings, env_for(groq=primary, mistral=backup), toml)) as api:
         wf = api.publish(llm_doc())
         for _ in range(2):

@@ -25,8 +25,11 @@ from tests.router_kit import QUESTION, llm_doc, run, serving
 
 @pytest.fixture
 def media_fakes():
-    with serve(FakeStability(script="error-500")) as stability, serve(FakeOpenAIMedia()) as openai_like, \
-            serve(FakeElevenLabs()) as eleven:
+    with (
+        serve(FakeStability(script="error-500")) as stability,
+        serve(FakeOpenAIMedia()) as openai_like,
+        serve(FakeElevenLabs()) as eleven,
+    ):
         yield stability, openai_like, eleven
 
 
@@ -34,10 +37,16 @@ def media_fakes():
 def platform(settings, media_fakes):
     stability, openai_like, eleven = media_fakes
     (settings.home / "providers.toml").write_text("[retry]\nretries = 0\n", encoding="utf-8")
-    env = {"STABILITY_API_KEY": stability.api_key, "STABILITY_BASE_URL": stability.url,
-           "DEEPINFRA_API_KEY": openai_like.api_key, "DEEPINFRA_BASE_URL": openai_like.url + "/v1",
-           "OPENAI_API_KEY": openai_like.api_key, "OPENAI_BASE_URL": openai_like.url + "/v1",
-           "ELEVENLABS_API_KEY": eleven.api_key, "ELEVENLABS_BASE_URL": eleven.url}
+    env = {
+        "STABILITY_API_KEY": stability.api_key,
+        "STABILITY_BASE_URL": stability.url,
+        "DEEPINFRA_API_KEY": openai_like.api_key,
+        "DEEPINFRA_BASE_URL": openai_like.url + "/v1",
+        "OPENAI_API_KEY": openai_like.api_key,
+        "OPENAI_BASE_URL": openai_like.url + "/v1",
+        "ELEVENLABS_API_KEY": eleven.api_key,
+        "ELEVENLABS_BASE_URL": eleven.url,
+    }
     platform = Platform(replace(settings, env=env))
     yield platform
 
@@ -77,14 +86,16 @@ async def test_speech_counts_characters_and_cost(platform, media_fakes):
 
 
 async def test_transcription_pinned_to_a_provider_outside_the_stt_list(platform):
-    result = await platform.router.transcribe(TranscriptionRequest(audio=Media(wav(2.0), "audio/wav")),
-                                              provider="openai")
+    result = await platform.router.transcribe(
+        TranscriptionRequest(audio=Media(wav(2.0), "audio/wav")), provider="openai"
+    )
     assert result.text == TRANSCRIPT and result.usage.provider == "openai" and result.usage.task == "stt"
     with pytest.raises(ProviderError, match="No stt provider is configured; set one of: ASSEMBLYAI_API_KEY"):
         await platform.router.transcribe(TranscriptionRequest(audio=Media(wav(1.0), "audio/wav")))
     with pytest.raises(ProviderError, match="'elevenlabs' cannot serve the stt task"):
-        await platform.router.transcribe(TranscriptionRequest(audio=Media(wav(1.0), "audio/wav")),
-                                         provider="elevenlabs")
+        await platform.router.transcribe(
+            TranscriptionRequest(audio=Media(wav(1.0), "audio/wav")), provider="elevenlabs"
+        )
     await platform.http.aclose()
 
 
@@ -128,8 +139,12 @@ def test_every_catalog_family_resolves():
 
 
 def test_env_overrides_and_replicate_token(settings):
-    env = {"REPLICATE_API_TOKEN": "r8_token_0123456789", "GROQ_API_KEY": "gsk_0123456789abcdef",
-           "GROQ_MODEL": "llama-3.1-8b-instant", "GROQ_BASE_URL": "http://127.0.0.1:9/v1"}
+    env = {
+        "REPLICATE_API_TOKEN": "r8_token_0123456789",
+        "GROQ_API_KEY": "gsk_0123456789abcdef",
+        "GROQ_MODEL": "llama-3.1-8b-instant",
+        "GROQ_BASE_URL": "http://127.0.0.1:9/v1",
+    }
     platform = Platform(replace(settings, env=env))
     rows = {p["name"]: p for p in platform.provider_admin.providers()}
     assert rows["replicate"]["configured"] and rows["replicate"]["source"] == "env"

@@ -20,8 +20,14 @@ def post(api, wf_id, body, key=None, **kw):
     headers = {"X-API-KEY": key} if key else {}
     headers.update(kw.pop("headers", {}))
     content = body if isinstance(body, (bytes, str)) else None
-    return httpx.post(api.url + RUN + wf_id, json=None if content is not None else body, content=content,
-                      headers=headers, timeout=30, **kw)
+    return httpx.post(
+        api.url + RUN + wf_id,
+        json=None if content is not None else body,
+        content=content,
+        headers=headers,
+        timeout=30,
+        **kw,
+    )
 
 
 def wait_for_run(platform, run_id, status=None, timeout=5.0):
@@ -37,6 +43,7 @@ def wait_for_run(platform, run_id, status=None, timeout=5.0):
 
 
 # --- the standard answer ---------------------------------------------------------------------
+
 
 def test_json_answer_shape_and_header(api):
     wf, key = api.publish(HELLO), api.key()
@@ -56,8 +63,13 @@ def test_json_answer_shape_and_header(api):
 def test_curl_default_form_content_type_is_read_as_json(api):
     """FlowAI's documented curl call sends application/x-www-form-urlencoded."""
     wf, key = api.publish(HELLO), api.key()
-    r = post(api, wf, '{"input":{"输入":"在吗?"}}'.encode(), key,
-             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = post(
+        api,
+        wf,
+        '{"input":{"输入":"在吗?"}}'.encode(),
+        key,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["output"] == "在呢。你说的是：在吗?"
 
@@ -69,6 +81,7 @@ def test_template_syntax_in_user_input_is_never_evaluated(api):
 
 
 # --- the SSE stream --------------------------------------------------------------------------
+
 
 def test_sse_events_in_order_with_exact_keys(api):
     wf, key = api.publish(HELLO), api.key()
@@ -83,8 +96,14 @@ def test_sse_events_in_order_with_exact_keys(api):
     assert start.keys == ["Node", "Msg", "Type", "Data"]
     assert start.json == {"Node": "in", "Msg": "start", "Type": "start", "Data": {"输入": "在吗?"}}
     types = [(f.json["Type"], f.json["Node"]) for f in frames[1:7]]
-    assert types == [("start_node", "in"), ("finish_node", "in"), ("start_node", "reply"),
-                     ("finish_node", "reply"), ("start_node", "out"), ("finish_node", "out")]
+    assert types == [
+        ("start_node", "in"),
+        ("finish_node", "in"),
+        ("start_node", "reply"),
+        ("finish_node", "reply"),
+        ("start_node", "out"),
+        ("finish_node", "out"),
+    ]
     assert frames[1].json["Msg"] == "Start node 开始, type input" and frames[1].json["Data"] is None
     assert frames[2].json["Msg"] == "Finish node 开始, type input"
     assert list(frames[2].json["Data"]) == ["time_spend"]
@@ -121,8 +140,12 @@ def test_ping_comments_and_ids_keep_long_streams_open(settings, fake_openai):
     from dataclasses import replace
 
     from tests.conftest import start_api
-    server, api = start_api(replace(settings, ping_interval=1,
-                                    env={"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url}))
+
+    server, api = start_api(
+        replace(
+            settings, ping_interval=1, env={"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url}
+        )
+    )
     with server:
         doc = copy.deepcopy(LLM_CHAT)
         doc["nodes"][1]["config"]["model"] = "slow-2.5"
@@ -134,6 +157,7 @@ def test_ping_comments_and_ids_keep_long_streams_open(settings, fake_openai):
 
 
 # --- Beyond FlowAI: version pinning, detail, replay ---------------------------------------------
+
 
 def test_version_pins_a_published_or_older_version(api):
     wf, key = api.publish(HELLO), api.key()
@@ -168,8 +192,9 @@ def test_events_replay_after_last_event_id(api):
     wf, key = api.publish(HELLO), api.key()
     r = post(api, wf, {"input": {"输入": "在吗?"}, "stream": True}, key)
     run_id, full = r.headers["x-run-id"], [f for f in parse(r.text) if f.event]
-    replay = httpx.get(f"{api.url}/v1/api/workflow/runs/{run_id}/events",
-                       headers={"X-API-KEY": key, "Last-Event-ID": "3"}, timeout=10)
+    replay = httpx.get(
+        f"{api.url}/v1/api/workflow/runs/{run_id}/events", headers={"X-API-KEY": key, "Last-Event-ID": "3"}, timeout=10
+    )
     assert replay.status_code == 200
     again = [f for f in parse(replay.text) if f.event]
     assert [(f.id, f.event, f.data) for f in again] == [(f.id, f.event, f.data) for f in full[3:]]
@@ -181,19 +206,23 @@ def test_events_replay_after_last_event_id(api):
 
 # --- every error row ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body, field", [
-    (b"not json", None),
-    (b"", None),
-    ({"inputs": {"输入": "x"}}, "inputs"),
-    ({"stream": True}, "input"),
-    ({"input": "text"}, "input"),
-    ({"input": {}}, "输入"),
-    ({"input": {"输入": 5}}, "输入"),
-    ({"input": {"输入": "x" * 2001}}, "输入"),
-    ({"input": {"输入": "x", "extra": 1}}, "extra"),
-    ({"input": {"输入": "x"}, "stream": "yes"}, "stream"),
-    ([1, 2], None),
-])
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (b"not json", None),
+        (b"", None),
+        ({"inputs": {"输入": "x"}}, "inputs"),
+        ({"stream": True}, "input"),
+        ({"input": "text"}, "input"),
+        ({"input": {}}, "输入"),
+        ({"input": {"输入": 5}}, "输入"),
+        ({"input": {"输入": "x" * 2001}}, "输入"),
+        ({"input": {"输入": "x", "extra": 1}}, "extra"),
+        ({"input": {"输入": "x"}, "stream": "yes"}, "stream"),
+        ([1, 2], None),
+    ],
+)
 def test_bad_input_is_400(api, body, field):
     wf, key = api.publish(HELLO), api.key()
     r = post(api, wf, body, key)
@@ -249,6 +278,7 @@ def test_oversized_body_is_413(settings):
     from dataclasses import replace
 
     from tests.conftest import start_api
+
     server, api = start_api(replace(settings, max_body_bytes=2048))
     with server:
         wf, key = api.publish(HELLO), api.key()
@@ -258,6 +288,7 @@ def test_oversized_body_is_413(settings):
         def chunks():  # no Content-Length: the limit holds while streaming the body in
             for _ in range(10):
                 yield b" " * 1000
+
         r = httpx.post(api.url + RUN + wf, content=chunks(), headers={"X-API-KEY": key})
         assert r.status_code == 413 and r.json()["code"] == 40003
 

@@ -30,19 +30,33 @@ class SlowNode(Node):
 
 
 class NullRecorder:
-    def started(self, run): pass
-    def finished(self, run, nodes, *, inserted=True): pass
-    def status(self, run_id, values): pass
-    def node(self, record): pass
+    def started(self, run):
+        pass
+
+    def finished(self, run, nodes, *, inserted=True):
+        pass
+
+    def status(self, run_id, values):
+        pass
+
+    def node(self, record):
+        pass
 
 
 def graph():
     registry = default_registry()
     registry._nodes["slow"] = SlowNode()
-    return compile_graph({"nodes": [
-        {"id": "in", "type": "input", "config": {"fields": [{"name": "who"}]}},
-        {"id": "s", "type": "slow"}, {"id": "out", "type": "output", "config": {"value": "{{in.who}}"}}],
-        "edges": [{"source": "in", "target": "s"}, {"source": "s", "target": "out"}]}, registry)
+    return compile_graph(
+        {
+            "nodes": [
+                {"id": "in", "type": "input", "config": {"fields": [{"name": "who"}]}},
+                {"id": "s", "type": "slow"},
+                {"id": "out", "type": "output", "config": {"value": "{{in.who}}"}},
+            ],
+            "edges": [{"source": "in", "target": "s"}, {"source": "s", "target": "out"}],
+        },
+        registry,
+    )
 
 
 async def test_queue_is_bounded_and_fair_across_accounts():

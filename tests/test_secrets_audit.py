@@ -88,6 +88,7 @@ def test_no_secret_in_database_logs_or_answers(api_with_openai, caplog):
     answers: list[httpx.Response] = []
     run_ids: list[str] = []
     with httpx.Client(base_url=api.url, timeout=30) as client:
+
         def post(wf, body, key, **kw):
             r = client.post(RUN + wf, json=body, headers={"X-API-KEY": key} if key else {}, **kw)
             answers.append(r)
@@ -185,8 +186,11 @@ def test_provider_credentials_entered_in_the_ui_are_only_stored_encrypted(flaky,
     fake = flaky(api_key=ui_key)
     with serving(replace(settings, env={"GROQ_BASE_URL": fake.url})) as api:
         admin = signed_in(api)
-        answers = [admin.put("/providers/groq/credentials", json={"api_key": ui_key}),
-                   admin.get("/providers"), admin.post("/providers/groq/test")]
+        answers = [
+            admin.put("/providers/groq/credentials", json={"api_key": ui_key}),
+            admin.get("/providers"),
+            admin.post("/providers/groq/test"),
+        ]
         assert data(answers[-1])["ok"] is True
         wf = api.publish(llm_doc(provider="groq"))
         r = run(api, wf, detail=True)
@@ -194,8 +198,11 @@ def test_provider_credentials_entered_in_the_ui_are_only_stored_encrypted(flaky,
         answers.append(r)
         events = run_stream(api, wf)
         assert events[-1][0] == "output"
-        answers += [admin.get(f"/workflows/{wf}/export"), admin.get("/runs"),
-                    admin.get(f"/runs/{r.headers['x-run-id']}")]
+        answers += [
+            admin.get(f"/workflows/{wf}/export"),
+            admin.get("/runs"),
+            admin.get(f"/runs/{r.headers['x-run-id']}"),
+        ]
         _wait_recorded(api, [r.headers["x-run-id"]])
         db, logs = _database_bytes(api), _server_logs(caplog)
         assert b"Route me" in db, "positive control: the recorded runs are in the bytes read"

@@ -40,18 +40,21 @@ def test_demo_prints_workflows_key_and_a_working_curl_line(demo):
     out = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
     body = json.loads(out.stdout)
     assert body["output"] == "在呢。你说的是：在吗?" and set(body) == {"output", "total_time"}
-    stream = subprocess.run(["bash", "-c", curl.replace('{"input"', '{"stream":true,"input"')],
-                            capture_output=True, text=True, timeout=30)
+    stream = subprocess.run(
+        ["bash", "-c", curl.replace('{"input"', '{"stream":true,"input"')], capture_output=True, text=True, timeout=30
+    )
     frames = parse(stream.stdout)
     assert frames[0].json["Type"] == "start" and frames[-1].event == "output"
 
 
 def test_parallel_demo_over_http(demo):
-    ids = dict(reversed(m.groups()) for m in (re.match(r"\s+([0-9a-f]{32})\s+(.*)", line) for line in demo.lines)
-               if m)
+    ids = dict(reversed(m.groups()) for m in (re.match(r"\s+([0-9a-f]{32})\s+(.*)", line) for line in demo.lines) if m)
     key = next(line.strip() for line in demo.lines if line.strip().startswith("fai_"))
-    r = httpx.post(f"{demo.url}/v1/api/workflow/run/{ids['Parallel branches (demo)']}",
-                   headers={"X-API-KEY": key}, content='{"input":{"输入":"hi","name":"Ann"}}')
+    r = httpx.post(
+        f"{demo.url}/v1/api/workflow/run/{ids['Parallel branches (demo)']}",
+        headers={"X-API-KEY": key},
+        content='{"input":{"输入":"hi","name":"Ann"}}',
+    )
     assert r.json()["output"] == "Hello, Ann! You said: hi"
 
 

@@ -24,6 +24,7 @@ from storage.models import ApiKey, Run, WorkflowVersion
 from storage.recorder import RunRecorder
 from tests.pg import fresh_database
 
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db(request, tmp_path):
     if request.param == "sqlite":
@@ -57,8 +58,10 @@ def test_versions_are_immutable_and_numbered(db, owner):
     assert (v1.number, v2.number) == (1, 2)
     versions = wfs.versions(owner_id=owner, workflow_id=wf.id)
     assert [(v.number, v.message) for v in versions] == [(2, "second"), (1, "first")]
-    assert wfs.version(owner_id=owner, workflow_id=wf.id, number=1).document["nodes"][1]["config"]["template"] \
+    assert (
+        wfs.version(owner_id=owner, workflow_id=wf.id, number=1).document["nodes"][1]["config"]["template"]
         == HELLO["nodes"][1]["config"]["template"]
+    )
     assert wfs.export(owner_id=owner, workflow_id=wf.id, version=1)["nodes"][0]["label"] == "开始"
 
 
@@ -119,7 +122,7 @@ def test_api_keys_are_stored_only_as_hmac(db, owner):
     with session(db) as s:
         row = s.get(ApiKey, key.id)
         dump = " ".join(str(v) for v in row.model_dump().values())
-    assert secret not in dump and secret[len(key.prefix) + 1:] not in dump
+    assert secret not in dump and secret[len(key.prefix) + 1 :] not in dump
     assert secret.startswith(row.prefix) and len(row.key_hash) == 64
     info = keys.authenticate(secret)
     assert info.owner_id == owner and info.rate_limit == 5 and info.allows("abc") and not info.allows("xyz")
@@ -131,9 +134,18 @@ def test_api_keys_are_stored_only_as_hmac(db, owner):
 
 
 def _run_row(run_id: str, owner: int) -> dict:
-    return {"id": run_id, "workflow_id": "w" * 32, "version": 1, "owner_id": owner, "key_id": None,
-            "source": "api", "status": "running", "input": {"输入": "在吗?"}, "runner": RUNNER,
-            "created_at": queries.utcnow()}
+    return {
+        "id": run_id,
+        "workflow_id": "w" * 32,
+        "version": 1,
+        "owner_id": owner,
+        "key_id": None,
+        "source": "api",
+        "status": "running",
+        "input": {"输入": "在吗?"},
+        "runner": RUNNER,
+        "created_at": queries.utcnow(),
+    }
 
 
 async def test_recorder_batches_and_keeps_every_run(db, owner):
@@ -143,10 +155,26 @@ async def test_recorder_batches_and_keeps_every_run(db, owner):
     for rid in ids:
         recorder.started(_run_row(rid, owner))
     for rid in ids[:40]:  # most finish in the same batch; the rest after
-        recorder.finished({"id": rid, "status": "completed", "output": {"答": "好"}, "total_time": 0.1,
-                           "finished_at": queries.utcnow(), "events": [{"kind": "start"}]},
-                          [{"run_id": rid, "node_id": "in", "type": "input", "status": "completed",
-                            "time_spend": 0.001, "outputs": {"输入": "在吗?"}}])
+        recorder.finished(
+            {
+                "id": rid,
+                "status": "completed",
+                "output": {"答": "好"},
+                "total_time": 0.1,
+                "finished_at": queries.utcnow(),
+                "events": [{"kind": "start"}],
+            },
+            [
+                {
+                    "run_id": rid,
+                    "node_id": "in",
+                    "type": "input",
+                    "status": "completed",
+                    "time_spend": 0.001,
+                    "outputs": {"输入": "在吗?"},
+                }
+            ],
+        )
     await recorder.flush()
     for rid in ids[40:]:
         recorder.finished({"id": rid, "status": "failed", "error": {"code": 50002, "message": "x"}}, [])

@@ -10,10 +10,21 @@ from flowai.templates import LabelIndex, Ref, brace_refs, render, to_text
 from tests.graphs import Graph, field
 
 OUTPUTS: dict[str, dict[str, Any]] = {
-    "in": {"x": "Bob", "输入": "你好", "输入2": "second", "n": 3, "flag": True, "inject": "{{in.x}}",
-           "flowai": "$开始.输入", "empty": None},
-    "llm": {"text": "answer", "usage": {"total_tokens": 42, "items": ["a", "b"]},
-            "json": {"名字": "值", "ok": False, "list": [1, 2.5]}},
+    "in": {
+        "x": "Bob",
+        "输入": "你好",
+        "输入2": "second",
+        "n": 3,
+        "flag": True,
+        "inject": "{{in.x}}",
+        "flowai": "$开始.输入",
+        "empty": None,
+    },
+    "llm": {
+        "text": "answer",
+        "usage": {"total_tokens": 42, "items": ["a", "b"]},
+        "json": {"名字": "值", "ok": False, "list": [1, 2.5]},
+    },
     "llm1": {"text": "from LLM1"},
     "t": {"text": "tpl"},
 }
@@ -87,14 +98,26 @@ def test_non_string_values_render_as_text():
     assert render("{{llm.json.list.1}}!", lookup) == "2.5!"
 
 
-@pytest.mark.parametrize("value, text", [(None, ""), ("s", "s"), (True, "true"), (False, "false"), (0, "0"),
-                                         (1.5, "1.5"), ({"k": "中"}, '{"k":"中"}'), ([1, "a"], '[1,"a"]')])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (None, ""),
+        ("s", "s"),
+        (True, "true"),
+        (False, "false"),
+        (0, "0"),
+        (1.5, "1.5"),
+        ({"k": "中"}, '{"k":"中"}'),
+        ([1, "a"], '[1,"a"]'),
+    ],
+)
 def test_to_text(value, text):
     assert to_text(value) == text
 
 
-@pytest.mark.parametrize("template", ["{{in}}", "{{ in . x }}", "{{in.}}", "{in.x}", "{{.x}}", "{{in.x}",
-                                      "plain", "", "{{a b.c}}"])
+@pytest.mark.parametrize(
+    "template", ["{{in}}", "{{ in . x }}", "{{in.}}", "{in.x}", "{{.x}}", "{{in.x}", "plain", "", "{{a b.c}}"]
+)
 def test_malformed_braces_stay_literal(template):
     assert render(template, lookup) == template
 
@@ -159,8 +182,24 @@ def test_text_directly_after_the_port_is_kept():
     assert render("$LLM.textual", lookup, ALL) == "answerual"
 
 
-@pytest.mark.parametrize("template", ["$5.00", "costs $5.00 now", "$unknown.x", "$开始", "$开始.", "$开始.zzz", "$开始.X",
-                                      "$ 开始.输入", "$$", "$", "USD$", "$LLM2.text", "$llm.text"])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "$5.00",
+        "costs $5.00 now",
+        "$unknown.x",
+        "$开始",
+        "$开始.",
+        "$开始.zzz",
+        "$开始.X",
+        "$ 开始.输入",
+        "$$",
+        "$",
+        "USD$",
+        "$LLM2.text",
+        "$llm.text",
+    ],
+)
 def test_non_references_stay_literal(template):
     assert render(template, lookup, ALL) == template
 
@@ -187,9 +226,17 @@ def _compiled_labels(doc_graph: Graph, node_id: str) -> LabelIndex | None:
 
 
 def test_compiled_label_index_holds_only_ancestors():
-    g = (Graph().input(field("输入"), label="开始").template("side", "x", label="旁路")
-         .template("t", "$开始.输入 $旁路.text", label="模板").output("$模板.text", label="结束")
-         .edge("in", "side").edge("in", "t").edge("t", "out").edge("side", "out"))
+    g = (
+        Graph()
+        .input(field("输入"), label="开始")
+        .template("side", "x", label="旁路")
+        .template("t", "$开始.输入 $旁路.text", label="模板")
+        .output("$模板.text", label="结束")
+        .edge("in", "side")
+        .edge("in", "t")
+        .edge("t", "out")
+        .edge("side", "out")
+    )
     graph = g.compile()
     t_labels = graph.nodes["t"].labels
     assert t_labels is not None
@@ -201,8 +248,13 @@ def test_compiled_label_index_holds_only_ancestors():
 
 
 def test_compiled_label_index_knows_the_llm_alias():
-    g = (Graph().input(q="string", label="开始").node("llm", "llm", label="LLM1", prompt="$开始.q")
-         .output("$LLM1.result", label="结束").chain())
+    g = (
+        Graph()
+        .input(q="string", label="开始")
+        .node("llm", "llm", label="LLM1", prompt="$开始.q")
+        .output("$LLM1.result", label="结束")
+        .chain()
+    )
     labels_out = _compiled_labels(g, "out")
     assert labels_out.match("$LLM1.result", 0) == (Ref("llm", "text"), len("$LLM1.result"))
     assert labels_out.match("$结束.value", 0) is None  # a node's own label is not an ancestor

@@ -154,11 +154,16 @@ def test_a_key_scoped_to_one_workflow(api_page, demo_app):
     page.get_by_test_id("create-key").click()
     secret = page.get_by_test_id("secret").inner_text().strip()
     page.get_by_test_id("secret-done").click()
-    page.get_by_test_id("keys").locator("tr", has_text="parallel only").get_by_text("Parallel branches (demo)").wait_for()
+    page.get_by_test_id("keys").locator("tr", has_text="parallel only").get_by_text(
+        "Parallel branches (demo)"
+    ).wait_for()
 
     def call(name: str) -> httpx.Response:
-        return httpx.post(f"{demo_app.url}/v1/api/workflow/run/{ids[name]}", headers={"X-API-KEY": secret},
-                          json={"input": {"输入": "x"}})
+        return httpx.post(
+            f"{demo_app.url}/v1/api/workflow/run/{ids[name]}",
+            headers={"X-API-KEY": secret},
+            json={"input": {"输入": "x"}},
+        )
 
     assert call("Parallel branches (demo)").status_code == 200
     refused = call("Hello (demo)")

@@ -54,8 +54,10 @@ def test_starters_are_valid_workflows(platform):
 
 
 def _run(s, run_id: str, owner: int, wf_id: str, **values) -> None:
-    queries.insert_runs(s, runs=[{"id": run_id, "workflow_id": wf_id, "version": 1, "owner_id": owner,
-                                  "input": {"输入": "hi"}, **values}])
+    queries.insert_runs(
+        s,
+        runs=[{"id": run_id, "workflow_id": wf_id, "version": 1, "owner_id": owner, "input": {"输入": "hi"}, **values}],
+    )
 
 
 def test_history_filters_and_traces(platform, owner):
@@ -65,12 +67,34 @@ def test_history_filters_and_traces(platform, owner):
         _run(s, "a" * 32, owner, wf.id, source="api", status="completed", usage=usage)
         _run(s, "b" * 32, owner, wf.id, source="batch", status="failed")
         _run(s, "c" * 32, owner + 1, wf.id, source="api", status="completed")
-        queries.store_run_nodes(s, rows=[
-            {"run_id": "a" * 32, "node_id": "in", "type": "input", "status": "completed", "time_spend": 0.001,
-             "outputs": {"输入": "hi"}, "usage": None, "error": None, "started_at": None},
-            {"run_id": "a" * 32, "node_id": "reply", "type": "template", "status": "completed", "time_spend": 0.002,
-             "outputs": {"text": "在呢"}, "usage": usage["reply"], "error": None, "started_at": None}],
-            new_runs={"a" * 32})
+        queries.store_run_nodes(
+            s,
+            rows=[
+                {
+                    "run_id": "a" * 32,
+                    "node_id": "in",
+                    "type": "input",
+                    "status": "completed",
+                    "time_spend": 0.001,
+                    "outputs": {"输入": "hi"},
+                    "usage": None,
+                    "error": None,
+                    "started_at": None,
+                },
+                {
+                    "run_id": "a" * 32,
+                    "node_id": "reply",
+                    "type": "template",
+                    "status": "completed",
+                    "time_spend": 0.002,
+                    "outputs": {"text": "在呢"},
+                    "usage": usage["reply"],
+                    "error": None,
+                    "started_at": None,
+                },
+            ],
+            new_runs={"a" * 32},
+        )
         s.commit()
     history = RunHistory(platform.db)
     assert history.page(owner_id=owner)[1] == 2
@@ -95,8 +119,8 @@ def test_snippets_run_as_written(settings):
         wf_id = api.publish(HELLO)
         key = api.key()
         fields = api.platform.workflows.compiled(wf_id, 1).input_node.config.fields
-        run_input = {**snippets.sample_input(fields), "输入": "it's \"quoted\" $HOME `x`"}
-        expected = "在呢。你说的是：it's \"quoted\" $HOME `x`"
+        run_input = {**snippets.sample_input(fields), "输入": 'it\'s "quoted" $HOME `x`'}
+        expected = '在呢。你说的是：it\'s "quoted" $HOME `x`'
         curl = snippets.curl(server.url, wf_id, run_input, key)
         out = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
         assert json.loads(out.stdout)["output"] == expected

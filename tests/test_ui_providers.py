@@ -22,9 +22,20 @@ ENV_KEY = "gsk-env-secret-0123456789"
 def _models(request: Request) -> JSONResponse:
     """An OpenAI-compatible ``GET /v1/models`` that accepts one key only."""
     if request.headers.get("authorization") != f"Bearer {GOOD_KEY}":
-        return JSONResponse({"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
-                                       "param": None, "code": "invalid_api_key"}}, status_code=401)
-    return JSONResponse({"object": "list", "data": [{"id": "m-1", "object": "model"}, {"id": "m-2", "object": "model"}]})
+        return JSONResponse(
+            {
+                "error": {
+                    "message": "Incorrect API key provided.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            },
+            status_code=401,
+        )
+    return JSONResponse(
+        {"object": "list", "data": [{"id": "m-1", "object": "model"}, {"id": "m-2", "object": "model"}]}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,13 +113,16 @@ def test_priorities_reorder_and_persist(page, served):
     before = _order(page, "text")
     assert before[:2] == ["groq", "mistral"]
     page.get_by_test_id("down-text-groq").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=priorities-text] [data-name]')"
-                           ".getAttribute('data-name') === 'mistral'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=priorities-text] [data-name]')"
+        ".getAttribute('data-name') === 'mistral'"
+    )
     assert _order(page, "text")[:2] == ["mistral", "groq"]
     page.get_by_test_id("up-text-groq").click()
     page.get_by_test_id("up-text-mistral").wait_for()
-    page.wait_for_function("() => document.querySelector('[data-testid=priorities-text] [data-name]')"
-                           ".getAttribute('data-name') === 'groq'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=priorities-text] [data-name]').getAttribute('data-name') === 'groq'"
+    )
     page.get_by_test_id("down-text-groq").click()
     page.reload()
     page.get_by_test_id("priorities-text").wait_for()

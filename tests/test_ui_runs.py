@@ -37,8 +37,12 @@ def runs(served):
     ids, key = demo_ids(served), demo_key(served)
 
     def run(name: str, run_input: dict) -> httpx.Response:
-        return httpx.post(f"{served.url}/v1/api/workflow/run/{ids[name]}", headers={"X-API-KEY": key},
-                          json={"input": run_input}, timeout=30)
+        return httpx.post(
+            f"{served.url}/v1/api/workflow/run/{ids[name]}",
+            headers={"X-API-KEY": key},
+            json={"input": run_input},
+            timeout=30,
+        )
 
     made = {}
     r = run("Hello (demo)", {"输入": HOSTILE})
@@ -132,8 +136,11 @@ def test_runs_are_paged(page, served, runs):
     ids, key = demo_ids(served), demo_key(served)
     with httpx.Client(timeout=30) as client:
         for i in range(21):
-            r = client.post(f"{served.url}/v1/api/workflow/run/{ids['Hello (demo)']}", headers={"X-API-KEY": key},
-                            json={"input": {"输入": f"run {i}"}})
+            r = client.post(
+                f"{served.url}/v1/api/workflow/run/{ids['Hello (demo)']}",
+                headers={"X-API-KEY": key},
+                json={"input": {"输入": f"run {i}"}},
+            )
             assert r.status_code == 200
     page.goto(served.url + "/runs")
     page.get_by_text("Runs (25)").wait_for()
@@ -149,16 +156,27 @@ def test_runs_are_paged(page, served, runs):
 
 
 MEDIA = {
-    "format": "flowai/1", "name": "Media echo",
+    "format": "flowai/1",
+    "name": "Media echo",
     "nodes": [
-        {"id": "in", "type": "input", "label": "开始",
-         "config": {"fields": [{"name": "pic", "type": "image", "required": True},
-                               {"name": "voice", "type": "audio", "required": True}]}},
+        {
+            "id": "in",
+            "type": "input",
+            "label": "开始",
+            "config": {
+                "fields": [
+                    {"name": "pic", "type": "image", "required": True},
+                    {"name": "voice", "type": "audio", "required": True},
+                ]
+            },
+        },
         {"id": "out_pic", "type": "output", "label": "图", "config": {"value": "{{in.pic}}", "name": "pic"}},
         {"id": "out_voice", "type": "output", "label": "声", "config": {"value": "{{in.voice}}", "name": "voice"}},
     ],
-    "edges": [{"source": "in", "source_port": "pic", "target": "out_pic", "target_port": "value"},
-              {"source": "in", "source_port": "voice", "target": "out_voice", "target_port": "value"}],
+    "edges": [
+        {"source": "in", "source_port": "pic", "target": "out_pic", "target_port": "value"},
+        {"source": "in", "source_port": "voice", "target": "out_voice", "target_port": "value"},
+    ],
 }
 
 
@@ -167,8 +185,12 @@ def test_media_values_show_as_image_and_audio(page, served, tmp_path):
     path.write_text(__import__("json").dumps(MEDIA), encoding="utf-8")
     wf_id = flowai(served.home, "workflow", "import", str(path), "--publish").stdout.split()[-1]
     pic, voice = "http://127.0.0.1:9/cat", "http://127.0.0.1:9/voice.mp3"  # nothing listens: no network
-    r = httpx.post(f"{served.url}/v1/api/workflow/run/{wf_id}", headers={"X-API-KEY": demo_key(served)},
-                   json={"input": {"pic": pic, "voice": voice}}, timeout=30)
+    r = httpx.post(
+        f"{served.url}/v1/api/workflow/run/{wf_id}",
+        headers={"X-API-KEY": demo_key(served)},
+        json={"input": {"pic": pic, "voice": voice}},
+        timeout=30,
+    )
     assert r.json()["output"] == {"pic": pic, "voice": voice}
     page.goto(served.url + "/runs/" + r.headers["X-Run-Id"])
     node = page.get_by_test_id("node-in")

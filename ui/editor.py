@@ -56,15 +56,33 @@ TEXT = {
     "group_other": ("Other", "其他"),
     "palette_hint": ("Drag onto the canvas, or click to add", "拖到画布上，或点击添加"),
     "refuse_self": ("A node cannot connect to itself.", "节点不能连接到自身。"),
-    "refuse_port": ("Connect an output port (right) to an input port (left).", "请把输出端口（右侧）连接到输入端口（左侧）。"),
-    "refuse_type": ("Incompatible types: {source} is {stype} but {target} takes {ttype}.",
-                    "类型不兼容：{source} 是 {stype}，而 {target} 需要 {ttype}。"),
-    "refuse_taken": ("{target} already has an edge; an input port takes one.", "{target} 已有连线；一个输入端口只能接一条。"),
+    "refuse_port": (
+        "Connect an output port (right) to an input port (left).",
+        "请把输出端口（右侧）连接到输入端口（左侧）。",
+    ),
+    "refuse_type": (
+        "Incompatible types: {source} is {stype} but {target} takes {ttype}.",
+        "类型不兼容：{source} 是 {stype}，而 {target} 需要 {ttype}。",
+    ),
+    "refuse_taken": (
+        "{target} already has an edge; an input port takes one.",
+        "{target} 已有连线；一个输入端口只能接一条。",
+    ),
     "refuse_cycle": ("That edge would make a cycle.", "这条连线会形成环。"),
 }
-NODE_TITLES = {"input": "开始", "llm": "大模型", "output": "结束", "template": "模板", "image": "图像生成",
-               "tts": "语音合成", "stt": "语音识别", "replicate": "Replicate", "http": "HTTP 请求",
-               "condition": "条件分支", "code": "代码"}
+NODE_TITLES = {
+    "input": "开始",
+    "llm": "大模型",
+    "output": "结束",
+    "template": "模板",
+    "image": "图像生成",
+    "tts": "语音合成",
+    "stt": "语音识别",
+    "replicate": "Replicate",
+    "http": "HTTP 请求",
+    "condition": "条件分支",
+    "code": "代码",
+}
 GROUPS = ("inputs", "ai", "media", "logic", "outputs")
 # Colours of the state labels, set as styles: a class change makes the page's Tailwind runtime
 # rewrite its stylesheet, which restyles every element of a large graph (~0.1 s for 200 nodes).
@@ -100,8 +118,9 @@ class Editor:
         self.workflow_id = wf.id
         self.base = wf.latest_version  # the version this page's draft is based on
         self.published = wf.published_version
-        self.draft = Draft(platform.workflows.export(owner_id=user.id, workflow_id=wf.id), platform.registry,
-                           titles=_titles())
+        self.draft = Draft(
+            platform.workflows.export(owner_id=user.id, workflow_id=wf.id), platform.registry, titles=_titles()
+        )
         self.mode = "draft"  # "view": a version read-only; "diff": two versions compared
         self.shown_doc: dict | None = None  # the document on the canvas when not the draft
         self.shown_label = None  # the version number (view) or the pair compared (diff)
@@ -120,17 +139,20 @@ class Editor:
             with ui.row().classes("w-full no-wrap gap-2 items-stretch").style("height: calc(100vh - 152px)"):
                 self._palette()
                 with ui.element("div").classes("grow relative rounded border").style("min-width: 0"):
-                    self.canvas = FlowCanvas(self._initial_view(), compat=compat_table(),
-                                             texts={k: t(TEXT, k) for k in JS_TEXTS})
+                    self.canvas = FlowCanvas(
+                        self._initial_view(), compat=compat_table(), texts={k: t(TEXT, k) for k in JS_TEXTS}
+                    )
                     self.canvas.classes("absolute inset-0").props('data-testid="canvas"')
                 with ui.column().classes("w-[390px] shrink-0 h-full no-wrap gap-0"):
                     with ui.tabs().classes("w-full").props("dense") as tabs:
                         self.tab_settings = ui.tab("settings", t(TEXT, "settings")).props('data-testid="tab-settings"')
                         self.tab_run = ui.tab("run", t(TEXT, "run")).props('data-testid="tab-run"')
-                        self.tab_versions = ui.tab("versions", t(TEXT, "versions")) \
-                            .props('data-testid="tab-versions"')
-                    with ui.tab_panels(tabs, value=self.tab_settings).props("keep-alive") \
-                            .classes("w-full grow overflow-y-auto overflow-x-hidden") as self.panels:
+                        self.tab_versions = ui.tab("versions", t(TEXT, "versions")).props('data-testid="tab-versions"')
+                    with (
+                        ui.tab_panels(tabs, value=self.tab_settings)
+                        .props("keep-alive")
+                        .classes("w-full grow overflow-y-auto overflow-x-hidden") as self.panels
+                    ):
                         with ui.tab_panel(self.tab_settings).classes("p-2"):
                             self.settings = SettingsPanel(self, _titles())
                             self.issues_box = ui.column().classes("w-full gap-1").props('data-testid="problems"')
@@ -138,10 +160,19 @@ class Editor:
                             self.runs = RunPanel(self)
                         with ui.tab_panel(self.tab_versions).classes("p-2"):
                             self.versions = VersionsPanel(self)
-        for name, handler in (("add_node", self.on_add), ("move", self.on_move), ("connect", self.on_connect),
-                              ("remove", self.on_remove), ("select", self.on_select), ("refused", self.on_refused),
-                              ("undo", self.undo), ("redo", self.redo), ("copy", self.on_copy),
-                              ("paste", self.on_paste), ("save", self.publishing.save_now)):
+        for name, handler in (
+            ("add_node", self.on_add),
+            ("move", self.on_move),
+            ("connect", self.on_connect),
+            ("remove", self.on_remove),
+            ("select", self.on_select),
+            ("refused", self.on_refused),
+            ("undo", self.undo),
+            ("redo", self.redo),
+            ("copy", self.on_copy),
+            ("paste", self.on_paste),
+            ("save", self.publishing.save_now),
+        ):
             self.canvas.on(name, handler)
         self.settings.render()
         self.update_state()
@@ -158,27 +189,37 @@ class Editor:
 
     def _toolbar(self) -> None:
         with ui.row().classes("w-full items-center gap-2 no-wrap"):
-            ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props("flat dense round") \
-                .tooltip(t(TEXT, "back"))
-            self.name_input = ui.input(value=self.draft.doc.get("name", ""),
-                                       on_change=lambda e: self.settings.on_meta("name", e.value)) \
-                .props('dense outlined data-testid="wf-name"').classes("w-64")
+            ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props("flat dense round").tooltip(
+                t(TEXT, "back")
+            )
+            self.name_input = (
+                ui.input(
+                    value=self.draft.doc.get("name", ""), on_change=lambda e: self.settings.on_meta("name", e.value)
+                )
+                .props('dense outlined data-testid="wf-name"')
+                .classes("w-64")
+            )
             self.state = ui.label().classes("text-sm").props('data-testid="save-state"')
             self.issue_badge = ui.label().classes("text-sm").props('data-testid="issue-count"')
             ui.space()
             with ui.row().classes("items-center gap-1 no-wrap") as self.draft_tools:
-                ui.button(icon="undo", on_click=self.undo).props('flat dense data-testid="undo"') \
-                    .tooltip(t(TEXT, "undo"))
-                ui.button(icon="redo", on_click=self.redo).props('flat dense data-testid="redo"') \
-                    .tooltip(t(TEXT, "redo"))
-                ui.button(icon="fit_screen", on_click=lambda: self.canvas.run_method("fit")) \
-                    .props('flat dense data-testid="fit"').tooltip(t(TEXT, "fit"))
+                ui.button(icon="undo", on_click=self.undo).props('flat dense data-testid="undo"').tooltip(
+                    t(TEXT, "undo")
+                )
+                ui.button(icon="redo", on_click=self.redo).props('flat dense data-testid="redo"').tooltip(
+                    t(TEXT, "redo")
+                )
+                ui.button(icon="fit_screen", on_click=lambda: self.canvas.run_method("fit")).props(
+                    'flat dense data-testid="fit"'
+                ).tooltip(t(TEXT, "fit"))
                 ui.button(t(TEXT, "save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
-                ui.button(t(TEXT, "publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)) \
-                    .props('color=positive data-testid="publish"')
+                ui.button(
+                    t(TEXT, "publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)
+                ).props('color=positive data-testid="publish"')
             with ui.row().classes("items-center gap-1 no-wrap") as self.view_tools:
-                ui.button(t(TEXT, "back_to_draft"), icon="edit", on_click=lambda: self.versions.back_to_draft()) \
-                    .props('data-testid="back-to-draft"')
+                ui.button(t(TEXT, "back_to_draft"), icon="edit", on_click=lambda: self.versions.back_to_draft()).props(
+                    'data-testid="back-to-draft"'
+                )
             self.view_tools.set_visibility(False)
 
     def _palette(self) -> None:
@@ -194,13 +235,19 @@ class Editor:
                 key = f"group_{group}"
                 ui.label(t(TEXT, key) if key in TEXT else group.title()).classes("text-xs font-bold uppercase mt-2")
                 for impl in impls:
-                    item = ui.element("div").classes(
-                        "w-full rounded border bg-white px-2 py-1 text-sm hover:bg-slate-100 cursor-grab select-none") \
+                    item = (
+                        ui.element("div")
+                        .classes(
+                            "w-full rounded border bg-white px-2 py-1 text-sm hover:bg-slate-100 cursor-grab select-none"  # noqa: E501
+                        )
                         .props(f'draggable=true data-testid="palette-{impl.type}"')
+                    )
                     with item:
                         ui.label(titles.get(impl.type) or impl.title)
-                    item.on("dragstart", js_handler="(e) => e.dataTransfer.setData('application/flowai-node', "
-                                                    f"{json.dumps(impl.type)})")
+                    item.on(
+                        "dragstart",
+                        js_handler=f"(e) => e.dataTransfer.setData('application/flowai-node', {json.dumps(impl.type)})",
+                    )
                     item.on("click", lambda _e, kind=impl.type: self.add_at_center(kind))
 
     # state ------------------------------------------------------------------------------
@@ -212,8 +259,7 @@ class Editor:
         elif self.draft.dirty or not self.base:
             text, colour = t(TEXT, "unsaved"), ORANGE
         else:
-            text = t(TEXT, "saved", n=self.base) + (t(TEXT, "published_as", n=self.published)
-                                                     if self.published else "")
+            text = t(TEXT, "saved", n=self.base) + (t(TEXT, "published_as", n=self.published) if self.published else "")
             colour = GREEN
         self.state.text = text
         self.state.style(f"color: {colour}")
@@ -249,8 +295,9 @@ class Editor:
         self.issues_by_node, self.general_issues = by_node, general
         self.canvas.run_method("setIssues", by_node)
         count = sum(len(v) for v in by_node.values()) + len(general)
-        self.issue_badge.text = (t(TEXT, "valid") if not count else t(TEXT, "issue") if count == 1
-                                 else t(TEXT, "issues", n=count))
+        self.issue_badge.text = (
+            t(TEXT, "valid") if not count else t(TEXT, "issue") if count == 1 else t(TEXT, "issues", n=count)
+        )
         self.issue_badge.style(f"color: {RED if count else GREY}")
         self.issue_badge.props(f'data-count="{count}"')
         self.issues_box.clear()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from nicegui import ui
 
@@ -33,8 +34,21 @@ TEXT = {
     "empty_default": ("(provider default)", "（供应商默认）"),
 }
 
-LONG_TEXT = {"prompt", "system", "template", "value", "text", "body", "negative_prompt", "instructions", "content",
-             "message", "query", "input", "description"}
+LONG_TEXT = {
+    "prompt",
+    "system",
+    "template",
+    "value",
+    "text",
+    "body",
+    "negative_prompt",
+    "instructions",
+    "content",
+    "message",
+    "query",
+    "input",
+    "description",
+}
 ADVANCED = ("timeout", "cache_ttl")
 TASK_OF = {"llm": "text", "image": "image", "tts": "tts", "stt": "stt", "replicate": "multimodal"}
 
@@ -79,8 +93,9 @@ def _title(key: str, prop: dict) -> str:
     return prop.get("title") or key.replace("_", " ").capitalize()
 
 
-def render_form(schema: dict, values: dict, on_change: Callable[[str, Any], None], ctx: FormContext,
-                *, skip: tuple[str, ...] = ()) -> None:
+def render_form(
+    schema: dict, values: dict, on_change: Callable[[str, Any], None], ctx: FormContext, *, skip: tuple[str, ...] = ()
+) -> None:
     """Widgets for each property of ``schema``; ``on_change(key, value)`` on edits (None = unset)."""
     ctx.defs = {**ctx.defs, **schema.get("$defs", {})}
     props = schema.get("properties", {})
@@ -106,12 +121,22 @@ def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any]
 
     if key == "provider" and kind == "string":
         options = list(dict.fromkeys([*ctx.providers, *([value] if value else [])]))
-        w = ui.select(options, value=value or "auto", label=title, with_input=True, new_value_mode="add-unique",
-                      on_change=lambda e: emit(e.value or "auto"))
+        w = ui.select(
+            options,
+            value=value or "auto",
+            label=title,
+            with_input=True,
+            new_value_mode="add-unique",
+            on_change=lambda e: emit(e.value or "auto"),
+        )
     elif "enum" in prop:
         options = list(prop["enum"])
-        w = ui.select(options, value=value if value in options else prop.get("default"), label=title,
-                      on_change=lambda e: emit(e.value))
+        w = ui.select(
+            options,
+            value=value if value in options else prop.get("default"),
+            label=title,
+            on_change=lambda e: emit(e.value),
+        )
     elif kind == "boolean":
         w = ui.switch(title, value=bool(value), on_change=lambda e: emit(bool(e.value)))
     elif kind in ("number", "integer"):
@@ -156,10 +181,18 @@ def _number(key: str, prop: dict, nullable: bool, value: Any, emit, title: str, 
             def changed(e):
                 shown.text = f"{title}: {e.value}"
                 emit(cast(e.value))
+
             slider.on_value_change(changed)
         return box
-    return ui.number(title, value=value, min=low, max=high, step=1 if integer else None,
-                     precision=0 if integer else None, on_change=lambda e: emit(cast(e.value)))
+    return ui.number(
+        title,
+        value=value,
+        min=low,
+        max=high,
+        step=1 if integer else None,
+        precision=0 if integer else None,
+        on_change=lambda e: emit(cast(e.value)),
+    )
 
 
 def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, nullable: bool):
@@ -191,21 +224,26 @@ def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, 
 
 def _picker(w, key: str, variables: list[dict]) -> None:
     """A button in the field that inserts ``{{node.port}}`` at the cursor."""
+
     async def insert(token: str) -> None:
-        js = (f'(() => {{ const el = document.querySelector("#{w.html_id} textarea, #{w.html_id} input");'
-              f' return el ? [el.selectionStart, el.selectionEnd] : null; }})()')
+        js = (
+            f'(() => {{ const el = document.querySelector("#{w.html_id} textarea, #{w.html_id} input");'
+            f" return el ? [el.selectionStart, el.selectionEnd] : null; }})()"
+        )
         try:
             pos = await ui.run_javascript(js)
         except TimeoutError:
             pos = None
         text = w.value or ""
-        start, end = (pos if isinstance(pos, list) and len(pos) == 2 and pos[0] is not None
-                      else (len(text), len(text)))
+        start, end = pos if isinstance(pos, list) and len(pos) == 2 and pos[0] is not None else (len(text), len(text))
         w.value = text[:start] + token + text[end:]
 
     with w.add_slot("append"):
-        with ui.button(icon="data_object").props(f'flat dense round size=sm data-testid="{safe_id("vars", key)}"') \
-                .tooltip(t(TEXT, "insert_var")):
+        with (
+            ui.button(icon="data_object")
+            .props(f'flat dense round size=sm data-testid="{safe_id("vars", key)}"')
+            .tooltip(t(TEXT, "insert_var"))
+        ):
             with ui.menu().props(f'data-testid="{safe_id("vars-menu", key)}"'):
                 if not variables:
                     ui.menu_item(t(TEXT, "no_vars")).props("disable")
@@ -233,6 +271,7 @@ def _json_text(value: Any, emit, title: str, nullable: bool):
             return
         w.props(remove="error")
         emit(parsed)
+
     w.on_value_change(changed)
     return w
 
@@ -260,15 +299,21 @@ def _object_list(key: str, prop: dict, value: Any, emit, ctx: FormContext, title
         with box:
             ui.label(title).classes("text-sm font-medium")
             for i, item in enumerate(items):
-                with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="{safe_id(key, "item", i)}"'):
+                with (
+                    ui.card()
+                    .classes("w-full p-2 gap-1")
+                    .props(f'flat bordered data-testid="{safe_id(key, "item", i)}"')
+                ):
                     sub = FormContext(ctx.defs, None, ctx.readonly, ctx.providers)
                     render_form(item_schema, item, lambda k, v, i=i: changed(i, k, v), sub)
                     if not ctx.readonly:
-                        ui.button(t(TEXT, "remove_item"), icon="delete", on_click=lambda i=i: remove(i)) \
-                            .props(f'flat dense size=sm color=negative data-testid="{safe_id(key, "remove", i)}"')
+                        ui.button(t(TEXT, "remove_item"), icon="delete", on_click=lambda i=i: remove(i)).props(
+                            f'flat dense size=sm color=negative data-testid="{safe_id(key, "remove", i)}"'
+                        )
             if not ctx.readonly:
-                ui.button(t(TEXT, "add_item"), icon="add", on_click=add) \
-                    .props(f'flat dense size=sm data-testid="{safe_id(key, "add")}"')
+                ui.button(t(TEXT, "add_item"), icon="add", on_click=add).props(
+                    f'flat dense size=sm data-testid="{safe_id(key, "add")}"'
+                )
 
     def changed(i: int, k: str, v: Any) -> None:
         if v is None:

@@ -44,8 +44,11 @@ def default_config(impl) -> dict[str, Any]:
     try:
         config = impl.Config().model_dump(mode="json", exclude_none=True)
     except ValidationError:  # required fields: start from the defaults that exist
-        config = {name: f.get_default(call_default_factory=True) for name, f in impl.Config.model_fields.items()
-                  if not f.is_required()}
+        config = {
+            name: f.get_default(call_default_factory=True)
+            for name, f in impl.Config.model_fields.items()
+            if not f.is_required()
+        }
         config = _copy({k: v for k, v in config.items() if v is not None})
     if impl.type == "input" and not config.get("fields"):
         config["fields"] = [{"name": "input", "type": "string", "required": True}]
@@ -101,28 +104,46 @@ class Draft:
         impl = self.registry.get(node.get("type"))
         inputs, outputs = self.ports(node)
         pos = node.get("position") or {}
-        return {"id": node["id"], "position": {"x": pos.get("x", 0), "y": pos.get("y", 0)},
-                "data": {"label": node.get("label") or "", "ntype": node.get("type"),
-                         "title": self.titles.get(node.get("type")) or (impl.title if impl else node.get("type")),
-                         "group": impl.group if impl else "other",
-                         "inputs": [{"name": k, "type": v} for k, v in inputs.items()],
-                         "outputs": [{"name": k, "type": v} for k, v in outputs.items()],
-                         "summary": self.summary(node), "issues": [], "status": None, "statusText": "",
-                         "error": None, "stream": "", **extra}}
+        return {
+            "id": node["id"],
+            "position": {"x": pos.get("x", 0), "y": pos.get("y", 0)},
+            "data": {
+                "label": node.get("label") or "",
+                "ntype": node.get("type"),
+                "title": self.titles.get(node.get("type")) or (impl.title if impl else node.get("type")),
+                "group": impl.group if impl else "other",
+                "inputs": [{"name": k, "type": v} for k, v in inputs.items()],
+                "outputs": [{"name": k, "type": v} for k, v in outputs.items()],
+                "summary": self.summary(node),
+                "issues": [],
+                "status": None,
+                "statusText": "",
+                "error": None,
+                "stream": "",
+                **extra,
+            },
+        }
 
     def edge_view(self, edge: dict, doc: dict | None = None) -> dict:
         source = next((n for n in (doc or self.doc)["nodes"] if n["id"] == edge["source"]), None)
         port_type = self.ports(source)[1].get(edge.get("source_port") or "") if source else None
         if not edge.get("source_port"):
             port_type = "order"
-        return {"id": edge_id(edge), "source": edge["source"], "target": edge["target"],
-                "sourceHandle": edge.get("source_port"), "targetHandle": edge.get("target_port"),
-                "portType": port_type or "any"}
+        return {
+            "id": edge_id(edge),
+            "source": edge["source"],
+            "target": edge["target"],
+            "sourceHandle": edge.get("source_port"),
+            "targetHandle": edge.get("target_port"),
+            "portType": port_type or "any",
+        }
 
     def graph_view(self, doc: dict | None = None) -> dict:
         doc = doc or self.doc
-        return {"nodes": [self.node_view(n) for n in doc["nodes"]],
-                "edges": [self.edge_view(e, doc) for e in doc["edges"]]}
+        return {
+            "nodes": [self.node_view(n) for n in doc["nodes"]],
+            "edges": [self.edge_view(e, doc) for e in doc["edges"]],
+        }
 
     @staticmethod
     def summary(node: dict) -> str:
@@ -161,8 +182,15 @@ class Draft:
             if node is None:
                 continue
             for port, ptype in self.ports(node)[1].items():
-                found.append({"token": f"{{{{{aid}.{port}}}}}", "node": aid, "label": node.get("label") or aid,
-                              "port": port, "type": ptype})
+                found.append(
+                    {
+                        "token": f"{{{{{aid}.{port}}}}}",
+                        "node": aid,
+                        "label": node.get("label") or aid,
+                        "port": port,
+                        "type": ptype,
+                    }
+                )
         return found
 
     def issues(self, validate) -> tuple[dict[str, list[str]], list[str]]:
@@ -237,15 +265,22 @@ class Draft:
         if impl is None:
             raise ValueError(f"unknown node type {type_!r}")
         self._record()
-        node = {"id": self.new_id(type_), "type": type_, "label": self._new_label(impl.title),
-                "position": {"x": float(position.get("x", 0)), "y": float(position.get("y", 0))},
-                "config": default_config(impl)}
+        node = {
+            "id": self.new_id(type_),
+            "type": type_,
+            "label": self._new_label(impl.title),
+            "position": {"x": float(position.get("x", 0)), "y": float(position.get("y", 0))},
+            "config": default_config(impl),
+        }
         self.doc["nodes"].append(node)
         return node
 
     def move(self, positions: dict[str, dict]) -> None:
-        changed = {nid: p for nid, p in positions.items() if self.node(nid) is not None
-                   and self.node(nid).get("position") != {"x": p.get("x", 0), "y": p.get("y", 0)}}
+        changed = {
+            nid: p
+            for nid, p in positions.items()
+            if self.node(nid) is not None and self.node(nid).get("position") != {"x": p.get("x", 0), "y": p.get("y", 0)}
+        }
         if not changed:
             return
         self._record()
@@ -253,8 +288,12 @@ class Draft:
             self.node(nid)["position"] = {"x": p.get("x", 0), "y": p.get("y", 0)}
 
     def connect(self, edge: dict) -> dict | None:
-        e = {"source": edge.get("source"), "source_port": edge.get("source_port"),
-             "target": edge.get("target"), "target_port": edge.get("target_port")}
+        e = {
+            "source": edge.get("source"),
+            "source_port": edge.get("source_port"),
+            "target": edge.get("target"),
+            "target_port": edge.get("target_port"),
+        }
         if self.node(e["source"]) is None or self.node(e["target"]) is None:
             return None
         if any(edge_id(x) == edge_id(e) for x in self.doc["edges"]):
@@ -267,8 +306,7 @@ class Draft:
         """Remove nodes (with their edges) and edges; return the removed node and edge ids."""
         nodes = {nid for nid in node_ids if self.node(nid) is not None}
         gone_edges = {edge_id(e) for e in edges}
-        hit = [e for e in self.doc["edges"]
-               if edge_id(e) in gone_edges or e["source"] in nodes or e["target"] in nodes]
+        hit = [e for e in self.doc["edges"] if edge_id(e) in gone_edges or e["source"] in nodes or e["target"] in nodes]
         if not nodes and not hit:
             return [], []
         self._record()
@@ -304,8 +342,12 @@ class Draft:
             new: dict | None = e
             if e["source"] == node_id and e.get("source_port") is not None and e["source_port"] not in after[1]:
                 new = {**e, "source_port": out_rename[1]} if out_rename else None
-            if new is not None and e["target"] == node_id and e.get("target_port") is not None \
-                    and e["target_port"] not in after[0]:
+            if (
+                new is not None
+                and e["target"] == node_id
+                and e.get("target_port") is not None
+                and e["target_port"] not in after[0]
+            ):
                 new = {**new, "target_port": in_rename[1]} if in_rename else None
             if new is not e:
                 result["removed"].append(edge_id(e))
@@ -341,8 +383,10 @@ class Draft:
 
     def copy(self, node_ids: list[str]) -> dict:
         ids = set(node_ids)
-        return {"nodes": _copy([n for n in self.doc["nodes"] if n["id"] in ids]),
-                "edges": _copy([e for e in self.doc["edges"] if e["source"] in ids and e["target"] in ids])}
+        return {
+            "nodes": _copy([n for n in self.doc["nodes"] if n["id"] in ids]),
+            "edges": _copy([e for e in self.doc["edges"] if e["source"] in ids and e["target"] in ids]),
+        }
 
     def paste(self, clip: dict, position: dict | None = None) -> tuple[list[dict], list[dict]]:
         """Add copies of the clipboard's nodes (new ids, labels, positions) and their inner edges."""
@@ -357,7 +401,7 @@ class Draft:
             taken.add(new)
         xs = [float((n.get("position") or {}).get("x", 0)) for n in nodes]
         ys = [float((n.get("position") or {}).get("y", 0)) for n in nodes]
-        dx, dy = ((position["x"] - min(xs), position["y"] - min(ys)) if position else (40.0, 40.0))
+        dx, dy = (position["x"] - min(xs), position["y"] - min(ys)) if position else (40.0, 40.0)
         labels = {n.get("label") for n in self.doc["nodes"]}
         added = []
         for n in nodes:

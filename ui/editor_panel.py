@@ -22,8 +22,10 @@ TEXT = {
     "name": ("Name", "名称"),
     "description": ("Description", "描述"),
     "cache_ttl": ("Default node cache (seconds, empty = off)", "节点缓存默认时长（秒，留空为关闭）"),
-    "pick_node": ("Click a node to edit its settings; drag node types from the left onto the canvas.",
-                  "点击节点编辑其设置；从左侧把节点拖到画布上。"),
+    "pick_node": (
+        "Click a node to edit its settings; drag node types from the left onto the canvas.",
+        "点击节点编辑其设置；从左侧把节点拖到画布上。",
+    ),
     "delete_node": ("Delete node", "删除节点"),
     "node_id": ("ID", "ID"),
     "load_params": ("Load model parameters", "加载模型参数"),
@@ -34,7 +36,7 @@ TEXT = {
 
 
 class SettingsPanel:
-    def __init__(self, editor: "Editor", titles: dict[str, str]):
+    def __init__(self, editor: Editor, titles: dict[str, str]):
         self.editor = editor
         self.titles = titles  # node type -> title in the UI language
         self.box = ui.column().classes("w-full gap-2")
@@ -59,11 +61,21 @@ class SettingsPanel:
     def _workflow_form(self, doc: dict) -> None:
         ui.label(t(TEXT, "workflow")).classes("text-lg")
         ui.label(t(TEXT, "pick_node")).classes("text-xs text-gray-500")
-        desc = ui.textarea(t(TEXT, "description"), value=doc.get("description", ""),
-                           on_change=lambda e: self.on_meta("description", e.value)) \
-            .props('autogrow outlined data-testid="wf-description"').classes("w-full")
-        ttl = ui.number(t(TEXT, "cache_ttl"), value=(doc.get("settings") or {}).get("cache_ttl"), min=0,
-                        on_change=lambda e: self.on_cache_ttl(e.value)).classes("w-full")
+        desc = (
+            ui.textarea(
+                t(TEXT, "description"),
+                value=doc.get("description", ""),
+                on_change=lambda e: self.on_meta("description", e.value),
+            )
+            .props('autogrow outlined data-testid="wf-description"')
+            .classes("w-full")
+        )
+        ttl = ui.number(
+            t(TEXT, "cache_ttl"),
+            value=(doc.get("settings") or {}).get("cache_ttl"),
+            min=0,
+            on_change=lambda e: self.on_cache_ttl(e.value),
+        ).classes("w-full")
         if not self.editing:
             desc.props("readonly")
             ttl.props("readonly")
@@ -73,26 +85,38 @@ class SettingsPanel:
         impl = ed.platform.registry.get(node.get("type"))
         with ui.row().classes("w-full items-center gap-2"):
             ui.label(self.titles.get(node.get("type")) or (impl.title if impl else node.get("type"))).classes("text-lg")
-            ui.label(f"{t(TEXT, 'node_id')}: {nid}").classes("text-xs text-gray-500 font-mono") \
-                .props('data-testid="node-id"')
-        label = ui.input(t(TEXT, "name"), value=node.get("label", ""),
-                         on_change=lambda e: self.on_label(nid, e.value)) \
-            .props('outlined dense data-testid="node-label"').classes("w-full")
+            ui.label(f"{t(TEXT, 'node_id')}: {nid}").classes("text-xs text-gray-500 font-mono").props(
+                'data-testid="node-id"'
+            )
+        label = (
+            ui.input(t(TEXT, "name"), value=node.get("label", ""), on_change=lambda e: self.on_label(nid, e.value))
+            .props('outlined dense data-testid="node-label"')
+            .classes("w-full")
+        )
         if not self.editing:
             label.props("readonly")
         if impl is None:  # an unknown type (validation says so): show its config as it is
             ui.label(json.dumps(node.get("config"), ensure_ascii=False, indent=1)).classes("font-mono text-xs")
             return
-        ctx = FormContext(variables=ed.draft.variables(nid) if impl.templated else None,
-                          readonly=not self.editing, providers=provider_options(impl))
+        ctx = FormContext(
+            variables=ed.draft.variables(nid) if impl.templated else None,
+            readonly=not self.editing,
+            providers=provider_options(impl),
+        )
         replicate = node.get("type") == "replicate" and getattr(ed.platform.services, "replicate", None) is not None
-        render_form(impl.Config.model_json_schema(), node.get("config") or {},
-                    lambda key, value: self.on_config(nid, key, value), ctx, skip=("params",) if replicate else ())
+        render_form(
+            impl.Config.model_json_schema(),
+            node.get("config") or {},
+            lambda key, value: self.on_config(nid, key, value),
+            ctx,
+            skip=("params",) if replicate else (),
+        )
         if replicate:
             self._replicate_params(node, ctx)
         if self.editing:
-            ui.button(t(TEXT, "delete_node"), icon="delete", on_click=lambda: self.delete_node(nid)) \
-                .props('flat color=negative dense data-testid="delete-node"')
+            ui.button(t(TEXT, "delete_node"), icon="delete", on_click=lambda: self.delete_node(nid)).props(
+                'flat color=negative dense data-testid="delete-node"'
+            )
 
     def _replicate_params(self, node: dict, ctx: FormContext) -> None:
         """``params`` as JSON text until "load parameters" fetches the model's input schema;
@@ -100,8 +124,12 @@ class SettingsPanel:
         ed, nid = self.editor, node["id"]
         box = ui.column().classes("w-full gap-1")
         with box:
-            render_form({"properties": {"params": {"type": "object", "title": t(TEXT, "params")}}},
-                        node.get("config") or {}, lambda key, value: self.on_config(nid, key, value), ctx)
+            render_form(
+                {"properties": {"params": {"type": "object", "title": t(TEXT, "params")}}},
+                node.get("config") or {},
+                lambda key, value: self.on_config(nid, key, value),
+                ctx,
+            )
 
         def config() -> dict:
             return (ed.draft.node(nid) or {}).get("config") or {}
@@ -114,8 +142,9 @@ class SettingsPanel:
             try:
                 schema = await ed.platform.services.replicate.input_schema(model)
             except Exception as exc:  # reported, never a trace: a bad name, no key, Replicate down
-                ui.notify(t(TEXT, "params_failed", error=getattr(exc, "message", None) or type(exc).__name__),
-                          type="negative")
+                ui.notify(
+                    t(TEXT, "params_failed", error=getattr(exc, "message", None) or type(exc).__name__), type="negative"
+                )
                 return
             params = dict(config().get("params") or {})
 
@@ -125,10 +154,12 @@ class SettingsPanel:
                 else:
                     params[key] = value
                 self.on_config(nid, "params", dict(params))
+
             box.clear()
             with box:
                 ui.label(f"{t(TEXT, 'params')}: {model}").classes("text-sm font-medium")
                 render_form(schema or {}, params, put, FormContext(variables=ctx.variables, readonly=ctx.readonly))
+
         if self.editing:
             ui.button(t(TEXT, "load_params"), icon="tune", on_click=load).props('flat dense data-testid="load-params"')
 

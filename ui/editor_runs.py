@@ -61,7 +61,7 @@ MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
 
 
 class RunPanel:
-    def __init__(self, editor: "Editor"):
+    def __init__(self, editor: Editor):
         self.editor = editor
         self.handle = None
         self.graph = None
@@ -73,13 +73,16 @@ class RunPanel:
         ui.label(t(TEXT, "draft_note")).classes("text-xs text-gray-500")
         self.form = ui.column().classes("w-full gap-1")
         with ui.row().classes("items-center gap-2"):
-            self.run_button = ui.button(t(TEXT, "run"), icon="play_arrow", on_click=self.run) \
-                .props('data-testid="run-start" color=positive')
-            self.stop_button = ui.button(t(TEXT, "cancel"), icon="stop", on_click=self.stop) \
-                .props('data-testid="run-stop" flat color=negative')
+            self.run_button = ui.button(t(TEXT, "run"), icon="play_arrow", on_click=self.run).props(
+                'data-testid="run-start" color=positive'
+            )
+            self.stop_button = ui.button(t(TEXT, "cancel"), icon="stop", on_click=self.stop).props(
+                'data-testid="run-stop" flat color=negative'
+            )
             self.stop_button.set_visibility(False)
-            self.trace_button = ui.button(t(TEXT, "trace"), icon="receipt_long", on_click=self.show_trace) \
-                .props('data-testid="run-trace" flat')
+            self.trace_button = ui.button(t(TEXT, "trace"), icon="receipt_long", on_click=self.show_trace).props(
+                'data-testid="run-trace" flat'
+            )
             self.trace_button.set_visibility(False)
         self.status = ui.label().classes("text-sm").props('data-testid="run-status"')
         self.output_box = ui.column().classes("w-full gap-1")
@@ -114,20 +117,26 @@ class RunPanel:
 
         def put(v: Any) -> None:
             self.values[name] = v
+
         if kind == "boolean":
             ui.switch(label, value=bool(value), on_change=lambda e: put(e.value)).props(tid)
         elif kind in ("number", "integer"):
             ui.number(label, value=value, on_change=lambda e: put(e.value)).props(tid).classes("w-full")
         elif kind == "json":
-            ui.textarea(label, value=json.dumps(value) if value is not None else "",
-                        placeholder=t(TEXT, "json_hint"), on_change=lambda e: put(("json", e.value))) \
-                .props(f"{tid} autogrow outlined").classes("w-full")
+            ui.textarea(
+                label,
+                value=json.dumps(value) if value is not None else "",
+                placeholder=t(TEXT, "json_hint"),
+                on_change=lambda e: put(("json", e.value)),
+            ).props(f"{tid} autogrow outlined").classes("w-full")
         elif kind in ("image", "audio", "video", "file"):
-            ui.input(label, value=value or "", placeholder=t(TEXT, "url_hint"),
-                     on_change=lambda e: put(e.value or None)).props(tid).classes("w-full")
+            ui.input(
+                label, value=value or "", placeholder=t(TEXT, "url_hint"), on_change=lambda e: put(e.value or None)
+            ).props(tid).classes("w-full")
         else:
-            ui.textarea(label, value=value or "", on_change=lambda e: put(e.value)) \
-                .props(f"{tid} autogrow outlined").classes("w-full")
+            ui.textarea(label, value=value or "", on_change=lambda e: put(e.value)).props(
+                f"{tid} autogrow outlined"
+            ).classes("w-full")
 
     def _input(self) -> dict[str, Any]:
         out = {}
@@ -157,8 +166,9 @@ class RunPanel:
             ui.notify(t(TEXT, "bad_input", message=exc.message), type="negative")
             return
         version = ed.base if not ed.draft.dirty else 0  # 0: an unsaved draft
-        self.handle = ed.platform.runs.start(graph, run_input, workflow_id=ed.workflow_id, version=version,
-                                             owner_id=ed.user.id, source="editor")
+        self.handle = ed.platform.runs.start(
+            graph, run_input, workflow_id=ed.workflow_id, version=version, owner_id=ed.user.id, source="editor"
+        )
         self.handle.attach()
         self.graph = graph
         self.cards.clear()
@@ -207,8 +217,11 @@ class RunPanel:
         finally:
             handle.detach(self.editor.platform.runs.grace)
             finished = {e.node for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
-            skipped = {nid: {"status": "skipped", "statusText": t(TEXT, "st_skipped")}
-                       for nid in (self.graph.nodes if self.graph else ()) if nid not in finished}
+            skipped = {
+                nid: {"status": "skipped", "statusText": t(TEXT, "st_skipped")}
+                for nid in (self.graph.nodes if self.graph else ())
+                if nid not in finished
+            }
             if skipped:
                 self.editor.canvas.run_method("patchNodes", skipped)
             self.run_button.enable()
@@ -226,15 +239,21 @@ class RunPanel:
         if node_id in self.cards:
             return self.cards[node_id]
         with self.nodes_box:
-            with ui.card().classes("w-full p-2 gap-1").props(f'flat bordered data-testid="{safe_id("run-node", node_id)}"') \
-                    as root:
+            with (
+                ui.card()
+                .classes("w-full p-2 gap-1")
+                .props(f'flat bordered data-testid="{safe_id("run-node", node_id)}"') as root
+            ):
                 with ui.row().classes("items-center gap-2 w-full"):
                     ui.label(label).classes("font-medium")
                     ui.label(node_id).classes("text-xs text-gray-500")
                     ui.space()
                     status = ui.label().classes("text-xs")
-                stream = ui.label().classes("text-sm whitespace-pre-wrap break-words text-blue-900") \
+                stream = (
+                    ui.label()
+                    .classes("text-sm whitespace-pre-wrap break-words text-blue-900")
                     .props(f'data-testid="{safe_id("run-stream", node_id)}"')
+                )
                 error = ui.label().classes("text-sm text-red-700 whitespace-pre-wrap")
                 outputs = ui.column().classes("w-full gap-1")
         self.cards[node_id] = {"root": root, "status": status, "stream": stream, "error": error, "outputs": outputs}
@@ -269,8 +288,9 @@ class RunPanel:
                 if kind in MEDIA_TAGS and isinstance(value, str):
                     media(kind, value, f"run-media-{node_id}-{port}")
                 elif node.spec.type != "input" and kind != "json":
-                    ui.label(f"{port}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}") \
-                        .classes("text-xs text-gray-700 whitespace-pre-wrap break-words")
+                    ui.label(
+                        f"{port}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+                    ).classes("text-xs text-gray-700 whitespace-pre-wrap break-words")
 
     def _show_output(self, output: Any, kind: str | None) -> None:
         with self.output_box:
@@ -278,8 +298,9 @@ class RunPanel:
             with ui.card().classes("w-full p-2 bg-green-50").props('flat bordered data-testid="run-output"'):
                 if kind in MEDIA_TAGS and isinstance(output, str):
                     media(kind, output, "run-output-media")
-                text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, indent=1,
-                                                                         default=str)
+                text = (
+                    output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, indent=1, default=str)
+                )
                 ui.label(text).classes("text-sm whitespace-pre-wrap break-words").props('data-testid="run-output-text"')
 
     # trace ------------------------------------------------------------------------------
@@ -289,27 +310,38 @@ class RunPanel:
             return
         rows = []
         finished = {e.node: e for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
-        for nid, node in (self.graph.nodes.items() if self.graph else ()):
+        for nid, node in self.graph.nodes.items() if self.graph else ():
             ev = finished.get(nid)
             usage = (getattr(ev, "usage", None) or {}) if ev else {}
             status = ("completed" if isinstance(ev, NodeFinished) else "failed") if ev else "skipped"
-            rows.append({"node": f"{node.label} ({nid})", "status": status,
-                         "time": round(ev.time_spend, 3) if ev else "",
-                         "provider": usage.get("provider") or "", "model": usage.get("model") or "",
-                         "tokens": usage.get("total_tokens") or "", "cost": usage.get("cost") or "",
-                         "fallbacks": ", ".join(f"{f.get('provider')}: {f.get('reason')}"
-                                                for f in usage.get("fallbacks") or [])})
-        columns = [{"name": k, "label": t(TEXT, k), "field": k, "align": "left"}
-                   for k in ("node", "status", "time", "provider", "model", "tokens", "cost", "fallbacks")]
+            rows.append(
+                {
+                    "node": f"{node.label} ({nid})",
+                    "status": status,
+                    "time": round(ev.time_spend, 3) if ev else "",
+                    "provider": usage.get("provider") or "",
+                    "model": usage.get("model") or "",
+                    "tokens": usage.get("total_tokens") or "",
+                    "cost": usage.get("cost") or "",
+                    "fallbacks": ", ".join(
+                        f"{f.get('provider')}: {f.get('reason')}" for f in usage.get("fallbacks") or []
+                    ),
+                }
+            )
+        columns = [
+            {"name": k, "label": t(TEXT, k), "field": k, "align": "left"}
+            for k in ("node", "status", "time", "provider", "model", "tokens", "cost", "fallbacks")
+        ]
         with ui.dialog() as dialog, ui.card().classes("w-[60rem] max-w-full").props('data-testid="trace"'):
             ui.label(t(TEXT, "trace_title", id=handle.id)).classes("text-lg")
             ui.label(f"{t(TEXT, 'input')}: {json.dumps(handle.run_input, ensure_ascii=False)}").classes("text-sm")
             ui.table(columns=columns, rows=rows, row_key="node").classes("w-full").props("dense flat")
-            for nid, ev in finished.items():
+            for ev in finished.values():
                 if isinstance(ev, NodeFinished):
                     with ui.expansion(f"{t(TEXT, 'outputs')}: {ev.label}").classes("w-full").props("dense"):
-                        ui.label(json.dumps(ev.outputs, ensure_ascii=False, indent=1, default=str)) \
-                            .classes("text-xs font-mono whitespace-pre-wrap break-words")
+                        ui.label(json.dumps(ev.outputs, ensure_ascii=False, indent=1, default=str)).classes(
+                            "text-xs font-mono whitespace-pre-wrap break-words"
+                        )
                 else:
                     ui.label(f"{ev.label}: {ev.message}").classes("text-sm text-red-700")
         dialog.open()

@@ -30,22 +30,30 @@ TEXT = {
     "no_changes": ("No changes since version {n}.", "自版本 {n} 以来没有修改。"),
     "save_invalid": ("Not saved: {message}", "未保存：{message}"),
     "save_failed": ("Saving failed; your edits are kept: {message}", "保存失败，修改已保留：{message}"),
-    "conflict": ("This workflow was saved elsewhere meanwhile (another tab or person); it is now at version {n}. "
-                 "Your edits are kept here and were not saved.",
-                 "该工作流已在别处（其他标签页或其他人）保存，现在是版本 {n}。你的修改保留在此页面，尚未保存。"),
+    "conflict": (
+        "This workflow was saved elsewhere meanwhile (another tab or person); it is now at version {n}. "
+        "Your edits are kept here and were not saved.",
+        "该工作流已在别处（其他标签页或其他人）保存，现在是版本 {n}。你的修改保留在此页面，尚未保存。",
+    ),
     "conflict_reload": ("Reload theirs (discard mine)", "加载对方版本（放弃我的修改）"),
     "conflict_keep": ("Save mine as version {n}", "将我的修改保存为版本 {n}"),
-    "publish_confirm": ("This will save the current workflow and publish it as the latest version",
-                        "此操作将保存当前工作流并将其发布为最新版本"),
-    "publish_version_confirm": ("Publish version {n}? API calls will run it from now on.",
-                                "发布版本 {n}？此后 API 调用将运行该版本。"),
+    "publish_confirm": (
+        "This will save the current workflow and publish it as the latest version",
+        "此操作将保存当前工作流并将其发布为最新版本",
+    ),
+    "publish_version_confirm": (
+        "Publish version {n}? API calls will run it from now on.",
+        "发布版本 {n}？此后 API 调用将运行该版本。",
+    ),
     "confirm": ("Confirm", "确认"),
     "published": ("Published version {n}. Workflow ID:", "已发布版本 {n}。工作流 ID："),
     "copy": ("Copy", "复制"),
     "copied": ("Copied", "已复制"),
     "close": ("Close", "关闭"),
-    "call_hint": ("Call it with POST /v1/api/workflow/run/{id} and an X-API-KEY header.",
-                  "调用方式：POST /v1/api/workflow/run/{id}，并带上 X-API-KEY 请求头。"),
+    "call_hint": (
+        "Call it with POST /v1/api/workflow/run/{id} and an X-API-KEY header.",
+        "调用方式：POST /v1/api/workflow/run/{id}，并带上 X-API-KEY 请求头。",
+    ),
     "publish_failed": ("Not published: {message}", "未发布：{message}"),
 }
 
@@ -53,26 +61,28 @@ TEXT = {
 def hosted(method):
     """Run a handler inside the page's stable host element: a handler started from a list that
     it refreshes (the versions) must not create its dialogs or notes in a deleted slot."""
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         with self.editor.host:
             return method(self, *args, **kwargs)
+
     return wrapper
 
 
 class Publishing:
-    def __init__(self, editor: "Editor"):
+    def __init__(self, editor: Editor):
         self.editor = editor
 
     @hosted
     def ask_save(self) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-96").props('data-testid="save-dialog"'):
-            message = ui.input(t(TEXT, "save_message")).props('autofocus data-testid="save-message"') \
-                .classes("w-full")
+            message = ui.input(t(TEXT, "save_message")).props('autofocus data-testid="save-message"').classes("w-full")
 
             def go() -> None:
                 dialog.close()
                 self.save(message.value or "")
+
             message.on("keydown.enter", go)
             with ui.row().classes("w-full justify-end"):
                 ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
@@ -91,9 +101,14 @@ class Publishing:
             ui.notify(t(TEXT, "no_changes", n=ed.base))
             return ed.base
         try:
-            version = ed.platform.workflows.save(owner_id=ed.user.id, workflow_id=ed.workflow_id,
-                                                 document=ed.draft.doc, base_version=ed.base, message=message,
-                                                 user_id=ed.user.id)
+            version = ed.platform.workflows.save(
+                owner_id=ed.user.id,
+                workflow_id=ed.workflow_id,
+                document=ed.draft.doc,
+                base_version=ed.base,
+                message=message,
+                user_id=ed.user.id,
+            )
         except ConflictError as exc:
             self.conflict((exc.detail or {}).get("current_version"))
             return None
@@ -117,8 +132,7 @@ class Publishing:
 
     @hosted
     def conflict(self, current: int | None) -> None:
-        with ui.dialog().props("persistent") as dialog, \
-                ui.card().classes("w-[30rem]").props('data-testid="conflict"'):
+        with ui.dialog().props("persistent") as dialog, ui.card().classes("w-[30rem]").props('data-testid="conflict"'):
             ui.label(t(TEXT, "conflict", n=current)).classes("text-base").props('data-testid="conflict-message"')
 
             def reload() -> None:
@@ -129,12 +143,14 @@ class Publishing:
                 dialog.close()
                 self.editor.base = current
                 self.save("")
+
             with ui.row().classes("w-full justify-end"):
                 ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
                 ui.button(t(TEXT, "conflict_reload"), on_click=reload).props('flat data-testid="conflict-reload"')
                 if current is not None:
-                    ui.button(t(TEXT, "conflict_keep", n=current + 1), on_click=keep) \
-                        .props('data-testid="conflict-keep"')
+                    ui.button(t(TEXT, "conflict_keep", n=current + 1), on_click=keep).props(
+                        'data-testid="conflict-keep"'
+                    )
         dialog.open()
 
     @hosted
@@ -146,6 +162,7 @@ class Publishing:
             def go() -> None:
                 dialog.close()
                 self.publish(version)
+
             with ui.row().classes("w-full justify-end"):
                 ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
                 ui.button(t(TEXT, "confirm"), on_click=go).props('color=positive data-testid="publish-confirm"')
@@ -169,8 +186,9 @@ class Publishing:
                     return
                 version = ed.base
         try:
-            number = ed.platform.workflows.publish(owner_id=ed.user.id, workflow_id=ed.workflow_id, version=version,
-                                                   user_id=ed.user.id)
+            number = ed.platform.workflows.publish(
+                owner_id=ed.user.id, workflow_id=ed.workflow_id, version=version, user_id=ed.user.id
+            )
         except FlowAIError as exc:
             if isinstance(exc, GraphError):
                 ed.apply_issues(exc.issues)
@@ -191,8 +209,8 @@ class Publishing:
                 def copy() -> None:
                     ui.clipboard.write(wf_id)
                     ui.notify(t(TEXT, "copied"))
-                ui.button(t(TEXT, "copy"), icon="content_copy", on_click=copy) \
-                    .props('flat dense data-testid="copy-id"')
+
+                ui.button(t(TEXT, "copy"), icon="content_copy", on_click=copy).props('flat dense data-testid="copy-id"')
             ui.label(t(TEXT, "call_hint", id=wf_id)).classes("text-xs text-gray-600")
             with ui.row().classes("w-full justify-end"):
                 ui.button(t(TEXT, "close"), on_click=dialog.close).props('flat data-testid="published-close"')

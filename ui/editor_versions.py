@@ -39,26 +39,28 @@ TEXT = {
 
 
 class VersionsPanel:
-    def __init__(self, editor: "Editor"):
+    def __init__(self, editor: Editor):
         self.editor = editor
         with ui.row().classes("w-full items-end gap-1"):
             self.a = ui.select({}, label=t(TEXT, "from")).props('dense data-testid="diff-from"').classes("w-20")
             self.b = ui.select({}, label=t(TEXT, "to")).props('dense data-testid="diff-to"').classes("w-28")
-            ui.button(t(TEXT, "compare"), icon="compare_arrows", on_click=self.compare) \
-                .props('dense flat data-testid="diff-compare"')
+            ui.button(t(TEXT, "compare"), icon="compare_arrows", on_click=self.compare).props(
+                'dense flat data-testid="diff-compare"'
+            )
         self.summary = ui.column().classes("w-full gap-1").props('data-testid="diff-summary"')
         self.items = ui.column().classes("w-full gap-1")
         self.refresh()
 
     def refresh(self) -> None:
         ed = self.editor
-        versions, _total = ed.platform.workflows.version_page(owner_id=ed.user.id, workflow_id=ed.workflow_id,
-                                                             limit=100)
+        versions, _total = ed.platform.workflows.version_page(
+            owner_id=ed.user.id, workflow_id=ed.workflow_id, limit=100
+        )
         options = {v.number: f"v{v.number}" for v in versions}
-        self.a.set_options(options, value=versions[1].number if len(versions) > 1 else
-                           (versions[0].number if versions else None))
-        self.b.set_options({"draft": t(TEXT, "draft"), **options},
-                           value=versions[0].number if versions else "draft")
+        self.a.set_options(
+            options, value=versions[1].number if len(versions) > 1 else (versions[0].number if versions else None)
+        )
+        self.b.set_options({"draft": t(TEXT, "draft"), **options}, value=versions[0].number if versions else "draft")
         self.items.clear()
         with self.items:
             if not versions:
@@ -74,15 +76,15 @@ class VersionsPanel:
                     if v.message:
                         ui.label(v.message).classes("text-sm text-gray-700 break-words")
                     with ui.row().classes("gap-0"):
-                        ui.button(icon="visibility", on_click=lambda n=v.number: self.view_version(n)) \
-                            .props(f'flat dense size=sm data-testid="version-view-{v.number}"') \
-                            .tooltip(t(TEXT, "view"))
-                        ui.button(icon="restore", on_click=lambda n=v.number: self.restore_version(n)) \
-                            .props(f'flat dense size=sm data-testid="version-restore-{v.number}"') \
-                            .tooltip(t(TEXT, "restore"))
-                        ui.button(icon="publish", on_click=lambda n=v.number: ed.publishing.confirm_publish(n)) \
-                            .props(f'flat dense size=sm data-testid="version-publish-{v.number}"') \
-                            .tooltip(t(TEXT, "publish"))
+                        ui.button(icon="visibility", on_click=lambda n=v.number: self.view_version(n)).props(
+                            f'flat dense size=sm data-testid="version-view-{v.number}"'
+                        ).tooltip(t(TEXT, "view"))
+                        ui.button(icon="restore", on_click=lambda n=v.number: self.restore_version(n)).props(
+                            f'flat dense size=sm data-testid="version-restore-{v.number}"'
+                        ).tooltip(t(TEXT, "restore"))
+                        ui.button(icon="publish", on_click=lambda n=v.number: ed.publishing.confirm_publish(n)).props(
+                            f'flat dense size=sm data-testid="version-publish-{v.number}"'
+                        ).tooltip(t(TEXT, "publish"))
 
     def compare(self) -> None:
         if self.a.value is None or self.b.value is None:
@@ -95,8 +97,12 @@ class VersionsPanel:
             if d.empty:
                 ui.label(t(TEXT, "same")).classes("text-sm text-gray-500")
                 return
-            for key, colour in (("added", "text-green-700"), ("removed", "text-red-700"),
-                                ("changed", "text-amber-700"), ("moved", "text-gray-600")):
+            for key, colour in (
+                ("added", "text-green-700"),
+                ("removed", "text-red-700"),
+                ("changed", "text-amber-700"),
+                ("moved", "text-gray-600"),
+            ):
                 ids = getattr(d, key)
                 if not ids:
                     continue
@@ -104,13 +110,16 @@ class VersionsPanel:
                     text = "; ".join(f"{labels.get(n, n)} ({', '.join(fields)})" for n, fields in ids.items())
                 else:
                     text = ", ".join(labels.get(n, n) for n in ids)
-                ui.label(f"{t(TEXT, key)}: {text}").classes(f"text-sm {colour} break-words") \
-                    .props(f'data-testid="diff-{key}"')
+                ui.label(f"{t(TEXT, key)}: {text}").classes(f"text-sm {colour} break-words").props(
+                    f'data-testid="diff-{key}"'
+                )
             for key in ("edges_added", "edges_removed"):
                 edges = getattr(d, key)
                 if edges:
-                    text = ", ".join(f"{e['source']}.{e.get('source_port') or ''} → {e['target']}."
-                                     f"{e.get('target_port') or ''}" for e in edges)
+                    text = ", ".join(
+                        f"{e['source']}.{e.get('source_port') or ''} → {e['target']}.{e.get('target_port') or ''}"
+                        for e in edges
+                    )
                     ui.label(f"{t(TEXT, key)}: {text}").classes("text-xs text-gray-600 break-words")
             if d.meta:
                 ui.label(f"{t(TEXT, 'meta')}: {', '.join(d.meta)}").classes("text-xs text-gray-600")
@@ -120,8 +129,9 @@ class VersionsPanel:
         ed = self.editor
         if number == "draft":
             return ed.draft.doc
-        return ed.platform.workflows.version(owner_id=ed.user.id, workflow_id=ed.workflow_id,
-                                             number=int(number)).document
+        return ed.platform.workflows.version(
+            owner_id=ed.user.id, workflow_id=ed.workflow_id, number=int(number)
+        ).document
 
     @hosted
     def view_version(self, number: int) -> None:
@@ -152,6 +162,7 @@ class VersionsPanel:
 
         def name(v) -> str:
             return t(TEXT, "draft_short") if v == "draft" else f"v{v}"
+
         self.editor.show_readonly("diff", new, (name(a), name(b)), view)
         self.show_summary(d, labels)
 

@@ -22,8 +22,12 @@ TEXT = {
     "admins_only": ("Only admins can open this page.", "只有管理员可以打开此页面。"),
 }
 
-NAV = [("workflows", "/", False), ("runs", "/runs", False), ("api", "/api-keys", False),
-       ("providers", "/providers", True)]  # (text key, path, admins only)
+NAV = [
+    ("workflows", "/", False),
+    ("runs", "/runs", False),
+    ("api", "/api-keys", False),
+    ("providers", "/providers", True),
+]  # (text key, path, admins only)
 
 
 _UNSAFE_ID = re.compile(r"[^\w-]")
@@ -88,16 +92,20 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
             for key, path, admin_only in NAV:
                 if admin_only and not user.is_admin:
                     continue
-                style = "text-white underline underline-offset-8 font-bold" if path == active else \
-                    "text-slate-200 no-underline hover:underline"
+                style = (
+                    "text-white underline underline-offset-8 font-bold"
+                    if path == active
+                    else "text-slate-200 no-underline hover:underline"
+                )
                 ui.link(t(TEXT, key), path).classes(style).props(f'data-testid="nav-{key}"')
         # the page title, unless the highlighted navigation entry already says where we are
-        ui.label(title).classes("text-slate-300" + (" sr-only" if active == here else "")) \
-            .props('data-testid="page-title"')
+        ui.label(title).classes("text-slate-300" + (" sr-only" if active == here else "")).props(
+            'data-testid="page-title"'
+        )
         ui.space()
-        ui.select(LANGUAGES, value=language(),
-                  on_change=lambda e: _switch_language(platform, e.value)) \
-            .props('dense dark borderless data-testid="language"').classes("w-28")
+        ui.select(LANGUAGES, value=language(), on_change=lambda e: _switch_language(platform, e.value)).props(
+            'dense dark borderless data-testid="language"'
+        ).classes("w-28")
         if user is not None:
             ui.label(user.username).classes("text-slate-300").props('data-testid="username"')
             ui.button(t(TEXT, "sign_out"), on_click=_sign_out).props("flat color=white")
@@ -108,12 +116,12 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
 
 def copy_button(text: str, *, testid: str | None = None) -> ui.button:
     """A small button that puts ``text`` on the clipboard (sent as data, never as markup)."""
+
     def copy():
         ui.clipboard.write(text)
         ui.notify(t(TEXT, "copied"), timeout=1000)
 
-    button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm") \
-        .tooltip(t(TEXT, "copy"))
+    button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm").tooltip(t(TEXT, "copy"))
     if testid:
         button.props(f'data-testid="{testid}"')
     return button

@@ -15,8 +15,10 @@ from .layout import frame
 TEXT = {
     "setup": ("Create the admin account", "创建管理员账户"),
     "sign_in": ("Sign in", "登录"),
-    "setup_hint": ("This is a new FlowAI instance: the account you create here is its admin.",
-                   "这是一个新的 FlowAI 实例：在此创建的账户将成为管理员。"),
+    "setup_hint": (
+        "This is a new FlowAI instance: the account you create here is its admin.",
+        "这是一个新的 FlowAI 实例：在此创建的账户将成为管理员。",
+    ),
     "username": ("Username", "用户名"),
     "password": ("Password", "密码"),
     "repeat": ("Repeat password", "重复密码"),
@@ -36,10 +38,16 @@ def register(platform: Platform) -> None:
                 ui.label(title).classes("text-xl")
                 if setup:
                     ui.label(t(TEXT, "setup_hint")).classes("text-sm text-gray-500")
-                username = ui.input(t(TEXT, "username"), value="admin" if setup else "") \
-                    .props('data-testid="username-input"').classes("w-full")
-                password = ui.input(t(TEXT, "password"), password=True, password_toggle_button=True) \
-                    .props('data-testid="password-input"').classes("w-full")
+                username = (
+                    ui.input(t(TEXT, "username"), value="admin" if setup else "")
+                    .props('data-testid="username-input"')
+                    .classes("w-full")
+                )
+                password = (
+                    ui.input(t(TEXT, "password"), password=True, password_toggle_button=True)
+                    .props('data-testid="password-input"')
+                    .classes("w-full")
+                )
                 confirm = ui.input(t(TEXT, "repeat"), password=True).classes("w-full") if setup else None
                 error = ui.label().classes("text-red-600 text-sm").props('data-testid="login-error"')
 
@@ -49,11 +57,13 @@ def register(platform: Platform) -> None:
                             if confirm.value != password.value:
                                 error.text = t(TEXT, "differ")
                                 return
-                            user = await asyncio.to_thread(platform.users.setup_admin, username=username.value,
-                                                           password=password.value)
+                            user = await asyncio.to_thread(
+                                platform.users.setup_admin, username=username.value, password=password.value
+                            )
                         else:
-                            user = await asyncio.to_thread(platform.users.sign_in, username=username.value,
-                                                           password=password.value)
+                            user = await asyncio.to_thread(
+                                platform.users.sign_in, username=username.value, password=password.value
+                            )
                             if user is None:
                                 error.text = t(TEXT, "wrong")
                                 return
@@ -68,5 +78,6 @@ def register(platform: Platform) -> None:
                     ui.navigate.to("/")
 
                 password.on("keydown.enter", submit)
-                ui.button(t(TEXT, "create" if setup else "sign_in"), on_click=submit) \
-                    .props('data-testid="submit"').classes("w-full")
+                ui.button(t(TEXT, "create" if setup else "sign_in"), on_click=submit).props(
+                    'data-testid="submit"'
+                ).classes("w-full")

@@ -16,7 +16,8 @@ from flowai.errors import FlowAIError
 from flowai.platform import Platform
 
 from .i18n import t
-from .layout import TEXT as LAYOUT, frame, signed_in_user
+from .layout import TEXT as LAYOUT
+from .layout import frame, signed_in_user
 
 PERIODS = ("day", "month")
 UNITS = ("calls", "tokens", "characters", "seconds", "images", "cost")
@@ -25,8 +26,10 @@ TEXT = {
     "title": ("Providers", "模型供应商"),
     "unavailable": ("Provider settings are not available in this build.", "此版本不提供供应商设置。"),
     "timezone": ("Time zone", "时区"),
-    "timezone_hint": ("Daily and monthly quotas reset at midnight in this time zone.",
-                      "每日和每月配额在此时区的午夜重置。"),
+    "timezone_hint": (
+        "Daily and monthly quotas reset at midnight in this time zone.",
+        "每日和每月配额在此时区的午夜重置。",
+    ),
     "save": ("Save", "保存"),
     "saved": ("Saved.", "已保存。"),
     "credentials": ("Credentials and quotas", "凭据与配额"),
@@ -39,8 +42,7 @@ TEXT = {
     "cooling": ("cooling down until {when}", "冷却至 {when}"),
     "key": ("API key", "API 密钥"),
     "base_url": ("Base URL (optional)", "Base URL（可选）"),
-    "options": ("Extra options, JSON (optional, e.g. {\"user_id\": \"…\"})",
-                "其他选项，JSON（可选，如 {\"user_id\": \"…\"}）"),
+    "options": ('Extra options, JSON (optional, e.g. {"user_id": "…"})', '其他选项，JSON（可选，如 {"user_id": "…"}）'),
     "options_bad": ("The extra options must be a JSON object.", "其他选项必须是 JSON 对象。"),
     "key_required": ("Enter the API key.", "请输入 API 密钥。"),
     "set_key": ("Set key", "设置密钥"),
@@ -60,16 +62,26 @@ TEXT = {
     "ok": ("OK: {msg}", "成功：{msg}"),
     "fail": ("Failed: {msg}", "失败：{msg}"),
     "priorities": ("Priorities", "调用优先级"),
-    "priorities_hint": ("For each task type, providers are tried from the top; only configured ones are used.",
-                        "每种任务类型按从上到下的顺序尝试供应商；只使用已配置的供应商。"),
+    "priorities_hint": (
+        "For each task type, providers are tried from the top; only configured ones are used.",
+        "每种任务类型按从上到下的顺序尝试供应商；只使用已配置的供应商。",
+    ),
     "up": ("Move up", "上移"),
     "down": ("Move down", "下移"),
     "cancel": ("Cancel", "取消"),
-    "day": ("day", "天"), "month": ("month", "月"),
-    "calls": ("calls", "次调用"), "tokens": ("tokens", "tokens"), "characters": ("characters", "字符"),
-    "seconds": ("seconds", "秒"), "images": ("images", "张图片"), "cost": ("USD", "美元"),
-    "task_text": ("text", "文本"), "task_image": ("image", "图像"), "task_stt": ("speech to text", "语音转文字"),
-    "task_tts": ("text to speech", "文字转语音"), "task_multimodal": ("multimodal", "多模态"),
+    "day": ("day", "天"),
+    "month": ("month", "月"),
+    "calls": ("calls", "次调用"),
+    "tokens": ("tokens", "tokens"),
+    "characters": ("characters", "字符"),
+    "seconds": ("seconds", "秒"),
+    "images": ("images", "张图片"),
+    "cost": ("USD", "美元"),
+    "task_text": ("text", "文本"),
+    "task_image": ("image", "图像"),
+    "task_stt": ("speech to text", "语音转文字"),
+    "task_tts": ("text to speech", "文字转语音"),
+    "task_multimodal": ("multimodal", "多模态"),
     "env": ("Environment: {names}", "环境变量：{names}"),
 }
 
@@ -130,10 +142,14 @@ class ProvidersPage:
     def timezone_row(self) -> None:
         zones = sorted(available_timezones() | {"UTC"})
         with ui.row().classes("w-full items-center gap-4"):
-            zone = ui.select(zones, value=self.admin.timezone(), label=t(TEXT, "timezone"), with_input=True) \
-                .classes("w-72").props('data-testid="timezone"')
-            ui.button(t(TEXT, "save"), on_click=lambda: self._try(lambda: self.admin.set_timezone(zone.value))) \
-                .props('outline data-testid="timezone-save"')
+            zone = (
+                ui.select(zones, value=self.admin.timezone(), label=t(TEXT, "timezone"), with_input=True)
+                .classes("w-72")
+                .props('data-testid="timezone"')
+            )
+            ui.button(t(TEXT, "save"), on_click=lambda: self._try(lambda: self.admin.set_timezone(zone.value))).props(
+                'outline data-testid="timezone-save"'
+            )
             ui.label(t(TEXT, "timezone_hint")).classes("text-sm text-gray-500")
 
     # providers ---------------------------------------------------------------------------
@@ -157,11 +173,10 @@ class ProvidersPage:
                     ui.badge(t(TEXT, "not_configured"), color="grey").props(f'data-testid="configured-{name}"')
                 until = p.get("cooling_down_until")
                 if until and until > time.time():
-                    ui.badge(t(TEXT, "cooling", when=time.strftime("%H:%M:%S", time.localtime(until))),
-                             color="orange")
+                    ui.badge(t(TEXT, "cooling", when=time.strftime("%H:%M:%S", time.localtime(until))), color="orange")
             with ui.row().classes("w-full items-center gap-4 text-sm"):
                 if p.get("masked_key"):
-                    ui.label(f'{t(TEXT, "key")}: ').classes("text-gray-500")
+                    ui.label(f"{t(TEXT, 'key')}: ").classes("text-gray-500")
                     ui.label(p["masked_key"]).classes("font-mono").props(f'data-testid="masked-{name}"')
                 if p.get("base_url"):
                     ui.label(p["base_url"]).classes("font-mono text-gray-500 break-all")
@@ -169,39 +184,57 @@ class ProvidersPage:
                 ui.label(t(TEXT, "env", names=", ".join(p["env"]))).classes("text-xs text-gray-500")
             self.quota_row(p)
             with ui.row().classes("items-center gap-2"):
-                ui.button(t(TEXT, "replace_key" if p.get("configured") else "set_key"), icon="key",
-                          on_click=lambda p=p: self.credential_dialog(p)).props(f'outline dense data-testid="set-key-{name}"')
+                ui.button(
+                    t(TEXT, "replace_key" if p.get("configured") else "set_key"),
+                    icon="key",
+                    on_click=lambda p=p: self.credential_dialog(p),
+                ).props(f'outline dense data-testid="set-key-{name}"')
                 if p.get("source") == "ui":
-                    ui.button(t(TEXT, "clear_key"), icon="delete",
-                              on_click=lambda: self._clear(name)).props(f'flat dense color=negative data-testid="clear-key-{name}"')
-                ui.button(t(TEXT, "set_quota"), icon="speed", on_click=lambda p=p: self.quota_dialog(p)) \
-                    .props(f'outline dense data-testid="set-quota-{name}"')
+                    ui.button(t(TEXT, "clear_key"), icon="delete", on_click=lambda: self._clear(name)).props(
+                        f'flat dense color=negative data-testid="clear-key-{name}"'
+                    )
+                ui.button(t(TEXT, "set_quota"), icon="speed", on_click=lambda p=p: self.quota_dialog(p)).props(
+                    f'outline dense data-testid="set-quota-{name}"'
+                )
                 result = ui.label().classes("text-sm").props(f'data-testid="test-result-{name}"')
-                ui.button(t(TEXT, "test"), icon="network_check",
-                          on_click=lambda r=result: self._test(name, r)) \
-                    .props(f'flat dense data-testid="test-{name}"')
+                ui.button(t(TEXT, "test"), icon="network_check", on_click=lambda r=result: self._test(name, r)).props(
+                    f'flat dense data-testid="test-{name}"'
+                )
                 result.move(target_index=-1)
 
     def quota_row(self, p: dict) -> None:
         quota = p.get("quota")
         name = p["name"]
         if not quota or quota.get("limit") is None:
-            ui.label(f'{t(TEXT, "quota")}: {t(TEXT, "no_quota")}').classes("text-sm text-gray-500") \
-                .props(f'data-testid="quota-{name}"')
+            ui.label(f"{t(TEXT, 'quota')}: {t(TEXT, 'no_quota')}").classes("text-sm text-gray-500").props(
+                f'data-testid="quota-{name}"'
+            )
             return
         unit = quota.get("unit") or "calls"
         used = (p.get("usage") or {}).get(unit) or 0
         limit = quota["limit"] or 0
         with ui.row().classes("w-full items-center gap-3 no-wrap"):
-            ui.label(t(TEXT, "quota_text", used=_num(used), limit=_num(limit), unit=t(TEXT, unit) if unit in TEXT else unit,
-                       period=t(TEXT, quota.get("period") or "day"))) \
-                .classes("text-sm whitespace-nowrap").props(f'data-testid="quota-{name}"')
+            ui.label(
+                t(
+                    TEXT,
+                    "quota_text",
+                    used=_num(used),
+                    limit=_num(limit),
+                    unit=t(TEXT, unit) if unit in TEXT else unit,
+                    period=t(TEXT, quota.get("period") or "day"),
+                )
+            ).classes("text-sm whitespace-nowrap").props(f'data-testid="quota-{name}"')
             share = min(1.0, used / limit) if limit else 1.0
-            ui.linear_progress(value=share, show_value=False, size="10px",
-                               color="negative" if share >= 1 else "orange" if share > 0.8 else "positive") \
-                .classes("grow").props(f'data-testid="quota-bar-{name}"')
+            ui.linear_progress(
+                value=share,
+                show_value=False,
+                size="10px",
+                color="negative" if share >= 1 else "orange" if share > 0.8 else "positive",
+            ).classes("grow").props(f'data-testid="quota-bar-{name}"')
             if p.get("remaining") is not None:
-                ui.label(t(TEXT, "remaining", n=_num(p["remaining"]))).classes("text-sm text-gray-500 whitespace-nowrap")
+                ui.label(t(TEXT, "remaining", n=_num(p["remaining"]))).classes(
+                    "text-sm text-gray-500 whitespace-nowrap"
+                )
 
     def _clear(self, name: str) -> None:
         if self._try(lambda: self.admin.clear_credential(name), "cleared"):
@@ -221,10 +254,16 @@ class ProvidersPage:
         name = p["name"]
         with self._dialog() as dialog, ui.card().classes("w-[30rem]"):
             ui.label(p.get("title") or name).classes("text-lg")
-            key = ui.input(t(TEXT, "key"), password=True, password_toggle_button=True).classes("w-full") \
+            key = (
+                ui.input(t(TEXT, "key"), password=True, password_toggle_button=True)
+                .classes("w-full")
                 .props('autocomplete=off data-testid="credential-key"')
-            base = ui.input(t(TEXT, "base_url"), value=p.get("base_url") or "").classes("w-full") \
+            )
+            base = (
+                ui.input(t(TEXT, "base_url"), value=p.get("base_url") or "")
+                .classes("w-full")
                 .props('data-testid="credential-base-url"')
+            )
             options = ui.input(t(TEXT, "options")).classes("w-full").props('data-testid="credential-options"')
             error = ui.label().classes("text-red-600 text-sm")
 
@@ -241,9 +280,11 @@ class ProvidersPage:
                     if not isinstance(extra, dict):
                         error.text = t(TEXT, "options_bad")
                         return
-                if self._try(lambda: self.admin.set_credential(name, api_key=key.value.strip(),
-                                                               base_url=(base.value or "").strip() or None,
-                                                               options=extra)):
+                if self._try(
+                    lambda: self.admin.set_credential(
+                        name, api_key=key.value.strip(), base_url=(base.value or "").strip() or None, options=extra
+                    )
+                ):
                     key.value = ""
                     dialog.close()
                     self.providers_area.refresh()
@@ -257,18 +298,30 @@ class ProvidersPage:
         name = p["name"]
         quota = p.get("quota") or {}
         with self._dialog() as dialog, ui.card().classes("w-96"):
-            ui.label(f'{t(TEXT, "quota")}: {p.get("title") or name}').classes("text-lg")
-            period = ui.select({x: t(TEXT, x) for x in PERIODS}, value=quota.get("period") or "day",
-                               label=t(TEXT, "period")).classes("w-full").props('data-testid="quota-period"')
-            limit = ui.number(t(TEXT, "limit"), value=quota.get("limit"), min=0).classes("w-full") \
+            ui.label(f"{t(TEXT, 'quota')}: {p.get('title') or name}").classes("text-lg")
+            period = (
+                ui.select({x: t(TEXT, x) for x in PERIODS}, value=quota.get("period") or "day", label=t(TEXT, "period"))
+                .classes("w-full")
+                .props('data-testid="quota-period"')
+            )
+            limit = (
+                ui.number(t(TEXT, "limit"), value=quota.get("limit"), min=0)
+                .classes("w-full")
                 .props('data-testid="quota-limit"')
-            unit = ui.select({x: t(TEXT, x) for x in UNITS}, value=quota.get("unit") or "calls",
-                             label=t(TEXT, "unit")).classes("w-full").props('data-testid="quota-unit"')
+            )
+            unit = (
+                ui.select({x: t(TEXT, x) for x in UNITS}, value=quota.get("unit") or "calls", label=t(TEXT, "unit"))
+                .classes("w-full")
+                .props('data-testid="quota-unit"')
+            )
 
             def save():
                 value = limit.value
-                if self._try(lambda: self.admin.set_quota(name, period=period.value, unit=unit.value,
-                                                          limit=None if value is None else float(value))):
+                if self._try(
+                    lambda: self.admin.set_quota(
+                        name, period=period.value, unit=unit.value, limit=None if value is None else float(value)
+                    )
+                ):
                     dialog.close()
                     self.providers_area.refresh()
 
@@ -287,18 +340,26 @@ class ProvidersPage:
                 with ui.card().classes("w-full").props(f'flat bordered data-testid="priorities-{task}"'):
                     ui.label(_task(task)).classes("font-bold")
                     for i, name in enumerate(names):
-                        with ui.row().classes("w-full items-center no-wrap gap-1") \
-                                .props(f'data-testid="priority-{task}-{i}"'):
+                        with (
+                            ui.row()
+                            .classes("w-full items-center no-wrap gap-1")
+                            .props(f'data-testid="priority-{task}-{i}"')
+                        ):
                             ui.label(f"{i + 1}.").classes("text-gray-500 w-5")
                             ui.label(titles.get(name, name)).classes(
-                                "grow " + ("" if name in configured else "text-gray-400")) \
-                                .props(f'data-name="{name}"')
-                            ui.button(icon="arrow_upward", on_click=lambda task=task, i=i: self.move(task, i, -1)) \
-                                .props(f'flat dense size=sm data-testid="up-{task}-{name}"' + (" disable" if i == 0 else "")) \
-                                .tooltip(t(TEXT, "up"))
-                            ui.button(icon="arrow_downward", on_click=lambda task=task, i=i: self.move(task, i, 1)) \
-                                .props(f'flat dense size=sm data-testid="down-{task}-{name}"'
-                                       + (" disable" if i == len(names) - 1 else "")).tooltip(t(TEXT, "down"))
+                                "grow " + ("" if name in configured else "text-gray-400")
+                            ).props(f'data-name="{name}"')
+                            ui.button(
+                                icon="arrow_upward", on_click=lambda task=task, i=i: self.move(task, i, -1)
+                            ).props(
+                                f'flat dense size=sm data-testid="up-{task}-{name}"' + (" disable" if i == 0 else "")
+                            ).tooltip(t(TEXT, "up"))
+                            ui.button(
+                                icon="arrow_downward", on_click=lambda task=task, i=i: self.move(task, i, 1)
+                            ).props(
+                                f'flat dense size=sm data-testid="down-{task}-{name}"'
+                                + (" disable" if i == len(names) - 1 else "")
+                            ).tooltip(t(TEXT, "down"))
 
     def move(self, task: str, index: int, step: int) -> None:
         names = list(self.admin.priorities().get(task, []))

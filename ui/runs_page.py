@@ -18,10 +18,21 @@ from .i18n import t
 from .layout import frame, signed_in_user
 
 PAGE_SIZE = 20
-MEDIA_EXT = {"image": (".png", ".jpg", ".jpeg", ".gif", ".webp"), "audio": (".mp3", ".wav", ".ogg", ".m4a", ".flac"),
-             "video": (".mp4", ".webm", ".mov")}
-STATUS_COLOR = {"completed": "positive", "failed": "negative", "cancelled": "grey", "running": "primary",
-                "pending": "orange", "paused": "orange", "skipped": "grey-5", "reused": "teal"}
+MEDIA_EXT = {
+    "image": (".png", ".jpg", ".jpeg", ".gif", ".webp"),
+    "audio": (".mp3", ".wav", ".ogg", ".m4a", ".flac"),
+    "video": (".mp4", ".webm", ".mov"),
+}
+STATUS_COLOR = {
+    "completed": "positive",
+    "failed": "negative",
+    "cancelled": "grey",
+    "running": "primary",
+    "pending": "orange",
+    "paused": "orange",
+    "skipped": "grey-5",
+    "reused": "teal",
+}
 
 TEXT = {
     "title": ("Runs", "运行记录"),
@@ -54,11 +65,20 @@ TEXT = {
     "deleted_wf": ("(deleted workflow)", "（已删除的工作流）"),
     "refresh": ("Refresh", "刷新"),
     # statuses and sources, for the filters and badges
-    "s_pending": ("pending", "等待中"), "s_running": ("running", "运行中"), "s_paused": ("paused", "已暂停"),
-    "s_completed": ("completed", "已完成"), "s_failed": ("failed", "失败"), "s_cancelled": ("cancelled", "已取消"),
-    "s_skipped": ("skipped", "未执行"), "s_reused": ("reused", "复用"),
-    "src_api": ("API", "API"), "src_editor": ("editor", "编辑器"), "src_cli": ("CLI", "命令行"),
-    "src_background": ("background", "后台"), "src_async": ("async", "异步"), "src_batch": ("batch", "批量"),
+    "s_pending": ("pending", "等待中"),
+    "s_running": ("running", "运行中"),
+    "s_paused": ("paused", "已暂停"),
+    "s_completed": ("completed", "已完成"),
+    "s_failed": ("failed", "失败"),
+    "s_cancelled": ("cancelled", "已取消"),
+    "s_skipped": ("skipped", "未执行"),
+    "s_reused": ("reused", "复用"),
+    "src_api": ("API", "API"),
+    "src_editor": ("editor", "编辑器"),
+    "src_cli": ("CLI", "命令行"),
+    "src_background": ("background", "后台"),
+    "src_async": ("async", "异步"),
+    "src_batch": ("batch", "批量"),
     "src_regenerate": ("regenerate", "重新生成"),
 }
 
@@ -96,8 +116,14 @@ def register(platform: Platform) -> None:
         status = status if status in STATUSES else ""
         source = source if source in SOURCES else ""
         page = max(1, page)
-        rows, total = history.page(owner_id=user.id, status=status or None, workflow_id=workflow or None,
-                                   source=source or None, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        rows, total = history.page(
+            owner_id=user.id,
+            status=status or None,
+            workflow_id=workflow or None,
+            source=source or None,
+            offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
         with frame(platform, t(TEXT, "title")):
             _list(names, rows, total, status=status, workflow=workflow, source=source, page=page)
 
@@ -133,40 +159,73 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
     with ui.row().classes("w-full items-center"):
         ui.label(t(TEXT, "count", n=total)).classes("text-2xl")
         ui.space()
-        ui.select({"": t(TEXT, "any"), **{s: _status(s) for s in STATUSES}}, value=status, label=t(TEXT, "status"),
-                  on_change=lambda e: go(status=e.value, page=1)).classes("w-36").props('data-testid="filter-status"')
-        ui.select({"": t(TEXT, "any"), **names}, value=workflow if workflow in names else "",
-                  label=t(TEXT, "workflow"), on_change=lambda e: go(workflow=e.value, page=1)) \
-            .classes("w-56").props('data-testid="filter-workflow"')
-        ui.select({"": t(TEXT, "any"), **{s: _source(s) for s in SOURCES}}, value=source, label=t(TEXT, "source"),
-                  on_change=lambda e: go(source=e.value, page=1)).classes("w-36").props('data-testid="filter-source"')
+        ui.select(
+            {"": t(TEXT, "any"), **{s: _status(s) for s in STATUSES}},
+            value=status,
+            label=t(TEXT, "status"),
+            on_change=lambda e: go(status=e.value, page=1),
+        ).classes("w-36").props('data-testid="filter-status"')
+        ui.select(
+            {"": t(TEXT, "any"), **names},
+            value=workflow if workflow in names else "",
+            label=t(TEXT, "workflow"),
+            on_change=lambda e: go(workflow=e.value, page=1),
+        ).classes("w-56").props('data-testid="filter-workflow"')
+        ui.select(
+            {"": t(TEXT, "any"), **{s: _source(s) for s in SOURCES}},
+            value=source,
+            label=t(TEXT, "source"),
+            on_change=lambda e: go(source=e.value, page=1),
+        ).classes("w-36").props('data-testid="filter-source"')
         ui.button(icon="refresh", on_click=lambda: go()).props("flat").tooltip(t(TEXT, "refresh"))
     if not rows:
         ui.label(t(TEXT, "none")).classes("text-gray-500").props('data-testid="no-runs"')
         return
-    table_rows = [{
-        "id": r.id, "status": r.status, "status_text": _status(r.status), "color": STATUS_COLOR.get(r.status, "grey"),
-        "workflow": names.get(r.workflow_id) or t(TEXT, "deleted_wf"), "version": _version(r.version),
-        "source": _source(r.source), "started": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-        "duration": _seconds(r.total_time), "cost": _money(run_cost(r.usage)),
-    } for r in rows]
-    columns = [{"name": c, "label": t(TEXT, c), "field": c, "align": "left"}
-               for c in ("status", "workflow", "version", "source", "started", "duration", "cost")]
-    table = ui.table(columns=columns, rows=table_rows, row_key="id").classes("w-full") \
+    table_rows = [
+        {
+            "id": r.id,
+            "status": r.status,
+            "status_text": _status(r.status),
+            "color": STATUS_COLOR.get(r.status, "grey"),
+            "workflow": names.get(r.workflow_id) or t(TEXT, "deleted_wf"),
+            "version": _version(r.version),
+            "source": _source(r.source),
+            "started": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "duration": _seconds(r.total_time),
+            "cost": _money(run_cost(r.usage)),
+        }
+        for r in rows
+    ]
+    columns = [
+        {"name": c, "label": t(TEXT, c), "field": c, "align": "left"}
+        for c in ("status", "workflow", "version", "source", "started", "duration", "cost")
+    ]
+    table = (
+        ui.table(columns=columns, rows=table_rows, row_key="id")
+        .classes("w-full")
         .props('data-testid="runs" flat bordered')
-    table.add_slot("body-cell-status", '''
+    )
+    table.add_slot(
+        "body-cell-status",
+        """
         <q-td :props="props">
-          <q-badge :color="props.row.color" :data-testid="'status-' + props.row.id">{{ props.row.status_text }}</q-badge>
-        </q-td>''')
-    table.add_slot("body-cell-workflow", '''
+          <q-badge :color="props.row.color" :data-testid="'status-' + props.row.id">
+            {{ props.row.status_text }}</q-badge>
+        </q-td>""",
+    )
+    table.add_slot(
+        "body-cell-workflow",
+        """
         <q-td :props="props">
           <a :href="'/runs/' + props.row.id" class="text-primary" :data-testid="'run-' + props.row.id">
             {{ props.value }}</a>
-        </q-td>''')
+        </q-td>""",
+    )
     pages = max(1, -(-total // PAGE_SIZE))
     if pages > 1:
-        ui.pagination(1, pages, value=min(page, pages), direction_links=True,
-                      on_change=lambda e: go(page=e.value)).props('data-testid="pages"')
+        ui.pagination(
+            1, pages, value=min(page, pages), direction_links=True, on_change=lambda e: go(page=e.value)
+        ).props('data-testid="pages"')
 
 
 def _trace(trace, workflow_name: str | None) -> None:
@@ -175,9 +234,14 @@ def _trace(trace, workflow_name: str | None) -> None:
         ui.label(workflow_name or t(TEXT, "deleted_wf")).classes("text-2xl")
         _badge(run.status, testid="run-status")
     with ui.grid(columns=6).classes("w-full text-sm"):
-        for key, value in (("version", _version(run.version)), ("source", _source(run.source)),
-                           ("started", run.created_at.strftime("%Y-%m-%d %H:%M:%S")),
-                           ("duration", _seconds(run.total_time)), ("cost", _money(trace.cost)), ("run", run.id)):
+        for key, value in (
+            ("version", _version(run.version)),
+            ("source", _source(run.source)),
+            ("started", run.created_at.strftime("%Y-%m-%d %H:%M:%S")),
+            ("duration", _seconds(run.total_time)),
+            ("cost", _money(trace.cost)),
+            ("run", run.id),
+        ):
             with ui.column().classes("gap-0"):
                 ui.label(t(TEXT, key)).classes("text-gray-500")
                 ui.label(value).classes("break-all")
@@ -191,8 +255,9 @@ def _trace(trace, workflow_name: str | None) -> None:
         with ui.card().classes("w-1/2").props('flat bordered data-testid="run-output"'):
             if run.error:
                 ui.label(t(TEXT, "error")).classes("font-bold text-red-700")
-                ui.label(str(run.error.get("message") or run.error)).classes("text-red-700 whitespace-pre-wrap") \
-                    .props('data-testid="run-error"')
+                ui.label(str(run.error.get("message") or run.error)).classes("text-red-700 whitespace-pre-wrap").props(
+                    'data-testid="run-error"'
+                )
             else:
                 ui.label(t(TEXT, "output")).classes("font-bold")
                 _value(run.output)
@@ -211,9 +276,12 @@ def _node(node) -> None:
             ui.label(f"{t(TEXT, 'time')}: {_seconds(node.time_spend)}").classes("text-sm")
         usage = node.usage or {}
         if usage:
-            facts = [(t(TEXT, "provider"), usage.get("provider")), (t(TEXT, "model"), usage.get("model")),
-                     (t(TEXT, "tokens"), _tokens(usage)), (t(TEXT, "cost"), _money(usage.get("cost"))
-                                                           if usage.get("cost") is not None else None)]
+            facts = [
+                (t(TEXT, "provider"), usage.get("provider")),
+                (t(TEXT, "model"), usage.get("model")),
+                (t(TEXT, "tokens"), _tokens(usage)),
+                (t(TEXT, "cost"), _money(usage.get("cost")) if usage.get("cost") is not None else None),
+            ]
             with ui.row().classes("gap-4 text-sm"):
                 for name, value in facts:
                     if value not in (None, ""):
@@ -221,9 +289,10 @@ def _node(node) -> None:
                 if usage.get("cache_hit"):
                     ui.badge(t(TEXT, "cache_hit"), color="teal")
             for fb in usage.get("fallbacks") or ():
-                ui.label(f"{t(TEXT, 'fallbacks')}: {fb.get('provider')} — {fb.get('reason')}"
-                         + (f" (HTTP {fb['status']})" if fb.get("status") else "")) \
-                    .classes("text-sm text-orange-700")
+                ui.label(
+                    f"{t(TEXT, 'fallbacks')}: {fb.get('provider')} — {fb.get('reason')}"
+                    + (f" (HTTP {fb['status']})" if fb.get("status") else "")
+                ).classes("text-sm text-orange-700")
         if node.error:
             ui.label(node.error).classes("text-red-700 whitespace-pre-wrap text-sm").props('data-testid="node-error"')
         with ui.row().classes("w-full gap-4 no-wrap"):

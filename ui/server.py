@@ -49,8 +49,10 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, demo
         print("\nDemo API key (shown once; revoked and replaced on the next --demo start):")
         print(f"  {secret}\n")
         print("Try it:")
-        print(f"  curl -X POST {base}/v1/api/workflow/run/{seeded[0][0]} -H 'X-API-KEY: {secret}' "
-              "-d '{\"input\":{\"输入\":\"在吗?\"}}'\n")
+        print(
+            f"  curl -X POST {base}/v1/api/workflow/run/{seeded[0][0]} -H 'X-API-KEY: {secret}' "
+            '-d \'{"input":{"输入":"在吗?"}}\'\n'
+        )
     if platform.users.needs_setup():
         print(f"Open {base}/ in a browser to create the admin account.")
     else:

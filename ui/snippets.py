@@ -11,9 +11,17 @@ import shlex
 from typing import Any
 
 KEY_PLACEHOLDER = "<YOUR_API_KEY>"
-SAMPLES = {"string": "在吗?", "number": 1, "integer": 1, "boolean": True, "json": {},
-           "image": "https://example.com/image.png", "audio": "https://example.com/audio.mp3",
-           "video": "https://example.com/video.mp4", "file": "https://example.com/file.pdf"}
+SAMPLES = {
+    "string": "在吗?",
+    "number": 1,
+    "integer": 1,
+    "boolean": True,
+    "json": {},
+    "image": "https://example.com/image.png",
+    "audio": "https://example.com/audio.mp3",
+    "video": "https://example.com/video.mp4",
+    "file": "https://example.com/file.pdf",
+}
 
 
 def sample_input(fields) -> dict[str, Any]:
@@ -33,9 +41,11 @@ def curl(base: str, workflow_id: str, run_input: dict, key: str | None, *, strea
     """FlowAI's documented call (no Content-Type header: the server reads the body as JSON)."""
     body = json.dumps(_body(run_input, stream), ensure_ascii=False)
     flags = "curl -N -X POST" if stream else "curl -X POST"
-    return (f"{flags} {shlex.quote(run_url(base, workflow_id))} \\\n"
-            f"  -H {shlex.quote('X-API-KEY: ' + (key or KEY_PLACEHOLDER))} \\\n"
-            f"  -d {shlex.quote(body)}")
+    return (
+        f"{flags} {shlex.quote(run_url(base, workflow_id))} \\\n"
+        f"  -H {shlex.quote('X-API-KEY: ' + (key or KEY_PLACEHOLDER))} \\\n"
+        f"  -d {shlex.quote(body)}"
+    )
 
 
 def python(base: str, workflow_id: str, run_input: dict, key: str | None, *, stream: bool = False) -> str:
@@ -43,61 +53,71 @@ def python(base: str, workflow_id: str, run_input: dict, key: str | None, *, str
     headers = json.dumps({"X-API-KEY": key or KEY_PLACEHOLDER})
     body = _pyrepr(_body(run_input, stream))
     if not stream:
-        return ("import httpx\n\n"
-                f"r = httpx.post({url}, headers={headers},\n"
-                f"               json={body}, timeout=300)\n"
-                "r.raise_for_status()\n"
-                'print(r.json()["output"])\n')
-    return ("import json\n\nimport httpx\n\n"
-            f"with httpx.stream(\"POST\", {url}, headers={headers},\n"
-            f"                  json={body}, timeout=None) as r:\n"
-            "    event = None\n"
-            "    for line in r.iter_lines():\n"
-            "        if line.startswith(\"event:\"):\n"
-            "            event = line[6:].strip()\n"
-            "        elif line.startswith(\"data:\"):\n"
-            "            data = json.loads(line[5:])\n"
-            "            if event == \"stream\":\n"
-            "                print(data[\"Content\"] or \"\", end=\"\", flush=True)\n"
-            "            elif event == \"output\":\n"
-            "                print(\"\\n\" + json.dumps(data, ensure_ascii=False))\n"
-            "            elif event == \"error\":\n"
-            "                raise SystemExit(data[\"message\"])\n")
+        return (
+            "import httpx\n\n"
+            f"r = httpx.post({url}, headers={headers},\n"
+            f"               json={body}, timeout=300)\n"
+            "r.raise_for_status()\n"
+            'print(r.json()["output"])\n'
+        )
+    return (
+        "import json\n\nimport httpx\n\n"
+        f'with httpx.stream("POST", {url}, headers={headers},\n'
+        f"                  json={body}, timeout=None) as r:\n"
+        "    event = None\n"
+        "    for line in r.iter_lines():\n"
+        '        if line.startswith("event:"):\n'
+        "            event = line[6:].strip()\n"
+        '        elif line.startswith("data:"):\n'
+        "            data = json.loads(line[5:])\n"
+        '            if event == "stream":\n'
+        '                print(data["Content"] or "", end="", flush=True)\n'
+        '            elif event == "output":\n'
+        '                print("\\n" + json.dumps(data, ensure_ascii=False))\n'
+        '            elif event == "error":\n'
+        '                raise SystemExit(data["message"])\n'
+    )
 
 
 def javascript(base: str, workflow_id: str, run_input: dict, key: str | None, *, stream: bool = False) -> str:
     url = json.dumps(run_url(base, workflow_id))
     headers = json.dumps({"X-API-KEY": key or KEY_PLACEHOLDER, "Content-Type": "application/json"})
     body = json.dumps(_body(run_input, stream), ensure_ascii=False)
-    call = (f"const res = await fetch({url}, {{\n"
-            f"  method: \"POST\",\n  headers: {headers},\n"
-            f"  body: JSON.stringify({body}),\n}});\n")
+    call = (
+        f"const res = await fetch({url}, {{\n"
+        f'  method: "POST",\n  headers: {headers},\n'
+        f"  body: JSON.stringify({body}),\n}});\n"
+    )
     if not stream:
         return call + "const data = await res.json();\nconsole.log(data.output);\n"
     return call + (
         "const reader = res.body.getReader();\n"
         "const decoder = new TextDecoder();\n"
-        "let buffer = \"\";\n"
+        'let buffer = "";\n'
         "for (;;) {\n"
         "  const { done, value } = await reader.read();\n"
         "  if (done) break;\n"
         "  buffer += decoder.decode(value, { stream: true });\n"
         "  let end;\n"
-        "  while ((end = buffer.indexOf(\"\\n\\n\")) >= 0) {\n"
+        '  while ((end = buffer.indexOf("\\n\\n")) >= 0) {\n'
         "    const frame = buffer.slice(0, end);\n"
         "    buffer = buffer.slice(end + 2);\n"
         "    const event = (frame.match(/^event: (.*)$/m) || [])[1];\n"
         "    const data = (frame.match(/^data: (.*)$/m) || [])[1];\n"
         "    if (!data) continue;\n"
         "    const payload = JSON.parse(data);\n"
-        "    if (event === \"stream\") console.log(payload.Content ?? \"\");\n"
-        "    else if (event === \"output\") console.log(JSON.stringify(payload));\n"
-        "    else if (event === \"error\") throw new Error(payload.message);\n"
+        '    if (event === "stream") console.log(payload.Content ?? "");\n'
+        '    else if (event === "output") console.log(JSON.stringify(payload));\n'
+        '    else if (event === "error") throw new Error(payload.message);\n'
         "  }\n"
-        "}\n")
+        "}\n"
+    )
 
 
 def _pyrepr(value: Any) -> str:
     """A Python literal of a JSON value (true/false/null spelled the Python way)."""
-    return repr(value) if not isinstance(value, dict) else \
-        "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_pyrepr(v)}" for k, v in value.items()) + "}"
+    return (
+        repr(value)
+        if not isinstance(value, dict)
+        else "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_pyrepr(v)}" for k, v in value.items()) + "}"
+    )

@@ -13,13 +13,16 @@ from flowai.platform import Platform
 from flowai.starters import from_template, template_names
 
 from .i18n import t
-from .layout import TEXT as LAYOUT, frame, signed_in_user
+from .layout import TEXT as LAYOUT
+from .layout import frame, signed_in_user
 
 TEXT = {
     "title": ("Workflows", "工作流"),
     "count": ("Workflows ({n})", "工作流（{n}）"),
-    "empty": ("No workflows yet: create one, import a flowai/1 file, or start FlowAI with `flowai serve --demo`.",
-              "还没有工作流：新建一个、导入 flowai/1 文件，或用 `flowai serve --demo` 启动。"),
+    "empty": (
+        "No workflows yet: create one, import a flowai/1 file, or start FlowAI with `flowai serve --demo`.",
+        "还没有工作流：新建一个、导入 flowai/1 文件，或用 `flowai serve --demo` 启动。",
+    ),
     "new": ("New workflow", "新建工作流"),
     "import": ("Import", "导入"),
     "name": ("Name", "名称"),
@@ -43,9 +46,10 @@ TEXT = {
     "export": ("Export", "导出"),
     "delete": ("Delete", "删除"),
     "delete_title": ("Delete this workflow?", "删除此工作流？"),
-    "delete_body": ("“{name}” and all its versions will be deleted, and its API endpoint stops working. "
-                    "This cannot be undone.",
-                    "“{name}”及其所有版本将被删除，其 API 接口也将停止工作。此操作无法撤销。"),
+    "delete_body": (
+        "“{name}” and all its versions will be deleted, and its API endpoint stops working. This cannot be undone.",
+        "“{name}”及其所有版本将被删除，其 API 接口也将停止工作。此操作无法撤销。",
+    ),
     "deleted": ("Workflow deleted.", "已删除工作流。"),
     "import_title": ("Import a flowai/1 file", "导入 flowai/1 文件"),
     "import_hint": ("Choose a .json file exported from FlowAI.", "选择从 FlowAI 导出的 .json 文件。"),
@@ -75,8 +79,9 @@ class WorkflowsList:
         with ui.row().classes("w-full items-center"):
             self.heading = ui.label().classes("text-2xl")
             ui.space()
-            ui.button(t(TEXT, "import"), icon="upload", on_click=self.import_dialog) \
-                .props('outline data-testid="import-workflow"')
+            ui.button(t(TEXT, "import"), icon="upload", on_click=self.import_dialog).props(
+                'outline data-testid="import-workflow"'
+            )
             ui.button(t(TEXT, "new"), icon="add", on_click=self.create_dialog).props('data-testid="new-workflow"')
         self.host = ui.element("div")  # dialogs live here, outside the list that refreshes
         self.table_area()
@@ -89,9 +94,16 @@ class WorkflowsList:
         if not workflows:
             ui.label(t(TEXT, "empty")).classes("text-gray-500").props('data-testid="no-workflows"')
             return
-        rows = [{"id": wf.id, "name": wf.name, "versions": wf.latest_version,
-                 "published": wf.published_version or "—",
-                 "updated": wf.updated_at.strftime("%Y-%m-%d %H:%M")} for wf in workflows]
+        rows = [
+            {
+                "id": wf.id,
+                "name": wf.name,
+                "versions": wf.latest_version,
+                "published": wf.published_version or "—",
+                "updated": wf.updated_at.strftime("%Y-%m-%d %H:%M"),
+            }
+            for wf in workflows
+        ]
         columns = [
             {"name": "name", "label": t(TEXT, "name"), "field": "name", "align": "left", "sortable": True},
             {"name": "id", "label": t(TEXT, "id"), "field": "id", "align": "left"},
@@ -100,25 +112,39 @@ class WorkflowsList:
             {"name": "updated", "label": t(TEXT, "updated"), "field": "updated", "sortable": True},
             {"name": "actions", "label": t(TEXT, "actions"), "field": "id", "align": "right"},
         ]
-        table = ui.table(columns=columns, rows=rows, row_key="id").classes("w-full") \
+        table = (
+            ui.table(columns=columns, rows=rows, row_key="id")
+            .classes("w-full")
             .props('data-testid="workflows" flat bordered hide-bottom')
+        )
         # Vue's {{ }} interpolation renders names as text, never as HTML.
-        table.add_slot("body-cell-name", f'''
+        table.add_slot(
+            "body-cell-name",
+            f'''
             <q-td :props="props">
               <a :href="'/workflows/' + props.row.id" class="text-primary" :data-testid="'open-' + props.row.id"
-                 title="{t(TEXT, 'open')}">{{{{ props.row.name }}}}</a>
-            </q-td>''')
-        table.add_slot("body-cell-id", f'''
+                 title="{t(TEXT, "open")}">{{{{ props.row.name }}}}</a>
+            </q-td>''',
+        )
+        table.add_slot(
+            "body-cell-id",
+            f"""
             <q-td :props="props">
               <code>{{{{ props.value }}}}</code>
               <q-btn flat dense size="sm" icon="content_copy" :data-testid="'copy-id-' + props.row.id"
-                     @click="$parent.$emit('copy_id', props.row)"><q-tooltip>{t(LAYOUT, 'copy')}</q-tooltip></q-btn>
-            </q-td>''')
+                     @click="$parent.$emit('copy_id', props.row)"><q-tooltip>{t(LAYOUT, "copy")}</q-tooltip></q-btn>
+            </q-td>""",
+        )
         buttons = "".join(
             f'''<q-btn flat dense size="sm" icon="{icon}" :data-testid="'{action}-' + props.row.id"
                        @click="$parent.$emit('{action}', props.row)"><q-tooltip>{t(TEXT, action)}</q-tooltip></q-btn>'''
-            for action, icon in (("rename", "edit"), ("duplicate", "content_copy"), ("export", "download"),
-                                 ("delete", "delete")))
+            for action, icon in (
+                ("rename", "edit"),
+                ("duplicate", "content_copy"),
+                ("export", "download"),
+                ("delete", "delete"),
+            )
+        )
         table.add_slot("body-cell-actions", f'<q-td :props="props" class="text-right">{buttons}</q-td>')
         table.on("copy_id", lambda e: self._copy(e.args["id"]))
         table.on("rename", lambda e: self.rename_dialog(e.args["id"], e.args["name"]))
@@ -152,15 +178,20 @@ class WorkflowsList:
         options = {"": t(TEXT, "blank"), **{name: name for name in template_names()}}
         with self._dialog() as dialog, ui.card().classes("w-96"):
             ui.label(t(TEXT, "new")).classes("text-lg")
-            name = ui.input(t(TEXT, "name"), value=t(TEXT, "untitled")).classes("w-full") \
-                .props('data-testid="new-name"')
-            template = ui.select(options, value="", label=t(TEXT, "template")).classes("w-full") \
+            name = (
+                ui.input(t(TEXT, "name"), value=t(TEXT, "untitled")).classes("w-full").props('data-testid="new-name"')
+            )
+            template = (
+                ui.select(options, value="", label=t(TEXT, "template"))
+                .classes("w-full")
                 .props('data-testid="new-template"')
+            )
 
             def create():
                 document = from_template(template.value or None, (name.value or "").strip() or t(TEXT, "untitled"))
-                if self._try(lambda: self.platform.workflows.create(owner_id=self.owner_id, document=document),
-                             "created"):
+                if self._try(
+                    lambda: self.platform.workflows.create(owner_id=self.owner_id, document=document), "created"
+                ):
                     dialog.close()
 
             with ui.row().classes("w-full justify-end"):
@@ -174,8 +205,12 @@ class WorkflowsList:
             name = ui.input(t(TEXT, "name"), value=current).classes("w-full").props('data-testid="rename-input"')
 
             def save():
-                if self._try(lambda: self.platform.workflows.rename(owner_id=self.owner_id, workflow_id=workflow_id,
-                                                                    name=name.value), "renamed"):
+                if self._try(
+                    lambda: self.platform.workflows.rename(
+                        owner_id=self.owner_id, workflow_id=workflow_id, name=name.value
+                    ),
+                    "renamed",
+                ):
                     dialog.close()
 
             name.on("keydown.enter", save)
@@ -186,8 +221,11 @@ class WorkflowsList:
 
     def duplicate(self, workflow_id: str, name: str) -> None:
         copy_name = t(TEXT, "copy_suffix", name=name)[:200]
-        self._try(lambda: self.platform.workflows.duplicate(owner_id=self.owner_id, workflow_id=workflow_id,
-                                                            name=copy_name), "duplicated", name=copy_name)
+        self._try(
+            lambda: self.platform.workflows.duplicate(owner_id=self.owner_id, workflow_id=workflow_id, name=copy_name),
+            "duplicated",
+            name=copy_name,
+        )
 
     def export(self, workflow_id: str) -> None:
         try:
@@ -196,8 +234,9 @@ class WorkflowsList:
             ui.notify(exc.message, type="negative")
             return
         stem = re.sub(r"[^\w.-]+", "-", document.get("name") or "workflow").strip("-") or "workflow"
-        ui.download.content(json.dumps(document, ensure_ascii=False, indent=2), f"{stem}.flowai.json",
-                            "application/json")
+        ui.download.content(
+            json.dumps(document, ensure_ascii=False, indent=2), f"{stem}.flowai.json", "application/json"
+        )
 
     def delete_dialog(self, workflow_id: str, name: str) -> None:
         with self._dialog() as dialog, ui.card().classes("w-96").props('data-testid="delete-dialog"'):
@@ -205,8 +244,9 @@ class WorkflowsList:
             ui.label(t(TEXT, "delete_body", name=name)).classes("text-sm")
 
             def delete():
-                self._try(lambda: self.platform.workflows.delete(owner_id=self.owner_id, workflow_id=workflow_id),
-                          "deleted")
+                self._try(
+                    lambda: self.platform.workflows.delete(owner_id=self.owner_id, workflow_id=workflow_id), "deleted"
+                )
                 dialog.close()
 
             with ui.row().classes("w-full justify-end"):
@@ -228,8 +268,9 @@ class WorkflowsList:
                     error.text = t(TEXT, "not_json", error=str(exc))
                     return
                 try:
-                    wf, _ = self.platform.workflows.create(owner_id=self.owner_id, document=document,
-                                                           message="Imported", publish=publish.value)
+                    wf, _ = self.platform.workflows.create(
+                        owner_id=self.owner_id, document=document, message="Imported", publish=publish.value
+                    )
                 except FlowAIError as exc:
                     error.text = exc.message
                     return
@@ -237,8 +278,9 @@ class WorkflowsList:
                 self.table_area.refresh()
                 dialog.close()
 
-            ui.upload(on_upload=received, auto_upload=True, max_file_size=5_000_000) \
-                .props('accept=".json,application/json" flat bordered data-testid="import-upload"').classes("w-full")
+            ui.upload(on_upload=received, auto_upload=True, max_file_size=5_000_000).props(
+                'accept=".json,application/json" flat bordered data-testid="import-upload"'
+            ).classes("w-full")
             with ui.row().classes("w-full justify-end"):
                 ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
         dialog.open()

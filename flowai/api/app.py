@@ -40,6 +40,7 @@ def lifespan_for(platform: Platform):
             yield
         finally:
             await platform.shutdown()
+
     return lifespan
 
 
@@ -50,8 +51,9 @@ def mounts(platform: Platform) -> list[Mount]:
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Starlette:
     platform = platform or Platform(settings or Settings.from_env())
-    app = Starlette(routes=[*routes, *mounts(platform)], exception_handlers=exception_handlers,
-                    lifespan=lifespan_for(platform))
+    app = Starlette(
+        routes=[*routes, *mounts(platform)], exception_handlers=exception_handlers, lifespan=lifespan_for(platform)
+    )
     app.state.platform = platform
     return app
 

@@ -54,7 +54,7 @@ async def read_json(request: Request, limit: int) -> Any:
     """The body parsed as JSON whatever its Content-Type says; 413 past ``limit`` bytes."""
     raw = await read_bounded(request, limit)
     if not raw.strip():
-        raise InputError("The request body is empty; send a JSON object such as {\"input\": {...}}.")
+        raise InputError('The request body is empty; send a JSON object such as {"input": {...}}.')
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -72,8 +72,7 @@ async def wait_disconnect(request: Request) -> None:
 async def http_exception(request: Request, exc: HTTPException) -> Response:
     code = STATUS_CODES.get(exc.status_code, 50001)
     message = "Not found." if exc.status_code == 404 else str(exc.detail)
-    return JSON({"code": code, "message": message, "detail": None}, status_code=exc.status_code,
-                headers=exc.headers)
+    return JSON({"code": code, "message": message, "detail": None}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -55,11 +55,13 @@ async def run_workflow(request: Request) -> Response:
     used = platform.keys.used(key)
     if used is not None:
         platform.recorder.key_used(key.id, used)
-    common = dict(workflow_id=workflow_id, version=options["version"], owner_id=key.owner_id, key_id=key.id,
-                  run_id=run_id)
+    common = dict(
+        workflow_id=workflow_id, version=options["version"], owner_id=key.owner_id, key_id=key.id, run_id=run_id
+    )
     if options["async"]:
-        handle = platform.runs.submit(graph, run_input, source="async", **common,
-                                      extra={"callback_url": options["callback_url"]})
+        handle = platform.runs.submit(
+            graph, run_input, source="async", **common, extra={"callback_url": options["callback_url"]}
+        )
     else:
         handle = platform.runs.start(graph, run_input, source="api", **common)
     if options["callback_url"]:
@@ -69,17 +71,20 @@ async def run_workflow(request: Request) -> Response:
 
 def _options(body: Any, published: int) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise InputError("The request body must be a JSON object such as {\"input\": {...}}.")
+        raise InputError('The request body must be a JSON object such as {"input": {...}}.')
     unknown = sorted(set(body) - BODY_KEYS)
     if unknown:
-        raise InputError(f"Unknown request field '{unknown[0]}'; accepted: {', '.join(sorted(BODY_KEYS))}.",
-                         detail={k: "unknown field" for k in unknown})
+        raise InputError(
+            f"Unknown request field '{unknown[0]}'; accepted: {', '.join(sorted(BODY_KEYS))}.",
+            detail={k: "unknown field" for k in unknown},
+        )
     if "input" not in body:
         raise InputError("The request body has no 'input' object.", detail={"input": "required"})
     version = body.get("version", published)
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= published:
-        raise InputError(f"'version' must be a published or older version number (1..{published}).",
-                         detail={"version": "invalid"})
+        raise InputError(
+            f"'version' must be a published or older version number (1..{published}).", detail={"version": "invalid"}
+        )
     for flag in ("stream", "detail", "async"):
         if not isinstance(body.get(flag, False), bool):
             raise InputError(f"'{flag}' must be true or false.", detail={flag: "expected a boolean"})
@@ -87,10 +92,18 @@ def _options(body: Any, published: int) -> dict[str, Any]:
     if callback is not None and (not isinstance(callback, str) or len(callback) > 2000):
         raise InputError("'callback_url' must be a URL string.", detail={"callback_url": "invalid"})
     if body.get("async") and body.get("stream"):
-        raise InputError("'async' and 'stream' exclude each other; follow an async run's events at "
-                         "/v1/api/workflow/runs/{run_id}/events.", detail={"async": "conflicts with stream"})
-    return {"version": version, "stream": body.get("stream", False), "detail": body.get("detail", False),
-            "async": body.get("async", False), "callback_url": callback}
+        raise InputError(
+            "'async' and 'stream' exclude each other; follow an async run's events at "
+            "/v1/api/workflow/runs/{run_id}/events.",
+            detail={"async": "conflicts with stream"},
+        )
+    return {
+        "version": version,
+        "stream": body.get("stream", False),
+        "detail": body.get("detail", False),
+        "async": body.get("async", False),
+        "callback_url": callback,
+    }
 
 
 async def _answer(request: Request, platform, handle: RunHandle, options: dict) -> Response:
@@ -118,8 +131,10 @@ def _find(platform, run_id: str, owner_id: int) -> RunHandle:
 
 
 def _detail(handle: RunHandle) -> dict[str, Any]:
-    usage = {node: {**u, "cost": u.get("cost"), "cache_hit": u.get("cache_hit", False)}
-             for node, u in handle.state.usage.items()}
+    usage = {
+        node: {**u, "cost": u.get("cost"), "cache_hit": u.get("cache_hit", False)}
+        for node, u in handle.state.usage.items()
+    }
     return {"run_id": handle.id, "usage": usage}
 
 
@@ -148,8 +163,7 @@ def _final(handle: RunHandle, headers: dict, detail: bool) -> Response:
         return JSON(body, headers=headers)
     if handle.error is not None:
         return error_response(handle.error, headers)
-    return JSON({"code": 50001, "message": "The run was cancelled.", "detail": None}, status_code=500,
-                headers=headers)
+    return JSON({"code": 50001, "message": "The run was cancelled.", "detail": None}, status_code=500, headers=headers)
 
 
 def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail: bool) -> Response:
@@ -167,7 +181,7 @@ def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail
                 if seq <= sent:
                     continue
                 chunk = []
-                for sent, ev in enumerate(handle.events[seq - 1:], start=seq):
+                for sent, ev in enumerate(handle.events[seq - 1 :], start=seq):
                     extra = _detail(handle) if detail and isinstance(ev, RunSucceeded) else None
                     item = payload(ev, extra)
                     if item is not None:
@@ -177,8 +191,13 @@ def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail
         finally:
             handle.detach(platform.settings.disconnect_grace)
 
-    return EventSourceResponse(frames(), headers=headers, sep="\n", ping=int(platform.settings.ping_interval) or 15,
-                               ping_message_factory=lambda: ServerSentEvent(comment="ping", sep="\n"))
+    return EventSourceResponse(
+        frames(),
+        headers=headers,
+        sep="\n",
+        ping=int(platform.settings.ping_interval) or 15,
+        ping_message_factory=lambda: ServerSentEvent(comment="ping", sep="\n"),
+    )
 
 
 async def run_events(request: Request) -> Response:
@@ -216,8 +235,10 @@ async def run_status(request: Request) -> Response:
             status, output, error, total = run.status, run.output, run.error, run.total_time
     except FlowAIError as exc:
         return error_response(exc)
-    return JSON({"run_id": run_id, "status": status, "output": output, "total_time": total, "error": error},
-                headers={"X-Run-Id": run_id})
+    return JSON(
+        {"run_id": run_id, "status": status, "output": output, "total_time": total, "error": error},
+        headers={"X-Run-Id": run_id},
+    )
 
 
 routes = [

@@ -37,22 +37,29 @@ class ProviderAdmin:
             cred = self.credentials.get(spec.name)
             quota = self.config.quota(spec.name)
             used = usage[quota.period if quota else "day"].get(spec.name) or dict(zero)
-            out.append({
-                "name": spec.name, "title": spec.title, "tasks": list(spec.tasks), "configured": cred.configured,
-                "source": cred.source, "masked_key": masked(cred.api_key),
-                "base_url": cred.base_url if cred.configured or cred.base_url_overridden else spec.base_url,
-                "cooling_down_until": self.router.cooling_until(spec.name),
-                "quota": quota.as_dict() if quota else None,
-                "usage": used,
-                "remaining": max(0.0, quota.limit - used[quota.unit]) if quota else None,
-                "env": list(spec.key_env) + list(spec.option_env.values()),
-            })
+            out.append(
+                {
+                    "name": spec.name,
+                    "title": spec.title,
+                    "tasks": list(spec.tasks),
+                    "configured": cred.configured,
+                    "source": cred.source,
+                    "masked_key": masked(cred.api_key),
+                    "base_url": cred.base_url if cred.configured or cred.base_url_overridden else spec.base_url,
+                    "cooling_down_until": self.router.cooling_until(spec.name),
+                    "quota": quota.as_dict() if quota else None,
+                    "usage": used,
+                    "remaining": max(0.0, quota.limit - used[quota.unit]) if quota else None,
+                    "env": list(spec.key_env) + list(spec.option_env.values()),
+                }
+            )
         return out
 
     # -- credentials --
 
-    def set_credential(self, name: str, *, api_key: str | None, base_url: str | None = None,
-                       options: dict | None = None) -> None:
+    def set_credential(
+        self, name: str, *, api_key: str | None, base_url: str | None = None, options: dict | None = None
+    ) -> None:
         self._known(name)
         if base_url and not base_url.strip().lower().startswith(("http://", "https://")):
             raise InputError("base_url must be an http(s) URL.", detail={"base_url": "invalid"})
@@ -60,8 +67,11 @@ class ProviderAdmin:
             allowed = set(CATALOG[name].option_env)
             wrong = set(options) - allowed
             if wrong:
-                raise InputError(f"Unknown option(s) {', '.join(sorted(wrong))} for {name}; "
-                                 f"options: {', '.join(sorted(allowed)) or 'none'}.", detail={"options": "invalid"})
+                raise InputError(
+                    f"Unknown option(s) {', '.join(sorted(wrong))} for {name}; "
+                    f"options: {', '.join(sorted(allowed)) or 'none'}.",
+                    detail={"options": "invalid"},
+                )
         self.credentials.set(name, api_key=api_key, base_url=base_url, options=options)
 
     def clear_credential(self, name: str) -> None:

@@ -8,8 +8,9 @@ and 529 ``overloaded_error`` are retryable; ``enforced_spend_limit_reached`` is 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 from .base import ChatChunk, ChatRequest, Usage
 from .family import ChatEvents, Family, data_uri
@@ -42,7 +43,7 @@ class Anthropic(Family):
         return f"{len(body.get('data') or [])} models available"
 
     @asynccontextmanager
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator["_Stream"]:
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[_Stream]:
         model = self.model_for("text", request.model)
         system, messages = _translate(request.messages)
         max_tokens = request.max_tokens or int(self.options.get("max_tokens") or DEFAULT_MAX_TOKENS)
@@ -68,9 +69,11 @@ class _Stream(ChatEvents):
             kind = data.get("type") or event
             if kind == "error":
                 err = data.get("error") or {}
-                raise self.family.midstream_error(err.get("message") or err.get("type"),
-                                                  retryable=not sent and err.get("type") in RETRYABLE_TYPES,
-                                                  status=529 if err.get("type") == "overloaded_error" else None)
+                raise self.family.midstream_error(
+                    err.get("message") or err.get("type"),
+                    retryable=not sent and err.get("type") in RETRYABLE_TYPES,
+                    status=529 if err.get("type") == "overloaded_error" else None,
+                )
             if kind == "message_start":
                 message = data.get("message") or {}
                 self.usage.model = message.get("model") or self.usage.model
@@ -107,8 +110,11 @@ def _translate(messages: list[dict]) -> tuple[str, list[dict]]:
     for m in messages:
         role, content = m.get("role"), m.get("content")
         if role == "system":
-            system.append(content if isinstance(content, str) else " ".join(
-                p.get("text", "") for p in content or [] if isinstance(p, dict)))
+            system.append(
+                content
+                if isinstance(content, str)
+                else " ".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
+            )
             continue
         if isinstance(content, list):
             content = [_part(p) for p in content if isinstance(p, dict)]

@@ -27,8 +27,9 @@ class AssemblyAI(Family):
 
     async def transcribe(self, request: TranscriptionRequest) -> Transcript:
         model = self.model_for("stt", request.model)
-        uploaded = await self.request_json("POST", "/v2/upload", content=request.audio.data,
-                                           headers={"Content-Type": "application/octet-stream"})
+        uploaded = await self.request_json(
+            "POST", "/v2/upload", content=request.audio.data, headers={"Content-Type": "application/octet-stream"}
+        )
         job: dict[str, Any] = {"audio_url": self.need(uploaded, "upload_url")}
         if model and model != "best":
             job["speech_model"] = model
@@ -38,12 +39,21 @@ class AssemblyAI(Family):
             job["language_detection"] = True
         created = await self.request_json("POST", "/v2/transcript", json=job)
         tid = self.need(created, "id")
-        done = await self.poll(lambda: self.request_json("GET", f"/v2/transcript/{tid}"),
-                               lambda t: t.get("status") in ("completed", "error"), what=f"transcript {tid}")
+        done = await self.poll(
+            lambda: self.request_json("GET", f"/v2/transcript/{tid}"),
+            lambda t: t.get("status") in ("completed", "error"),
+            what=f"transcript {tid}",
+        )
         if done["status"] == "error":
             raise self.fail(f"transcription failed: {done.get('error') or 'unknown error'}")
         seconds = done.get("audio_duration")
-        return Transcript(done.get("text") or "",
-                          Usage(self.name, model, task="stt",
-                                seconds=float(seconds) if seconds is not None else audio.duration(request.audio)),
-                          language=done.get("language_code") or request.language or None)
+        return Transcript(
+            done.get("text") or "",
+            Usage(
+                self.name,
+                model,
+                task="stt",
+                seconds=float(seconds) if seconds is not None else audio.duration(request.audio),
+            ),
+            language=done.get("language_code") or request.language or None,
+        )

@@ -18,9 +18,10 @@ family client never retries or falls back by itself.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, Protocol
 
 TASKS = ("text", "image", "stt", "tts", "multimodal")
 
@@ -44,9 +45,16 @@ class Usage:
         total = None
         if self.prompt_tokens is not None or self.completion_tokens is not None:
             total = (self.prompt_tokens or 0) + (self.completion_tokens or 0)
-        out = {"provider": self.provider, "model": self.model, "task": self.task,
-               "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-               "total_tokens": total, "cost": self.cost, "fallbacks": self.fallbacks}
+        out = {
+            "provider": self.provider,
+            "model": self.model,
+            "task": self.task,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": total,
+            "cost": self.cost,
+            "fallbacks": self.fallbacks,
+        }
         for name in ("characters", "seconds", "images"):
             value = getattr(self, name)
             if value is not None:
@@ -66,6 +74,7 @@ class Media:
 
 
 # -- chat (text, multimodal) -------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
@@ -102,6 +111,7 @@ class ChatProvider(Protocol):
 
 # -- image -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class ImageRequest:
     prompt: str
@@ -127,6 +137,7 @@ class ImageProvider(Protocol):
 
 
 # -- speech ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class SpeechRequest:
@@ -171,6 +182,7 @@ class TranscriptionProvider(Protocol):
 
 # -- who a call is for -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """The run a provider call belongs to: budgets are per workflow, usage is attributed to it."""
@@ -181,10 +193,14 @@ class Scope:
     node_id: str | None = None
 
     @classmethod
-    def of(cls, ctx: Any) -> "Scope":
+    def of(cls, ctx: Any) -> Scope:
         """The scope of a running node (its ``NodeContext``)."""
-        return cls(getattr(ctx, "workflow_id", None), getattr(ctx, "owner_id", None),
-                   getattr(ctx, "run_id", None), getattr(ctx, "node_id", None))
+        return cls(
+            getattr(ctx, "workflow_id", None),
+            getattr(ctx, "owner_id", None),
+            getattr(ctx, "run_id", None),
+            getattr(ctx, "node_id", None),
+        )
 
 
 class Checkable(Protocol):

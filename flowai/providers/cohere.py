@@ -7,8 +7,9 @@ Error bodies are ``{"message": ...}``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 from flowai.errors import ProviderError
 
@@ -27,7 +28,7 @@ class Cohere(Family):
         return f"{len(body.get('models') or [])} models available"
 
     @asynccontextmanager
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator["_Stream"]:
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[_Stream]:
         model = self.model_for("text", request.model)
         body = {"model": model, "messages": request.messages, "stream": True, **sampling(request)}
         async with self.post_sse("/v2/chat", body) as resp:
@@ -41,8 +42,9 @@ class _Stream(ChatEvents):
             kind = data.get("type") or event
             if kind == "error" or "error" in data:
                 err = data.get("error") or data.get("message") or "error"
-                raise self.family.midstream_error(err.get("message") if isinstance(err, dict) else str(err),
-                                                  retryable=not sent)
+                raise self.family.midstream_error(
+                    err.get("message") if isinstance(err, dict) else str(err), retryable=not sent
+                )
             message = (data.get("delta") or {}).get("message") or {}
             if kind == "content-delta":
                 content = message.get("content") or {}

@@ -66,7 +66,7 @@ class Quota:
         return {"period": self.period, "limit": self.limit, "unit": self.unit}
 
     @classmethod
-    def parse(cls, value: Any, where: str) -> "Quota":
+    def parse(cls, value: Any, where: str) -> Quota:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: a quota is a table with period, limit and unit.")
         period, limit, unit = value.get("period", "day"), value.get("limit"), value.get("unit", "calls")
@@ -90,7 +90,7 @@ class Policy:
     cooldown_seconds: float = 60.0
 
     @classmethod
-    def parse(cls, value: Any, where: str = "[retry]") -> "Policy":
+    def parse(cls, value: Any, where: str = "[retry]") -> Policy:
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table.")
         known = {f.name: f.type for f in fields(cls)}
@@ -99,8 +99,9 @@ class Policy:
                 raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(known)}).")
             if isinstance(item, bool) or not isinstance(item, (int, float)) or item < 0:
                 raise ConfigError(f"{where}: {key} must be a number >= 0.")
-        return replace(cls(), **{k: (int(v) if k in ("retries", "cooldown_failures") else float(v))
-                                 for k, v in value.items()})
+        return replace(
+            cls(), **{k: (int(v) if k in ("retries", "cooldown_failures") else float(v)) for k, v in value.items()}
+        )
 
 
 def check_timezone(tz: str) -> str:
@@ -119,8 +120,9 @@ def check_priorities(task: str, names: list[str]) -> list[str]:
     serving = DEFAULT_PRIORITIES[task]
     wrong = [n for n in names if n not in serving]
     if wrong:
-        raise ConfigError(f"{', '.join(map(repr, wrong))} cannot serve {task}; providers for {task}: "
-                          f"{', '.join(serving)}.")
+        raise ConfigError(
+            f"{', '.join(map(repr, wrong))} cannot serve {task}; providers for {task}: {', '.join(serving)}."
+        )
     return list(dict.fromkeys(names))
 
 
@@ -133,7 +135,7 @@ class FileConfig:
     prices: dict[str, Price] | None = None
 
     @classmethod
-    def read(cls, path: Path | None) -> "FileConfig":
+    def read(cls, path: Path | None) -> FileConfig:
         if path is None or not path.exists():
             return cls()
         try:
@@ -146,7 +148,7 @@ class FileConfig:
             raise ConfigError(f"{path}: {exc}") from None
 
     @classmethod
-    def parse(cls, data: dict) -> "FileConfig":
+    def parse(cls, data: dict) -> FileConfig:
         unknown = set(data) - {"timezone", "priorities", "quotas", "retry", "prices"}
         if unknown:
             raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))}.")
@@ -164,8 +166,9 @@ class FileConfig:
             try:
                 prices[name] = replace(CATALOG[name].price, **{k: float(v) for k, v in value.items()})
             except (TypeError, ValueError):
-                raise ConfigError(f"[prices.{name}]: keys are {', '.join(f.name for f in fields(Price))}, "
-                                  "values numbers.") from None
+                raise ConfigError(
+                    f"[prices.{name}]: keys are {', '.join(f.name for f in fields(Price))}, values numbers."
+                ) from None
         out.prices = prices
         return out
 
@@ -187,7 +190,7 @@ class ProviderConfig:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: Path | None, db: Engine | None) -> "ProviderConfig":
+    def load(cls, path: Path | None, db: Engine | None) -> ProviderConfig:
         return cls(FileConfig.read(path), db)
 
     # -- reading --

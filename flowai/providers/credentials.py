@@ -13,8 +13,9 @@ import base64
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
@@ -45,8 +46,9 @@ class Credential:
 
 
 def fernet_for(secret_key: str) -> Fernet:
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"flowai provider credentials").derive(secret_key.encode())
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"flowai provider credentials").derive(
+        secret_key.encode()
+    )
     return Fernet(base64.urlsafe_b64encode(raw))
 
 
@@ -97,8 +99,9 @@ class Credentials:
 
     # -- writing (the UI and the management API) --
 
-    def set(self, name: str, *, api_key: str | None, base_url: str | None = None,
-            options: dict[str, str] | None = None) -> None:
+    def set(
+        self, name: str, *, api_key: str | None, base_url: str | None = None, options: dict[str, str] | None = None
+    ) -> None:
         """Store UI values. An empty or None ``api_key`` keeps the stored key (a blank key field
         means "unchanged"); ``base_url`` None keeps it and "" removes it; ``options`` None keeps
         them, a dict replaces them. ``clear`` forgets everything entered in the UI."""
@@ -109,8 +112,13 @@ class Credentials:
         url = current.get("base_url") if base_url is None else (base_url.strip().rstrip("/") or None)
         opts = (current.get("options") or {}) if options is None else {k: str(v) for k, v in options.items() if v}
         with session(self._require_db()) as s:
-            pq.put_credential(s, name=name, api_key=self._encrypt(key) if key else None, base_url=url,
-                              options=self._encrypt(orjson.dumps(opts).decode()) if opts else None)
+            pq.put_credential(
+                s,
+                name=name,
+                api_key=self._encrypt(key) if key else None,
+                base_url=url,
+                options=self._encrypt(orjson.dumps(opts).decode()) if opts else None,
+            )
             s.commit()
         self._cache = None
 
@@ -133,8 +141,11 @@ class Credentials:
         values = {}
         for row in rows:
             options = self._decrypt(row.options, row.name)
-            values[row.name] = {"api_key": self._decrypt(row.api_key, row.name), "base_url": row.base_url,
-                                "options": orjson.loads(options) if options else {}}
+            values[row.name] = {
+                "api_key": self._decrypt(row.api_key, row.name),
+                "base_url": row.base_url,
+                "options": orjson.loads(options) if options else {},
+            }
         with self._lock:
             self._cache = (time.monotonic(), values)
         return values

@@ -8,7 +8,8 @@ UI takes effect on the next call). A provider whose protocol family is not avail
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import httpx
 
@@ -34,8 +35,7 @@ class ProviderSource(Protocol):
 
 
 class Directory:
-    def __init__(self, credentials: Credentials, client: httpx.AsyncClient,
-                 families: Mapping[str, type] | None = None):
+    def __init__(self, credentials: Credentials, client: httpx.AsyncClient, families: Mapping[str, type] | None = None):
         self.credentials = credentials
         self.client = client
         self.families = FAMILIES if families is None else families
@@ -68,8 +68,14 @@ class Directory:
                 self._warned.add(spec.family)
                 log.warning("provider %s skipped: its protocol family %r is not available", cred.name, spec.family)
             return None
-        return family(cred.name, base_url=cred.base_url, api_key=cred.api_key, client=self.client,
-                      models=spec.models_from(self.credentials.env), options=dict(cred.options))
+        return family(
+            cred.name,
+            base_url=cred.base_url,
+            api_key=cred.api_key,
+            client=self.client,
+            models=spec.models_from(self.credentials.env),
+            options=dict(cred.options),
+        )
 
 
 class StaticProviders:
@@ -104,6 +110,9 @@ class Live:
     def __getattr__(self, attr: str) -> Any:
         client = self._directory.get(self._name)
         if client is None:
-            raise ProviderError(f"{self._name} is not configured: set {self._directory.hint(self._name)}.",
-                                provider=self._name, retryable=False)
+            raise ProviderError(
+                f"{self._name} is not configured: set {self._directory.hint(self._name)}.",
+                provider=self._name,
+                retryable=False,
+            )
         return getattr(client, attr)

@@ -18,8 +18,12 @@ from .family import Family
 
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", a premade voice every account has
 PCM_RATE = 44100
-FORMATS = {"mp3": ("mp3_44100_128", "audio/mpeg"), "wav": (f"pcm_{PCM_RATE}", "audio/wav"),
-           "opus": ("opus_48000_128", "audio/ogg"), "ogg": ("opus_48000_128", "audio/ogg")}
+FORMATS = {
+    "mp3": ("mp3_44100_128", "audio/mpeg"),
+    "wav": (f"pcm_{PCM_RATE}", "audio/wav"),
+    "opus": ("opus_48000_128", "audio/ogg"),
+    "ogg": ("opus_48000_128", "audio/ogg"),
+}
 
 
 class ElevenLabs(Family):
@@ -51,10 +55,16 @@ class ElevenLabs(Family):
         body: dict[str, Any] = {"text": request.text, "model_id": model}
         if request.speed is not None:
             body["voice_settings"] = {"speed": request.speed}
-        resp = await self.request("POST", f"/v1/text-to-speech/{request.voice or DEFAULT_VOICE}",
-                                  params={"output_format": output_format}, json=body)
+        resp = await self.request(
+            "POST",
+            f"/v1/text-to-speech/{request.voice or DEFAULT_VOICE}",
+            params={"output_format": output_format},
+            json=body,
+        )
         data = resp.content
         if output_format.startswith("pcm_"):
             data = audio.wav_from_pcm(data, rate=int(output_format.removeprefix("pcm_")))
-        return AudioResult(Media(data, sniff(data[:64]) or content_type),
-                           Usage(self.name, model, task="tts", characters=len(request.text)))
+        return AudioResult(
+            Media(data, sniff(data[:64]) or content_type),
+            Usage(self.name, model, task="tts", characters=len(request.text)),
+        )

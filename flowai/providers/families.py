@@ -32,8 +32,8 @@ from .gemini import Gemini
 from .gladia import Gladia
 from .huggingface import HuggingFace
 from .openai_compat import OpenAICompatible
-from .replicate import Replicate
 from .playht import PlayHT
+from .replicate import Replicate
 from .stability import Stability
 
 FAMILIES: dict[str, type] = {

@@ -24,8 +24,9 @@ import email.utils
 import mimetypes
 import re
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Collection
+from typing import Any, ClassVar
 
 import httpx
 import orjson
@@ -108,8 +109,11 @@ def only_set(**fields: Any) -> dict[str, Any]:
 
 def sampling(request: ChatRequest) -> dict[str, Any]:
     """The chat request's settings under OpenAI's field names, only those set (Cohere v2 shares the names)."""
-    return only_set(temperature=request.temperature, max_tokens=request.max_tokens,
-                    response_format={"type": "json_object"} if request.json_output else None)
+    return only_set(
+        temperature=request.temperature,
+        max_tokens=request.max_tokens,
+        response_format={"type": "json_object"} if request.json_output else None,
+    )
 
 
 class Family:
@@ -119,9 +123,16 @@ class Family:
     DEFAULT_MODELS: ClassVar[dict[str, str]] = {}  # task -> model used when neither request nor config names one
     fatal: ClassVar[frozenset[str]] = frozenset()  # error codes never worth retrying (quota, billing, filter)
 
-    def __init__(self, name: str, *, base_url: str | None = None, api_key: str | None = None,
-                 client: httpx.AsyncClient, models: dict[str, str] | None = None,
-                 options: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        client: httpx.AsyncClient,
+        models: dict[str, str] | None = None,
+        options: dict[str, Any] | None = None,
+    ):
         self.name = name
         self.base_url = (base_url or self.DEFAULT_BASE_URL).rstrip("/")
         self.api_key = api_key
@@ -156,9 +167,14 @@ class Family:
             text = resp.text.strip() if resp.headers.get("content-type", "").startswith("text/") else ""
             message = text[:300] or resp.reason_phrase or "error"
         retryable = retryable_status(status) and code not in self.fatal
-        return ProviderError(f"{self.name} answered HTTP {status}: {message}", provider=self.name,
-                             http_status=status, retry_after=retry_after(resp.headers), retryable=retryable,
-                             detail={"code": code} if code else None)
+        return ProviderError(
+            f"{self.name} answered HTTP {status}: {message}",
+            provider=self.name,
+            http_status=status,
+            retry_after=retry_after(resp.headers),
+            retryable=retryable,
+            detail={"code": code} if code else None,
+        )
 
     def fail(self, message: str, *, retryable: bool = False, status: int | None = None) -> ProviderError:
         """A failure the provider reported inside a successful answer (filtered, job error, ...)."""
@@ -179,8 +195,9 @@ class Family:
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
-    async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                      **kwargs: Any) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """One request; a status >= 400 or a transport failure raises ProviderError."""
         url = self.url(path)
         auth = self.auth_headers() if _same_origin(url, self.base_url) else {}  # a key never leaves its API
@@ -196,12 +213,16 @@ class Family:
         resp = await self.request(method, path, **kwargs)
         body = json_of(resp)
         if body is None:
-            raise self.fail(f"answered HTTP {resp.status_code} with a body that is not JSON.", retryable=True,
-                            status=resp.status_code)
+            raise self.fail(
+                f"answered HTTP {resp.status_code} with a body that is not JSON.",
+                retryable=True,
+                status=resp.status_code,
+            )
         return body
 
-    async def image_per_call(self, model: str, request: ImageRequest,
-                             one: Callable[[int | None], Awaitable[Media]]) -> ImageResult:
+    async def image_per_call(
+        self, model: str, request: ImageRequest, one: Callable[[int | None], Awaitable[Media]]
+    ) -> ImageResult:
         """``request.n`` images (at least one) from an API that makes one a call, called concurrently:
         ``one(seed)``, the seed being the request's plus the image's index (None without a seed)."""
         seeds = [None if request.seed is None else request.seed + i for i in range(max(1, request.n))]
@@ -209,12 +230,14 @@ class Family:
         return ImageResult(images, Usage(self.name, model, task="image", images=len(images)))
 
     @asynccontextmanager
-    async def open_stream(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                          **kwargs: Any) -> AsyncIterator[httpx.Response]:
+    async def open_stream(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[httpx.Response]:
         """A streamed response, its status checked; transport errors inside the block are mapped too."""
         try:
-            async with self.client.stream(method, self.url(path), headers={**self.auth_headers(),
-                                                                            **(headers or {})}, **kwargs) as resp:
+            async with self.client.stream(
+                method, self.url(path), headers={**self.auth_headers(), **(headers or {})}, **kwargs
+            ) as resp:
                 if resp.status_code >= 400:
                     await resp.aread()
                     raise self.http_error(resp)
@@ -236,8 +259,9 @@ class Family:
         async with self.open_stream("POST", path, content=orjson.dumps(body), headers=SSE_JSON, **kwargs) as resp:
             yield resp
 
-    async def json_events(self, resp: httpx.Response, *,
-                          ignore: Collection[str] = ()) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def json_events(
+        self, resp: httpx.Response, *, ignore: Collection[str] = ()
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """(event name, JSON object) of each SSE event; events without data, or whose data is in
         ``ignore``, are passed over; data that is not a JSON object raises a non-retryable ProviderError."""
         async for sse in self.events(resp):
@@ -248,24 +272,24 @@ class Family:
             except orjson.JSONDecodeError:
                 data = None
             if not isinstance(data, dict):
-                raise ProviderError(f"{self.name} sent a malformed stream event.", provider=self.name,
-                                    retryable=False)
+                raise ProviderError(f"{self.name} sent a malformed stream event.", provider=self.name, retryable=False)
             yield sse.event, data
 
     def midstream_error(self, message: Any, *, retryable: bool, status: int | None = None) -> ProviderError:
         """An error event inside a stream that began with HTTP 200."""
-        return ProviderError(f"{self.name} failed mid-stream: {message}", provider=self.name,
-                             http_status=status, retryable=retryable)
+        return ProviderError(
+            f"{self.name} failed mid-stream: {message}", provider=self.name, http_status=status, retryable=retryable
+        )
 
     def unfinished(self, *, sent: bool) -> ProviderError:
         """The stream ended without its closing event: retryable while nothing was passed on."""
-        return ProviderError(f"{self.name} closed the stream before it finished.", provider=self.name,
-                             retryable=not sent)
+        return ProviderError(
+            f"{self.name} closed the stream before it finished.", provider=self.name, retryable=not sent
+        )
 
     # -- polling ---------------------------------------------------------------------------------
 
-    async def poll(self, fetch: Callable[[], Awaitable[dict]], done: Callable[[dict], bool], *,
-                   what: str) -> dict:
+    async def poll(self, fetch: Callable[[], Awaitable[dict]], done: Callable[[dict], bool], *, what: str) -> dict:
         """Call ``fetch`` until ``done(answer)``: first after ``poll_interval`` seconds, then 1.5 times
         longer each time up to ``poll_max_interval`` (short jobs end fast, long ones are not
         hammered); bounded by ``poll_timeout``."""
@@ -276,8 +300,9 @@ class Family:
             if done(answer):
                 return answer
             if time.monotonic() + interval > deadline:
-                raise ProviderError(f"{self.name}: {what} did not finish within {self.poll_timeout:g} s.",
-                                    provider=self.name)
+                raise ProviderError(
+                    f"{self.name}: {what} did not finish within {self.poll_timeout:g} s.", provider=self.name
+                )
             await asyncio.sleep(interval)
             interval = min(interval * 1.5, self.poll_max_interval)
 

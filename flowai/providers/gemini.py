@@ -10,8 +10,9 @@ marked ``thought`` are reasoning. Google's errors are ``{"error": {"code", "mess
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -48,14 +49,17 @@ class Gemini(Family):
         return f"{len(body.get('models') or [])} models available"
 
     @asynccontextmanager
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator["_Stream"]:
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[_Stream]:
         model = self.model_for("text", request.model).removeprefix("models/")
         system, contents = _translate(request.messages)
         body: dict[str, Any] = {"contents": contents}
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
-        config = only_set(temperature=request.temperature, maxOutputTokens=request.max_tokens,
-                          responseMimeType="application/json" if request.json_output else None)
+        config = only_set(
+            temperature=request.temperature,
+            maxOutputTokens=request.max_tokens,
+            responseMimeType="application/json" if request.json_output else None,
+        )
         if config:
             body["generationConfig"] = config
         async with self.post_sse(f"/models/{model}:streamGenerateContent", body, params={"alt": "sse"}) as resp:
@@ -76,8 +80,9 @@ class _Stream(ChatEvents):
             meta = data.get("usageMetadata")
             if meta:
                 self.usage.prompt_tokens = meta.get("promptTokenCount")
-                self.usage.completion_tokens = (meta.get("candidatesTokenCount") or 0) + \
-                    (meta.get("thoughtsTokenCount") or 0)
+                self.usage.completion_tokens = (meta.get("candidatesTokenCount") or 0) + (
+                    meta.get("thoughtsTokenCount") or 0
+                )
             if data.get("modelVersion"):
                 self.usage.model = data["modelVersion"]
             for candidate in (data.get("candidates") or [])[:1]:
@@ -101,8 +106,11 @@ def _translate(messages: list[dict]) -> tuple[str, list[dict]]:
     contents: list[dict] = []
     for m in messages:
         role, content = m.get("role"), m.get("content")
-        parts = [{"text": content}] if isinstance(content, str) else \
-            [_part(p) for p in content or [] if isinstance(p, dict)]
+        parts = (
+            [{"text": content}]
+            if isinstance(content, str)
+            else [_part(p) for p in content or [] if isinstance(p, dict)]
+        )
         if role == "system":
             system.extend(p["text"] for p in parts if "text" in p)
             continue

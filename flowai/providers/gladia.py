@@ -49,8 +49,11 @@ class Gladia(Family):
             created = await self.request_json("POST", "/v2/pre-recorded", json=job)
             job_id = self.need(created, "id")
             _remember(self._jobs, key, job_id)
-        done = await self.poll(lambda: self.request_json("GET", f"/v2/pre-recorded/{job_id}"),
-                               lambda j: j.get("status") in ("done", "error"), what=f"job {job_id}")
+        done = await self.poll(
+            lambda: self.request_json("GET", f"/v2/pre-recorded/{job_id}"),
+            lambda j: j.get("status") in ("done", "error"),
+            what=f"job {job_id}",
+        )
         self._jobs.pop(key, None)
         if done["status"] == "error":
             raise self.fail(f"transcription failed: {done.get('error_code') or 'unknown error'}")
@@ -58,16 +61,20 @@ class Gladia(Family):
         transcription = result.get("transcription") or {}
         seconds = (result.get("metadata") or {}).get("audio_duration")
         languages = transcription.get("languages") or []
-        return Transcript((transcription.get("full_transcript") or "").strip(),
-                          Usage(self.name, model, task="stt",
-                                seconds=float(seconds) if seconds is not None else audio.duration(media)),
-                          language=(languages[0] if languages else None) or request.language or None)
+        return Transcript(
+            (transcription.get("full_transcript") or "").strip(),
+            Usage(
+                self.name, model, task="stt", seconds=float(seconds) if seconds is not None else audio.duration(media)
+            ),
+            language=(languages[0] if languages else None) or request.language or None,
+        )
 
     async def _upload(self, digest: str, data: bytes, content_type: str) -> str:
         if digest in self._uploads:
             return self._uploads[digest]
-        body = await self.request_json("POST", "/v2/upload",
-                                       files={"audio": (filename("audio", content_type), data, content_type)})
+        body = await self.request_json(
+            "POST", "/v2/upload", files={"audio": (filename("audio", content_type), data, content_type)}
+        )
         url = self.need(body, "audio_url")
         _remember(self._uploads, digest, url)
         return url

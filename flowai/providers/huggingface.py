@@ -21,20 +21,37 @@ from .family import Family, json_of
 from .openai_compat import OpenAICompatible
 
 # aspect ratio -> (width, height) near one megapixel, multiples of 64
-DIMENSIONS = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "4:3": (1152, 896),
-              "3:4": (896, 1152), "3:2": (1216, 832), "2:3": (832, 1216), "21:9": (1536, 640), "9:21": (640, 1536)}
+DIMENSIONS = {
+    "1:1": (1024, 1024),
+    "16:9": (1344, 768),
+    "9:16": (768, 1344),
+    "4:3": (1152, 896),
+    "3:4": (896, 1152),
+    "3:2": (1216, 832),
+    "2:3": (832, 1216),
+    "21:9": (1536, 640),
+    "9:21": (640, 1536),
+}
 
 
 class HuggingFace(Family):
     DEFAULT_BASE_URL = "https://router.huggingface.co"
-    DEFAULT_MODELS = {"text": "meta-llama/Llama-3.1-8B-Instruct", "image": "black-forest-labs/FLUX.1-schnell",
-                      "stt": "openai/whisper-large-v3"}
+    DEFAULT_MODELS = {
+        "text": "meta-llama/Llama-3.1-8B-Instruct",
+        "image": "black-forest-labs/FLUX.1-schnell",
+        "stt": "openai/whisper-large-v3",
+    }
 
     def __init__(self, name: str, **kwargs: Any):
         super().__init__(name, **kwargs)
-        self.chat = OpenAICompatible(name, base_url=self.base_url + "/v1", api_key=self.api_key,
-                                     client=self.client, models={"text": self.models.get("text", "")},
-                                     options=self.options)
+        self.chat = OpenAICompatible(
+            name,
+            base_url=self.base_url + "/v1",
+            api_key=self.api_key,
+            client=self.client,
+            models={"text": self.models.get("text", "")},
+            options=self.options,
+        )
 
     def http_error(self, resp: httpx.Response):
         err = super().http_error(resp)
@@ -63,8 +80,12 @@ class HuggingFace(Family):
             p = dict(parameters)
             if seed is not None:
                 p["seed"] = seed
-            resp = await self.request("POST", self._route(model), json={"inputs": request.prompt, "parameters": p},
-                                      headers={"Accept": "image/png"})
+            resp = await self.request(
+                "POST",
+                self._route(model),
+                json={"inputs": request.prompt, "parameters": p},
+                headers={"Accept": "image/png"},
+            )
             kind = sniff(resp.content[:64])
             if not kind or not kind.startswith("image/"):
                 raise self.fail("the answer was not an image.", retryable=True, status=resp.status_code)
@@ -76,16 +97,25 @@ class HuggingFace(Family):
         model = self.model_for("stt", request.model)
         media = request.audio
         if request.language:  # JSON form, so generation options can ride along
-            resp = await self.request("POST", self._route(model), json={
-                "inputs": base64.b64encode(media.data).decode(),
-                "parameters": {"generate_kwargs": {"language": request.language}}})
+            resp = await self.request(
+                "POST",
+                self._route(model),
+                json={
+                    "inputs": base64.b64encode(media.data).decode(),
+                    "parameters": {"generate_kwargs": {"language": request.language}},
+                },
+            )
         else:
-            resp = await self.request("POST", self._route(model), content=media.data,
-                                      headers={"Content-Type": media.content_type})
+            resp = await self.request(
+                "POST", self._route(model), content=media.data, headers={"Content-Type": media.content_type}
+            )
         body = json_of(resp)
         if isinstance(body, list) and body:
             body = body[0]
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
             raise self.fail("the transcription answer held no text.", retryable=True)
-        return Transcript(body["text"].strip(), Usage(self.name, model, task="stt", seconds=audio.duration(media)),
-                          language=request.language or None)
+        return Transcript(
+            body["text"].strip(),
+            Usage(self.name, model, task="stt", seconds=audio.duration(media)),
+            language=request.language or None,
+        )

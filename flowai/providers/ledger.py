@@ -10,9 +10,9 @@ runs them in a worker thread).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -26,7 +26,7 @@ BUDGET_CACHE_TTL = 5.0
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +38,14 @@ class Reservation:
 
 
 def units_of(usage: Usage) -> dict[str, float]:
-    return {"calls": 1, "tokens": (usage.prompt_tokens or 0) + (usage.completion_tokens or 0),
-            "characters": usage.characters or 0, "seconds": usage.seconds or 0, "images": usage.images or 0,
-            "cost": usage.cost or 0.0}
+    return {
+        "calls": 1,
+        "tokens": (usage.prompt_tokens or 0) + (usage.completion_tokens or 0),
+        "characters": usage.characters or 0,
+        "seconds": usage.seconds or 0,
+        "images": usage.images or 0,
+        "cost": usage.cost or 0.0,
+    }
 
 
 class Ledger:

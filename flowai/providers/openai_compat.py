@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import orjson
@@ -20,22 +21,50 @@ from flowai.errors import ProviderError
 from flowai.files import sniff
 
 from . import audio
-from .base import (AudioResult, ChatChunk, ChatRequest, ImageRequest, ImageResult, Media, SpeechRequest,
-                   Transcript, TranscriptionRequest, Usage)
+from .base import (
+    AudioResult,
+    ChatChunk,
+    ChatRequest,
+    ImageRequest,
+    ImageResult,
+    Media,
+    SpeechRequest,
+    Transcript,
+    TranscriptionRequest,
+    Usage,
+)
 from .family import Family, filename, json_of
 
-AUDIO_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "opus": "audio/ogg", "aac": "audio/aac",
-               "flac": "audio/flac", "pcm": "audio/pcm"}
+AUDIO_TYPES = {
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "pcm": "audio/pcm",
+}
 # aspect ratio -> size, for the DALL-E 3 / gpt-image sizes; other models take the nearest square-ish size
-SIZES = {"1:1": "1024x1024", "16:9": "1792x1024", "9:16": "1024x1792", "4:3": "1536x1024", "3:2": "1536x1024",
-         "3:4": "1024x1536", "2:3": "1024x1536"}
+SIZES = {
+    "1:1": "1024x1024",
+    "16:9": "1792x1024",
+    "9:16": "1024x1792",
+    "4:3": "1536x1024",
+    "3:2": "1536x1024",
+    "3:4": "1024x1536",
+    "2:3": "1024x1536",
+}
 DRAIN_SECONDS = 0.5  # how long to wait for the end of a body after data: [DONE]
 
 
 class OpenAICompatible(Family):
     DEFAULT_BASE_URL = "https://api.openai.com/v1"
-    DEFAULT_MODELS = {"text": "gpt-4o-mini", "multimodal": "gpt-4o-mini", "image": "dall-e-3", "tts": "tts-1",
-                      "stt": "whisper-1"}
+    DEFAULT_MODELS = {
+        "text": "gpt-4o-mini",
+        "multimodal": "gpt-4o-mini",
+        "image": "dall-e-3",
+        "tts": "tts-1",
+        "stt": "whisper-1",
+    }
     fatal = frozenset({"insufficient_quota", "billing_hard_limit_reached", "content_policy_violation"})
 
     def __init__(self, name: str, **kwargs: Any):
@@ -54,7 +83,7 @@ class OpenAICompatible(Family):
     # -- chat ------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator["_Stream"]:
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[_Stream]:
         model = request.model or self.default_model
         body: dict = {"model": model, "messages": request.messages, "stream": True}
         if self.include_usage:
@@ -65,9 +94,12 @@ class OpenAICompatible(Family):
             body["max_tokens"] = request.max_tokens
         if request.json_output:
             body["response_format"] = {"type": "json_object"}
-        async with self.open_stream("POST", "/chat/completions", content=orjson.dumps(body),
-                                    headers={"Accept": "text/event-stream",
-                                             "Content-Type": "application/json"}) as resp:
+        async with self.open_stream(
+            "POST",
+            "/chat/completions",
+            content=orjson.dumps(body),
+            headers={"Accept": "text/event-stream", "Content-Type": "application/json"},
+        ) as resp:
             yield _Stream(self, resp, Usage(self.name, model))
 
     # -- image -----------------------------------------------------------------------------------
@@ -75,8 +107,12 @@ class OpenAICompatible(Family):
     async def generate_image(self, request: ImageRequest) -> ImageResult:
         model = self.model_for("image", request.model)
         params = dict(request.params)
-        fields: dict[str, Any] = {"model": model, "prompt": request.prompt, "n": request.n,
-                                  "size": params.pop("size", None) or SIZES.get(request.aspect_ratio, "1024x1024")}
+        fields: dict[str, Any] = {
+            "model": model,
+            "prompt": request.prompt,
+            "n": request.n,
+            "size": params.pop("size", None) or SIZES.get(request.aspect_ratio, "1024x1024"),
+        }
         if not model.startswith("gpt-image"):  # gpt-image models always answer b64_json and refuse the field
             fields["response_format"] = "b64_json"
         if request.negative_prompt:
@@ -88,8 +124,9 @@ class OpenAICompatible(Family):
             ref = request.reference_image
             name = filename("image", ref.content_type)
             form = {k: (None, str(v)) for k, v in fields.items() if v is not None}
-            resp = await self.request("POST", "/images/edits",
-                                      files={**form, "image": (name, ref.data, ref.content_type)})
+            resp = await self.request(
+                "POST", "/images/edits", files={**form, "image": (name, ref.data, ref.content_type)}
+            )
         else:
             resp = await self.request("POST", "/images/generations", json=fields)
         images = [await self._image(item) for item in (json_of(resp) or {}).get("data") or []]
@@ -110,27 +147,37 @@ class OpenAICompatible(Family):
 
     async def synthesize(self, request: SpeechRequest) -> AudioResult:
         model = self.model_for("tts", request.model)
-        body: dict[str, Any] = {"model": model, "input": request.text, "voice": request.voice or "alloy",
-                                "response_format": request.format or "mp3"}
+        body: dict[str, Any] = {
+            "model": model,
+            "input": request.text,
+            "voice": request.voice or "alloy",
+            "response_format": request.format or "mp3",
+        }
         if request.speed is not None:
             body["speed"] = request.speed
         resp = await self.request("POST", "/audio/speech", json=body)
         declared = resp.headers.get("content-type", "").split(";")[0].strip()
         content_type = sniff(resp.content[:64]) or AUDIO_TYPES.get(body["response_format"]) or declared
-        return AudioResult(Media(resp.content, content_type),
-                           Usage(self.name, model, task="tts", characters=len(request.text)))
+        return AudioResult(
+            Media(resp.content, content_type), Usage(self.name, model, task="tts", characters=len(request.text))
+        )
 
     async def transcribe(self, request: TranscriptionRequest) -> Transcript:
         model = self.model_for("stt", request.model)
         verbose = model.startswith("whisper")  # verbose_json carries duration and language
-        form: dict[str, Any] = {"model": (None, model),
-                                "response_format": (None, "verbose_json" if verbose else "json")}
+        form: dict[str, Any] = {
+            "model": (None, model),
+            "response_format": (None, "verbose_json" if verbose else "json"),
+        }
         if request.language:
             form["language"] = (None, request.language)
         media = request.audio
         name = filename("audio", media.content_type)
-        body = json_of(await self.request("POST", "/audio/transcriptions",
-                                          files={**form, "file": (name, media.data, media.content_type)}))
+        body = json_of(
+            await self.request(
+                "POST", "/audio/transcriptions", files={**form, "file": (name, media.data, media.content_type)}
+            )
+        )
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
             raise self.fail("the transcription answer held no text.", retryable=True)
         seconds = body.get("duration")
@@ -138,8 +185,11 @@ class OpenAICompatible(Family):
             seconds = body["usage"].get("seconds")
         if seconds is None:
             seconds = audio.duration(media)
-        return Transcript(body["text"], Usage(self.name, model, task="stt", seconds=seconds),
-                          language=body.get("language") or request.language or None)
+        return Transcript(
+            body["text"],
+            Usage(self.name, model, task="stt", seconds=seconds),
+            language=body.get("language") or request.language or None,
+        )
 
 
 class _Stream:
@@ -164,13 +214,15 @@ class _Stream:
                 try:
                     obj = orjson.loads(data)
                 except orjson.JSONDecodeError:
-                    raise ProviderError(f"{self.provider} sent a malformed stream chunk.", provider=self.provider,
-                                        retryable=False) from None
+                    raise ProviderError(
+                        f"{self.provider} sent a malformed stream chunk.", provider=self.provider, retryable=False
+                    ) from None
                 if sse.event == "error" or "error" in obj:  # OpenRouter: HTTP 200, then an error event
                     err = obj.get("error", obj)
                     msg = err.get("message") if isinstance(err, dict) else str(err)
-                    raise ProviderError(f"{self.provider} failed mid-stream: {msg}", provider=self.provider,
-                                        retryable=not sent)
+                    raise ProviderError(
+                        f"{self.provider} failed mid-stream: {msg}", provider=self.provider, retryable=not sent
+                    )
                 if obj.get("usage"):
                     u = obj["usage"]
                     self.usage.prompt_tokens = u.get("prompt_tokens")
@@ -191,8 +243,9 @@ class _Stream:
                     if choice.get("finish_reason"):
                         finished = True
             if not finished:
-                raise ProviderError(f"{self.provider} closed the stream before it finished.", provider=self.provider,
-                                    retryable=not sent)
+                raise ProviderError(
+                    f"{self.provider} closed the stream before it finished.", provider=self.provider, retryable=not sent
+                )
         finally:
             await events.aclose()  # now, not whenever the garbage collector finalizes it
 

@@ -17,8 +17,12 @@ from .base import AudioResult, Media, SpeechRequest, Usage
 from .family import Family
 
 DEFAULT_VOICE = "s3://voice-cloning-zero-shot/d9ff78ba-d016-47f6-b0ef-dd630f59414e/female-cs/manifest.json"
-FORMATS = {"mp3": ("mp3", "audio/mpeg"), "wav": ("wav", "audio/wav"), "ogg": ("ogg", "audio/ogg"),
-           "flac": ("flac", "audio/flac")}
+FORMATS = {
+    "mp3": ("mp3", "audio/mpeg"),
+    "wav": ("wav", "audio/wav"),
+    "ogg": ("ogg", "audio/ogg"),
+    "flac": ("flac", "audio/flac"),
+}
 LIMITS = {"Play3.0-mini": 20_000}
 OTHER_LIMIT = 2_000
 
@@ -49,11 +53,18 @@ class PlayHT(Family):
         engine = self.model_for("tts", request.model)
         limit = LIMITS.get(engine, OTHER_LIMIT)
         if len(request.text) > limit:
-            raise ProviderError(f"{self.name}: {engine} takes at most {limit} characters; the text has "
-                                f"{len(request.text)}.", provider=self.name, retryable=False)
+            raise ProviderError(
+                f"{self.name}: {engine} takes at most {limit} characters; the text has {len(request.text)}.",
+                provider=self.name,
+                retryable=False,
+            )
         fmt, content_type = FORMATS.get(request.format or "mp3", FORMATS["mp3"])
-        body: dict[str, Any] = {"text": request.text, "voice": request.voice or DEFAULT_VOICE,
-                                "voice_engine": engine, "output_format": fmt}
+        body: dict[str, Any] = {
+            "text": request.text,
+            "voice": request.voice or DEFAULT_VOICE,
+            "voice_engine": engine,
+            "output_format": fmt,
+        }
         if request.speed is not None:
             body["speed"] = request.speed
         chunks: list[bytes] = []
@@ -63,5 +74,7 @@ class PlayHT(Family):
         data = b"".join(chunks)
         if not data:
             raise self.fail("the audio stream was empty.", retryable=True)
-        return AudioResult(Media(data, sniff(data[:64]) or content_type),
-                           Usage(self.name, engine, task="tts", characters=len(request.text)))
+        return AudioResult(
+            Media(data, sniff(data[:64]) or content_type),
+            Usage(self.name, engine, task="tts", characters=len(request.text)),
+        )

@@ -54,11 +54,23 @@ DATA_URI_MAX = 1_000_000  # larger reference images go through the Files API
 class Replicate:
     """The Replicate family (``Family(name, *, base_url, api_key, client, models, options)``)."""
 
-    def __init__(self, name: str = "replicate", *, base_url: str | None = None, api_key: str | None = None,
-                 client: httpx.AsyncClient, models: dict[str, str] | None = None,
-                 options: dict[str, str] | None = None, rules: Rules | None = None, wait: int | None = None,
-                 poll_interval: float | None = None, timeout: float | None = None,
-                 rate_limit: int | None = None, rate_window: int | None = None, schema_ttl: float = 600.0):
+    def __init__(
+        self,
+        name: str = "replicate",
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        client: httpx.AsyncClient,
+        models: dict[str, str] | None = None,
+        options: dict[str, str] | None = None,
+        rules: Rules | None = None,
+        wait: int | None = None,
+        poll_interval: float | None = None,
+        timeout: float | None = None,
+        rate_limit: int | None = None,
+        rate_window: int | None = None,
+        schema_ttl: float = 600.0,
+    ):
         opts = options or {}
         self.name = name
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/").removesuffix("/v1")
@@ -81,14 +93,19 @@ class Replicate:
         self._background: set[asyncio.Task] = set()
 
     @classmethod
-    def from_env(cls, env: dict[str, str], client: httpx.AsyncClient, *, home=None, **kw) -> "Replicate":
+    def from_env(cls, env: dict[str, str], client: httpx.AsyncClient, *, home=None, **kw) -> Replicate:
         """Base URL from REPLICATE_BASE_URL, token from REPLICATE_API_KEY or REPLICATE_API_TOKEN,
         creates per minute from REPLICATE_RATE_LIMIT, rules from ``home``/replicate_rules.json|toml."""
         rate = env.get("REPLICATE_RATE_LIMIT") or os.environ.get("REPLICATE_RATE_LIMIT")
         kw.setdefault("rate_limit", int(rate) if rate else None)
-        return cls("replicate", base_url=env.get("REPLICATE_BASE_URL"), client=client,
-                   api_key=env.get("REPLICATE_API_KEY") or env.get("REPLICATE_API_TOKEN"),
-                   rules=kw.pop("rules", None) or Rules.load(home), **kw)
+        return cls(
+            "replicate",
+            base_url=env.get("REPLICATE_BASE_URL"),
+            client=client,
+            api_key=env.get("REPLICATE_API_KEY") or env.get("REPLICATE_API_TOKEN"),
+            rules=kw.pop("rules", None) or Rules.load(home),
+            **kw,
+        )
 
     @property
     def configured(self) -> bool:
@@ -96,8 +113,9 @@ class Replicate:
 
     # -- the high-level call -----------------------------------------------------------------------
 
-    async def run(self, model: str, params: dict[str, Any], *, image: str | None = None, store=None,
-                  task: str = "replicate") -> ReplicateResult:
+    async def run(
+        self, model: str, params: dict[str, Any], *, image: str | None = None, store=None, task: str = "replicate"
+    ) -> ReplicateResult:
         """Run ``model`` with ``params`` through the rules table (``replicate_run``): ``image`` is a URL or
         data URI of a reference image; ``store(Media) -> url`` keeps each output file (else the
         provider's URLs stay, valid for an hour)."""
@@ -132,16 +150,23 @@ class Replicate:
             path, body = "/v1/predictions", {"version": ref, "input": input}
         elif MODEL_REF.match(ref):
             name, _, version = ref.partition(":")
-            path, body = (("/v1/predictions", {"version": version, "input": input}) if version
-                          else (f"/v1/models/{name}/predictions", {"input": input}))
+            path, body = (
+                ("/v1/predictions", {"version": version, "input": input})
+                if version
+                else (f"/v1/models/{name}/predictions", {"input": input})
+            )
         else:
-            raise ProviderError(f"{ref!r} is not a Replicate model: use owner/name, owner/name:version or a "
-                                "version id.", provider=self.name, retryable=False)
+            raise ProviderError(
+                f"{ref!r} is not a Replicate model: use owner/name, owner/name:version or a version id.",
+                provider=self.name,
+                retryable=False,
+            )
         wait = self.wait if wait is None else wait
         headers = {"Prefer": f"wait={wait}"} if wait > 0 else {}
         timeout = httpx.Timeout(30.0, read=wait + 0.5 + 5.0, pool=None)
-        return await self._call("POST", path, budget=self.creates, create=True, json=body, headers=headers,
-                                timeout=timeout)
+        return await self._call(
+            "POST", path, budget=self.creates, create=True, json=body, headers=headers, timeout=timeout
+        )
 
     async def get(self, prediction_id: str) -> dict:
         return await self._call("GET", f"/v1/predictions/{prediction_id}", budget=self.reads)
@@ -167,10 +192,17 @@ class Replicate:
         status = prediction.get("status")
         if status != "succeeded":
             error = prediction.get("error") or status
-            raise PredictionFailed(f"{self.name} prediction {prediction.get('id')} of {base_name(model)} "
-                                   f"{status}: {error}", provider=self.name, retryable=False,
-                                   detail={"prediction_id": prediction.get("id"), "status": status,
-                                           "error": prediction.get("error"), "model": model})
+            raise PredictionFailed(
+                f"{self.name} prediction {prediction.get('id')} of {base_name(model)} {status}: {error}",
+                provider=self.name,
+                retryable=False,
+                detail={
+                    "prediction_id": prediction.get("id"),
+                    "status": status,
+                    "error": prediction.get("error"),
+                    "model": model,
+                },
+            )
         return prediction
 
     async def _until_done(self, prediction: dict) -> dict:
@@ -179,8 +211,11 @@ class Replicate:
         while prediction.get("status") not in TERMINAL:
             if time.monotonic() >= deadline:
                 await self._cancel_quietly(prediction["id"])
-                raise ProviderError(f"{self.name} prediction {prediction['id']} did not finish within "
-                                    f"{self.timeout:g} s (cancelled).", provider=self.name, retryable=True)
+                raise ProviderError(
+                    f"{self.name} prediction {prediction['id']} did not finish within {self.timeout:g} s (cancelled).",
+                    provider=self.name,
+                    retryable=True,
+                )
             await asyncio.sleep(min(interval, max(deadline - time.monotonic(), 0)))
             interval = min(interval * 1.5, self.max_poll_interval)
             prediction = await self.get(prediction["id"])
@@ -223,8 +258,9 @@ class Replicate:
         inlined), cached per model for ``schema_ttl`` seconds. The editor builds the node's form from it."""
         inputs, _ = await self.schemas(model)
         if inputs is None:
-            raise ProviderError(f"{self.name}: no input schema for {model!r} (give owner/name).",
-                                provider=self.name, retryable=False)
+            raise ProviderError(
+                f"{self.name}: no input schema for {model!r} (give owner/name).", provider=self.name, retryable=False
+            )
         return inputs
 
     async def schemas(self, model: str) -> tuple[dict | None, dict | None]:
@@ -246,8 +282,9 @@ class Replicate:
         if not MODEL_REF.match(ref):
             raise ProviderError(f"{ref!r} is not a Replicate model name.", provider=self.name, retryable=False)
         if version:
-            openapi = (await self._call("GET", f"/v1/models/{name}/versions/{version}", budget=self.reads)
-                       ).get("openapi_schema")
+            openapi = (await self._call("GET", f"/v1/models/{name}/versions/{version}", budget=self.reads)).get(
+                "openapi_schema"
+            )
         else:
             latest = (await self._call("GET", f"/v1/models/{name}", budget=self.reads)).get("latest_version")
             openapi = (latest or {}).get("openapi_schema")
@@ -280,21 +317,28 @@ class Replicate:
             try:
                 return from_data_uri(url, MAX_DOWNLOAD)
             except FlowAIError as exc:
-                raise ProviderError(f"{self.name}: an output data: URI is unusable: {exc.message}",
-                                    provider=self.name, retryable=False) from None
+                raise ProviderError(
+                    f"{self.name}: an output data: URI is unusable: {exc.message}", provider=self.name, retryable=False
+                ) from None
         headers = self._auth() if url.startswith(self.base_url + "/v1/") else {}  # the token stays with the API
-        async for attempt in AsyncRetrying(retry=retry_if_exception(lambda e: getattr(e, "retryable", False)),
-                                           stop=_attempts(3), wait=wait_random_exponential(0.2, max=2),
-                                           reraise=True):
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(lambda e: getattr(e, "retryable", False)),
+            stop=_attempts(3),
+            wait=wait_random_exponential(0.2, max=2),
+            reraise=True,
+        ):
             with attempt:
                 try:
                     resp = await self.client.get(url, headers=headers, follow_redirects=True)
                 except httpx.TransportError as exc:
                     raise _transport_error(self.name, exc) from None
                 if resp.status_code >= 400:
-                    raise ProviderError(f"{self.name}: downloading an output file answered HTTP "
-                                        f"{resp.status_code}.", provider=self.name, http_status=resp.status_code,
-                                        retryable=resp.status_code >= 500)
+                    raise ProviderError(
+                        f"{self.name}: downloading an output file answered HTTP {resp.status_code}.",
+                        provider=self.name,
+                        http_status=resp.status_code,
+                        retryable=resp.status_code >= 500,
+                    )
         declared = resp.headers.get("content-type", "").split(";", 1)[0].strip()
         return Media(resp.content, sniff(resp.content[:64]) or declared or "application/octet-stream")
 
@@ -302,12 +346,16 @@ class Replicate:
 
     def _auth(self) -> dict[str, str]:
         if not self.api_key:
-            raise ProviderError("Replicate is not configured: set REPLICATE_API_KEY (or REPLICATE_API_TOKEN).",
-                                provider=self.name, retryable=False)
+            raise ProviderError(
+                "Replicate is not configured: set REPLICATE_API_KEY (or REPLICATE_API_TOKEN).",
+                provider=self.name,
+                retryable=False,
+            )
         return {"Authorization": f"Bearer {self.api_key}"}
 
-    async def _call(self, method: str, path: str, *, budget: Budget, create: bool = False,
-                    headers: dict | None = None, **kw) -> dict:
+    async def _call(
+        self, method: str, path: str, *, budget: Budget, create: bool = False, headers: dict | None = None, **kw
+    ) -> dict:
         """One API call within ``budget``; 429s wait for the time Replicate gave, then go again; 5xx and
         failed connects are retried with backoff (a create only while no prediction can exist)."""
         headers = {**self._auth(), **(headers or {})}
@@ -337,8 +385,13 @@ class Replicate:
                 if resp.status_code == 429:
                     delay = _throttle_delay(resp)
                     budget.block(delay)
-                    raise ProviderError(f"{self.name} answered HTTP 429: {_detail(resp)}", provider=self.name,
-                                        http_status=429, retry_after=delay, retryable=True)
+                    raise ProviderError(
+                        f"{self.name} answered HTTP 429: {_detail(resp)}",
+                        provider=self.name,
+                        http_status=429,
+                        retry_after=delay,
+                        retryable=True,
+                    )
                 if resp.status_code >= 400:
                     raise _http_error(self.name, resp)
                 return resp.json()
@@ -396,13 +449,18 @@ def _http_error(name: str, resp: httpx.Response) -> ProviderError:
     extra: dict[str, Any] = {}
     if status == 422:
         extra["unknown_params"] = list(dict.fromkeys(ADDITIONAL.findall(resp.text)))
-    return ProviderError(f"{name} answered HTTP {status}: {detail}", provider=name, http_status=status,
-                         retryable=status >= 500 or status == 408, detail={"status": status, **extra} if extra
-                         else None)
+    return ProviderError(
+        f"{name} answered HTTP {status}: {detail}",
+        provider=name,
+        http_status=status,
+        retryable=status >= 500 or status == 408,
+        detail={"status": status, **extra} if extra else None,
+    )
 
 
 def _transport_error(name: str, exc: httpx.TransportError) -> ProviderError:
     not_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     what = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
-    return ProviderError(f"{name} {what} ({type(exc).__name__}).", provider=name, retryable=True,
-                         detail={"not_sent": not_sent})
+    return ProviderError(
+        f"{name} {what} ({type(exc).__name__}).", provider=name, retryable=True, detail={"not_sent": not_sent}
+    )

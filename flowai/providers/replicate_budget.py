@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, ClassVar
+from typing import ClassVar
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage
@@ -32,7 +33,7 @@ KEY = "requests"
 
 
 class Budget:
-    _shared: ClassVar[dict[tuple, "Budget"]] = {}
+    _shared: ClassVar[dict[tuple, Budget]] = {}
 
     def __init__(self, limit: int, window: int):
         if limit < 1 or window < 1:
@@ -45,7 +46,7 @@ class Budget:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
-    def shared(cls, kind: str, base_url: str, api_key: str | None, limit: int, window: int) -> "Budget":
+    def shared(cls, kind: str, base_url: str, api_key: str | None, limit: int, window: int) -> Budget:
         """The process-wide budget of one account (by base URL and key) for ``kind`` of request."""
         account = hashlib.sha256(f"{base_url}\0{api_key or ''}".encode()).hexdigest()[:24]
         key = (kind, account, limit, window)

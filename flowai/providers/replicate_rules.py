@@ -42,8 +42,11 @@ from flowai.errors import ProviderError
 
 log = logging.getLogger("flowai.replicate")
 
-_KONTEXT = {"rename": {"image": "input_image"}, "values": {"output_format": {"webp": "png"}},
-            "chain": ["black-forest-labs/flux-kontext-pro", "qwen/qwen-image"]}
+_KONTEXT = {
+    "rename": {"image": "input_image"},
+    "values": {"output_format": {"webp": "png"}},
+    "chain": ["black-forest-labs/flux-kontext-pro", "qwen/qwen-image"],
+}
 
 DEFAULT_RULES: dict[str, Any] = {
     "aliases": {
@@ -60,8 +63,7 @@ DEFAULT_RULES: dict[str, Any] = {
         "remove-background": "bria/remove-background",
     },
     "edit_model": "black-forest-labs/flux-kontext-max",
-    "image_params": ["image", "input_image", "image_input", "start_image", "reference_images", "images",
-                     "image_url"],
+    "image_params": ["image", "input_image", "image_input", "start_image", "reference_images", "images", "image_url"],
     "count_param": "num_outputs",
     "carry": ["aspect_ratio"],
     "chain_with_image": "skip",
@@ -77,22 +79,29 @@ DEFAULT_RULES: dict[str, Any] = {
             "price_per_output": 0.003,
         },
         "black-forest-labs/flux-kontext-max": {**copy.deepcopy(_KONTEXT), "price_per_output": 0.08},
-        "black-forest-labs/flux-kontext-pro": {**copy.deepcopy(_KONTEXT), "chain": ["qwen/qwen-image"],
-                                               "price_per_output": 0.04},
+        "black-forest-labs/flux-kontext-pro": {
+            **copy.deepcopy(_KONTEXT),
+            "chain": ["qwen/qwen-image"],
+            "price_per_output": 0.04,
+        },
         "qwen/qwen-image": {
             "rename": {"prompt_strength": "strength"},
             "chain": ["google/imagen-4-ultra"],
         },
         "google/imagen-4-ultra": {
             "rename": {"megapixels": "image_size", "disable_safety_checker": "safety_filter_level"},
-            "values": {"image_size": {"1": "1K", "0.25": None}, "output_format": {"webp": "jpg"},
-                       "safety_filter_level": {"false": "block_only_high", "true": "block_only_high"}},
+            "values": {
+                "image_size": {"1": "1K", "0.25": None},
+                "output_format": {"webp": "jpg"},
+                "safety_filter_level": {"false": "block_only_high", "true": "block_only_high"},
+            },
             "image_param": None,
             "max_prompt_chars": 1900,
             "price_per_output": 0.06,
         },
     },
 }
+
 
 def _merge(base: dict, override: dict) -> dict:
     out = copy.deepcopy(base)
@@ -133,8 +142,13 @@ class Switch:
     status: int | None = None
 
     def record(self, provider: str) -> dict[str, Any]:
-        out = {"provider": provider, "model": self.model, "rule": self.rule, "reason": self.reason,
-               "status": self.status}
+        out = {
+            "provider": provider,
+            "model": self.model,
+            "rule": self.rule,
+            "reason": self.reason,
+            "status": self.status,
+        }
         if self.to:
             out["to"] = self.to
         return out
@@ -148,7 +162,7 @@ class Rules:
         self.source = source
 
     @classmethod
-    def load(cls, home: Path | str | None = None) -> "Rules":
+    def load(cls, home: Path | str | None = None) -> Rules:
         """Defaults merged with ``<home>/replicate_rules.json`` or ``.toml`` (home: FLOWAI_HOME, ~/.flowai)."""
         home = Path(home or os.environ.get("FLOWAI_HOME") or Path.home() / ".flowai").expanduser()
         for path in (home / "replicate_rules.json", home / "replicate_rules.toml"):
@@ -224,8 +238,9 @@ class Rules:
             out["prompt"] = out["prompt"][:limit]
         return out, dropped
 
-    def translate(self, source: str, target: str, params: dict[str, Any],
-                  source_schema: dict | None) -> tuple[dict[str, Any], list[str]]:
+    def translate(
+        self, source: str, target: str, params: dict[str, Any], source_schema: dict | None
+    ) -> tuple[dict[str, Any], list[str]]:
         """``params`` written for ``source`` made into ``target``'s names and values (a switch)."""
         canonical = self.to_canonical(source, params)
         for name in self.table.get("carry") or ():
@@ -243,6 +258,7 @@ class Rules:
 
 
 # -- schemas -------------------------------------------------------------------------------------
+
 
 def base_name(model: str) -> str:
     """``owner/name:version`` -> ``owner/name``."""

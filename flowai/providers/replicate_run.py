@@ -19,8 +19,9 @@ Every fallback taken is one record in ``usage.fallbacks``:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import orjson
 
@@ -54,8 +55,15 @@ class _Plan:
     repeat: int = 1
 
 
-async def run_with_rules(client, model: str, params: dict[str, Any], *, image: str | None = None,
-                         store: Store | None = None, task: str = "replicate") -> ReplicateResult:
+async def run_with_rules(
+    client,
+    model: str,
+    params: dict[str, Any],
+    *,
+    image: str | None = None,
+    store: Store | None = None,
+    task: str = "replicate",
+) -> ReplicateResult:
     rules = client.rules
     requested = rules.resolve(model)
     params = dict(params or {})
@@ -76,8 +84,13 @@ async def run_with_rules(client, model: str, params: dict[str, Any], *, image: s
         except ProviderError as exc:
             if not chainable(exc):
                 raise
-            failure = {"provider": client.name, "model": plan.model, "rule": "chain", "reason": exc.message,
-                       "status": exc.http_status}
+            failure = {
+                "provider": client.name,
+                "model": plan.model,
+                "rule": "chain",
+                "reason": exc.message,
+                "status": exc.http_status,
+            }
             attempts.append(failure)
             fallbacks.append(failure)
             if chain is None:
@@ -91,15 +104,20 @@ async def run_with_rules(client, model: str, params: dict[str, Any], *, image: s
                 if len(attempts) == 1:
                     raise
                 reasons = "; ".join(f"{a['model']}: {a['reason']}" for a in attempts)
-                raise ProviderError(f"{client.name}: every model of the fallback chain failed ({reasons})",
-                                    provider=client.name, retryable=True, detail={"attempts": attempts}) from None
+                raise ProviderError(
+                    f"{client.name}: every model of the fallback chain failed ({reasons})",
+                    provider=client.name,
+                    retryable=True,
+                    detail={"attempts": attempts},
+                ) from None
             failure["to"] = nxt.model
             plan = nxt
     return await _finish(client, plan, predictions, fallbacks, store, task)
 
 
-async def _plan(client, requested: str, target: str, params: dict[str, Any], image: str | None,
-                fallbacks: list[dict], *, stage: str) -> _Plan | None:
+async def _plan(
+    client, requested: str, target: str, params: dict[str, Any], image: str | None, fallbacks: list[dict], *, stage: str
+) -> _Plan | None:
     """The input for ``target`` (params are written for ``requested``); None to skip a chain model."""
     rules, name = client.rules, client.name
     schema, _ = await client.schemas_or_none(target)
@@ -113,17 +131,20 @@ async def _plan(client, requested: str, target: str, params: dict[str, Any], ima
         if stage == "first":  # Rule 1
             edit = rules.edit_model(target, explicit_only=True) or (None if own else rules.edit_model(target))
             if edit and edit != target:
-                why = (f"{target} takes no reference image" if own is None
-                       else f"the rules send reference images given to {target} to {edit}")
+                why = (
+                    f"{target} takes no reference image"
+                    if own is None
+                    else f"the rules send reference images given to {target} to {edit}"
+                )
                 fallbacks.append(Switch("image_input", why, target, to=edit).record(name))
                 return await _plan(client, requested, edit, params, image, fallbacks, stage="switched")
         if own is None:
             if stage == "chain" and rules.table.get("chain_with_image", "skip") == "skip":
-                fallbacks.append(Switch("chain", f"skipped {target}: it takes no reference image", target)
-                                 .record(name))
+                fallbacks.append(Switch("chain", f"skipped {target}: it takes no reference image", target).record(name))
                 return None
-            fallbacks.append(Switch("image_input", f"{target} takes no reference image: the image was dropped",
-                                    target).record(name))
+            fallbacks.append(
+                Switch("image_input", f"{target} takes no reference image: the image was dropped", target).record(name)
+            )
         else:
             inp[own] = [image] if properties(schema).get(own, {}).get("type") == "array" else image
     repeat = 1
@@ -137,8 +158,9 @@ async def _plan(client, requested: str, target: str, params: dict[str, Any], ima
     if unknown and stage == "first":  # Rule 2: the table may name a model that accepts them
         to = rules.moves_for(target, unknown)
         if to and to != target:
-            fallbacks.append(Switch("params", f"{target} does not accept {', '.join(unknown)}", target, to=to)
-                             .record(name))
+            fallbacks.append(
+                Switch("params", f"{target} does not accept {', '.join(unknown)}", target, to=to).record(name)
+            )
             return await _plan(client, requested, to, params, image, fallbacks, stage="switched")
     dropped = [*dropped, *unknown, *refused]
     if dropped:
@@ -178,8 +200,9 @@ async def _predictions(client, plan: _Plan) -> list[dict]:
     return [t.result() for t in tasks]
 
 
-async def _finish(client, plan: _Plan, predictions: list[dict], fallbacks: list[dict], store: Store | None,
-                  task: str) -> ReplicateResult:
+async def _finish(
+    client, plan: _Plan, predictions: list[dict], fallbacks: list[dict], store: Store | None, task: str
+) -> ReplicateResult:
     _, out_schema = await client.schemas_or_none(plan.model)
     outputs = [normalise(p.get("output")) for p in predictions]
     if len(outputs) == 1:
@@ -196,13 +219,20 @@ async def _finish(client, plan: _Plan, predictions: list[dict], fallbacks: list[
     files = [mapping.get(u, u) for u in urls]
     seconds = sum(float((p.get("metrics") or {}).get("predict_time") or 0) for p in predictions)
     price = client.rules.price(plan.model)
-    usage = Usage(client.name, plan.model, task=task, images=len(files) or None, seconds=seconds or None,
-                  cost=round(price * max(len(files), 1), 6) if price is not None else None, fallbacks=fallbacks)
-    return ReplicateResult(plan.model, output, files, text, usage, media,
-                           [p.get("id") for p in predictions])
+    usage = Usage(
+        client.name,
+        plan.model,
+        task=task,
+        images=len(files) or None,
+        seconds=seconds or None,
+        cost=round(price * max(len(files), 1), 6) if price is not None else None,
+        fallbacks=fallbacks,
+    )
+    return ReplicateResult(plan.model, output, files, text, usage, media, [p.get("id") for p in predictions])
 
 
 # -- outputs -------------------------------------------------------------------------------------
+
 
 def _is_file(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("https://", "http://", "data:"))
@@ -251,9 +281,15 @@ def text_of(output: Any, schema: dict | None) -> str | None:
     files_ok = _may_hold_files(schema)
     if isinstance(output, str) and not (files_ok and _is_file(output)):
         return output
-    if isinstance(output, list) and output and all(isinstance(x, str) and not (files_ok and _is_file(x))
-                                                   for x in output):
-        concat = (schema is None or schema.get("x-cog-array-type") == "iterator"
-                  or schema.get("x-cog-array-display") == "concatenate")
+    if (
+        isinstance(output, list)
+        and output
+        and all(isinstance(x, str) and not (files_ok and _is_file(x)) for x in output)
+    ):
+        concat = (
+            schema is None
+            or schema.get("x-cog-array-type") == "iterator"
+            or schema.get("x-cog-array-display") == "concatenate"
+        )
         return ("" if concat else "\n").join(output)
     return None

@@ -27,25 +27,41 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from flowai.errors import BudgetExceededError, ProviderError
 
-from .base import (AudioResult, ChatChunk, ChatRequest, ImageRequest, ImageResult, Scope, SpeechRequest, Transcript,
-                   TranscriptionRequest, Usage)
+from .base import (
+    AudioResult,
+    ChatChunk,
+    ChatRequest,
+    ImageRequest,
+    ImageResult,
+    Scope,
+    SpeechRequest,
+    Transcript,
+    TranscriptionRequest,
+    Usage,
+)
 from .catalog import CATALOG
 from .config import FileConfig, Policy, ProviderConfig
 from .credentials import Credentials
 from .directory import Directory, ProviderSource
 from .ledger import Ledger, Reservation
 
-METHODS = {"text": "stream_chat", "multimodal": "stream_chat", "image": "generate_image", "tts": "synthesize",
-           "stt": "transcribe"}
+METHODS = {
+    "text": "stream_chat",
+    "multimodal": "stream_chat",
+    "image": "generate_image",
+    "tts": "synthesize",
+    "stt": "transcribe",
+}
 ACCOUNT_STATUSES = (401, 402, 429)  # not the request's fault: another provider may serve it
 _EXHAUSTED = object()
 
@@ -57,8 +73,14 @@ class _Health:
 
 
 class Router:
-    def __init__(self, providers: ProviderSource, config: ProviderConfig | None = None, *,
-                 ledger: Ledger | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        providers: ProviderSource,
+        config: ProviderConfig | None = None,
+        *,
+        ledger: Ledger | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.providers = providers
         self.config = config or ProviderConfig()
         self.ledger = ledger
@@ -66,7 +88,7 @@ class Router:
         self._health: dict[str, _Health] = {}
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], client: httpx.AsyncClient, *, policy: Policy | None = None) -> "Router":
+    def from_env(cls, env: Mapping[str, str], client: httpx.AsyncClient, *, policy: Policy | None = None) -> Router:
         """A router on environment credentials only: no database, so no quotas, usage or budgets."""
         directory = Directory(Credentials(None, "", env), client)
         return cls(directory, ProviderConfig(FileConfig(policy=policy or Policy())))
@@ -74,8 +96,9 @@ class Router:
     # -- the task methods (flowai.services.Services) --
 
     @asynccontextmanager
-    async def chat(self, request: ChatRequest, *, provider: str = "auto", task: str = "text",
-                   scope: Scope | None = None) -> AsyncIterator["RoutedStream"]:
+    async def chat(
+        self, request: ChatRequest, *, provider: str = "auto", task: str = "text", scope: Scope | None = None
+    ) -> AsyncIterator[RoutedStream]:
         if task not in ("text", "multimodal"):
             raise ProviderError(f"A chat call serves the text or multimodal task, not {task!r}.", retryable=False)
         candidates, attempts = await self._candidates(task, provider, scope)
@@ -99,8 +122,9 @@ class Router:
                 try:
                     yield routed
                 except (ProviderError, httpx.HTTPError) as exc:  # after the first delta: no switch
-                    await self._failed(name, exc if isinstance(exc, ProviderError) else _wrap(name, exc),
-                                       reservation, None)
+                    await self._failed(
+                        name, exc if isinstance(exc, ProviderError) else _wrap(name, exc), reservation, None
+                    )
                     raise
                 except BaseException:  # cancelled mid-stream (client gone, timeout): what was streamed is billed
                     self._served_now(routed.billed(estimate["tokens"]), name, task, attempts, reservation, scope)
@@ -111,22 +135,27 @@ class Router:
 
     async def image(self, request: ImageRequest, *, provider: str = "auto", scope: Scope | None = None) -> ImageResult:
         price = self._price_estimate("image", provider)
-        return await self._call("image", request, provider, scope,
-                                {"images": request.n, "cost": request.n * price.image})
+        return await self._call(
+            "image", request, provider, scope, {"images": request.n, "cost": request.n * price.image}
+        )
 
-    async def speech(self, request: SpeechRequest, *, provider: str = "auto",
-                     scope: Scope | None = None) -> AudioResult:
+    async def speech(
+        self, request: SpeechRequest, *, provider: str = "auto", scope: Scope | None = None
+    ) -> AudioResult:
         price = self._price_estimate("tts", provider)
         chars = len(request.text)
-        return await self._call("tts", request, provider, scope,
-                                {"characters": chars, "cost": chars * price.characters / 1000})
+        return await self._call(
+            "tts", request, provider, scope, {"characters": chars, "cost": chars * price.characters / 1000}
+        )
 
-    async def transcribe(self, request: TranscriptionRequest, *, provider: str = "auto",
-                         scope: Scope | None = None) -> Transcript:
+    async def transcribe(
+        self, request: TranscriptionRequest, *, provider: str = "auto", scope: Scope | None = None
+    ) -> Transcript:
         return await self._call("stt", request, provider, scope, {})
 
-    async def metered(self, name: str, call: Callable[[], Awaitable[Any]], *, task: str,
-                      scope: Scope | None = None) -> Any:
+    async def metered(
+        self, name: str, call: Callable[[], Awaitable[Any]], *, task: str, scope: Scope | None = None
+    ) -> Any:
         """Account for a call made outside the task methods (the replicate node, which has its own
         rate limit and model fallbacks): the workflow's budget is checked first and the provider's
         quota reserved, and the usage the result reports (``result.usage``) is counted and costed.
@@ -158,8 +187,9 @@ class Router:
 
     # -- internals --
 
-    async def _call(self, task: str, request: Any, provider: str, scope: Scope | None,
-                    estimate: dict[str, float]) -> Any:
+    async def _call(
+        self, task: str, request: Any, provider: str, scope: Scope | None, estimate: dict[str, float]
+    ) -> Any:
         candidates, attempts = await self._candidates(task, provider, scope)
         for name, client in candidates:
             reservation = await self._reserve(name, estimate, attempts)
@@ -179,39 +209,63 @@ class Router:
             return result
         raise _all_failed(attempts)
 
-    async def _candidates(self, task: str, provider: str, scope: Scope | None
-                          ) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
+    async def _candidates(
+        self, task: str, provider: str, scope: Scope | None
+    ) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
         """The providers to try in order, and the attempts already settled (skipped while cooling down)."""
         await self._check_budget(scope)
         method = METHODS[task]
         if provider not in ("", "auto"):
             if not self.providers.known(provider):
-                raise ProviderError(f"Unknown provider {provider!r}; known providers: {', '.join(CATALOG)}.",
-                                    provider=provider, retryable=False)
+                raise ProviderError(
+                    f"Unknown provider {provider!r}; known providers: {', '.join(CATALOG)}.",
+                    provider=provider,
+                    retryable=False,
+                )
             client = self.providers.get(provider)
             if client is None:
-                raise ProviderError(f"Provider {provider!r} is not configured; set {self.providers.hint(provider)} "
-                                    "or enter its key on the Providers page.", provider=provider, retryable=False)
+                raise ProviderError(
+                    f"Provider {provider!r} is not configured; set {self.providers.hint(provider)} "
+                    "or enter its key on the Providers page.",
+                    provider=provider,
+                    retryable=False,
+                )
             if not hasattr(client, method):
-                raise ProviderError(f"Provider {provider!r} cannot serve the {task} task.", provider=provider,
-                                    retryable=False)
+                raise ProviderError(
+                    f"Provider {provider!r} cannot serve the {task} task.", provider=provider, retryable=False
+                )
             return [(provider, client)], []  # pinned: tried even while cooling down (there is no other)
         names = self.config.priorities(task)
         found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and hasattr(c, method)]
         if not found:
             hints = "; ".join(self.providers.hint(n) for n in names)
-            pin = " (or pin a configured provider that reads images, e.g. openai or anthropic)" \
-                if task == "multimodal" else ""
-            raise ProviderError(f"No {task} provider is configured; set one of: {hints}; or enter a key on the "
-                                f"Providers page{pin}.", retryable=False)
+            pin = (
+                " (or pin a configured provider that reads images, e.g. openai or anthropic)"
+                if task == "multimodal"
+                else ""
+            )
+            raise ProviderError(
+                f"No {task} provider is configured; set one of: {hints}; or enter a key on the Providers page{pin}.",
+                retryable=False,
+            )
         ready = [(n, c) for n, c in found if self.cooling_until(n) is None]
-        skipped = [{"provider": n, "status": None, "reason": f"{n} is cooling down after {self._health[n].failures} "
-                    f"failures ({self._health[n].until - self.clock():.0f} s left)."}
-                   for n, _ in found if self.cooling_until(n) is not None]
+        skipped = [
+            {
+                "provider": n,
+                "status": None,
+                "reason": f"{n} is cooling down after {self._health[n].failures} "
+                f"failures ({self._health[n].until - self.clock():.0f} s left).",
+            }
+            for n, _ in found
+            if self.cooling_until(n) is not None
+        ]
         if not ready:
-            raise ProviderError(f"Every {task} provider is cooling down after repeated failures: "
-                                + " ".join(a["reason"] for a in skipped), detail={"attempts": skipped},
-                                retryable=False)
+            raise ProviderError(
+                f"Every {task} provider is cooling down after repeated failures: "
+                + " ".join(a["reason"] for a in skipped),
+                detail={"attempts": skipped},
+                retryable=False,
+            )
         return ready, skipped
 
     async def _check_budget(self, scope: Scope | None) -> None:
@@ -229,7 +283,9 @@ class Router:
             raise BudgetExceededError(
                 f"The workflow's daily budget of ${budget:g} is spent (${spent:.4f} today); provider calls resume "
                 f"after midnight ({self.config.timezone()}), in {wait} s, or raise the budget.",
-                retry_after=wait, detail={"budget": budget, "spent": round(spent, 6), "retry_after": wait})
+                retry_after=wait,
+                detail={"budget": budget, "spent": round(spent, 6), "retry_after": wait},
+            )
 
     async def _reserve(self, name: str, estimate: dict[str, float], attempts: list) -> Reservation | object | None:
         quota = self.config.quota(name)
@@ -238,8 +294,13 @@ class Router:
         amount = 1.0 if quota.unit == "calls" else float(estimate.get(quota.unit, 0.0))
         reservation = await asyncio.to_thread(self.ledger.reserve, name, quota, amount)
         if reservation is None:
-            attempts.append({"provider": name, "status": None,
-                             "reason": f"{name} quota exhausted ({quota.limit:g} {quota.unit} per {quota.period})."})
+            attempts.append(
+                {
+                    "provider": name,
+                    "status": None,
+                    "reason": f"{name} quota exhausted ({quota.limit:g} {quota.unit} per {quota.period}).",
+                }
+            )
             return _EXHAUSTED
         return reservation
 
@@ -253,9 +314,12 @@ class Router:
         def retry_after_too_long(state) -> bool:
             return (getattr(state.outcome.exception(), "retry_after", None) or 0.0) > policy.max_retry_after
 
-        return AsyncRetrying(stop=stop_after_attempt(policy.retries + 1) | retry_after_too_long, wait=wait,
-                             retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
-                             reraise=True)
+        return AsyncRetrying(
+            stop=stop_after_attempt(policy.retries + 1) | retry_after_too_long,
+            wait=wait,
+            retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
+            reraise=True,
+        )
 
     async def _open_chat(self, name: str, client: Any, request: ChatRequest):
         """One attempt: open the stream and read up to its first delta (where fallback ends)."""
@@ -311,8 +375,11 @@ class Router:
         if usage.cost is None and name in CATALOG:
             usage.cost = self.config.price(name).cost(usage)
         if self.ledger is not None:
-            self.ledger.record(usage, workflow_id=scope.workflow_id if scope else None,
-                               reservation=reservation if isinstance(reservation, Reservation) else None)
+            self.ledger.record(
+                usage,
+                workflow_id=scope.workflow_id if scope else None,
+                reservation=reservation if isinstance(reservation, Reservation) else None,
+            )
 
     def _release_now(self, reservation) -> None:
         """Give a reservation back without awaiting (the task may be being cancelled)."""
@@ -326,8 +393,12 @@ class Router:
         if usage.cost is None:
             usage.cost = self.config.price(name).cost(usage) if name in CATALOG else None
         if self.ledger is not None:
-            await asyncio.to_thread(self.ledger.record, usage, workflow_id=scope.workflow_id if scope else None,
-                                    reservation=reservation if isinstance(reservation, Reservation) else None)
+            await asyncio.to_thread(
+                self.ledger.record,
+                usage,
+                workflow_id=scope.workflow_id if scope else None,
+                reservation=reservation if isinstance(reservation, Reservation) else None,
+            )
 
     def _price_estimate(self, task: str, provider: str):
         """The price used to estimate cost quotas before a call: the first candidate's."""
@@ -379,18 +450,25 @@ def _wrap(name: str, exc: httpx.HTTPError) -> ProviderError:
 
 def _ended(exc: ProviderError, attempts: list) -> ProviderError:
     """A failure no other provider can help with (the request's fault): the provider's message."""
-    return ProviderError(exc.message, provider=exc.provider, http_status=exc.http_status, retryable=False,
-                         detail={"attempts": attempts})
+    return ProviderError(
+        exc.message, provider=exc.provider, http_status=exc.http_status, retryable=False, detail={"attempts": attempts}
+    )
 
 
 def _all_failed(attempts: list) -> ProviderError:
     if len(attempts) == 1:
         one = attempts[0]
-        return ProviderError(one["reason"], provider=one["provider"], http_status=one["status"], retryable=False,
-                             detail={"attempts": attempts})
+        return ProviderError(
+            one["reason"],
+            provider=one["provider"],
+            http_status=one["status"],
+            retryable=False,
+            detail={"attempts": attempts},
+        )
     reasons = "; ".join(a["reason"] for a in attempts)
-    return ProviderError(f"Every provider able to serve this node failed: {reasons}", detail={"attempts": attempts},
-                         retryable=False)
+    return ProviderError(
+        f"Every provider able to serve this node failed: {reasons}", detail={"attempts": attempts}, retryable=False
+    )
 
 
 def _text_of(content: Any) -> str:

@@ -59,12 +59,14 @@ class Stability(Family):
             form = {**{k: (None, str(v)) for k, v in fields.items() if v is not None}, **files}
             if seed is not None:
                 form["seed"] = (None, str(seed))
-            resp = await self.request("POST", f"/v2beta/stable-image/generate/{endpoint}", files=form,
-                                      headers={"Accept": "image/*"})
+            resp = await self.request(
+                "POST", f"/v2beta/stable-image/generate/{endpoint}", files=form, headers={"Accept": "image/*"}
+            )
             reason = resp.headers.get("finish-reason", "SUCCESS")
             if reason == "CONTENT_FILTERED":
-                raise self.fail("the image was withheld by the content filter (CONTENT_FILTERED).",
-                                status=resp.status_code)
+                raise self.fail(
+                    "the image was withheld by the content filter (CONTENT_FILTERED).", status=resp.status_code
+                )
             if reason != "SUCCESS":
                 raise self.fail(f"the image did not finish ({reason}).", retryable=True, status=resp.status_code)
             data = resp.content

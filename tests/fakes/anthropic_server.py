@@ -32,8 +32,9 @@ def error_body(kind: str, message: str, **extra) -> dict:
 @dataclass
 class FakeAnthropic(Fake):
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/v1/messages", self._messages, methods=["POST"]),
-                                     Route("/v1/models", self._models)])
+        self.app = Starlette(
+            routes=[Route("/v1/messages", self._messages, methods=["POST"]), Route("/v1/models", self._models)]
+        )
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
         kind = {429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}.get(status, "invalid_request_error")
@@ -43,13 +44,15 @@ class FakeAnthropic(Fake):
         if request.headers.get("x-api-key") != self.api_key:
             return JSONResponse(error_body("authentication_error", "invalid x-api-key"), status_code=401)
         if request.headers.get("anthropic-version") != "2023-06-01":
-            return JSONResponse(error_body("invalid_request_error", "anthropic-version header is required"),
-                                status_code=400)
+            return JSONResponse(
+                error_body("invalid_request_error", "anthropic-version header is required"), status_code=400
+            )
         return None
 
     async def _models(self, request: Request) -> Response:
-        return self._denied(request) or JSONResponse({"data": [{"id": "claude-fake", "type": "model"}],
-                                                      "has_more": False})
+        return self._denied(request) or JSONResponse(
+            {"data": [{"id": "claude-fake", "type": "model"}], "has_more": False}
+        )
 
     async def _messages(self, request: Request) -> Response:
         body, answer = await self.take_json(request)
@@ -59,16 +62,34 @@ class FakeAnthropic(Fake):
         if model == "overloaded":
             return self.error(529, "Overloaded")
         if model == "spend-limit":
-            return JSONResponse(error_body("rate_limit_error", "You have reached your specified API usage limits.",
-                                           details={"error_code": "enforced_spend_limit_reached"}), status_code=429)
+            return JSONResponse(
+                error_body(
+                    "rate_limit_error",
+                    "You have reached your specified API usage limits.",
+                    details={"error_code": "enforced_spend_limit_reached"},
+                ),
+                status_code=429,
+            )
         return StreamingResponse(self._stream(body, model), media_type="text/event-stream")
 
     async def _stream(self, body: dict, model: str):
         text = _last_user(body)
         input_tokens = len(body.get("system") or "") + sum(len(_text(m)) for m in body.get("messages") or [])
-        yield sse({"type": "message_start", "message": {
-            "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [],
-            "stop_reason": None, "usage": {"input_tokens": input_tokens, "output_tokens": 1}}}, "message_start")
+        yield sse(
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_fake",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [],
+                    "stop_reason": None,
+                    "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+                },
+            },
+            "message_start",
+        )
         yield sse({"type": "ping"}, "ping")
         if model == "early-error":
             yield sse(error_body("overloaded_error", "Overloaded"), "error")
@@ -78,18 +99,26 @@ class FakeAnthropic(Fake):
             return
         sent, index = 0, 0
         if model == "thinking":
-            yield sse({"type": "content_block_start", "index": 0,
-                       "content_block": {"type": "thinking", "thinking": ""}}, "content_block_start")
+            yield sse(
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
+                "content_block_start",
+            )
             for part in pieces(THINKING):
-                yield sse({"type": "content_block_delta", "index": 0,
-                           "delta": {"type": "thinking_delta", "thinking": part}}, "content_block_delta")
+                yield sse(
+                    {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": part}},
+                    "content_block_delta",
+                )
                 sent += 1
-            yield sse({"type": "content_block_delta", "index": 0,
-                       "delta": {"type": "signature_delta", "signature": "c2ln"}}, "content_block_delta")
+            yield sse(
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "c2ln"}},
+                "content_block_delta",
+            )
             yield sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
             index = 1
-        yield sse({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
-                  "content_block_start")
+        yield sse(
+            {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+            "content_block_start",
+        )
         for i, part in enumerate(pieces(text)):
             if model == "midstream-error" and i == 2:
                 yield sse(error_body("overloaded_error", "Overloaded"), "error")
@@ -98,12 +127,20 @@ class FakeAnthropic(Fake):
                 return
             if i == 1:
                 yield sse({"type": "ping"}, "ping")
-            yield sse({"type": "content_block_delta", "index": index,
-                       "delta": {"type": "text_delta", "text": part}}, "content_block_delta")
+            yield sse(
+                {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": part}},
+                "content_block_delta",
+            )
             sent += 1
         yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
-        yield sse({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                   "usage": {"output_tokens": sent}}, "message_delta")
+        yield sse(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": sent},
+            },
+            "message_delta",
+        )
         yield sse({"type": "message_stop"}, "message_stop")
 
 

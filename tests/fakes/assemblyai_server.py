@@ -50,8 +50,13 @@ class FakeAssemblyAI(JobFake):
         if uid not in self.uploads:
             return self.error(400, "Download error, unable to download the audio_url")
         tid = f"t{len(self.jobs)}"
-        self.jobs[tid] = {"id": tid, "status": "queued", "_model": body.get("speech_model", ""), "_uid": uid,
-                          "_lang": body.get("language_code") or "en_us"}
+        self.jobs[tid] = {
+            "id": tid,
+            "status": "queued",
+            "_model": body.get("speech_model", ""),
+            "_uid": uid,
+            "_lang": body.get("language_code") or "en_us",
+        }
         return JSONResponse({"id": tid, "status": "queued", "audio_url": body["audio_url"]})
 
     async def _get(self, request: Request) -> Response:
@@ -66,6 +71,9 @@ class FakeAssemblyAI(JobFake):
         if job["status"] == "completed" and job["_model"] == "fails":
             job.update(status="error", error="File does not appear to contain audio.")
         elif job["status"] == "completed":
-            job.update(text=TRANSCRIPT, audio_duration=round(wav_seconds(self.uploads[job["_uid"]])),
-                       language_code=job["_lang"])
+            job.update(
+                text=TRANSCRIPT,
+                audio_duration=round(wav_seconds(self.uploads[job["_uid"]])),
+                language_code=job["_lang"],
+            )
         return JSONResponse(self.public(job))

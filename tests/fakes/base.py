@@ -19,9 +19,10 @@ import json
 import struct
 import wave
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,9 +31,11 @@ from starlette.routing import Route
 
 API_KEY = "test-key"
 DROP = object()  # yielded by a body generator of a DroppingStream: cut the connection there
-SCRIPTS = {"error-429": (429, "Rate limit exceeded, slow down."),
-           "error-500": (500, "Internal server error."),
-           "bad-request": (400, "Invalid request: the field 'x' is not allowed.")}
+SCRIPTS = {
+    "error-429": (429, "Rate limit exceeded, slow down."),
+    "error-500": (500, "Internal server error."),
+    "bad-request": (400, "Invalid request: the field 'x' is not allowed."),
+}
 
 
 def png(seed: int = 0, size: int = 4) -> bytes:
@@ -43,8 +46,12 @@ def png(seed: int = 0, size: int = 4) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def wav(seconds: float = 1.5, rate: int = 8000) -> bytes:
@@ -77,7 +84,7 @@ def sse(data: Any, event: str | None = None) -> str:
 
 
 def pieces(text: str, size: int = 4) -> list[str]:
-    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 class DroppingStream(StreamingResponse):
@@ -88,8 +95,13 @@ class DroppingStream(StreamingResponse):
         async for item in self.body_iterator:
             if item is DROP:
                 return  # no final body message: uvicorn closes the connection mid-body
-            await send({"type": "http.response.body", "more_body": True,
-                        "body": item if isinstance(item, bytes) else item.encode()})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "more_body": True,
+                    "body": item if isinstance(item, bytes) else item.encode(),
+                }
+            )
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -109,8 +121,9 @@ class Fake:
         """The provider's refusal of a request without the right key, else None."""
         raise NotImplementedError
 
-    async def take_json(self, request: Request, script_field: str = "model",
-                        **seen: Any) -> tuple[dict[str, Any], Response | None]:
+    async def take_json(
+        self, request: Request, script_field: str = "model", **seen: Any
+    ) -> tuple[dict[str, Any], Response | None]:
         """Start a JSON call: refuse a wrong key (nothing recorded), else record the body with ``seen``
         (what the test may check besides it) and answer the script its ``script_field`` names.
         Returns (body, the answer that ends the call, or None to go on)."""
@@ -146,10 +159,14 @@ class JobFake(Fake):
     polls: int = 0
 
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/v2/upload", self._upload, methods=["POST"]),
-                                     Route(self.JOBS, self._create, methods=["POST"]),
-                                     Route(self.JOBS, self._list, methods=["GET"]),
-                                     Route(self.JOBS + "/{jid}", self._get)])
+        self.app = Starlette(
+            routes=[
+                Route("/v2/upload", self._upload, methods=["POST"]),
+                Route(self.JOBS, self._create, methods=["POST"]),
+                Route(self.JOBS, self._list, methods=["GET"]),
+                Route(self.JOBS + "/{jid}", self._get),
+            ]
+        )
 
     @staticmethod
     def advance(job: dict, done: str) -> None:

@@ -25,8 +25,9 @@ THINKING = "Plan: echo it."
 @dataclass
 class FakeCohere(Fake):
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/v2/chat", self._chat, methods=["POST"]),
-                                     Route("/v1/models", self._models)])
+        self.app = Starlette(
+            routes=[Route("/v2/chat", self._chat, methods=["POST"]), Route("/v1/models", self._models)]
+        )
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
         return JSONResponse({"id": "fake-error", "message": message}, status_code=status)
@@ -45,26 +46,40 @@ class FakeCohere(Fake):
 
     async def _stream(self, body: dict, model: str):
         text = next((m["content"] for m in reversed(body["messages"]) if m.get("role") == "user"), "")
-        yield sse({"id": "fake", "type": "message-start", "delta": {"message": {"role": "assistant"}}},
-                  "message-start")
-        yield sse({"type": "content-start", "index": 0,
-                   "delta": {"message": {"content": {"type": "text", "text": ""}}}}, "content-start")
+        yield sse({"id": "fake", "type": "message-start", "delta": {"message": {"role": "assistant"}}}, "message-start")
+        yield sse(
+            {"type": "content-start", "index": 0, "delta": {"message": {"content": {"type": "text", "text": ""}}}},
+            "content-start",
+        )
         if model == "thinking":
             for part in pieces(THINKING):
-                yield sse({"type": "content-delta", "index": 0,
-                           "delta": {"message": {"content": {"thinking": part}}}}, "content-delta")
+                yield sse(
+                    {"type": "content-delta", "index": 0, "delta": {"message": {"content": {"thinking": part}}}},
+                    "content-delta",
+                )
         sent = 0
         for i, part in enumerate(pieces(text)):
             if model == "eof-after-2" and i == 2:
                 return
-            yield sse({"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": part}}}},
-                      "content-delta")
+            yield sse(
+                {"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": part}}}},
+                "content-delta",
+            )
             sent += 1
             if model == "done-marker" and i == 0:
                 yield "data: [DONE]\n\n"
         yield sse({"type": "content-end", "index": 0}, "content-end")
         prompt = sum(len(m["content"]) for m in body["messages"] if isinstance(m.get("content"), str))
-        yield sse({"type": "message-end", "delta": {
-            "finish_reason": "ERROR_TOXIC" if model == "toxic" else "COMPLETE",
-            "usage": {"billed_units": {"input_tokens": float(prompt), "output_tokens": float(sent)},
-                      "tokens": {"input_tokens": prompt, "output_tokens": sent}}}}, "message-end")
+        yield sse(
+            {
+                "type": "message-end",
+                "delta": {
+                    "finish_reason": "ERROR_TOXIC" if model == "toxic" else "COMPLETE",
+                    "usage": {
+                        "billed_units": {"input_tokens": float(prompt), "output_tokens": float(sent)},
+                        "tokens": {"input_tokens": prompt, "output_tokens": sent},
+                    },
+                },
+            },
+            "message-end",
+        )

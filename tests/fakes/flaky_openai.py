@@ -55,8 +55,9 @@ class FlakyOpenAI(FakeOpenAI):
 
     async def _models(self, request: Request) -> Response:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
-            return JSONResponse(error_body("Incorrect API key provided.", "invalid_request_error",
-                                           "invalid_api_key"), status_code=401)
+            return JSONResponse(
+                error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"), status_code=401
+            )
         return JSONResponse({"object": "list", "data": [{"id": "echo", "object": "model", "owned_by": "fake"}]})
 
     async def _chat(self, request: Request) -> Response:
@@ -67,14 +68,20 @@ class FlakyOpenAI(FakeOpenAI):
         self.actions.append(action)
         kind, _, arg = action.partition(":")
         if kind == "500":
-            return JSONResponse(error_body("The server had an error while processing your request.", "server_error",
-                                           None), status_code=500)
+            return JSONResponse(
+                error_body("The server had an error while processing your request.", "server_error", None),
+                status_code=500,
+            )
         if kind == "429":
-            return JSONResponse(error_body("Rate limit reached for requests.", "requests", "rate_limit_exceeded"),
-                                status_code=429, headers={"Retry-After": arg or "1"})
+            return JSONResponse(
+                error_body("Rate limit reached for requests.", "requests", "rate_limit_exceeded"),
+                status_code=429,
+                headers={"Retry-After": arg or "1"},
+            )
         if kind == "400":
-            return JSONResponse(error_body("Invalid value for 'temperature'.", "invalid_request_error", None),
-                                status_code=400)
+            return JSONResponse(
+                error_body("Invalid value for 'temperature'.", "invalid_request_error", None), status_code=400
+            )
         if kind in ("slow", "drop"):
             body = await request.json()  # Starlette caches it: the fake reads the model from this dict
             body["model"] = f"slow-{arg}" if kind == "slow" else f"disconnect-after-{arg}"
@@ -87,6 +94,7 @@ def flaky():
     from tests.conftest import ThreadServer
 
     with ExitStack() as stack:
+
         def start(**kwargs) -> FlakyOpenAI:
             fake = FlakyOpenAI(**kwargs)
             server = stack.enter_context(ThreadServer(fake.app))

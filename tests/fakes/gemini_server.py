@@ -27,15 +27,20 @@ STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 429: "RESOURCE_EXHA
 
 
 def error_body(status: int, message: str, details: list | None = None) -> dict:
-    return {"error": {"code": status, "message": message, "status": STATUS.get(status, "UNKNOWN"),
-                      "details": details or []}}
+    return {
+        "error": {"code": status, "message": message, "status": STATUS.get(status, "UNKNOWN"), "details": details or []}
+    }
 
 
 @dataclass
 class FakeGemini(Fake):
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/v1beta/models/{target}", self._generate, methods=["POST"]),
-                                     Route("/v1beta/models", self._models)])
+        self.app = Starlette(
+            routes=[
+                Route("/v1beta/models/{target}", self._generate, methods=["POST"]),
+                Route("/v1beta/models", self._models),
+            ]
+        )
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
         return JSONResponse(error_body(status, message), status_code=status)
@@ -45,9 +50,14 @@ class FakeGemini(Fake):
         if not key:
             return self.error(403, "Method doesn't allow unregistered callers. Please use an API Key.")
         if key != self.api_key:
-            return JSONResponse(error_body(400, "API key not valid. Please pass a valid API key.",
-                                           [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                                             "reason": "API_KEY_INVALID"}]), status_code=400)
+            return JSONResponse(
+                error_body(
+                    400,
+                    "API key not valid. Please pass a valid API key.",
+                    [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}],
+                ),
+                status_code=400,
+            )
         return None
 
     async def _models(self, request: Request) -> Response:
@@ -55,8 +65,12 @@ class FakeGemini(Fake):
 
     def scripted(self, name: str) -> Response | None:
         if name == "error-429":  # Google gives the delay as a RetryInfo detail, not a header
-            return JSONResponse(error_body(429, SCRIPTS[name][1], [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                                                    "retryDelay": "7s"}]), status_code=429)
+            return JSONResponse(
+                error_body(
+                    429, SCRIPTS[name][1], [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}]
+                ),
+                status_code=429,
+            )
         return super().scripted(name)
 
     async def _generate(self, request: Request) -> Response:
@@ -94,10 +108,16 @@ class FakeGemini(Fake):
             if model == "eof-after-2" and i == 2:
                 return
             yield frame([{"text": part}])
-        yield frame([{"text": chunks[-1]}], "STOP",
-                    {"promptTokenCount": prompt, "candidatesTokenCount": len(chunks),
-                     "thoughtsTokenCount": 3 if model == "thinking" else None,
-                     "totalTokenCount": prompt + len(chunks)})
+        yield frame(
+            [{"text": chunks[-1]}],
+            "STOP",
+            {
+                "promptTokenCount": prompt,
+                "candidatesTokenCount": len(chunks),
+                "thoughtsTokenCount": 3 if model == "thinking" else None,
+                "totalTokenCount": prompt + len(chunks),
+            },
+        )
 
 
 def _describe(part: dict) -> str:

@@ -27,8 +27,16 @@ class FakeGladia(JobFake):
     JOBS = "/v2/pre-recorded"
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
-        return JSONResponse({"timestamp": "2025-01-01T00:00:00.000Z", "path": "/v2/pre-recorded",
-                             "request_id": "G-fake", "statusCode": status, "message": message}, status_code=status)
+        return JSONResponse(
+            {
+                "timestamp": "2025-01-01T00:00:00.000Z",
+                "path": "/v2/pre-recorded",
+                "request_id": "G-fake",
+                "statusCode": status,
+                "message": message,
+            },
+            status_code=status,
+        )
 
     def _denied(self, request: Request) -> Response | None:
         if request.headers.get("x-gladia-key") != self.api_key:
@@ -42,9 +50,17 @@ class FakeGladia(JobFake):
         data = await form["audio"].read()
         uid = uuid.uuid4().hex
         self.uploads[uid] = data
-        return JSONResponse({"audio_url": f"https://api.gladia.invalid/file/{uid}",
-                             "audio_metadata": {"id": uid, "filename": form["audio"].filename,
-                                                "audio_duration": wav_seconds(data), "number_of_channels": 1}})
+        return JSONResponse(
+            {
+                "audio_url": f"https://api.gladia.invalid/file/{uid}",
+                "audio_metadata": {
+                    "id": uid,
+                    "filename": form["audio"].filename,
+                    "audio_duration": wav_seconds(data),
+                    "number_of_channels": 1,
+                },
+            }
+        )
 
     async def _list(self, request: Request) -> Response:
         return self._denied(request) or JSONResponse({"first": "", "current": "", "next": None, "items": []})
@@ -75,7 +91,8 @@ class FakeGladia(JobFake):
             job.update(status="error", error_code=422)
         elif job["status"] == "done":
             seconds = wav_seconds(self.uploads[job["_uid"]])
-            job["result"] = {"metadata": {"audio_duration": seconds, "number_of_distinct_channels": 1},
-                             "transcription": {"full_transcript": TRANSCRIPT, "languages": job["_languages"],
-                                               "utterances": []}}
+            job["result"] = {
+                "metadata": {"audio_duration": seconds, "number_of_distinct_channels": 1},
+                "transcription": {"full_transcript": TRANSCRIPT, "languages": job["_languages"], "utterances": []},
+            }
         return JSONResponse(self.public(job))

@@ -29,9 +29,13 @@ TRANSCRIPT = " Hello from the fake Whisper."
 class FakeHuggingFace(Fake):
     def __post_init__(self) -> None:
         self.chat = FakeOpenAI(api_key=self.api_key)
-        self.app = Starlette(routes=[Route("/hf-inference/models/{repo:path}", self._infer, methods=["POST"]),
-                                     Route("/v1/models", self._models),
-                                     Mount("/", self.chat.app)])
+        self.app = Starlette(
+            routes=[
+                Route("/hf-inference/models/{repo:path}", self._infer, methods=["POST"]),
+                Route("/v1/models", self._models),
+                Mount("/", self.chat.app),
+            ]
+        )
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
         return JSONResponse({"error": message}, status_code=status)
@@ -52,17 +56,20 @@ class FakeHuggingFace(Fake):
         if "whisper" in repo:
             if request.headers.get("content-type", "").startswith("application/json"):
                 body = await request.json()
-                self.requests.append({"repo": repo, "audio": base64.b64decode(body["inputs"]),
-                                      "parameters": body.get("parameters")})
+                self.requests.append(
+                    {"repo": repo, "audio": base64.b64decode(body["inputs"]), "parameters": body.get("parameters")}
+                )
             else:
-                self.requests.append({"repo": repo, "audio": await request.body(),
-                                      "content_type": request.headers.get("content-type")})
+                self.requests.append(
+                    {"repo": repo, "audio": await request.body(), "content_type": request.headers.get("content-type")}
+                )
             return JSONResponse({"text": TRANSCRIPT})
         body = await request.json()
         self.requests.append({"repo": repo, **body})
         if answer := self.scripted(script):
             return answer
         if script == "loading":
-            return JSONResponse({"error": f"Model {repo} is currently loading", "estimated_time": 12.5},
-                                status_code=503)
+            return JSONResponse(
+                {"error": f"Model {repo} is currently loading", "estimated_time": 12.5}, status_code=503
+            )
         return Response(png(int(body.get("parameters", {}).get("seed") or 0)), media_type="image/png")

@@ -39,19 +39,23 @@ TRANSCRIPT = "hello from the fake whisper"
 class FakeOpenAIMedia(Fake):
     def __post_init__(self) -> None:
         self.chat = FakeOpenAI(api_key=self.api_key)
-        self.app = Starlette(routes=[
-            Route("/v1/models", self._models),
-            Route("/v1/chat/completions", self._chat, methods=["POST"]),
-            Route("/v1/images/generations", self._images, methods=["POST"]),
-            Route("/v1/images/edits", self._images, methods=["POST"]),
-            Route("/v1/audio/speech", self._speech, methods=["POST"]),
-            Route("/v1/audio/transcriptions", self._transcribe, methods=["POST"]),
-            Route("/files/{name}", self._file),
-            Mount("/", self.chat.app)])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/models", self._models),
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/images/generations", self._images, methods=["POST"]),
+                Route("/v1/images/edits", self._images, methods=["POST"]),
+                Route("/v1/audio/speech", self._speech, methods=["POST"]),
+                Route("/v1/audio/transcriptions", self._transcribe, methods=["POST"]),
+                Route("/files/{name}", self._file),
+                Mount("/", self.chat.app),
+            ]
+        )
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
-        return JSONResponse(error_body(message, "invalid_request_error" if status < 500 else "server_error", code),
-                            status_code=status)
+        return JSONResponse(
+            error_body(message, "invalid_request_error" if status < 500 else "server_error", code), status_code=status
+        )
 
     def _denied(self, request: Request) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
@@ -128,6 +132,7 @@ class FakeOpenAIMedia(Fake):
         if body.get("response_format") == "verbose_json":
             with wave.open(io.BytesIO(audio)) as w:
                 seconds = w.getnframes() / w.getframerate()
-            return JSONResponse({"task": "transcribe", "language": "english", "duration": seconds,
-                                 "text": TRANSCRIPT, "segments": []})
+            return JSONResponse(
+                {"task": "transcribe", "language": "english", "duration": seconds, "text": TRANSCRIPT, "segments": []}
+            )
         return JSONResponse({"text": TRANSCRIPT})

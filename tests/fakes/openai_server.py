@@ -27,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -45,7 +46,7 @@ _DROP = object()  # yielded by a stream generator: drop the connection right the
 
 def pieces(text: str, size: int = PIECE) -> list[str]:
     """How the fake splits a text into deltas."""
-    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 def error_body(message: str, type_: str, code: str | None) -> dict[str, Any]:
@@ -91,34 +92,53 @@ class FakeOpenAI:
 
     async def _chat(self, request: Request) -> Response:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
-            return JSONResponse(error_body("Incorrect API key provided.", "invalid_request_error",
-                                           "invalid_api_key"), status_code=401)
+            return JSONResponse(
+                error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"), status_code=401
+            )
         body = await request.json()
         self.requests.append(body)
         model = str(body.get("model", ""))
         if model == "error-500":
-            return JSONResponse(error_body("The server had an error while processing your request.",
-                                           "server_error", None), status_code=500)
+            return JSONResponse(
+                error_body("The server had an error while processing your request.", "server_error", None),
+                status_code=500,
+            )
         if model == "error-429":
-            return JSONResponse(error_body("Rate limit reached for requests.", "requests", "rate_limit_exceeded"),
-                                status_code=429, headers={"Retry-After": "7"})
+            return JSONResponse(
+                error_body("Rate limit reached for requests.", "requests", "rate_limit_exceeded"),
+                status_code=429,
+                headers={"Retry-After": "7"},
+            )
         if model == "insufficient-quota":
-            return JSONResponse(error_body("You exceeded your current quota.", "insufficient_quota",
-                                           "insufficient_quota"), status_code=429)
+            return JSONResponse(
+                error_body("You exceeded your current quota.", "insufficient_quota", "insufficient_quota"),
+                status_code=429,
+            )
         self._seq += 1
         completion_id = f"chatcmpl-fake{self._seq}"
         if not body.get("stream"):
             if model.startswith("slow-"):
                 await asyncio.sleep(float(model.removeprefix("slow-")))
             text = _last_user(body)
-            return JSONResponse({
-                "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
-                             "finish_reason": "stop"}],
-                "usage": _usage(body, len(pieces(text)))})
+            return JSONResponse(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": text},
+                            "logprobs": None,
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": _usage(body, len(pieces(text))),
+                }
+            )
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return _LazyStartStream(self._stream(body, model, completion_id, include_usage),
-                                media_type="text/event-stream")
+        return _LazyStartStream(self._stream(body, model, completion_id, include_usage), media_type="text/event-stream")
 
     async def _stream(self, body: dict, model: str, completion_id: str, include_usage: bool) -> AsyncIterator[Any]:
         self.streams_opened += 1
@@ -127,10 +147,16 @@ class FakeOpenAI:
         finished = False
 
         def chunk(delta: dict | None, finish: str | None = None, usage: dict | None = None) -> str:
-            obj: dict[str, Any] = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
-                                   "model": model, "system_fingerprint": None,
-                                   "choices": [] if delta is None else
-                                   [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+            obj: dict[str, Any] = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "system_fingerprint": None,
+                "choices": []
+                if delta is None
+                else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            }
             if include_usage:
                 obj["usage"] = usage
             return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
@@ -207,8 +233,7 @@ def _last_user(body: dict) -> str:
 
 def _usage(body: dict, completion_tokens: int) -> dict[str, int]:
     prompt = sum(len(m.get("content") or "") for m in body.get("messages") or [] if isinstance(m.get("content"), str))
-    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
-            "total_tokens": prompt + completion_tokens}
+    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens, "total_tokens": prompt + completion_tokens}
 
 
 def _suffix_int(model: str, prefix: str) -> int | None:

@@ -18,8 +18,13 @@ from starlette.routing import Route
 from .base import DROP, DroppingStream, Fake, mp3
 
 USER_ID = "user-fake"
-IDS = {400: "VOICE_NOT_FOUND", 401: "UNAUTHORIZED", 403: "INSUFFICIENT_CREDITS", 429: "RATE_LIMIT_EXCEEDED",
-       500: "INTERNAL_ERROR"}
+IDS = {
+    400: "VOICE_NOT_FOUND",
+    401: "UNAUTHORIZED",
+    403: "INSUFFICIENT_CREDITS",
+    429: "RATE_LIMIT_EXCEEDED",
+    500: "INTERNAL_ERROR",
+}
 
 
 @dataclass
@@ -27,8 +32,9 @@ class FakePlayHT(Fake):
     user_id: str = USER_ID
 
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/api/v2/tts/stream", self._stream, methods=["POST"]),
-                                     Route("/api/v2/voices", self._voices)])
+        self.app = Starlette(
+            routes=[Route("/api/v2/tts/stream", self._stream, methods=["POST"]), Route("/api/v2/voices", self._voices)]
+        )
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
         return JSONResponse({"error_message": message, "error_id": IDS.get(status, "ERROR")}, status_code=status)
@@ -52,7 +58,7 @@ class FakePlayHT(Fake):
 
         async def chunks():
             for i in range(0, len(audio), 4096):
-                yield audio[i:i + 4096]
+                yield audio[i : i + 4096]
                 if engine == "cut-off":
                     yield DROP
                     return

@@ -46,8 +46,22 @@ COMMUNITY_VERSION = "c" * 64
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 
 FLUX_RATIOS = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"]
-KONTEXT_RATIOS = ["match_input_image", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4", "21:9",
-                  "9:21", "2:1", "1:2"]
+KONTEXT_RATIOS = [
+    "match_input_image",
+    "1:1",
+    "16:9",
+    "9:16",
+    "4:3",
+    "3:4",
+    "3:2",
+    "2:3",
+    "4:5",
+    "5:4",
+    "21:9",
+    "9:21",
+    "2:1",
+    "1:2",
+]
 
 
 def _num(kind: str, default: Any = None, lo: float | None = None, hi: float | None = None) -> dict:
@@ -63,41 +77,72 @@ def _num(kind: str, default: Any = None, lo: float | None = None, hi: float | No
 
 URI = {"type": "string", "format": "uri"}
 FLUX_DEV = {
-    "prompt": {"type": "string"}, "aspect_ratio": ("enum", FLUX_RATIOS, "1:1"), "image": URI,
-    "prompt_strength": _num("number", 0.8, 0, 1), "num_outputs": _num("integer", 1, 1, 4),
-    "num_inference_steps": _num("integer", 28, 1, 50), "guidance": _num("number", 3.5, 0, 10),
-    "seed": _num("integer"), "output_format": ("enum", ["webp", "jpg", "png"], "webp"),
-    "output_quality": _num("integer", 80, 0, 100), "go_fast": _num("boolean", True),
-    "megapixels": ("enum", ["1", "0.25"], "1"), "disable_safety_checker": _num("boolean", False),
+    "prompt": {"type": "string"},
+    "aspect_ratio": ("enum", FLUX_RATIOS, "1:1"),
+    "image": URI,
+    "prompt_strength": _num("number", 0.8, 0, 1),
+    "num_outputs": _num("integer", 1, 1, 4),
+    "num_inference_steps": _num("integer", 28, 1, 50),
+    "guidance": _num("number", 3.5, 0, 10),
+    "seed": _num("integer"),
+    "output_format": ("enum", ["webp", "jpg", "png"], "webp"),
+    "output_quality": _num("integer", 80, 0, 100),
+    "go_fast": _num("boolean", True),
+    "megapixels": ("enum", ["1", "0.25"], "1"),
+    "disable_safety_checker": _num("boolean", False),
 }
 FLUX_SCHNELL = {k: v for k, v in FLUX_DEV.items() if k not in ("image", "prompt_strength", "guidance")}
 KONTEXT = {
-    "prompt": {"type": "string"}, "input_image": URI, "aspect_ratio": ("enum", KONTEXT_RATIOS, "match_input_image"),
-    "output_format": ("enum", ["jpg", "png"], "png"), "safety_tolerance": _num("integer", 2, 0, 6),
-    "prompt_upsampling": _num("boolean", False), "seed": _num("integer"),
+    "prompt": {"type": "string"},
+    "input_image": URI,
+    "aspect_ratio": ("enum", KONTEXT_RATIOS, "match_input_image"),
+    "output_format": ("enum", ["jpg", "png"], "png"),
+    "safety_tolerance": _num("integer", 2, 0, 6),
+    "prompt_upsampling": _num("boolean", False),
+    "seed": _num("integer"),
 }
 QWEN = {
-    "prompt": {"type": "string"}, "aspect_ratio": ("enum", ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"], "16:9"),
-    "image": URI, "strength": _num("number", 0.9, 0, 1), "negative_prompt": {"type": "string", "default": ""},
-    "num_inference_steps": _num("integer", 30, 1, 50), "guidance": _num("number", 3, 0, 10), "seed": _num("integer"),
-    "go_fast": _num("boolean", True), "output_format": ("enum", ["webp", "jpg", "png"], "webp"),
-    "output_quality": _num("integer", 80, 0, 100), "disable_safety_checker": _num("boolean", False),
+    "prompt": {"type": "string"},
+    "aspect_ratio": ("enum", ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"], "16:9"),
+    "image": URI,
+    "strength": _num("number", 0.9, 0, 1),
+    "negative_prompt": {"type": "string", "default": ""},
+    "num_inference_steps": _num("integer", 30, 1, 50),
+    "guidance": _num("number", 3, 0, 10),
+    "seed": _num("integer"),
+    "go_fast": _num("boolean", True),
+    "output_format": ("enum", ["webp", "jpg", "png"], "webp"),
+    "output_quality": _num("integer", 80, 0, 100),
+    "disable_safety_checker": _num("boolean", False),
 }
 IMAGEN = {
-    "prompt": {"type": "string"}, "aspect_ratio": ("enum", ["1:1", "9:16", "16:9", "3:4", "4:3"], "1:1"),
+    "prompt": {"type": "string"},
+    "aspect_ratio": ("enum", ["1:1", "9:16", "16:9", "3:4", "4:3"], "1:1"),
     "image_size": ("enum", ["1K", "2K"], "1K"),
-    "safety_filter_level": ("enum", ["block_low_and_above", "block_medium_and_above", "block_only_high"],
-                            "block_only_high"),
+    "safety_filter_level": (
+        "enum",
+        ["block_low_and_above", "block_medium_and_above", "block_only_high"],
+        "block_only_high",
+    ),
     "output_format": ("enum", ["jpg", "png"], "jpg"),
 }
-LLAMA = {"prompt": {"type": "string"}, "system_prompt": {"type": "string", "default": ""},
-         "max_tokens": _num("integer", 512, 1), "temperature": _num("number", 0.6, 0, 5)}
+LLAMA = {
+    "prompt": {"type": "string"},
+    "system_prompt": {"type": "string", "default": ""},
+    "max_tokens": _num("integer", 512, 1),
+    "temperature": _num("number", 0.6, 0, 5),
+}
 COMMUNITY_INPUTS = {"image": URI, "scale": _num("number", 4, 0, 10)}
 
 ARRAY_URI = {"type": "array", "items": URI, "title": "Output"}
 ONE_URI = {**URI, "title": "Output"}
-TEXT_ITERATOR = {"type": "array", "items": {"type": "string"}, "title": "Output", "x-cog-array-type": "iterator",
-                 "x-cog-array-display": "concatenate"}
+TEXT_ITERATOR = {
+    "type": "array",
+    "items": {"type": "string"},
+    "title": "Output",
+    "x-cog-array-type": "iterator",
+    "x-cog-array-display": "concatenate",
+}
 
 # name -> (inputs, output schema, official, version id, required)
 MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
@@ -130,12 +175,18 @@ def openapi(name: str) -> dict:
 
 def png_bytes(prediction_id: str, name: str) -> bytes:
     """A valid 1x1 PNG that carries which prediction and file it is (so bytes differ per file)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     text = f"Comment\0{prediction_id}/{name}".encode()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", text) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00")) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"tEXt", text)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 @dataclass
@@ -160,9 +211,15 @@ class _Prediction:
 
 def _invalid(fields: list[tuple[str, str]]) -> JSONResponse:
     detail = "".join(f"- {f}: {d}\n" for f, d in fields)
-    return JSONResponse({"title": "Input validation failed", "status": 422, "detail": detail,
-                         "invalid_fields": [{"type": "invalid", "field": f, "description": d} for f, d in fields]},
-                        status_code=422)
+    return JSONResponse(
+        {
+            "title": "Input validation failed",
+            "status": 422,
+            "detail": detail,
+            "invalid_fields": [{"type": "invalid", "field": f, "description": d} for f, d in fields],
+        },
+        status_code=422,
+    )
 
 
 def validate(name: str, given: Any) -> JSONResponse | None:
@@ -179,13 +236,17 @@ def validate(name: str, given: Any) -> JSONResponse | None:
                 problems.append((key, f"{key} must be one of the following: {', '.join(map(repr, spec[1]))}"))
         else:
             kind = spec.get("type")
-            ok = {"string": isinstance(value, str), "boolean": isinstance(value, bool),
-                  "integer": isinstance(value, int) and not isinstance(value, bool),
-                  "number": isinstance(value, (int, float)) and not isinstance(value, bool)}.get(kind, True)
+            ok = {
+                "string": isinstance(value, str),
+                "boolean": isinstance(value, bool),
+                "integer": isinstance(value, int) and not isinstance(value, bool),
+                "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+            }.get(kind, True)
             if not ok:
                 problems.append((key, f"Invalid type. Expected: {kind}, given: {type(value).__name__}"))
-            elif kind in ("integer", "number") and (value < spec.get("minimum", value)
-                                                    or value > spec.get("maximum", value)):
+            elif kind in ("integer", "number") and (
+                value < spec.get("minimum", value) or value > spec.get("maximum", value)
+            ):
                 problems.append((key, f"{key} out of range"))
     return _invalid(problems) if problems else None
 
@@ -211,17 +272,19 @@ class FakeReplicate:
 
     def __post_init__(self) -> None:
         self._window: deque[float] = deque()
-        self.app = Starlette(routes=[
-            Route("/v1/models/{owner}/{name}/predictions", self._create_official, methods=["POST"]),
-            Route("/v1/predictions", self._create_version, methods=["POST"]),
-            Route("/v1/predictions/{pid}", self._get, methods=["GET"]),
-            Route("/v1/predictions/{pid}/cancel", self._cancel, methods=["POST"]),
-            Route("/v1/models/{owner}/{name}", self._model, methods=["GET"]),
-            Route("/v1/models/{owner}/{name}/versions/{version}", self._version, methods=["GET"]),
-            Route("/v1/account", self._account, methods=["GET"]),
-            Route("/v1/files", self._upload, methods=["POST"]),
-            Route("/files/{pid}/{file}", self._file, methods=["GET"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/models/{owner}/{name}/predictions", self._create_official, methods=["POST"]),
+                Route("/v1/predictions", self._create_version, methods=["POST"]),
+                Route("/v1/predictions/{pid}", self._get, methods=["GET"]),
+                Route("/v1/predictions/{pid}/cancel", self._cancel, methods=["POST"]),
+                Route("/v1/models/{owner}/{name}", self._model, methods=["GET"]),
+                Route("/v1/models/{owner}/{name}/versions/{version}", self._version, methods=["GET"]),
+                Route("/v1/account", self._account, methods=["GET"]),
+                Route("/v1/files", self._upload, methods=["POST"]),
+                Route("/files/{pid}/{file}", self._file, methods=["GET"]),
+            ]
+        )
 
     # -- what tests read -------------------------------------------------------------------------
 
@@ -250,10 +313,19 @@ class FakeReplicate:
     def _json(self, prediction: _Prediction) -> dict:
         status = prediction.status()
         base = f"{self.url}/v1/predictions/{prediction.id}"
-        out = {"id": prediction.id, "model": prediction.model, "version": prediction.version,
-               "input": prediction.input, "status": status, "output": None, "error": None, "logs": "",
-               "created_at": "2025-01-01T00:00:00Z", "metrics": {},
-               "urls": {"get": base, "cancel": base + "/cancel", "stream": base + "/stream"}}
+        out = {
+            "id": prediction.id,
+            "model": prediction.model,
+            "version": prediction.version,
+            "input": prediction.input,
+            "status": status,
+            "output": None,
+            "error": None,
+            "logs": "",
+            "created_at": "2025-01-01T00:00:00Z",
+            "metrics": {},
+            "urls": {"get": base, "cancel": base + "/cancel", "stream": base + "/stream"},
+        }
         if status == "succeeded":
             out["output"] = self._output(prediction)
             out["metrics"] = {"predict_time": round(prediction.duration or 0.01, 3)}
@@ -271,8 +343,10 @@ class FakeReplicate:
         return files if schema is ARRAY_URI else files[0]
 
     def _unauthorized(self) -> JSONResponse:
-        return JSONResponse({"title": "Unauthenticated", "detail": "You did not pass a valid authentication token",
-                             "status": 401}, status_code=401)
+        return JSONResponse(
+            {"title": "Unauthenticated", "detail": "You did not pass a valid authentication token", "status": 401},
+            status_code=401,
+        )
 
     async def _create_official(self, request: Request) -> Response:
         name = f"{request.path_params['owner']}/{request.path_params['name']}"
@@ -291,24 +365,38 @@ class FakeReplicate:
         if len(self._window) >= self.limit:
             self.throttled += 1
             reset = max(1, round(self._window[0] + self.window - now))
-            return JSONResponse({"title": "Request was throttled", "status": 429,
-                                 "detail": f"Request was throttled. Your rate limit resets in ~{reset}s."},
-                                status_code=429)
+            return JSONResponse(
+                {
+                    "title": "Request was throttled",
+                    "status": 429,
+                    "detail": f"Request was throttled. Your rate limit resets in ~{reset}s.",
+                },
+                status_code=429,
+            )
         self._window.append(now)  # counted on arrival, before any await (concurrent creates see it)
         body = await request.json()
         if name is None:
             name = self._by_version(str(body.get("version", "")))
             if name is None:
-                return JSONResponse({"title": "Invalid version", "status": 422,
-                                     "detail": "The specified version does not exist (or perhaps you don't have "
-                                               "permission to use it?)"}, status_code=422)
+                return JSONResponse(
+                    {
+                        "title": "Invalid version",
+                        "status": 422,
+                        "detail": "The specified version does not exist (or perhaps you don't have "
+                        "permission to use it?)",
+                    },
+                    status_code=422,
+                )
         if name not in MODELS or (official_path and not MODELS[name][2]):
-            return JSONResponse({"title": "Not found", "status": 404, "detail": "The requested resource could not "
-                                 "be found."}, status_code=404)
+            return JSONResponse(
+                {"title": "Not found", "status": 404, "detail": "The requested resource could not be found."},
+                status_code=404,
+            )
         behaviour = self.behaviour.get(name, "fast")
         if behaviour == "error-500":
-            return JSONResponse({"title": "Internal Server Error", "status": 500, "detail": "Internal server error"},
-                                status_code=500)
+            return JSONResponse(
+                {"title": "Internal Server Error", "status": 500, "detail": "Internal server error"}, status_code=500
+            )
         invalid = validate(name, body.get("input"))
         if invalid is not None:
             return invalid
@@ -327,7 +415,7 @@ class FakeReplicate:
     def _by_version(self, version: str) -> str | None:
         """``version`` of POST /v1/predictions: a version id, ``owner/name:id``, or an official ``owner/name``."""
         name, _, vid = version.rpartition(":")
-        for model, (_, _, official, v, _) in MODELS.items():
+        for model, (_, _, _official, v, _) in MODELS.items():
             if vid == v and name in ("", model):
                 return model
         return version if version in MODELS and MODELS[version][2] else None
@@ -360,10 +448,22 @@ class FakeReplicate:
             return JSONResponse({"title": "Not found", "status": 404, "detail": "Not found."}, status_code=404)
         self.schema_gets += 1
         owner, short = name.split("/")
-        return JSONResponse({"url": f"https://replicate.com/{name}", "owner": owner, "name": short,
-                             "description": "fake", "visibility": "public", "run_count": 1,
-                             "latest_version": {"id": MODELS[name][3], "created_at": "2025-01-01T00:00:00Z",
-                                                "cog_version": "0.14.0", "openapi_schema": openapi(name)}})
+        return JSONResponse(
+            {
+                "url": f"https://replicate.com/{name}",
+                "owner": owner,
+                "name": short,
+                "description": "fake",
+                "visibility": "public",
+                "run_count": 1,
+                "latest_version": {
+                    "id": MODELS[name][3],
+                    "created_at": "2025-01-01T00:00:00Z",
+                    "cog_version": "0.14.0",
+                    "openapi_schema": openapi(name),
+                },
+            }
+        )
 
     async def _version(self, request: Request) -> Response:
         if not self._authorized(request):
@@ -386,8 +486,9 @@ class FakeReplicate:
         data = await form["content"].read()
         self.uploads.append(data)
         fid = secrets.token_hex(8)
-        return JSONResponse({"id": fid, "size": len(data), "urls": {"get": f"{self.url}/v1/files/{fid}"}},
-                            status_code=201)
+        return JSONResponse(
+            {"id": fid, "size": len(data), "urls": {"get": f"{self.url}/v1/files/{fid}"}}, status_code=201
+        )
 
     async def _file(self, request: Request) -> Response:
         pid, name = request.path_params["pid"], request.path_params["file"]

@@ -19,20 +19,29 @@ from starlette.routing import Route
 
 from .base import Fake, png
 
-NAMES = {400: "bad_request", 401: "unauthorized", 403: "content_moderation", 429: "rate_limit_exceeded",
-         500: "internal_error"}
+NAMES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "content_moderation",
+    429: "rate_limit_exceeded",
+    500: "internal_error",
+}
 
 
 @dataclass
 class FakeStability(Fake):
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/v2beta/stable-image/generate/{endpoint}", self._generate,
-                                           methods=["POST"]),
-                                     Route("/v1/user/balance", self._balance)])
+        self.app = Starlette(
+            routes=[
+                Route("/v2beta/stable-image/generate/{endpoint}", self._generate, methods=["POST"]),
+                Route("/v1/user/balance", self._balance),
+            ]
+        )
 
     def error(self, status: int, message: str, code: str | None = None) -> Response:
-        return JSONResponse({"id": "fake-error-id", "name": NAMES.get(status, "error"), "errors": [message]},
-                            status_code=status)
+        return JSONResponse(
+            {"id": "fake-error-id", "name": NAMES.get(status, "error"), "errors": [message]}, status_code=status
+        )
 
     def _denied(self, request: Request) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
@@ -50,9 +59,14 @@ class FakeStability(Fake):
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         image = form.get("image")
-        self.requests.append({"endpoint": request.path_params["endpoint"], **fields,
-                              "image": await image.read() if image is not None and not isinstance(image, str) else None,
-                              "accept": request.headers.get("accept")})
+        self.requests.append(
+            {
+                "endpoint": request.path_params["endpoint"],
+                **fields,
+                "image": await image.read() if image is not None and not isinstance(image, str) else None,
+                "accept": request.headers.get("accept"),
+            }
+        )
         model = fields.get("model", "")
         if answer := self.scripted(model):
             return answer

@@ -24,12 +24,19 @@ VENDOR = HERE / "vendor"
 CSS = (HERE / "flow_canvas.css").read_text(encoding="utf-8")
 
 
-class FlowCanvas(ui.element, component="flow_canvas.js",
-                 esm={"@vue-flow/core": "vendor/core", "@vue-flow/background": "vendor/background",
-                      "@vue-flow/controls": "vendor/controls", "@vue-flow/minimap": "vendor/minimap"}):
-
-    def __init__(self, graph: dict, *, texts: dict[str, str], compat: dict[str, list[str]],
-                 readonly: bool = False) -> None:
+class FlowCanvas(
+    ui.element,
+    component="flow_canvas.js",
+    esm={
+        "@vue-flow/core": "vendor/core",
+        "@vue-flow/background": "vendor/background",
+        "@vue-flow/controls": "vendor/controls",
+        "@vue-flow/minimap": "vendor/minimap",
+    },
+):
+    def __init__(
+        self, graph: dict, *, texts: dict[str, str], compat: dict[str, list[str]], readonly: bool = False
+    ) -> None:
         super().__init__()
         self._props["graph"] = graph
         self._props["texts"] = texts

@@ -13,11 +13,16 @@ from .common import install_error_handlers
 
 
 def create_manage_app(platform) -> FastAPI:
-    app = FastAPI(title="FlowAI management API", version="1", docs_url="/docs", redoc_url=None,
-                  openapi_url="/openapi.json",
-                  description="Workflows, versions, runs, files and API keys. Sign in at POST /auth/login, "
-                              "then send `Authorization: Bearer <token>`. Answers use the envelope "
-                              '`{"code": 0, "message": "success", "data": ...}`.')
+    app = FastAPI(
+        title="FlowAI management API",
+        version="1",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        description="Workflows, versions, runs, files and API keys. Sign in at POST /auth/login, "
+        "then send `Authorization: Bearer <token>`. Answers use the envelope "
+        '`{"code": 0, "message": "success", "data": ...}`.',
+    )
     app.state.platform = platform
     install_error_handlers(app)
     for module in (auth, workflows, keys, files, runs, batches, providers):

@@ -26,8 +26,14 @@ def login(body: Login, request: Request):
     if user is None:
         raise AuthError("Wrong username or password.")
     token = issue_token(platform.settings.secret_key, user.id)
-    return ok({"access_token": token, "token_type": "bearer", "expires_in": TOKEN_TTL,
-               "user": {"id": user.id, "username": user.username, "is_admin": user.is_admin}})
+    return ok(
+        {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": TOKEN_TTL,
+            "user": {"id": user.id, "username": user.username, "is_admin": user.is_admin},
+        }
+    )
 
 
 @router.get("/auth/me")

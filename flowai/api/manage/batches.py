@@ -34,8 +34,9 @@ class StartBatch(BaseModel):
 async def start_batch(body: StartBatch, request: Request, user: User = Depends(current_user)):
     """Every input is checked first: one bad line rejects the batch before any run starts."""
     platform = platform_of(request)
-    wf, number = background.resolve_version(platform, owner_id=user.id, workflow_id=body.workflow_id,
-                                            version=body.version)
+    wf, number = background.resolve_version(
+        platform, owner_id=user.id, workflow_id=body.workflow_id, version=body.version
+    )
     graph = platform.workflows.compiled(wf.id, number)
     problems = {}
     checked = []
@@ -48,9 +49,18 @@ async def start_batch(body: StartBatch, request: Request, user: User = Depends(c
         first = next(iter(problems.items()))
         raise InputError(f"Input {first[0]} is invalid: {first[1]}", detail=problems)
     batch_id = uuid.uuid4().hex
-    run_ids = [platform.runs.submit(graph, item, workflow_id=wf.id, version=number, owner_id=user.id,
-                                    source="batch", extra={"batch_id": batch_id, "name": body.name}).id
-               for item in checked]
+    run_ids = [
+        platform.runs.submit(
+            graph,
+            item,
+            workflow_id=wf.id,
+            version=number,
+            owner_id=user.id,
+            source="batch",
+            extra={"batch_id": batch_id, "name": body.name},
+        ).id
+        for item in checked
+    ]
     return ok({"batch_id": batch_id, "run_ids": run_ids, "total": len(run_ids)}, status_code=202)
 
 
@@ -67,8 +77,21 @@ async def get_batch(batch_id: str, request: Request, user: User = Depends(curren
     items = []
     for run in runs:
         live = platform.runs.get(run.id)
-        items.append({"run_id": run.id, "status": live.status if live else run.status,
-                      "output": (live.output if live else run.output), "error": run.error})
+        items.append(
+            {
+                "run_id": run.id,
+                "status": live.status if live else run.status,
+                "output": (live.output if live else run.output),
+                "error": run.error,
+            }
+        )
     counts = Counter(item["status"] for item in items)
-    return ok({"batch_id": batch_id, "total": len(items), "counts": dict(counts),
-               "done": all(i["status"] in ("completed", "failed", "cancelled") for i in items), "runs": items})
+    return ok(
+        {
+            "batch_id": batch_id,
+            "total": len(items),
+            "counts": dict(counts),
+            "done": all(i["status"] in ("completed", "failed", "cancelled") for i in items),
+            "runs": items,
+        }
+    )

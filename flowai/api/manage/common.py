@@ -28,8 +28,9 @@ def ok(data: Any = None, status_code: int = 200) -> JSON:
 
 
 def fail(code: int, message: str, status_code: int, detail: Any = None, headers=None) -> JSON:
-    return JSON({"code": code, "message": message, "data": None, "detail": detail}, status_code=status_code,
-                headers=headers)
+    return JSON(
+        {"code": code, "message": message, "data": None, "detail": detail}, status_code=status_code, headers=headers
+    )
 
 
 class Page:

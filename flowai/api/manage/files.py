@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
-from python_multipart.multipart import MultipartParser, parse_options_header
 from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -34,17 +34,40 @@ router = APIRouter(tags=["files"], dependencies=[Depends(not_found_as_40402)])
 
 FIELD = "file"
 OVERHEAD = 64 * 1024  # multipart framing allowed on top of the file itself
-UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": [FIELD],
-    "properties": {FIELD: {"type": "string", "format": "binary",
-                           "description": "png, jpeg, gif, webp; mp3, wav, ogg, flac, m4a; UTF-8 .txt/.md/.csv/"
-                                          ".json; pdf. The type is read from the bytes."}}}}}}}
+UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FIELD],
+                    "properties": {
+                        FIELD: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "png, jpeg, gif, webp; mp3, wav, ogg, flac, m4a; UTF-8 .txt/.md/.csv/"
+                            ".json; pdf. The type is read from the bytes.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def file_item(files: Files, row: StoredFile) -> dict:
     signed = files.signed_url(row.id)
-    return {"id": row.id, "url": signed.url, "name": row.name, "type": row.type, "size": row.size,
-            "created_at": iso(row.created_at), "url_expires_at": signed.expires_at}
+    return {
+        "id": row.id,
+        "url": signed.url,
+        "name": row.name,
+        "type": row.type,
+        "size": row.size,
+        "created_at": iso(row.created_at),
+        "url_expires_at": signed.expires_at,
+    }
 
 
 class _MultipartUpload:
@@ -97,9 +120,18 @@ class _MultipartUpload:
         self._in_file = False
 
     def callbacks(self) -> dict:
-        return {name: getattr(self, name) for name in (
-            "on_part_begin", "on_header_field", "on_header_value", "on_header_end", "on_headers_finished",
-            "on_part_data", "on_part_end")}
+        return {
+            name: getattr(self, name)
+            for name in (
+                "on_part_begin",
+                "on_header_field",
+                "on_header_value",
+                "on_header_end",
+                "on_headers_finished",
+                "on_part_data",
+                "on_part_end",
+            )
+        }
 
     async def flush(self) -> None:
         if self.pending and self.upload is not None:
@@ -141,8 +173,9 @@ def _parser(request: Request, files: Files, form: _MultipartUpload) -> Multipart
         raise InputError(f"Send multipart/form-data with the file in a field named '{FIELD}'.")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > files.max_bytes + OVERHEAD:
-        raise TooLargeError(f"The file is larger than the upload limit of {files.max_bytes} bytes.",
-                            detail={"limit": files.max_bytes})
+        raise TooLargeError(
+            f"The file is larger than the upload limit of {files.max_bytes} bytes.", detail={"limit": files.max_bytes}
+        )
     return MultipartParser(boundary, form.callbacks())
 
 
@@ -179,19 +212,29 @@ def delete_file(file_id: str, request: Request, user: User = Depends(current_use
 
 # served outside /api/v1: the signed URL is the authorisation ---------------------------------
 
+
 async def serve_file(request) -> Response:
     files: Files = request.app.state.platform.files
     file_id = request.path_params["file_id"]
     try:
         if not FILE_ID.match(file_id):
             raise NotFoundError("File not found, or its link is invalid or has expired.")
-        row, path = await to_thread.run_sync(files.open_signed, file_id, request.query_params.get("exp"),
-                                             request.query_params.get("sig"))
+        row, path = await to_thread.run_sync(
+            files.open_signed, file_id, request.query_params.get("exp"), request.query_params.get("sig")
+        )
     except FlowAIError as exc:
         return error_response(exc)
-    return FileResponse(path, media_type=row.type, filename=row.name, content_disposition_type="inline",
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
-                                 "Content-Security-Policy": "default-src 'none'; sandbox"})
+    return FileResponse(
+        path,
+        media_type=row.type,
+        filename=row.name,
+        content_disposition_type="inline",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
 
 
 routes = [Route("/files/{file_id}", serve_file, methods=["GET", "HEAD"])]

@@ -29,10 +29,12 @@ class CreateKey(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=100)
-    rate_limit: int | None = Field(None, ge=0, le=1_000_000, description="Runs per minute; 0 = unlimited; "
-                                                                          "omitted: the instance default.")
-    workflows: list[WorkflowId] | None = Field(None, min_length=1, max_length=1000,
-                                               description="Only these workflows (yours); omitted: all of yours.")
+    rate_limit: int | None = Field(
+        None, ge=0, le=1_000_000, description="Runs per minute; 0 = unlimited; omitted: the instance default."
+    )
+    workflows: list[WorkflowId] | None = Field(
+        None, min_length=1, max_length=1000, description="Only these workflows (yours); omitted: all of yours."
+    )
 
     @field_validator("name")
     @classmethod
@@ -43,9 +45,16 @@ class CreateKey(BaseModel):
 
 
 def key_item(key: ApiKey) -> dict:
-    return {"id": key.id, "name": key.name, "prefix": key.prefix, "rate_limit": key.rate_limit,
-            "workflows": key.workflows, "created_at": iso(key.created_at), "last_used_at": iso(key.last_used_at),
-            "revoked_at": iso(key.revoked_at)}
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "rate_limit": key.rate_limit,
+        "workflows": key.workflows,
+        "created_at": iso(key.created_at),
+        "last_used_at": iso(key.last_used_at),
+        "revoked_at": iso(key.revoked_at),
+    }
 
 
 @router.get("/keys", summary="List your API keys (revoked ones too)")
@@ -54,18 +63,21 @@ def list_keys(request: Request, page: Page = Depends(), user: User = Depends(cur
     return ok(page.answer([key_item(k) for k in rows], total))
 
 
-@router.post("/keys", status_code=201, summary="Create a key; its secret is in this answer only",
-             openapi_extra=body_doc(CreateKey))
-def create_key(request: Request, user: User = Depends(current_user),
-               body: CreateKey = Depends(json_body(CreateKey))):
+@router.post(
+    "/keys",
+    status_code=201,
+    summary="Create a key; its secret is in this answer only",
+    openapi_extra=body_doc(CreateKey),
+)
+def create_key(request: Request, user: User = Depends(current_user), body: CreateKey = Depends(json_body(CreateKey))):
     platform = platform_of(request)
     workflows = list(dict.fromkeys(body.workflows)) if body.workflows is not None else None
     for workflow_id in workflows or ():
         owned(platform.workflows.owner_of(workflow_id), user, "Workflow", workflow_id)
-    secret, key = platform.keys.create(owner_id=user.id, name=body.name, rate_limit=body.rate_limit,
-                                       workflows=workflows)
-    return ok({**key_item(key), "key": secret, "signing_secret": platform.keys.signing_secret(key.id)},
-              status_code=201)
+    secret, key = platform.keys.create(
+        owner_id=user.id, name=body.name, rate_limit=body.rate_limit, workflows=workflows
+    )
+    return ok({**key_item(key), "key": secret, "signing_secret": platform.keys.signing_secret(key.id)}, status_code=201)
 
 
 @router.delete("/keys/{key_id}", summary="Revoke a key (it stops working at once)")

@@ -28,8 +28,9 @@ Task = Literal["text", "image", "stt", "tts", "multimodal"]
 class CredentialsBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    api_key: str | None = Field(None, max_length=4000, description="The key; omitted, null or empty keeps the "
-                                                                    "stored one (DELETE forgets it)")
+    api_key: str | None = Field(
+        None, max_length=4000, description="The key; omitted, null or empty keeps the stored one (DELETE forgets it)"
+    )
     base_url: str | None = Field(None, max_length=2000, description='omitted or null keeps it, "" removes it')
     options: dict[str, str] | None = Field(None, description="Extra credentials, e.g. Play.ht's user_id")
 
@@ -81,8 +82,13 @@ def _one(request: Request, name: str, admin: bool = True) -> dict:
 @router.get("/providers", summary="Providers with their status, quota and this period's usage")
 def list_providers(request: Request, user: User = Depends(current_user)):
     admin = platform_of(request).provider_admin
-    return ok({"items": [_item(p, user.is_admin) for p in admin.providers()], "priorities": admin.priorities(),
-               "timezone": admin.timezone()})
+    return ok(
+        {
+            "items": [_item(p, user.is_admin) for p in admin.providers()],
+            "priorities": admin.priorities(),
+            "timezone": admin.timezone(),
+        }
+    )
 
 
 @router.get("/providers/priorities", summary="Priority lists per task type")
@@ -90,19 +96,28 @@ def get_priorities(request: Request, user: User = Depends(current_user)):
     return ok(platform_of(request).provider_admin.priorities())
 
 
-@router.put("/providers/priorities/{task}", summary="Reorder a task's providers (admin)",
-            openapi_extra=body_doc(PrioritiesBody))
-def put_priorities(request: Request, task: Task, user: User = Depends(admin_user),
-                   body: PrioritiesBody = Depends(json_body(PrioritiesBody))):
+@router.put(
+    "/providers/priorities/{task}", summary="Reorder a task's providers (admin)", openapi_extra=body_doc(PrioritiesBody)
+)
+def put_priorities(
+    request: Request,
+    task: Task,
+    user: User = Depends(admin_user),
+    body: PrioritiesBody = Depends(json_body(PrioritiesBody)),
+):
     admin = platform_of(request).provider_admin
     admin.set_priorities(task, body.providers)
     return ok({"task": task, "providers": admin.priorities()[task]})
 
 
-@router.put("/providers/timezone", summary="The time zone whose midnight resets quotas and budgets (admin)",
-            openapi_extra=body_doc(TimezoneBody))
-def put_timezone(request: Request, user: User = Depends(admin_user),
-                 body: TimezoneBody = Depends(json_body(TimezoneBody))):
+@router.put(
+    "/providers/timezone",
+    summary="The time zone whose midnight resets quotas and budgets (admin)",
+    openapi_extra=body_doc(TimezoneBody),
+)
+def put_timezone(
+    request: Request, user: User = Depends(admin_user), body: TimezoneBody = Depends(json_body(TimezoneBody))
+):
     admin = platform_of(request).provider_admin
     admin.set_timezone(body.timezone)
     return ok({"timezone": admin.timezone()})
@@ -113,12 +128,20 @@ def get_usage(request: Request, days: int = Query(30, ge=1, le=366), user: User 
     return ok({"items": platform_of(request).provider_admin.usage_by_day(days)})
 
 
-@router.put("/providers/{name}/credentials", summary="Store a provider's key, encrypted (admin)",
-            openapi_extra=body_doc(CredentialsBody))
-def put_credentials(request: Request, name: Name, user: User = Depends(admin_user),
-                    body: CredentialsBody = Depends(json_body(CredentialsBody))):
-    platform_of(request).provider_admin.set_credential(name, api_key=body.api_key, base_url=body.base_url,
-                                                       options=body.options)
+@router.put(
+    "/providers/{name}/credentials",
+    summary="Store a provider's key, encrypted (admin)",
+    openapi_extra=body_doc(CredentialsBody),
+)
+def put_credentials(
+    request: Request,
+    name: Name,
+    user: User = Depends(admin_user),
+    body: CredentialsBody = Depends(json_body(CredentialsBody)),
+):
+    platform_of(request).provider_admin.set_credential(
+        name, api_key=body.api_key, base_url=body.base_url, options=body.options
+    )
     return ok(_one(request, name))
 
 
@@ -128,10 +151,12 @@ def delete_credentials(request: Request, name: Name, user: User = Depends(admin_
     return ok(_one(request, name))
 
 
-@router.put("/providers/{name}/quota", summary="Set or remove a provider's quota (admin)",
-            openapi_extra=body_doc(QuotaBody))
-def put_quota(request: Request, name: Name, user: User = Depends(admin_user),
-              body: QuotaBody = Depends(json_body(QuotaBody))):
+@router.put(
+    "/providers/{name}/quota", summary="Set or remove a provider's quota (admin)", openapi_extra=body_doc(QuotaBody)
+)
+def put_quota(
+    request: Request, name: Name, user: User = Depends(admin_user), body: QuotaBody = Depends(json_body(QuotaBody))
+):
     period = (body.period or "day") if body.limit is not None else None
     platform_of(request).provider_admin.set_quota(name, period=period, limit=body.limit, unit=body.unit)
     return ok(_one(request, name))
@@ -157,16 +182,35 @@ WorkflowId = Annotated[str, Path(min_length=1, max_length=64)]
 def get_budget(request: Request, workflow_id: WorkflowId, user: User = Depends(current_user)):
     _budget_owner(request, workflow_id, user)
     admin = platform_of(request).provider_admin
-    return ok({"workflow_id": workflow_id, "daily_usd": admin.budget(workflow_id),
-               "spent_today": admin.spent_today(workflow_id), "timezone": admin.timezone()})
+    return ok(
+        {
+            "workflow_id": workflow_id,
+            "daily_usd": admin.budget(workflow_id),
+            "spent_today": admin.spent_today(workflow_id),
+            "timezone": admin.timezone(),
+        }
+    )
 
 
-@router.put("/workflows/{workflow_id}/budget", summary="Set or remove a workflow's daily budget (USD)",
-            openapi_extra=body_doc(BudgetBody))
-def put_budget(request: Request, workflow_id: WorkflowId, user: User = Depends(current_user),
-               body: BudgetBody = Depends(json_body(BudgetBody))):
+@router.put(
+    "/workflows/{workflow_id}/budget",
+    summary="Set or remove a workflow's daily budget (USD)",
+    openapi_extra=body_doc(BudgetBody),
+)
+def put_budget(
+    request: Request,
+    workflow_id: WorkflowId,
+    user: User = Depends(current_user),
+    body: BudgetBody = Depends(json_body(BudgetBody)),
+):
     _budget_owner(request, workflow_id, user)
     admin = platform_of(request).provider_admin
     admin.set_budget(workflow_id, body.daily_usd)
-    return ok({"workflow_id": workflow_id, "daily_usd": admin.budget(workflow_id),
-               "spent_today": admin.spent_today(workflow_id), "timezone": admin.timezone()})
+    return ok(
+        {
+            "workflow_id": workflow_id,
+            "daily_usd": admin.budget(workflow_id),
+            "spent_today": admin.spent_today(workflow_id),
+            "timezone": admin.timezone(),
+        }
+    )

@@ -14,8 +14,9 @@ comes before the body is parsed (DESIGN.md §7), bodies are bounded by ``max_bod
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from fastapi import Depends, Request
@@ -26,7 +27,6 @@ from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
 from storage.models import User
 
 from .common import current_user, platform_of
-
 
 MAX_INT = 2**31 - 1  # ids and version numbers are INTEGER columns; larger ones answer 40001, not a 500
 
@@ -80,8 +80,9 @@ def validate(model: type[BaseModel] | None, data: Any) -> Any:
     except ValidationError as exc:
         problems = [{"loc": [str(p) for p in e["loc"]], "message": e["msg"]} for e in exc.errors()]
         first = problems[0]
-        raise InputError(f"Invalid request: {'.'.join(first['loc']) or 'body'}: {first['message']}.",
-                         detail=problems) from None
+        raise InputError(
+            f"Invalid request: {'.'.join(first['loc']) or 'body'}: {first['message']}.", detail=problems
+        ) from None
 
 
 def body_doc(model: type[BaseModel] | dict, *, required: bool = True) -> dict:
@@ -95,5 +96,5 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.isoformat().replace("+00:00", "Z")

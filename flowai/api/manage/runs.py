@@ -58,18 +58,27 @@ def _live(platform, run_id: str, user: User) -> RunHandle:
     handle = platform.runs.get(run_id)
     if handle is None:
         run = _stored(platform, run_id, user)
-        raise InputError(f"Run {run_id} is {run.status} and not active in this process.",
-                         detail={"status": run.status})
+        raise InputError(f"Run {run_id} is {run.status} and not active in this process.", detail={"status": run.status})
     if handle.owner_id != user.id:
         raise ForbiddenError("This run belongs to another account.")
     return handle
 
 
 def _summary(run: Run, live: RunHandle | None = None) -> dict:
-    return {"run_id": run.id, "workflow_id": run.workflow_id, "version": run.version, "name": run.name,
-            "status": live.status if live else run.status, "source": run.source, "batch_id": run.batch_id,
-            "parent_run_id": run.parent_run_id, "created_at": run.created_at, "finished_at": run.finished_at,
-            "total_time": run.total_time, "error": run.error}
+    return {
+        "run_id": run.id,
+        "workflow_id": run.workflow_id,
+        "version": run.version,
+        "name": run.name,
+        "status": live.status if live else run.status,
+        "source": run.source,
+        "batch_id": run.batch_id,
+        "parent_run_id": run.parent_run_id,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+        "total_time": run.total_time,
+        "error": run.error,
+    }
 
 
 def _order(platform, run: Run | RunHandle) -> list[str]:
@@ -80,22 +89,36 @@ def _order(platform, run: Run | RunHandle) -> list[str]:
 @router.post("/runs", status_code=202)
 async def start_run(body: StartRun, request: Request, user: User = Depends(current_user)):
     platform = platform_of(request)
-    handle = background.start(platform, owner_id=user.id, workflow_id=body.workflow_id, run_input=body.input,
-                              version=body.version, extra={"name": body.name})
-    return ok({"run_id": handle.id, "status": handle.status, "workflow_id": handle.workflow_id,
-               "version": handle.version}, status_code=202)
+    handle = background.start(
+        platform,
+        owner_id=user.id,
+        workflow_id=body.workflow_id,
+        run_input=body.input,
+        version=body.version,
+        extra={"name": body.name},
+    )
+    return ok(
+        {"run_id": handle.id, "status": handle.status, "workflow_id": handle.workflow_id, "version": handle.version},
+        status_code=202,
+    )
 
 
 @router.get("/runs")
-async def list_runs(request: Request, page: Page = Depends(), status: str | None = None, workflow_id: str | None = None,
-              user: User = Depends(current_user)):
+async def list_runs(
+    request: Request,
+    page: Page = Depends(),
+    status: str | None = None,
+    workflow_id: str | None = None,
+    user: User = Depends(current_user),
+):
     if status is not None and status not in STATUSES:
         raise InputError(f"Unknown status {status!r}; one of {', '.join(STATUSES)}.")
     platform = platform_of(request)
     await platform.recorder.flush()
     with session(platform.db) as s:
-        rows, total = queries.list_runs(s, owner_id=user.id, workflow_id=workflow_id, status=status,
-                                        offset=page.offset, limit=page.page_size)
+        rows, total = queries.list_runs(
+            s, owner_id=user.id, workflow_id=workflow_id, status=status, offset=page.offset, limit=page.page_size
+        )
     return ok(page.answer([_summary(r, platform.runs.get(r.id)) for r in rows], total))
 
 
@@ -112,14 +135,29 @@ async def get_run(run_id: str, request: Request, user: User = Depends(current_us
     for node_id in _order(platform, live or run):
         n = stored_nodes.get(node_id)
         status = states.get(node_id) or (n.status if n else "pending")
-        outputs = live.state.outputs.get(node_id) if live and node_id in live.state.outputs else (n.outputs if n else None)
-        nodes.append({"node_id": node_id, "status": status, "time_spend": n.time_spend if n else None,
-                      "outputs": outputs, "usage": n.usage if n else None, "error": n.error if n else None})
+        outputs = (
+            live.state.outputs.get(node_id) if live and node_id in live.state.outputs else (n.outputs if n else None)
+        )
+        nodes.append(
+            {
+                "node_id": node_id,
+                "status": status,
+                "time_spend": n.time_spend if n else None,
+                "outputs": outputs,
+                "usage": n.usage if n else None,
+                "error": n.error if n else None,
+            }
+        )
     current = [x["node_id"] for x in nodes if x["status"] == "running"]
-    data = {**_summary(run, live), "input": run.input, "output": live.output if live and live.done else run.output,
-            "current_node": current[0] if current else None, "nodes": nodes,
-            "usage": (live.state.usage if live else run.usage) or {},
-            "cost": None}
+    data = {
+        **_summary(run, live),
+        "input": run.input,
+        "output": live.output if live and live.done else run.output,
+        "current_node": current[0] if current else None,
+        "nodes": nodes,
+        "usage": (live.state.usage if live else run.usage) or {},
+        "cost": None,
+    }
     return ok(data)
 
 
@@ -167,18 +205,21 @@ def _progress(platform, run_id: str, user: User) -> dict:
 
 
 @router.post("/runs/{run_id}/nodes/{node_id}/regenerate", status_code=202)
-async def regenerate_node(run_id: str, node_id: str, request: Request, body: Regenerate | None = None,
-                    user: User = Depends(current_user)):
+async def regenerate_node(
+    run_id: str, node_id: str, request: Request, body: Regenerate | None = None, user: User = Depends(current_user)
+):
     platform = platform_of(request)
     await platform.recorder.flush()
     run = _stored(platform, run_id, user)
     if run.status not in ("completed", "failed", "cancelled"):
-        raise InputError(f"Run {run_id} is {run.status}; regenerate a node once the run has ended.",
-                         detail={"status": run.status})
+        raise InputError(
+            f"Run {run_id} is {run.status}; regenerate a node once the run has ended.", detail={"status": run.status}
+        )
     with session(platform.db) as s:
         nodes = queries.run_nodes(s, run_id=run_id)
-    handle = background.regenerate(platform, owner_id=user.id, run=run, node_id=node_id, nodes=nodes,
-                                   config=body.config if body else None)
+    handle = background.regenerate(
+        platform, owner_id=user.id, run=run, node_id=node_id, nodes=nodes, config=body.config if body else None
+    )
     return ok({"run_id": handle.id, "parent_run_id": run_id, "status": handle.status}, status_code=202)
 
 
@@ -218,17 +259,23 @@ def _messages(platform, run_id: str, user: User, ev) -> list[dict]:
     if isinstance(ev, NodeStarted):
         return [{"type": "progress", "data": _progress(platform, run_id, user)}]
     if isinstance(ev, NodeFinished):
-        return [{"type": "stage_completed", "data": {"stage": ev.node, "time_spend": ev.time_spend,
-                                                     "outputs": ev.outputs}},
-                {"type": "progress", "data": _progress(platform, run_id, user)}]
+        return [
+            {"type": "stage_completed", "data": {"stage": ev.node, "time_spend": ev.time_spend, "outputs": ev.outputs}},
+            {"type": "progress", "data": _progress(platform, run_id, user)},
+        ]
     if isinstance(ev, NodeFailed):
         return [{"type": "stage_failed", "data": {"stage": ev.node, "code": ev.code, "message": ev.message}}]
     if isinstance(ev, RunSucceeded):
-        return [{"type": "workflow_completed", "data": {"run_id": run_id, "output": ev.output,
-                                                        "total_time": ev.total_time}}]
+        return [
+            {"type": "workflow_completed", "data": {"run_id": run_id, "output": ev.output, "total_time": ev.total_time}}
+        ]
     if isinstance(ev, RunFailed):
-        return [{"type": "workflow_failed", "data": {"run_id": run_id, "status": ev.status, "code": ev.code,
-                                                     "message": ev.message}}]
+        return [
+            {
+                "type": "workflow_failed",
+                "data": {"run_id": run_id, "status": ev.status, "code": ev.code, "message": ev.message},
+            }
+        ]
     return []
 
 
@@ -236,8 +283,12 @@ def _final_message(platform, run_id: str, user: User, live: RunHandle | None) ->
     run = _stored(platform, run_id, user)
     status = live.status if live else run.status
     if status == "completed":
-        return {"type": "workflow_completed", "data": {"run_id": run_id, "output": live.output if live else run.output,
-                                                       "total_time": run.total_time}}
+        return {
+            "type": "workflow_completed",
+            "data": {"run_id": run_id, "output": live.output if live else run.output, "total_time": run.total_time},
+        }
     error = run.error or {}
-    return {"type": "workflow_failed", "data": {"run_id": run_id, "status": status, "code": error.get("code"),
-                                                "message": error.get("message")}}
+    return {
+        "type": "workflow_failed",
+        "data": {"run_id": run_id, "status": status, "code": error.get("code"), "message": error.get("message")},
+    }

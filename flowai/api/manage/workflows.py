@@ -22,8 +22,7 @@ from .resources import MAX_INT, body_doc, iso, json_body, not_found_as_40402, ow
 
 router = APIRouter(tags=["workflows"], dependencies=[Depends(not_found_as_40402)])
 
-DOCUMENT = {"type": "object", "description": "A flowai/1 graph document (DESIGN.md §2).",
-            "additionalProperties": True}
+DOCUMENT = {"type": "object", "description": "A flowai/1 graph document (DESIGN.md §2).", "additionalProperties": True}
 
 
 class _Body(BaseModel):
@@ -38,30 +37,53 @@ class CreateWorkflow(_Body):
 
 class SaveWorkflow(_Body):
     document: dict[str, Any] = Field(json_schema_extra=DOCUMENT)
-    base_version: int = Field(ge=0, le=MAX_INT, description="The version this document was based on (the workflow's "
-                                                "latest_version when it was loaded).")
+    base_version: int = Field(
+        ge=0,
+        le=MAX_INT,
+        description="The version this document was based on (the workflow's latest_version when it was loaded).",
+    )
     message: str = Field("", max_length=500)
 
 
 class PublishWorkflow(_Body):
-    version: int | None = Field(None, ge=1, le=MAX_INT,
-                                description="Publish this version; omitted: save the draft as a new version "
-                                            "(when it changed) and publish that.")
+    version: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_INT,
+        description="Publish this version; omitted: save the draft as a new version "
+        "(when it changed) and publish that.",
+    )
 
 
-CREATE_DOC = {"oneOf": [CreateWorkflow.model_json_schema(),
-                        {**DOCUMENT, "description": "A flowai/1 document, optionally with \"publish\": true."}]}
+CREATE_DOC = {
+    "oneOf": [
+        CreateWorkflow.model_json_schema(),
+        {**DOCUMENT, "description": 'A flowai/1 document, optionally with "publish": true.'},
+    ]
+}
 
 
 def workflow_item(wf: Workflow) -> dict:
-    return {"id": wf.id, "name": wf.name, "description": wf.description, "latest_version": wf.latest_version,
-            "published_version": wf.published_version, "draft_base": wf.draft_base,
-            "created_at": iso(wf.created_at), "updated_at": iso(wf.updated_at)}
+    return {
+        "id": wf.id,
+        "name": wf.name,
+        "description": wf.description,
+        "latest_version": wf.latest_version,
+        "published_version": wf.published_version,
+        "draft_base": wf.draft_base,
+        "created_at": iso(wf.created_at),
+        "updated_at": iso(wf.updated_at),
+    }
 
 
 def version_item(v: WorkflowVersion, wf: Workflow | None = None, *, document: bool = False) -> dict:
-    item = {"number": v.number, "message": v.message, "created_by": v.created_by, "created_at": iso(v.created_at),
-            "published_at": iso(v.published_at)}
+    item = {
+        "number": v.number,
+        "message": v.message,
+        "created_by": v.created_by,
+        "created_at": iso(v.created_at),
+        "published_at": iso(v.published_at),
+    }
     if wf is not None:
         item["published"] = v.number == wf.published_version
     if document:
@@ -76,8 +98,9 @@ def _mine(request: Request, user: User, workflow_id: str) -> Workflow:
 
 
 def _created(request: Request, user: User, document: Any, *, message: str, publish: bool):
-    wf, v = platform_of(request).workflows.create(owner_id=user.id, document=document, message=message,
-                                                  publish=publish, user_id=user.id)
+    wf, v = platform_of(request).workflows.create(
+        owner_id=user.id, document=document, message=message, publish=publish, user_id=user.id
+    )
     return ok({**workflow_item(wf), "version": version_item(v, wf)}, status_code=201)
 
 
@@ -95,17 +118,23 @@ def list_workflows(request: Request, page: Page = Depends(), user: User = Depend
     return ok(page.answer([workflow_item(wf) for wf in rows], total))
 
 
-@router.post("/workflows", status_code=201, summary="Create a workflow (version 1)",
-             openapi_extra=body_doc(CREATE_DOC))
-def create_workflow(request: Request, user: User = Depends(current_user),
-                    body: CreateWorkflow = Depends(_create_body)):
+@router.post("/workflows", status_code=201, summary="Create a workflow (version 1)", openapi_extra=body_doc(CREATE_DOC))
+def create_workflow(request: Request, user: User = Depends(current_user), body: CreateWorkflow = Depends(_create_body)):
     return _created(request, user, body.document, message=body.message or "Created", publish=body.publish)
 
 
-@router.post("/workflows/import", status_code=201, summary="Import a flowai/1 document as a new workflow",
-             openapi_extra=body_doc(DOCUMENT))
-def import_workflow(request: Request, publish: bool = Query(False), user: User = Depends(current_user),
-                    document: dict = Depends(json_body(None))):
+@router.post(
+    "/workflows/import",
+    status_code=201,
+    summary="Import a flowai/1 document as a new workflow",
+    openapi_extra=body_doc(DOCUMENT),
+)
+def import_workflow(
+    request: Request,
+    publish: bool = Query(False),
+    user: User = Depends(current_user),
+    document: dict = Depends(json_body(None)),
+):
     return _created(request, user, document, message="Imported", publish=publish)
 
 
@@ -115,14 +144,27 @@ def get_workflow(workflow_id: str, request: Request, user: User = Depends(curren
     return ok({**workflow_item(wf), "document": wf.draft})
 
 
-@router.put("/workflows/{workflow_id}", summary="Save the document as a new immutable version",
-            openapi_extra=body_doc(SaveWorkflow))
-def save_workflow(workflow_id: str, request: Request, user: User = Depends(current_user),
-                  body: SaveWorkflow = Depends(json_body(SaveWorkflow))):
+@router.put(
+    "/workflows/{workflow_id}",
+    summary="Save the document as a new immutable version",
+    openapi_extra=body_doc(SaveWorkflow),
+)
+def save_workflow(
+    workflow_id: str,
+    request: Request,
+    user: User = Depends(current_user),
+    body: SaveWorkflow = Depends(json_body(SaveWorkflow)),
+):
     _mine(request, user, workflow_id)
     workflows = platform_of(request).workflows
-    v = workflows.save(owner_id=user.id, workflow_id=workflow_id, document=body.document,
-                       base_version=body.base_version, message=body.message, user_id=user.id)
+    v = workflows.save(
+        owner_id=user.id,
+        workflow_id=workflow_id,
+        document=body.document,
+        base_version=body.base_version,
+        message=body.message,
+        user_id=user.id,
+    )
     wf = workflows.get(owner_id=user.id, workflow_id=workflow_id)
     return ok({**workflow_item(wf), "version": version_item(v, wf)})
 
@@ -137,23 +179,32 @@ def delete_workflow(workflow_id: str, request: Request, user: User = Depends(cur
 @router.get("/workflows/{workflow_id}/versions", summary="Versions, newest first (without documents)")
 def list_versions(workflow_id: str, request: Request, page: Page = Depends(), user: User = Depends(current_user)):
     wf = _mine(request, user, workflow_id)
-    rows, total = platform_of(request).workflows.version_page(owner_id=user.id, workflow_id=workflow_id,
-                                                              offset=page.offset, limit=page.page_size)
+    rows, total = platform_of(request).workflows.version_page(
+        owner_id=user.id, workflow_id=workflow_id, offset=page.offset, limit=page.page_size
+    )
     return ok(page.answer([version_item(v, wf) for v in rows], total))
 
 
 @router.get("/workflows/{workflow_id}/versions/{number}", summary="One version with its document")
-def get_version(workflow_id: str, request: Request, number: int = Path(ge=1, le=MAX_INT),
-                user: User = Depends(current_user)):
+def get_version(
+    workflow_id: str, request: Request, number: int = Path(ge=1, le=MAX_INT), user: User = Depends(current_user)
+):
     wf = _mine(request, user, workflow_id)
     v = platform_of(request).workflows.version(owner_id=user.id, workflow_id=workflow_id, number=number)
     return ok(version_item(v, wf, document=True))
 
 
-@router.post("/workflows/{workflow_id}/publish", summary="Publish a version (default: the draft)",
-             openapi_extra=body_doc(PublishWorkflow, required=False))
-def publish_workflow(workflow_id: str, request: Request, user: User = Depends(current_user),
-                     body: PublishWorkflow = Depends(json_body(PublishWorkflow, optional=True))):
+@router.post(
+    "/workflows/{workflow_id}/publish",
+    summary="Publish a version (default: the draft)",
+    openapi_extra=body_doc(PublishWorkflow, required=False),
+)
+def publish_workflow(
+    workflow_id: str,
+    request: Request,
+    user: User = Depends(current_user),
+    body: PublishWorkflow = Depends(json_body(PublishWorkflow, optional=True)),
+):
     _mine(request, user, workflow_id)
     workflows = platform_of(request).workflows
     number = workflows.publish(owner_id=user.id, workflow_id=workflow_id, version=body.version, user_id=user.id)
@@ -163,7 +214,11 @@ def publish_workflow(workflow_id: str, request: Request, user: User = Depends(cu
 
 
 @router.get("/workflows/{workflow_id}/export", summary="The flowai/1 document (draft, or ?version=n)")
-def export_workflow(workflow_id: str, request: Request, version: int | None = Query(None, ge=1, le=MAX_INT),
-                    user: User = Depends(current_user)):
+def export_workflow(
+    workflow_id: str,
+    request: Request,
+    version: int | None = Query(None, ge=1, le=MAX_INT),
+    user: User = Depends(current_user),
+):
     _mine(request, user, workflow_id)
     return ok(platform_of(request).workflows.export(owner_id=user.id, workflow_id=workflow_id, version=version))
