@@ -12,10 +12,10 @@ import asyncio
 import time
 
 from bench import Figure, at_most, fake_upstream, median, workdir
-from flowai.engine import Engine
-from flowai.graph import compile_graph
-from flowai.httpclient import make_client
+from flowai.net.httpclient import make_client
 from flowai.providers.router import Router
+from flowai.runs.engine import Engine
+from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 
 WIDTH = 50

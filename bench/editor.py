@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from bench import ROOT, Figure, Proc, below, clean_env, free_port, workdir
-from flowai.users import Users
-from flowai.workflows import Workflows
+from flowai.access.users import Users
+from flowai.workflows.store import Workflows
 from nodes import default_registry
 from storage.db import make_engine
 

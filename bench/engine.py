@@ -12,8 +12,8 @@ import asyncio
 import time
 
 from bench import Figure, below, median
-from flowai.engine import Engine
-from flowai.graph import compile_graph
+from flowai.runs.engine import Engine
+from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 
 N = 1000

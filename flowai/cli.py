@@ -97,7 +97,7 @@ def cmd_user_create(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from flowai.sse import encode, payload
+    from flowai.runs.sse import encode, payload
     from nodes.input import check_input
 
     try:
@@ -148,7 +148,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from flowai.batch import run_batch
+    from flowai.runs.batch import run_batch
 
     p = _platform()
     admin = p.users.acting_admin()

@@ -10,25 +10,25 @@ import logging
 import os
 import socket
 
-from flowai.callbacks import Callbacks
-from flowai.engine import Engine, RunState
+from flowai.access.keys import Keys
+from flowai.access.users import Users
 from flowai.errors import FlowAIError
-from flowai.files import Files
-from flowai.httpclient import make_client
-from flowai.idempotency import Idempotency
-from flowai.keys import Keys
-from flowai.media import MediaFiles
+from flowai.media.files import Files
+from flowai.media.store import MediaFiles
+from flowai.net.httpclient import make_client
 from flowai.providers.admin import ProviderAdmin
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
 from flowai.providers.directory import Directory, Live
 from flowai.providers.ledger import Ledger
 from flowai.providers.router import Router
-from flowai.runs import RUNNER, RunManager
+from flowai.runs.callbacks import Callbacks
+from flowai.runs.engine import Engine, RunState
+from flowai.runs.idempotency import Idempotency
+from flowai.runs.manager import RUNNER, RunManager
 from flowai.services import Services
 from flowai.settings import Settings
-from flowai.users import Users
-from flowai.workflows import Workflows
+from flowai.workflows.store import Workflows
 from nodes import Registry, default_registry
 from storage import queries
 from storage.cache import DbNodeCache
@@ -45,7 +45,7 @@ class Platform:
         self.settings = settings
         self.db = make_engine(settings.database_url)
         self.registry = registry or default_registry()
-        self.http = make_client()  # flowai/httpclient.py: limits, timeouts, the keep-alive pool
+        self.http = make_client()  # flowai/net/httpclient.py: limits, timeouts, the keep-alive pool
         self.credentials = Credentials(self.db, settings.secret_key, settings.env)
         self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
         self.ledger = Ledger(self.db, self.provider_config)

@@ -26,7 +26,7 @@ class Services:
     router: Any  # flowai.providers.router.Router (or anything with the same task methods)
     media: MediaStore | None = None
     replicate: Any = None  # flowai.providers.replicate client, for the replicate node
-    web: Any = None  # flowai.web.WebClient: SSRF-checked outbound HTTP, for the http node
+    web: Any = None  # flowai.net.web.WebClient: SSRF-checked outbound HTTP, for the http node
 
     def chat(self, request, **kw):
         return self.router.chat(request, **kw)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.errors import NodeError
 from flowai.ports import PortType
-from flowai.templates import to_text
+from flowai.workflows.templates import to_text
 
 from .base import Node, NodeConfig
 

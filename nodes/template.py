@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowai.ports import PortType
-from flowai.templates import to_text
+from flowai.workflows.templates import to_text
 
 from .base import Node, NodeConfig
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowai.workflows import Workflows
+from flowai.workflows.store import Workflows
 from nodes import default_registry
 from storage import queries
 from storage.db import make_engine, session

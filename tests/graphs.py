@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from flowai.errors import GraphError
-from flowai.graph import CompiledGraph, compile_graph
+from flowai.workflows.graph import CompiledGraph, compile_graph
 from nodes import default_registry
 
 REGISTRY = default_registry()

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import httpx
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout under test, whatever is pip-installed
+
 
 def flowai_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OPENAI_", "FLOWAI_"))}
-    env.update(FLOWAI_HOME=str(home), PYTHONUNBUFFERED="1", **extra)
+    env.update(FLOWAI_HOME=str(home), PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT), **extra)
     return env
 
 

@@ -8,9 +8,9 @@ import time
 import httpx
 import pytest
 
-from flowai.engine import Engine, RunState
 from flowai.errors import NodeError
-from flowai.events import NodeSkipped, NodeStarted
+from flowai.runs.engine import Engine, RunState
+from flowai.runs.events import NodeSkipped, NodeStarted
 from storage import queries
 from storage.db import session
 from tests.graphs import Graph, compile_doc, find_issue, issues

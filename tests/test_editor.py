@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flowai.demo import LLM_CHAT
-from flowai.starters import blank
+from flowai.workflows.starters import blank
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.editor_support import (

@@ -7,9 +7,9 @@ import copy
 import pytest
 
 from flowai.demo import LLM_CHAT
-from flowai.diff import diff
-from flowai.graph import compile_graph
-from flowai.starters import blank
+from flowai.workflows.diff import diff
+from flowai.workflows.graph import compile_graph
+from flowai.workflows.starters import blank
 from nodes import default_registry
 from ui.editor_model import Draft, compat_table, edge_id
 

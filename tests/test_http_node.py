@@ -129,7 +129,7 @@ def test_private_targets_are_refused_by_default(api, upstream, target):
 def test_every_redirect_hop_is_checked_again(open_api, upstream):
     # Private targets are allowed here (the test server is on 127.0.0.1), so only the scheme check
     # can refuse: a redirect to file:// must not be followed. A public first hop redirecting to a
-    # private address is refused by the same per-hop check (flowai/web.py).
+    # private address is refused by the same per-hop check (flowai/net/web.py).
     r = run(open_api, http_flow(upstream.url + "/hop"))
     assert r.status_code == 500 and "http:// or https://" in r.json()["message"], r.text
     r = run(open_api, http_flow(upstream.url + "/hop?to=/echo"))
@@ -152,8 +152,8 @@ def test_the_connection_goes_to_the_address_the_check_approved(upstream, monkeyp
     loopback counts as public so the check passes and the pinning is observable."""
     import asyncio
 
-    from flowai import netcheck
-    from flowai.web import WebClient
+    from flowai.net import netcheck
+    from flowai.net.web import WebClient
 
     monkeypatch.setattr(netcheck, "_internal", lambda ip: False)
     port = upstream.url.rsplit(":", 1)[1]
@@ -165,7 +165,7 @@ def test_the_connection_goes_to_the_address_the_check_approved(upstream, monkeyp
         resolved.append(address)
         return address
 
-    monkeypatch.setattr("flowai.web.check_public_url", spy)
+    monkeypatch.setattr("flowai.net.web.check_public_url", spy)
 
     async def go():
         async with httpx.AsyncClient() as client:

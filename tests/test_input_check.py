@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from flowai.engine import Engine
 from flowai.errors import InputError
-from flowai.events import NodeFinished, RunStarted, RunSucceeded
+from flowai.runs.engine import Engine
+from flowai.runs.events import NodeFinished, RunStarted, RunSucceeded
 from nodes.input import InputConfig, check_input
 from tests.graphs import Graph, field
 

@@ -43,6 +43,46 @@ def test_nodes_and_storage_stay_below_the_core():
         assert not names & {"ui", "nicegui", "flowai", "nodes"}, path
 
 
+# Which parts of ``flowai`` each part may import (besides itself). Top-level modules count as parts
+# by their name (``errors``, ``ports``, ``settings``, ``services``, ``platform``, ``demo``, ``cli``).
+LEAVES = {"errors", "ports", "settings"}
+ALLOWED = {
+    "net": LEAVES,
+    "access": LEAVES | {"storage"},
+    "media": LEAVES | {"net", "storage", "providers"},
+    "providers": LEAVES | {"net", "media", "storage"},
+    "workflows": LEAVES | {"nodes", "storage", "demo"},
+    "runs": LEAVES | {"net", "nodes", "storage", "workflows"},
+    "services": LEAVES | {"providers"},
+}
+
+
+def parts_imported(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        modules = []
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules = [node.module]
+        for module in modules:
+            head, _, rest = module.partition(".")
+            if head == "flowai" and rest:
+                found.add(rest.split(".")[0])
+            elif head in ("storage", "nodes", "ui", "nicegui"):
+                found.add(head)
+    return found
+
+
+def test_each_part_of_the_core_imports_only_what_its_docstring_allows():
+    for part, allowed in ALLOWED.items():
+        base = ROOT / "flowai" / part
+        files = list(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+        for path in files:
+            extra = parts_imported(path) - allowed - {part}
+            assert not extra, f"{path.relative_to(ROOT)} imports {sorted(extra)}"
+
+
 def test_api_tier_runs_without_nicegui(tmp_path):
     code = "import sys, flowai.api.app, flowai.cli; assert 'nicegui' not in sys.modules, 'nicegui imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -9,15 +9,15 @@ import orjson
 import pytest
 from httpx_sse import connect_sse
 
-from flowai.engine import Engine, RunState
 from flowai.errors import NodeError, NodeTimeoutError, ProviderError
-from flowai.events import NodeFailed, NodeFinished, RunFailed, RunSucceeded, StreamDelta
-from flowai.graph import compile_graph
 from flowai.providers.base import ChatRequest
 from flowai.providers.config import FileConfig, ProviderConfig
 from flowai.providers.directory import StaticProviders
 from flowai.providers.openai_compat import OpenAICompatible
 from flowai.providers.router import Router
+from flowai.runs.engine import Engine, RunState
+from flowai.runs.events import NodeFailed, NodeFinished, RunFailed, RunSucceeded, StreamDelta
+from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 from tests.fakes.openai_server import MIDSTREAM_ERROR, REASONING, pieces
 

@@ -6,7 +6,7 @@ import copy
 
 import httpx
 
-from flowai.auth import issue_token
+from flowai.access.auth import issue_token
 from flowai.demo import HELLO, PARALLEL
 from tests.manage_client import client, data, error, login, other_account, signed_in
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from flowai.errors import GraphError
-from flowai.graph import compile_graph
+from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 from tests.conftest import start_api
 from tests.fakes.assemblyai_server import TRANSCRIPT, FakeAssemblyAI

@@ -1,4 +1,4 @@
-"""Media values given to nodes (flowai/media.py): own signed file URLs, data: URIs, and public
+"""Media values given to nodes (flowai/media/store.py): own signed file URLs, data: URIs, and public
 URLs behind the SSRF check — private, loopback, link-local and internal names are refused."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from flowai.errors import InputError, NotFoundError, TooLargeError
-from flowai.media import MediaFiles
+from flowai.media.store import MediaFiles
 from flowai.providers.base import Media
 from tests.conftest import ThreadServer
 

@@ -10,11 +10,11 @@ import httpx
 import orjson
 import pytest
 
-from flowai.engine import Engine
-from flowai.events import RunFailed, RunSucceeded, StreamDelta
-from flowai.graph import compile_graph
 from flowai.providers.router import Router
-from flowai.runs import RunManager
+from flowai.runs.engine import Engine
+from flowai.runs.events import RunFailed, RunSucceeded, StreamDelta
+from flowai.runs.manager import RunManager
+from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 from storage import queries
 from storage.db import session
@@ -111,7 +111,7 @@ async def test_cancelling_the_run_task_closes_the_upstream_request(gateway, fake
 async def test_run_manager_cancel_closes_upstream_and_records_cancelled(gateway, fake_openai):
     recorded: list[dict] = []
 
-    class Recorder:  # flowai.runs.Recorder, keeping what the run manager finally records
+    class Recorder:  # flowai.runs.manager.Recorder, keeping what the run manager finally records
         def started(self, run: dict) -> None:
             pass
 

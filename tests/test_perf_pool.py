@@ -1,4 +1,4 @@
-"""The outbound client (flowai/httpclient.py) and the OpenAI stream's end (openai_compat): warm
+"""The outbound client (flowai/net/httpclient.py) and the OpenAI stream's end (openai_compat): warm
 keep-alive connections serve concurrent calls at once, a finished stream hands its connection
 back, a body left open after ``[DONE]`` does not hold the node, cookies are not kept.
 
@@ -12,7 +12,7 @@ import asyncio
 import orjson
 import pytest
 
-from flowai.httpclient import make_client
+from flowai.net.httpclient import make_client
 from flowai.providers import openai_compat
 from flowai.providers.base import ChatRequest
 from flowai.providers.openai_compat import OpenAICompatible

@@ -10,14 +10,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from flowai.engine import Engine, RunState
 from flowai.errors import GraphError, NodeError, NodeTimeoutError
-from flowai.graph import compile_graph
 from flowai.platform import Platform
 from flowai.providers.base import Media
 from flowai.providers.replicate import Replicate
 from flowai.providers.replicate_rules import Rules
+from flowai.runs.engine import Engine, RunState
 from flowai.services import Services
+from flowai.workflows.graph import compile_graph
 from tests.conftest import start_api
 from tests.fakes.replicate_server import TOKEN, FakeReplicate, fake_replicate, png_bytes  # noqa: F401 (fixture)
 from tests.graphs import Graph, field

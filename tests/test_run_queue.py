@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from flowai.engine import Engine
-from flowai.graph import compile_graph
-from flowai.runs import RunManager
+from flowai.runs.engine import Engine
+from flowai.runs.manager import RunManager
+from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 from nodes.base import Node, NodeConfig
 

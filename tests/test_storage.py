@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from flowai.access.keys import Keys
+from flowai.access.users import Users
 from flowai.demo import HELLO
 from flowai.errors import AuthError, ConflictError, GraphError
-from flowai.keys import Keys
-from flowai.runs import RUNNER
-from flowai.users import Users
-from flowai.workflows import Workflows
+from flowai.runs.manager import RUNNER
+from flowai.workflows.store import Workflows
 from nodes import default_registry
 from storage import queries
 from storage.db import make_engine, session

@@ -1,4 +1,4 @@
-"""Template rendering (``flowai.templates``): ``{{node.port}}``, FlowAI's ``$节点名.字段``, one pass."""
+"""Template rendering (``flowai.workflows.templates``): ``{{node.port}}``, FlowAI's ``$节点名.字段``, one pass."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from flowai.templates import LabelIndex, Ref, brace_refs, render, to_text
+from flowai.workflows.templates import LabelIndex, Ref, brace_refs, render, to_text
 from tests.graphs import Graph, field
 
 OUTPUTS: dict[str, dict[str, Any]] = {

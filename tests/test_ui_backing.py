@@ -11,8 +11,8 @@ import pytest
 
 from flowai.demo import HELLO
 from flowai.errors import InputError, NotFoundError
-from flowai.history import RunHistory, run_cost
-from flowai.starters import blank, from_template, template_names
+from flowai.runs.history import RunHistory, run_cost
+from flowai.workflows.starters import blank, from_template, template_names
 from storage import queries
 from storage.db import session
 from tests.conftest import start_api

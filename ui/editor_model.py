@@ -15,8 +15,8 @@ import orjson
 from pydantic import ValidationError
 
 from flowai.errors import GraphError
-from flowai.graph import FORMAT
 from flowai.ports import PortType, compatible
+from flowai.workflows.graph import FORMAT
 from nodes import Registry
 
 HISTORY = 100  # undo steps kept

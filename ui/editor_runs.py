@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from nicegui import background_tasks, ui
 
 from flowai.errors import FlowAIError, GraphError
-from flowai.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded, StreamDelta
-from flowai.templates import BRACES
+from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded, StreamDelta
+from flowai.workflows.templates import BRACES
 from nodes.input import check_input
 
 from .i18n import t

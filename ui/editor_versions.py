@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
-from flowai.diff import GraphDiff, diff
+from flowai.workflows.diff import GraphDiff, diff
 
 from .editor_save import hosted
 from .i18n import t

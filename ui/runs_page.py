@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from nicegui import ui
 
 from flowai.errors import FlowAIError
-from flowai.history import SOURCES, STATUSES, RunHistory, run_cost
 from flowai.platform import Platform
+from flowai.runs.history import SOURCES, STATUSES, RunHistory, run_cost
 
 from .i18n import t
 from .layout import frame, signed_in_user

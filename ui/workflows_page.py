@@ -10,7 +10,7 @@ from nicegui import events, ui
 
 from flowai.errors import FlowAIError
 from flowai.platform import Platform
-from flowai.starters import from_template, template_names
+from flowai.workflows.starters import from_template, template_names
 
 from .i18n import t
 from .layout import TEXT as LAYOUT

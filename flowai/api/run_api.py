@@ -13,9 +13,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
-from flowai.events import RunSucceeded
-from flowai.runs import RunHandle, stored_handle
-from flowai.sse import frame, payload
+from flowai.runs.events import RunSucceeded
+from flowai.runs.manager import RunHandle, stored_handle
+from flowai.runs.sse import frame, payload
 from nodes.input import check_input
 from storage import queries
 from storage.db import session

@@ -31,8 +31,8 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential
 
 from flowai.errors import FlowAIError, ProviderError
-from flowai.files import sniff
-from flowai.media import from_data_uri
+from flowai.media.files import sniff
+from flowai.media.store import from_data_uri
 
 from .base import ImageRequest, ImageResult, Media
 from .replicate_budget import Budget

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from flowai.auth import TOKEN_TTL, issue_token
+from flowai.access.auth import TOKEN_TTL, issue_token
 from flowai.errors import AuthError
 from storage.models import User
 

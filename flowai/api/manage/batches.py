@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
-from flowai import background
 from flowai.errors import FlowAIError, ForbiddenError, InputError, ResourceNotFoundError
+from flowai.runs import background
 from nodes.input import check_input
 from storage.db import session
 from storage.models import Run, User

@@ -14,8 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
+from flowai.access.auth import read_token
 from flowai.api.http import JSON, STATUS_CODES
-from flowai.auth import read_token
 from flowai.errors import AuthError, FlowAIError
 from storage.models import User
 

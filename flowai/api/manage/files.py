@@ -1,7 +1,7 @@
 """Files: ``POST /files`` (multipart, field ``file``) → a signed URL usable as a workflow input.
 
 The upload is parsed from the request stream after sign-in (FastAPI's ``UploadFile`` would
-spool the whole body before any check); each chunk goes straight to ``flowai.files.Upload``,
+spool the whole body before any check); each chunk goes straight to ``flowai.media.files.Upload``,
 which enforces the size limit as it writes (413 ``40003``) and decides the type from the bytes
 (400 ``40002`` for anything not allowed). ``GET /files``, ``GET /files/{id}`` (a fresh signed
 URL) and ``DELETE /files/{id}`` are owner-scoped like every resource: 40301 for another
@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from flowai.api.http import error_response
 from flowai.errors import FlowAIError, InputError, NotFoundError, TooLargeError
-from flowai.files import FILE_ID, Files, Upload
+from flowai.media.files import FILE_ID, Files, Upload
 from storage.models import StoredFile, User
 
 from .common import Page, current_user, fail, ok, platform_of

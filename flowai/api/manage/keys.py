@@ -4,7 +4,7 @@ Answers never carry the stored hash; the secret only in the answer to ``POST /ke
 may be scoped to workflows of the caller's own: another account's workflow answers 403
 ``40301``, an unknown one 404 ``40402``; another account's key likewise (see ``resources``).
 Revoking takes effect on the run API of this process at once (and of other processes within
-``flowai.keys.CACHE_TTL`` seconds).
+``flowai.access.keys.CACHE_TTL`` seconds).
 """
 
 from __future__ import annotations

@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowai import background
-from flowai.auth import read_token
+from flowai.access.auth import read_token
 from flowai.errors import ForbiddenError, InputError, ResourceNotFoundError
-from flowai.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
-from flowai.progress import node_states, progress
-from flowai.runs import RunHandle
+from flowai.runs import background
+from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
+from flowai.runs.manager import RunHandle
+from flowai.runs.progress import node_states, progress
 from storage import queries
 from storage.db import session
 from storage.models import Run, User

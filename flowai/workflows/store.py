@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from flowai.errors import ConflictError, InputError, NotFoundError
-from flowai.graph import FORMAT, CompiledGraph, compile_graph
+from flowai.workflows.graph import FORMAT, CompiledGraph, compile_graph
 from nodes import Registry
 from storage import queries
 from storage.db import session

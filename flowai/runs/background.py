@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flowai.engine import RunState
 from flowai.errors import InputError, ResourceNotFoundError
-from flowai.runs import RunHandle
+from flowai.runs.engine import RunState
+from flowai.runs.manager import RunHandle
 from nodes.input import check_input
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 
 from flowai.demo import EXAMPLES
-from flowai.graph import FORMAT
+from flowai.workflows.graph import FORMAT
 
 
 def blank(name: str = "Untitled") -> dict:

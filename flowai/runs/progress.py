@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowai.events import NodeFailed, NodeFinished, NodeSkipped, NodeStarted
+from flowai.runs.events import NodeFailed, NodeFinished, NodeSkipped, NodeStarted
 
 DONE = ("completed", "reused", "skipped")
 

@@ -12,7 +12,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.engine import Engine
 
-from flowai.auth import digests_match, key_digest, new_api_key
+from flowai.access.auth import digests_match, key_digest, new_api_key
 from flowai.errors import AuthError, NotFoundError, RateLimitedError
 from storage import queries
 from storage.db import session

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from flowai.engine import Engine, RunState
 from flowai.errors import FlowAIError, InputError, NodeError, ProviderError
-from flowai.events import (
+from flowai.runs.engine import Engine, RunState
+from flowai.runs.events import (
     TERMINAL,
     Event,
     NodeFailed,
@@ -37,7 +37,7 @@ from flowai.events import (
     RunSucceeded,
     StreamDelta,
 )
-from flowai.graph import CompiledGraph
+from flowai.workflows.graph import CompiledGraph
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 START_DELAY = 0.5  # seconds before a still-running client run is written as 'running'

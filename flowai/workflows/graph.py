@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
-from flowai.templates import BRACES, LabelIndex, brace_refs
+from flowai.workflows.templates import BRACES, LabelIndex, brace_refs
 from nodes import Node, Registry
 
 FORMAT = "flowai/1"

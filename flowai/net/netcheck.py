@@ -33,7 +33,7 @@ async def check_public_url(url: str, *, allow_private: bool = False, what: str =
     """Raise InputError unless ``url`` is http(s) and (unless allowed) resolves only to public addresses.
 
     Returns the first address checked (None when private targets are allowed): connecting to it,
-    rather than resolving the name again, closes the DNS-rebinding gap (``flowai.web``)."""
+    rather than resolving the name again, closes the DNS-rebinding gap (``flowai.net.web``)."""
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port

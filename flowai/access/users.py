@@ -7,7 +7,7 @@ from functools import cache
 
 from sqlalchemy.engine import Engine
 
-from flowai.auth import hash_password, verify_password
+from flowai.access.auth import hash_password, verify_password
 from flowai.errors import InputError
 from storage import queries
 from storage.db import session

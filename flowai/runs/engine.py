@@ -21,7 +21,7 @@ import orjson
 from pydantic import ValidationError
 
 from flowai.errors import FlowAIError, NodeError, NodeTimeoutError
-from flowai.events import (
+from flowai.runs.events import (
     Event,
     NodeFailed,
     NodeFinished,
@@ -32,8 +32,8 @@ from flowai.events import (
     RunSucceeded,
     StreamDelta,
 )
-from flowai.graph import CompiledGraph, CompiledNode
-from flowai.templates import Ref, render, to_text
+from flowai.workflows.graph import CompiledGraph, CompiledNode
+from flowai.workflows.templates import Ref, render, to_text
 
 Emit = Callable[[Event], None]
 

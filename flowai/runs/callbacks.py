@@ -19,11 +19,11 @@ import orjson
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from flowai.errors import InputError
-from flowai.events import RunSucceeded
-from flowai.netcheck import check_public_url
-from flowai.web import pinned
+from flowai.net.netcheck import check_public_url
+from flowai.net.web import pinned
+from flowai.runs.events import RunSucceeded
 
-log = logging.getLogger("flowai.callbacks")
+log = logging.getLogger("flowai.runs.callbacks")
 
 
 class _Retry(Exception):

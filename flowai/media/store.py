@@ -2,7 +2,7 @@
 
 A stored medium is an ordinary file row (so it shows in ``/api/v1/files``) served by a signed
 URL. Loading accepts the server's own signed ``/files/`` URLs, ``data:`` URIs, and public
-http(s) URLs: those pass the SSRF check (``flowai.netcheck``) and a size cap while streaming.
+http(s) URLs: those pass the SSRF check (``flowai.net.netcheck``) and a size cap while streaming.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from flowai.errors import InputError, TooLargeError
-from flowai.files import Files, sniff
+from flowai.media.files import Files, sniff
+from flowai.net.web import WebClient
 from flowai.providers.base import Media
-from flowai.web import WebClient
 
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*;base64,(.*)$", re.S)
 _FILES_PATH = re.compile(r"^/files/([0-9a-f]{32})$")

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from flowai.events import Event, NodeFinished, NodeStarted, RunFailed, RunStarted, RunSucceeded, StreamDelta
+from flowai.runs.events import Event, NodeFinished, NodeStarted, RunFailed, RunStarted, RunSucceeded, StreamDelta
 
 
 def payload(ev: Event, extra: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]] | None:

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import httpx
 
 from flowai.errors import InputError, TooLargeError
-from flowai.netcheck import check_public_url
+from flowai.net.netcheck import check_public_url
 
 MAX_REDIRECTS = 5
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key", "api-key"}
