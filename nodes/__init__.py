@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Node, NodeConfig, NodeContext
+from .define import DefinitionError, FieldDef, NodeDef, Port, T, Text, check
 from .condition import ConditionNode
 from .http import HttpNode
 from .image import ImageNode
@@ -16,13 +17,20 @@ from .tts import TTSNode
 
 
 class Registry:
-    """Node types by their ``type`` id. Built explicitly; no import-time global registration."""
+    """Node types by their ``type`` id. Built explicitly; no import-time global registration.
+    Every node's definition is checked here (at start-up): a bad one raises DefinitionError."""
 
     def __init__(self, nodes: list[Node]):
         self._nodes: dict[str, Node] = {}
         for node in nodes:
+            definition = getattr(type(node), "definition", None)
+            if not isinstance(definition, NodeDef):
+                raise DefinitionError(f"{type(node).__name__} has no node definition (a NodeDef)")
+            check(definition)
+            if type(node).run is Node.run:
+                raise DefinitionError(f"node type {node.type!r}: no run method")
             if node.type in self._nodes:
-                raise ValueError(f"node type {node.type!r} registered twice")
+                raise DefinitionError(f"node type {node.type!r} registered twice")
             self._nodes[node.type] = node
 
     def get(self, type_id: str) -> Node | None:
@@ -55,4 +63,16 @@ def default_registry() -> Registry:
     )
 
 
-__all__ = ["Node", "NodeConfig", "NodeContext", "Registry", "default_registry"]
+__all__ = [
+    "DefinitionError",
+    "FieldDef",
+    "Node",
+    "NodeConfig",
+    "NodeContext",
+    "NodeDef",
+    "Port",
+    "Registry",
+    "T",
+    "Text",
+    "default_registry",
+]
