@@ -207,7 +207,7 @@ def _field_problems(where: str, model: type[BaseModel], defs: dict[str, FieldDef
                 if value not in allowed:
                     yield f"choice {value!r} of {where}{name!r} is not one of its values"
                 yield from _text_problems(f"choice {value!r} of {where}{name!r}", text)
-        item = _item_model(info.annotation)
+        item = item_model(info.annotation)
         if item is not None:
             yield from _field_problems(f"{where}{name}.", item, f.items or {})
         elif f.items:
@@ -230,7 +230,7 @@ def _enum_values(annotation: Any) -> set[Any]:
     return {v for arg in typing.get_args(annotation) for v in _enum_values(arg)}
 
 
-def _item_model(annotation: Any) -> type[BaseModel] | None:
+def item_model(annotation: Any) -> type[BaseModel] | None:
     """The model of a ``list[SomeModel]`` field, else None."""
     if typing.get_origin(annotation) is list:
         (arg,) = typing.get_args(annotation) or (None,)
