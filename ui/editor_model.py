@@ -267,7 +267,7 @@ class Draft:
         node = {
             "id": self.new_id(type_),
             "type": type_,
-            "label": self._new_label(impl.title),
+            "label": self._new_label(self.titles.get(type_) or impl.title),
             "position": {"x": float(position.get("x", 0)), "y": float(position.get("y", 0))},
             "config": default_config(impl),
         }
