@@ -1,7 +1,7 @@
 """``flowai serve``: the API routes on a parent app, NiceGUI mounted beside them.
 
 The run API lives on the parent app so its requests never pass through NiceGUI's middleware
-stack (``reference/performance.md``: ~9,000 vs ~1,500 requests/s on this kind of machine).
+stack (measured by ``python -m bench``: ~9,000 vs ~1,500 requests/s on this kind of machine).
 """
 
 from __future__ import annotations
