@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .base import Node, NodeConfig, NodeContext
-from .define import DefinitionError, FieldDef, NodeDef, Port, T, Text, check
 from .condition import ConditionNode
+from .define import DefinitionError, FieldDef, NodeDef, Port, T, Text, check
 from .http import HttpNode
 from .image import ImageNode
 from .input import InputNode
