@@ -127,7 +127,7 @@ def _type(prop: dict, schema: dict) -> str:
         return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
     if "anyOf" in prop:
         return " or ".join(_type(p, schema) for p in prop["anyOf"])
-    kind = prop.get("type")
+    kind = str(prop.get("type", ""))
     if kind == "array":
         return f"list of {_type(prop.get('items', {}), schema)}"
     return {"string": "text", "integer": "integer", "number": "number", "boolean": "boolean", "null": "null"}.get(

@@ -105,6 +105,9 @@ BASE_FIELDS: dict[str, FieldDef] = {
 }
 
 
+ConfigModel = type[BaseModel]  # (an alias: NodeDef's field ``type`` shadows the builtin inside the class)
+
+
 @dataclass(frozen=True)
 class NodeDef:
     """Everything about one node type except its ``run``."""
@@ -113,7 +116,7 @@ class NodeDef:
     title: Text
     group: str
     description: Text
-    config: type[BaseModel]
+    config: ConfigModel
     fields: dict[str, FieldDef] = field(default_factory=dict)
     inputs: tuple[Port, ...] = ()
     outputs: tuple[Port, ...] = ()

@@ -284,7 +284,8 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
             )
         else:
             dst.edge_inputs[e.target_port] = (e.source, e.source_port)
-            dst.edge_fields[dst.impl.port_fields.get(e.target_port, e.target_port)] = (e.source, e.source_port)
+            fed = dst.impl.port_fields.get(e.target_port or "", e.target_port or "")
+            dst.edge_fields[fed] = (e.source, e.source_port)  # type: ignore[assignment]
 
 
 def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> list[str] | None:
