@@ -21,8 +21,9 @@ from flowai.ports import PortType
 from flowai.runs.engine import Engine, RunState
 from flowai.workflows.graph import compile_graph
 from nodes import DefinitionError, FieldDef, Node, NodeConfig, NodeDef, Port, Registry, T, default_registry
+from tests.fakes.replicate_server import TOKEN, fake_replicate  # noqa: F401 (fixture)
 from tests.graphs import Graph
-from tests.proc import ROOT, Served, flowai_env
+from tests.proc import Served, flowai_env
 
 
 class ShoutConfig(NodeConfig):
@@ -211,7 +212,46 @@ def test_the_throwaway_node_is_in_the_palette_and_its_form_in_english_and_chines
                 assert words.evaluate("el => el.tagName") == "TEXTAREA"  # the long_text widget
                 times = page.get_by_test_id("field-times")  # a bounded integer: a slider under its label
                 assert ("How many times" if language == "English" else "重复次数") in times.inner_text()
+                english = language == "English"
+                page.get_by_text("Advanced" if english else "高级", exact=True).click()
+                ttl = page.locator(".q-field").filter(has=page.get_by_test_id("field-cache_ttl"))
+                ttl.wait_for()  # the base fields' labels come from the definitions too
+                assert ("Cache TTL (seconds)" if english else "缓存时长（秒）") in ttl.inner_text()
                 shot(page, f"node-definition-{'zh' if language != 'English' else 'en'}")
+    finally:
+        app.stop()
+
+
+@pytest.mark.browser
+def test_a_model_params_field_loads_the_models_own_form(tmp_path, fake_replicate):  # noqa: F811
+    """The Replicate node's ``params`` carries the ``model_params`` widget: the editor offers to load
+    the model's input schema and builds a form from it (no node type named in ui/)."""
+    from tests.browser import ServedApp, chromium, new_page, sign_in
+    from tests.editor_support import make_workflow, open_editor, select
+
+    doc = (
+        Graph("Replicate form")
+        .input(x="string", at=(0, 0))
+        .node("rep", "replicate", at=(300, 0), model="black-forest-labs/flux-dev", params={"prompt": "{{in.x}}"})
+        .output("{{rep.file}}", at=(600, 0))
+        .chain()
+        .doc
+    )
+    app = ServedApp.start(tmp_path, env={"REPLICATE_API_KEY": TOKEN, "REPLICATE_BASE_URL": fake_replicate.url})
+    try:
+        with chromium() as browser:
+            page = new_page(browser)
+            sign_in(page, app)
+            open_editor(page, app, make_workflow(tmp_path, doc))
+            select(page, "rep")
+            params = page.get_by_test_id("field-params")
+            assert '"prompt"' in params.input_value()  # JSON text until the schema is loaded
+            page.get_by_test_id("load-params").click()
+            prompt = page.get_by_test_id("field-prompt")
+            prompt.wait_for(timeout=20_000)
+            assert prompt.input_value() == "{{in.x}}"
+            assert prompt.evaluate("el => el.tagName") == "TEXTAREA"
+            assert fake_replicate.schema_gets >= 1
     finally:
         app.stop()
 
