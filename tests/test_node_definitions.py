@@ -12,6 +12,7 @@ import dataclasses
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from pydantic import Field
@@ -29,6 +30,8 @@ from tests.proc import Served, flowai_env
 class ShoutConfig(NodeConfig):
     words: str = ""
     times: int = Field(default=1, ge=1, le=5)
+    tone: Literal["loud", "louder"] = "loud"
+    password: str = ""
 
 
 class ShoutNode(Node):
@@ -41,6 +44,8 @@ class ShoutNode(Node):
         fields={
             "words": FieldDef(T("Words to shout", "要喊的话"), T("Any text", "任意文本"), widget="long_text"),
             "times": FieldDef(T("How many times", "重复次数")),
+            "tone": FieldDef(T("Tone", "语气"), choices={"loud": T("Loud", "大声"), "louder": T("Louder", "更大声")}),
+            "password": FieldDef(T("Password", "密码"), widget="secret"),
         },
         inputs=(Port("text", PortType.TEXT, field="words"),),  # the port feeds a field of another name
         outputs=(Port("loud", PortType.TEXT, T("The shouted words", "喊出的话")),),
@@ -88,6 +93,19 @@ def _variant(**changes) -> Node:
         ({"task": "dance"}, "unknown provider task 'dance'"),
         ({"aliases": {"result": "text"}}, "alias 'result' names no output port ('text')"),
         ({"type": "Shout!"}, "the type id must be lower-case"),
+        (
+            {
+                "fields": {
+                    **ShoutNode.definition.fields,
+                    "tone": FieldDef(T("Tone", "语气"), choices={"soft": T("Soft", "轻")}),
+                }
+            },
+            "choice 'soft' of 'tone' is not one of its values",
+        ),
+        (
+            {"fields": {**ShoutNode.definition.fields, "words": FieldDef(T("Words", "话"), widget="slider")}},
+            "unknown widget 'slider'",
+        ),
         ({"starter": {"times": 9}}, "the starter config is invalid"),
     ],
 )
@@ -213,6 +231,9 @@ def test_the_throwaway_node_is_in_the_palette_and_its_form_in_english_and_chines
                 times = page.get_by_test_id("field-times")  # a bounded integer: a slider under its label
                 assert ("How many times" if language == "English" else "重复次数") in times.inner_text()
                 english = language == "English"
+                tone = page.locator(".q-field").filter(has=page.get_by_test_id("field-tone"))
+                assert ("Loud" if english else "大声") in tone.inner_text()  # the choice's label, not its value
+                assert page.get_by_test_id("field-password").get_attribute("type") == "password"  # the secret widget
                 page.get_by_text("Advanced" if english else "高级", exact=True).click()
                 ttl = page.locator(".q-field").filter(has=page.get_by_test_id("field-cache_ttl"))
                 ttl.wait_for()  # the base fields' labels come from the definitions too
