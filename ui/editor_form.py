@@ -146,9 +146,9 @@ def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any]
     elif "enum" in prop:
         values = list(prop["enum"])
         labels = hint.choices if hint and hint.choices else {}
-        options = {v: labels[v].get(lang) if v in labels else str(v) for v in values}
+        choices = {v: labels[v].get(lang) if v in labels else str(v) for v in values}
         w = ui.select(
-            options,
+            choices,
             value=value if value in values else prop.get("default"),
             label=title,
             on_change=lambda e: emit(e.value),
@@ -228,7 +228,7 @@ def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, 
 
     foreign_prompt = ctx.fields is None and key.endswith(("prompt", "text"))  # a schema without hints
     if widget == "long_text" or untyped or foreign_prompt:
-        w = ui.textarea(title, value=shown, on_change=changed).props("autogrow outlined")
+        w: ui.input = ui.textarea(title, value=shown, on_change=changed).props("autogrow outlined")
     elif widget == "secret":
         w = ui.input(title, value=shown, on_change=changed, password=True, password_toggle_button=True)
         w.props("dense")

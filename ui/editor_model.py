@@ -145,7 +145,7 @@ class Draft:
 
     def summary(self, node: dict) -> str:
         """The text on a node's card: the first non-empty of the fields its definition names."""
-        impl = self.registry.get(node.get("type"))
+        impl = self.registry.get(node.get("type") or "")
         config = node.get("config") or {}
         for key in impl.definition.summary if impl else ():
             value = config.get(key)
