@@ -3,6 +3,7 @@ reference is what the node definitions generate, and nothing points outside the 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -69,3 +70,14 @@ def test_a_stale_reference_is_detected(tmp_path, monkeypatch):
     stale.write_text(render(default_registry()).replace("大模型", "LLM"), encoding="utf-8")
     monkeypatch.setattr(flowai.docs, "NODES_MD", stale)
     assert flowai.docs.main(["--check"]) == 1
+
+
+def test_the_graph_format_example_is_a_valid_document_and_the_one_the_validation_tests_use():
+    from tests.graphs import compile_doc
+    from tests.test_graph_validation import DESIGN_EXAMPLE
+
+    text = (ROOT / "docs" / "graph-format.md").read_text(encoding="utf-8")
+    block = text.split("```json\n", 1)[1].split("```", 1)[0]
+    example = json.loads(block)
+    assert example == DESIGN_EXAMPLE
+    assert list(compile_doc(example).nodes) == ["in", "llm", "out"]
