@@ -1,4 +1,4 @@
-"""The ``flowai`` command (DESIGN.md §6). It acts as the instance's first admin account."""
+"""The ``flowai`` command (README, CLI). It acts as the instance's first admin account."""
 
 from __future__ import annotations
 

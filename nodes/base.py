@@ -1,7 +1,8 @@
-"""What every node type declares: a config model, typed ports, and an async ``run``.
+"""What every node type is: a definition (:class:`nodes.define.NodeDef`) and an async ``run``.
 
-A node module never imports NiceGUI or storage. The editor builds its settings form from
-``Config``; the engine reads the ports to check edges and hands ``run`` a rendered config.
+A node module never imports NiceGUI or storage. ``Node`` copies what the engine reads on its hot
+path (``Config``, the port tables, ``aliases``, ``templated``, ``cacheable``, ``streams``) from the
+definition once, when the class is created; the editor and the docs read ``definition``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.ports import PortType
+
+from .define import NodeDef
 
 
 class NodeConfig(BaseModel):
@@ -44,22 +47,42 @@ class NodeContext(Protocol):
 
 
 class Node:
-    """Base class of node types. Instances are stateless; one is registered per type."""
+    """Base class of node types: set ``definition`` and write ``run``. Instances are stateless;
+    one is registered per type. A node whose ports depend on its config (the input node's fields,
+    a condition's cases) overrides ``input_ports`` / ``output_ports`` / ``branch_ports``."""
 
+    definition: ClassVar[NodeDef]
+    # Derived from the definition when the subclass is created (read by the engine and compiler):
     type: ClassVar[str]
-    title: ClassVar[str]
-    group: ClassVar[str]  # palette group: inputs, ai, media, logic, outputs
+    title: ClassVar[str]  # English; the definition has both languages
+    group: ClassVar[str]
+    task: ClassVar[str | None] = None
     Config: ClassVar[type[NodeConfig]] = NodeConfig
-    aliases: ClassVar[dict[str, str]] = {}  # extra port names accepted in $label.field references
-    templated: ClassVar[bool] = True  # whether string config values are rendered as templates
-    cacheable: ClassVar[bool] = False  # outputs depend only on the rendered config (safe to cache)
-    streams: ClassVar[bool] = False  # emits text deltas (a cache hit replays its text as one delta)
+    aliases: ClassVar[dict[str, str]] = {}
+    templated: ClassVar[bool] = True
+    cacheable: ClassVar[bool] = False
+    streams: ClassVar[bool] = False
+    port_fields: ClassVar[dict[str, str]] = {}  # input port -> the config field it feeds
+    _inputs: ClassVar[dict[str, PortType]] = {}
+    _outputs: ClassVar[dict[str, PortType]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        d = cls.__dict__.get("definition")
+        if d is None:
+            return
+        cls.type, cls.title, cls.group, cls.task = d.type, d.title.en, d.group, d.task
+        cls.Config = d.config
+        cls.aliases, cls.templated, cls.cacheable, cls.streams = dict(d.aliases), d.templated, d.cacheable, d.streams
+        cls.port_fields = {p.name: p.feeds for p in d.inputs}
+        cls._inputs = {p.name: p.type for p in d.inputs}
+        cls._outputs = {p.name: p.type for p in d.outputs}
 
     def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {}
+        return dict(self._inputs)
 
     def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {}
+        return dict(self._outputs)
 
     def branch_ports(self, config: dict[str, Any]) -> set[str]:
         """Output ports that are branches (a condition's cases). After the node runs, its

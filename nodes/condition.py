@@ -18,6 +18,7 @@ from flowai.ports import PortType
 from flowai.workflows.templates import to_text
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 Operator = Literal[
     "equals",
@@ -59,23 +60,66 @@ class Case(BaseModel):
 
 
 class ConditionConfig(NodeConfig):
-    value: Any = Field(default="", description="What to check, e.g. {{in.type}}")
-    cases: list[Case] = Field(
-        default_factory=lambda: [Case()],
-        min_length=1,
-        max_length=20,
-        description="Checked in order; the first match wins, else the 'else' branch",
-    )
+    value: Any = ""
+    cases: list[Case] = Field(default_factory=lambda: [Case()], min_length=1, max_length=20)
+
+
+OPERATORS = {
+    "equals": T("equals", "等于"),
+    "not_equals": T("does not equal", "不等于"),
+    "contains": T("contains", "包含"),
+    "not_contains": T("does not contain", "不包含"),
+    "starts_with": T("starts with", "开头是"),
+    "not_starts_with": T("does not start with", "开头不是"),
+    "ends_with": T("ends with", "结尾是"),
+    "not_ends_with": T("does not end with", "结尾不是"),
+    "is_empty": T("is empty", "为空"),
+    "is_not_empty": T("is not empty", "不为空"),
+    "gt": T("> (number)", "大于（数字）"),
+    "gte": T(">= (number)", "大于等于（数字）"),
+    "lt": T("< (number)", "小于（数字）"),
+    "lte": T("<= (number)", "小于等于（数字）"),
+}
 
 
 class ConditionNode(Node):
-    type = "condition"
-    title = "Condition"
-    group = "logic"
-    Config = ConditionConfig
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"value": PortType.ANY}
+    definition = NodeDef(
+        type="condition",
+        title=T("Condition", "条件分支"),
+        group="logic",
+        description=T(
+            "Picks one branch: the cases are checked in order, the first match wins, no match takes 'else'. "
+            "Nodes reached only through branches not taken are skipped.",
+            "选择一个分支：按顺序检查各条件，第一个满足的胜出，都不满足走 else。只经由未选分支到达的节点会被跳过。",
+        ),
+        config=ConditionConfig,
+        fields={
+            "value": FieldDef(
+                T("Value to check", "要检查的值"),
+                T("What to check, e.g. {{in.type}}", "要检查的内容，例如 {{in.type}}"),
+            ),
+            "cases": FieldDef(
+                T("Cases", "条件"),
+                T(
+                    "Checked in order; the first match wins, else the 'else' branch",
+                    "按顺序检查；第一个满足的胜出，否则走 else 分支",
+                ),
+                items={
+                    "operator": FieldDef(T("Operator", "运算"), choices=OPERATORS),
+                    "value": FieldDef(T("Compared with", "比较值")),
+                },
+            ),
+        },
+        inputs=(Port("value", PortType.ANY),),
+        outputs=(
+            Port("branch", PortType.TEXT, T("The branch taken (case_1 … or else)", "所走的分支（case_1 … 或 else）")),
+        ),
+        dynamic_outputs=T(
+            "One branch port per case, case_1, case_2, …, and else (any type), carrying the checked value.",
+            "每个条件一个分支端口：case_1、case_2 …… 以及 else（任意类型），携带被检查的值。",
+        ),
+        summary=("value",),
+    )
 
     def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
         ports = dict.fromkeys(self.branch_ports(config), PortType.ANY)

@@ -17,27 +17,58 @@ from flowai.errors import InputError, NodeError
 from flowai.ports import PortType
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 
 class HttpConfig(NodeConfig):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
-    url: str = Field(default="", description="http(s) URL; may use {{node.port}} variables")
-    headers: dict[str, str] = Field(default_factory=dict, description="Request headers")
-    body: str = Field(default="", description="Request body (JSON text for a JSON API)")
-    fail_on_error: bool = Field(default=True, description="Fail the node on an HTTP status of 400 or more")
+    url: str = ""
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str = ""
+    fail_on_error: bool = True
 
 
 class HttpNode(Node):
-    type = "http"
-    title = "HTTP request"
-    group = "logic"
-    Config = HttpConfig
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"url": PortType.TEXT, "body": PortType.TEXT}
-
-    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"body": PortType.TEXT, "status": PortType.NUMBER, "json": PortType.JSON, "headers": PortType.JSON}
+    definition = NodeDef(
+        type="http",
+        title=T("HTTP request", "HTTP 请求"),
+        group="logic",
+        description=T(
+            "Calls a web API and passes its answer on. Private, loopback and link-local addresses are refused "
+            "unless an admin allowed them.",
+            "调用一个 Web API 并传出其响应。除非管理员允许，否则拒绝私有、回环和链路本地地址。",
+        ),
+        config=HttpConfig,
+        fields={
+            "method": FieldDef(T("Method", "方法")),
+            "url": FieldDef(
+                T("URL", "URL"),
+                T("http(s) URL; may use {{node.port}} variables", "http(s) 地址；可使用 {{node.port}} 变量"),
+            ),
+            "headers": FieldDef(T("Headers", "请求头"), T("Request headers, a JSON object", "请求头，一个 JSON 对象")),
+            "body": FieldDef(
+                T("Body", "请求体"),
+                T("Request body (JSON text for a JSON API)", "请求体（JSON API 用 JSON 文本）"),
+                widget="long_text",
+            ),
+            "fail_on_error": FieldDef(
+                T("Fail on error status", "出错状态码时失败"),
+                T("Fail the node on an HTTP status of 400 or more", "HTTP 状态码为 400 及以上时本节点失败"),
+            ),
+        },
+        inputs=(Port("url", PortType.TEXT), Port("body", PortType.TEXT)),
+        outputs=(
+            Port("body", PortType.TEXT, T("The response body as text", "响应体文本")),
+            Port("status", PortType.NUMBER, T("The HTTP status", "HTTP 状态码")),
+            Port(
+                "json",
+                PortType.JSON,
+                T("The body parsed as JSON (null if it is not JSON)", "按 JSON 解析的响应体（不是 JSON 则为 null）"),
+            ),
+            Port("headers", PortType.JSON, T("The response headers (lower-case names)", "响应头（名称小写）")),
+        ),
+        summary=("url",),
+    )
 
     async def run(self, ctx, config: HttpConfig) -> dict[str, Any]:
         if ctx.services is None or getattr(ctx.services, "web", None) is None:

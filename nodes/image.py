@@ -15,32 +15,69 @@ from flowai.ports import PortType
 from flowai.providers.base import ImageRequest, Scope
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 AspectRatio = Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"]
 
 
 class ImageConfig(NodeConfig):
-    provider: str = Field(default="auto", description="'auto' walks the image priority list; a name pins it")
-    model: str = Field(default="", description="Empty: the provider's default image model")
+    provider: str = "auto"
+    model: str = ""
     prompt: str = ""
-    negative_prompt: str = Field(default="", description="What the image should not show")
+    negative_prompt: str = ""
     aspect_ratio: AspectRatio = "1:1"
-    n: int = Field(default=1, ge=1, le=4, description="Images to generate (1-4)")
-    seed: int | None = Field(default=None, ge=0, description="Empty: random")
-    reference_image: str = Field(default="", description="An image to start from (URL or data: URI)")
+    n: int = Field(default=1, ge=1, le=4)
+    seed: int | None = Field(default=None, ge=0)
+    reference_image: str = ""
 
 
 class ImageNode(Node):
-    type = "image"
-    title = "Image"
-    group = "media"
-    Config = ImageConfig
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"prompt": PortType.TEXT, "reference_image": PortType.IMAGE}
-
-    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"image": PortType.IMAGE, "images": PortType.JSON, "usage": PortType.JSON}
+    definition = NodeDef(
+        type="image",
+        title=T("Image", "图像生成"),
+        group="media",
+        description=T(
+            "Text (and an optional reference image) to images through the provider router; the images are stored.",
+            "通过供应商路由把文字（可带参考图）生成图片；图片会被保存。",
+        ),
+        task="image",
+        config=ImageConfig,
+        fields={
+            "provider": FieldDef(
+                T("Provider", "供应商"),
+                T(
+                    "'auto' walks the image priority list; a name pins it",
+                    "auto 按图像任务优先级依次尝试；填名字则固定用它",
+                ),
+                widget="provider",
+            ),
+            "model": FieldDef(
+                T("Model", "模型"),
+                T("Empty: the provider's default image model", "留空：供应商的默认图像模型"),
+                widget="model",
+            ),
+            "prompt": FieldDef(T("Prompt", "提示词"), widget="long_text"),
+            "negative_prompt": FieldDef(
+                T("Negative prompt", "反向提示词"),
+                T("What the image should not show", "图片中不应出现的内容"),
+                widget="long_text",
+            ),
+            "aspect_ratio": FieldDef(T("Aspect ratio", "宽高比")),
+            "n": FieldDef(T("Number of images", "图片数量"), T("Images to generate (1-4)", "生成的图片数（1-4）")),
+            "seed": FieldDef(T("Seed", "随机种子"), T("Empty: random", "留空：随机")),
+            "reference_image": FieldDef(
+                T("Reference image", "参考图"),
+                T("An image to start from (URL or data: URI)", "作为起点的图片（URL 或 data: URI）"),
+            ),
+        },
+        inputs=(Port("prompt", PortType.TEXT), Port("reference_image", PortType.IMAGE)),
+        outputs=(
+            Port("image", PortType.IMAGE, T("The first image's URL", "第一张图片的 URL")),
+            Port("images", PortType.JSON, T("All the images' URLs", "全部图片的 URL")),
+            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用")),
+        ),
+        summary=("prompt", "model"),
+    )
 
     async def run(self, ctx, config: ImageConfig) -> dict[str, Any]:
         if not config.prompt.strip():

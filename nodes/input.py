@@ -14,6 +14,7 @@ from flowai.errors import InputError
 from flowai.ports import PortType
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, T
 
 FieldType = Literal["string", "number", "integer", "boolean", "json", "image", "audio", "video", "file"]
 
@@ -75,12 +76,51 @@ class InputConfig(NodeConfig):
         return v
 
 
+FIELD_TYPES = {
+    "string": T("Text", "文本"),
+    "number": T("Number", "数字"),
+    "integer": T("Integer", "整数"),
+    "boolean": T("Yes / no", "是 / 否"),
+    "json": T("JSON", "JSON"),
+    "image": T("Image", "图片"),
+    "audio": T("Audio", "音频"),
+    "video": T("Video", "视频"),
+    "file": T("File", "文件"),
+}
+
+
 class InputNode(Node):
-    type = "input"
-    title = "Input"
-    group = "inputs"
-    Config = InputConfig
-    templated = False
+    definition = NodeDef(
+        type="input",
+        title=T("Input", "开始"),
+        group="inputs",
+        description=T(
+            "Declares the run's typed input fields; each field is an output port carrying the caller's value.",
+            "声明运行的输入字段及类型；每个字段是一个输出端口，携带调用方传入的值。",
+        ),
+        config=InputConfig,
+        fields={
+            "fields": FieldDef(
+                T("Input fields", "输入字段"),
+                items={
+                    "name": FieldDef(T("Name", "名称")),
+                    "type": FieldDef(T("Type", "类型"), choices=FIELD_TYPES),
+                    "required": FieldDef(T("Required", "必填")),
+                    "max_length": FieldDef(T("Max length", "最大长度")),
+                    "default": FieldDef(T("Default value", "默认值"), widget="long_text"),
+                    "description": FieldDef(T("Description", "说明"), widget="long_text"),
+                },
+            ),
+        },
+        dynamic_outputs=T(
+            "One port per input field, named like the field, typed by its type (string: text, number and "
+            "integer: number, boolean, json, image, audio, video, file).",
+            "每个输入字段一个端口，与字段同名，类型随字段类型（string 为 text，number 和 integer 为 number，"
+            "以及 boolean、json、image、audio、video、file）。",
+        ),
+        templated=False,
+        starter={"fields": [{"name": "input", "type": "string", "required": True}]},
+    )
 
     def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
         # Read from the raw (possibly invalid) config: anything malformed is reported by Config.

@@ -18,36 +18,81 @@ from flowai.ports import PortType
 from flowai.providers.base import ChatRequest, Scope
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 
 class LLMConfig(NodeConfig):
-    provider: str = Field(default="auto", description="'auto' walks the task's priority list; a name pins it")
-    task: Literal["auto", "text", "multimodal"] = Field(
-        default="auto", description="'auto': multimodal when an image is given, else text"
-    )
-    model: str = Field(default="", description="Empty: the provider's default model")
+    provider: str = "auto"
+    task: Literal["auto", "text", "multimodal"] = "auto"
+    model: str = ""
     system: str = ""
     prompt: str = ""
     temperature: float = Field(default=0.7, ge=0, le=2)
     max_tokens: int | None = Field(default=None, gt=0)
-    json_output: bool = Field(default=False, description="Ask for a JSON object and parse it")
-    image: str = Field(default="", description="An image sent with the prompt (URL or data: URI)")
+    json_output: bool = False
+    image: str = ""
 
 
 class LLMNode(Node):
-    type = "llm"
-    title = "LLM"
-    group = "ai"
-    Config = LLMConfig
-    aliases = {"result": "text"}
-    streams = True
-    cacheable = True
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"prompt": PortType.TEXT, "system": PortType.TEXT, "image": PortType.IMAGE}
-
-    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"text": PortType.TEXT, "reasoning": PortType.TEXT, "json": PortType.JSON, "usage": PortType.JSON}
+    definition = NodeDef(
+        type="llm",
+        title=T("LLM", "大模型"),
+        group="ai",
+        description=T(
+            "A chat completion through the provider router, streamed as it arrives; with an image, a multimodal call.",
+            "通过供应商路由调用大模型对话，边生成边流式输出；带图片时走多模态任务。",
+        ),
+        task="text",
+        config=LLMConfig,
+        fields={
+            "provider": FieldDef(
+                T("Provider", "供应商"),
+                T(
+                    "'auto' walks the task's priority list; a name pins it",
+                    "auto 按任务优先级依次尝试；填名字则固定用它",
+                ),
+                widget="provider",
+            ),
+            "task": FieldDef(
+                T("Task", "任务"),
+                T("'auto': multimodal when an image is given, else text", "auto：有图片时为多模态，否则为文本"),
+                choices={
+                    "auto": T("Automatic", "自动"),
+                    "text": T("Text", "文本"),
+                    "multimodal": T("Multimodal", "多模态"),
+                },
+            ),
+            "model": FieldDef(
+                T("Model", "模型"), T("Empty: the provider's default model", "留空：供应商的默认模型"), widget="model"
+            ),
+            "system": FieldDef(T("System prompt", "系统提示词"), widget="long_text"),
+            "prompt": FieldDef(T("Prompt", "提示词"), widget="long_text"),
+            "temperature": FieldDef(T("Temperature", "温度")),
+            "max_tokens": FieldDef(
+                T("Max tokens", "最大 token 数"), T("Empty: the model's limit", "留空：模型自身的上限")
+            ),
+            "json_output": FieldDef(
+                T("JSON output", "JSON 输出"), T("Ask for a JSON object and parse it", "要求模型回答 JSON 对象并解析")
+            ),
+            "image": FieldDef(
+                T("Image", "图片"),
+                T("An image sent with the prompt (URL or data: URI)", "随提示词发送的图片（URL 或 data: URI）"),
+            ),
+        },
+        inputs=(Port("prompt", PortType.TEXT), Port("system", PortType.TEXT), Port("image", PortType.IMAGE)),
+        outputs=(
+            Port("text", PortType.TEXT, T("The answer", "回答")),
+            Port(
+                "reasoning", PortType.TEXT, T("The model's reasoning, when it sends it", "模型给出的推理过程（若有）")
+            ),
+            Port("json", PortType.JSON, T("The parsed answer (JSON output on)", "解析后的回答（开启 JSON 输出时）")),
+            Port("usage", PortType.JSON, T("Provider, model, tokens and cost", "供应商、模型、token 数与费用")),
+        ),
+        aliases={"result": "text"},
+        streams=True,
+        cacheable=True,
+        summary=("prompt", "model"),
+    )
 
     async def run(self, ctx, config: LLMConfig) -> dict[str, Any]:
         messages = []

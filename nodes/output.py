@@ -4,29 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from flowai.ports import PortType
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 
 class OutputConfig(NodeConfig):
     value: Any = ""
-    name: str | None = Field(default=None, description="Key of this output when a flow has several")
+    name: str | None = None
 
 
 class OutputNode(Node):
-    type = "output"
-    title = "Output"
-    group = "outputs"
-    Config = OutputConfig
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"value": PortType.ANY}
-
-    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"value": PortType.ANY}
+    definition = NodeDef(
+        type="output",
+        title=T("Output", "结束"),
+        group="outputs",
+        description=T(
+            "Its value becomes the run's output; with several output nodes, an object keyed by their names.",
+            "它的值就是运行的 output；有多个结束节点时，output 是以各自名称为键的对象。",
+        ),
+        config=OutputConfig,
+        fields={
+            "value": FieldDef(T("Value", "值"), widget="long_text"),
+            "name": FieldDef(
+                T("Output name", "输出名称"),
+                T(
+                    "Key of this output when a flow has several (default: the node id)",
+                    "流程有多个输出时本输出的键（默认：节点 ID）",
+                ),
+            ),
+        },
+        inputs=(Port("value", PortType.ANY),),
+        outputs=(Port("value", PortType.ANY, T("The value, as output", "输出的值")),),
+        summary=("value",),
+    )
 
     async def run(self, ctx, config: OutputConfig) -> dict[str, Any]:
         return {"value": config.value}

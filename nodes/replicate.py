@@ -17,32 +17,56 @@ from flowai.ports import PortType
 from flowai.providers.base import Scope
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 PUBLIC = ("https://", "http://", "data:")
 
 
 class ReplicateConfig(NodeConfig):
-    model: str = Field(
-        min_length=1,
-        description="owner/name, owner/name:version, or a short name from the Replicate rules table (flux-dev)",
-    )
-    params: dict[str, Any] = Field(
-        default_factory=dict, description="The model's inputs as a JSON object; string values are templates"
-    )
-    image: str = Field(default="", description="Reference image URL (optional)")
+    model: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    image: str = ""
 
 
 class ReplicateNode(Node):
-    type = "replicate"
-    title = "Replicate"
-    group = "ai"
-    Config = ReplicateConfig
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"image": PortType.IMAGE}
-
-    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"output": PortType.JSON, "files": PortType.JSON, "file": PortType.FILE, "text": PortType.TEXT}
+    definition = NodeDef(
+        type="replicate",
+        title=T("Replicate", "Replicate"),
+        group="ai",
+        description=T(
+            "Runs any Replicate model; its output files are stored the moment it finishes. Needs REPLICATE_API_KEY.",
+            "运行任意 Replicate 模型；结束时立即保存其输出文件。需要 REPLICATE_API_KEY。",
+        ),
+        config=ReplicateConfig,
+        fields={
+            "model": FieldDef(
+                T("Model", "模型"),
+                T(
+                    "owner/name, owner/name:version, or a short name from the Replicate rules table (flux-dev)",
+                    "owner/name、owner/name:version，或 Replicate 规则表中的短名（如 flux-dev）",
+                ),
+            ),
+            "params": FieldDef(
+                T("Model parameters", "模型参数"),
+                T(
+                    "The model's inputs as a JSON object; string values are templates",
+                    "模型的输入（JSON 对象）；字符串值是模板",
+                ),
+                widget="model_params",
+            ),
+            "image": FieldDef(
+                T("Reference image", "参考图"), T("Reference image URL (optional)", "参考图 URL（可选）")
+            ),
+        },
+        inputs=(Port("image", PortType.IMAGE),),
+        outputs=(
+            Port("output", PortType.JSON, T("The model's output as it answered", "模型的原始输出")),
+            Port("files", PortType.JSON, T("The stored output files' URLs", "已保存的输出文件 URL")),
+            Port("file", PortType.FILE, T("The first output file's URL", "第一个输出文件的 URL")),
+            Port("text", PortType.TEXT, T("The output as text, when it is text", "输出为文本时的文本")),
+        ),
+        summary=("model",),
+    )
 
     async def run(self, ctx, config: ReplicateConfig) -> dict[str, Any]:
         replicate = getattr(ctx.services, "replicate", None)

@@ -4,35 +4,61 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from flowai.errors import NodeError
 from flowai.ports import PortType
 from flowai.providers.base import Scope, TranscriptionRequest
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 
 class STTConfig(NodeConfig):
-    provider: str = Field(default="auto", description="'auto' walks the stt priority list; a name pins it")
-    model: str = Field(default="", description="Empty: the provider's default model")
-    language: str = Field(default="", description="Language code such as 'en'; empty: detect")
-    audio: str = Field(default="", description="The audio to transcribe (URL or data: URI)")
+    provider: str = "auto"
+    model: str = ""
+    language: str = ""
+    audio: str = ""
 
 
 class STTNode(Node):
-    type = "stt"
-    title = "Speech to text"
-    group = "media"
-    Config = STTConfig
-    aliases = {"result": "text"}
-    cacheable = True
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"audio": PortType.AUDIO}
-
-    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"text": PortType.TEXT, "language": PortType.TEXT, "usage": PortType.JSON}
+    definition = NodeDef(
+        type="stt",
+        title=T("Speech to text", "语音识别"),
+        group="media",
+        description=T(
+            "Speech to text through the provider router, from an audio URL.", "通过供应商路由把音频（URL）转写为文字。"
+        ),
+        task="stt",
+        config=STTConfig,
+        fields={
+            "provider": FieldDef(
+                T("Provider", "供应商"),
+                T(
+                    "'auto' walks the stt priority list; a name pins it",
+                    "auto 按语音识别优先级依次尝试；填名字则固定用它",
+                ),
+                widget="provider",
+            ),
+            "model": FieldDef(
+                T("Model", "模型"), T("Empty: the provider's default model", "留空：供应商的默认模型"), widget="model"
+            ),
+            "language": FieldDef(
+                T("Language", "语言"),
+                T("Language code such as 'en'; empty: detect", "语言代码，如 zh、en；留空：自动识别"),
+            ),
+            "audio": FieldDef(
+                T("Audio", "音频"), T("The audio to transcribe (URL or data: URI)", "要转写的音频（URL 或 data: URI）")
+            ),
+        },
+        inputs=(Port("audio", PortType.AUDIO),),
+        outputs=(
+            Port("text", PortType.TEXT, T("The transcript", "转写文本")),
+            Port("language", PortType.TEXT, T("The language heard", "识别出的语言")),
+            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用")),
+        ),
+        aliases={"result": "text"},
+        cacheable=True,
+        summary=("audio", "model"),
+    )
 
     async def run(self, ctx, config: STTConfig) -> dict[str, Any]:
         if not config.audio:

@@ -8,6 +8,7 @@ from flowai.ports import PortType
 from flowai.workflows.templates import to_text
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 
 class TemplateConfig(NodeConfig):
@@ -15,16 +16,20 @@ class TemplateConfig(NodeConfig):
 
 
 class TemplateNode(Node):
-    type = "template"
-    title = "Template"
-    group = "logic"
-    Config = TemplateConfig
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"template": PortType.TEXT}
-
-    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"text": PortType.TEXT}
+    definition = NodeDef(
+        type="template",
+        title=T("Template", "模板"),
+        group="logic",
+        description=T(
+            "Renders a text template from upstream values ({{node.port}} or $label.field).",
+            "用上游的值渲染一段文本模板（{{node.port}} 或 $节点名.字段）。",
+        ),
+        config=TemplateConfig,
+        fields={"template": FieldDef(T("Template", "模板"), widget="long_text")},
+        inputs=(Port("template", PortType.TEXT),),
+        outputs=(Port("text", PortType.TEXT, T("The rendered text", "渲染后的文本")),),
+        summary=("template",),
+    )
 
     async def run(self, ctx, config: TemplateConfig) -> dict[str, Any]:
         return {"text": to_text(config.template)}

@@ -11,28 +11,58 @@ from flowai.ports import PortType
 from flowai.providers.base import Scope, SpeechRequest
 
 from .base import Node, NodeConfig
+from .define import FieldDef, NodeDef, Port, T
 
 
 class TTSConfig(NodeConfig):
-    provider: str = Field(default="auto", description="'auto' walks the tts priority list; a name pins it")
-    model: str = Field(default="", description="Empty: the provider's default voice model")
-    voice: str = Field(default="", description="The provider's voice id; empty: its default voice")
+    provider: str = "auto"
+    model: str = ""
+    voice: str = ""
     text: str = ""
     format: Literal["mp3", "wav", "ogg", "flac"] = "mp3"
-    speed: float | None = Field(default=None, gt=0, le=4, description="Empty: normal speed")
+    speed: float | None = Field(default=None, gt=0, le=4)
 
 
 class TTSNode(Node):
-    type = "tts"
-    title = "Text to speech"
-    group = "media"
-    Config = TTSConfig
-
-    def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"text": PortType.TEXT}
-
-    def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
-        return {"audio": PortType.AUDIO, "usage": PortType.JSON}
+    definition = NodeDef(
+        type="tts",
+        title=T("Text to speech", "语音合成"),
+        group="media",
+        description=T(
+            "Text to speech through the provider router; the audio is stored and its URL output.",
+            "通过供应商路由把文字合成为语音；音频会被保存并输出其 URL。",
+        ),
+        task="tts",
+        config=TTSConfig,
+        fields={
+            "provider": FieldDef(
+                T("Provider", "供应商"),
+                T(
+                    "'auto' walks the tts priority list; a name pins it",
+                    "auto 按语音合成优先级依次尝试；填名字则固定用它",
+                ),
+                widget="provider",
+            ),
+            "model": FieldDef(
+                T("Model", "模型"),
+                T("Empty: the provider's default voice model", "留空：供应商的默认语音模型"),
+                widget="model",
+            ),
+            "voice": FieldDef(
+                T("Voice", "音色"),
+                T("The provider's voice id; empty: its default voice", "供应商的音色 ID；留空：默认音色"),
+            ),
+            "text": FieldDef(T("Text", "文本"), widget="long_text"),
+            "format": FieldDef(T("Audio format", "音频格式")),
+            "speed": FieldDef(T("Speed", "语速"), T("Empty: normal speed", "留空：正常语速")),
+        },
+        inputs=(Port("text", PortType.TEXT),),
+        outputs=(
+            Port("audio", PortType.AUDIO, T("The stored audio's URL", "已保存音频的 URL")),
+            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用")),
+        ),
+        summary=("text", "model"),
+    )
 
     async def run(self, ctx, config: TTSConfig) -> dict[str, Any]:
         if not config.text.strip():

@@ -1,76 +1,33 @@
-"""Small builders for ``flowai/1`` documents, so a test graph is one or two lines.
+"""Test helpers around the product's graph builder (``flowai.workflows.builder``).
 
     chain("input", "template", "output")                      # in -> template -> output, ordering edges
     Graph().input(x="string").template("t", "{{in.x}}").output("{{t.text}}").chain().doc
 
-``Graph`` methods return the builder; ``.doc`` is the plain dict (a fresh deep copy each time), so a
-test may break it further by hand. ``issues(doc)`` compiles and returns the GraphError's issues.
+``Graph`` is the builder with ``compile()``; ``.doc`` is the plain dict (a fresh deep copy each
+time), so a test may break it further by hand. ``issues(doc)`` compiles and returns the
+GraphError's issues.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from flowai.errors import GraphError
+from flowai.workflows import builder
+from flowai.workflows.builder import field
 from flowai.workflows.graph import CompiledGraph, compile_graph
 from nodes import default_registry
 
 REGISTRY = default_registry()
 
 _DEFAULT_IDS = {"input": "in", "template": "t", "llm": "llm", "output": "out"}
+__all__ = ["Graph", "chain", "check", "compile_doc", "field", "find_issue", "issues", "one_issue"]
 
 
-def field(name: str, type: str = "string", **extra: Any) -> dict:
-    """One input-node field."""
-    return {"name": name, "type": type, **extra}
-
-
-class Graph:
-    def __init__(self, name: str = "Test") -> None:
-        self._doc: dict[str, Any] = {"format": "flowai/1", "name": name, "nodes": [], "edges": []}
-
-    # nodes -----------------------------------------------------------------------------------
-    def node(self, id: str, type: str, label: str | None = None, **config: Any) -> Graph:
-        spec: dict[str, Any] = {"id": id, "type": type, "config": config}
-        if label is not None:
-            spec["label"] = label
-        self._doc["nodes"].append(spec)
-        return self
-
-    def input(self, *fields: dict, id: str = "in", label: str | None = None, **typed: str) -> Graph:
-        """An input node; fields as ``field(...)`` dicts and/or ``name="type"`` keywords."""
-        return self.node(id, "input", label, fields=[*fields, *(field(n, t) for n, t in typed.items())])
-
-    def template(self, id: str, template: str, label: str | None = None) -> Graph:
-        return self.node(id, "template", label, template=template)
-
-    def output(self, value: Any = "", id: str = "out", label: str | None = None, **config: Any) -> Graph:
-        return self.node(id, "output", label, value=value, **config)
-
-    # edges -----------------------------------------------------------------------------------
-    def edge(self, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None) -> Graph:
-        e: dict[str, Any] = {"source": src, "target": dst}
-        if src_port is not None:
-            e["source_port"] = src_port
-        if dst_port is not None:
-            e["target_port"] = dst_port
-        self._doc["edges"].append(e)
-        return self
-
-    def chain(self, *ids: str) -> Graph:
-        """Ordering-only edges through ``ids`` (default: every node, in the order added)."""
-        ids = ids or tuple(n["id"] for n in self._doc["nodes"])
-        for a, b in zip(ids, ids[1:]):
-            self.edge(a, b)
-        return self
-
-    # results ---------------------------------------------------------------------------------
-    @property
-    def doc(self) -> dict:
-        return copy.deepcopy(self._doc)
+class Graph(builder.Graph):
+    """The product's builder (flowai/workflows/builder.py) plus ``compile()`` with the default registry."""
 
     def compile(self) -> CompiledGraph:
         return compile_graph(self.doc, REGISTRY)

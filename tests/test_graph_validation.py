@@ -1,4 +1,4 @@
-"""Validation of ``flowai/1`` documents (DESIGN.md §2): every rejection is located and explained."""
+"""Validation of ``flowai/1`` documents (docs/graph-format.md): every rejection is located and explained."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flowai.errors import GraphError
 from flowai.ports import PortType
 from tests.graphs import Graph, chain, check, compile_doc, field, find_issue, issues, one_issue
 
-# The DESIGN.md §2 example, exactly as written there.
+# The example of docs/graph-format.md, exactly as written there.
 DESIGN_EXAMPLE = {
     "format": "flowai/1",
     "name": "Hello",

@@ -1,4 +1,4 @@
-"""Hardening of the published run API over real HTTP (DESIGN.md §3 errors, §7; security.md A4).
+"""Hardening of the published run API over real HTTP (docs/run-api.md errors, docs/management-api.md security baseline).
 
 Every answer to a hostile or malformed request is a documented status with the
 ``{"code", "message", "detail"}`` body and never a 500 or a stack trace; authentication cannot be

@@ -231,7 +231,7 @@ async def test_several_outputs_are_keyed_by_name_or_id():
 
 
 # A whole-string reference keeps its value's type and an edge passes its value as is; a number (or a
-# missing optional value) reaching a text config field renders as text (DESIGN.md §2).
+# missing optional value) reaching a text config field renders as text (docs/graph-format.md).
 
 
 async def test_number_into_a_text_field_through_a_whole_string_reference():

@@ -51,7 +51,7 @@ ALLOWED = {
     "access": LEAVES | {"storage"},
     "media": LEAVES | {"net", "storage", "providers"},
     "providers": LEAVES | {"net", "media", "storage"},
-    "workflows": LEAVES | {"nodes", "storage", "demo"},
+    "workflows": LEAVES | {"nodes", "storage"},
     "runs": LEAVES | {"net", "nodes", "storage", "workflows"},
     "services": LEAVES | {"providers"},
 }

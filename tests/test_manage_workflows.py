@@ -1,4 +1,4 @@
-"""Management API, workflows (DESIGN.md §4) over real HTTP: envelope, paging, versions, scoping."""
+"""Management API, workflows (docs/management-api.md) over real HTTP: envelope, paging, versions, scoping."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract tests of the published run API (DESIGN.md §3) over real HTTP."""
+"""Contract tests of the published run API (docs/run-api.md) over real HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Secret-handling audit (DESIGN.md §7, security.md A4 #33): after keys are made and workflows run
+"""Secret-handling audit (docs/management-api.md security baseline): after keys are made and workflows run
 (JSON, SSE, a failed provider call, refused requests carrying keys where keys do not belong), no
 API-key secret, provider key or server secret appears in the database file, its WAL, the logs or
 any answer; key listings show prefixes, never secrets."""

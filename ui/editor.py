@@ -15,6 +15,7 @@ from nicegui import app, ui
 
 from flowai.errors import NotFoundError
 from flowai.platform import Platform
+from nodes.define import GROUPS as NODE_GROUPS
 
 from .canvas import FlowCanvas
 from .editor_model import Draft, compat_table
@@ -70,20 +71,6 @@ TEXT = {
     ),
     "refuse_cycle": ("That edge would make a cycle.", "这条连线会形成环。"),
 }
-NODE_TITLES = {
-    "input": "开始",
-    "llm": "大模型",
-    "output": "结束",
-    "template": "模板",
-    "image": "图像生成",
-    "tts": "语音合成",
-    "stt": "语音识别",
-    "replicate": "Replicate",
-    "http": "HTTP 请求",
-    "condition": "条件分支",
-    "code": "代码",
-}
-GROUPS = ("inputs", "ai", "media", "logic", "outputs")
 # Colours of the state labels, set as styles: a class change makes the page's Tailwind runtime
 # rewrite its stylesheet, which restyles every element of a large graph (~0.1 s for 200 nodes).
 BLUE, ORANGE, GREEN, RED, GREY = "#1d4ed8", "#c2410c", "#15803d", "#b91c1c", "#6b7280"
@@ -106,9 +93,10 @@ def register(platform: Platform) -> None:
         Editor(platform, user, wf).build()
 
 
-def _titles() -> dict[str, str]:
-    """Node type titles in the UI language (the registry's titles are English)."""
-    return NODE_TITLES if language() == "zh" else {}
+def _titles(registry) -> dict[str, str]:
+    """Node type titles in the UI language, from the node definitions."""
+    lang = language()
+    return {impl.type: impl.definition.title.get(lang) for impl in registry}
 
 
 class Editor:
@@ -119,7 +107,9 @@ class Editor:
         self.base = wf.latest_version  # the version this page's draft is based on
         self.published = wf.published_version
         self.draft = Draft(
-            platform.workflows.export(owner_id=user.id, workflow_id=wf.id), platform.registry, titles=_titles()
+            platform.workflows.export(owner_id=user.id, workflow_id=wf.id),
+            platform.registry,
+            titles=_titles(platform.registry),
         )
         self.mode = "draft"  # "view": a version read-only; "diff": two versions compared
         self.shown_doc: dict | None = None  # the document on the canvas when not the draft
@@ -154,7 +144,7 @@ class Editor:
                         .classes("w-full grow overflow-y-auto overflow-x-hidden") as self.panels
                     ):
                         with ui.tab_panel(self.tab_settings).classes("p-2"):
-                            self.settings = SettingsPanel(self, _titles())
+                            self.settings = SettingsPanel(self, _titles(self.platform.registry))
                             self.issues_box = ui.column().classes("w-full gap-1").props('data-testid="problems"')
                         with ui.tab_panel(self.tab_run).classes("p-2"):
                             self.runs = RunPanel(self)
@@ -224,16 +214,15 @@ class Editor:
 
     def _palette(self) -> None:
         registry = list(self.platform.registry)
-        groups = [*GROUPS, *sorted({n.group for n in registry} - set(GROUPS))]
-        titles = _titles()
+        lang = language()
+        titles = _titles(self.platform.registry)
         with ui.column().classes("w-40 shrink-0 h-full overflow-auto gap-1 no-wrap").props('data-testid="palette"'):
             ui.label(t(TEXT, "palette_hint")).classes("text-xs text-gray-500")
-            for group in groups:
+            for group, group_title in NODE_GROUPS.items():  # the definitions' groups, in palette order
                 impls = [n for n in registry if n.group == group]
                 if not impls:
                     continue
-                key = f"group_{group}"
-                ui.label(t(TEXT, key) if key in TEXT else group.title()).classes("text-xs font-bold uppercase mt-2")
+                ui.label(group_title.get(lang)).classes("text-xs font-bold uppercase mt-2")
                 for impl in impls:
                     item = (
                         ui.element("div")
@@ -244,6 +233,7 @@ class Editor:
                     )
                     with item:
                         ui.label(titles.get(impl.type) or impl.title)
+                    item.tooltip(impl.definition.description.get(lang))
                     item.on(
                         "dragstart",
                         js_handler=f"(e) => e.dataTransfer.setData('application/flowai-node', {json.dumps(impl.type)})",

@@ -1,10 +1,14 @@
 """Forms generated from JSON schemas: a node type's config model, a Replicate model's inputs.
 
-Generic on purpose (new node types appear without editor changes): strings become text areas
-or inputs with a ``{{node.port}}`` variable picker, enums selects, booleans switches, bounded
-numbers sliders, other numbers number inputs, lists of objects (the input node's fields, a
-condition's cases) lists of sub-forms, other objects JSON text. ``provider`` gets the catalog
-("auto" + provider names).
+Generic on purpose (new node types appear without editor changes). A node's form takes its labels,
+help and widget hints from the node's definition (``FormContext.fields``, see nodes/define.py):
+``long_text`` a text area, ``secret`` a hidden input, ``provider`` the providers serving the
+node's task, ``model`` an input suggesting the task's default models, ``choices`` labelled enum
+values, ``advanced`` fields under "Advanced". Otherwise the schema decides: strings become inputs
+with a ``{{node.port}}`` variable picker, enums selects, booleans switches, bounded numbers sliders,
+other numbers number inputs, lists of objects lists of sub-forms, other objects JSON text. A schema
+from outside (a Replicate model's inputs) has no definition: its labels and help are the schema's,
+and its prompts get text areas.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from typing import Any
 from nicegui import ui
 
 from flowai.providers.catalog import CATALOG, serving
+from nodes.define import FieldDef
 
-from .i18n import t
+from .i18n import language, t
 from .layout import safe_id
 
 log = logging.getLogger("flowai.ui")
@@ -34,31 +39,30 @@ TEXT = {
     "empty_default": ("(provider default)", "（供应商默认）"),
 }
 
-LONG_TEXT = {
-    "prompt",
-    "system",
-    "template",
-    "value",
-    "text",
-    "body",
-    "negative_prompt",
-    "instructions",
-    "content",
-    "message",
-    "query",
-    "input",
-    "description",
-}
-ADVANCED = ("timeout", "cache_ttl")
-TASK_OF = {"llm": "text", "image": "image", "tts": "tts", "stt": "stt", "replicate": "multimodal"}
-
 
 def provider_options(impl) -> list[str]:
     """'auto', then the providers serving the node's task in default priority order, then the
     others that can serve it (from the provider catalog)."""
-    task = getattr(impl, "task", None) or TASK_OF.get(getattr(impl, "type", ""), "text")
+    task = getattr(impl, "task", None) or "text"
     able = [name for name, spec in CATALOG.items() if task in spec.tasks]
     return list(dict.fromkeys(["auto", *serving(task), *able]))
+
+
+def model_options(impl) -> list[str]:
+    """The default models of the providers serving the node's task (suggestions; any name goes)."""
+    task = getattr(impl, "task", None) or "text"
+    return list(dict.fromkeys(spec.models[task] for spec in CATALOG.values() if spec.models.get(task)))
+
+
+def node_form_context(impl, *, variables: list[dict] | None, readonly: bool) -> FormContext:
+    """The context of a node's settings form: its definition's field hints and its task's options."""
+    return FormContext(
+        variables=variables,
+        readonly=readonly,
+        providers=provider_options(impl),
+        models=model_options(impl),
+        fields=impl.definition.all_fields(),
+    )
 
 
 @dataclass
@@ -67,6 +71,8 @@ class FormContext:
     variables: list[dict] | None = None  # None: this node's strings are not templates
     readonly: bool = False
     providers: list[str] = field(default_factory=lambda: ["auto"])
+    models: list[str] = field(default_factory=list)
+    fields: dict[str, FieldDef] | None = None  # the node definition's field hints; None: a foreign schema
 
 
 def resolve(prop: dict, defs: dict) -> tuple[dict, bool]:
@@ -93,6 +99,10 @@ def _title(key: str, prop: dict) -> str:
     return prop.get("title") or key.replace("_", " ").capitalize()
 
 
+def _hint(ctx: FormContext, key: str) -> FieldDef | None:
+    return (ctx.fields or {}).get(key)
+
+
 def render_form(
     schema: dict, values: dict, on_change: Callable[[str, Any], None], ctx: FormContext, *, skip: tuple[str, ...] = ()
 ) -> None:
@@ -100,8 +110,8 @@ def render_form(
     ctx.defs = {**ctx.defs, **schema.get("$defs", {})}
     props = schema.get("properties", {})
     order = sorted(props, key=lambda k: props[k].get("x-order", 0) if isinstance(props[k], dict) else 0)
-    main = [k for k in order if k not in ADVANCED and k not in skip]
-    advanced = [k for k in props if k in ADVANCED and k not in skip]
+    advanced = [k for k in order if (h := _hint(ctx, k)) is not None and h.advanced and k not in skip]
+    main = [k for k in order if k not in advanced and k not in skip]
     for key in main:
         render_field(key, props[key], values.get(key, props[key].get("default")), on_change, ctx)
     if advanced:
@@ -112,14 +122,18 @@ def render_form(
 
 def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any], None], ctx: FormContext) -> None:
     prop, nullable = resolve(raw, ctx.defs)
-    title = _title(key, prop)
+    hint = _hint(ctx, key)
+    lang = language()
+    title = hint.label.get(lang) if hint else _title(key, prop)
+    help_text = (hint.help.get(lang) if hint.help else None) if hint else prop.get("description")
+    widget = hint.widget if hint else None
     kind = prop.get("type")
     test_id = f'data-testid="{safe_id("field", key)}"'
 
     def emit(v: Any) -> None:
         on_change(key, v)
 
-    if key == "provider" and kind == "string":
+    if widget == "provider" and kind == "string":
         options = list(dict.fromkeys([*ctx.providers, *([value] if value else [])]))
         w = ui.select(
             options,
@@ -130,10 +144,12 @@ def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any]
             on_change=lambda e: emit(e.value or "auto"),
         )
     elif "enum" in prop:
-        options = list(prop["enum"])
+        values = list(prop["enum"])
+        labels = hint.choices if hint and hint.choices else {}
+        choices = {v: labels[v].get(lang) if v in labels else str(v) for v in values}
         w = ui.select(
-            options,
-            value=value if value in options else prop.get("default"),
+            choices,
+            value=value if value in values else prop.get("default"),
             label=title,
             on_change=lambda e: emit(e.value),
         )
@@ -142,16 +158,16 @@ def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any]
     elif kind in ("number", "integer"):
         w = _number(key, prop, nullable, value, emit, title, ctx.readonly)
     elif kind == "array" and resolve(prop.get("items", {}), ctx.defs)[0].get("type") == "object":
-        w = _object_list(key, prop, value, emit, ctx, title)
+        w = _object_list(key, prop, value, emit, ctx, title, hint.items if hint else None)
     elif kind in ("array", "object"):
         w = _json_text(value, emit, title, nullable)
     else:  # a string, or an untyped value (edited as text)
-        w = _text(key, prop, value, emit, ctx, title, nullable)
+        w = _text(key, prop, value, emit, ctx, title, nullable, widget)
     if w is None:
         return
     w.classes("w-full").props(test_id)
-    if prop.get("description"):
-        w.tooltip(prop["description"])
+    if help_text:
+        w.tooltip(help_text)
     if ctx.readonly:
         if isinstance(w, (ui.input, ui.textarea, ui.number, ui.select)):
             w.props("readonly")
@@ -195,7 +211,7 @@ def _number(key: str, prop: dict, nullable: bool, value: Any, emit, title: str, 
     )
 
 
-def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, nullable: bool):
+def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, nullable: bool, widget: str | None):
     shown = value if isinstance(value, str) else ("" if value is None else json.dumps(value, ensure_ascii=False))
     untyped = "type" not in prop
 
@@ -210,13 +226,17 @@ def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, 
                 pass
         emit(v)
 
-    long = key in LONG_TEXT or untyped
-    if long:
-        w = ui.textarea(title, value=shown, on_change=changed).props("autogrow outlined")
+    foreign_prompt = ctx.fields is None and key.endswith(("prompt", "text"))  # a schema without hints
+    if widget == "long_text" or untyped or foreign_prompt:
+        w: ui.input = ui.textarea(title, value=shown, on_change=changed).props("autogrow outlined")
+    elif widget == "secret":
+        w = ui.input(title, value=shown, on_change=changed, password=True, password_toggle_button=True)
+        w.props("dense")
+    elif widget == "model":
+        w = ui.input(title, value=shown, on_change=changed, autocomplete=ctx.models).props("dense")
+        w.props(f'placeholder="{t(TEXT, "empty_default")}"')
     else:
         w = ui.input(title, value=shown, on_change=changed).props("dense")
-        if key == "model":
-            w.props(f'placeholder="{t(TEXT, "empty_default")}"')
     if ctx.variables is not None and not ctx.readonly:
         _picker(w, key, ctx.variables)
     return w
@@ -276,7 +296,9 @@ def _json_text(value: Any, emit, title: str, nullable: bool):
     return w
 
 
-def _object_list(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str):
+def _object_list(
+    key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, item_fields: dict[str, FieldDef] | None
+):
     item_schema, _ = resolve(prop.get("items", {}), ctx.defs)
     items: list[dict] = [dict(v) for v in (value or []) if isinstance(v, dict)]
     box = ui.column().classes("w-full gap-1")
@@ -304,7 +326,7 @@ def _object_list(key: str, prop: dict, value: Any, emit, ctx: FormContext, title
                     .classes("w-full p-2 gap-1")
                     .props(f'flat bordered data-testid="{safe_id(key, "item", i)}"')
                 ):
-                    sub = FormContext(ctx.defs, None, ctx.readonly, ctx.providers)
+                    sub = FormContext(ctx.defs, None, ctx.readonly, ctx.providers, ctx.models, item_fields)
                     render_form(item_schema, item, lambda k, v, i=i: changed(i, k, v), sub)
                     if not ctx.readonly:
                         ui.button(t(TEXT, "remove_item"), icon="delete", on_click=lambda i=i: remove(i)).props(

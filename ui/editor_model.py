@@ -21,7 +21,6 @@ from nodes import Registry
 
 HISTORY = 100  # undo steps kept
 COALESCE = 1.5  # seconds within which edits of the same field are one undo step
-SUMMARY_KEYS = ("prompt", "template", "value", "text", "url", "model")
 REF_START = re.compile(r"\{\{(\s*)([^{}\s.]+)\.")  # the "{{node." of a {{node.port}} reference
 
 
@@ -40,7 +39,8 @@ def compat_table() -> dict[str, list[str]]:
 
 
 def default_config(impl) -> dict[str, Any]:
-    """A new node's config: the config model's defaults (the base timeout/cache fields left out)."""
+    """A new node's config: the config model's defaults (the base timeout/cache fields left out),
+    then the definition's starter config over them."""
     try:
         config = impl.Config().model_dump(mode="json", exclude_none=True)
     except ValidationError:  # required fields: start from the defaults that exist
@@ -50,9 +50,7 @@ def default_config(impl) -> dict[str, Any]:
             if not f.is_required()
         }
         config = _copy({k: v for k, v in config.items() if v is not None})
-    if impl.type == "input" and not config.get("fields"):
-        config["fields"] = [{"name": "input", "type": "string", "required": True}]
-    return config
+    return {**config, **_copy(impl.definition.starter)}
 
 
 class Draft:
@@ -145,10 +143,11 @@ class Draft:
             "edges": [self.edge_view(e, doc) for e in doc["edges"]],
         }
 
-    @staticmethod
-    def summary(node: dict) -> str:
+    def summary(self, node: dict) -> str:
+        """The text on a node's card: the first non-empty of the fields its definition names."""
+        impl = self.registry.get(node.get("type") or "")
         config = node.get("config") or {}
-        for key in SUMMARY_KEYS:
+        for key in impl.definition.summary if impl else ():
             value = config.get(key)
             if isinstance(value, str) and value.strip():
                 text = value.strip()
@@ -268,7 +267,7 @@ class Draft:
         node = {
             "id": self.new_id(type_),
             "type": type_,
-            "label": self._new_label(impl.title),
+            "label": self._new_label(self.titles.get(type_) or impl.title),
             "position": {"x": float(position.get("x", 0)), "y": float(position.get("y", 0))},
             "config": default_config(impl),
         }

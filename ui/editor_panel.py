@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
-from .editor_form import FormContext, provider_options, render_form
-from .i18n import t
+from .editor_form import FormContext, node_form_context, render_form
+from .i18n import language, t
 
 if TYPE_CHECKING:
     from .editor import Editor
@@ -98,36 +98,39 @@ class SettingsPanel:
         if impl is None:  # an unknown type (validation says so): show its config as it is
             ui.label(json.dumps(node.get("config"), ensure_ascii=False, indent=1)).classes("font-mono text-xs")
             return
-        ctx = FormContext(
-            variables=ed.draft.variables(nid) if impl.templated else None,
-            readonly=not self.editing,
-            providers=provider_options(impl),
+        ui.label(impl.definition.description.get(language())).classes("text-xs text-gray-500").props(
+            'data-testid="node-help"'
         )
-        replicate = node.get("type") == "replicate" and getattr(ed.platform.services, "replicate", None) is not None
+        ctx = node_form_context(
+            impl, variables=ed.draft.variables(nid) if impl.templated else None, readonly=not self.editing
+        )
+        # A field with the "model_params" widget: the model's own inputs, loadable from Replicate.
+        params = next((k for k, f in impl.definition.fields.items() if f.widget == "model_params"), None)
+        loadable = params is not None and getattr(ed.platform.services, "replicate", None) is not None
         render_form(
             impl.Config.model_json_schema(),
             node.get("config") or {},
             lambda key, value: self.on_config(nid, key, value),
             ctx,
-            skip=("params",) if replicate else (),
+            skip=(params,) if loadable and params else (),
         )
-        if replicate:
-            self._replicate_params(node, ctx)
+        if loadable and params:
+            self._replicate_params(node, ctx, params)
         if self.editing:
             ui.button(t(TEXT, "delete_node"), icon="delete", on_click=lambda: self.delete_node(nid)).props(
                 'flat color=negative dense data-testid="delete-node"'
             )
 
-    def _replicate_params(self, node: dict, ctx: FormContext) -> None:
-        """``params`` as JSON text until "load parameters" fetches the model's input schema;
-        then a form generated from that schema edits the same object."""
+    def _replicate_params(self, node: dict, ctx: FormContext, key: str) -> None:
+        """The ``key`` field (a model's inputs) as JSON text until "load parameters" fetches the
+        model's input schema; then a form generated from that schema edits the same object."""
         ed, nid = self.editor, node["id"]
         box = ui.column().classes("w-full gap-1")
         with box:
             render_form(
-                {"properties": {"params": {"type": "object", "title": t(TEXT, "params")}}},
+                {"properties": {key: {"type": "object"}}},
                 node.get("config") or {},
-                lambda key, value: self.on_config(nid, key, value),
+                lambda k, value: self.on_config(nid, k, value),
                 ctx,
             )
 
@@ -146,14 +149,14 @@ class SettingsPanel:
                     t(TEXT, "params_failed", error=getattr(exc, "message", None) or type(exc).__name__), type="negative"
                 )
                 return
-            params = dict(config().get("params") or {})
+            params = dict(config().get(key) or {})
 
-            def put(key: str, value) -> None:
+            def put(name: str, value) -> None:
                 if value is None:
-                    params.pop(key, None)
+                    params.pop(name, None)
                 else:
-                    params[key] = value
-                self.on_config(nid, "params", dict(params))
+                    params[name] = value
+                self.on_config(nid, key, dict(params))
 
             box.clear()
             with box:

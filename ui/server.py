@@ -1,7 +1,7 @@
 """``flowai serve``: the API routes on a parent app, NiceGUI mounted beside them.
 
 The run API lives on the parent app so its requests never pass through NiceGUI's middleware
-stack (``reference/performance.md``: ~9,000 vs ~1,500 requests/s on this kind of machine).
+stack (measured by ``python -m bench``: ~9,000 vs ~1,500 requests/s on this kind of machine).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from flowai.api.app import exception_handlers, lifespan_for, mounts, routes
 from flowai.demo import seed
 from flowai.platform import Platform
 from flowai.settings import Settings
+from nodes import Registry
 
 from . import editor, pages
 
@@ -36,9 +37,17 @@ def build_app(platform: Platform) -> FastAPI:
     return app
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, demo: bool = False) -> None:
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    demo: bool = False,
+    registry: Registry | None = None,
+) -> None:
+    """Serve UI and APIs; ``registry``: the node types (default: ``nodes.default_registry()``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    platform = Platform(settings)
+    platform = Platform(settings, registry=registry)
     base = f"http://{host}:{port}"
     if demo:
         admin = platform.users.acting_admin()

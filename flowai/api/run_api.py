@@ -1,4 +1,4 @@
-"""The published run API (DESIGN.md §3): ``POST /v1/api/workflow/run/{id}``, and for a run:
+"""The published run API (docs/run-api.md): ``POST /v1/api/workflow/run/{id}``, and for a run:
 its events (replay after ``Last-Event-ID``, then live) and its status."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The small interfaces a provider family implements, one per task type.
 
-Task types (DESIGN §5): ``text`` and ``multimodal`` (chat; multimodal messages carry image
+Task types: ``text`` and ``multimodal`` (chat; multimodal messages carry image
 parts), ``image`` (text→image, optional reference image), ``tts`` (text→audio) and ``stt``
 (audio→text). A provider family class implements the protocols of the tasks it serves:
 

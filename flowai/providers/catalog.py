@@ -298,7 +298,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
 
 CATALOG: dict[str, ProviderSpec] = {p.name: p for p in PROVIDERS}
 
-# DESIGN.md §5, after the seed "多平台 API 调度与调用策略文档" tables.
+# Default priorities, after the seed "多平台 API 调度与调用策略文档" tables.
 DEFAULT_PRIORITIES: dict[str, tuple[str, ...]] = {
     "text": (
         "groq",

@@ -236,7 +236,7 @@ def _cache_key(node: CompiledNode, config) -> str:
 
 def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):
     """Edge values for ports that have edges; rendered templates for the rest; then validate."""
-    if node.config is not None and not node.edge_inputs and not node.impl.templated:
+    if node.config is not None and not node.edge_fields and not node.impl.templated:
         return node.config
     outputs = state.outputs
 
@@ -245,15 +245,15 @@ def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):
 
     raw = {}
     for key, value in node.spec.config.items():
-        if key in node.edge_inputs:
-            src, port = node.edge_inputs[key]
+        if key in node.edge_fields:
+            src, port = node.edge_fields[key]
             raw[key] = outputs.get(src, {}).get(port)
         elif node.impl.templated:
             raw[key] = _render_value(value, lookup, node)
         else:
             raw[key] = value
-    for port, (src, sport) in node.edge_inputs.items():
-        raw.setdefault(port, outputs.get(src, {}).get(sport))
+    for key, (src, sport) in node.edge_fields.items():
+        raw.setdefault(key, outputs.get(src, {}).get(sport))
     for key in _text_fields(node.impl.Config):
         if key in raw and not isinstance(raw[key], str):
             raw[key] = to_text(raw[key])  # a number, boolean or missing value feeding a text field

@@ -25,7 +25,7 @@ def node_states(events) -> dict[str, str]:
 
 
 def progress(order: list[str], states: dict[str, str], run_status: str) -> dict[str, Any]:
-    """The DESIGN.md §4 progress shape: overall_progress, current_stage, stage_progress, stages."""
+    """The docs/management-api.md progress shape: overall_progress, current_stage, stage_progress, stages."""
     stages = []
     for node_id in order:
         status = states.get(node_id, "pending")

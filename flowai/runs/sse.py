@@ -1,4 +1,4 @@
-"""The one place that turns run events into FlowAI's SSE payloads (DESIGN.md §3)."""
+"""The one place that turns run events into FlowAI's SSE payloads (docs/run-api.md)."""
 
 from __future__ import annotations
 

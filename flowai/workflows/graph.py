@@ -75,6 +75,7 @@ class CompiledNode:
     parents: list[str] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
     edge_inputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # target port -> (source, port)
+    edge_fields: dict[str, tuple[str, str]] = field(default_factory=dict)  # config field fed -> (source, port)
     labels: LabelIndex | None = None  # ancestors' labels, for $label.field references
     branch_ports: frozenset[str] = frozenset()  # a branching node's output ports that are branches
     child_ports: dict[str, set[str | None]] = field(default_factory=dict)  # branching: child -> source ports
@@ -283,6 +284,8 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
             )
         else:
             dst.edge_inputs[e.target_port] = (e.source, e.source_port)
+            fed = dst.impl.port_fields.get(e.target_port or "", e.target_port or "")
+            dst.edge_fields[fed] = (e.source, e.source_port)  # type: ignore[assignment]
 
 
 def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> list[str] | None:

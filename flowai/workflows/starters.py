@@ -1,40 +1,25 @@
 """Documents a new workflow starts from: a blank input -> output skeleton, or a template.
 
-The templates are the demo examples (``flowai.demo``), among them input -> LLM -> output.
+The templates are the example workflows (``flowai.workflows.examples``), among them input -> LLM -> output.
 """
 
 from __future__ import annotations
 
 import copy
 
-from flowai.demo import EXAMPLES
-from flowai.workflows.graph import FORMAT
+from .builder import Graph, field
+from .examples import EXAMPLES
 
 
 def blank(name: str = "Untitled") -> dict:
     """An input node wired straight to an output node: the smallest valid workflow."""
-    return {
-        "format": FORMAT,
-        "name": name,
-        "description": "",
-        "nodes": [
-            {
-                "id": "in",
-                "type": "input",
-                "label": "开始",
-                "position": {"x": 0, "y": 0},
-                "config": {"fields": [{"name": "输入", "type": "string", "required": True, "max_length": 2000}]},
-            },
-            {
-                "id": "out",
-                "type": "output",
-                "label": "结束",
-                "position": {"x": 400, "y": 0},
-                "config": {"value": "{{in.输入}}"},
-            },
-        ],
-        "edges": [{"source": "in", "source_port": "输入", "target": "out", "target_port": "value"}],
-    }
+    return (
+        Graph(name, "")
+        .input(field("输入", required=True, max_length=2000), label="开始", at=(0, 0))
+        .output("{{in.输入}}", label="结束", at=(400, 0))
+        .edge("in", "out", "输入", "value")
+        .doc
+    )
 
 
 def template_names() -> list[str]:

@@ -1,4 +1,4 @@
-"""The management API (DESIGN.md §4) at ``/api/v1``: a FastAPI sub-app with OpenAPI docs.
+"""The management API (docs/management-api.md) at ``/api/v1``: a FastAPI sub-app with OpenAPI docs.
 
 Each resource has its own router module. The sub-app is mounted on the parent app by
 ``flowai.api.app`` (``flowai api``) and ``ui.server`` (``flowai serve``).

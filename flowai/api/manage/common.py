@@ -1,7 +1,7 @@
 """What every management route shares: the envelope, pagination, the signed-in user, errors.
 
 Answers are ``{"code": 0, "message": "success", "data": ...}``; errors use the same envelope
-with the codes of DESIGN.md §3/§4 and ``data: null`` (plus ``detail`` where there is one).
+with the codes of docs/run-api.md and docs/management-api.md and ``data: null`` (plus ``detail`` where there is one).
 """
 
 from __future__ import annotations

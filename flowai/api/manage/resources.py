@@ -1,14 +1,14 @@
 """What the resource routers (workflows, keys, files) share: ownership, bodies, timestamps.
 
 Ownership: a resource of another account answers 403 ``40301``; one that does not exist
-answers 404 ``40402`` (DESIGN.md §4 "resource not found"; the issue asks for 40301 on a
+answers 404 ``40402`` (docs/management-api.md "resource not found"; the issue asks for 40301 on a
 route checking that the resource belongs to the caller). The management API is for signed-in
 designers of one instance, so saying "exists, not yours" reveals little; the public run API
-keeps answering 40401 for both, as DESIGN.md §3 requires.
+keeps answering 40401 for both, as docs/run-api.md requires.
 
 Bodies: FastAPI reads and parses a declared body *before* solving dependencies, so a JSON
 body is read here instead, as a dependency that runs after ``current_user``: authentication
-comes before the body is parsed (DESIGN.md §7), bodies are bounded by ``max_body_bytes``
+comes before the body is parsed (docs/management-api.md), bodies are bounded by ``max_body_bytes``
 (413 ``40003``) and unknown fields are refused (``40001``, no mass assignment).
 """
 

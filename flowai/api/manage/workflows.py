@@ -22,7 +22,11 @@ from .resources import MAX_INT, body_doc, iso, json_body, not_found_as_40402, ow
 
 router = APIRouter(tags=["workflows"], dependencies=[Depends(not_found_as_40402)])
 
-DOCUMENT = {"type": "object", "description": "A flowai/1 graph document (DESIGN.md §2).", "additionalProperties": True}
+DOCUMENT = {
+    "type": "object",
+    "description": "A flowai/1 graph document (docs/graph-format.md).",
+    "additionalProperties": True,
+}
 
 
 class _Body(BaseModel):
