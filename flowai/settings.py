@@ -67,7 +67,7 @@ class Settings:
             env={
                 k: v
                 for k, v in os.environ.items()
-                if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) or k == "HF_TOKEN"
+                if k.endswith(("_KEY", "_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) and not k.startswith("FLOWAI_")
             },
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
             if os.environ.get("FLOWAI_PROVIDERS_FILE")

@@ -38,6 +38,7 @@ TEXT = {
     "status": ("Status", "状态"),
     "not_configured": ("not configured", "未配置"),
     "from_env": ("from the environment", "来自环境变量"),
+    "from_env_var": ("from {var}", "来自环境变量 {var}"),
     "from_ui": ("saved here", "在此保存"),
     "cooling": ("cooling down until {when}", "冷却至 {when}"),
     "key": ("API key", "API 密钥"),
@@ -167,7 +168,9 @@ class ProvidersPage:
                 ui.label(", ".join(_task(x) for x in p.get("tasks") or ())).classes("text-sm text-gray-500")
                 ui.space()
                 if p.get("configured"):
-                    source = t(TEXT, "from_env") if p.get("source") == "env" else t(TEXT, "from_ui")
+                    source = t(TEXT, "from_ui")
+                    if p.get("source") == "env":
+                        source = t(TEXT, "from_env_var", var=p["env_var"]) if p.get("env_var") else t(TEXT, "from_env")
                     ui.badge(source, color="positive").props(f'data-testid="configured-{name}"')
                 else:
                     ui.badge(t(TEXT, "not_configured"), color="grey").props(f'data-testid="configured-{name}"')

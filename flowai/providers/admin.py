@@ -44,6 +44,7 @@ class ProviderAdmin:
                     "tasks": list(spec.tasks),
                     "configured": cred.configured,
                     "source": cred.source,
+                    "env_var": cred.env_name,
                     "masked_key": masked(cred.api_key),
                     "base_url": cred.base_url if cred.configured or cred.base_url_overridden else spec.base_url,
                     "cooling_down_until": self.router.cooling_until(spec.name),
