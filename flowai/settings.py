@@ -36,6 +36,7 @@ class Settings:
     allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
     providers_file: Path | None = None  # router settings (priorities, quotas, ...); default home/providers.toml
+    metrics_token: str | None = None  # FLOWAI_METRICS_TOKEN: /metrics then needs "Authorization: Bearer <it>"
 
     @property
     def media_dir(self) -> Path:
@@ -69,6 +70,7 @@ class Settings:
                 for k, v in os.environ.items()
                 if k.endswith(("_KEY", "_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) and not k.startswith("FLOWAI_")
             },
+            metrics_token=os.environ.get("FLOWAI_METRICS_TOKEN") or None,
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
             if os.environ.get("FLOWAI_PROVIDERS_FILE")
             else None,

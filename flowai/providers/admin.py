@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowai.errors import InputError, NotFoundError, ProviderError
 
@@ -19,15 +19,30 @@ from .directory import Directory
 from .ledger import Ledger
 from .router import METHODS, Router
 
+if TYPE_CHECKING:
+    from .alerts import Alerts
+    from .scheduler import Scheduler
+
 log = logging.getLogger("flowai.providers")
 
 
 class ProviderAdmin:
-    def __init__(self, router: Router, credentials: Credentials, config: ProviderConfig, ledger: Ledger):
+    def __init__(
+        self,
+        router: Router,
+        credentials: Credentials,
+        config: ProviderConfig,
+        ledger: Ledger,
+        *,
+        alerts: Alerts | None = None,
+        scheduler: Scheduler | None = None,
+    ):
         self.router = router
         self.credentials = credentials
         self.config = config
         self.ledger = ledger
+        self.alerts = alerts
+        self.scheduler = scheduler
 
     def providers(self) -> list[dict[str, Any]]:
         out = []
@@ -145,6 +160,23 @@ class ProviderAdmin:
 
     def usage_by_day(self, days: int = 30) -> list[dict]:
         return self.ledger.usage_by_day(days)
+
+    # -- monitoring --
+
+    def health(self) -> dict[str, dict[str, dict]]:
+        """Per window (hour, day, week) and provider: calls, success rate, p50/p95 latency, error classes."""
+        stats = self.router.stats
+        return stats.windows() if stats is not None else {"hour": {}, "day": {}, "week": {}}
+
+    def active_alerts(self) -> list[dict]:
+        return self.alerts.active() if self.alerts is not None else []
+
+    def weekly_report(self) -> dict[str, Any]:
+        """The last weekly report sent (None before the first) and the figures as of now."""
+        last = self.scheduler.last_report() if self.scheduler is not None else None
+        nxt = self.scheduler.next_report(self.ledger.now()).isoformat() if self.scheduler is not None else None
+        current = self.alerts.report() if self.alerts is not None else None
+        return {"last": last, "current": current, "next_report_at": nxt}
 
     # -- helpers --
 

@@ -2,9 +2,9 @@
 
 A row names the protocol family that speaks to it (a key of ``families.FAMILIES``), its
 default base URL, the environment variables holding its key (the name the dispatcher document
-"多平台 API 调度与调用策略文档" lists first, then the provider's own usual names: the first one set
-is used, and the Providers page says which), the tasks it serves in ``auto`` routing, the default model per task, and list
-prices used to estimate a call's cost when the provider does not report one.
+"多平台 API 调度与调用策略文档" lists first, then the provider's own usual names: the first one
+set is used, and the Providers page says which), the tasks it serves in ``auto`` routing, the
+default model per task, and list prices used to estimate a call's cost when the provider does not report one.
 
 Prices are rough public list prices in USD, taken as estimates only (providers change them,
 and a provider's price differs per model): per 1M prompt / completion tokens, per image, per

@@ -54,6 +54,7 @@ from .config import FileConfig, Policy, ProviderConfig
 from .credentials import Credentials
 from .directory import Directory, ProviderSource
 from .ledger import Ledger, Reservation
+from .monitor import OK, CallStats, error_class
 
 METHODS = {
     "text": "stream_chat",
@@ -80,8 +81,10 @@ class Router:
         *,
         ledger: Ledger | None = None,
         clock: Callable[[], float] = time.monotonic,
+        stats: CallStats | None = None,
     ):
         self.providers = providers
+        self.stats = stats  # per-attempt outcomes and latency (monitor.py), None: not kept
         self.config = config or ProviderConfig()
         self.ledger = ledger
         self.clock = clock
@@ -108,7 +111,7 @@ class Router:
             if reservation is _EXHAUSTED:
                 continue
             try:
-                stack, stream, chunks, first = await self._retrying()(self._open_chat, name, client, request)
+                stack, stream, chunks, first = await self._retrying()(self._open_chat, name, client, request, task)
             except ProviderError as exc:
                 await self._failed(name, exc, reservation, attempts)
                 if _falls_back(exc):
@@ -165,14 +168,17 @@ class Router:
         reservation = await self._reserve(name, {}, attempts)
         if reservation is _EXHAUSTED:
             raise ProviderError(attempts[0]["reason"], provider=name, retryable=False, detail={"attempts": attempts})
+        started = time.perf_counter()
         try:
             result = await call()
         except ProviderError as exc:
+            self._observe(name, task, started, exc)
             await self._failed(name, exc, reservation, None)
             raise
         except BaseException:
             self._release_now(reservation)
             raise
+        self._observe(name, task, started, None)
         await self._served(result.usage, name, task, result.usage.fallbacks, reservation, scope)
         return result
 
@@ -196,7 +202,7 @@ class Router:
             if reservation is _EXHAUSTED:
                 continue
             try:
-                result = await self._retrying()(self._call_once, name, getattr(client, METHODS[task]), request)
+                result = await self._retrying()(self._call_once, name, getattr(client, METHODS[task]), request, task)
             except ProviderError as exc:
                 await self._failed(name, exc, reservation, attempts)
                 if _falls_back(exc):
@@ -321,9 +327,10 @@ class Router:
             reraise=True,
         )
 
-    async def _open_chat(self, name: str, client: Any, request: ChatRequest):
+    async def _open_chat(self, name: str, client: Any, request: ChatRequest, task: str = "text"):
         """One attempt: open the stream and read up to its first delta (where fallback ends)."""
         stack = AsyncExitStack()
+        started = time.perf_counter()
         try:
             async with self._deadline(name):
                 stream = await stack.enter_async_context(client.stream_chat(request))
@@ -332,16 +339,36 @@ class Router:
         except BaseException as exc:
             await stack.__aexit__(type(exc), exc, exc.__traceback__)
             if isinstance(exc, httpx.HTTPError):
-                raise _wrap(name, exc) from None
+                exc = _wrap(name, exc)
+                self._observe(name, task, started, exc)
+                raise exc from None
+            if isinstance(exc, ProviderError):
+                self._observe(name, task, started, exc)
             raise
+        self._observe(name, task, started, None)
         return stack, stream, chunks, first
 
-    async def _call_once(self, name: str, method: Callable[[Any], Awaitable[Any]], request: Any) -> Any:
+    async def _call_once(
+        self, name: str, method: Callable[[Any], Awaitable[Any]], request: Any, task: str = "text"
+    ) -> Any:
+        started = time.perf_counter()
         try:
             async with self._deadline(name):
-                return await method(request)
+                result = await method(request)
         except httpx.HTTPError as exc:
-            raise _wrap(name, exc) from None
+            wrapped = _wrap(name, exc)
+            self._observe(name, task, started, wrapped)
+            raise wrapped from None
+        except ProviderError as exc:
+            self._observe(name, task, started, exc)
+            raise
+        self._observe(name, task, started, None)
+        return result
+
+    def _observe(self, name: str, task: str, started: float, exc: BaseException | None) -> None:
+        if self.stats is not None:
+            outcome = OK if exc is None else error_class(exc)
+            self.stats.observe(name, task, outcome, time.perf_counter() - started)
 
     @asynccontextmanager
     async def _deadline(self, name: str):

@@ -123,9 +123,18 @@ def put_timezone(
     return ok({"timezone": admin.timezone()})
 
 
-@router.get("/providers/usage", summary="Usage per provider and day (for charts)")
+@router.get(
+    "/providers/usage",
+    summary="Usage per provider and day (for charts), health per window (success rate, p50/p95, errors), alerts",
+)
 def get_usage(request: Request, days: int = Query(30, ge=1, le=366), user: User = Depends(current_user)):
-    return ok({"items": platform_of(request).provider_admin.usage_by_day(days)})
+    admin = platform_of(request).provider_admin
+    return ok({"items": admin.usage_by_day(days), "health": admin.health(), "alerts": admin.active_alerts()})
+
+
+@router.get("/providers/report", summary="The weekly free-quota report: the last one sent and the figures now")
+def get_report(request: Request, user: User = Depends(current_user)):
+    return ok(platform_of(request).provider_admin.weekly_report())
 
 
 @router.put(
