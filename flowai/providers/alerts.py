@@ -115,9 +115,9 @@ class Alerts:
 
     # -- the weekly report --
 
-    def report(self) -> dict[str, Any]:
+    def report(self, now: datetime | None = None) -> dict[str, Any]:
         """What each provider has left of its quota this period, and its week's calls."""
-        now = self.now()
+        now = now or self.now()
         week = self.stats.window(WINDOWS["week"])
         used = {kind: self.ledger.used_by_provider(kind) for kind in ("day", "month")}
         providers = []

@@ -81,7 +81,7 @@ class Scheduler:
         return self.now() >= self.next_report(since)
 
     async def send_report(self) -> dict:
-        report = await asyncio.to_thread(self.alerts.report)
+        report = await asyncio.to_thread(self.alerts.report, self.now())
         last = self.last_report()
         if last and last.get("week") == report["week"]:
             return last  # another process sent this week's report
