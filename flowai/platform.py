@@ -52,7 +52,9 @@ class Platform:
         self.credentials = Credentials(self.db, settings.secret_key, settings.env)
         self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
         self.ledger = Ledger(self.db, self.provider_config)
-        self.directory = Directory(self.credentials, self.http)
+        self.directory = Directory(
+            self.credentials, self.http, config=self.provider_config, environment=settings.environment
+        )
         self.call_stats = CallStats()
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger, stats=self.call_stats)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)

@@ -40,6 +40,8 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, demo
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     platform = Platform(settings)
     base = f"http://{host}:{port}"
+    read = f" (read {', '.join(settings.env_files)})" if settings.env_files else ""
+    print(f"FlowAI {settings.environment} environment{read}")
     if demo:
         admin = platform.users.acting_admin()
         seeded, secret = seed(platform, admin.id)

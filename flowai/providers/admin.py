@@ -48,6 +48,7 @@ class ProviderAdmin:
         out = []
         usage = {kind: self.ledger.used_by_provider(kind) for kind in ("day", "month")}
         zero = dict.fromkeys(("calls", "tokens", "characters", "seconds", "images", "cost"), 0.0)
+        refused = getattr(self.router.providers, "refused", lambda name: False)
         for spec in CATALOG.values():
             cred = self.credentials.get(spec.name)
             quota = self.config.quota(spec.name)
@@ -60,6 +61,8 @@ class ProviderAdmin:
                     "configured": cred.configured,
                     "source": cred.source,
                     "env_var": cred.env_name,
+                    "test_only": self.config.test_only(spec.name),
+                    "refused": refused(spec.name),
                     "masked_key": masked(cred.api_key),
                     "base_url": cred.base_url if cred.configured or cred.base_url_overridden else spec.base_url,
                     "cooling_down_until": self.router.cooling_until(spec.name),
@@ -115,6 +118,14 @@ class ProviderAdmin:
 
     def timezone(self) -> str:
         return self.config.timezone()
+
+    def environment(self) -> str:
+        """FLOWAI_ENV of this instance (development, production or test)."""
+        return getattr(self.router.providers, "environment", "development")
+
+    def set_test_only(self, name: str, value: bool) -> None:
+        self._known(name)
+        self.config.set_test_only(name, value)
 
     def set_timezone(self, tz: str) -> None:
         self._config(self.config.set_timezone, tz)

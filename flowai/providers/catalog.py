@@ -69,8 +69,9 @@ class ProviderSpec:
         OpenAI-compatible server (Ollama, vLLM) that needs no key. Cloud providers need a key."""
         return self.name == "openai"
 
-    def models_from(self, env: Mapping[str, str]) -> dict[str, str]:
-        models = dict(self.models)
+    def models_from(self, env: Mapping[str, str], chosen: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The catalog's models, then ``chosen`` (``[models.<name>]`` of providers.toml), then the environment."""
+        models = {**self.models, **(chosen or {})}
         first = self.tasks[0] if self.tasks else next(iter(models), "text")
         if env.get(f"{self.prefix}_MODEL"):
             models[first] = env[f"{self.prefix}_MODEL"]
@@ -241,7 +242,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "https://api.replicate.com",
         ["REPLICATE_API_KEY", "REPLICATE_API_TOKEN"],
         ["image", "multimodal"],
-        {"image": "black-forest-labs/flux-dev", "multimodal": "yorickvp/llava-13b"},
+        {"image": "black-forest-labs/flux-dev"},  # multimodal: the model [models.replicate] chooses
         Price(image=0.025),
     ),
     _p(
@@ -270,8 +271,8 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "gladia",
         "https://api.gladia.io",
         ["GLADIA_API_KEY"],
-        ["stt", "multimodal"],
-        {"stt": "solaria-1", "multimodal": "solaria-1"},
+        ["stt"],
+        {"stt": "solaria-1"},
         Price(minute=0.0102),
     ),
     _p(
@@ -318,7 +319,11 @@ DEFAULT_PRIORITIES: dict[str, tuple[str, ...]] = {
     "image": ("stability", "replicate", "deepinfra", "huggingface", "fireworks"),
     "stt": ("assemblyai", "gladia", "huggingface"),
     "tts": ("playht", "elevenlabs"),
-    "multimodal": ("gemini", "replicate", "gladia"),
+    # The seed also lists Gladia ("audio + text") here. FlowAI's multimodal task is a chat whose
+    # messages carry images, and Gladia has no chat or image API: it serves audio through the
+    # stt task (and an stt node feeding an llm node gives "audio + text"), so it is not listed.
+    # Replicate serves it with the vision-language model chosen in providers.toml.
+    "multimodal": ("gemini", "replicate"),
 }
 
 

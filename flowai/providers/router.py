@@ -242,18 +242,9 @@ class Router:
                 )
             return [(provider, client)], []  # pinned: tried even while cooling down (there is no other)
         names = self.config.priorities(task)
-        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and hasattr(c, method)]
+        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and _serves(c, method, task)]
         if not found:
-            hints = "; ".join(self.providers.hint(n) for n in names)
-            pin = (
-                " (or pin a configured provider that reads images, e.g. openai or anthropic)"
-                if task == "multimodal"
-                else ""
-            )
-            raise ProviderError(
-                f"No {task} provider is configured; set one of: {hints}; or enter a key on the Providers page{pin}.",
-                retryable=False,
-            )
+            raise ProviderError(self._none_ready(task, names), retryable=False)
         ready = [(n, c) for n, c in found if self.cooling_until(n) is None]
         skipped = [
             {
@@ -273,6 +264,22 @@ class Router:
                 retryable=False,
             )
         return ready, skipped
+
+    def _none_ready(self, task: str, names: list[str]) -> str:
+        """Why no provider can serve ``task``: the keys to set, and what the ones with a key lack."""
+        missing = getattr(self.providers, "missing", None)
+        has_key = getattr(self.providers, "has_key", None)
+        problems = [p for n in names if missing is not None and (p := missing(n, task))]
+        keyless = [self.providers.hint(n) for n in names if has_key is None or not has_key(n)]
+        pin = (
+            " (or pin a configured provider that reads images, e.g. openai or anthropic)"
+            if task == "multimodal"
+            else ""
+        )
+        text = f"set one of: {'; '.join(keyless)}; or enter a key on the Providers page{pin}" if keyless else ""
+        if not problems:
+            return f"No {task} provider is configured; {text}."
+        return f"No {task} provider is ready: {'; '.join(problems)}." + (f" Otherwise {text}." if text else "")
 
     async def _check_budget(self, scope: Scope | None) -> None:
         if self.ledger is None or scope is None or not scope.workflow_id:
@@ -463,6 +470,11 @@ class RoutedStream:
 
     def usage(self) -> dict:
         return self._usage.as_dict()
+
+
+def _serves(client: Any, method: str, task: str) -> bool:
+    serves = getattr(client, "serves", None)
+    return hasattr(client, method) and (serves is None or serves(task))
 
 
 def _falls_back(exc: ProviderError) -> bool:

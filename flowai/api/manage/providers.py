@@ -49,6 +49,12 @@ class QuotaBody(BaseModel):
     unit: Literal["calls", "tokens", "characters", "seconds", "images", "cost"] = "calls"
 
 
+class TestOnlyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    test_only: bool = Field(description="true: the key is refused when FLOWAI_ENV=production")
+
+
 class TimezoneBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -87,6 +93,7 @@ def list_providers(request: Request, user: User = Depends(current_user)):
             "items": [_item(p, user.is_admin) for p in admin.providers()],
             "priorities": admin.priorities(),
             "timezone": admin.timezone(),
+            "environment": admin.environment(),
         }
     )
 
@@ -168,6 +175,21 @@ def put_quota(
 ):
     period = (body.period or "day") if body.limit is not None else None
     platform_of(request).provider_admin.set_quota(name, period=period, limit=body.limit, unit=body.unit)
+    return ok(_one(request, name))
+
+
+@router.put(
+    "/providers/{name}/test-only",
+    summary='Mark a provider\'s key "test only": refused in production (admin)',
+    openapi_extra=body_doc(TestOnlyBody),
+)
+def put_test_only(
+    request: Request,
+    name: Name,
+    user: User = Depends(admin_user),
+    body: TestOnlyBody = Depends(json_body(TestOnlyBody)),
+):
+    platform_of(request).provider_admin.set_test_only(name, body.test_only)
     return ok(_one(request, name))
 
 
