@@ -6,6 +6,7 @@ admin sets in the UI or the management API is stored in the database and wins ov
 (priorities, quotas, time zone). The file's format::
 
     timezone = "Asia/Shanghai"          # quota days and months start at this zone's midnight
+    test_only = ["groq"]                # keys refused when FLOWAI_ENV=production (admins can mark more)
 
     [priorities]                        # per task: these first, the others after in default order
     text = ["openai", "groq"]
@@ -30,8 +31,6 @@ admin sets in the UI or the management API is stored in the database and wins ov
 
     [models.replicate]                  # per provider and task: the model used (env <NAME>_<TASK>_MODEL wins)
     multimodal = "yorickvp/llava-13b:80537f9eead1a5bfa72d5ac6ea6414379be41d4d4f6679fd776e9535d1eb58bb"
-
-    test_only = ["groq"]                # keys refused when FLOWAI_ENV=production (admins can mark more)
 
     [alerts]
     failure_rate = 0.5                  # alert when a provider's failure rate reaches this ...
