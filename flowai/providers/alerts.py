@@ -153,14 +153,14 @@ class Alerts:
 
     async def send(self, body: dict[str, Any]) -> bool:
         """POST ``body`` to the webhook, retried; True when it answered 2xx. Never raises."""
-        url = self.config.alerts.webhook
-        if not url or self.web is None:
+        url, web = self.config.alerts.webhook, self.web
+        if not url or web is None:
             return False
         content = orjson.dumps(body)
 
         async def post() -> bool:
             try:
-                resp = await self.web.request(
+                resp = await web.request(
                     "POST",
                     url,
                     headers={"content-type": "application/json", "user-agent": "FlowAI-alerts"},
