@@ -55,7 +55,7 @@ class Platform:
         self.directory = Directory(
             self.credentials, self.http, config=self.provider_config, environment=settings.environment
         )
-        self.call_stats = CallStats()
+        self.call_stats = CallStats(self.db)
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger, stats=self.call_stats)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
@@ -95,6 +95,7 @@ class Platform:
     async def shutdown(self) -> None:
         await self.scheduler.stop()
         await self.runs.shutdown()
+        self.call_stats.flush()  # the last minute's provider call outcomes
         if self.services.replicate.configured:
             await self.services.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()

@@ -216,3 +216,32 @@ async def test_started_scheduler_checks_alerts_by_itself(flaky, settings):  # no
         finally:
             await platform.scheduler.stop()
             await platform.http.aclose()
+
+
+def test_windows_persist_across_processes_and_restarts(settings):
+    from flowai.providers.monitor import CallStats
+    from storage.db import make_engine
+
+    db = make_engine(settings.database_url)
+    now = [1_800_000_000.0]
+    before = CallStats(db, clock=lambda: now[0], runner="host:1")  # a process that has since stopped
+    for outcome in ("ok", "ok", "server", "timeout"):
+        before.observe("groq", "text", outcome, 0.2)
+    now[0] += 2 * 3600  # two hours later
+    before.observe("groq", "text", "ok", 0.02)
+    assert before.flush() == 2 and before.flush() == 0  # two slots written, then nothing new
+
+    after = CallStats(db, clock=lambda: now[0], runner="host:2")  # the restarted process
+    after.observe("groq", "text", "rate_limited", 1.5)
+    after.observe("mistral", "text", "ok", 0.1)
+    hour, day = after.window(3600), after.window(86400)
+    assert (hour["groq"]["calls"], hour["groq"]["errors"]) == (2, {"rate_limited": 1})
+    assert (day["groq"]["calls"], day["groq"]["ok"]) == (6, 3)
+    assert day["groq"]["errors"] == {"rate_limited": 1, "server": 1, "timeout": 1}
+    assert 0.1 <= day["groq"]["p50"] <= 0.25 and day["groq"]["p95"] >= 1.0
+    assert day["mistral"]["success_rate"] == 1.0
+
+    now[0] += 8 * 86400  # a week and a day later: everything is out of every window, and pruned
+    after.flush()
+    assert after.window(7 * 86400) == {}
+    assert CallStats(db, clock=lambda: now[0], runner="host:3").window(30 * 86400) == {}

@@ -1,6 +1,7 @@
 """The in-process scheduler: checks alerts every minute and sends the weekly free-quota report.
 
-A plain asyncio task started by the platform (no cron). Each ``tick`` runs the alert check
+A plain asyncio task started by the platform (no cron). Each ``tick`` writes the call
+statistics gathered since the last one to the database (``CallStats.flush``), runs the alert check
 and, when the report is due, builds it (``Alerts.report``), keeps it in the database (the
 Providers page shows the last one) and posts it to the alert webhook. The report is due at
 ``[alerts] report_day`` / ``report_hour`` in the quotas' time zone, once a week; the first
@@ -54,6 +55,7 @@ class Scheduler:
     async def tick(self) -> None:
         """One round: the alert check, then the weekly report if it is due. Never raises."""
         try:
+            await asyncio.to_thread(self.alerts.stats.flush)
             await self.alerts.check()
             if self.report_due():
                 await self.send_report()
