@@ -12,6 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values, load_dotenv
 
@@ -67,7 +68,7 @@ class Settings:
         home.mkdir(parents=True, exist_ok=True)
         database_url = os.environ.get("FLOWAI_DATABASE_URL") or f"sqlite:///{home / 'flowai.db'}"
         secret_key = os.environ.get("FLOWAI_SECRET_KEY") or _secret_key_file(home)
-        values = dict(
+        values: dict[str, Any] = dict(
             home=home,
             database_url=database_url,
             secret_key=secret_key,
