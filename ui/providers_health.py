@@ -10,8 +10,8 @@ from .i18n import t
 TEXT = {
     "health": ("Health", "运行状况"),
     "health_hint": (
-        "Calls of this process, per provider: success rate, latency and error classes.",
-        "本进程的调用，按供应商统计：成功率、延迟与错误类别。",
+        "Every attempt at a provider (all processes): success rate, latency and error classes.",
+        "每次供应商调用（所有进程）：成功率、延迟与错误类别。",
     ),
     "window": ("Window", "时间窗口"),
     "hour": ("last hour", "最近一小时"),
@@ -29,7 +29,7 @@ TEXT = {
     "report": ("Weekly free-quota report", "每周免费额度报告"),
     "report_last": ("Last sent: week {week} ({at})", "上次发送：{week} 周（{at}）"),
     "report_none": ("Not sent yet.", "尚未发送。"),
-    "report_next": ("Next report: {at}", "下次报告：{at}"),
+    "report_next": ("Next report: {at} ({tz})", "下次报告：{at}（{tz}）"),
     "quota": ("Quota", "配额"),
     "used": ("Used", "已用"),
     "remaining": ("Left", "剩余"),
@@ -113,7 +113,8 @@ class HealthSection:
             else:
                 ui.label(t(TEXT, "report_none")).props('data-testid="report-last"')
             if data.get("next_report_at"):
-                ui.label(t(TEXT, "report_next", at=data["next_report_at"][:16]))
+                tz = (data.get("current") or {}).get("timezone", "")
+                ui.label(t(TEXT, "report_next", at=data["next_report_at"][:16].replace("T", " "), tz=tz))
         current = data.get("current") or {}
         rows = [
             {
