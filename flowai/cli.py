@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from flowai.errors import FlowAIError, GraphError
-from flowai.settings import Settings
+from flowai.settings import Settings, SettingsError
 
 
 def _platform():
@@ -252,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except FlowAIError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
 
 

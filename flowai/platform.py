@@ -17,11 +17,14 @@ from flowai.media.files import Files
 from flowai.media.store import MediaFiles
 from flowai.net.httpclient import make_client
 from flowai.providers.admin import ProviderAdmin
+from flowai.providers.alerts import Alerts
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
 from flowai.providers.directory import Directory, Live
 from flowai.providers.ledger import Ledger
+from flowai.providers.monitor import CallStats
 from flowai.providers.router import Router
+from flowai.providers.scheduler import Scheduler
 from flowai.runs.callbacks import Callbacks
 from flowai.runs.engine import Engine, RunState
 from flowai.runs.idempotency import Idempotency
@@ -49,11 +52,23 @@ class Platform:
         self.credentials = Credentials(self.db, settings.secret_key, settings.env)
         self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
         self.ledger = Ledger(self.db, self.provider_config)
-        self.directory = Directory(self.credentials, self.http)
-        self.router = Router(self.directory, self.provider_config, ledger=self.ledger)
-        self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)
+        self.directory = Directory(
+            self.credentials, self.http, config=self.provider_config, environment=settings.environment
+        )
+        self.call_stats = CallStats(self.db)
+        self.router = Router(self.directory, self.provider_config, ledger=self.ledger, stats=self.call_stats)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
+        self.alerts = Alerts(self.provider_config, self.ledger, self.call_stats, self.credentials, self.media.web)
+        self.scheduler = Scheduler(self.alerts)
+        self.provider_admin = ProviderAdmin(
+            self.router,
+            self.credentials,
+            self.provider_config,
+            self.ledger,
+            alerts=self.alerts,
+            scheduler=self.scheduler,
+        )
         self.services = Services(
             self.router, media=self.media, web=self.media.web, replicate=Live(self.directory, "replicate")
         )
@@ -75,9 +90,12 @@ class Platform:
     async def startup(self) -> None:
         self.recorder.start()
         self.recover()
+        self.scheduler.start()
 
     async def shutdown(self) -> None:
+        await self.scheduler.stop()
         await self.runs.shutdown()
+        self.call_stats.flush()  # the last minute's provider call outcomes
         if self.services.replicate.configured:
             await self.services.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()

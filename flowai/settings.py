@@ -1,4 +1,10 @@
-"""Instance configuration, read once from the environment (and a ``.env`` in the cwd)."""
+"""Instance configuration, read once from the environment and the cwd's ``.env`` files.
+
+``FLOWAI_ENV`` (development | production | test; default development) names the environment:
+``.env.<env>`` is read, then ``.env``; a variable already set in the process wins over both,
+and ``.env.<env>`` over ``.env``. ``FLOWAI_ENV`` itself may come from ``.env``. In production,
+provider keys an admin marked "test only" are refused (``providers.directory``).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,15 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values, load_dotenv
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class SettingsError(ValueError):
+    """A setting of the environment that cannot be used (the CLI prints it, no traceback)."""
 
 
 def _float(name: str, default: float) -> float:
@@ -35,7 +48,10 @@ class Settings:
     max_concurrent_runs: int = 4  # background runs executing at once in this process
     allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
+    environment: str = "development"  # FLOWAI_ENV
+    env_files: tuple[str, ...] = ()  # the .env files read, most important first
     providers_file: Path | None = None  # router settings (priorities, quotas, ...); default home/providers.toml
+    metrics_token: str | None = None  # FLOWAI_METRICS_TOKEN: /metrics then needs "Authorization: Bearer <it>"
 
     @property
     def media_dir(self) -> Path:
@@ -47,12 +63,12 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
-        load_dotenv(Path.cwd() / ".env", override=False)
+        environment, env_files = load_env_files(Path.cwd())
         home = Path(os.environ.get("FLOWAI_HOME") or Path.home() / ".flowai").expanduser()
         home.mkdir(parents=True, exist_ok=True)
         database_url = os.environ.get("FLOWAI_DATABASE_URL") or f"sqlite:///{home / 'flowai.db'}"
         secret_key = os.environ.get("FLOWAI_SECRET_KEY") or _secret_key_file(home)
-        values = dict(
+        values: dict[str, Any] = dict(
             home=home,
             database_url=database_url,
             secret_key=secret_key,
@@ -67,14 +83,33 @@ class Settings:
             env={
                 k: v
                 for k, v in os.environ.items()
-                if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) or k == "HF_TOKEN"
+                if k.endswith(("_KEY", "_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) and not k.startswith("FLOWAI_")
             },
+            environment=environment,
+            env_files=env_files,
+            metrics_token=os.environ.get("FLOWAI_METRICS_TOKEN") or None,
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
             if os.environ.get("FLOWAI_PROVIDERS_FILE")
             else None,
         )
         values.update(overrides)
         return cls(**values)
+
+
+def load_env_files(directory: Path) -> tuple[str, tuple[str, ...]]:
+    """Read ``.env.<FLOWAI_ENV>`` then ``.env`` from ``directory`` into the process environment
+    (never over a variable already set); returns the environment and the files read."""
+    base = directory / ".env"
+    name = os.environ.get("FLOWAI_ENV") or (dotenv_values(base).get("FLOWAI_ENV") if base.exists() else None)
+    name = (name or "development").strip().lower()
+    if name not in ENVIRONMENTS:
+        raise SettingsError(f"FLOWAI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}.")
+    read = []
+    for path in (directory / f".env.{name}", base):
+        if path.exists():
+            load_dotenv(path, override=False)
+            read.append(path.name)
+    return name, tuple(read)
 
 
 def _secret_key_file(home: Path) -> str:

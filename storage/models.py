@@ -184,6 +184,21 @@ class ProviderUsage(SQLModel, table=True):
     failures: float = 0
 
 
+class ProviderCallSlot(SQLModel, table=True):
+    """One process's provider call outcomes in one five-minute slot (``slot`` = unix time // 300):
+    counts per outcome and the latency histogram's bucket counts. Written in batches by the
+    process that counted them (its own rows only, so writers never contend); read merged."""
+
+    __tablename__ = "provider_call_slots"
+
+    runner: str = Field(primary_key=True, max_length=100)  # host:pid of the process
+    provider: str = Field(primary_key=True, max_length=40)
+    slot: int = Field(primary_key=True, index=True)
+    outcomes: Any = Field(default=None, sa_column=Column(JSON, nullable=False))  # {"ok": 3, "server": 1}
+    latency: Any = Field(default=None, sa_column=Column(JSON, nullable=False))  # bucket counts, then +Inf
+    latency_sum: float = 0.0
+
+
 class WorkflowSpend(SQLModel, table=True):
     """What a workflow's provider calls cost in one day of the configured time zone (for budgets)."""
 

@@ -14,7 +14,15 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from .models import ProviderCredential, ProviderSetting, ProviderUsage, WorkflowBudget, WorkflowSpend, utcnow
+from .models import (
+    ProviderCallSlot,
+    ProviderCredential,
+    ProviderSetting,
+    ProviderUsage,
+    WorkflowBudget,
+    WorkflowSpend,
+    utcnow,
+)
 
 UNITS = ("calls", "tokens", "characters", "seconds", "images", "cost")
 COUNTERS = UNITS + ("failures",)
@@ -35,6 +43,25 @@ def _add(s: Session, table, keys: dict[str, Any], values: dict[str, float]) -> N
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     s.exec(stmt)
+
+
+# call outcomes (flowai/providers/monitor.py) -------------------------------------------------
+
+
+def put_call_slots(s: Session, *, rows: Iterable[dict[str, Any]]) -> None:
+    """Write a process's slots (each row whole: its runner owns it, so a replace loses nothing)."""
+    for row in rows:
+        s.merge(ProviderCallSlot(**row))
+
+
+def call_slots(s: Session, *, since: int, exclude_runner: str) -> list[ProviderCallSlot]:
+    """Every process's slots from ``since`` on, but ``exclude_runner``'s (it has fresher ones in memory)."""
+    query = select(ProviderCallSlot).where(ProviderCallSlot.slot >= since, ProviderCallSlot.runner != exclude_runner)
+    return list(s.exec(query).all())
+
+
+def delete_call_slots(s: Session, *, before: int) -> None:
+    s.exec(delete(ProviderCallSlot).where(ProviderCallSlot.slot < before))
 
 
 # credentials ---------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ def test_priorities_quota_timezone_and_usage(api_and_fake):
 
     assert data(admin.put("/providers/timezone", json={"timezone": "Asia/Shanghai"})) == {"timezone": "Asia/Shanghai"}
     error(admin.put("/providers/timezone", json={"timezone": "Asia/Atlantis"}), 400, 40001)
-    assert data(admin.get("/providers/usage", params={"days": 7})) == {"items": []}
+    usage = data(admin.get("/providers/usage", params={"days": 7}))  # issue 15 added health and alerts
+    assert usage["items"] == [] and usage["alerts"] == [] and set(usage["health"]) == {"hour", "day", "week"}
 
 
 def test_workflow_budget_for_its_owner(api_and_fake):

@@ -1,4 +1,5 @@
-"""The shared page frame: header with navigation, language switch and the signed-in user."""
+"""The shared page frame: header with navigation, the environment (FLOWAI_ENV), language switch
+and the signed-in user; for admins, a banner of the active provider alerts."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ TEXT = {
     "copy": ("Copy", "复制"),
     "copied": ("Copied", "已复制"),
     "admins_only": ("Only admins can open this page.", "只有管理员可以打开此页面。"),
+    "env_development": ("development", "开发环境"),
+    "env_production": ("production", "生产环境"),
+    "env_test": ("test", "测试环境"),
+    "alerts": ("Provider alerts", "供应商告警"),
 }
+ENV_COLORS = {"production": "negative", "test": "purple", "development": "teal"}
 
 NAV = [
     ("workflows", "/", False),
@@ -88,6 +94,10 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
     active = next((path for _, path, _ in NAV if here == path or (path != "/" and here.startswith(path + "/"))), None)
     with ui.header().classes("items-center bg-slate-800 gap-4 py-2"):
         ui.label("FlowAI").classes("text-lg font-bold")
+        environment = platform.settings.environment
+        ui.badge(t(TEXT, f"env_{environment}"), color=ENV_COLORS.get(environment, "grey")).props(
+            f'data-testid="environment" data-env="{environment}"'
+        )
         if user is not None:
             for key, path, admin_only in NAV:
                 if admin_only and not user.is_admin:
@@ -109,9 +119,30 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
         if user is not None:
             ui.label(user.username).classes("text-slate-300").props('data-testid="username"')
             ui.button(t(TEXT, "sign_out"), on_click=_sign_out).props("flat color=white")
+    if user is not None and user.is_admin:
+        _alerts_banner(platform)
     classes = "w-full p-2 gap-2" if wide else "w-full max-w-6xl mx-auto p-4 gap-4"
     with ui.column().classes(classes):
         yield
+
+
+def _alerts_banner(platform: Platform) -> None:
+    """Admins see what is wrong with the providers now (failure rate, quotas), on every page."""
+    alerts = platform.provider_admin.active_alerts()
+    if not alerts:
+        return
+    with (
+        ui.row()
+        .classes("w-full items-start gap-3 bg-red-50 border-b border-red-300 px-4 py-2 text-red-900")
+        .props('data-testid="alerts-banner"')
+    ):
+        ui.icon("warning", color="negative").classes("text-xl")
+        with ui.column().classes("gap-0"):
+            ui.link(t(TEXT, "alerts"), "/providers").classes("font-bold text-red-900")
+            for alert in alerts:
+                ui.label(alert["message"]).classes("text-sm").props(
+                    f'data-testid="alert-{alert["kind"]}-{alert["provider"]}"'
+                )
 
 
 def copy_button(text: str, *, testid: str | None = None) -> ui.button:

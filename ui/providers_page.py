@@ -1,5 +1,7 @@
 """Providers (/providers, admins only): credentials (masked once saved, never sent back in clear),
-priorities per task type, quotas with usage bars, the quotas' time zone, test connection.
+which environment variable a key came from, "test only" keys (refused in production), priorities
+per task type, quotas with usage bars, the quotas' time zone, test connection; then alerts,
+health per window and the weekly report (``providers_health``).
 
 Everything goes through ``platform.provider_admin``.
 """
@@ -18,6 +20,7 @@ from flowai.platform import Platform
 from .i18n import t
 from .layout import TEXT as LAYOUT
 from .layout import frame, signed_in_user
+from .providers_health import HealthSection
 
 PERIODS = ("day", "month")
 UNITS = ("calls", "tokens", "characters", "seconds", "images", "cost")
@@ -38,6 +41,7 @@ TEXT = {
     "status": ("Status", "状态"),
     "not_configured": ("not configured", "未配置"),
     "from_env": ("from the environment", "来自环境变量"),
+    "from_env_var": ("from the environment ({var})", "来自环境变量 {var}"),
     "from_ui": ("saved here", "在此保存"),
     "cooling": ("cooling down until {when}", "冷却至 {when}"),
     "key": ("API key", "API 密钥"),
@@ -83,6 +87,8 @@ TEXT = {
     "task_tts": ("text to speech", "文字转语音"),
     "task_multimodal": ("multimodal", "多模态"),
     "env": ("Environment: {names}", "环境变量：{names}"),
+    "test_only": ("Test key only (refused in production)", "仅测试密钥（生产环境拒用）"),
+    "refused": ("refused in production", "生产环境拒用"),
 }
 
 
@@ -119,6 +125,7 @@ class ProvidersPage:
         self.priorities_area()
         ui.label(t(TEXT, "credentials")).classes("text-2xl mt-4")
         self.providers_area()
+        HealthSection(self.admin).build()
 
     def _dialog(self) -> ui.dialog:
         self.host.clear()
@@ -167,10 +174,14 @@ class ProvidersPage:
                 ui.label(", ".join(_task(x) for x in p.get("tasks") or ())).classes("text-sm text-gray-500")
                 ui.space()
                 if p.get("configured"):
-                    source = t(TEXT, "from_env") if p.get("source") == "env" else t(TEXT, "from_ui")
+                    source = t(TEXT, "from_ui")
+                    if p.get("source") == "env":
+                        source = t(TEXT, "from_env_var", var=p["env_var"]) if p.get("env_var") else t(TEXT, "from_env")
                     ui.badge(source, color="positive").props(f'data-testid="configured-{name}"')
                 else:
                     ui.badge(t(TEXT, "not_configured"), color="grey").props(f'data-testid="configured-{name}"')
+                if p.get("refused"):
+                    ui.badge(t(TEXT, "refused"), color="negative").props(f'data-testid="refused-{name}"')
                 until = p.get("cooling_down_until")
                 if until and until > time.time():
                     ui.badge(t(TEXT, "cooling", when=time.strftime("%H:%M:%S", time.localtime(until))), color="orange")
@@ -201,6 +212,11 @@ class ProvidersPage:
                     f'flat dense data-testid="test-{name}"'
                 )
                 result.move(target_index=-1)
+            ui.switch(
+                t(TEXT, "test_only"),
+                value=bool(p.get("test_only")),
+                on_change=lambda e: self._test_only(name, e.value),
+            ).props(f'dense data-testid="test-only-{name}"').classes("text-sm")
 
     def quota_row(self, p: dict) -> None:
         quota = p.get("quota")
@@ -235,6 +251,10 @@ class ProvidersPage:
                 ui.label(t(TEXT, "remaining", n=_num(p["remaining"]))).classes(
                     "text-sm text-gray-500 whitespace-nowrap"
                 )
+
+    def _test_only(self, name: str, value: bool) -> None:
+        if self._try(lambda: self.admin.set_test_only(name, value)):
+            self.providers_area.refresh()
 
     def _clear(self, name: str) -> None:
         if self._try(lambda: self.admin.clear_credential(name), "cleared"):

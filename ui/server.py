@@ -49,6 +49,8 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     platform = Platform(settings, registry=registry)
     base = f"http://{host}:{port}"
+    read = f" (read {', '.join(settings.env_files)})" if settings.env_files else ""
+    print(f"FlowAI {settings.environment} environment{read}")
     if demo:
         admin = platform.users.acting_admin()
         seeded, secret = seed(platform, admin.id)

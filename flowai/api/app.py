@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 
 from flowai.platform import Platform
 from flowai.settings import Settings
@@ -16,6 +16,7 @@ from . import run_api
 from .http import http_exception, server_error
 from .manage import create_manage_app
 from .manage.files import routes as file_routes
+from .metrics import metrics_route
 
 routes = [*run_api.routes, *file_routes]
 exception_handlers = {HTTPException: http_exception, Exception: server_error}
@@ -44,9 +45,12 @@ def lifespan_for(platform: Platform):
     return lifespan
 
 
-def mounts(platform: Platform) -> list[Mount]:
-    """Sub-apps beside the run API routes: the management API at /api/v1."""
-    return [Mount("/api/v1", app=create_manage_app(platform))]
+def mounts(platform: Platform) -> list[BaseRoute]:
+    """Sub-apps beside the run API routes: the management API at /api/v1, Prometheus at /metrics."""
+    return [
+        metrics_route(platform, platform.settings.metrics_token),
+        Mount("/api/v1", app=create_manage_app(platform)),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Starlette:

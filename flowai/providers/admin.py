@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowai.errors import InputError, NotFoundError, ProviderError
 
@@ -19,20 +19,36 @@ from .directory import Directory
 from .ledger import Ledger
 from .router import METHODS, Router
 
+if TYPE_CHECKING:
+    from .alerts import Alerts
+    from .scheduler import Scheduler
+
 log = logging.getLogger("flowai.providers")
 
 
 class ProviderAdmin:
-    def __init__(self, router: Router, credentials: Credentials, config: ProviderConfig, ledger: Ledger):
+    def __init__(
+        self,
+        router: Router,
+        credentials: Credentials,
+        config: ProviderConfig,
+        ledger: Ledger,
+        *,
+        alerts: Alerts | None = None,
+        scheduler: Scheduler | None = None,
+    ):
         self.router = router
         self.credentials = credentials
         self.config = config
         self.ledger = ledger
+        self.alerts = alerts
+        self.scheduler = scheduler
 
     def providers(self) -> list[dict[str, Any]]:
         out = []
         usage = {kind: self.ledger.used_by_provider(kind) for kind in ("day", "month")}
         zero = dict.fromkeys(("calls", "tokens", "characters", "seconds", "images", "cost"), 0.0)
+        refused = getattr(self.router.providers, "refused", lambda name: False)
         for spec in CATALOG.values():
             cred = self.credentials.get(spec.name)
             quota = self.config.quota(spec.name)
@@ -44,6 +60,9 @@ class ProviderAdmin:
                     "tasks": list(spec.tasks),
                     "configured": cred.configured,
                     "source": cred.source,
+                    "env_var": cred.env_name,
+                    "test_only": self.config.test_only(spec.name),
+                    "refused": refused(spec.name),
                     "masked_key": masked(cred.api_key),
                     "base_url": cred.base_url if cred.configured or cred.base_url_overridden else spec.base_url,
                     "cooling_down_until": self.router.cooling_until(spec.name),
@@ -100,6 +119,14 @@ class ProviderAdmin:
     def timezone(self) -> str:
         return self.config.timezone()
 
+    def environment(self) -> str:
+        """FLOWAI_ENV of this instance (development, production or test)."""
+        return getattr(self.router.providers, "environment", "development")
+
+    def set_test_only(self, name: str, value: bool) -> None:
+        self._known(name)
+        self.config.set_test_only(name, value)
+
     def set_timezone(self, tz: str) -> None:
         self._config(self.config.set_timezone, tz)
 
@@ -144,6 +171,23 @@ class ProviderAdmin:
 
     def usage_by_day(self, days: int = 30) -> list[dict]:
         return self.ledger.usage_by_day(days)
+
+    # -- monitoring --
+
+    def health(self) -> dict[str, dict[str, dict]]:
+        """Per window (hour, day, week) and provider: calls, success rate, p50/p95 latency, error classes."""
+        stats = self.router.stats
+        return stats.windows() if stats is not None else {"hour": {}, "day": {}, "week": {}}
+
+    def active_alerts(self) -> list[dict]:
+        return self.alerts.active() if self.alerts is not None else []
+
+    def weekly_report(self) -> dict[str, Any]:
+        """The last weekly report sent (None before the first) and the figures as of now."""
+        last = self.scheduler.last_report() if self.scheduler is not None else None
+        nxt = self.scheduler.next_report(self.ledger.now()).isoformat() if self.scheduler is not None else None
+        current = self.alerts.report() if self.alerts is not None else None
+        return {"last": last, "current": current, "next_report_at": nxt}
 
     # -- helpers --
 

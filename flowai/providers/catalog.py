@@ -1,9 +1,10 @@
 """The providers FlowAI knows: one row each, and the default priority list of every task type.
 
 A row names the protocol family that speaks to it (a key of ``families.FAMILIES``), its
-default base URL, the environment variables holding its key (the first is the one to ask
-users for), the tasks it serves in ``auto`` routing, the default model per task, and list
-prices used to estimate a call's cost when the provider does not report one.
+default base URL, the environment variables holding its key (the name the dispatcher document
+"多平台 API 调度与调用策略文档" lists first, then the provider's own usual names: the first one
+set is used, and the Providers page says which), the tasks it serves in ``auto`` routing, the
+default model per task, and list prices used to estimate a call's cost when the provider does not report one.
 
 Prices are rough public list prices in USD, taken as estimates only (providers change them,
 and a provider's price differs per model): per 1M prompt / completion tokens, per image, per
@@ -68,8 +69,9 @@ class ProviderSpec:
         OpenAI-compatible server (Ollama, vLLM) that needs no key. Cloud providers need a key."""
         return self.name == "openai"
 
-    def models_from(self, env: Mapping[str, str]) -> dict[str, str]:
-        models = dict(self.models)
+    def models_from(self, env: Mapping[str, str], chosen: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The catalog's models, then ``chosen`` (``[models.<name>]`` of providers.toml), then the environment."""
+        models = {**self.models, **(chosen or {})}
         first = self.tasks[0] if self.tasks else next(iter(models), "text")
         if env.get(f"{self.prefix}_MODEL"):
             models[first] = env[f"{self.prefix}_MODEL"]
@@ -129,7 +131,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "Together AI",
         _OPENAI,
         "https://api.together.xyz/v1",
-        ["TOGETHER_API_KEY"],
+        ["TOGETHER_API_KEY", "TOGETHERAI_API_KEY"],
         ["text"],
         {"text": "meta-llama/Llama-3.3-70B-Instruct-Turbo"},
         Price(0.88, 0.88),
@@ -159,7 +161,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "Google Gemini",
         "gemini",
         "https://generativelanguage.googleapis.com/v1beta",
-        ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+        ["GOOGLE_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"],
         ["text", "multimodal"],
         {"text": "gemini-2.0-flash", "multimodal": "gemini-2.0-flash"},
         Price(0.1, 0.4),
@@ -169,7 +171,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "DeepInfra",
         _OPENAI,
         "https://api.deepinfra.com/v1/openai",
-        ["DEEPINFRA_API_KEY"],
+        ["DEEPINFRA_API_KEY", "DEEPINFRA_API_TOKEN"],
         ["text", "image"],
         {"text": "meta-llama/Meta-Llama-3.1-8B-Instruct", "image": "black-forest-labs/FLUX-1-schnell"},
         Price(0.03, 0.05, image=0.0005),
@@ -179,7 +181,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "Fireworks AI",
         _OPENAI,
         "https://api.fireworks.ai/inference/v1",
-        ["FIREWORKS_API_KEY"],
+        ["FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"],
         ["text", "image"],
         {
             "text": "accounts/fireworks/models/llama-v3p1-8b-instruct",
@@ -228,7 +230,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "Stability AI",
         "stability",
         "https://api.stability.ai",
-        ["STABILITY_API_KEY"],
+        ["STABILITY_API_KEY", "STABILITY_KEY"],
         ["image"],
         {"image": "core"},
         Price(image=0.03),
@@ -240,7 +242,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "https://api.replicate.com",
         ["REPLICATE_API_KEY", "REPLICATE_API_TOKEN"],
         ["image", "multimodal"],
-        {"image": "black-forest-labs/flux-dev", "multimodal": "yorickvp/llava-13b"},
+        {"image": "black-forest-labs/flux-dev"},  # multimodal: the model [models.replicate] chooses
         Price(image=0.025),
     ),
     _p(
@@ -248,7 +250,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "Hugging Face",
         "huggingface",
         "https://router.huggingface.co",
-        ["HUGGINGFACE_API_KEY", "HF_TOKEN"],
+        ["HUGGINGFACE_API_KEY", "HF_TOKEN", "HUGGINGFACEHUB_API_TOKEN", "HUGGING_FACE_HUB_TOKEN"],
         ["image", "stt"],
         {"image": "black-forest-labs/FLUX.1-schnell", "stt": "openai/whisper-large-v3"},
         Price(image=0.003, minute=0.006),
@@ -269,8 +271,8 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "gladia",
         "https://api.gladia.io",
         ["GLADIA_API_KEY"],
-        ["stt", "multimodal"],
-        {"stt": "solaria-1", "multimodal": "solaria-1"},
+        ["stt"],
+        {"stt": "solaria-1"},
         Price(minute=0.0102),
     ),
     _p(
@@ -278,7 +280,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "Play.ht",
         "playht",
         "https://api.play.ht",
-        ["PLAYHT_API_KEY"],
+        ["PLAYHT_API_KEY", "PLAY_HT_API_KEY"],
         ["tts"],
         {"tts": "Play3.0-mini"},
         Price(characters=0.05),
@@ -289,7 +291,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
         "ElevenLabs",
         "elevenlabs",
         "https://api.elevenlabs.io",
-        ["ELEVENLABS_API_KEY", "XI_API_KEY"],
+        ["ELEVENLABS_API_KEY", "ELEVEN_API_KEY", "XI_API_KEY"],
         ["tts"],
         {"tts": "eleven_multilingual_v2"},
         Price(characters=0.18),
@@ -317,7 +319,11 @@ DEFAULT_PRIORITIES: dict[str, tuple[str, ...]] = {
     "image": ("stability", "replicate", "deepinfra", "huggingface", "fireworks"),
     "stt": ("assemblyai", "gladia", "huggingface"),
     "tts": ("playht", "elevenlabs"),
-    "multimodal": ("gemini", "replicate", "gladia"),
+    # The seed also lists Gladia ("audio + text") here. FlowAI's multimodal task is a chat whose
+    # messages carry images, and Gladia has no chat or image API: it serves audio through the
+    # stt task (and an stt node feeding an llm node gives "audio + text"), so it is not listed.
+    # Replicate serves it with the vision-language model chosen in providers.toml.
+    "multimodal": ("gemini", "replicate"),
 }
 
 

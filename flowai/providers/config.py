@@ -6,6 +6,7 @@ admin sets in the UI or the management API is stored in the database and wins ov
 (priorities, quotas, time zone). The file's format::
 
     timezone = "Asia/Shanghai"          # quota days and months start at this zone's midnight
+    test_only = ["groq"]                # keys refused when FLOWAI_ENV=production (admins can mark more)
 
     [priorities]                        # per task: these first, the others after in default order
     text = ["openai", "groq"]
@@ -27,6 +28,18 @@ admin sets in the UI or the management API is stored in the database and wins ov
     [prices.groq]                       # USD; see catalog.Price
     prompt = 0.59
     completion = 0.79
+
+    [models.replicate]                  # per provider and task: the model used (env <NAME>_<TASK>_MODEL wins)
+    multimodal = "yorickvp/llava-13b:80537f9eead1a5bfa72d5ac6ea6414379be41d4d4f6679fd776e9535d1eb58bb"
+
+    [alerts]
+    failure_rate = 0.5                  # alert when a provider's failure rate reaches this ...
+    window = "hour"                     # ... over this window (hour | day | week) ...
+    min_calls = 5                       # ... with at least this many calls in it
+    quota_warn = 0.9                    # alert when this share of a quota is used
+    webhook = "https://example.com/hook"  # optional: alerts and the weekly report are POSTed here
+    report_day = "mon"                  # the weekly free-quota report: day (mon..sun) ...
+    report_hour = 9                     # ... and hour, in the quotas' time zone
 """
 
 from __future__ import annotations
@@ -104,6 +117,45 @@ class Policy:
         )
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    failure_rate: float = 0.5
+    window: str = "hour"
+    min_calls: int = 5
+    quota_warn: float = 0.9
+    webhook: str = ""
+    report_day: str = "mon"
+    report_hour: int = 9
+
+    @classmethod
+    def parse(cls, value: Any, where: str = "[alerts]") -> AlertSettings:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table.")
+        known = {f.name for f in fields(cls)}
+        for key in value:
+            if key not in known:
+                raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))}).")
+        out = replace(cls(), **value)
+        for key in ("failure_rate", "quota_warn"):
+            item = getattr(out, key)
+            if isinstance(item, bool) or not isinstance(item, (int, float)) or not 0 < item <= 1:
+                raise ConfigError(f"{where}: {key} must be a number in (0, 1].")
+        if out.window not in ("hour", "day", "week"):
+            raise ConfigError(f"{where}: window must be hour, day or week, not {out.window!r}.")
+        if isinstance(out.min_calls, bool) or not isinstance(out.min_calls, int) or out.min_calls < 1:
+            raise ConfigError(f"{where}: min_calls must be an integer >= 1.")
+        if not isinstance(out.webhook, str) or (out.webhook and not out.webhook.startswith(("http://", "https://"))):
+            raise ConfigError(f"{where}: webhook must be an http(s) URL.")
+        if out.report_day not in WEEKDAYS:
+            raise ConfigError(f"{where}: report_day must be one of {', '.join(WEEKDAYS)}.")
+        if isinstance(out.report_hour, bool) or not isinstance(out.report_hour, int) or not 0 <= out.report_hour < 24:
+            raise ConfigError(f"{where}: report_hour must be an integer 0..23.")
+        return out
+
+
 def check_timezone(tz: str) -> str:
     try:
         ZoneInfo(tz)
@@ -133,6 +185,9 @@ class FileConfig:
     quotas: dict[str, Quota] | None = None
     policy: Policy = Policy()
     prices: dict[str, Price] | None = None
+    models: dict[str, dict[str, str]] | None = None
+    test_only: list[str] | None = None
+    alerts: AlertSettings = AlertSettings()
 
     @classmethod
     def read(cls, path: Path | None) -> FileConfig:
@@ -149,7 +204,7 @@ class FileConfig:
 
     @classmethod
     def parse(cls, data: dict) -> FileConfig:
-        unknown = set(data) - {"timezone", "priorities", "quotas", "retry", "prices"}
+        unknown = set(data) - {"timezone", "priorities", "quotas", "retry", "prices", "models", "test_only", "alerts"}
         if unknown:
             raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))}.")
         out = cls(timezone=check_timezone(data.get("timezone", "UTC")))
@@ -170,6 +225,19 @@ class FileConfig:
                     f"[prices.{name}]: keys are {', '.join(f.name for f in fields(Price))}, values numbers."
                 ) from None
         out.prices = prices
+        out.models = {}
+        for name, value in (data.get("models") or {}).items():
+            _known(name, "[models]")
+            if not isinstance(value, dict) or not all(t in TASKS and isinstance(m, str) for t, m in value.items()):
+                raise ConfigError(f"[models.{name}]: keys are tasks ({', '.join(TASKS)}), values model names.")
+            out.models[name] = dict(value)
+        test_only = data.get("test_only") or []
+        if not isinstance(test_only, list):
+            raise ConfigError("test_only must be a list of provider names.")
+        for name in test_only:
+            _known(name, "test_only")
+        out.test_only = list(test_only)
+        out.alerts = AlertSettings.parse(data.get("alerts") or {})
         return out
 
 
@@ -219,6 +287,23 @@ class ProviderConfig:
     def price(self, name: str) -> Price:
         return (self.file.prices or {}).get(name) or CATALOG[name].price
 
+    def models(self, name: str) -> dict[str, str]:
+        """The models ``[models.<name>]`` chooses per task (the environment's ``<NAME>_<TASK>_MODEL`` wins)."""
+        return dict((self.file.models or {}).get(name) or {})
+
+    @property
+    def alerts(self) -> AlertSettings:
+        return self.file.alerts
+
+    def test_only(self, name: str) -> bool:
+        """Whether the provider's key is marked "test only" (refused when FLOWAI_ENV=production)."""
+        value = self._overrides().get(f"test_only:{name}")
+        return bool(value) if value is not None else name in (self.file.test_only or [])
+
+    def state(self, key: str) -> Any:
+        """A value the instance keeps for itself (e.g. the last weekly report), None if unset."""
+        return self._overrides().get(f"state:{key}")
+
     # -- writing (admin) --
 
     def set_priorities(self, task: str, names: list[str]) -> None:
@@ -230,6 +315,13 @@ class ProviderConfig:
 
     def set_timezone(self, tz: str) -> None:
         self._put("timezone", check_timezone(tz))
+
+    def set_test_only(self, name: str, value: bool) -> None:
+        _known(name, "test_only")
+        self._put(f"test_only:{name}", bool(value))
+
+    def put_state(self, key: str, value: Any) -> None:
+        self._put(f"state:{key}", value)
 
     # -- storage --
 

@@ -43,6 +43,7 @@ class Credential:
     source: str | None = None  # "ui", "env" or None
     configured: bool = False
     base_url_overridden: bool = False
+    env_name: str | None = None  # the environment variable the key came from (source "env")
 
 
 def fernet_for(secret_key: str) -> Fernet:
@@ -75,7 +76,8 @@ class Credentials:
         spec = CATALOG[name]
         ui = self._ui().get(name, {})
         prefix = spec.prefix
-        env_key = next((self.env[k] for k in spec.key_env if self.env.get(k)), None)
+        env_name = next((k for k in spec.key_env if self.env.get(k)), None)
+        env_key = self.env[env_name] if env_name else None
         api_key = ui.get("api_key") or env_key
         env_base = self.env.get(f"{prefix}_BASE_URL")
         base_url = ui.get("base_url") or env_base or spec.base_url
@@ -92,7 +94,9 @@ class Credentials:
             source = "ui" if ui.get("base_url") else "env"
         else:
             source = None
-        return Credential(name, api_key, base_url, options, source, configured, overridden)
+        return Credential(
+            name, api_key, base_url, options, source, configured, overridden, env_name if source == "env" else None
+        )
 
     def spec(self, name: str) -> ProviderSpec:
         return CATALOG[name]

@@ -16,6 +16,7 @@ import httpx
 from flowai.errors import ProviderError
 
 from .catalog import CATALOG
+from .config import ProviderConfig
 from .credentials import Credential, Credentials
 from .families import FAMILIES
 
@@ -35,10 +36,20 @@ class ProviderSource(Protocol):
 
 
 class Directory:
-    def __init__(self, credentials: Credentials, client: httpx.AsyncClient, families: Mapping[str, type] | None = None):
+    def __init__(
+        self,
+        credentials: Credentials,
+        client: httpx.AsyncClient,
+        families: Mapping[str, type] | None = None,
+        *,
+        config: ProviderConfig | None = None,
+        environment: str = "development",
+    ):
         self.credentials = credentials
         self.client = client
         self.families = FAMILIES if families is None else families
+        self.config = config  # models chosen in providers.toml, keys marked "test only"
+        self.environment = environment  # FLOWAI_ENV: production refuses test-only keys
         self._built: dict[str, tuple[Credential, Any]] = {}
         self._warned: set[str] = set()
 
@@ -48,9 +59,30 @@ class Directory:
     def hint(self, name: str) -> str:
         return CATALOG[name].hint()
 
-    def get(self, name: str) -> Any | None:
+    def refused(self, name: str) -> bool:
+        """A key marked "test only" is not used when FLOWAI_ENV=production."""
+        return self.environment == "production" and self.config is not None and self.config.test_only(name)
+
+    def has_key(self, name: str) -> bool:
+        return self.credentials.get(name).configured
+
+    def missing(self, name: str, task: str) -> str | None:
+        """What keeps ``name`` from serving ``task`` when it has a key (None: nothing, or no key)."""
         cred = self.credentials.get(name)
         if not cred.configured:
+            return None
+        if self.refused(name):
+            return f"{name}'s key is marked test only and FLOWAI_ENV is production"
+        client = self.get(name)
+        if client is None:
+            return f"{name}: its protocol family {CATALOG[name].family!r} is not available in this installation"
+        unserved = getattr(client, "unserved", None)
+        reason = unserved(task) if unserved is not None else None
+        return f"{name} {reason}" if reason else None
+
+    def get(self, name: str) -> Any | None:
+        cred = self.credentials.get(name)
+        if not cred.configured or self.refused(name):
             return None
         hit = self._built.get(name)
         if hit is not None and hit[0] == cred:
@@ -73,7 +105,7 @@ class Directory:
             base_url=cred.base_url,
             api_key=cred.api_key,
             client=self.client,
-            models=spec.models_from(self.credentials.env),
+            models=spec.models_from(self.credentials.env, self.config.models(cred.name) if self.config else None),
             options=dict(cred.options),
         )
 

@@ -19,7 +19,8 @@ tuning (``poll_interval``, ``poll_timeout``, ``include_usage``, ``thinking_budge
     gladia        stt                          Gladia
     playht        tts                          Play.ht (options: user_id)
     elevenlabs    tts                          ElevenLabs
-    replicate     image (+ the replicate node)  Replicate
+    replicate     image, multimodal            Replicate (+ the replicate node; multimodal with a
+                                               vision-language model chosen in providers.toml)
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ from .gladia import Gladia
 from .huggingface import HuggingFace
 from .openai_compat import OpenAICompatible
 from .playht import PlayHT
-from .replicate import Replicate
+from .replicate_chat import ReplicateChat
 from .stability import Stability
 
 FAMILIES: dict[str, type] = {
     "openai": OpenAICompatible,
-    "replicate": Replicate,
+    "replicate": ReplicateChat,
     "anthropic": Anthropic,
     "cohere": Cohere,
     "gemini": Gemini,
@@ -57,7 +58,7 @@ TASKS_OF: dict[str, frozenset[str]] = {
     "cohere": frozenset({"text", "multimodal"}),
     "gemini": frozenset({"text", "multimodal"}),
     "stability": frozenset({"image"}),
-    "replicate": frozenset({"image"}),
+    "replicate": frozenset({"image", "multimodal"}),
     "huggingface": frozenset({"text", "image", "stt"}),
     "assemblyai": frozenset({"stt"}),
     "gladia": frozenset({"stt"}),

@@ -54,6 +54,7 @@ from .config import FileConfig, Policy, ProviderConfig
 from .credentials import Credentials
 from .directory import Directory, ProviderSource
 from .ledger import Ledger, Reservation
+from .monitor import OK, CallStats, error_class
 
 METHODS = {
     "text": "stream_chat",
@@ -80,8 +81,10 @@ class Router:
         *,
         ledger: Ledger | None = None,
         clock: Callable[[], float] = time.monotonic,
+        stats: CallStats | None = None,
     ):
         self.providers = providers
+        self.stats = stats  # per-attempt outcomes and latency (monitor.py), None: not kept
         self.config = config or ProviderConfig()
         self.ledger = ledger
         self.clock = clock
@@ -108,7 +111,7 @@ class Router:
             if reservation is _EXHAUSTED:
                 continue
             try:
-                stack, stream, chunks, first = await self._retrying()(self._open_chat, name, client, request)
+                stack, stream, chunks, first = await self._retrying()(self._open_chat, name, client, request, task)
             except ProviderError as exc:
                 await self._failed(name, exc, reservation, attempts)
                 if _falls_back(exc):
@@ -165,14 +168,17 @@ class Router:
         reservation = await self._reserve(name, {}, attempts)
         if reservation is _EXHAUSTED:
             raise ProviderError(attempts[0]["reason"], provider=name, retryable=False, detail={"attempts": attempts})
+        started = time.perf_counter()
         try:
             result = await call()
         except ProviderError as exc:
+            self._observe(name, task, started, exc)
             await self._failed(name, exc, reservation, None)
             raise
         except BaseException:
             self._release_now(reservation)
             raise
+        self._observe(name, task, started, None)
         await self._served(result.usage, name, task, result.usage.fallbacks, reservation, scope)
         return result
 
@@ -196,7 +202,7 @@ class Router:
             if reservation is _EXHAUSTED:
                 continue
             try:
-                result = await self._retrying()(self._call_once, name, getattr(client, METHODS[task]), request)
+                result = await self._retrying()(self._call_once, name, getattr(client, METHODS[task]), request, task)
             except ProviderError as exc:
                 await self._failed(name, exc, reservation, attempts)
                 if _falls_back(exc):
@@ -236,18 +242,9 @@ class Router:
                 )
             return [(provider, client)], []  # pinned: tried even while cooling down (there is no other)
         names = self.config.priorities(task)
-        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and hasattr(c, method)]
+        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and _serves(c, method, task)]
         if not found:
-            hints = "; ".join(self.providers.hint(n) for n in names)
-            pin = (
-                " (or pin a configured provider that reads images, e.g. openai or anthropic)"
-                if task == "multimodal"
-                else ""
-            )
-            raise ProviderError(
-                f"No {task} provider is configured; set one of: {hints}; or enter a key on the Providers page{pin}.",
-                retryable=False,
-            )
+            raise ProviderError(self._none_ready(task, names), retryable=False)
         ready = [(n, c) for n, c in found if self.cooling_until(n) is None]
         skipped = [
             {
@@ -267,6 +264,22 @@ class Router:
                 retryable=False,
             )
         return ready, skipped
+
+    def _none_ready(self, task: str, names: list[str]) -> str:
+        """Why no provider can serve ``task``: the keys to set, and what the ones with a key lack."""
+        missing = getattr(self.providers, "missing", None)
+        has_key = getattr(self.providers, "has_key", None)
+        problems = [p for n in names if missing is not None and (p := missing(n, task))]
+        keyless = [self.providers.hint(n) for n in names if has_key is None or not has_key(n)]
+        pin = (
+            " (or pin a configured provider that reads images, e.g. openai or anthropic)"
+            if task == "multimodal"
+            else ""
+        )
+        text = f"set one of: {'; '.join(keyless)}; or enter a key on the Providers page{pin}" if keyless else ""
+        if not problems:
+            return f"No {task} provider is configured; {text}."
+        return f"No {task} provider is ready: {'; '.join(problems)}." + (f" Otherwise {text}." if text else "")
 
     async def _check_budget(self, scope: Scope | None) -> None:
         if self.ledger is None or scope is None or not scope.workflow_id:
@@ -321,9 +334,10 @@ class Router:
             reraise=True,
         )
 
-    async def _open_chat(self, name: str, client: Any, request: ChatRequest):
+    async def _open_chat(self, name: str, client: Any, request: ChatRequest, task: str = "text"):
         """One attempt: open the stream and read up to its first delta (where fallback ends)."""
         stack = AsyncExitStack()
+        started = time.perf_counter()
         try:
             async with self._deadline(name):
                 stream = await stack.enter_async_context(client.stream_chat(request))
@@ -332,16 +346,36 @@ class Router:
         except BaseException as exc:
             await stack.__aexit__(type(exc), exc, exc.__traceback__)
             if isinstance(exc, httpx.HTTPError):
-                raise _wrap(name, exc) from None
+                exc = _wrap(name, exc)
+                self._observe(name, task, started, exc)
+                raise exc from None
+            if isinstance(exc, ProviderError):
+                self._observe(name, task, started, exc)
             raise
+        self._observe(name, task, started, None)
         return stack, stream, chunks, first
 
-    async def _call_once(self, name: str, method: Callable[[Any], Awaitable[Any]], request: Any) -> Any:
+    async def _call_once(
+        self, name: str, method: Callable[[Any], Awaitable[Any]], request: Any, task: str = "text"
+    ) -> Any:
+        started = time.perf_counter()
         try:
             async with self._deadline(name):
-                return await method(request)
+                result = await method(request)
         except httpx.HTTPError as exc:
-            raise _wrap(name, exc) from None
+            wrapped = _wrap(name, exc)
+            self._observe(name, task, started, wrapped)
+            raise wrapped from None
+        except ProviderError as exc:
+            self._observe(name, task, started, exc)
+            raise
+        self._observe(name, task, started, None)
+        return result
+
+    def _observe(self, name: str, task: str, started: float, exc: BaseException | None) -> None:
+        if self.stats is not None:
+            outcome = OK if exc is None else error_class(exc)
+            self.stats.observe(name, task, outcome, time.perf_counter() - started)
 
     @asynccontextmanager
     async def _deadline(self, name: str):
@@ -436,6 +470,11 @@ class RoutedStream:
 
     def usage(self) -> dict:
         return self._usage.as_dict()
+
+
+def _serves(client: Any, method: str, task: str) -> bool:
+    serves = getattr(client, "serves", None)
+    return hasattr(client, method) and (serves is None or serves(task))
 
 
 def _falls_back(exc: ProviderError) -> bool:

@@ -37,6 +37,7 @@ from flowai.runs.events import (
     RunSucceeded,
     StreamDelta,
 )
+from flowai.stats import Histogram
 from flowai.workflows.graph import CompiledGraph
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -176,6 +177,17 @@ class RunManager:
         self._busy = 0  # background runs holding a slot
         self._hooks: set[asyncio.Task] = set()  # on_done hooks in flight (callbacks)
         self.closing = False
+        self.finished: dict[str, int] = {}  # runs ended per status since start (for /metrics)
+        self.durations = Histogram()  # their total times, seconds
+
+    @property
+    def queue_depth(self) -> int:
+        """Background runs waiting for a slot."""
+        return sum(1 for q in self._queues.values() for h in q if h.status == "pending")
+
+    @property
+    def running(self) -> int:
+        return sum(1 for h in self.active.values() if h.status == "running")
 
     def get(self, run_id: str) -> RunHandle | None:
         return self.active.get(run_id) or self.recent.get(run_id)
@@ -386,6 +398,8 @@ class RunManager:
             if isinstance(last, RunFailed):
                 error = {"code": last.code, "message": last.message, "node": last.node, "detail": last.detail}
         total = next((e.total_time for e in h.events if isinstance(e, RunSucceeded)), time.perf_counter() - h.started)
+        self.finished[h.status] = self.finished.get(h.status, 0) + 1
+        self.durations.observe(total)
         self.recorder.finished(
             {
                 **(h.row or {}),

@@ -133,6 +133,14 @@ LLAMA = {
     "temperature": _num("number", 0.6, 0, 5),
 }
 COMMUNITY_INPUTS = {"image": URI, "scale": _num("number", 4, 0, 10)}
+VISION = {  # a LLaVA-style vision-language model (community: needs its version id)
+    "image": URI,
+    "prompt": {"type": "string"},
+    "max_tokens": _num("integer", 1024, 1),
+    "temperature": _num("number", 0.2, 0, 5),
+}
+VISION_MODEL = "yorickvp/llava-13b"
+VISION_VERSION = "8" * 64
 
 ARRAY_URI = {"type": "array", "items": URI, "title": "Output"}
 ONE_URI = {**URI, "title": "Output"}
@@ -154,6 +162,7 @@ MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
     "google/imagen-4-ultra": (IMAGEN, ONE_URI, True, "e" * 64, ["prompt"]),
     "meta/meta-llama-3-8b-instruct": (LLAMA, TEXT_ITERATOR, True, "f" * 64, ["prompt"]),
     COMMUNITY: (COMMUNITY_INPUTS, ONE_URI, False, COMMUNITY_VERSION, ["image"]),
+    VISION_MODEL: (VISION, TEXT_ITERATOR, False, VISION_VERSION, ["image", "prompt"]),
 }
 
 
@@ -338,7 +347,9 @@ class FakeReplicate:
         default = inputs["output_format"][2] if "output_format" in inputs else "png"
         fmt = p.input.get("output_format", default)
         if schema is TEXT_ITERATOR:
-            return [f"{w} " for w in f"You said: {p.input.get('prompt', '')}".split()]
+            image = str(p.input.get("image", ""))
+            seen = f"I see a {image.split(';')[0].removeprefix('data:')} image. " if image else ""
+            return [f"{w} " for w in f"{seen}You said: {p.input.get('prompt', '')}".split()]
         files = [f"{self.url}/files/{p.id}/out-{i}.{fmt}" for i in range(int(p.input.get("num_outputs", 1)))]
         return files if schema is ARRAY_URI else files[0]
 

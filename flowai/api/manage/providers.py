@@ -49,6 +49,12 @@ class QuotaBody(BaseModel):
     unit: Literal["calls", "tokens", "characters", "seconds", "images", "cost"] = "calls"
 
 
+class TestOnlyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    test_only: bool = Field(description="true: the key is refused when FLOWAI_ENV=production")
+
+
 class TimezoneBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -87,6 +93,7 @@ def list_providers(request: Request, user: User = Depends(current_user)):
             "items": [_item(p, user.is_admin) for p in admin.providers()],
             "priorities": admin.priorities(),
             "timezone": admin.timezone(),
+            "environment": admin.environment(),
         }
     )
 
@@ -123,9 +130,18 @@ def put_timezone(
     return ok({"timezone": admin.timezone()})
 
 
-@router.get("/providers/usage", summary="Usage per provider and day (for charts)")
+@router.get(
+    "/providers/usage",
+    summary="Usage per provider and day (for charts), health per window (success rate, p50/p95, errors), alerts",
+)
 def get_usage(request: Request, days: int = Query(30, ge=1, le=366), user: User = Depends(current_user)):
-    return ok({"items": platform_of(request).provider_admin.usage_by_day(days)})
+    admin = platform_of(request).provider_admin
+    return ok({"items": admin.usage_by_day(days), "health": admin.health(), "alerts": admin.active_alerts()})
+
+
+@router.get("/providers/report", summary="The weekly free-quota report: the last one sent and the figures now")
+def get_report(request: Request, user: User = Depends(current_user)):
+    return ok(platform_of(request).provider_admin.weekly_report())
 
 
 @router.put(
@@ -159,6 +175,21 @@ def put_quota(
 ):
     period = (body.period or "day") if body.limit is not None else None
     platform_of(request).provider_admin.set_quota(name, period=period, limit=body.limit, unit=body.unit)
+    return ok(_one(request, name))
+
+
+@router.put(
+    "/providers/{name}/test-only",
+    summary='Mark a provider\'s key "test only": refused in production (admin)',
+    openapi_extra=body_doc(TestOnlyBody),
+)
+def put_test_only(
+    request: Request,
+    name: Name,
+    user: User = Depends(admin_user),
+    body: TestOnlyBody = Depends(json_body(TestOnlyBody)),
+):
+    platform_of(request).provider_admin.set_test_only(name, body.test_only)
     return ok(_one(request, name))
 
 
