@@ -54,6 +54,7 @@ ALLOWED = {
     "workflows": LEAVES | {"nodes", "storage", "demo"},
     "runs": LEAVES | {"net", "nodes", "storage", "workflows"},
     "services": LEAVES | {"providers"},
+    "client": set(),  # the Python client of the run API: httpx only, nothing of the server
 }
 
 
