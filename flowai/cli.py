@@ -140,11 +140,26 @@ def cmd_run(args) -> int:
                     )
                 elif handle.error is not None:
                     print(json.dumps(handle.error.body(), ensure_ascii=False))
+            if args.out and handle.status == "completed":
+                _print_saved(p, handle, args, run_input)
             return 0 if handle.status == "completed" else 1
         finally:
             await p.shutdown()
 
-    return asyncio.run(go())
+    from flowai.providers.replicate import call_retries
+
+    with call_retries(args.max_retries):
+        return asyncio.run(go())
+
+
+def _print_saved(p, handle, args, run_input) -> None:
+    """``--out``: the run's files copied to the chosen path (or folder), each path printed."""
+    from flowai.runs.outputs import save_outputs
+
+    template = args.name_template or "{run_id}_{n}.{ext}"
+    paths = save_outputs(p.files, handle.output, args.out, template=template, run_input=run_input, run_id=handle.id)
+    for path in paths:
+        print(path, flush=True)
 
 
 def cmd_batch(args) -> int:
@@ -159,17 +174,27 @@ def cmd_batch(args) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.inputs}: {exc}", file=sys.stderr)
         return 2
-    summary = asyncio.run(
-        run_batch(
-            p,
-            owner_id=admin.id,
-            workflow_id=wf.id,
-            version=version,
-            lines=lines,
-            concurrency=args.concurrency,
-            out=Path(args.out) if args.out else None,
+    from tqdm import tqdm
+
+    def saved(path: Path) -> None:  # each file as it is written; stdout when the results go to a file
+        tqdm.write(str(path), file=sys.stdout if args.out else sys.stderr)
+
+    from flowai.providers.replicate import call_retries
+
+    with call_retries(args.max_retries):
+        summary = asyncio.run(
+            run_batch(
+                p,
+                owner_id=admin.id,
+                workflow_id=wf.id,
+                version=version,
+                lines=lines,
+                concurrency=args.concurrency,
+                out=Path(args.out) if args.out else None,
+                name_template=args.name_template,
+                on_saved=saved,
+            )
         )
-    )
     print(
         f"{summary['completed']} completed, {summary['failed']} failed"
         + (f"; results in {args.out}/results.jsonl" if args.out else ""),
@@ -222,13 +247,26 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--input", required=True, help="the input object as JSON")
     r.add_argument("--stream", action="store_true", help="print the SSE events as they happen")
     r.add_argument("--version", type=int)
+    r.add_argument("--out", help="copy the files the run produced to this path (or into this folder), print them")
+    r.add_argument("--name-template", help="file names in an --out folder (default {run_id}_{n}.{ext})")
+    r.add_argument("--max-retries", type=int, help="retries of each failed Replicate call (default 2)")
     r.set_defaults(func=cmd_run)
 
     b = sub.add_parser("batch", help="run a workflow once per line of a JSONL file of inputs")
     b.add_argument("id")
     b.add_argument("inputs", help="a file with one JSON input object per line")
     b.add_argument("--concurrency", type=int, default=8)
-    b.add_argument("--out", help="folder for results.jsonl and outputs/<line>.json (default: results on stdout)")
+    b.add_argument(
+        "--out",
+        help="folder for results.jsonl, outputs/<line>.json and the files each run produced (default: results on "
+        "stdout); a line may give its own 'output_path'",
+    )
+    b.add_argument(
+        "--name-template",
+        help="names of the files in --out: {index} (line number), {input.<field>}, {n}, {ext}, {run_id} "
+        "(default {index:03d}_{n}.{ext})",
+    )
+    b.add_argument("--max-retries", type=int, help="retries of each failed Replicate call in the batch (default 2)")
     b.add_argument("--version", type=int)
     b.set_defaults(func=cmd_batch)
 

@@ -2,7 +2,8 @@
 
 The model's inputs are the ``params`` object (string values are templates); the editor builds a
 form for it from ``ctx.services.replicate.input_schema(model)``. A reference image (the ``image``
-port or config) goes through the rules table's fallbacks like any other call. Cancelling the node
+port or config) goes through the rules table's fallbacks like any other call; ``max_retries`` bounds the
+retries of each call to Replicate (``flowai.providers.replicate``). Cancelling the node
 (run cancelled, client gone, timeout) cancels the prediction upstream.
 """
 
@@ -30,6 +31,13 @@ class ReplicateConfig(NodeConfig):
         default_factory=dict, description="The model's inputs as a JSON object; string values are templates"
     )
     image: str = Field(default="", description="Reference image URL (optional)")
+    max_retries: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Retries of a Replicate call that failed with a 5xx, a timeout or a lost connection "
+        "(default: the batch's setting, else 2)",
+    )
 
 
 class ReplicateNode(Node):
@@ -62,7 +70,9 @@ class ReplicateNode(Node):
 
         result = await ctx.services.metered(
             "replicate",
-            lambda: replicate.run(config.model, config.params, image=image, store=store),
+            lambda: replicate.run(
+                config.model, config.params, image=image, store=store, max_retries=config.max_retries
+            ),
             task="replicate",
             scope=Scope.of(ctx),
         )

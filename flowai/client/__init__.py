@@ -15,7 +15,7 @@ runs it on a private event loop. Errors are ``FlowAIError`` subclasses, one per 
 """
 
 from ._async import AsyncFlowAI
-from ._core import RetryPolicy, files_in, format_name, numbered
+from ._core import RetryPolicy, extension, files_in, format_name, numbered
 from ._errors import (
     AuthError,
     BudgetExceededError,
@@ -55,6 +55,7 @@ __all__ = [
     "StreamEvent",
     "TooLargeError",
     "TransportError",
+    "extension",
     "files_in",
     "format_name",
     "numbered",
