@@ -203,6 +203,88 @@ def cmd_batch(args) -> int:
     return 0 if summary["failed"] == 0 else 1
 
 
+def cmd_setup(args) -> int:
+    """Check every provider's credentials, ask for missing ones (in a terminal), write them to the
+    env file (mode 0600), test each configured provider and print which tasks are served by whom."""
+    import getpass
+    import os
+
+    from dotenv import load_dotenv
+
+    from flowai.platform import Platform
+    from flowai.providers import setup
+
+    env_file = Path(args.env_file)
+    load_dotenv(env_file, override=False)
+    platform = Platform(Settings.from_env())
+    rows = setup.status(platform.credentials)
+    interactive = not args.non_interactive and sys.stdin.isatty()
+    print("Providers (+ configured, - missing):")
+    for i, (spec, cred) in enumerate(rows, start=1):
+        mark, where = ("+", f" (from {cred.source})") if cred.configured else ("-", "")
+        print(f"  {i:2} {mark} {spec.name:<12} {', '.join(spec.tasks):<18} {spec.hint()}{where}")
+    values: dict[str, str] = {}
+    if interactive:
+        answer = input("Enter keys for which providers? (numbers or names, comma-separated; Enter: none) ")
+        for spec in _chosen(answer, [spec for spec, _ in rows]):
+            for n, var in enumerate(setup.variables(spec)):
+                ask = getpass.getpass if n == 0 else input
+                value = ask(f"  {var} for {spec.title} (Enter: skip): ").strip()
+                if value:
+                    values[var] = value
+    else:  # the environment's keys are what there is: keep them in the env file
+        known = set(_env_file_names(env_file))
+        for spec, cred in rows:
+            for var in (*spec.key_env, *spec.option_env.values()):
+                if cred.source == "env" and os.environ.get(var) and var not in known:
+                    values[var] = os.environ[var]
+    if values:
+        setup.save_env(env_file, values)
+        os.environ.update(values)
+        print(f"Wrote {', '.join(values)} to {env_file} (mode 0600).")
+        if setup.ignore_env(env_file.resolve().parent, env_file.name):
+            print(f"Listed {env_file.name} in .gitignore.")
+        platform = Platform(Settings.from_env())
+        rows = setup.status(platform.credentials)
+    configured = [spec.name for spec, cred in rows if cred.configured]
+    if not configured:
+        print("No provider is configured: set one of the variables above (or run `flowai setup` in a terminal).")
+        return 1
+
+    async def check() -> dict[str, tuple[bool, str]]:
+        try:
+            return await setup.test_all(platform.provider_admin, configured)
+        finally:
+            await platform.http.aclose()
+
+    checks = asyncio.run(check())
+    print("Connection tests:")
+    for name, (ok, message) in checks.items():
+        print(f"  {'ok  ' if ok else 'FAIL'} {name:<12} {message}")
+    priorities = platform.provider_admin.priorities()
+    table = setup.served(priorities, {n for n, (ok, _) in checks.items() if ok})
+    print("Tasks served by (in priority order):")
+    for task, names in table.items():
+        print(f"  {task:<11} {', '.join(names) if names else 'nobody: set ' + setup.missing_hint(priorities[task])}")
+    return 0 if all(ok for ok, _ in checks.values()) else 1
+
+
+def _chosen(answer: str, specs: list) -> list:
+    picked = []
+    for word in (w.strip().lower() for w in answer.split(",")):
+        if word.isdigit() and 1 <= int(word) <= len(specs):
+            picked.append(specs[int(word) - 1])
+        elif word:
+            picked.extend(s for s in specs if s.name == word)
+    return list({s.name: s for s in picked}.values())
+
+
+def _env_file_names(path: Path) -> list[str]:
+    from dotenv import dotenv_values
+
+    return list(dotenv_values(path)) if path.exists() else []
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowai", description="FlowAI: visual AI workflows, published as APIs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -269,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--max-retries", type=int, help="retries of each failed Replicate call in the batch (default 2)")
     b.add_argument("--version", type=int)
     b.set_defaults(func=cmd_batch)
+
+    st = sub.add_parser("setup", help="check provider keys, ask for missing ones, write .env, test the connections")
+    st.add_argument("--non-interactive", action="store_true", help="ask nothing: take the keys from the environment")
+    st.add_argument("--env-file", default=".env", help="the dotenv file to write (default ./.env)")
+    st.set_defaults(func=cmd_setup)
 
     u = sub.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
     uc = u.add_parser("create")
