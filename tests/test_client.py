@@ -157,3 +157,12 @@ def test_sync_client_works_inside_a_running_event_loop(api):
             return fai.run(wf, HI).output
 
     assert asyncio.run(inside()) == ANSWER
+
+
+def test_batch_max_retries_overrides_the_clients(api):
+    wf, key = api.publish(HELLO), api.key()
+    with Gateway(api.url, [(503, {}), (503, {})]) as gateway, FlowAI(gateway.url, key, backoff=0.05) as fai:
+        (failed,) = fai.batch(wf, [HI], max_retries=0)
+        assert not failed.success and failed.error.status == 503 and len(gateway.seen) == 1
+        (passed,) = fai.batch(wf, [HI], max_retries=2)
+        assert passed.success and passed.output == ANSWER and len(gateway.seen) == 3

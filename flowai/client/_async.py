@@ -8,6 +8,7 @@ first run instead of starting a second one; a retry after an error answer is a n
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -68,8 +69,20 @@ class AsyncFlowAI:
         self, workflow_id: str, input: Mapping[str, Any], *, version: int | None = None, detail: bool = False
     ) -> RunResult:
         """Run the published (or an older ``version``) workflow and return its result."""
+        return await self._run(workflow_id, input, version=version, detail=detail)
+
+    async def _run(
+        self,
+        workflow_id: str,
+        input: Mapping[str, Any],
+        *,
+        version: int | None = None,
+        detail: bool = False,
+        retry: _core.RetryPolicy | None = None,
+    ) -> RunResult:
         body = _core.run_body(input, version=version, detail=detail)
-        resp = await self._send("POST", _core.RUN_PATH.format(workflow_id=workflow_id), json=body, idempotent=True)
+        path = _core.RUN_PATH.format(workflow_id=workflow_id)
+        resp = await self._send("POST", path, json=body, idempotent=True, retry=retry)
         return _core.result_from(resp.json(), resp.headers.get("x-run-id"))
 
     async def stream(
@@ -128,12 +141,19 @@ class AsyncFlowAI:
         on_progress: Progress | None = None,
         out: str | os.PathLike | None = None,
         name_template: str = "{index:03d}_{n}.{ext}",
+        output_paths: Sequence[str | os.PathLike | None] | None = None,
+        max_retries: int | None = None,
     ) -> list[BatchResult]:
         """One run per input, ``concurrency`` at a time; a failing item fails alone. Results are in input
-        order. With ``out`` each item's files are downloaded there the moment it finishes, named by
-        ``name_template`` (``{index}`` from 1, ``{input.<field>}``, ``{n}``, ``{ext}``).
+        order. Each item's files are downloaded the moment it finishes: to ``output_paths[i]`` when given
+        (its first file there, the next ones numbered ``name_1.png``...), else into ``out`` named by
+        ``name_template`` (``{index}`` from 1, ``{input.<field>}``, ``{n}``, ``{ext}``); ``files`` are then
+        the paths written. ``max_retries`` overrides the client's for this batch's calls.
         ``on_progress(done, total, result)`` is called as each item ends (may be a coroutine)."""
         items = [dict(i) for i in inputs]
+        if output_paths is not None and len(output_paths) != len(items):
+            raise ValueError(f"output_paths has {len(output_paths)} paths for {len(items)} inputs.")
+        retry = None if max_retries is None else dataclasses.replace(self.retry, max_retries=max_retries)
         slots = asyncio.Semaphore(max(1, concurrency))
         results: list[BatchResult | None] = [None] * len(items)
         done = 0
@@ -143,10 +163,15 @@ class AsyncFlowAI:
             async with slots:
                 result = BatchResult(index, item, success=False)
                 try:
-                    run = await self.run(workflow_id, item, version=version)
+                    run = await self._run(workflow_id, item, version=version, retry=retry)
                     result.success, result.output, result.files = True, run.output, run.files
                     result.run_id, result.total_time = run.run_id, run.total_time
-                    if out is not None and run.files:
+                    chosen = output_paths[index - 1] if output_paths is not None else None
+                    if chosen is not None and run.files:
+                        target = Path(chosen)
+                        names = [_core.numbered(target.name, n) for n in range(len(run.files))]
+                        result.files = [str(p) for p in await self.download(run.files, target.parent, names=names)]
+                    elif out is not None and run.files:
                         names = [
                             _core.format_name(name_template, index=index, input=item, ext="{ext}", n=n)
                             for n in range(len(run.files))
@@ -205,6 +230,7 @@ class AsyncFlowAI:
         idempotency_key: str | None = None,
         stream: bool = False,
         auth: bool = True,
+        retry: _core.RetryPolicy | None = None,
     ) -> httpx.Response:
         """One call with retries; a 2xx answer (unread when ``stream``), or its typed error raised."""
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
@@ -226,7 +252,7 @@ class AsyncFlowAI:
                 error = _core.error_from(resp.status_code, resp.headers, content)
                 if idempotent and not idempotency_key:
                     key = uuid.uuid4().hex  # the server answered: a retry is a new run
-            delay = self.retry.delay(attempt, error)
+            delay = (retry or self.retry).delay(attempt, error)
             if delay is None:
                 raise error
             await asyncio.sleep(delay)

@@ -150,6 +150,8 @@ class FlowAI:
         on_progress: Progress | None = None,
         out: str | os.PathLike | None = None,
         name_template: str = "{index:03d}_{n}.{ext}",
+        output_paths: Sequence[str | os.PathLike | None] | None = None,
+        max_retries: int | None = None,
     ) -> list[BatchResult]:
         return self._loop.call(
             self.aio.batch(
@@ -160,6 +162,8 @@ class FlowAI:
                 on_progress=on_progress,
                 out=out,
                 name_template=name_template,
+                output_paths=output_paths,
+                max_retries=max_retries,
             )
         )
 
