@@ -163,7 +163,7 @@ def _print_saved(p, handle, args, run_input) -> None:
 
 
 def cmd_batch(args) -> int:
-    from flowai.runs.batch import run_batch
+    from flowai.runs.batch import announce, run_batch
 
     p = _platform()
     admin = p.users.acting_admin()
@@ -174,10 +174,9 @@ def cmd_batch(args) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.inputs}: {exc}", file=sys.stderr)
         return 2
-    from tqdm import tqdm
 
     def saved(path: Path) -> None:  # each file as it is written; stdout when the results go to a file
-        tqdm.write(str(path), file=sys.stdout if args.out else sys.stderr)
+        announce(path, to_stdout=bool(args.out))
 
     from flowai.providers.replicate import call_retries
 

@@ -166,3 +166,15 @@ def test_batch_max_retries_overrides_the_clients(api):
         assert not failed.success and failed.error.status == 503 and len(gateway.seen) == 1
         (passed,) = fai.batch(wf, [HI], max_retries=2)
         assert passed.success and passed.output == ANSWER and len(gateway.seen) == 3
+
+
+def test_the_readme_walk_through_runs_as_written(api, tmp_path):
+    wf, key = api.publish(HELLO), api.key()
+    readme = (_root() / "README.md").read_text(encoding="utf-8")
+    block = readme.split("The same calls with the Python client", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    code = block.replace("http://127.0.0.1:8080", api.url).replace("<id>", wf).replace("<key>", key)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(_root())}
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [ANSWER, ANSWER, "True 在呢。你说的是：a None", "True 在呢。你说的是：b None"]

@@ -125,6 +125,11 @@ async def _run_line(platform, graph, owner_id, workflow_id, version, number, lin
     return {"line": number, "run_id": handle.id, "status": handle.status, "error": error}
 
 
+def announce(path: Path, *, to_stdout: bool) -> None:
+    """Print a file written by a batch above its progress bar."""
+    tqdm.write(str(path), file=sys.stdout if to_stdout else sys.stderr)
+
+
 def _write(results: list[dict], out: Path | None) -> None:
     lines = [json.dumps(r, ensure_ascii=False) for r in results]
     if out is None:

@@ -79,9 +79,8 @@ def _open(files, url: str):
     """The stored file behind one of the server's signed ``/files/<id>`` links: (record, path)."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
+    exp, sig = (query.get(k, [""])[0] or None for k in ("exp", "sig"))
     try:
-        return files.open_signed(
-            parts.path.rsplit("/", 1)[-1], (query.get("exp") or [None])[0], (query.get("sig") or [None])[0]
-        )
+        return files.open_signed(parts.path.rsplit("/", 1)[-1], exp, sig)
     except FlowAIError as exc:
         raise SaveError(f"The produced file {parts.path} cannot be read: {exc.message}") from None
