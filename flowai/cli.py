@@ -160,6 +160,8 @@ def _print_saved(p, handle, args, run_input) -> None:
     paths = save_outputs(p.files, handle.output, args.out, template=template, run_input=run_input, run_id=handle.id)
     for path in paths:
         print(path, flush=True)
+    if not paths:
+        print("note: the run's output holds no files; nothing was written to --out.", file=sys.stderr)
 
 
 def cmd_batch(args) -> int:
