@@ -66,7 +66,7 @@ def test_run_out_folder_names_files_by_template(tmp_path, fake_replicate):
 
 def test_batch_downloads_each_file_as_its_run_finishes(tmp_path, fake_replicate):
     fake_replicate.behaviour[SCHNELL] = "slow"
-    fake_replicate.slow_seconds = 4.0
+    fake_replicate.slow_seconds = 6.0
     wf = imported(tmp_path, fake_replicate)
     lines = [
         {"prompt": "slow one", "model": "flux-schnell", "name": "slow"},

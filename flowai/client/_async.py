@@ -171,7 +171,7 @@ class AsyncFlowAI:
                         target = Path(chosen)
                         names = [_core.numbered(target.name, n) for n in range(len(run.files))]
                         result.files = [str(p) for p in await self.download(run.files, target.parent, names=names)]
-                    elif out is not None and run.files:
+                    elif out is not None and run.files:  # {ext} stays for download to fill from the type
                         names = [
                             _core.format_name(name_template, index=index, input=item, ext="{ext}", n=n)
                             for n in range(len(run.files))

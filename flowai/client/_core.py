@@ -167,7 +167,9 @@ class SSEDecoder:
     ``:`` comments such as pings are skipped)."""
 
     def __init__(self) -> None:
-        self._event, self._data, self._id = "", [], None  # type: tuple[str, list[str], str | None]
+        self._event = ""
+        self._data: list[str] = []
+        self._id: str | None = None
 
     def feed(self, line: str) -> Event | None:
         if not line:
