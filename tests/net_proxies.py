@@ -1,7 +1,8 @@
 """Two small network middlemen on 127.0.0.1 for client tests.
 
 ``CuttingProxy`` relays TCP both ways and cuts the first connection once the server has sent
-``after`` occurrences of a marker (a dropped network, as the client sees it). ``Gateway`` is an
+``after`` occurrences of a marker (a dropped network, as the client sees it; with
+``forward_last=False`` the answer is lost whole). ``Gateway`` is an
 HTTP gateway in front of a server that answers the first requests with scripted statuses (a
 throttling or failing proxy), then forwards everything.
 """
@@ -22,8 +23,10 @@ from tests.conftest import ThreadServer
 
 
 class CuttingProxy:
-    def __init__(self, upstream_port: int, *, marker: bytes, after: int):
+    def __init__(self, upstream_port: int, *, marker: bytes, after: int, forward_last: bool = True):
+        """``forward_last``: whether the chunk holding the last marker reaches the client before the cut."""
         self.upstream_port, self.marker, self.after = upstream_port, marker, after
+        self.forward_last = forward_last
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.requests: list[bytes] = []  # the head of each request relayed
@@ -70,9 +73,11 @@ class CuttingProxy:
         seen = b""
         try:
             while data := upstream.recv(65536):
-                client.sendall(data)
                 seen += data
-                if cut and seen.count(self.marker) >= self.after:
+                reached = cut and seen.count(self.marker) >= self.after
+                if self.forward_last or not reached:
+                    client.sendall(data)
+                if reached:
                     self.cuts += 1
                     break
         except OSError:

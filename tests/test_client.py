@@ -26,7 +26,7 @@ from flowai.client import (
 from flowai.demo import HELLO
 from tests.conftest import start_api
 from tests.net_proxies import CuttingProxy, Gateway
-from tests.test_background_runs import llm_chain
+from tests.test_background_runs import llm_chain, until
 
 HI = {"输入": "在吗?"}
 ANSWER = "在呢。你说的是：在吗?"
@@ -178,3 +178,19 @@ def test_the_readme_walk_through_runs_as_written(api, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [ANSWER, ANSWER, "True 在呢。你说的是：a None", "True 在呢。你说的是：b None"]
+
+
+def test_a_lost_answer_is_retried_with_the_same_idempotency_key_and_runs_once(api):
+    from flowai.runs.history import RunHistory
+
+    wf, key = api.publish(HELLO), api.key()
+    port = int(api.url.rsplit(":", 1)[1])
+    with CuttingProxy(port, marker=b"HTTP/1.1", after=1, forward_last=False) as proxy, FlowAI(proxy.url, key) as fai:
+        result = fai.run(wf, HI)
+    assert proxy.cuts == 1 and len(proxy.requests) == 2 and result.output == ANSWER
+    first, second = (
+        next(line for line in r.split(b"\r\n") if line.lower().startswith(b"idempotency-key")) for r in proxy.requests
+    )
+    assert first == second
+    history = RunHistory(api.platform.db)
+    assert until(lambda: history.page(owner_id=api.owner_id)[1]) == 1  # one run (recorded in the background)
