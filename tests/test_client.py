@@ -25,8 +25,10 @@ from flowai.client import (
 )
 from flowai.demo import HELLO
 from tests.conftest import start_api
+from tests.fakes.replicate_server import fake_replicate  # noqa: F401 (fixture)
 from tests.net_proxies import CuttingProxy, Gateway
 from tests.test_background_runs import llm_chain, until
+from tests.test_examples import served  # noqa: F401 (fixture: a FlowAI over the fake Replicate)
 
 HI = {"输入": "在吗?"}
 ANSWER = "在呢。你说的是：在吗?"
@@ -194,3 +196,16 @@ def test_a_lost_answer_is_retried_with_the_same_idempotency_key_and_runs_once(ap
     assert first == second
     history = RunHistory(api.platform.db)
     assert until(lambda: history.page(owner_id=api.owner_id)[1]) == 1  # one run (recorded in the background)
+
+
+def test_batch_downloads_files_and_refuses_names_leaving_the_folder(served, tmp_path):
+    items = [{"prompt": "a", "name": "fox"}, {"prompt": "b", "name": "../../escape"}]
+    with FlowAI(served["FLOWAI_URL"], served["FLOWAI_API_KEY"]) as fai:
+        wf, out = served["FLOWAI_WORKFLOW_ID"], tmp_path / "out"
+        ok, bad = fai.batch(wf, items, out=out, name_template="{input.name}.{ext}")
+        assert ok.success and ok.files == [str(tmp_path / "out" / "fox.png")]
+        assert (tmp_path / "out" / "fox.png").read_bytes().startswith(b"\x89PNG")
+        assert not bad.success and isinstance(bad.error, InputError) and "leaves the folder" in bad.error.message
+        assert not (tmp_path.parent / "escape.png").exists()
+        (path,) = fai.download(ok.output, tmp_path / "plain")
+        assert path.suffix == ".png" and path.read_bytes() == (tmp_path / "out" / "fox.png").read_bytes()

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from . import _core
-from ._errors import FlowAIError, TransportError
+from ._errors import FlowAIError, InputError, TransportError
 from ._types import BatchResult, ErrorEvent, Event, OutputEvent, RunResult, RunStatus
 
 Progress = Callable[[int, int, BatchResult], Any]
@@ -180,7 +180,7 @@ class AsyncFlowAI:
                 except FlowAIError as exc:
                     result.success, result.error = False, exc
                 except ValueError as exc:  # a name template that cannot be filled
-                    result.success, result.error = False, FlowAIError(str(exc), code=40001, status=400)
+                    result.success, result.error = False, InputError(str(exc))
             results[index - 1] = result
             done += 1
             if on_progress is not None:
@@ -205,14 +205,21 @@ class AsyncFlowAI:
 
         async def one(i: int, url: str) -> Path:
             absolute = url if url.startswith(("http://", "https://")) else self.base_url + url
-            resp = await self._send("GET", absolute, auth=False)
-            ext = _core.extension(resp.headers.get("content-type"), url)
-            name = (names[i] if names is not None else f"{_core.file_id(url)}.{{ext}}").replace("{ext}", ext)
-            path = folder / name
-            if folder.resolve() not in path.resolve().parents:
-                raise FlowAIError(f"The file name {name!r} leaves the folder {str(folder)!r}.", code=40001, status=400)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(path.write_bytes, resp.content)
+            resp = await self._send("GET", absolute, auth=False, stream=True)
+            try:
+                ext = _core.extension(resp.headers.get("content-type"), url)
+                name = (names[i] if names is not None else f"{_core.file_id(url)}.{{ext}}").replace("{ext}", ext)
+                path = folder / name
+                if folder.resolve() not in path.resolve().parents:
+                    raise InputError(f"The file name {name!r} leaves the folder {str(folder)!r}.")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("wb") as f:  # streamed: a video is not held in memory
+                    async for chunk in resp.aiter_bytes():
+                        f.write(chunk)
+            except httpx.TransportError as exc:
+                raise TransportError(f"Downloading {url} failed: {type(exc).__name__}: {exc}") from None
+            finally:
+                await resp.aclose()
             return path
 
         return list(await asyncio.gather(*(one(i, u) for i, u in enumerate(files))))
