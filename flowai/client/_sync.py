@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,6 +80,7 @@ class FlowAI:
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self._loop = _Loop()
+        weakref.finalize(self, self._loop.close)  # a client dropped without close() stops its thread
         self.aio = AsyncFlowAI(
             base_url,
             api_key,
