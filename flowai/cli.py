@@ -140,15 +140,32 @@ def cmd_run(args) -> int:
                     )
                 elif handle.error is not None:
                     print(json.dumps(handle.error.body(), ensure_ascii=False))
+            if args.out and handle.status == "completed":
+                _print_saved(p, handle, args, run_input)
             return 0 if handle.status == "completed" else 1
         finally:
             await p.shutdown()
 
-    return asyncio.run(go())
+    from flowai.providers.replicate import call_retries
+
+    with call_retries(args.max_retries):
+        return asyncio.run(go())
+
+
+def _print_saved(p, handle, args, run_input) -> None:
+    """``--out``: the run's files copied to the chosen path (or folder), each path printed."""
+    from flowai.runs.outputs import save_outputs
+
+    template = args.name_template or "{run_id}_{n}.{ext}"
+    paths = save_outputs(p.files, handle.output, args.out, template=template, run_input=run_input, run_id=handle.id)
+    for path in paths:
+        print(path, flush=True)
+    if not paths:
+        print("note: the run's output holds no files; nothing was written to --out.", file=sys.stderr)
 
 
 def cmd_batch(args) -> int:
-    from flowai.runs.batch import run_batch
+    from flowai.runs.batch import announce, run_batch
 
     p = _platform()
     admin = p.users.acting_admin()
@@ -159,23 +176,114 @@ def cmd_batch(args) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.inputs}: {exc}", file=sys.stderr)
         return 2
-    summary = asyncio.run(
-        run_batch(
-            p,
-            owner_id=admin.id,
-            workflow_id=wf.id,
-            version=version,
-            lines=lines,
-            concurrency=args.concurrency,
-            out=Path(args.out) if args.out else None,
+
+    def saved(path: Path) -> None:  # each file as it is written; stdout when the results go to a file
+        announce(path, to_stdout=bool(args.out))
+
+    from flowai.providers.replicate import call_retries
+
+    with call_retries(args.max_retries):
+        summary = asyncio.run(
+            run_batch(
+                p,
+                owner_id=admin.id,
+                workflow_id=wf.id,
+                version=version,
+                lines=lines,
+                concurrency=args.concurrency,
+                out=Path(args.out) if args.out else None,
+                name_template=args.name_template,
+                on_saved=saved,
+            )
         )
-    )
     print(
         f"{summary['completed']} completed, {summary['failed']} failed"
         + (f"; results in {args.out}/results.jsonl" if args.out else ""),
         file=sys.stderr,
     )
     return 0 if summary["failed"] == 0 else 1
+
+
+def cmd_setup(args) -> int:
+    """Check every provider's credentials, ask for missing ones (in a terminal), write them to the
+    env file (mode 0600), test each configured provider and print which tasks are served by whom."""
+    import getpass
+    import os
+
+    from dotenv import load_dotenv
+
+    from flowai.platform import Platform
+    from flowai.providers import setup
+
+    env_file = Path(args.env_file)
+    load_dotenv(env_file, override=False)
+    platform = Platform(Settings.from_env())
+    rows = setup.status(platform.credentials)
+    interactive = not args.non_interactive and sys.stdin.isatty()
+    print("Providers (+ configured, - missing):")
+    for i, (spec, cred) in enumerate(rows, start=1):
+        mark, where = ("+", f" (from {cred.source})") if cred.configured else ("-", "")
+        print(f"  {i:2} {mark} {spec.name:<12} {', '.join(spec.tasks):<18} {spec.hint()}{where}")
+    values: dict[str, str] = {}
+    if interactive:
+        answer = input("Enter keys for which providers? (numbers or names, comma-separated; Enter: none) ")
+        for spec in _chosen(answer, [spec for spec, _ in rows]):
+            for n, var in enumerate(setup.variables(spec)):
+                ask = getpass.getpass if n == 0 else input
+                value = ask(f"  {var} for {spec.title} (Enter: skip): ").strip()
+                if value:
+                    values[var] = value
+    else:  # the environment's keys are what there is: keep them in the env file
+        known = set(_env_file_names(env_file))
+        for spec, cred in rows:
+            for var in (*spec.key_env, *spec.option_env.values()):
+                if cred.source == "env" and os.environ.get(var) and var not in known:
+                    values[var] = os.environ[var]
+    if values:
+        setup.save_env(env_file, values)
+        os.environ.update(values)
+        print(f"Wrote {', '.join(values)} to {env_file} (mode 0600).")
+        if setup.ignore_env(env_file.resolve().parent, env_file.name):
+            print(f"Listed {env_file.name} in .gitignore.")
+        platform = Platform(Settings.from_env())
+        rows = setup.status(platform.credentials)
+    configured = [spec.name for spec, cred in rows if cred.configured]
+    if not configured:
+        print("No provider is configured: set one of the variables above (or run `flowai setup` in a terminal).")
+        return 1
+
+    async def check() -> dict[str, tuple[bool, str]]:
+        try:
+            return await setup.test_all(platform.provider_admin, configured)
+        finally:
+            await platform.http.aclose()
+
+    checks = asyncio.run(check())
+    print("Connection tests:")
+    for name, (ok, message) in checks.items():
+        print(f"  {'ok  ' if ok else 'FAIL'} {name:<12} {message}")
+    priorities = platform.provider_admin.priorities()
+    table = setup.served(priorities, {n for n, (ok, _) in checks.items() if ok})
+    print("Tasks served by (in priority order):")
+    for task, names in table.items():
+        print(f"  {task:<11} {', '.join(names) if names else 'nobody: set ' + setup.missing_hint(priorities[task])}")
+    return 0 if all(ok for ok, _ in checks.values()) else 1
+
+
+def _chosen(answer: str, specs: list) -> list:
+    picked = []
+    for word in (w.strip().lower() for w in answer.split(",")):
+        if word.isdigit() and 1 <= int(word) <= len(specs):
+            picked.append(specs[int(word) - 1])
+        elif word:
+            picked.extend(s for s in specs if s.name == word)
+    return list({s.name: s for s in picked}.values())
+
+
+def _env_file_names(path: Path) -> list[str]:
+    from dotenv import dotenv_values
+
+    return list(dotenv_values(path)) if path.exists() else []
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,15 +330,33 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--input", required=True, help="the input object as JSON")
     r.add_argument("--stream", action="store_true", help="print the SSE events as they happen")
     r.add_argument("--version", type=int)
+    r.add_argument("--out", help="copy the files the run produced to this path (or into this folder), print them")
+    r.add_argument("--name-template", help="file names in an --out folder (default {run_id}_{n}.{ext})")
+    r.add_argument("--max-retries", type=int, help="retries of each failed Replicate call (default 2)")
     r.set_defaults(func=cmd_run)
 
     b = sub.add_parser("batch", help="run a workflow once per line of a JSONL file of inputs")
     b.add_argument("id")
     b.add_argument("inputs", help="a file with one JSON input object per line")
     b.add_argument("--concurrency", type=int, default=8)
-    b.add_argument("--out", help="folder for results.jsonl and outputs/<line>.json (default: results on stdout)")
+    b.add_argument(
+        "--out",
+        help="folder for results.jsonl, outputs/<line>.json and the files each run produced (default: results on "
+        "stdout); a line may give its own 'output_path'",
+    )
+    b.add_argument(
+        "--name-template",
+        help="names of the files in --out: {index} (line number), {input.<field>}, {n}, {ext}, {run_id} "
+        "(default {index:03d}_{n}.{ext})",
+    )
+    b.add_argument("--max-retries", type=int, help="retries of each failed Replicate call in the batch (default 2)")
     b.add_argument("--version", type=int)
     b.set_defaults(func=cmd_batch)
+
+    st = sub.add_parser("setup", help="check provider keys, ask for missing ones, write .env, test the connections")
+    st.add_argument("--non-interactive", action="store_true", help="ask nothing: take the keys from the environment")
+    st.add_argument("--env-file", default=".env", help="the dotenv file to write (default ./.env)")
+    st.set_defaults(func=cmd_setup)
 
     u = sub.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
     uc = u.add_parser("create")

@@ -2,7 +2,8 @@
 
 The model's inputs are the ``params`` object (string values are templates); the editor builds a
 form for it from ``ctx.services.replicate.input_schema(model)``. A reference image (the ``image``
-port or config) goes through the rules table's fallbacks like any other call. Cancelling the node
+port or config) goes through the rules table's fallbacks like any other call; ``max_retries`` bounds the
+retries of each call to Replicate (``flowai.providers.replicate``). Cancelling the node
 (run cancelled, client gone, timeout) cancels the prediction upstream.
 """
 
@@ -26,6 +27,7 @@ class ReplicateConfig(NodeConfig):
     model: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
     image: str = ""
+    max_retries: int | None = Field(default=None, ge=0, le=10)
 
 
 class ReplicateNode(Node):
@@ -57,6 +59,15 @@ class ReplicateNode(Node):
             "image": FieldDef(
                 T("Reference image", "参考图"), T("Reference image URL (optional)", "参考图 URL（可选）")
             ),
+            "max_retries": FieldDef(
+                T("Retries", "重试次数"),
+                T(
+                    "Retries of a Replicate call that failed with a 5xx, a timeout or a lost connection "
+                    "(empty: the batch's setting, else 2)",
+                    "Replicate 调用因 5xx、超时或连接中断失败时的重试次数（留空：用批量任务的设置，否则 2 次）",
+                ),
+                advanced=True,
+            ),
         },
         inputs=(Port("image", PortType.IMAGE),),
         outputs=(
@@ -86,7 +97,9 @@ class ReplicateNode(Node):
 
         result = await ctx.services.metered(
             "replicate",
-            lambda: replicate.run(config.model, config.params, image=image, store=store),
+            lambda: replicate.run(
+                config.model, config.params, image=image, store=store, max_retries=config.max_retries
+            ),
             task="replicate",
             scope=Scope.of(ctx),
         )

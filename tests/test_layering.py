@@ -52,8 +52,9 @@ ALLOWED = {
     "media": LEAVES | {"net", "storage", "providers"},
     "providers": LEAVES | {"net", "media", "storage"},
     "workflows": LEAVES | {"nodes", "storage"},
-    "runs": LEAVES | {"net", "nodes", "storage", "workflows"},
+    "runs": LEAVES | {"net", "nodes", "storage", "workflows", "client"},
     "services": LEAVES | {"providers"},
+    "client": set(),  # the Python client of the run API: httpx only, nothing of the server
 }
 
 

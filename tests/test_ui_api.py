@@ -4,6 +4,7 @@ published workflow run exactly as copied (curl, streaming curl, Python, JavaScri
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from tests.browser import shot
+from tests.proc import ROOT
 from tests.sse import parse
 from tests.ui_support import browser, copy_with, demo_app, demo_ids, page  # noqa: F401  (fixtures)
 
@@ -20,7 +22,8 @@ HELLO_ANSWER = "在呢。你说的是：在吗?"
 
 
 def _run(command: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, **kw)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the Python snippets import flowai.client of this checkout
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, **kw)
 
 
 def _copy(page, key: str, wf_id: str) -> str:

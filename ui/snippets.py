@@ -49,33 +49,29 @@ def curl(base: str, workflow_id: str, run_input: dict, key: str | None, *, strea
 
 
 def python(base: str, workflow_id: str, run_input: dict, key: str | None, *, stream: bool = False) -> str:
-    url = json.dumps(run_url(base, workflow_id))
-    headers = json.dumps({"X-API-KEY": key or KEY_PLACEHOLDER})
-    body = _pyrepr(_body(run_input, stream))
+    """The call with FlowAI's Python client (``flowai.client``, docs/client.md): retries, typed errors,
+    and a dropped stream resumed from its last event."""
+    args = f"{json.dumps(base.rstrip('/'))}, {json.dumps(key or KEY_PLACEHOLDER)}"
+    call = f"{json.dumps(workflow_id)}, {_pyrepr(run_input)}"
     if not stream:
         return (
-            "import httpx\n\n"
-            f"r = httpx.post({url}, headers={headers},\n"
-            f"               json={body}, timeout=300)\n"
-            "r.raise_for_status()\n"
-            'print(r.json()["output"])\n'
+            "from flowai.client import FlowAI  # pip install flowai (the client needs only httpx)\n\n"
+            f"with FlowAI({args}) as fai:\n"
+            f"    result = fai.run({call})\n"
+            "print(result.output)\n"
         )
     return (
-        "import json\n\nimport httpx\n\n"
-        f'with httpx.stream("POST", {url}, headers={headers},\n'
-        f"                  json={body}, timeout=None) as r:\n"
-        "    event = None\n"
-        "    for line in r.iter_lines():\n"
-        '        if line.startswith("event:"):\n'
-        "            event = line[6:].strip()\n"
-        '        elif line.startswith("data:"):\n'
-        "            data = json.loads(line[5:])\n"
-        '            if event == "stream":\n'
-        '                print(data["Content"] or "", end="", flush=True)\n'
-        '            elif event == "output":\n'
-        '                print("\\n" + json.dumps(data, ensure_ascii=False))\n'
-        '            elif event == "error":\n'
-        '                raise SystemExit(data["message"])\n'
+        "import json\n\n"
+        "from flowai.client import ErrorEvent, FlowAI, OutputEvent, StreamEvent\n\n"
+        f"with FlowAI({args}) as fai:\n"
+        f"    for event in fai.stream({call}):\n"
+        "        if isinstance(event, StreamEvent):\n"
+        '            print(event.content, end="", flush=True)\n'
+        "        elif isinstance(event, OutputEvent):\n"
+        '            print("\\n" + json.dumps({"output": event.output, "total_time": event.total_time}, '
+        "ensure_ascii=False))\n"
+        "        elif isinstance(event, ErrorEvent):\n"
+        "            raise SystemExit(event.message)\n"
     )
 
 
@@ -91,6 +87,8 @@ def javascript(base: str, workflow_id: str, run_input: dict, key: str | None, *,
     if not stream:
         return call + "const data = await res.json();\nconsole.log(data.output);\n"
     return call + (
+        "// deltas are written as they come, on one line (console.log would start a line per delta)\n"
+        "const write = (s) => (globalThis.process ? process.stdout.write(s) : (document.body.textContent += s));\n"
         "const reader = res.body.getReader();\n"
         "const decoder = new TextDecoder();\n"
         'let buffer = "";\n'
@@ -106,8 +104,8 @@ def javascript(base: str, workflow_id: str, run_input: dict, key: str | None, *,
         "    const data = (frame.match(/^data: (.*)$/m) || [])[1];\n"
         "    if (!data) continue;\n"
         "    const payload = JSON.parse(data);\n"
-        '    if (event === "stream") console.log(payload.Content ?? "");\n'
-        '    else if (event === "output") console.log(JSON.stringify(payload));\n'
+        '    if (event === "stream") write(payload.Content ?? "");\n'
+        '    else if (event === "output") write("\\n" + JSON.stringify(payload) + "\\n");\n'
         '    else if (event === "error") throw new Error(payload.message);\n'
         "  }\n"
         "}\n"

@@ -14,6 +14,10 @@
 - Creates draw from the account's 600/minute budget shared by every run in the process
   (``replicate_budget``); a 429 blocks the budget for the time Replicate gave and the create is sent
   again. Creates are retried only on 429, 5xx and failed connects (no prediction exists then).
+- ``max_retries`` (default 2, or ``REPLICATE_MAX_RETRIES`` in the environment) bounds the retries of a
+  call that failed with a 5xx, a timeout or a failed connection (a 429 waits in the budget instead, up to
+  8 times). ``run(..., max_retries=N)`` sets it for one call (a node's own setting), and
+  ``with call_retries(N):`` for everything run inside (a batch's setting); the innermost wins.
 - ``run`` applies the rules table's three fallbacks (``replicate_run``) and stores every output file
   the moment its prediction finishes (Replicate deletes them after an hour).
 """
@@ -25,6 +29,9 @@ import base64
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -49,6 +56,19 @@ MODEL_REF = re.compile(r"^[\w.-]+/[\w.-]+(:[0-9a-f]{64})?$")
 THROTTLE_RESET = re.compile(r"resets in ~?\s*(\d+(?:\.\d+)?)\s*s", re.I)
 ADDITIONAL = re.compile(r"Additional property ([\w.-]+) is not allowed")
 DATA_URI_MAX = 1_000_000  # larger reference images go through the Files API
+DEFAULT_MAX_RETRIES = 2  # a failed call is sent at most 3 times
+_RETRIES: ContextVar[int | None] = ContextVar("replicate_max_retries", default=None)
+
+
+@contextmanager
+def call_retries(retries: int | None) -> Iterator[None]:
+    """Every Replicate call made inside (tasks started inside included) retries at most ``retries``
+    times; None keeps the setting around it."""
+    token = _RETRIES.set(_RETRIES.get() if retries is None else max(0, int(retries)))
+    try:
+        yield
+    finally:
+        _RETRIES.reset(token)
 
 
 class Replicate:
@@ -70,6 +90,7 @@ class Replicate:
         rate_limit: int | None = None,
         rate_window: int | None = None,
         schema_ttl: float = 600.0,
+        max_retries: int | None = None,
     ):
         opts = options or {}
         self.name = name
@@ -87,6 +108,8 @@ class Replicate:
         self.creates = Budget.shared("create", self.base_url, api_key, limit, window)
         self.reads = Budget.shared("read", self.base_url, api_key, limit * 5, window)  # 3,000/min
         self.max_throttle_retries = 8
+        retries = max_retries if max_retries is not None else opts.get("max_retries", DEFAULT_MAX_RETRIES)
+        self.max_retries = max(0, int(retries))
         self.schema_ttl = schema_ttl
         self._schemas: dict[str, tuple[float, dict | None, dict | None]] = {}
         self._loading: dict[str, asyncio.Future] = {}
@@ -98,6 +121,8 @@ class Replicate:
         creates per minute from REPLICATE_RATE_LIMIT, rules from ``home``/replicate_rules.json|toml."""
         rate = env.get("REPLICATE_RATE_LIMIT") or os.environ.get("REPLICATE_RATE_LIMIT")
         kw.setdefault("rate_limit", int(rate) if rate else None)
+        retries = env.get("REPLICATE_MAX_RETRIES") or os.environ.get("REPLICATE_MAX_RETRIES")
+        kw.setdefault("max_retries", int(retries) if retries else None)
         return cls(
             "replicate",
             base_url=env.get("REPLICATE_BASE_URL"),
@@ -114,12 +139,20 @@ class Replicate:
     # -- the high-level call -----------------------------------------------------------------------
 
     async def run(
-        self, model: str, params: dict[str, Any], *, image: str | None = None, store=None, task: str = "replicate"
+        self,
+        model: str,
+        params: dict[str, Any],
+        *,
+        image: str | None = None,
+        store=None,
+        task: str = "replicate",
+        max_retries: int | None = None,
     ) -> ReplicateResult:
         """Run ``model`` with ``params`` through the rules table (``replicate_run``): ``image`` is a URL or
         data URI of a reference image; ``store(Media) -> url`` keeps each output file (else the
-        provider's URLs stay, valid for an hour)."""
-        return await run_with_rules(self, model, params, image=image, store=store, task=task)
+        provider's URLs stay, valid for an hour); ``max_retries`` overrides the client's for this call."""
+        with call_retries(max_retries):
+            return await run_with_rules(self, model, params, image=image, store=store, task=task)
 
     async def generate_image(self, request: ImageRequest) -> ImageResult:
         """The ImageProvider protocol (router task ``image``): default model flux-dev."""
@@ -365,9 +398,12 @@ class Replicate:
                 return False
             return not create or exc.http_status is not None or bool((exc.detail or {}).get("not_sent"))
 
+        retries = _RETRIES.get()
+        retries = self.max_retries if retries is None else retries
+
         def stop(state) -> bool:
             exc = state.outcome.exception()
-            limit = self.max_throttle_retries if getattr(exc, "http_status", None) == 429 else 3
+            limit = self.max_throttle_retries if getattr(exc, "http_status", None) == 429 else retries + 1
             return state.attempt_number >= limit
 
         backoff = wait_random_exponential(multiplier=0.25, max=4)

@@ -3,20 +3,31 @@
 A line that is not valid JSON or not valid input fails alone; the others go on. Results go to
 ``OUT/results.jsonl`` (one line per input, in input order) and each output to
 ``OUT/outputs/<line>.json``; without ``--out`` the results are printed as JSONL.
+
+Files a run produced are copied out the moment it finishes (``flowai.runs.outputs``): to the line's own
+``output_path`` when it has one (a key beside the input fields, taken out of the input unless the
+workflow has a field of that name), else into ``OUT`` named by ``name_template`` (``{index}`` is the
+line number). ``on_saved(path)`` is told of each file written; a result lists them as ``files``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from flowai.errors import FlowAIError
+from flowai.errors import FlowAIError, InputError
 from nodes.input import check_input
+
+from .outputs import save_outputs
+
+OUTPUT_PATH = "output_path"
 
 
 async def run_batch(
@@ -28,8 +39,11 @@ async def run_batch(
     lines: list[str],
     concurrency: int = 8,
     out: Path | None = None,
+    name_template: str | None = None,
+    on_saved: Callable[[Path], Any] | None = None,
 ) -> dict[str, int]:
     graph = platform.workflows.compiled(workflow_id, version)
+    saving = {"out": out, "template": name_template, "on_saved": on_saved}
     items = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     slots = asyncio.Semaphore(max(1, concurrency))
     results: dict[int, dict[str, Any]] = {}
@@ -39,7 +53,9 @@ async def run_batch(
 
             async def one(number: int, line: str) -> None:
                 async with slots:
-                    results[number] = await _run_line(platform, graph, owner_id, workflow_id, version, number, line)
+                    results[number] = await _run_line(
+                        platform, graph, owner_id, workflow_id, version, number, line, saving
+                    )
                 bar.update(1)
                 bar.set_postfix(failed=sum(r["status"] != "completed" for r in results.values()))
 
@@ -52,9 +68,16 @@ async def run_batch(
     return {"completed": len(ordered) - failed, "failed": failed}
 
 
-async def _run_line(platform, graph, owner_id, workflow_id, version, number, line) -> dict[str, Any]:
+async def _run_line(platform, graph, owner_id, workflow_id, version, number, line, saving) -> dict[str, Any]:
     try:
-        run_input = check_input(graph.input_node.config, json.loads(line))
+        given = json.loads(line)
+        output_path = None
+        fields = {f.name for f in graph.input_node.config.fields}
+        if isinstance(given, dict) and OUTPUT_PATH in given and OUTPUT_PATH not in fields:
+            output_path = given.pop(OUTPUT_PATH)
+            if not isinstance(output_path, str) or not output_path.strip():
+                raise InputError(f"Line {number}: 'output_path' must be a file or folder path.")
+        run_input = check_input(graph.input_node.config, given)
     except ValueError as exc:
         return {
             "line": number,
@@ -75,9 +98,36 @@ async def _run_line(platform, graph, owner_id, workflow_id, version, number, lin
     )
     await handle.wait()
     if handle.status == "completed":
-        return {"line": number, "run_id": handle.id, "status": "completed", "output": handle.output}
+        result = {"line": number, "run_id": handle.id, "status": "completed", "output": handle.output}
+        destination = output_path or saving["out"]
+        if destination is not None:
+            try:
+                paths = await asyncio.to_thread(
+                    save_outputs,
+                    platform.files,
+                    handle.output,
+                    destination if output_path else os.path.join(destination, ""),
+                    template=None if output_path else saving["template"],
+                    index=number,
+                    run_input=run_input,
+                    run_id=handle.id,
+                )
+            except FlowAIError as exc:
+                return {**result, "status": "failed", "error": exc.body()}
+            except ValueError as exc:  # a name template that cannot be filled
+                return {**result, "status": "failed", "error": InputError(str(exc)).body()}
+            result["files"] = [str(p) for p in paths]
+            for p in paths:
+                if saving["on_saved"] is not None:
+                    saving["on_saved"](p)
+        return result
     error = handle.error.body() if handle.error else {"code": 50001, "message": "The run was cancelled."}
     return {"line": number, "run_id": handle.id, "status": handle.status, "error": error}
+
+
+def announce(path: Path, *, to_stdout: bool) -> None:
+    """Print a file written by a batch above its progress bar."""
+    tqdm.write(str(path), file=sys.stdout if to_stdout else sys.stderr)
 
 
 def _write(results: list[dict], out: Path | None) -> None:
