@@ -11,17 +11,6 @@ from flowai.platform import Platform
 
 from .i18n import LANGUAGES, language, set_language, t
 
-TEXT = {
-    "workflows": ("Workflows", "工作流"),
-    "runs": ("Runs", "运行记录"),
-    "api": ("API", "API管理"),
-    "providers": ("Providers", "模型供应商"),
-    "sign_out": ("Sign out", "退出登录"),
-    "copy": ("Copy", "复制"),
-    "copied": ("Copied", "已复制"),
-    "admins_only": ("Only admins can open this page.", "只有管理员可以打开此页面。"),
-}
-
 NAV = [
     ("workflows", "/", False),
     ("runs", "/runs", False),
@@ -97,7 +86,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
                     if path == active
                     else "text-slate-200 no-underline hover:underline"
                 )
-                ui.link(t(TEXT, key), path).classes(style).props(f'data-testid="nav-{key}"')
+                ui.link(t(f"layout.{key}"), path).classes(style).props(f'data-testid="nav-{key}"')
         # the page title, unless the highlighted navigation entry already says where we are
         ui.label(title).classes("text-slate-300" + (" sr-only" if active == here else "")).props(
             'data-testid="page-title"'
@@ -108,7 +97,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
         ).classes("w-28")
         if user is not None:
             ui.label(user.username).classes("text-slate-300").props('data-testid="username"')
-            ui.button(t(TEXT, "sign_out"), on_click=_sign_out).props("flat color=white")
+            ui.button(t("layout.sign_out"), on_click=_sign_out).props("flat color=white")
     classes = "w-full p-2 gap-2" if wide else "w-full max-w-6xl mx-auto p-4 gap-4"
     with ui.column().classes(classes):
         yield
@@ -119,9 +108,9 @@ def copy_button(text: str, *, testid: str | None = None) -> ui.button:
 
     def copy():
         ui.clipboard.write(text)
-        ui.notify(t(TEXT, "copied"), timeout=1000)
+        ui.notify(t("layout.copied"), timeout=1000)
 
-    button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm").tooltip(t(TEXT, "copy"))
+    button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm").tooltip(t("layout.copy"))
     if testid:
         button.props(f'data-testid="{testid}"')
     return button
