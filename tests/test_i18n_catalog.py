@@ -79,12 +79,8 @@ def test_every_literal_key_the_ui_asks_for_exists():
     asked = set()
     for p in UI.glob("*.py"):
         for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in ("t", "has")
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                asked.add(node.args[0].value)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("t", "has"):
+                key = node.args[0]
+                choices = [key.body, key.orelse] if isinstance(key, ast.IfExp) else [key]  # t("a" if x else "b")
+                asked.update(c.value for c in choices if isinstance(c, ast.Constant))
     assert asked and sorted(asked - set(en)) == []

@@ -13,7 +13,7 @@ from flowai.errors import FlowAIError
 from flowai.platform import Platform
 
 from . import snippets
-from .i18n import t
+from .i18n import has, t
 from .layout import copy_button, frame, signed_in_user
 
 SNIPPETS = [  # (tab key, language, builder, stream)
@@ -24,6 +24,12 @@ SNIPPETS = [  # (tab key, language, builder, stream)
     ("js", "javascript", snippets.javascript, False),
     ("js_stream", "javascript", snippets.javascript, True),
 ]
+
+
+def _field(name: str, kind: str, required: bool) -> str:
+    """One input field as the page describes it: name, type in the UI language, required or not."""
+    kind = t(f"api.type_{kind}") if has(f"api.type_{kind}") else kind
+    return t("api.field_required" if required else "api.field", name=name, type=kind)
 
 
 def register(platform: Platform) -> None:
@@ -91,7 +97,7 @@ class ApiPage:
         ]
         columns.append({"name": "actions", "label": "", "field": "id", "align": "right"})
         table = (
-            ui.table(columns=columns, rows=rows, row_key="id")
+            ui.table(columns=columns, rows=rows, row_key="id", pagination=10)  # revoked keys stay listed
             .classes("w-full")
             .props('data-testid="keys" flat bordered')
         )
@@ -251,8 +257,10 @@ class ApiPage:
             .props(f'data-testid="call-{wf.id}" header-class="text-lg"')
         ):
             if fields:
-                described = [f"{f.name} ({f.type}{t('api.required') if f.required else ''})" for f in fields]
-                ui.label(t("api.fields", fields=", ".join(described))).classes("text-sm")
+                described = [_field(f.name, f.type, f.required) for f in fields]
+                ui.label(t("api.fields", fields=t("api.list_sep").join(described))).classes("text-sm").props(
+                    f'data-testid="fields-{wf.id}"'
+                )
             else:
                 ui.label(t("api.no_fields")).classes("text-sm")
             ui.label(t("api.with_key") if self.secret else t("api.placeholder")).classes(

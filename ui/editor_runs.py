@@ -289,7 +289,7 @@ class RunPanel:
             rows.append(
                 {
                     "node": f"{node.label} ({nid})",
-                    "status": status,
+                    "status": t(f"editor_runs.st_{status}"),
                     "time": round(ev.time_spend, 3) if ev else "",
                     "provider": usage.get("provider") or "",
                     "model": usage.get("model") or "",

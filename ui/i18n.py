@@ -8,12 +8,13 @@ the browser's user storage and remembered on the account) and the matching Quasa
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from nicegui import app
+from nicegui import app, context
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 QUASAR = {"en": "en-US", "zh": "zh-CN"}  # Quasar's own language pack per UI language
@@ -34,6 +35,17 @@ def language() -> str:
 
 def set_language(lang: str) -> None:
     app.storage.user["lang"] = lang if lang in LANGUAGES else "en"
+
+
+def serve_page_in_language() -> None:
+    """Serve the page being built with Quasar's own texts (table pagination, date pickers, "Connection
+    lost") and ``<html lang>`` in the user's language. NiceGUI takes the language from the route's
+    shared ``Page``, so this client gets its own copy of it."""
+    client = context.client
+    wanted = QUASAR[language()]
+    if client.page.resolve_language() != wanted:
+        client.page = copy.copy(client.page)
+        client.page.language = wanted  # type: ignore[assignment]
 
 
 def has(key: str) -> bool:

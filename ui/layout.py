@@ -9,7 +9,7 @@ from nicegui import app, ui
 
 from flowai.platform import Platform
 
-from .i18n import LANGUAGES, language, set_language, t
+from .i18n import LANGUAGES, language, serve_page_in_language, set_language, t
 
 NAV = [
     ("workflows", "/", False),
@@ -73,6 +73,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
     """
     uid = user_id()
     user = platform.users.get(uid) if uid is not None else None
+    serve_page_in_language()
     here = _current_path()
     active = next((path for _, path, _ in NAV if here == path or (path != "/" and here.startswith(path + "/"))), None)
     with ui.header().classes("items-center bg-slate-800 gap-4 py-2"):

@@ -17,7 +17,7 @@ def register(platform: Platform) -> None:
     @ui.page("/login")
     def login_page():
         setup = platform.users.needs_setup()
-        title = t("login.setup" if setup else "sign_in")
+        title = t("login.setup" if setup else "login.sign_in")
         with frame(platform, title):
             with ui.card().classes("w-96 self-center"):
                 ui.label(title).classes("text-xl")
@@ -63,6 +63,6 @@ def register(platform: Platform) -> None:
                     ui.navigate.to("/")
 
                 password.on("keydown.enter", submit)
-                ui.button(t("login.create" if setup else "sign_in"), on_click=submit).props(
+                ui.button(t("login.create" if setup else "login.sign_in"), on_click=submit).props(
                     'data-testid="submit"'
                 ).classes("w-full")

@@ -125,7 +125,7 @@ class ProvidersPage:
             self.quota_row(p)
             with ui.row().classes("items-center gap-2"):
                 ui.button(
-                    t("providers.replace_key" if p.get("configured") else "set_key"),
+                    t("providers.replace_key" if p.get("configured") else "providers.set_key"),
                     icon="key",
                     on_click=lambda p=p: self.credential_dialog(p),
                 ).props(f'outline dense data-testid="set-key-{name}"')
@@ -186,7 +186,7 @@ class ProvidersPage:
             ok, message = await self.admin.test_connection(name)
         except FlowAIError as exc:
             ok, message = False, exc.message
-        result.text = t("providers.ok" if ok else "fail", msg=message)
+        result.text = t("providers.ok" if ok else "providers.fail", msg=message)
         result.classes(replace="text-sm " + ("text-green-700" if ok else "text-red-700"))
 
     def credential_dialog(self, p: dict) -> None:
