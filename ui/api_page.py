@@ -13,7 +13,7 @@ from flowai.errors import FlowAIError
 from flowai.platform import Platform
 
 from . import snippets
-from .i18n import has, t
+from .i18n import has, listing, t
 from .layout import copy_button, frame, signed_in_user
 
 SNIPPETS = [  # (tab key, language, builder, stream)
@@ -83,7 +83,7 @@ class ApiPage:
                 "prefix": k.prefix + "…",
                 "name": k.name,
                 "rate": t("api.per_min", n=k.rate_limit) if k.rate_limit else t("api.unlimited"),
-                "scope": ", ".join(names.get(w, w) for w in k.workflows) if k.workflows else t("api.all"),
+                "scope": listing(names.get(w, w) for w in k.workflows) if k.workflows else t("api.all"),
                 "created": _when(k.created_at),
                 "last_used": _when(k.last_used_at) or t("api.never"),
                 "status": t("api.revoked") if k.revoked_at else t("api.active"),
@@ -258,7 +258,7 @@ class ApiPage:
         ):
             if fields:
                 described = [_field(f.name, f.type, f.required) for f in fields]
-                ui.label(t("api.fields", fields=t("api.list_sep").join(described))).classes("text-sm").props(
+                ui.label(t("api.fields", fields=listing(described))).classes("text-sm").props(
                     f'data-testid="fields-{wf.id}"'
                 )
             else:

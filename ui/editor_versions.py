@@ -10,7 +10,7 @@ from nicegui import ui
 from flowai.workflows.diff import GraphDiff, diff
 
 from .editor_save import hosted
-from .i18n import t
+from .i18n import listing, t
 
 if TYPE_CHECKING:
     from .editor import Editor
@@ -93,14 +93,14 @@ class VersionsPanel:
                 if key == "changed":
                     text = "; ".join(f"{labels.get(n, n)} ({', '.join(fields)})" for n, fields in ids.items())
                 else:
-                    text = ", ".join(labels.get(n, n) for n in ids)
+                    text = listing(labels.get(n, n) for n in ids)
                 ui.label(f"{t(f'editor_versions.{key}')}: {text}").classes(f"text-sm {colour} break-words").props(
                     f'data-testid="diff-{key}"'
                 )
             for key in ("edges_added", "edges_removed"):
                 edges = getattr(d, key)
                 if edges:
-                    text = ", ".join(
+                    text = listing(
                         f"{e['source']}.{e.get('source_port') or ''} → {e['target']}.{e.get('target_port') or ''}"
                         for e in edges
                     )

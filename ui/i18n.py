@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -46,6 +46,11 @@ def serve_page_in_language() -> None:
     if client.page.resolve_language() != wanted:
         client.page = copy.copy(client.page)
         client.page.language = wanted  # type: ignore[assignment]
+
+
+def listing(items: Iterable[str]) -> str:
+    """Items joined the way the language lists them ("a, b" / "a、b")."""
+    return t("i18n.list_sep").join(items)
 
 
 def has(key: str) -> bool:

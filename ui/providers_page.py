@@ -15,7 +15,7 @@ from nicegui import ui
 from flowai.errors import FlowAIError
 from flowai.platform import Platform
 
-from .i18n import has, t
+from .i18n import has, listing, t
 from .layout import frame, signed_in_user
 
 PERIODS = ("day", "month")
@@ -102,7 +102,7 @@ class ProvidersPage:
         with ui.card().classes("w-full").props(f'flat bordered data-testid="provider-{name}"'):
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label(p.get("title") or name).classes("text-lg font-bold")
-                ui.label(", ".join(_task(x) for x in p.get("tasks") or ())).classes("text-sm text-gray-500")
+                ui.label(listing(_task(x) for x in p.get("tasks") or ())).classes("text-sm text-gray-500")
                 ui.space()
                 if p.get("configured"):
                     source = t("providers.from_env") if p.get("source") == "env" else t("providers.from_ui")
