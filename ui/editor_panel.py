@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from .editor_form import FormContext, provider_options, render_form
-from .i18n import t
+from .i18n import labelled, t
 
 if TYPE_CHECKING:
     from .editor import Editor
@@ -68,7 +68,7 @@ class SettingsPanel:
         impl = ed.platform.registry.get(node.get("type"))
         with ui.row().classes("w-full items-center gap-2"):
             ui.label(self.titles.get(node.get("type")) or (impl.title if impl else node.get("type"))).classes("text-lg")
-            ui.label(f"{t('editor_panel.node_id')}: {nid}").classes("text-xs text-gray-500 font-mono").props(
+            ui.label(labelled(t("editor_panel.node_id"), nid)).classes("text-xs text-gray-500 font-mono").props(
                 'data-testid="node-id"'
             )
         label = (
@@ -143,7 +143,7 @@ class SettingsPanel:
 
             box.clear()
             with box:
-                ui.label(f"{t('editor_panel.params')}: {model}").classes("text-sm font-medium")
+                ui.label(labelled(t("editor_panel.params"), model)).classes("text-sm font-medium")
                 render_form(schema or {}, params, put, FormContext(variables=ctx.variables, readonly=ctx.readonly))
 
         if self.editing:

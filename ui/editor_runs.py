@@ -19,7 +19,7 @@ from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed,
 from flowai.workflows.templates import BRACES
 from nodes.input import check_input
 
-from .i18n import t
+from .i18n import labelled, t
 from .layout import safe_id
 
 if TYPE_CHECKING:
@@ -306,11 +306,12 @@ class RunPanel:
         ]
         with ui.dialog() as dialog, ui.card().classes("w-[60rem] max-w-full").props('data-testid="trace"'):
             ui.label(t("editor_runs.trace_title", id=handle.id)).classes("text-lg")
-            ui.label(f"{t('editor_runs.input')}: {json.dumps(handle.run_input, ensure_ascii=False)}").classes("text-sm")
+            run_input = json.dumps(handle.run_input, ensure_ascii=False)
+            ui.label(labelled(t("editor_runs.input"), run_input)).classes("text-sm")
             ui.table(columns=columns, rows=rows, row_key="node").classes("w-full").props("dense flat")
             for ev in finished.values():
                 if isinstance(ev, NodeFinished):
-                    with ui.expansion(f"{t('editor_runs.outputs')}: {ev.label}").classes("w-full").props("dense"):
+                    with ui.expansion(labelled(t("editor_runs.outputs"), ev.label)).classes("w-full").props("dense"):
                         ui.label(json.dumps(ev.outputs, ensure_ascii=False, indent=1, default=str)).classes(
                             "text-xs font-mono whitespace-pre-wrap break-words"
                         )

@@ -10,7 +10,7 @@ from nicegui import ui
 from flowai.workflows.diff import GraphDiff, diff
 
 from .editor_save import hosted
-from .i18n import listing, t
+from .i18n import labelled, listing, t
 
 if TYPE_CHECKING:
     from .editor import Editor
@@ -94,7 +94,7 @@ class VersionsPanel:
                     text = "; ".join(f"{labels.get(n, n)} ({', '.join(fields)})" for n, fields in ids.items())
                 else:
                     text = listing(labels.get(n, n) for n in ids)
-                ui.label(f"{t(f'editor_versions.{key}')}: {text}").classes(f"text-sm {colour} break-words").props(
+                ui.label(labelled(t(f"editor_versions.{key}"), text)).classes(f"text-sm {colour} break-words").props(
                     f'data-testid="diff-{key}"'
                 )
             for key in ("edges_added", "edges_removed"):
@@ -104,9 +104,9 @@ class VersionsPanel:
                         f"{e['source']}.{e.get('source_port') or ''} → {e['target']}.{e.get('target_port') or ''}"
                         for e in edges
                     )
-                    ui.label(f"{t(f'editor_versions.{key}')}: {text}").classes("text-xs text-gray-600 break-words")
+                    ui.label(labelled(t(f"editor_versions.{key}"), text)).classes("text-xs text-gray-600 break-words")
             if d.meta:
-                ui.label(f"{t('editor_versions.meta')}: {', '.join(d.meta)}").classes("text-xs text-gray-600")
+                ui.label(labelled(t("editor_versions.meta"), ", ".join(d.meta))).classes("text-xs text-gray-600")
 
     # versions on the canvas ---------------------------------------------------------------
     def _document(self, number) -> dict:

@@ -53,6 +53,11 @@ def listing(items: Iterable[str]) -> str:
     return t("i18n.list_sep").join(items)
 
 
+def labelled(label: str, value: object) -> str:
+    """``label: value`` with the language's colon ("Model: x" / "模型：x")."""
+    return t("i18n.labelled", label=label, value=value)
+
+
 def has(key: str) -> bool:
     """Whether the catalog has ``key`` (for keys built from data, such as a run's status)."""
     return key in catalog("en")

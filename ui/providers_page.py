@@ -15,7 +15,7 @@ from nicegui import ui
 from flowai.errors import FlowAIError
 from flowai.platform import Platform
 
-from .i18n import has, listing, t
+from .i18n import has, labelled, listing, t
 from .layout import frame, signed_in_user
 
 PERIODS = ("day", "month")
@@ -116,7 +116,7 @@ class ProvidersPage:
                     )
             with ui.row().classes("w-full items-center gap-4 text-sm"):
                 if p.get("masked_key"):
-                    ui.label(f"{t('providers.key')}: ").classes("text-gray-500")
+                    ui.label(labelled(t("providers.key"), "")).classes("text-gray-500")
                     ui.label(p["masked_key"]).classes("font-mono").props(f'data-testid="masked-{name}"')
                 if p.get("base_url"):
                     ui.label(p["base_url"]).classes("font-mono text-gray-500 break-all")
@@ -146,7 +146,7 @@ class ProvidersPage:
         quota = p.get("quota")
         name = p["name"]
         if not quota or quota.get("limit") is None:
-            ui.label(f"{t('providers.quota')}: {t('providers.no_quota')}").classes("text-sm text-gray-500").props(
+            ui.label(labelled(t("providers.quota"), t("providers.no_quota"))).classes("text-sm text-gray-500").props(
                 f'data-testid="quota-{name}"'
             )
             return
@@ -237,7 +237,7 @@ class ProvidersPage:
         name = p["name"]
         quota = p.get("quota") or {}
         with self._dialog() as dialog, ui.card().classes("w-96"):
-            ui.label(f"{t('providers.quota')}: {p.get('title') or name}").classes("text-lg")
+            ui.label(labelled(t("providers.quota"), p.get("title") or name)).classes("text-lg")
             period = (
                 ui.select(
                     {x: t(f"providers.{x}") for x in PERIODS},

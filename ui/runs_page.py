@@ -14,7 +14,7 @@ from flowai.errors import FlowAIError
 from flowai.platform import Platform
 from flowai.runs.history import SOURCES, STATUSES, RunHistory, run_cost
 
-from .i18n import has, t
+from .i18n import has, labelled, t
 from .layout import frame, signed_in_user
 
 PAGE_SIZE = 20
@@ -47,8 +47,8 @@ def _seconds(value: float | None) -> str:
     if value is None:
         return "—"
     if value < 0.001:
-        return "< 1 ms"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+        return t("runs.under_ms")
+    return t("runs.ms", n=value * 1000) if value < 1 else t("runs.secs", n=value)
 
 
 def _money(value: float | None) -> str:
@@ -225,7 +225,7 @@ def _node(node) -> None:
             ui.label(f"{node.type} · {node.node_id}").classes("text-gray-500 text-sm")
             _badge(node.status)
             ui.space()
-            ui.label(f"{t('runs.time')}: {_seconds(node.time_spend)}").classes("text-sm")
+            ui.label(labelled(t("runs.time"), _seconds(node.time_spend))).classes("text-sm")
         usage = node.usage or {}
         if usage:
             facts = [
@@ -237,12 +237,12 @@ def _node(node) -> None:
             with ui.row().classes("gap-4 text-sm"):
                 for name, value in facts:
                     if value not in (None, ""):
-                        ui.label(f"{name}: {value}")
+                        ui.label(labelled(name, value))
                 if usage.get("cache_hit"):
                     ui.badge(t("runs.cache_hit"), color="teal")
             for fb in usage.get("fallbacks") or ():
                 ui.label(
-                    f"{t('runs.fallbacks')}: {fb.get('provider')} — {fb.get('reason')}"
+                    labelled(t("runs.fallbacks"), f"{fb.get('provider')} — {fb.get('reason')}")
                     + (f" (HTTP {fb['status']})" if fb.get("status") else "")
                 ).classes("text-sm text-orange-700")
         if node.error:
