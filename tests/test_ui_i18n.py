@@ -136,6 +136,7 @@ def test_no_english_catalog_text_is_left_on_a_chinese_page(page, demo_app):
         page.goto(demo_app.url + path)
         page.get_by_test_id(ready).first.wait_for()
         left[path] = _english_lines(page)
+        shot(page, "zh-" + (path.strip("/").split("/")[0] or "workflows") + ("-page" if path.count("/") > 1 else ""))
         if path.startswith("/runs/"):  # Chinese colon and units: "耗时：< 1 毫秒", not "耗时: < 1 ms"
             expect(page.get_by_test_id("node-reply")).to_contain_text(re.compile(r"耗时：[^:]*秒"))
     page.get_by_test_id("tab-run").click()
@@ -143,6 +144,7 @@ def test_no_english_catalog_text_is_left_on_a_chinese_page(page, demo_app):
     page.get_by_test_id("run-start").click()
     expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "completed")
     left["run tab"] = _english_lines(page)
+    shot(page, "zh-editor-run")
     page.get_by_test_id("run-trace").click()
     expect(page.get_by_test_id("trace").locator("tbody tr").first).to_contain_text("已完成")  # not "completed"
     left["trace"] = _english_lines(page)
