@@ -15,9 +15,10 @@ from functools import cache
 from pathlib import Path
 
 from nicegui import app, context
+from nicegui.language import Language
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
-QUASAR = {"en": "en-US", "zh": "zh-CN"}  # Quasar's own language pack per UI language
+QUASAR: dict[str, Language] = {"en": "en-US", "zh": "zh-CN"}  # Quasar's own language pack per UI language
 LOCALES = Path(__file__).with_name("locales")
 
 
@@ -45,7 +46,7 @@ def serve_page_in_language() -> None:
     wanted = QUASAR[language()]
     if client.page.resolve_language() != wanted:
         client.page = copy.copy(client.page)
-        client.page.language = wanted  # type: ignore[assignment]
+        client.page.language = wanted
 
 
 def listing(items: Iterable[str]) -> str:
