@@ -18,6 +18,7 @@ from flowai.demo import HELLO, LLM_CHAT
 from storage.db import session
 from storage.models import ApiKey, Run
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
+from tests.manage_client import data, signed_in
 
 RUN = "/v1/api/workflow/run/"
 FIELD = "输入"
@@ -65,19 +66,6 @@ def _server_logs(caplog) -> bytes:
     me = threading.get_ident()
     fmt = logging.Formatter("%(name)s %(levelname)s %(message)s")
     return "\n".join(fmt.format(r) for r in caplog.records if r.thread != me).encode()
-
-
-def _manage_keys(api):
-    """(client, created key dict) through the management API, or a skip reason."""
-    try:
-        from tests.manage_client import data, signed_in
-    except ImportError:
-        return None, "tests/manage_client.py (management API sign-in helper) does not exist yet"
-    client = signed_in(api)
-    r = client.post("/keys", json={"name": "audit via API", "rate_limit": 0})
-    if r.status_code in (404, 405):
-        return None, "the management API has no /api/v1/keys route yet"
-    return (client, data(r, 201)), None
 
 
 def test_no_secret_in_database_logs_or_answers(api_with_openai, caplog):
@@ -141,10 +129,8 @@ def test_no_secret_in_database_logs_or_answers(api_with_openai, caplog):
 def test_key_listings_never_show_secrets(api, caplog):
     caplog.set_level(logging.DEBUG)
     cli_secret = api.key()
-    found, reason = _manage_keys(api)
-    if found is None:
-        pytest.skip(reason)
-    client, created = found
+    client = signed_in(api)  # a key created through the management API too
+    created = data(client.post("/keys", json={"name": "audit via API", "rate_limit": 0}), 201)
     api_secret = created["key"]
     assert api_secret.startswith(created["prefix"] + "_")
     wf = api.publish(HELLO)

@@ -26,51 +26,6 @@ from .editor_versions import VersionsPanel
 from .i18n import language, t
 from .layout import frame, signed_in_user
 
-TEXT = {
-    "title": ("Editor", "编辑器"),
-    "not_found": ("This workflow does not exist or belongs to another account.", "该工作流不存在或属于其他账号。"),
-    "back": ("Workflows", "工作流"),
-    "settings": ("Settings", "设置"),
-    "run": ("Test run", "试运行"),
-    "versions": ("Versions", "版本"),
-    "undo": ("Undo (Ctrl+Z)", "撤销 (Ctrl+Z)"),
-    "redo": ("Redo (Ctrl+Shift+Z)", "重做 (Ctrl+Shift+Z)"),
-    "fit": ("Fit view", "适应画布"),
-    "save": ("Save", "保存"),
-    "publish": ("Publish", "发布"),
-    "saved": ("Saved · version {n}", "已保存 · 版本 {n}"),
-    "published_as": (" · published v{n}", " · 已发布 v{n}"),
-    "unsaved": ("Unsaved changes", "有未保存的修改"),
-    "viewing": ("Viewing version {n} (read-only)", "正在查看版本 {n}（只读）"),
-    "diffing": ("Comparing {a} → {b} (read-only)", "正在对比 {a} → {b}（只读）"),
-    "back_to_draft": ("Back to the draft", "返回草稿"),
-    "issues": ("{n} problems", "{n} 个问题"),
-    "issue": ("1 problem", "1 个问题"),
-    "valid": ("No problems", "没有问题"),
-    "problems": ("Problems", "问题"),
-    "copied_nodes": ("Copied {n} nodes", "已复制 {n} 个节点"),
-    "group_inputs": ("Inputs", "输入"),
-    "group_ai": ("AI", "AI"),
-    "group_media": ("Media", "媒体"),
-    "group_logic": ("Logic", "逻辑"),
-    "group_outputs": ("Outputs", "输出"),
-    "group_other": ("Other", "其他"),
-    "palette_hint": ("Drag onto the canvas, or click to add", "拖到画布上，或点击添加"),
-    "refuse_self": ("A node cannot connect to itself.", "节点不能连接到自身。"),
-    "refuse_port": (
-        "Connect an output port (right) to an input port (left).",
-        "请把输出端口（右侧）连接到输入端口（左侧）。",
-    ),
-    "refuse_type": (
-        "Incompatible types: {source} is {stype} but {target} takes {ttype}.",
-        "类型不兼容：{source} 是 {stype}，而 {target} 需要 {ttype}。",
-    ),
-    "refuse_taken": (
-        "{target} already has an edge; an input port takes one.",
-        "{target} 已有连线；一个输入端口只能接一条。",
-    ),
-    "refuse_cycle": ("That edge would make a cycle.", "这条连线会形成环。"),
-}
 # Colours of the state labels, set as styles: a class change makes the page's Tailwind runtime
 # rewrite its stylesheet, which restyles every element of a large graph (~0.1 s for 200 nodes).
 BLUE, ORANGE, GREEN, RED, GREY = "#1d4ed8", "#c2410c", "#15803d", "#b91c1c", "#6b7280"
@@ -86,9 +41,9 @@ def register(platform: Platform) -> None:
         try:
             wf = platform.workflows.get(owner_id=user.id, workflow_id=workflow_id)
         except NotFoundError:
-            with frame(platform, t(TEXT, "title")):
-                ui.label(t(TEXT, "not_found")).props('data-testid="not-found"')
-                ui.link(t(TEXT, "back"), "/")
+            with frame(platform, t("editor.title")):
+                ui.label(t("editor.not_found")).props('data-testid="not-found"')
+                ui.link(t("editor.back"), "/")
             return
         Editor(platform, user, wf).build()
 
@@ -123,21 +78,21 @@ class Editor:
 
     # layout -----------------------------------------------------------------------------
     def build(self) -> None:
-        with frame(self.platform, f"{t(TEXT, 'title')} · {self.draft.doc.get('name', '')}", wide=True):
+        with frame(self.platform, f"{t('editor.title')} · {self.draft.doc.get('name', '')}", wide=True):
             self.host = ui.element("div").classes("hidden")
             self._toolbar()
             with ui.row().classes("w-full no-wrap gap-2 items-stretch").style("height: calc(100vh - 152px)"):
                 self._palette()
                 with ui.element("div").classes("grow relative rounded border").style("min-width: 0"):
                     self.canvas = FlowCanvas(
-                        self._initial_view(), compat=compat_table(), texts={k: t(TEXT, k) for k in JS_TEXTS}
+                        self._initial_view(), compat=compat_table(), texts={k: t(f"editor.{k}") for k in JS_TEXTS}
                     )
                     self.canvas.classes("absolute inset-0").props('data-testid="canvas"')
                 with ui.column().classes("w-[390px] shrink-0 h-full no-wrap gap-0"):
                     with ui.tabs().classes("w-full").props("dense") as tabs:
-                        self.tab_settings = ui.tab("settings", t(TEXT, "settings")).props('data-testid="tab-settings"')
-                        self.tab_run = ui.tab("run", t(TEXT, "run")).props('data-testid="tab-run"')
-                        self.tab_versions = ui.tab("versions", t(TEXT, "versions")).props('data-testid="tab-versions"')
+                        self.tab_settings = ui.tab("settings", t("editor.settings")).props('data-testid="tab-settings"')
+                        self.tab_run = ui.tab("run", t("editor.run")).props('data-testid="tab-run"')
+                        self.tab_versions = ui.tab("versions", t("editor.versions")).props('data-testid="tab-versions"')
                     with (
                         ui.tab_panels(tabs, value=self.tab_settings)
                         .props("keep-alive")
@@ -180,7 +135,7 @@ class Editor:
     def _toolbar(self) -> None:
         with ui.row().classes("w-full items-center gap-2 no-wrap"):
             ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props("flat dense round").tooltip(
-                t(TEXT, "back")
+                t("editor.back")
             )
             self.name_input = (
                 ui.input(
@@ -194,20 +149,20 @@ class Editor:
             ui.space()
             with ui.row().classes("items-center gap-1 no-wrap") as self.draft_tools:
                 ui.button(icon="undo", on_click=self.undo).props('flat dense data-testid="undo"').tooltip(
-                    t(TEXT, "undo")
+                    t("editor.undo")
                 )
                 ui.button(icon="redo", on_click=self.redo).props('flat dense data-testid="redo"').tooltip(
-                    t(TEXT, "redo")
+                    t("editor.redo")
                 )
                 ui.button(icon="fit_screen", on_click=lambda: self.canvas.run_method("fit")).props(
                     'flat dense data-testid="fit"'
-                ).tooltip(t(TEXT, "fit"))
-                ui.button(t(TEXT, "save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
+                ).tooltip(t("editor.fit"))
+                ui.button(t("editor.save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
                 ui.button(
-                    t(TEXT, "publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)
+                    t("editor.publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)
                 ).props('color=positive data-testid="publish"')
             with ui.row().classes("items-center gap-1 no-wrap") as self.view_tools:
-                ui.button(t(TEXT, "back_to_draft"), icon="edit", on_click=lambda: self.versions.back_to_draft()).props(
+                ui.button(t("editor.back_to_draft"), icon="edit", on_click=lambda: self.versions.back_to_draft()).props(
                     'data-testid="back-to-draft"'
                 )
             self.view_tools.set_visibility(False)
@@ -217,7 +172,7 @@ class Editor:
         lang = language()
         titles = _titles(self.platform.registry)
         with ui.column().classes("w-40 shrink-0 h-full overflow-auto gap-1 no-wrap").props('data-testid="palette"'):
-            ui.label(t(TEXT, "palette_hint")).classes("text-xs text-gray-500")
+            ui.label(t("editor.palette_hint")).classes("text-xs text-gray-500")
             for group, group_title in NODE_GROUPS.items():  # the definitions' groups, in palette order
                 impls = [n for n in registry if n.group == group]
                 if not impls:
@@ -243,13 +198,15 @@ class Editor:
     # state ------------------------------------------------------------------------------
     def update_state(self) -> None:
         if self.mode == "view":
-            text, colour = t(TEXT, "viewing", n=self.shown_label), BLUE
+            text, colour = t("editor.viewing", n=self.shown_label), BLUE
         elif self.mode == "diff":
-            text, colour = t(TEXT, "diffing", a=self.shown_label[0], b=self.shown_label[1]), BLUE
+            text, colour = t("editor.diffing", a=self.shown_label[0], b=self.shown_label[1]), BLUE
         elif self.draft.dirty or not self.base:
-            text, colour = t(TEXT, "unsaved"), ORANGE
+            text, colour = t("editor.unsaved"), ORANGE
         else:
-            text = t(TEXT, "saved", n=self.base) + (t(TEXT, "published_as", n=self.published) if self.published else "")
+            text = t("editor.saved", n=self.base) + (
+                t("editor.published_as", n=self.published) if self.published else ""
+            )
             colour = GREEN
         self.state.text = text
         self.state.style(f"color: {colour}")
@@ -286,7 +243,7 @@ class Editor:
         self.canvas.run_method("setIssues", by_node)
         count = sum(len(v) for v in by_node.values()) + len(general)
         self.issue_badge.text = (
-            t(TEXT, "valid") if not count else t(TEXT, "issue") if count == 1 else t(TEXT, "issues", n=count)
+            t("editor.valid") if not count else t("editor.issue") if count == 1 else t("editor.issues", n=count)
         )
         self.issue_badge.style(f"color: {RED if count else GREY}")
         self.issue_badge.props(f'data-count="{count}"')
@@ -296,7 +253,7 @@ class Editor:
             if self.selected is None:
                 shown = general + [f"{self.label_of(n)}: {m}" for n, ms in by_node.items() for m in ms]
             if shown:
-                ui.label(t(TEXT, "problems")).classes("text-sm font-medium text-red-700")
+                ui.label(t("editor.problems")).classes("text-sm font-medium text-red-700")
             for message in shown:
                 ui.label(message).classes("text-sm text-red-700 break-words")
 
@@ -403,7 +360,7 @@ class Editor:
         clip = self.draft.copy(e.args.get("ids") or [])
         if clip["nodes"]:
             app.storage.user["editor_clipboard"] = clip  # shared by the user's tabs
-            ui.notify(t(TEXT, "copied_nodes", n=len(clip["nodes"])), position="bottom")
+            ui.notify(t("editor.copied_nodes", n=len(clip["nodes"])), position="bottom")
 
     def on_paste(self, e) -> None:
         clip = app.storage.user.get("editor_clipboard")

@@ -29,16 +29,6 @@ from .layout import safe_id
 
 log = logging.getLogger("flowai.ui")
 
-TEXT = {
-    "advanced": ("Advanced", "高级"),
-    "insert_var": ("Insert a variable", "插入变量"),
-    "no_vars": ("No upstream nodes: connect one to this node first", "没有上游节点：请先连接一个节点"),
-    "add_item": ("Add", "添加"),
-    "remove_item": ("Remove", "移除"),
-    "bad_json": ("Not valid JSON", "不是有效的 JSON"),
-    "empty_default": ("(provider default)", "（供应商默认）"),
-}
-
 
 def provider_options(impl) -> list[str]:
     """'auto', then the providers serving the node's task in default priority order, then the
@@ -115,7 +105,7 @@ def render_form(
     for key in main:
         render_field(key, props[key], values.get(key, props[key].get("default")), on_change, ctx)
     if advanced:
-        with ui.expansion(t(TEXT, "advanced")).classes("w-full").props("dense"):
+        with ui.expansion(t("editor_form.advanced")).classes("w-full").props("dense"):
             for key in advanced:
                 render_field(key, props[key], values.get(key), on_change, ctx)
 
@@ -234,7 +224,7 @@ def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, 
         w.props("dense")
     elif widget == "model":
         w = ui.input(title, value=shown, on_change=changed, autocomplete=ctx.models).props("dense")
-        w.props(f'placeholder="{t(TEXT, "empty_default")}"')
+        w.props(f'placeholder="{t("editor_form.empty_default")}"')
     else:
         w = ui.input(title, value=shown, on_change=changed).props("dense")
     if ctx.variables is not None and not ctx.readonly:
@@ -262,11 +252,11 @@ def _picker(w, key: str, variables: list[dict]) -> None:
         with (
             ui.button(icon="data_object")
             .props(f'flat dense round size=sm data-testid="{safe_id("vars", key)}"')
-            .tooltip(t(TEXT, "insert_var"))
+            .tooltip(t("editor_form.insert_var"))
         ):
             with ui.menu().props(f'data-testid="{safe_id("vars-menu", key)}"'):
                 if not variables:
-                    ui.menu_item(t(TEXT, "no_vars")).props("disable")
+                    ui.menu_item(t("editor_form.no_vars")).props("disable")
                 for v in variables:
                     item = ui.menu_item(on_click=lambda token=v["token"]: insert(token))
                     item.props(f'data-testid="{safe_id("var", v["node"], v["port"])}"')
@@ -287,7 +277,7 @@ def _json_text(value: Any, emit, title: str, nullable: bool):
         try:
             parsed = json.loads(e.value)
         except ValueError:
-            w.props(f'error error-message="{t(TEXT, "bad_json")}"')
+            w.props(f'error error-message="{t("editor_form.bad_json")}"')
             return
         w.props(remove="error")
         emit(parsed)
@@ -329,11 +319,11 @@ def _object_list(
                     sub = FormContext(ctx.defs, None, ctx.readonly, ctx.providers, ctx.models, item_fields)
                     render_form(item_schema, item, lambda k, v, i=i: changed(i, k, v), sub)
                     if not ctx.readonly:
-                        ui.button(t(TEXT, "remove_item"), icon="delete", on_click=lambda i=i: remove(i)).props(
+                        ui.button(t("editor_form.remove_item"), icon="delete", on_click=lambda i=i: remove(i)).props(
                             f'flat dense size=sm color=negative data-testid="{safe_id(key, "remove", i)}"'
                         )
             if not ctx.readonly:
-                ui.button(t(TEXT, "add_item"), icon="add", on_click=add).props(
+                ui.button(t("editor_form.add_item"), icon="add", on_click=add).props(
                     f'flat dense size=sm data-testid="{safe_id(key, "add")}"'
                 )
 

@@ -12,27 +12,10 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from .editor_form import FormContext, node_form_context, render_form
-from .i18n import language, t
+from .i18n import labelled, language, t
 
 if TYPE_CHECKING:
     from .editor import Editor
-
-TEXT = {
-    "workflow": ("Workflow", "工作流"),
-    "name": ("Name", "名称"),
-    "description": ("Description", "描述"),
-    "cache_ttl": ("Default node cache (seconds, empty = off)", "节点缓存默认时长（秒，留空为关闭）"),
-    "pick_node": (
-        "Click a node to edit its settings; drag node types from the left onto the canvas.",
-        "点击节点编辑其设置；从左侧把节点拖到画布上。",
-    ),
-    "delete_node": ("Delete node", "删除节点"),
-    "node_id": ("ID", "ID"),
-    "load_params": ("Load model parameters", "加载模型参数"),
-    "params_failed": ("Could not load the parameters: {error}", "无法加载参数：{error}"),
-    "params": ("Model parameters", "模型参数"),
-    "need_model": ("Set the model (owner/name) first.", "请先填写模型（owner/name）。"),
-}
 
 
 class SettingsPanel:
@@ -59,11 +42,11 @@ class SettingsPanel:
                 self._node_form(node)
 
     def _workflow_form(self, doc: dict) -> None:
-        ui.label(t(TEXT, "workflow")).classes("text-lg")
-        ui.label(t(TEXT, "pick_node")).classes("text-xs text-gray-500")
+        ui.label(t("editor_panel.workflow")).classes("text-lg")
+        ui.label(t("editor_panel.pick_node")).classes("text-xs text-gray-500")
         desc = (
             ui.textarea(
-                t(TEXT, "description"),
+                t("editor_panel.description"),
                 value=doc.get("description", ""),
                 on_change=lambda e: self.on_meta("description", e.value),
             )
@@ -71,7 +54,7 @@ class SettingsPanel:
             .classes("w-full")
         )
         ttl = ui.number(
-            t(TEXT, "cache_ttl"),
+            t("editor_panel.cache_ttl"),
             value=(doc.get("settings") or {}).get("cache_ttl"),
             min=0,
             on_change=lambda e: self.on_cache_ttl(e.value),
@@ -85,11 +68,13 @@ class SettingsPanel:
         impl = ed.platform.registry.get(node.get("type"))
         with ui.row().classes("w-full items-center gap-2"):
             ui.label(self.titles.get(node.get("type")) or (impl.title if impl else node.get("type"))).classes("text-lg")
-            ui.label(f"{t(TEXT, 'node_id')}: {nid}").classes("text-xs text-gray-500 font-mono").props(
+            ui.label(labelled(t("editor_panel.node_id"), nid)).classes("text-xs text-gray-500 font-mono").props(
                 'data-testid="node-id"'
             )
         label = (
-            ui.input(t(TEXT, "name"), value=node.get("label", ""), on_change=lambda e: self.on_label(nid, e.value))
+            ui.input(
+                t("editor_panel.name"), value=node.get("label", ""), on_change=lambda e: self.on_label(nid, e.value)
+            )
             .props('outlined dense data-testid="node-label"')
             .classes("w-full")
         )
@@ -117,7 +102,7 @@ class SettingsPanel:
         if loadable and params:
             self._replicate_params(node, ctx, params)
         if self.editing:
-            ui.button(t(TEXT, "delete_node"), icon="delete", on_click=lambda: self.delete_node(nid)).props(
+            ui.button(t("editor_panel.delete_node"), icon="delete", on_click=lambda: self.delete_node(nid)).props(
                 'flat color=negative dense data-testid="delete-node"'
             )
 
@@ -128,7 +113,7 @@ class SettingsPanel:
         box = ui.column().classes("w-full gap-1")
         with box:
             render_form(
-                {"properties": {key: {"type": "object"}}},
+                {"properties": {key: {"type": "object", "title": t("editor_panel.params")}}},
                 node.get("config") or {},
                 lambda k, value: self.on_config(nid, k, value),
                 ctx,
@@ -140,13 +125,14 @@ class SettingsPanel:
         async def load() -> None:
             model = config().get("model")
             if not model:
-                ui.notify(t(TEXT, "need_model"), type="warning")
+                ui.notify(t("editor_panel.need_model"), type="warning")
                 return
             try:
                 schema = await ed.platform.services.replicate.input_schema(model)
             except Exception as exc:  # reported, never a trace: a bad name, no key, Replicate down
                 ui.notify(
-                    t(TEXT, "params_failed", error=getattr(exc, "message", None) or type(exc).__name__), type="negative"
+                    t("editor_panel.params_failed", error=getattr(exc, "message", None) or type(exc).__name__),
+                    type="negative",
                 )
                 return
             params = dict(config().get(key) or {})
@@ -160,11 +146,13 @@ class SettingsPanel:
 
             box.clear()
             with box:
-                ui.label(f"{t(TEXT, 'params')}: {model}").classes("text-sm font-medium")
+                ui.label(labelled(t("editor_panel.params"), model)).classes("text-sm font-medium")
                 render_form(schema or {}, params, put, FormContext(variables=ctx.variables, readonly=ctx.readonly))
 
         if self.editing:
-            ui.button(t(TEXT, "load_params"), icon="tune", on_click=load).props('flat dense data-testid="load-params"')
+            ui.button(t("editor_panel.load_params"), icon="tune", on_click=load).props(
+                'flat dense data-testid="load-params"'
+            )
 
     # edits ------------------------------------------------------------------------------
     def on_config(self, node_id: str, key: str, value) -> None:

@@ -19,43 +19,12 @@ from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed,
 from flowai.workflows.templates import BRACES
 from nodes.input import check_input
 
-from .i18n import t
+from .i18n import labelled, t
 from .layout import safe_id
 
 if TYPE_CHECKING:
     from .editor import Editor
 
-TEXT = {
-    "run": ("Run", "运行"),
-    "cancel": ("Stop", "停止"),
-    "no_input": ("The workflow needs an input node to run.", "工作流需要一个输入节点才能运行。"),
-    "invalid": ("Fix the problems shown on the canvas first: {message}", "请先修复画布上标出的问题：{message}"),
-    "bad_input": ("{message}", "{message}"),
-    "running": ("Running…", "运行中…"),
-    "completed": ("Completed in {time:.2f} s", "完成，用时 {time:.2f} 秒"),
-    "failed": ("Failed: {message}", "失败：{message}"),
-    "cancelled": ("Stopped", "已停止"),
-    "output": ("Output", "输出"),
-    "trace": ("Trace", "运行详情"),
-    "trace_title": ("Trace of run {id}", "运行 {id} 的详情"),
-    "st_running": ("running", "运行中"),
-    "st_done": ("{time:.2f} s", "{time:.2f} 秒"),
-    "st_failed": ("failed", "失败"),
-    "st_skipped": ("skipped", "已跳过"),
-    "node": ("Node", "节点"),
-    "status": ("Status", "状态"),
-    "time": ("Time (s)", "用时（秒）"),
-    "provider": ("Provider", "供应商"),
-    "model": ("Model", "模型"),
-    "tokens": ("Tokens", "Token"),
-    "cost": ("Cost (USD)", "费用（美元）"),
-    "fallbacks": ("Fallbacks", "回退"),
-    "input": ("Input", "输入"),
-    "outputs": ("Outputs", "输出"),
-    "draft_note": ("Runs the canvas as it is now (saved or not).", "运行画布的当前内容（无论是否已保存）。"),
-    "json_hint": ("JSON value", "JSON 值"),
-    "url_hint": ("URL (https://… or /files/…)", "URL（https://… 或 /files/…）"),
-}
 
 MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
 
@@ -70,17 +39,17 @@ class RunPanel:
         self.cards: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, str] = {}  # stream text not yet sent to the canvas
         self.flush_scheduled = False
-        ui.label(t(TEXT, "draft_note")).classes("text-xs text-gray-500")
+        ui.label(t("editor_runs.draft_note")).classes("text-xs text-gray-500")
         self.form = ui.column().classes("w-full gap-1")
         with ui.row().classes("items-center gap-2"):
-            self.run_button = ui.button(t(TEXT, "run"), icon="play_arrow", on_click=self.run).props(
+            self.run_button = ui.button(t("editor_runs.run"), icon="play_arrow", on_click=self.run).props(
                 'data-testid="run-start" color=positive'
             )
-            self.stop_button = ui.button(t(TEXT, "cancel"), icon="stop", on_click=self.stop).props(
+            self.stop_button = ui.button(t("editor_runs.cancel"), icon="stop", on_click=self.stop).props(
                 'data-testid="run-stop" flat color=negative'
             )
             self.stop_button.set_visibility(False)
-            self.trace_button = ui.button(t(TEXT, "trace"), icon="receipt_long", on_click=self.show_trace).props(
+            self.trace_button = ui.button(t("editor_runs.trace"), icon="receipt_long", on_click=self.show_trace).props(
                 'data-testid="run-trace" flat'
             )
             self.trace_button.set_visibility(False)
@@ -102,7 +71,7 @@ class RunPanel:
         self.form.clear()
         with self.form:
             if node is None:
-                ui.label(t(TEXT, "no_input")).classes("text-sm text-orange-700")
+                ui.label(t("editor_runs.no_input")).classes("text-sm text-orange-700")
                 return
             for f in fields:
                 if not isinstance(f, dict) or not f.get("name"):
@@ -126,12 +95,15 @@ class RunPanel:
             ui.textarea(
                 label,
                 value=json.dumps(value) if value is not None else "",
-                placeholder=t(TEXT, "json_hint"),
+                placeholder=t("editor_runs.json_hint"),
                 on_change=lambda e: put(("json", e.value)),
             ).props(f"{tid} autogrow outlined").classes("w-full")
         elif kind in ("image", "audio", "video", "file"):
             ui.input(
-                label, value=value or "", placeholder=t(TEXT, "url_hint"), on_change=lambda e: put(e.value or None)
+                label,
+                value=value or "",
+                placeholder=t("editor_runs.url_hint"),
+                on_change=lambda e: put(e.value or None),
             ).props(tid).classes("w-full")
         else:
             ui.textarea(label, value=value or "", on_change=lambda e: put(e.value)).props(
@@ -157,13 +129,13 @@ class RunPanel:
             graph = ed.platform.workflows.validate(ed.draft.doc)
         except GraphError as exc:
             ed.apply_issues(exc.issues)
-            ui.notify(t(TEXT, "invalid", message=exc.message), type="negative")
+            ui.notify(t("editor_runs.invalid", message=exc.message), type="negative")
             return
         known = {f.name for f in graph.input_node.config.fields}
         try:
             run_input = check_input(graph.input_node.config, {k: v for k, v in self._input().items() if k in known})
         except FlowAIError as exc:
-            ui.notify(t(TEXT, "bad_input", message=exc.message), type="negative")
+            ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
             return
         version = ed.base if not ed.draft.dirty else 0  # 0: an unsaved draft
         self.handle = ed.platform.runs.start(
@@ -174,7 +146,7 @@ class RunPanel:
         self.cards.clear()
         self.nodes_box.clear()
         self.output_box.clear()
-        self.status.text = t(TEXT, "running")
+        self.status.text = t("editor_runs.running")
         self.status.props('data-state="running"')
         self.run_button.disable()
         self.stop_button.set_visibility(True)
@@ -193,32 +165,32 @@ class RunPanel:
                 if isinstance(ev, NodeStarted):
                     started.add(ev.node)
                     self._card(ev.node, ev.label)
-                    self._patch(ev.node, "running", t(TEXT, "st_running"))
+                    self._patch(ev.node, "running", t("editor_runs.st_running"))
                 elif isinstance(ev, StreamDelta):
                     self._stream(ev.node, ev.content or "")
                 elif isinstance(ev, NodeFinished):
                     self._flush()
-                    self._patch(ev.node, "done", t(TEXT, "st_done", time=ev.time_spend))
+                    self._patch(ev.node, "done", t("editor_runs.st_done", time=ev.time_spend))
                     self._outputs(ev.node, ev.outputs)
                 elif isinstance(ev, NodeFailed):
                     self._flush()
-                    self._patch(ev.node, "failed", t(TEXT, "st_failed"), error=ev.message)
+                    self._patch(ev.node, "failed", t("editor_runs.st_failed"), error=ev.message)
                     self._card(ev.node, ev.label)["error"].text = ev.message
                 elif isinstance(ev, RunSucceeded):
                     self._flush()
-                    self.status.text = t(TEXT, "completed", time=ev.total_time)
+                    self.status.text = t("editor_runs.completed", time=ev.total_time)
                     self.status.props('data-state="completed"')
                     self._show_output(ev.output, _output_kind(self.graph))
                 elif isinstance(ev, RunFailed):
                     self._flush()
                     key = "cancelled" if ev.status == "cancelled" else "failed"
-                    self.status.text = t(TEXT, key, message=ev.message)
+                    self.status.text = t(f"editor_runs.{key}", message=ev.message)
                     self.status.props(f'data-state="{key}"')
         finally:
             handle.detach(self.editor.platform.runs.grace)
             finished = {e.node for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
             skipped = {
-                nid: {"status": "skipped", "statusText": t(TEXT, "st_skipped")}
+                nid: {"status": "skipped", "statusText": t("editor_runs.st_skipped")}
                 for nid in (self.graph.nodes if self.graph else ())
                 if nid not in finished
             }
@@ -294,7 +266,7 @@ class RunPanel:
 
     def _show_output(self, output: Any, kind: str | None) -> None:
         with self.output_box:
-            ui.label(t(TEXT, "output")).classes("text-sm font-medium")
+            ui.label(t("editor_runs.output")).classes("text-sm font-medium")
             with ui.card().classes("w-full p-2 bg-green-50").props('flat bordered data-testid="run-output"'):
                 if kind in MEDIA_TAGS and isinstance(output, str):
                     media(kind, output, "run-output-media")
@@ -317,7 +289,7 @@ class RunPanel:
             rows.append(
                 {
                     "node": f"{node.label} ({nid})",
-                    "status": status,
+                    "status": t(f"editor_runs.st_{status}"),
                     "time": round(ev.time_spend, 3) if ev else "",
                     "provider": usage.get("provider") or "",
                     "model": usage.get("model") or "",
@@ -329,16 +301,17 @@ class RunPanel:
                 }
             )
         columns = [
-            {"name": k, "label": t(TEXT, k), "field": k, "align": "left"}
+            {"name": k, "label": t(f"editor_runs.{k}"), "field": k, "align": "left"}
             for k in ("node", "status", "time", "provider", "model", "tokens", "cost", "fallbacks")
         ]
         with ui.dialog() as dialog, ui.card().classes("w-[60rem] max-w-full").props('data-testid="trace"'):
-            ui.label(t(TEXT, "trace_title", id=handle.id)).classes("text-lg")
-            ui.label(f"{t(TEXT, 'input')}: {json.dumps(handle.run_input, ensure_ascii=False)}").classes("text-sm")
+            ui.label(t("editor_runs.trace_title", id=handle.id)).classes("text-lg")
+            run_input = json.dumps(handle.run_input, ensure_ascii=False)
+            ui.label(labelled(t("editor_runs.input"), run_input)).classes("text-sm")
             ui.table(columns=columns, rows=rows, row_key="node").classes("w-full").props("dense flat")
             for ev in finished.values():
                 if isinstance(ev, NodeFinished):
-                    with ui.expansion(f"{t(TEXT, 'outputs')}: {ev.label}").classes("w-full").props("dense"):
+                    with ui.expansion(labelled(t("editor_runs.outputs"), ev.label)).classes("w-full").props("dense"):
                         ui.label(json.dumps(ev.outputs, ensure_ascii=False, indent=1, default=str)).classes(
                             "text-xs font-mono whitespace-pre-wrap break-words"
                         )

@@ -22,41 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowai.ui")
 
-TEXT = {
-    "save": ("Save", "保存"),
-    "save_message": ("Version message (optional)", "版本说明（可选）"),
-    "cancel": ("Cancel", "取消"),
-    "saved_toast": ("Saved as version {n}.", "已保存为版本 {n}。"),
-    "no_changes": ("No changes since version {n}.", "自版本 {n} 以来没有修改。"),
-    "save_invalid": ("Not saved: {message}", "未保存：{message}"),
-    "save_failed": ("Saving failed; your edits are kept: {message}", "保存失败，修改已保留：{message}"),
-    "conflict": (
-        "This workflow was saved elsewhere meanwhile (another tab or person); it is now at version {n}. "
-        "Your edits are kept here and were not saved.",
-        "该工作流已在别处（其他标签页或其他人）保存，现在是版本 {n}。你的修改保留在此页面，尚未保存。",
-    ),
-    "conflict_reload": ("Reload theirs (discard mine)", "加载对方版本（放弃我的修改）"),
-    "conflict_keep": ("Save mine as version {n}", "将我的修改保存为版本 {n}"),
-    "publish_confirm": (
-        "This will save the current workflow and publish it as the latest version",
-        "此操作将保存当前工作流并将其发布为最新版本",
-    ),
-    "publish_version_confirm": (
-        "Publish version {n}? API calls will run it from now on.",
-        "发布版本 {n}？此后 API 调用将运行该版本。",
-    ),
-    "confirm": ("Confirm", "确认"),
-    "published": ("Published version {n}. Workflow ID:", "已发布版本 {n}。工作流 ID："),
-    "copy": ("Copy", "复制"),
-    "copied": ("Copied", "已复制"),
-    "close": ("Close", "关闭"),
-    "call_hint": (
-        "Call it with POST /v1/api/workflow/run/{id} and an X-API-KEY header.",
-        "调用方式：POST /v1/api/workflow/run/{id}，并带上 X-API-KEY 请求头。",
-    ),
-    "publish_failed": ("Not published: {message}", "未发布：{message}"),
-}
-
 
 def hosted(method):
     """Run a handler inside the page's stable host element: a handler started from a list that
@@ -77,7 +42,9 @@ class Publishing:
     @hosted
     def ask_save(self) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-96").props('data-testid="save-dialog"'):
-            message = ui.input(t(TEXT, "save_message")).props('autofocus data-testid="save-message"').classes("w-full")
+            message = (
+                ui.input(t("editor_save.save_message")).props('autofocus data-testid="save-message"').classes("w-full")
+            )
 
             def go() -> None:
                 dialog.close()
@@ -85,8 +52,8 @@ class Publishing:
 
             message.on("keydown.enter", go)
             with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
-                ui.button(t(TEXT, "save"), on_click=go).props('data-testid="save-confirm"')
+                ui.button(t("editor_save.cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("editor_save.save"), on_click=go).props('data-testid="save-confirm"')
         dialog.open()
 
     def save_now(self) -> None:
@@ -98,7 +65,7 @@ class Publishing:
         """Save the draft as a new version; None when it was not saved (the edits stay)."""
         ed = self.editor
         if not ed.draft.dirty and ed.base:
-            ui.notify(t(TEXT, "no_changes", n=ed.base))
+            ui.notify(t("editor_save.no_changes", n=ed.base))
             return ed.base
         try:
             version = ed.platform.workflows.save(
@@ -114,26 +81,26 @@ class Publishing:
             return None
         except GraphError as exc:
             ed.apply_issues(exc.issues)
-            ui.notify(t(TEXT, "save_invalid", message=exc.message), type="negative", multi_line=True)
+            ui.notify(t("editor_save.save_invalid", message=exc.message), type="negative", multi_line=True)
             return None
         except FlowAIError as exc:
-            ui.notify(t(TEXT, "save_failed", message=exc.message), type="negative", multi_line=True)
+            ui.notify(t("editor_save.save_failed", message=exc.message), type="negative", multi_line=True)
             return None
         except Exception as exc:  # the database is gone, a disk is full...: say so, keep the edit
             log.exception("saving workflow %s failed", ed.workflow_id)
-            ui.notify(t(TEXT, "save_failed", message=type(exc).__name__), type="negative")
+            ui.notify(t("editor_save.save_failed", message=type(exc).__name__), type="negative")
             return None
         ed.base = version.number
         ed.draft.mark_saved()
         ed.update_state()
         ed.versions.refresh()
-        ui.notify(t(TEXT, "saved_toast", n=version.number), type="positive")
+        ui.notify(t("editor_save.saved_toast", n=version.number), type="positive")
         return version.number
 
     @hosted
     def conflict(self, current: int | None) -> None:
         with ui.dialog().props("persistent") as dialog, ui.card().classes("w-[30rem]").props('data-testid="conflict"'):
-            ui.label(t(TEXT, "conflict", n=current)).classes("text-base").props('data-testid="conflict-message"')
+            ui.label(t("editor_save.conflict", n=current)).classes("text-base").props('data-testid="conflict-message"')
 
             def reload() -> None:
                 self.editor.canvas.run_method("setDirty", False)
@@ -145,17 +112,19 @@ class Publishing:
                 self.save("")
 
             with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
-                ui.button(t(TEXT, "conflict_reload"), on_click=reload).props('flat data-testid="conflict-reload"')
+                ui.button(t("editor_save.cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("editor_save.conflict_reload"), on_click=reload).props('flat data-testid="conflict-reload"')
                 if current is not None:
-                    ui.button(t(TEXT, "conflict_keep", n=current + 1), on_click=keep).props(
+                    ui.button(t("editor_save.conflict_keep", n=current + 1), on_click=keep).props(
                         'data-testid="conflict-keep"'
                     )
         dialog.open()
 
     @hosted
     def confirm_publish(self, version: int | None) -> None:
-        text = t(TEXT, "publish_confirm") if version is None else t(TEXT, "publish_version_confirm", n=version)
+        text = (
+            t("editor_save.publish_confirm") if version is None else t("editor_save.publish_version_confirm", n=version)
+        )
         with ui.dialog() as dialog, ui.card().classes("w-[28rem]").props('data-testid="publish-dialog"'):
             ui.label(text).classes("text-base").props('data-testid="publish-text"')
 
@@ -164,8 +133,8 @@ class Publishing:
                 self.publish(version)
 
             with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
-                ui.button(t(TEXT, "confirm"), on_click=go).props('color=positive data-testid="publish-confirm"')
+                ui.button(t("editor_save.cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("editor_save.confirm"), on_click=go).props('color=positive data-testid="publish-confirm"')
         dialog.open()
 
     @hosted
@@ -192,7 +161,7 @@ class Publishing:
         except FlowAIError as exc:
             if isinstance(exc, GraphError):
                 ed.apply_issues(exc.issues)
-            ui.notify(t(TEXT, "publish_failed", message=exc.message), type="negative", multi_line=True)
+            ui.notify(t("editor_save.publish_failed", message=exc.message), type="negative", multi_line=True)
             return
         ed.published = number
         ed.update_state()
@@ -202,16 +171,18 @@ class Publishing:
     def show_published(self, number: int) -> None:
         wf_id = self.editor.workflow_id
         with ui.dialog() as dialog, ui.card().classes("w-[30rem]").props('data-testid="published-dialog"'):
-            ui.label(t(TEXT, "published", n=number)).classes("text-base")
+            ui.label(t("editor_save.published", n=number)).classes("text-base")
             with ui.row().classes("items-center gap-2"):
                 ui.label(wf_id).classes("font-mono text-lg").props('data-testid="published-id"')
 
                 def copy() -> None:
                     ui.clipboard.write(wf_id)
-                    ui.notify(t(TEXT, "copied"))
+                    ui.notify(t("editor_save.copied"))
 
-                ui.button(t(TEXT, "copy"), icon="content_copy", on_click=copy).props('flat dense data-testid="copy-id"')
-            ui.label(t(TEXT, "call_hint", id=wf_id)).classes("text-xs text-gray-600")
+                ui.button(t("editor_save.copy"), icon="content_copy", on_click=copy).props(
+                    'flat dense data-testid="copy-id"'
+                )
+            ui.label(t("editor_save.call_hint", id=wf_id)).classes("text-xs text-gray-600")
             with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "close"), on_click=dialog.close).props('flat data-testid="published-close"')
+                ui.button(t("editor_save.close"), on_click=dialog.close).props('flat data-testid="published-close"')
         dialog.open()

@@ -10,41 +10,21 @@ from nicegui import ui
 from flowai.workflows.diff import GraphDiff, diff
 
 from .editor_save import hosted
-from .i18n import t
+from .i18n import labelled, listing, t
 
 if TYPE_CHECKING:
     from .editor import Editor
-
-TEXT = {
-    "none": ("No versions yet.", "还没有版本。"),
-    "published": ("published", "已发布"),
-    "view": ("View", "查看"),
-    "restore": ("Restore as draft", "恢复为草稿"),
-    "publish": ("Publish this version", "发布此版本"),
-    "compare": ("Compare", "对比"),
-    "from": ("From", "从"),
-    "to": ("To", "到"),
-    "draft": ("Current draft", "当前草稿"),
-    "added": ("Added", "新增"),
-    "removed": ("Removed", "删除"),
-    "changed": ("Changed", "修改"),
-    "moved": ("Moved", "移动"),
-    "edges_added": ("Edges added", "新增连线"),
-    "edges_removed": ("Edges removed", "删除连线"),
-    "meta": ("Workflow settings", "工作流设置"),
-    "same": ("No differences.", "没有差异。"),
-    "draft_short": ("draft", "草稿"),
-    "restored": ("Version {n} is now the draft; save to keep it.", "版本 {n} 已恢复为草稿；保存后生效。"),
-}
 
 
 class VersionsPanel:
     def __init__(self, editor: Editor):
         self.editor = editor
         with ui.row().classes("w-full items-end gap-1"):
-            self.a = ui.select({}, label=t(TEXT, "from")).props('dense data-testid="diff-from"').classes("w-20")
-            self.b = ui.select({}, label=t(TEXT, "to")).props('dense data-testid="diff-to"').classes("w-28")
-            ui.button(t(TEXT, "compare"), icon="compare_arrows", on_click=self.compare).props(
+            self.a = (
+                ui.select({}, label=t("editor_versions.from")).props('dense data-testid="diff-from"').classes("w-20")
+            )
+            self.b = ui.select({}, label=t("editor_versions.to")).props('dense data-testid="diff-to"').classes("w-28")
+            ui.button(t("editor_versions.compare"), icon="compare_arrows", on_click=self.compare).props(
                 'dense flat data-testid="diff-compare"'
             )
         self.summary = ui.column().classes("w-full gap-1").props('data-testid="diff-summary"')
@@ -60,17 +40,21 @@ class VersionsPanel:
         self.a.set_options(
             options, value=versions[1].number if len(versions) > 1 else (versions[0].number if versions else None)
         )
-        self.b.set_options({"draft": t(TEXT, "draft"), **options}, value=versions[0].number if versions else "draft")
+        self.b.set_options(
+            {"draft": t("editor_versions.draft"), **options}, value=versions[0].number if versions else "draft"
+        )
         self.items.clear()
         with self.items:
             if not versions:
-                ui.label(t(TEXT, "none")).classes("text-sm text-gray-500")
+                ui.label(t("editor_versions.none")).classes("text-sm text-gray-500")
             for v in versions:
                 with ui.card().classes("w-full p-2 gap-0").props(f'flat bordered data-testid="version-{v.number}"'):
                     with ui.row().classes("items-center gap-2 w-full"):
                         ui.label(f"v{v.number}").classes("font-bold")
                         if ed.published == v.number:
-                            ui.badge(t(TEXT, "published"), color="green").props(f'data-testid="published-{v.number}"')
+                            ui.badge(t("editor_versions.published"), color="green").props(
+                                f'data-testid="published-{v.number}"'
+                            )
                         ui.space()
                         ui.label(v.created_at.strftime("%Y-%m-%d %H:%M")).classes("text-xs text-gray-500")
                     if v.message:
@@ -78,13 +62,13 @@ class VersionsPanel:
                     with ui.row().classes("gap-0"):
                         ui.button(icon="visibility", on_click=lambda n=v.number: self.view_version(n)).props(
                             f'flat dense size=sm data-testid="version-view-{v.number}"'
-                        ).tooltip(t(TEXT, "view"))
+                        ).tooltip(t("editor_versions.view"))
                         ui.button(icon="restore", on_click=lambda n=v.number: self.restore_version(n)).props(
                             f'flat dense size=sm data-testid="version-restore-{v.number}"'
-                        ).tooltip(t(TEXT, "restore"))
+                        ).tooltip(t("editor_versions.restore"))
                         ui.button(icon="publish", on_click=lambda n=v.number: ed.publishing.confirm_publish(n)).props(
                             f'flat dense size=sm data-testid="version-publish-{v.number}"'
-                        ).tooltip(t(TEXT, "publish"))
+                        ).tooltip(t("editor_versions.publish"))
 
     def compare(self) -> None:
         if self.a.value is None or self.b.value is None:
@@ -95,7 +79,7 @@ class VersionsPanel:
         self.summary.clear()
         with self.summary:
             if d.empty:
-                ui.label(t(TEXT, "same")).classes("text-sm text-gray-500")
+                ui.label(t("editor_versions.same")).classes("text-sm text-gray-500")
                 return
             for key, colour in (
                 ("added", "text-green-700"),
@@ -109,20 +93,20 @@ class VersionsPanel:
                 if key == "changed":
                     text = "; ".join(f"{labels.get(n, n)} ({', '.join(fields)})" for n, fields in ids.items())
                 else:
-                    text = ", ".join(labels.get(n, n) for n in ids)
-                ui.label(f"{t(TEXT, key)}: {text}").classes(f"text-sm {colour} break-words").props(
+                    text = listing(labels.get(n, n) for n in ids)
+                ui.label(labelled(t(f"editor_versions.{key}"), text)).classes(f"text-sm {colour} break-words").props(
                     f'data-testid="diff-{key}"'
                 )
             for key in ("edges_added", "edges_removed"):
                 edges = getattr(d, key)
                 if edges:
-                    text = ", ".join(
+                    text = listing(
                         f"{e['source']}.{e.get('source_port') or ''} → {e['target']}.{e.get('target_port') or ''}"
                         for e in edges
                     )
-                    ui.label(f"{t(TEXT, key)}: {text}").classes("text-xs text-gray-600 break-words")
+                    ui.label(labelled(t(f"editor_versions.{key}"), text)).classes("text-xs text-gray-600 break-words")
             if d.meta:
-                ui.label(f"{t(TEXT, 'meta')}: {', '.join(d.meta)}").classes("text-xs text-gray-600")
+                ui.label(labelled(t("editor_versions.meta"), ", ".join(d.meta))).classes("text-xs text-gray-600")
 
     # versions on the canvas ---------------------------------------------------------------
     def _document(self, number) -> dict:
@@ -161,7 +145,7 @@ class VersionsPanel:
         labels = {n["id"]: n.get("label") or n["id"] for n in [*old.get("nodes", []), *new.get("nodes", [])]}
 
         def name(v) -> str:
-            return t(TEXT, "draft_short") if v == "draft" else f"v{v}"
+            return t("editor_versions.draft_short") if v == "draft" else f"v{v}"
 
         self.editor.show_readonly("diff", new, (name(a), name(b)), view)
         self.show_summary(d, labels)
@@ -178,4 +162,4 @@ class VersionsPanel:
         ed.name_input.value = ed.draft.doc.get("name", "")
         self.summary.clear()
         ed.show_draft()
-        ui.notify(t(TEXT, "restored", n=number))
+        ui.notify(t("editor_versions.restored", n=number))

@@ -10,22 +10,8 @@ from nicegui import app, ui
 
 from flowai.platform import Platform
 
-from .i18n import LANGUAGES, language, set_language, t
+from .i18n import LANGUAGES, language, serve_page_in_language, set_language, t
 
-TEXT = {
-    "workflows": ("Workflows", "工作流"),
-    "runs": ("Runs", "运行记录"),
-    "api": ("API", "API管理"),
-    "providers": ("Providers", "模型供应商"),
-    "sign_out": ("Sign out", "退出登录"),
-    "copy": ("Copy", "复制"),
-    "copied": ("Copied", "已复制"),
-    "admins_only": ("Only admins can open this page.", "只有管理员可以打开此页面。"),
-    "env_development": ("development", "开发环境"),
-    "env_production": ("production", "生产环境"),
-    "env_test": ("test", "测试环境"),
-    "alerts": ("Provider alerts", "供应商告警"),
-}
 ENV_COLORS = {"production": "negative", "test": "purple", "development": "teal"}
 
 NAV = [
@@ -90,12 +76,13 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
     """
     uid = user_id()
     user = platform.users.get(uid) if uid is not None else None
+    serve_page_in_language()
     here = _current_path()
     active = next((path for _, path, _ in NAV if here == path or (path != "/" and here.startswith(path + "/"))), None)
     with ui.header().classes("items-center bg-slate-800 gap-4 py-2"):
         ui.label("FlowAI").classes("text-lg font-bold")
         environment = platform.settings.environment
-        ui.badge(t(TEXT, f"env_{environment}"), color=ENV_COLORS.get(environment, "grey")).props(
+        ui.badge(t(f"layout.env_{environment}"), color=ENV_COLORS.get(environment, "grey")).props(
             f'data-testid="environment" data-env="{environment}"'
         )
         if user is not None:
@@ -107,7 +94,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
                     if path == active
                     else "text-slate-200 no-underline hover:underline"
                 )
-                ui.link(t(TEXT, key), path).classes(style).props(f'data-testid="nav-{key}"')
+                ui.link(t(f"layout.{key}"), path).classes(style).props(f'data-testid="nav-{key}"')
         # the page title, unless the highlighted navigation entry already says where we are
         ui.label(title).classes("text-slate-300" + (" sr-only" if active == here else "")).props(
             'data-testid="page-title"'
@@ -118,7 +105,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
         ).classes("w-28")
         if user is not None:
             ui.label(user.username).classes("text-slate-300").props('data-testid="username"')
-            ui.button(t(TEXT, "sign_out"), on_click=_sign_out).props("flat color=white")
+            ui.button(t("layout.sign_out"), on_click=_sign_out).props("flat color=white")
     if user is not None and user.is_admin:
         _alerts_banner(platform)
     classes = "w-full p-2 gap-2" if wide else "w-full max-w-6xl mx-auto p-4 gap-4"
@@ -138,7 +125,7 @@ def _alerts_banner(platform: Platform) -> None:
     ):
         ui.icon("warning", color="negative").classes("text-xl")
         with ui.column().classes("gap-0"):
-            ui.link(t(TEXT, "alerts"), "/providers").classes("font-bold text-red-900")
+            ui.link(t("layout.alerts"), "/providers").classes("font-bold text-red-900")
             for alert in alerts:
                 ui.label(alert["message"]).classes("text-sm").props(
                     f'data-testid="alert-{alert["kind"]}-{alert["provider"]}"'
@@ -150,9 +137,9 @@ def copy_button(text: str, *, testid: str | None = None) -> ui.button:
 
     def copy():
         ui.clipboard.write(text)
-        ui.notify(t(TEXT, "copied"), timeout=1000)
+        ui.notify(t("layout.copied"), timeout=1000)
 
-    button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm").tooltip(t(TEXT, "copy"))
+    button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm").tooltip(t("layout.copy"))
     if testid:
         button.props(f'data-testid="{testid}"')
     return button

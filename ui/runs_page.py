@@ -14,7 +14,7 @@ from flowai.errors import FlowAIError
 from flowai.platform import Platform
 from flowai.runs.history import SOURCES, STATUSES, RunHistory, run_cost
 
-from .i18n import t
+from .i18n import has, labelled, t
 from .layout import frame, signed_in_user
 
 PAGE_SIZE = 20
@@ -34,69 +34,21 @@ STATUS_COLOR = {
     "reused": "teal",
 }
 
-TEXT = {
-    "title": ("Runs", "运行记录"),
-    "count": ("Runs ({n})", "运行记录（{n}）"),
-    "none": ("No runs match.", "没有符合条件的运行记录。"),
-    "status": ("Status", "状态"),
-    "workflow": ("Workflow", "工作流"),
-    "version": ("Version", "版本"),
-    "draft": ("draft", "草稿"),
-    "source": ("Source", "来源"),
-    "started": ("Started", "开始时间"),
-    "duration": ("Duration", "耗时"),
-    "cost": ("Cost", "费用"),
-    "any": ("Any", "全部"),
-    "run": ("Run", "运行"),
-    "back": ("All runs", "全部运行记录"),
-    "not_found": ("This run was not found.", "未找到此运行记录。"),
-    "input": ("Input", "输入"),
-    "output": ("Output", "输出"),
-    "error": ("Error", "错误"),
-    "nodes": ("Trace", "执行轨迹"),
-    "time": ("Time", "耗时"),
-    "inputs": ("Inputs", "节点输入"),
-    "outputs": ("Outputs", "节点输出"),
-    "provider": ("Provider", "供应商"),
-    "model": ("Model", "模型"),
-    "tokens": ("Tokens", "Token 数"),
-    "fallbacks": ("Fallbacks", "降级尝试"),
-    "cache_hit": ("from cache", "来自缓存"),
-    "deleted_wf": ("(deleted workflow)", "（已删除的工作流）"),
-    "refresh": ("Refresh", "刷新"),
-    # statuses and sources, for the filters and badges
-    "s_pending": ("pending", "等待中"),
-    "s_running": ("running", "运行中"),
-    "s_paused": ("paused", "已暂停"),
-    "s_completed": ("completed", "已完成"),
-    "s_failed": ("failed", "失败"),
-    "s_cancelled": ("cancelled", "已取消"),
-    "s_skipped": ("skipped", "未执行"),
-    "s_reused": ("reused", "复用"),
-    "src_api": ("API", "API"),
-    "src_editor": ("editor", "编辑器"),
-    "src_cli": ("CLI", "命令行"),
-    "src_background": ("background", "后台"),
-    "src_async": ("async", "异步"),
-    "src_batch": ("batch", "批量"),
-    "src_regenerate": ("regenerate", "重新生成"),
-}
-
 
 def _status(value: str) -> str:
-    return t(TEXT, f"s_{value}") if f"s_{value}" in TEXT else value
+    return t(f"runs.s_{value}") if has(f"runs.s_{value}") else value
 
 
 def _source(value: str) -> str:
-    return t(TEXT, f"src_{value}") if f"src_{value}" in TEXT else value
+    return t(f"runs.src_{value}") if has(f"runs.src_{value}") else value
 
 
 def _seconds(value: float | None) -> str:
     if value is None:
         return "—"
     if value < 0.001:
-        return "< 1 ms"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+        return t("runs.under_ms")
+    return t("runs.ms", n=value * 1000) if value < 1 else t("runs.secs", n=value)
 
 
 def _money(value: float | None) -> str:
@@ -124,7 +76,7 @@ def register(platform: Platform) -> None:
             offset=(page - 1) * PAGE_SIZE,
             limit=PAGE_SIZE,
         )
-        with frame(platform, t(TEXT, "title")):
+        with frame(platform, t("runs.title")):
             _list(names, rows, total, status=status, workflow=workflow, source=source, page=page)
 
     @ui.page("/runs/{run_id}")
@@ -133,12 +85,12 @@ def register(platform: Platform) -> None:
         if user is None:
             return
         await platform.recorder.flush()
-        with frame(platform, t(TEXT, "run")):
-            ui.link("← " + t(TEXT, "back"), "/runs").props('data-testid="back"')
+        with frame(platform, t("runs.run")):
+            ui.link("← " + t("runs.back"), "/runs").props('data-testid="back"')
             try:
                 run = history.trace(owner_id=user.id, run_id=run_id)
             except FlowAIError:
-                ui.label(t(TEXT, "not_found")).classes("text-gray-500").props('data-testid="run-not-found"')
+                ui.label(t("runs.not_found")).classes("text-gray-500").props('data-testid="run-not-found"')
                 return
             try:
                 graph = platform.workflows.compiled(run.run.workflow_id, run.run.version)
@@ -157,29 +109,29 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
         ui.navigate.to("/runs" + ("?" + urlencode(query) if query else ""))
 
     with ui.row().classes("w-full items-center"):
-        ui.label(t(TEXT, "count", n=total)).classes("text-2xl")
+        ui.label(t("runs.count", n=total)).classes("text-2xl")
         ui.space()
         ui.select(
-            {"": t(TEXT, "any"), **{s: _status(s) for s in STATUSES}},
+            {"": t("runs.any"), **{s: _status(s) for s in STATUSES}},
             value=status,
-            label=t(TEXT, "status"),
+            label=t("runs.status"),
             on_change=lambda e: go(status=e.value, page=1),
         ).classes("w-36").props('data-testid="filter-status"')
         ui.select(
-            {"": t(TEXT, "any"), **names},
+            {"": t("runs.any"), **names},
             value=workflow if workflow in names else "",
-            label=t(TEXT, "workflow"),
+            label=t("runs.workflow"),
             on_change=lambda e: go(workflow=e.value, page=1),
         ).classes("w-56").props('data-testid="filter-workflow"')
         ui.select(
-            {"": t(TEXT, "any"), **{s: _source(s) for s in SOURCES}},
+            {"": t("runs.any"), **{s: _source(s) for s in SOURCES}},
             value=source,
-            label=t(TEXT, "source"),
+            label=t("runs.source"),
             on_change=lambda e: go(source=e.value, page=1),
         ).classes("w-36").props('data-testid="filter-source"')
-        ui.button(icon="refresh", on_click=lambda: go()).props("flat").tooltip(t(TEXT, "refresh"))
+        ui.button(icon="refresh", on_click=lambda: go()).props("flat").tooltip(t("runs.refresh"))
     if not rows:
-        ui.label(t(TEXT, "none")).classes("text-gray-500").props('data-testid="no-runs"')
+        ui.label(t("runs.none")).classes("text-gray-500").props('data-testid="no-runs"')
         return
     table_rows = [
         {
@@ -187,7 +139,7 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
             "status": r.status,
             "status_text": _status(r.status),
             "color": STATUS_COLOR.get(r.status, "grey"),
-            "workflow": names.get(r.workflow_id) or t(TEXT, "deleted_wf"),
+            "workflow": names.get(r.workflow_id) or t("runs.deleted_wf"),
             "version": _version(r.version),
             "source": _source(r.source),
             "started": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -197,7 +149,7 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
         for r in rows
     ]
     columns = [
-        {"name": c, "label": t(TEXT, c), "field": c, "align": "left"}
+        {"name": c, "label": t(f"runs.{c}"), "field": c, "align": "left"}
         for c in ("status", "workflow", "version", "source", "started", "duration", "cost")
     ]
     table = (
@@ -231,7 +183,7 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
 def _trace(trace, workflow_name: str | None) -> None:
     run = trace.run
     with ui.row().classes("w-full items-center gap-4"):
-        ui.label(workflow_name or t(TEXT, "deleted_wf")).classes("text-2xl")
+        ui.label(workflow_name or t("runs.deleted_wf")).classes("text-2xl")
         _badge(run.status, testid="run-status")
     with ui.grid(columns=6).classes("w-full text-sm"):
         for key, value in (
@@ -243,25 +195,25 @@ def _trace(trace, workflow_name: str | None) -> None:
             ("run", run.id),
         ):
             with ui.column().classes("gap-0"):
-                ui.label(t(TEXT, key)).classes("text-gray-500")
+                ui.label(t(f"runs.{key}")).classes("text-gray-500")
                 ui.label(value).classes("break-all")
     with ui.row().classes("w-full gap-4 no-wrap"):
         with ui.card().classes("w-1/2").props('flat bordered data-testid="run-input"'):
-            ui.label(t(TEXT, "input")).classes("font-bold")
+            ui.label(t("runs.input")).classes("font-bold")
             if isinstance(run.input, dict):
                 _ports(run.input, next((n.types for n in trace.nodes if n.type == "input"), {}))
             else:
                 _value(run.input)
         with ui.card().classes("w-1/2").props('flat bordered data-testid="run-output"'):
             if run.error:
-                ui.label(t(TEXT, "error")).classes("font-bold text-red-700")
+                ui.label(t("runs.error")).classes("font-bold text-red-700")
                 ui.label(str(run.error.get("message") or run.error)).classes("text-red-700 whitespace-pre-wrap").props(
                     'data-testid="run-error"'
                 )
             else:
-                ui.label(t(TEXT, "output")).classes("font-bold")
+                ui.label(t("runs.output")).classes("font-bold")
                 _value(run.output)
-    ui.label(t(TEXT, "nodes")).classes("text-xl mt-2")
+    ui.label(t("runs.nodes")).classes("text-xl mt-2")
     for node in trace.nodes:
         _node(node)
 
@@ -273,24 +225,24 @@ def _node(node) -> None:
             ui.label(f"{node.type} · {node.node_id}").classes("text-gray-500 text-sm")
             _badge(node.status)
             ui.space()
-            ui.label(f"{t(TEXT, 'time')}: {_seconds(node.time_spend)}").classes("text-sm")
+            ui.label(labelled(t("runs.time"), _seconds(node.time_spend))).classes("text-sm")
         usage = node.usage or {}
         if usage:
             facts = [
-                (t(TEXT, "provider"), usage.get("provider")),
-                (t(TEXT, "model"), usage.get("model")),
-                (t(TEXT, "tokens"), _tokens(usage)),
-                (t(TEXT, "cost"), _money(usage.get("cost")) if usage.get("cost") is not None else None),
+                (t("runs.provider"), usage.get("provider")),
+                (t("runs.model"), usage.get("model")),
+                (t("runs.tokens"), _tokens(usage)),
+                (t("runs.cost"), _money(usage.get("cost")) if usage.get("cost") is not None else None),
             ]
             with ui.row().classes("gap-4 text-sm"):
                 for name, value in facts:
                     if value not in (None, ""):
-                        ui.label(f"{name}: {value}")
+                        ui.label(labelled(name, value))
                 if usage.get("cache_hit"):
-                    ui.badge(t(TEXT, "cache_hit"), color="teal")
+                    ui.badge(t("runs.cache_hit"), color="teal")
             for fb in usage.get("fallbacks") or ():
                 ui.label(
-                    f"{t(TEXT, 'fallbacks')}: {fb.get('provider')} — {fb.get('reason')}"
+                    labelled(t("runs.fallbacks"), f"{fb.get('provider')} — {fb.get('reason')}")
                     + (f" (HTTP {fb['status']})" if fb.get("status") else "")
                 ).classes("text-sm text-orange-700")
         if node.error:
@@ -298,11 +250,11 @@ def _node(node) -> None:
         with ui.row().classes("w-full gap-4 no-wrap"):
             if node.inputs:
                 with ui.column().classes("w-1/2 gap-1"):
-                    ui.label(t(TEXT, "inputs")).classes("text-gray-500 text-sm")
+                    ui.label(t("runs.inputs")).classes("text-gray-500 text-sm")
                     _ports(node.inputs, node.types)
             if node.outputs:
                 with ui.column().classes("w-1/2 gap-1").props('data-testid="node-outputs"'):
-                    ui.label(t(TEXT, "outputs")).classes("text-gray-500 text-sm")
+                    ui.label(t("runs.outputs")).classes("text-gray-500 text-sm")
                     _ports({k: v for k, v in node.outputs.items() if k != "usage"}, node.types)
 
 
@@ -365,4 +317,4 @@ def _badge(status: str, *, testid: str | None = None) -> None:
 
 def _version(number: int) -> str:
     """Editor test runs of an unsaved canvas are recorded as version 0: the draft."""
-    return str(number) if number else t(TEXT, "draft")
+    return str(number) if number else t("runs.draft")

@@ -13,51 +13,7 @@ from flowai.platform import Platform
 from flowai.workflows.starters import from_template, template_names
 
 from .i18n import t
-from .layout import TEXT as LAYOUT
 from .layout import frame, signed_in_user
-
-TEXT = {
-    "title": ("Workflows", "工作流"),
-    "count": ("Workflows ({n})", "工作流（{n}）"),
-    "empty": (
-        "No workflows yet: create one, import a flowai/1 file, or start FlowAI with `flowai serve --demo`.",
-        "还没有工作流：新建一个、导入 flowai/1 文件，或用 `flowai serve --demo` 启动。",
-    ),
-    "new": ("New workflow", "新建工作流"),
-    "import": ("Import", "导入"),
-    "name": ("Name", "名称"),
-    "id": ("Workflow ID", "工作流ID"),
-    "versions": ("Versions", "版本数"),
-    "published": ("Published version", "已发布版本"),
-    "updated": ("Updated", "更新时间"),
-    "actions": ("Actions", "操作"),
-    "template": ("Start from", "起始模板"),
-    "blank": ("Blank (input → output)", "空白（输入 → 输出）"),
-    "create": ("Create", "创建"),
-    "cancel": ("Cancel", "取消"),
-    "untitled": ("Untitled", "未命名"),
-    "created": ("Workflow created.", "已创建工作流。"),
-    "rename": ("Rename", "重命名"),
-    "renamed": ("Renamed.", "已重命名。"),
-    "save": ("Save", "保存"),
-    "duplicate": ("Duplicate", "复制"),
-    "duplicated": ("Duplicated as “{name}”.", "已复制为“{name}”。"),
-    "copy_suffix": ("{name} (copy)", "{name}（副本）"),
-    "export": ("Export", "导出"),
-    "delete": ("Delete", "删除"),
-    "delete_title": ("Delete this workflow?", "删除此工作流？"),
-    "delete_body": (
-        "“{name}” and all its versions will be deleted, and its API endpoint stops working. This cannot be undone.",
-        "“{name}”及其所有版本将被删除，其 API 接口也将停止工作。此操作无法撤销。",
-    ),
-    "deleted": ("Workflow deleted.", "已删除工作流。"),
-    "import_title": ("Import a flowai/1 file", "导入 flowai/1 文件"),
-    "import_hint": ("Choose a .json file exported from FlowAI.", "选择从 FlowAI 导出的 .json 文件。"),
-    "publish_after": ("Publish after import", "导入后发布"),
-    "imported": ("Imported “{name}”.", "已导入“{name}”。"),
-    "not_json": ("The file is not JSON: {error}", "文件不是有效的 JSON：{error}"),
-    "open": ("Open in the editor", "在编辑器中打开"),
-}
 
 
 def register(platform: Platform) -> None:
@@ -66,7 +22,7 @@ def register(platform: Platform) -> None:
         user = signed_in_user(platform)
         if user is None:
             return
-        with frame(platform, t(TEXT, "title")):
+        with frame(platform, t("workflows.title")):
             WorkflowsList(platform, user.id).build()
 
 
@@ -79,10 +35,10 @@ class WorkflowsList:
         with ui.row().classes("w-full items-center"):
             self.heading = ui.label().classes("text-2xl")
             ui.space()
-            ui.button(t(TEXT, "import"), icon="upload", on_click=self.import_dialog).props(
+            ui.button(t("workflows.import"), icon="upload", on_click=self.import_dialog).props(
                 'outline data-testid="import-workflow"'
             )
-            ui.button(t(TEXT, "new"), icon="add", on_click=self.create_dialog).props('data-testid="new-workflow"')
+            ui.button(t("workflows.new"), icon="add", on_click=self.create_dialog).props('data-testid="new-workflow"')
         self.host = ui.element("div")  # dialogs live here, outside the list that refreshes
         self.table_area()
 
@@ -90,9 +46,9 @@ class WorkflowsList:
     @ui.refreshable_method
     def table_area(self) -> None:
         workflows, total = self.platform.workflows.list(owner_id=self.owner_id, limit=500)
-        self.heading.text = t(TEXT, "count", n=total)
+        self.heading.text = t("workflows.count", n=total)
         if not workflows:
-            ui.label(t(TEXT, "empty")).classes("text-gray-500").props('data-testid="no-workflows"')
+            ui.label(t("workflows.empty")).classes("text-gray-500").props('data-testid="no-workflows"')
             return
         rows = [
             {
@@ -105,12 +61,12 @@ class WorkflowsList:
             for wf in workflows
         ]
         columns = [
-            {"name": "name", "label": t(TEXT, "name"), "field": "name", "align": "left", "sortable": True},
-            {"name": "id", "label": t(TEXT, "id"), "field": "id", "align": "left"},
-            {"name": "versions", "label": t(TEXT, "versions"), "field": "versions"},
-            {"name": "published", "label": t(TEXT, "published"), "field": "published"},
-            {"name": "updated", "label": t(TEXT, "updated"), "field": "updated", "sortable": True},
-            {"name": "actions", "label": t(TEXT, "actions"), "field": "id", "align": "right"},
+            {"name": "name", "label": t("workflows.name"), "field": "name", "align": "left", "sortable": True},
+            {"name": "id", "label": t("workflows.id"), "field": "id", "align": "left"},
+            {"name": "versions", "label": t("workflows.versions"), "field": "versions"},
+            {"name": "published", "label": t("workflows.published"), "field": "published"},
+            {"name": "updated", "label": t("workflows.updated"), "field": "updated", "sortable": True},
+            {"name": "actions", "label": t("workflows.actions"), "field": "id", "align": "right"},
         ]
         table = (
             ui.table(columns=columns, rows=rows, row_key="id")
@@ -123,7 +79,7 @@ class WorkflowsList:
             f'''
             <q-td :props="props">
               <a :href="'/workflows/' + props.row.id" class="text-primary" :data-testid="'open-' + props.row.id"
-                 title="{t(TEXT, "open")}">{{{{ props.row.name }}}}</a>
+                 title="{t("workflows.open")}">{{{{ props.row.name }}}}</a>
             </q-td>''',
         )
         table.add_slot(
@@ -132,12 +88,13 @@ class WorkflowsList:
             <q-td :props="props">
               <code>{{{{ props.value }}}}</code>
               <q-btn flat dense size="sm" icon="content_copy" :data-testid="'copy-id-' + props.row.id"
-                     @click="$parent.$emit('copy_id', props.row)"><q-tooltip>{t(LAYOUT, "copy")}</q-tooltip></q-btn>
+                     @click="$parent.$emit('copy_id', props.row)"><q-tooltip>{t("layout.copy")}</q-tooltip></q-btn>
             </q-td>""",
         )
         buttons = "".join(
             f'''<q-btn flat dense size="sm" icon="{icon}" :data-testid="'{action}-' + props.row.id"
-                       @click="$parent.$emit('{action}', props.row)"><q-tooltip>{t(TEXT, action)}</q-tooltip></q-btn>'''
+                       @click="$parent.$emit('{action}', props.row)"
+                       ><q-tooltip>{t(f"workflows.{action}")}</q-tooltip></q-btn>'''
             for action, icon in (
                 ("rename", "edit"),
                 ("duplicate", "content_copy"),
@@ -154,7 +111,7 @@ class WorkflowsList:
 
     def _copy(self, text: str) -> None:
         ui.clipboard.write(text)
-        ui.notify(t(LAYOUT, "copied"), timeout=1000)
+        ui.notify(t("layout.copied"), timeout=1000)
 
     def _try(self, action, done: str | None = None, **fmt) -> bool:
         """Run ``action``; a FlowAIError is shown to the user (as text) instead of raised."""
@@ -164,7 +121,7 @@ class WorkflowsList:
             ui.notify(exc.message, type="negative", multi_line=True)
             return False
         if done:
-            ui.notify(t(TEXT, done, **fmt), type="positive")
+            ui.notify(t(f"workflows.{done}", **fmt), type="positive")
         self.table_area.refresh()
         return True
 
@@ -175,34 +132,36 @@ class WorkflowsList:
             return ui.dialog()
 
     def create_dialog(self) -> None:
-        options = {"": t(TEXT, "blank"), **{name: name for name in template_names()}}
+        options = {"": t("workflows.blank"), **{name: name for name in template_names()}}
         with self._dialog() as dialog, ui.card().classes("w-96"):
-            ui.label(t(TEXT, "new")).classes("text-lg")
+            ui.label(t("workflows.new")).classes("text-lg")
             name = (
-                ui.input(t(TEXT, "name"), value=t(TEXT, "untitled")).classes("w-full").props('data-testid="new-name"')
+                ui.input(t("workflows.name"), value=t("workflows.untitled"))
+                .classes("w-full")
+                .props('data-testid="new-name"')
             )
             template = (
-                ui.select(options, value="", label=t(TEXT, "template"))
+                ui.select(options, value="", label=t("workflows.template"))
                 .classes("w-full")
                 .props('data-testid="new-template"')
             )
 
             def create():
-                document = from_template(template.value or None, (name.value or "").strip() or t(TEXT, "untitled"))
+                document = from_template(template.value or None, (name.value or "").strip() or t("workflows.untitled"))
                 if self._try(
                     lambda: self.platform.workflows.create(owner_id=self.owner_id, document=document), "created"
                 ):
                     dialog.close()
 
             with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
-                ui.button(t(TEXT, "create"), on_click=create).props('data-testid="create-workflow"')
+                ui.button(t("workflows.cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("workflows.create"), on_click=create).props('data-testid="create-workflow"')
         dialog.open()
 
     def rename_dialog(self, workflow_id: str, current: str) -> None:
         with self._dialog() as dialog, ui.card().classes("w-96"):
-            ui.label(t(TEXT, "rename")).classes("text-lg")
-            name = ui.input(t(TEXT, "name"), value=current).classes("w-full").props('data-testid="rename-input"')
+            ui.label(t("workflows.rename")).classes("text-lg")
+            name = ui.input(t("workflows.name"), value=current).classes("w-full").props('data-testid="rename-input"')
 
             def save():
                 if self._try(
@@ -215,12 +174,12 @@ class WorkflowsList:
 
             name.on("keydown.enter", save)
             with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
-                ui.button(t(TEXT, "save"), on_click=save).props('data-testid="rename-save"')
+                ui.button(t("workflows.cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("workflows.save"), on_click=save).props('data-testid="rename-save"')
         dialog.open()
 
     def duplicate(self, workflow_id: str, name: str) -> None:
-        copy_name = t(TEXT, "copy_suffix", name=name)[:200]
+        copy_name = t("workflows.copy_suffix", name=name)[:200]
         self._try(
             lambda: self.platform.workflows.duplicate(owner_id=self.owner_id, workflow_id=workflow_id, name=copy_name),
             "duplicated",
@@ -240,8 +199,8 @@ class WorkflowsList:
 
     def delete_dialog(self, workflow_id: str, name: str) -> None:
         with self._dialog() as dialog, ui.card().classes("w-96").props('data-testid="delete-dialog"'):
-            ui.label(t(TEXT, "delete_title")).classes("text-lg")
-            ui.label(t(TEXT, "delete_body", name=name)).classes("text-sm")
+            ui.label(t("workflows.delete_title")).classes("text-lg")
+            ui.label(t("workflows.delete_body", name=name)).classes("text-sm")
 
             def delete():
                 self._try(
@@ -250,22 +209,22 @@ class WorkflowsList:
                 dialog.close()
 
             with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props('flat data-testid="delete-cancel"')
-                ui.button(t(TEXT, "delete"), on_click=delete).props('color=negative data-testid="delete-confirm"')
+                ui.button(t("workflows.cancel"), on_click=dialog.close).props('flat data-testid="delete-cancel"')
+                ui.button(t("workflows.delete"), on_click=delete).props('color=negative data-testid="delete-confirm"')
         dialog.open()
 
     def import_dialog(self) -> None:
         with self._dialog() as dialog, ui.card().classes("w-[28rem]"):
-            ui.label(t(TEXT, "import_title")).classes("text-lg")
-            ui.label(t(TEXT, "import_hint")).classes("text-sm text-gray-500")
-            publish = ui.checkbox(t(TEXT, "publish_after")).props('data-testid="import-publish"')
+            ui.label(t("workflows.import_title")).classes("text-lg")
+            ui.label(t("workflows.import_hint")).classes("text-sm text-gray-500")
+            publish = ui.checkbox(t("workflows.publish_after")).props('data-testid="import-publish"')
             error = ui.label().classes("text-red-600 text-sm whitespace-pre-wrap").props('data-testid="import-error"')
 
             async def received(e: events.UploadEventArguments):
                 try:
                     document = json.loads(await e.file.text())
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    error.text = t(TEXT, "not_json", error=str(exc))
+                    error.text = t("workflows.not_json", error=str(exc))
                     return
                 try:
                     wf, _ = self.platform.workflows.create(
@@ -274,7 +233,7 @@ class WorkflowsList:
                 except FlowAIError as exc:
                     error.text = exc.message
                     return
-                ui.notify(t(TEXT, "imported", name=wf.name), type="positive")
+                ui.notify(t("workflows.imported", name=wf.name), type="positive")
                 self.table_area.refresh()
                 dialog.close()
 
@@ -282,5 +241,5 @@ class WorkflowsList:
                 'accept=".json,application/json" flat bordered data-testid="import-upload"'
             ).classes("w-full")
             with ui.row().classes("w-full justify-end"):
-                ui.button(t(TEXT, "cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("workflows.cancel"), on_click=dialog.close).props("flat")
         dialog.open()

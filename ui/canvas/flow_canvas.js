@@ -153,7 +153,7 @@ const Canvas = {
   },
   data() {
     return { ready: false, locked: this.readonly, dirty: false, pending: { nodes: new Set(), edges: [] },
-             pointer: null };
+             pointer: null, wiring: false };
   },
   created() {
     this.loadGraph(this.graph);
@@ -377,11 +377,19 @@ const Canvas = {
       }
       this.relay("move", { positions });
     },
+    // A wire drawn from a port back to its own node ends with a click on that node: it is no
+    // selection (it would switch the side panel away while the designer works in it).
+    onConnectStart() {
+      this.wiring = true;
+    },
+    onConnectEnd() {
+      setTimeout(() => { this.wiring = false; }, 0); // after the click the same mouse-up makes
+    },
     onNodeClick(ev) {
-      this.relay("select", { id: ev.node.id });
+      if (!this.wiring) this.relay("select", { id: ev.node.id });
     },
     onPaneClick() {
-      this.relay("select", { id: null });
+      if (!this.wiring) this.relay("select", { id: null });
     },
     onDragOver(e) {
       e.preventDefault();
@@ -433,7 +441,8 @@ const Canvas = {
                :snap-to-grid="true" :snap-grid="[10, 10]" :only-render-visible-elements="false"
                connection-mode="strict" :apply-default="true"
                @connect="onConnect" @nodes-change="onNodesChange" @edges-change="onEdgesChange"
-               @node-drag-stop="onDragStop" @node-click="onNodeClick" @pane-click="onPaneClick">
+               @node-drag-stop="onDragStop" @node-click="onNodeClick" @pane-click="onPaneClick"
+               @connect-start="onConnectStart" @connect-end="onConnectEnd">
         <Background :gap="20" />
         <Controls :show-interactive="false" />
         <MiniMap pannable zoomable :node-color="miniColor" />
