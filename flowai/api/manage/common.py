@@ -7,12 +7,15 @@ with the codes of DESIGN.md §3/§4 and ``data: null`` (plus ``detail`` where th
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from flowai.access.auth import read_token
 from flowai.api.http import JSON, STATUS_CODES
@@ -62,6 +65,18 @@ def current_user(request: Request, credentials: HTTPAuthorizationCredentials | N
     return user
 
 
+def allow_table(routes: list[APIRoute]) -> list[tuple[re.Pattern, set[str]]]:
+    return [(compile_path(route.path)[0], set(route.methods)) for route in routes]
+
+
+def allowed(request: Request) -> str:
+    """Every method the path takes, for 405's ``Allow``. Starlette's names the first matching route's
+    only, and here each method of a path is a route of its own."""
+    path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
+    methods = {m for pattern, ms in request.app.state.allow if pattern.match(path) for m in ms}
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FlowAIError)
     async def _flowai(request: Request, exc: FlowAIError):
@@ -79,7 +94,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: HTTPException):
         code = STATUS_CODES.get(exc.status_code, 50001)
         message = "Not found." if exc.status_code == 404 else str(exc.detail)
-        return fail(code, message, exc.status_code)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed(request)}
+        return fail(code, message, exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
