@@ -66,14 +66,19 @@ def current_user(request: Request, credentials: HTTPAuthorizationCredentials | N
 
 
 def allow_table(routes: list[APIRoute]) -> list[tuple[re.Pattern, set[str]]]:
-    return [(compile_path(route.path)[0], set(route.methods)) for route in routes]
+    """Each path template (in routing order) with the methods of all its routes."""
+    table: dict[str, set[str]] = {}
+    for route in routes:
+        table.setdefault(route.path, set()).update(route.methods)
+    return [(compile_path(path)[0], methods) for path, methods in table.items()]
 
 
 def allowed(request: Request) -> str:
-    """Every method the path takes, for 405's ``Allow``. Starlette's names the first matching route's
-    only, and here each method of a path is a route of its own."""
+    """The methods of the path, for 405's ``Allow`` (as documented: those of the first template that
+    matches it). Starlette's names the first matching route's only; here a path's methods are
+    routes of their own."""
     path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
-    methods = {m for pattern, ms in request.app.state.allow if pattern.match(path) for m in ms}
+    methods = next((ms for pattern, ms in request.app.state.allow if pattern.match(path)), set())
     return ", ".join(sorted(methods))
 
 
