@@ -15,7 +15,6 @@ import jsonschema
 import pytest
 
 from flowai.demo import HELLO
-from flowai.workflows.schema import full_schema
 from nodes import default_registry
 from tests.graphs import Graph, field
 from tests.manage_client import data, error, signed_in
@@ -46,6 +45,8 @@ def doc_url(api, workflow_id: str) -> str:
 
 
 def test_the_document_schema_is_generated_from_the_graph_model_and_the_node_registry():
+    from flowai.workflows.schema import full_schema
+
     schema = full_schema(default_registry())
     jsonschema.Draft202012Validator.check_schema(schema)
     check = jsonschema.Draft202012Validator(schema)
@@ -191,9 +192,9 @@ FUZZ = ROOT / "tests" / "fuzz"
 def schemathesis(url: str, header: str, examples: int) -> None:
     proc = subprocess.run(
         [
-            *(sys.executable, "-m", "schemathesis.cli", "run", url),
-            *("--checks", "all", "-H", header, "--max-examples", str(examples), "--workers", "1"),
-            *("--config-file", str(FUZZ / "schemathesis.toml"), "--generation-database", "none", "--no-color"),
+            *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(FUZZ / "schemathesis.toml"), "--no-color"),
+            *("run", url, "--checks", "all", "-H", header, "--max-examples", str(examples), "--workers", "1"),
+            *("--generation-database", "none"),
         ],
         env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)},
         cwd=ROOT,

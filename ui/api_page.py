@@ -78,6 +78,10 @@ TEXT = {
     "fields": ("Input fields: {fields}", "输入字段：{fields}"),
     "required": (", required", "，必填"),
     "no_fields": ("This workflow takes no input fields.", "此工作流没有输入字段。"),
+    "openapi": (
+        "OpenAPI document (for client generators; send the same X-API-KEY):",
+        "OpenAPI 文档（供客户端生成器使用；请携带同一个 X-API-KEY）：",
+    ),
     "with_key": ("These examples carry the key you just created.", "以下示例已填入您刚创建的密钥。"),
     "placeholder": (
         "Replace <YOUR_API_KEY> with one of your keys (create one above).",
@@ -330,6 +334,11 @@ class ApiPage:
                 ui.label(t(TEXT, "fields", fields=", ".join(described))).classes("text-sm")
             else:
                 ui.label(t(TEXT, "no_fields")).classes("text-sm")
+            openapi = f"{self.base_url}/v1/api/workflow/run/{wf.id}/openapi.json"
+            ui.label(t(TEXT, "openapi")).classes("text-sm")
+            ui.code(f"curl -H 'X-API-KEY: {self.secret or '<YOUR_API_KEY>'}' {openapi}", language="bash").classes(
+                "w-full"
+            ).props(f'data-testid="openapi-{wf.id}"')
             ui.label(t(TEXT, "with_key") if self.secret else t(TEXT, "placeholder")).classes(
                 "text-sm " + ("text-green-700" if self.secret else "text-orange-700")
             )
