@@ -128,9 +128,9 @@ def _document_body(op: dict, key: tuple[str, str], document: dict) -> None:
 def _document_answers(op: dict, statuses: set[int]) -> None:
     responses = op.setdefault("responses", {})
     responses.pop("422", None)
-    for status, answer in list(responses.items()):
+    for status, success in list(responses.items()):
         if status.startswith("2"):
-            content = answer.setdefault("content", {}).setdefault("application/json", {})
+            content = success.setdefault("content", {}).setdefault("application/json", {})
             data = content.get("schema") or {}
             content["schema"] = _success(data)
     for status in sorted(statuses):

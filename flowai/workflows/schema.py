@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import copy
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from nodes import Registry
 
@@ -34,8 +35,9 @@ def document_schema(registry: Registry, ref_prefix: str = "#/$defs/") -> tuple[d
     ``components.schemas`` (``ref_prefix="#/components/schemas/"``).
     """
     nodes = list(registry)
-    models = [(m, "validation") for m in (Position, EdgeSpec, GraphSettings)]
-    models += [(node.Config, "validation") for node in nodes]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation") for m in (Position, EdgeSpec, GraphSettings, *(node.Config for node in nodes))
+    ]
     keys, found = models_json_schema(models, ref_template=ref_prefix + "{model}")
     defs: dict[str, dict] = found.get("$defs", {})
     ref = {model: keys[(model, "validation")] for model, _ in models}

@@ -69,7 +69,7 @@ def allow_table(routes: list[APIRoute]) -> list[tuple[re.Pattern, set[str]]]:
     """Each path template (in routing order) with the methods of all its routes."""
     table: dict[str, set[str]] = {}
     for route in routes:
-        table.setdefault(route.path, set()).update(route.methods)
+        table.setdefault(route.path, set()).update(route.methods or ())
     return [(compile_path(path)[0], methods) for path, methods in table.items()]
 
 
@@ -78,7 +78,7 @@ def allowed(request: Request) -> str:
     matches it). Starlette's names the first matching route's only; here a path's methods are
     routes of their own."""
     path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
-    methods = next((ms for pattern, ms in request.app.state.allow if pattern.match(path)), set())
+    methods: set[str] = next((ms for pattern, ms in request.app.state.allow if pattern.match(path)), set())
     return ", ".join(sorted(methods))
 
 

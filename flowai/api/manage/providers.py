@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model, field_validator
 
 from flowai.errors import ForbiddenError
 from flowai.providers.catalog import serving
@@ -24,7 +24,7 @@ from .resources import body_doc, json_body, not_found_as_40402, owned
 router = APIRouter(tags=["providers"], dependencies=[Depends(not_found_as_40402)])
 
 Name = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
-ZONES = sorted(available_timezones())
+ZONES: list[JsonValue] = [*sorted(available_timezones())]
 TASKS = ("text", "image", "stt", "tts", "multimodal")
 
 
