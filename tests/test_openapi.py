@@ -90,6 +90,11 @@ def test_every_management_route_documents_its_error_answers(api):
                 if status.startswith(("4", "5")):
                     assert schema["allOf"] == [{"$ref": "#/components/schemas/Error"}], (method, path)
                     assert all(code // 10000 == int(status) // 100 for code in schema["properties"]["code"]["enum"])
+    upload = doc["paths"]["/files"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+    assert upload["properties"]["code"]["enum"] == [40001, 40002]  # unsupported file format: that route only
+    assert doc["paths"]["/keys"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]["properties"][
+        "code"
+    ] == {"enum": [40001]}
     workflows = doc["paths"]["/workflows/{workflow_id}"]
     assert {"400", "401", "403", "404", "409", "413", "500"} <= set(workflows["put"]["responses"])
     saved = workflows["put"]["requestBody"]["content"]["application/json"]["schema"]

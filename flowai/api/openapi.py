@@ -11,7 +11,8 @@ the app's ``openapi()`` with one that
 - gives the workflow routes the ``flowai/1`` document as a JSON Schema (``flowai.workflows.schema``).
 
 The route facts no generated schema can know (which body routes check resources named in the body,
-which can conflict) are the small ``EXTRA`` table below.
+which can conflict, which answer a code of their own) are the small ``EXTRA`` and ``MORE_CODES`` tables
+below.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from nodes import Registry
 REF = "#/components/schemas/"
 
 ERRORS: dict[int, tuple[str, list[int]]] = {
-    400: ("Invalid request (body not JSON, a parameter or field invalid or unknown)", [40001, 40002]),
+    400: ("Invalid request (body not JSON, a parameter or field invalid or unknown)", [40001]),
     401: ("Not signed in: the bearer token is missing, invalid or expired", [40101]),
     403: ("The resource belongs to another account, or the route needs an admin", [40301]),
     404: ("No such resource", [40401, 40402]),
@@ -47,6 +48,9 @@ EXTRA: dict[tuple[str, str], set[int]] = {
     ("put", "/workflows/{workflow_id}"): {409},
     ("post", "/auth/login"): {401},  # wrong username or password
 }
+
+# (method, path) -> {status: codes} beyond ERRORS
+MORE_CODES: dict[tuple[str, str], dict[int, list[int]]] = {("post", "/files"): {400: [40002]}}  # unsupported format
 
 # routes whose body is a flowai/1 document: where in the body it sits
 DOCUMENT_BODIES = {("post", "/workflows/import"): None, ("put", "/workflows/{workflow_id}"): "document"}
@@ -81,7 +85,7 @@ def exact(schema: dict, routes: list[APIRoute], registry: Registry) -> dict:
     for path, item in schema.get("paths", {}).items():
         for method, op in item.items():
             _document_body(op, (method, path), document)
-            _document_answers(op, _statuses(op, (method, path), bounded, admin))
+            _document_answers(op, _statuses(op, (method, path), bounded, admin), MORE_CODES.get((method, path), {}))
     return schema
 
 
@@ -125,7 +129,7 @@ def _document_body(op: dict, key: tuple[str, str], document: dict) -> None:
             body["schema"]["properties"][where] = {"$ref": REF + "Document"}
 
 
-def _document_answers(op: dict, statuses: set[int]) -> None:
+def _document_answers(op: dict, statuses: set[int], more: dict[int, list[int]]) -> None:
     responses = op.setdefault("responses", {})
     responses.pop("422", None)
     for status, success in list(responses.items()):
@@ -135,6 +139,7 @@ def _document_answers(op: dict, statuses: set[int]) -> None:
             content["schema"] = _success(data)
     for status in sorted(statuses):
         description, codes = ERRORS[status]
+        codes = codes + more.get(status, [])
         answer: dict[str, Any] = {
             "description": description,
             "content": {
