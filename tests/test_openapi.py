@@ -194,7 +194,7 @@ def test_a_workflow_document_is_shown_only_to_a_key_that_may_run_it(api):
 FUZZ = ROOT / "tests" / "fuzz"
 
 
-def schemathesis(url: str, header: str, examples: int) -> None:
+def schemathesis(url: str, header: str, examples: int, workdir) -> None:
     proc = subprocess.run(
         [
             *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(FUZZ / "schemathesis.toml"), "--no-color"),
@@ -202,7 +202,7 @@ def schemathesis(url: str, header: str, examples: int) -> None:
             *("--generation-database", "none"),
         ],
         env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
+        cwd=workdir,  # its .schemathesis cache goes there, not into the checkout
         capture_output=True,
         text=True,
         timeout=240,
@@ -210,12 +210,12 @@ def schemathesis(url: str, header: str, examples: int) -> None:
     assert proc.returncode == 0, proc.stdout[-12000:] + proc.stderr[-4000:]
 
 
-def test_schemathesis_finds_nothing_in_the_management_api(api):
+def test_schemathesis_finds_nothing_in_the_management_api(api, tmp_path):
     api.publish(ECHO)
     token = signed_in(api).headers["authorization"]
-    schemathesis(f"{api.url}/api/v1/openapi.json", f"Authorization: {token}", examples=3)
+    schemathesis(f"{api.url}/api/v1/openapi.json", f"Authorization: {token}", examples=3, workdir=tmp_path)
 
 
-def test_schemathesis_finds_nothing_in_a_workflow_document(api):
+def test_schemathesis_finds_nothing_in_a_workflow_document(api, tmp_path):
     wf = api.publish(ECHO)
-    schemathesis(doc_url(api, wf), f"X-API-KEY: {api.key()}", examples=20)
+    schemathesis(doc_url(api, wf), f"X-API-KEY: {api.key()}", examples=20, workdir=tmp_path)

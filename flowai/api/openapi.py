@@ -1,12 +1,12 @@
 """The management API's OpenAPI document, made exact: FastAPI's generated schema, post-processed.
 
-FastAPI documents the success answer and a 422 the API never sends. ``install(app, registry)`` replaces
-the app's ``openapi()`` with one that
+FastAPI documents the success answer and a 422 the API never sends. ``install(app, registry, routes)``
+replaces the app's ``openapi()`` with one that
 
 - wraps every success answer in the envelope ``{"code": 0, "message": "success", "data": ...}``;
 - documents every error status a route answers, each with the error envelope and its codes
-  (DESIGN.md §3/§4): 400 where a route takes parameters or a body, 401 where it needs sign-in, 403/404
-  where it names a resource (or checks one named in its body), 409 where saving can conflict, 413
+  (docs/management-api.md): 400 where a route takes parameters or a body, 401 where it needs sign-in,
+  403/404 where it names a resource (or checks one named in its body), 409 where saving can conflict, 413
   where a body is bounded, 500 everywhere; 429 answers carry ``Retry-After``;
 - gives the workflow routes the ``flowai/1`` document as a JSON Schema (``flowai.workflows.schema``).
 
@@ -164,7 +164,7 @@ def _success(data: dict) -> dict:
 ERROR = {
     "type": "object",
     "title": "Error",
-    "description": "The error envelope: a code of DESIGN.md §3/§4, an English sentence, and details where there are.",
+    "description": "The error envelope: an error code, an English sentence, and details where there are.",
     "required": ["code", "message", "data", "detail"],
     "properties": {
         "code": {"type": "integer"},

@@ -2,7 +2,7 @@
 
 As Dify's per-app API reference: the run request's ``input`` is described by the published version's
 input node (each field's type, whether it is required, its ``max_length``, default and description),
-and every answer of DESIGN.md §3 is documented: 200 JSON, 200 ``text/event-stream`` (``"stream": true``),
+and every answer of docs/run-api.md is documented: 200 JSON, 200 ``text/event-stream`` (``"stream": true``),
 202 (``"async": true``) and each error row with its code. The run's status and events routes are in it
 too. Reading it takes the same ``X-API-KEY`` that may run the workflow, with the run API's answers:
 401 ``40101`` without a valid key, 404 ``40401`` for a workflow that is not the key owner's or not
@@ -177,11 +177,11 @@ def _run_operation(version: int, inputs: InputConfig) -> dict[str, Any]:
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": {
             "200": {
-                "description": "The output (JSON), or with stream: true the run's events (DESIGN.md §3)",
+                "description": "The output (JSON), or with stream: true the run's events (docs/run-api.md)",
                 "headers": RUN_ID,
                 "content": {
                     "application/json": {"schema": output},
-                    "text/event-stream": {"schema": EVENT, "description": "With stream: true (DESIGN.md §3)"},
+                    "text/event-stream": {"schema": EVENT, "description": "With stream: true (docs/run-api.md)"},
                 },
             },
             "202": {

@@ -71,9 +71,9 @@ def document_schema(registry: Registry, ref_prefix: str = "#/$defs/") -> tuple[d
     schema = {
         "type": "object",
         "title": "flowai/1 document",
-        "description": "A workflow graph (DESIGN.md §2). Also checked on save: edges and templates name existing "
-        "nodes (templates only ancestors), node ids are unique, exactly one input node, at least one output "
-        "node, no cycle, port types match.",
+        "description": "A workflow graph (docs/graph-format.md). Also checked on save: edges and templates name "
+        "existing nodes (templates only ancestors), node ids are unique, exactly one input node, at least one "
+        "output node, no cycle, port types match.",
         "additionalProperties": False,
         "properties": {
             **doc,

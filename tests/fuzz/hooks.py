@@ -1,6 +1,6 @@
 """Schemathesis hooks for tests/test_openapi.py (loaded through SCHEMATHESIS_HOOKS=tests.fuzz.hooks).
 
-A run's ``callback_url`` is accepted when it resolves to a public address (DESIGN.md §7), which no
+A run's ``callback_url`` is accepted when it resolves to a public address (the security baseline), which no
 schema can state and this offline machine cannot offer. Requests generated as schema-valid therefore
 leave it out ("" means none); requests generated to violate the schema keep theirs, so the server's
 refusal of bad callback URLs is still checked.
