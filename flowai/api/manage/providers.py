@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model, field_validator
 
 from flowai.errors import ForbiddenError
+from flowai.providers.base import TASKS
 from flowai.providers.catalog import serving
 from storage.models import User
 
@@ -25,7 +26,6 @@ router = APIRouter(tags=["providers"], dependencies=[Depends(not_found_as_40402)
 
 Name = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
 ZONES: list[JsonValue] = [*sorted(available_timezones())]
-TASKS = ("text", "image", "stt", "tts", "multimodal")
 
 
 class CredentialsBody(BaseModel):
