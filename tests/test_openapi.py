@@ -6,7 +6,9 @@ its own FLOWAI_HOME): signed in for the management API, with an API key for a wo
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -187,6 +189,26 @@ def test_a_workflow_document_is_shown_only_to_a_key_that_may_run_it(api):
         assert r.status_code == status and r.json()["code"] == code, r.text
         assert set(r.json()) == {"code", "message", "detail"}
     assert get(other_wf, scoped).status_code == 200
+
+
+def test_a_last_event_id_of_non_ascii_digits_is_a_400_not_a_500(api):
+    """Found while documenting the events route: "²" passes str.isdigit() but not int()."""
+    wf = api.publish(ECHO)
+    key = api.key()
+    run = httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key}, json={"input": {"text": "hi"}})
+    run_id = run.headers["x-run-id"]
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(
+            f"GET /v1/api/workflow/runs/{run_id}/events HTTP/1.1\r\nHost: x\r\nX-API-KEY: {key}\r\n".encode()
+            + b"Last-Event-ID: \xb2\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert json.loads(body)["code"] == 40001
 
 
 # Schemathesis, every check ---------------------------------------------------------------------------

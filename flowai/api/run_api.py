@@ -209,7 +209,7 @@ async def run_events(request: Request) -> Response:
         if not key.allows(handle.workflow_id):
             raise NotFoundError(f"Run {handle.id} was not found.")
         raw = request.headers.get("last-event-id", "0").strip() or "0"
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit(), not to int()
             raise InputError("Last-Event-ID must be an event id (a whole number).")
     except FlowAIError as exc:
         return error_response(exc)
