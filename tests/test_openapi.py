@@ -191,6 +191,20 @@ def test_a_workflow_document_is_shown_only_to_a_key_that_may_run_it(api):
     assert get(other_wf, scoped).status_code == 200
 
 
+def test_a_version_written_as_1_0_is_an_integer_as_the_document_says(api):
+    wf = api.publish(ECHO)
+    key = api.key()
+
+    def run(version: float) -> httpx.Response:
+        body = {"input": {"text": "a"}, "version": version}
+        return httpx.post(f"{api.url}/v1/api/workflow/run/{wf}", headers={"X-API-KEY": key}, json=body, timeout=30)
+
+    r = run(1.0)
+    assert r.status_code == 200 and r.json()["output"] == "a  en", r.text
+    r = run(1.5)
+    assert r.status_code == 400 and r.json()["code"] == 40001
+
+
 def test_a_last_event_id_of_non_ascii_digits_is_a_400_not_a_500(api):
     """Found while documenting the events route: "²" passes str.isdigit() but not int()."""
     wf = api.publish(ECHO)

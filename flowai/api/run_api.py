@@ -81,6 +81,8 @@ def _options(body: Any, published: int) -> dict[str, Any]:
     if "input" not in body:
         raise InputError("The request body has no 'input' object.", detail={"input": "required"})
     version = body.get("version", published)
+    if isinstance(version, float) and version.is_integer():  # JSON (and JSON Schema's "integer"): 1.0 is 1
+        version = int(version)
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= published:
         raise InputError(
             f"'version' must be a published or older version number (1..{published}).", detail={"version": "invalid"}
