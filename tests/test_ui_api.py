@@ -86,6 +86,11 @@ def test_key_created_on_the_page_runs_the_copied_curl_commands(api_page, demo_ap
     body = json.loads(out.stdout)
     assert body["output"] == HELLO_ANSWER and set(body) == {"output", "total_time"}
 
+    fetch = panel.get_by_test_id(f"openapi-{hello}").locator("pre").inner_text().strip()  # the workflow's OpenAPI
+    assert fetch == f"curl -H 'X-API-KEY: {secret}' {demo_app.url}/v1/api/workflow/run/{hello}/openapi.json"
+    document = json.loads(_run(["bash", "-c", fetch]).stdout)
+    assert document["openapi"] == "3.1.0" and f"/v1/api/workflow/run/{hello}" in document["paths"]
+
     stream = _copy(page, "stream", hello)
     frames = parse(_run(["bash", "-c", stream]).stdout)
     assert [f.event for f in frames][:1] == ["msg"] and frames[0].json["Type"] == "start"

@@ -263,6 +263,11 @@ class ApiPage:
                 )
             else:
                 ui.label(t("api.no_fields")).classes("text-sm")
+            openapi = f"{self.base_url}/v1/api/workflow/run/{wf.id}/openapi.json"
+            ui.label(t("api.openapi")).classes("text-sm")
+            ui.code(f"curl -H 'X-API-KEY: {self.secret or '<YOUR_API_KEY>'}' {openapi}", language="bash").classes(
+                "w-full"
+            ).props(f'data-testid="openapi-{wf.id}"')
             ui.label(t("api.with_key") if self.secret else t("api.placeholder")).classes(
                 "text-sm " + ("text-green-700" if self.secret else "text-orange-700")
             )

@@ -12,13 +12,13 @@ from starlette.routing import BaseRoute, Mount
 from flowai.platform import Platform
 from flowai.settings import Settings
 
-from . import run_api
+from . import run_api, run_openapi
 from .http import http_exception, server_error
 from .manage import create_manage_app
 from .manage.files import routes as file_routes
 from .metrics import metrics_route
 
-routes = [*run_api.routes, *file_routes]
+routes = [*run_api.routes, *run_openapi.routes, *file_routes]
 exception_handlers = {HTTPException: http_exception, Exception: server_error}
 
 

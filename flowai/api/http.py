@@ -72,7 +72,10 @@ async def wait_disconnect(request: Request) -> None:
 async def http_exception(request: Request, exc: HTTPException) -> Response:
     code = STATUS_CODES.get(exc.status_code, 50001)
     message = "Not found." if exc.status_code == 404 else str(exc.detail)
-    return JSON({"code": code, "message": message, "detail": None}, status_code=exc.status_code, headers=exc.headers)
+    body = {"code": code, "message": message, "detail": None}
+    if request.url.path.startswith("/api/v1/"):  # a path the /api/v1 mount could not take: its envelope
+        body["data"] = None
+    return JSON(body, status_code=exc.status_code, headers=exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

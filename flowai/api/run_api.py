@@ -81,6 +81,8 @@ def _options(body: Any, published: int) -> dict[str, Any]:
     if "input" not in body:
         raise InputError("The request body has no 'input' object.", detail={"input": "required"})
     version = body.get("version", published)
+    if isinstance(version, float) and version.is_integer():  # JSON (and JSON Schema's "integer"): 1.0 is 1
+        version = int(version)
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= published:
         raise InputError(
             f"'version' must be a published or older version number (1..{published}).", detail={"version": "invalid"}
@@ -209,7 +211,7 @@ async def run_events(request: Request) -> Response:
         if not key.allows(handle.workflow_id):
             raise NotFoundError(f"Run {handle.id} was not found.")
         raw = request.headers.get("last-event-id", "0").strip() or "0"
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit(), not to int()
             raise InputError("Last-Event-ID must be an event id (a whole number).")
     except FlowAIError as exc:
         return error_response(exc)

@@ -7,9 +7,12 @@ Each resource has its own router module. The sub-app is mounted on the parent ap
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from flowai.api.openapi import install as install_openapi
 
 from . import auth, batches, files, keys, providers, runs, workflows
-from .common import install_error_handlers
+from .common import allow_table, install_error_handlers
 
 
 def create_manage_app(platform) -> FastAPI:
@@ -25,6 +28,10 @@ def create_manage_app(platform) -> FastAPI:
     )
     app.state.platform = platform
     install_error_handlers(app)
-    for module in (auth, workflows, keys, files, runs, batches, providers):
-        app.include_router(module.router)
+    routers = [module.router for module in (auth, workflows, keys, files, runs, batches, providers)]
+    for router in routers:
+        app.include_router(router)
+    routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
+    app.state.allow = allow_table(routes)
+    install_openapi(app, platform.registry, routes)
     return app

@@ -7,12 +7,15 @@ with the codes of docs/run-api.md and docs/management-api.md and ``data: null`` 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from flowai.access.auth import read_token
 from flowai.api.http import JSON, STATUS_CODES
@@ -62,6 +65,23 @@ def current_user(request: Request, credentials: HTTPAuthorizationCredentials | N
     return user
 
 
+def allow_table(routes: list[APIRoute]) -> list[tuple[re.Pattern, set[str]]]:
+    """Each path template (in routing order) with the methods of all its routes."""
+    table: dict[str, set[str]] = {}
+    for route in routes:
+        table.setdefault(route.path, set()).update(route.methods or ())
+    return [(compile_path(path)[0], methods) for path, methods in table.items()]
+
+
+def allowed(request: Request) -> str:
+    """The methods of the path, for 405's ``Allow`` (as documented: those of the first template that
+    matches it). Starlette's names the first matching route's only; here a path's methods are
+    routes of their own."""
+    path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
+    methods: set[str] = next((ms for pattern, ms in request.app.state.allow if pattern.match(path)), set())
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FlowAIError)
     async def _flowai(request: Request, exc: FlowAIError):
@@ -79,7 +99,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: HTTPException):
         code = STATUS_CODES.get(exc.status_code, 50001)
         message = "Not found." if exc.status_code == 404 else str(exc.detail)
-        return fail(code, message, exc.status_code)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed(request)}
+        return fail(code, message, exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from storage.models import ApiKey, User
 
 from .common import Page, current_user, ok, platform_of
-from .resources import MAX_INT, body_doc, iso, json_body, not_found_as_40402, owned
+from .resources import MAX_INT, body_doc, integral, iso, json_body, not_found_as_40402, owned
 
 router = APIRouter(tags=["keys"], dependencies=[Depends(not_found_as_40402)])
 
@@ -29,8 +29,8 @@ class CreateKey(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=100)
-    rate_limit: int | None = Field(
-        None, ge=0, le=1_000_000, description="Runs per minute; 0 = unlimited; omitted: the instance default."
+    rate_limit: Annotated[int, Field(ge=0, le=1_000_000), integral] | None = Field(
+        None, description="Runs per minute; 0 = unlimited; omitted: the instance default."
     )
     workflows: list[WorkflowId] | None = Field(
         None, min_length=1, max_length=1000, description="Only these workflows (yours); omitted: all of yours."

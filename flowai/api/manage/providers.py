@@ -9,11 +9,14 @@ read and set by its owner (or an admin). Keys are never answered in clear.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model, field_validator
 
 from flowai.errors import ForbiddenError
+from flowai.providers.base import TASKS
+from flowai.providers.catalog import serving
 from storage.models import User
 
 from .common import current_user, ok, platform_of
@@ -22,7 +25,7 @@ from .resources import body_doc, json_body, not_found_as_40402, owned
 router = APIRouter(tags=["providers"], dependencies=[Depends(not_found_as_40402)])
 
 Name = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
-Task = Literal["text", "image", "stt", "tts", "multimodal"]
+ZONES: list[JsonValue] = [*sorted(available_timezones())]
 
 
 class CredentialsBody(BaseModel):
@@ -58,7 +61,14 @@ class TestOnlyBody(BaseModel):
 class TimezoneBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    timezone: str = Field(min_length=1, max_length=64, description="IANA name, e.g. Asia/Shanghai")
+    timezone: str = Field(description="IANA name, e.g. Asia/Shanghai", json_schema_extra={"enum": ZONES})
+
+    @field_validator("timezone")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in ZONES:
+            raise ValueError(f"unknown time zone {value[:64]!r}; use an IANA name such as 'UTC' or 'Asia/Shanghai'")
+        return value
 
 
 class BudgetBody(BaseModel):
@@ -103,17 +113,47 @@ def get_priorities(request: Request, user: User = Depends(current_user)):
     return ok(platform_of(request).provider_admin.priorities())
 
 
-@router.put(
-    "/providers/priorities/{task}", summary="Reorder a task's providers (admin)", openapi_extra=body_doc(PrioritiesBody)
-)
+def _priorities_route(task: str) -> None:
+    """One route per task, so each documents exactly the providers that can serve it."""
+    body_model = create_model(
+        f"Priorities_{task}",
+        __base__=PrioritiesBody,
+        providers=(
+            list[Literal[tuple(serving(task))]],  # type: ignore[misc]
+            Field(max_length=50, description="These first, in this order; the others follow"),
+        ),
+    )
+
+    @router.put(
+        f"/providers/priorities/{task}",
+        summary=f"Reorder the {task} providers (admin)",
+        openapi_extra=body_doc(body_model),
+        operation_id=f"put_priorities_{task}",
+    )
+    def put_task_priorities(
+        request: Request, user: User = Depends(admin_user), body: PrioritiesBody = Depends(json_body(body_model))
+    ):
+        return _set_priorities(request, task, body.providers)
+
+
+for _task in TASKS:
+    _priorities_route(_task)
+
+
+@router.put("/providers/priorities/{task}", include_in_schema=False)
 def put_priorities(
     request: Request,
-    task: Task,
+    task: str,
     user: User = Depends(admin_user),
     body: PrioritiesBody = Depends(json_body(PrioritiesBody)),
 ):
+    """Any other task: refused by the check (400)."""
+    return _set_priorities(request, task, body.providers)
+
+
+def _set_priorities(request: Request, task: str, providers: list[str]):
     admin = platform_of(request).provider_admin
-    admin.set_priorities(task, body.providers)
+    admin.set_priorities(task, providers)
     return ok({"task": task, "providers": admin.priorities()[task]})
 
 

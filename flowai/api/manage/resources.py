@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from flowai.api.http import read_bounded
 from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
@@ -29,6 +29,16 @@ from storage.models import User
 from .common import current_user, platform_of
 
 MAX_INT = 2**31 - 1  # ids and version numbers are INTEGER columns; larger ones answer 40001, not a 500
+
+
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A JSON integer in a strict body: JSON Schema's "integer" includes 3.0, so it is accepted as 3 (never "3" or
+# true). The bounds come before the validator in the Annotated, or the generated schema loses them.
+integral = BeforeValidator(_integral)
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_INT), integral]
 
 
 class ResourceNotFound(FlowAIError):

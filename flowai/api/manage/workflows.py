@@ -10,7 +10,7 @@ current version in ``detail``. An invalid graph answers 400 ``40001`` with locat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from storage.models import User, Workflow, WorkflowVersion
 
 from .common import Page, current_user, ok, platform_of
-from .resources import MAX_INT, body_doc, iso, json_body, not_found_as_40402, owned, validate
+from .resources import MAX_INT, VersionNumber, body_doc, integral, iso, json_body, not_found_as_40402, owned, validate
 
 router = APIRouter(tags=["workflows"], dependencies=[Depends(not_found_as_40402)])
 
@@ -41,19 +41,15 @@ class CreateWorkflow(_Body):
 
 class SaveWorkflow(_Body):
     document: dict[str, Any] = Field(json_schema_extra=DOCUMENT)
-    base_version: int = Field(
-        ge=0,
-        le=MAX_INT,
+    base_version: Annotated[int, Field(ge=0, le=MAX_INT), integral] = Field(
         description="The version this document was based on (the workflow's latest_version when it was loaded).",
     )
     message: str = Field("", max_length=500)
 
 
 class PublishWorkflow(_Body):
-    version: int | None = Field(
+    version: VersionNumber | None = Field(
         None,
-        ge=1,
-        le=MAX_INT,
         description="Publish this version; omitted: save the draft as a new version "
         "(when it changed) and publish that.",
     )
