@@ -49,7 +49,12 @@ class Platform:
         self.credentials = Credentials(self.db, settings.secret_key, settings.env)
         self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
         self.ledger = Ledger(self.db, self.provider_config)
-        self.directory = Directory(self.credentials, self.http)
+        self.directory = Directory(
+            self.credentials,
+            self.http,
+            allow_private=settings.allow_private_urls,
+            max_media_bytes=settings.max_media_bytes,
+        )
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger)
         self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)

@@ -29,6 +29,7 @@ class Settings:
     node_timeout: float = 300.0  # default per-node timeout, seconds
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024  # one file uploaded to POST /api/v1/files
+    max_media_bytes: int = 2 * 1024**3  # one file a provider returns (a video), fetched from its URL
     default_rate_limit: int = 600  # runs per minute per API key
     ping_interval: float = 15.0
     run_retention: int = 1000  # finished runs whose events stay replayable in memory
@@ -60,6 +61,7 @@ class Settings:
             node_timeout=_float("FLOWAI_NODE_TIMEOUT", 300.0),
             max_body_bytes=_int("FLOWAI_MAX_BODY_BYTES", 1024 * 1024),
             max_upload_bytes=_int("FLOWAI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
+            max_media_bytes=_int("FLOWAI_MAX_MEDIA_BYTES", 2 * 1024**3),
             default_rate_limit=_int("FLOWAI_DEFAULT_RATE_LIMIT", 600),
             ping_interval=_float("FLOWAI_PING_INTERVAL", 15.0),
             max_concurrent_runs=_int("FLOWAI_MAX_CONCURRENT_RUNS", 4),

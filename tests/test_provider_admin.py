@@ -149,7 +149,7 @@ async def test_connection_test_reports_without_raising(flaky, settings):  # noqa
     ok, message = await admin.test_connection("groq")
     assert ok is True and message
     ok, message = await admin.test_connection("mistral")
-    assert ok is False and "401" in message and "Incorrect API key" in message
+    assert ok is False and "401" in message and "refused its credential" in message
     ok, message = await admin.test_connection("anthropic")
     assert ok is False and "ANTHROPIC_API_KEY" in message
     ok, message = await admin.test_connection("nope")

@@ -35,10 +35,20 @@ class ProviderSource(Protocol):
 
 
 class Directory:
-    def __init__(self, credentials: Credentials, client: httpx.AsyncClient, families: Mapping[str, type] | None = None):
+    def __init__(
+        self,
+        credentials: Credentials,
+        client: httpx.AsyncClient,
+        families: Mapping[str, type] | None = None,
+        *,
+        allow_private: bool = False,
+        max_media_bytes: int | None = None,
+    ):
         self.credentials = credentials
         self.client = client
         self.families = FAMILIES if families is None else families
+        self.allow_private = allow_private  # may files a provider returns by URL sit on private addresses
+        self.max_media_bytes = max_media_bytes
         self._built: dict[str, tuple[Credential, Any]] = {}
         self._warned: set[str] = set()
 
@@ -75,6 +85,8 @@ class Directory:
             client=self.client,
             models=spec.models_from(self.credentials.env),
             options=dict(cred.options),
+            allow_private=self.allow_private,
+            max_media_bytes=self.max_media_bytes,
         )
 
 

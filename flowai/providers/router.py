@@ -18,9 +18,13 @@ For each call it
 
 A chat stream falls back only before its first delta: after it, a failure is the node's error.
 After ``cooldown_failures`` consecutive failed calls a provider is skipped for
-``cooldown_seconds`` (per process). Every result's ``usage.fallbacks`` lists the providers
-tried before (``{"provider", "reason", "status"}``); when all fail, ``ProviderError`` (50002)
-carries them in ``detail["attempts"]``.
+``cooldown_seconds`` (per process); a refused credential (401/403) cools it down at once, and a
+``Retry-After`` while another candidate is left moves on at once, cooling the provider down for
+that long. Every result's ``usage.fallbacks`` lists the providers tried before
+(``{"provider", "status", "error", "reason"}``: ``error`` is the class, e.g. ``rate_limited`` or
+``provider_auth_failed``, ``reason`` our safe message, never the upstream's body); when all fail,
+``ProviderError`` (50002) carries them in ``detail["attempts"]`` with ``detail["error"]``
+``all_providers_failed`` (``provider_auth_failed`` when every provider refused its credential).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from .catalog import CATALOG
 from .config import FileConfig, Policy, ProviderConfig
 from .credentials import Credentials
 from .directory import Directory, ProviderSource
+from .family import error_class, transport_error
 from .ledger import Ledger, Reservation
 
 METHODS = {
@@ -62,7 +67,7 @@ METHODS = {
     "tts": "synthesize",
     "stt": "transcribe",
 }
-ACCOUNT_STATUSES = (401, 402, 429)  # not the request's fault: another provider may serve it
+
 _EXHAUSTED = object()
 
 
@@ -70,6 +75,8 @@ _EXHAUSTED = object()
 class _Health:
     failures: int = 0
     until: float = 0.0  # monotonic time the cool-down ends
+    why: str = ""  # what started the cool-down, for the skipped attempt's reason
+    refused: Any = None  # the client whose credential was refused: a rebuilt one (a new key) is not cooled
 
 
 class Router:
@@ -103,14 +110,15 @@ class Router:
             raise ProviderError(f"A chat call serves the text or multimodal task, not {task!r}.", retryable=False)
         candidates, attempts = await self._candidates(task, provider, scope)
         estimate = {"tokens": sum(len(_text_of(m.get("content"))) for m in request.messages) // 4}
-        for name, client in candidates:
+        for i, (name, client) in enumerate(candidates):
             reservation = await self._reserve(name, estimate, attempts)
             if reservation is _EXHAUSTED:
                 continue
+            retrying = self._retrying(more=i < len(candidates) - 1)
             try:
-                stack, stream, chunks, first = await self._retrying()(self._open_chat, name, client, request)
+                stack, stream, chunks, first = await retrying(self._open_chat, name, client, request)
             except ProviderError as exc:
-                await self._failed(name, exc, reservation, attempts)
+                await self._failed(name, exc, reservation, attempts, client=client)
                 if _falls_back(exc):
                     continue
                 raise _ended(exc, attempts) from None
@@ -123,7 +131,7 @@ class Router:
                     yield routed
                 except (ProviderError, httpx.HTTPError) as exc:  # after the first delta: no switch
                     await self._failed(
-                        name, exc if isinstance(exc, ProviderError) else _wrap(name, exc), reservation, None
+                        name, exc if isinstance(exc, ProviderError) else transport_error(name, exc), reservation, None
                     )
                     raise
                 except BaseException:  # cancelled mid-stream (client gone, timeout): what was streamed is billed
@@ -191,14 +199,15 @@ class Router:
         self, task: str, request: Any, provider: str, scope: Scope | None, estimate: dict[str, float]
     ) -> Any:
         candidates, attempts = await self._candidates(task, provider, scope)
-        for name, client in candidates:
+        for i, (name, client) in enumerate(candidates):
             reservation = await self._reserve(name, estimate, attempts)
             if reservation is _EXHAUSTED:
                 continue
+            retrying = self._retrying(more=i < len(candidates) - 1)
             try:
-                result = await self._retrying()(self._call_once, name, getattr(client, METHODS[task]), request)
+                result = await retrying(self._call_once, name, getattr(client, METHODS[task]), request)
             except ProviderError as exc:
-                await self._failed(name, exc, reservation, attempts)
+                await self._failed(name, exc, reservation, attempts, client=client)
                 if _falls_back(exc):
                     continue
                 raise _ended(exc, attempts) from None
@@ -248,13 +257,18 @@ class Router:
                 f"No {task} provider is configured; set one of: {hints}; or enter a key on the Providers page{pin}.",
                 retryable=False,
             )
+        for n, c in found:
+            health = self._health.get(n)
+            if health is not None and health.refused is not None and health.refused is not c:
+                del self._health[n]  # its credentials changed since its key was refused
         ready = [(n, c) for n, c in found if self.cooling_until(n) is None]
         skipped = [
             {
                 "provider": n,
                 "status": None,
-                "reason": f"{n} is cooling down after {self._health[n].failures} "
-                f"failures ({self._health[n].until - self.clock():.0f} s left).",
+                "error": "cooling_down",
+                "reason": f"{n} is cooling down after {self._health[n].why or f'{self._health[n].failures} failures'} "
+                f"({self._health[n].until - self.clock():.0f} s left).",
             }
             for n, _ in found
             if self.cooling_until(n) is not None
@@ -263,7 +277,7 @@ class Router:
             raise ProviderError(
                 f"Every {task} provider is cooling down after repeated failures: "
                 + " ".join(a["reason"] for a in skipped),
-                detail={"attempts": skipped},
+                detail={"error": "all_providers_failed", "attempts": skipped},
                 retryable=False,
             )
         return ready, skipped
@@ -298,13 +312,16 @@ class Router:
                 {
                     "provider": name,
                     "status": None,
+                    "error": "quota_exhausted",
                     "reason": f"{name} quota exhausted ({quota.limit:g} {quota.unit} per {quota.period}).",
                 }
             )
             return _EXHAUSTED
         return reservation
 
-    def _retrying(self) -> AsyncRetrying:
+    def _retrying(self, *, more: bool = False) -> AsyncRetrying:
+        """Retries at one provider. With ``more`` candidates left, a ``Retry-After`` is not waited
+        out here: the call moves on at once and the provider cools down for that long (``_failed``)."""
         policy = self.config.policy
         jitter = wait_random_exponential(multiplier=policy.backoff, max=policy.max_backoff)
 
@@ -312,7 +329,8 @@ class Router:
             return max(getattr(state.outcome.exception(), "retry_after", None) or 0.0, jitter(state))
 
         def retry_after_too_long(state) -> bool:
-            return (getattr(state.outcome.exception(), "retry_after", None) or 0.0) > policy.max_retry_after
+            after = getattr(state.outcome.exception(), "retry_after", None)
+            return (more and bool(after)) or (after or 0.0) > policy.max_retry_after
 
         return AsyncRetrying(
             stop=stop_after_attempt(policy.retries + 1) | retry_after_too_long,
@@ -332,7 +350,7 @@ class Router:
         except BaseException as exc:
             await stack.__aexit__(type(exc), exc, exc.__traceback__)
             if isinstance(exc, httpx.HTTPError):
-                raise _wrap(name, exc) from None
+                raise transport_error(name, exc) from None
             raise
         return stack, stream, chunks, first
 
@@ -341,7 +359,7 @@ class Router:
             async with self._deadline(name):
                 return await method(request)
         except httpx.HTTPError as exc:
-            raise _wrap(name, exc) from None
+            raise transport_error(name, exc) from None
 
     @asynccontextmanager
     async def _deadline(self, name: str):
@@ -355,16 +373,27 @@ class Router:
         except TimeoutError:
             raise ProviderError(f"{name} did not answer within {timeout:g} s.", provider=name) from None
 
-    async def _failed(self, name: str, exc: ProviderError, reservation, attempts: list | None) -> None:
+    async def _failed(
+        self, name: str, exc: ProviderError, reservation, attempts: list | None, *, client: Any = None
+    ) -> None:
         if attempts is not None:
-            attempts.append({"provider": name, "reason": exc.message, "status": exc.http_status})
+            kind = _kind(exc)
+            attempts.append({"provider": name, "status": exc.http_status, "error": kind, "reason": exc.message})
         if isinstance(reservation, Reservation):
             await asyncio.to_thread(self.ledger.release, reservation)
         if _falls_back(exc) or attempts is None:  # the provider's failure, not the request's
             health = self._health.setdefault(name, _Health())
             health.failures += 1
-            if health.failures >= self.config.policy.cooldown_failures:
-                health.until = self.clock() + self.config.policy.cooldown_seconds
+            policy, now = self.config.policy, self.clock()
+            if _kind(exc) == "provider_auth_failed":  # the key is refused: no use asking again soon
+                health.until, health.why = max(health.until, now + policy.cooldown_seconds), "a refused credential"
+                health.refused = client
+            elif exc.retry_after and exc.retryable:  # it said when to come back
+                if now + exc.retry_after > health.until:
+                    health.until, health.why = now + exc.retry_after, f"Retry-After {exc.retry_after:g} s"
+            if health.failures >= policy.cooldown_failures:
+                health.until = max(health.until, now + policy.cooldown_seconds)
+                health.why = f"{health.failures} failures"
             if self.ledger is not None:
                 await asyncio.to_thread(self.ledger.record_failure, name)
 
@@ -439,36 +468,35 @@ class RoutedStream:
 
 
 def _falls_back(exc: ProviderError) -> bool:
-    return exc.retryable or exc.http_status in ACCOUNT_STATUSES
+    return exc.retryable or exc.http_status in (402, 429) or _kind(exc) == "provider_auth_failed"
 
 
-def _wrap(name: str, exc: httpx.HTTPError) -> ProviderError:
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderError(f"{name} timed out ({type(exc).__name__}).", provider=name)
-    return ProviderError(f"{name} connection failed: {type(exc).__name__}.", provider=name)
+def _kind(exc: ProviderError) -> str:
+    """The failure's class: the family's word for it, else the status's (``family.error_class``)."""
+    return exc.kind or error_class(exc.http_status)
 
 
 def _ended(exc: ProviderError, attempts: list) -> ProviderError:
-    """A failure no other provider can help with (the request's fault): the provider's message."""
+    """A failure no other provider can help with (the request's fault): the provider's (safe) message."""
     return ProviderError(
-        exc.message, provider=exc.provider, http_status=exc.http_status, retryable=False, detail={"attempts": attempts}
+        exc.message,
+        provider=exc.provider,
+        http_status=exc.http_status,
+        retryable=False,
+        detail={"error": _kind(exc), "attempts": attempts},
     )
 
 
 def _all_failed(attempts: list) -> ProviderError:
+    auth = bool(attempts) and all(a.get("error") == "provider_auth_failed" for a in attempts)
+    detail = {"error": "provider_auth_failed" if auth else "all_providers_failed", "attempts": attempts}
     if len(attempts) == 1:
         one = attempts[0]
         return ProviderError(
-            one["reason"],
-            provider=one["provider"],
-            http_status=one["status"],
-            retryable=False,
-            detail={"attempts": attempts},
+            one["reason"], provider=one["provider"], http_status=one["status"], retryable=False, detail=detail
         )
     reasons = "; ".join(a["reason"] for a in attempts)
-    return ProviderError(
-        f"Every provider able to serve this node failed: {reasons}", detail={"attempts": attempts}, retryable=False
-    )
+    return ProviderError(f"Every provider able to serve this node failed: {reasons}", detail=detail, retryable=False)
 
 
 def _text_of(content: Any) -> str:
