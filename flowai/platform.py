@@ -56,7 +56,13 @@ class Platform:
             max_media_bytes=settings.max_media_bytes,
         )
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger)
-        self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)
+        self.provider_admin = ProviderAdmin(
+            self.router,
+            self.credentials,
+            self.provider_config,
+            self.ledger,
+            allow_private=settings.allow_private_urls,
+        )
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
         self.services = Services(

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
@@ -52,6 +53,16 @@ def fernet_for(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(raw))
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or ""), port or {"http": 80, "https": 443}.get(scheme)
+
+
 def masked(value: str | None) -> str | None:
     """``sk-…abcd``: enough to recognise a key, never enough to use it."""
     if not value:
@@ -76,9 +87,11 @@ class Credentials:
         ui = self._ui().get(name, {})
         prefix = spec.prefix
         env_key = next((self.env[k] for k in spec.key_env if self.env.get(k)), None)
-        api_key = ui.get("api_key") or env_key
         env_base = self.env.get(f"{prefix}_BASE_URL")
         base_url = ui.get("base_url") or env_base or spec.base_url
+        if env_key and ui.get("base_url") and _origin(ui["base_url"]) != _origin(env_base or spec.base_url):
+            env_key = None  # the environment's key goes only to the origin it was configured for
+        api_key = ui.get("api_key") or env_key
         options = {opt: self.env[var] for opt, var in spec.option_env.items() if self.env.get(var)}
         options.update({k: v for k, v in (ui.get("options") or {}).items() if v})
         overridden = bool(ui.get("base_url") or env_base)

@@ -269,6 +269,7 @@ class FakeReplicate:
     uploads: list[bytes] = field(default_factory=list)
     files_served: int = 0
     schema_gets: int = 0
+    output_url: str = ""  # when set, every prediction's output is this URL (a hostile upstream)
 
     def __post_init__(self) -> None:
         self._window: deque[float] = deque()
@@ -283,6 +284,7 @@ class FakeReplicate:
                 Route("/v1/account", self._account, methods=["GET"]),
                 Route("/v1/files", self._upload, methods=["POST"]),
                 Route("/files/{pid}/{file}", self._file, methods=["GET"]),
+                Route("/redirect", self._redirect, methods=["GET"]),
             ]
         )
 
@@ -334,6 +336,8 @@ class FakeReplicate:
         return out
 
     def _output(self, p: _Prediction) -> Any:
+        if self.output_url:
+            return self.output_url
         inputs, schema = MODELS[p.model][:2]
         default = inputs["output_format"][2] if "output_format" in inputs else "png"
         fmt = p.input.get("output_format", default)
@@ -489,6 +493,9 @@ class FakeReplicate:
         return JSONResponse(
             {"id": fid, "size": len(data), "urls": {"get": f"{self.url}/v1/files/{fid}"}}, status_code=201
         )
+
+    async def _redirect(self, request: Request) -> Response:
+        return Response(status_code=302, headers={"Location": request.query_params["to"]})
 
     async def _file(self, request: Request) -> Response:
         pid, name = request.path_params["pid"], request.path_params["file"]
