@@ -20,6 +20,7 @@ from flowai.providers.admin import ProviderAdmin
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
 from flowai.providers.directory import Directory, Live
+from flowai.providers.keyring import Keyring
 from flowai.providers.ledger import Ledger
 from flowai.providers.router import Router
 from flowai.runs.callbacks import Callbacks
@@ -46,7 +47,8 @@ class Platform:
         self.db = make_engine(settings.database_url)
         self.registry = registry or default_registry()
         self.http = make_client()  # flowai/net/httpclient.py: limits, timeouts, the keep-alive pool
-        self.credentials = Credentials(self.db, settings.secret_key, settings.env)
+        self.credentials = Credentials(self.db, Keyring.for_home(settings.home, settings.encryption_keys), settings.env)
+        self.credentials.migrate(settings.secret_key)  # rows from before the keyring: once
         self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
         self.ledger = Ledger(self.db, self.provider_config)
         self.directory = Directory(

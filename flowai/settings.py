@@ -37,6 +37,7 @@ class Settings:
     allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
     providers_file: Path | None = None  # router settings (priorities, quotas, ...); default home/providers.toml
+    encryption_keys: str = field(default="", repr=False)  # FLOWAI_ENCRYPTION_KEYS; else home/encryption.keys
 
     @property
     def media_dir(self) -> Path:
@@ -50,7 +51,8 @@ class Settings:
     def from_env(cls, **overrides) -> Settings:
         load_dotenv(Path.cwd() / ".env", override=False)
         home = Path(os.environ.get("FLOWAI_HOME") or Path.home() / ".flowai").expanduser()
-        home.mkdir(parents=True, exist_ok=True)
+        if not home.exists():
+            home.mkdir(parents=True, mode=0o700, exist_ok=True)  # secrets, database, media: this user's only
         database_url = os.environ.get("FLOWAI_DATABASE_URL") or f"sqlite:///{home / 'flowai.db'}"
         secret_key = os.environ.get("FLOWAI_SECRET_KEY") or _secret_key_file(home)
         values = dict(
@@ -71,6 +73,7 @@ class Settings:
                 for k, v in os.environ.items()
                 if k.endswith(("_API_KEY", "_API_TOKEN", "_BASE_URL", "_MODEL", "_USER_ID")) or k == "HF_TOKEN"
             },
+            encryption_keys=os.environ.get("FLOWAI_ENCRYPTION_KEYS", ""),
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
             if os.environ.get("FLOWAI_PROVIDERS_FILE")
             else None,

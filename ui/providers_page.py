@@ -42,6 +42,10 @@ TEXT = {
     "cooling": ("cooling down until {when}", "冷却至 {when}"),
     "key": ("API key", "API 密钥"),
     "base_url": ("Base URL (optional)", "Base URL（可选）"),
+    "allow_private": (
+        "The base URL may be a private address (a self-hosted server)",
+        "Base URL 可以是内网地址（自托管服务器）",
+    ),
     "options": ('Extra options, JSON (optional, e.g. {"user_id": "…"})', '其他选项，JSON（可选，如 {"user_id": "…"}）'),
     "options_bad": ("The extra options must be a JSON object.", "其他选项必须是 JSON 对象。"),
     "key_required": ("Enter the API key.", "请输入 API 密钥。"),
@@ -264,6 +268,7 @@ class ProvidersPage:
                 .classes("w-full")
                 .props('data-testid="credential-base-url"')
             )
+            private = ui.checkbox(t(TEXT, "allow_private")).props('data-testid="credential-allow-private"')
             options = ui.input(t(TEXT, "options")).classes("w-full").props('data-testid="credential-options"')
             error = ui.label().classes("text-red-600 text-sm")
 
@@ -282,7 +287,11 @@ class ProvidersPage:
                         return
                 if self._try(
                     lambda: self.admin.set_credential(
-                        name, api_key=key.value.strip(), base_url=(base.value or "").strip() or None, options=extra
+                        name,
+                        api_key=key.value.strip(),
+                        base_url=(base.value or "").strip() or None,
+                        options=extra,
+                        allow_private_base_url=bool(private.value),
                     )
                 ):
                     key.value = ""
