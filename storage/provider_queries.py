@@ -121,6 +121,26 @@ def add_workflow_spend(s: Session, *, workflow_id: str, day: str, cost: float, c
     _add(s, WorkflowSpend, {"workflow_id": workflow_id, "day": day}, {"calls": calls, "cost": cost})
 
 
+def hold_spend(s: Session, *, workflow_id: str, day: str, amount: float, limit: float) -> bool:
+    """Count an estimated ``amount`` against a daily budget while some of it is left; True if it did.
+    One conditional UPDATE, so concurrent calls are admitted one by one against the running total."""
+    _add(s, WorkflowSpend, {"workflow_id": workflow_id, "day": day}, {})
+    moved = s.exec(
+        update(WorkflowSpend)
+        .where(WorkflowSpend.workflow_id == workflow_id, WorkflowSpend.day == day, WorkflowSpend.cost < limit)
+        .values(cost=WorkflowSpend.cost + amount)
+    )
+    return moved.rowcount == 1
+
+
+def release_spend(s: Session, *, workflow_id: str, day: str, amount: float) -> None:
+    s.exec(
+        update(WorkflowSpend)
+        .where(WorkflowSpend.workflow_id == workflow_id, WorkflowSpend.day == day)
+        .values(cost=WorkflowSpend.cost - amount)
+    )
+
+
 def workflow_spend(s: Session, *, workflow_id: str, day: str) -> float:
     row = s.get(WorkflowSpend, (workflow_id, day))
     return row.cost if row is not None else 0.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import httpx
@@ -243,3 +244,29 @@ def test_an_admin_set_base_url_on_a_private_address_needs_an_explicit_opt_in(fla
         r = run(api, api.publish(llm_doc(provider="groq")))
     assert r.status_code in (400, 502), r.text
     assert all(seen["authorization"] is None for seen in canary.seen) and env_fake.api_key not in str(canary.seen)
+
+
+# -- finding 10: the budget is held, not only read ----------------------------------------------
+
+
+def test_concurrent_runs_cannot_spend_a_budget_many_times_over(flaky, settings):  # noqa: F811
+    fake = flaky()
+    with serving(with_config(settings, env_for(groq=fake))) as api:
+        wf = api.publish(llm_doc())
+        admin = api.platform.provider_admin
+        admin.set_budget(wf, 1000.0)
+        warm = run(api, wf, detail=True)
+        assert warm.status_code == 200, warm.text
+        one = warm.json()["usage"]["llm"]["cost"]
+        assert one > 0
+        spent_before = admin.spent_today(wf)
+        admin.set_budget(wf, spent_before + 2 * one)  # room for two more calls
+        fake.default = "slow:1"  # every call takes a second: twenty runs overlap
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            answers = list(pool.map(lambda _: run(api, wf, detail=True), range(20)))
+        spent = admin.spent_today(wf) - spent_before
+    served = [r for r in answers if r.status_code == 200]
+    refused = [r for r in answers if r.status_code != 200]
+    assert all(r.status_code == 429 and r.json()["code"] == 42902 for r in refused), [r.text for r in refused]
+    assert 1 <= len(served) <= 3 and fake.hits - 1 == len(served)  # refused runs never reached the provider
+    assert spent <= 3 * one + 1e-9  # at most one call over the budget, never 4.5 times it

@@ -2,7 +2,9 @@
 
 For each call it
 
-1. refuses at once when the workflow's daily budget is spent (``BudgetExceededError``);
+1. refuses at once when the workflow's daily budget is spent (``BudgetExceededError``), and per
+   candidate holds the call's estimated cost against it in the same statement that checks it
+   (concurrent runs are admitted one by one; the real cost replaces the estimate afterwards);
 2. lists candidates: ``provider="auto"`` walks the task's priority list (``ProviderConfig``)
    keeping providers that have credentials and are not cooling down; a named provider pins
    the call to it;
@@ -39,7 +41,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from flowai.errors import BudgetExceededError, ProviderError
+from flowai.errors import ProviderError
 
 from .base import (
     AudioResult,
@@ -58,7 +60,7 @@ from .config import FileConfig, Policy, ProviderConfig
 from .credentials import Credentials
 from .directory import Directory, ProviderSource
 from .family import error_class, transport_error
-from .ledger import Ledger, Reservation
+from .ledger import Ledger, Reservation, SpendHold
 
 METHODS = {
     "text": "stream_chat",
@@ -69,6 +71,15 @@ METHODS = {
 }
 
 _EXHAUSTED = object()
+OUTPUT_ESTIMATE = 1024  # completion tokens a chat is assumed to cost when it sets no max_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """What a call holds while it runs: its provider's quota and its workflow's budget."""
+
+    quota: Reservation | None = None
+    spend: SpendHold | None = None
 
 
 @dataclass(slots=True)
@@ -109,9 +120,12 @@ class Router:
         if task not in ("text", "multimodal"):
             raise ProviderError(f"A chat call serves the text or multimodal task, not {task!r}.", retryable=False)
         candidates, attempts = await self._candidates(task, provider, scope)
-        estimate = {"tokens": sum(len(_text_of(m.get("content"))) for m in request.messages) // 4}
+        estimate = {
+            "tokens": sum(len(_text_of(m.get("content"))) for m in request.messages) // 4,
+            "output": request.max_tokens or OUTPUT_ESTIMATE,
+        }
         for i, (name, client) in enumerate(candidates):
-            reservation = await self._reserve(name, estimate, attempts)
+            reservation = await self._reserve(name, estimate, attempts, scope)
             if reservation is _EXHAUSTED:
                 continue
             retrying = self._retrying(more=i < len(candidates) - 1)
@@ -170,7 +184,7 @@ class Router:
         No retries or provider fallback here."""
         await self._check_budget(scope)
         attempts: list[dict[str, Any]] = []
-        reservation = await self._reserve(name, {}, attempts)
+        reservation = await self._reserve(name, {}, attempts, scope)
         if reservation is _EXHAUSTED:
             raise ProviderError(attempts[0]["reason"], provider=name, retryable=False, detail={"attempts": attempts})
         try:
@@ -200,7 +214,7 @@ class Router:
     ) -> Any:
         candidates, attempts = await self._candidates(task, provider, scope)
         for i, (name, client) in enumerate(candidates):
-            reservation = await self._reserve(name, estimate, attempts)
+            reservation = await self._reserve(name, estimate, attempts, scope)
             if reservation is _EXHAUSTED:
                 continue
             retrying = self._retrying(more=i < len(candidates) - 1)
@@ -283,6 +297,8 @@ class Router:
         return ready, skipped
 
     async def _check_budget(self, scope: Scope | None) -> None:
+        """Refuse before choosing a provider when the budget is already spent (the hold per candidate,
+        ``_reserve``, is what keeps concurrent calls within it)."""
         if self.ledger is None or scope is None or not scope.workflow_id:
             return
         ledger, wf = self.ledger, scope.workflow_id
@@ -293,21 +309,32 @@ class Router:
             return
         spent = await asyncio.to_thread(ledger.spent_today, wf)
         if spent >= budget:
-            wait = ledger.seconds_to_midnight()
-            raise BudgetExceededError(
-                f"The workflow's daily budget of ${budget:g} is spent (${spent:.4f} today); provider calls resume "
-                f"after midnight ({self.config.timezone()}), in {wait} s, or raise the budget.",
-                retry_after=wait,
-                detail={"budget": budget, "spent": round(spent, 6), "retry_after": wait},
-            )
+            raise ledger.budget_error(budget, spent)
 
-    async def _reserve(self, name: str, estimate: dict[str, float], attempts: list) -> Reservation | object | None:
+    async def _reserve(
+        self, name: str, estimate: dict[str, float], attempts: list, scope: Scope | None
+    ) -> _Hold | object:
+        """Hold the workflow's budget (BudgetExceededError when spent) and the provider's quota
+        (``_EXHAUSTED`` when it would go over, with the attempt noted) for one call."""
+        if self.ledger is None:
+            return _Hold()
+        spend = None
+        if scope is not None and scope.workflow_id:
+            spend = await asyncio.to_thread(
+                self.ledger.hold_spend, scope.workflow_id, self._cost_estimate(name, estimate)
+            )
         quota = self.config.quota(name)
-        if quota is None or self.ledger is None:
-            return None
+        if quota is None:
+            return _Hold(None, spend)
         amount = 1.0 if quota.unit == "calls" else float(estimate.get(quota.unit, 0.0))
-        reservation = await asyncio.to_thread(self.ledger.reserve, name, quota, amount)
+        try:
+            reservation = await asyncio.to_thread(self.ledger.reserve, name, quota, amount)
+        except BaseException:
+            self._release_now(_Hold(None, spend))
+            raise
         if reservation is None:
+            if spend is not None:
+                await asyncio.to_thread(self.ledger.release_spend, spend)
             attempts.append(
                 {
                     "provider": name,
@@ -317,7 +344,16 @@ class Router:
                 }
             )
             return _EXHAUSTED
-        return reservation
+        return _Hold(reservation, spend)
+
+    def _cost_estimate(self, name: str, estimate: dict[str, float]) -> float:
+        """What one call is expected to cost at ``name``'s prices (held against the budget)."""
+        if "cost" in estimate:
+            return float(estimate["cost"])
+        if "tokens" not in estimate or name not in CATALOG:
+            return 0.0
+        guess = Usage(name, "", prompt_tokens=int(estimate["tokens"]), completion_tokens=int(estimate["output"]))
+        return self.config.price(name).cost(guess)
 
     def _retrying(self, *, more: bool = False) -> AsyncRetrying:
         """Retries at one provider. With ``more`` candidates left, a ``Retry-After`` is not waited
@@ -379,8 +415,7 @@ class Router:
         if attempts is not None:
             kind = _kind(exc)
             attempts.append({"provider": name, "status": exc.http_status, "error": kind, "reason": exc.message})
-        if isinstance(reservation, Reservation):
-            await asyncio.to_thread(self.ledger.release, reservation)
+        await asyncio.to_thread(self._release_now, reservation)
         if _falls_back(exc) or attempts is None:  # the provider's failure, not the request's
             health = self._health.setdefault(name, _Health())
             health.failures += 1
@@ -407,13 +442,18 @@ class Router:
             self.ledger.record(
                 usage,
                 workflow_id=scope.workflow_id if scope else None,
-                reservation=reservation if isinstance(reservation, Reservation) else None,
+                reservation=reservation.quota if isinstance(reservation, _Hold) else None,
+                spend=reservation.spend if isinstance(reservation, _Hold) else None,
             )
 
     def _release_now(self, reservation) -> None:
-        """Give a reservation back without awaiting (the task may be being cancelled)."""
-        if isinstance(reservation, Reservation):
-            self.ledger.release(reservation)
+        """Give a hold back without awaiting (the task may be being cancelled)."""
+        if not isinstance(reservation, _Hold) or self.ledger is None:
+            return
+        if reservation.quota is not None:
+            self.ledger.release(reservation.quota)
+        if reservation.spend is not None:
+            self.ledger.release_spend(reservation.spend)
 
     async def _served(self, usage: Usage, name: str, task: str, attempts: list, reservation, scope) -> None:
         self._health.pop(name, None)
@@ -426,7 +466,8 @@ class Router:
                 self.ledger.record,
                 usage,
                 workflow_id=scope.workflow_id if scope else None,
-                reservation=reservation if isinstance(reservation, Reservation) else None,
+                reservation=reservation.quota if isinstance(reservation, _Hold) else None,
+                spend=reservation.spend if isinstance(reservation, _Hold) else None,
             )
 
     def _price_estimate(self, task: str, provider: str):
