@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import ProviderCredential, ProviderSetting, ProviderUsage, WorkflowBudget, WorkflowSpend, utcnow
 
@@ -127,8 +127,12 @@ def hold_spend(s: Session, *, workflow_id: str, day: str, amount: float, limit: 
     _add(s, WorkflowSpend, {"workflow_id": workflow_id, "day": day}, {})
     moved = s.exec(
         update(WorkflowSpend)
-        .where(WorkflowSpend.workflow_id == workflow_id, WorkflowSpend.day == day, WorkflowSpend.cost < limit)
-        .values(cost=WorkflowSpend.cost + amount)
+        .where(
+            col(WorkflowSpend.workflow_id) == workflow_id,
+            col(WorkflowSpend.day) == day,
+            col(WorkflowSpend.cost) < limit,
+        )
+        .values(cost=col(WorkflowSpend.cost) + amount)
     )
     return moved.rowcount == 1
 
@@ -136,8 +140,8 @@ def hold_spend(s: Session, *, workflow_id: str, day: str, amount: float, limit: 
 def release_spend(s: Session, *, workflow_id: str, day: str, amount: float) -> None:
     s.exec(
         update(WorkflowSpend)
-        .where(WorkflowSpend.workflow_id == workflow_id, WorkflowSpend.day == day)
-        .values(cost=WorkflowSpend.cost - amount)
+        .where(col(WorkflowSpend.workflow_id) == workflow_id, col(WorkflowSpend.day) == day)
+        .values(cost=col(WorkflowSpend.cost) - amount)
     )
 
 

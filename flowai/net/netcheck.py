@@ -76,7 +76,7 @@ def private_address(url: str) -> str | None:
     except (socket.gaierror, UnicodeError):
         return None
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _internal(ip):
             return str(ip)
     return None

@@ -391,9 +391,9 @@ class Replicate(Family):
                     throttled.retry_after, throttled.retryable = delay, True
                     raise throttled
                 if resp.status_code >= 400:
-                    exc = self.http_error(resp)
-                    exc.retryable = resp.status_code >= 500 or resp.status_code == 408
-                    raise exc
+                    failure = self.http_error(resp)
+                    failure.retryable = resp.status_code >= 500 or resp.status_code == 408
+                    raise failure
                 return resp.json()
         raise AssertionError("unreachable")  # pragma: no cover
 
