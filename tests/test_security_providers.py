@@ -270,3 +270,30 @@ def test_concurrent_runs_cannot_spend_a_budget_many_times_over(flaky, settings):
     assert all(r.status_code == 429 and r.json()["code"] == 42902 for r in refused), [r.text for r in refused]
     assert 1 <= len(served) <= 3 and fake.hits - 1 == len(served)  # refused runs never reached the provider
     assert spent <= 3 * one + 1e-9  # at most one call over the budget, never 4.5 times it
+
+
+def test_a_failed_prediction_s_traceback_and_keys_stay_in_the_log(fake_replicate, settings, caplog):  # noqa: F811
+    caplog.set_level(logging.INFO, logger="flowai")
+    fake_replicate.behaviour["black-forest-labs/flux-schnell"] = "fail"
+    fake_replicate.model_error = (
+        'Traceback (most recent call last):\n  File "/src/predict.py", line 9, in predict\n'
+        f"    client.login(token='{LEAK_KEY}')\nRuntimeError: upstream refused token {LEAK_KEY}"
+    )
+    env = {"REPLICATE_API_KEY": TOKEN, "REPLICATE_BASE_URL": fake_replicate.url}
+    with serving(with_config(settings, env)) as api:
+        wf = api.publish(_replicate_doc())
+        r = httpx.post(
+            f"{api.url}/v1/api/workflow/run/{wf}",
+            headers={"X-API-KEY": api.key()},
+            content=orjson.dumps({"input": {"prompt": "a fox"}, "detail": True}),
+            timeout=60,
+        )
+        time.sleep(0.5)
+        stored = _database_bytes(api).decode("latin-1")
+    # the rules table falls back to another model; the failure is told in the usage's fallbacks
+    assert "RuntimeError: upstream refused token [redacted]" in r.text, r.text
+    logs = _server_logs(caplog)
+    assert "predict.py" in logs  # the admin has the whole story
+    for where, text in (("body", r.text), ("database", stored), ("logs", logs)):
+        assert LEAK_KEY not in text, where
+    assert "predict.py" not in r.text and "predict.py" not in stored

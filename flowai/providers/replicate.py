@@ -33,7 +33,7 @@ from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential
 from flowai.errors import ProviderError
 
 from .base import ImageRequest, ImageResult, Media
-from .family import Family, retry_after, transport_error
+from .family import Family, redact, retry_after, transport_error
 from .replicate_budget import Budget
 from .replicate_rules import PredictionFailed, Rules, base_name
 from .replicate_run import ReplicateResult, run_with_rules
@@ -199,7 +199,10 @@ class Replicate(Family):
             raise
         status = prediction.get("status")
         if status != "succeeded":
-            error = prediction.get("error") or status
+            said = prediction.get("error")
+            if said:
+                self.log_upstream(f"prediction {prediction.get('id')} of {base_name(model)} {status}", str(said))
+            error = _model_error(said, self.api_key) or status
             raise PredictionFailed(
                 f"{self.name} prediction {prediction.get('id')} of {base_name(model)} {status}: {error}",
                 provider=self.name,
@@ -207,7 +210,7 @@ class Replicate(Family):
                 detail={
                     "prediction_id": prediction.get("id"),
                     "status": status,
-                    "error": prediction.get("error"),
+                    "error": _model_error(said, self.api_key),
                     "model": model,
                 },
             )
@@ -421,6 +424,16 @@ def _inline(schema: dict | None, components: dict) -> dict | None:
     if isinstance(out.get("properties"), dict):
         out["properties"] = {k: resolve(dict(v)) for k, v in out["properties"].items()}
     return out
+
+
+def _model_error(error: Any, api_key: str | None) -> str | None:
+    """What the model said went wrong, for the run: the exception's line of a traceback (its last
+    line), anything key-like redacted, at most 300 characters; the whole text goes to the log."""
+    lines = [line.strip() for line in str(error or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
+    return redact(line, api_key)[:300]
 
 
 def _throttle_delay(resp: httpx.Response) -> float:

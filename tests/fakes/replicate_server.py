@@ -270,6 +270,7 @@ class FakeReplicate:
     files_served: int = 0
     schema_gets: int = 0
     output_url: str = ""  # when set, every prediction's output is this URL (a hostile upstream)
+    model_error: str = MODEL_ERROR  # what a ``fail`` prediction says
 
     def __post_init__(self) -> None:
         self._window: deque[float] = deque()
@@ -332,7 +333,7 @@ class FakeReplicate:
             out["output"] = self._output(prediction)
             out["metrics"] = {"predict_time": round(prediction.duration or 0.01, 3)}
         elif status == "failed":
-            out["error"] = MODEL_ERROR
+            out["error"] = self.model_error
         return out
 
     def _output(self, p: _Prediction) -> Any:
