@@ -273,8 +273,11 @@ class Family:
             log.info("%s %s: %s", self.name, what, text)
 
     def fail(self, message: str, *, retryable: bool = False, status: int | None = None) -> ProviderError:
-        """A failure the provider reported inside a successful answer (filtered, job error, ...)."""
-        return ProviderError(f"{self.name}: {message}", provider=self.name, http_status=status, retryable=retryable)
+        """A failure the provider reported inside a successful answer (filtered, job error, ...);
+        anything key-like in what it said is redacted."""
+        return ProviderError(
+            f"{self.name}: {redact(message, self.api_key)}", provider=self.name, http_status=status, retryable=retryable
+        )
 
     def need(self, body: Any, key: str) -> Any:
         """``body[key]``, or a retryable ProviderError saying the answer lacked it."""
