@@ -98,21 +98,22 @@ class Keyring:
 
 
 def write_keys(path: Path, keys: list[str], *, exclusive: bool = False) -> None:
-    """Write the key file (mode 0600) in one step: a temporary file renamed over it."""
+    """Write the key file (mode 0600) in one step: a temporary file renamed (or, for a first key
+    file that another process may be making too, hard-linked) into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if exclusive:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            return
-        with os.fdopen(fd, "w") as f:
-            f.write("\n".join(keys) + "\n")
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write("\n".join(keys) + "\n")
-    os.replace(tmp, path)
+    if not exclusive:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # appears whole or not at all; another process's file wins
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
