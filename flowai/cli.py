@@ -286,6 +286,39 @@ def _env_file_names(path: Path) -> list[str]:
     return list(dotenv_values(path)) if path.exists() else []
 
 
+def cmd_secrets_rotate(args) -> int:
+    """A new encryption key for stored provider credentials: added first to the key file (the old
+    one still reads meanwhile), every row re-encrypted under it, then the old keys dropped. With
+    FLOWAI_ENCRYPTION_KEYS the operator lists the new key first; this re-encrypts under it."""
+    from cryptography.fernet import Fernet
+
+    from flowai.providers.keyring import Keyring, KeyringError, write_keys
+
+    p = _platform()
+    settings = p.settings
+    try:
+        keyring = Keyring.for_home(settings.home, settings.encryption_keys)
+    except KeyringError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if keyring.path is not None:
+        old = keyring.keys
+        write_keys(keyring.path, [Fernet.generate_key().decode(), *old])
+    done, unreadable = p.credentials.rotate()
+    if unreadable:
+        print(f"error: {unreadable} stored value(s) could not be decrypted by any key; old keys kept.", file=sys.stderr)
+        return 1
+    if keyring.path is not None:
+        write_keys(keyring.path, keyring.keys[:1])
+        print(f"Re-encrypted {done} stored value(s) under a new key in {keyring.path}; the old key is gone.")
+    else:
+        print(
+            f"Re-encrypted {done} stored value(s) under the first key of FLOWAI_ENCRYPTION_KEYS; "
+            "the others can now be removed from it."
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowai", description="FlowAI: visual AI workflows, published as APIs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -357,6 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--non-interactive", action="store_true", help="ask nothing: take the keys from the environment")
     st.add_argument("--env-file", default=".env", help="the dotenv file to write (default ./.env)")
     st.set_defaults(func=cmd_setup)
+    sec = sub.add_parser("secrets", help="encryption keys").add_subparsers(dest="action", required=True)
+    sec.add_parser(
+        "rotate", help="re-encrypt stored provider credentials under a new key; the old key reads until done"
+    ).set_defaults(func=cmd_secrets_rotate)
 
     u = sub.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
     uc = u.add_parser("create")

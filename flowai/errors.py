@@ -104,12 +104,14 @@ class ProviderError(NodeError):
         retry_after: float | None = None,
         retryable: bool = True,
         detail: Any = None,
+        kind: str | None = None,
     ):
         super().__init__(message, detail=detail)
         self.provider = provider
         self.http_status = http_status
         self.retry_after = retry_after
         self.retryable = retryable
+        self.kind = kind  # the failure's class when the status alone does not say (providers.family.error_class)
 
 
 class ResourceNotFoundError(NotFoundError):

@@ -21,6 +21,7 @@ from flowai.providers.alerts import Alerts
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
 from flowai.providers.directory import Directory, Live
+from flowai.providers.keyring import Keyring
 from flowai.providers.ledger import Ledger
 from flowai.providers.monitor import CallStats
 from flowai.providers.router import Router
@@ -49,11 +50,17 @@ class Platform:
         self.db = make_engine(settings.database_url)
         self.registry = registry or default_registry()
         self.http = make_client()  # flowai/net/httpclient.py: limits, timeouts, the keep-alive pool
-        self.credentials = Credentials(self.db, settings.secret_key, settings.env)
+        self.credentials = Credentials(self.db, Keyring.for_home(settings.home, settings.encryption_keys), settings.env)
+        self.credentials.migrate(settings.secret_key)  # rows from before the keyring: once
         self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
         self.ledger = Ledger(self.db, self.provider_config)
         self.directory = Directory(
-            self.credentials, self.http, config=self.provider_config, environment=settings.environment
+            self.credentials,
+            self.http,
+            config=self.provider_config,
+            environment=settings.environment,
+            allow_private=settings.allow_private_urls,
+            max_media_bytes=settings.max_media_bytes,
         )
         self.call_stats = CallStats(self.db)
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger, stats=self.call_stats)
@@ -68,6 +75,7 @@ class Platform:
             self.ledger,
             alerts=self.alerts,
             scheduler=self.scheduler,
+            allow_private=settings.allow_private_urls,
         )
         self.services = Services(
             self.router, media=self.media, web=self.media.web, replicate=Live(self.directory, "replicate")

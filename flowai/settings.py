@@ -42,6 +42,7 @@ class Settings:
     node_timeout: float = 300.0  # default per-node timeout, seconds
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024  # one file uploaded to POST /api/v1/files
+    max_media_bytes: int = 2 * 1024**3  # one file a provider returns (a video), fetched from its URL
     default_rate_limit: int = 600  # runs per minute per API key
     ping_interval: float = 15.0
     run_retention: int = 1000  # finished runs whose events stay replayable in memory
@@ -52,6 +53,7 @@ class Settings:
     env_files: tuple[str, ...] = ()  # the .env files read, most important first
     providers_file: Path | None = None  # router settings (priorities, quotas, ...); default home/providers.toml
     metrics_token: str | None = None  # FLOWAI_METRICS_TOKEN: /metrics then needs "Authorization: Bearer <it>"
+    encryption_keys: str = field(default="", repr=False)  # FLOWAI_ENCRYPTION_KEYS; else home/encryption.keys
 
     @property
     def media_dir(self) -> Path:
@@ -65,7 +67,8 @@ class Settings:
     def from_env(cls, **overrides) -> Settings:
         environment, env_files = load_env_files(Path.cwd())
         home = Path(os.environ.get("FLOWAI_HOME") or Path.home() / ".flowai").expanduser()
-        home.mkdir(parents=True, exist_ok=True)
+        if not home.exists():
+            home.mkdir(parents=True, mode=0o700, exist_ok=True)  # secrets, database, media: this user's only
         database_url = os.environ.get("FLOWAI_DATABASE_URL") or f"sqlite:///{home / 'flowai.db'}"
         secret_key = os.environ.get("FLOWAI_SECRET_KEY") or _secret_key_file(home)
         values: dict[str, Any] = dict(
@@ -76,6 +79,7 @@ class Settings:
             node_timeout=_float("FLOWAI_NODE_TIMEOUT", 300.0),
             max_body_bytes=_int("FLOWAI_MAX_BODY_BYTES", 1024 * 1024),
             max_upload_bytes=_int("FLOWAI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
+            max_media_bytes=_int("FLOWAI_MAX_MEDIA_BYTES", 2 * 1024**3),
             default_rate_limit=_int("FLOWAI_DEFAULT_RATE_LIMIT", 600),
             ping_interval=_float("FLOWAI_PING_INTERVAL", 15.0),
             max_concurrent_runs=_int("FLOWAI_MAX_CONCURRENT_RUNS", 4),
@@ -88,6 +92,7 @@ class Settings:
             environment=environment,
             env_files=env_files,
             metrics_token=os.environ.get("FLOWAI_METRICS_TOKEN") or None,
+            encryption_keys=os.environ.get("FLOWAI_ENCRYPTION_KEYS", ""),
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
             if os.environ.get("FLOWAI_PROVIDERS_FILE")
             else None,

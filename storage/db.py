@@ -1,10 +1,15 @@
-"""The database engine: SQLite in WAL mode by default, any SQLAlchemy URL otherwise."""
+"""The database engine: SQLite in WAL mode by default, any SQLAlchemy URL otherwise.
+
+A SQLite file is made (or kept) readable by its owner only (0600); SQLite gives its -wal and
+-shm files the database file's mode."""
 
 from __future__ import annotations
 
+import os
+
 import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import models  # noqa: F401  (registers the tables)
@@ -14,6 +19,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        _owner_only(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -41,6 +47,23 @@ def make_engine(url: str) -> Engine:
         )
     SQLModel.metadata.create_all(engine)
     return engine
+
+
+def _owner_only(url: str) -> None:
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:  # never open an existing file here: closing it would drop this process's SQLite locks on it
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:  # no such folder, read-only: SQLite will say what is wrong
+        return
+    try:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:  # a foreign file: leave it
+        pass
 
 
 def _dumps(value) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import (
     ProviderCallSlot,
@@ -146,6 +146,30 @@ def _unit(unit: str) -> str:
 
 def add_workflow_spend(s: Session, *, workflow_id: str, day: str, cost: float, calls: int = 1) -> None:
     _add(s, WorkflowSpend, {"workflow_id": workflow_id, "day": day}, {"calls": calls, "cost": cost})
+
+
+def hold_spend(s: Session, *, workflow_id: str, day: str, amount: float, limit: float) -> bool:
+    """Count an estimated ``amount`` against a daily budget while some of it is left; True if it did.
+    One conditional UPDATE, so concurrent calls are admitted one by one against the running total."""
+    _add(s, WorkflowSpend, {"workflow_id": workflow_id, "day": day}, {})
+    moved = s.exec(
+        update(WorkflowSpend)
+        .where(
+            col(WorkflowSpend.workflow_id) == workflow_id,
+            col(WorkflowSpend.day) == day,
+            col(WorkflowSpend.cost) < limit,
+        )
+        .values(cost=col(WorkflowSpend.cost) + amount)
+    )
+    return moved.rowcount == 1
+
+
+def release_spend(s: Session, *, workflow_id: str, day: str, amount: float) -> None:
+    s.exec(
+        update(WorkflowSpend)
+        .where(col(WorkflowSpend.workflow_id) == workflow_id, col(WorkflowSpend.day) == day)
+        .values(cost=col(WorkflowSpend.cost) - amount)
+    )
 
 
 def workflow_spend(s: Session, *, workflow_id: str, day: str) -> float:

@@ -69,7 +69,7 @@ async def test_wrong_key_is_refused_at_upload(fake, http):
     bad = AssemblyAI("assemblyai", base_url=fake.url, api_key="wrong", client=http, options=FAST)
     err = await failure(lambda: bad.transcribe(clip()))
     assert_fatal(err, 401)
-    assert "API token missing/invalid" in err.message and fake.uploads == {}
+    assert "refused its credential" in err.message and fake.uploads == {}
     assert_fatal(await failure(bad.check), 401)
 
 

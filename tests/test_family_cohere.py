@@ -81,7 +81,7 @@ async def test_wrong_key_is_refused(fake, http):
     bad = Cohere("cohere", base_url=fake.url, api_key="wrong", client=http)
     err = await failure(lambda: chat(bad, ask("echo")))
     assert_fatal(err, 401)
-    assert "invalid api token" in err.message and fake.requests == []
+    assert "refused its credential" in err.message and fake.requests == []
 
 
 async def test_check_lists_models(cohere):

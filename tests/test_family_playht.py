@@ -55,7 +55,7 @@ async def test_user_id_and_key_are_both_required(fake, http):
         bad = PlayHT("playht", base_url=fake.url, api_key=key, client=http, options=options)
         err = await failure(lambda bad=bad: bad.synthesize(SpeechRequest(text="x")))
         assert_fatal(err, 401)
-        assert "check your user id and secret key" in err.message
+        assert "refused its credential" in err.message
     assert fake.requests == []
 
 

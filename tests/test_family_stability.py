@@ -70,7 +70,7 @@ async def test_wrong_key_is_refused(fake, http):
     bad = Stability("stability", base_url=fake.url, api_key="wrong", client=http)
     err = await failure(lambda: bad.generate_image(ImageRequest(prompt="x")))
     assert_fatal(err, 401)
-    assert "invalid or missing API key" in err.message and fake.requests == []
+    assert "refused its credential" in err.message and fake.requests == []
 
 
 async def test_check_reports_credits(stability):

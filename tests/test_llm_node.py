@@ -300,5 +300,10 @@ async def test_drop_before_the_first_delta_falls_back_to_the_next_provider(fake_
     assert [r["model"] for r in fake_openai.requests] == ["disconnect-after-0", "disconnect-after-0", "echo"]
     assert state.usage["llm"]["provider"] == "groq"
     assert state.usage["llm"]["fallbacks"] == [
-        {"provider": "openai", "status": None, "reason": "openai connection failed: RemoteProtocolError."}
+        {
+            "provider": "openai",
+            "status": None,
+            "error": "unavailable",
+            "reason": "openai connection failed: RemoteProtocolError.",
+        }
     ]

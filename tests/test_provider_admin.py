@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from cryptography.fernet import Fernet
 
 from flowai.errors import BudgetExceededError, InputError, NotFoundError, ProviderError
 from flowai.platform import Platform
@@ -57,11 +58,14 @@ async def test_ui_credentials_are_encrypted_masked_and_win_over_env(flaky, setti
         await p.http.aclose()
 
 
-async def test_another_secret_key_cannot_read_stored_credentials(settings):
+async def test_another_encryption_key_cannot_read_stored_credentials(settings):
+    """Credentials are encrypted with their own key (issue 12 #6), not the instance's signing secret."""
     Platform(settings).provider_admin.set_credential("openai", api_key=SECRET)
-    other = Platform(replace(settings, secret_key="another-secret"))
+    other = Platform(replace(settings, encryption_keys=Fernet.generate_key().decode()))
     openai = next(p for p in other.provider_admin.providers() if p["name"] == "openai")
     assert openai["configured"] is False and openai["masked_key"] is None
+    same_keys = Platform(replace(settings, secret_key="another-signing-secret"))
+    assert next(p for p in same_keys.provider_admin.providers() if p["name"] == "openai")["configured"] is True
 
 
 def test_required_options_and_base_url(settings):
@@ -76,7 +80,11 @@ def test_required_options_and_base_url(settings):
         admin.set_credential("playht", api_key=None, options={"voice": "x"})
     with pytest.raises(InputError):
         admin.set_credential("openai", api_key=None, base_url="file:///etc/passwd")
-    admin.set_credential("openai", api_key=None, base_url="http://127.0.0.1:11434/v1")  # keyless self-hosted
+    with pytest.raises(InputError):  # a private address needs an explicit opt-in (issue 12 #13)
+        admin.set_credential("openai", api_key=None, base_url="http://127.0.0.1:11434/v1")
+    admin.set_credential(  # keyless self-hosted
+        "openai", api_key=None, base_url="http://127.0.0.1:11434/v1", allow_private_base_url=True
+    )
     openai = next(p for p in admin.providers() if p["name"] == "openai")
     assert openai["configured"] is True and openai["base_url"] == "http://127.0.0.1:11434/v1"
     with pytest.raises(NotFoundError):
@@ -149,7 +157,7 @@ async def test_connection_test_reports_without_raising(flaky, settings):  # noqa
     ok, message = await admin.test_connection("groq")
     assert ok is True and message
     ok, message = await admin.test_connection("mistral")
-    assert ok is False and "401" in message and "Incorrect API key" in message
+    assert ok is False and "401" in message and "refused its credential" in message
     ok, message = await admin.test_connection("anthropic")
     assert ok is False and "ANTHROPIC_API_KEY" in message
     ok, message = await admin.test_connection("nope")

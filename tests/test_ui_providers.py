@@ -79,6 +79,7 @@ def test_a_saved_key_is_masked_and_never_sent_back(page, served):
     assert key_input.get_attribute("type") == "password"
     key_input.fill(GOOD_KEY)
     page.get_by_test_id("credential-base-url").fill(served.upstream)
+    page.get_by_test_id("credential-allow-private").click()  # the fake is on 127.0.0.1 (issue 12 #13)
     page.get_by_test_id("credential-save").click()
     page.get_by_test_id("provider-openai").get_by_text("saved here").wait_for()
     assert page.get_by_test_id("masked-openai").inner_text() == "sk-…cdef"
@@ -100,6 +101,7 @@ def test_test_connection_reports_success_and_failure(page, served):
     page.get_by_test_id("set-key-openai").click()
     page.get_by_test_id("credential-key").fill("sk-wrong-0123456789")
     page.get_by_test_id("credential-base-url").fill(served.upstream)
+    page.get_by_test_id("credential-allow-private").click()  # the fake is on 127.0.0.1 (issue 12 #13)
     page.get_by_test_id("credential-save").click()
     page.get_by_test_id("masked-openai").get_by_text("sk-…6789").wait_for()
     page.get_by_test_id("test-openai").click()

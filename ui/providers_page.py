@@ -224,6 +224,7 @@ class ProvidersPage:
                 .classes("w-full")
                 .props('data-testid="credential-base-url"')
             )
+            private = ui.checkbox(t("providers.allow_private")).props('data-testid="credential-allow-private"')
             options = ui.input(t("providers.options")).classes("w-full").props('data-testid="credential-options"')
             error = ui.label().classes("text-red-600 text-sm")
 
@@ -242,7 +243,11 @@ class ProvidersPage:
                         return
                 if self._try(
                     lambda: self.admin.set_credential(
-                        name, api_key=key.value.strip(), base_url=(base.value or "").strip() or None, options=extra
+                        name,
+                        api_key=key.value.strip(),
+                        base_url=(base.value or "").strip() or None,
+                        options=extra,
+                        allow_private_base_url=bool(private.value),
                     )
                 ):
                     key.value = ""

@@ -5,6 +5,7 @@
   webp), audio (mp3, wav, ogg, flac, m4a), video (mp4, webm), UTF-8 text, PDF. Anything else: 40002.
 - The size limit is checked on every chunk written, so an upload over it stops at the limit
   (40003) and its partial file is removed.
+- Files (0600) and their folders (0700) are readable by the server's user only.
 - The disk name is a random hex id; the client's filename is only metadata (its path part is
   dropped), so ``../`` in it has no effect. Reads go only through ids matching ``[0-9a-f]{32}``.
 - Files are served by signed, expiring URLs (``/files/<id>?exp=<unix>&sig=<hmac>``, HMAC-SHA256
@@ -113,8 +114,9 @@ class Upload:
         self._bom = False
         self.tmp = files.upload_dir / f".part-{self.id}"
         try:
-            files.upload_dir.mkdir(parents=True, exist_ok=True)
-            self._f = open(self.tmp, "xb")
+            files.upload_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # media: the owner's only
+            files.upload_dir.mkdir(mode=0o700, exist_ok=True)
+            self._f = os.fdopen(os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
         except OSError as exc:
             raise StorageError("The file could not be stored.") from exc
 

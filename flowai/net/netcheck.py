@@ -59,3 +59,24 @@ async def check_public_url(url: str, *, allow_private: bool = False, what: str =
             )
         checked.append(str(ip))
     return checked[0] if checked else None
+
+
+def private_address(url: str) -> str | None:
+    """The first private or internal address ``url``'s host resolves to, else None (blocking: for a
+    setting being saved, not a request being served). An unresolvable host is not private."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return None
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if _internal(ip):
+            return str(ip)
+    return None

@@ -3,6 +3,11 @@
 Every target — and every redirect hop, which is followed by hand so each hop is checked — must
 be a public http(s) address unless an admin allowed private ones (``FLOWAI_ALLOW_PRIVATE_URLS``).
 Bodies are read with a size cap, so a huge answer stops at the limit.
+
+``trusted`` names one origin (``scheme://host:port``) whose hops skip the address check: a
+provider's own configured API, which an operator may run on a private address. A URL the
+provider *returned* on any other origin — or a redirect from the trusted origin to another —
+is checked like any workflow URL.
 """
 
 from __future__ import annotations
@@ -47,9 +52,14 @@ class WebClient:
         timeout: float = 30.0,
         follow_redirects: bool = True,
         what: str = "URL",
+        trusted: str | None = None,
+        max_bytes: int | None = None,
     ) -> WebResponse:
         for _ in range(MAX_REDIRECTS + 1):
-            address = await check_public_url(url, allow_private=self.allow_private, what=what)
+            if trusted is not None and _origin(url) == _origin(trusted):
+                address = None  # the provider's own configured API: the operator's choice
+            else:
+                address = await check_public_url(url, allow_private=self.allow_private, what=what)
             target, pinned_headers, extensions = pinned(url, address, headers)
             try:
                 async with self.client.stream(
@@ -69,7 +79,7 @@ class WebClient:
                         if resp.status_code in (301, 302, 303) and method != "HEAD":
                             method, content = "GET", None
                         continue
-                    body = await self._read(resp, what)
+                    body = await self._read(resp, what, max_bytes or self.max_bytes)
                     return WebResponse(resp.status_code, dict(resp.headers), body, url)
             except httpx.InvalidURL:
                 raise InputError(f"The {what} is not a valid URL.") from None
@@ -79,12 +89,15 @@ class WebClient:
                 raise InputError(f"The {what} could not be reached ({type(exc).__name__}).") from None
         raise InputError(f"The {what} redirected more than {MAX_REDIRECTS} times.")
 
-    async def _read(self, resp: httpx.Response, what: str) -> bytes:
+    async def _read(self, resp: httpx.Response, what: str, limit: int) -> bytes:
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise TooLargeError(f"The answer from the {what} is over {limit} bytes.")
         chunks, size = [], 0
         async for chunk in resp.aiter_bytes():
             size += len(chunk)
-            if size > self.max_bytes:
-                raise TooLargeError(f"The answer from the {what} is over {self.max_bytes} bytes.")
+            if size > limit:
+                raise TooLargeError(f"The answer from the {what} is over {limit} bytes.")
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from flowai.errors import InputError, NotFoundError, ProviderError
+from flowai.net.netcheck import private_address
 
 from .base import TASKS, ChatRequest
 from .catalog import CATALOG
@@ -36,6 +37,7 @@ class ProviderAdmin:
         *,
         alerts: Alerts | None = None,
         scheduler: Scheduler | None = None,
+        allow_private: bool = False,
     ):
         self.router = router
         self.credentials = credentials
@@ -43,6 +45,7 @@ class ProviderAdmin:
         self.ledger = ledger
         self.alerts = alerts
         self.scheduler = scheduler
+        self.allow_private = allow_private  # FLOWAI_ALLOW_PRIVATE_URLS: base URLs may be private addresses
 
     def providers(self) -> list[dict[str, Any]]:
         out = []
@@ -77,11 +80,29 @@ class ProviderAdmin:
     # -- credentials --
 
     def set_credential(
-        self, name: str, *, api_key: str | None, base_url: str | None = None, options: dict | None = None
+        self,
+        name: str,
+        *,
+        api_key: str | None,
+        base_url: str | None = None,
+        options: dict | None = None,
+        allow_private_base_url: bool = False,
     ) -> None:
+        """Store what an admin entered. A base URL on a private or internal address (a way to point
+        a key, and the server, at the inside network) needs FLOWAI_ALLOW_PRIVATE_URLS or this
+        provider's explicit ``allow_private_base_url``; the environment's key is never sent to a
+        base URL entered here on another origin (``Credentials.get``)."""
         self._known(name)
         if base_url and not base_url.strip().lower().startswith(("http://", "https://")):
             raise InputError("base_url must be an http(s) URL.", detail={"base_url": "invalid"})
+        if base_url and not (self.allow_private or allow_private_base_url):
+            address = private_address(base_url.strip())
+            if address is not None:
+                raise InputError(
+                    f"The base_url points to a private or internal address ({address}); allow it for this "
+                    "provider (allow_private_base_url) or for the instance (FLOWAI_ALLOW_PRIVATE_URLS=1).",
+                    detail={"base_url": "private"},
+                )
         if options:
             allowed = set(CATALOG[name].option_env)
             wrong = set(options) - allowed

@@ -1,32 +1,34 @@
 """Provider credentials: from the environment (``Settings.env``, which includes ``.env``) and
 from the UI, where they are stored in the database encrypted with Fernet.
 
-The Fernet key is derived from the instance secret (``settings.secret_key``) with HKDF-SHA256,
-so the database alone does not reveal a key. A value entered in the UI wins over the
+The Fernet keys are their own (``keyring``: ``FLOWAI_HOME/encryption.keys`` or
+``FLOWAI_ENCRYPTION_KEYS``), not the instance secret, so neither the database nor the signing
+secret alone reveals a key; ``rotate`` re-encrypts every row under the newest key. The
+environment's key is sent only to the origin it was configured for: a base URL entered in the
+UI on another origin gets no environment key. A value entered in the UI wins over the
 environment, field by field (key, base URL, options). Keys never leave this module in clear
 except to the provider client that sends them: everything shown is ``masked``.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import Engine
 
 from storage import provider_queries as pq
 from storage.db import session
 
 from .catalog import CATALOG, ProviderSpec
+from .keyring import Keyring, legacy_key
 
 log = logging.getLogger("flowai.providers")
 CACHE_TTL = 5.0  # seconds before a change made by another process is seen
@@ -46,11 +48,14 @@ class Credential:
     env_name: str | None = None  # the environment variable the key came from (source "env")
 
 
-def fernet_for(secret_key: str) -> Fernet:
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"flowai provider credentials").derive(
-        secret_key.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(raw))
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or ""), port or {"http": 80, "https": 443}.get(scheme)
 
 
 def masked(value: str | None) -> str | None:
@@ -63,10 +68,11 @@ def masked(value: str | None) -> str | None:
 
 
 class Credentials:
-    def __init__(self, db: Engine | None, secret_key: str, env: Mapping[str, str]):
+    def __init__(self, db: Engine | None, keyring: Keyring | str, env: Mapping[str, str]):
+        """``keyring``: the encryption keys (a bare string: a key derived from it, for embedding and tests)."""
         self.db = db
         self.env = dict(env)
-        self._fernet = fernet_for(secret_key)
+        self.keyring = keyring if isinstance(keyring, Keyring) else Keyring([legacy_key(keyring)])
         self._lock = threading.Lock()
         self._cache: tuple[float, dict[str, dict[str, Any]]] | None = None
 
@@ -78,9 +84,11 @@ class Credentials:
         prefix = spec.prefix
         env_name = next((k for k in spec.key_env if self.env.get(k)), None)
         env_key = self.env[env_name] if env_name else None
-        api_key = ui.get("api_key") or env_key
         env_base = self.env.get(f"{prefix}_BASE_URL")
         base_url = ui.get("base_url") or env_base or spec.base_url
+        if env_key and ui.get("base_url") and _origin(ui["base_url"]) != _origin(env_base or spec.base_url):
+            env_key = None  # the environment's key goes only to the origin it was configured for
+        api_key = ui.get("api_key") or env_key
         options = {opt: self.env[var] for opt, var in spec.option_env.items() if self.env.get(var)}
         options.update({k: v for k, v in (ui.get("options") or {}).items() if v})
         overridden = bool(ui.get("base_url") or env_base)
@@ -155,16 +163,62 @@ class Credentials:
         return values
 
     def _encrypt(self, value: str) -> str:
-        return self._fernet.encrypt(value.encode()).decode()
+        return self.keyring.fernet().encrypt(value.encode()).decode()
 
     def _decrypt(self, token: str | None, name: str) -> str | None:
         if not token:
             return None
         try:
-            return self._fernet.decrypt(token.encode()).decode()
+            return self.keyring.fernet().decrypt(token.encode()).decode()
         except InvalidToken:
-            log.warning("stored credentials of %s cannot be decrypted (was the secret key changed?)", name)
+            log.warning("stored credentials of %s cannot be decrypted (was the encryption key changed?)", name)
             return None
+
+    # -- keys --
+
+    def rotate(self) -> tuple[int, int]:
+        """Re-encrypt every stored value under the newest key (any key of the keyring reads it).
+        Returns (values re-encrypted, values no key could read: left as they are)."""
+        return self._rewrap(lambda token: self.keyring.fernet().rotate(token.encode()).decode())
+
+    def migrate(self, secret_key: str) -> int:
+        """Re-encrypt values written before the keyring (under a key derived from the instance secret)."""
+        old = Fernet(legacy_key(secret_key).encode())
+
+        def rewrap(token: str) -> str:
+            fernet = self.keyring.fernet()
+            try:
+                fernet.decrypt(token.encode())
+                return token  # already under the keyring
+            except InvalidToken:
+                return fernet.encrypt(old.decrypt(token.encode())).decode()
+
+        done, _ = self._rewrap(rewrap)
+        return done
+
+    def _rewrap(self, rewrap) -> tuple[int, int]:
+        if self.db is None:
+            return 0, 0
+        done = unreadable = 0
+        with session(self.db) as s:
+            for row in pq.credentials(s):
+                for column in ("api_key", "options"):
+                    token = getattr(row, column)
+                    if not token:
+                        continue
+                    try:
+                        new = rewrap(token)
+                    except InvalidToken:
+                        unreadable += 1
+                        log.warning("stored %s of %s cannot be decrypted by any key: left as it is", column, row.name)
+                        continue
+                    if new != token:
+                        setattr(row, column, new)
+                        s.add(row)
+                        done += 1
+            s.commit()
+        self._cache = None
+        return done, unreadable
 
     def _require_db(self) -> Engine:
         if self.db is None:

@@ -44,12 +44,16 @@ class Directory:
         *,
         config: ProviderConfig | None = None,
         environment: str = "development",
+        allow_private: bool = False,
+        max_media_bytes: int | None = None,
     ):
         self.credentials = credentials
         self.client = client
         self.families = FAMILIES if families is None else families
         self.config = config  # models chosen in providers.toml, keys marked "test only"
         self.environment = environment  # FLOWAI_ENV: production refuses test-only keys
+        self.allow_private = allow_private  # may files a provider returns by URL sit on private addresses
+        self.max_media_bytes = max_media_bytes
         self._built: dict[str, tuple[Credential, Any]] = {}
         self._warned: set[str] = set()
 
@@ -107,6 +111,8 @@ class Directory:
             client=self.client,
             models=spec.models_from(self.credentials.env, self.config.models(cred.name) if self.config else None),
             options=dict(cred.options),
+            allow_private=self.allow_private,
+            max_media_bytes=self.max_media_bytes,
         )
 
 

@@ -13,6 +13,15 @@ Streaming chat families (Anthropic, Cohere, Gemini) ``post_sse`` their request, 
 ``json_events`` (one place says "malformed stream event") in a ``ChatEvents`` subclass, and end
 a broken stream with ``midstream_error`` or ``unfinished``.
 
+What callers see of a failure is ours, never the upstream's body: ``{provider} answered HTTP
+{status}: {safe message}`` where the safe message is the provider's own text only when it is
+plain prose (letters and punctuation, short, no token-like words), else a phrase for its error
+class (``error_class``); a 401/403 never carries upstream text. The upstream text goes to the
+server log with anything key-like redacted (``redact``); a refused credential logs a warning.
+
+Files a provider returns by URL are fetched by ``fetch_output``: through the SSRF-checked,
+pinned, size-capped ``WebClient``; only the provider's own configured origin is trusted.
+
 Polling families (AssemblyAI, Gladia) use ``poll``: a loop bounded by a timeout, its interval
 growing from ``options["poll_interval"]`` (tests make it tiny) to ``options["poll_max_interval"]``.
 """
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import mimetypes
 import re
 import time
@@ -32,13 +42,34 @@ import httpx
 import orjson
 from httpx_sse import EventSource, ServerSentEvent
 
-from flowai.errors import ProviderError
-from flowai.media.store import EXTENSIONS
+from flowai.errors import FlowAIError, ProviderError
+from flowai.media.files import sniff
+from flowai.media.store import EXTENSIONS, from_data_uri
+from flowai.net.web import WebClient
 
 from .base import ChatRequest, ImageRequest, ImageResult, Media, Usage
 
+log = logging.getLogger("flowai.providers")
 SSE_JSON = {"Accept": "text/event-stream", "Content-Type": "application/json"}  # JSON in, SSE out
+DEFAULT_MAX_MEDIA_BYTES = 2 * 1024**3  # FLOWAI_MAX_MEDIA_BYTES: one file a provider returns
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+);base64,(.*)$", re.S)
+_KEYLIKE = re.compile(
+    r"(?i)\b(bearer|basic)\s+[^\s\"',;]+"  # an Authorization header echoed back
+    r"|(?i:api[_-]?key|apikey|secret|password|token|authorization)[\"']?\s*[:=]\s*[\"']?(?:(?i:bearer|basic)\s+)?[^\s\"',;]+"
+    r"|\b(?:sk|pk|rk|gsk|xai|r8|hf|fai|key)[-_][\w-]{4,}"  # provider key shapes (sk-…, r8_…, hf_…, fai_…)
+    r"|\bAIza[\w-]{10,}"
+    r"|[A-Za-z0-9+/_=-]{32,}"  # any long opaque token
+)
+_PROSE = re.compile(r"^[A-Za-z][A-Za-z ,.:'()!?]{0,119}$")  # no digits, no _ - / = (keys and paths have them)
+_CODE = re.compile(r"^[A-Za-z][A-Za-z_.]{0,63}$")
+PHRASES = {
+    "provider_auth_failed": "the provider refused its credential",
+    "payment_required": "the provider's account needs payment or credit",
+    "rate_limited": "rate limited",
+    "server_error": "the provider had an internal error",
+    "timeout": "the provider timed out",
+    "bad_request": "the provider refused the request",
+}
 
 
 def retry_after(headers: httpx.Headers) -> float | None:
@@ -67,10 +98,53 @@ def retryable_status(status: int) -> bool:
     return status in (408, 425, 429) or status >= 500
 
 
-def transport_error(name: str, exc: httpx.TransportError) -> ProviderError:
+def error_class(status: int | None) -> str:
+    """The class of a provider failure callers may see: ``provider_auth_failed``, ``rate_limited``, ..."""
+    if status is None:
+        return "unavailable"  # timeout, connection failure, malformed answer
+    if status in (401, 403):
+        return "provider_auth_failed"
+    if status == 402:
+        return "payment_required"
+    if status == 429:
+        return "rate_limited"
+    if status == 408:
+        return "timeout"
+    return "server_error" if status >= 500 else "bad_request"
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` for the server log: the given secrets and anything key-like replaced, at most 2,000 chars."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return _KEYLIKE.sub("[redacted]", text)[:2000]
+
+
+def safe_message(text: str | None, *, secrets: tuple[str | None, ...] = ()) -> str | None:
+    """The upstream's message when it is plain prose a caller may see, else None."""
+    text = (text or "").strip()
+    if not _PROSE.match(text) or any(len(word) > 24 for word in text.split()):
+        return None
+    if any(s and s in text for s in secrets) or _KEYLIKE.search(text):
+        return None
+    return text
+
+
+def safe_code(code: Any) -> str | None:
+    """An upstream error code (``insufficient_quota``) when it is a plain identifier."""
+    code = str(code) if code is not None else ""
+    return code if _CODE.match(code) and not _KEYLIKE.search(code) else None
+
+
+def transport_error(name: str, exc: httpx.HTTPError) -> ProviderError:
+    """A failure below HTTP: retryable; ``detail.not_sent`` when the request never left (a failed connect)."""
+    not_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     if isinstance(exc, httpx.TimeoutException):
-        return ProviderError(f"{name} timed out ({type(exc).__name__}).", provider=name)
-    return ProviderError(f"{name} connection failed: {type(exc).__name__}.", provider=name)
+        message = f"{name} timed out ({type(exc).__name__})."
+    else:
+        message = f"{name} connection failed: {type(exc).__name__}."
+    return ProviderError(message, provider=name, detail={"not_sent": True} if not_sent else None)
 
 
 async def gather(*aws: Awaitable[Any]) -> list[Any]:
@@ -132,11 +206,14 @@ class Family:
         client: httpx.AsyncClient,
         models: dict[str, str] | None = None,
         options: dict[str, Any] | None = None,
+        allow_private: bool = False,
+        max_media_bytes: int | None = None,
     ):
         self.name = name
         self.base_url = (base_url or self.DEFAULT_BASE_URL).rstrip("/")
         self.api_key = api_key
         self.client = client
+        self.web = WebClient(client, allow_private=allow_private, max_bytes=max_media_bytes or DEFAULT_MAX_MEDIA_BYTES)
         self.models = {**self.DEFAULT_MODELS, **{k: v for k, v in (models or {}).items() if v}}
         self.options = options or {}
         self.poll_interval = float(self.options.get("poll_interval") or 0.5)  # first wait; grows x1.5
@@ -161,24 +238,46 @@ class Family:
         return None, None
 
     def http_error(self, resp: httpx.Response) -> ProviderError:
+        """The failure callers see (status, class, a safe message); the upstream text goes to the log."""
         message, code = self.error_of(json_of(resp))
         status = resp.status_code
-        if not message:
-            text = resp.text.strip() if resp.headers.get("content-type", "").startswith("text/") else ""
-            message = text[:300] or resp.reason_phrase or "error"
         retryable = retryable_status(status) and code not in self.fatal
+        kind = error_class(status)
+        if status == 403 and code in self.fatal:  # not the key: e.g. Stability's 403 content_moderation
+            kind = "bad_request"
+        self.log_upstream(f"answered HTTP {status}", resp.text, auth=kind == "provider_auth_failed")
+        safe = None if kind == "provider_auth_failed" else safe_message(message, secrets=(self.api_key,))
+        code = safe_code(code)
+        text = (safe or PHRASES[kind]).rstrip(".") + (f" ({code})" if code else "") + "."
         return ProviderError(
-            f"{self.name} answered HTTP {status}: {message}",
+            f"{self.name} answered HTTP {status}: {text}",
             provider=self.name,
             http_status=status,
             retry_after=retry_after(resp.headers),
             retryable=retryable,
             detail={"code": code} if code else None,
+            kind=kind,
         )
 
+    def log_upstream(self, what: str, text: str, *, auth: bool = False) -> None:
+        """The provider's own words, for the admin: key-like parts redacted; a refused credential warns."""
+        text = redact(text.strip(), self.api_key)
+        if auth:
+            log.warning(
+                "%s %s: its credential was refused; check the key on the Providers page. It said: %s",
+                self.name,
+                what,
+                text,
+            )
+        else:
+            log.info("%s %s: %s", self.name, what, text)
+
     def fail(self, message: str, *, retryable: bool = False, status: int | None = None) -> ProviderError:
-        """A failure the provider reported inside a successful answer (filtered, job error, ...)."""
-        return ProviderError(f"{self.name}: {message}", provider=self.name, http_status=status, retryable=retryable)
+        """A failure the provider reported inside a successful answer (filtered, job error, ...);
+        anything key-like in what it said is redacted."""
+        return ProviderError(
+            f"{self.name}: {redact(message, self.api_key)}", provider=self.name, http_status=status, retryable=retryable
+        )
 
     def need(self, body: Any, key: str) -> Any:
         """``body[key]``, or a retryable ProviderError saying the answer lacked it."""
@@ -276,9 +375,11 @@ class Family:
             yield sse.event, data
 
     def midstream_error(self, message: Any, *, retryable: bool, status: int | None = None) -> ProviderError:
-        """An error event inside a stream that began with HTTP 200."""
+        """An error event inside a stream that began with HTTP 200 (its text as ``http_error`` treats it)."""
+        self.log_upstream("failed mid-stream", str(message))
+        safe = safe_message(str(message), secrets=(self.api_key,)) or "the provider reported an error"
         return ProviderError(
-            f"{self.name} failed mid-stream: {message}", provider=self.name, http_status=status, retryable=retryable
+            f"{self.name} failed mid-stream: {safe}", provider=self.name, http_status=status, retryable=retryable
         )
 
     def unfinished(self, *, sent: bool) -> ProviderError:
@@ -286,6 +387,34 @@ class Family:
         return ProviderError(
             f"{self.name} closed the stream before it finished.", provider=self.name, retryable=not sent
         )
+
+    # -- files the provider returns ---------------------------------------------------------------
+
+    async def fetch_output(self, url: str) -> Media:
+        """A file the provider answered with, by URL or data: URI. Its own configured origin is trusted
+        (and gets the key); any other URL passes the SSRF check at every hop, is pinned to the checked
+        address and capped at ``max_media_bytes``. A refused URL is a non-retryable ProviderError."""
+        try:
+            if url.startswith("data:"):
+                return from_data_uri(url, self.web.max_bytes)
+            auth = self.auth_headers() if _same_origin(url, self.base_url) else {}
+            resp = await self.web.request(
+                "GET", url, headers=auth, what="provider output URL", trusted=self.base_url, timeout=300.0
+            )
+        except FlowAIError as exc:
+            raise ProviderError(
+                f"{self.name} answered with an output file that was refused: {exc.message}",
+                provider=self.name,
+                retryable=False,
+            ) from None
+        if resp.status >= 400:
+            raise ProviderError(
+                f"{self.name}: downloading an output file answered HTTP {resp.status}.",
+                provider=self.name,
+                http_status=resp.status,
+                retryable=resp.status >= 500,
+            )
+        return Media(resp.body, sniff(resp.body[:64]) or resp.content_type or "application/octet-stream")
 
     # -- polling ---------------------------------------------------------------------------------
 
@@ -316,5 +445,8 @@ class ChatEvents:
 
 
 def _same_origin(url: str, base_url: str) -> bool:
-    a, b = httpx.URL(url), httpx.URL(base_url)
+    try:
+        a, b = httpx.URL(url), httpx.URL(base_url)
+    except httpx.InvalidURL:
+        return False
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from flowai.errors import BudgetExceededError
 from storage import provider_queries as pq
 from storage.db import session
 
@@ -34,6 +35,15 @@ class Reservation:
     provider: str
     period: str
     unit: str
+    amount: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpendHold:
+    """A call's estimated cost, counted against its workflow's daily budget until the call ends."""
+
+    workflow_id: str
+    day: str
     amount: float
 
 
@@ -95,8 +105,16 @@ class Ledger:
 
     # -- usage --
 
-    def record(self, usage: Usage, *, workflow_id: str | None, reservation: Reservation | None) -> None:
-        """Count a served call: its units in the provider's day and month, its cost for the workflow."""
+    def record(
+        self,
+        usage: Usage,
+        *,
+        workflow_id: str | None,
+        reservation: Reservation | None,
+        spend: SpendHold | None = None,
+    ) -> None:
+        """Count a served call: its units in the provider's day and month, its cost for the workflow
+        (the estimate held for it replaced by the real figure)."""
         units = units_of(usage)
         day, month = self.period("day"), self.period("month")
         with session(self.db) as s:
@@ -105,8 +123,12 @@ class Ledger:
                 if reservation is not None and reservation.period == period:
                     values[reservation.unit] -= reservation.amount  # already counted when reserved
                 pq.add_usage(s, provider=usage.provider, period=period, values=values)
+            if spend is not None and (spend.day != day or spend.workflow_id != workflow_id):
+                pq.release_spend(s, workflow_id=spend.workflow_id, day=spend.day, amount=spend.amount)
+                spend = None
             if workflow_id:
-                pq.add_workflow_spend(s, workflow_id=workflow_id, day=day, cost=units["cost"])
+                held = spend.amount if spend is not None else 0.0
+                pq.add_workflow_spend(s, workflow_id=workflow_id, day=day, cost=units["cost"] - held)
             s.commit()
 
     def record_failure(self, provider: str) -> None:
@@ -146,6 +168,34 @@ class Ledger:
             pq.put_budget(s, workflow_id=workflow_id, daily_usd=usd)
             s.commit()
         self._budgets.pop(workflow_id, None)
+
+    def hold_spend(self, workflow_id: str, amount: float) -> SpendHold | None:
+        """Hold a call's estimated cost against the workflow's daily budget: None without a budget;
+        BudgetExceededError when nothing of it is left (checked and counted in one statement)."""
+        budget = self.budget(workflow_id)
+        if budget is None:
+            return None
+        hold = SpendHold(workflow_id, self.period("day"), max(0.0, amount))
+        with session(self.db) as s:
+            ok = pq.hold_spend(s, workflow_id=workflow_id, day=hold.day, amount=hold.amount, limit=budget)
+            s.commit()
+        if not ok:
+            raise self.budget_error(budget, self.spent_today(workflow_id))
+        return hold
+
+    def release_spend(self, hold: SpendHold) -> None:
+        with session(self.db) as s:
+            pq.release_spend(s, workflow_id=hold.workflow_id, day=hold.day, amount=hold.amount)
+            s.commit()
+
+    def budget_error(self, budget: float, spent: float) -> BudgetExceededError:
+        wait = self.seconds_to_midnight()
+        return BudgetExceededError(
+            f"The workflow's daily budget of ${budget:g} is spent (${spent:.4f} today); provider calls resume "
+            f"after midnight ({self.config.timezone()}), in {wait} s, or raise the budget.",
+            retry_after=wait,
+            detail={"budget": budget, "spent": round(spent, 6), "retry_after": wait},
+        )
 
     def spent_today(self, workflow_id: str) -> float:
         with session(self.db) as s:

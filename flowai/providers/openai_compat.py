@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 import orjson
 
 from flowai.errors import ProviderError
@@ -33,7 +32,7 @@ from .base import (
     TranscriptionRequest,
     Usage,
 )
-from .family import Family, filename, json_of
+from .family import ChatEvents, Family, filename, json_of, sampling
 
 AUDIO_TYPES = {
     "mp3": "audio/mpeg",
@@ -85,21 +84,10 @@ class OpenAICompatible(Family):
     @asynccontextmanager
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[_Stream]:
         model = request.model or self.default_model
-        body: dict = {"model": model, "messages": request.messages, "stream": True}
+        body: dict = {"model": model, "messages": request.messages, "stream": True, **sampling(request)}
         if self.include_usage:
             body["stream_options"] = {"include_usage": True}
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            body["max_tokens"] = request.max_tokens
-        if request.json_output:
-            body["response_format"] = {"type": "json_object"}
-        async with self.open_stream(
-            "POST",
-            "/chat/completions",
-            content=orjson.dumps(body),
-            headers={"Accept": "text/event-stream", "Content-Type": "application/json"},
-        ) as resp:
+        async with self.post_sse("/chat/completions", body) as resp:
             yield _Stream(self, resp, Usage(self.name, model))
 
     # -- image -----------------------------------------------------------------------------------
@@ -137,8 +125,9 @@ class OpenAICompatible(Family):
     async def _image(self, item: dict) -> Media:
         if item.get("b64_json"):
             data = base64.b64decode(item["b64_json"])
-        elif item.get("url"):
-            data = (await self.request("GET", item["url"])).content
+        elif isinstance(item.get("url"), str):
+            fetched = await self.fetch_output(item["url"])  # SSRF-checked unless on the API's own origin
+            return Media(fetched.data, sniff(fetched.data[:64]) or "image/png")
         else:
             raise self.fail("an image in the answer had neither b64_json nor url.")
         return Media(data, sniff(data[:64]) or "image/png")
@@ -192,13 +181,7 @@ class OpenAICompatible(Family):
         )
 
 
-class _Stream:
-    def __init__(self, family: OpenAICompatible, resp: httpx.Response, usage: Usage):
-        self.family = family
-        self.provider = family.name
-        self.resp = resp
-        self.usage = usage
-
+class _Stream(ChatEvents):
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
         events = self.family.events(self.resp)
         try:
@@ -214,15 +197,15 @@ class _Stream:
                 try:
                     obj = orjson.loads(data)
                 except orjson.JSONDecodeError:
+                    obj = None
+                if not isinstance(obj, dict):
                     raise ProviderError(
-                        f"{self.provider} sent a malformed stream chunk.", provider=self.provider, retryable=False
-                    ) from None
+                        f"{self.family.name} sent a malformed stream event.", provider=self.family.name, retryable=False
+                    )
                 if sse.event == "error" or "error" in obj:  # OpenRouter: HTTP 200, then an error event
                     err = obj.get("error", obj)
                     msg = err.get("message") if isinstance(err, dict) else str(err)
-                    raise ProviderError(
-                        f"{self.provider} failed mid-stream: {msg}", provider=self.provider, retryable=not sent
-                    )
+                    raise self.family.midstream_error(msg, retryable=not sent)
                 if obj.get("usage"):
                     u = obj["usage"]
                     self.usage.prompt_tokens = u.get("prompt_tokens")
@@ -243,9 +226,7 @@ class _Stream:
                     if choice.get("finish_reason"):
                         finished = True
             if not finished:
-                raise ProviderError(
-                    f"{self.provider} closed the stream before it finished.", provider=self.provider, retryable=not sent
-                )
+                raise self.family.unfinished(sent=sent)
         finally:
             await events.aclose()  # now, not whenever the garbage collector finalizes it
 

@@ -37,16 +37,13 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential
 
-from flowai.errors import FlowAIError, ProviderError
-from flowai.media.files import sniff
-from flowai.media.store import from_data_uri
+from flowai.errors import ProviderError
 
 from .base import ImageRequest, ImageResult, Media
+from .family import Family, redact, retry_after, transport_error
 from .replicate_budget import Budget
 from .replicate_rules import PredictionFailed, Rules, base_name
 from .replicate_run import ReplicateResult, run_with_rules
-
-MAX_DOWNLOAD = 200 * 1024 * 1024  # an output file (a video) read into memory before it is stored
 
 DEFAULT_BASE_URL = "https://api.replicate.com"
 DEFAULT_IMAGE_MODEL = "black-forest-labs/flux-dev"
@@ -71,8 +68,11 @@ def call_retries(retries: int | None) -> Iterator[None]:
         _RETRIES.reset(token)
 
 
-class Replicate:
-    """The Replicate family (``Family(name, *, base_url, api_key, client, models, options)``)."""
+class Replicate(Family):
+    """The Replicate family (``Family(name, *, base_url, api_key, client, models, options)``): errors and
+    output downloads as every family has them (``family.Family``), its own rate budget and polling."""
+
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
 
     def __init__(
         self,
@@ -91,13 +91,21 @@ class Replicate:
         rate_window: int | None = None,
         schema_ttl: float = 600.0,
         max_retries: int | None = None,
+        allow_private: bool = False,
+        max_media_bytes: int | None = None,
     ):
         opts = options or {}
-        self.name = name
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/").removesuffix("/v1")
-        self.api_key = api_key
-        self.client = client
-        self.models = models or {}
+        super().__init__(
+            name,
+            base_url=base_url,
+            api_key=api_key,
+            client=client,
+            models=models,
+            options=opts,
+            allow_private=allow_private,
+            max_media_bytes=max_media_bytes,
+        )
+        self.base_url = self.base_url.removesuffix("/v1")
         self.rules = rules or Rules.load()
         self.wait = min(max(int(wait if wait is not None else opts.get("wait", 60)), 0), 60)  # Prefer: wait=N
         self.poll_interval = float(poll_interval if poll_interval is not None else opts.get("poll_interval", 0.5))
@@ -224,7 +232,10 @@ class Replicate:
             raise
         status = prediction.get("status")
         if status != "succeeded":
-            error = prediction.get("error") or status
+            said = prediction.get("error")
+            if said:
+                self.log_upstream(f"prediction {prediction.get('id')} of {base_name(model)} {status}", str(said))
+            error = _model_error(said, self.api_key) or status
             raise PredictionFailed(
                 f"{self.name} prediction {prediction.get('id')} of {base_name(model)} {status}: {error}",
                 provider=self.name,
@@ -232,7 +243,7 @@ class Replicate:
                 detail={
                     "prediction_id": prediction.get("id"),
                     "status": status,
-                    "error": prediction.get("error"),
+                    "error": _model_error(said, self.api_key),
                     "model": model,
                 },
             )
@@ -345,15 +356,7 @@ class Replicate:
         return uploaded["urls"]["get"]
 
     async def download(self, url: str) -> Media:
-        """Fetch an output file (retried on connection errors and 5xx)."""
-        if url.startswith("data:"):
-            try:
-                return from_data_uri(url, MAX_DOWNLOAD)
-            except FlowAIError as exc:
-                raise ProviderError(
-                    f"{self.name}: an output data: URI is unusable: {exc.message}", provider=self.name, retryable=False
-                ) from None
-        headers = self._auth() if url.startswith(self.base_url + "/v1/") else {}  # the token stays with the API
+        """Fetch an output file (``Family.fetch_output``: SSRF-checked, pinned, capped), retried on 5xx."""
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(lambda e: getattr(e, "retryable", False)),
             stop=_attempts(3),
@@ -361,19 +364,21 @@ class Replicate:
             reraise=True,
         ):
             with attempt:
-                try:
-                    resp = await self.client.get(url, headers=headers, follow_redirects=True)
-                except httpx.TransportError as exc:
-                    raise _transport_error(self.name, exc) from None
-                if resp.status_code >= 400:
-                    raise ProviderError(
-                        f"{self.name}: downloading an output file answered HTTP {resp.status_code}.",
-                        provider=self.name,
-                        http_status=resp.status_code,
-                        retryable=resp.status_code >= 500,
-                    )
-        declared = resp.headers.get("content-type", "").split(";", 1)[0].strip()
-        return Media(resp.content, sniff(resp.content[:64]) or declared or "application/octet-stream")
+                return await self.fetch_output(url)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def error_of(self, body: Any) -> tuple[str | None, str | None]:
+        if isinstance(body, dict):
+            detail = body.get("detail") or body.get("title") or body.get("error")
+            return (str(detail).strip() if detail else None), None
+        return None, None
+
+    def http_error(self, resp: httpx.Response) -> ProviderError:
+        """The family's mapping; a 422 also names the inputs the model refused (our own parameter names)."""
+        exc = super().http_error(resp)
+        if resp.status_code == 422:
+            exc.detail = {"status": 422, "unknown_params": list(dict.fromkeys(ADDITIONAL.findall(resp.text)))}
+        return exc
 
     # -- HTTP --------------------------------------------------------------------------------------
 
@@ -417,19 +422,17 @@ class Replicate:
                     async with budget.slot():
                         resp = await self.client.request(method, self.base_url + path, headers=headers, **kw)
                 except httpx.TransportError as exc:
-                    raise _transport_error(self.name, exc) from None
+                    raise transport_error(self.name, exc) from None
                 if resp.status_code == 429:
                     delay = _throttle_delay(resp)
                     budget.block(delay)
-                    raise ProviderError(
-                        f"{self.name} answered HTTP 429: {_detail(resp)}",
-                        provider=self.name,
-                        http_status=429,
-                        retry_after=delay,
-                        retryable=True,
-                    )
+                    throttled = self.http_error(resp)
+                    throttled.retry_after, throttled.retryable = delay, True
+                    raise throttled
                 if resp.status_code >= 400:
-                    raise _http_error(self.name, resp)
+                    failure = self.http_error(resp)
+                    failure.retryable = resp.status_code >= 500 or resp.status_code == 408
+                    raise failure
                 return resp.json()
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -459,44 +462,20 @@ def _inline(schema: dict | None, components: dict) -> dict | None:
     return out
 
 
-def _detail(resp: httpx.Response) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.reason_phrase or f"HTTP {resp.status_code}"
-    if isinstance(body, dict):
-        detail = body.get("detail") or body.get("title") or body.get("error")
-        return str(detail).strip() if detail else resp.reason_phrase
-    return resp.reason_phrase
+def _model_error(error: Any, api_key: str | None) -> str | None:
+    """What the model said went wrong, for the run: the exception's line of a traceback (its last
+    line), anything key-like redacted, at most 300 characters; the whole text goes to the log."""
+    lines = [line.strip() for line in str(error or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
+    return redact(line, api_key)[:300]
 
 
 def _throttle_delay(resp: httpx.Response) -> float:
     """Seconds until Replicate's budget resets: Retry-After, else "resets in ~Ns" in the detail, else 1."""
-    try:
-        return max(float(resp.headers.get("retry-after", "")), 0.0)
-    except ValueError:
-        pass
-    m = THROTTLE_RESET.search(_detail(resp))
+    seconds = retry_after(resp.headers)
+    if seconds is not None:
+        return seconds
+    m = THROTTLE_RESET.search(resp.text)
     return float(m.group(1)) if m else 1.0
-
-
-def _http_error(name: str, resp: httpx.Response) -> ProviderError:
-    status, detail = resp.status_code, _detail(resp)
-    extra: dict[str, Any] = {}
-    if status == 422:
-        extra["unknown_params"] = list(dict.fromkeys(ADDITIONAL.findall(resp.text)))
-    return ProviderError(
-        f"{name} answered HTTP {status}: {detail}",
-        provider=name,
-        http_status=status,
-        retryable=status >= 500 or status == 408,
-        detail={"status": status, **extra} if extra else None,
-    )
-
-
-def _transport_error(name: str, exc: httpx.TransportError) -> ProviderError:
-    not_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-    what = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
-    return ProviderError(
-        f"{name} {what} ({type(exc).__name__}).", provider=name, retryable=True, detail={"not_sent": not_sent}
-    )

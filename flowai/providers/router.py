@@ -2,7 +2,9 @@
 
 For each call it
 
-1. refuses at once when the workflow's daily budget is spent (``BudgetExceededError``);
+1. refuses at once when the workflow's daily budget is spent (``BudgetExceededError``), and per
+   candidate holds the call's estimated cost against it in the same statement that checks it
+   (concurrent runs are admitted one by one; the real cost replaces the estimate afterwards);
 2. lists candidates: ``provider="auto"`` walks the task's priority list (``ProviderConfig``)
    keeping providers that have credentials and are not cooling down; a named provider pins
    the call to it;
@@ -18,9 +20,13 @@ For each call it
 
 A chat stream falls back only before its first delta: after it, a failure is the node's error.
 After ``cooldown_failures`` consecutive failed calls a provider is skipped for
-``cooldown_seconds`` (per process). Every result's ``usage.fallbacks`` lists the providers
-tried before (``{"provider", "reason", "status"}``); when all fail, ``ProviderError`` (50002)
-carries them in ``detail["attempts"]``.
+``cooldown_seconds`` (per process); a refused credential (401/403) cools it down at once, and a
+``Retry-After`` while another candidate is left moves on at once, cooling the provider down for
+that long. Every result's ``usage.fallbacks`` lists the providers tried before
+(``{"provider", "status", "error", "reason"}``: ``error`` is the class, e.g. ``rate_limited`` or
+``provider_auth_failed``, ``reason`` our safe message, never the upstream's body); when all fail,
+``ProviderError`` (50002) carries them in ``detail["attempts"]`` with ``detail["error"]``
+``all_providers_failed`` (``provider_auth_failed`` when every provider refused its credential).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from flowai.errors import BudgetExceededError, ProviderError
+from flowai.errors import ProviderError
 
 from .base import (
     AudioResult,
@@ -53,8 +59,10 @@ from .catalog import CATALOG
 from .config import FileConfig, Policy, ProviderConfig
 from .credentials import Credentials
 from .directory import Directory, ProviderSource
-from .ledger import Ledger, Reservation
-from .monitor import OK, CallStats, error_class
+from .family import error_class, transport_error
+from .ledger import Ledger, Reservation, SpendHold
+from .monitor import OK, CallStats
+from .monitor import error_class as outcome_class
 
 METHODS = {
     "text": "stream_chat",
@@ -63,14 +71,25 @@ METHODS = {
     "tts": "synthesize",
     "stt": "transcribe",
 }
-ACCOUNT_STATUSES = (401, 402, 429)  # not the request's fault: another provider may serve it
+
 _EXHAUSTED = object()
+OUTPUT_ESTIMATE = 1024  # completion tokens a chat is assumed to cost when it sets no max_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """What a call holds while it runs: its provider's quota and its workflow's budget."""
+
+    quota: Reservation | None = None
+    spend: SpendHold | None = None
 
 
 @dataclass(slots=True)
 class _Health:
     failures: int = 0
     until: float = 0.0  # monotonic time the cool-down ends
+    why: str = ""  # what started the cool-down, for the skipped attempt's reason
+    refused: Any = None  # the client whose credential was refused: a rebuilt one (a new key) is not cooled
 
 
 class Router:
@@ -105,15 +124,19 @@ class Router:
         if task not in ("text", "multimodal"):
             raise ProviderError(f"A chat call serves the text or multimodal task, not {task!r}.", retryable=False)
         candidates, attempts = await self._candidates(task, provider, scope)
-        estimate = {"tokens": sum(len(_text_of(m.get("content"))) for m in request.messages) // 4}
-        for name, client in candidates:
-            reservation = await self._reserve(name, estimate, attempts)
+        estimate = {
+            "tokens": sum(len(_text_of(m.get("content"))) for m in request.messages) // 4,
+            "output": request.max_tokens or OUTPUT_ESTIMATE,
+        }
+        for i, (name, client) in enumerate(candidates):
+            reservation = await self._reserve(name, estimate, attempts, scope)
             if reservation is _EXHAUSTED:
                 continue
+            retrying = self._retrying(more=i < len(candidates) - 1)
             try:
-                stack, stream, chunks, first = await self._retrying()(self._open_chat, name, client, request, task)
+                stack, stream, chunks, first = await retrying(self._open_chat, name, client, request, task)
             except ProviderError as exc:
-                await self._failed(name, exc, reservation, attempts)
+                await self._failed(name, exc, reservation, attempts, client=client)
                 if _falls_back(exc):
                     continue
                 raise _ended(exc, attempts) from None
@@ -126,7 +149,7 @@ class Router:
                     yield routed
                 except (ProviderError, httpx.HTTPError) as exc:  # after the first delta: no switch
                     await self._failed(
-                        name, exc if isinstance(exc, ProviderError) else _wrap(name, exc), reservation, None
+                        name, exc if isinstance(exc, ProviderError) else transport_error(name, exc), reservation, None
                     )
                     raise
                 except BaseException:  # cancelled mid-stream (client gone, timeout): what was streamed is billed
@@ -165,7 +188,7 @@ class Router:
         No retries or provider fallback here."""
         await self._check_budget(scope)
         attempts: list[dict[str, Any]] = []
-        reservation = await self._reserve(name, {}, attempts)
+        reservation = await self._reserve(name, {}, attempts, scope)
         if reservation is _EXHAUSTED:
             raise ProviderError(attempts[0]["reason"], provider=name, retryable=False, detail={"attempts": attempts})
         started = time.perf_counter()
@@ -197,14 +220,15 @@ class Router:
         self, task: str, request: Any, provider: str, scope: Scope | None, estimate: dict[str, float]
     ) -> Any:
         candidates, attempts = await self._candidates(task, provider, scope)
-        for name, client in candidates:
-            reservation = await self._reserve(name, estimate, attempts)
+        for i, (name, client) in enumerate(candidates):
+            reservation = await self._reserve(name, estimate, attempts, scope)
             if reservation is _EXHAUSTED:
                 continue
+            retrying = self._retrying(more=i < len(candidates) - 1)
             try:
-                result = await self._retrying()(self._call_once, name, getattr(client, METHODS[task]), request, task)
+                result = await retrying(self._call_once, name, getattr(client, METHODS[task]), request, task)
             except ProviderError as exc:
-                await self._failed(name, exc, reservation, attempts)
+                await self._failed(name, exc, reservation, attempts, client=client)
                 if _falls_back(exc):
                     continue
                 raise _ended(exc, attempts) from None
@@ -245,13 +269,18 @@ class Router:
         found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and _serves(c, method, task)]
         if not found:
             raise ProviderError(self._none_ready(task, names), retryable=False)
+        for n, c in found:
+            health = self._health.get(n)
+            if health is not None and health.refused is not None and health.refused is not c:
+                del self._health[n]  # its credentials changed since its key was refused
         ready = [(n, c) for n, c in found if self.cooling_until(n) is None]
         skipped = [
             {
                 "provider": n,
                 "status": None,
-                "reason": f"{n} is cooling down after {self._health[n].failures} "
-                f"failures ({self._health[n].until - self.clock():.0f} s left).",
+                "error": "cooling_down",
+                "reason": f"{n} is cooling down after {self._health[n].why or f'{self._health[n].failures} failures'} "
+                f"({self._health[n].until - self.clock():.0f} s left).",
             }
             for n, _ in found
             if self.cooling_until(n) is not None
@@ -260,7 +289,7 @@ class Router:
             raise ProviderError(
                 f"Every {task} provider is cooling down after repeated failures: "
                 + " ".join(a["reason"] for a in skipped),
-                detail={"attempts": skipped},
+                detail={"error": "all_providers_failed", "attempts": skipped},
                 retryable=False,
             )
         return ready, skipped
@@ -282,6 +311,8 @@ class Router:
         return f"No {task} provider is ready: {'; '.join(problems)}." + (f" Otherwise {text}." if text else "")
 
     async def _check_budget(self, scope: Scope | None) -> None:
+        """Refuse before choosing a provider when the budget is already spent (the hold per candidate,
+        ``_reserve``, is what keeps concurrent calls within it)."""
         if self.ledger is None or scope is None or not scope.workflow_id:
             return
         ledger, wf = self.ledger, scope.workflow_id
@@ -292,32 +323,55 @@ class Router:
             return
         spent = await asyncio.to_thread(ledger.spent_today, wf)
         if spent >= budget:
-            wait = ledger.seconds_to_midnight()
-            raise BudgetExceededError(
-                f"The workflow's daily budget of ${budget:g} is spent (${spent:.4f} today); provider calls resume "
-                f"after midnight ({self.config.timezone()}), in {wait} s, or raise the budget.",
-                retry_after=wait,
-                detail={"budget": budget, "spent": round(spent, 6), "retry_after": wait},
-            )
+            raise ledger.budget_error(budget, spent)
 
-    async def _reserve(self, name: str, estimate: dict[str, float], attempts: list) -> Reservation | object | None:
+    async def _reserve(
+        self, name: str, estimate: dict[str, float], attempts: list, scope: Scope | None
+    ) -> _Hold | object:
+        """Hold the workflow's budget (BudgetExceededError when spent) and the provider's quota
+        (``_EXHAUSTED`` when it would go over, with the attempt noted) for one call."""
+        if self.ledger is None:
+            return _Hold()
+        spend = None
+        if scope is not None and scope.workflow_id:
+            spend = await asyncio.to_thread(
+                self.ledger.hold_spend, scope.workflow_id, self._cost_estimate(name, estimate)
+            )
         quota = self.config.quota(name)
-        if quota is None or self.ledger is None:
-            return None
+        if quota is None:
+            return _Hold(None, spend)
         amount = 1.0 if quota.unit == "calls" else float(estimate.get(quota.unit, 0.0))
-        reservation = await asyncio.to_thread(self.ledger.reserve, name, quota, amount)
+        try:
+            reservation = await asyncio.to_thread(self.ledger.reserve, name, quota, amount)
+        except BaseException:
+            self._release_now(_Hold(None, spend))
+            raise
         if reservation is None:
+            if spend is not None:
+                await asyncio.to_thread(self.ledger.release_spend, spend)
             attempts.append(
                 {
                     "provider": name,
                     "status": None,
+                    "error": "quota_exhausted",
                     "reason": f"{name} quota exhausted ({quota.limit:g} {quota.unit} per {quota.period}).",
                 }
             )
             return _EXHAUSTED
-        return reservation
+        return _Hold(reservation, spend)
 
-    def _retrying(self) -> AsyncRetrying:
+    def _cost_estimate(self, name: str, estimate: dict[str, float]) -> float:
+        """What one call is expected to cost at ``name``'s prices (held against the budget)."""
+        if "cost" in estimate:
+            return float(estimate["cost"])
+        if "tokens" not in estimate or name not in CATALOG:
+            return 0.0
+        guess = Usage(name, "", prompt_tokens=int(estimate["tokens"]), completion_tokens=int(estimate["output"]))
+        return self.config.price(name).cost(guess)
+
+    def _retrying(self, *, more: bool = False) -> AsyncRetrying:
+        """Retries at one provider. With ``more`` candidates left, a ``Retry-After`` is not waited
+        out here: the call moves on at once and the provider cools down for that long (``_failed``)."""
         policy = self.config.policy
         jitter = wait_random_exponential(multiplier=policy.backoff, max=policy.max_backoff)
 
@@ -325,7 +379,8 @@ class Router:
             return max(getattr(state.outcome.exception(), "retry_after", None) or 0.0, jitter(state))
 
         def retry_after_too_long(state) -> bool:
-            return (getattr(state.outcome.exception(), "retry_after", None) or 0.0) > policy.max_retry_after
+            after = getattr(state.outcome.exception(), "retry_after", None)
+            return (more and bool(after)) or (after or 0.0) > policy.max_retry_after
 
         return AsyncRetrying(
             stop=stop_after_attempt(policy.retries + 1) | retry_after_too_long,
@@ -346,7 +401,7 @@ class Router:
         except BaseException as exc:
             await stack.__aexit__(type(exc), exc, exc.__traceback__)
             if isinstance(exc, httpx.HTTPError):
-                exc = _wrap(name, exc)
+                exc = transport_error(name, exc)
                 self._observe(name, task, started, exc)
                 raise exc from None
             if isinstance(exc, ProviderError):
@@ -363,7 +418,7 @@ class Router:
             async with self._deadline(name):
                 result = await method(request)
         except httpx.HTTPError as exc:
-            wrapped = _wrap(name, exc)
+            wrapped = transport_error(name, exc)
             self._observe(name, task, started, wrapped)
             raise wrapped from None
         except ProviderError as exc:
@@ -374,7 +429,7 @@ class Router:
 
     def _observe(self, name: str, task: str, started: float, exc: BaseException | None) -> None:
         if self.stats is not None:
-            outcome = OK if exc is None else error_class(exc)
+            outcome = OK if exc is None else outcome_class(exc)
             self.stats.observe(name, task, outcome, time.perf_counter() - started)
 
     @asynccontextmanager
@@ -389,16 +444,26 @@ class Router:
         except TimeoutError:
             raise ProviderError(f"{name} did not answer within {timeout:g} s.", provider=name) from None
 
-    async def _failed(self, name: str, exc: ProviderError, reservation, attempts: list | None) -> None:
+    async def _failed(
+        self, name: str, exc: ProviderError, reservation, attempts: list | None, *, client: Any = None
+    ) -> None:
         if attempts is not None:
-            attempts.append({"provider": name, "reason": exc.message, "status": exc.http_status})
-        if isinstance(reservation, Reservation):
-            await asyncio.to_thread(self.ledger.release, reservation)
+            kind = _kind(exc)
+            attempts.append({"provider": name, "status": exc.http_status, "error": kind, "reason": exc.message})
+        await asyncio.to_thread(self._release_now, reservation)
         if _falls_back(exc) or attempts is None:  # the provider's failure, not the request's
             health = self._health.setdefault(name, _Health())
             health.failures += 1
-            if health.failures >= self.config.policy.cooldown_failures:
-                health.until = self.clock() + self.config.policy.cooldown_seconds
+            policy, now = self.config.policy, self.clock()
+            if _kind(exc) == "provider_auth_failed":  # the key is refused: no use asking again soon
+                health.until, health.why = max(health.until, now + policy.cooldown_seconds), "a refused credential"
+                health.refused = client
+            elif exc.retry_after and exc.retryable:  # it said when to come back
+                if now + exc.retry_after > health.until:
+                    health.until, health.why = now + exc.retry_after, f"Retry-After {exc.retry_after:g} s"
+            if health.failures >= policy.cooldown_failures:
+                health.until = max(health.until, now + policy.cooldown_seconds)
+                health.why = f"{health.failures} failures"
             if self.ledger is not None:
                 await asyncio.to_thread(self.ledger.record_failure, name)
 
@@ -412,13 +477,18 @@ class Router:
             self.ledger.record(
                 usage,
                 workflow_id=scope.workflow_id if scope else None,
-                reservation=reservation if isinstance(reservation, Reservation) else None,
+                reservation=reservation.quota if isinstance(reservation, _Hold) else None,
+                spend=reservation.spend if isinstance(reservation, _Hold) else None,
             )
 
     def _release_now(self, reservation) -> None:
-        """Give a reservation back without awaiting (the task may be being cancelled)."""
-        if isinstance(reservation, Reservation):
-            self.ledger.release(reservation)
+        """Give a hold back without awaiting (the task may be being cancelled)."""
+        if not isinstance(reservation, _Hold) or self.ledger is None:
+            return
+        if reservation.quota is not None:
+            self.ledger.release(reservation.quota)
+        if reservation.spend is not None:
+            self.ledger.release_spend(reservation.spend)
 
     async def _served(self, usage: Usage, name: str, task: str, attempts: list, reservation, scope) -> None:
         self._health.pop(name, None)
@@ -431,7 +501,8 @@ class Router:
                 self.ledger.record,
                 usage,
                 workflow_id=scope.workflow_id if scope else None,
-                reservation=reservation if isinstance(reservation, Reservation) else None,
+                reservation=reservation.quota if isinstance(reservation, _Hold) else None,
+                spend=reservation.spend if isinstance(reservation, _Hold) else None,
             )
 
     def _price_estimate(self, task: str, provider: str):
@@ -478,36 +549,35 @@ def _serves(client: Any, method: str, task: str) -> bool:
 
 
 def _falls_back(exc: ProviderError) -> bool:
-    return exc.retryable or exc.http_status in ACCOUNT_STATUSES
+    return exc.retryable or exc.http_status in (402, 429) or _kind(exc) == "provider_auth_failed"
 
 
-def _wrap(name: str, exc: httpx.HTTPError) -> ProviderError:
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderError(f"{name} timed out ({type(exc).__name__}).", provider=name)
-    return ProviderError(f"{name} connection failed: {type(exc).__name__}.", provider=name)
+def _kind(exc: ProviderError) -> str:
+    """The failure's class: the family's word for it, else the status's (``family.error_class``)."""
+    return exc.kind or error_class(exc.http_status)
 
 
 def _ended(exc: ProviderError, attempts: list) -> ProviderError:
-    """A failure no other provider can help with (the request's fault): the provider's message."""
+    """A failure no other provider can help with (the request's fault): the provider's (safe) message."""
     return ProviderError(
-        exc.message, provider=exc.provider, http_status=exc.http_status, retryable=False, detail={"attempts": attempts}
+        exc.message,
+        provider=exc.provider,
+        http_status=exc.http_status,
+        retryable=False,
+        detail={"error": _kind(exc), "attempts": attempts},
     )
 
 
 def _all_failed(attempts: list) -> ProviderError:
+    auth = bool(attempts) and all(a.get("error") == "provider_auth_failed" for a in attempts)
+    detail = {"error": "provider_auth_failed" if auth else "all_providers_failed", "attempts": attempts}
     if len(attempts) == 1:
         one = attempts[0]
         return ProviderError(
-            one["reason"],
-            provider=one["provider"],
-            http_status=one["status"],
-            retryable=False,
-            detail={"attempts": attempts},
+            one["reason"], provider=one["provider"], http_status=one["status"], retryable=False, detail=detail
         )
     reasons = "; ".join(a["reason"] for a in attempts)
-    return ProviderError(
-        f"Every provider able to serve this node failed: {reasons}", detail={"attempts": attempts}, retryable=False
-    )
+    return ProviderError(f"Every provider able to serve this node failed: {reasons}", detail=detail, retryable=False)
 
 
 def _text_of(content: Any) -> str:

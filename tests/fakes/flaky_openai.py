@@ -10,9 +10,11 @@ actions, one consumed per chat request (then ``default``, or random faults at ``
 ``400``            HTTP 400 ``invalid_request_error`` (the request's fault)
 ``slow:<seconds>`` waits before the first byte, then answers
 ``drop:<n>``       ``n`` deltas, then drops the connection
+``leak``           HTTP 500 whose body echoes ``LEAK`` (a key and a server traceback)
 =================  ====================================================================
 
-``hits`` counts authorised chat requests; ``actions`` records what each one got.
+``hits`` counts authorised chat requests; ``actions`` records what each one got; ``refused``
+counts chat requests refused for a wrong key (HTTP 401).
 ``GET /v1/models`` answers a model list (the OpenAI family's "test connection").
 """
 
@@ -30,6 +32,11 @@ from starlette.routing import Route
 from tests.fakes.openai_server import FakeOpenAI, error_body
 
 FAULTS = ("500", "429:0", "slow:3")
+LEAK_KEY = "sk-live-LEAKED0123456789abcdef"
+LEAK = (
+    f"upstream auth with Bearer {LEAK_KEY} failed\nTraceback (most recent call last):\n"
+    "  File \"/srv/internal/gateway.py\", line 42, in handle\nKeyError: 'db-password=hunter2'"
+)
 
 
 @dataclass
@@ -39,6 +46,7 @@ class FlakyOpenAI(FakeOpenAI):
     fault_rate: float = 0.0  # with no script left: this share of requests gets a random fault
     seed: int = 7
     hits: int = 0
+    refused: int = 0
     actions: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -62,6 +70,7 @@ class FlakyOpenAI(FakeOpenAI):
 
     async def _chat(self, request: Request) -> Response:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
+            self.refused += 1
             return await super()._chat(request)
         self.hits += 1
         action = self.next_action()
@@ -78,6 +87,8 @@ class FlakyOpenAI(FakeOpenAI):
                 status_code=429,
                 headers={"Retry-After": arg or "1"},
             )
+        if kind == "leak":
+            return JSONResponse(error_body(LEAK, "server_error", None), status_code=500)
         if kind == "400":
             return JSONResponse(
                 error_body("Invalid value for 'temperature'.", "invalid_request_error", None), status_code=400

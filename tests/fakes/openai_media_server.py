@@ -37,6 +37,8 @@ TRANSCRIPT = "hello from the fake whisper"
 
 @dataclass
 class FakeOpenAIMedia(Fake):
+    image_url: str = ""  # when set, ``url-image`` answers this URL (a hostile upstream) instead of its own
+
     def __post_init__(self) -> None:
         self.chat = FakeOpenAI(api_key=self.api_key)
         self.app = Starlette(
@@ -106,7 +108,7 @@ class FakeOpenAIMedia(Fake):
         n = int(body.get("n") or 1)
         seed = int(body.get("seed") or 0)
         if model == "url-image":
-            data = [{"url": f"{self.url}/files/{seed + i}.png"} for i in range(n)]
+            data = [{"url": self.image_url or f"{self.url}/files/{seed + i}.png"} for i in range(n)]
         else:
             data = [{"b64_json": base64.b64encode(png(seed + i)).decode()} for i in range(n)]
         return JSONResponse({"created": 1, "data": data})

@@ -278,6 +278,8 @@ class FakeReplicate:
     uploads: list[bytes] = field(default_factory=list)
     files_served: int = 0
     schema_gets: int = 0
+    output_url: str = ""  # when set, every prediction's output is this URL (a hostile upstream)
+    model_error: str = MODEL_ERROR  # what a ``fail`` prediction says
 
     def __post_init__(self) -> None:
         self._window: deque[float] = deque()
@@ -292,6 +294,7 @@ class FakeReplicate:
                 Route("/v1/account", self._account, methods=["GET"]),
                 Route("/v1/files", self._upload, methods=["POST"]),
                 Route("/files/{pid}/{file}", self._file, methods=["GET"]),
+                Route("/redirect", self._redirect, methods=["GET"]),
             ]
         )
 
@@ -339,10 +342,12 @@ class FakeReplicate:
             out["output"] = self._output(prediction)
             out["metrics"] = {"predict_time": round(prediction.duration or 0.01, 3)}
         elif status == "failed":
-            out["error"] = MODEL_ERROR
+            out["error"] = self.model_error
         return out
 
     def _output(self, p: _Prediction) -> Any:
+        if self.output_url:
+            return self.output_url
         inputs, schema = MODELS[p.model][:2]
         default = inputs["output_format"][2] if "output_format" in inputs else "png"
         fmt = p.input.get("output_format", default)
@@ -500,6 +505,9 @@ class FakeReplicate:
         return JSONResponse(
             {"id": fid, "size": len(data), "urls": {"get": f"{self.url}/v1/files/{fid}"}}, status_code=201
         )
+
+    async def _redirect(self, request: Request) -> Response:
+        return Response(status_code=302, headers={"Location": request.query_params["to"]})
 
     async def _file(self, request: Request) -> Response:
         pid, name = request.path_params["pid"], request.path_params["file"]

@@ -36,6 +36,9 @@ class CredentialsBody(BaseModel):
     )
     base_url: str | None = Field(None, max_length=2000, description='omitted or null keeps it, "" removes it')
     options: dict[str, str] | None = Field(None, description="Extra credentials, e.g. Play.ht's user_id")
+    allow_private_base_url: bool = Field(
+        False, description="Allow a base_url on a private address (a self-hosted server) for this provider"
+    )
 
 
 class PrioritiesBody(BaseModel):
@@ -196,7 +199,11 @@ def put_credentials(
     body: CredentialsBody = Depends(json_body(CredentialsBody)),
 ):
     platform_of(request).provider_admin.set_credential(
-        name, api_key=body.api_key, base_url=body.base_url, options=body.options
+        name,
+        api_key=body.api_key,
+        base_url=body.base_url,
+        options=body.options,
+        allow_private_base_url=body.allow_private_base_url,
     )
     return ok(_one(request, name))
 
