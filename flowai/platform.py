@@ -24,8 +24,10 @@ from flowai.providers.ledger import Ledger
 from flowai.providers.router import Router
 from flowai.runs.callbacks import Callbacks
 from flowai.runs.engine import Engine, RunState
+from flowai.runs.history import RunHistory
 from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RUNNER, RunManager
+from flowai.runs.service import RunService
 from flowai.services import Services
 from flowai.settings import Settings
 from flowai.workflows.store import Workflows
@@ -64,6 +66,7 @@ class Platform:
             self.recorder,
             grace=settings.disconnect_grace,
             retention=settings.run_retention,
+            retention_bytes=settings.run_retention_bytes,
             max_concurrent=settings.max_concurrent_runs,
         )
         self.workflows = Workflows(self.db, self.registry)
@@ -71,6 +74,8 @@ class Platform:
         self.users = Users(self.db)
         self.idempotency = Idempotency(self.db)
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
+        self.history = RunHistory(self.db)
+        self.run_service = RunService(self.runs, self.workflows, self.history, self.idempotency, self.callbacks)
 
     async def startup(self) -> None:
         self.recorder.start()

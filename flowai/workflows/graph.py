@@ -16,6 +16,7 @@ from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
 from flowai.workflows.templates import BRACES, LabelIndex, brace_refs
 from nodes import Node, Registry
+from nodes.input import check_input
 
 FORMAT = "flowai/1"
 
@@ -94,6 +95,11 @@ class CompiledGraph:
     nodes: dict[str, CompiledNode]  # in topological order
     input_node: CompiledNode
     output_nodes: list[CompiledNode]
+
+    def check_input(self, given: Any) -> dict[str, Any]:
+        """A run's ``input`` checked against the input node's fields (defaults filled in);
+        raises InputError listing every problem."""
+        return check_input(self.input_node.config, given)
 
 
 def parse(document: Any) -> GraphDoc:

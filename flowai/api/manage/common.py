@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from flowai.access.auth import read_token
-from flowai.api.http import JSON, STATUS_CODES
+from flowai.api.http import JSON, STATUS_CODES, platform_of
 from flowai.errors import AuthError, FlowAIError
 from storage.models import User
 
@@ -45,10 +45,6 @@ class Page:
 
     def answer(self, items: list, total: int) -> dict:
         return {"items": items, "total": total, "page": self.page, "page_size": self.page_size}
-
-
-def platform_of(request: Request):
-    return request.app.state.platform
 
 
 def current_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User:
