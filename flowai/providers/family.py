@@ -33,7 +33,7 @@ import orjson
 from httpx_sse import EventSource, ServerSentEvent
 
 from flowai.errors import ProviderError
-from flowai.media.store import EXTENSIONS
+from flowai.mediatypes import EXTENSIONS
 
 from .base import ChatRequest, ImageRequest, ImageResult, Media, Usage
 

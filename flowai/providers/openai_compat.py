@@ -18,7 +18,7 @@ import httpx
 import orjson
 
 from flowai.errors import ProviderError
-from flowai.media.files import sniff
+from flowai.mediatypes import sniff
 
 from . import audio
 from .base import (

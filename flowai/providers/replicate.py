@@ -31,8 +31,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential
 
 from flowai.errors import FlowAIError, ProviderError
-from flowai.media.files import sniff
-from flowai.media.store import from_data_uri
+from flowai.mediatypes import decode_data_uri, sniff
 
 from .base import ImageRequest, ImageResult, Media
 from .replicate_budget import Budget
@@ -315,7 +314,7 @@ class Replicate:
         """Fetch an output file (retried on connection errors and 5xx)."""
         if url.startswith("data:"):
             try:
-                return from_data_uri(url, MAX_DOWNLOAD)
+                return Media(*decode_data_uri(url, MAX_DOWNLOAD))
             except FlowAIError as exc:
                 raise ProviderError(
                     f"{self.name}: an output data: URI is unusable: {exc.message}", provider=self.name, retryable=False

@@ -16,45 +16,39 @@ from typing import Any
 from tqdm import tqdm
 
 from flowai.errors import FlowAIError
-from nodes.input import check_input
+from flowai.runs.service import Mode, Principal, RunService, Target
 
 
 async def run_batch(
-    platform,
+    runs: RunService,
+    principal: Principal,
+    target: Target,
     *,
-    owner_id: int,
-    workflow_id: str,
-    version: int,
     lines: list[str],
     concurrency: int = 8,
     out: Path | None = None,
 ) -> dict[str, int]:
-    graph = platform.workflows.compiled(workflow_id, version)
     items = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     slots = asyncio.Semaphore(max(1, concurrency))
     results: dict[int, dict[str, Any]] = {}
-    await platform.startup()
-    try:
-        with tqdm(total=len(items), unit="run", desc="batch", file=sys.stderr, disable=None) as bar:
+    with tqdm(total=len(items), unit="run", desc="batch", file=sys.stderr, disable=None) as bar:
 
-            async def one(number: int, line: str) -> None:
-                async with slots:
-                    results[number] = await _run_line(platform, graph, owner_id, workflow_id, version, number, line)
-                bar.update(1)
-                bar.set_postfix(failed=sum(r["status"] != "completed" for r in results.values()))
+        async def one(number: int, line: str) -> None:
+            async with slots:
+                results[number] = await _run_line(runs, principal, target, number, line)
+            bar.update(1)
+            bar.set_postfix(failed=sum(r["status"] != "completed" for r in results.values()))
 
-            await asyncio.gather(*(one(n, line) for n, line in items))
-    finally:
-        await platform.shutdown()
+        await asyncio.gather(*(one(n, line) for n, line in items))
     ordered = [results[n] for n, _ in items]
     _write(ordered, out)
     failed = sum(r["status"] != "completed" for r in ordered)
     return {"completed": len(ordered) - failed, "failed": failed}
 
 
-async def _run_line(platform, graph, owner_id, workflow_id, version, number, line) -> dict[str, Any]:
+async def _run_line(runs: RunService, principal: Principal, target: Target, number: int, line: str) -> dict[str, Any]:
     try:
-        run_input = check_input(graph.input_node.config, json.loads(line))
+        run_input = target.graph.check_input(json.loads(line))
     except ValueError as exc:
         return {
             "line": number,
@@ -64,15 +58,7 @@ async def _run_line(platform, graph, owner_id, workflow_id, version, number, lin
         }
     except FlowAIError as exc:
         return {"line": number, "run_id": None, "status": "failed", "error": exc.body()}
-    handle = platform.runs.start(
-        graph,
-        run_input,
-        workflow_id=workflow_id,
-        version=version,
-        owner_id=owner_id,
-        source="batch",
-        detached_cancel=False,
-    )
+    handle = runs.start_checked(principal, target, run_input, mode=Mode.LOCAL, source="batch")
     await handle.wait()
     if handle.status == "completed":
         return {"line": number, "run_id": handle.id, "status": "completed", "output": handle.output}

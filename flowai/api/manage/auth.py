@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from flowai.access.auth import TOKEN_TTL, issue_token
+from flowai.access.users import User
 from flowai.errors import AuthError
-from storage.models import User
 
 from .common import current_user, ok, platform_of
 

@@ -15,9 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from flowai.access.auth import read_token
+from flowai.access.users import User
 from flowai.api.http import JSON, STATUS_CODES, platform_of
 from flowai.errors import AuthError, FlowAIError
-from storage.models import User
 
 log = logging.getLogger("flowai.manage")
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/login")

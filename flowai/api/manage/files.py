@@ -22,10 +22,10 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from flowai.access.users import User
 from flowai.api.http import error_response
 from flowai.errors import FlowAIError, InputError, NotFoundError, TooLargeError
-from flowai.media.files import FILE_ID, Files, Upload
-from storage.models import StoredFile, User
+from flowai.media.files import FILE_ID, Files, StoredFile, Upload
 
 from .common import Page, current_user, fail, ok, platform_of
 from .resources import iso, not_found_as_40402, owned

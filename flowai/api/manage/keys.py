@@ -14,7 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from storage.models import ApiKey, User
+from flowai.access.keys import ApiKey
+from flowai.access.users import User
 
 from .common import Page, current_user, ok, platform_of
 from .resources import MAX_INT, body_doc, iso, json_body, not_found_as_40402, owned

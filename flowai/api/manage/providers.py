@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowai.access.users import User
 from flowai.errors import ForbiddenError
-from storage.models import User
 
 from .common import current_user, ok, platform_of
 from .resources import body_doc, json_body, not_found_as_40402, owned

@@ -15,7 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.models import User, Workflow, WorkflowVersion
+from flowai.access.users import User
+from flowai.workflows.store import Workflow, WorkflowVersion
 
 from .common import Page, current_user, ok, platform_of
 from .resources import MAX_INT, body_doc, iso, json_body, not_found_as_40402, owned, validate
