@@ -9,7 +9,7 @@ from typing import Any
 from pydantic_core import PydanticUndefined
 from sqlalchemy import func, insert, update
 from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import ApiKey, Run, RunNode, StoredFile, User, Workflow, WorkflowVersion, utcnow
 
@@ -322,7 +322,7 @@ def get_run(s: Session, *, run_id: str, owner_id: int | None = None) -> Run | No
 
 
 def batch_runs(s: Session, *, batch_id: str) -> list[Run]:
-    return list(s.exec(select(Run).where(Run.batch_id == batch_id).order_by(Run.created_at, Run.id)).all())
+    return list(s.exec(select(Run).where(Run.batch_id == batch_id).order_by(col(Run.created_at), col(Run.id))).all())
 
 
 def run_nodes(s: Session, *, run_id: str) -> list[RunNode]:

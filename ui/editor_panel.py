@@ -15,7 +15,7 @@ from .editor_form import FormContext, provider_options, render_form
 from .i18n import t
 
 if TYPE_CHECKING:
-    from .editor import Editor
+    from .editor_host import EditorHost
 
 TEXT = {
     "workflow": ("Workflow", "工作流"),
@@ -36,7 +36,7 @@ TEXT = {
 
 
 class SettingsPanel:
-    def __init__(self, editor: Editor, titles: dict[str, str]):
+    def __init__(self, editor: EditorHost, titles: dict[str, str]):
         self.editor = editor
         self.titles = titles  # node type -> title in the UI language
         self.box = ui.column().classes("w-full gap-2")

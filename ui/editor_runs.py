@@ -23,7 +23,7 @@ from .i18n import t
 from .layout import safe_id
 
 if TYPE_CHECKING:
-    from .editor import Editor
+    from .editor_host import EditorHost
 
 TEXT = {
     "run": ("Run", "运行"),
@@ -61,7 +61,7 @@ MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
 
 
 class RunPanel:
-    def __init__(self, editor: Editor):
+    def __init__(self, editor: EditorHost):
         self.editor = editor
         self.handle = None
         self.graph = None

@@ -13,7 +13,7 @@ from .editor_save import hosted
 from .i18n import t
 
 if TYPE_CHECKING:
-    from .editor import Editor
+    from .editor_host import EditorHost
 
 TEXT = {
     "none": ("No versions yet.", "还没有版本。"),
@@ -39,7 +39,7 @@ TEXT = {
 
 
 class VersionsPanel:
-    def __init__(self, editor: Editor):
+    def __init__(self, editor: EditorHost):
         self.editor = editor
         with ui.row().classes("w-full items-end gap-1"):
             self.a = ui.select({}, label=t(TEXT, "from")).props('dense data-testid="diff-from"').classes("w-20")

@@ -59,6 +59,9 @@ class Recorder(Protocol):
 
     def node(self, record: dict) -> None: ...
 
+    async def flush(self) -> None:
+        """Until everything handed over so far is written."""
+
 
 def _now() -> datetime:
     return datetime.now(UTC)

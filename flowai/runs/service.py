@@ -40,7 +40,8 @@ from storage.models import Run, RunNode
 class KeyScope(Protocol):
     """The API key a request came with (flowai.access.keys's key object)."""
 
-    id: int
+    @property
+    def id(self) -> int: ...
 
     def allows(self, workflow_id: str) -> bool: ...
 
@@ -166,20 +167,31 @@ class RunService:
         run_id: str | None = None,
     ) -> RunHandle:
         """Start a run whose input ``target.graph.check_input`` has already returned."""
-        common = dict(
-            workflow_id=target.workflow_id,
-            version=target.version,
-            owner_id=principal.owner_id,
-            key_id=principal.key_id,
-            source=source,
-            run_id=run_id,
-        )
         row = {**(extra or {}), "callback_url": callback_url} if callback_url else extra
         if mode is Mode.QUEUED:
-            handle = self.manager.submit(target.graph, run_input, **common, extra=row)
+            handle = self.manager.submit(
+                target.graph,
+                run_input,
+                workflow_id=target.workflow_id,
+                version=target.version,
+                owner_id=principal.owner_id,
+                key_id=principal.key_id,
+                source=source,
+                run_id=run_id,
+                extra=row,
+            )
         else:
             handle = self.manager.start(
-                target.graph, run_input, **common, detached_cancel=mode is Mode.CLIENT, extra=row
+                target.graph,
+                run_input,
+                workflow_id=target.workflow_id,
+                version=target.version,
+                owner_id=principal.owner_id,
+                key_id=principal.key_id,
+                source=source,
+                run_id=run_id,
+                extra=row,
+                detached_cancel=mode is Mode.CLIENT,
             )
         if callback_url:
             self.callbacks.attach(handle, callback_url)

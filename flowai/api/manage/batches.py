@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowai.access.users import User
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.runs.service import Principal
 
 from .common import current_user, ok, platform_of

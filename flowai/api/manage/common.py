@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from flowai.access.auth import read_token
-from flowai.access.users import User
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.api.http import JSON, STATUS_CODES, platform_of
 from flowai.errors import AuthError, FlowAIError
 
@@ -52,7 +52,7 @@ def current_user(request: Request, credentials: HTTPAuthorizationCredentials | N
         raise AuthError("Missing 'Authorization: Bearer <token>' header; sign in at POST /api/v1/auth/login.")
     platform = platform_of(request)
     user_id = read_token(platform.settings.secret_key, credentials.credentials)
-    user = platform.users.get(user_id) if user_id is not None else None
+    user = platform.users.account(user_id) if user_id is not None else None
     if user is None:
         raise AuthError("The token is invalid or has expired; sign in again.")
     return user

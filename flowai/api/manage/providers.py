@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowai.access.users import User
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.errors import ForbiddenError
 
 from .common import current_user, ok, platform_of

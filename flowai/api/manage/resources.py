@@ -22,7 +22,7 @@ import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from flowai.access.users import User
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.api.http import read_bounded
 from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.access.auth import read_token
-from flowai.access.users import User
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.errors import InputError, ResourceNotFoundError
 from flowai.platform import Platform
 from flowai.runs.events import Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
@@ -206,7 +206,7 @@ async def run_socket(websocket: WebSocket, run_id: str):
     await platform.recorder.flush()
     token = websocket.query_params.get("token") or websocket.headers.get("authorization", "").removeprefix("Bearer ")
     user_id = read_token(platform.settings.secret_key, token) if token else None
-    user = platform.users.get(user_id) if user_id is not None else None
+    user = platform.users.account(user_id) if user_id is not None else None
     if user is None:
         await websocket.close(code=4401, reason="Sign in first (40101).")
         return

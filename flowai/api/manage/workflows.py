@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowai.access.users import User
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.workflows.store import Workflow, WorkflowVersion
 
 from .common import Page, current_user, ok, platform_of
