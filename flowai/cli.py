@@ -98,7 +98,7 @@ def cmd_user_create(args) -> int:
 
 def cmd_run(args) -> int:
     from flowai.runs.service import Mode, Principal
-    from flowai.runs.sse import encode, payload
+    from flowai.runs.sse import frame, payload
 
     try:
         run_input = json.loads(args.input)
@@ -118,7 +118,7 @@ def cmd_run(args) -> int:
                 async for seq, ev in handle.follow():
                     item = payload(ev)
                     if item:
-                        sys.stdout.write(encode(seq, *item))
+                        sys.stdout.buffer.write(frame(seq, *item))
                         sys.stdout.flush()
             await handle.wait()
             if not args.stream:

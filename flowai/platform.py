@@ -19,7 +19,7 @@ from flowai.net.httpclient import make_client
 from flowai.providers.admin import ProviderAdmin
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
-from flowai.providers.directory import Directory, Live
+from flowai.providers.directory import Directory, LiveReplicate
 from flowai.providers.ledger import Ledger
 from flowai.providers.router import Router
 from flowai.runs.callbacks import Callbacks
@@ -56,9 +56,8 @@ class Platform:
         self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
-        self.services = Services(
-            self.router, media=self.media, web=self.media.web, replicate=Live(self.directory, "replicate")
-        )
+        self.replicate = LiveReplicate(self.directory)
+        self.services = Services(self.router, media=self.media, web=self.media.web, replicate=self.replicate)
         self.engine = Engine(self.services, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
         self.recorder = RunRecorder(self.db)
         self.runs = RunManager(
@@ -83,8 +82,8 @@ class Platform:
 
     async def shutdown(self) -> None:
         await self.runs.shutdown()
-        if self.services.replicate.configured:
-            await self.services.replicate.aclose()  # prediction cancels still in flight
+        if self.replicate.configured:
+            await self.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()
         await self.http.aclose()
 

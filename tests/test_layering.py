@@ -53,7 +53,7 @@ ALLOWED = {
     "providers": LEAVES | {"net", "storage"},
     "workflows": LEAVES | {"nodes", "storage", "demo"},
     "runs": LEAVES | {"net", "nodes", "storage", "workflows"},
-    "services": LEAVES | {"providers"},
+    "services": LEAVES | {"providers", "net"},
     # HTTP handlers are adapters over the services the platform composes: never storage or nodes
     "api": LEAVES | {"access", "media", "net", "platform", "providers", "runs", "workflows"},
 }

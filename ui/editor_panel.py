@@ -140,7 +140,7 @@ class SettingsPanel:
                 ui.notify(t(TEXT, "need_model"), type="warning")
                 return
             try:
-                schema = await ed.platform.services.replicate.input_schema(model)
+                schema = await ed.platform.replicate.input_schema(model)
             except Exception as exc:  # reported, never a trace: a bad name, no key, Replicate down
                 ui.notify(
                     t(TEXT, "params_failed", error=getattr(exc, "message", None) or type(exc).__name__), type="negative"

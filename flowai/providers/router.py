@@ -48,6 +48,8 @@ from .base import (
     Transcript,
     TranscriptionRequest,
     Usage,
+    serves,
+    task_call,
 )
 from .catalog import CATALOG
 from .config import FileConfig, Policy, ProviderConfig
@@ -55,13 +57,6 @@ from .credentials import Credentials
 from .directory import Directory, ProviderSource
 from .ledger import Ledger, Reservation
 
-METHODS = {
-    "text": "stream_chat",
-    "multimodal": "stream_chat",
-    "image": "generate_image",
-    "tts": "synthesize",
-    "stt": "transcribe",
-}
 ACCOUNT_STATUSES = (401, 402, 429)  # not the request's fault: another provider may serve it
 _EXHAUSTED = object()
 
@@ -196,7 +191,7 @@ class Router:
             if reservation is _EXHAUSTED:
                 continue
             try:
-                result = await self._retrying()(self._call_once, name, getattr(client, METHODS[task]), request)
+                result = await self._retrying()(self._call_once, name, task_call(client, task), request)
             except ProviderError as exc:
                 await self._failed(name, exc, reservation, attempts)
                 if _falls_back(exc):
@@ -214,7 +209,6 @@ class Router:
     ) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
         """The providers to try in order, and the attempts already settled (skipped while cooling down)."""
         await self._check_budget(scope)
-        method = METHODS[task]
         if provider not in ("", "auto"):
             if not self.providers.known(provider):
                 raise ProviderError(
@@ -230,13 +224,13 @@ class Router:
                     provider=provider,
                     retryable=False,
                 )
-            if not hasattr(client, method):
+            if not serves(client, task):
                 raise ProviderError(
                     f"Provider {provider!r} cannot serve the {task} task.", provider=provider, retryable=False
                 )
             return [(provider, client)], []  # pinned: tried even while cooling down (there is no other)
         names = self.config.priorities(task)
-        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and hasattr(c, method)]
+        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and serves(c, task)]
         if not found:
             hints = "; ".join(self.providers.hint(n) for n in names)
             pin = (
