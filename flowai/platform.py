@@ -36,6 +36,7 @@ from storage import queries
 from storage.cache import DbNodeCache
 from storage.db import make_engine, session
 from storage.models import utcnow as _utcnow
+from storage.provider_store import DbProviderStore
 from storage.recorder import RunRecorder
 
 log = logging.getLogger("flowai")
@@ -48,9 +49,10 @@ class Platform:
         self.db = make_engine(settings.database_url)
         self.registry = registry or default_registry()
         self.http = make_client()  # flowai/net/httpclient.py: limits, timeouts, the keep-alive pool
-        self.credentials = Credentials(self.db, settings.secret_key, settings.env)
-        self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
-        self.ledger = Ledger(self.db, self.provider_config)
+        provider_store = DbProviderStore(self.db)
+        self.credentials = Credentials(provider_store, settings.secret_key, settings.env)
+        self.provider_config = ProviderConfig.load(settings.providers_path, provider_store)
+        self.ledger = Ledger(provider_store, self.provider_config)
         self.directory = Directory(self.credentials, self.http)
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger)
         self.provider_admin = ProviderAdmin(self.router, self.credentials, self.provider_config, self.ledger)

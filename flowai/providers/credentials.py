@@ -21,12 +21,9 @@ import orjson
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy.engine import Engine
-
-from storage import provider_queries as pq
-from storage.db import session
 
 from .catalog import CATALOG, ProviderSpec
+from .store import ProviderStore
 
 log = logging.getLogger("flowai.providers")
 CACHE_TTL = 5.0  # seconds before a change made by another process is seen
@@ -62,8 +59,8 @@ def masked(value: str | None) -> str | None:
 
 
 class Credentials:
-    def __init__(self, db: Engine | None, secret_key: str, env: Mapping[str, str]):
-        self.db = db
+    def __init__(self, store: ProviderStore | None, secret_key: str, env: Mapping[str, str]):
+        self.store = store
         self.env = dict(env)
         self._fernet = fernet_for(secret_key)
         self._lock = threading.Lock()
@@ -111,39 +108,32 @@ class Credentials:
         key = (api_key or "").strip() or current.get("api_key")
         url = current.get("base_url") if base_url is None else (base_url.strip().rstrip("/") or None)
         opts = (current.get("options") or {}) if options is None else {k: str(v) for k, v in options.items() if v}
-        with session(self._require_db()) as s:
-            pq.put_credential(
-                s,
-                name=name,
-                api_key=self._encrypt(key) if key else None,
-                base_url=url,
-                options=self._encrypt(orjson.dumps(opts).decode()) if opts else None,
-            )
-            s.commit()
+        self._require_store().put_credential(
+            name=name,
+            api_key=self._encrypt(key) if key else None,
+            base_url=url,
+            options=self._encrypt(orjson.dumps(opts).decode()) if opts else None,
+        )
         self._cache = None
 
     def clear(self, name: str) -> None:
-        with session(self._require_db()) as s:
-            pq.delete_credential(s, name=name)
-            s.commit()
+        self._require_store().delete_credential(name=name)
         self._cache = None
 
     # -- the stored values --
 
     def _ui(self, fresh: bool = False) -> dict[str, dict[str, Any]]:
-        if self.db is None:
+        if self.store is None:
             return {}
         cached = self._cache
         if not fresh and cached is not None and time.monotonic() - cached[0] < CACHE_TTL:
             return cached[1]
-        with session(self.db) as s:
-            rows = pq.credentials(s)
         values = {}
-        for row in rows:
-            options = self._decrypt(row.options, row.name)
-            values[row.name] = {
-                "api_key": self._decrypt(row.api_key, row.name),
-                "base_url": row.base_url,
+        for row in self.store.credentials():
+            options = self._decrypt(row["options"], row["name"])
+            values[row["name"]] = {
+                "api_key": self._decrypt(row["api_key"], row["name"]),
+                "base_url": row["base_url"],
                 "options": orjson.loads(options) if options else {},
             }
         with self._lock:
@@ -162,7 +152,7 @@ class Credentials:
             log.warning("stored credentials of %s cannot be decrypted (was the secret key changed?)", name)
             return None
 
-    def _require_db(self) -> Engine:
-        if self.db is None:
+    def _require_store(self) -> ProviderStore:
+        if self.store is None:
             raise RuntimeError("credentials entered in the UI need a database")
-        return self.db
+        return self.store

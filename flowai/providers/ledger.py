@@ -14,13 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.engine import Engine
-
-from storage import provider_queries as pq
-from storage.db import session
-
 from .base import Usage
-from .config import ProviderConfig, Quota
+from .config import UNITS, ProviderConfig, Quota
+from .store import ProviderStore
 
 BUDGET_CACHE_TTL = 5.0
 
@@ -49,8 +45,8 @@ def units_of(usage: Usage) -> dict[str, float]:
 
 
 class Ledger:
-    def __init__(self, db: Engine, config: ProviderConfig, *, now: Callable[[], datetime] = utc_now):
-        self.db = db
+    def __init__(self, store: ProviderStore, config: ProviderConfig, *, now: Callable[[], datetime] = utc_now):
+        self.store = store
         self.config = config
         self.now = now
         self._budgets: dict[str, tuple[float, float | None]] = {}
@@ -74,24 +70,18 @@ class Ledger:
     def reserve(self, provider: str, quota: Quota, amount: float) -> Reservation | None:
         """Count ``amount`` against the quota before a call; None when it would go over."""
         res = Reservation(provider, self.period(quota.period), quota.unit, amount)
-        with session(self.db) as s:
-            ok = pq.reserve(s, provider=provider, period=res.period, unit=res.unit, amount=amount, limit=quota.limit)
-            s.commit()
+        ok = self.store.reserve(provider=provider, period=res.period, unit=res.unit, amount=amount, limit=quota.limit)
         return res if ok else None
 
     def release(self, res: Reservation) -> None:
-        with session(self.db) as s:
-            pq.release(s, provider=res.provider, period=res.period, unit=res.unit, amount=res.amount)
-            s.commit()
+        self.store.release(provider=res.provider, period=res.period, unit=res.unit, amount=res.amount)
 
     def used(self, provider: str, kind: str = "day") -> dict[str, float]:
         """What the provider used in the current day or month, per unit."""
-        return self.used_by_provider(kind).get(provider) or dict.fromkeys(pq.UNITS, 0.0)
+        return self.used_by_provider(kind).get(provider) or dict.fromkeys(UNITS, 0.0)
 
     def used_by_provider(self, kind: str = "day") -> dict[str, dict[str, float]]:
-        with session(self.db) as s:
-            rows = pq.usage(s, periods=[self.period(kind)])
-        return {row.provider: {unit: getattr(row, unit) for unit in pq.UNITS} for row in rows}
+        return self.store.usage(periods=[self.period(kind)])
 
     # -- usage --
 
@@ -99,27 +89,22 @@ class Ledger:
         """Count a served call: its units in the provider's day and month, its cost for the workflow."""
         units = units_of(usage)
         day, month = self.period("day"), self.period("month")
-        with session(self.db) as s:
-            for period in (day, month):
-                values = dict(units)
-                if reservation is not None and reservation.period == period:
-                    values[reservation.unit] -= reservation.amount  # already counted when reserved
-                pq.add_usage(s, provider=usage.provider, period=period, values=values)
-            if workflow_id:
-                pq.add_workflow_spend(s, workflow_id=workflow_id, day=day, cost=units["cost"])
-            s.commit()
+        periods = {}
+        for period in (day, month):
+            values = dict(units)
+            if reservation is not None and reservation.period == period:
+                values[reservation.unit] -= reservation.amount  # already counted when reserved
+            periods[period] = values
+        spend = (workflow_id, day, units["cost"]) if workflow_id else None
+        self.store.add_usage(provider=usage.provider, periods=periods, spend=spend)
 
     def record_failure(self, provider: str) -> None:
-        with session(self.db) as s:
-            for kind in ("day", "month"):
-                pq.add_usage(s, provider=provider, period=self.period(kind), values={"failures": 1})
-            s.commit()
+        periods = {self.period(kind): {"failures": 1.0} for kind in ("day", "month")}
+        self.store.add_usage(provider=provider, periods=periods)
 
     def usage_by_day(self, days: int = 30) -> list[dict]:
         first = (self.local_now() - timedelta(days=max(days, 1) - 1)).strftime("%Y-%m-%d")
-        with session(self.db) as s:
-            rows = pq.daily_usage(s, first_day=first)
-        return [{"day": r.period, "provider": r.provider, **{c: getattr(r, c) for c in pq.COUNTERS}} for r in rows]
+        return self.store.daily_usage(first_day=first)
 
     # -- budgets --
 
@@ -134,19 +119,15 @@ class Ledger:
         known, value = self.cached_budget(workflow_id)
         if known:
             return value
-        with session(self.db) as s:
-            value = pq.budget(s, workflow_id=workflow_id)
+        value = self.store.budget(workflow_id=workflow_id)
         if len(self._budgets) > 10_000:
             self._budgets.clear()
         self._budgets[workflow_id] = (time.monotonic(), value)
         return value
 
     def set_budget(self, workflow_id: str, usd: float | None) -> None:
-        with session(self.db) as s:
-            pq.put_budget(s, workflow_id=workflow_id, daily_usd=usd)
-            s.commit()
+        self.store.put_budget(workflow_id=workflow_id, daily_usd=usd)
         self._budgets.pop(workflow_id, None)
 
     def spent_today(self, workflow_id: str) -> float:
-        with session(self.db) as s:
-            return pq.workflow_spend(s, workflow_id=workflow_id, day=self.period("day"))
+        return self.store.workflow_spend(workflow_id=workflow_id, day=self.period("day"))
