@@ -97,8 +97,8 @@ def cmd_user_create(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from flowai.runs.sse import encode, payload
-    from nodes.input import check_input
+    from flowai.runs.service import Mode, Principal
+    from flowai.runs.sse import frame, payload
 
     try:
         run_input = json.loads(args.input)
@@ -106,29 +106,19 @@ def cmd_run(args) -> int:
         print(f"error: --input is not valid JSON: {exc}", file=sys.stderr)
         return 2
     p = _platform()
-    admin = p.users.acting_admin()
-    wf = p.workflows.get(owner_id=admin.id, workflow_id=args.id)
-    version = args.version or wf.published_version or wf.latest_version
-    graph = p.workflows.compiled(wf.id, version)
-    run_input = check_input(graph.input_node.config, run_input)
+    principal = Principal(p.users.acting_admin().id)
+    target = p.run_service.target(principal, args.id, args.version)
+    run_input = target.graph.check_input(run_input)  # before starting anything
 
     async def go() -> int:
         await p.startup()
         try:
-            handle = p.runs.start(
-                graph,
-                run_input,
-                workflow_id=wf.id,
-                version=version,
-                owner_id=admin.id,
-                source="cli",
-                detached_cancel=False,
-            )
+            handle = p.run_service.start_checked(principal, target, run_input, mode=Mode.LOCAL, source="cli")
             if args.stream:
                 async for seq, ev in handle.follow():
                     item = payload(ev)
                     if item:
-                        sys.stdout.write(encode(seq, *item))
+                        sys.stdout.buffer.write(frame(seq, *item))
                         sys.stdout.flush()
             await handle.wait()
             if not args.stream:
@@ -166,11 +156,11 @@ def _print_saved(p, handle, args, run_input) -> None:
 
 def cmd_batch(args) -> int:
     from flowai.runs.batch import announce, run_batch
+    from flowai.runs.service import Principal
 
     p = _platform()
-    admin = p.users.acting_admin()
-    wf = p.workflows.get(owner_id=admin.id, workflow_id=args.id)
-    version = args.version or wf.published_version or wf.latest_version
+    principal = Principal(p.users.acting_admin().id)
+    target = p.run_service.target(principal, args.id, args.version)
     try:
         lines = Path(args.inputs).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -182,20 +172,25 @@ def cmd_batch(args) -> int:
 
     from flowai.providers.replicate import call_retries
 
-    with call_retries(args.max_retries):
-        summary = asyncio.run(
-            run_batch(
-                p,
-                owner_id=admin.id,
-                workflow_id=wf.id,
-                version=version,
+    async def go() -> dict[str, int]:
+        await p.startup()  # (the platform's run manager, recorder and HTTP pool live on this loop)
+        try:
+            return await run_batch(
+                p.run_service,
+                principal,
+                target,
+                files=p.files,
                 lines=lines,
                 concurrency=args.concurrency,
                 out=Path(args.out) if args.out else None,
                 name_template=args.name_template,
                 on_saved=saved,
             )
-        )
+        finally:
+            await p.shutdown()
+
+    with call_retries(args.max_retries):
+        summary = asyncio.run(go())
     print(
         f"{summary['completed']} completed, {summary['failed']} failed"
         + (f"; results in {args.out}/results.jsonl" if args.out else ""),

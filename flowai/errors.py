@@ -3,9 +3,12 @@
 FlowAIError                      code / status
 ├── GraphError                   40001 / 400   a flowai/1 document is invalid (located issues)
 ├── InputError                   40001 / 400   run input does not match the input node
+│   └── IdempotencyMismatchError 40001 / 422   an Idempotency-Key reused with a different request
 ├── AuthError                    40101 / 401
 ├── ForbiddenError               40301 / 403
 ├── NotFoundError                40401 / 404
+│   └── ResourceNotFoundError    40402 / 404   the management API's "resource not found"
+├── ConflictError                40901 / 409   a draft saved on a base that moved meanwhile
 ├── TooLargeError                40003 / 413
 ├── RateLimitedError             42901 / 429   carries retry_after
 └── NodeError                    50001 / 500   a node failed; carries node_id
@@ -46,6 +49,12 @@ class GraphError(FlowAIError):
 
 class InputError(FlowAIError):
     code, status = 40001, 400
+
+
+class IdempotencyMismatchError(InputError):
+    """An ``Idempotency-Key`` reused with a different request (as Stripe answers it)."""
+
+    status = 422
 
 
 class AuthError(FlowAIError):

@@ -20,7 +20,7 @@ from flowai.providers.admin import ProviderAdmin
 from flowai.providers.alerts import Alerts
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
-from flowai.providers.directory import Directory, Live
+from flowai.providers.directory import Directory, LiveReplicate
 from flowai.providers.keyring import Keyring
 from flowai.providers.ledger import Ledger
 from flowai.providers.monitor import CallStats
@@ -28,8 +28,10 @@ from flowai.providers.router import Router
 from flowai.providers.scheduler import Scheduler
 from flowai.runs.callbacks import Callbacks
 from flowai.runs.engine import Engine, RunState
+from flowai.runs.history import RunHistory
 from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RUNNER, RunManager
+from flowai.runs.service import RunService
 from flowai.services import Services
 from flowai.settings import Settings
 from flowai.workflows.store import Workflows
@@ -38,6 +40,7 @@ from storage import queries
 from storage.cache import DbNodeCache
 from storage.db import make_engine, session
 from storage.models import utcnow as _utcnow
+from storage.provider_store import DbProviderStore
 from storage.recorder import RunRecorder
 
 log = logging.getLogger("flowai")
@@ -50,10 +53,12 @@ class Platform:
         self.db = make_engine(settings.database_url)
         self.registry = registry or default_registry()
         self.http = make_client()  # flowai/net/httpclient.py: limits, timeouts, the keep-alive pool
-        self.credentials = Credentials(self.db, Keyring.for_home(settings.home, settings.encryption_keys), settings.env)
+        provider_store = DbProviderStore(self.db)
+        keyring = Keyring.for_home(settings.home, settings.encryption_keys)
+        self.credentials = Credentials(provider_store, keyring, settings.env)
         self.credentials.migrate(settings.secret_key)  # rows from before the keyring: once
-        self.provider_config = ProviderConfig.load(settings.providers_path, self.db)
-        self.ledger = Ledger(self.db, self.provider_config)
+        self.provider_config = ProviderConfig.load(settings.providers_path, provider_store)
+        self.ledger = Ledger(provider_store, self.provider_config)
         self.directory = Directory(
             self.credentials,
             self.http,
@@ -62,7 +67,7 @@ class Platform:
             allow_private=settings.allow_private_urls,
             max_media_bytes=settings.max_media_bytes,
         )
-        self.call_stats = CallStats(self.db)
+        self.call_stats = CallStats(provider_store)
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger, stats=self.call_stats)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
         self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
@@ -77,9 +82,8 @@ class Platform:
             scheduler=self.scheduler,
             allow_private=settings.allow_private_urls,
         )
-        self.services = Services(
-            self.router, media=self.media, web=self.media.web, replicate=Live(self.directory, "replicate")
-        )
+        self.replicate = LiveReplicate(self.directory)
+        self.services = Services(self.router, media=self.media, web=self.media.web, replicate=self.replicate)
         self.engine = Engine(self.services, node_timeout=settings.node_timeout, cache=DbNodeCache(self.db))
         self.recorder = RunRecorder(self.db)
         self.runs = RunManager(
@@ -87,6 +91,7 @@ class Platform:
             self.recorder,
             grace=settings.disconnect_grace,
             retention=settings.run_retention,
+            retention_bytes=settings.run_retention_bytes,
             max_concurrent=settings.max_concurrent_runs,
         )
         self.workflows = Workflows(self.db, self.registry)
@@ -94,6 +99,8 @@ class Platform:
         self.users = Users(self.db)
         self.idempotency = Idempotency(self.db)
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
+        self.history = RunHistory(self.db)
+        self.run_service = RunService(self.runs, self.workflows, self.history, self.idempotency, self.callbacks)
 
     async def startup(self) -> None:
         self.recorder.start()
@@ -104,8 +111,8 @@ class Platform:
         await self.scheduler.stop()
         await self.runs.shutdown()
         self.call_stats.flush()  # the last minute's provider call outcomes
-        if self.services.replicate.configured:
-            await self.services.replicate.aclose()  # prediction cancels still in flight
+        if self.replicate.configured:
+            await self.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()
         await self.http.aclose()
 

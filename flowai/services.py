@@ -1,15 +1,29 @@
-"""What nodes reach through ``ctx.services``: the provider router, media storage, Replicate.
+"""What nodes reach through ``ctx.services``: the provider router, media storage, Replicate, the web.
 
-The engine hands every node the same ``Services``; nodes call the task methods, which the
-router serves with priority fallback, quotas and usage accounting.
+:class:`NodeServices` is the protocol nodes are typed against (``nodes/`` imports only the
+protocols of this module); :class:`Services` is the engine's implementation. Nodes call the task
+methods, which the router serves with priority fallback, quotas and usage accounting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flowai.providers.base import Media
+from flowai.net.web import WebResponse
+from flowai.providers.base import (
+    AudioResult,
+    ChatRequest,
+    ImageRequest,
+    ImageResult,
+    Media,
+    Scope,
+    SpeechRequest,
+    Transcript,
+    TranscriptionRequest,
+)
 
 
 class MediaStore(Protocol):
@@ -21,12 +35,78 @@ class MediaStore(Protocol):
         http(s) URL (private targets are refused unless an admin allowed them)."""
 
 
+class WebAccess(Protocol):
+    """SSRF-checked outbound HTTP (flowai.net.web.WebClient), for the http node."""
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        timeout: float = 30.0,
+        follow_redirects: bool = True,
+        what: str = "URL",
+    ) -> WebResponse: ...
+
+
+class ReplicateAccess(Protocol):
+    """Replicate for the replicate node (flowai.providers.directory.LiveReplicate)."""
+
+    @property
+    def configured(self) -> bool: ...
+
+    async def run(
+        self,
+        model: str,
+        params: dict[str, Any],
+        *,
+        image: str | None = None,
+        store: Any = None,
+        task: str = ...,
+        max_retries: int | None = None,
+    ) -> Any: ...
+
+    async def file_input(self, media: Media) -> str: ...
+
+    async def input_schema(self, model: str) -> dict: ...
+
+
+class NodeServices(Protocol):
+    """Everything a node may call."""
+
+    media: MediaStore | None
+    replicate: ReplicateAccess | None
+    web: WebAccess | None
+
+    def chat(
+        self, request: ChatRequest, *, provider: str = ..., task: str = ..., scope: Scope | None = ...
+    ) -> AbstractAsyncContextManager[Any]: ...
+
+    async def image(self, request: ImageRequest, *, provider: str = ..., scope: Scope | None = ...) -> ImageResult: ...
+
+    async def speech(
+        self, request: SpeechRequest, *, provider: str = ..., scope: Scope | None = ...
+    ) -> AudioResult: ...
+
+    async def transcribe(
+        self, request: TranscriptionRequest, *, provider: str = ..., scope: Scope | None = ...
+    ) -> Transcript: ...
+
+    async def metered(
+        self, provider: str, call: Callable[[], Awaitable[Any]], *, task: str, scope: Scope | None = None
+    ) -> Any: ...
+
+
 @dataclass
 class Services:
+    """The engine's :class:`NodeServices`: the task methods go to the provider router."""
+
     router: Any  # flowai.providers.router.Router (or anything with the same task methods)
     media: MediaStore | None = None
-    replicate: Any = None  # flowai.providers.replicate client, for the replicate node
-    web: Any = None  # flowai.net.web.WebClient: SSRF-checked outbound HTTP, for the http node
+    replicate: ReplicateAccess | None = None
+    web: WebAccess | None = None
 
     def chat(self, request, **kw):
         return self.router.chat(request, **kw)

@@ -46,6 +46,7 @@ class Settings:
     default_rate_limit: int = 600  # runs per minute per API key
     ping_interval: float = 15.0
     run_retention: int = 1000  # finished runs whose events stay replayable in memory
+    run_retention_bytes: int = 32 * 1024 * 1024  # ... and at most this many bytes of their events (JSON)
     max_concurrent_runs: int = 4  # background runs executing at once in this process
     allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
@@ -83,6 +84,7 @@ class Settings:
             default_rate_limit=_int("FLOWAI_DEFAULT_RATE_LIMIT", 600),
             ping_interval=_float("FLOWAI_PING_INTERVAL", 15.0),
             max_concurrent_runs=_int("FLOWAI_MAX_CONCURRENT_RUNS", 4),
+            run_retention_bytes=_int("FLOWAI_RUN_RETENTION_BYTES", 32 * 1024 * 1024),
             allow_private_urls=os.environ.get("FLOWAI_ALLOW_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
             env={
                 k: v

@@ -7,13 +7,16 @@ definition once, when the class is created; the editor and the docs read ``defin
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.ports import PortType
 
 from .define import NodeDef
+
+if TYPE_CHECKING:
+    from flowai.services import NodeServices
 
 
 class NodeConfig(BaseModel):
@@ -35,7 +38,7 @@ class NodeContext(Protocol):
     node_id: str
     run_id: str
     run_input: dict[str, Any]
-    services: Any  # flowai.services.Services: chat / image / speech / transcribe, media, replicate
+    services: NodeServices  # chat / image / speech / transcribe / metered, media, replicate, web
     workflow_id: str | None  # the workflow being run (None for ad-hoc graphs)
     owner_id: int | None  # the account that owns it (media are stored under it)
 

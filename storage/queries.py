@@ -9,7 +9,7 @@ from typing import Any
 from pydantic_core import PydanticUndefined
 from sqlalchemy import func, insert, update
 from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import ApiKey, Run, RunNode, StoredFile, User, Workflow, WorkflowVersion, utcnow
 
@@ -321,23 +321,8 @@ def get_run(s: Session, *, run_id: str, owner_id: int | None = None) -> Run | No
     return run
 
 
-def list_runs(
-    s: Session,
-    *,
-    owner_id: int,
-    workflow_id: str | None = None,
-    status: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> tuple[list[Run], int]:
-    q = select(Run).where(Run.owner_id == owner_id)
-    c = select(func.count()).select_from(Run).where(Run.owner_id == owner_id)
-    if workflow_id:
-        q, c = q.where(Run.workflow_id == workflow_id), c.where(Run.workflow_id == workflow_id)
-    if status:
-        q, c = q.where(Run.status == status), c.where(Run.status == status)
-    rows = s.exec(q.order_by(Run.created_at.desc()).offset(offset).limit(limit)).all()
-    return list(rows), s.exec(c).one()
+def batch_runs(s: Session, *, batch_id: str) -> list[Run]:
+    return list(s.exec(select(Run).where(Run.batch_id == batch_id).order_by(col(Run.created_at), col(Run.id))).all())
 
 
 def run_nodes(s: Session, *, run_id: str) -> list[RunNode]:

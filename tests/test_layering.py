@@ -45,16 +45,18 @@ def test_nodes_and_storage_stay_below_the_core():
 
 # Which parts of ``flowai`` each part may import (besides itself). Top-level modules count as parts
 # by their name (``errors``, ``ports``, ``settings``, ``services``, ``platform``, ``demo``, ``cli``).
-LEAVES = {"errors", "ports", "settings", "stats"}
+LEAVES = {"errors", "ports", "settings", "stats", "mediatypes"}
 ALLOWED = {
     "net": LEAVES,
     "access": LEAVES | {"storage"},
     "media": LEAVES | {"net", "storage", "providers"},
-    "providers": LEAVES | {"net", "media", "storage"},
+    "providers": LEAVES | {"net"},  # the database through flowai.providers.store's protocol only
     "workflows": LEAVES | {"nodes", "storage"},
     "runs": LEAVES | {"net", "nodes", "storage", "workflows", "client"},
-    "services": LEAVES | {"providers"},
+    "services": LEAVES | {"providers", "net"},
     "client": set(),  # the Python client of the run API: httpx only, nothing of the server
+    # HTTP handlers are adapters over the services the platform composes: never storage or nodes
+    "api": LEAVES | {"access", "media", "net", "platform", "providers", "runs", "workflows"},
 }
 
 
@@ -82,6 +84,70 @@ def test_each_part_of_the_core_imports_only_what_its_docstring_allows():
         for path in files:
             extra = parts_imported(path) - allowed - {part}
             assert not extra, f"{path.relative_to(ROOT)} imports {sorted(extra)}"
+
+
+def test_provider_clients_load_without_the_database():
+    code = (
+        "import sys, flowai.providers.families, flowai.providers.router, flowai.providers.admin; "
+        "assert not {'storage', 'sqlmodel', 'flowai.media'} & set(sys.modules), 'storage or media imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Every module of the project and the project modules it imports, at any level (inside
+    functions and ``if TYPE_CHECKING:`` blocks too), relative imports resolved."""
+    modules = {}
+    for package in ("flowai", "nodes", "storage", "ui"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "vendor" in path.parts:
+                continue
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            is_package = parts[-1] == "__init__"
+            if is_package:
+                parts.pop()
+            modules[".".join(parts)] = (path, is_package)
+    graph: dict[str, set[str]] = {}
+    for name, (path, is_package) in modules.items():
+        here = name.split(".") if is_package else name.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = here[: len(here) - node.level + 1] if node.level else []
+                module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+                subs = [f"{module}.{a.name}" for a in node.names]
+                # `from . import sub` imports the submodules only (the package is already loading)
+                targets = subs if node.module is None and all(s in modules for s in subs) else [module, *subs]
+            for target in targets:
+                while target and target not in modules:  # `import a.b.c` -> the longest known prefix
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    found.add(target)
+        graph[name] = found
+    return graph
+
+
+def test_no_import_cycles():
+    graph = module_graph()
+    assert len(graph) > 100 and "flowai.runs.service" in graph["flowai.api.run_api"]
+    cycles, state = [], {}  # state: 1 = on the current path, 2 = done
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for dep in sorted(graph[name]):
+            if state.get(dep) == 1:
+                cycles.append(path[path.index(dep) :] + [dep])
+            elif dep not in state:
+                visit(dep, [*path, dep])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles[:10])
 
 
 def test_api_tier_runs_without_nicegui(tmp_path):

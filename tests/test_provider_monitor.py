@@ -221,8 +221,9 @@ async def test_started_scheduler_checks_alerts_by_itself(flaky, settings):  # no
 def test_windows_persist_across_processes_and_restarts(settings):
     from flowai.providers.monitor import CallStats
     from storage.db import make_engine
+    from storage.provider_store import DbProviderStore
 
-    db = make_engine(settings.database_url)
+    db = DbProviderStore(make_engine(settings.database_url))
     now = [1_800_000_000.0]
     before = CallStats(db, clock=lambda: now[0], runner="host:1")  # a process that has since stopped
     for outcome in ("ok", "ok", "server", "timeout"):

@@ -17,6 +17,7 @@ from flowai.providers.credentials import Credentials
 from flowai.providers.keyring import KEYS_FILE
 from storage.db import make_engine, session
 from storage.models import ProviderCredential
+from storage.provider_store import DbProviderStore
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
 from tests.manage_client import signed_in
 from tests.proc import flowai, flowai_env
@@ -75,7 +76,8 @@ def test_case_33_stored_keys_rotate_without_downtime_and_never_appear_in_clear(f
 
 
 def test_rows_from_before_the_key_file_are_migrated_off_the_signing_secret(settings):
-    legacy = Credentials(make_engine(settings.database_url), settings.secret_key, {})  # the old derivation
+    store = DbProviderStore(make_engine(settings.database_url))
+    legacy = Credentials(store, settings.secret_key, {})  # the old derivation
     legacy.set("openai", api_key=UI_KEY)
     old_token = _token(settings, "openai")
 

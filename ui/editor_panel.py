@@ -15,11 +15,11 @@ from .editor_form import FormContext, node_form_context, render_form
 from .i18n import labelled, language, t
 
 if TYPE_CHECKING:
-    from .editor import Editor
+    from .editor_host import EditorHost
 
 
 class SettingsPanel:
-    def __init__(self, editor: Editor, titles: dict[str, str]):
+    def __init__(self, editor: EditorHost, titles: dict[str, str]):
         self.editor = editor
         self.titles = titles  # node type -> title in the UI language
         self.box = ui.column().classes("w-full gap-2")
@@ -128,7 +128,7 @@ class SettingsPanel:
                 ui.notify(t("editor_panel.need_model"), type="warning")
                 return
             try:
-                schema = await ed.platform.services.replicate.input_schema(model)
+                schema = await ed.platform.replicate.input_schema(model)
             except Exception as exc:  # reported, never a trace: a bad name, no key, Replicate down
                 ui.notify(
                     t("editor_panel.params_failed", error=getattr(exc, "message", None) or type(exc).__name__),

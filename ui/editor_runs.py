@@ -1,7 +1,7 @@
 """The editor's test-run panel: a form from the input node's fields, a live view of the run.
 
 The run is the *current canvas*: the draft is compiled (``platform.workflows.validate``) and
-started through ``platform.runs.start(..., source="editor")``; the panel follows the handle's
+started through ``platform.run_service.start_checked(..., source="editor")``; the panel follows the handle's
 events, lighting nodes up on the canvas (running, done with its time, failed with its error,
 skipped), streaming LLM text into the panel and onto the node, and showing media outputs.
 """
@@ -16,21 +16,21 @@ from nicegui import background_tasks, ui
 
 from flowai.errors import FlowAIError, GraphError
 from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded, StreamDelta
+from flowai.runs.service import Mode, Principal, Target
 from flowai.workflows.templates import BRACES
-from nodes.input import check_input
 
 from .i18n import labelled, t
 from .layout import safe_id
 
 if TYPE_CHECKING:
-    from .editor import Editor
+    from .editor_host import EditorHost
 
 
 MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
 
 
 class RunPanel:
-    def __init__(self, editor: Editor):
+    def __init__(self, editor: EditorHost):
         self.editor = editor
         self.handle = None
         self.graph = None
@@ -133,13 +133,13 @@ class RunPanel:
             return
         known = {f.name for f in graph.input_node.config.fields}
         try:
-            run_input = check_input(graph.input_node.config, {k: v for k, v in self._input().items() if k in known})
+            run_input = graph.check_input({k: v for k, v in self._input().items() if k in known})
         except FlowAIError as exc:
             ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
             return
         version = ed.base if not ed.draft.dirty else 0  # 0: an unsaved draft
-        self.handle = ed.platform.runs.start(
-            graph, run_input, workflow_id=ed.workflow_id, version=version, owner_id=ed.user.id, source="editor"
+        self.handle = ed.platform.run_service.start_checked(
+            Principal(ed.user.id), Target(ed.workflow_id, version, graph), run_input, mode=Mode.CLIENT, source="editor"
         )
         self.handle.attach()
         self.graph = graph

@@ -18,7 +18,7 @@ from flowai.errors import ConflictError, FlowAIError, GraphError
 from .i18n import t
 
 if TYPE_CHECKING:
-    from .editor import Editor
+    from .editor_host import EditorHost
 
 log = logging.getLogger("flowai.ui")
 
@@ -36,7 +36,7 @@ def hosted(method):
 
 
 class Publishing:
-    def __init__(self, editor: Editor):
+    def __init__(self, editor: EditorHost):
         self.editor = editor
 
     @hosted
@@ -108,6 +108,7 @@ class Publishing:
 
             def keep() -> None:
                 dialog.close()
+                assert current is not None  # (offered only then)
                 self.editor.base = current
                 self.save("")
 

@@ -13,11 +13,11 @@ from .editor_save import hosted
 from .i18n import labelled, listing, t
 
 if TYPE_CHECKING:
-    from .editor import Editor
+    from .editor_host import EditorHost
 
 
 class VersionsPanel:
-    def __init__(self, editor: Editor):
+    def __init__(self, editor: EditorHost):
         self.editor = editor
         with ui.row().classes("w-full items-end gap-1"):
             self.a = (

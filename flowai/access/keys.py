@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import time
@@ -59,11 +60,11 @@ class Keys:
             s.commit()
         return secret, key
 
-    def list(self, *, owner_id: int) -> list[ApiKey]:
+    def list(self, *, owner_id: int) -> builtins.list[ApiKey]:
         with session(self.db) as s:
             return queries.list_keys(s, owner_id=owner_id)
 
-    def page(self, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[list[ApiKey], int]:
+    def page(self, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[builtins.list[ApiKey], int]:
         """The account's keys (revoked ones too), newest first, and how many there are."""
         with session(self.db) as s:
             return queries.page_keys(s, owner_id=owner_id, offset=offset, limit=limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy.engine import Engine
@@ -15,6 +16,21 @@ from storage.models import User
 
 LANGUAGES = ("en", "zh")
 USERNAME = re.compile(r"^[\w.@-]{1,100}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A signed-in account as request handlers see it: a stored user, whose id is always set."""
+
+    id: int
+    username: str
+    is_admin: bool
+    language: str
+
+    @classmethod
+    def of(cls, user: User) -> Account:
+        assert user.id is not None, "an account that was never stored"
+        return cls(user.id, user.username, user.is_admin, user.language)
 
 
 class Users:
@@ -82,6 +98,10 @@ class Users:
     def get(self, user_id: int) -> User | None:
         with session(self.db) as s:
             return queries.get_user(s, user_id=user_id)
+
+    def account(self, user_id: int) -> Account | None:
+        user = self.get(user_id)
+        return Account.of(user) if user is not None else None
 
     def set_language(self, user_id: int, language: str) -> None:
         """Remember the UI language of an account (``en`` or ``zh``)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 from contextlib import asynccontextmanager
 
@@ -31,12 +33,32 @@ def tune_gc() -> None:
     gc.set_threshold(10_000, 50, 1_000)
 
 
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+MMAP_THRESHOLD = 256 * 1024
+
+
+def tune_malloc() -> None:
+    """Server processes on glibc: give every buffer of 256 KiB or more (a large input, output or
+    event) its own mapping, returned to the system when freed. By default glibc raises this
+    threshold after the first such buffer is freed, and later ones land in the heap, which keeps
+    the memory: 120 runs of a 0.9 MB input grew a server by ~470 MB with a fixed handful kept."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return
+
+
 def lifespan_for(platform: Platform):
     @asynccontextmanager
     async def lifespan(app):
         app.state.platform = platform
         await platform.startup()
         tune_gc()
+        tune_malloc()
         try:
             yield
         finally:

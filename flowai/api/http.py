@@ -7,14 +7,21 @@ from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from flowai.errors import FlowAIError, InputError, RateLimitedError, TooLargeError
+from flowai.platform import Platform
 
 log = logging.getLogger("flowai.api")
 
 STATUS_CODES = {400: 40001, 401: 40101, 403: 40301, 404: 40401, 405: 40001, 413: 40003, 429: 42901}
+
+
+def platform_of(conn: HTTPConnection) -> Platform:
+    """The platform the app was built with (``create_app`` puts it on the app's state)."""
+    platform: Platform = conn.app.state.platform
+    return platform
 
 
 class JSON(Response):

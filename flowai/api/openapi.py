@@ -24,8 +24,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from flowai.workflows.schema import document_schema
-from nodes import Registry
+from flowai.workflows.schema import (
+    Registry,  # the node types the flowai/1 schema is built from
+    document_schema,
+)
 
 REF = "#/components/schemas/"
 

@@ -4,7 +4,6 @@ its events (replay after ``Last-Event-ID``, then live) and its status."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -12,60 +11,41 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
+from flowai.errors import FlowAIError, InputError
 from flowai.runs.events import RunSucceeded
-from flowai.runs.manager import RunHandle, stored_handle
+from flowai.runs.manager import RunHandle
+from flowai.runs.service import Mode, Principal
 from flowai.runs.sse import frame, payload
-from nodes.input import check_input
-from storage import queries
-from storage.db import session
 
-from .http import JSON, error_response, read_json, wait_disconnect
+from .http import JSON, error_response, platform_of, read_json, wait_disconnect
 
 BODY_KEYS = {"input", "stream", "version", "detail", "async", "callback_url"}
 
 
 async def run_workflow(request: Request) -> Response:
-    platform = request.app.state.platform
-    workflow_id = request.path_params["workflow_id"]
+    platform = platform_of(request)
+    runs = platform.run_service
     try:
         key = platform.keys.authenticate(request.headers.get("x-api-key"))
         platform.keys.check_rate(key)
         body = await read_json(request, platform.settings.max_body_bytes)
-        published = platform.workflows.published(workflow_id)
-        if published is None or published[0] != key.owner_id or published[1] is None:
-            raise NotFoundError(f"Workflow {workflow_id} was not found or is not published.")
-        if not key.allows(workflow_id):
-            raise ForbiddenError("This API key is not allowed to run this workflow.")
-        options = _options(body, published[1])
-        graph = platform.workflows.compiled(workflow_id, options["version"])
-        run_input = check_input(graph.input_node.config, body.get("input"))
-        if options["callback_url"]:
-            await platform.callbacks.check(options["callback_url"])
-        run_id = uuid.uuid4().hex
-        idem = request.headers.get("idempotency-key")
-        if idem:
-            if len(idem) > 200:
-                raise InputError("The Idempotency-Key header is longer than 200 characters.")
-            first = await platform.idempotency.claim(key.id, idem, run_id)
-            if first is not None:  # a retry: answer for the first run instead of starting another
-                return await _answer(request, platform, _find(platform, first, key.owner_id), options)
+        principal = Principal(key.owner_id, key)
+        published = runs.published(principal, request.path_params["workflow_id"])
+        options = _options(body, published)
+        handle = await runs.start(
+            principal,
+            runs.compiled(request.path_params["workflow_id"], options["version"]),
+            body.get("input"),
+            mode=Mode.QUEUED if options["async"] else Mode.CLIENT,
+            source="async" if options["async"] else "api",
+            callback_url=options["callback_url"],
+            idempotency_key=request.headers.get("idempotency-key") or None,
+        )
     except FlowAIError as exc:
         return error_response(exc)
     used = platform.keys.used(key)
     if used is not None:
         platform.recorder.key_used(key.id, used)
-    common = dict(
-        workflow_id=workflow_id, version=options["version"], owner_id=key.owner_id, key_id=key.id, run_id=run_id
-    )
-    if options["async"]:
-        handle = platform.runs.submit(
-            graph, run_input, source="async", **common, extra={"callback_url": options["callback_url"]}
-        )
-    else:
-        handle = platform.runs.start(graph, run_input, source="api", **common)
-    if options["callback_url"]:
-        platform.callbacks.attach(handle, options["callback_url"])
     return await _answer(request, platform, handle, options)
 
 
@@ -115,21 +95,6 @@ async def _answer(request: Request, platform, handle: RunHandle, options: dict) 
     if options["stream"]:
         return _event_stream(platform, handle, 0, headers, options["detail"])
     return await _json_answer(request, platform, handle, headers, options["detail"])
-
-
-def _find(platform, run_id: str, owner_id: int) -> RunHandle:
-    """A run in memory, or rebuilt from the database; NotFoundError for other accounts' runs."""
-    handle = platform.runs.get(run_id)
-    if handle is None:
-        with session(platform.db) as s:
-            run = queries.get_run(s, run_id=run_id)
-        if run is not None and run.events:
-            handle = stored_handle(run)
-        elif run is not None:  # recorded but not finished by a process we can follow
-            raise NotFoundError(f"Run {run_id} is not running in this process; see its status instead.")
-    if handle is None or handle.owner_id != owner_id:
-        raise NotFoundError(f"Run {run_id} was not found.")
-    return handle
 
 
 def _detail(handle: RunHandle) -> dict[str, Any]:
@@ -204,12 +169,10 @@ def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail
 
 async def run_events(request: Request) -> Response:
     """Replay a run's events after ``Last-Event-ID`` and follow it live while it runs."""
-    platform = request.app.state.platform
+    platform = platform_of(request)
     try:
         key = platform.keys.authenticate(request.headers.get("x-api-key"))
-        handle = _find(platform, request.path_params["run_id"], key.owner_id)
-        if not key.allows(handle.workflow_id):
-            raise NotFoundError(f"Run {handle.id} was not found.")
+        handle = await platform.run_service.find(Principal(key.owner_id, key), request.path_params["run_id"])
         raw = request.headers.get("last-event-id", "0").strip() or "0"
         if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit(), not to int()
             raise InputError("Last-Event-ID must be an event id (a whole number).")
@@ -220,20 +183,18 @@ async def run_events(request: Request) -> Response:
 
 async def run_status(request: Request) -> Response:
     """Where an async run stands: ``{"run_id", "status", "output", "total_time", "error"}``."""
-    platform = request.app.state.platform
+    platform = platform_of(request)
     run_id = request.path_params["run_id"]
     try:
         key = platform.keys.authenticate(request.headers.get("x-api-key"))
-        handle = platform.runs.get(run_id)
-        if handle is not None and handle.owner_id == key.owner_id and key.allows(handle.workflow_id):
+        principal = Principal(key.owner_id, key)
+        handle = platform.run_service.live(principal, run_id)
+        if handle is not None:
             status, output, error = handle.status, handle.output, handle.error and handle.error.body()
             last = handle.events[-1] if handle.events else None
             total = last.total_time if isinstance(last, RunSucceeded) else None
         else:
-            with session(platform.db) as s:
-                run = queries.get_run(s, run_id=run_id, owner_id=key.owner_id)
-            if run is None or not key.allows(run.workflow_id):
-                raise NotFoundError(f"Run {run_id} was not found.")
+            run = await platform.run_service.record(principal, run_id)
             status, output, error, total = run.status, run.output, run.error, run.total_time
     except FlowAIError as exc:
         return error_response(exc)

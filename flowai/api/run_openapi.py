@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from flowai.errors import FlowAIError, ForbiddenError, NotFoundError
-from nodes.input import InputConfig, InputField
+from flowai.workflows.graph import InputConfig, InputField  # the input node's fields, as compiled graphs carry them
 
 from .http import JSON, error_response
 

@@ -28,6 +28,7 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from flowai.errors import FlowAIError, InputError, NotFoundError, TooLargeError
+from flowai.mediatypes import sniff
 from storage import queries
 from storage.db import session
 from storage.models import StoredFile
@@ -43,7 +44,6 @@ TEXT_TYPES = {
     ".json": "application/json",
     "": "text/plain",
 }
-_MP3_FRAME = re.compile(rb"^\xff[\xe0-\xff]")
 
 
 class UnsupportedFileError(FlowAIError):
@@ -58,40 +58,6 @@ class StorageError(FlowAIError):
 class SignedUrl:
     url: str
     expires_at: int  # unix seconds
-
-
-def sniff(head: bytes) -> str | None:
-    """The MIME type of a binary format this server accepts, from the first bytes; else None."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "audio/wav"
-    if head.startswith(b"ID3") or (_MP3_FRAME.match(head) and (head[1] >> 1) & 3 == 1):  # MPEG layer III
-        return "audio/mpeg"
-    if head.startswith(b"OggS"):
-        return "audio/ogg"
-    if head.startswith(b"fLaC"):
-        return "audio/flac"
-    if head[4:8] == b"ftyp":
-        return "audio/mp4" if _m4a(head) else "video/mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):  # Matroska / WebM
-        return "video/webm"
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    return None
-
-
-def _m4a(head: bytes) -> bool:
-    size = int.from_bytes(head[:4], "big")
-    box = head[8 : max(16, min(size, len(head)))]
-    brands = [box[i : i + 4] for i in range(0, len(box) - 3, 4)]
-    return any(b in (b"M4A ", b"M4B ") for b in brands)
 
 
 def display_name(name: str | None) -> str:

@@ -8,34 +8,18 @@ http(s) URLs: those pass the SSRF check (``flowai.net.netcheck``) and a size cap
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from flowai.errors import InputError, TooLargeError
-from flowai.media.files import Files, sniff
+from flowai.errors import InputError
+from flowai.media.files import Files
+from flowai.mediatypes import EXTENSIONS, decode_data_uri, sniff
 from flowai.net.web import WebClient
 from flowai.providers.base import Media
 
-_DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*;base64,(.*)$", re.S)
 _FILES_PATH = re.compile(r"^/files/([0-9a-f]{32})$")
-EXTENSIONS = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-    "audio/mpeg": ".mp3",
-    "audio/wav": ".wav",
-    "audio/ogg": ".ogg",
-    "audio/flac": ".flac",
-    "audio/mp4": ".m4a",
-    "video/mp4": ".mp4",
-    "video/webm": ".webm",
-    "image/svg+xml": ".svg",
-}
 
 
 class MediaFiles:
@@ -73,13 +57,4 @@ class MediaFiles:
 
 
 def from_data_uri(uri: str, max_bytes: int) -> Media:
-    m = _DATA_URI.match(uri)
-    if not m:
-        raise InputError("A data: URI must be base64-encoded (data:<type>;base64,...).")
-    if len(m.group(3)) * 3 // 4 > max_bytes:
-        raise TooLargeError(f"The data: URI is over {max_bytes} bytes.")
-    try:
-        data = base64.b64decode(m.group(3), validate=True)
-    except (binascii.Error, ValueError):
-        raise InputError("The data: URI is not valid base64.") from None
-    return Media(data, m.group(1) or sniff(data[:64]) or "application/octet-stream")
+    return Media(*decode_data_uri(uri, max_bytes))

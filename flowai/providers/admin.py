@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from flowai.errors import InputError, NotFoundError, ProviderError
 from flowai.net.netcheck import private_address
 
-from .base import TASKS, ChatRequest
+from .base import TASKS, ChatProvider, ChatRequest, Checkable
 from .catalog import CATALOG
 from .config import ConfigError, ProviderConfig, Quota
 from .credentials import Credentials, masked
 from .directory import Directory
 from .ledger import Ledger
-from .router import METHODS, Router
+from .router import Router
 
 if TYPE_CHECKING:
     from .alerts import Alerts
@@ -164,9 +164,9 @@ class ProviderAdmin:
             client = directory.build(cred) if isinstance(directory, Directory) else directory.get(name)
             if client is None:
                 return False, f"The {CATALOG[name].family} protocol is not available in this installation."
-            if hasattr(client, "check"):
+            if isinstance(client, Checkable):
                 return True, str(await client.check())
-            if hasattr(client, METHODS["text"]):
+            if isinstance(client, ChatProvider):
                 request = ChatRequest(messages=[{"role": "user", "content": "ping"}], max_tokens=1)
                 async with client.stream_chat(request) as stream:
                     async for _ in stream:

@@ -18,10 +18,10 @@ family client never retries or falls back by itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 TASKS = ("text", "image", "stt", "tts", "multimodal")
 
@@ -101,6 +101,7 @@ class ChatStream(Protocol):
     def __aiter__(self) -> AsyncIterator[ChatChunk]: ...
 
 
+@runtime_checkable
 class ChatProvider(Protocol):
     name: str
 
@@ -130,6 +131,7 @@ class ImageResult:
     usage: Usage
 
 
+@runtime_checkable
 class ImageProvider(Protocol):
     name: str
 
@@ -154,6 +156,7 @@ class AudioResult:
     usage: Usage
 
 
+@runtime_checkable
 class SpeechProvider(Protocol):
     name: str
 
@@ -174,6 +177,7 @@ class Transcript:
     language: str | None = None
 
 
+@runtime_checkable
 class TranscriptionProvider(Protocol):
     name: str
 
@@ -203,7 +207,39 @@ class Scope:
         )
 
 
+@runtime_checkable
 class Checkable(Protocol):
     async def check(self) -> str:
         """A cheap authenticated call (list models, account info) for "test connection";
         returns a short human description, raises ProviderError on failure."""
+
+
+TASK_INTERFACES: dict[str, type] = {
+    "text": ChatProvider,
+    "multimodal": ChatProvider,
+    "image": ImageProvider,
+    "tts": SpeechProvider,
+    "stt": TranscriptionProvider,
+}
+_SERVES: dict[tuple[type, str], bool] = {}
+
+
+def serves(client: object, task: str) -> bool:
+    """Whether a provider client implements the interface of a task type (cached per class)."""
+    key = (type(client), task)
+    found = _SERVES.get(key)
+    if found is None:
+        interface = TASK_INTERFACES.get(task)
+        found = _SERVES[key] = interface is not None and isinstance(client, interface)
+    return found
+
+
+def task_call(client: object, task: str) -> Callable[[Any], Any]:
+    """The client's call for an image, tts or stt task, through that task's interface."""
+    if isinstance(client, ImageProvider) and task == "image":
+        return client.generate_image
+    if isinstance(client, SpeechProvider) and task == "tts":
+        return client.synthesize
+    if isinstance(client, TranscriptionProvider) and task == "stt":
+        return client.transcribe
+    raise TypeError(f"{type(client).__name__} does not serve the {task} task")

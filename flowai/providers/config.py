@@ -52,16 +52,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.engine import Engine
-
-from storage import provider_queries as pq
-from storage.db import session
-
 from .base import TASKS
 from .catalog import CATALOG, DEFAULT_PRIORITIES, Price
+from .store import ProviderStore
 
 PERIODS = ("day", "month")
-UNITS = pq.UNITS
+UNITS = ("calls", "tokens", "characters", "seconds", "images", "cost")  # the usage counters (storage's columns)
+COUNTERS = (*UNITS, "failures")
 CACHE_TTL = 5.0
 
 
@@ -249,17 +246,17 @@ def _known(name: str, where: str) -> None:
 class ProviderConfig:
     """The file's settings with the database's overrides on top (re-read every few seconds)."""
 
-    def __init__(self, file: FileConfig | None = None, db: Engine | None = None):
+    def __init__(self, file: FileConfig | None = None, store: ProviderStore | None = None):
         self.file = file or FileConfig()
-        self.db = db
+        self.store = store
         self.policy = self.file.policy
         self._local: dict[str, Any] = {}  # overrides when there is no database
         self._cache: tuple[float, dict[str, Any]] | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: Path | None, db: Engine | None) -> ProviderConfig:
-        return cls(FileConfig.read(path), db)
+    def load(cls, path: Path | None, store: ProviderStore | None) -> ProviderConfig:
+        return cls(FileConfig.read(path), store)
 
     # -- reading --
 
@@ -326,22 +323,19 @@ class ProviderConfig:
     # -- storage --
 
     def _put(self, key: str, value: Any) -> None:
-        if self.db is None:
+        if self.store is None:
             self._local[key] = value
             return
-        with session(self.db) as s:
-            pq.put_setting(s, key=key, value=value)
-            s.commit()
+        self.store.put_setting(key=key, value=value)
         self._cache = None
 
     def _overrides(self) -> dict[str, Any]:
-        if self.db is None:
+        if self.store is None:
             return self._local
         cached = self._cache
         if cached is not None and time.monotonic() - cached[0] < CACHE_TTL:
             return cached[1]
-        with session(self.db) as s:
-            values = pq.settings(s)
+        values = self.store.settings()
         with self._lock:
             self._cache = (time.monotonic(), values)
         return values

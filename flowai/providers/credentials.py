@@ -22,13 +22,10 @@ from urllib.parse import urlsplit
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy.engine import Engine
-
-from storage import provider_queries as pq
-from storage.db import session
 
 from .catalog import CATALOG, ProviderSpec
 from .keyring import Keyring, legacy_key
+from .store import ProviderStore
 
 log = logging.getLogger("flowai.providers")
 CACHE_TTL = 5.0  # seconds before a change made by another process is seen
@@ -68,9 +65,9 @@ def masked(value: str | None) -> str | None:
 
 
 class Credentials:
-    def __init__(self, db: Engine | None, keyring: Keyring | str, env: Mapping[str, str]):
+    def __init__(self, store: ProviderStore | None, keyring: Keyring | str, env: Mapping[str, str]):
         """``keyring``: the encryption keys (a bare string: a key derived from it, for embedding and tests)."""
-        self.db = db
+        self.store = store
         self.env = dict(env)
         self.keyring = keyring if isinstance(keyring, Keyring) else Keyring([legacy_key(keyring)])
         self._lock = threading.Lock()
@@ -123,39 +120,32 @@ class Credentials:
         key = (api_key or "").strip() or current.get("api_key")
         url = current.get("base_url") if base_url is None else (base_url.strip().rstrip("/") or None)
         opts = (current.get("options") or {}) if options is None else {k: str(v) for k, v in options.items() if v}
-        with session(self._require_db()) as s:
-            pq.put_credential(
-                s,
-                name=name,
-                api_key=self._encrypt(key) if key else None,
-                base_url=url,
-                options=self._encrypt(orjson.dumps(opts).decode()) if opts else None,
-            )
-            s.commit()
+        self._require_store().put_credential(
+            name=name,
+            api_key=self._encrypt(key) if key else None,
+            base_url=url,
+            options=self._encrypt(orjson.dumps(opts).decode()) if opts else None,
+        )
         self._cache = None
 
     def clear(self, name: str) -> None:
-        with session(self._require_db()) as s:
-            pq.delete_credential(s, name=name)
-            s.commit()
+        self._require_store().delete_credential(name=name)
         self._cache = None
 
     # -- the stored values --
 
     def _ui(self, fresh: bool = False) -> dict[str, dict[str, Any]]:
-        if self.db is None:
+        if self.store is None:
             return {}
         cached = self._cache
         if not fresh and cached is not None and time.monotonic() - cached[0] < CACHE_TTL:
             return cached[1]
-        with session(self.db) as s:
-            rows = pq.credentials(s)
         values = {}
-        for row in rows:
-            options = self._decrypt(row.options, row.name)
-            values[row.name] = {
-                "api_key": self._decrypt(row.api_key, row.name),
-                "base_url": row.base_url,
+        for row in self.store.credentials():
+            options = self._decrypt(row["options"], row["name"])
+            values[row["name"]] = {
+                "api_key": self._decrypt(row["api_key"], row["name"]),
+                "base_url": row["base_url"],
                 "options": orjson.loads(options) if options else {},
             }
         with self._lock:
@@ -197,30 +187,30 @@ class Credentials:
         return done
 
     def _rewrap(self, rewrap) -> tuple[int, int]:
-        if self.db is None:
+        if self.store is None:
             return 0, 0
         done = unreadable = 0
-        with session(self.db) as s:
-            for row in pq.credentials(s):
-                for column in ("api_key", "options"):
-                    token = getattr(row, column)
-                    if not token:
-                        continue
-                    try:
-                        new = rewrap(token)
-                    except InvalidToken:
-                        unreadable += 1
-                        log.warning("stored %s of %s cannot be decrypted by any key: left as it is", column, row.name)
-                        continue
-                    if new != token:
-                        setattr(row, column, new)
-                        s.add(row)
-                        done += 1
-            s.commit()
+        for row in self.store.credentials():
+            values = dict(row)
+            for column in ("api_key", "options"):
+                token = row[column]
+                if not token:
+                    continue
+                try:
+                    values[column] = rewrap(token)
+                except InvalidToken:
+                    unreadable += 1
+                    log.warning("stored %s of %s cannot be decrypted by any key: left as it is", column, row["name"])
+                    continue
+                done += values[column] != token
+            if values != row:
+                self.store.put_credential(
+                    name=row["name"], api_key=values["api_key"], base_url=row["base_url"], options=values["options"]
+                )
         self._cache = None
         return done, unreadable
 
-    def _require_db(self) -> Engine:
-        if self.db is None:
+    def _require_store(self) -> ProviderStore:
+        if self.store is None:
             raise RuntimeError("credentials entered in the UI need a database")
-        return self.db
+        return self.store

@@ -15,10 +15,13 @@ import httpx
 
 from flowai.errors import ProviderError
 
+from .base import Media
 from .catalog import CATALOG
 from .config import ProviderConfig
 from .credentials import Credential, Credentials
 from .families import FAMILIES
+from .replicate import Replicate
+from .replicate_run import ReplicateResult
 
 log = logging.getLogger("flowai.providers")
 
@@ -132,12 +135,12 @@ class StaticProviders:
         return CATALOG[name].hint() if name in CATALOG else f"a client for {name!r}"
 
 
-class Live:
-    """One provider's client as the current credentials make it, for callers outside the router
-    (the replicate node, the editor's schema form): a key entered in the UI takes effect at once,
-    and the router and these callers share one client (so Replicate's rate limit is shared too)."""
+class LiveReplicate:
+    """Replicate's client as the current credentials make it, for callers outside the router (the
+    replicate node, the editor's schema form): a key entered in the UI takes effect at once, and
+    the router and these callers share one client (so Replicate's rate limit is shared too)."""
 
-    def __init__(self, directory: Directory, name: str):
+    def __init__(self, directory: Directory, name: str = "replicate"):
         self._directory = directory
         self._name = name
 
@@ -145,7 +148,7 @@ class Live:
     def configured(self) -> bool:
         return self._directory.get(self._name) is not None
 
-    def __getattr__(self, attr: str) -> Any:
+    def client(self) -> Replicate:
         client = self._directory.get(self._name)
         if client is None:
             raise ProviderError(
@@ -153,4 +156,26 @@ class Live:
                 provider=self._name,
                 retryable=False,
             )
-        return getattr(client, attr)
+        assert isinstance(client, Replicate), f"{self._name} is not a Replicate client"
+        return client
+
+    async def run(
+        self,
+        model: str,
+        params: dict[str, Any],
+        *,
+        image: str | None = None,
+        store=None,
+        task: str = "replicate",
+        max_retries: int | None = None,
+    ) -> ReplicateResult:
+        return await self.client().run(model, params, image=image, store=store, task=task, max_retries=max_retries)
+
+    async def file_input(self, media: Media) -> str:
+        return await self.client().file_input(media)
+
+    async def input_schema(self, model: str) -> dict:
+        return await self.client().input_schema(model)
+
+    async def aclose(self) -> None:
+        await self.client().aclose()

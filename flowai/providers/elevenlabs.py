@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowai.media.files import sniff
+from flowai.mediatypes import sniff
 
 from . import audio
 from .base import AudioResult, Media, SpeechRequest, Usage

@@ -50,18 +50,3 @@ FAMILIES: dict[str, type] = {
     "playht": PlayHT,
     "elevenlabs": ElevenLabs,
 }
-
-# Which task methods each family serves (the router only offers a family for these tasks).
-TASKS_OF: dict[str, frozenset[str]] = {
-    "openai": frozenset({"text", "multimodal", "image", "tts", "stt"}),
-    "anthropic": frozenset({"text", "multimodal"}),
-    "cohere": frozenset({"text", "multimodal"}),
-    "gemini": frozenset({"text", "multimodal"}),
-    "stability": frozenset({"image"}),
-    "replicate": frozenset({"image", "multimodal"}),
-    "huggingface": frozenset({"text", "image", "stt"}),
-    "assemblyai": frozenset({"stt"}),
-    "gladia": frozenset({"stt"}),
-    "playht": frozenset({"tts"}),
-    "elevenlabs": frozenset({"tts"}),
-}

@@ -43,8 +43,7 @@ import orjson
 from httpx_sse import EventSource, ServerSentEvent
 
 from flowai.errors import FlowAIError, ProviderError
-from flowai.media.files import sniff
-from flowai.media.store import EXTENSIONS, from_data_uri
+from flowai.mediatypes import EXTENSIONS, decode_data_uri, sniff
 from flowai.net.web import WebClient
 
 from .base import ChatRequest, ImageRequest, ImageResult, Media, Usage
@@ -396,7 +395,7 @@ class Family:
         address and capped at ``max_media_bytes``. A refused URL is a non-retryable ProviderError."""
         try:
             if url.startswith("data:"):
-                return from_data_uri(url, self.web.max_bytes)
+                return Media(*decode_data_uri(url, self.web.max_bytes))
             auth = self.auth_headers() if _same_origin(url, self.base_url) else {}
             resp = await self.web.request(
                 "GET", url, headers=auth, what="provider output URL", trusted=self.base_url, timeout=300.0

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from flowai.media.files import sniff
+from flowai.mediatypes import sniff
 
 from . import audio
 from .base import ChatRequest, ImageRequest, ImageResult, Media, Transcript, TranscriptionRequest, Usage

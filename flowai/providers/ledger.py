@@ -14,14 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.engine import Engine
-
 from flowai.errors import BudgetExceededError
-from storage import provider_queries as pq
-from storage.db import session
 
 from .base import Usage
-from .config import ProviderConfig, Quota
+from .config import UNITS, ProviderConfig, Quota
+from .store import ProviderStore
 
 BUDGET_CACHE_TTL = 5.0
 
@@ -38,15 +35,6 @@ class Reservation:
     amount: float
 
 
-@dataclass(frozen=True, slots=True)
-class SpendHold:
-    """A call's estimated cost, counted against its workflow's daily budget until the call ends."""
-
-    workflow_id: str
-    day: str
-    amount: float
-
-
 def units_of(usage: Usage) -> dict[str, float]:
     return {
         "calls": 1,
@@ -58,9 +46,18 @@ def units_of(usage: Usage) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class SpendHold:
+    """A call's estimated cost, counted against its workflow's daily budget until the call ends."""
+
+    workflow_id: str
+    day: str
+    amount: float
+
+
 class Ledger:
-    def __init__(self, db: Engine, config: ProviderConfig, *, now: Callable[[], datetime] = utc_now):
-        self.db = db
+    def __init__(self, store: ProviderStore, config: ProviderConfig, *, now: Callable[[], datetime] = utc_now):
+        self.store = store
         self.config = config
         self.now = now
         self._budgets: dict[str, tuple[float, float | None]] = {}
@@ -84,24 +81,18 @@ class Ledger:
     def reserve(self, provider: str, quota: Quota, amount: float) -> Reservation | None:
         """Count ``amount`` against the quota before a call; None when it would go over."""
         res = Reservation(provider, self.period(quota.period), quota.unit, amount)
-        with session(self.db) as s:
-            ok = pq.reserve(s, provider=provider, period=res.period, unit=res.unit, amount=amount, limit=quota.limit)
-            s.commit()
+        ok = self.store.reserve(provider=provider, period=res.period, unit=res.unit, amount=amount, limit=quota.limit)
         return res if ok else None
 
     def release(self, res: Reservation) -> None:
-        with session(self.db) as s:
-            pq.release(s, provider=res.provider, period=res.period, unit=res.unit, amount=res.amount)
-            s.commit()
+        self.store.release(provider=res.provider, period=res.period, unit=res.unit, amount=res.amount)
 
     def used(self, provider: str, kind: str = "day") -> dict[str, float]:
         """What the provider used in the current day or month, per unit."""
-        return self.used_by_provider(kind).get(provider) or dict.fromkeys(pq.UNITS, 0.0)
+        return self.used_by_provider(kind).get(provider) or dict.fromkeys(UNITS, 0.0)
 
     def used_by_provider(self, kind: str = "day") -> dict[str, dict[str, float]]:
-        with session(self.db) as s:
-            rows = pq.usage(s, periods=[self.period(kind)])
-        return {row.provider: {unit: getattr(row, unit) for unit in pq.UNITS} for row in rows}
+        return self.store.usage(periods=[self.period(kind)])
 
     # -- usage --
 
@@ -117,31 +108,26 @@ class Ledger:
         (the estimate held for it replaced by the real figure)."""
         units = units_of(usage)
         day, month = self.period("day"), self.period("month")
-        with session(self.db) as s:
-            for period in (day, month):
-                values = dict(units)
-                if reservation is not None and reservation.period == period:
-                    values[reservation.unit] -= reservation.amount  # already counted when reserved
-                pq.add_usage(s, provider=usage.provider, period=period, values=values)
-            if spend is not None and (spend.day != day or spend.workflow_id != workflow_id):
-                pq.release_spend(s, workflow_id=spend.workflow_id, day=spend.day, amount=spend.amount)
-                spend = None
-            if workflow_id:
-                held = spend.amount if spend is not None else 0.0
-                pq.add_workflow_spend(s, workflow_id=workflow_id, day=day, cost=units["cost"] - held)
-            s.commit()
+        periods = {}
+        for period in (day, month):
+            values = dict(units)
+            if reservation is not None and reservation.period == period:
+                values[reservation.unit] -= reservation.amount  # already counted when reserved
+            periods[period] = values
+        release = None
+        if spend is not None and (spend.day != day or spend.workflow_id != workflow_id):
+            release, spend = (spend.workflow_id, spend.day, spend.amount), None  # held for another day
+        held = spend.amount if spend is not None else 0.0
+        cost = (workflow_id, day, units["cost"] - held) if workflow_id else None
+        self.store.add_usage(provider=usage.provider, periods=periods, spend=cost, release=release)
 
     def record_failure(self, provider: str) -> None:
-        with session(self.db) as s:
-            for kind in ("day", "month"):
-                pq.add_usage(s, provider=provider, period=self.period(kind), values={"failures": 1})
-            s.commit()
+        periods = {self.period(kind): {"failures": 1.0} for kind in ("day", "month")}
+        self.store.add_usage(provider=provider, periods=periods)
 
     def usage_by_day(self, days: int = 30) -> list[dict]:
         first = (self.local_now() - timedelta(days=max(days, 1) - 1)).strftime("%Y-%m-%d")
-        with session(self.db) as s:
-            rows = pq.daily_usage(s, first_day=first)
-        return [{"day": r.period, "provider": r.provider, **{c: getattr(r, c) for c in pq.COUNTERS}} for r in rows]
+        return self.store.daily_usage(first_day=first)
 
     # -- budgets --
 
@@ -156,17 +142,14 @@ class Ledger:
         known, value = self.cached_budget(workflow_id)
         if known:
             return value
-        with session(self.db) as s:
-            value = pq.budget(s, workflow_id=workflow_id)
+        value = self.store.budget(workflow_id=workflow_id)
         if len(self._budgets) > 10_000:
             self._budgets.clear()
         self._budgets[workflow_id] = (time.monotonic(), value)
         return value
 
     def set_budget(self, workflow_id: str, usd: float | None) -> None:
-        with session(self.db) as s:
-            pq.put_budget(s, workflow_id=workflow_id, daily_usd=usd)
-            s.commit()
+        self.store.put_budget(workflow_id=workflow_id, daily_usd=usd)
         self._budgets.pop(workflow_id, None)
 
     def hold_spend(self, workflow_id: str, amount: float) -> SpendHold | None:
@@ -176,17 +159,12 @@ class Ledger:
         if budget is None:
             return None
         hold = SpendHold(workflow_id, self.period("day"), max(0.0, amount))
-        with session(self.db) as s:
-            ok = pq.hold_spend(s, workflow_id=workflow_id, day=hold.day, amount=hold.amount, limit=budget)
-            s.commit()
-        if not ok:
+        if not self.store.hold_spend(workflow_id=workflow_id, day=hold.day, amount=hold.amount, limit=budget):
             raise self.budget_error(budget, self.spent_today(workflow_id))
         return hold
 
     def release_spend(self, hold: SpendHold) -> None:
-        with session(self.db) as s:
-            pq.release_spend(s, workflow_id=hold.workflow_id, day=hold.day, amount=hold.amount)
-            s.commit()
+        self.store.release_spend(workflow_id=hold.workflow_id, day=hold.day, amount=hold.amount)
 
     def budget_error(self, budget: float, spent: float) -> BudgetExceededError:
         wait = self.seconds_to_midnight()
@@ -198,5 +176,4 @@ class Ledger:
         )
 
     def spent_today(self, workflow_id: str) -> float:
-        with session(self.db) as s:
-            return pq.workflow_spend(s, workflow_id=workflow_id, day=self.period("day"))
+        return self.store.workflow_spend(workflow_id=workflow_id, day=self.period("day"))

@@ -25,12 +25,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
-
 from flowai.errors import ProviderError
 from flowai.stats import BOUNDS, Histogram
-from storage import provider_queries as pq
-from storage.db import session
+
+from .store import ProviderStore
 
 OK = "ok"
 ERROR_CLASSES = ("rate_limited", "quota", "auth", "server", "timeout", "connection", "bad_request", "error")
@@ -91,13 +89,13 @@ class Tally:
 class CallStats:
     def __init__(
         self,
-        db: Engine | None = None,
+        store: ProviderStore | None = None,
         *,
         clock: Callable[[], float] = time.time,
         slot_seconds: int = SLOT_SECONDS,
         runner: str | None = None,
     ):
-        self.db = db
+        self.store = store
         self.clock = clock
         self.slot_seconds = slot_seconds
         self.runner = runner or f"{socket.gethostname()}:{os.getpid()}"
@@ -129,11 +127,10 @@ class CallStats:
         """Per provider, the summary of the attempts in the last ``seconds`` (whole slots)."""
         first = int((self.clock() - seconds) // self.slot_seconds) + 1
         merged: dict[str, Tally] = {}
-        if self.db is not None:
-            with session(self.db) as s:
-                for row in pq.call_slots(s, since=first, exclude_runner=self.runner):
-                    if len(row.latency) == len(BOUNDS) + 1:  # written with the same buckets
-                        merged.setdefault(row.provider, Tally()).merge(_tally_of(row))
+        if self.store is not None:
+            for row in self.store.call_slots(since=first, exclude_runner=self.runner):
+                if len(row["latency"]) == len(BOUNDS) + 1:  # written with the same buckets
+                    merged.setdefault(row["provider"], Tally()).merge(_tally_of(row))
         with self._lock:
             for slot, tallies in self._slots.items():
                 if slot < first:
@@ -145,7 +142,7 @@ class CallStats:
     def flush(self) -> int:
         """Write the slots changed since the last flush (and forget rows older than a week); returns
         how many. Synchronous: call it from a worker thread."""
-        if self.db is None:
+        if self.store is None:
             return 0
         with self._lock:
             rows = []
@@ -164,10 +161,8 @@ class CallStats:
                     )
             self._dirty.clear()
         oldest = int(self.clock() // self.slot_seconds) - WINDOWS["week"] // self.slot_seconds - 1
-        with session(self.db) as s:
-            pq.put_call_slots(s, rows=rows)
-            pq.delete_call_slots(s, before=oldest)
-            s.commit()
+        self.store.put_call_slots(rows=rows)
+        self.store.delete_call_slots(before=oldest)
         return len(rows)
 
     def windows(self) -> dict[str, dict[str, dict]]:
@@ -184,9 +179,9 @@ class CallStats:
             return out
 
 
-def _tally_of(row) -> Tally:
+def _tally_of(row: dict) -> Tally:
     latency = Histogram()
-    latency.counts = [int(n) for n in row.latency]
+    latency.counts = [int(n) for n in row["latency"]]
     latency.count = sum(latency.counts)
-    latency.total = float(row.latency_sum)
-    return Tally(dict(row.outcomes), latency)
+    latency.total = float(row["latency_sum"])
+    return Tally(dict(row["outcomes"]), latency)

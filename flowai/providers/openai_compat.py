@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from flowai.errors import ProviderError
-from flowai.media.files import sniff
+from flowai.mediatypes import sniff
 
 from . import audio
 from .base import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowai.errors import ProviderError
-from flowai.media.files import sniff
+from flowai.mediatypes import sniff
 
 from .base import AudioResult, Media, SpeechRequest, Usage
 from .family import Family

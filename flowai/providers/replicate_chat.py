@@ -18,9 +18,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from flowai.errors import FlowAIError, ProviderError
-from flowai.media.store import from_data_uri
+from flowai.mediatypes import decode_data_uri
 
-from .base import ChatChunk, ChatRequest, Usage
+from .base import ChatChunk, ChatRequest, Media, Usage
 from .replicate import DATA_URI_MAX, Replicate
 
 MAX_IMAGE = 100 * 1024 * 1024  # the Files API's limit
@@ -69,7 +69,7 @@ class ReplicateChat(Replicate):
         if not url.startswith("data:") or len(url) < DATA_URI_MAX:
             return url
         try:
-            media = from_data_uri(url, MAX_IMAGE)
+            media = Media(*decode_data_uri(url, MAX_IMAGE))
         except FlowAIError as exc:
             raise ProviderError(exc.message, provider=self.name, retryable=False) from None
         return await self.file_input(media)

@@ -54,6 +54,8 @@ from .base import (
     Transcript,
     TranscriptionRequest,
     Usage,
+    serves,
+    task_call,
 )
 from .catalog import CATALOG
 from .config import FileConfig, Policy, ProviderConfig
@@ -63,14 +65,6 @@ from .family import error_class, transport_error
 from .ledger import Ledger, Reservation, SpendHold
 from .monitor import OK, CallStats
 from .monitor import error_class as outcome_class
-
-METHODS = {
-    "text": "stream_chat",
-    "multimodal": "stream_chat",
-    "image": "generate_image",
-    "tts": "synthesize",
-    "stt": "transcribe",
-}
 
 _EXHAUSTED = object()
 OUTPUT_ESTIMATE = 1024  # completion tokens a chat is assumed to cost when it sets no max_tokens
@@ -226,7 +220,7 @@ class Router:
                 continue
             retrying = self._retrying(more=i < len(candidates) - 1)
             try:
-                result = await retrying(self._call_once, name, getattr(client, METHODS[task]), request, task)
+                result = await retrying(self._call_once, name, task_call(client, task), request, task)
             except ProviderError as exc:
                 await self._failed(name, exc, reservation, attempts, client=client)
                 if _falls_back(exc):
@@ -244,7 +238,6 @@ class Router:
     ) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
         """The providers to try in order, and the attempts already settled (skipped while cooling down)."""
         await self._check_budget(scope)
-        method = METHODS[task]
         if provider not in ("", "auto"):
             if not self.providers.known(provider):
                 raise ProviderError(
@@ -260,13 +253,13 @@ class Router:
                     provider=provider,
                     retryable=False,
                 )
-            if not hasattr(client, method):
+            if not serves(client, task):
                 raise ProviderError(
                     f"Provider {provider!r} cannot serve the {task} task.", provider=provider, retryable=False
                 )
             return [(provider, client)], []  # pinned: tried even while cooling down (there is no other)
         names = self.config.priorities(task)
-        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and _serves(c, method, task)]
+        found = [(n, c) for n in names if (c := self.providers.get(n)) is not None and _serves(c, task)]
         if not found:
             raise ProviderError(self._none_ready(task, names), retryable=False)
         for n, c in found:
@@ -543,9 +536,11 @@ class RoutedStream:
         return self._usage.as_dict()
 
 
-def _serves(client: Any, method: str, task: str) -> bool:
-    serves = getattr(client, "serves", None)
-    return hasattr(client, method) and (serves is None or serves(task))
+def _serves(client: Any, task: str) -> bool:
+    """The client implements the task's interface, and (when it can tell) is set up to serve it now:
+    Replicate serves multimodal only once a vision-language model is chosen (``ReplicateChat.serves``)."""
+    ready = getattr(client, "serves", None)
+    return serves(client, task) and (ready is None or ready(task))
 
 
 def _falls_back(exc: ProviderError) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 from tqdm import tqdm
 
 from flowai.errors import FlowAIError, InputError
-from nodes.input import check_input
+from flowai.runs.service import Mode, Principal, RunService, Target
 
 from .outputs import save_outputs
 
@@ -31,53 +31,49 @@ OUTPUT_PATH = "output_path"
 
 
 async def run_batch(
-    platform,
+    runs: RunService,
+    principal: Principal,
+    target: Target,
     *,
-    owner_id: int,
-    workflow_id: str,
-    version: int,
+    files: Any = None,
     lines: list[str],
     concurrency: int = 8,
     out: Path | None = None,
     name_template: str | None = None,
     on_saved: Callable[[Path], Any] | None = None,
 ) -> dict[str, int]:
-    graph = platform.workflows.compiled(workflow_id, version)
-    saving = {"out": out, "template": name_template, "on_saved": on_saved}
+    """``files``: the platform's file store, to copy each run's files out (``--out``, ``output_path``)."""
+    saving = {"files": files, "out": out, "template": name_template, "on_saved": on_saved}
     items = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     slots = asyncio.Semaphore(max(1, concurrency))
     results: dict[int, dict[str, Any]] = {}
-    await platform.startup()
-    try:
-        with tqdm(total=len(items), unit="run", desc="batch", file=sys.stderr, disable=None) as bar:
+    with tqdm(total=len(items), unit="run", desc="batch", file=sys.stderr, disable=None) as bar:
 
-            async def one(number: int, line: str) -> None:
-                async with slots:
-                    results[number] = await _run_line(
-                        platform, graph, owner_id, workflow_id, version, number, line, saving
-                    )
-                bar.update(1)
-                bar.set_postfix(failed=sum(r["status"] != "completed" for r in results.values()))
+        async def one(number: int, line: str) -> None:
+            async with slots:
+                results[number] = await _run_line(runs, principal, target, number, line, saving)
+            bar.update(1)
+            bar.set_postfix(failed=sum(r["status"] != "completed" for r in results.values()))
 
-            await asyncio.gather(*(one(n, line) for n, line in items))
-    finally:
-        await platform.shutdown()
+        await asyncio.gather(*(one(n, line) for n, line in items))
     ordered = [results[n] for n, _ in items]
     _write(ordered, out)
     failed = sum(r["status"] != "completed" for r in ordered)
     return {"completed": len(ordered) - failed, "failed": failed}
 
 
-async def _run_line(platform, graph, owner_id, workflow_id, version, number, line, saving) -> dict[str, Any]:
+async def _run_line(
+    runs: RunService, principal: Principal, target: Target, number: int, line: str, saving: dict
+) -> dict[str, Any]:
     try:
         given = json.loads(line)
         output_path = None
-        fields = {f.name for f in graph.input_node.config.fields}
+        fields = {f.name for f in target.graph.input_node.config.fields}
         if isinstance(given, dict) and OUTPUT_PATH in given and OUTPUT_PATH not in fields:
             output_path = given.pop(OUTPUT_PATH)
             if not isinstance(output_path, str) or not output_path.strip():
                 raise InputError(f"Line {number}: 'output_path' must be a file or folder path.")
-        run_input = check_input(graph.input_node.config, given)
+        run_input = target.graph.check_input(given)
     except ValueError as exc:
         return {
             "line": number,
@@ -87,15 +83,7 @@ async def _run_line(platform, graph, owner_id, workflow_id, version, number, lin
         }
     except FlowAIError as exc:
         return {"line": number, "run_id": None, "status": "failed", "error": exc.body()}
-    handle = platform.runs.start(
-        graph,
-        run_input,
-        workflow_id=workflow_id,
-        version=version,
-        owner_id=owner_id,
-        source="batch",
-        detached_cancel=False,
-    )
+    handle = runs.start_checked(principal, target, run_input, mode=Mode.LOCAL, source="batch")
     await handle.wait()
     if handle.status == "completed":
         result = {"line": number, "run_id": handle.id, "status": "completed", "output": handle.output}
@@ -104,7 +92,7 @@ async def _run_line(platform, graph, owner_id, workflow_id, version, number, lin
             try:
                 paths = await asyncio.to_thread(
                     save_outputs,
-                    platform.files,
+                    saving["files"],
                     handle.output,
                     destination if output_path else os.path.join(destination, ""),
                     template=None if output_path else saving["template"],

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import orjson
+
 from flowai.errors import FlowAIError, InputError, NodeError, ProviderError
 from flowai.runs.engine import Engine, RunState
 from flowai.runs.events import (
@@ -42,6 +44,7 @@ from flowai.workflows.graph import CompiledGraph
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 START_DELAY = 0.5  # seconds before a still-running client run is written as 'running'
+RETENTION_BYTES = 32 * 1024 * 1024  # finished runs kept in memory for replay, by their events' JSON size
 FINAL = ("completed", "failed", "cancelled")
 
 
@@ -56,6 +59,9 @@ class Recorder(Protocol):
     def status(self, run_id: str, values: dict) -> None: ...
 
     def node(self, record: dict) -> None: ...
+
+    async def flush(self) -> None:
+        """Until everything handed over so far is written."""
 
 
 def _now() -> datetime:
@@ -73,6 +79,7 @@ class RunHandle:
     run_input: dict[str, Any]
     graph: CompiledGraph | None
     background: bool = False
+    callback_url: str | None = None
     events: list[Event] = field(default_factory=list)
     status: str = "running"
     output: Any = None
@@ -82,6 +89,7 @@ class RunHandle:
     task: asyncio.Task | None = None
     on_done: list[Callable[[RunHandle], Awaitable[None]]] = field(default_factory=list)
     row: dict | None = None  # the run's row until the recorder has been asked to insert it
+    size: int = 0  # bytes of its recorded events, once finished: what keeping it in memory costs
     start_timer: asyncio.TimerHandle | None = None
     _queues: set[asyncio.Queue] = field(default_factory=set)
     _followers: int = 0
@@ -162,16 +170,28 @@ class RunHandle:
 
 
 class RunManager:
+    """Runs in flight, and the latest finished ones kept for replay: at most ``retention`` runs
+    whose events take at most ``retention_bytes`` as JSON (older ones are replayed from the database)."""
+
     def __init__(
-        self, engine: Engine, recorder: Recorder, *, grace: float = 10.0, retention: int = 1000, max_concurrent: int = 4
+        self,
+        engine: Engine,
+        recorder: Recorder,
+        *,
+        grace: float = 10.0,
+        retention: int = 1000,
+        retention_bytes: int = RETENTION_BYTES,
+        max_concurrent: int = 4,
     ):
         self.engine = engine
         self.recorder = recorder
         self.grace = grace
         self.retention = retention
+        self.retention_bytes = retention_bytes
         self.max_concurrent = max_concurrent
         self.active: dict[str, RunHandle] = {}
         self.recent: OrderedDict[str, RunHandle] = OrderedDict()
+        self._recent_bytes = 0
         self._queues: dict[int, deque[RunHandle]] = {}  # pending background runs per account
         self._owners: deque[int] = deque()  # round-robin order of accounts with queued runs
         self._busy = 0  # background runs holding a slot
@@ -205,8 +225,10 @@ class RunManager:
         source: str = "api",
         detached_cancel: bool = True,
         run_id: str | None = None,
+        extra: dict | None = None,
     ) -> RunHandle:
-        """Start a run now. ``detached_cancel``: cancel it when its client goes away."""
+        """Start a run now. ``detached_cancel``: cancel it when its client goes away. ``extra``:
+        more columns of its row (``callback_url``, ``name``)."""
         handle = RunHandle(
             run_id or uuid.uuid4().hex,
             workflow_id,
@@ -217,14 +239,16 @@ class RunManager:
             run_input,
             graph,
             background=not detached_cancel,
+            callback_url=(extra or {}).get("callback_url"),
         )
         self.active[handle.id] = handle
+        row = {**self._row(handle, "running"), **extra} if extra else self._row(handle, "running")
         if handle.background:  # its node rows are written as they finish: the run row goes first
-            self.recorder.started(self._row(handle, "running"))
+            self.recorder.started(row)
         else:
             # A client run still going after START_DELAY is recorded as running; a quicker one is
             # written once, complete, when it ends (one INSERT instead of an INSERT and an UPDATE).
-            handle.row = self._row(handle, "running")
+            handle.row = row
             handle.start_timer = asyncio.get_running_loop().call_later(START_DELAY, self._record_start, handle)
         handle.task = asyncio.create_task(self._execute(handle), name=f"run-{handle.id}")
         return handle
@@ -263,6 +287,7 @@ class RunManager:
             run_input,
             graph,
             background=True,
+            callback_url=(extra or {}).get("callback_url"),
             status=status,
             state=state or RunState(),
         )
@@ -400,6 +425,7 @@ class RunManager:
         total = next((e.total_time for e in h.events if isinstance(e, RunSucceeded)), time.perf_counter() - h.started)
         self.finished[h.status] = self.finished.get(h.status, 0) + 1
         self.durations.observe(total)
+        events = [event_record(e) for e in h.events]
         self.recorder.finished(
             {
                 **(h.row or {}),
@@ -408,7 +434,7 @@ class RunManager:
                 "output": h.output,
                 "error": error,
                 "usage": h.state.usage or None,
-                "events": [event_record(e) for e in h.events],
+                "events": events,
                 "finished_at": _now(),
                 "total_time": total,
             },
@@ -418,9 +444,19 @@ class RunManager:
         h.row = None
         h._ended.set()
         self.active.pop(h.id, None)
+        self._keep(h, events)
+
+    def _keep(self, h: RunHandle, events: list[dict]) -> None:
+        """Keep a finished run for replay, evicting the oldest kept ones over either bound."""
+        try:
+            h.size = len(orjson.dumps(events, option=orjson.OPT_NON_STR_KEYS))
+        except (orjson.JSONEncodeError, TypeError):  # not storable as JSON either: not worth keeping
+            h.size = self.retention_bytes + 1
         self.recent[h.id] = h
-        while len(self.recent) > self.retention:
-            self.recent.popitem(last=False)
+        self._recent_bytes += h.size
+        while self.recent and (len(self.recent) > self.retention or self._recent_bytes > self.retention_bytes):
+            _, old = self.recent.popitem(last=False)
+            self._recent_bytes -= old.size
 
     def _row(self, h: RunHandle, status: str) -> dict:
         return {
@@ -483,6 +519,7 @@ def stored_handle(run) -> RunHandle:
         run.input,
         None,
         background=True,
+        callback_url=run.callback_url,
         events=events,
         status=run.status,
         output=run.output,

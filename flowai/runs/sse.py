@@ -39,11 +39,6 @@ def payload(ev: Event, extra: dict[str, Any] | None = None) -> tuple[str, dict[s
     return None
 
 
-def encode(seq: int, name: str, data: dict[str, Any]) -> str:
-    """One SSE frame, ``id:`` first, UTF-8 JSON unescaped."""
-    return f"id: {seq}\nevent: {name}\ndata: {orjson.dumps(data).decode()}\n\n"
-
-
 def frame(seq: int, name: str, data: dict[str, Any]) -> bytes:
-    """:func:`encode` as the bytes sent on the wire."""
+    """One SSE frame, ``id:`` first, UTF-8 JSON unescaped, as the bytes sent on the wire."""
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (seq, name.encode(), orjson.dumps(data))

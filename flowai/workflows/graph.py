@@ -8,7 +8,7 @@ problem found, each located by node id, edge index and field.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -16,6 +16,8 @@ from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
 from flowai.workflows.templates import BRACES, LabelIndex, brace_refs
 from nodes import Node, Registry
+from nodes.input import InputConfig, check_input
+from nodes.input import InputField as InputField  # re-exported: the API documents input fields
 
 FORMAT = "flowai/1"
 
@@ -95,6 +97,11 @@ class CompiledGraph:
     nodes: dict[str, CompiledNode]  # in topological order
     input_node: CompiledNode
     output_nodes: list[CompiledNode]
+
+    def check_input(self, given: Any) -> dict[str, Any]:
+        """A run's ``input`` checked against the input node's fields (defaults filled in);
+        raises InputError listing every problem."""
+        return check_input(cast(InputConfig, self.input_node.config), given)
 
 
 def parse(document: Any) -> GraphDoc:

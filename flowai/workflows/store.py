@@ -7,6 +7,7 @@ versions are immutable, so the cache never goes stale.
 
 from __future__ import annotations
 
+import builtins
 import time
 from functools import lru_cache
 from typing import Any
@@ -58,13 +59,13 @@ class Workflows:
 
     def version_page(
         self, *, owner_id: int, workflow_id: str, offset: int = 0, limit: int = 20
-    ) -> tuple[list[WorkflowVersion], int]:
+    ) -> tuple[builtins.list[WorkflowVersion], int]:
         """Versions newest first, without their documents (``.document`` is not loaded)."""
         self.get(owner_id=owner_id, workflow_id=workflow_id)
         with session(self.db) as s:
             return queries.page_versions(s, workflow_id=workflow_id, offset=offset, limit=limit)
 
-    def versions(self, *, owner_id: int, workflow_id: str) -> list[WorkflowVersion]:
+    def versions(self, *, owner_id: int, workflow_id: str) -> builtins.list[WorkflowVersion]:
         self.get(owner_id=owner_id, workflow_id=workflow_id)
         with session(self.db) as s:
             return queries.list_versions(s, workflow_id=workflow_id)

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from flowai.access.auth import TOKEN_TTL, issue_token
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.errors import AuthError
-from storage.models import User
 
 from .common import current_user, ok, platform_of
 
@@ -25,7 +25,7 @@ def login(body: Login, request: Request):
     user = platform.users.sign_in(username=body.username, password=body.password)
     if user is None:
         raise AuthError("Wrong username or password.")
-    token = issue_token(platform.settings.secret_key, user.id)
+    token = issue_token(platform.settings.secret_key, User.of(user).id)
     return ok(
         {
             "access_token": token,

@@ -18,9 +18,9 @@ from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
 from flowai.access.auth import read_token
-from flowai.api.http import JSON, STATUS_CODES
+from flowai.access.users import Account as User  # the signed-in account
+from flowai.api.http import JSON, STATUS_CODES, platform_of
 from flowai.errors import AuthError, FlowAIError
-from storage.models import User
 
 log = logging.getLogger("flowai.manage")
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/login")
@@ -50,16 +50,12 @@ class Page:
         return {"items": items, "total": total, "page": self.page, "page_size": self.page_size}
 
 
-def platform_of(request: Request):
-    return request.app.state.platform
-
-
 def current_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User:
     if credentials is None:
         raise AuthError("Missing 'Authorization: Bearer <token>' header; sign in at POST /api/v1/auth/login.")
     platform = platform_of(request)
     user_id = read_token(platform.settings.secret_key, credentials.credentials)
-    user = platform.users.get(user_id) if user_id is not None else None
+    user = platform.users.account(user_id) if user_id is not None else None
     if user is None:
         raise AuthError("The token is invalid or has expired; sign in again.")
     return user

@@ -22,10 +22,10 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.api.http import error_response
 from flowai.errors import FlowAIError, InputError, NotFoundError, TooLargeError
-from flowai.media.files import FILE_ID, Files, Upload
-from storage.models import StoredFile, User
+from flowai.media.files import FILE_ID, Files, StoredFile, Upload
 
 from .common import Page, current_user, fail, ok, platform_of
 from .resources import iso, not_found_as_40402, owned
@@ -187,7 +187,8 @@ def _refuse(exc: FlowAIError) -> Response:
 
 def _mine(request: Request, user: User, file_id: str) -> StoredFile:
     row = platform_of(request).files.get(file_id)
-    owned(row and row.owner_id, user, "File", file_id)
+    owned(row.owner_id if row is not None else None, user, "File", file_id)
+    assert row is not None  # (owned raised otherwise)
     return row
 
 

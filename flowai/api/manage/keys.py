@@ -14,7 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from storage.models import ApiKey, User
+from flowai.access.keys import ApiKey
+from flowai.access.users import Account as User  # the signed-in account
 
 from .common import Page, current_user, ok, platform_of
 from .resources import MAX_INT, body_doc, integral, iso, json_body, not_found_as_40402, owned
@@ -77,6 +78,7 @@ def create_key(request: Request, user: User = Depends(current_user), body: Creat
     secret, key = platform.keys.create(
         owner_id=user.id, name=body.name, rate_limit=body.rate_limit, workflows=workflows
     )
+    assert key.id is not None  # (just stored)
     return ok({**key_item(key), "key": secret, "signing_secret": platform.keys.signing_secret(key.id)}, status_code=201)
 
 

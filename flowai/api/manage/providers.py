@@ -14,10 +14,10 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model, field_validator
 
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.errors import ForbiddenError
 from flowai.providers.base import TASKS
 from flowai.providers.catalog import serving
-from storage.models import User
 
 from .common import current_user, ok, platform_of
 from .resources import body_doc, json_body, not_found_as_40402, owned

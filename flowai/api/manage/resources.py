@@ -22,9 +22,9 @@ import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
+from flowai.access.users import Account as User  # the signed-in account
 from flowai.api.http import read_bounded
 from flowai.errors import FlowAIError, ForbiddenError, InputError, NotFoundError
-from storage.models import User
 
 from .common import current_user, platform_of
 

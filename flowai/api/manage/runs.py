@@ -1,8 +1,9 @@
 """Runs (the seed's workflow instances): start in the background, list, inspect, pause,
 resume, cancel, progress, regenerate a node, and a WebSocket of live progress.
 
-A run of another account answers 40301; an unknown run 40402. The handlers are ``async``:
-they touch the run manager, which lives on the event loop (their queries are short).
+An unknown run and another account's run both answer 40402 (existence is not revealed). The
+handlers are ``async``: they touch the run manager, which lives on the event loop (their queries
+are short). Finding and starting runs is flowai.runs.service's; these are its HTTP adapters.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.access.auth import read_token
-from flowai.errors import ForbiddenError, InputError, ResourceNotFoundError
-from flowai.runs import background
-from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
+from flowai.access.users import Account as User  # the signed-in account
+from flowai.errors import InputError, ResourceNotFoundError
+from flowai.platform import Platform
+from flowai.runs.events import Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
 from flowai.runs.manager import RunHandle
 from flowai.runs.progress import node_states, progress
-from storage import queries
-from storage.db import session
-from storage.models import Run, User
+from flowai.runs.service import Mode, Principal, Run
 
 from .common import Page, current_user, ok, platform_of
 
@@ -43,24 +43,12 @@ class Regenerate(BaseModel):
     config: dict[str, Any] | None = Field(default=None, description="Merged into the node's config for this run")
 
 
-def _stored(platform, run_id: str, user: User) -> Run:
-    """The run's row (callers flush the recorder first so a run just started is there)."""
-    with session(platform.db) as s:
-        run = queries.get_run(s, run_id=run_id)
-    if run is None:
-        raise ResourceNotFoundError(f"Run {run_id} was not found.")
-    if run.owner_id != user.id:
-        raise ForbiddenError("This run belongs to another account.")
-    return run
-
-
-def _live(platform, run_id: str, user: User) -> RunHandle:
-    handle = platform.runs.get(run_id)
+async def _live(platform: Platform, run_id: str, user: User) -> RunHandle:
+    principal = Principal(user.id)
+    handle = platform.run_service.live(principal, run_id)
     if handle is None:
-        run = _stored(platform, run_id, user)
+        run = await platform.run_service.record(principal, run_id, missing=ResourceNotFoundError)
         raise InputError(f"Run {run_id} is {run.status} and not active in this process.", detail={"status": run.status})
-    if handle.owner_id != user.id:
-        raise ForbiddenError("This run belongs to another account.")
     return handle
 
 
@@ -81,20 +69,21 @@ def _summary(run: Run, live: RunHandle | None = None) -> dict:
     }
 
 
-def _order(platform, run: Run | RunHandle) -> list[str]:
+def _order(platform: Platform, run: Run | RunHandle) -> list[str]:
     graph = getattr(run, "graph", None) or platform.workflows.compiled(run.workflow_id, run.version)
     return list(graph.nodes)
 
 
 @router.post("/runs", status_code=202)
 async def start_run(body: StartRun, request: Request, user: User = Depends(current_user)):
-    platform = platform_of(request)
-    handle = background.start(
-        platform,
-        owner_id=user.id,
-        workflow_id=body.workflow_id,
-        run_input=body.input,
-        version=body.version,
+    runs = platform_of(request).run_service
+    principal = Principal(user.id)
+    handle = await runs.start(
+        principal,
+        runs.target(principal, body.workflow_id, body.version),
+        body.input,
+        mode=Mode.QUEUED,
+        source="background",
         extra={"name": body.name},
     )
     return ok(
@@ -112,22 +101,19 @@ async def list_runs(
     user: User = Depends(current_user),
 ):
     platform = platform_of(request)
-    await platform.recorder.flush()
-    with session(platform.db) as s:
-        rows, total = queries.list_runs(
-            s, owner_id=user.id, workflow_id=workflow_id, status=status, offset=page.offset, limit=page.page_size
-        )
+    rows, total = await platform.run_service.page(
+        Principal(user.id), workflow_id=workflow_id, status=status, offset=page.offset, limit=page.page_size
+    )
     return ok(page.answer([_summary(r, platform.runs.get(r.id)) for r in rows], total))
 
 
 @router.get("/runs/{run_id}")
 async def get_run(run_id: str, request: Request, user: User = Depends(current_user)):
     platform = platform_of(request)
-    await platform.recorder.flush()
-    run = _stored(platform, run_id, user)
-    live = platform.runs.get(run_id)
-    with session(platform.db) as s:
-        stored_nodes = {n.node_id: n for n in queries.run_nodes(s, run_id=run_id)}
+    runs, principal = platform.run_service, Principal(user.id)
+    run = await runs.record(principal, run_id, missing=ResourceNotFoundError)
+    live = runs.live(principal, run_id)
+    stored_nodes = {n.node_id: n for n in runs.nodes(run_id)}
     nodes = []
     states = node_states(live.events) if live else {}
     for node_id in _order(platform, live or run):
@@ -162,7 +148,7 @@ async def get_run(run_id: str, request: Request, user: User = Depends(current_us
 async def _transition(request: Request, run_id: str, user: User, action: str) -> dict:
     platform = platform_of(request)
     await platform.recorder.flush()
-    handle = _live(platform, run_id, user)
+    handle = await _live(platform, run_id, user)
     getattr(platform.runs, action)(handle)
     status = "cancelling" if action == "cancel" and not handle.done else handle.status
     return ok({"run_id": run_id, "status": status})
@@ -185,20 +171,18 @@ async def cancel_run(run_id: str, request: Request, user: User = Depends(current
 
 @router.get("/runs/{run_id}/progress")
 async def run_progress(run_id: str, request: Request, user: User = Depends(current_user)):
-    platform = platform_of(request)
-    await platform.recorder.flush()
-    return ok(_progress(platform, run_id, user))
+    return ok(await _progress(platform_of(request), run_id, user))
 
 
-def _progress(platform, run_id: str, user: User) -> dict:
-    live = platform.runs.get(run_id)
-    if live is not None and live.owner_id == user.id:
+async def _progress(platform: Platform, run_id: str, user: User) -> dict:
+    runs, principal = platform.run_service, Principal(user.id)
+    live = runs.live(principal, run_id)
+    if live is not None:
         states = node_states(live.events)
         states.update({nid: "reused" for nid in live.state.outputs if nid not in states})
         return {"run_id": run_id, **progress(_order(platform, live), states, live.status)}
-    run = _stored(platform, run_id, user)
-    with session(platform.db) as s:
-        states = {n.node_id: n.status for n in queries.run_nodes(s, run_id=run_id)}
+    run = await runs.record(principal, run_id, missing=ResourceNotFoundError)
+    states = {n.node_id: n.status for n in runs.nodes(run_id)}
     return {"run_id": run_id, **progress(_order(platform, run), states, run.status)}
 
 
@@ -206,60 +190,51 @@ def _progress(platform, run_id: str, user: User) -> dict:
 async def regenerate_node(
     run_id: str, node_id: str, request: Request, body: Regenerate | None = None, user: User = Depends(current_user)
 ):
-    platform = platform_of(request)
-    await platform.recorder.flush()
-    run = _stored(platform, run_id, user)
-    if run.status not in ("completed", "failed", "cancelled"):
-        raise InputError(
-            f"Run {run_id} is {run.status}; regenerate a node once the run has ended.", detail={"status": run.status}
-        )
-    with session(platform.db) as s:
-        nodes = queries.run_nodes(s, run_id=run_id)
-    handle = background.regenerate(
-        platform, owner_id=user.id, run=run, node_id=node_id, nodes=nodes, config=body.config if body else None
+    run, handle = await platform_of(request).run_service.regenerate(
+        Principal(user.id), run_id, node_id, body.config if body else None, missing=ResourceNotFoundError
     )
-    return ok({"run_id": handle.id, "parent_run_id": run_id, "status": handle.status}, status_code=202)
+    return ok({"run_id": handle.id, "parent_run_id": run.id, "status": handle.status}, status_code=202)
 
 
 @router.websocket("/runs/{run_id}/ws")
 async def run_socket(websocket: WebSocket, run_id: str):
     """Live progress: ``{"type": "progress"|"stage_completed"|"stage_failed"|"workflow_completed"|
     "workflow_failed", "data": {...}}``. Authenticate with ``?token=`` or an Authorization header."""
-    platform = websocket.app.state.platform
+    platform = platform_of(websocket)
     await platform.recorder.flush()
     token = websocket.query_params.get("token") or websocket.headers.get("authorization", "").removeprefix("Bearer ")
     user_id = read_token(platform.settings.secret_key, token) if token else None
-    user = platform.users.get(user_id) if user_id is not None else None
+    user = platform.users.account(user_id) if user_id is not None else None
     if user is None:
         await websocket.close(code=4401, reason="Sign in first (40101).")
         return
     try:
-        snapshot = _progress(platform, run_id, user)
-    except (ResourceNotFoundError, ForbiddenError) as exc:
-        await websocket.close(code=4404 if isinstance(exc, ResourceNotFoundError) else 4403, reason=exc.message)
+        snapshot = await _progress(platform, run_id, user)
+    except ResourceNotFoundError as exc:
+        await websocket.close(code=4404, reason=exc.message)
         return
     await websocket.accept()
     await websocket.send_json({"type": "progress", "data": snapshot})
-    live = platform.runs.get(run_id)
+    live = platform.run_service.live(Principal(user.id), run_id)
     try:
         if live is None or live.done:
-            await websocket.send_json(_final_message(platform, run_id, user, live))
+            await websocket.send_json(await _final_message(platform, run_id, user, live))
         else:
             async for _, ev in live.follow(len(live.events)):
-                for message in _messages(platform, run_id, user, ev):
+                for message in await _messages(platform, run_id, user, ev):
                     await websocket.send_json(message)
         await websocket.close()
     except WebSocketDisconnect:
         pass
 
 
-def _messages(platform, run_id: str, user: User, ev) -> list[dict]:
+async def _messages(platform: Platform, run_id: str, user: User, ev: Event) -> list[dict]:
     if isinstance(ev, NodeStarted):
-        return [{"type": "progress", "data": _progress(platform, run_id, user)}]
+        return [{"type": "progress", "data": await _progress(platform, run_id, user)}]
     if isinstance(ev, NodeFinished):
         return [
             {"type": "stage_completed", "data": {"stage": ev.node, "time_spend": ev.time_spend, "outputs": ev.outputs}},
-            {"type": "progress", "data": _progress(platform, run_id, user)},
+            {"type": "progress", "data": await _progress(platform, run_id, user)},
         ]
     if isinstance(ev, NodeFailed):
         return [{"type": "stage_failed", "data": {"stage": ev.node, "code": ev.code, "message": ev.message}}]
@@ -277,8 +252,8 @@ def _messages(platform, run_id: str, user: User, ev) -> list[dict]:
     return []
 
 
-def _final_message(platform, run_id: str, user: User, live: RunHandle | None) -> dict:
-    run = _stored(platform, run_id, user)
+async def _final_message(platform: Platform, run_id: str, user: User, live: RunHandle | None) -> dict:
+    run = await platform.run_service.record(Principal(user.id), run_id, missing=ResourceNotFoundError)
     status = live.status if live else run.status
     if status == "completed":
         return {

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.models import User, Workflow, WorkflowVersion
+from flowai.access.users import Account as User  # the signed-in account
+from flowai.workflows.store import Workflow, WorkflowVersion
 
 from .common import Page, current_user, ok, platform_of
 from .resources import MAX_INT, VersionNumber, body_doc, integral, iso, json_body, not_found_as_40402, owned, validate

@@ -1,0 +1,51 @@
+"""Regenerating one node of a finished run: a new background run of the same version that
+re-runs the node (its config optionally overridden) and what depends on it, reusing every
+other node's stored outputs."""
+
+from __future__ import annotations
+
+import copy
+
+from flowai.errors import InputError, ResourceNotFoundError
+from flowai.runs.engine import RunState
+from flowai.workflows.graph import CompiledGraph
+from flowai.workflows.store import Workflows
+from storage.models import Run, RunNode
+
+
+def regenerated(
+    workflows: Workflows, *, owner_id: int, run: Run, node_id: str, nodes: list[RunNode], config: dict | None
+) -> tuple[CompiledGraph, RunState]:
+    """The graph to run (``config`` merged into ``node_id``'s config) and the state holding the
+    stored outputs of every node that is not run again."""
+    version = workflows.version(owner_id=owner_id, workflow_id=run.workflow_id, number=run.version)
+    document = copy.deepcopy(version.document)
+    spec = next((n for n in document["nodes"] if n["id"] == node_id), None)
+    if spec is None:
+        raise ResourceNotFoundError(f"Run {run.id}'s workflow has no node {node_id!r}.")
+    if config:
+        spec["config"] = {**spec.get("config", {}), **config}
+    graph = workflows.validate(document)  # an override must still make a valid node
+    again = _downstream(graph, node_id)
+    state = RunState()
+    for n in nodes:
+        if n.node_id not in again and n.status in ("completed", "reused") and n.node_id in graph.nodes:
+            state.outputs[n.node_id] = n.outputs or {}
+    missing = [nid for nid in graph.nodes if nid not in again and nid not in state.outputs]
+    if missing:
+        raise InputError(
+            f"Run {run.id} has no stored outputs for {', '.join(missing)}; only a node whose "
+            f"upstream nodes all finished can be regenerated.",
+            detail={"missing": missing},
+        )
+    return graph, state
+
+
+def _downstream(graph: CompiledGraph, node_id: str) -> set[str]:
+    seen, todo = {node_id}, [node_id]
+    while todo:
+        for child in graph.nodes[todo.pop()].children:
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
