@@ -2,7 +2,8 @@
 
 - The type is decided from the content (magic bytes; UTF-8 text for .txt/.md/.csv/.json),
   never from the client's Content-Type or filename alone. Allowed: images (png, jpeg, gif,
-  webp), audio (mp3, wav, ogg, flac, m4a), video (mp4, webm), UTF-8 text, PDF. Anything else: 40002.
+  webp), audio (mp3, wav, ogg, flac, m4a), video (mp4, webm), UTF-8 text, PDF, Word (.docx) and
+  EPUB documents (a zip whose parts say so). Anything else: 40002.
 - The size limit is checked on every chunk written, so an upload over it stops at the limit
   (40003) and its partial file is removed.
 - The disk name is a random hex id; the client's filename is only metadata (its path part is
@@ -20,6 +21,7 @@ import os
 import re
 import secrets
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,9 @@ TEXT_TYPES = {
     "": "text/plain",
 }
 _MP3_FRAME = re.compile(rb"^\xff[\xe0-\xff]")
+ZIP = b"PK\x03\x04"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+EPUB = "application/epub+zip"
 
 
 class UnsupportedFileError(FlowAIError):
@@ -83,6 +88,27 @@ def sniff(head: bytes) -> str | None:
         return "video/webm"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
+    return None
+
+
+UNSUPPORTED = (
+    "Unsupported file format; upload an image (png, jpeg, gif, webp), audio (mp3, wav, ogg, flac, m4a), "
+    "video (mp4, webm), UTF-8 text (.txt, .md, .csv, .json), a PDF, a Word document (.docx) or an EPUB."
+)
+
+
+def zip_document_type(path: Path) -> str | None:
+    """DOCX or EPUB for a zip file that is one (read from its directory, not unpacked); else None."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "word/document.xml" in names and "[Content_Types].xml" in names:
+                return DOCX
+            if "mimetype" in names and z.getinfo("mimetype").file_size < 64:
+                if z.read("mimetype").strip() == EPUB.encode():
+                    return EPUB
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError):
+        return None
     return None
 
 
@@ -151,6 +177,10 @@ class Upload:
         if self.size == 0:
             raise InputError("The uploaded file is empty.")
         mime = sniff(self.head)
+        if mime is None and self.head.startswith(ZIP):
+            mime = zip_document_type(self.tmp)
+            if mime is None:
+                raise UnsupportedFileError(UNSUPPORTED, detail={"name": self.name})
         if mime is None:
             mime = self._text_type()
         path = self.files.upload_dir / self.id
@@ -171,11 +201,7 @@ class Upload:
         ext = os.path.splitext(self.name)[1].lower()
         mime = TEXT_TYPES.get(ext)
         if not self._text or mime is None:
-            raise UnsupportedFileError(
-                "Unsupported file format; upload an image (png, jpeg, gif, webp), audio (mp3, wav, ogg, flac, "
-                "m4a), UTF-8 text (.txt, .md, .csv, .json) or a PDF.",
-                detail={"name": self.name},
-            )
+            raise UnsupportedFileError(UNSUPPORTED, detail={"name": self.name})
         if mime == "application/json":
             try:
                 orjson.loads(self.tmp.read_bytes())
