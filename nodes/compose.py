@@ -52,10 +52,10 @@ class ComposeNode(Node):
             "steps": FieldDef(
                 T("Steps", "步骤"),
                 T(
-                    "A JSON list of steps, e.g. [{\"op\": \"concat\", \"clips\": [\"{{a.video}}\", \"{{b.video}}\"]}, "
-                    "{\"op\": \"music\", \"audio\": \"{{m.audio}}\", \"volume\": 0.3}]; see the node reference",
-                    "步骤的 JSON 列表，例如 [{\"op\": \"concat\", \"clips\": [\"{{a.video}}\", \"{{b.video}}\"]}, "
-                    "{\"op\": \"music\", \"audio\": \"{{m.audio}}\", \"volume\": 0.3}]；详见节点参考",
+                    'A JSON list of steps, e.g. [{"op": "concat", "clips": ["{{a.video}}", "{{b.video}}"]}, '
+                    '{"op": "music", "audio": "{{m.audio}}", "volume": 0.3}]; see the node reference',
+                    '步骤的 JSON 列表，例如 [{"op": "concat", "clips": ["{{a.video}}", "{{b.video}}"]}, '
+                    '{"op": "music", "audio": "{{m.audio}}", "volume": 0.3}]；详见节点参考',
                 ),
             ),
             "clips": FieldDef(
@@ -78,7 +78,9 @@ class ComposeNode(Node):
         ),
         outputs=(
             Port("video", PortType.VIDEO, T("The stored video's URL (none for audio only)", "已保存视频的 URL")),
-            Port("audio", PortType.AUDIO, T("The stored audio's URL when the result has no picture", "纯音频结果的 URL")),
+            Port(
+                "audio", PortType.AUDIO, T("The stored audio's URL when the result has no picture", "纯音频结果的 URL")
+            ),
             Port("duration", PortType.NUMBER, T("The result's length in seconds", "结果的时长（秒）")),
         ),
         summary=("steps",),

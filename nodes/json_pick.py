@@ -102,7 +102,7 @@ def parse_path(path: str) -> list[Any]:
     while pos < len(path):
         m = _STEP.match(path, pos)
         if m is None or (m.group(1) is not None and pos > 0 and path[pos] != "."):
-            raise NodeError(f"The json path {path!r} is not valid at {path[pos:pos + 20]!r}.")
+            raise NodeError(f"The json path {path!r} is not valid at {path[pos : pos + 20]!r}.")
         key, index, quoted = m.group(1), m.group(2), m.group(3) if m.group(3) is not None else m.group(4)
         if key is not None:
             steps.append(key)

@@ -78,7 +78,9 @@ class SplitNode(Node):
                 T("With 'A regular expression': what separates items", "“按正则表达式”时：分隔各项的模式"),
                 advanced=True,
             ),
-            "trim": FieldDef(T("Trim items", "去除首尾空白"), T("Remove spaces around each item", "去掉每项首尾的空白")),
+            "trim": FieldDef(
+                T("Trim items", "去除首尾空白"), T("Remove spaces around each item", "去掉每项首尾的空白")
+            ),
             "drop_empty": FieldDef(T("Drop empty items", "丢弃空项"), T("Leave out empty items", "不输出空的项")),
         },
         inputs=(Port("text", PortType.TEXT),),
@@ -117,7 +119,8 @@ def split_text(config: SplitConfig) -> list[str]:
         raise NodeError("The split node needs a pattern.")
     try:
         compiled = regex.compile(config.pattern, regex.V0)
-        return [part for part in compiled.split(text, timeout=PATTERN_SECONDS, concurrent=True) if isinstance(part, str)]
+        parts = compiled.split(text, timeout=PATTERN_SECONDS, concurrent=True)
+        return [part for part in parts if isinstance(part, str)]
     except regex.error as exc:
         raise NodeError(f"The split pattern is not a valid regular expression ({exc}).") from None
     except TimeoutError:
