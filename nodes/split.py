@@ -33,7 +33,7 @@ _PRESETS = {
     "comma": re.compile(r"[,，、]"),
 }
 # A sentence: text up to its end mark (。！？!? or a full stop before a space or the end) and closing quotes.
-_SENTENCE = re.compile(rf"[^。！？!?.]*?(?:[。！？!?]+|\.+(?=\s|$)|$)[{_CLOSE}]*|[^。！？!?]+", re.S)
+_SENTENCE = re.compile(rf".*?(?:[。！？!?]+|\.+(?=\s|$)|$)[{_CLOSE}]*", re.S)
 
 
 class SplitConfig(NodeConfig):

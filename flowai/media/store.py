@@ -127,7 +127,8 @@ class MediaFiles:
         if not own:
             return None
         query = parse_qs(parts.query)
-        found = own.group(1), (query.get("exp") or [None])[0], (query.get("sig") or [None])[0]
+        exp, sig = query.get("exp"), query.get("sig")
+        found = own.group(1), exp[0] if exp else None, sig[0] if sig else None
         if parts.scheme and parts.hostname not in (None, "") and not self.files.verify(*found):
             return None  # another server's /files/ URL: fetched like any public URL
         return found  # a relative URL, or an absolute one this server signed (read from disk, no HTTP)
