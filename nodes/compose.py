@@ -95,6 +95,9 @@ class ComposeNode(Node):
             resolved: dict[str, Path] = {}
 
             async def resolve(ref: str) -> Path:
+                own = _in_folder(ref, folder)
+                if own is not None:  # an intermediate file the composer made (an animatic's shots)
+                    return own
                 if ref not in resolved:
                     if len(resolved) >= MAX_REFERENCES:
                         raise InputError(f"A composition reads at most {MAX_REFERENCES} media files.")
@@ -130,8 +133,20 @@ def parse_steps(raw: list[Any], clips: list[str], *, base: bool) -> list[Step]:
         return STEPS.validate_python(steps)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"][:3])
-        raise NodeError(f"Compose step {where} is invalid: {first['msg']}.") from None
+        index, *rest = first["loc"] or (0,)
+        where = f"Compose step {int(index) + 1}" + (f" ({rest[0]})" if rest else "")
+        field = ".".join(str(p) for p in rest[1:])
+        raise NodeError(f"{where}{' ' + field if field else ''} is invalid: {first['msg']}.") from None
+
+
+def _in_folder(ref: str, folder: Path) -> Path | None:
+    """``ref`` as a file directly inside the node's workspace, else None (it is a URL)."""
+    if not ref.startswith("/") or "?" in ref:
+        return None
+    path = Path(ref)
+    if path.parent != folder or not path.is_file() or path.is_symlink():
+        return None
+    return path
 
 
 def _url_list(value: Any, what: str) -> list[str]:
