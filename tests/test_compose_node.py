@@ -214,3 +214,28 @@ async def test_to_file_links_own_files_and_checks_signature_and_owner(platform, 
                 "http://127.0.0.1:1/files/" + "a" * 32 + "?exp=9999999999&sig=00", folder, owner_id=owner
             )
     assert stored_path(platform, url).exists() and workspaces(platform) == []
+
+
+async def test_no_reference_reaches_ffmpeg_as_a_path_or_protocol_of_the_users_choosing(platform, owner, tmp_path):
+    secret = tmp_path / "secret.mp4"
+    await clip(tmp_path, "secret.mp4", "red", 0.5)
+    work = platform.files.upload_dir.parent / "work"
+    tricks = [
+        str(secret),  # a local path
+        f"{work}/run-x/../../../{secret.relative_to('/')}",  # a path through the workspace folder
+        f"file:{secret}",
+        f"concat:{secret}|{secret}",
+        "subfile,,start,0,end,0,,:" + str(secret),
+        "-i " + str(secret),
+    ]
+    for ref in tricks:
+        with pytest.raises(InputError):
+            await run(platform, owner, composing([{"op": "concat", "clips": [ref]}]), {})
+    # cue text with filter-graph syntax goes into the SRT file FlowAI writes, never into an argument
+    a = await clip(tmp_path, "a.mp4", "blue", 1.0)
+    cue = "'],drawtext=text=pwned:fontfile=/etc/passwd;[x"
+    steps = [{"op": "subtitles", "cues": [{"start": 0, "end": 1, "text": cue}]}]
+    doc = composing(steps, video=store(platform, owner, a))
+    out = await run(platform, owner, doc, {})
+    assert (await ffmpeg.probe(stored_path(platform, out["video"]))).duration == pytest.approx(1.0, abs=0.15)
+    assert workspaces(platform) == []
