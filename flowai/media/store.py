@@ -46,6 +46,7 @@ EXTENSIONS = {
     "video/mp4": ".mp4",
     "video/webm": ".webm",
     "image/svg+xml": ".svg",
+    "model/gltf-binary": ".glb",
     "application/pdf": ".pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/epub+zip": ".epub",
@@ -65,7 +66,9 @@ class MediaFiles:
         if owner_id is None:
             raise InputError("Media can only be stored for a run of a saved workflow.")
         name = name or "output" + EXTENSIONS.get(media.content_type, "")
-        row = await asyncio.to_thread(self.files.save, owner_id=owner_id, name=name, data=media.data)
+        row = await asyncio.to_thread(
+            self.files.save, owner_id=owner_id, name=name, data=media.data, generated=True, max_bytes=self.max_bytes
+        )
         return self.files.signed_url(row.id).url
 
     async def save_file(self, path: Path, *, owner_id: int | None, name: str | None = None) -> str:
@@ -76,7 +79,7 @@ class MediaFiles:
         return self.files.signed_url(row.id).url
 
     def _save_file(self, path: Path, owner_id: int, name: str):
-        up = self.files.upload(owner_id=owner_id, name=name)
+        up = self.files.upload(owner_id=owner_id, name=name, generated=True, max_bytes=self.max_bytes)
         try:
             with open(path, "rb") as f:
                 while chunk := f.read(CHUNK):
