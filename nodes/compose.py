@@ -133,8 +133,8 @@ def parse_steps(raw: list[Any], clips: list[str], *, base: bool) -> list[Step]:
         return STEPS.validate_python(steps)
     except ValidationError as exc:
         first = exc.errors()[0]
-        index, *rest = first["loc"] or (0,)
-        where = f"Compose step {int(index) + 1}" + (f" ({rest[0]})" if rest else "")
+        at, *rest = first["loc"] or (0,)
+        where = f"Compose step {int(at) + 1}" + (f" ({rest[0]})" if rest else "")
         field = ".".join(str(p) for p in rest[1:])
         raise NodeError(f"{where}{' ' + field if field else ''} is invalid: {first['msg']}.") from None
 
