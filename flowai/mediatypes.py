@@ -25,6 +25,10 @@ EXTENSIONS = {
     "video/mp4": ".mp4",
     "video/webm": ".webm",
     "image/svg+xml": ".svg",
+    "model/gltf-binary": ".glb",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/epub+zip": ".epub",
 }
 
 

@@ -8,8 +8,9 @@ methods, which the router serves with priority fallback, quotas and usage accoun
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from flowai.net.web import WebResponse
@@ -33,6 +34,16 @@ class MediaStore(Protocol):
     async def load(self, url: str, *, owner_id: int | None) -> Media:
         """Fetch a media value given to a node: a ``/files/`` URL, a ``data:`` URI or a public
         http(s) URL (private targets are refused unless an admin allowed them)."""
+
+    async def save_file(self, path: Path, *, owner_id: int | None, name: str | None = None) -> str:
+        """Store a file a node wrote (in its workspace) by streaming it from disk; return its URL."""
+
+    def workspace(self) -> AbstractContextManager[Path]:
+        """A private temporary folder for a node's files, removed with its contents on exit."""
+
+    async def to_file(self, url: str, folder: Path, *, owner_id: int | None) -> tuple[Path, str]:
+        """A media reference (as for ``load``) as a local file in ``folder``, and its MIME type.
+        FlowAI's own files (signature and owner checked) are linked or copied on disk, not read."""
 
 
 class WebAccess(Protocol):

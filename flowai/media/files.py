@@ -2,7 +2,13 @@
 
 - The type is decided from the content (magic bytes; UTF-8 text for .txt/.md/.csv/.json),
   never from the client's Content-Type or filename alone. Allowed: images (png, jpeg, gif,
-  webp), audio (mp3, wav, ogg, flac, m4a), video (mp4, webm), UTF-8 text, PDF. Anything else: 40002.
+  webp), audio (mp3, wav, ogg, flac, m4a), video (mp4, webm), UTF-8 text, PDF, Word (.docx) and
+  EPUB documents (a zip whose parts say so). Anything else: 40002.
+- Media a node *generated* (stored through ``flowai.media.store``, ``generated=True``) may also be
+  SVG (``image/svg+xml``: UTF-8 text whose first element is ``<svg``) or binary glTF
+  (``model/gltf-binary``: the ``glTF`` magic); people cannot upload those. Every file is served
+  with ``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy: default-src 'none'; sandbox``,
+  so an SVG opened from its URL runs no script and loads nothing.
 - The size limit is checked on every chunk written, so an upload over it stops at the limit
   (40003) and its partial file is removed.
 - Files (0600) and their folders (0700) are readable by the server's user only.
@@ -21,6 +27,7 @@ import os
 import re
 import secrets
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +43,7 @@ from storage.models import StoredFile
 URL_TTL = 7 * 24 * 3600  # seconds a signed file URL stays valid
 FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 HEAD_BYTES = 64  # what the magic-byte checks look at
+SVG_HEAD_BYTES = 4096  # what the SVG check of generated media looks at (XML declaration, comments, doctype)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # not text (tab, newlines, form feed are fine)
 TEXT_TYPES = {
     ".txt": "text/plain",
@@ -44,6 +52,12 @@ TEXT_TYPES = {
     ".json": "application/json",
     "": "text/plain",
 }
+ZIP = b"PK\x03\x04"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_SVG_PROLOG = re.compile(  # whitespace, an XML declaration, comments and a doctype, then the <svg> element
+    r"^(?:\s|<\?xml[^>]{0,500}\?>|<!--(?:[^-]|-(?!->)){0,2000}-->|<!DOCTYPE\s+svg[^>]{0,1000}>)*<svg[\s>/]", re.S
+)
+EPUB = "application/epub+zip"
 
 
 class UnsupportedFileError(FlowAIError):
@@ -60,6 +74,44 @@ class SignedUrl:
     expires_at: int  # unix seconds
 
 
+UNSUPPORTED = (
+    "Unsupported file format; upload an image (png, jpeg, gif, webp), audio (mp3, wav, ogg, flac, m4a), "
+    "video (mp4, webm), UTF-8 text (.txt, .md, .csv, .json), a PDF, a Word document (.docx) or an EPUB."
+)
+
+
+def zip_document_type(path: Path) -> str | None:
+    """DOCX or EPUB for a zip file that is one (read from its directory, not unpacked); else None."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "word/document.xml" in names and "[Content_Types].xml" in names:
+                return DOCX
+            if "mimetype" in names and z.getinfo("mimetype").file_size < 64:
+                if z.read("mimetype").strip() == EPUB.encode():
+                    return EPUB
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError):
+        return None
+    return None
+
+
+def sniff_generated(head: bytes) -> str | None:
+    """SVG or binary glTF, which only generated media may be (``head``: the first 4 KiB)."""
+    if head[:4] == b"glTF" and int.from_bytes(head[4:8], "little") == 2:
+        return "model/gltf-binary"
+    text = head.decode("utf-8", "ignore").lstrip("\ufeff")
+    if _SVG_PROLOG.match(text):
+        return "image/svg+xml"
+    return None
+
+
+def _m4a(head: bytes) -> bool:
+    size = int.from_bytes(head[:4], "big")
+    box = head[8 : max(16, min(size, len(head)))]
+    brands = [box[i : i + 4] for i in range(0, len(box) - 3, 4)]
+    return any(b in (b"M4A ", b"M4B ") for b in brands)
+
+
 def display_name(name: str | None) -> str:
     """The client's filename as metadata: no directories, no control characters, at most 255 chars."""
     base = re.split(r"[\\/]", name or "")[-1]
@@ -70,8 +122,12 @@ def display_name(name: str | None) -> str:
 class Upload:
     """One upload being written: ``write`` chunks (limit checked each time), then ``finish``."""
 
-    def __init__(self, files: Files, owner_id: int, name: str | None):
+    def __init__(
+        self, files: Files, owner_id: int, name: str | None, *, generated: bool = False, max_bytes: int | None = None
+    ):
         self.files, self.owner_id, self.name = files, owner_id, display_name(name)
+        self.generated = generated
+        self.max_bytes = max_bytes or files.max_bytes
         self.id = secrets.token_hex(16)
         self.size = 0
         self.head = b""
@@ -90,13 +146,14 @@ class Upload:
         if not data:
             return
         self.size += len(data)
-        if self.size > self.files.max_bytes:
+        if self.size > self.max_bytes:
+            what = "the limit for generated media" if self.generated else "the upload limit"
             raise TooLargeError(
-                f"The file is larger than the upload limit of {self.files.max_bytes} bytes.",
-                detail={"limit": self.files.max_bytes},
+                f"The file is larger than {what} of {self.max_bytes} bytes.", detail={"limit": self.max_bytes}
             )
-        if len(self.head) < HEAD_BYTES:
-            self.head += data[: HEAD_BYTES - len(self.head)]
+        keep = SVG_HEAD_BYTES if self.generated else HEAD_BYTES
+        if len(self.head) < keep:
+            self.head += data[: keep - len(self.head)]
         if self._text:
             self._check_text(data, final=False)
         try:
@@ -118,7 +175,17 @@ class Upload:
         self._f.close()
         if self.size == 0:
             raise InputError("The uploaded file is empty.")
-        mime = sniff(self.head)
+        mime = sniff(self.head[:HEAD_BYTES])
+        if mime is None and self.generated:
+            mime = sniff_generated(self.head)
+            if mime == "image/svg+xml":
+                self._check_text(b"", final=True)
+                if not self._text:
+                    raise UnsupportedFileError("The SVG is not UTF-8 text.", detail={"name": self.name})
+        if mime is None and self.head.startswith(ZIP):
+            mime = zip_document_type(self.tmp)
+            if mime is None:
+                raise UnsupportedFileError(UNSUPPORTED, detail={"name": self.name})
         if mime is None:
             mime = self._text_type()
         path = self.files.upload_dir / self.id
@@ -139,11 +206,7 @@ class Upload:
         ext = os.path.splitext(self.name)[1].lower()
         mime = TEXT_TYPES.get(ext)
         if not self._text or mime is None:
-            raise UnsupportedFileError(
-                "Unsupported file format; upload an image (png, jpeg, gif, webp), audio (mp3, wav, ogg, flac, "
-                "m4a), UTF-8 text (.txt, .md, .csv, .json) or a PDF.",
-                detail={"name": self.name},
-            )
+            raise UnsupportedFileError(UNSUPPORTED, detail={"name": self.name})
         if mime == "application/json":
             try:
                 orjson.loads(self.tmp.read_bytes())
@@ -165,13 +228,18 @@ class Files:
         self._key = hmac.new(secret.encode(), b"file-urls", hashlib.sha256).digest()
 
     # writing ------------------------------------------------------------------------------
-    def upload(self, *, owner_id: int, name: str | None) -> Upload:
-        """Start an upload; the caller writes chunks, then ``finish()`` (or ``discard()`` on error)."""
-        return Upload(self, owner_id, name)
+    def upload(
+        self, *, owner_id: int, name: str | None, generated: bool = False, max_bytes: int | None = None
+    ) -> Upload:
+        """Start an upload; the caller writes chunks, then ``finish()`` (or ``discard()`` on error).
+        ``generated``: a node's output (SVG and GLB allowed), within ``max_bytes`` (default: the upload limit)."""
+        return Upload(self, owner_id, name, generated=generated, max_bytes=max_bytes)
 
-    def save(self, *, owner_id: int, name: str | None, data: bytes) -> StoredFile:
+    def save(
+        self, *, owner_id: int, name: str | None, data: bytes, generated: bool = False, max_bytes: int | None = None
+    ) -> StoredFile:
         """Store bytes already in memory (same checks as an upload)."""
-        up = self.upload(owner_id=owner_id, name=name)
+        up = self.upload(owner_id=owner_id, name=name, generated=generated, max_bytes=max_bytes)
         try:
             up.write(data)
             return up.finish()

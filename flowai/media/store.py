@@ -3,23 +3,35 @@
 A stored medium is an ordinary file row (so it shows in ``/api/v1/files``) served by a signed
 URL. Loading accepts the server's own signed ``/files/`` URLs, ``data:`` URIs, and public
 http(s) URLs: those pass the SSRF check (``flowai.net.netcheck``) and a size cap while streaming.
+
+Nodes that work on files (ffmpeg) use :meth:`MediaFiles.workspace` (a temporary folder under the
+media directory, removed on exit), :meth:`MediaFiles.to_file` (a media reference as a local file
+in it; FlowAI's own files are linked or copied on disk, never read into memory) and
+:meth:`MediaFiles.save_file` (a result stored by streaming it from disk).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from flowai.errors import InputError
+from flowai.errors import InputError, NotFoundError
 from flowai.media.files import Files
 from flowai.mediatypes import EXTENSIONS, decode_data_uri, sniff
 from flowai.net.web import WebClient
 from flowai.providers.base import Media
 
 _FILES_PATH = re.compile(r"^/files/([0-9a-f]{32})$")
+CHUNK = 1024 * 1024  # bytes per write when a result is streamed from disk into the store
 
 
 class MediaFiles:
@@ -34,26 +46,96 @@ class MediaFiles:
         if owner_id is None:
             raise InputError("Media can only be stored for a run of a saved workflow.")
         name = name or "output" + EXTENSIONS.get(media.content_type, "")
-        row = await asyncio.to_thread(self.files.save, owner_id=owner_id, name=name, data=media.data)
+        row = await asyncio.to_thread(
+            self.files.save, owner_id=owner_id, name=name, data=media.data, generated=True, max_bytes=self.max_bytes
+        )
         return self.files.signed_url(row.id).url
+
+    async def save_file(self, path: Path, *, owner_id: int | None, name: str | None = None) -> str:
+        """Store a file a node wrote (an ffmpeg result) by streaming it from disk; return its URL."""
+        if owner_id is None:
+            raise InputError("Media can only be stored for a run of a saved workflow.")
+        row = await asyncio.to_thread(self._save_file, Path(path), owner_id, name or "output" + Path(path).suffix)
+        return self.files.signed_url(row.id).url
+
+    def _save_file(self, path: Path, owner_id: int, name: str):
+        up = self.files.upload(owner_id=owner_id, name=name, generated=True, max_bytes=self.max_bytes)
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    up.write(chunk)
+            return up.finish()
+        finally:
+            up.discard()
+
+    @contextlib.contextmanager
+    def workspace(self) -> Iterator[Path]:
+        """A private temporary folder under the media directory, removed with everything in it on exit."""
+        root = self.files.upload_dir.parent / "work"
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="run-", dir=root) as folder:
+            yield Path(folder)
+
+    def local_path(self, url: str, *, owner_id: int | None) -> tuple[Path, str] | None:
+        """The disk path and type of FlowAI's own file behind a signed ``/files/`` URL (None for any
+        other URL). The signature must be valid and the file must belong to ``owner_id``."""
+        own = self._own(url)
+        if own is None:
+            return None
+        row, path = self.files.open_signed(*own)
+        if owner_id is not None and row.owner_id != owner_id:
+            raise NotFoundError("File not found, or its link is invalid or has expired.")
+        return path, row.type
+
+    async def to_file(self, url: str, folder: Path, *, owner_id: int | None) -> tuple[Path, str]:
+        """A media reference as a local file in ``folder`` (a workspace) and its type. FlowAI's own
+        files are hard-linked (or copied on disk); ``data:`` URIs and public URLs are written there."""
+        if not isinstance(url, str) or not url.strip():
+            raise InputError("A media reference must be a URL.")
+        url = url.strip()
+        own = await asyncio.to_thread(self.local_path, url, owner_id=owner_id)
+        if own is not None:
+            source, mime = own
+            target = folder / (f"in-{os.urandom(6).hex()}" + EXTENSIONS.get(mime, ""))
+            await asyncio.to_thread(_link_or_copy, source, target)
+            return target, mime
+        media = await self.load(url, owner_id=owner_id)
+        target = folder / (f"in-{os.urandom(6).hex()}" + EXTENSIONS.get(media.content_type, ""))
+        await asyncio.to_thread(target.write_bytes, media.data)
+        return target, media.content_type
+
+    def _own(self, url: str) -> tuple[str, str | None, str | None] | None:
+        parts = urlsplit(url)
+        own = _FILES_PATH.match(parts.path or "")
+        if not own:
+            return None
+        query = parse_qs(parts.query)
+        exp, sig = query.get("exp"), query.get("sig")
+        found = own.group(1), exp[0] if exp else None, sig[0] if sig else None
+        if parts.scheme and parts.hostname not in (None, "") and not self.files.verify(*found):
+            return None  # another server's /files/ URL: fetched like any public URL
+        return found  # a relative URL, or an absolute one this server signed (read from disk, no HTTP)
 
     async def load(self, url: str, *, owner_id: int | None) -> Media:
         if not isinstance(url, str) or not url:
             raise InputError("A media input must be a URL.")
         if url.startswith("data:"):
             return from_data_uri(url, self.max_bytes)
-        parts = urlsplit(url)
-        own = _FILES_PATH.match(parts.path or "")
-        if own and (not parts.scheme or parts.hostname in (None, "")):
-            query = parse_qs(parts.query)
-            row, path = self.files.open_signed(
-                own.group(1), (query.get("exp") or [None])[0], (query.get("sig") or [None])[0]
-            )
+        own = self._own(url)
+        if own is not None:
+            row, path = self.files.open_signed(*own)
             return Media(await asyncio.to_thread(path.read_bytes), row.type)
         resp = await self.web.request("GET", url, what="media URL")
         if resp.status >= 400:
             raise InputError(f"Fetching the media URL answered HTTP {resp.status}.")
         return Media(resp.body, sniff(resp.body[:64]) or resp.content_type or "application/octet-stream")
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def from_data_uri(uri: str, max_bytes: int) -> Media:
