@@ -36,6 +36,7 @@ ERRORS: dict[int, tuple[str, list[int]]] = {
     403: ("The key is scoped to other workflows of the same account", [40301]),
     404: ("No such workflow, never published, or owned by another account", [40401]),
     413: ("Body over the size limit", [40003]),
+    422: ("The Idempotency-Key was used before with another workflow, version, input or callback_url", [40001]),
     429: ("The key's rate limit is exceeded (42901) or the workflow's daily budget is spent (42902)", [42901, 42902]),
     500: ("A node failed, or anything else (never a stack trace)", [50001]),
     502: ("Every provider able to serve a node failed", [50002]),
@@ -189,7 +190,7 @@ def _run_operation(version: int, inputs: InputConfig) -> dict[str, Any]:
                 "headers": RUN_ID,
                 "content": {"application/json": {"schema": ACCEPTED}},
             },
-            **_errors(400, 401, 403, 404, 413, 429, 500, 502),
+            **_errors(400, 401, 403, 404, 413, 422, 429, 500, 502),
         },
     }
 
