@@ -15,7 +15,7 @@ from flowai.platform import Platform
 from . import snippets
 from .i18n import t
 from .layout import TEXT as LAYOUT
-from .layout import copy_button, frame, signed_in_user
+from .layout import copy_button, frame, safe_id, signed_in_user
 
 TEXT = {
     "title": ("API management", "API管理"),
@@ -323,7 +323,7 @@ class ApiPage:
         with (
             ui.expansion(t(TEXT, "call", name=wf.name), icon="terminal", value=opened)
             .classes("w-full")
-            .props(f'data-testid="call-{wf.id}" header-class="text-lg"')
+            .props(f'data-testid="{safe_id("call", wf.id)}" header-class="text-lg"')
         ):
             if fields:
                 described = [f"{f.name} ({f.type}{t(TEXT, 'required') if f.required else ''})" for f in fields]
@@ -335,7 +335,7 @@ class ApiPage:
             )
             with ui.tabs().classes("w-full") as tabs:
                 tab_items = {
-                    key: ui.tab(key, label=t(TEXT, key)).props(f'data-testid="tab-{key}-{wf.id}"')
+                    key: ui.tab(key, label=t(TEXT, key)).props(f'data-testid="{safe_id("tab", key, wf.id)}"')
                     for key, *_ in SNIPPETS
                 }
             with ui.tab_panels(tabs, value=tab_items["standard"]).classes("w-full"):
@@ -345,6 +345,6 @@ class ApiPage:
                         block = (
                             ui.code(code, language=language)
                             .classes("w-full")
-                            .props(f'data-testid="code-{key}-{wf.id}"')
+                            .props(f'data-testid="{safe_id("code", key, wf.id)}"')
                         )
-                        block.copy_button.props(f'data-testid="copy-{key}-{wf.id}"')
+                        block.copy_button.props(f'data-testid="{safe_id("copy", key, wf.id)}"')

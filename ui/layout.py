@@ -97,7 +97,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
                     if path == active
                     else "text-slate-200 no-underline hover:underline"
                 )
-                ui.link(t(TEXT, key), path).classes(style).props(f'data-testid="nav-{key}"')
+                ui.link(t(TEXT, key), path).classes(style).props(f'data-testid="{safe_id("nav", key)}"')
         # the page title, unless the highlighted navigation entry already says where we are
         ui.label(title).classes("text-slate-300" + (" sr-only" if active == here else "")).props(
             'data-testid="page-title"'
@@ -123,5 +123,5 @@ def copy_button(text: str, *, testid: str | None = None) -> ui.button:
 
     button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm").tooltip(t(TEXT, "copy"))
     if testid:
-        button.props(f'data-testid="{testid}"')
+        button.props(f'data-testid="{safe_id(testid)}"')
     return button

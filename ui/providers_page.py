@@ -17,7 +17,7 @@ from flowai.platform import Platform
 
 from .i18n import t
 from .layout import TEXT as LAYOUT
-from .layout import frame, signed_in_user
+from .layout import frame, safe_id, signed_in_user
 
 PERIODS = ("day", "month")
 UNITS = ("calls", "tokens", "characters", "seconds", "images", "cost")
@@ -161,23 +161,25 @@ class ProvidersPage:
 
     def provider_card(self, p: dict) -> None:
         name = p["name"]
-        with ui.card().classes("w-full").props(f'flat bordered data-testid="provider-{name}"'):
+        with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("provider", name)}"'):
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label(p.get("title") or name).classes("text-lg font-bold")
                 ui.label(", ".join(_task(x) for x in p.get("tasks") or ())).classes("text-sm text-gray-500")
                 ui.space()
                 if p.get("configured"):
                     source = t(TEXT, "from_env") if p.get("source") == "env" else t(TEXT, "from_ui")
-                    ui.badge(source, color="positive").props(f'data-testid="configured-{name}"')
+                    ui.badge(source, color="positive").props(f'data-testid="{safe_id("configured", name)}"')
                 else:
-                    ui.badge(t(TEXT, "not_configured"), color="grey").props(f'data-testid="configured-{name}"')
+                    ui.badge(t(TEXT, "not_configured"), color="grey").props(
+                        f'data-testid="{safe_id("configured", name)}"'
+                    )
                 until = p.get("cooling_down_until")
                 if until and until > time.time():
                     ui.badge(t(TEXT, "cooling", when=time.strftime("%H:%M:%S", time.localtime(until))), color="orange")
             with ui.row().classes("w-full items-center gap-4 text-sm"):
                 if p.get("masked_key"):
                     ui.label(f"{t(TEXT, 'key')}: ").classes("text-gray-500")
-                    ui.label(p["masked_key"]).classes("font-mono").props(f'data-testid="masked-{name}"')
+                    ui.label(p["masked_key"]).classes("font-mono").props(f'data-testid="{safe_id("masked", name)}"')
                 if p.get("base_url"):
                     ui.label(p["base_url"]).classes("font-mono text-gray-500 break-all")
             if p.get("env"):
@@ -188,17 +190,17 @@ class ProvidersPage:
                     t(TEXT, "replace_key" if p.get("configured") else "set_key"),
                     icon="key",
                     on_click=lambda p=p: self.credential_dialog(p),
-                ).props(f'outline dense data-testid="set-key-{name}"')
+                ).props(f'outline dense data-testid="{safe_id("set-key", name)}"')
                 if p.get("source") == "ui":
                     ui.button(t(TEXT, "clear_key"), icon="delete", on_click=lambda: self._clear(name)).props(
-                        f'flat dense color=negative data-testid="clear-key-{name}"'
+                        f'flat dense color=negative data-testid="{safe_id("clear-key", name)}"'
                     )
                 ui.button(t(TEXT, "set_quota"), icon="speed", on_click=lambda p=p: self.quota_dialog(p)).props(
-                    f'outline dense data-testid="set-quota-{name}"'
+                    f'outline dense data-testid="{safe_id("set-quota", name)}"'
                 )
-                result = ui.label().classes("text-sm").props(f'data-testid="test-result-{name}"')
+                result = ui.label().classes("text-sm").props(f'data-testid="{safe_id("test-result", name)}"')
                 ui.button(t(TEXT, "test"), icon="network_check", on_click=lambda r=result: self._test(name, r)).props(
-                    f'flat dense data-testid="test-{name}"'
+                    f'flat dense data-testid="{safe_id("test", name)}"'
                 )
                 result.move(target_index=-1)
 
@@ -207,7 +209,7 @@ class ProvidersPage:
         name = p["name"]
         if not quota or quota.get("limit") is None:
             ui.label(f"{t(TEXT, 'quota')}: {t(TEXT, 'no_quota')}").classes("text-sm text-gray-500").props(
-                f'data-testid="quota-{name}"'
+                f'data-testid="{safe_id("quota", name)}"'
             )
             return
         unit = quota.get("unit") or "calls"
@@ -223,14 +225,14 @@ class ProvidersPage:
                     unit=t(TEXT, unit) if unit in TEXT else unit,
                     period=t(TEXT, quota.get("period") or "day"),
                 )
-            ).classes("text-sm whitespace-nowrap").props(f'data-testid="quota-{name}"')
+            ).classes("text-sm whitespace-nowrap").props(f'data-testid="{safe_id("quota", name)}"')
             share = min(1.0, used / limit) if limit else 1.0
             ui.linear_progress(
                 value=share,
                 show_value=False,
                 size="10px",
                 color="negative" if share >= 1 else "orange" if share > 0.8 else "positive",
-            ).classes("grow").props(f'data-testid="quota-bar-{name}"')
+            ).classes("grow").props(f'data-testid="{safe_id("quota-bar", name)}"')
             if p.get("remaining") is not None:
                 ui.label(t(TEXT, "remaining", n=_num(p["remaining"]))).classes(
                     "text-sm text-gray-500 whitespace-nowrap"
@@ -337,27 +339,28 @@ class ProvidersPage:
         configured = {p["name"] for p in self.admin.providers() if p.get("configured")}
         with ui.element("div").classes("w-full grid grid-cols-2 md:grid-cols-5 gap-2 items-start"):
             for task, names in self.admin.priorities().items():
-                with ui.card().classes("w-full").props(f'flat bordered data-testid="priorities-{task}"'):
+                with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("priorities", task)}"'):
                     ui.label(_task(task)).classes("font-bold")
                     for i, name in enumerate(names):
                         with (
                             ui.row()
                             .classes("w-full items-center no-wrap gap-1")
-                            .props(f'data-testid="priority-{task}-{i}"')
+                            .props(f'data-testid="{safe_id("priority", task, i)}"')
                         ):
                             ui.label(f"{i + 1}.").classes("text-gray-500 w-5")
                             ui.label(titles.get(name, name)).classes(
                                 "grow " + ("" if name in configured else "text-gray-400")
-                            ).props(f'data-name="{name}"')
+                            ).props(f'data-name="{safe_id(name)}"')
                             ui.button(
                                 icon="arrow_upward", on_click=lambda task=task, i=i: self.move(task, i, -1)
                             ).props(
-                                f'flat dense size=sm data-testid="up-{task}-{name}"' + (" disable" if i == 0 else "")
+                                f'flat dense size=sm data-testid="{safe_id("up", task, name)}"'
+                                + (" disable" if i == 0 else "")
                             ).tooltip(t(TEXT, "up"))
                             ui.button(
                                 icon="arrow_downward", on_click=lambda task=task, i=i: self.move(task, i, 1)
                             ).props(
-                                f'flat dense size=sm data-testid="down-{task}-{name}"'
+                                f'flat dense size=sm data-testid="{safe_id("down", task, name)}"'
                                 + (" disable" if i == len(names) - 1 else "")
                             ).tooltip(t(TEXT, "down"))
 

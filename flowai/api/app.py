@@ -7,17 +7,28 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
 
 from flowai.platform import Platform
 from flowai.settings import Settings
 
 from . import run_api
-from .http import http_exception, server_error
+from .http import JSON, http_exception, server_error
 from .manage import create_manage_app
 from .manage.files import routes as file_routes
 
-routes = [*run_api.routes, *file_routes]
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+async def not_found(request: Request) -> Response:
+    """Any other path under the run API is a JSON 404, never a redirect (``/run/0/`` would
+    otherwise be redirected to ``/run/0`` by the router's trailing-slash rule)."""
+    return JSON({"code": 40401, "message": "Not found.", "detail": None}, status_code=404)
+
+
+routes = [*run_api.routes, *file_routes, Route("/v1/api/{rest:path}", not_found, methods=ANY_METHOD)]
 exception_handlers = {HTTPException: http_exception, Exception: server_error}
 
 

@@ -7,10 +7,11 @@ problem found, each located by node id, edge index and field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
@@ -18,6 +19,7 @@ from flowai.workflows.templates import BRACES, LabelIndex, brace_refs
 from nodes import Node, Registry
 
 FORMAT = "flowai/1"
+NODE_ID = re.compile(r"[\w-]{1,64}")  # letters of any script, digits, "_", "-": safe in markup, URLs, templates
 
 
 class Position(BaseModel):
@@ -28,11 +30,18 @@ class Position(BaseModel):
 class NodeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[^\s.{}$]+$")
+    id: str
     type: str
     label: str = ""
     position: Position = Field(default_factory=Position)
     config: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not NODE_ID.fullmatch(value):
+            raise ValueError("a node id is 1-64 letters (any script), digits, '_' or '-'")
+        return value
 
 
 class EdgeSpec(BaseModel):
