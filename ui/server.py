@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from nicegui import ui
 
 from flowai.api.app import exception_handlers, lifespan_for, mounts, routes
+from flowai.api.lockout import Lockout
 from flowai.demo import seed
 from flowai.platform import Platform
 from flowai.settings import Settings
@@ -28,6 +29,7 @@ def build_app(platform: Platform) -> FastAPI:
     app.router.routes.extend([*routes, *mounts(platform)])
     for exc, handler in exception_handlers.items():
         app.add_exception_handler(exc, handler)
+    app.add_middleware(Lockout, throttle=platform.throttle)
     app.state.platform = platform
     pages.register(platform)
     editor.register(platform)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -16,6 +17,7 @@ from flowai.settings import Settings
 
 from . import run_api
 from .http import JSON, http_exception, server_error
+from .lockout import Lockout
 from .manage import create_manage_app
 from .manage.files import routes as file_routes
 
@@ -63,7 +65,10 @@ def mounts(platform: Platform) -> list[Mount]:
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Starlette:
     platform = platform or Platform(settings or Settings.from_env())
     app = Starlette(
-        routes=[*routes, *mounts(platform)], exception_handlers=exception_handlers, lifespan=lifespan_for(platform)
+        routes=[*routes, *mounts(platform)],
+        exception_handlers=exception_handlers,
+        middleware=[Middleware(Lockout, throttle=platform.throttle)],
+        lifespan=lifespan_for(platform),
     )
     app.state.platform = platform
     return app

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from . import auth, batches, files, keys, providers, runs, workflows
 from .common import install_error_handlers
+from .guard import BodyGuard
 
 
 def create_manage_app(platform) -> FastAPI:
@@ -27,4 +28,5 @@ def create_manage_app(platform) -> FastAPI:
     install_error_handlers(app)
     for module in (auth, workflows, keys, files, runs, batches, providers):
         app.include_router(module.router)
+    app.add_middleware(BodyGuard, platform=platform)
     return app

@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowai.access.auth import read_token
 from flowai.errors import ForbiddenError, InputError, ResourceNotFoundError
 from flowai.runs import background
 from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
@@ -22,7 +21,7 @@ from storage import queries
 from storage.db import session
 from storage.models import Run, User
 
-from .common import Page, current_user, ok, platform_of
+from .common import Page, bearer_user, current_user, ok, platform_of
 
 router = APIRouter(tags=["runs"])
 STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled")
@@ -230,8 +229,7 @@ async def run_socket(websocket: WebSocket, run_id: str):
     platform = websocket.app.state.platform
     await platform.recorder.flush()
     token = websocket.query_params.get("token") or websocket.headers.get("authorization", "").removeprefix("Bearer ")
-    user_id = read_token(platform.settings.secret_key, token) if token else None
-    user = platform.users.get(user_id) if user_id is not None else None
+    user = bearer_user(platform, token)
     if user is None:
         await websocket.close(code=4401, reason="Sign in first (40101).")
         return
