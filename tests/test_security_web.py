@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
+import logging
 import re
+import socket
 from pathlib import Path
 
 import httpx
+import orjson
 from sqlmodel import func, select
 
 from flowai.demo import HELLO
 from storage.db import session
 from storage.models import Run
-from tests.manage_client import error, signed_in
+from tests.manage_client import PASSWORD, error, login, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = "/v1/api/workflow/run/"
@@ -108,3 +112,159 @@ def test_6to4_callback_url_to_loopback_is_refused(api):
         assert r.json()["code"] == 40001 and "private or internal" in r.json()["message"]
     with session(api.platform.db) as s:
         assert s.exec(select(func.count()).select_from(Run)).one() == 0
+
+
+# --- finding 3 / case 10: authenticate first, then a bounded read -------------------------------
+
+
+def _send_head(api, method: str, path: str, headers: dict[str, str], body: bytes = b"", wait: float = 30) -> bytes:
+    """Send a request head (and maybe part of a body) on a raw socket; return what the server answers
+    without the client sending anything more."""
+    with socket.create_connection(("127.0.0.1", int(api.url.rsplit(":", 1)[1])), timeout=wait) as sock:
+        head = [f"{method} {path} HTTP/1.1", "Host: test", *(f"{k}: {v}" for k, v in headers.items())]
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        data = b""
+        while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def _status_and_body(raw: bytes) -> tuple[int, dict]:
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(rest)
+
+
+BODY_ROUTES = ["/api/v1/runs", "/api/v1/batches", "/api/v1/workflows", "/api/v1/runs/abc/nodes/n/regenerate"]
+
+
+def test_unauthenticated_40mb_body_is_refused_before_a_byte_is_read(api):
+    """The audit's 40 MB JSON array to /api/v1/batches: now 401 from the head alone (the body is
+    never sent here, so an answer proves nothing waited for it)."""
+    for path in BODY_ROUTES:
+        raw = _send_head(api, "POST", path, {"Content-Type": "application/json", "Content-Length": str(40 << 20)})
+        status, body = _status_and_body(raw)
+        assert (status, body["code"], body["data"]) == (401, 40101, None), (path, raw[:300])
+    raw = _send_head(api, "POST", "/api/v1/batches", {"Transfer-Encoding": "chunked", "Authorization": "Bearer x.y.z"})
+    assert _status_and_body(raw)[0] == 401
+
+
+def test_authenticated_oversized_bodies_are_413_declared_or_streamed(api):
+    token = signed_in(api).headers["Authorization"]
+    for path in BODY_ROUTES:
+        raw = _send_head(api, "POST", path, {"Authorization": token, "Content-Length": str(40 << 20)})
+        status, body = _status_and_body(raw)
+        assert (status, body["code"]) == (413, 40003), (path, raw[:300])
+    chunk = b"[" + b"1," * 100_000
+    part = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    raw = _send_head(api, "POST", "/api/v1/batches", {"Authorization": token, "Transfer-Encoding": "chunked"}, part * 8)
+    status, body = _status_and_body(raw)
+    assert (status, body["code"]) == (413, 40003), raw[:300]
+    # the login route has no token yet: it gets a small bound instead
+    raw = _send_head(api, "POST", "/api/v1/auth/login", {"Content-Length": str(40 << 20)})
+    assert _status_and_body(raw)[0] == 413
+
+
+def test_case_10_oversized_nested_and_invalid_bodies_are_refused_before_any_run(api):
+    """security.md case 10: > 1 MB, excessive nesting, invalid JSON, wrong types, missing and
+    unknown fields get 413 or 400 with a message, and no run starts on either API."""
+    wf, key = api.publish(HELLO), api.key(rate_limit=0)
+    c = signed_in(api)
+    big = {"input": {FIELD: "x" * (1 << 20)}}
+    nested: object = "x"
+    for _ in range(5000):
+        nested = [nested]
+    run_cases = [
+        (orjson.dumps(big), 413),
+        (b'{"input": {"' + FIELD.encode() + b'": ' + orjson.dumps("x")[:-1] + b"}", 400),
+        (b'{"input": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),
+        (orjson.dumps({"input": {FIELD: 5}}), 400),
+        (orjson.dumps({"input": {}}), 400),
+        (orjson.dumps({"input": {FIELD: "x"}, "tweaks": {"code": "import os"}}), 400),
+    ]
+    for raw, status in run_cases:
+        r = httpx.post(api.url + RUN + wf, content=raw, headers={"X-API-KEY": key}, timeout=60)
+        assert r.status_code == status, (raw[:60], r.status_code, r.text[:200])
+        assert r.json()["code"] == (40003 if status == 413 else 40001) and r.json()["message"]
+    manage_cases = [
+        (orjson.dumps({"workflow_id": wf, "input": {FIELD: "x" * (1 << 20)}}), 413),
+        (b'{"workflow_id": "' + wf.encode() + b'", "input": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),
+        (b"{not json", 400),
+        (orjson.dumps({"workflow_id": wf, "input": "not an object"}), 400),
+        (orjson.dumps({"workflow_id": wf, "input": {FIELD: "x"}, "owner_id": 99}), 400),
+    ]
+    for raw, status in manage_cases:
+        r = c.post("/runs", content=raw, headers={"Content-Type": "application/json"})
+        assert r.status_code == status, (raw[:60], r.status_code, r.text[:200])
+        assert r.json()["code"] == (40003 if status == 413 else 40001) and r.json()["data"] is None
+    with session(api.platform.db) as s:
+        assert s.exec(select(func.count()).select_from(Run)).one() == 0
+
+
+# --- finding 4 / case 17: brute force is throttled, answered 429 with Retry-After, and logged ------
+
+
+def test_case_17_wrong_api_keys_from_one_address_are_throttled_and_logged(api, caplog):
+    wf, key = api.publish(HELLO), api.key(rate_limit=0)
+    statuses = []
+    with caplog.at_level(logging.WARNING, logger="flowai.security"), httpx.Client(base_url=api.url) as c:
+        for i in range(100):
+            r = c.post(RUN + wf, headers={"X-API-KEY": f"fai_guess{i:04d}_{'x' * 32}"}, json={"input": {FIELD: "x"}})
+            statuses.append(r.status_code)
+        assert statuses[0] == 401 and statuses[-1] == 429, statuses
+        assert statuses.count(401) == api.platform.settings.auth_failures_per_minute
+        r = c.post(RUN + wf, headers={"X-API-KEY": key}, json={"input": {FIELD: "x"}})
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1  # locked out: even a right key waits
+        assert r.json() == {"code": 42901, "message": r.json()["message"], "detail": None}
+        m = c.get("/api/v1/workflows", headers={"Authorization": "Bearer nope"})
+        assert m.status_code == 429 and m.json()["code"] == 42901 and m.json()["data"] is None
+    lockouts = [rec for rec in caplog.records if "locked out" in rec.getMessage()]
+    assert len(lockouts) == 1 and "127.0.0.1" in lockouts[0].getMessage()
+    assert "fai_guess" not in caplog.text  # the secrets tried are never logged
+
+
+def test_wrong_passwords_lock_the_account_name_with_retry_after(api, caplog):
+    signed_in(api).close()  # the admin now has a password
+    with caplog.at_level(logging.WARNING, logger="flowai.security"), httpx.Client(base_url=api.url) as c:
+        answers = [
+            c.post("/api/v1/auth/login", json={"username": "admin", "password": f"guess-{i:06d}"}).status_code
+            for i in range(15)
+        ]
+        assert answers[:10] == [401] * 10 and set(answers[10:]) == {429}, answers
+        r = c.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1 and r.json()["code"] == 42901
+    assert any("locked out account 'admin'" in rec.getMessage() for rec in caplog.records)
+    assert "guess-" not in caplog.text
+
+
+def test_weak_passwords_are_refused(api):
+    c = signed_in(api)
+    for weak in ("short", "password123", "1234567890", "aaaaaaaaaaaa", "admin12345"):
+        r = c.post("/auth/password", json={"current_password": PASSWORD, "new_password": weak})
+        error(r, 400, 40001)
+
+
+# --- finding 16 (first part): sign-out everywhere and password changes revoke tokens -----------
+
+
+def test_logout_and_password_change_revoke_earlier_tokens(api):
+    c = signed_in(api)
+    first = c.headers["Authorization"]
+    second = "Bearer " + login(api, "admin", PASSWORD)
+    assert httpx.get(api.url + "/api/v1/auth/me", headers={"Authorization": second}).status_code == 200
+    assert c.post("/auth/logout").status_code == 200
+    for token in (first, second):  # every token of the account, not just the one signing out
+        r = httpx.get(api.url + "/api/v1/auth/me", headers={"Authorization": token})
+        error(r, 401, 40101)
+    third = "Bearer " + login(api, "admin", PASSWORD)
+    r = httpx.post(
+        api.url + "/api/v1/auth/password",
+        headers={"Authorization": third},
+        json={"current_password": PASSWORD, "new_password": "a much better passphrase"},
+    )
+    fresh = "Bearer " + r.json()["data"]["access_token"]
+    error(httpx.get(api.url + "/api/v1/auth/me", headers={"Authorization": third}), 401, 40101)
+    assert httpx.get(api.url + "/api/v1/auth/me", headers={"Authorization": fresh}).status_code == 200
+    error(httpx.post(api.url + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}), 401, 40101)

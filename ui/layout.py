@@ -48,6 +48,9 @@ def signed_in_user(platform: Platform):
     """The signed-in account, or None after sending the browser to the sign-in page."""
     uid = user_id()
     user = platform.users.get(uid) if uid is not None else None
+    if user is not None and user.token_version != app.storage.user.get("token_version", 0):
+        app.storage.user.clear()  # signed out everywhere, or the password changed, since this sign-in
+        user = None
     if user is None:
         ui.navigate.to("/login")
         return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from nicegui import app, ui
+from starlette.requests import Request
 
-from flowai.errors import FlowAIError
+from flowai.errors import AuthError, FlowAIError, RateLimitedError
 from flowai.platform import Platform
 
 from .i18n import language, set_language, t
@@ -16,9 +17,12 @@ TEXT = {
     "setup": ("Create the admin account", "创建管理员账户"),
     "sign_in": ("Sign in", "登录"),
     "setup_hint": (
-        "This is a new FlowAI instance: the account you create here is its admin.",
-        "这是一个新的 FlowAI 实例：在此创建的账户将成为管理员。",
+        "This is a new FlowAI instance: the account you create here is its admin. "
+        "Enter the one-time set-up token printed on the console where `flowai serve` runs.",
+        "这是一个新的 FlowAI 实例：在此创建的账户将成为管理员。请输入 `flowai serve` 控制台上打印的一次性设置令牌。",
     ),
+    "token": ("Set-up token", "设置令牌"),
+    "throttled": ("Too many failed attempts; try again in {seconds} s.", "失败次数过多，请在 {seconds} 秒后重试。"),
     "username": ("Username", "用户名"),
     "password": ("Password", "密码"),
     "repeat": ("Repeat password", "重复密码"),
@@ -30,14 +34,20 @@ TEXT = {
 
 def register(platform: Platform) -> None:
     @ui.page("/login")
-    def login_page():
+    def login_page(request: Request):
         setup = platform.users.needs_setup()
+        address = request.client.host if request.client else "unknown"
         title = t(TEXT, "setup" if setup else "sign_in")
         with frame(platform, title):
             with ui.card().classes("w-96 self-center"):
                 ui.label(title).classes("text-xl")
                 if setup:
                     ui.label(t(TEXT, "setup_hint")).classes("text-sm text-gray-500")
+                token = (
+                    ui.input(t(TEXT, "token"), password=True).props('data-testid="setup-token-input"').classes("w-full")
+                    if setup
+                    else None
+                )
                 username = (
                     ui.input(t(TEXT, "username"), value="admin" if setup else "")
                     .props('data-testid="username-input"')
@@ -52,25 +62,40 @@ def register(platform: Platform) -> None:
                 error = ui.label().classes("text-red-600 text-sm").props('data-testid="login-error"')
 
                 async def submit():  # the password KDF runs in a thread: the loop also serves the run API
+                    throttle = platform.throttle
+                    who = username.value or ""
                     try:
+                        throttle.check("address", address)
+                        if not setup:
+                            throttle.check("account", who)
                         if setup:
                             if confirm.value != password.value:
                                 error.text = t(TEXT, "differ")
                                 return
-                            user = await asyncio.to_thread(
-                                platform.users.setup_admin, username=username.value, password=password.value
-                            )
+                            try:
+                                user = await asyncio.to_thread(
+                                    platform.users.setup_admin, username=who, password=password.value, token=token.value
+                                )
+                            except AuthError:
+                                throttle.failed("address", address, what="set-up tokens")
+                                raise
                         else:
                             user = await asyncio.to_thread(
-                                platform.users.sign_in, username=username.value, password=password.value
+                                platform.users.sign_in, username=who, password=password.value
                             )
                             if user is None:
+                                throttle.failed("address", address, what="UI sign-ins")
+                                throttle.failed("account", who, what="passwords")
                                 error.text = t(TEXT, "wrong")
                                 return
+                    except RateLimitedError as exc:
+                        error.text = t(TEXT, "throttled", seconds=exc.retry_after)
+                        return
                     except FlowAIError as exc:
                         error.text = exc.message
                         return
                     app.storage.user["user_id"] = user.id
+                    app.storage.user["token_version"] = user.token_version
                     if setup:  # the new account keeps the language chosen on this page
                         platform.users.set_language(user.id, language())
                     else:

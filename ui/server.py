@@ -55,8 +55,10 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, demo
             f"  curl -X POST {base}/v1/api/workflow/run/{seeded[0][0]} -H 'X-API-KEY: {secret}' "
             '-d \'{"input":{"输入":"在吗?"}}\'\n'
         )
-    if platform.users.needs_setup():
-        print(f"Open {base}/ in a browser to create the admin account.")
+    token = platform.users.setup_token()
+    if token:  # Jupyter-style: claiming the instance needs what only the operator can see
+        print(f"This instance has no admin yet. One-time set-up token: {token}")
+        print(f"Open {base}/login in a browser and create the admin account with that token.")
     else:
         print(f"Open {base}/ in a browser to sign in.")
     sys.stdout.flush()

@@ -49,8 +49,10 @@ class Throttle:
 
     def failed(self, scope: str, who: str, *, what: str) -> None:
         """Count one failed attempt; log the lockout when this one fills the window."""
-        if self._limiter.hit(self._items[scope], scope, who):
-            return
+        item = self._items[scope]
+        self._limiter.hit(item, scope, who)
+        if self._limiter.test(item, scope, who):
+            return  # room left in the window
         now = time.monotonic()
         if self._locked.get((scope, who), 0) > now:
             return
