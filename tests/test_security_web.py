@@ -22,6 +22,7 @@ from sqlmodel import func, select
 from flowai.demo import HELLO
 from storage.db import session
 from storage.models import Run
+from tests.browser import ServedApp
 from tests.manage_client import PASSWORD, error, login, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,3 +269,25 @@ def test_logout_and_password_change_revoke_earlier_tokens(api):
     error(httpx.get(api.url + "/api/v1/auth/me", headers={"Authorization": third}), 401, 40101)
     assert httpx.get(api.url + "/api/v1/auth/me", headers={"Authorization": fresh}).status_code == 200
     error(httpx.post(api.url + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}), 401, 40101)
+
+
+# --- findings 11 and 12: no query strings in 404 log lines; UI responses carry framing/CSP headers --
+
+
+def test_404_log_lines_hold_no_query_strings_and_ui_headers_are_set(tmp_path):
+    app = ServedApp.start(tmp_path)
+    try:
+        secret = "fai_AbCdEfGh_" + "s" * 32
+        r = httpx.get(f"{app.url}/no/such/page?key={secret}&sig=deadbeefsignature", timeout=30)
+        assert r.status_code == 404
+        assert r.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        login = httpx.get(app.url + "/login", timeout=30)
+        assert "default-src 'self'" in login.headers["content-security-policy"]
+        api = httpx.post(app.url + RUN + "x", timeout=30)  # the run API stays as it was
+        assert "content-security-policy" not in api.headers
+    finally:
+        app.stop()
+    log = "\n".join(app.lines) + app.proc.stdout.read()
+    assert "/no/such/page" in log  # the 404 is still logged...
+    assert secret not in log and "deadbeefsignature" not in log  # ...without its query string

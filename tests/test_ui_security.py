@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import httpx
 import pytest
@@ -73,8 +74,18 @@ def test_a_node_id_from_an_old_database_renders_as_text_on_the_run_page(served):
     )
     assert r.status_code == 200, r.text
     run_id = r.json()["run_id"]
-    with sqlite3.connect(served.home / "flowai.db") as db:  # a workflow imported before ids were restricted
-        db.execute("UPDATE run_nodes SET node_id = ? WHERE run_id = ? AND type = 'input'", (HOSTILE_ID, run_id))
+    deadline = time.monotonic() + 60
+    with sqlite3.connect(served.home / "flowai.db", timeout=30) as db:  # the recorder writes in batches
+        while db.execute(
+            "SELECT (SELECT count(*) FROM runs WHERE id = ? AND status = 'completed'),"
+            " (SELECT count(*) FROM run_nodes WHERE run_id = ?)",
+            (run_id, run_id),
+        ).fetchone() != (1, 3):
+            assert time.monotonic() < deadline, "the run was not recorded"
+            time.sleep(0.2)
+    with sqlite3.connect(served.home / "flowai.db", timeout=30) as db:  # a workflow imported before ids were restricted
+        cur = db.execute("UPDATE run_nodes SET node_id = ? WHERE run_id = ? AND type = 'input'", (HOSTILE_ID, run_id))
+        assert cur.rowcount == 1
         # its graph no longer compiles (ids are checked now): the page lists the stored nodes as they are
         db.execute("UPDATE runs SET version = 999 WHERE id = ?", (run_id,))
     with chromium() as browser:
@@ -87,3 +98,30 @@ def test_a_node_id_from_an_old_database_renders_as_text_on_the_run_page(served):
         page.wait_for_timeout(1000)
         assert dialogs == []
         assert page.locator("img[src='x']").count() == 0
+
+
+def test_the_ui_works_under_its_content_policy_and_cannot_be_framed(served):
+    r = httpx.get(served.url + "/login", timeout=30)
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp and r.headers["x-frame-options"] == "DENY"
+    with chromium() as browser:
+        page = new_page(browser)
+        violations: list[str] = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        sign_in(page, served, "admin", PASSWORD)
+        page.goto(f"{served.url}/workflows/{served.wf}")  # the canvas editor: vendored JS, shadow DOM, websocket
+        page.get_by_test_id("canvas").wait_for(timeout=30_000)
+        page.wait_for_function(
+            "document.querySelector('[data-testid=canvas]').shadowRoot"
+            ".querySelectorAll('[data-testid^=node-]').length >= 3",
+            timeout=30_000,
+        )
+        page.goto(served.url + "/runs")
+        page.get_by_test_id("filter-status").wait_for(timeout=30_000)
+        assert violations == []
+        # another site framing the UI (clickjacking) gets nothing
+        framer = new_page(browser)
+        framer.set_content(f'<iframe id="f" src="{served.url}/login" width="600" height="400"></iframe>')
+        framer.wait_for_timeout(2000)
+        frame = framer.frame_locator("#f")
+        assert frame.get_by_test_id("submit").count() == 0

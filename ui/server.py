@@ -13,6 +13,7 @@ import sys
 
 import uvicorn
 from fastapi import FastAPI
+from nicegui import app as nicegui_app
 from nicegui import ui
 
 from flowai.api.app import exception_handlers, lifespan_for, mounts, routes
@@ -22,6 +23,7 @@ from flowai.platform import Platform
 from flowai.settings import Settings
 
 from . import editor, pages
+from .hardening import RedactQueries, SecurityHeaders
 
 
 def build_app(platform: Platform) -> FastAPI:
@@ -34,6 +36,10 @@ def build_app(platform: Platform) -> FastAPI:
     pages.register(platform)
     editor.register(platform)
     secret = hmac.new(platform.settings.secret_key.encode(), b"nicegui-storage", hashlib.sha256).hexdigest()
+    nicegui_app.add_middleware(SecurityHeaders)  # UI responses only: the API routes live on the parent app
+    nicegui_log = logging.getLogger("nicegui")
+    if not any(isinstance(f, RedactQueries) for f in nicegui_log.filters):
+        nicegui_log.addFilter(RedactQueries())
     ui.run_with(app, title="FlowAI", storage_secret=secret, show_welcome_message=False, favicon="🌊")
     return app
 
