@@ -8,6 +8,7 @@ ids in markup), 11 (404 log lines), 12 (framing/CSP), 14 (user mistakes answerin
 from __future__ import annotations
 
 import ast
+import base64
 import copy
 import json
 import logging
@@ -291,3 +292,55 @@ def test_404_log_lines_hold_no_query_strings_and_ui_headers_are_set(tmp_path):
     log = "\n".join(app.lines) + app.proc.stdout.read()
     assert "/no/such/page" in log  # the 404 is still logged...
     assert secret not in log and "deadbeefsignature" not in log  # ...without its query string
+
+
+# --- finding 14: user mistakes are clear 400s, not 500s ------------------------------------------
+
+CONDITION = {
+    "format": "flowai/1",
+    "name": "nested",
+    "nodes": [
+        {"id": "in", "type": "input", "config": {"fields": [{"name": "t", "type": "string"}]}},
+        {"id": "c", "type": "condition", "config": {"value": "__NESTED__"}},
+        {"id": "out", "type": "output", "config": {"value": "x"}},
+    ],
+    "edges": [{"source": "in", "target": "c"}, {"source": "c", "target": "out"}],
+}
+
+
+def test_a_deeply_nested_config_is_a_400_and_stores_nothing(api):
+    c = signed_in(api)
+    for depth in (254, 300, 900):
+        nested = "[" * depth + "1" + "]" * depth
+        raw = json.dumps({"document": CONDITION}).replace('"__NESTED__"', nested)
+        body = error(c.post("/workflows", content=raw, headers={"Content-Type": "application/json"}), 400, 40001)
+        assert "nested deeper" in body["message"]
+        raw = json.dumps(CONDITION).replace('"__NESTED__"', nested)
+        error(c.post("/workflows/import", content=raw, headers={"Content-Type": "application/json"}), 400, 40001)
+    assert c.get("/workflows").json()["data"]["total"] == 0
+    ok = json.dumps({"document": CONDITION}).replace('"__NESTED__"', "[" * 20 + "1" + "]" * 20)
+    assert c.post("/workflows", content=ok, headers={"Content-Type": "application/json"}).status_code == 201
+
+
+IMAGE_FLOW = {
+    "format": "flowai/1",
+    "name": "edit",
+    "nodes": [
+        {"id": "in", "type": "input", "config": {"fields": [{"name": "img", "type": "image", "required": True}]}},
+        {"id": "draw", "type": "image", "config": {"prompt": "a cat", "reference_image": "{{in.img}}"}},
+        {"id": "out", "type": "output", "config": {"value": "{{draw.image}}"}},
+    ],
+    "edges": [
+        {"source": "in", "target": "draw"},
+        {"source": "draw", "source_port": "image", "target": "out", "target_port": "value"},
+    ],
+}
+
+
+def test_a_non_image_passed_as_an_image_is_a_400(api):
+    wf, key = api.publish(IMAGE_FLOW), api.key(rate_limit=0)
+    text = base64.b64encode(b"just some text, not a picture").decode()
+    for uri in (f"data:text/plain;base64,{text}", f"data:image/png;base64,{text}"):
+        r = httpx.post(api.url + RUN + wf, headers={"X-API-KEY": key}, json={"input": {"img": uri}}, timeout=60)
+        assert r.status_code == 400, (uri[:30], r.status_code, r.text)
+        assert r.json()["code"] == 40001 and "not an image" in r.json()["message"]

@@ -19,6 +19,9 @@ from flowai.workflows.templates import BRACES, LabelIndex, brace_refs
 from nodes import Node, Registry
 
 FORMAT = "flowai/1"
+MAX_DEPTH = (
+    64  # nesting of a document (configs included): deeper is refused, not stored (the JSON encoder stops at 255)
+)
 NODE_ID = re.compile(r"[\w-]{1,64}")  # letters of any script, digits, "_", "-": safe in markup, URLs, templates
 
 
@@ -109,6 +112,8 @@ def parse(document: Any) -> GraphDoc:
     """Parse a document (dict) into a GraphDoc; structural problems become a GraphError."""
     if not isinstance(document, dict):
         raise GraphError([_issue("The workflow document must be a JSON object.")])
+    if _deeper_than(document, MAX_DEPTH):
+        raise GraphError([_issue(f"The workflow document is nested deeper than {MAX_DEPTH} levels.")])
     try:
         doc = GraphDoc.model_validate(document)
     except ValidationError as exc:
@@ -419,6 +424,21 @@ def _at(value: Any, loc: tuple) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists/objects more than ``limit`` levels (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False
 
 
 def _located(document: dict, err: dict) -> dict:
