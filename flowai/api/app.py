@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 
 from flowai.platform import Platform
 from flowai.settings import Settings
@@ -25,8 +25,10 @@ ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 async def not_found(request: Request) -> Response:
-    """Any other path under the run API is a JSON 404, never a redirect (``/run/0/`` would
-    otherwise be redirected to ``/run/0`` by the router's trailing-slash rule)."""
+    """Any other path under the run API is a JSON 404 (405 for a known path with another method),
+    never a redirect (``/run/0/`` would otherwise be redirected by the trailing-slash rule)."""
+    if any(route.matches(request.scope)[0] != Match.NONE for route in (*run_api.routes, *file_routes)):
+        return JSON({"code": 40001, "message": "Method Not Allowed", "detail": None}, status_code=405)
     return JSON({"code": 40401, "message": "Not found.", "detail": None}, status_code=404)
 
 
