@@ -62,7 +62,7 @@ def add_missing_columns(engine: Engine) -> list[str]:
                 if column.name in present:
                     continue
                 kind = column.type.compile(dialect=engine.dialect)
-                default = column.server_default.arg if column.server_default is not None else None
+                default = getattr(column.server_default, "arg", None)
                 ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
                 if default is not None:
                     ddl += f" NOT NULL DEFAULT {default}" if not column.nullable else f" DEFAULT {default}"

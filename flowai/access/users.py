@@ -38,7 +38,7 @@ COMMON_PASSWORDS = frozenset(
 
 def check_password(password: str | None, username: str = "") -> str:
     """The password, if it is long and uncommon enough; InputError otherwise."""
-    if len(password or "") < MIN_PASSWORD:
+    if password is None or len(password) < MIN_PASSWORD:
         raise InputError(f"A password needs at least {MIN_PASSWORD} characters.")
     lowered = password.lower()
     if lowered in COMMON_PASSWORDS or lowered == username.lower() or len(set(password)) < 4:

@@ -31,6 +31,7 @@ class PasswordChange(BaseModel):
 
 
 def _token_answer(platform, user: User) -> dict:
+    assert user.id is not None  # a stored account
     return {
         "access_token": issue_token(platform.settings.secret_key, user.id, version=user.token_version),
         "token_type": "bearer",
