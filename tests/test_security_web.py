@@ -25,6 +25,7 @@ from storage.db import session
 from storage.models import Run
 from tests.browser import ServedApp
 from tests.manage_client import PASSWORD, error, login, signed_in
+from tests.proc import flowai
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = "/v1/api/workflow/run/"
@@ -344,3 +345,27 @@ def test_a_non_image_passed_as_an_image_is_a_400(api):
         r = httpx.post(api.url + RUN + wf, headers={"X-API-KEY": key}, json={"input": {"img": uri}}, timeout=60)
         assert r.status_code == 400, (uri[:30], r.status_code, r.text)
         assert r.json()["code"] == 40001 and "not an image" in r.json()["message"]
+
+
+# --- finding 2: the set-up form needs the console token, and is gone once an admin has a password --
+
+
+def test_an_instance_with_a_password_admin_offers_no_set_up_form(tmp_path):
+    flowai(tmp_path, "key", "create", "--name", "cli")  # the CLI's passwordless admin
+    app = ServedApp.start(tmp_path)
+    try:
+        assert app.setup_token and len(app.setup_token) >= 20
+        page = httpx.get(app.url + "/login", timeout=30).text
+        assert "Repeat password" in page and "Set-up token" in page  # unclaimed: the set-up form, token first
+    finally:
+        app.stop()
+    flowai(tmp_path, "user", "create", "--username", "boss", "--password", "boss-passphrase", "--admin")
+    app = ServedApp.start(tmp_path)
+    try:
+        assert app.setup_token is None and not any("set-up token" in line for line in app.lines)
+        page = httpx.get(app.url + "/login", timeout=30).text
+        assert "Repeat password" not in page and "Set-up token" not in page
+        r = httpx.post(app.url + "/api/v1/auth/login", json={"username": "boss", "password": "boss-passphrase"})
+        assert r.status_code == 200 and r.json()["data"]["user"]["is_admin"] is True
+    finally:
+        app.stop()

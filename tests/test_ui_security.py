@@ -125,3 +125,26 @@ def test_the_ui_works_under_its_content_policy_and_cannot_be_framed(served):
         framer.wait_for_timeout(2000)
         frame = framer.frame_locator("#f")
         assert frame.get_by_test_id("submit").count() == 0
+
+
+def test_ui_sign_in_is_throttled_per_account(served):
+    with chromium() as browser:
+        page = new_page(browser)
+        page.goto(served.url + "/login")
+        page.get_by_test_id("submit").wait_for()
+        if page.get_by_label("Repeat password").count():  # run alone: claim the instance first
+            sign_in(page, served, "admin", PASSWORD)
+            page.context.clear_cookies()
+
+        def attempt(password: str, expected: str) -> None:  # a fresh page each time: one answer per attempt
+            page.goto(served.url + "/login")
+            page.get_by_label("Username").fill("mallory")
+            page.get_by_label("Password", exact=True).fill(password)
+            page.get_by_test_id("submit").click()
+            page.get_by_test_id("login-error").get_by_text(expected).wait_for(timeout=30_000)
+
+        for i in range(10):
+            attempt(f"guess-{i:06d}", "Wrong username or password")
+        attempt("guess-final", "Too many failed attempts")
+    r = httpx.post(served.url + "/api/v1/auth/login", json={"username": "mallory", "password": "x" * 12}, timeout=30)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1  # the same lock on the API

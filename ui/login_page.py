@@ -64,6 +64,7 @@ def register(platform: Platform) -> None:
                 async def submit():  # the password KDF runs in a thread: the loop also serves the run API
                     throttle = platform.throttle
                     who = username.value or ""
+                    error.text = ""  # a fresh answer for each attempt
                     try:
                         throttle.check("address", address)
                         if not setup:
