@@ -22,7 +22,7 @@ from tests.test_hardening_manage_api import assert_envelope, counts
 from tests.test_hardening_run_api import FUZZ
 
 LIMIT = 1024 * 1024  # Settings.max_body_bytes
-SIZES = [0, 1, 100, 10_000, LIMIT - 100, LIMIT + 1, 3 * LIMIT]
+SIZES = [0, 1, 100, 10_000, LIMIT - 100, LIMIT + 1, 3 * LIMIT, 8 * LIMIT]
 SKIPPED = {("post", "/auth/logout"), ("post", "/auth/password")}  # would revoke the fuzzer's own token
 
 
@@ -105,5 +105,6 @@ def test_every_route_with_bodies_of_every_size(api, signed, route, size, kind, a
         assert r.status_code == 401 and answer["code"] == 40101, (method, path, r.text[:200])
     if auth == "signed" and len(body) > LIMIT and path != "/files" and not chunked:  # a declared length: at once
         assert r.status_code == 413 and answer["code"] == 40003, (method, path, size, r.text[:200])
-    # bounded memory: the server (in this process) never holds more than a bounded body per request
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200 * 1024, "max RSS grew by 200+ MB"
+    # bounded memory: the server (in this process) never parses an unbounded body; parsing an 8 MB
+    # JSON array into objects and validation errors grew the audited server ~20-fold
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 64 * 1024, "max RSS grew by 64+ MB"
