@@ -285,7 +285,7 @@ def test_404_log_lines_hold_no_query_strings_and_ui_headers_are_set(tmp_path):
         assert r.headers["x-frame-options"] == "DENY"
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
         login = httpx.get(app.url + "/login", timeout=30)
-        assert "default-src 'self'" in login.headers["content-security-policy"]
+        assert "script-src 'self' 'unsafe-inline' 'unsafe-eval'" in login.headers["content-security-policy"]
         api = httpx.post(app.url + RUN + "x", timeout=30)  # the run API stays as it was
         assert "content-security-policy" not in api.headers
     finally:

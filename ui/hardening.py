@@ -1,12 +1,13 @@
 """What the UI tier adds for the browser's safety: security headers on every NiceGUI response,
 and query strings kept out of NiceGUI's log lines.
 
-The content policy is what NiceGUI and the canvas need to work: NiceGUI inlines its start-up
-script and compiles Vue templates in the browser ('unsafe-inline', 'unsafe-eval' for scripts),
-Quasar and Tailwind inject styles. Everything else is locked to this origin: no framing by
-other sites (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``), no plugins, no
-``<base>`` rewriting, forms post only here; images and media may also come from https URLs
-(provider outputs shown before they are stored).
+The content policy is what NiceGUI and the canvas are known to work under: scripts only from
+this origin (NiceGUI inlines its start-up script and compiles Vue templates in the browser, hence
+'unsafe-inline' and 'unsafe-eval'), no plugins, no ``<base>`` rewriting, forms post only here,
+and no framing by other sites (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``).
+Restricting styles, images, fonts, media and workers too (``default-src 'self'`` with the
+matching exceptions) raised no policy violation but broke the editor's run panel in
+tests/test_editor.py, so those are left open for now.
 """
 
 from __future__ import annotations
@@ -18,22 +19,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = "; ".join(
     [
-        "default-src 'self'",
         "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob: https:",
-        "media-src 'self' data: blob: https:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
     ]
 )
-# (no X-Content-Type-Options: nosniff here: a NiceGUI resource the editor's run panel loads is
-#  served with a type the browser then refuses, and the panel stops working -- tests/test_editor.py)
+# (no X-Content-Type-Options: nosniff for now: with it tests/test_editor.py's run-panel test failed;
+#  left out until that is understood)
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
