@@ -64,7 +64,8 @@ def document(count: int = NODES) -> dict:
 
 def _setup(home: Path) -> str:
     db = make_engine(f"sqlite:///{home / 'flowai.db'}")
-    admin = Users(db).setup_admin(username="admin", password=PASSWORD)
+    users = Users(db)
+    admin = users.setup_admin(username="admin", password=PASSWORD, token=users.setup_token())
     wf, _ = Workflows(db, default_registry()).create(owner_id=admin.id, document=document())
     db.dispose()
     return wf.id

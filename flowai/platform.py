@@ -11,6 +11,7 @@ import os
 import socket
 
 from flowai.access.keys import Keys
+from flowai.access.throttle import Throttle
 from flowai.access.users import Users
 from flowai.errors import FlowAIError
 from flowai.media.files import Files
@@ -97,6 +98,9 @@ class Platform:
         self.workflows = Workflows(self.db, self.registry)
         self.keys = Keys(self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit)
         self.users = Users(self.db)
+        self.throttle = Throttle(
+            per_address=settings.auth_failures_per_minute, per_account=settings.login_failures_per_account
+        )
         self.idempotency = Idempotency(self.db)
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
         self.history = RunHistory(self.db)

@@ -48,6 +48,8 @@ class Settings:
     run_retention: int = 1000  # finished runs whose events stay replayable in memory
     run_retention_bytes: int = 32 * 1024 * 1024  # ... and at most this many bytes of their events (JSON)
     max_concurrent_runs: int = 4  # background runs executing at once in this process
+    auth_failures_per_minute: int = 60  # 401s per client address before it is locked out (429)
+    login_failures_per_account: int = 10  # wrong passwords per account name in 5 minutes before 429
     allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
     environment: str = "development"  # FLOWAI_ENV
@@ -85,6 +87,8 @@ class Settings:
             ping_interval=_float("FLOWAI_PING_INTERVAL", 15.0),
             max_concurrent_runs=_int("FLOWAI_MAX_CONCURRENT_RUNS", 4),
             run_retention_bytes=_int("FLOWAI_RUN_RETENTION_BYTES", 32 * 1024 * 1024),
+            auth_failures_per_minute=_int("FLOWAI_AUTH_FAILURES_PER_MINUTE", 60),
+            login_failures_per_account=_int("FLOWAI_LOGIN_FAILURES_PER_ACCOUNT", 10),
             allow_private_urls=os.environ.get("FLOWAI_ALLOW_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
             env={
                 k: v

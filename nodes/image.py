@@ -84,9 +84,7 @@ class ImageNode(Node):
             raise NodeError("The image node needs a prompt.")
         reference = None
         if config.reference_image:
-            reference = await ctx.services.media.load(config.reference_image, owner_id=ctx.owner_id)
-            if not reference.content_type.startswith("image/"):
-                raise NodeError(f"The reference image is not an image ({reference.content_type}).")
+            reference = await ctx.services.media.load(config.reference_image, owner_id=ctx.owner_id, kind="image")
         request = ImageRequest(
             prompt=config.prompt,
             model=config.model,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -46,6 +46,7 @@ def make_engine(url: str) -> Engine:
             json_deserializer=orjson.loads,
         )
     SQLModel.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
 
 
@@ -64,6 +65,33 @@ def _owner_only(url: str) -> None:
             os.chmod(path, 0o600)
     except OSError:  # a foreign file: leave it
         pass
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Until a migration tool arrives: add columns a newer model has but an existing table lacks.
+
+    ``create_all`` makes missing tables only. A new column must be nullable or carry a
+    ``server_default`` (as ``users.token_version`` does) so existing rows get a value.
+    Returns the ``table.column`` names added."""
+    added = []
+    inspector = inspect(engine)
+    existing_tables = set(inspector.get_table_names())
+    with engine.begin() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name not in existing_tables:
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = getattr(column.server_default, "arg", None)
+                ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                if default is not None:
+                    ddl += f" NOT NULL DEFAULT {default}" if not column.nullable else f" DEFAULT {default}"
+                conn.execute(text(ddl))
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def _dumps(value) -> str:

@@ -22,6 +22,8 @@ class User(SQLModel, table=True):
     is_admin: bool = False
     language: str = "en"
     created_at: datetime = Field(default_factory=utcnow)
+    # bumped by sign-out-everywhere and password changes: tokens carrying an older version are refused
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Workflow(SQLModel, table=True):

@@ -24,6 +24,12 @@ ADMIN = ("admin", "a-good-password")
 
 
 class ServedApp(Served):
+    @property
+    def setup_token(self) -> str | None:
+        """The one-time set-up token ``flowai serve`` printed (None on a claimed instance)."""
+        marker = "One-time set-up token: "
+        return next((line.split(marker, 1)[1].strip() for line in self.lines if marker in line), None)
+
     @classmethod
     def start(cls, home: Path, *args: str, env: dict[str, str] | None = None) -> ServedApp:
         app = cls(home, "serve", *args, port=free_port(), **(env or {}))
@@ -55,10 +61,12 @@ def new_page(browser, *, width: int = 1400, height: int = 860):
 
 
 def sign_in(page, app: Served, username: str = ADMIN[0], password: str = ADMIN[1]) -> None:
-    """Sign in; on a fresh instance the first visit creates this admin account."""
+    """Sign in; on a fresh instance the first visit creates this admin account (with the set-up
+    token the server printed)."""
     page.goto(app.url + "/login")
     page.get_by_test_id("submit").wait_for()
     if page.get_by_label("Repeat password").count():
+        page.get_by_test_id("setup-token-input").fill(app.setup_token or "")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password", exact=True).fill(password)
         page.get_by_label("Repeat password").fill(password)

@@ -28,8 +28,9 @@ def client(api, token: str | None = None) -> httpx.Client:
 
 def signed_in(api) -> httpx.Client:
     """A client signed in as the fixture's admin (the owner of ``api.owner_id``)."""
-    if api.platform.users.needs_setup():
-        api.platform.users.setup_admin(username="admin", password=PASSWORD)
+    users = api.platform.users
+    if users.needs_setup():
+        users.setup_admin(username="admin", password=PASSWORD, token=users.setup_token())
     return client(api, login(api, "admin", PASSWORD))
 
 

@@ -48,7 +48,8 @@ def env(settings, fake_openai):
             env={"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url},
         )
     )
-    api.platform.users.setup_admin(username="admin", password="admin-password")
+    users = api.platform.users
+    users.setup_admin(username="admin", password="admin-password", token=users.setup_token())
     with server:
         token = httpx.post(
             f"{api.url}/api/v1/auth/login", json={"username": "admin", "password": "admin-password"}

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
@@ -307,6 +307,7 @@ def test_generated_typed_inputs_get_documented_answers(typed, fields, stream):
 
 
 @FUZZ
+@example(segment="0/")  # once answered 307 (the router's trailing-slash redirect)
 @given(
     segment=st.text(max_size=80)
     | st.sampled_from(

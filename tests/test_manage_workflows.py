@@ -185,7 +185,7 @@ def test_invalid_graph_answers_located_issues_and_stores_nothing(api):
 def test_bodies_refuse_unknown_and_protected_fields(api):
     c = signed_in(api)
     wf = create(c)["id"]
-    other_id = api.platform.users.create(username="victim", password="password123").id
+    other_id = api.platform.users.create(username="victim", password="victim-passphrase").id
     for body in (
         {"document": doc(), "owner_id": other_id},
         {"document": doc(), "id": "x" * 32},
@@ -209,7 +209,7 @@ def test_bodies_refuse_unknown_and_protected_fields(api):
     got = data(c.get(f"/workflows/{wf}"))
     assert got["latest_version"] == 1 and got["published_version"] is None
     assert data(c.get("/workflows"))["total"] == 1
-    assert data(client(api, login(api, "victim", "password123")).get("/workflows"))["total"] == 0
+    assert data(client(api, login(api, "victim", "victim-passphrase")).get("/workflows"))["total"] == 0
 
 
 def test_oversized_body_answers_413(api):

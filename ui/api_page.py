@@ -14,7 +14,7 @@ from flowai.platform import Platform
 
 from . import snippets
 from .i18n import has, listing, t
-from .layout import copy_button, frame, signed_in_user
+from .layout import copy_button, frame, safe_id, signed_in_user
 
 SNIPPETS = [  # (tab key, language, builder, stream)
     ("standard", "bash", snippets.curl, False),
@@ -254,12 +254,12 @@ class ApiPage:
         with (
             ui.expansion(t("api.call", name=wf.name), icon="terminal", value=opened)
             .classes("w-full")
-            .props(f'data-testid="call-{wf.id}" header-class="text-lg"')
+            .props(f'data-testid="{safe_id("call", wf.id)}" header-class="text-lg"')
         ):
             if fields:
                 described = [_field(f.name, f.type, f.required) for f in fields]
                 ui.label(t("api.fields", fields=listing(described))).classes("text-sm").props(
-                    f'data-testid="fields-{wf.id}"'
+                    f'data-testid="{safe_id("fields", wf.id)}"'
                 )
             else:
                 ui.label(t("api.no_fields")).classes("text-sm")
@@ -267,13 +267,13 @@ class ApiPage:
             ui.label(t("api.openapi")).classes("text-sm")
             ui.code(f"curl -H 'X-API-KEY: {self.secret or '<YOUR_API_KEY>'}' {openapi}", language="bash").classes(
                 "w-full"
-            ).props(f'data-testid="openapi-{wf.id}"')
+            ).props(f'data-testid="{safe_id("openapi", wf.id)}"')
             ui.label(t("api.with_key") if self.secret else t("api.placeholder")).classes(
                 "text-sm " + ("text-green-700" if self.secret else "text-orange-700")
             )
             with ui.tabs().classes("w-full") as tabs:
                 tab_items = {
-                    key: ui.tab(key, label=t(f"api.{key}")).props(f'data-testid="tab-{key}-{wf.id}"')
+                    key: ui.tab(key, label=t(f"api.{key}")).props(f'data-testid="{safe_id("tab", key, wf.id)}"')
                     for key, *_ in SNIPPETS
                 }
             with ui.tab_panels(tabs, value=tab_items["standard"]).classes("w-full"):
@@ -283,6 +283,6 @@ class ApiPage:
                         block = (
                             ui.code(code, language=language)
                             .classes("w-full")
-                            .props(f'data-testid="code-{key}-{wf.id}"')
+                            .props(f'data-testid="{safe_id("code", key, wf.id)}"')
                         )
-                        block.copy_button.props(f'data-testid="copy-{key}-{wf.id}"')
+                        block.copy_button.props(f'data-testid="{safe_id("copy", key, wf.id)}"')

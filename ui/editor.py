@@ -24,7 +24,7 @@ from .editor_runs import RunPanel
 from .editor_save import Publishing
 from .editor_versions import VersionsPanel
 from .i18n import language, t
-from .layout import frame, signed_in_user
+from .layout import frame, safe_id, signed_in_user
 
 # Colours of the state labels, set as styles: a class change makes the page's Tailwind runtime
 # rewrite its stylesheet, which restyles every element of a large graph (~0.1 s for 200 nodes).
@@ -184,7 +184,7 @@ class Editor:
                         .classes(
                             "w-full rounded border bg-white px-2 py-1 text-sm hover:bg-slate-100 cursor-grab select-none"  # noqa: E501
                         )
-                        .props(f'draggable=true data-testid="palette-{impl.type}"')
+                        .props(f'draggable=true data-testid="{safe_id("palette", impl.type)}"')
                     )
                     with item:
                         ui.label(titles.get(impl.type) or impl.title)
@@ -210,7 +210,7 @@ class Editor:
             colour = GREEN
         self.state.text = text
         self.state.style(f"color: {colour}")
-        self.state.props(f'data-dirty="{str(self.draft.dirty).lower()}"')
+        self.state.props(f'data-dirty="{safe_id(str(self.draft.dirty).lower())}"')
         self.canvas.run_method("setDirty", self.draft.dirty)
         editing = self.mode == "draft"
         self.draft_tools.set_visibility(editing)
@@ -246,7 +246,7 @@ class Editor:
             t("editor.valid") if not count else t("editor.issue") if count == 1 else t("editor.issues", n=count)
         )
         self.issue_badge.style(f"color: {RED if count else GREY}")
-        self.issue_badge.props(f'data-count="{count}"')
+        self.issue_badge.props(f'data-count="{safe_id(count)}"')
         self.issues_box.clear()
         with self.issues_box:
             shown = general + ([] if self.selected is None else self.issues_by_node.get(self.selected, []))

@@ -97,7 +97,7 @@ class RunPanel:
                 value=json.dumps(value) if value is not None else "",
                 placeholder=t("editor_runs.json_hint"),
                 on_change=lambda e: put(("json", e.value)),
-            ).props(f"{tid} autogrow outlined").classes("w-full")
+            ).props(tid).props("autogrow outlined").classes("w-full")
         elif kind in ("image", "audio", "video", "file"):
             ui.input(
                 label,
@@ -106,8 +106,8 @@ class RunPanel:
                 on_change=lambda e: put(e.value or None),
             ).props(tid).classes("w-full")
         else:
-            ui.textarea(label, value=value or "", on_change=lambda e: put(e.value)).props(
-                f"{tid} autogrow outlined"
+            ui.textarea(label, value=value or "", on_change=lambda e: put(e.value)).props(tid).props(
+                "autogrow outlined"
             ).classes("w-full")
 
     def _input(self) -> dict[str, Any]:
@@ -185,7 +185,7 @@ class RunPanel:
                     self._flush()
                     key = "cancelled" if ev.status == "cancelled" else "failed"
                     self.status.text = t(f"editor_runs.{key}", message=ev.message)
-                    self.status.props(f'data-state="{key}"')
+                    self.status.props(f'data-state="{safe_id(key)}"')
         finally:
             handle.detach(self.editor.platform.runs.grace)
             finished = {e.node for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
@@ -205,7 +205,7 @@ class RunPanel:
         card = self.cards.get(node_id)
         if card is not None:
             card["status"].text = text
-            card["root"].props(f'data-status="{status}"')
+            card["root"].props(f'data-status="{safe_id(status)}"')
 
     def _card(self, node_id: str, label: str) -> dict[str, Any]:
         if node_id in self.cards:

@@ -11,6 +11,7 @@ from flowai.workflows.diff import GraphDiff, diff
 
 from .editor_save import hosted
 from .i18n import labelled, listing, t
+from .layout import safe_id
 
 if TYPE_CHECKING:
     from .editor_host import EditorHost
@@ -48,12 +49,13 @@ class VersionsPanel:
             if not versions:
                 ui.label(t("editor_versions.none")).classes("text-sm text-gray-500")
             for v in versions:
-                with ui.card().classes("w-full p-2 gap-0").props(f'flat bordered data-testid="version-{v.number}"'):
+                card_props = f'flat bordered data-testid="{safe_id("version", v.number)}"'
+                with ui.card().classes("w-full p-2 gap-0").props(card_props):
                     with ui.row().classes("items-center gap-2 w-full"):
                         ui.label(f"v{v.number}").classes("font-bold")
                         if ed.published == v.number:
                             ui.badge(t("editor_versions.published"), color="green").props(
-                                f'data-testid="published-{v.number}"'
+                                f'data-testid="{safe_id("published", v.number)}"'
                             )
                         ui.space()
                         ui.label(v.created_at.strftime("%Y-%m-%d %H:%M")).classes("text-xs text-gray-500")
@@ -61,13 +63,13 @@ class VersionsPanel:
                         ui.label(v.message).classes("text-sm text-gray-700 break-words")
                     with ui.row().classes("gap-0"):
                         ui.button(icon="visibility", on_click=lambda n=v.number: self.view_version(n)).props(
-                            f'flat dense size=sm data-testid="version-view-{v.number}"'
+                            f'flat dense size=sm data-testid="{safe_id("version-view", v.number)}"'
                         ).tooltip(t("editor_versions.view"))
                         ui.button(icon="restore", on_click=lambda n=v.number: self.restore_version(n)).props(
-                            f'flat dense size=sm data-testid="version-restore-{v.number}"'
+                            f'flat dense size=sm data-testid="{safe_id("version-restore", v.number)}"'
                         ).tooltip(t("editor_versions.restore"))
                         ui.button(icon="publish", on_click=lambda n=v.number: ed.publishing.confirm_publish(n)).props(
-                            f'flat dense size=sm data-testid="version-publish-{v.number}"'
+                            f'flat dense size=sm data-testid="{safe_id("version-publish", v.number)}"'
                         ).tooltip(t("editor_versions.publish"))
 
     def compare(self) -> None:
@@ -95,7 +97,7 @@ class VersionsPanel:
                 else:
                     text = listing(labels.get(n, n) for n in ids)
                 ui.label(labelled(t(f"editor_versions.{key}"), text)).classes(f"text-sm {colour} break-words").props(
-                    f'data-testid="diff-{key}"'
+                    f'data-testid="{safe_id("diff", key)}"'
                 )
             for key in ("edges_added", "edges_removed"):
                 edges = getattr(d, key)

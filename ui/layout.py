@@ -40,6 +40,9 @@ def signed_in_user(platform: Platform):
     """The signed-in account, or None after sending the browser to the sign-in page."""
     uid = user_id()
     user = platform.users.get(uid) if uid is not None else None
+    if user is not None and user.token_version != app.storage.user.get("token_version", 0):
+        app.storage.user.clear()  # signed out everywhere, or the password changed, since this sign-in
+        user = None
     if user is None:
         ui.navigate.to("/login")
         return None
@@ -83,7 +86,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
         ui.label("FlowAI").classes("text-lg font-bold")
         environment = platform.settings.environment
         ui.badge(t(f"layout.env_{environment}"), color=ENV_COLORS.get(environment, "grey")).props(
-            f'data-testid="environment" data-env="{environment}"'
+            f'data-testid="environment" data-env="{safe_id(environment)}"'
         )
         if user is not None:
             for key, path, admin_only in NAV:
@@ -94,7 +97,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
                     if path == active
                     else "text-slate-200 no-underline hover:underline"
                 )
-                ui.link(t(f"layout.{key}"), path).classes(style).props(f'data-testid="nav-{key}"')
+                ui.link(t(f"layout.{key}"), path).classes(style).props(f'data-testid="{safe_id("nav", key)}"')
         # the page title, unless the highlighted navigation entry already says where we are
         ui.label(title).classes("text-slate-300" + (" sr-only" if active == here else "")).props(
             'data-testid="page-title"'
@@ -128,7 +131,7 @@ def _alerts_banner(platform: Platform) -> None:
             ui.link(t("layout.alerts"), "/providers").classes("font-bold text-red-900")
             for alert in alerts:
                 ui.label(alert["message"]).classes("text-sm").props(
-                    f'data-testid="alert-{alert["kind"]}-{alert["provider"]}"'
+                    f'data-testid="{safe_id("alert", alert["kind"], alert["provider"])}"'
                 )
 
 
@@ -141,5 +144,5 @@ def copy_button(text: str, *, testid: str | None = None) -> ui.button:
 
     button = ui.button(icon="content_copy", on_click=copy).props("flat dense size=sm").tooltip(t("layout.copy"))
     if testid:
-        button.props(f'data-testid="{testid}"')
+        button.props(f'data-testid="{safe_id(testid)}"')
     return button

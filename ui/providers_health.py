@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from .i18n import t
+from .layout import safe_id
 
 WINDOWS = ("hour", "day", "week")
 
@@ -34,7 +35,7 @@ class HealthSection:
             ui.label(t("providers_health.no_alerts")).classes("text-sm text-gray-500").props('data-testid="no-alerts"')
         for alert in alerts:
             ui.label(alert["message"]).classes("text-sm text-red-700").props(
-                f'data-testid="page-alert-{alert["kind"]}-{alert["provider"]}"'
+                f'data-testid="{safe_id("page-alert", alert["kind"], alert["provider"])}"'
             )
         with ui.row().classes("w-full items-center gap-4 mt-4"):
             ui.label(t("providers_health.health")).classes("text-2xl")

@@ -18,7 +18,7 @@ from flowai.errors import FlowAIError
 from flowai.platform import Platform
 
 from .i18n import has, labelled, listing, t
-from .layout import frame, signed_in_user
+from .layout import frame, safe_id, signed_in_user
 from .providers_health import HealthSection
 
 PERIODS = ("day", "month")
@@ -103,7 +103,7 @@ class ProvidersPage:
 
     def provider_card(self, p: dict) -> None:
         name = p["name"]
-        with ui.card().classes("w-full").props(f'flat bordered data-testid="provider-{name}"'):
+        with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("provider", name)}"'):
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label(p.get("title") or name).classes("text-lg font-bold")
                 ui.label(listing(_task(x) for x in p.get("tasks") or ())).classes("text-sm text-gray-500")
@@ -116,11 +116,15 @@ class ProvidersPage:
                             if p.get("env_var")
                             else t("providers.from_env")
                         )
-                    ui.badge(source, color="positive").props(f'data-testid="configured-{name}"')
+                    ui.badge(source, color="positive").props(f'data-testid="{safe_id("configured", name)}"')
                 else:
-                    ui.badge(t("providers.not_configured"), color="grey").props(f'data-testid="configured-{name}"')
+                    ui.badge(t("providers.not_configured"), color="grey").props(
+                        f'data-testid="{safe_id("configured", name)}"'
+                    )
                 if p.get("refused"):
-                    ui.badge(t("providers.refused"), color="negative").props(f'data-testid="refused-{name}"')
+                    ui.badge(t("providers.refused"), color="negative").props(
+                        f'data-testid="{safe_id("refused", name)}"'
+                    )
                 until = p.get("cooling_down_until")
                 if until and until > time.time():
                     ui.badge(
@@ -129,7 +133,7 @@ class ProvidersPage:
             with ui.row().classes("w-full items-center gap-4 text-sm"):
                 if p.get("masked_key"):
                     ui.label(labelled(t("providers.key"), "")).classes("text-gray-500")
-                    ui.label(p["masked_key"]).classes("font-mono").props(f'data-testid="masked-{name}"')
+                    ui.label(p["masked_key"]).classes("font-mono").props(f'data-testid="{safe_id("masked", name)}"')
                 if p.get("base_url"):
                     ui.label(p["base_url"]).classes("font-mono text-gray-500 break-all")
             if p.get("env"):
@@ -140,31 +144,31 @@ class ProvidersPage:
                     t("providers.replace_key" if p.get("configured") else "providers.set_key"),
                     icon="key",
                     on_click=lambda p=p: self.credential_dialog(p),
-                ).props(f'outline dense data-testid="set-key-{name}"')
+                ).props(f'outline dense data-testid="{safe_id("set-key", name)}"')
                 if p.get("source") == "ui":
                     ui.button(t("providers.clear_key"), icon="delete", on_click=lambda: self._clear(name)).props(
-                        f'flat dense color=negative data-testid="clear-key-{name}"'
+                        f'flat dense color=negative data-testid="{safe_id("clear-key", name)}"'
                     )
                 ui.button(t("providers.set_quota"), icon="speed", on_click=lambda p=p: self.quota_dialog(p)).props(
-                    f'outline dense data-testid="set-quota-{name}"'
+                    f'outline dense data-testid="{safe_id("set-quota", name)}"'
                 )
-                result = ui.label().classes("text-sm").props(f'data-testid="test-result-{name}"')
+                result = ui.label().classes("text-sm").props(f'data-testid="{safe_id("test-result", name)}"')
                 ui.button(
                     t("providers.test"), icon="network_check", on_click=lambda r=result: self._test(name, r)
-                ).props(f'flat dense data-testid="test-{name}"')
+                ).props(f'flat dense data-testid="{safe_id("test", name)}"')
                 result.move(target_index=-1)
             ui.switch(
                 t("providers.test_only"),
                 value=bool(p.get("test_only")),
                 on_change=lambda e: self._test_only(name, e.value),
-            ).props(f'dense data-testid="test-only-{name}"').classes("text-sm")
+            ).props(f'dense data-testid="{safe_id("test-only", name)}"').classes("text-sm")
 
     def quota_row(self, p: dict) -> None:
         quota = p.get("quota")
         name = p["name"]
         if not quota or quota.get("limit") is None:
             ui.label(labelled(t("providers.quota"), t("providers.no_quota"))).classes("text-sm text-gray-500").props(
-                f'data-testid="quota-{name}"'
+                f'data-testid="{safe_id("quota", name)}"'
             )
             return
         unit = quota.get("unit") or "calls"
@@ -179,14 +183,14 @@ class ProvidersPage:
                     unit=t(f"providers.{unit}") if has(f"providers.{unit}") else unit,
                     period=t(f"providers.{quota.get('period') or 'day'}"),
                 )
-            ).classes("text-sm whitespace-nowrap").props(f'data-testid="quota-{name}"')
+            ).classes("text-sm whitespace-nowrap").props(f'data-testid="{safe_id("quota", name)}"')
             share = min(1.0, used / limit) if limit else 1.0
             ui.linear_progress(
                 value=share,
                 show_value=False,
                 size="10px",
                 color="negative" if share >= 1 else "orange" if share > 0.8 else "positive",
-            ).classes("grow").props(f'data-testid="quota-bar-{name}"')
+            ).classes("grow").props(f'data-testid="{safe_id("quota-bar", name)}"')
             if p.get("remaining") is not None:
                 ui.label(t("providers.remaining", n=_num(p["remaining"]))).classes(
                     "text-sm text-gray-500 whitespace-nowrap"
@@ -310,27 +314,28 @@ class ProvidersPage:
         configured = {p["name"] for p in self.admin.providers() if p.get("configured")}
         with ui.element("div").classes("w-full grid grid-cols-2 md:grid-cols-5 gap-2 items-start"):
             for task, names in self.admin.priorities().items():
-                with ui.card().classes("w-full").props(f'flat bordered data-testid="priorities-{task}"'):
+                with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("priorities", task)}"'):
                     ui.label(_task(task)).classes("font-bold")
                     for i, name in enumerate(names):
                         with (
                             ui.row()
                             .classes("w-full items-center no-wrap gap-1")
-                            .props(f'data-testid="priority-{task}-{i}"')
+                            .props(f'data-testid="{safe_id("priority", task, i)}"')
                         ):
                             ui.label(f"{i + 1}.").classes("text-gray-500 w-5")
                             ui.label(titles.get(name, name)).classes(
                                 "grow " + ("" if name in configured else "text-gray-400")
-                            ).props(f'data-name="{name}"')
+                            ).props(f'data-name="{safe_id(name)}"')
                             ui.button(
                                 icon="arrow_upward", on_click=lambda task=task, i=i: self.move(task, i, -1)
                             ).props(
-                                f'flat dense size=sm data-testid="up-{task}-{name}"' + (" disable" if i == 0 else "")
+                                f'flat dense size=sm data-testid="{safe_id("up", task, name)}"'
+                                + (" disable" if i == 0 else "")
                             ).tooltip(t("providers.up"))
                             ui.button(
                                 icon="arrow_downward", on_click=lambda task=task, i=i: self.move(task, i, 1)
                             ).props(
-                                f'flat dense size=sm data-testid="down-{task}-{name}"'
+                                f'flat dense size=sm data-testid="{safe_id("down", task, name)}"'
                                 + (" disable" if i == len(names) - 1 else "")
                             ).tooltip(t("providers.down"))
 

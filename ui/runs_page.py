@@ -15,7 +15,7 @@ from flowai.platform import Platform
 from flowai.runs.history import SOURCES, STATUSES, RunHistory, run_cost
 
 from .i18n import has, labelled, t
-from .layout import frame, signed_in_user
+from .layout import frame, safe_id, signed_in_user
 
 PAGE_SIZE = 20
 MEDIA_EXT = {
@@ -219,7 +219,7 @@ def _trace(trace, workflow_name: str | None) -> None:
 
 
 def _node(node) -> None:
-    with ui.card().classes("w-full").props(f'flat bordered data-testid="node-{node.node_id}"'):
+    with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("node", node.node_id)}"'):
         with ui.row().classes("w-full items-center gap-3"):
             ui.label(node.label).classes("font-bold")
             ui.label(f"{node.type} · {node.node_id}").classes("text-gray-500 text-sm")
@@ -312,7 +312,7 @@ def _media(value: Any, kind: str | None) -> str | None:
 def _badge(status: str, *, testid: str | None = None) -> None:
     badge = ui.badge(_status(status), color=STATUS_COLOR.get(status, "grey"))
     if testid:
-        badge.props(f'data-testid="{testid}"')
+        badge.props(f'data-testid="{safe_id(testid)}"')
 
 
 def _version(number: int) -> str:

@@ -13,15 +13,18 @@ import sys
 
 import uvicorn
 from fastapi import FastAPI
+from nicegui import app as nicegui_app
 from nicegui import ui
 
 from flowai.api.app import exception_handlers, lifespan_for, mounts, routes
+from flowai.api.lockout import Lockout
 from flowai.demo import seed
 from flowai.platform import Platform
 from flowai.settings import Settings
 from nodes import Registry
 
 from . import editor, pages
+from .hardening import RedactQueries, SecurityHeaders
 
 
 def build_app(platform: Platform) -> FastAPI:
@@ -29,10 +32,15 @@ def build_app(platform: Platform) -> FastAPI:
     app.router.routes.extend([*routes, *mounts(platform)])
     for exc, handler in exception_handlers.items():
         app.add_exception_handler(exc, handler)
+    app.add_middleware(Lockout, throttle=platform.throttle)
     app.state.platform = platform
     pages.register(platform)
     editor.register(platform)
     secret = hmac.new(platform.settings.secret_key.encode(), b"nicegui-storage", hashlib.sha256).hexdigest()
+    nicegui_app.add_middleware(SecurityHeaders)  # UI responses only: the API routes live on the parent app
+    nicegui_log = logging.getLogger("nicegui")
+    if not any(isinstance(f, RedactQueries) for f in nicegui_log.filters):
+        nicegui_log.addFilter(RedactQueries())
     ui.run_with(app, title="FlowAI", storage_secret=secret, show_welcome_message=False, favicon="🌊")
     return app
 
@@ -64,8 +72,10 @@ def serve(
             f"  curl -X POST {base}/v1/api/workflow/run/{seeded[0][0]} -H 'X-API-KEY: {secret}' "
             '-d \'{"input":{"输入":"在吗?"}}\'\n'
         )
-    if platform.users.needs_setup():
-        print(f"Open {base}/ in a browser to create the admin account.")
+    token = platform.users.setup_token()
+    if token:  # Jupyter-style: claiming the instance needs what only the operator can see
+        print(f"This instance has no admin yet. One-time set-up token: {token}")
+        print(f"Open {base}/login in a browser and create the admin account with that token.")
     else:
         print(f"Open {base}/ in a browser to sign in.")
     sys.stdout.flush()

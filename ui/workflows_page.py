@@ -13,7 +13,7 @@ from flowai.platform import Platform
 from flowai.workflows.starters import from_template, template_names
 
 from .i18n import t
-from .layout import frame, signed_in_user
+from .layout import frame, safe_id, signed_in_user
 
 
 def register(platform: Platform) -> None:
@@ -92,9 +92,9 @@ class WorkflowsList:
             </q-td>""",
         )
         buttons = "".join(
-            f'''<q-btn flat dense size="sm" icon="{icon}" :data-testid="'{action}-' + props.row.id"
-                       @click="$parent.$emit('{action}', props.row)"
-                       ><q-tooltip>{t(f"workflows.{action}")}</q-tooltip></q-btn>'''
+            f'''<q-btn flat dense size="sm" icon="{safe_id(icon)}" :data-testid="'{safe_id(action)}-' + props.row.id"
+                       @click="$parent.$emit('{safe_id(action)}', props.row)">
+                       <q-tooltip>{t(f"workflows.{action}")}</q-tooltip></q-btn>'''
             for action, icon in (
                 ("rename", "edit"),
                 ("duplicate", "content_copy"),

@@ -52,17 +52,23 @@ def verify_password(stored: str | None, password: str) -> bool:
 TOKEN_TTL = 12 * 3600  # seconds a sign-in token is valid
 
 
-def issue_token(server_secret: str, user_id: int, *, ttl: int = TOKEN_TTL) -> str:
+def issue_token(server_secret: str, user_id: int, *, version: int = 0, ttl: int = TOKEN_TTL) -> str:
+    """A signed token for ``user_id``; ``version`` is the account's token version, so bumping it
+    (sign-out everywhere, a password change) revokes every token issued before."""
     now = int(time.time())
-    return jwt.encode({"sub": str(user_id), "iat": now, "exp": now + ttl}, _jwt_key(server_secret), algorithm="HS256")
+    claims = {"sub": str(user_id), "ver": version, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, _jwt_key(server_secret), algorithm="HS256")
 
 
-def read_token(server_secret: str, token: str) -> int | None:
-    """The user id in a valid, unexpired token; None otherwise."""
+def read_token(server_secret: str, token: str) -> tuple[int, int] | None:
+    """``(user id, token version)`` of a valid, unexpired token; None otherwise."""
     try:
         claims = jwt.decode(token, _jwt_key(server_secret), algorithms=["HS256"], options={"require": ["exp", "sub"]})
-        return int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError):
+        version = claims.get("ver", 0)
+        if not isinstance(version, int):
+            return None
+        return int(claims["sub"]), version
+    except (jwt.InvalidTokenError, ValueError, TypeError):
         return None
 
 

@@ -9,18 +9,40 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Mount
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from flowai.platform import Platform
 from flowai.settings import Settings
 
 from . import run_api, run_openapi
-from .http import http_exception, server_error
+from .http import JSON, http_exception, server_error
+from .lockout import Lockout
 from .manage import create_manage_app
 from .manage.files import routes as file_routes
 from .metrics import metrics_route
 
-routes = [*run_api.routes, *run_openapi.routes, *file_routes]
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+async def not_found(request: Request) -> Response:
+    """Any other path under the run API is a JSON 404 (405 for a known path with another method),
+    never a redirect (``/run/0/`` would otherwise be redirected by the trailing-slash rule)."""
+    if any(
+        route.matches(request.scope)[0] != Match.NONE for route in (*run_api.routes, *run_openapi.routes, *file_routes)
+    ):
+        return JSON({"code": 40001, "message": "Method Not Allowed", "detail": None}, status_code=405)
+    return JSON({"code": 40401, "message": "Not found.", "detail": None}, status_code=404)
+
+
+routes = [
+    *run_api.routes,
+    *run_openapi.routes,
+    *file_routes,
+    Route("/v1/api/{rest:path}", not_found, methods=ANY_METHOD),
+]
 exception_handlers = {HTTPException: http_exception, Exception: server_error}
 
 
@@ -78,7 +100,10 @@ def mounts(platform: Platform) -> list[BaseRoute]:
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Starlette:
     platform = platform or Platform(settings or Settings.from_env())
     app = Starlette(
-        routes=[*routes, *mounts(platform)], exception_handlers=exception_handlers, lifespan=lifespan_for(platform)
+        routes=[*routes, *mounts(platform)],
+        exception_handlers=exception_handlers,
+        middleware=[Middleware(Lockout, throttle=platform.throttle)],
+        lifespan=lifespan_for(platform),
     )
     app.state.platform = platform
     return app

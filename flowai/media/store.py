@@ -116,7 +116,19 @@ class MediaFiles:
             return None  # another server's /files/ URL: fetched like any public URL
         return found  # a relative URL, or an absolute one this server signed (read from disk, no HTTP)
 
-    async def load(self, url: str, *, owner_id: int | None) -> Media:
+    async def load(self, url: str, *, owner_id: int | None, kind: str | None = None) -> Media:
+        """The media behind ``url``; with ``kind`` ("image", "audio", ...), a 400 unless its bytes
+        are of that kind (decided from the bytes, not from a declared type)."""
+        media = await self._load(url, owner_id=owner_id)
+        if kind is not None:
+            actual = sniff(media.data[:64])
+            if actual is None or not actual.startswith(kind + "/"):
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise InputError(f"The {kind} input is not {article} {kind} ({actual or 'unknown content'}).")
+            media = Media(media.data, actual)
+        return media
+
+    async def _load(self, url: str, *, owner_id: int | None) -> Media:
         if not isinstance(url, str) or not url:
             raise InputError("A media input must be a URL.")
         if url.startswith("data:"):

@@ -16,8 +16,11 @@ from flowai.errors import InputError
 
 
 def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # an IPv4 address carried inside IPv6 (::ffff:a.b.c.d, 6to4 2002::/16, Teredo) is judged as that IPv4 address
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return _internal(embedded) or ip.is_private
     return (
         ip.is_private
         or ip.is_loopback

@@ -7,10 +7,11 @@ problem found, each located by node id, edge index and field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
@@ -20,6 +21,10 @@ from nodes.input import InputConfig, check_input
 from nodes.input import InputField as InputField  # re-exported: the API documents input fields
 
 FORMAT = "flowai/1"
+MAX_DEPTH = (
+    64  # nesting of a document (configs included): deeper is refused, not stored (the JSON encoder stops at 255)
+)
+NODE_ID = re.compile(r"[\w-]{1,64}")  # letters of any script, digits, "_", "-": safe in markup, URLs, templates
 
 
 class Position(BaseModel):
@@ -30,11 +35,18 @@ class Position(BaseModel):
 class NodeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[^\s.{}$]+$")
+    id: str
     type: str
     label: str = ""
     position: Position = Field(default_factory=Position)
     config: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not NODE_ID.fullmatch(value):
+            raise ValueError("a node id is 1-64 letters (any script), digits, '_' or '-'")
+        return value
 
 
 class EdgeSpec(BaseModel):
@@ -108,6 +120,8 @@ def parse(document: Any) -> GraphDoc:
     """Parse a document (dict) into a GraphDoc; structural problems become a GraphError."""
     if not isinstance(document, dict):
         raise GraphError([_issue("The workflow document must be a JSON object.")])
+    if _deeper_than(document, MAX_DEPTH):
+        raise GraphError([_issue(f"The workflow document is nested deeper than {MAX_DEPTH} levels.")])
     try:
         doc = GraphDoc.model_validate(document)
     except ValidationError as exc:
@@ -420,6 +434,21 @@ def _at(value: Any, loc: tuple) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists/objects more than ``limit`` levels (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False
 
 
 def _located(document: dict, err: dict) -> dict:

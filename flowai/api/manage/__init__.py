@@ -13,6 +13,7 @@ from flowai.api.openapi import install as install_openapi
 
 from . import auth, batches, files, keys, providers, runs, workflows
 from .common import allow_table, install_error_handlers
+from .guard import BodyGuard
 
 
 def create_manage_app(platform) -> FastAPI:
@@ -34,4 +35,5 @@ def create_manage_app(platform) -> FastAPI:
     routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
     app.state.allow = allow_table(routes)
     install_openapi(app, platform.registry, routes)
+    app.add_middleware(BodyGuard, platform=platform)
     return app

@@ -50,14 +50,22 @@ class Page:
         return {"items": items, "total": total, "page": self.page, "page_size": self.page_size}
 
 
+def bearer_user(platform, token: str | None) -> User | None:
+    """The account a bearer token belongs to: signed, unexpired, and of the account's current
+    token version (sign-out-everywhere and password changes bump it); None otherwise."""
+    claims = read_token(platform.settings.secret_key, token) if token else None
+    if claims is None:
+        return None
+    user = platform.users.account(claims[0])
+    return user if user is not None and user.token_version == claims[1] else None
+
+
 def current_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User:
     if credentials is None:
         raise AuthError("Missing 'Authorization: Bearer <token>' header; sign in at POST /api/v1/auth/login.")
-    platform = platform_of(request)
-    user_id = read_token(platform.settings.secret_key, credentials.credentials)
-    user = platform.users.account(user_id) if user_id is not None else None
+    user = bearer_user(platform_of(request), credentials.credentials)
     if user is None:
-        raise AuthError("The token is invalid or has expired; sign in again.")
+        raise AuthError("The token is invalid, revoked or expired; sign in again.")
     return user
 
 

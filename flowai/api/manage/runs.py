@@ -13,7 +13,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowai.access.auth import read_token
 from flowai.access.users import Account as User  # the signed-in account
 from flowai.errors import InputError, ResourceNotFoundError
 from flowai.platform import Platform
@@ -22,7 +21,7 @@ from flowai.runs.manager import RunHandle
 from flowai.runs.progress import node_states, progress
 from flowai.runs.service import Mode, Principal, Run
 
-from .common import Page, current_user, ok, platform_of
+from .common import Page, bearer_user, current_user, ok, platform_of
 
 router = APIRouter(tags=["runs"])
 Status = Literal["pending", "running", "paused", "completed", "failed", "cancelled"]
@@ -203,8 +202,7 @@ async def run_socket(websocket: WebSocket, run_id: str):
     platform = platform_of(websocket)
     await platform.recorder.flush()
     token = websocket.query_params.get("token") or websocket.headers.get("authorization", "").removeprefix("Bearer ")
-    user_id = read_token(platform.settings.secret_key, token) if token else None
-    user = platform.users.account(user_id) if user_id is not None else None
+    user = bearer_user(platform, token)
     if user is None:
         await websocket.close(code=4401, reason="Sign in first (40101).")
         return
