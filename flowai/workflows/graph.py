@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
@@ -177,6 +178,7 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
         _check_templates(nodes, ancestors, broken, issues)
     if issues:
         raise GraphError(issues)
+    assert order is not None  # without an order (a cycle) there is an issue
     ordered = {nid: nodes[nid] for nid in order}
     return CompiledGraph(doc, ordered, inputs[0], outputs)
 
@@ -249,7 +251,7 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
                 _issue(f"Edge {i} ({e.source} -> {e.target}) names only one port; name both or neither.", edge=i)
             )
             continue
-        if e.source_port is None:
+        if e.source_port is None or e.target_port is None:  # neither (see above): the edge only orders execution
             continue
         out_type = src.outputs.get(e.source_port)
         in_type = dst.inputs.get(e.target_port)
@@ -291,8 +293,8 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
             )
         else:
             dst.edge_inputs[e.target_port] = (e.source, e.source_port)
-            fed = dst.impl.port_fields.get(e.target_port or "", e.target_port or "")
-            dst.edge_fields[fed] = (e.source, e.source_port)  # type: ignore[assignment]
+            fed = dst.impl.port_fields.get(e.target_port, e.target_port)
+            dst.edge_fields[fed] = (e.source, e.source_port)
 
 
 def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> list[str] | None:
@@ -422,7 +424,7 @@ def _at(value: Any, loc: tuple) -> Any:
     return value
 
 
-def _located(document: dict, err: dict) -> dict:
+def _located(document: dict, err: ErrorDetails) -> dict:
     loc = err["loc"]
     where = ".".join(str(p) for p in loc)
     node = edge = None
