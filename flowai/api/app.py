@@ -5,7 +5,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,7 +23,8 @@ from .manage.files import routes as file_routes
 from .metrics import metrics_route
 
 routes = [*run_api.routes, *run_openapi.routes, *file_routes]
-exception_handlers = {HTTPException: http_exception, Exception: server_error}
+# each handler takes its own exception class (a precision Starlette's handler type cannot express)
+exception_handlers: dict[Any, Callable[..., Any]] = {HTTPException: http_exception, Exception: server_error}
 
 
 def tune_gc() -> None:

@@ -99,10 +99,15 @@ class CompiledGraph:
     input_node: CompiledNode
     output_nodes: list[CompiledNode]
 
+    @property
+    def input_config(self) -> InputConfig:
+        """The input node's config (validated when the graph compiled: it takes no templates)."""
+        return cast(InputConfig, self.input_node.config)
+
     def check_input(self, given: Any) -> dict[str, Any]:
         """A run's ``input`` checked against the input node's fields (defaults filled in);
         raises InputError listing every problem."""
-        return check_input(cast(InputConfig, self.input_node.config), given)
+        return check_input(self.input_config, given)
 
 
 def parse(document: Any) -> GraphDoc:
