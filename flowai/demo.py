@@ -23,6 +23,7 @@ def seed(platform: Platform, owner_id: int) -> tuple[list[tuple[str, str]], str]
         seeded.append((wf_id, doc["name"]))
     for key in platform.keys.list(owner_id=owner_id):
         if key.name == "demo" and key.revoked_at is None:
+            assert key.id is not None  # a stored key
             platform.keys.revoke(owner_id=owner_id, key_id=key.id)
     secret, _ = platform.keys.create(owner_id=owner_id, name="demo")
     return seeded, secret

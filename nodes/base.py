@@ -7,6 +7,7 @@ definition once, when the class is created; the editor and the docs read ``defin
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,7 +61,7 @@ class Node:
     title: ClassVar[str]  # English; the definition has both languages
     group: ClassVar[str]
     task: ClassVar[str | None] = None
-    Config: ClassVar[type[NodeConfig]] = NodeConfig
+    Config: ClassVar[builtins.type[NodeConfig]] = NodeConfig  # builtins: the class's own `type` shadows it
     aliases: ClassVar[dict[str, str]] = {}
     templated: ClassVar[bool] = True
     cacheable: ClassVar[bool] = False

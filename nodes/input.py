@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from types import SimpleNamespace
 from typing import Any, Literal
 
 import orjson
@@ -57,7 +56,7 @@ class InputField(BaseModel):
     @classmethod
     def _default_fits(cls, v: Any, info: ValidationInfo) -> Any:
         if v is not None and "type" in info.data:  # a bad type is reported on its own
-            err = _type_error(SimpleNamespace(type=info.data["type"], max_length=info.data.get("max_length")), v)
+            err = _type_error(info.data["type"], info.data.get("max_length"), v)
             if err:
                 raise ValueError(f"the default does not fit the field: {err}")
         return v
@@ -151,7 +150,7 @@ def check_input(config: InputConfig, given: Any) -> dict[str, Any]:
             if f.required and f.default is None:
                 problems[f.name] = "required field is missing"
             continue
-        err = _type_error(f, given[f.name])
+        err = _type_error(f.type, f.max_length, given[f.name])
         if err:
             problems[f.name] = err
     if problems:
@@ -161,13 +160,12 @@ def check_input(config: InputConfig, given: Any) -> dict[str, Any]:
     return {f.name: given.get(f.name, f.default) if given.get(f.name) is not None else f.default for f in config.fields}
 
 
-def _type_error(f: InputField, value: Any) -> str | None:
-    t = f.type
+def _type_error(t: str, max_length: int | None, value: Any) -> str | None:
     if t in ("string", "image", "audio", "video", "file"):
         if not isinstance(value, str):
             return "expected a string" if t == "string" else "expected a URL string"
-        if f.max_length is not None and len(value) > f.max_length:
-            return f"longer than max_length {f.max_length}"
+        if max_length is not None and len(value) > max_length:
+            return f"longer than max_length {max_length}"
         if "\x00" in value:
             return "contains a NUL character"
     elif t in ("number", "integer"):
@@ -185,6 +183,6 @@ def _type_error(f: InputField, value: Any) -> str | None:
             size = len(orjson.dumps(value))
         except (orjson.JSONEncodeError, TypeError):  # e.g. nested deeper than can be stored again
             return "nested too deeply (at most 200 levels)"
-        if f.max_length is not None and size > f.max_length:
-            return f"longer than max_length {f.max_length}"
+        if max_length is not None and size > max_length:
+            return f"longer than max_length {max_length}"
     return None

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: install what the tests need, then run pytest.
+# The whole test suite, on a fresh machine: install what the tests need, lint and type-check, then run pytest.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -k run_api`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +19,10 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null
 fi
+
+# Lint, format and type checks first (configured in pyproject.toml): any finding fails the run.
+python3 -m ruff check .
+python3 -m ruff format --check .
+python3 -m mypy
 
 exec python3 -m pytest "$@"

@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from .db import session
 from .models import NodeCacheEntry, utcnow
@@ -31,7 +32,7 @@ class DbNodeCache:
 
     def _put(self, key: str, outputs: dict, usage: dict | None, ttl: float) -> None:
         with session(self.engine) as s:
-            s.exec(delete(NodeCacheEntry).where(NodeCacheEntry.key == key))
+            s.exec(delete(NodeCacheEntry).where(col(NodeCacheEntry.key) == key))
             s.add(NodeCacheEntry(key=key, outputs=outputs, usage=usage, expires_at=utcnow() + timedelta(seconds=ttl)))
             s.commit()
 

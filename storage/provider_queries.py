@@ -61,7 +61,7 @@ def call_slots(s: Session, *, since: int, exclude_runner: str) -> list[ProviderC
 
 
 def delete_call_slots(s: Session, *, before: int) -> None:
-    s.exec(delete(ProviderCallSlot).where(ProviderCallSlot.slot < before))
+    s.exec(delete(ProviderCallSlot).where(col(ProviderCallSlot.slot) < before))
 
 
 # credentials ---------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ def put_credential(s: Session, *, name: str, api_key: str | None, base_url: str 
 
 
 def delete_credential(s: Session, *, name: str) -> None:
-    s.exec(delete(ProviderCredential).where(ProviderCredential.name == name))
+    s.exec(delete(ProviderCredential).where(col(ProviderCredential.name) == name))
 
 
 # settings ------------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def reserve(s: Session, *, provider: str, period: str, unit: str, amount: float,
     _add(s, ProviderUsage, {"provider": provider, "period": period}, {})
     moved = s.exec(
         update(ProviderUsage)
-        .where(ProviderUsage.provider == provider, ProviderUsage.period == period, column + amount <= limit)
+        .where(col(ProviderUsage.provider) == provider, col(ProviderUsage.period) == period, column + amount <= limit)
         .values({column.key: column + amount})
     )
     return moved.rowcount == 1
@@ -109,7 +109,7 @@ def release(s: Session, *, provider: str, period: str, unit: str, amount: float)
     column = getattr(ProviderUsage, _unit(unit))
     s.exec(
         update(ProviderUsage)
-        .where(ProviderUsage.provider == provider, ProviderUsage.period == period)
+        .where(col(ProviderUsage.provider) == provider, col(ProviderUsage.period) == period)
         .values({column.key: column - amount})
     )
 
@@ -119,7 +119,7 @@ def add_usage(s: Session, *, provider: str, period: str, values: dict[str, float
 
 
 def usage(s: Session, *, periods: Iterable[str], provider: str | None = None) -> list[ProviderUsage]:
-    q = select(ProviderUsage).where(ProviderUsage.period.in_(list(periods)))
+    q = select(ProviderUsage).where(col(ProviderUsage.period).in_(list(periods)))
     if provider is not None:
         q = q.where(ProviderUsage.provider == provider)
     return list(s.exec(q).all())
@@ -184,6 +184,6 @@ def budget(s: Session, *, workflow_id: str) -> float | None:
 
 def put_budget(s: Session, *, workflow_id: str, daily_usd: float | None) -> None:
     if daily_usd is None:
-        s.exec(delete(WorkflowBudget).where(WorkflowBudget.workflow_id == workflow_id))
+        s.exec(delete(WorkflowBudget).where(col(WorkflowBudget.workflow_id) == workflow_id))
     else:
         s.merge(WorkflowBudget(workflow_id=workflow_id, daily_usd=daily_usd, updated_at=utcnow()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from pydantic_core import PydanticUndefined
@@ -36,7 +36,7 @@ def get_user(s: Session, *, user_id: int | None = None, username: str | None = N
 
 
 def first_admin(s: Session) -> User | None:
-    return s.exec(select(User).where(User.is_admin == True).order_by(User.id)).first()  # noqa: E712
+    return s.exec(select(User).where(User.is_admin == True).order_by(col(User.id))).first()  # noqa: E712
 
 
 def create_user(s: Session, *, username: str, password_hash: str | None, is_admin: bool = False) -> User:
@@ -68,7 +68,7 @@ def list_workflows(s: Session, *, owner_id: int, offset: int = 0, limit: int = 1
     rows = s.exec(
         select(Workflow)
         .where(Workflow.owner_id == owner_id)
-        .order_by(Workflow.updated_at.desc(), Workflow.id)
+        .order_by(col(Workflow.updated_at).desc(), col(Workflow.id))
         .offset(offset)
         .limit(limit)
     ).all()
@@ -91,9 +91,9 @@ def save_version(
     concurrent saves (SQLite or PostgreSQL) get two numbers, or a StaleDraft when the caller's
     ``base_version`` has moved; never one version overwritten. None: no such workflow.
     """
-    bump = update(Workflow).where(Workflow.id == workflow_id, Workflow.owner_id == owner_id)
+    bump = update(Workflow).where(col(Workflow.id) == workflow_id, col(Workflow.owner_id) == owner_id)
     if base_version is not None:
-        bump = bump.where(Workflow.latest_version == base_version)
+        bump = bump.where(col(Workflow.latest_version) == base_version)
     values = {"latest_version": Workflow.latest_version + 1, "draft": document, "updated_at": utcnow()}
     if document.get("name"):
         values["name"] = document["name"]
@@ -106,7 +106,7 @@ def save_version(
             return None
         raise StaleDraft(current)
     number = s.exec(select(Workflow.latest_version).where(Workflow.id == workflow_id)).one()
-    s.exec(update(Workflow).where(Workflow.id == workflow_id).values(draft_base=number))
+    s.exec(update(Workflow).where(col(Workflow.id) == workflow_id).values(draft_base=number))
     version = WorkflowVersion(
         workflow_id=workflow_id, number=number, document=document, message=message, created_by=user_id
     )
@@ -126,7 +126,7 @@ def list_versions(s: Session, *, workflow_id: str) -> list[WorkflowVersion]:
         s.exec(
             select(WorkflowVersion)
             .where(WorkflowVersion.workflow_id == workflow_id)
-            .order_by(WorkflowVersion.number.desc())
+            .order_by(col(WorkflowVersion.number).desc())
         ).all()
     )
 
@@ -140,8 +140,8 @@ def page_versions(
     rows = s.exec(
         select(WorkflowVersion)
         .where(where)
-        .options(defer(WorkflowVersion.document))
-        .order_by(WorkflowVersion.number.desc())
+        .options(defer(WorkflowVersion.document))  # type: ignore[arg-type]  # SQLModel types the column as a dict
+        .order_by(col(WorkflowVersion.number).desc())
         .offset(offset)
         .limit(limit)
     ).all()
@@ -204,14 +204,14 @@ def get_key_by_hash(s: Session, *, key_hash: str) -> ApiKey | None:
 
 
 def list_keys(s: Session, *, owner_id: int) -> list[ApiKey]:
-    return list(s.exec(select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.id)).all())
+    return list(s.exec(select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(col(ApiKey.id))).all())
 
 
 def page_keys(s: Session, *, owner_id: int, offset: int = 0, limit: int = 20) -> tuple[list[ApiKey], int]:
     """Newest first."""
     total = s.exec(select(func.count()).select_from(ApiKey).where(ApiKey.owner_id == owner_id)).one()
     rows = s.exec(
-        select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(ApiKey.id.desc()).offset(offset).limit(limit)
+        select(ApiKey).where(ApiKey.owner_id == owner_id).order_by(col(ApiKey.id).desc()).offset(offset).limit(limit)
     ).all()
     return list(rows), total
 
@@ -233,7 +233,7 @@ def revoke_key(s: Session, *, owner_id: int, key_id: int) -> ApiKey | None:
 
 def touch_keys(s: Session, *, used: dict[int, Any]) -> None:
     for key_id, when in used.items():
-        s.exec(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when))
+        s.exec(update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=when))
 
 
 # uploaded files ---------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def page_files(s: Session, *, owner_id: int, offset: int = 0, limit: int = 20) -
     rows = s.exec(
         select(StoredFile)
         .where(StoredFile.owner_id == owner_id)
-        .order_by(StoredFile.created_at.desc(), StoredFile.id)
+        .order_by(col(StoredFile.created_at).desc(), col(StoredFile.id))
         .offset(offset)
         .limit(limit)
     ).all()
@@ -289,14 +289,14 @@ _RUN_DEFAULTS = {
 
 def update_run(s: Session, *, run_id: str, values: dict) -> None:
     if values:
-        s.exec(update(Run).where(Run.id == run_id).values(**values))
+        s.exec(update(Run).where(col(Run.id) == run_id).values(**values))
 
 
 def upsert_run_node(s: Session, *, row: dict) -> None:
     s.merge(RunNode(**row))
 
 
-def store_run_nodes(s: Session, *, rows: list[dict], new_runs: set[str] = frozenset()) -> None:
+def store_run_nodes(s: Session, *, rows: list[dict], new_runs: Collection[str] = frozenset()) -> None:
     """Finished runs' node rows. Rows of runs inserted in this same transaction (``new_runs``)
     go in with one executemany; for older runs, 'reused' rows (outputs carried over from an
     earlier run) are only added where no row exists, so a resumed run keeps its timings."""
@@ -304,7 +304,7 @@ def store_run_nodes(s: Session, *, rows: list[dict], new_runs: set[str] = frozen
     older = [r for r in rows if r["run_id"] not in new_runs]
     if older:
         run_ids = {r["run_id"] for r in older}
-        existing = set(s.exec(select(RunNode.run_id, RunNode.node_id).where(RunNode.run_id.in_(run_ids))).all())
+        existing = set(s.exec(select(RunNode.run_id, RunNode.node_id).where(col(RunNode.run_id).in_(run_ids))).all())
         for r in older:
             if (r["run_id"], r["node_id"]) not in existing:
                 fresh.append(r)
@@ -330,7 +330,7 @@ def run_nodes(s: Session, *, run_id: str) -> list[RunNode]:
 
 
 def running_runners(s: Session) -> list[str]:
-    rows = s.exec(select(Run.runner).where(Run.status.in_(UNFINISHED)).distinct()).all()
+    rows = s.exec(select(Run.runner).where(col(Run.status).in_(UNFINISHED)).distinct()).all()
     return [r for r in rows if r]
 
 
@@ -341,8 +341,8 @@ def claim_runs(s: Session, *, runners: list[str], runner: str) -> list[Run]:
     """Take over the unfinished runs of dead processes (one UPDATE per run, so two processes
     starting at once never both take the same run)."""
     claimed = []
-    for run in s.exec(select(Run).where(Run.status.in_(UNFINISHED), Run.runner.in_(runners))).all():
-        moved = s.exec(update(Run).where(Run.id == run.id, Run.runner == run.runner).values(runner=runner))
+    for run in s.exec(select(Run).where(col(Run.status).in_(UNFINISHED), col(Run.runner).in_(runners))).all():
+        moved = s.exec(update(Run).where(col(Run.id) == run.id, col(Run.runner) == run.runner).values(runner=runner))
         if moved.rowcount == 1:
             run.runner = runner
             claimed.append(run)

@@ -105,6 +105,7 @@ class Keys:
             key = queries.get_key_by_hash(s, key_hash=digest)
         if key is None or key.revoked_at is not None or not digests_match(key.key_hash, digest):
             return None
+        assert key.id is not None  # a stored row has its primary key
         return KeyInfo(key.id, key.owner_id, key.rate_limit, frozenset(key.workflows) if key.workflows else None)
 
     def signing_secret(self, key_id: int) -> str:

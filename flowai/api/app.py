@@ -5,7 +5,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -43,7 +45,8 @@ routes = [
     *file_routes,
     Route("/v1/api/{rest:path}", not_found, methods=ANY_METHOD),
 ]
-exception_handlers = {HTTPException: http_exception, Exception: server_error}
+# each handler takes its own exception class (a precision Starlette's handler type cannot express)
+exception_handlers: dict[Any, Callable[..., Any]] = {HTTPException: http_exception, Exception: server_error}
 
 
 def tune_gc() -> None:

@@ -35,8 +35,9 @@ class JSON(Response):
 
 def error_response(exc: FlowAIError, headers: dict[str, str] | None = None) -> JSON:
     headers = dict(headers or {})
-    if isinstance(exc, RateLimitedError) or (exc.status == 429 and getattr(exc, "retry_after", None)):
-        headers["Retry-After"] = str(int(exc.retry_after))  # a rate limit, or a spent workflow budget
+    retry_after: float = getattr(exc, "retry_after", None) or 0
+    if isinstance(exc, RateLimitedError) or (exc.status == 429 and retry_after):
+        headers["Retry-After"] = str(int(retry_after))  # a rate limit, or a spent workflow budget
     return JSON(exc.body(), status_code=exc.status, headers=headers)
 
 

@@ -54,7 +54,7 @@ async def check_public_url(url: str, *, allow_private: bool = False, what: str =
         raise InputError(f"The {what}'s host {host!r} does not resolve.") from None
     checked = []
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _internal(ip):
             raise InputError(
                 f"The {what} points to a private or internal address ({ip}); "

@@ -109,9 +109,10 @@ class Policy:
                 raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(known)}).")
             if isinstance(item, bool) or not isinstance(item, (int, float)) or item < 0:
                 raise ConfigError(f"{where}: {key} must be a number >= 0.")
-        return replace(
-            cls(), **{k: (int(v) if k in ("retries", "cooldown_failures") else float(v)) for k, v in value.items()}
-        )
+        values: dict[str, Any] = {
+            k: (int(v) if k in ("retries", "cooldown_failures") else float(v)) for k, v in value.items()
+        }
+        return replace(cls(), **values)
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -34,7 +34,7 @@ import logging
 import mimetypes
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
@@ -146,7 +146,7 @@ def transport_error(name: str, exc: httpx.HTTPError) -> ProviderError:
     return ProviderError(message, provider=name, detail={"not_sent": True} if not_sent else None)
 
 
-async def gather(*aws: Awaitable[Any]) -> list[Any]:
+async def gather(*aws: Coroutine[Any, Any, Any]) -> list[Any]:
     """Await concurrently; on the first failure cancel the rest and raise that failure itself."""
     try:
         async with asyncio.TaskGroup() as tg:
@@ -319,7 +319,7 @@ class Family:
         return body
 
     async def image_per_call(
-        self, model: str, request: ImageRequest, one: Callable[[int | None], Awaitable[Media]]
+        self, model: str, request: ImageRequest, one: Callable[[int | None], Coroutine[Any, Any, Media]]
     ) -> ImageResult:
         """``request.n`` images (at least one) from an API that makes one a call, called concurrently:
         ``one(seed)``, the seed being the request's plus the image's index (None without a seed)."""
@@ -343,7 +343,7 @@ class Family:
         except httpx.TransportError as exc:
             raise transport_error(self.name, exc) from None
 
-    async def events(self, resp: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+    async def events(self, resp: httpx.Response) -> AsyncGenerator[ServerSentEvent, None]:
         """The SSE events of a response (comments such as ``: OPENROUTER PROCESSING`` are skipped)."""
         try:
             async for sse in EventSource(resp).aiter_sse():

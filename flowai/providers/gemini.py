@@ -73,7 +73,9 @@ class _Stream(ChatEvents):
         async for _, data in self.family.json_events(self.resp):
             if "error" in data:
                 err = data["error"] if isinstance(data["error"], dict) else {"message": str(data["error"])}
-                raise self.family.midstream_error(err.get("message"), status=err.get("code"), retryable=not sent)
+                code = err.get("code")
+                status = code if isinstance(code, int) else None
+                raise self.family.midstream_error(err.get("message"), status=status, retryable=not sent)
             blocked = (data.get("promptFeedback") or {}).get("blockReason")
             if blocked:
                 raise ProviderError(f"{name} blocked the prompt: {blocked}.", provider=name, retryable=False)

@@ -42,7 +42,7 @@ class ReplicateResult:
     text: str | None
     usage: Usage
     media: list[Media] = field(repr=False, default_factory=list)
-    predictions: list[str] = field(default_factory=list)
+    predictions: list[str | None] = field(default_factory=list)  # their ids, as the API gave them
 
     def usage_dict(self) -> dict[str, Any]:
         return {**self.usage.as_dict(), "predictions": self.predictions}
@@ -73,6 +73,7 @@ async def run_with_rules(
             image = params.pop(key)  # a reference image written into the params takes the same rules
     fallbacks: list[dict[str, Any]] = []
     plan = await _plan(client, requested, requested, params, image, fallbacks, stage="first")
+    assert plan is not None  # only a chain model is ever skipped
     attempts: list[dict[str, Any]] = []
     tried: set[str] = set()
     chain: list[str] | None = None

@@ -68,6 +68,8 @@ from .monitor import error_class as outcome_class
 
 _EXHAUSTED = object()
 OUTPUT_ESTIMATE = 1024  # completion tokens a chat is assumed to cost when it sets no max_tokens
+# what one attempt at a chat opens: its exit stack, the stream, its chunks and the first of them
+_Opened = tuple[AsyncExitStack, Any, AsyncIterator[ChatChunk], ChatChunk | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,8 @@ class Router:
                 continue
             retrying = self._retrying(more=i < len(candidates) - 1)
             try:
-                stack, stream, chunks, first = await retrying(self._open_chat, name, client, request, task)
+                opened: _Opened = await retrying(self._open_chat, name, client, request, task)
+                stack, stream, chunks, first = opened
             except ProviderError as exc:
                 await self._failed(name, exc, reservation, attempts, client=client)
                 if _falls_back(exc):
@@ -220,7 +223,7 @@ class Router:
                 continue
             retrying = self._retrying(more=i < len(candidates) - 1)
             try:
-                result = await retrying(self._call_once, name, task_call(client, task), request, task)
+                result: Any = await retrying(self._call_once, name, task_call(client, task), request, task)
             except ProviderError as exc:
                 await self._failed(name, exc, reservation, attempts, client=client)
                 if _falls_back(exc):
@@ -267,7 +270,7 @@ class Router:
             if health is not None and health.refused is not None and health.refused is not c:
                 del self._health[n]  # its credentials changed since its key was refused
         ready = [(n, c) for n, c in found if self.cooling_until(n) is None]
-        skipped = [
+        skipped: list[dict[str, Any]] = [
             {
                 "provider": n,
                 "status": None,
@@ -319,7 +322,7 @@ class Router:
             raise ledger.budget_error(budget, spent)
 
     async def _reserve(
-        self, name: str, estimate: dict[str, float], attempts: list, scope: Scope | None
+        self, name: str, estimate: Mapping[str, float], attempts: list, scope: Scope | None
     ) -> _Hold | object:
         """Hold the workflow's budget (BudgetExceededError when spent) and the provider's quota
         (``_EXHAUSTED`` when it would go over, with the attempt noted) for one call."""
@@ -353,7 +356,7 @@ class Router:
             return _EXHAUSTED
         return _Hold(reservation, spend)
 
-    def _cost_estimate(self, name: str, estimate: dict[str, float]) -> float:
+    def _cost_estimate(self, name: str, estimate: Mapping[str, float]) -> float:
         """What one call is expected to cost at ``name``'s prices (held against the budget)."""
         if "cost" in estimate:
             return float(estimate["cost"])
@@ -375,14 +378,19 @@ class Router:
             after = getattr(state.outcome.exception(), "retry_after", None)
             return (more and bool(after)) or (after or 0.0) > policy.max_retry_after
 
+        attempts_over = stop_after_attempt(policy.retries + 1)
+
+        def stop(state) -> bool:
+            return attempts_over(state) or retry_after_too_long(state)
+
         return AsyncRetrying(
-            stop=stop_after_attempt(policy.retries + 1) | retry_after_too_long,
+            stop=stop,
             wait=wait,
             retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
             reraise=True,
         )
 
-    async def _open_chat(self, name: str, client: Any, request: ChatRequest, task: str = "text"):
+    async def _open_chat(self, name: str, client: Any, request: ChatRequest, task: str = "text") -> _Opened:
         """One attempt: open the stream and read up to its first delta (where fallback ends)."""
         stack = AsyncExitStack()
         started = time.perf_counter()

@@ -68,7 +68,7 @@ async def _run_line(
     try:
         given = json.loads(line)
         output_path = None
-        fields = {f.name for f in target.graph.input_node.config.fields}
+        fields = {f.name for f in target.graph.input_config.fields}
         if isinstance(given, dict) and OUTPUT_PATH in given and OUTPUT_PATH not in fields:
             output_path = given.pop(OUTPUT_PATH)
             if not isinstance(output_path, str) or not output_path.strip():

@@ -183,8 +183,9 @@ class Engine:
         try:
             config = _resolve_config(node, graph, state)
             ttl = _cache_ttl(node, graph, config)
-            key = _cache_key(node, config) if ttl and self.cache is not None else None
-            hit = await self.cache.get(key) if key else None
+            cache = self.cache if ttl else None
+            key = _cache_key(node, config) if cache is not None else None
+            hit = await cache.get(key) if cache is not None and key else None
             if hit is not None:
                 outputs, usage = hit
                 ctx.usage = {**(usage or {}), "cache_hit": True}
@@ -194,8 +195,8 @@ class Engine:
                 timeout = config.timeout or self.node_timeout
                 async with asyncio.timeout(timeout):
                     outputs = await node.impl.run(ctx, config)
-                if key:
-                    await self.cache.put(key, outputs, ctx.usage, ttl)
+                if cache is not None and key and ttl:
+                    await cache.put(key, outputs, ctx.usage, ttl)
         except TimeoutError:
             exc = NodeTimeoutError(f"Node {node.label} timed out after {timeout:g} s.", node_id=node.id)
             emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, exc.code, exc.message))

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from flowai.errors import NotFoundError
 from storage.db import session
@@ -48,8 +48,8 @@ class RunTrace:
 
 def run_cost(usage: dict[str, Any] | None) -> float | None:
     """The sum of the costs the run's nodes reported (None when none reported one)."""
-    costs = [u.get("cost") for u in (usage or {}).values() if isinstance(u, dict)]
-    costs = [c for c in costs if isinstance(c, (int, float))]
+    reported = [u.get("cost") for u in (usage or {}).values() if isinstance(u, dict)]
+    costs: list[float] = [c for c in reported if isinstance(c, (int, float))]
     return sum(costs) if costs else None
 
 
@@ -68,17 +68,17 @@ class RunHistory:
         limit: int = 20,
     ) -> tuple[list[Run], int]:
         """Newest first, and how many match."""
-        where = [Run.owner_id == owner_id]
+        where = [col(Run.owner_id) == owner_id]
         if status:
-            where.append(Run.status == status)
+            where.append(col(Run.status) == status)
         if workflow_id:
-            where.append(Run.workflow_id == workflow_id)
+            where.append(col(Run.workflow_id) == workflow_id)
         if source:
-            where.append(Run.source == source)
+            where.append(col(Run.source) == source)
         with session(self.db) as s:
             total = s.exec(select(func.count()).select_from(Run).where(*where)).one()
             rows = s.exec(
-                select(Run).where(*where).order_by(Run.created_at.desc(), Run.id).offset(offset).limit(limit)
+                select(Run).where(*where).order_by(col(Run.created_at).desc(), col(Run.id)).offset(offset).limit(limit)
             ).all()
         return list(rows), total
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import session
 from storage.models import IdempotencyRecord, utcnow
@@ -28,9 +28,9 @@ class Idempotency:
         with session(self.db) as s:
             s.exec(
                 delete(IdempotencyRecord).where(
-                    IdempotencyRecord.key_id == key_id,
-                    IdempotencyRecord.idempotency_key == idem,
-                    IdempotencyRecord.created_at < utcnow() - TTL,
+                    col(IdempotencyRecord.key_id) == key_id,
+                    col(IdempotencyRecord.idempotency_key) == idem,
+                    col(IdempotencyRecord.created_at) < utcnow() - TTL,
                 )
             )
             s.add(IdempotencyRecord(key_id=key_id, idempotency_key=idem, run_id=run_id))

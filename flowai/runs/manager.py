@@ -18,7 +18,7 @@ import socket
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -87,7 +87,7 @@ class RunHandle:
     state: RunState = field(default_factory=RunState)
     started: float = field(default_factory=time.perf_counter)
     task: asyncio.Task | None = None
-    on_done: list[Callable[[RunHandle], Awaitable[None]]] = field(default_factory=list)
+    on_done: list[Callable[[RunHandle], Coroutine[Any, Any, None]]] = field(default_factory=list)
     row: dict | None = None  # the run's row until the recorder has been asked to insert it
     size: int = 0  # bytes of its recorded events, once finished: what keeping it in memory costs
     start_timer: asyncio.TimerHandle | None = None
@@ -319,10 +319,10 @@ class RunManager:
         for _ in range(len(self._owners)):
             owner = self._owners[0]
             self._owners.rotate(-1)
-            queue = self._queues.get(owner)
+            queue = self._queues.get(owner) or deque()
             while queue and queue[0].done:  # cancelled while queued
                 queue.popleft()
-            for handle in list(queue or ()):
+            for handle in list(queue):
                 if handle.status == "pending":
                     queue.remove(handle)
                     if not queue:
@@ -369,6 +369,7 @@ class RunManager:
     # execution and recording -------------------------------------------------------------
     async def _execute(self, handle: RunHandle) -> None:
         emit = self._durable_emit(handle) if handle.background else handle.emit
+        assert handle.graph is not None  # only runs rebuilt from the database lack one, and they are finished
         try:
             handle.output = await self.engine.run(
                 handle.graph,
@@ -532,7 +533,7 @@ def stored_handle(run) -> RunHandle:
 
 def node_row(run_id: str, ev: NodeStarted | NodeFinished | NodeFailed | NodeSkipped) -> dict:
     """The run_nodes row one node event leaves behind."""
-    row = {
+    row: dict[str, Any] = {
         "run_id": run_id,
         "node_id": ev.node,
         "type": ev.type,
@@ -564,7 +565,9 @@ def node_records(
     for row in nodes.values():
         if row["status"] == "running":
             row["status"] = "cancelled"
-    for node_id, outputs in state.outputs.items() if state else ():
+    reused = state.outputs if state else {}
+    usage = state.usage if state else {}
+    for node_id, outputs in reused.items():
         if node_id not in nodes:
             node_type = graph.nodes[node_id].spec.type if graph and node_id in graph.nodes else ""
             nodes[node_id] = {
@@ -575,7 +578,7 @@ def node_records(
                 "started_at": None,
                 "time_spend": 0.0,
                 "outputs": outputs,
-                "usage": state.usage.get(node_id),
+                "usage": usage.get(node_id),
                 "error": None,
             }
     return list(nodes.values())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
@@ -110,10 +111,15 @@ class CompiledGraph:
     input_node: CompiledNode
     output_nodes: list[CompiledNode]
 
+    @property
+    def input_config(self) -> InputConfig:
+        """The input node's config (validated when the graph compiled: it takes no templates)."""
+        return cast(InputConfig, self.input_node.config)
+
     def check_input(self, given: Any) -> dict[str, Any]:
         """A run's ``input`` checked against the input node's fields (defaults filled in);
         raises InputError listing every problem."""
-        return check_input(cast(InputConfig, self.input_node.config), given)
+        return check_input(self.input_config, given)
 
 
 def parse(document: Any) -> GraphDoc:
@@ -191,6 +197,7 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
         _check_templates(nodes, ancestors, broken, issues)
     if issues:
         raise GraphError(issues)
+    assert order is not None  # without an order (a cycle) there is an issue
     ordered = {nid: nodes[nid] for nid in order}
     return CompiledGraph(doc, ordered, inputs[0], outputs)
 
@@ -263,7 +270,7 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
                 _issue(f"Edge {i} ({e.source} -> {e.target}) names only one port; name both or neither.", edge=i)
             )
             continue
-        if e.source_port is None:
+        if e.source_port is None or e.target_port is None:  # neither (see above): the edge only orders execution
             continue
         out_type = src.outputs.get(e.source_port)
         in_type = dst.inputs.get(e.target_port)
@@ -305,8 +312,8 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
             )
         else:
             dst.edge_inputs[e.target_port] = (e.source, e.source_port)
-            fed = dst.impl.port_fields.get(e.target_port or "", e.target_port or "")
-            dst.edge_fields[fed] = (e.source, e.source_port)  # type: ignore[assignment]
+            fed = dst.impl.port_fields.get(e.target_port, e.target_port)
+            dst.edge_fields[fed] = (e.source, e.source_port)
 
 
 def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> list[str] | None:
@@ -451,7 +458,7 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def _located(document: dict, err: dict) -> dict:
+def _located(document: dict, err: ErrorDetails) -> dict:
     loc = err["loc"]
     where = ".".join(str(p) for p in loc)
     node = edge = None

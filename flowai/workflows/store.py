@@ -105,6 +105,7 @@ class Workflows:
                 message=message or "Created",
                 user_id=user_id or owner_id,
             )
+            assert v is not None  # the workflow was just added
             if publish:
                 queries.publish(s, workflow=wf, number=v.number)
             s.commit()
@@ -162,15 +163,19 @@ class Workflows:
                     owner_id=owner_id, workflow_id=workflow_id, document=doc, message="Published", user_id=user_id
                 ).number
             with session(self.db) as s:
-                wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
-                queries.publish(s, workflow=wf, number=number)
+                row = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+                if row is None:  # deleted meanwhile
+                    raise NotFoundError(f"Workflow {workflow_id} was not found.")
+                queries.publish(s, workflow=row, number=number)
                 s.commit()
         else:
             v = self.version(owner_id=owner_id, workflow_id=workflow_id, number=version)
             self.validate(v.document)
             with session(self.db) as s:
-                wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
-                queries.publish(s, workflow=wf, number=version)
+                row = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+                if row is None:  # deleted meanwhile
+                    raise NotFoundError(f"Workflow {workflow_id} was not found.")
+                queries.publish(s, workflow=row, number=version)
                 s.commit()
             number = version
         self._published.pop(workflow_id, None)

@@ -14,6 +14,8 @@ signature, or an id that is not a server-made one, answers 404 without touching 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from python_multipart.exceptions import FormParserError
@@ -29,6 +31,9 @@ from flowai.media.files import FILE_ID, Files, StoredFile, Upload
 
 from .common import Page, current_user, fail, ok, platform_of
 from .resources import iso, not_found_as_40402, owned
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks  # defined for type checkers only
 
 router = APIRouter(tags=["files"], dependencies=[Depends(not_found_as_40402)])
 
@@ -119,18 +124,15 @@ class _MultipartUpload:
     def on_part_end(self) -> None:
         self._in_file = False
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
-            name: getattr(self, name)
-            for name in (
-                "on_part_begin",
-                "on_header_field",
-                "on_header_value",
-                "on_header_end",
-                "on_headers_finished",
-                "on_part_data",
-                "on_part_end",
-            )
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
         }
 
     async def flush(self) -> None:

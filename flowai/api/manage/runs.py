@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.access.users import Account as User  # the signed-in account
+from flowai.api.http import JSON
 from flowai.errors import InputError, ResourceNotFoundError
 from flowai.platform import Platform
 from flowai.runs.events import Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
@@ -144,7 +145,7 @@ async def get_run(run_id: str, request: Request, user: User = Depends(current_us
     return ok(data)
 
 
-async def _transition(request: Request, run_id: str, user: User, action: str) -> dict:
+async def _transition(request: Request, run_id: str, user: User, action: str) -> JSON:
     platform = platform_of(request)
     await platform.recorder.flush()
     handle = await _live(platform, run_id, user)

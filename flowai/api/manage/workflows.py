@@ -23,7 +23,7 @@ from .resources import MAX_INT, VersionNumber, body_doc, integral, iso, json_bod
 
 router = APIRouter(tags=["workflows"], dependencies=[Depends(not_found_as_40402)])
 
-DOCUMENT = {
+DOCUMENT: dict[str, Any] = {
     "type": "object",
     "description": "A flowai/1 graph document (docs/graph-format.md).",
     "additionalProperties": True,
