@@ -19,7 +19,14 @@ from flowai.runs.engine import Engine, RunState
 from flowai.services import Services
 from flowai.workflows.graph import compile_graph
 from tests.conftest import start_api
-from tests.fakes.replicate_server import TOKEN, FakeReplicate, fake_replicate, png_bytes  # noqa: F401 (fixture)
+from tests.fakes.replicate_server import (  # noqa: F401 (fixture)
+    COMMUNITY,
+    COMMUNITY_VERSION,
+    TOKEN,
+    FakeReplicate,
+    fake_replicate,
+    png_bytes,
+)
 from tests.graphs import Graph, field
 
 BATCH_LIMIT = 60  # creates per second in the batch test (Replicate's is 600 per minute)
@@ -149,6 +156,24 @@ async def test_without_a_replicate_key_the_node_says_what_to_set(platform, owner
     with pytest.raises(NodeError, match="REPLICATE_API_KEY") as err:
         await run(engine, doc(), {"prompt": "p"}, owner)
     assert err.value.node_id == "rep"
+
+
+async def test_a_community_model_without_a_version_runs(platform, owner, fake_replicate):
+    engine = engine_for(platform, client(fake_replicate, platform.http))
+    document = doc(model=COMMUNITY, output="{{rep.file}}", params={"image": "https://example.com/a.png", "scale": 2})
+    output, _ = await run(engine, document, {"prompt": "p"}, owner)
+
+    ((pid, prediction),) = fake_replicate.predictions.items()
+    assert prediction.model == COMMUNITY and prediction.version == COMMUNITY_VERSION
+    assert await platform.media.load(output, owner_id=owner) == Media(png_bytes(pid, "out-0.png"), "image/png")
+
+
+async def test_a_misspelt_model_fails_with_a_message_naming_it(platform, owner, fake_replicate):
+    engine = engine_for(platform, client(fake_replicate, platform.http))
+    with pytest.raises(NodeError) as err:
+        await run(engine, doc(model="fake/comunity"), {"prompt": "p"}, owner)
+    assert err.value.node_id == "rep" and "Replicate has no model 'fake/comunity'" in err.value.message
+    assert fake_replicate.created == []
 
 
 def test_the_model_is_required():
