@@ -8,8 +8,9 @@
   or a 64-hex version id with ``POST /v1/predictions``. A bare ``owner/name`` that is not official (that
   route answers 404) runs the model's latest version (``GET /v1/models/{owner}/{name}``, cached per client
   for ``schema_ttl``); a model Replicate does not have fails with a message naming it.
-- ``Prefer: wait=N`` holds the create (read timeout N + 0.5 s); a prediction still running after it is polled (``GET /v1/predictions/{id}``, interval
-  backing off from ``poll_interval``) until it ends, within ``timeout``.
+- ``Prefer: wait=N`` holds the create (read timeout N + 0.5 s); a prediction still running after it is
+  polled (``GET /v1/predictions/{id}``, interval backing off from ``poll_interval``) until it ends,
+  within ``timeout``.
 - Cancelling the awaiting task (run cancelled, client gone, node timeout) cancels the prediction
   (``POST /v1/predictions/{id}/cancel``), then re-raises; a create still in flight is cancelled as soon
   as its id is known.
