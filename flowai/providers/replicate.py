@@ -191,6 +191,7 @@ class Replicate(Family):
     async def create(self, model: str, input: dict[str, Any], *, wait: int | None = None) -> dict:
         """Create a prediction; with ``wait`` > 0 Replicate holds the answer up to that many seconds."""
         ref = self.rules.resolve(model)
+        body: dict[str, Any]
         if VERSION_ID.match(ref):
             path, body = "/v1/predictions", {"version": ref, "input": input}
         elif MODEL_REF.match(ref):
