@@ -225,7 +225,7 @@ class Engine:
         A FlowAI ``/files/`` URL in the config counts by its content (its signature changes, the bytes
         do not). A node whose outputs are media (stored as its owner's files) is cached per owner, and
         not at all in a run without one (its files are the provider's, valid for an hour)."""
-        makes_media = any(p.type in MEDIA for p in node.impl.definition.outputs)
+        makes_media = any(kind in MEDIA for kind in node.outputs.values())
         if makes_media and owner_id is None:
             return None
         scope = owner_id if makes_media else None
