@@ -45,6 +45,10 @@ class MediaStore(Protocol):
         """A media reference (as for ``load``) as a local file in ``folder``, and its MIME type.
         FlowAI's own files (signature and owner checked) are linked or copied on disk, not read."""
 
+    async def content_hash(self, url: str, *, owner_id: int | None) -> str | None:
+        """The SHA-256 of FlowAI's own file behind a signed ``/files/`` URL (signature and owner
+        checked), None for any other URL: the node cache keys a media input by its content."""
+
 
 class WebAccess(Protocol):
     """SSRF-checked outbound HTTP (flowai.net.web.WebClient), for the http node."""

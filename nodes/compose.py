@@ -83,6 +83,7 @@ class ComposeNode(Node):
             ),
             Port("duration", PortType.NUMBER, T("The result's length in seconds", "结果的时长（秒）")),
         ),
+        cacheable=True,
         summary=("steps",),
     )
 

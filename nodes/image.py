@@ -76,6 +76,7 @@ class ImageNode(Node):
             Port("images", PortType.JSON, T("All the images' URLs", "全部图片的 URL")),
             Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用")),
         ),
+        cacheable=True,
         summary=("prompt", "model"),
     )
 

@@ -76,6 +76,7 @@ class ReplicateNode(Node):
             Port("file", PortType.FILE, T("The first output file's URL", "第一个输出文件的 URL")),
             Port("text", PortType.TEXT, T("The output as text, when it is text", "输出为文本时的文本")),
         ),
+        cacheable=True,
         summary=("model",),
     )
 

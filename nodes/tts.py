@@ -61,6 +61,7 @@ class TTSNode(Node):
             Port("audio", PortType.AUDIO, T("The stored audio's URL", "已保存音频的 URL")),
             Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用")),
         ),
+        cacheable=True,
         summary=("text", "model"),
     )
 

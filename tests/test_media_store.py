@@ -4,6 +4,8 @@ URLs behind the SSRF check — private, loopback, link-local and internal names 
 from __future__ import annotations
 
 import base64
+import hashlib
+import time
 
 import httpx
 import pytest
@@ -34,6 +36,29 @@ async def test_saved_media_round_trips_through_its_signed_url(store):
     assert got == Media(PNG, "image/png")
     with pytest.raises(NotFoundError):
         await media.load(url.replace("sig=", "sig=0"), owner_id=owner)
+
+
+async def test_content_hash_is_the_owners_file_bytes_whatever_the_signature(store):
+    media, platform = store
+    owner = platform.users.acting_admin().id
+    url = await media.save(Media(PNG, "image/png"), owner_id=owner)
+    same = await media.save(Media(PNG, "image/png"), owner_id=owner)
+    digest = hashlib.sha256(PNG).hexdigest()
+    assert await media.content_hash(url, owner_id=owner) == digest
+    assert await media.content_hash(same, owner_id=owner) == digest  # another file, the same bytes
+    file_id = url.split("?")[0].rsplit("/", 1)[1]
+    resigned = platform.files.signed_url(file_id, now=time.time() + 30).url
+    assert resigned != url and await media.content_hash(resigned, owner_id=owner) == digest
+    other = await media.save(Media(PNG + b"x", "image/png"), owner_id=owner)
+    assert await media.content_hash(other, owner_id=owner) == hashlib.sha256(PNG + b"x").hexdigest()
+    someone = platform.users.create(username="someone", password="a-long-password").id
+    for not_ours in (
+        url.replace("sig=", "sig=0"),  # a forged link
+        "data:image/png;base64," + base64.b64encode(PNG).decode(),
+        "https://example.com/files/x.png",
+    ):
+        assert await media.content_hash(not_ours, owner_id=owner) is None
+    assert await media.content_hash(url, owner_id=someone) is None  # not their file
 
 
 async def test_data_uris(store):

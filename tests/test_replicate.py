@@ -94,11 +94,32 @@ async def test_versions_go_to_the_predictions_endpoint(replicate, fake_replicate
     await replicate.predict(COMMUNITY_VERSION, {"image": IMAGE, "scale": 2})
     assert [m for m, _ in fake_replicate.created] == [COMMUNITY, COMMUNITY]
 
-    with pytest.raises(ProviderError) as err:  # a community model has no versionless endpoint
-        await replicate.predict(COMMUNITY, {"image": IMAGE})
-    assert err.value.http_status == 404 and not err.value.retryable
     with pytest.raises(ProviderError, match="not a Replicate model"):
         await replicate.predict("just-a-name", {})
+
+
+async def test_a_community_model_by_name_runs_its_latest_version(replicate, fake_replicate):
+    prediction = await replicate.predict(COMMUNITY, {"image": IMAGE})
+
+    assert prediction["status"] == "succeeded" and prediction["version"] == COMMUNITY_VERSION
+    assert fake_replicate.created == [(COMMUNITY, {"image": IMAGE})]
+    assert fake_replicate.schema_gets == 1  # the model looked up once...
+    arrivals = len(fake_replicate.create_arrivals)
+    await replicate.predict(COMMUNITY, {"image": IMAGE, "scale": 2})
+    assert fake_replicate.schema_gets == 1  # ...and its version cached for the client
+    assert len(fake_replicate.create_arrivals) == arrivals + 1  # straight to the version, no 404 first
+    assert [m for m, _ in fake_replicate.created] == [COMMUNITY, COMMUNITY]
+
+
+async def test_a_misspelt_model_fails_with_a_message_naming_it(replicate, fake_replicate):
+    with pytest.raises(ProviderError) as err:
+        await replicate.predict("fake/comunity", {"image": IMAGE})
+    assert "Replicate has no model 'fake/comunity'" in err.value.message
+    assert err.value.http_status == 404 and not err.value.retryable
+    assert fake_replicate.created == []
+
+    with pytest.raises(ProviderError, match="Replicate has no model 'nobody/nothing'"):
+        await replicate.run("nobody/nothing", {"prompt": "x"})  # through the rules: no chain, same message
 
 
 async def test_a_failed_prediction_is_not_retryable(replicate, fake_replicate):

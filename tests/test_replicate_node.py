@@ -16,10 +16,19 @@ from flowai.providers.base import Media
 from flowai.providers.replicate import Replicate
 from flowai.providers.replicate_rules import Rules
 from flowai.runs.engine import Engine, RunState
+from flowai.runs.events import NodeFinished
 from flowai.services import Services
 from flowai.workflows.graph import compile_graph
+from storage.cache import DbNodeCache
 from tests.conftest import start_api
-from tests.fakes.replicate_server import TOKEN, FakeReplicate, fake_replicate, png_bytes  # noqa: F401 (fixture)
+from tests.fakes.replicate_server import (  # noqa: F401 (fixture)
+    COMMUNITY,
+    COMMUNITY_VERSION,
+    TOKEN,
+    FakeReplicate,
+    fake_replicate,
+    png_bytes,
+)
 from tests.graphs import Graph, field
 
 BATCH_LIMIT = 60  # creates per second in the batch test (Replicate's is 600 per minute)
@@ -149,6 +158,80 @@ async def test_without_a_replicate_key_the_node_says_what_to_set(platform, owner
     with pytest.raises(NodeError, match="REPLICATE_API_KEY") as err:
         await run(engine, doc(), {"prompt": "p"}, owner)
     assert err.value.node_id == "rep"
+
+
+async def test_a_community_model_without_a_version_runs(platform, owner, fake_replicate):
+    engine = engine_for(platform, client(fake_replicate, platform.http))
+    document = doc(model=COMMUNITY, output="{{rep.file}}", params={"image": "https://example.com/a.png", "scale": 2})
+    output, _ = await run(engine, document, {"prompt": "p"}, owner)
+
+    ((pid, prediction),) = fake_replicate.predictions.items()
+    assert prediction.model == COMMUNITY and prediction.version == COMMUNITY_VERSION
+    assert await platform.media.load(output, owner_id=owner) == Media(png_bytes(pid, "out-0.png"), "image/png")
+
+
+async def test_a_misspelt_model_fails_with_a_message_naming_it(platform, owner, fake_replicate):
+    engine = engine_for(platform, client(fake_replicate, platform.http))
+    with pytest.raises(NodeError) as err:
+        await run(engine, doc(model="fake/comunity"), {"prompt": "p"}, owner)
+    assert err.value.node_id == "rep" and "Replicate has no model 'fake/comunity'" in err.value.message
+    assert fake_replicate.created == []
+
+
+# -- the node cache --------------------------------------------------------------------------------
+
+
+def cached_engine(platform: Platform, replicate: Replicate) -> Engine:
+    return Engine(
+        Services(router=None, media=platform.media, replicate=replicate),
+        node_timeout=60,
+        cache=DbNodeCache(platform.db),
+    )
+
+
+async def test_identical_runs_with_a_cache_ttl_make_one_prediction(platform, owner, fake_replicate):
+    engine = cached_engine(platform, client(fake_replicate, platform.http))
+    document = doc(params={"prompt": "{{in.prompt}}", "seed": 1})
+    document["settings"] = {"cache_ttl": 3600}  # the workflow's setting
+    first, second = RunState(), RunState()
+    output, _ = await run(engine, document, {"prompt": "a fox"}, owner, first)
+    again, events = await run(engine, document, {"prompt": "a fox"}, owner, second)
+
+    assert len(fake_replicate.created) == 1 and again == output
+    assert first.usage["rep"]["cost"] == pytest.approx(0.003) and not first.usage["rep"].get("cache_hit")
+    assert second.usage["rep"]["cache_hit"] is True and second.usage["rep"]["cost"] == 0
+    finished = [e for e in events if isinstance(e, NodeFinished) and e.node == "rep"]
+    assert finished[0].usage["cache_hit"] is True
+
+    changed = doc(params={"prompt": "{{in.prompt}}", "seed": 2})
+    changed["settings"] = {"cache_ttl": 3600}
+    await run(engine, changed, {"prompt": "a fox"}, owner)
+    assert [sent["seed"] for _, sent in fake_replicate.created] == [1, 2]  # a changed param: a second one
+
+    await run(engine, doc(params={"prompt": "{{in.prompt}}", "seed": 1}), {"prompt": "a fox"}, owner)
+    assert len(fake_replicate.created) == 3  # caching is off by default
+
+
+async def test_a_media_input_is_keyed_by_its_content_not_its_signed_url(platform, owner, fake_replicate):
+    engine = cached_engine(platform, client(fake_replicate, platform.http))
+    document = doc(COMMUNITY, output="{{rep.file}}", image=True, params={"scale": 2}, cache_ttl=600)  # the node's
+    url = await platform.media.save(Media(png_bytes("ref", "cat"), "image/png"), owner_id=owner)
+    file_id = urlsplit(url).path.rsplit("/", 1)[1]
+    resigned = platform.files.signed_url(file_id, now=time.time() + 60).url
+    assert resigned != url
+
+    await run(engine, document, {"prompt": "p", "ref": url}, owner)
+    await run(engine, document, {"prompt": "p", "ref": resigned}, owner)  # same bytes, another signature
+    assert len(fake_replicate.created) == 1
+
+    other = await platform.media.save(Media(png_bytes("ref", "dog"), "image/png"), owner_id=owner)
+    await run(engine, document, {"prompt": "p", "ref": other}, owner)
+    assert len(fake_replicate.created) == 2  # other bytes: another prediction
+
+    someone = platform.users.create(username="someone", password="a-long-password").id
+    theirs = await platform.media.save(Media(png_bytes("ref", "cat"), "image/png"), owner_id=someone)
+    await run(engine, document, {"prompt": "p", "ref": theirs}, someone)
+    assert len(fake_replicate.created) == 3  # another account never gets this account's stored outputs
 
 
 def test_the_model_is_required():

@@ -121,6 +121,9 @@ def test_an_llm_trace_shows_provider_model_and_tokens(page, served, runs):
     llm.get_by_text("Model:").wait_for()
     llm.get_by_text("Tokens:").wait_for()
     llm.get_by_test_id("node-outputs").get_by_text("Hello model").first.wait_for()
+    cost = llm.get_by_text("Cost: $")
+    cost.wait_for()  # the node's estimate, and the run's total above: the one priced call
+    assert page.get_by_test_id("run-cost").inner_text() == cost.inner_text().removeprefix("Cost: ")
     shot(page, "run-trace")
     assert not page.errors
 

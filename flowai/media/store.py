@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -24,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from flowai.errors import InputError, NotFoundError
+from flowai.errors import FlowAIError, InputError, NotFoundError
 from flowai.media.files import Files
 from flowai.mediatypes import EXTENSIONS, decode_data_uri, sniff
 from flowai.net.web import WebClient
@@ -32,6 +33,7 @@ from flowai.providers.base import Media
 
 _FILES_PATH = re.compile(r"^/files/([0-9a-f]{32})$")
 CHUNK = 1024 * 1024  # bytes per write when a result is streamed from disk into the store
+DIGESTS_KEPT = 4096  # content hashes remembered by file id (the node cache's keys)
 
 
 class MediaFiles:
@@ -41,6 +43,7 @@ class MediaFiles:
         self.files = files
         self.max_bytes = max_bytes or files.max_bytes
         self.web = WebClient(client, allow_private=allow_private, max_bytes=self.max_bytes)
+        self._digests: dict[str, str] = {}  # file id -> SHA-256 of its bytes (files never change)
 
     async def save(self, media: Media, *, owner_id: int | None, name: str | None = None) -> str:
         if owner_id is None:
@@ -104,6 +107,24 @@ class MediaFiles:
         await asyncio.to_thread(target.write_bytes, media.data)
         return target, media.content_type
 
+    async def content_hash(self, url: str, *, owner_id: int | None) -> str | None:
+        """The SHA-256 of FlowAI's own file behind a signed ``/files/`` URL (valid signature, the owner's
+        file); None for any other URL. A stored file never changes, so its digest is kept by id."""
+        try:
+            own = await asyncio.to_thread(self.local_path, url, owner_id=owner_id)
+        except FlowAIError:
+            return None
+        if own is None:
+            return None
+        path = own[0]
+        digest = self._digests.get(path.name)
+        if digest is None:
+            digest = await asyncio.to_thread(_sha256, path)
+            if len(self._digests) >= DIGESTS_KEPT:
+                self._digests.pop(next(iter(self._digests)))
+            self._digests[path.name] = digest
+        return digest
+
     def _own(self, url: str) -> tuple[str, str | None, str | None] | None:
         parts = urlsplit(url)
         own = _FILES_PATH.match(parts.path or "")
@@ -141,6 +162,14 @@ class MediaFiles:
         if resp.status >= 400:
             raise InputError(f"Fetching the media URL answered HTTP {resp.status}.")
         return Media(resp.body, sniff(resp.body[:64]) or resp.content_type or "application/octet-stream")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

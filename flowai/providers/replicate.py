@@ -5,9 +5,12 @@
     schema = await replicate.input_schema("black-forest-labs/flux-dev")   # JSON schema of its inputs
 
 - Official models are created with ``POST /v1/models/{owner}/{name}/predictions``; ``owner/name:version``
-  or a 64-hex version id with ``POST /v1/predictions``. ``Prefer: wait=N`` holds the create (read timeout
-  N + 0.5 s); a prediction still running after it is polled (``GET /v1/predictions/{id}``, interval
-  backing off from ``poll_interval``) until it ends, within ``timeout``.
+  or a 64-hex version id with ``POST /v1/predictions``. A bare ``owner/name`` that is not official (that
+  route answers 404) runs the model's latest version (``GET /v1/models/{owner}/{name}``, cached per client
+  for ``schema_ttl``); a model Replicate does not have fails with a message naming it.
+- ``Prefer: wait=N`` holds the create (read timeout N + 0.5 s); a prediction still running after it is
+  polled (``GET /v1/predictions/{id}``, interval backing off from ``poll_interval``) until it ends,
+  within ``timeout``.
 - Cancelling the awaiting task (run cancelled, client gone, node timeout) cancels the prediction
   (``POST /v1/predictions/{id}/cancel``), then re-raises; a create still in flight is cancelled as soon
   as its id is known.
@@ -120,6 +123,7 @@ class Replicate(Family):
         self.max_retries = max(0, int(retries))
         self.schema_ttl = schema_ttl
         self._schemas: dict[str, tuple[float, dict | None, dict | None]] = {}
+        self._versions: dict[str, tuple[float, str]] = {}  # community owner/name -> (expiry, latest version)
         self._loading: dict[str, asyncio.Future] = {}
         self._background: set[asyncio.Task] = set()
 
@@ -206,9 +210,51 @@ class Replicate(Family):
         wait = self.wait if wait is None else wait
         headers = {"Prefer": f"wait={wait}"} if wait > 0 else {}
         timeout = httpx.Timeout(30.0, read=wait + 0.5 + 5.0, pool=None)
+        known = self._versions.get(ref) if "version" not in body else None
+        if known and known[0] > time.monotonic():  # a community model met before: straight to its version
+            path, body = "/v1/predictions", {"version": known[1], "input": input}
+        try:
+            return await self._call(
+                "POST", path, budget=self.creates, create=True, json=body, headers=headers, timeout=timeout
+            )
+        except ProviderError as exc:
+            if exc.http_status != 404 or "version" in body:
+                raise
+        # Only official models run by name; a community one runs its latest version.
+        body = {"version": await self.latest_version(ref), "input": input}
         return await self._call(
-            "POST", path, budget=self.creates, create=True, json=body, headers=headers, timeout=timeout
+            "POST", "/v1/predictions", budget=self.creates, create=True, json=body, headers=headers, timeout=timeout
         )
+
+    async def latest_version(self, name: str) -> str:
+        """The id of ``owner/name``'s latest version (``GET /v1/models/{owner}/{name}``), cached for
+        ``schema_ttl`` seconds; a model Replicate does not have is a clear, non-retryable error."""
+        cached = self._versions.get(name)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            model = await self._call("GET", f"/v1/models/{name}", budget=self.reads)
+        except ProviderError as exc:
+            if exc.http_status != 404:
+                raise
+            raise ProviderError(
+                f"Replicate has no model {name!r}: check the owner and name on replicate.com "
+                "(or give owner/name:version).",
+                provider=self.name,
+                retryable=False,
+                http_status=404,
+                detail={"model": name},
+            ) from None
+        version = (model.get("latest_version") or {}).get("id")
+        if not version:
+            raise ProviderError(
+                f"Replicate model {name!r} has no version to run yet.",
+                provider=self.name,
+                retryable=False,
+                detail={"model": name},
+            )
+        self._versions[name] = (time.monotonic() + self.schema_ttl, version)
+        return version
 
     async def get(self, prediction_id: str) -> dict:
         return await self._call("GET", f"/v1/predictions/{prediction_id}", budget=self.reads)

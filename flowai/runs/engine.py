@@ -21,6 +21,7 @@ import orjson
 from pydantic import ValidationError
 
 from flowai.errors import FlowAIError, NodeError, NodeTimeoutError
+from flowai.ports import MEDIA
 from flowai.runs.events import (
     Event,
     NodeFailed,
@@ -184,11 +185,13 @@ class Engine:
             config = _resolve_config(node, graph, state)
             ttl = _cache_ttl(node, graph, config)
             cache = self.cache if ttl else None
-            key = _cache_key(node, config) if cache is not None else None
+            key = await self._cache_key(node, config, ctx.owner_id) if cache is not None else None
             hit = await cache.get(key) if cache is not None and key else None
             if hit is not None:
                 outputs, usage = hit
                 ctx.usage = {**(usage or {}), "cache_hit": True}
+                if "cost" in ctx.usage:  # nothing was paid for this call
+                    ctx.usage["cost"] = 0.0
                 if node.impl.streams and outputs.get("text"):
                     ctx.stream(outputs["text"], outputs.get("reasoning"))
             else:
@@ -217,6 +220,23 @@ class Engine:
             state.usage[node.id] = ctx.usage
         emit(NodeFinished(node.id, node.label, node.spec.type, time.perf_counter() - t0, outputs, ctx.usage))
 
+    async def _cache_key(self, node: CompiledNode, config, owner_id: int | None) -> str | None:
+        """Same node type and same rendered config (inputs, provider, model included) -> same key.
+
+        A FlowAI ``/files/`` URL in the config counts by its content (its signature changes, the bytes
+        do not). A node whose outputs are media (stored as its owner's files) is cached per owner, and
+        not at all in a run without one (its files are the provider's, valid for an hour)."""
+        makes_media = any(kind in MEDIA for kind in node.outputs.values())
+        if makes_media and owner_id is None:
+            return None
+        scope = owner_id if makes_media else None
+        data = config.model_dump(mode="json", exclude={"timeout", "cache_ttl"})
+        content_hash = getattr(getattr(self.services, "media", None), "content_hash", None)
+        if content_hash is not None:
+            data = await _media_by_content(data, lambda url: content_hash(url, owner_id=owner_id))
+        body = orjson.dumps([node.spec.type, data, scope], option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(body).hexdigest()
+
 
 def _cache_ttl(node: CompiledNode, graph: CompiledGraph, config) -> float | None:
     """Seconds to cache this node's outputs: its own ``cache_ttl``, else the workflow's; None = off."""
@@ -227,12 +247,18 @@ def _cache_ttl(node: CompiledNode, graph: CompiledGraph, config) -> float | None
     return graph.doc.settings.cache_ttl
 
 
-def _cache_key(node: CompiledNode, config) -> str:
-    """Same node type and same rendered config (inputs, provider, model included) -> same key."""
-    body = orjson.dumps(
-        [node.spec.type, config.model_dump(mode="json", exclude={"timeout", "cache_ttl"})], option=orjson.OPT_SORT_KEYS
-    )
-    return hashlib.sha256(body).hexdigest()
+async def _media_by_content(value: Any, content_hash: Callable[[str], Awaitable[str | None]]) -> Any:
+    """``value`` with each FlowAI ``/files/`` URL replaced by ``sha256:<hex>`` of the file's bytes."""
+    if isinstance(value, str):
+        if "/files/" in value:
+            digest = await content_hash(value)
+            return f"sha256:{digest}" if digest else value
+        return value
+    if isinstance(value, list):
+        return [await _media_by_content(v, content_hash) for v in value]
+    if isinstance(value, dict):
+        return {k: await _media_by_content(v, content_hash) for k, v in value.items()}
+    return value
 
 
 def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):

@@ -47,10 +47,11 @@ class RunTrace:
 
 
 def run_cost(usage: dict[str, Any] | None) -> float | None:
-    """The sum of the costs the run's nodes reported (None when none reported one)."""
+    """The run's estimated cost in USD: the sum of the ``cost`` its nodes' usage reported (the
+    router's and Replicate's per-call estimates; a cache hit reports 0). None when none reported one."""
     reported = [u.get("cost") for u in (usage or {}).values() if isinstance(u, dict)]
-    costs: list[float] = [c for c in reported if isinstance(c, (int, float))]
-    return sum(costs) if costs else None
+    costs = [float(c) for c in reported if isinstance(c, (int, float)) and not isinstance(c, bool)]
+    return round(sum(costs), 6) if costs else None
 
 
 class RunHistory:

@@ -3,7 +3,8 @@
 Endpoints: ``POST /v1/models/{owner}/{name}/predictions`` (official models), ``POST /v1/predictions``
 (``version`` = 64-hex id, ``owner/name:id`` or an official ``owner/name``), ``GET /v1/predictions/{id}``,
 ``POST /v1/predictions/{id}/cancel``, ``GET /v1/models/{owner}/{name}`` (and ``/versions/{id}``) with
-each model's ``openapi_schema`` (enums behind ``allOf: [{$ref}]`` as on Replicate), ``GET /v1/account``,
+each model's ``openapi_schema`` and ``latest_version.id`` (enums behind ``allOf: [{$ref}]`` as on Replicate;
+404 for a model it does not have, as for a community model on the official-model route), ``GET /v1/account``,
 ``POST /v1/files``; output files are served at ``/files/{prediction}/{name}`` as real PNG bytes
 (``png_bytes(prediction_id, name)``).
 

@@ -18,6 +18,7 @@ from flowai.api.http import JSON
 from flowai.errors import InputError, ResourceNotFoundError
 from flowai.platform import Platform
 from flowai.runs.events import Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
+from flowai.runs.history import run_cost
 from flowai.runs.manager import RunHandle
 from flowai.runs.progress import node_states, progress
 from flowai.runs.service import Mode, Principal, Run
@@ -66,6 +67,7 @@ def _summary(run: Run, live: RunHandle | None = None) -> dict:
         "finished_at": run.finished_at,
         "total_time": run.total_time,
         "error": run.error,
+        "cost": run_cost(live.state.usage if live else run.usage),
     }
 
 
@@ -140,7 +142,6 @@ async def get_run(run_id: str, request: Request, user: User = Depends(current_us
         "current_node": current[0] if current else None,
         "nodes": nodes,
         "usage": (live.state.usage if live else run.usage) or {},
-        "cost": None,
     }
     return ok(data)
 
