@@ -25,4 +25,7 @@ python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy
 
-exec python3 -m pytest "$@"
+# Three workers share the 2 cores (most tests wait on servers and browsers); a test file stays on one
+# worker, so a module's fixtures (a served app, a browser page) and its tests' order are kept.
+# (-p no:benchmark: a machine-wide pytest-benchmark plugin would warn under xdist, and warnings fail.)
+exec python3 -m pytest -n 3 --dist loadfile -p no:benchmark "$@"

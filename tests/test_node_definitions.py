@@ -22,9 +22,10 @@ from flowai.ports import PortType
 from flowai.runs.engine import Engine, RunState
 from flowai.workflows.graph import compile_graph
 from nodes import DefinitionError, FieldDef, Node, NodeConfig, NodeDef, Port, Registry, T, default_registry
+from tests.browser import ServedApp
 from tests.fakes.replicate_server import TOKEN, fake_replicate  # noqa: F401 (fixture)
 from tests.graphs import Graph
-from tests.proc import Served, flowai_env
+from tests.proc import flowai_env
 
 
 class ShoutConfig(NodeConfig):
@@ -177,7 +178,7 @@ def test_the_generated_reference_documents_the_throwaway_node():
 # the editor: palette and form in both languages (real Chromium) --------------------------------
 
 
-class ServedWithShout(Served):
+class ServedWithShout(ServedApp):
     """This module as a script: ``flowai serve`` with the throwaway node registered."""
 
     def __init__(self, home: Path, port: int):

@@ -42,7 +42,7 @@ def test_a_runs_cost_is_the_sum_of_its_nodes_and_a_cache_hit_costs_nothing(setti
     api.platform.services.replicate = Replicate(
         base_url=fake_replicate.url, api_key=TOKEN, client=api.platform.http, rules=Rules(), poll_interval=0.02
     )
-    api.platform.users.setup_admin(username="admin", password="admin-password")
+    api.platform.users.setup_admin(username="admin", password="admin-password", token=api.platform.users.setup_token())
     with server:
         login = {"username": "admin", "password": "admin-password"}
         token = httpx.post(f"{api.url}/api/v1/auth/login", json=login).json()["data"]["access_token"]
@@ -71,7 +71,7 @@ def test_a_runs_cost_is_the_sum_of_its_nodes_and_a_cache_hit_costs_nothing(setti
 
 def test_a_run_without_priced_calls_has_no_cost(settings):
     server, api = start_api(settings)
-    api.platform.users.setup_admin(username="admin", password="admin-password")
+    api.platform.users.setup_admin(username="admin", password="admin-password", token=api.platform.users.setup_token())
     g = Graph().input(field("x", required=True))
     g.template("t", "{{in.x}}!")
     g.output("{{t.text}}").chain()

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import ServedApp
 from tests.conftest import free_port
-from tests.proc import Served
 from tests.sse import parse
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -25,7 +25,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    server = Served(home, "serve", "--demo", port=free_port())
+    server = ServedApp(home, "serve", "--demo", port=free_port())
     try:
         server.wait_ready(until_line="in a browser")
         yield server
@@ -70,10 +70,12 @@ def test_first_visit_creates_the_admin_then_lists_workflows(demo):
             page.goto(demo.url + "/")
             page.wait_for_url("**/login")
             page.get_by_text("Create the admin account").first.wait_for()
+            assert demo.setup_token  # printed on the console: only the operator can claim the instance
+            page.get_by_test_id("setup-token-input").fill(demo.setup_token)
             page.get_by_label("Password", exact=True).fill("short")
             page.get_by_label("Repeat password").fill("short")
             page.get_by_test_id("submit").click()
-            page.get_by_text("at least 8 characters").wait_for()
+            page.get_by_text("at least 10 characters").wait_for()
             page.get_by_label("Password", exact=True).fill("a-good-password")
             page.get_by_label("Repeat password").fill("a-good-password")
             page.get_by_test_id("submit").click()

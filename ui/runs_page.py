@@ -196,7 +196,7 @@ def _trace(trace, workflow_name: str | None) -> None:
         ):
             with ui.column().classes("gap-0"):
                 ui.label(t(f"runs.{key}")).classes("text-gray-500")
-                ui.label(value).classes("break-all").props(f'data-testid="run-{key}"')
+                ui.label(value).classes("break-all").props(f'data-testid="{safe_id("run", key)}"')
     with ui.row().classes("w-full gap-4 no-wrap"):
         with ui.card().classes("w-1/2").props('flat bordered data-testid="run-input"'):
             ui.label(t("runs.input")).classes("font-bold")

@@ -30,12 +30,19 @@ ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 async def not_found(request: Request) -> Response:
-    """Any other path under the run API is a JSON 404 (405 for a known path with another method),
-    never a redirect (``/run/0/`` would otherwise be redirected by the trailing-slash rule)."""
-    if any(
-        route.matches(request.scope)[0] != Match.NONE for route in (*run_api.routes, *run_openapi.routes, *file_routes)
-    ):
-        return JSON({"code": 40001, "message": "Method Not Allowed", "detail": None}, status_code=405)
+    """Any other path under the run API is a JSON 404 (405 with ``Allow`` for a known path with
+    another method), never a redirect (``/run/0/`` would otherwise be redirected by the
+    trailing-slash rule)."""
+    allowed: set[str] = set()
+    for route in (*run_api.routes, *run_openapi.routes, *file_routes):
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            allowed |= route.methods or set()
+    if allowed:
+        return JSON(
+            {"code": 40001, "message": "Method Not Allowed", "detail": None},
+            status_code=405,
+            headers={"Allow": ", ".join(sorted(allowed))},
+        )
     return JSON({"code": 40401, "message": "Not found.", "detail": None}, status_code=404)
 
 

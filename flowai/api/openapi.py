@@ -111,6 +111,8 @@ def _statuses(op: dict, key: tuple[str, str], bounded: set, admin: set) -> set[i
         statuses |= {403, 404}
     if key in bounded:
         statuses.add(413)
+    if 401 in statuses:  # repeated failed authentications from one address are throttled (flowai.api.lockout)
+        statuses.add(429)
     return statuses
 
 

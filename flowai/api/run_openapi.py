@@ -206,7 +206,7 @@ def _status_operation() -> dict[str, Any]:
                 "headers": RUN_ID,
                 "content": {"application/json": {"schema": STATUS}},
             },
-            **_errors(401, 404, 500),
+            **_errors(401, 404, 429, 500),
         },
     }
 
@@ -231,7 +231,7 @@ def _events_operation() -> dict[str, Any]:
                 "headers": RUN_ID,
                 "content": {"text/event-stream": {"schema": EVENT}},
             },
-            **_errors(400, 401, 404, 500),
+            **_errors(400, 401, 404, 429, 500),
         },
     }
 
