@@ -214,24 +214,7 @@ class Composer:
             args += ["-f", "lavfi", "-t", f"{duration:.3f}", "-i", "anullsrc=r=48000:cl=stereo"]
             sound = f"[1:a]{AFORMAT},atrim=0:{duration:.3f}[a]"
         picture = f"[0:v]{_fit(w, h, 'pad')},format=yuv420p,fps={FPS},trim=0:{duration:.3f},setpts=PTS-STARTPTS[v]"
-        out = self._next(".mp4")
-        await self._run(
-            [
-                *args,
-                "-filter_complex",
-                f"{picture};{sound}",
-                "-map",
-                "[v]",
-                "-map",
-                "[a]",
-                *VIDEO_OUT,
-                *AUDIO_OUT,
-                "-t",
-                f"{duration:.3f}",
-                str(out),
-            ]
-        )
-        return out
+        return await self._clip(args, picture, sound, duration)
 
     async def _normalise(self, path: Path, info: MediaInfo, size: tuple[int, int]) -> Path:
         """One clip in the house format at ``size``, with an audio track (silent if it had none)."""
@@ -248,23 +231,14 @@ class Composer:
             args += ["-f", "lavfi", "-t", f"{info.duration:.3f}", "-i", "anullsrc=r=48000:cl=stereo"]
             sound = f"[1:a]{AFORMAT}[a]"
         picture = f"[0:v]{_fit(w, h, 'pad')},format=yuv420p,fps={FPS},setpts=PTS-STARTPTS[v]"
+        return await self._clip(args, picture, sound, info.duration)
+
+    async def _clip(self, args: list[str], picture: str, sound: str, duration: float) -> Path:
+        """Encode one clip in the house format from its inputs and its picture and sound filters."""
         out = self._next(".mp4")
-        await self._run(
-            [
-                *args,
-                "-filter_complex",
-                f"{picture};{sound}",
-                "-map",
-                "[v]",
-                "-map",
-                "[a]",
-                *VIDEO_OUT,
-                *AUDIO_OUT,
-                "-t",
-                f"{info.duration:.3f}",
-                str(out),
-            ]
-        )
+        graph, maps = f"{picture};{sound}", ["-map", "[v]", "-map", "[a]"]
+        encode = [*VIDEO_OUT, *AUDIO_OUT, "-t", f"{duration:.3f}"]
+        await self._run([*args, "-filter_complex", graph, *maps, *encode, str(out)])
         return out
 
     # working on the medium -----------------------------------------------------------------
