@@ -168,31 +168,19 @@ class RunService:
     ) -> RunHandle:
         """Start a run whose input ``target.graph.check_input`` has already returned."""
         row = {**(extra or {}), "callback_url": callback_url} if callback_url else extra
+        common: dict[str, Any] = dict(
+            workflow_id=target.workflow_id,
+            version=target.version,
+            owner_id=principal.owner_id,
+            key_id=principal.key_id,
+            source=source,
+            run_id=run_id,
+            extra=row,
+        )
         if mode is Mode.QUEUED:
-            handle = self.manager.submit(
-                target.graph,
-                run_input,
-                workflow_id=target.workflow_id,
-                version=target.version,
-                owner_id=principal.owner_id,
-                key_id=principal.key_id,
-                source=source,
-                run_id=run_id,
-                extra=row,
-            )
+            handle = self.manager.submit(target.graph, run_input, **common)
         else:
-            handle = self.manager.start(
-                target.graph,
-                run_input,
-                workflow_id=target.workflow_id,
-                version=target.version,
-                owner_id=principal.owner_id,
-                key_id=principal.key_id,
-                source=source,
-                run_id=run_id,
-                extra=row,
-                detached_cancel=mode is Mode.CLIENT,
-            )
+            handle = self.manager.start(target.graph, run_input, detached_cancel=mode is Mode.CLIENT, **common)
         if callback_url:
             self.callbacks.attach(handle, callback_url)
         return handle
