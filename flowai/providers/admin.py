@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .scheduler import Scheduler
 
 log = logging.getLogger("flowai.providers")
+NO_SUCH_ROUTE = frozenset({404, 405, 501})  # a probe route the server lacks (not a verdict on the endpoint)
 
 
 class ProviderAdmin:
@@ -165,7 +166,13 @@ class ProviderAdmin:
             if client is None:
                 return False, f"The {CATALOG[name].family} protocol is not available in this installation."
             if isinstance(client, Checkable):
-                return True, str(await client.check())
+                try:
+                    return True, str(await client.check())
+                except ProviderError as exc:
+                    # Many OpenAI-compatible servers serve chat but no model list: that route's absence
+                    # says nothing about the endpoint, so ask for one token instead.
+                    if exc.http_status not in NO_SUCH_ROUTE or not isinstance(client, ChatProvider):
+                        raise
             if isinstance(client, ChatProvider):
                 request = ChatRequest(messages=[{"role": "user", "content": "ping"}], max_tokens=1)
                 async with client.stream_chat(request) as stream:
