@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flowai.workflows.graph import CompiledNode, GraphDoc
     from flowai.ports import PortType
+    from flowai.workflows.graph import CompiledNode, GraphDoc
 
 
 def check_parents(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[dict]) -> dict[str, str | None]:
@@ -27,56 +27,38 @@ def check_parents(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[di
     for spec in doc.nodes:
         if spec.id not in nodes or spec.id in scope:
             continue
-        parent = spec.parent
         scope[spec.id] = None
-        if parent is None:
+        if spec.parent is None:
             continue
-        container = nodes.get(parent)
-        where = {"node": spec.id, "field": "parent"}
-        if parent == spec.id:
-            issues.append(_issue(f"Node {spec.id!r} names itself as its parent.", **where))
-        elif container is None:
-            issues.append(
-                _issue(f"Node {spec.id!r} is inside {parent!r}, which is not a node of the workflow.", **where)
-            )
-        elif not container.impl.body_ports:
-            issues.append(
-                _issue(
-                    f"Node {spec.id!r} is inside {parent!r}, a {container.spec.type} node; "
-                    f"only a loop node holds other nodes.",
-                    **where,
-                )
-            )
-        elif container.spec.parent is not None:
-            issues.append(
-                _issue(
-                    f"Node {spec.id!r} is inside loop {parent!r}, which is itself inside a loop; "
-                    f"loops do not nest (use a separate loop after it).",
-                    **where,
-                )
-            )
-        elif nodes[spec.id].impl.body_ports:
-            issues.append(
-                _issue(
-                    f"Loop {spec.id!r} is inside loop {parent!r}; loops do not nest "
-                    f"(put it after the outer loop, over the outer loop's results).",
-                    **where,
-                )
-            )
-        elif spec.type in ("input", "output"):
-            issues.append(
-                _issue(
-                    f"Node {spec.id!r} ({spec.type}) is inside loop {parent!r}; the workflow's "
-                    f"{spec.type} node stays outside every loop.",
-                    **where,
-                )
-            )
+        problem = _parent_problem(spec.id, spec.type, spec.parent, nodes)
+        if problem:
+            issues.append(_issue(problem, node=spec.id, field="parent"))
         else:
-            scope[spec.id] = parent
+            scope[spec.id] = spec.parent
     for nid, node in nodes.items():
         if node.impl.body_ports and node.spec.parent is None and nid not in scope.values():
             issues.append(_issue(f"Loop {nid!r} has no nodes inside it; drag the nodes to repeat into it.", node=nid))
     return scope
+
+
+def _parent_problem(nid: str, type_: str, parent: str, nodes: dict[str, CompiledNode]) -> str | None:
+    container = nodes.get(parent)
+    if parent == nid:
+        return f"Node {nid!r} names itself as its parent."
+    if container is None:
+        return f"Node {nid!r} is inside {parent!r}, which is not a node of the workflow."
+    if not container.impl.body_ports:
+        return f"Node {nid!r} is inside {parent!r}, a {container.spec.type} node; only a loop node holds other nodes."
+    if container.spec.parent is not None or nodes[nid].impl.body_ports:
+        return (
+            f"Node {nid!r} is inside loop {parent!r}, and loops do not nest: put the inner loop after the "
+            f"outer one, over the outer loop's results."
+        )
+    if type_ in ("input", "output"):
+        return (
+            f"Node {nid!r} ({type_}) is inside loop {parent!r}; the workflow's {type_} node stays outside every loop."
+        )
+    return None
 
 
 def body_of(loop: str, scope: dict[str, str | None]) -> set[str]:
