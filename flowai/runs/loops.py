@@ -13,14 +13,30 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flowai.runs.events import Event, LoopProgress, RunFailed, RunStarted, RunSucceeded
+from flowai.workflows.graph import CompiledGraph
 from flowai.workflows.templates import Ref, render
 
-if TYPE_CHECKING:
-    from flowai.runs.engine import Engine, RunState
-    from flowai.workflows.graph import CompiledGraph
+Emit = Callable[[Event], None]
+
+
+class Engine(Protocol):
+    """The part of flowai.runs.engine.Engine a body needs (the engine imports this module)."""
+
+    async def run(
+        self,
+        graph: CompiledGraph,
+        run_input: dict[str, Any],
+        emit: Emit,
+        *,
+        run_id: str = ...,
+        state: Any = ...,
+        gate: Callable[[], Awaitable[None]] | None = ...,
+        workflow_id: str | None = ...,
+        owner_id: int | None = ...,
+    ) -> Any: ...
 
 
 class ItemRunner:
@@ -30,8 +46,8 @@ class ItemRunner:
         self,
         engine: Engine,
         body: CompiledGraph,
-        state: RunState,
-        emit: Callable[[Event], None],
+        state: Any,  # flowai.runs.engine.RunState: the outer run's outputs and usage
+        emit: Emit,
         run_id: str,
         run_input: dict[str, Any],
         gate: Callable[[], Awaitable[None]] | None,

@@ -14,11 +14,13 @@ once per item. The compiler (``graph.py``) asks this module for the rules:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from flowai.ports import PortType
-    from flowai.workflows.graph import CompiledNode, GraphDoc
+from flowai.ports import PortType
+
+# graph.py's GraphDoc and CompiledNode (typed loosely here: graph.py imports this module)
+GraphDoc = Any
+CompiledNode = Any
 
 
 def check_parents(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[dict]) -> dict[str, str | None]:
