@@ -76,6 +76,11 @@ def _node(impl: Node) -> str:
         lines.append("")
     if d.dynamic_outputs:
         lines += [d.dynamic_outputs.en, "", f"> {d.dynamic_outputs.zh}", ""]
+    if d.body:
+        lines += ["**Ports inside it** (for the nodes in its body only)", ""]
+        lines += ["| port | type | what |", "| --- | --- | --- |"]
+        lines += [f"| `{p.name}` | {p.type} | {_both(p.help)} |" for p in d.body]
+        lines.append("")
     if d.aliases:
         names = ", ".join(f"`{a}` → `{p}`" for a, p in d.aliases.items())
         lines += [f"Aliases in `$label.field` references: {names}.", ""]

@@ -49,6 +49,24 @@ class NodeContext(Protocol):
     def record_usage(self, usage: dict[str, Any]) -> None:
         """Record provider, model, tokens and cost of a call this node made."""
 
+    @property
+    def body(self) -> LoopBody | None:
+        """A loop node's body (the nodes inside it), to run once per item; None for other nodes."""
+
+
+class LoopBody(Protocol):
+    """What the engine hands a loop node to run the nodes inside it (flowai.runs.loops.ItemRunner)."""
+
+    async def run(self, item: Any, index: int, result: str) -> Any:
+        """Run the body once with ``item`` and ``index`` (pause, cancel and each body node's timeout
+        apply); return ``result`` rendered over the body's outputs, or, when ``result`` is empty, the
+        main (first) output of the body's last node that ran. A failing body node raises its
+        FlowAIError (``node_id`` names it)."""
+
+    def progress(self, done: int, total: int, failed: int = 0) -> None:
+        """Report that ``done`` of ``total`` items have ended, ``failed`` of them with an error
+        (the run's progress counts items)."""
+
 
 class Node:
     """Base class of node types: set ``definition`` and write ``run``. Instances are stateless;
@@ -67,6 +85,8 @@ class Node:
     cacheable: ClassVar[bool] = False
     streams: ClassVar[bool] = False
     port_fields: ClassVar[dict[str, str]] = {}  # input port -> the config field it feeds
+    body_ports: ClassVar[dict[str, PortType]] = {}  # a container's ports for the nodes inside it
+    body_fields: ClassVar[frozenset[str]] = frozenset()  # rendered per item by the body's runner
     _inputs: ClassVar[dict[str, PortType]] = {}
     _outputs: ClassVar[dict[str, PortType]] = {}
 
@@ -81,6 +101,8 @@ class Node:
         cls.port_fields = {p.name: p.feeds for p in d.inputs}
         cls._inputs = {p.name: p.type for p in d.inputs}
         cls._outputs = {p.name: p.type for p in d.outputs}
+        cls.body_ports = {p.name: p.type for p in d.body}
+        cls.body_fields = frozenset(d.body_fields)
 
     def input_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
         return dict(self._inputs)

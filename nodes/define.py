@@ -128,6 +128,8 @@ class NodeDef:
     streams: bool = False  # emits text deltas
     starter: dict[str, Any] = field(default_factory=dict)  # config of a node just added (over the defaults)
     summary: tuple[str, ...] = ()  # config fields shown on the node's card, first non-empty wins
+    body: tuple[Port, ...] = ()  # a container's ports for the nodes inside it (a loop's item, index)
+    body_fields: tuple[str, ...] = ()  # config fields rendered per item over the body's nodes, not before the run
 
     def all_fields(self) -> dict[str, FieldDef]:
         """The config fields' definitions, the base ones (timeout, cache) included, in form order."""
@@ -181,6 +183,9 @@ def _problems(d: NodeDef) -> typing.Iterator[str]:
     if d.dynamic_outputs is not None:
         yield from _text_problems("dynamic_outputs", d.dynamic_outputs)
     yield from _field_problems("", d.config, d.all_fields())
+    for name in d.body_fields:
+        if name not in model_fields:
+            yield f"body field {name!r} names no config field"
     for name in d.summary:
         if name not in model_fields:
             yield f"summary names no config field ({name!r})"

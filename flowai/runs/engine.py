@@ -33,6 +33,7 @@ from flowai.runs.events import (
     RunSucceeded,
     StreamDelta,
 )
+from flowai.runs.loops import ItemRunner
 from flowai.workflows.graph import CompiledGraph, CompiledNode
 from flowai.workflows.templates import Ref, render, to_text
 
@@ -51,6 +52,7 @@ class _Context:
     usage: dict[str, Any] | None = None
     workflow_id: str | None = None  # for per-workflow budgets and media ownership
     owner_id: int | None = None
+    body: ItemRunner | None = None  # a loop node's body (flowai/runs/loops.py)
 
     def stream(self, content: str | None, reasoning: str | None = None) -> None:
         if content or reasoning:
@@ -180,6 +182,8 @@ class Engine:
         emit(NodeStarted(node.id, node.label, node.spec.type))
         t0 = time.perf_counter()
         ctx = _Context(node.id, run_id, run_input, self.services, emit, None, *scope)
+        if node.id in graph.bodies:
+            ctx.body = ItemRunner(self, graph.bodies[node.id], state, emit, run_id, run_input, gate, scope)
         timeout = None
         try:
             config = _resolve_config(node, graph, state)
@@ -268,14 +272,14 @@ def _resolve_config(node: CompiledNode, graph: CompiledGraph, state: RunState):
     outputs = state.outputs
 
     def lookup(ref: Ref) -> Any:
-        return outputs.get(ref.node, {}).get(graph.nodes[ref.node].impl.aliases.get(ref.port, ref.port))
+        return outputs.get(ref.node, {}).get(graph.known[ref.node].impl.aliases.get(ref.port, ref.port))
 
     raw = {}
     for key, value in node.spec.config.items():
         if key in node.edge_fields:
             src, port = node.edge_fields[key]
             raw[key] = outputs.get(src, {}).get(port)
-        elif node.impl.templated:
+        elif node.impl.templated and key not in node.impl.body_fields:
             raw[key] = _render_value(value, lookup, node)
         else:
             raw[key] = value

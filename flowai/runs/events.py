@@ -2,6 +2,8 @@
 
 The engine emits them; the SSE encoder, the run recorder and live views all consume the same
 sequence. ``NodeFailed`` is recorded but not part of FlowAI's SSE contract (``RunFailed`` is).
+Events of nodes inside a loop carry ``item``, the index of the item they ran for (None elsewhere);
+``LoopProgress`` counts a loop's items.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class NodeStarted:
     node: str
     label: str
     type: str
+    item: int | None = None  # inside a loop: the index of the item it runs for
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,7 @@ class NodeFinished:
     time_spend: float
     outputs: dict[str, Any]
     usage: dict[str, Any] | None = None
+    item: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,7 @@ class NodeFailed:
     time_spend: float
     code: int
     message: str
+    item: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,7 @@ class NodeSkipped:
     node: str
     label: str
     type: str
+    item: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,18 @@ class StreamDelta:
     node: str
     content: str | None
     reasoning: str | None = None
+    item: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoopProgress:
+    """A loop node's items: ``done`` of ``total`` have ended (``failed`` of them failed)."""
+
+    kind: ClassVar[str] = "loop_progress"
+    node: str
+    done: int
+    total: int
+    failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,5 +100,15 @@ class RunFailed:
     status: str = "failed"  # or "cancelled"
 
 
-Event = RunStarted | NodeStarted | NodeFinished | NodeFailed | NodeSkipped | StreamDelta | RunSucceeded | RunFailed
+Event = (
+    RunStarted
+    | NodeStarted
+    | NodeFinished
+    | NodeFailed
+    | NodeSkipped
+    | StreamDelta
+    | LoopProgress
+    | RunSucceeded
+    | RunFailed
+)
 TERMINAL = (RunSucceeded, RunFailed)

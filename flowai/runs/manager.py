@@ -30,6 +30,7 @@ from flowai.runs.engine import Engine, RunState
 from flowai.runs.events import (
     TERMINAL,
     Event,
+    LoopProgress,
     NodeFailed,
     NodeFinished,
     NodeSkipped,
@@ -409,7 +410,7 @@ class RunManager:
     def _durable_emit(self, handle: RunHandle) -> Callable[[Event], None]:
         def emit(ev: Event) -> None:
             handle.emit(ev)
-            if isinstance(ev, NODE_EVENTS):
+            if isinstance(ev, NODE_EVENTS) and ev.item is None:  # a loop's items live in its outputs and events
                 self.recorder.node(node_row(handle.id, ev))
 
         return emit
@@ -497,12 +498,26 @@ def _bad_transition(handle: RunHandle, action: str) -> InputError:
 
 
 def event_record(ev: Event) -> dict[str, Any]:
-    return {"kind": ev.kind, **{name: getattr(ev, name) for name in ev.__slots__}}
+    """An event as stored; ``item`` only on the events of nodes inside a loop."""
+    fields = {name: getattr(ev, name) for name in ev.__slots__}
+    if fields.get("item", 0) is None:
+        del fields["item"]
+    return {"kind": ev.kind, **fields}
 
 
 EVENT_TYPES = {
     cls.kind: cls
-    for cls in (RunStarted, NodeStarted, NodeFinished, NodeFailed, NodeSkipped, StreamDelta, RunSucceeded, RunFailed)
+    for cls in (
+        RunStarted,
+        NodeStarted,
+        NodeFinished,
+        NodeFailed,
+        NodeSkipped,
+        StreamDelta,
+        LoopProgress,
+        RunSucceeded,
+        RunFailed,
+    )
 }
 NODE_EVENTS = (NodeStarted, NodeFinished, NodeFailed, NodeSkipped)
 
@@ -560,7 +575,7 @@ def node_records(
     regenerate) are 'reused' rows, which never overwrite a row already stored."""
     nodes: dict[str, dict] = {}
     for ev in events:
-        if isinstance(ev, NODE_EVENTS):
+        if isinstance(ev, NODE_EVENTS) and ev.item is None:
             nodes[ev.node] = node_row(run_id, ev)
     for row in nodes.values():
         if row["status"] == "running":

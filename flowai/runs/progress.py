@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowai.runs.events import NodeFailed, NodeFinished, NodeSkipped, NodeStarted
+from flowai.runs.events import LoopProgress, NodeFailed, NodeFinished, NodeSkipped, NodeStarted
 
 DONE = ("completed", "reused", "skipped")
 
@@ -13,6 +13,8 @@ def node_states(events) -> dict[str, str]:
     """Node id -> running / completed / failed, from a run's events."""
     states: dict[str, str] = {}
     for ev in events:
+        if getattr(ev, "item", None) is not None:  # a node inside a loop: its loop's items count instead
+            continue
         if isinstance(ev, NodeStarted):
             states[ev.node] = "running"
         elif isinstance(ev, NodeFinished):
@@ -24,21 +26,30 @@ def node_states(events) -> dict[str, str]:
     return states
 
 
-def progress(order: list[str], states: dict[str, str], run_status: str) -> dict[str, Any]:
-    """The docs/management-api.md progress shape: overall_progress, current_stage, stage_progress, stages."""
-    stages = []
+def item_progress(events) -> dict[str, float]:
+    """Loop node id -> percent of its items that have ended (the latest LoopProgress of each loop)."""
+    return {ev.node: 100.0 * ev.done / ev.total if ev.total else 0.0 for ev in events if isinstance(ev, LoopProgress)}
+
+
+def progress(
+    order: list[str], states: dict[str, str], run_status: str, items: dict[str, float] | None = None
+) -> dict[str, Any]:
+    """The docs/management-api.md progress shape: overall_progress, current_stage, stage_progress, stages.
+    ``items``: a running loop's progress in percent (items ended / items)."""
+    stages: list[dict[str, Any]] = []
     for node_id in order:
         status = states.get(node_id, "pending")
         if status == "running" and run_status in ("cancelled", "failed"):
             status = "cancelled"
-        stages.append({"stage": node_id, "status": status, "progress": 100.0 if status in DONE else 0.0})
-    done = sum(1 for s in stages if s["status"] in DONE)
+        percent = 100.0 if status in DONE else round((items or {}).get(node_id, 0.0), 1)
+        stages.append({"stage": node_id, "status": status, "progress": percent})
+    done = sum(float(s["progress"]) for s in stages) / 100.0
     overall = 100.0 if run_status == "completed" else round(100.0 * done / len(order), 1) if order else 0.0
-    current = next((s["stage"] for s in stages if s["status"] == "running"), None)
+    current = next((s for s in stages if s["status"] == "running"), None)
     return {
         "overall_progress": overall,
-        "current_stage": current,
-        "stage_progress": 0.0 if current else None,
+        "current_stage": current["stage"] if current else None,
+        "stage_progress": current["progress"] if current else None,
         "status": run_status,
         "stages": stages,
     }

@@ -16,6 +16,14 @@ from pydantic_core import ErrorDetails
 
 from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
+from flowai.workflows.loops import (
+    body_ancestors,
+    body_of,
+    check_parents,
+    crossing_issue,
+    not_visible_issue,
+    ref_ports,
+)
 from flowai.workflows.templates import BRACES, LabelIndex, brace_refs
 from nodes import Node, Registry
 from nodes.input import InputConfig, check_input
@@ -41,6 +49,7 @@ class NodeSpec(BaseModel):
     label: str = ""
     position: Position = Field(default_factory=Position)
     config: dict[str, Any] = Field(default_factory=dict)
+    parent: str | None = Field(default=None, description="The loop node this node is inside (its body)")
 
     @field_validator("id")
     @classmethod
@@ -110,6 +119,12 @@ class CompiledGraph:
     nodes: dict[str, CompiledNode]  # in topological order
     input_node: CompiledNode
     output_nodes: list[CompiledNode]
+    bodies: dict[str, CompiledGraph] = field(default_factory=dict)  # loop id -> its body (see loops.py)
+    known: dict[str, CompiledNode] = field(default_factory=dict)  # every node, bodies included (templates)
+
+    def __post_init__(self) -> None:
+        if not self.known:
+            self.known = dict(self.nodes)
 
     @property
     def input_config(self) -> InputConfig:
@@ -169,11 +184,12 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
             branch_ports=frozenset(impl.branch_ports(spec.config)),
         )
 
-    _check_edges(doc, nodes, broken, issues)
+    scope = check_parents(doc, nodes, issues)
+    _check_edges(doc, nodes, broken, issues, scope)
     order = _topological_order(nodes, issues)
 
-    inputs = [n for n in nodes.values() if n.spec.type == "input"]
-    outputs = [n for n in nodes.values() if n.spec.type == "output"]
+    inputs = [n for n in nodes.values() if n.spec.type == "input" and scope.get(n.id) is None]
+    outputs = [n for n in nodes.values() if n.spec.type == "output" and scope.get(n.id) is None]
     if not inputs:
         issues.append(_issue("The workflow has no input node; add one to receive the run's input."))
     elif len(inputs) > 1:
@@ -193,13 +209,19 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
             break
 
     if order is not None:
-        ancestors = _ancestors(order, nodes)
-        _check_templates(nodes, ancestors, broken, issues)
+        ancestors = body_ancestors(_ancestors(order, nodes), scope)
+        _check_templates(nodes, ancestors, broken, issues, scope)
     if issues:
         raise GraphError(issues)
     assert order is not None  # without an order (a cycle) there is an issue
-    ordered = {nid: nodes[nid] for nid in order}
-    return CompiledGraph(doc, ordered, inputs[0], outputs)
+    top = {nid: nodes[nid] for nid in order if scope.get(nid) is None}
+    bodies = {
+        loop: CompiledGraph(
+            doc, {nid: nodes[nid] for nid in order if scope.get(nid) == loop}, nodes[loop], [], {}, nodes
+        )
+        for loop in dict.fromkeys(p for p in scope.values() if p is not None)
+    }
+    return CompiledGraph(doc, top, inputs[0], outputs, bodies, nodes)
 
 
 def _output_name(node: CompiledNode) -> str:
@@ -227,7 +249,9 @@ def _check_config(spec: NodeSpec, impl: Node, labels: set[str], issues: list[dic
         return None
 
 
-def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str], issues: list[dict]) -> None:
+def _check_edges(
+    doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str], issues: list[dict], scope: dict[str, str | None]
+) -> None:
     seen: set[tuple[str, str, str | None, str | None]] = set()
     for i, e in enumerate(doc.edges):
         src, dst = nodes.get(e.source), nodes.get(e.target)
@@ -249,7 +273,15 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
         if key in seen:
             continue
         seen.add(key)
-        if e.source not in dst.parents:
+        into_body = scope.get(e.target) == e.source  # a loop's item / index into a node of its body
+        if scope.get(e.source) != scope.get(e.target) and not into_body:
+            issues.append(crossing_issue(i, e.source, e.target, scope))
+            continue
+        if into_body:
+            if e.source_port not in src.impl.body_ports or e.target_port is None:
+                issues.append(crossing_issue(i, e.source, e.target, scope))
+                continue
+        elif e.source not in dst.parents:
             dst.parents.append(e.source)
             src.children.append(e.target)
         if src.branch_ports:
@@ -272,13 +304,14 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
             continue
         if e.source_port is None or e.target_port is None:  # neither (see above): the edge only orders execution
             continue
-        out_type = src.outputs.get(e.source_port)
+        out_type = (src.impl.body_ports if into_body else src.outputs).get(e.source_port)
         in_type = dst.inputs.get(e.target_port)
         if out_type is None:
             issues.append(
                 _issue(
                     f"Edge {i}: node {e.source!r} has no output port {e.source_port!r} "
-                    f"(ports: {', '.join(src.outputs) or 'none'}).",
+                    f"(ports: {', '.join(src.outputs) or 'none'})"
+                    + (" (item and index reach only the nodes inside the loop)." if src.impl.body_ports else "."),
                     edge=i,
                     node=e.source,
                 )
@@ -362,7 +395,11 @@ def _ancestors(order: list[str], nodes: dict[str, CompiledNode]) -> dict[str, fr
 
 
 def _check_templates(
-    nodes: dict[str, CompiledNode], ancestors: dict[str, frozenset[str]], broken: set[str], issues: list[dict]
+    nodes: dict[str, CompiledNode],
+    ancestors: dict[str, frozenset[str]],
+    broken: set[str],
+    issues: list[dict],
+    scope: dict[str, str | None],
 ) -> None:
     for nid, node in nodes.items():
         if not node.impl.templated:
@@ -370,8 +407,11 @@ def _check_templates(
         uses_labels = False
         for path, text in _strings(node.spec.config):
             uses_labels = uses_labels or "$" in text
+            per_item = path.split(".", 1)[0] in node.impl.body_fields  # rendered per item, over the body
+            visible = body_of(nid, scope) | {nid} if per_item else ancestors[nid]
             for ref_node, port in brace_refs(text):
                 where = f"config.{path}"
+                ports = ref_ports(ref_node, nid, nodes, scope, per_item)
                 if ref_node in broken:
                     continue
                 if ref_node not in nodes:
@@ -382,20 +422,13 @@ def _check_templates(
                             field=where,
                         )
                     )
-                elif ref_node not in ancestors[nid]:
-                    issues.append(
-                        _issue(
-                            f"Node {nid!r}: {where} names {ref_node!r}, which is not upstream of it; "
-                            f"connect {ref_node!r} to {nid!r} first.",
-                            node=nid,
-                            field=where,
-                        )
-                    )
-                elif port not in nodes[ref_node].outputs and port not in nodes[ref_node].impl.aliases:
+                elif ref_node not in visible:
+                    issues.append(not_visible_issue(nid, where, ref_node, scope, per_item))
+                elif port not in ports and port not in nodes[ref_node].impl.aliases:
                     issues.append(
                         _issue(
                             f"Node {nid!r}: {where} names port {port!r} that node {ref_node!r} "
-                            f"does not have (ports: {', '.join(nodes[ref_node].outputs)}).",
+                            f"does not have here (ports: {', '.join(ports)}).",
                             node=nid,
                             field=where,
                         )
@@ -403,7 +436,10 @@ def _check_templates(
         if uses_labels:
             upstream = sorted(ancestors[nid])
             node.labels = LabelIndex.build(
-                [(nodes[a].spec.label, a, list(nodes[a].outputs), nodes[a].impl.aliases) for a in upstream]
+                [
+                    (nodes[a].spec.label, a, list(ref_ports(a, nid, nodes, scope, False)), nodes[a].impl.aliases)
+                    for a in upstream
+                ]
             )
             by_label: dict[str, list[str]] = {}  # a label two ancestors share is ambiguous where it is used
             for a in upstream:

@@ -64,6 +64,7 @@ def document_schema(registry: Registry, ref_prefix: str = "#/$defs/") -> tuple[d
                 "label": spec["label"],
                 "position": ref[Position],
                 "config": ref[node.Config],
+                "parent": spec["parent"],
             },
         }
         variants.append({"$ref": ref_prefix + name})

@@ -17,10 +17,10 @@ from flowai.access.users import Account as User  # the signed-in account
 from flowai.api.http import JSON
 from flowai.errors import InputError, ResourceNotFoundError
 from flowai.platform import Platform
-from flowai.runs.events import Event, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
+from flowai.runs.events import Event, LoopProgress, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
 from flowai.runs.history import run_cost
 from flowai.runs.manager import RunHandle
-from flowai.runs.progress import node_states, progress
+from flowai.runs.progress import item_progress, node_states, progress
 from flowai.runs.service import Mode, Principal, Run
 
 from .common import Page, bearer_user, current_user, ok, platform_of
@@ -181,7 +181,7 @@ async def _progress(platform: Platform, run_id: str, user: User) -> dict:
     if live is not None:
         states = node_states(live.events)
         states.update({nid: "reused" for nid in live.state.outputs if nid not in states})
-        return {"run_id": run_id, **progress(_order(platform, live), states, live.status)}
+        return {"run_id": run_id, **progress(_order(platform, live), states, live.status, item_progress(live.events))}
     run = await runs.record(principal, run_id, missing=ResourceNotFoundError)
     states = {n.node_id: n.status for n in runs.nodes(run_id)}
     return {"run_id": run_id, **progress(_order(platform, run), states, run.status)}
@@ -229,6 +229,10 @@ async def run_socket(websocket: WebSocket, run_id: str):
 
 
 async def _messages(platform: Platform, run_id: str, user: User, ev: Event) -> list[dict]:
+    if isinstance(ev, LoopProgress):  # a loop's items: progress counts them
+        return [{"type": "progress", "data": await _progress(platform, run_id, user)}]
+    if getattr(ev, "item", None) is not None:  # a node inside a loop is not a stage of its own
+        return []
     if isinstance(ev, NodeStarted):
         return [{"type": "progress", "data": await _progress(platform, run_id, user)}]
     if isinstance(ev, NodeFinished):
