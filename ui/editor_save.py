@@ -10,7 +10,6 @@ what happened as intents (``Saved``, ``Published``, ``Rebase``, ``Discard``, ``R
 
 from __future__ import annotations
 
-import functools
 import logging
 
 from nicegui import ui
@@ -19,22 +18,11 @@ from flowai.errors import ConflictError, FlowAIError, GraphError
 from flowai.platform import Platform
 
 from . import editor_intents as i
+from .editor_hosted import hosted
 from .editor_state import EditorState
 from .i18n import t
 
 log = logging.getLogger("flowai.ui")
-
-
-def hosted(method):
-    """Run a handler inside the page's stable host element: a handler started from a list that
-    it refreshes (the versions) must not create its dialogs or notes in a deleted slot."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self.host:
-            return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 class Publishing:

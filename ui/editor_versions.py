@@ -16,7 +16,7 @@ from flowai.platform import Platform
 from flowai.workflows.diff import GraphDiff, diff
 
 from . import editor_intents as i
-from .editor_save import hosted
+from .editor_hosted import hosted
 from .editor_state import Change, EditorState
 from .i18n import labelled, listing, t
 from .layout import safe_id
