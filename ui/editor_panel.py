@@ -1,43 +1,60 @@
 """The settings panel: the selected node's form (from its config model), or the workflow's.
 
-Edits go straight into the draft (``Draft.set_config`` / ``set_label``); the canvas gets the
-node's new ports and summary, and validation runs again shortly after.
+A view of the editor's state: it reads the selected node and emits ``UpdateConfig``,
+``SetLabel``, ``SetMeta`` and ``Delete`` intents; the state tells the canvas of the node's new
+ports and summary. It redraws itself when the selection, the mode or the node's upstream
+changes — never on its own edits (that would steal the focus from the field being typed in).
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import Any
 
 from nicegui import ui
 
-from .editor_form import FormContext, node_form_context, render_form
-from .i18n import labelled, language, t
+from flowai.providers.directory import LiveReplicate
+from nodes import Registry
 
-if TYPE_CHECKING:
-    from .editor_host import EditorHost
+from . import editor_intents as i
+from .editor_form import FormContext, node_form_context, render_form
+from .editor_state import Change, EditorState
+from .i18n import labelled, language, t
 
 
 class SettingsPanel:
-    def __init__(self, editor: EditorHost, titles: dict[str, str]):
-        self.editor = editor
+    def __init__(
+        self,
+        state: EditorState,
+        emit: i.Emit,
+        *,
+        registry: Registry,
+        titles: dict[str, str],
+        replicate: LiveReplicate | None,
+    ):
+        self.state = state
+        self.emit = emit
+        self.registry = registry
         self.titles = titles  # node type -> title in the UI language
+        self.replicate = replicate  # loads a Replicate model's inputs; None: not offered
         self.box = ui.column().classes("w-full gap-2")
 
     @property
     def editing(self) -> bool:
-        return self.editor.mode == "draft"
+        return self.state.editing
+
+    def on_change(self, c: Change) -> None:
+        if c.selection or c.mode or c.variables:
+            self.render()
 
     def render(self) -> None:
         """The selected node's form; the workflow's when none is selected. Read-only while a
         version (not the draft) is on the canvas."""
-        ed = self.editor
-        doc = ed.draft.doc if self.editing else (ed.shown_doc or ed.draft.doc)
-        node = next((n for n in doc["nodes"] if n["id"] == ed.selected), None) if ed.selected else None
+        node = self.state.selected_node
         self.box.clear()
         with self.box:
             if node is None:
-                self._workflow_form(doc)
+                self._workflow_form(self.state.doc)
             else:
                 self._node_form(node)
 
@@ -64,8 +81,8 @@ class SettingsPanel:
             ttl.props("readonly")
 
     def _node_form(self, node: dict) -> None:
-        ed, nid = self.editor, node["id"]
-        impl = ed.platform.registry.get(node.get("type"))
+        nid = node["id"]
+        impl = self.registry.get(node.get("type"))
         with ui.row().classes("w-full items-center gap-2"):
             ui.label(self.titles.get(node.get("type")) or (impl.title if impl else node.get("type"))).classes("text-lg")
             ui.label(labelled(t("editor_panel.node_id"), nid)).classes("text-xs text-gray-500 font-mono").props(
@@ -87,11 +104,11 @@ class SettingsPanel:
             'data-testid="node-help"'
         )
         ctx = node_form_context(
-            impl, variables=ed.draft.variables(nid) if impl.templated else None, readonly=not self.editing
+            impl, variables=self.state.draft.variables(nid) if impl.templated else None, readonly=not self.editing
         )
         # A field with the "model_params" widget: the model's own inputs, loadable from Replicate.
         params = next((k for k, f in impl.definition.fields.items() if f.widget == "model_params"), None)
-        loadable = params is not None and getattr(ed.platform.services, "replicate", None) is not None
+        loadable = params is not None and self.replicate is not None
         render_form(
             impl.Config.model_json_schema(),
             node.get("config") or {},
@@ -109,7 +126,8 @@ class SettingsPanel:
     def _replicate_params(self, node: dict, ctx: FormContext, key: str) -> None:
         """The ``key`` field (a model's inputs) as JSON text until "load parameters" fetches the
         model's input schema; then a form generated from that schema edits the same object."""
-        ed, nid = self.editor, node["id"]
+        nid, replicate = node["id"], self.replicate
+        assert replicate is not None  # (offered only then)
         box = ui.column().classes("w-full gap-1")
         with box:
             render_form(
@@ -120,7 +138,7 @@ class SettingsPanel:
             )
 
         def config() -> dict:
-            return (ed.draft.node(nid) or {}).get("config") or {}
+            return (self.state.draft.node(nid) or {}).get("config") or {}
 
         async def load() -> None:
             model = config().get("model")
@@ -128,7 +146,7 @@ class SettingsPanel:
                 ui.notify(t("editor_panel.need_model"), type="warning")
                 return
             try:
-                schema = await ed.platform.replicate.input_schema(model)
+                schema = await replicate.input_schema(model)
             except Exception as exc:  # reported, never a trace: a bad name, no key, Replicate down
                 ui.notify(
                     t("editor_panel.params_failed", error=getattr(exc, "message", None) or type(exc).__name__),
@@ -155,48 +173,23 @@ class SettingsPanel:
             )
 
     # edits ------------------------------------------------------------------------------
-    def on_config(self, node_id: str, key: str, value) -> None:
-        if not self.editing:
-            return
-        ed = self.editor
-        result = ed.draft.set_config(node_id, key, value)
-        node = ed.draft.node(node_id)
-        if node is None:
-            return
-        patch = {"summary": ed.draft.summary(node)}
-        if result["ports"]:
-            view = ed.draft.node_view(node)["data"]
-            patch.update(inputs=view["inputs"], outputs=view["outputs"])
-        ed.canvas.run_method("updateNode", node_id, patch)
-        if result["removed"]:
-            ed.canvas.run_method("removeElements", [], result["removed"])
-        if result["added"]:
-            ed.canvas.run_method("addEdges", [ed.draft.edge_view(e) for e in result["added"]])
-        for other in result["touched"]:  # their {{node.port}} references followed a renamed port
-            ed.canvas.run_method("updateNode", other, {"summary": ed.draft.summary(ed.draft.node(other))})
-        ed.changed(inputs=node.get("type") == "input")
+    def on_config(self, node_id: str, key: str, value: Any) -> None:
+        if self.editing:
+            self.emit(i.UpdateConfig(node_id, key, value))
 
     def on_label(self, node_id: str, label: str) -> None:
         if self.editing:
-            self.editor.draft.set_label(node_id, label or "")
-            self.editor.canvas.run_method("updateNode", node_id, {"label": label or ""})
-            self.editor.changed()
+            self.emit(i.SetLabel(node_id, label or ""))
 
     def on_meta(self, key: str, value: str) -> None:
         if self.editing:
-            self.editor.draft.set_meta(key, value or "")
-            self.editor.changed()
+            self.emit(i.SetMeta(key, value or ""))
 
     def on_cache_ttl(self, seconds) -> None:
         if self.editing:
-            settings = dict(self.editor.draft.doc.get("settings") or {})
+            settings = dict(self.state.draft.doc.get("settings") or {})
             settings["cache_ttl"] = seconds if seconds not in ("", None) else None
-            self.editor.draft.set_meta("settings", settings)
-            self.editor.changed()
+            self.emit(i.SetMeta("settings", settings))
 
     def delete_node(self, node_id: str) -> None:
-        nodes, edges = self.editor.draft.remove([node_id], [])
-        if nodes:
-            self.editor.canvas.run_method("removeElements", nodes, edges)
-            self.editor.select(None)
-            self.editor.changed(inputs=True)
+        self.emit(i.Delete((node_id,)))

@@ -4,34 +4,41 @@ The run is the *current canvas*: the draft is compiled (``platform.workflows.val
 started through ``platform.run_service.start_checked(..., source="editor")``; the panel follows the handle's
 events, lighting nodes up on the canvas (running, done with its time, failed with its error,
 skipped), streaming LLM text into the panel and onto the node, and showing media outputs.
+
+A view of the editor's state: it reads the draft and its versions, and reports the run's
+progress on the nodes as ``RunCleared`` / ``RunProgress`` / ``RunStream`` intents (the canvas
+shows them) and a refused graph as ``ReportIssues``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nicegui import background_tasks, ui
 
 from flowai.errors import FlowAIError, GraphError
+from flowai.platform import Platform
 from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded, StreamDelta
 from flowai.runs.service import Mode, Principal, Target
 from flowai.workflows.templates import BRACES
 
+from . import editor_intents as i
+from .editor_state import Change, EditorState
 from .i18n import labelled, t
 from .layout import safe_id
-
-if TYPE_CHECKING:
-    from .editor_host import EditorHost
-
 
 MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
 
 
 class RunPanel:
-    def __init__(self, editor: EditorHost):
-        self.editor = editor
+    def __init__(self, state: EditorState, emit: i.Emit, *, platform: Platform, account_id: int, workflow_id: str):
+        self.state = state
+        self.emit = emit
+        self.platform = platform
+        self.account_id = account_id
+        self.workflow_id = workflow_id
         self.handle = None
         self.graph = None
         self.task: asyncio.Task | None = None
@@ -64,9 +71,13 @@ class RunPanel:
         if self.task is not None and not self.task.done():
             self.task.cancel()
 
+    def on_change(self, c: Change) -> None:
+        if c.inputs:
+            self.refresh_form()
+
     # the input form ---------------------------------------------------------------------
     def refresh_form(self) -> None:
-        node = next((n for n in self.editor.draft.doc["nodes"] if n.get("type") == "input"), None)
+        node = next((n for n in self.state.draft.doc["nodes"] if n.get("type") == "input"), None)
         fields = (node or {}).get("config", {}).get("fields") or []
         self.form.clear()
         with self.form:
@@ -124,11 +135,11 @@ class RunPanel:
 
     # running ----------------------------------------------------------------------------
     def run(self) -> None:
-        ed = self.editor
+        state = self.state
         try:
-            graph = ed.platform.workflows.validate(ed.draft.doc)
+            graph = self.platform.workflows.validate(state.draft.doc)
         except GraphError as exc:
-            ed.apply_issues(exc.issues)
+            self.emit(i.ReportIssues(tuple(exc.issues)))
             ui.notify(t("editor_runs.invalid", message=exc.message), type="negative")
             return
         known = {f.name for f in graph.input_node.config.fields}
@@ -137,9 +148,13 @@ class RunPanel:
         except FlowAIError as exc:
             ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
             return
-        version = ed.base if not ed.draft.dirty else 0  # 0: an unsaved draft
-        self.handle = ed.platform.run_service.start_checked(
-            Principal(ed.user.id), Target(ed.workflow_id, version, graph), run_input, mode=Mode.CLIENT, source="editor"
+        version = state.base if not state.dirty else 0  # 0: an unsaved draft
+        self.handle = self.platform.run_service.start_checked(
+            Principal(self.account_id),
+            Target(self.workflow_id, version, graph),
+            run_input,
+            mode=Mode.CLIENT,
+            source="editor",
         )
         self.handle.attach()
         self.graph = graph
@@ -151,7 +166,7 @@ class RunPanel:
         self.run_button.disable()
         self.stop_button.set_visibility(True)
         self.trace_button.set_visibility(False)
-        ed.canvas.run_method("clearRun")
+        self.emit(i.RunCleared())
         self.task = background_tasks.create(self._follow(self.handle), name="editor-run")
 
     def stop(self) -> None:
@@ -187,7 +202,7 @@ class RunPanel:
                     self.status.text = t(f"editor_runs.{key}", message=ev.message)
                     self.status.props(f'data-state="{safe_id(key)}"')
         finally:
-            handle.detach(self.editor.platform.runs.grace)
+            handle.detach(self.platform.runs.grace)
             finished = {e.node for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
             skipped = {
                 nid: {"status": "skipped", "statusText": t("editor_runs.st_skipped")}
@@ -195,13 +210,13 @@ class RunPanel:
                 if nid not in finished
             }
             if skipped:
-                self.editor.canvas.run_method("patchNodes", skipped)
+                self.emit(i.RunProgress(skipped))
             self.run_button.enable()
             self.stop_button.set_visibility(False)
             self.trace_button.set_visibility(True)
 
     def _patch(self, node_id: str, status: str, text: str, error: str | None = None) -> None:
-        self.editor.canvas.run_method("patchNodes", {node_id: {"status": status, "statusText": text, "error": error}})
+        self.emit(i.RunProgress({node_id: {"status": status, "statusText": text, "error": error}}))
         card = self.cards.get(node_id)
         if card is not None:
             card["status"].text = text
@@ -245,7 +260,7 @@ class RunPanel:
         self.flush_scheduled = False
         if self.pending:
             chunks, self.pending = self.pending, {}
-            self.editor.canvas.run_method("appendStream", chunks)
+            self.emit(i.RunStream(chunks))
 
     def _outputs(self, node_id: str, outputs: dict[str, Any]) -> None:
         node = self.graph.nodes.get(node_id) if self.graph else None

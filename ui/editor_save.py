@@ -3,41 +3,45 @@
 A save passes the version the draft is based on, so when another tab (or person) saved
 meanwhile the user gets a conflict dialog, never a silent overwrite; a failed save says why
 and keeps the edit.
+
+A view of the editor's state: it reads the draft and the version it is based on, and reports
+what happened as intents (``Saved``, ``Published``, ``Rebase``, ``Discard``, ``ReportIssues``).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from typing import TYPE_CHECKING
 
 from nicegui import ui
 
 from flowai.errors import ConflictError, FlowAIError, GraphError
+from flowai.platform import Platform
 
+from . import editor_intents as i
+from .editor_hosted import hosted
+from .editor_state import EditorState
 from .i18n import t
-
-if TYPE_CHECKING:
-    from .editor_host import EditorHost
 
 log = logging.getLogger("flowai.ui")
 
 
-def hosted(method):
-    """Run a handler inside the page's stable host element: a handler started from a list that
-    it refreshes (the versions) must not create its dialogs or notes in a deleted slot."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self.editor.host:
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
-
 class Publishing:
-    def __init__(self, editor: EditorHost):
-        self.editor = editor
+    def __init__(
+        self,
+        state: EditorState,
+        emit: i.Emit,
+        *,
+        platform: Platform,
+        account_id: int,
+        workflow_id: str,
+        host: ui.element,
+    ):
+        self.state = state
+        self.emit = emit
+        self.platform = platform
+        self.account_id = account_id
+        self.workflow_id = workflow_id
+        self.host = host  # a stable element for the dialogs
 
     @hosted
     def ask_save(self) -> None:
@@ -57,43 +61,40 @@ class Publishing:
         dialog.open()
 
     def save_now(self) -> None:
-        if self.editor.mode == "draft":
+        if self.state.editing:
             self.save("")
 
     @hosted
     def save(self, message: str = "") -> int | None:
         """Save the draft as a new version; None when it was not saved (the edits stay)."""
-        ed = self.editor
-        if not ed.draft.dirty and ed.base:
-            ui.notify(t("editor_save.no_changes", n=ed.base))
-            return ed.base
+        state = self.state
+        if not state.unsaved:
+            ui.notify(t("editor_save.no_changes", n=state.base))
+            return state.base
         try:
-            version = ed.platform.workflows.save(
-                owner_id=ed.user.id,
-                workflow_id=ed.workflow_id,
-                document=ed.draft.doc,
-                base_version=ed.base,
+            version = self.platform.workflows.save(
+                owner_id=self.account_id,
+                workflow_id=self.workflow_id,
+                document=state.draft.doc,
+                base_version=state.base,
                 message=message,
-                user_id=ed.user.id,
+                user_id=self.account_id,
             )
         except ConflictError as exc:
             self.conflict((exc.detail or {}).get("current_version"))
             return None
         except GraphError as exc:
-            ed.apply_issues(exc.issues)
+            self.emit(i.ReportIssues(tuple(exc.issues)))
             ui.notify(t("editor_save.save_invalid", message=exc.message), type="negative", multi_line=True)
             return None
         except FlowAIError as exc:
             ui.notify(t("editor_save.save_failed", message=exc.message), type="negative", multi_line=True)
             return None
         except Exception as exc:  # the database is gone, a disk is full...: say so, keep the edit
-            log.exception("saving workflow %s failed", ed.workflow_id)
+            log.exception("saving workflow %s failed", self.workflow_id)
             ui.notify(t("editor_save.save_failed", message=type(exc).__name__), type="negative")
             return None
-        ed.base = version.number
-        ed.draft.mark_saved()
-        ed.update_state()
-        ed.versions.refresh()
+        self.emit(i.Saved(version.number))
         ui.notify(t("editor_save.saved_toast", n=version.number), type="positive")
         return version.number
 
@@ -103,13 +104,13 @@ class Publishing:
             ui.label(t("editor_save.conflict", n=current)).classes("text-base").props('data-testid="conflict-message"')
 
             def reload() -> None:
-                self.editor.canvas.run_method("setDirty", False)
+                self.emit(i.Discard())
                 ui.navigate.reload()
 
             def keep() -> None:
                 dialog.close()
                 assert current is not None  # (offered only then)
-                self.editor.base = current
+                self.emit(i.Rebase(current))
                 self.save("")
 
             with ui.row().classes("w-full justify-end"):
@@ -141,36 +142,34 @@ class Publishing:
     @hosted
     def publish(self, version: int | None) -> None:
         """Publish ``version``; None: the current draft (saved first when it has changes)."""
-        ed = self.editor
+        state = self.state
         if version is None:
-            if ed.mode != "draft":
+            if not state.editing:
                 return
-            if ed.draft.dirty or not ed.base:
+            if state.unsaved:
                 version = self.save("Published")
                 if version is None:
                     return
             else:
-                latest = ed.platform.workflows.get(owner_id=ed.user.id, workflow_id=ed.workflow_id).latest_version
-                if latest != ed.base:  # saved elsewhere: this page's version is not the latest
-                    self.conflict(latest)
+                latest = self.platform.workflows.get(owner_id=self.account_id, workflow_id=self.workflow_id)
+                if latest.latest_version != state.base:  # saved elsewhere: this page's version is not the latest
+                    self.conflict(latest.latest_version)
                     return
-                version = ed.base
+                version = state.base
         try:
-            number = ed.platform.workflows.publish(
-                owner_id=ed.user.id, workflow_id=ed.workflow_id, version=version, user_id=ed.user.id
+            number = self.platform.workflows.publish(
+                owner_id=self.account_id, workflow_id=self.workflow_id, version=version, user_id=self.account_id
             )
         except FlowAIError as exc:
             if isinstance(exc, GraphError):
-                ed.apply_issues(exc.issues)
+                self.emit(i.ReportIssues(tuple(exc.issues)))
             ui.notify(t("editor_save.publish_failed", message=exc.message), type="negative", multi_line=True)
             return
-        ed.published = number
-        ed.update_state()
-        ed.versions.refresh()
+        self.emit(i.Published(number))
         self.show_published(number)
 
     def show_published(self, number: int) -> None:
-        wf_id = self.editor.workflow_id
+        wf_id = self.workflow_id
         with ui.dialog() as dialog, ui.card().classes("w-[30rem]").props('data-testid="published-dialog"'):
             ui.label(t("editor_save.published", n=number)).classes("text-base")
             with ui.row().classes("items-center gap-2"):

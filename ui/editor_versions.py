@@ -1,25 +1,46 @@
 """The editor's version history: list, view one read-only on the canvas, compare two (highlighted
-on the canvas and listed), restore one as the draft, publish one."""
+on the canvas and listed), restore one as the draft, publish one.
+
+A view of the editor's state: what goes on the canvas is asked for with ``ShowVersion``,
+``ShowDraft`` and ``Restore`` intents; publishing a version goes through the ``publish`` the
+page hands in (the save/publish bar's confirmation). The list follows ``Saved`` / ``Published``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from nicegui import ui
 
+from flowai.platform import Platform
 from flowai.workflows.diff import GraphDiff, diff
 
-from .editor_save import hosted
+from . import editor_intents as i
+from .editor_hosted import hosted
+from .editor_state import Change, EditorState
 from .i18n import labelled, listing, t
 from .layout import safe_id
 
-if TYPE_CHECKING:
-    from .editor_host import EditorHost
-
 
 class VersionsPanel:
-    def __init__(self, editor: EditorHost):
-        self.editor = editor
+    def __init__(
+        self,
+        state: EditorState,
+        emit: i.Emit,
+        *,
+        platform: Platform,
+        account_id: int,
+        workflow_id: str,
+        host: ui.element,
+        publish: Callable[[int], None],
+    ):
+        self.state = state
+        self.emit = emit
+        self.platform = platform
+        self.account_id = account_id
+        self.workflow_id = workflow_id
+        self.host = host  # a stable element for what the handlers create (the list refreshes)
+        self.publish = publish  # asks to publish a version
         with ui.row().classes("w-full items-end gap-1"):
             self.a = (
                 ui.select({}, label=t("editor_versions.from")).props('dense data-testid="diff-from"').classes("w-20")
@@ -32,10 +53,15 @@ class VersionsPanel:
         self.items = ui.column().classes("w-full gap-1")
         self.refresh()
 
+    def on_change(self, c: Change) -> None:
+        if c.versions:
+            self.refresh()
+        if c.mode and self.state.editing:
+            self.summary.clear()
+
     def refresh(self) -> None:
-        ed = self.editor
-        versions, _total = ed.platform.workflows.version_page(
-            owner_id=ed.user.id, workflow_id=ed.workflow_id, limit=100
+        versions, _total = self.platform.workflows.version_page(
+            owner_id=self.account_id, workflow_id=self.workflow_id, limit=100
         )
         options = {v.number: f"v{v.number}" for v in versions}
         self.a.set_options(
@@ -53,7 +79,7 @@ class VersionsPanel:
                 with ui.card().classes("w-full p-2 gap-0").props(card_props):
                     with ui.row().classes("items-center gap-2 w-full"):
                         ui.label(f"v{v.number}").classes("font-bold")
-                        if ed.published == v.number:
+                        if self.state.published == v.number:
                             ui.badge(t("editor_versions.published"), color="green").props(
                                 f'data-testid="{safe_id("published", v.number)}"'
                             )
@@ -68,7 +94,7 @@ class VersionsPanel:
                         ui.button(icon="restore", on_click=lambda n=v.number: self.restore_version(n)).props(
                             f'flat dense size=sm data-testid="{safe_id("version-restore", v.number)}"'
                         ).tooltip(t("editor_versions.restore"))
-                        ui.button(icon="publish", on_click=lambda n=v.number: ed.publishing.confirm_publish(n)).props(
+                        ui.button(icon="publish", on_click=lambda n=v.number: self.publish(n)).props(
                             f'flat dense size=sm data-testid="{safe_id("version-publish", v.number)}"'
                         ).tooltip(t("editor_versions.publish"))
 
@@ -112,23 +138,22 @@ class VersionsPanel:
 
     # versions on the canvas ---------------------------------------------------------------
     def _document(self, number) -> dict:
-        ed = self.editor
         if number == "draft":
-            return ed.draft.doc
-        return ed.platform.workflows.version(
-            owner_id=ed.user.id, workflow_id=ed.workflow_id, number=int(number)
+            return self.state.draft.doc
+        return self.platform.workflows.version(
+            owner_id=self.account_id, workflow_id=self.workflow_id, number=int(number)
         ).document
 
     @hosted
     def view_version(self, number: int) -> None:
         doc = self._document(number)
-        self.editor.show_readonly("view", doc, number, self.editor.draft.graph_view(doc))
+        self.emit(i.ShowVersion("view", doc, number, self.state.draft.graph_view(doc)))
 
     @hosted
     def show_diff(self, a, b) -> None:
         """Version ``b`` on the canvas with what changed since ``a``: added nodes green, changed
         amber (with the fields), removed ones (from ``a``) red and dashed; the same as a list."""
-        draft = self.editor.draft
+        draft = self.state.draft
         old, new = self._document(a), self._document(b)
         d = diff(old, new)
         view = draft.graph_view(new)
@@ -149,19 +174,10 @@ class VersionsPanel:
         def name(v) -> str:
             return t("editor_versions.draft_short") if v == "draft" else f"v{v}"
 
-        self.editor.show_readonly("diff", new, (name(a), name(b)), view)
+        self.emit(i.ShowVersion("diff", new, (name(a), name(b)), view))
         self.show_summary(d, labels)
 
     @hosted
-    def back_to_draft(self) -> None:
-        self.summary.clear()
-        self.editor.show_draft()
-
-    @hosted
     def restore_version(self, number: int) -> None:
-        ed = self.editor
-        ed.draft.replace(self._document(number))
-        ed.name_input.value = ed.draft.doc.get("name", "")
-        self.summary.clear()
-        ed.show_draft()
+        self.emit(i.Restore(self._document(number)))
         ui.notify(t("editor_versions.restored", n=number))

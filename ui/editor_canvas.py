@@ -1,0 +1,115 @@
+"""The canvas as a view of the editor's state: canvas events become intents, changes become calls.
+
+The browser's canvas (``ui.canvas.FlowCanvas``) draws what the user does at once and reports it
+(node added, nodes moved, edge connected, elements removed, selection); this binding turns each
+report into an intent for :class:`ui.editor_state.EditorState`, and each change of the state into
+the canvas calls that show it (``addNodes``, ``updateNode``, ``setGraph``, ``setIssues``, the
+test run's ``patchNodes`` / ``appendStream``...). A change the canvas made itself is not sent back.
+"""
+
+from __future__ import annotations
+
+from nicegui import app, ui
+
+from . import editor_intents as i
+from .canvas import FlowCanvas
+from .editor_model import compat_table
+from .editor_state import Change, EditorState
+from .i18n import t
+
+JS_TEXTS = ("refuse_self", "refuse_port", "refuse_type", "refuse_taken", "refuse_cycle")
+
+
+class CanvasBinding:
+    def __init__(self, state: EditorState, emit: i.Emit):
+        self.state = state
+        self.emit = emit
+        self.canvas = FlowCanvas(
+            self._initial_view(), compat=compat_table(), texts={k: t(f"editor.{k}") for k in JS_TEXTS}
+        )
+        for name, handler in (
+            ("add_node", self._add),
+            ("move", self._move),
+            ("connect", self._connect),
+            ("remove", self._remove),
+            ("select", self._select),
+            ("refused", self._refused),
+            ("undo", lambda: self.emit(i.Undo())),
+            ("redo", lambda: self.emit(i.Redo())),
+            ("copy", self._copy),
+            ("paste", self._paste),
+        ):
+            self.canvas.on(name, handler)
+
+    def _initial_view(self) -> dict:
+        """The draft with its validation problems already on the nodes (the page is not live yet:
+        calls into the browser would be lost)."""
+        view = self.state.draft.graph_view()
+        for n in view["nodes"]:
+            n["data"]["issues"] = self.state.issues_by_node.get(n["id"], [])
+        return view
+
+    # canvas events -> intents -------------------------------------------------------------
+    def _add(self, e) -> None:
+        self.emit(i.AddNode(e.args.get("type"), e.args.get("position") or {"x": 0, "y": 0}))
+
+    def _move(self, e) -> None:
+        self.emit(i.Move(e.args.get("positions") or {}))
+
+    def _connect(self, e) -> None:
+        a = e.args
+        self.emit(i.Connect(a.get("source"), a.get("target"), a.get("source_port"), a.get("target_port")))
+
+    def _remove(self, e) -> None:
+        self.emit(i.Delete(tuple(e.args.get("nodes") or ()), tuple(e.args.get("edges") or ()), on_canvas=True))
+
+    def _select(self, e) -> None:
+        self.emit(i.SelectNode(e.args.get("id") if isinstance(e.args, dict) else None, on_canvas=True))
+
+    def _refused(self, e) -> None:
+        ui.notify(e.args.get("message", ""), type="warning", position="top", timeout=3000)
+
+    def _copy(self, e) -> None:
+        clip = self.state.draft.copy(e.args.get("ids") or [])
+        if clip["nodes"]:
+            app.storage.user["editor_clipboard"] = clip  # shared by the user's tabs
+            ui.notify(t("editor.copied_nodes", n=len(clip["nodes"])), position="bottom")
+
+    def _paste(self, e) -> None:
+        clip = app.storage.user.get("editor_clipboard")
+        if clip:
+            self.emit(i.Paste(clip, e.args.get("position")))
+
+    # state changes -> canvas calls --------------------------------------------------------
+    def on_change(self, c: Change) -> None:
+        call, state, draft = self.canvas.run_method, self.state, self.state.draft
+        if c.run_cleared:
+            call("clearRun")
+        if c.run_patches:
+            call("patchNodes", c.run_patches)
+        if c.run_stream:
+            call("appendStream", c.run_stream)
+        if c.run_only:
+            return
+        if c.added_nodes:
+            call("addNodes", [draft.node_view(draft.node(n) or {}) for n in c.added_nodes], True)
+        for node, patch in c.patched.items():
+            call("updateNode", node, patch)
+        if c.removed_nodes or c.removed_edges:
+            call("removeElements", c.removed_nodes, c.removed_edges)
+        if c.added_edges:
+            call("addEdges", [draft.edge_view(x) for x in c.added_edges])
+        if c.graph:
+            if state.editing:
+                call("setGraph", draft.graph_view(), False, c.fit)
+            else:
+                call("setGraph", state.shown_view, True, True)
+        if c.reveal and state.selected is not None:
+            call("selectNode", state.selected)
+        self.show_dirty()
+        if c.issues:
+            call("setIssues", state.issues_by_node)
+
+    def show_dirty(self) -> None:
+        """Tell the canvas whether leaving the page loses edits (it asks before unloading)."""
+        self.canvas.run_method("setDirty", self.state.dirty)

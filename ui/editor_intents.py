@@ -1,0 +1,207 @@
+"""What the editor's views may ask of its state: small frozen intent records, one per action.
+
+A view (canvas, settings panel, test-run panel, versions, save/publish bar) never changes the
+editor's state itself; it calls the ``emit`` it was given with one of these, and
+:meth:`ui.editor_state.EditorState.apply` makes the change and tells every subscribed view what
+changed. No NiceGUI here.
+
+Editing intents (``AddNode`` ... ``Paste``) are ignored while a version, not the draft, is on the
+canvas. ``on_canvas=True`` on an intent says the canvas already shows the change (the user made
+it there), so the canvas is not told again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# editing the draft --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelectNode:
+    node: str | None  # None: the workflow itself (no node)
+    on_canvas: bool = False
+
+
+@dataclass(frozen=True)
+class AddNode:
+    type: str
+    position: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Move:
+    positions: dict[str, dict[str, float]]  # node id -> {x, y}; always from the canvas
+
+
+@dataclass(frozen=True)
+class Connect:
+    source: str
+    target: str
+    source_port: str | None = None
+    target_port: str | None = None  # always drawn on the canvas
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Remove nodes (with their edges) and edges (given as ``{source, source_port, target,
+    target_port}`` records, like the canvas sends them)."""
+
+    nodes: tuple[str, ...] = ()
+    edges: tuple[dict[str, Any], ...] = ()
+    on_canvas: bool = False
+
+
+@dataclass(frozen=True)
+class UpdateConfig:
+    node: str
+    key: str
+    value: Any  # None removes the key
+
+
+@dataclass(frozen=True)
+class SetLabel:
+    node: str
+    label: str
+
+
+@dataclass(frozen=True)
+class SetMeta:
+    """A workflow-level field: ``name``, ``description`` or ``settings``."""
+
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Paste:
+    clip: dict[str, Any]
+    position: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Undo:
+    pass
+
+
+@dataclass(frozen=True)
+class Redo:
+    pass
+
+
+@dataclass(frozen=True)
+class Restore:
+    """Put a version's document in the draft (undoable) and show the draft."""
+
+    document: dict[str, Any]
+
+
+# what is on the canvas ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShowVersion:
+    """A version (``mode="view"``) or a comparison (``mode="diff"``) on the canvas, read-only.
+    ``view`` is the canvas graph to show (decorated with the diff); ``label`` the version number
+    or the pair compared."""
+
+    mode: str
+    document: dict[str, Any]
+    label: Any
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ShowDraft:
+    pass
+
+
+# versions and validation ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Saved:
+    version: int  # the draft is now this version
+
+
+@dataclass(frozen=True)
+class Published:
+    version: int
+
+
+@dataclass(frozen=True)
+class Rebase:
+    """Base the draft on another version (the user chose to save over a newer one)."""
+
+    version: int
+
+
+@dataclass(frozen=True)
+class Discard:
+    """Drop the unsaved edits' claim (the page is about to reload the saved workflow)."""
+
+
+@dataclass(frozen=True)
+class Validate:
+    pass
+
+
+@dataclass(frozen=True)
+class ReportIssues:
+    """Validation issues found elsewhere (a save, publish or test run refused the graph)."""
+
+    issues: tuple[dict[str, Any], ...]
+
+
+# a test run's progress, shown on the nodes ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunCleared:
+    pass
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Node id -> ``{status, statusText, error}`` (the fields given replace the old ones)."""
+
+    patches: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunStream:
+    """Node id -> streamed text to append."""
+
+    chunks: dict[str, str] = field(default_factory=dict)
+
+
+Intent = (
+    SelectNode
+    | AddNode
+    | Move
+    | Connect
+    | Delete
+    | UpdateConfig
+    | SetLabel
+    | SetMeta
+    | Paste
+    | Undo
+    | Redo
+    | Restore
+    | ShowVersion
+    | ShowDraft
+    | Saved
+    | Published
+    | Rebase
+    | Discard
+    | Validate
+    | ReportIssues
+    | RunCleared
+    | RunProgress
+    | RunStream
+)
+EDITING = (AddNode, Move, Connect, Delete, UpdateConfig, SetLabel, SetMeta, Paste, Undo, Redo)
+
+Emit = Callable[[Intent], None]

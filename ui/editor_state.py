@@ -1,0 +1,326 @@
+"""The editor's state: the draft, what is selected and shown, the versions, the problems.
+
+Plain Python (no NiceGUI), so it is tested without a browser. It changes only through
+:meth:`EditorState.apply` with an intent record (``ui.editor_intents``); after each change it
+calls every subscribed view with a :class:`Change` saying what changed, and the views (the canvas
+binding, the panels, the toolbar) redraw what concerns them. Views read the state freely and
+never write it.
+
+Validation is injected (``validate`` raises ``GraphError``, e.g. ``platform.workflows.validate``):
+edits mark the problems stale (``Change.stale``; the page validates shortly after, with a
+``Validate`` intent); undo, redo and showing the draft again validate at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import editor_intents as i
+from .editor_model import Draft
+
+Validator = Callable[[dict], Any]
+
+
+@dataclass
+class Change:
+    """What one intent changed; the views read the state itself for the new values."""
+
+    intent: i.Intent
+    document: bool = False  # the draft document changed (so may the dirty flag)
+    graph: bool = False  # the canvas shows a new graph: the draft after undo / restore, or a version
+    fit: bool = False  # ... fitted to the view
+    added_nodes: list[str] = field(default_factory=list)  # ids of nodes new in the draft (selected)
+    added_edges: list[dict] = field(default_factory=list)
+    removed_nodes: list[str] = field(default_factory=list)
+    removed_edges: list[str] = field(default_factory=list)  # canvas edge ids
+    patched: dict[str, dict] = field(default_factory=dict)  # node id -> changed fields of its card
+    selection: bool = False  # the selected node (or the form it shows) changed
+    reveal: bool = False  # show the selected node: select it on the canvas, open its settings
+    open_settings: bool = False  # bring the settings panel forward
+    variables: bool = False  # the selected node's upstream changed (its variable menu)
+    inputs: bool = False  # the input node's fields may have changed (the test-run form)
+    issues: bool = False  # new validation problems
+    stale: bool = False  # the problems may be out of date: validate soon
+    mode: bool = False  # draft / view / diff changed
+    versions: bool = False  # a version was saved or published
+    run_cleared: bool = False
+    run_patches: dict[str, dict] = field(default_factory=dict)
+    run_stream: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def run_only(self) -> bool:
+        return isinstance(self.intent, (i.RunCleared, i.RunProgress, i.RunStream))
+
+
+class EditorState:
+    def __init__(self, draft: Draft, *, validate: Validator, base: int, published: int | None):
+        self.draft = draft
+        self.base = base  # the version the draft is based on (0: none saved yet)
+        self.published = published
+        self.mode = "draft"  # "view": a version read-only; "diff": two versions compared
+        self.shown_doc: dict | None = None  # the document on the canvas when not the draft
+        self.shown_view: dict | None = None  # its canvas graph
+        self.shown_label: Any = None  # the version number (view) or the pair compared (diff)
+        self.selected: str | None = None
+        self.issues_by_node: dict[str, list[str]] = {}
+        self.general_issues: list[str] = []
+        self.run: dict[str, dict[str, Any]] = {}  # node id -> the test run's status on it
+        self._validate = validate
+        self._views: list[Callable[[Change], None]] = []
+        self._pending: list[Change] = []
+        self._notifying = False
+        self._handlers: dict[type, Callable[[Any], Change | None]] = {
+            i.SelectNode: self._select_node,
+            i.AddNode: self._add_node,
+            i.Move: self._move,
+            i.Connect: self._connect,
+            i.Delete: self._delete,
+            i.UpdateConfig: self._update_config,
+            i.SetLabel: self._set_label,
+            i.SetMeta: self._set_meta,
+            i.Paste: self._paste,
+            i.Undo: self._undo_redo,
+            i.Redo: self._undo_redo,
+            i.Restore: self._restore,
+            i.ShowVersion: self._show_version,
+            i.ShowDraft: self._show_draft,
+            i.Saved: self._saved,
+            i.Published: self._published,
+            i.Rebase: self._rebase,
+            i.Discard: self._discard,
+            i.Validate: self._validate_now,
+            i.ReportIssues: self._report_issues,
+            i.RunCleared: self._run_cleared,
+            i.RunProgress: self._run_progress,
+            i.RunStream: self._run_stream,
+        }
+        self._check()
+
+    # reads ------------------------------------------------------------------------------
+    @property
+    def editing(self) -> bool:
+        return self.mode == "draft"
+
+    @property
+    def dirty(self) -> bool:
+        return self.draft.dirty
+
+    @property
+    def unsaved(self) -> bool:
+        """Edits not in any version (or no version yet)."""
+        return self.draft.dirty or not self.base
+
+    @property
+    def doc(self) -> dict:
+        """The document on the canvas: the draft, or the version shown."""
+        return self.draft.doc if self.editing else (self.shown_doc or self.draft.doc)
+
+    @property
+    def selected_node(self) -> dict | None:
+        if self.selected is None:
+            return None
+        return next((n for n in self.doc["nodes"] if n["id"] == self.selected), None)
+
+    @property
+    def issue_count(self) -> int:
+        return sum(len(v) for v in self.issues_by_node.values()) + len(self.general_issues)
+
+    def label_of(self, node_id: str) -> str:
+        return (self.draft.node(node_id) or {}).get("label") or node_id
+
+    # changes ----------------------------------------------------------------------------
+    def subscribe(self, view: Callable[[Change], None]) -> None:
+        """Call ``view(change)`` after every change, in subscription order."""
+        self._views.append(view)
+
+    def apply(self, intent: i.Intent) -> Change | None:
+        """Make the change ``intent`` asks for; None when it changes nothing (or is not allowed
+        now: an edit while a version is shown). A view that emits while being told of a change
+        is told of its own change after every view has seen the first."""
+        if isinstance(intent, i.EDITING) and not self.editing:
+            return None
+        change = self._handlers[type(intent)](intent)
+        if change is not None:
+            self._pending.append(change)
+            if not self._notifying:
+                self._notify()
+        return change
+
+    def _notify(self) -> None:
+        self._notifying = True
+        try:
+            while self._pending:
+                change = self._pending.pop(0)
+                for view in list(self._views):
+                    view(change)
+        finally:
+            self._notifying = False
+
+    def _check(self) -> None:
+        self.issues_by_node, self.general_issues = self.draft.issues(self._validate)
+
+    # the handlers, one per intent type (``self._handlers``) ----------------------------------------------------
+    def _select_node(self, it: i.SelectNode) -> Change | None:
+        if it.on_canvas:
+            moved = it.node != self.selected
+            self.selected = it.node
+            if not moved and it.node is None:
+                return None
+            return Change(it, selection=moved, open_settings=it.node is not None)
+        self.selected = it.node
+        shown = it.node is not None
+        return Change(it, selection=True, reveal=shown, open_settings=shown)
+
+    def _add_node(self, it: i.AddNode) -> Change | None:
+        if self.draft.registry.get(it.type) is None:
+            return None
+        node = self.draft.add_node(it.type, it.position)
+        self.selected = node["id"]
+        return Change(
+            it,
+            document=True,
+            stale=True,
+            added_nodes=[node["id"]],
+            selection=True,
+            reveal=True,
+            open_settings=True,
+            inputs=it.type == "input",
+        )
+
+    def _move(self, it: i.Move) -> Change:
+        self.draft.move(it.positions)
+        return Change(it, document=True)
+
+    def _connect(self, it: i.Connect) -> Change | None:
+        edge = {"source": it.source, "source_port": it.source_port, "target": it.target, "target_port": it.target_port}
+        if self.draft.connect(edge) is None:
+            return None
+        return Change(it, document=True, stale=True, variables=self.selected == it.target)
+
+    def _delete(self, it: i.Delete) -> Change | None:
+        nodes, edges = self.draft.remove(list(it.nodes), list(it.edges))
+        if not nodes and not edges:
+            return None
+        change = Change(it, document=True, stale=True, inputs=True)
+        if not it.on_canvas:
+            change.removed_nodes, change.removed_edges = nodes, edges
+        if self.selected in nodes:
+            self.selected = None
+            change.selection = True
+        return change
+
+    def _update_config(self, it: i.UpdateConfig) -> Change | None:
+        draft = self.draft
+        result = draft.set_config(it.node, it.key, it.value)
+        node = draft.node(it.node)
+        if node is None:
+            return None
+        patch: dict[str, Any] = {"summary": draft.summary(node)}
+        if result["ports"]:
+            view = draft.node_view(node)["data"]
+            patch.update(inputs=view["inputs"], outputs=view["outputs"])
+        change = Change(
+            it,
+            document=True,
+            stale=True,
+            patched={it.node: patch},
+            removed_edges=result["removed"],
+            added_edges=result["added"],
+            inputs=node.get("type") == "input",
+        )
+        for other in result["touched"]:  # their {{node.port}} references followed a renamed port
+            change.patched[other] = {"summary": draft.summary(draft.node(other) or {})}
+        return change
+
+    def _set_label(self, it: i.SetLabel) -> Change:
+        self.draft.set_label(it.node, it.label or "")
+        return Change(it, document=True, stale=True, patched={it.node: {"label": it.label or ""}})
+
+    def _set_meta(self, it: i.SetMeta) -> Change:
+        self.draft.set_meta(it.key, it.value)
+        return Change(it, document=True, stale=True)
+
+    def _paste(self, it: i.Paste) -> Change | None:
+        nodes, edges = self.draft.paste(it.clip, it.position)
+        if not nodes:
+            return None
+        return Change(
+            it,
+            document=True,
+            stale=True,
+            added_nodes=[n["id"] for n in nodes],
+            added_edges=edges,
+            inputs=any(n["type"] == "input" for n in nodes),
+        )
+
+    def _undo_redo(self, it: i.Undo | i.Redo) -> Change | None:
+        if not (self.draft.undo() if isinstance(it, i.Undo) else self.draft.redo()):
+            return None
+        return self._redrawn(it, fit=False)
+
+    def _restore(self, it: i.Restore) -> Change:
+        self.draft.replace(it.document)
+        return self._show_draft(it)
+
+    def _show_version(self, it: i.ShowVersion) -> Change:
+        self.mode, self.shown_doc, self.shown_label, self.shown_view = it.mode, it.document, it.label, it.view
+        self.selected = None
+        return Change(it, graph=True, fit=True, selection=True, mode=True)
+
+    def _show_draft(self, it: i.ShowDraft | i.Restore) -> Change:
+        self.mode, self.shown_doc, self.shown_label, self.shown_view = "draft", None, None, None
+        self.selected = None
+        change = self._redrawn(it, fit=True)
+        change.mode = True
+        return change
+
+    def _redrawn(self, it: i.Intent, *, fit: bool) -> Change:
+        """The draft drawn anew (undo, redo, back from a version): problems checked at once."""
+        if self.selected is not None and self.draft.node(self.selected) is None:
+            self.selected = None
+        self._check()
+        return Change(it, document=True, graph=True, fit=fit, selection=True, inputs=True, issues=True)
+
+    def _saved(self, it: i.Saved) -> Change:
+        self.base = it.version
+        self.draft.mark_saved()
+        return Change(it, versions=True)
+
+    def _published(self, it: i.Published) -> Change:
+        self.published = it.version
+        return Change(it, versions=True)
+
+    def _rebase(self, it: i.Rebase) -> Change:
+        self.base = it.version
+        return Change(it)
+
+    def _discard(self, it: i.Discard) -> Change:
+        self.draft.mark_saved()
+        return Change(it)
+
+    def _validate_now(self, it: i.Validate) -> Change | None:
+        if not self.editing:
+            return None
+        self._check()
+        return Change(it, issues=True)
+
+    def _report_issues(self, it: i.ReportIssues) -> Change:
+        self.issues_by_node, self.general_issues = self.draft.locate(list(it.issues))
+        return Change(it, issues=True)
+
+    def _run_cleared(self, it: i.RunCleared) -> Change:
+        self.run = {}
+        return Change(it, run_cleared=True)
+
+    def _run_progress(self, it: i.RunProgress) -> Change:
+        for node, patch in it.patches.items():
+            self.run.setdefault(node, {}).update(patch)
+        return Change(it, run_patches=dict(it.patches))
+
+    def _run_stream(self, it: i.RunStream) -> Change:
+        for node, text in it.chunks.items():
+            entry = self.run.setdefault(node, {})
+            entry["stream"] = entry.get("stream", "") + text
+        return Change(it, run_stream=dict(it.chunks))
