@@ -20,6 +20,17 @@ from . import models, schema  # noqa: F401  (models registers the tables)
 def make_engine(url: str, *, migrate: bool | None = None) -> Engine:
     """An engine on ``url`` whose schema is at this code's head. ``migrate``: upgrade it first if it is
     behind (default: on SQLite only). Raises ``schema.SchemaError`` saying what to do otherwise."""
+    engine = open_engine(url)
+    try:
+        schema.ensure(engine, migrate=engine.dialect.name == "sqlite" if migrate is None else migrate)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on ``url`` as it is, schema unchecked (``flowai db`` looks at and migrates it)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -49,11 +60,6 @@ def make_engine(url: str, *, migrate: bool | None = None) -> Engine:
             json_serializer=_dumps,
             json_deserializer=orjson.loads,
         )
-    try:
-        schema.ensure(engine, migrate=engine.dialect.name == "sqlite" if migrate is None else migrate)
-    except Exception:
-        engine.dispose()
-        raise
     return engine
 
 
