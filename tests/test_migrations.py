@@ -244,3 +244,15 @@ def test_flowai_db_upgrade_adopts_an_existing_home_database(tmp_path):
     out = flowai(tmp_path, "db", "upgrade").stdout
     assert "Adopted a database made before migrations" in out and f"from {schema.BASELINE} to {schema.head()}" in out
     assert '"flowai/1"' in flowai(tmp_path, "workflow", "export", hello["id"], "--version", "2").stdout
+
+
+def test_any_command_on_an_existing_home_database_migrates_it_first(tmp_path):
+    """The embedded default needs no step: the first command after an upgrade of FlowAI migrates."""
+    url = f"sqlite:///{tmp_path / 'flowai.db'}"
+    pre_migration_database(url)
+    before = contents(url)
+    hello = next(w for w in before["workflows"] if w["name"].startswith("Hello"))
+    assert '"flowai/1"' in flowai(tmp_path, "workflow", "export", hello["id"]).stdout
+    assert "(head)" in flowai(tmp_path, "db", "current").stdout
+    after = contents(url)
+    assert after == before
