@@ -29,6 +29,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -111,7 +112,10 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[SchemaState, Schema
         if before.legacy:
             adopted = scripts().get_revision(BASELINE).module.adopt(conn)
             command.stamp(cfg, BASELINE)
-        command.upgrade(cfg, revision)
+        try:
+            command.upgrade(cfg, revision)
+        except CommandError as exc:  # an unknown or older target revision
+            raise SchemaError(f"Cannot upgrade {_name(engine)} to {revision!r}: {exc}") from None
         after = state_of(conn)
     return before, after, adopted
 

@@ -256,3 +256,10 @@ def test_any_command_on_an_existing_home_database_migrates_it_first(tmp_path):
     assert "(head)" in flowai(tmp_path, "db", "current").stdout
     after = contents(url)
     assert after == before
+
+
+def test_flowai_db_upgrade_to_an_unknown_revision_says_so(tmp_path):
+    bad = flowai(tmp_path, "db", "upgrade", "--revision", "nope", check=False)
+    assert bad.returncode == 2 and "Can't locate revision" in bad.stderr and "Traceback" not in bad.stderr
+    assert f"to {schema.BASELINE}." in flowai(tmp_path, "db", "upgrade", "--revision", schema.BASELINE).stdout
+    assert f"behind head {schema.head()}" in flowai(tmp_path, "db", "current", check=False).stdout
