@@ -51,7 +51,7 @@ RESUMABLE = ("background", "async", "batch", "regenerate")  # run sources that s
 class Platform:
     def __init__(self, settings: Settings, *, registry: Registry | None = None):
         self.settings = settings
-        self.db = make_engine(settings.database_url)
+        self.db = make_engine(settings.database_url, migrate=settings.auto_migrate)  # SchemaError: not migrated
         self.registry = registry or default_registry()
         self.http = make_client()  # flowai/net/httpclient.py: limits, timeouts, the keep-alive pool
         provider_store = DbProviderStore(self.db)

@@ -33,6 +33,15 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _flag(name: str) -> bool | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw in ("1", "true", "yes", "0", "false", "no"):
+        return raw in ("1", "true", "yes")
+    raise SettingsError(f"{name} must be 1 or 0 (or unset), not {raw!r}.")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -57,6 +66,7 @@ class Settings:
     providers_file: Path | None = None  # router settings (priorities, quotas, ...); default home/providers.toml
     metrics_token: str | None = None  # FLOWAI_METRICS_TOKEN: /metrics then needs "Authorization: Bearer <it>"
     encryption_keys: str = field(default="", repr=False)  # FLOWAI_ENCRYPTION_KEYS; else home/encryption.keys
+    auto_migrate: bool | None = None  # FLOWAI_AUTO_MIGRATE: upgrade the schema on start (unset: on SQLite only)
 
     @property
     def media_dir(self) -> Path:
@@ -99,6 +109,7 @@ class Settings:
             env_files=env_files,
             metrics_token=os.environ.get("FLOWAI_METRICS_TOKEN") or None,
             encryption_keys=os.environ.get("FLOWAI_ENCRYPTION_KEYS", ""),
+            auto_migrate=_flag("FLOWAI_AUTO_MIGRATE"),
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
             if os.environ.get("FLOWAI_PROVIDERS_FILE")
             else None,
