@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 
 from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
+from flowai.texts import Text
 from flowai.workflows.loops import (
     body_ancestors,
     body_of,
@@ -46,7 +47,7 @@ class NodeSpec(BaseModel):
 
     id: str
     type: str
-    label: str = ""
+    label: Text = ""
     position: Position = Field(default_factory=Position)
     config: dict[str, Any] = Field(default_factory=dict)
     parent: str | None = Field(default=None, description="The loop node this node is inside (its body)")
@@ -82,8 +83,8 @@ class GraphDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: str = FORMAT
-    name: str = Field(default="Untitled", max_length=200)
-    description: str = ""
+    name: Text = Field(default="Untitled", max_length=200)
+    description: Text = ""
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
     settings: GraphSettings = Field(default_factory=GraphSettings)

@@ -22,6 +22,7 @@ from flowai.runs.history import run_cost
 from flowai.runs.manager import RunHandle
 from flowai.runs.progress import item_progress, node_states, progress
 from flowai.runs.service import Mode, Principal, Run
+from flowai.texts import Text
 
 from .common import Page, bearer_user, current_user, ok, platform_of
 
@@ -34,7 +35,7 @@ class StartRun(BaseModel):
 
     workflow_id: str = Field(max_length=64)
     input: dict[str, Any] = Field(default_factory=dict)
-    name: str | None = Field(default=None, max_length=200)
+    name: Text | None = Field(default=None, max_length=200)
     version: int | None = Field(default=None, ge=1)
 
 
