@@ -58,6 +58,45 @@ class NodeSkipped:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeRetry:
+    """One failed attempt of a node that is tried again after ``delay`` seconds (its ``retries``)."""
+
+    kind: ClassVar[str] = "node_retry"
+    node: str
+    label: str
+    type: str
+    attempt: int  # the attempt that failed, from 1
+    code: int
+    message: str
+    delay: float
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackTaken:
+    """A node failed (after its retries) and the run goes on along its ``error`` edges to ``targets``;
+    the nodes after its ordinary edges are skipped like a branch not taken."""
+
+    kind: ClassVar[str] = "fallback"
+    node: str
+    label: str
+    type: str
+    code: int
+    message: str
+    targets: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetWarning:
+    """The workflow's spend today crossed the warning threshold of its daily budget (once per crossing)."""
+
+    kind: ClassVar[str] = "budget_warning"
+    workflow_id: str
+    budget: float
+    spent: float
+    threshold: float  # the fraction of the budget that warns, e.g. 0.8
+
+
+@dataclass(frozen=True, slots=True)
 class StreamDelta:
     kind: ClassVar[str] = "stream"
     node: str
@@ -82,5 +121,17 @@ class RunFailed:
     status: str = "failed"  # or "cancelled"
 
 
-Event = RunStarted | NodeStarted | NodeFinished | NodeFailed | NodeSkipped | StreamDelta | RunSucceeded | RunFailed
+Event = (
+    RunStarted
+    | NodeStarted
+    | NodeFinished
+    | NodeFailed
+    | NodeSkipped
+    | NodeRetry
+    | FallbackTaken
+    | BudgetWarning
+    | StreamDelta
+    | RunSucceeded
+    | RunFailed
+)
 TERMINAL = (RunSucceeded, RunFailed)

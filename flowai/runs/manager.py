@@ -29,9 +29,12 @@ from flowai.errors import FlowAIError, InputError, NodeError, ProviderError
 from flowai.runs.engine import Engine, RunState
 from flowai.runs.events import (
     TERMINAL,
+    BudgetWarning,
     Event,
+    FallbackTaken,
     NodeFailed,
     NodeFinished,
+    NodeRetry,
     NodeSkipped,
     NodeStarted,
     RunFailed,
@@ -504,6 +507,7 @@ EVENT_TYPES = {
     cls.kind: cls
     for cls in (RunStarted, NodeStarted, NodeFinished, NodeFailed, NodeSkipped, StreamDelta, RunSucceeded, RunFailed)
 }
+EVENT_TYPES.update({cls.kind: cls for cls in (NodeRetry, FallbackTaken, BudgetWarning)})
 NODE_EVENTS = (NodeStarted, NodeFinished, NodeFailed, NodeSkipped)
 
 

@@ -25,6 +25,7 @@ FORMAT = "flowai/1"
 MAX_DEPTH = (
     64  # nesting of a document (configs included): deeper is refused, not stored (the JSON encoder stops at 255)
 )
+FALLBACK_PORT = "error"  # an edge from this port of a node without such an output runs when the node fails
 NODE_ID = re.compile(r"[\w-]{1,64}")  # letters of any script, digits, "_", "-": safe in markup, URLs, templates
 
 
@@ -94,6 +95,7 @@ class CompiledNode:
     labels: LabelIndex | None = None  # ancestors' labels, for $label.field references
     branch_ports: frozenset[str] = frozenset()  # a branching node's output ports that are branches
     child_ports: dict[str, set[str | None]] = field(default_factory=dict)  # branching: child -> source ports
+    fallbacks: set[str] = field(default_factory=set)  # children reached only when this node fails
 
     @property
     def id(self) -> str:
@@ -249,6 +251,11 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
         if key in seen:
             continue
         seen.add(key)
+        if _fallback_edge(i, e, src, dst, issues):
+            continue
+        if e.target in src.fallbacks:
+            issues.append(_mixed_fallback(i, e))
+            continue
         if e.source not in dst.parents:
             dst.parents.append(e.source)
             src.children.append(e.target)
@@ -314,6 +321,64 @@ def _check_edges(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str]
             dst.edge_inputs[e.target_port] = (e.source, e.source_port)
             fed = dst.impl.port_fields.get(e.target_port, e.target_port)
             dst.edge_fields[fed] = (e.source, e.source_port)
+
+
+def _fallback_edge(i: int, e: EdgeSpec, src: CompiledNode, dst: CompiledNode, issues: list[dict]) -> bool:
+    """Take an edge from ``src``'s ``error`` port (when it has no such output of its own): ``dst`` runs
+    only if ``src`` fails, and reads ``{{src.error}}`` (``code``, ``message``). Whether it was one."""
+    if e.source_port != FALLBACK_PORT or (FALLBACK_PORT in src.outputs and e.target not in src.fallbacks):
+        return False
+    src.outputs[FALLBACK_PORT] = PortType.JSON
+    if e.target in src.children and e.target not in src.fallbacks:
+        issues.append(_mixed_fallback(i, e))
+        return True
+    src.fallbacks.add(e.target)
+    if e.source not in dst.parents:
+        dst.parents.append(e.source)
+        src.children.append(e.target)
+    if e.target_port is None:
+        return True
+    in_type = dst.inputs.get(e.target_port)
+    if in_type is None:
+        issues.append(
+            _issue(
+                f"Edge {i}: node {e.target!r} has no input port {e.target_port!r} "
+                f"(ports: {', '.join(dst.inputs) or 'none'}).",
+                edge=i,
+                node=e.target,
+            )
+        )
+    elif not compatible(PortType.JSON, in_type):
+        issues.append(
+            _issue(
+                f"Edge {i}: {e.source}.error is json (code, message) but {e.target}.{e.target_port} takes "
+                f"{in_type}; connect it to a json port, or read {{{{{e.source}.error.message}}}}.",
+                edge=i,
+                node=e.target,
+            )
+        )
+    elif e.target_port in dst.edge_inputs:
+        issues.append(
+            _issue(
+                f"Edge {i}: input port {e.target}.{e.target_port} already has an edge; "
+                "an input port takes at most one.",
+                edge=i,
+                node=e.target,
+            )
+        )
+    else:
+        dst.edge_inputs[e.target_port] = (e.source, FALLBACK_PORT)
+        dst.edge_fields[dst.impl.port_fields.get(e.target_port, e.target_port)] = (e.source, FALLBACK_PORT)
+    return True
+
+
+def _mixed_fallback(i: int, e: EdgeSpec) -> dict:
+    return _issue(
+        f"Edge {i}: node {e.target!r} follows {e.source!r} both on success and on its error port; "
+        f"keep one: an error edge runs {e.target!r} only when {e.source!r} fails.",
+        edge=i,
+        node=e.target,
+    )
 
 
 def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> list[str] | None:
