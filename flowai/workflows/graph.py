@@ -70,6 +70,23 @@ class GraphSettings(BaseModel):
     )
 
 
+class StageSpec(BaseModel):
+    """A named group of nodes (a labelled frame on the canvas); progress is reported per stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    label: str = Field(default="", max_length=200)
+    nodes: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not NODE_ID.fullmatch(value):
+            raise ValueError("a stage id is 1-64 letters (any script), digits, '_' or '-'")
+        return value
+
+
 class GraphDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -79,6 +96,7 @@ class GraphDoc(BaseModel):
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
     settings: GraphSettings = Field(default_factory=GraphSettings)
+    stages: list[StageSpec] = Field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -194,6 +212,7 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
             )
             break
 
+    _check_stages(doc, nodes, broken, issues)
     if order is not None:
         ancestors = _ancestors(order, nodes)
         _check_templates(nodes, ancestors, broken, issues)
@@ -202,6 +221,27 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
     assert order is not None  # without an order (a cycle) there is an issue
     ordered = {nid: nodes[nid] for nid in order}
     return CompiledGraph(doc, ordered, inputs[0], outputs)
+
+
+def _check_stages(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str], issues: list[dict]) -> None:
+    """Stage ids are unique; each names existing nodes, and a node is in one stage at most."""
+    stage_of: dict[str, str] = {}
+    ids: set[str] = set()
+    for i, stage in enumerate(doc.stages):
+        if stage.id in ids:
+            issues.append(_issue(f"Duplicate stage id {stage.id!r}.", field=f"stages.{i}.id"))
+        ids.add(stage.id)
+        for j, nid in enumerate(stage.nodes):
+            where = f"stages.{i}.nodes.{j}"
+            if nid not in nodes:
+                if nid not in broken:
+                    issues.append(_issue(f"Stage {stage.id!r} names unknown node {nid!r}.", field=where))
+            elif nid in stage_of:
+                other = stage_of[nid]
+                again = "twice" if other == stage.id else f"in stages {other!r} and {stage.id!r}"
+                issues.append(_issue(f"Node {nid!r} is {again}; a node belongs to one stage.", node=nid, field=where))
+            else:
+                stage_of[nid] = stage.id
 
 
 def _output_name(node: CompiledNode) -> str:
