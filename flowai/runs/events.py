@@ -135,3 +135,4 @@ Event = (
     | RunFailed
 )
 TERMINAL = (RunSucceeded, RunFailed)
+PATH_KINDS = (NodeRetry.kind, FallbackTaken.kind, BudgetWarning.kind)  # how a run went: retries, fallbacks, warnings

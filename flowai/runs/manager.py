@@ -503,7 +503,7 @@ def event_record(ev: Event) -> dict[str, Any]:
     return {"kind": ev.kind, **{name: getattr(ev, name) for name in ev.__slots__}}
 
 
-EVENT_TYPES = {
+EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (RunStarted, NodeStarted, NodeFinished, NodeFailed, NodeSkipped, StreamDelta, RunSucceeded, RunFailed)
 }

@@ -18,6 +18,7 @@ from flowai.api.http import JSON
 from flowai.errors import InputError, ResourceNotFoundError
 from flowai.platform import Platform
 from flowai.runs.events import (
+    PATH_KINDS,
     Event,
     FallbackTaken,
     NodeFailed,
@@ -28,7 +29,7 @@ from flowai.runs.events import (
     RunSucceeded,
 )
 from flowai.runs.history import run_cost
-from flowai.runs.manager import RunHandle
+from flowai.runs.manager import RunHandle, event_record
 from flowai.runs.progress import Stage, node_fractions, node_states, progress, stage_plan
 from flowai.runs.service import Mode, Principal, Run
 
@@ -156,8 +157,16 @@ async def get_run(run_id: str, request: Request, user: User = Depends(current_us
         "current_node": current[0] if current else None,
         "nodes": nodes,
         "usage": (live.state.usage if live else run.usage) or {},
+        "path": _path(run, live),
     }
     return ok(data)
+
+
+def _path(run: Run, live: RunHandle | None) -> list[dict]:
+    """The trace's events that say how the run went: retried attempts, fallbacks taken, budget warnings."""
+    if live is not None:
+        return [event_record(e) for e in live.events if e.kind in PATH_KINDS]
+    return [e for e in run.events or () if isinstance(e, dict) and e.get("kind") in PATH_KINDS]
 
 
 async def _transition(request: Request, run_id: str, user: User, action: str) -> JSON:
