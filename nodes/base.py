@@ -31,17 +31,17 @@ class NodeConfig(BaseModel):
         ge=0,
         description="Seconds an identical call is served from the cache (0 = never; empty = the workflow's setting)",
     )
-    retries: int = Field(
-        default=0,
+    retries: int | None = Field(
+        default=None,
         ge=0,
         le=10,
-        description="Extra attempts after a provider, network or timeout failure (not after a config error)",
+        description="Extra attempts after a provider, network or timeout failure (not after a config error; empty = 0)",
     )
-    retry_backoff: float = Field(
-        default=1.0,
+    retry_backoff: float | None = Field(
+        default=None,
         ge=0,
         le=600,
-        description="Seconds before the first retry, doubled for each further one (at most 60 s)",
+        description="Seconds before the first retry, doubled for each further one, at most 60 s (empty = 1)",
     )
 
 

@@ -356,8 +356,9 @@ def _render_value(value: Any, lookup, node: CompiledNode) -> Any:
 def _retry_policy(node: CompiledNode) -> tuple[int, float]:
     """The node's ``retries`` and ``retry_backoff`` (from its raw config when it has templates)."""
     if node.config is not None:
-        return getattr(node.config, "retries", 0), getattr(node.config, "retry_backoff", 1.0)
-    retries, base = node.spec.config.get("retries", 0), node.spec.config.get("retry_backoff", 1.0)
+        retries, base = getattr(node.config, "retries", None), getattr(node.config, "retry_backoff", None)
+    else:
+        retries, base = node.spec.config.get("retries"), node.spec.config.get("retry_backoff")
     ok_base = isinstance(base, int | float) and not isinstance(base, bool) and base >= 0
     return (retries if isinstance(retries, int) and not isinstance(retries, bool) else 0), (
         float(base) if ok_base else 1.0
