@@ -359,10 +359,10 @@ def _retry_policy(node: CompiledNode) -> tuple[int, float]:
         retries, base = getattr(node.config, "retries", None), getattr(node.config, "retry_backoff", None)
     else:
         retries, base = node.spec.config.get("retries"), node.spec.config.get("retry_backoff")
-    ok_base = isinstance(base, int | float) and not isinstance(base, bool) and base >= 0
-    return (retries if isinstance(retries, int) and not isinstance(retries, bool) else 0), (
-        float(base) if ok_base else 1.0
-    )
+    count = retries if isinstance(retries, int) and not isinstance(retries, bool) else 0
+    if isinstance(base, int | float) and not isinstance(base, bool) and base >= 0:
+        return count, float(base)
+    return count, 1.0
 
 
 def _leads_to(node: CompiledNode, child: str, outputs: dict) -> bool:
