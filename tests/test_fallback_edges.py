@@ -26,6 +26,7 @@ from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
 from tests.graphs import issues
+from tests.test_background_runs import env, run_status, until  # noqa: F401  (env: fixture)
 
 
 def doc(*, fallback: bool = True, **llm_config) -> dict:
@@ -140,3 +141,24 @@ def test_a_fallback_edge_compiles():
     graph = compile_graph(doc(), default_registry())
     assert graph.nodes["llm"].fallbacks == {"sorry"}
     assert graph.nodes["llm"].outputs["error"] == "json"
+
+
+def test_a_background_run_records_the_path_it_took(env):  # noqa: F811
+    api, client, _fake, _token = env
+    document = doc()
+    document["nodes"][1]["config"]["model"] = "error-500"  # the fake answers HTTP 500 for this model
+    wf = api.publish(document)
+    run_id = client.post("/runs", json={"workflow_id": wf, "input": {"q": "hi"}}).json()["data"]["run_id"]
+    until(lambda: run_status(client, run_id) in ("completed", "failed"))
+    data = client.get(f"/runs/{run_id}").json()["data"]
+    assert data["status"] == "completed" and data["output"]["apology"].startswith("Sorry (50002)")
+    assert [(p["kind"], p["node"], p["targets"]) for p in data["path"]] == [("fallback", "llm", ["sorry"])]
+    states = {n["node_id"]: n["status"] for n in data["nodes"]}
+    assert states["llm"] == "fallback" and states["answer"] == "skipped" and states["sorry"] == "completed"
+    progress = client.get(f"/runs/{run_id}/progress").json()["data"]
+    assert progress["overall_progress"] == 1.0
+    assert {s["stage"]: s["status"] for s in progress["stages"]}["llm"] == "fallback"
+    api.platform.runs.recent.clear()  # answered from the database rows now
+    stored = client.get(f"/runs/{run_id}").json()["data"]
+    assert {n["node_id"]: n["status"] for n in stored["nodes"]}["llm"] == "fallback"
+    assert [p["kind"] for p in stored["path"]] == ["fallback"]

@@ -566,6 +566,8 @@ def node_records(
     for ev in events:
         if isinstance(ev, NODE_EVENTS):
             nodes[ev.node] = node_row(run_id, ev)
+        elif isinstance(ev, FallbackTaken) and ev.node in nodes:
+            nodes[ev.node]["status"] = "fallback"  # failed, and the run went on along its error edges
     for row in nodes.values():
         if row["status"] == "running":
             row["status"] = "cancelled"
