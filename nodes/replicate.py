@@ -193,7 +193,8 @@ async def _media_params(ctx, replicate, media, config: ReplicateConfig, schema: 
     params = dict(config.params)
     for name, value in config.params.items():
         if name in files or name in config.media_ports:
-            kind = PortType(config.media_ports[name]) if name in config.media_ports else files[name]
+            declared = PortType(config.media_ports.get(name, PortType.FILE))
+            kind = declared if declared != PortType.FILE else files.get(name, PortType.FILE)  # the stricter
         elif schema is None and _is_media_ref(value):
             kind = PortType.FILE
         else:

@@ -4,7 +4,8 @@
 ``uri`` (or an array of them) takes a file. :func:`media_params` lists them with the media type
 each expects, read from the schema's own words — the parameter's name, then its title and
 description (``first_audio`` -> audio, ``video_file_input`` -> video, ``transcript_file_input`` ->
-document, ``images`` -> image); a parameter whose words name no media type takes any ``file``. The
+document, ``images`` -> image); a parameter whose words name no media type, or several ("a PDF or
+an image of a page"), takes any ``file``. The
 replicate node makes one input port per parameter (``params.<name>``) from this list.
 
 **Hand-off** (:func:`hand_off`): Replicate must be able to fetch every file input; a relative
@@ -54,9 +55,9 @@ def expected_kind(name: str, spec: dict[str, Any]) -> PortType:
     """The media type a file input expects, from its name, then its title, then its description."""
     for text in (name, str(spec.get("title") or ""), str(spec.get("description") or "")):
         words = set(_SPLIT.split(text.lower()))
-        for kind, names in _WORDS:
-            if words & names:
-                return kind
+        kinds = [kind for kind, names in _WORDS if words & names]
+        if kinds:
+            return kinds[0] if len(kinds) == 1 else PortType.FILE  # "a PDF or an image": any file
     return PortType.FILE
 
 
