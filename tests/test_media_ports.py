@@ -45,9 +45,7 @@ async def platform(settings):
 
 
 def client(fake: FakeReplicate, http: httpx.AsyncClient, **options) -> Replicate:
-    return Replicate(
-        base_url=fake.url, api_key=TOKEN, client=http, rules=Rules(), poll_interval=0.02, options=options
-    )
+    return Replicate(base_url=fake.url, api_key=TOKEN, client=http, rules=Rules(), poll_interval=0.02, options=options)
 
 
 def talk_doc() -> dict:
