@@ -5,6 +5,8 @@ fails naming the parameter instead of re-routing the model."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -136,8 +138,6 @@ def test_with_a_public_url_replicate_fetches_signed_absolute_urls(settings, fake
             voice = await api.platform.media.save(Media(wav(2.0), "audio/wav"), owner_id=api.owner_id)
             replicate = client(fake_replicate, api.platform.http)
             return await run(api.platform, replicate, talk_doc(), {"face": face, "voice": voice}, api.owner_id)
-
-        import asyncio
 
         asyncio.run(go())
     ((_, sent),) = fake_replicate.created

@@ -29,6 +29,7 @@ import orjson
 from flowai.errors import ProviderError
 
 from .base import Media, Usage
+from .family import gather
 from .replicate_rules import Switch, chainable, fit, properties
 
 Store = Callable[[str], Awaitable[str]]  # an output file's URL -> the URL of its stored copy
@@ -216,7 +217,7 @@ async def _finish(
     media: list[Media] = []
     mapping: dict[str, str] = {}
     if store is not None and urls:  # each file streamed to storage as it downloads
-        mapping = dict(zip(urls, await asyncio.gather(*(store(u) for u in urls))))
+        mapping = dict(zip(urls, await gather(*(store(u) for u in urls))))  # one fails: the rest stop
         output = _replace(output, mapping)
     elif urls:
         media = list(await asyncio.gather(*(client.download(u) for u in urls)))
