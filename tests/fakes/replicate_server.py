@@ -12,7 +12,8 @@ with a file object whose ``urls.get`` a prediction may name); output files are s
 (``png_bytes(prediction_id, name)``).
 
 Every ``format: uri`` input is fetched as the model would: a ``data:`` URI decoded, a files-API URL
-looked up, an http(s) URL downloaded; anything else (a relative ``/files/...`` path) answers 422
+looked up, an http(s) URL on 127.0.0.1 downloaded (another host is taken on trust: no network in
+tests); anything else (a relative ``/files/...`` path) answers 422
 ``Does not match format 'uri'``. What each input held is in ``fetched`` (param, type sniffed, size, how).
 Media models besides the image ones: ``zsxkib/multitalk`` (image + first_audio -> mp4),
 ``fictions-ai/autocaption`` (video_file_input + transcript_file_input -> [mp4, json]),
@@ -549,6 +550,8 @@ class FakeReplicate:
         if url.startswith(prefix):
             upload = self.uploads.get(url[len(prefix) :])
             return (upload[0], "files") if upload else None
+        if httpx.URL(url).host not in ("127.0.0.1", "localhost"):
+            return b"", "remote"  # no network in tests: a public URL is taken on trust
         async with httpx.AsyncClient(timeout=30) as http:
             resp = await http.get(url)
         return (resp.content, "url") if resp.status_code == 200 else None
