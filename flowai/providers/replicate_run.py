@@ -20,7 +20,7 @@ downloaded (``result.media``); text outputs (iterators) are joined.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ from .base import Media, Usage
 from .family import gather
 from .replicate_rules import Switch, chainable, fit, properties
 
-Store = Callable[[str], Awaitable[str]]  # an output file's URL -> the URL of its stored copy
+Store = Callable[[str], Coroutine[Any, Any, str]]  # an output file's URL -> the URL of its stored copy
 MAX_REPEAT = 10
 
 
