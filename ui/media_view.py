@@ -89,6 +89,6 @@ def _one(url: str, kind: str | None) -> None:
     elif kind == "video":
         ui.video(url).classes("max-w-md")
     else:
-        link = ui.link(t("media.download"), url, new_tab=True)
+        link = ui.link(t("media_view.download"), url, new_tab=True)
         link.props["download"] = ""
     ui.label(url).classes("text-xs text-gray-500 break-all")
