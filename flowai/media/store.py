@@ -12,7 +12,9 @@ in it; FlowAI's own files are linked or copied on disk, never read into memory) 
 Generated media have their own limit (``max_bytes``: ``FLOWAI_MAX_MEDIA_BYTES``, default 2 GiB), not
 the upload limit. :meth:`MediaFiles.save_stream` stores a file a provider returns by URL while it
 downloads: chunks go to a temporary file in the media directory, the cap checked on each, and the
-file is registered (typed by its bytes) when complete — never held whole in memory.
+file is registered (typed by its bytes) when complete — never held whole in memory. Inputs read
+into memory (URL inputs, ``data:`` URIs; also the HTTP node's answers, through ``web``) stay within
+the upload limit.
 :meth:`MediaFiles.describe` says where one of FlowAI's own files is, for handing it to a provider
 (``flowai.mediatypes.LocalMedia``; with ``public_url`` set, an absolute signed URL too).
 """
@@ -57,7 +59,8 @@ class MediaFiles:
         self.files = files
         self.max_bytes = max_bytes or files.max_bytes  # one generated file (FLOWAI_MAX_MEDIA_BYTES)
         self.public_url = (public_url or "").rstrip("/") or None  # FLOWAI_PUBLIC_URL
-        self.web = WebClient(client, allow_private=allow_private, max_bytes=self.max_bytes)
+        self.load_max_bytes = min(self.max_bytes, files.max_bytes)  # an input read into memory: the upload limit
+        self.web = WebClient(client, allow_private=allow_private, max_bytes=self.load_max_bytes)
         self._digests: dict[str, str] = {}  # file id -> SHA-256 of its bytes (files never change)
 
     async def save(self, media: Media, *, owner_id: int | None, name: str | None = None) -> str:
@@ -208,7 +211,7 @@ class MediaFiles:
         if not isinstance(url, str) or not url:
             raise InputError("A media input must be a URL.")
         if url.startswith("data:"):
-            return from_data_uri(url, self.max_bytes)
+            return from_data_uri(url, self.load_max_bytes)
         own = self._own(url)
         if own is not None:
             row, path = self.files.open_signed(*own)
