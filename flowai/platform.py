@@ -73,7 +73,13 @@ class Platform:
         self.call_stats = CallStats(provider_store)
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger, stats=self.call_stats)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
-        self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
+        self.media = MediaFiles(
+            self.files,
+            self.http,
+            allow_private=settings.allow_private_urls,
+            max_bytes=settings.max_media_bytes,  # generated media: their own limit, not the upload one
+            public_url=settings.public_url,
+        )
         self.alerts = Alerts(self.provider_config, self.ledger, self.call_stats, self.credentials, self.media.web)
         self.budget_watch = BudgetWatch(self.provider_config, self.ledger, self.media.web)
         self.router.budget_watch = self.budget_watch
