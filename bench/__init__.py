@@ -280,9 +280,9 @@ class FlowAIServer:
 
 
 @contextlib.contextmanager
-def flowai_api(tmp: Path, document: dict, **env: str) -> Iterator[FlowAIServer]:
-    """``flowai api`` as a subprocess with its own FLOWAI_HOME, one published workflow and an
-    unlimited key (made with the CLI, as in production)."""
+def flowai_api(tmp: Path, document: dict, command: tuple[str, ...] = ("api",), **env: str) -> Iterator[FlowAIServer]:
+    """``flowai api`` (or ``command``, e.g. ``("serve",)``) as a subprocess with its own
+    FLOWAI_HOME, one published workflow and an unlimited key (made with the CLI, as in production)."""
     home = tmp / "home"
     home.mkdir()
     doc = home / "workflow.json"
@@ -291,7 +291,7 @@ def flowai_api(tmp: Path, document: dict, **env: str) -> Iterator[FlowAIServer]:
     key = flowai_cli(home, "key", "create", "--name", "bench", "--rate-limit", "0")
     port = free_port()
     proc = Proc(
-        [sys.executable, "-m", "flowai.cli", "api", "--port", str(port)],
+        [sys.executable, "-m", "flowai.cli", *command, "--port", str(port)],
         port=port,
         env=clean_env(FLOWAI_HOME=str(home), **env),
         cwd=home,
