@@ -1,12 +1,19 @@
 """A 200 means the run is recorded: SIGKILL the server in the middle of a sustained load, restart
-it, and every run that was answered 200 is in the database, complete."""
+it, and every run that was answered 200 is in the database, complete.
+
+To make the moment of the kill one where writing lags (as it does on a busy disk, or behind a
+backup holding the database), the test holds SQLite's write lock for the last second before the
+kill: runs go on finishing, and a server that answered before its runs were stored would answer
+runs it then loses."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import signal
+import sqlite3
 import time
+from pathlib import Path
 
 import httpx
 from sqlalchemy import text
@@ -17,15 +24,17 @@ from tests.conftest import free_port
 from tests.proc import Served, flowai
 
 CLIENTS = 16
-KILL_AT = 300  # runs answered before the SIGKILL (the load is in full swing by then)
+LOCK_AT = 300  # runs answered before the write lock is taken (the load is in full swing by then)
+LOCKED = 1.0  # seconds the write lock is held before the SIGKILL
 LOAD_LIMIT = 30.0  # seconds: the load never runs longer than this (the kill comes far sooner)
 
 
-async def _load(url: str, key: str, server: Served) -> tuple[dict[str, dict], int]:
+async def _load(url: str, key: str, server: Served, database: Path) -> tuple[dict[str, dict], int]:
     """Post runs from CLIENTS connections until the server dies; the 200 answers by run id, and
     how many requests were still unanswered when it died."""
     answered: dict[str, dict] = {}
     cut_off = 0
+    locked = asyncio.Event()
     deadline = time.monotonic() + LOAD_LIMIT
     body = {"input": {"输入": "在吗?"}}
 
@@ -40,11 +49,19 @@ async def _load(url: str, key: str, server: Served) -> tuple[dict[str, dict], in
                     return
                 assert r.status_code == 200, r.text
                 answered[r.headers["x-run-id"]] = r.json()
+                if len(answered) == LOCK_AT:
+                    locked.set()
 
     async def kill() -> None:
-        while len(answered) < KILL_AT and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        server.proc.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(locked.wait(), LOAD_LIMIT)
+        lock = sqlite3.connect(database, timeout=10, isolation_level=None)
+        try:
+            lock.execute("BEGIN IMMEDIATE")  # the server's writes wait behind this
+            await asyncio.sleep(LOCKED)
+            server.proc.send_signal(signal.SIGKILL)
+            server.proc.wait(timeout=10)
+        finally:
+            lock.close()
 
     await asyncio.gather(kill(), *(client() for _ in range(CLIENTS)))
     return answered, cut_off
@@ -59,11 +76,12 @@ def test_every_run_answered_200_survives_a_sigkill_under_load(tmp_path):
     server = Served(tmp_path, "api", port=port)
     try:
         server.wait_ready(path="/v1/api/nothing")
-        answered, cut_off = asyncio.run(_load(f"{server.url}/v1/api/workflow/run/{wf}", key, server))
+        url = f"{server.url}/v1/api/workflow/run/{wf}"
+        answered, cut_off = asyncio.run(_load(url, key, server, tmp_path / "flowai.db"))
         assert server.proc.wait(timeout=10) == -signal.SIGKILL
     finally:
         server.stop()
-    assert len(answered) >= KILL_AT, "too few runs answered before the kill to say anything"
+    assert len(answered) >= LOCK_AT, "too few runs answered before the kill to say anything"
     assert cut_off > 0, "the kill landed after the load: nothing was in flight"
 
     restarted = Served(tmp_path, "api", port=port)  # recovers the dead process's runs on start
