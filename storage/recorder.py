@@ -16,6 +16,7 @@ A batch that fails is written again one update per transaction, so one bad row l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from typing import Any
@@ -43,6 +44,7 @@ class RunRecorder:
         self._closing = False
         self._idle = False  # the writer waits for work
         self._conn: Any = None
+        self._checkpoints: _Checkpointer | None = None
         self.pushed = 0  # updates handed over so far
         self.written = 0  # updates written (or given up on) so far
         self.batches = 0  # transactions committed
@@ -167,14 +169,24 @@ class RunRecorder:
 
     def _connection(self):
         if self._conn is None:
-            self._conn = self.engine.raw_connection()
+            conn = self.engine.raw_connection()
+            conn.detach()  # its own for good: settings made here never reach the pool's other users
+            if self.rows.sqlite:  # checkpoints (the fsyncs) run beside it, not inside its commits
+                conn.cursor().execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpoints = _Checkpointer(self.engine)
+            self._conn = conn
         return self._conn
 
-    def _disconnect(self, *, broken: bool = False) -> None:
+    def _disconnect(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+            self._checkpoints = None
         conn, self._conn = self._conn, None
         if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection may refuse even this
+                conn.rollback()
             try:
-                conn.invalidate() if broken else conn.close()
+                conn.close()  # detached from the pool: this closes it for real
             except Exception:
                 log.exception("closing the recorder's connection")
 
@@ -186,7 +198,7 @@ class RunRecorder:
             return NOTHING_FAILED
         except Exception:
             log.warning("a batch of %d run updates failed; writing them one by one", len(batch), exc_info=True)
-            self._disconnect(broken=True)  # a fresh connection: the old one may be what failed
+            self._disconnect()  # a fresh connection: the old one may be what failed
         failed = set()
         for item in batch:
             try:
@@ -207,7 +219,7 @@ class RunRecorder:
         try:
             self._connection().rollback()
         except Exception:
-            self._disconnect(broken=True)
+            self._disconnect()
 
     def _write(self, batch: list[tuple], keys: dict) -> None:
         rows = self.rows
@@ -252,6 +264,47 @@ class RunRecorder:
         finally:
             cur.close()
         self.batches += 1
+        if self._checkpoints is not None:
+            self._checkpoints.wrote()
+
+
+class _Checkpointer:
+    """Copies SQLite's write-ahead log into the database file (``wal_checkpoint(PASSIVE)``: it
+    never blocks the writer) on its own thread and connection, at most once a second after
+    writes, so no recorder commit waits for a checkpoint's fsync."""
+
+    def __init__(self, engine: Engine, every: float = 1.0):
+        self.engine, self.every = engine, every
+        self._dirty, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name="flowai-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def wrote(self) -> None:
+        self._dirty.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._dirty.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = self.engine.raw_connection()
+        conn.detach()
+        try:
+            while not self._stop.is_set():
+                self._dirty.wait()
+                if self._stop.wait(self.every):
+                    break
+                self._dirty.clear()
+                try:
+                    conn.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except Exception:
+                    log.exception("WAL checkpoint failed")
+            conn.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except Exception:
+            log.exception("WAL checkpoint failed")
+        finally:
+            conn.close()
 
 
 def _settle(future: asyncio.Future, failed: Failed) -> None:
