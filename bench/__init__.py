@@ -287,8 +287,8 @@ def flowai_api(tmp: Path, document: dict, command: tuple[str, ...] = ("api",), *
     home.mkdir()
     doc = home / "workflow.json"
     doc.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    wf_id = flowai_cli(home, "workflow", "import", str(doc), "--publish")
-    key = flowai_cli(home, "key", "create", "--name", "bench", "--rate-limit", "0")
+    wf_id = flowai_cli(home, "workflow", "import", str(doc), "--publish", **env)
+    key = flowai_cli(home, "key", "create", "--name", "bench", "--rate-limit", "0", **env)
     port = free_port()
     proc = Proc(
         [sys.executable, "-m", "flowai.cli", *command, "--port", str(port)],

@@ -8,8 +8,12 @@ not yet in the database at that moment (a 200 means the run is recorded, so the 
 Server CPU per run is in the note.
 
 Each :class:`Setup` says how to start the server and where its runs land. The default is the
-embedded one (``flowai serve``, SQLite). Other setups — several API processes on PostgreSQL —
-are added to :data:`SETUPS` by the module that brings them (``SETUPS.append(Setup(...))``).
+embedded one (``flowai serve``, SQLite). Other setups go in :data:`SETUPS` beside it, e.g. N API
+processes on a fresh PostgreSQL database::
+
+    Setup("postgres api x2", ("api", "--workers", "2"), prepare=fresh_postgres_database)
+
+where ``fresh_postgres_database`` is a context manager yielding ``{"FLOWAI_DATABASE_URL": url}``.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ class Setup:
     name: str  # shown in the figure names, e.g. "sqlite serve" or "postgres api x2"
     command: tuple[str, ...] = ("serve",)  # the flowai CLI command and its options (--port is added)
     env: dict[str, str] = field(default_factory=dict)  # e.g. FLOWAI_DATABASE_URL
-    database_url: Callable[[Path], str] = lambda home: f"sqlite:///{home / 'flowai.db'}"
     prepare: Callable[[], contextlib.AbstractContextManager[dict[str, str]]] | None = None
     """Optional: a context manager around the whole measurement (say, a fresh PostgreSQL
-    database) yielding more environment for the server."""
+    database) yielding more environment for the server (say, its ``FLOWAI_DATABASE_URL``)."""
+
+    def database_url(self, home: Path, env: dict[str, str]) -> str:
+        """Where the server's runs land (read to count them)."""
+        return env.get("FLOWAI_DATABASE_URL") or f"sqlite:///{home / 'flowai.db'}"
 
 
 SETUPS: list[Setup] = [Setup("sqlite serve")]
@@ -92,7 +99,7 @@ def measure(setup: Setup, duration: float) -> list[Figure]:
     with workdir("sustained") as tmp, (setup.prepare or _nothing)() as more_env:
         env = {**setup.env, **more_env}
         with flowai_api(tmp, HELLO, command=setup.command, **env) as server:
-            db = create_engine(setup.database_url(server.home))
+            db = create_engine(setup.database_url(server.home, env))
             try:
                 return _load(setup, server, db, tmp, duration)
             finally:
