@@ -43,6 +43,7 @@ class RunRecorder:
         self._thread: threading.Thread | None = None
         self._closing = False
         self._idle = False  # the writer waits for work
+        self._kicking = False  # a wake-up of the writer is scheduled on the event loop
         self._conn: Any = None
         self._checkpoints: _Checkpointer | None = None
         self.pushed = 0  # updates handed over so far
@@ -94,8 +95,9 @@ class RunRecorder:
         with self._cond:
             self._keys[key_id] = when
             self._pending_future()
-            if self._idle:
-                self._cond.notify()
+            kick = self._wants_kick()
+        if kick:
+            self._loop.call_soon(self._kick)  # type: ignore[union-attr]
 
     def _hand_over(self, make, what: dict) -> asyncio.Future | None:
         try:
@@ -111,9 +113,24 @@ class RunRecorder:
             self._pending.append(item)
             self.pushed += 1
             future = self._pending_future()
-            if self._idle:  # a busy writer comes back for it by itself
-                self._cond.notify()
+            kick = self._wants_kick()
+        if kick:
+            self._loop.call_soon(self._kick)  # type: ignore[union-attr]
         return future
+
+    def _wants_kick(self) -> bool:
+        """(Under the lock.) Whether to wake the writer: only when it is idle (a busy one comes
+        back for what is pending by itself), and once per pass of the event loop, after every
+        run that pass finished has been handed over — one wake-up, one batch."""
+        if not self._idle or self._kicking or self._loop is None:
+            return False
+        self._kicking = True
+        return True
+
+    def _kick(self) -> None:
+        with self._cond:
+            self._kicking = False
+            self._cond.notify()
 
     def _pending_future(self) -> asyncio.Future | None:
         if self._loop is not None and self._future is None:
