@@ -280,18 +280,18 @@ class FlowAIServer:
 
 
 @contextlib.contextmanager
-def flowai_api(tmp: Path, document: dict, **env: str) -> Iterator[FlowAIServer]:
-    """``flowai api`` as a subprocess with its own FLOWAI_HOME, one published workflow and an
-    unlimited key (made with the CLI, as in production)."""
+def flowai_api(tmp: Path, document: dict, command: tuple[str, ...] = ("api",), **env: str) -> Iterator[FlowAIServer]:
+    """``flowai api`` (or ``command``, e.g. ``("serve",)``) as a subprocess with its own
+    FLOWAI_HOME, one published workflow and an unlimited key (made with the CLI, as in production)."""
     home = tmp / "home"
     home.mkdir()
     doc = home / "workflow.json"
     doc.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    wf_id = flowai_cli(home, "workflow", "import", str(doc), "--publish")
-    key = flowai_cli(home, "key", "create", "--name", "bench", "--rate-limit", "0")
+    wf_id = flowai_cli(home, "workflow", "import", str(doc), "--publish", **env)
+    key = flowai_cli(home, "key", "create", "--name", "bench", "--rate-limit", "0", **env)
     port = free_port()
     proc = Proc(
-        [sys.executable, "-m", "flowai.cli", "api", "--port", str(port)],
+        [sys.executable, "-m", "flowai.cli", *command, "--port", str(port)],
         port=port,
         env=clean_env(FLOWAI_HOME=str(home), **env),
         cwd=home,

@@ -15,10 +15,12 @@ BENCHMARKS = {
     "engine": "bench.engine",
     "critical_path": "bench.critical_path",
     "throughput": "bench.throughput",
+    "sustained": "bench.sustained",
     "streaming": "bench.streaming",
     "concurrent_streams": "bench.concurrent_streams",
     "editor": "bench.editor",
 }
+DEFAULT_DURATION = {"throughput": 10.0, "sustained": 60.0}  # seconds of wrk load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}"
     )
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of each wrk load (default 10)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds of each wrk load (default: 10 for throughput, 60 for the sustained load)",
+    )
     parser.add_argument("--no-record", action="store_true", help=f"do not append to {RESULTS.name}")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
@@ -45,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             mod = importlib.import_module(module)
-            got = mod.run(duration=args.duration) if name == "throughput" else mod.run()
+            if name in DEFAULT_DURATION:
+                got = mod.run(duration=args.duration or DEFAULT_DURATION[name])
+            else:
+                got = mod.run()
         except Exception as exc:  # one broken benchmark must not hide the others' numbers
             traceback.print_exc()
             got = [Figure(name, "failed", None, "", ok=False, note=f"{type(exc).__name__}: {exc}")]

@@ -1,149 +1,329 @@
-"""The run recorder: a write-behind queue that stores runs in batched transactions.
+"""The run recorder: group commit of run rows on one dedicated connection.
 
-The run manager calls :meth:`started`, :meth:`status`, :meth:`node` and :meth:`finished`
-(cheap, non-blocking); one writer task drains everything queued and writes it in one
-transaction on a worker thread, so under load many runs share a commit and the event loop
-never waits on the database. A run that starts and ends within one batch is one INSERT.
+The run manager hands over :meth:`started`, :meth:`status`, :meth:`node` and :meth:`finished`
+(cheap, never blocking: values are encoded right there, see :mod:`storage.run_rows`). One writer
+thread takes everything handed over since its last commit and writes it in one transaction —
+a few ``executemany`` calls on its own DB-API connection — so under load many runs share a
+commit, as databases do with group commit. :meth:`finished` returns the future of the batch
+its run went into: it settles, on the event loop, with the ids of the runs that could not be
+written once that batch is committed. The run API answers a run when its row is durable (a 200
+means the run is recorded), and because answers wait for their batch, what is waiting to be
+written stays bounded by the requests in flight.
+
+A batch that fails is written again one update per transaction, so one bad row loses only itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from . import queries
-from .db import session
+from .run_rows import RowEncoder
 
 log = logging.getLogger("flowai.recorder")
-MAX_BATCH = 500  # updates per transaction: bounds how long one write holds the worker thread
+Failed = frozenset[str]
+NOTHING_FAILED: Failed = frozenset()
 
 
 class RunRecorder:
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._queue: list[tuple[str, dict, list[dict]]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self._pushed = 0  # operations queued so far
-        self._written = 0  # operations written (or given up on) so far
-        self._progress = asyncio.Event()  # set after each batch
-        self._key_use: dict[int, Any] = {}
+        self.rows = RowEncoder(engine.dialect)
+        self._cond = threading.Condition()
+        self._pending: list[tuple] = []
+        self._keys: dict[int, Any] = {}
+        self._future: asyncio.Future | None = None  # settles when what is pending is committed
+        self._inflight: asyncio.Future | None = None  # the batch being written
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._idle = False  # the writer waits for work
+        self._kicking = False  # a wake-up of the writer is scheduled on the event loop
+        self._conn: Any = None
+        self._checkpoints: _Checkpointer | None = None
+        self.pushed = 0  # updates handed over so far
+        self.written = 0  # updates written (or given up on) so far
+        self.batches = 0  # transactions committed
+
+    @property
+    def backlog(self) -> int:
+        """Updates handed over and not yet written."""
+        return self.pushed - self.written
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._writer(), name="flowai-run-recorder")
+        self._loop = asyncio.get_running_loop()
+        with self._cond:
+            if self._pending or self._keys:
+                self._future = self._loop.create_future()
+        self._thread = threading.Thread(target=self._writer, name="flowai-run-recorder", daemon=True)
+        self._thread.start()
 
+    # hand-over (on the event loop) --------------------------------------------------------
     def started(self, run: dict) -> None:
-        self._push(("start", run, []))
+        self._hand_over(lambda: ("start", run["id"], self.rows.encode("runs", run)), run)
 
     def status(self, run_id: str, values: dict) -> None:
-        self._push(("status", {"id": run_id, **values}, []))
+        self._hand_over(lambda: ("update", run_id, self.rows.encode("runs", values)), {"id": run_id})
 
     def node(self, record: dict) -> None:
-        self._push(("node", record, []))
+        self._hand_over(lambda: ("node", record["run_id"], self.rows.encode("run_nodes", record)), record)
 
-    def finished(self, run: dict, nodes: list[dict], *, inserted: bool = True) -> None:
-        self._push(("finish" if inserted else "insert", run, nodes))
+    def finished(self, run: dict, nodes: list[dict], *, inserted: bool = True) -> asyncio.Future | None:
+        """The run's final state (``inserted``: whether :meth:`started` was called; if not, ``run``
+        is the complete row). Returns the future of its batch (None before :meth:`start`)."""
+
+        def item() -> tuple:
+            write, keep = self.rows.node_rows(nodes)
+            if inserted:
+                return (
+                    "update",
+                    run["id"],
+                    self.rows.encode("runs", {k: v for k, v in run.items() if k != "id"}),
+                    write,
+                    keep,
+                )
+            return ("insert", run["id"], self.rows.new_run_row(run), write, keep)
+
+        return self._hand_over(item, run)
 
     def key_used(self, key_id: int, when: Any) -> None:
-        self._key_use[key_id] = when
-        self._wake.set()
+        with self._cond:
+            self._keys[key_id] = when
+            self._pending_future()
+            kick = self._wants_kick()
+        if kick:
+            self._loop.call_soon(self._kick)  # type: ignore[union-attr]
 
-    def _push(self, item) -> None:
-        self._queue.append(item)
-        self._pushed += 1
-        self._wake.set()
+    def _hand_over(self, make, what: dict) -> asyncio.Future | None:
+        try:
+            item = make()
+        except (TypeError, ValueError) as exc:  # orjson's JSONEncodeError is a TypeError
+            log.error("cannot record run %s: %s", what.get("id") or what.get("run_id"), exc)
+            if self._loop is None:
+                return None
+            lost = self._loop.create_future()
+            lost.set_result(frozenset([what.get("id") or what.get("run_id")]))
+            return lost
+        with self._cond:
+            self._pending.append(item)
+            self.pushed += 1
+            future = self._pending_future()
+            kick = self._wants_kick()
+        if kick:
+            self._loop.call_soon(self._kick)  # type: ignore[union-attr]
+        return future
+
+    def _wants_kick(self) -> bool:
+        """(Under the lock.) Whether to wake the writer: only when it is idle (a busy one comes
+        back for what is pending by itself), and once per pass of the event loop, after every
+        run that pass finished has been handed over — one wake-up, one batch."""
+        if not self._idle or self._kicking or self._loop is None:
+            return False
+        self._kicking = True
+        return True
+
+    def _kick(self) -> None:
+        with self._cond:
+            self._kicking = False
+            self._cond.notify()
+
+    def _pending_future(self) -> asyncio.Future | None:
+        if self._loop is not None and self._future is None:
+            self._future = self._loop.create_future()
+        return self._future
 
     async def flush(self) -> None:
-        """Wait until everything queued before this call is written (read-your-writes)."""
-        if self._task is None:
-            while self._queue or self._key_use:
-                batch, keys = self._take()
+        """Wait until everything handed over before this call is written (read-your-writes)."""
+        if self._thread is None:
+            while self._pending or self._keys:
+                batch, keys = self._pending, self._keys
+                self._pending, self._keys = [], {}
                 await asyncio.to_thread(self._write_safely, batch, keys)
-                self._written += len(batch)
+                self.written += len(batch)
+            await asyncio.to_thread(self._disconnect)
             return
-        target = self._pushed
-        while self._written < target:
-            await self._progress.wait()
+        with self._cond:
+            waiting = [f for f in (self._inflight, self._future) if f is not None and not f.done()]
+        for future in waiting:
+            await asyncio.shield(future)
 
     async def close(self) -> None:
-        if self._task is not None:
+        if self._thread is not None:
             await self.flush()
-            if self._key_use:
-                await asyncio.to_thread(self._write, [], self._take()[1])
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+            with self._cond:
+                self._closing = True
+                self._cond.notify()
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
 
-    def _take(self):
-        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-        keys, self._key_use = self._key_use, {}
-        if self._queue:
-            self._wake.set()  # more waiting: the writer comes straight back
-        return batch, keys
+    # the writer thread --------------------------------------------------------------------
+    def _writer(self) -> None:
+        assert self._loop is not None
+        try:
+            while True:
+                with self._cond:
+                    while not (self._pending or self._keys or self._closing):
+                        self._idle = True
+                        self._cond.wait()
+                        self._idle = False
+                    if not (self._pending or self._keys):
+                        return
+                    batch, keys, future = self._pending, self._keys, self._future
+                    self._pending, self._keys, self._future = [], {}, None
+                    self._inflight = future
+                failed = self._write_safely(batch, keys)
+                with self._cond:
+                    self.written += len(batch)
+                if future is not None:
+                    self._loop.call_soon_threadsafe(_settle, future, failed)
+        finally:
+            self._disconnect()
 
-    async def _writer(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, keys = self._take()
-            if batch or keys:
-                await asyncio.to_thread(self._write_safely, batch, keys)
-            self._written += len(batch)
-            self._progress.set()
-            self._progress = asyncio.Event()
+    def _connection(self):
+        if self._conn is None:
+            conn = self.engine.raw_connection()
+            conn.detach()  # its own for good: settings made here never reach the pool's other users
+            if self.rows.sqlite:  # checkpoints (the fsyncs) run beside it, not inside its commits
+                conn.cursor().execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpoints = _Checkpointer(self.engine)
+            self._conn = conn
+        return self._conn
 
-    def _write_safely(self, batch: list, keys: dict) -> None:
+    def _disconnect(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+            self._checkpoints = None
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection may refuse even this
+                conn.rollback()
+            try:
+                conn.close()  # detached from the pool: this closes it for real
+            except Exception:
+                log.exception("closing the recorder's connection")
+
+    def _write_safely(self, batch: list[tuple], keys: dict) -> Failed:
         """Write the batch in one transaction; if that fails, each update alone, so one bad row
-        (say, a value the database refuses) loses only itself."""
+        (say, a value the database refuses) loses only itself. Returns the runs not written."""
         try:
             self._write(batch, keys)
-            return
+            return NOTHING_FAILED
         except Exception:
-            log.warning("a batch of %d run updates failed; writing them one by one", len(batch))
+            log.warning("a batch of %d run updates failed; writing them one by one", len(batch), exc_info=True)
+            self._disconnect()  # a fresh connection: the old one may be what failed
+        failed = set()
         for item in batch:
             try:
                 self._write([item], {})
             except Exception:
-                log.exception("could not record %s of run %s", item[0], item[1].get("id") or item[1].get("run_id"))
+                log.exception("could not record %s of run %s", item[0], item[1])
+                self._rollback()
+                failed.add(item[1])
         if keys:
             try:
                 self._write([], keys)
             except Exception:
                 log.exception("could not record API key use")
+                self._rollback()
+        return frozenset(failed)
 
-    def _write(self, batch: list, keys: dict) -> None:
-        inserts: dict[str, dict] = {}
-        for kind, run, _ in batch:
-            if kind in ("start", "insert"):
-                inserts[run["id"]] = run
-        ended_here = {run["id"] for kind, run, _ in batch if kind == "finish" and run["id"] in inserts}
-        with session(self.engine) as s:
-            for kind, run, _nodes in batch:  # fold each run's final state into its INSERT when we can
-                if kind == "finish" and run["id"] in ended_here:
-                    inserts[run["id"]] = {**inserts[run["id"]], **run}
-            if inserts:
-                queries.insert_runs(s, runs=inserts.values())
-            node_rows: list[dict] = []
-            for kind, run, nodes in batch:
-                if kind == "status" and run["id"] not in ended_here:
-                    queries.update_run(s, run_id=run["id"], values={k: v for k, v in run.items() if k != "id"})
-                elif kind == "node":
-                    queries.upsert_run_node(s, row=run)
-                elif kind == "finish" and run["id"] not in ended_here:
-                    queries.update_run(s, run_id=run["id"], values={k: v for k, v in run.items() if k != "id"})
-                if kind in ("finish", "insert") and nodes:
-                    node_rows.extend(nodes)
-            if node_rows:
-                touched = {r["run_id"] for kind, r, _ in batch if kind == "node"}  # rows already merged above
-                fresh = {
-                    r["id"]
-                    for kind, r, _ in batch
-                    if kind in ("insert", "finish") and (kind == "insert" or r["id"] in ended_here)
-                } - touched
-                queries.store_run_nodes(s, rows=node_rows, new_runs=fresh)
+    def _rollback(self) -> None:
+        try:
+            self._connection().rollback()
+        except Exception:
+            self._disconnect()
+
+    def _write(self, batch: list[tuple], keys: dict) -> None:
+        rows = self.rows
+        inserts: dict[str, dict] = {}  # runs started in this batch: their folded values
+        new_rows: list[tuple] = []  # runs that arrive complete
+        updates: dict[str, dict] = {}  # runs written earlier: their folded changes
+        nodes: dict[tuple[str, str], tuple] = {}  # node rows as they happen (background runs)
+        write: list[tuple] = []
+        keep: list[tuple] = []
+        for item in batch:
+            kind, run_id = item[0], item[1]
+            if kind == "insert":
+                new_rows.append(item[2])
+            elif kind == "start":
+                inserts[run_id] = dict(item[2])
+            elif kind == "update":
+                (inserts[run_id] if run_id in inserts else updates.setdefault(run_id, {})).update(item[2])
+            else:  # node
+                nodes[(run_id, item[2]["node_id"])] = rows.node_row(item[2])
+            if len(item) > 3:
+                write += item[3]
+                keep += item[4]
+        new_rows += [rows.run_row(values) for values in inserts.values()]
+        conn = self._connection()
+        cur = conn.cursor()
+        try:
+            if new_rows:
+                cur.executemany(rows.insert_run, new_rows)
+            by_columns: dict[tuple[str, ...], list[tuple]] = {}
+            for run_id, values in updates.items():
+                by_columns.setdefault(tuple(values), []).append((*values.values(), run_id))
+            for columns, params in by_columns.items():
+                cur.executemany(rows.update_run(columns), params)
+            write = list(nodes.values()) + write
+            if write:
+                cur.executemany(rows.upsert_node, write)
+            if keep:
+                cur.executemany(rows.keep_node, keep)
             if keys:
-                queries.touch_keys(s, used=keys)
-            s.commit()
+                cur.executemany(rows.touch_key, rows.touch_keys(keys))
+            conn.commit()
+        finally:
+            cur.close()
+        self.batches += 1
+        if self._checkpoints is not None:
+            self._checkpoints.wrote()
+
+
+class _Checkpointer:
+    """Copies SQLite's write-ahead log into the database file (``wal_checkpoint(PASSIVE)``: it
+    never blocks the writer) on its own thread and connection, at most once a second after
+    writes, so no recorder commit waits for a checkpoint's fsync."""
+
+    def __init__(self, engine: Engine, every: float = 1.0):
+        self.engine, self.every = engine, every
+        self._dirty, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name="flowai-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def wrote(self) -> None:
+        self._dirty.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._dirty.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = self.engine.raw_connection()
+        conn.detach()
+        try:
+            while not self._stop.is_set():
+                self._dirty.wait()
+                if self._stop.wait(self.every):
+                    break
+                self._dirty.clear()
+                try:
+                    conn.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except Exception:
+                    log.exception("WAL checkpoint failed")
+            conn.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except Exception:
+            log.exception("WAL checkpoint failed")
+        finally:
+            conn.close()
+
+
+def _settle(future: asyncio.Future, failed: Failed) -> None:
+    if not future.done():
+        future.set_result(failed)

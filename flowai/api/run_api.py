@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from flowai.errors import FlowAIError, InputError
-from flowai.runs.events import RunSucceeded
+from flowai.runs.events import TERMINAL, RunSucceeded
 from flowai.runs.manager import RunHandle
 from flowai.runs.service import Mode, Principal
 from flowai.runs.sse import frame, payload
@@ -20,6 +20,7 @@ from flowai.runs.sse import frame, payload
 from .http import JSON, error_response, platform_of, read_json, wait_disconnect
 
 BODY_KEYS = {"input", "stream", "version", "detail", "async", "callback_url"}
+NOT_RECORDED = FlowAIError("The run ended but could not be recorded; it is not in the run history.")
 
 
 async def run_workflow(request: Request) -> Response:
@@ -118,6 +119,8 @@ async def _json_answer(request: Request, platform, handle: RunHandle, headers: d
             handle.detach(platform.settings.disconnect_grace)
         if not handle.done:  # the client left; the run waits out the grace period for a reconnect
             return Response(status_code=499, headers=headers)
+    if not await handle.durable():  # answered means recorded: the answer waits for its batch's commit
+        return error_response(NOT_RECORDED, headers)
     return _final(handle, headers, detail)
 
 
@@ -153,6 +156,10 @@ def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail
                     item = payload(ev, extra)
                     if item is not None:
                         chunk.append(frame(sent, *item))
+                if chunk and isinstance(handle.events[sent - 1], TERMINAL):
+                    await handle.wait()  # the last frame goes out once the run is recorded
+                    if not await handle.durable():
+                        chunk[-1] = frame(sent, "error", {"Node": None, "code": 50001, "message": NOT_RECORDED.message})
                 if chunk:
                     yield b"".join(chunk)
         finally:

@@ -57,8 +57,10 @@ class Recorder(Protocol):
 
     def started(self, run: dict) -> None: ...
 
-    def finished(self, run: dict, nodes: list[dict], *, inserted: bool) -> None:
-        """``inserted``: whether ``started`` was called; if not, ``run`` is the complete row."""
+    def finished(self, run: dict, nodes: list[dict], *, inserted: bool) -> asyncio.Future | None:
+        """``inserted``: whether ``started`` was called; if not, ``run`` is the complete row.
+        Returns a future that settles, once the run is written, with the ids of runs that could
+        not be (None: no way to wait)."""
 
     def status(self, run_id: str, values: dict) -> None: ...
 
@@ -95,6 +97,7 @@ class RunHandle:
     row: dict | None = None  # the run's row until the recorder has been asked to insert it
     size: int = 0  # bytes of its recorded events, once finished: what keeping it in memory costs
     start_timer: asyncio.TimerHandle | None = None
+    recorded: asyncio.Future | None = None  # the recorder's batch holding its final row, once finished
     _queues: set[asyncio.Queue] = field(default_factory=set)
     _followers: int = 0
     _cancel_timer: asyncio.TimerHandle | None = None
@@ -161,6 +164,13 @@ class RunHandle:
         """Until the run has ended (a queued run waits for its turn first)."""
         if not self.done:
             await self._ended.wait()
+
+    async def durable(self) -> bool:
+        """After :meth:`wait`: until the run's final row is committed; False if it could not be."""
+        if self.recorded is None:
+            return True
+        failed = await asyncio.shield(self.recorded)
+        return self.id not in failed
 
     # lifecycle ---------------------------------------------------------------------------
     async def gate(self) -> None:
@@ -430,8 +440,8 @@ class RunManager:
         total = next((e.total_time for e in h.events if isinstance(e, RunSucceeded)), time.perf_counter() - h.started)
         self.finished[h.status] = self.finished.get(h.status, 0) + 1
         self.durations.observe(total)
-        events = [event_record(e) for e in h.events]
-        self.recorder.finished(
+        events, size = _encoded_events(h.events)
+        h.recorded = self.recorder.finished(
             {
                 **(h.row or {}),
                 "id": h.id,
@@ -449,14 +459,11 @@ class RunManager:
         h.row = None
         h._ended.set()
         self.active.pop(h.id, None)
-        self._keep(h, events)
+        self._keep(h, size)
 
-    def _keep(self, h: RunHandle, events: list[dict]) -> None:
+    def _keep(self, h: RunHandle, size: int | None) -> None:
         """Keep a finished run for replay, evicting the oldest kept ones over either bound."""
-        try:
-            h.size = len(orjson.dumps(events, option=orjson.OPT_NON_STR_KEYS))
-        except (orjson.JSONEncodeError, TypeError):  # not storable as JSON either: not worth keeping
-            h.size = self.retention_bytes + 1
+        h.size = self.retention_bytes + 1 if size is None else size  # not storable as JSON: not worth keeping
         self.recent[h.id] = h
         self._recent_bytes += h.size
         while self.recent and (len(self.recent) > self.retention or self._recent_bytes > self.retention_bytes):
@@ -506,6 +513,18 @@ def event_record(ev: Event) -> dict[str, Any]:
     if fields.get("item", 0) is None:
         del fields["item"]
     return {"kind": ev.kind, **fields}
+
+
+def _encoded_events(events: list[Event]) -> tuple[Any, int | None]:
+    """The run's events as the recorder stores them, JSON-encoded once (an ``orjson.Fragment``
+    the recorder embeds as is), and their size; a run whose events JSON cannot hold gets the
+    plain records (the recorder then reports it as not written) and no size."""
+    records = [event_record(e) for e in events]
+    try:
+        encoded = orjson.dumps(records, option=orjson.OPT_NON_STR_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        return records, None
+    return orjson.Fragment(encoded), len(encoded)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
