@@ -33,6 +33,10 @@ from flowai.runs.history import RunHistory
 from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RUNNER, RunManager
 from flowai.runs.service import RunService
+from flowai.runs.takeover import execute_queued
+from flowai.scale.counters import PgLimiter
+from flowai.scale.fanout import Fanout
+from flowai.scale.queue_pg import PgQueue
 from flowai.services import Services
 from flowai.settings import Settings
 from flowai.workflows.store import Workflows
@@ -96,7 +100,17 @@ class Platform:
             max_concurrent=settings.max_concurrent_runs,
         )
         self.workflows = Workflows(self.db, self.registry)
-        self.keys = Keys(self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit)
+        # a scaled deployment (README, "Running at scale"): shared queue, rate limits and run events
+        self.limiter = PgLimiter(settings.database_url) if settings.distributed else None
+        self.fanout = Fanout(settings.database_url, self.runs) if settings.distributed else None
+        self.queue = (
+            PgQueue(settings.database_url, self.db, self.recorder, self.execute_queued)
+            if settings.distributed
+            else None
+        )
+        self.keys = Keys(
+            self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit, limiter=self.limiter
+        )
         self.users = Users(self.db)
         self.throttle = Throttle(
             per_address=settings.auth_failures_per_minute, per_account=settings.login_failures_per_account
@@ -104,12 +118,40 @@ class Platform:
         self.idempotency = Idempotency(self.db)
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
         self.history = RunHistory(self.db)
-        self.run_service = RunService(self.runs, self.workflows, self.history, self.idempotency, self.callbacks)
+        self.run_service = RunService(
+            self.runs,
+            self.workflows,
+            self.history,
+            self.idempotency,
+            self.callbacks,
+            queue=self.queue,
+            remote=self.fanout,
+        )
 
     async def startup(self) -> None:
         self.recorder.start()
+        if self.limiter is not None:
+            await self.limiter.open()
+        if self.fanout is not None:
+            await self.fanout.start()
+        if self.queue is not None:
+            await self.queue.open()
         self.recover()
         self.scheduler.start()
+
+    async def execute_queued(self, run_id: str) -> str:
+        """A queued run handed to this process (``flowai worker``), executed to its end here."""
+        return await execute_queued(
+            run_id, db=self.db, manager=self.runs, workflows=self.workflows, callbacks=self.callbacks
+        )
+
+    async def work(self) -> None:
+        """``flowai worker``: execute queued runs until SIGTERM, then drain."""
+        if self.queue is None:
+            raise FlowAIError("`flowai worker` needs FLOWAI_DATABASE_URL=postgresql+psycopg://… (Running at scale).")
+        await self.queue.work(
+            self.runs, concurrency=self.settings.max_concurrent_runs, lease=self.settings.worker_lease
+        )
 
     async def shutdown(self) -> None:
         await self.scheduler.stop()
@@ -118,6 +160,9 @@ class Platform:
         if self.replicate.configured:
             await self.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()
+        for part in (self.queue, self.fanout, self.limiter):
+            if part is not None:
+                await part.close()
         await self.http.aclose()
 
     def recover(self) -> tuple[int, int]:
@@ -141,6 +186,8 @@ class Platform:
         resumed = failed = 0
         for run in claimed:
             reason = "The server stopped while this run was in progress."
+            if run.source in RESUMABLE and self.queue is not None:  # a queued job: its lease hands it on
+                continue
             if run.source in RESUMABLE:
                 try:
                     self._resume(run, done_nodes[run.id])

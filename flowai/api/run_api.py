@@ -27,7 +27,7 @@ async def run_workflow(request: Request) -> Response:
     runs = platform.run_service
     try:
         key = platform.keys.authenticate(request.headers.get("x-api-key"))
-        platform.keys.check_rate(key)
+        await platform.keys.check_rate(key)
         body = await read_json(request, platform.settings.max_body_bytes)
         principal = Principal(key.owner_id, key)
         published = runs.published(principal, request.path_params["workflow_id"])

@@ -1,0 +1,80 @@
+"""PostgreSQL LISTEN/NOTIFY for one process: a listening connection that hands each notification
+to the handler of its channel, and a sending connection fed by a queue (notifications leave in
+the order they were published, many per round trip)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import psycopg
+
+log = logging.getLogger("flowai.scale")
+MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq URL from a SQLAlchemy one (``postgresql+psycopg://`` -> ``postgresql://``)."""
+    head, sep, rest = database_url.partition("://")
+    return "postgresql://" + rest if sep and head.startswith("postgresql") else database_url
+
+
+class Notifier:
+    def __init__(self, database_url: str, handlers: dict[str, Callable[[str], None]]):
+        self.url = conninfo(database_url)
+        self.handlers = handlers
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
+        self._listen: psycopg.AsyncConnection | None = None
+        self._send: psycopg.AsyncConnection | None = None
+
+    async def start(self) -> None:
+        self._listen = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        for channel in self.handlers:
+            await self._listen.execute(f'LISTEN "{channel}"')
+        self._send = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        self._tasks = [
+            asyncio.create_task(self._read(self._listen), name="flowai-listen"),
+            asyncio.create_task(self._write(self._send), name="flowai-notify"),
+        ]
+
+    def publish(self, channel: str, payload: str) -> None:
+        self._outbox.put_nowait((channel, payload))
+
+    async def _read(self, conn: psycopg.AsyncConnection) -> None:
+        async for note in conn.notifies():
+            handler = self.handlers.get(note.channel)
+            if handler is None:
+                continue
+            try:
+                handler(note.payload)
+            except Exception:  # one bad message must not stop the listener
+                log.exception("notification on %s not handled", note.channel)
+
+    async def _write(self, conn: psycopg.AsyncConnection) -> None:
+        while True:
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < 500:
+                batch.append(self._outbox.get_nowait())
+            try:
+                async with conn.pipeline():
+                    for channel, payload in batch:
+                        await conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+            except psycopg.Error:
+                log.exception("%d notifications not sent", len(batch))
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Until every published notification has been sent (or ``timeout``)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self._outbox.empty() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+
+    async def close(self) -> None:
+        await self.drain()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for conn in (self._listen, self._send):
+            if conn is not None:
+                await conn.close()
