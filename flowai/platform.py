@@ -34,8 +34,10 @@ from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RUNNER, RunManager
 from flowai.runs.service import RunService
 from flowai.runs.takeover import execute_queued
+from flowai.scale.cooldowns import SharedCooldowns
 from flowai.scale.counters import PgLimiter
 from flowai.scale.fanout import Fanout
+from flowai.scale.notify import Notifier
 from flowai.scale.queue_pg import PgQueue
 from flowai.services import Services
 from flowai.settings import Settings
@@ -102,7 +104,10 @@ class Platform:
         self.workflows = Workflows(self.db, self.registry)
         # a scaled deployment (README, "Running at scale"): shared queue, rate limits and run events
         self.limiter = PgLimiter(settings.database_url) if settings.distributed else None
-        self.fanout = Fanout(settings.database_url, self.runs) if settings.distributed else None
+        self.notifier = Notifier(settings.database_url) if settings.distributed else None
+        self.fanout = Fanout(self.notifier, self.runs) if self.notifier is not None else None
+        if self.notifier is not None:
+            SharedCooldowns(self.notifier, self.router)
         self.queue = (
             PgQueue(settings.database_url, self.db, self.recorder, self.execute_queued)
             if settings.distributed
@@ -132,8 +137,8 @@ class Platform:
         self.recorder.start()
         if self.limiter is not None:
             await self.limiter.open()
-        if self.fanout is not None:
-            await self.fanout.start()
+        if self.notifier is not None:
+            await self.notifier.start()
         if self.queue is not None:
             await self.queue.open()
         self.recover()
@@ -160,7 +165,7 @@ class Platform:
         if self.replicate.configured:
             await self.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()
-        for part in (self.queue, self.fanout, self.limiter):
+        for part in (self.queue, self.notifier, self.limiter):
             if part is not None:
                 await part.close()
         await self.http.aclose()

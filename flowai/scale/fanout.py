@@ -39,30 +39,28 @@ def _dumps(value: Any) -> str:
 
 
 class Fanout:
-    def __init__(self, database_url: str, manager: RunManager, *, wait: float = 1.5):
+    def __init__(self, notifier: Notifier, manager: RunManager, *, wait: float = 1.5):
         self.manager = manager
         self.wait = wait
-        self.notifier = Notifier(
-            database_url,
-            {WATCH: self._on_watch, EVENTS: self._on_event, CONTROL: self._on_control, REPLY: self._on_reply},
-        )
+        self.notifier = notifier
+        for channel, handler in (
+            (WATCH, self._on_watch),
+            (EVENTS, self._on_event),
+            (CONTROL, self._on_control),
+            (REPLY, self._on_reply),
+        ):
+            notifier.on(channel, handler)
         self._followed: dict[str, RunHandle] = {}  # runs of other processes followed here
         self._found: dict[str, asyncio.Future] = {}  # watch requests waiting for the executing process
         self._parts: dict[tuple[str, int], list[str]] = {}
         self._early: dict[str, dict[int, Event]] = {}  # events that arrived ahead of their predecessors
         self._replies: dict[str, asyncio.Future] = {}
 
-    async def start(self) -> None:
-        await self.notifier.start()
-
-    async def close(self) -> None:
-        await self.notifier.close()
-
     # the executing side -------------------------------------------------------------------
     def _on_watch(self, payload: str) -> None:
         run_id = orjson.loads(payload)["run"]
         handle = self.manager.active.get(run_id)
-        if handle is None or handle in self._followed.values():
+        if handle is None or self._followed.get(handle.id) is handle:
             return  # not executing here (a finished run is replayed from the database)
         facts = {
             "run": handle.id,
@@ -97,7 +95,7 @@ class Fanout:
     def _on_control(self, payload: str) -> None:
         message = orjson.loads(payload)
         handle = self.manager.active.get(message["run"])
-        if handle is None or handle in self._followed.values():
+        if handle is None or self._followed.get(handle.id) is handle:
             return
         try:
             getattr(self.manager, message["action"])(handle)

@@ -21,13 +21,17 @@ def conninfo(database_url: str) -> str:
 
 
 class Notifier:
-    def __init__(self, database_url: str, handlers: dict[str, Callable[[str], None]]):
+    def __init__(self, database_url: str):
         self.url = conninfo(database_url)
-        self.handlers = handlers
+        self.handlers: dict[str, Callable[[str], None]] = {}
         self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._listen: psycopg.AsyncConnection | None = None
         self._send: psycopg.AsyncConnection | None = None
+
+    def on(self, channel: str, handler: Callable[[str], None]) -> None:
+        """Hand each notification on ``channel`` to ``handler`` (register before :meth:`start`)."""
+        self.handlers[channel] = handler
 
     async def start(self) -> None:
         self._listen = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
