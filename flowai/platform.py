@@ -25,6 +25,7 @@ from flowai.providers.directory import Directory, LiveReplicate
 from flowai.providers.keyring import Keyring
 from flowai.providers.ledger import Ledger
 from flowai.providers.monitor import CallStats
+from flowai.providers.replicate_budget import Budget
 from flowai.providers.router import Router
 from flowai.providers.scheduler import Scheduler
 from flowai.runs.callbacks import Callbacks
@@ -137,6 +138,7 @@ class Platform:
         self.recorder.start()
         if self.limiter is not None:
             await self.limiter.open()
+            Budget.counter = self.limiter  # Replicate's account-wide limit, across every process
         if self.notifier is not None:
             await self.notifier.start()
         if self.queue is not None:
@@ -165,6 +167,8 @@ class Platform:
         if self.replicate.configured:
             await self.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()
+        if Budget.counter is self.limiter:
+            Budget.counter = None
         for part in (self.queue, self.notifier, self.limiter):
             if part is not None:
                 await part.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -227,6 +227,6 @@ class Counter(SQLModel, table=True):
     __tablename__ = "counters"
 
     key: str = Field(primary_key=True, max_length=200)
-    slot: int = Field(primary_key=True)
+    slot: int = Field(primary_key=True, sa_type=BigInteger)  # or a hit's time in microseconds (moving windows)
     hits: int = 0
     expires: int = Field(index=True)  # unix time after which the row is deleted

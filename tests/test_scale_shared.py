@@ -5,6 +5,7 @@ processes' worth of state — on a throwaway database; the in-process limiter fo
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 
 import pytest
@@ -13,6 +14,7 @@ from flowai.access.limiter import LocalLimiter
 from flowai.errors import ProviderError
 from flowai.platform import Platform
 from flowai.providers.base import ChatRequest
+from flowai.providers.replicate_budget import Budget
 from flowai.scale.counters import PgLimiter
 from storage.db import make_engine
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
@@ -80,3 +82,40 @@ async def test_a_cool_down_started_in_one_process_holds_in_the_others(flaky, set
             for p in (a, b):
                 await p.shutdown()
                 p.db.dispose()
+
+
+async def test_an_exact_limit_is_a_moving_window_across_processes():
+    with fresh_database() as url:
+        make_engine(url).dispose()
+        limiters = [PgLimiter(url) for _ in range(3)]
+        for limiter in limiters:
+            await limiter.open()
+        try:
+            answers = await asyncio.gather(*(limiters[i % 3].hit("replicate", 6, 2, exact=True) for i in range(10)))
+            assert answers.count(None) == 6 and all(1 <= a <= 2 for a in answers if a is not None)
+            await asyncio.sleep(2.1)  # the window moved past every hit
+            assert await limiters[1].hit("replicate", 6, 2, exact=True) is None
+        finally:
+            for limiter in limiters:
+                await limiter.close()
+
+
+async def test_replicate_budgets_of_two_processes_draw_from_one_pool():
+    with fresh_database() as url:
+        make_engine(url).dispose()
+        limiter = PgLimiter(url)
+        await limiter.open()
+        first, second = Budget(2, 2), Budget(2, 2)  # one account's budget in two processes
+        first.account = second.account = "replicate:create:acct"
+        Budget.counter = limiter
+        try:
+            for _ in range(2):
+                async with first.slot():
+                    pass
+            started = time.monotonic()
+            async with second.slot():  # the other process already used the window
+                waited = time.monotonic() - started
+            assert waited >= 0.9 and second.waited == 1
+        finally:
+            Budget.counter = None
+            await limiter.close()

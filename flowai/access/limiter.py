@@ -13,9 +13,10 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 
 class Limiter(Protocol):
-    async def hit(self, key: str, limit: int, seconds: int) -> int | None:
+    async def hit(self, key: str, limit: int, seconds: int, *, exact: bool = False) -> int | None:
         """Count one hit of ``key`` (at most ``limit`` per ``seconds``): None when admitted, else
-        the whole seconds until there is room again (the hit is refused)."""
+        the whole seconds until there is room again (the hit is refused). ``exact``: a moving
+        window even where a fixed one is cheaper."""
 
 
 class LocalLimiter:
@@ -23,7 +24,7 @@ class LocalLimiter:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._items: dict[tuple[int, int], RateLimitItemPerSecond] = {}
 
-    async def hit(self, key: str, limit: int, seconds: int) -> int | None:
+    async def hit(self, key: str, limit: int, seconds: int, *, exact: bool = False) -> int | None:
         item = self._items.get((limit, seconds))
         if item is None:
             item = self._items[(limit, seconds)] = RateLimitItemPerSecond(limit, seconds)
