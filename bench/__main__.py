@@ -18,6 +18,7 @@ BENCHMARKS = {
     "streaming": "bench.streaming",
     "concurrent_streams": "bench.concurrent_streams",
     "editor": "bench.editor",
+    "scale_pg": "bench.scale_pg",  # 1, 2 and 4 API processes on PostgreSQL (README: Running at scale)
 }
 
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             mod = importlib.import_module(module)
-            got = mod.run(duration=args.duration) if name == "throughput" else mod.run()
+            got = mod.run(duration=args.duration) if name in ("throughput", "scale_pg") else mod.run()
         except Exception as exc:  # one broken benchmark must not hide the others' numbers
             traceback.print_exc()
             got = [Figure(name, "failed", None, "", ok=False, note=f"{type(exc).__name__}: {exc}")]
