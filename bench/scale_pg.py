@@ -112,8 +112,8 @@ def _load(n: int, home: Path, tmp: Path, url: str, wf_id: str, key: str, duratio
                 f"{label}: answered runs recorded",
                 settled,
                 "runs",
-                f"= {answered:,}",
-                settled == answered,
+                f">= {answered:,}",
+                settled >= answered,  # (a request wrk timed out may still have run)
             ),
         ]
     finally:
