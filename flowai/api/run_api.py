@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
@@ -164,6 +165,10 @@ def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail
         sep="\n",
         ping=int(platform.settings.ping_interval) or 15,
         ping_message_factory=lambda: ServerSentEvent(comment="ping", sep="\n"),
+        # SIGTERM drains the process: an open stream goes on to its end (the run's last event),
+        # within the drain time uvicorn gives open requests (FLOWAI_DRAIN_SECONDS)
+        shutdown_event=anyio.Event(),
+        shutdown_grace_period=max(0.0, platform.settings.drain_seconds - 1),
     )
 
 

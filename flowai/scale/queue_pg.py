@@ -139,7 +139,7 @@ class PgQueue:
         status = await self.execute(run_id)
         if status == "interrupted":  # this worker is stopping: another one takes it from here
             await self.task.configure(lock=run_id).defer_async(run_id=run_id)
-            log.info("run %s handed back to the queue", run_id)
+            log.warning("run %s handed back to the queue (this worker is stopping)", run_id)
 
     async def work(self, manager: RunManager, *, concurrency: int, lease: float) -> None:
         """Execute queued runs until SIGTERM or SIGINT, then drain (see the module docstring)."""
