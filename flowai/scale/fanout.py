@@ -121,10 +121,14 @@ class Fanout:
         try:
             return await asyncio.wait_for(asyncio.shield(found), self.wait)
         except TimeoutError:
+            if self._found.get(run_id) is found:  # nobody executes it: the next request asks again
+                del self._found[run_id]
+                if not found.done():
+                    found.set_result(None)  # others waiting on the same request: nobody either
             return None
         finally:
-            if self._found.get(run_id) is found and (found.done() or found.cancelled()):
-                self._found.pop(run_id, None)
+            if self._found.get(run_id) is found and found.done():
+                del self._found[run_id]
 
     def _on_event(self, payload: str) -> None:
         message = orjson.loads(payload)

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import procrastinate
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -37,6 +38,8 @@ from .notify import conninfo
 log = logging.getLogger("flowai.scale")
 QUEUE = "runs"
 SCHEMA_LOCK = 7_357_001  # advisory lock: one process applies procrastinate's schema
+LEASE_CLASS = 7_357_002  # advisory locks (this, hashtext(run id)): the process executing a run
+LEASE = "SELECT pg_try_advisory_lock(%s, hashtext(%s))"
 TRANSITIONS = {  # a run waiting in the queue, executed by nobody: (from statuses, to status)
     "pause": (("pending",), "paused"),
     "resume": (("paused",), "pending"),
@@ -51,7 +54,9 @@ class PgQueue:
         self.db = db
         self.recorder = recorder
         self.execute = execute
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url)))
+        self.url = conninfo(database_url)
+        self.lease = 30.0  # seconds; set by work()
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=self.url))
         self.task = self.app.task(name="flowai.run", queue=QUEUE)(self._job)
         self._deferring: dict[str, asyncio.Task] = {}
 
@@ -131,18 +136,40 @@ class PgQueue:
         if row is None:
             return None
         if action == "resume":
-            await self.task.configure(lock=run_id).defer_async(run_id=run_id)
+            await self._defer_now(run_id)
         return after
 
     # the worker side ----------------------------------------------------------------------
     async def _job(self, run_id: str) -> None:
-        status = await self.execute(run_id)
+        # The run's lease proper: a session advisory lock held while it executes here. PostgreSQL
+        # frees it when this process's connection goes (a SIGKILL, a lost machine), so a run
+        # whose worker only looked dead (a heartbeat late on a starved machine) is never
+        # executed twice at once: the second taker waits a lease and tries again.
+        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+            got = await (await conn.execute(LEASE, (LEASE_CLASS, run_id))).fetchone()
+            if not (got and got[0]):
+                log.warning("run %s is still executing elsewhere; trying again in %g s", run_id, self.lease)
+                await self._defer_now(run_id, delay=self.lease)
+                return
+            try:
+                status = await self.execute(run_id)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LEASE_CLASS, run_id))
         if status == "interrupted":  # this worker is stopping: another one takes it from here
-            await self.task.configure(lock=run_id).defer_async(run_id=run_id)
+            await self._defer_now(run_id)
             log.warning("run %s handed back to the queue (this worker is stopping)", run_id)
+
+    async def _defer_now(self, run_id: str, delay: float = 0) -> None:
+        if delay:
+            await self.task.configure(lock=run_id, schedule_in={"seconds": int(delay + 0.999)}).defer_async(
+                run_id=run_id
+            )
+        else:
+            await self.task.configure(lock=run_id).defer_async(run_id=run_id)
 
     async def work(self, manager: RunManager, *, concurrency: int, lease: float) -> None:
         """Execute queued runs until SIGTERM or SIGINT, then drain (see the module docstring)."""
+        self.lease = lease
         beat = max(0.5, lease / 3)
         worker = asyncio.create_task(
             self.app.run_worker_async(
