@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from flowai.access.limiter import LocalLimiter
 from flowai.errors import ProviderError
@@ -16,9 +17,10 @@ from flowai.platform import Platform
 from flowai.providers.base import ChatRequest
 from flowai.providers.replicate_budget import Budget
 from flowai.scale.counters import PgLimiter
+from flowai.scale.notify import Notifier
 from storage.db import make_engine
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
-from tests.pg import fresh_database
+from tests.pg import PG_ADMIN_URL, fresh_database
 from tests.router_kit import env_for, with_config
 
 COOL_ON_FIRST_FAILURE = """
@@ -119,3 +121,36 @@ async def test_replicate_budgets_of_two_processes_draw_from_one_pool():
         finally:
             Budget.counter = None
             await limiter.close()
+
+
+async def test_notifications_survive_a_dropped_connection():
+    with fresh_database() as url:
+        got: list[str] = []
+        listener, sender = Notifier(url), Notifier(url)
+        listener.on("flowai_test", got.append)
+        sender.on("flowai_other", lambda _: None)
+        for n in (listener, sender):
+            await n.start()
+        try:
+            sender.publish("flowai_test", "one")
+            for _ in range(100):
+                if got:
+                    break
+                await asyncio.sleep(0.05)
+            assert got == ["one"]
+            name = url.rsplit("/", 1)[1]
+            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:  # the database drops every connection (a restart, a network cut)
+                c.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"), {"d": name}
+                )
+            admin.dispose()
+            for _ in range(100):  # until both have reconnected
+                sender.publish("flowai_test", "two")
+                await asyncio.sleep(0.2)
+                if "two" in got:
+                    break
+            assert "two" in got
+        finally:
+            for n in (listener, sender):
+                await n.close()

@@ -34,39 +34,67 @@ class Notifier:
         self.handlers[channel] = handler
 
     async def start(self) -> None:
-        self._listen = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        for channel in self.handlers:
-            await self._listen.execute(f'LISTEN "{channel}"')
+        self._listen = await self._listening()
         self._send = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
         self._tasks = [
-            asyncio.create_task(self._read(self._listen), name="flowai-listen"),
-            asyncio.create_task(self._write(self._send), name="flowai-notify"),
+            asyncio.create_task(self._read(), name="flowai-listen"),
+            asyncio.create_task(self._write(), name="flowai-notify"),
         ]
+
+    async def _listening(self) -> psycopg.AsyncConnection:
+        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        for channel in self.handlers:
+            await conn.execute(f'LISTEN "{channel}"')
+        return conn
 
     def publish(self, channel: str, payload: str) -> None:
         self._outbox.put_nowait((channel, payload))
 
-    async def _read(self, conn: psycopg.AsyncConnection) -> None:
-        async for note in conn.notifies():
-            handler = self.handlers.get(note.channel)
-            if handler is None:
-                continue
+    async def _read(self) -> None:
+        while True:
             try:
-                handler(note.payload)
-            except Exception:  # one bad message must not stop the listener
-                log.exception("notification on %s not handled", note.channel)
+                assert self._listen is not None
+                async for note in self._listen.notifies():
+                    self._handle(note.channel, note.payload)
+            except (psycopg.Error, OSError):  # the database restarted, a network cut: listen again
+                log.warning("lost the LISTEN connection; reconnecting")
+                self._listen = await self._reconnect(self._listen, self._listening)
 
-    async def _write(self, conn: psycopg.AsyncConnection) -> None:
+    def _handle(self, channel: str, payload: str) -> None:
+        handler = self.handlers.get(channel)
+        if handler is None:
+            return
+        try:
+            handler(payload)
+        except Exception:  # one bad message must not stop the listener
+            log.exception("notification on %s not handled", channel)
+
+    async def _write(self) -> None:
         while True:
             batch = [await self._outbox.get()]
             while not self._outbox.empty() and len(batch) < 500:
                 batch.append(self._outbox.get_nowait())
             try:
-                async with conn.pipeline():
+                assert self._send is not None
+                async with self._send.pipeline():
                     for channel, payload in batch:
-                        await conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
-            except psycopg.Error:
-                log.exception("%d notifications not sent", len(batch))
+                        await self._send.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+            except (psycopg.Error, OSError):
+                log.warning("%d notifications not sent; reconnecting", len(batch))
+                self._send = await self._reconnect(
+                    self._send, lambda: psycopg.AsyncConnection.connect(self.url, autocommit=True)
+                )
+
+    async def _reconnect(self, old, connect) -> psycopg.AsyncConnection:
+        if old is not None:
+            await old.close()
+        delay = 0.5
+        while True:
+            try:
+                return await connect()
+            except (psycopg.Error, OSError):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Until every published notification has been sent (or ``timeout``)."""
