@@ -212,6 +212,11 @@ class RunService:
             for item in checked
         ]
 
+    async def queued(self, handles: Sequence[RunHandle]) -> None:
+        """Until runs started with ``Mode.QUEUED`` (:meth:`start_many`) are durably queued."""
+        for handle in handles:
+            await self.queue.queued(handle)
+
     async def regenerate(
         self, principal: Principal, run_id: str, node_id: str, config: dict | None, *, missing: type[NotFoundError]
     ) -> tuple[Run, RunHandle]:
