@@ -124,6 +124,7 @@ class Platform:
         self.idempotency = Idempotency(self.db)
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
         self.history = RunHistory(self.db)
+        self._handed_back: list[str] = []  # runs of dead processes recover() found, for the shared queue
         self.run_service = RunService(
             self.runs,
             self.workflows,
@@ -144,6 +145,10 @@ class Platform:
         if self.queue is not None:
             await self.queue.open()
         self.recover()
+        if self.queue is not None:
+            for run_id in self._handed_back:
+                await self.queue.requeue(run_id)
+            self._handed_back.clear()
         self.scheduler.start()
 
     async def execute_queued(self, run_id: str) -> str:
@@ -195,7 +200,9 @@ class Platform:
         resumed = failed = 0
         for run in claimed:
             reason = "The server stopped while this run was in progress."
-            if run.source in RESUMABLE and self.queue is not None:  # a queued job: its lease hands it on
+            if run.source in RESUMABLE and self.queue is not None:  # to the shared queue: a worker resumes it
+                self._handed_back.append(run.id)
+                resumed += 1
                 continue
             if run.source in RESUMABLE:
                 try:

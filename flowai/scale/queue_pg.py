@@ -159,6 +159,11 @@ class PgQueue:
             await self._defer_now(run_id)
             log.warning("run %s handed back to the queue (this worker is stopping)", run_id)
 
+    async def requeue(self, run_id: str) -> None:
+        """Queue a run found unfinished (its process died): a worker resumes it from its last
+        finished node. A job it may still have elsewhere then finds it taken or ended."""
+        await self._defer_now(run_id)
+
     async def _defer_now(self, run_id: str, delay: float = 0) -> None:
         if delay:
             await self.task.configure(lock=run_id, schedule_in={"seconds": int(delay + 0.999)}).defer_async(
