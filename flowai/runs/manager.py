@@ -91,6 +91,7 @@ class RunHandle:
     row: dict | None = None  # the run's row until the recorder has been asked to insert it
     size: int = 0  # bytes of its recorded events, once finished: what keeping it in memory costs
     start_timer: asyncio.TimerHandle | None = None
+    unflushed: bool = False  # a finished node's row handed to the recorder, maybe not yet written
     watch: Callable[[int, Event], None] | None = None  # another process follows it (flowai.scale.fanout)
     _queues: set[asyncio.Queue] = field(default_factory=set)
     _followers: int = 0
@@ -415,7 +416,9 @@ class RunManager:
 
         async def gate() -> None:
             await handle.gate()
-            await self.recorder.flush()
+            if handle.unflushed:  # a node of it finished since the last node started
+                handle.unflushed = False
+                await self.recorder.flush()
 
         return gate
 
@@ -424,6 +427,7 @@ class RunManager:
             handle.emit(ev)
             if isinstance(ev, NODE_EVENTS):
                 self.recorder.node(node_row(handle.id, ev))
+                handle.unflushed = handle.unflushed or isinstance(ev, NodeFinished)
 
         return emit
 
