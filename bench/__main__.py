@@ -19,6 +19,7 @@ BENCHMARKS = {
     "streaming": "bench.streaming",
     "concurrent_streams": "bench.concurrent_streams",
     "editor": "bench.editor",
+    "scale_pg": "bench.scale_pg",  # 1, 2 and 4 API processes on PostgreSQL (README: Running at scale)
 }
 DEFAULT_DURATION = {"throughput": 10.0, "sustained": 60.0}  # seconds of wrk load
 
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             mod = importlib.import_module(module)
             if name in DEFAULT_DURATION:
                 got = mod.run(duration=args.duration or DEFAULT_DURATION[name])
+            elif name == "scale_pg":
+                got = mod.run(duration=args.duration)
             else:
                 got = mod.run()
         except Exception as exc:  # one broken benchmark must not hide the others' numbers

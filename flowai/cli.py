@@ -33,7 +33,8 @@ def cmd_serve(args) -> int:
 def cmd_api(args) -> int:
     import uvicorn
 
-    _check_schema(Settings.from_env())  # here, not in each worker: one clear message, no traceback
+    settings = Settings.from_env()
+    _check_schema(settings)  # here, not in each worker: one clear message, no traceback
     uvicorn.run(
         "flowai.api.app:app_from_env",
         factory=True,
@@ -42,7 +43,31 @@ def cmd_api(args) -> int:
         workers=args.workers,
         log_level="warning",
         access_log=False,
+        timeout_graceful_shutdown=int(settings.drain_seconds),  # SIGTERM: open requests and streams finish
     )
+    return 0
+
+
+def cmd_worker(args) -> int:
+    """Execute background runs from the shared queue (PostgreSQL) until SIGTERM, then drain."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    p = _platform()
+    if p.queue is None:
+        print("error: `flowai worker` needs FLOWAI_DATABASE_URL=postgresql+psycopg://… (README: Running at scale).")
+        return 2
+
+    async def go() -> None:
+        await p.startup()
+        try:
+            s = p.settings
+            print(f"FlowAI worker ready: {s.max_concurrent_runs} runs at once, lease {s.worker_lease:g} s", flush=True)
+            await p.work()
+        finally:
+            await p.shutdown()
+
+    asyncio.run(go())
     return 0
 
 
@@ -322,7 +347,9 @@ def _check_schema(settings: Settings) -> None:
 
     engine = open_engine(settings.database_url)
     try:
-        schema.ensure(engine, migrate=engine.dialect.name == "sqlite" if settings.auto_migrate is None else True)
+        schema.ensure(
+            engine, migrate=engine.dialect.name == "sqlite" if settings.auto_migrate is None else settings.auto_migrate
+        )
     finally:
         engine.dispose()
 
@@ -372,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--port", type=int, default=8080)
     a.add_argument("--workers", type=int, default=1)
     a.set_defaults(func=cmd_api)
+
+    wk = sub.add_parser("worker", help="execute background runs from the shared PostgreSQL queue (scaled deployments)")
+    wk.set_defaults(func=cmd_worker)
 
     w = sub.add_parser("workflow", help="import, export, publish workflows").add_subparsers(
         dest="action", required=True

@@ -26,6 +26,7 @@ from flowai.providers.directory import Directory, LiveReplicate
 from flowai.providers.keyring import Keyring
 from flowai.providers.ledger import Ledger
 from flowai.providers.monitor import CallStats
+from flowai.providers.replicate_budget import Budget
 from flowai.providers.router import Router
 from flowai.providers.scheduler import Scheduler
 from flowai.runs.callbacks import Callbacks
@@ -35,6 +36,12 @@ from flowai.runs.history import RunHistory
 from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RUNNER, RunManager
 from flowai.runs.service import RunService
+from flowai.runs.takeover import execute_queued
+from flowai.scale.cooldowns import SharedCooldowns
+from flowai.scale.counters import PgLimiter
+from flowai.scale.fanout import Fanout
+from flowai.scale.notify import Notifier
+from flowai.scale.queue_pg import PgQueue
 from flowai.services import Services
 from flowai.settings import Settings
 from flowai.workflows.store import Workflows
@@ -106,7 +113,20 @@ class Platform:
             max_concurrent=settings.max_concurrent_runs,
         )
         self.workflows = Workflows(self.db, self.registry)
-        self.keys = Keys(self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit)
+        # a scaled deployment (README, "Running at scale"): shared queue, rate limits and run events
+        self.limiter = PgLimiter(settings.database_url) if settings.distributed else None
+        self.notifier = Notifier(settings.database_url) if settings.distributed else None
+        self.fanout = Fanout(self.notifier, self.runs) if self.notifier is not None else None
+        if self.notifier is not None:
+            SharedCooldowns(self.notifier, self.router)
+        self.queue = (
+            PgQueue(settings.database_url, self.db, self.recorder, self.execute_queued)
+            if settings.distributed
+            else None
+        )
+        self.keys = Keys(
+            self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit, limiter=self.limiter
+        )
         self.users = Users(self.db)
         self.throttle = Throttle(
             per_address=settings.auth_failures_per_minute, per_account=settings.login_failures_per_account
@@ -114,7 +134,16 @@ class Platform:
         self.idempotency = Idempotency(self.db)
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
         self.history = RunHistory(self.db)
-        self.run_service = RunService(self.runs, self.workflows, self.history, self.idempotency, self.callbacks)
+        self._handed_back: list[str] = []  # runs of dead processes recover() found, for the shared queue
+        self.run_service = RunService(
+            self.runs,
+            self.workflows,
+            self.history,
+            self.idempotency,
+            self.callbacks,
+            queue=self.queue,
+            remote=self.fanout,
+        )
         self.budget_watch.listeners.append(self._budget_warned)
 
     def _budget_warned(self, warning: dict) -> None:
@@ -127,8 +156,33 @@ class Platform:
 
     async def startup(self) -> None:
         self.recorder.start()
+        if self.limiter is not None:
+            await self.limiter.open()
+            Budget.counter = self.limiter  # Replicate's account-wide limit, across every process
+        if self.notifier is not None:
+            await self.notifier.start()
+        if self.queue is not None:
+            await self.queue.open()
         self.recover()
+        if self.queue is not None:
+            for run_id in self._handed_back:
+                await self.queue.requeue(run_id)
+            self._handed_back.clear()
         self.scheduler.start()
+
+    async def execute_queued(self, run_id: str) -> str:
+        """A queued run handed to this process (``flowai worker``), executed to its end here."""
+        return await execute_queued(
+            run_id, db=self.db, manager=self.runs, workflows=self.workflows, callbacks=self.callbacks
+        )
+
+    async def work(self) -> None:
+        """``flowai worker``: execute queued runs until SIGTERM, then drain."""
+        if self.queue is None:
+            raise FlowAIError("`flowai worker` needs FLOWAI_DATABASE_URL=postgresql+psycopg://… (Running at scale).")
+        await self.queue.work(
+            self.runs, concurrency=self.settings.max_concurrent_runs, lease=self.settings.worker_lease
+        )
 
     async def shutdown(self) -> None:
         await self.scheduler.stop()
@@ -138,6 +192,11 @@ class Platform:
         if self.replicate.configured:
             await self.replicate.aclose()  # prediction cancels still in flight
         await self.recorder.close()
+        if Budget.counter is self.limiter:
+            Budget.counter = None
+        for part in (self.queue, self.notifier, self.limiter):
+            if part is not None:
+                await part.close()
         await self.http.aclose()
 
     def recover(self) -> tuple[int, int]:
@@ -161,6 +220,10 @@ class Platform:
         resumed = failed = 0
         for run in claimed:
             reason = "The server stopped while this run was in progress."
+            if run.source in RESUMABLE and self.queue is not None:  # to the shared queue: a worker resumes it
+                self._handed_back.append(run.id)
+                resumed += 1
+                continue
             if run.source in RESUMABLE:
                 try:
                     self._resume(run, done_nodes[run.id])

@@ -68,6 +68,14 @@ class Settings:
     metrics_token: str | None = None  # FLOWAI_METRICS_TOKEN: /metrics then needs "Authorization: Bearer <it>"
     encryption_keys: str = field(default="", repr=False)  # FLOWAI_ENCRYPTION_KEYS; else home/encryption.keys
     auto_migrate: bool | None = None  # FLOWAI_AUTO_MIGRATE: upgrade the schema on start (unset: on SQLite only)
+    scale_out: bool = True  # FLOWAI_SCALE_OUT=0: on PostgreSQL, keep the queue, counters and run events per process
+    worker_lease: float = 30.0  # FLOWAI_WORKER_LEASE: seconds without a heartbeat before a worker's runs are taken over
+    drain_seconds: float = 30.0  # FLOWAI_DRAIN_SECONDS: on SIGTERM, how long open requests and streams may finish
+
+    @property
+    def distributed(self) -> bool:
+        """Several processes on one PostgreSQL share the queue, rate limits and run events."""
+        return self.scale_out and self.database_url.startswith("postgresql")
 
     @property
     def media_dir(self) -> Path:
@@ -112,6 +120,9 @@ class Settings:
             metrics_token=os.environ.get("FLOWAI_METRICS_TOKEN") or None,
             encryption_keys=os.environ.get("FLOWAI_ENCRYPTION_KEYS", ""),
             auto_migrate=_flag("FLOWAI_AUTO_MIGRATE"),
+            scale_out=os.environ.get("FLOWAI_SCALE_OUT", "1").lower() not in ("0", "false", "no"),
+            worker_lease=_float("FLOWAI_WORKER_LEASE", 30.0),
+            drain_seconds=_float("FLOWAI_DRAIN_SECONDS", 30.0),
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
             if os.environ.get("FLOWAI_PROVIDERS_FILE")
             else None,

@@ -221,3 +221,15 @@ class WorkflowBudget(SQLModel, table=True):
     workflow_id: str = Field(primary_key=True, max_length=32)
     daily_usd: float
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Counter(SQLModel, table=True):
+    """Hits in one fixed window of a shared rate limit (``key``: what is limited, ``slot``: the
+    window's number), counted by every process with one atomic upsert (flowai.scale.counters)."""
+
+    __tablename__ = "counters"
+
+    key: str = Field(primary_key=True, max_length=200)
+    slot: int = Field(primary_key=True, sa_type=BigInteger)  # or a hit's time in microseconds (moving windows)
+    hits: int = 0
+    expires: int = Field(index=True)  # unix time after which the row is deleted

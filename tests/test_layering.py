@@ -54,6 +54,7 @@ ALLOWED = {
     "workflows": LEAVES | {"nodes", "storage"},
     "runs": LEAVES | {"net", "nodes", "storage", "workflows", "client"},
     "services": LEAVES | {"providers", "net"},
+    "scale": LEAVES | {"runs", "workflows", "storage", "providers"},  # PostgreSQL-backed queue, counters, run fan-out
     "client": set(),  # the Python client of the run API: httpx only, nothing of the server
     # HTTP handlers are adapters over the services the platform composes: never storage or nodes
     "api": LEAVES | {"access", "media", "net", "platform", "providers", "runs", "workflows"},

@@ -42,6 +42,9 @@ class NullRecorder:
     def node(self, record):
         pass
 
+    async def flush(self):
+        pass
+
 
 def graph():
     registry = default_registry()

@@ -8,12 +8,10 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.engine import Engine
 
 from flowai.access.auth import digests_match, key_digest, new_api_key
+from flowai.access.limiter import Limiter, LocalLimiter
 from flowai.errors import AuthError, NotFoundError, RateLimitedError
 from storage import queries
 from storage.db import session
@@ -34,13 +32,12 @@ class KeyInfo:
 
 
 class Keys:
-    def __init__(self, db: Engine, secret: str, *, default_rate_limit: int = 600):
+    def __init__(self, db: Engine, secret: str, *, default_rate_limit: int = 600, limiter: Limiter | None = None):
         self.db = db
         self.secret = secret
         self.default_rate_limit = default_rate_limit
         self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._limits: dict[int, RateLimitItemPerMinute] = {}
+        self.limiter: Limiter = limiter or LocalLimiter()  # shared by every process when scaled out
         self._touched: dict[int, float] = {}
 
     def create(
@@ -119,16 +116,12 @@ class Keys:
             + hmac.new(self.secret.encode(), f"callback:{key.key_hash}".encode(), hashlib.sha256).hexdigest()[:48]
         )
 
-    def check_rate(self, key: KeyInfo) -> None:
-        """Count one run against the key's per-minute limit (a moving window)."""
+    async def check_rate(self, key: KeyInfo) -> None:
+        """Count one run against the key's per-minute limit (see ``flowai.access.limiter``)."""
         if key.rate_limit <= 0:
             return
-        item = self._limits.get(key.id)
-        if item is None or item.amount != key.rate_limit:
-            item = self._limits[key.id] = RateLimitItemPerMinute(key.rate_limit)
-        if not self._limiter.hit(item, str(key.id)):
-            reset = self._limiter.get_window_stats(item, str(key.id)).reset_time
-            retry = max(1, int(reset - time.time() + 0.999))
+        retry = await self.limiter.hit(f"key:{key.id}", key.rate_limit, 60)
+        if retry is not None:
             raise RateLimitedError(
                 f"Rate limit of {key.rate_limit} runs per minute exceeded; retry in {retry} s.", retry_after=retry
             )

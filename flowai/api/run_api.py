@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,7 +29,7 @@ async def run_workflow(request: Request) -> Response:
     runs = platform.run_service
     try:
         key = platform.keys.authenticate(request.headers.get("x-api-key"))
-        platform.keys.check_rate(key)
+        await platform.keys.check_rate(key)
         body = await read_json(request, platform.settings.max_body_bytes)
         principal = Principal(key.owner_id, key)
         published = runs.published(principal, request.path_params["workflow_id"])
@@ -171,6 +172,10 @@ def _event_stream(platform, handle: RunHandle, after: int, headers: dict, detail
         sep="\n",
         ping=int(platform.settings.ping_interval) or 15,
         ping_message_factory=lambda: ServerSentEvent(comment="ping", sep="\n"),
+        # SIGTERM drains the process: an open stream goes on to its end (the run's last event),
+        # within the drain time uvicorn gives open requests (FLOWAI_DRAIN_SECONDS)
+        shutdown_event=anyio.Event(),
+        shutdown_grace_period=max(0.0, platform.settings.drain_seconds - 1),
     )
 
 

@@ -12,8 +12,9 @@ whatever the network or a busy server does to arrival times. Waiters queue in ar
 window or one in flight comes back. A 429 answered anyway (another process on the same
 account, a lower limit for a low balance) blocks the whole budget for the time Replicate gave.
 
-One process only: with several worker processes on one account, give each a share of the limit
-(``REPLICATE_RATE_LIMIT``).
+Several processes on one account (a scaled deployment) also count every request in one shared
+moving window (``Budget.counter``, set by the platform: flowai.scale.counters in PostgreSQL), so
+all replicas and workers together stay within the account's limit.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import hashlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage
@@ -32,8 +33,15 @@ from limits.aio.strategies import MovingWindowRateLimiter
 KEY = "requests"
 
 
+class SharedCounter(Protocol):
+    """flowai.access.limiter.Limiter, as far as a budget uses it."""
+
+    async def hit(self, key: str, limit: int, seconds: int, *, exact: bool = False) -> int | None: ...
+
+
 class Budget:
     _shared: ClassVar[dict[tuple, Budget]] = {}
+    counter: ClassVar[SharedCounter | None] = None  # every process of the deployment counts here too
 
     def __init__(self, limit: int, window: int):
         if limit < 1 or window < 1:
@@ -43,6 +51,7 @@ class Budget:
         self.blocked_until = 0.0  # wall clock; set by a 429
         self.waited = 0  # callers that had to wait (for tests and logs)
         self.in_flight = 0  # requests sent and not yet answered
+        self.account = ""  # its key in the shared counter
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
@@ -53,6 +62,7 @@ class Budget:
         budget = cls._shared.get(key)
         if budget is None:
             budget = cls._shared[key] = cls(limit, window)
+            budget.account = f"replicate:{kind}:{account}"
         return budget
 
     def _bind(self) -> None:
@@ -85,6 +95,11 @@ class Budget:
                     await asyncio.sleep(blocked)
                     continue
                 if await self._limiter.test(self.item, KEY, cost=self.in_flight + 1):
+                    shared = await self._shared_wait()
+                    if shared:
+                        waited = True
+                        await asyncio.sleep(min(shared, 1.0))
+                        continue
                     self.in_flight += 1
                     break
                 waited = True
@@ -98,6 +113,13 @@ class Budget:
                     pass
         if waited:
             self.waited += 1
+
+    async def _shared_wait(self) -> float:
+        """Seconds to wait for the deployment's shared window (0: this request may go)."""
+        counter = Budget.counter
+        if counter is None or not self.account:
+            return 0.0
+        return float(await counter.hit(self.account, self.limit, self.window, exact=True) or 0)
 
     async def _release(self) -> None:
         try:

@@ -106,6 +106,9 @@ class Router:
         self.clock = clock
         self._health: dict[str, _Health] = {}
         self.budget_watch: BudgetWatch | None = None  # warns as a workflow's budget runs low (budget_watch.py)
+        # told of each cool-down this process starts (provider, unix time it ends, why): a scaled
+        # deployment shares it with its other processes (flowai.scale.cooldowns)
+        self.on_cooldown: Callable[[str, float, str], None] | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], client: httpx.AsyncClient, *, policy: Policy | None = None) -> Router:
@@ -212,6 +215,13 @@ class Router:
         if health is None or health.until <= self.clock():
             return None
         return time.time() + (health.until - self.clock())
+
+    def cool_down(self, name: str, until: float, why: str) -> None:
+        """Skip ``name`` until unix time ``until``: a cool-down another process started."""
+        health = self._health.setdefault(name, _Health())
+        ends = self.clock() + (until - time.time())
+        if ends > health.until:
+            health.until, health.why = ends, why
 
     # -- internals --
 
@@ -456,6 +466,7 @@ class Router:
         await asyncio.to_thread(self._release_now, reservation)
         if _falls_back(exc) or attempts is None:  # the provider's failure, not the request's
             health = self._health.setdefault(name, _Health())
+            before = health.until
             health.failures += 1
             policy, now = self.config.policy, self.clock()
             if _kind(exc) == "provider_auth_failed":  # the key is refused: no use asking again soon
@@ -467,6 +478,8 @@ class Router:
             if health.failures >= policy.cooldown_failures:
                 health.until = max(health.until, now + policy.cooldown_seconds)
                 health.why = f"{health.failures} failures"
+            if health.until > before and self.on_cooldown is not None:
+                self.on_cooldown(name, time.time() + (health.until - self.clock()), health.why)
             if self.ledger is not None:
                 await asyncio.to_thread(self.ledger.record_failure, name)
 

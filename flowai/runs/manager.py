@@ -98,6 +98,8 @@ class RunHandle:
     size: int = 0  # bytes of its recorded events, once finished: what keeping it in memory costs
     start_timer: asyncio.TimerHandle | None = None
     recorded: asyncio.Future | None = None  # the recorder's batch holding its final row, once finished
+    unflushed: bool = False  # a finished node's row handed to the recorder, maybe not yet written
+    watch: Callable[[int, Event], None] | None = None  # another process follows it (flowai.scale.fanout)
     _queues: set[asyncio.Queue] = field(default_factory=set)
     _followers: int = 0
     _cancel_timer: asyncio.TimerHandle | None = None
@@ -116,6 +118,8 @@ class RunHandle:
         item = (len(self.events), ev)
         for q in self._queues:
             q.put_nowait(item)
+        if self.watch is not None:
+            self.watch(*item)
 
     # followers and the disconnect grace period -------------------------------------------
     def attach(self) -> None:
@@ -391,7 +395,7 @@ class RunManager:
                 emit,
                 run_id=handle.id,
                 state=handle.state,
-                gate=handle.gate,
+                gate=self._durable_gate(handle) if handle.background else handle.gate,
                 workflow_id=handle.workflow_id,
                 owner_id=handle.owner_id,
             )
@@ -420,11 +424,24 @@ class RunManager:
             self._hooks.add(task)
             task.add_done_callback(self._hooks.discard)
 
+    def _durable_gate(self, handle: RunHandle) -> Callable[[], Coroutine[Any, Any, None]]:
+        """Before a background run's next node starts, the nodes it finished are written: a run taken
+        over after a crash (another worker, a restart) never repeats a finished node's provider call."""
+
+        async def gate() -> None:
+            await handle.gate()
+            if handle.unflushed:  # a node of it finished since the last node started
+                handle.unflushed = False
+                await self.recorder.flush()
+
+        return gate
+
     def _durable_emit(self, handle: RunHandle) -> Callable[[Event], None]:
         def emit(ev: Event) -> None:
             handle.emit(ev)
             if isinstance(ev, NODE_EVENTS) and ev.item is None:  # a loop's items live in its outputs and events
                 self.recorder.node(node_row(handle.id, ev))
+                handle.unflushed = handle.unflushed or isinstance(ev, NodeFinished)
 
         return emit
 

@@ -26,6 +26,7 @@ from flowai.errors import (
     ResourceNotFoundError,
 )
 from flowai.runs.callbacks import Callbacks
+from flowai.runs.distributed import LocalQueue, RemoteRuns, RunQueue
 from flowai.runs.history import RunHistory
 from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RunHandle, RunManager, stored_handle
@@ -84,8 +85,13 @@ class RunService:
         history: RunHistory,
         idempotency: Idempotency,
         callbacks: Callbacks,
+        *,
+        queue: RunQueue | None = None,
+        remote: RemoteRuns | None = None,
     ):
         self.manager = manager
+        self.queue: RunQueue = queue or LocalQueue(manager)
+        self.remote = remote  # runs executing in other processes (a scaled deployment)
         self.workflows = workflows
         self.history = history
         self.idempotency = idempotency
@@ -152,6 +158,8 @@ class RunService:
             extra=extra,
             run_id=run_id,
         )
+        if mode is Mode.QUEUED:
+            await self.queue.queued(handle)  # durably queued before the client hears of it
         return handle
 
     def start_checked(
@@ -178,10 +186,10 @@ class RunService:
             extra=row,
         )
         if mode is Mode.QUEUED:
-            handle = self.manager.submit(target.graph, run_input, **common)
+            handle = self.queue.submit(target.graph, run_input, **common)
         else:
             handle = self.manager.start(target.graph, run_input, detached_cancel=mode is Mode.CLIENT, **common)
-        if callback_url:
+        if callback_url and (mode is not Mode.QUEUED or self.queue.local):  # else the executing process does
             self.callbacks.attach(handle, callback_url)
         return handle
 
@@ -203,6 +211,11 @@ class RunService:
             self.start_checked(principal, target, item, mode=Mode.QUEUED, source=source, extra=extra)
             for item in checked
         ]
+
+    async def queued(self, handles: Sequence[RunHandle]) -> None:
+        """Until runs started with ``Mode.QUEUED`` (:meth:`start_many`) are durably queued."""
+        for handle in handles:
+            await self.queue.queued(handle)
 
     async def regenerate(
         self, principal: Principal, run_id: str, node_id: str, config: dict | None, *, missing: type[NotFoundError]
@@ -248,23 +261,72 @@ class RunService:
 
     # finding ------------------------------------------------------------------------------
     def live(self, principal: Principal, run_id: str) -> RunHandle | None:
-        """The run, if it is the principal's and kept in this process's memory."""
+        """The run, if it is the principal's and kept in this process's memory (executed here, or
+        followed from the process executing it)."""
         handle = self.manager.get(run_id)
+        if handle is None and self.remote is not None:
+            handle = self.remote.followed(run_id)
         if handle is None or handle.owner_id != principal.owner_id or not principal.allows(handle.workflow_id):
             return None
+        return handle
+
+    async def locate(self, principal: Principal, run_id: str) -> RunHandle | None:
+        """Like :meth:`live`, and else the run as another process executes it, followed from here."""
+        handle = self.live(principal, run_id)
+        if handle is None and self.remote is not None:
+            followed = await self.remote.follow(run_id)
+            if followed is not None:
+                handle = self.live(principal, run_id)
         return handle
 
     async def find(
         self, principal: Principal, run_id: str, *, missing: type[NotFoundError] = NotFoundError
     ) -> RunHandle:
-        """The run in memory, or rebuilt from its recorded events to replay or answer for it."""
+        """The run in memory (here or followed from the process executing it), or rebuilt from its
+        recorded events to replay or answer for it."""
         handle = self.live(principal, run_id)
         if handle is not None:
             return handle
+        run = await self._record_or_none(principal, run_id)
+        if run is not None and run.events:
+            return stored_handle(run)
+        if self.remote is not None:
+            handle = await self.locate(principal, run_id)
+            if handle is not None:
+                return handle
+            run = await self._record_or_none(principal, run_id)  # it may have ended meanwhile
+            if run is not None and run.events:
+                return stored_handle(run)
+        if run is None:
+            raise missing(f"Run {run_id} was not found.")
+        raise missing(f"Run {run_id} is not running in this process; see its status instead.")
+
+    async def _record_or_none(self, principal: Principal, run_id: str) -> Run | None:
+        try:
+            return await self.record(principal, run_id)
+        except NotFoundError:
+            return None
+
+    async def control(
+        self, principal: Principal, run_id: str, action: str, *, missing: type[NotFoundError] = NotFoundError
+    ) -> str:
+        """Pause, resume or cancel one of the principal's runs, wherever it executes or waits; the
+        status to answer (``cancelling`` while a cancelled run winds down)."""
+        handle = self.manager.get(run_id)
+        if handle is not None and handle.owner_id == principal.owner_id and principal.allows(handle.workflow_id):
+            getattr(self.manager, action)(handle)
+            return "cancelling" if action == "cancel" and not handle.done else handle.status
         run = await self.record(principal, run_id, missing=missing)
-        if not run.events:  # recorded but not finished by a process we can follow
-            raise missing(f"Run {run_id} is not running in this process; see its status instead.")
-        return stored_handle(run)
+        if self.remote is not None and run.status in ("pending", "running", "paused"):
+            reply = await self.remote.control(run_id, action)
+            if reply is not None:
+                if "error" in reply:
+                    raise InputError(reply["error"], detail=reply.get("detail"))
+                return reply["status"]
+        status = await self.queue.transition(run_id, action)
+        if status is not None:
+            return status
+        raise InputError(f"Run {run_id} is {run.status} and not active in this process.", detail={"status": run.status})
 
     async def record(self, principal: Principal, run_id: str, *, missing: type[NotFoundError] = NotFoundError) -> Run:
         """The run's row (runs that just ended are written first)."""

@@ -39,6 +39,7 @@ async def start_batch(body: StartBatch, request: Request, user: User = Depends(c
         source="batch",
         extra={"batch_id": batch_id, "name": body.name},
     )
+    await runs.queued(handles)  # in the shared queue before the client hears of them
     run_ids = [h.id for h in handles]
     return ok({"batch_id": batch_id, "run_ids": run_ids, "total": len(run_ids)}, status_code=202)
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.access.users import Account as User  # the signed-in account
 from flowai.api.http import JSON
-from flowai.errors import InputError, ResourceNotFoundError
+from flowai.errors import ResourceNotFoundError
 from flowai.platform import Platform
 from flowai.runs.events import (
     PATH_KINDS,
@@ -54,15 +54,6 @@ class Regenerate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     config: dict[str, Any] | None = Field(default=None, description="Merged into the node's config for this run")
-
-
-async def _live(platform: Platform, run_id: str, user: User) -> RunHandle:
-    principal = Principal(user.id)
-    handle = platform.run_service.live(principal, run_id)
-    if handle is None:
-        run = await platform.run_service.record(principal, run_id, missing=ResourceNotFoundError)
-        raise InputError(f"Run {run_id} is {run.status} and not active in this process.", detail={"status": run.status})
-    return handle
 
 
 def _summary(run: Run, live: RunHandle | None = None) -> dict:
@@ -174,9 +165,7 @@ def _path(run: Run, live: RunHandle | None) -> list[dict]:
 async def _transition(request: Request, run_id: str, user: User, action: str) -> JSON:
     platform = platform_of(request)
     await platform.recorder.flush()
-    handle = await _live(platform, run_id, user)
-    getattr(platform.runs, action)(handle)
-    status = "cancelling" if action == "cancel" and not handle.done else handle.status
+    status = await platform.run_service.control(Principal(user.id), run_id, action, missing=ResourceNotFoundError)
     return ok({"run_id": run_id, "status": status})
 
 
@@ -233,6 +222,7 @@ async def run_socket(websocket: WebSocket, run_id: str):
     if user is None:
         await websocket.close(code=4401, reason="Sign in first (40101).")
         return
+    live = await platform.run_service.locate(Principal(user.id), run_id)  # here, or in another process
     try:
         snapshot = await _progress(platform, run_id, user)
     except ResourceNotFoundError as exc:
@@ -240,7 +230,6 @@ async def run_socket(websocket: WebSocket, run_id: str):
         return
     await websocket.accept()
     await websocket.send_json({"type": "progress", "data": snapshot})
-    live = platform.run_service.live(Principal(user.id), run_id)
     try:
         if live is None or live.done:
             await websocket.send_json(await _final_message(platform, run_id, user, live))

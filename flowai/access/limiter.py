@@ -1,0 +1,34 @@
+"""Rate limits behind one small protocol, so that every process of a scaled deployment can count
+against the same limit: :class:`LocalLimiter` (this process, a moving window of the ``limits``
+package) is the embedded default; ``flowai.scale.counters.PgLimiter`` counts in PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+
+class Limiter(Protocol):
+    async def hit(self, key: str, limit: int, seconds: int, *, exact: bool = False) -> int | None:
+        """Count one hit of ``key`` (at most ``limit`` per ``seconds``): None when admitted, else
+        the whole seconds until there is room again (the hit is refused). ``exact``: a moving
+        window even where a fixed one is cheaper."""
+
+
+class LocalLimiter:
+    def __init__(self) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._items: dict[tuple[int, int], RateLimitItemPerSecond] = {}
+
+    async def hit(self, key: str, limit: int, seconds: int, *, exact: bool = False) -> int | None:
+        item = self._items.get((limit, seconds))
+        if item is None:
+            item = self._items[(limit, seconds)] = RateLimitItemPerSecond(limit, seconds)
+        if await self._limiter.hit(item, key):
+            return None
+        reset = (await self._limiter.get_window_stats(item, key)).reset_time
+        return max(1, int(reset - time.time() + 0.999))

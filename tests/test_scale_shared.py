@@ -1,0 +1,156 @@
+"""What processes on one PostgreSQL share besides the queue: rate-limit counters (one atomic
+upsert per hit) and provider cool-downs (LISTEN/NOTIFY), tested with two platforms — two
+processes' worth of state — on a throwaway database; the in-process limiter for SQLite too."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from flowai.access.limiter import LocalLimiter
+from flowai.errors import ProviderError
+from flowai.platform import Platform
+from flowai.providers.base import ChatRequest
+from flowai.providers.replicate_budget import Budget
+from flowai.scale.counters import PgLimiter
+from flowai.scale.notify import Notifier
+from storage.db import make_engine
+from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
+from tests.pg import PG_ADMIN_URL, fresh_database
+from tests.router_kit import env_for, with_config
+
+COOL_ON_FIRST_FAILURE = """
+[retry]
+retries = 0
+cooldown_failures = 1
+cooldown_seconds = 60
+"""
+
+
+async def test_a_limit_holds_across_processes_sharing_postgres():
+    with fresh_database() as url:
+        make_engine(url).dispose()  # the schema, counters table included
+        limiters = [PgLimiter(url) for _ in range(3)]  # three replicas
+        for limiter in limiters:
+            await limiter.open()
+        try:
+            answers = await asyncio.gather(*(limiters[i % 3].hit("key:1", 60, 60) for i in range(90)))
+            assert answers.count(None) == 60  # 60 a minute in all, not 60 each
+            refused = [a for a in answers if a is not None]
+            assert len(refused) == 30 and all(1 <= a <= 60 for a in refused)
+            assert await limiters[0].hit("key:2", 60, 60) is None  # another key has its own count
+        finally:
+            for limiter in limiters:
+                await limiter.close()
+
+
+async def test_the_local_limiter_is_a_moving_window():
+    limiter = LocalLimiter()
+    assert [await limiter.hit("k", 2, 60) for _ in range(2)] == [None, None]
+    retry = await limiter.hit("k", 2, 60)
+    assert retry is not None and 1 <= retry <= 60
+
+
+@pytest.mark.postgres
+async def test_a_cool_down_started_in_one_process_holds_in_the_others(flaky, settings):  # noqa: F811
+    failing = flaky(script=["500"])
+    with fresh_database() as url:
+        settings = replace(with_config(settings, env_for(groq=failing), COOL_ON_FIRST_FAILURE), database_url=url)
+        a, b = Platform(settings), Platform(settings)
+        for p in (a, b):
+            await p.startup()
+        try:
+            assert b.router.cooling_until("groq") is None
+            with pytest.raises(ProviderError):
+                async with a.router.chat(ChatRequest(messages=[{"role": "user", "content": "hi"}])) as stream:
+                    [c async for c in stream]
+            assert a.router.cooling_until("groq") is not None
+            for _ in range(100):
+                if b.router.cooling_until("groq") is not None:
+                    break
+                await asyncio.sleep(0.05)
+            until = b.router.cooling_until("groq")
+            assert until is not None and abs(until - a.router.cooling_until("groq")) < 2
+            with pytest.raises(ProviderError) as refused:  # b does not call the provider at all
+                async with b.router.chat(ChatRequest(messages=[{"role": "user", "content": "hi"}])) as stream:
+                    [c async for c in stream]
+            assert "cooling down" in refused.value.message and "another process" in refused.value.message
+            assert failing.hits == 1
+        finally:
+            for p in (a, b):
+                await p.shutdown()
+                p.db.dispose()
+
+
+async def test_an_exact_limit_is_a_moving_window_across_processes():
+    with fresh_database() as url:
+        make_engine(url).dispose()
+        limiters = [PgLimiter(url) for _ in range(3)]
+        for limiter in limiters:
+            await limiter.open()
+        try:
+            answers = await asyncio.gather(*(limiters[i % 3].hit("replicate", 6, 2, exact=True) for i in range(10)))
+            assert answers.count(None) == 6 and all(1 <= a <= 2 for a in answers if a is not None)
+            await asyncio.sleep(2.1)  # the window moved past every hit
+            assert await limiters[1].hit("replicate", 6, 2, exact=True) is None
+        finally:
+            for limiter in limiters:
+                await limiter.close()
+
+
+async def test_replicate_budgets_of_two_processes_draw_from_one_pool():
+    with fresh_database() as url:
+        make_engine(url).dispose()
+        limiter = PgLimiter(url)
+        await limiter.open()
+        first, second = Budget(2, 2), Budget(2, 2)  # one account's budget in two processes
+        first.account = second.account = "replicate:create:acct"
+        Budget.counter = limiter
+        try:
+            for _ in range(2):
+                async with first.slot():
+                    pass
+            started = time.monotonic()
+            async with second.slot():  # the other process already used the window
+                waited = time.monotonic() - started
+            assert waited >= 0.9 and second.waited == 1
+        finally:
+            Budget.counter = None
+            await limiter.close()
+
+
+async def test_notifications_survive_a_dropped_connection():
+    with fresh_database() as url:
+        got: list[str] = []
+        listener, sender = Notifier(url), Notifier(url)
+        listener.on("flowai_test", got.append)
+        sender.on("flowai_other", lambda _: None)
+        for n in (listener, sender):
+            await n.start()
+        try:
+            sender.publish("flowai_test", "one")
+            for _ in range(100):
+                if got:
+                    break
+                await asyncio.sleep(0.05)
+            assert got == ["one"]
+            name = url.rsplit("/", 1)[1]
+            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:  # the database drops every connection (a restart, a network cut)
+                c.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"), {"d": name}
+                )
+            admin.dispose()
+            for _ in range(100):  # until both have reconnected
+                sender.publish("flowai_test", "two")
+                await asyncio.sleep(0.2)
+                if "two" in got:
+                    break
+            assert "two" in got
+        finally:
+            for n in (listener, sender):
+                await n.close()
