@@ -101,10 +101,9 @@ def test_kept_runs_are_bounded_by_bytes_and_replayed_from_the_database(tmp_path)
 
 
 @pytest.fixture
-def hello(tmp_path):
-    server, wf, key = _serve(tmp_path, HELLO)
-    yield server, wf, key
-    server.stop()
+def hello(api):
+    """The API in this process (a thread serving 127.0.0.1): nothing here is about a process."""
+    return api, api.publish(HELLO), api.key(rate_limit=0)
 
 
 def test_reusing_an_idempotency_key_with_another_body_is_422(hello):

@@ -11,6 +11,7 @@ import pytest
 from flowai.demo import HELLO, LLM_CHAT, PARALLEL
 from storage import queries
 from storage.db import session
+from tests.clock import Clock
 from tests.sse import parse
 
 RUN = "/v1/api/workflow/run/"
@@ -160,13 +161,14 @@ def test_ping_comments_and_ids_keep_long_streams_open(settings, fake_openai):
 
 
 def test_version_pins_a_published_or_older_version(api):
+    api.platform.workflows.clock = clock = Clock()
     wf, key = api.publish(HELLO), api.key()
     v2 = copy.deepcopy(HELLO)
     v2["nodes"][1]["config"]["template"] = "v2: {{in.输入}}"
     api.platform.workflows.save(owner_id=api.owner_id, workflow_id=wf, document=v2)
     assert post(api, wf, {"input": {"输入": "x"}}, key).json()["output"] == "在呢。你说的是：x"  # v2 not published
     api.platform.workflows.publish(owner_id=api.owner_id, workflow_id=wf, version=2)
-    time.sleep(1.1)  # the published-version cache lives 1 s
+    clock.advance(1.1)  # the published-version cache lives 1 s
     assert post(api, wf, {"input": {"输入": "x"}}, key).json()["output"] == "v2: x"
     assert post(api, wf, {"input": {"输入": "x"}, "version": 1}, key).json()["output"] == "在呢。你说的是：x"
     r = post(api, wf, {"input": {"输入": "x"}, "version": 3}, key)
