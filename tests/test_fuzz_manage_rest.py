@@ -1,5 +1,5 @@
-"""Schemathesis, every check, against the management API's document (issue 15), signed in: keys, runs,
-batches and providers (tests/test_fuzz_manage_workflows.py takes the others), and signing out."""
+"""Schemathesis, every check, against the management API's document (issue 15), signed in: files, auth,
+keys, runs, batches and providers (tests/test_fuzz_manage_workflows.py takes the workflows)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ def settings(settings):
     return without_lockout(settings)
 
 
-def test_schemathesis_finds_nothing_in_the_key_run_batch_and_provider_operations(api, tmp_path):
+def test_schemathesis_finds_nothing_in_the_other_operations(api, tmp_path):
     api.publish(ECHO)
     token = signed_in(api).headers["authorization"]
-    operations = ("--exclude-path-regex", "^/(workflows|files|auth)")
+    # POST /auth/logout signs every token of the account out: fuzzed below with an account of its own,
+    # so this run stays signed in to the end
+    operations = ("--exclude-path-regex", "^/workflows", "--exclude-path", "/auth/logout")
     schemathesis(f"{api.url}/api/v1/openapi.json", f"Authorization: {token}", 3, tmp_path, *operations)
 
 
