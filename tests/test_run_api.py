@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 import httpx
 import pytest
@@ -13,6 +12,7 @@ from storage import queries
 from storage.db import session
 from tests.clock import Clock
 from tests.sse import parse
+from tests.wait import wait_until
 
 RUN = "/v1/api/workflow/run/"
 
@@ -32,15 +32,14 @@ def post(api, wf_id, body, key=None, **kw):
 
 
 def wait_for_run(platform, run_id, status=None, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
+    def recorded():
         with session(platform.db) as s:
             run = queries.get_run(s, run_id=run_id)
             if run is not None and (status is None or run.status == status):
                 return run, queries.run_nodes(s, run_id=run_id)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"run {run_id} not recorded with status {status} (got {run and run.status})")
-        time.sleep(0.05)
+        return None
+
+    return wait_until(recorded, timeout, message=f"run {run_id} not recorded with status {status}")
 
 
 # --- the standard answer ---------------------------------------------------------------------
