@@ -99,7 +99,8 @@ class Served:
         )
         self.lines: list[str] = []
 
-    def wait_ready(self, path: str = "/login", until_line: str | None = None, timeout: float = 30) -> None:
+    def wait_ready(self, path: str = "/login", until_line: str | None = None, timeout: float = 90) -> None:
+        # generous: on a loaded 2-core machine a NiceGUI app took over 30 s to start (tests failed on it)
         deadline = time.monotonic() + timeout
         if until_line is not None:
             for line in self.proc.stdout:
