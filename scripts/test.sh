@@ -4,7 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Install unless this checkout is already the editable install, from this pyproject.toml, with every
+# requirement met (scripts/deps_current.py; a fresh clone or machine always installs).
+if ! python3 scripts/deps_current.py 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+  python3 scripts/deps_current.py --stamp
+fi
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browsers here).
 if ! command -v chromium >/dev/null 2>&1; then

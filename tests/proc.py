@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -20,6 +22,55 @@ def flowai_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def flowai(home: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
+    """``flowai ARGS`` in this process (``main()`` with the environment, cwd and stdio a subprocess would
+    get): the same output and exit code, without starting an interpreter. Tests about the process itself
+    (a second process beside a server, imports of a fresh interpreter) use ``flowai_process``."""
+    from flowai.cli import main
+
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    env = flowai_env(home, **extra)
+    out, err = _stream(), _stream()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(home)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _no_stdin():
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    proc = subprocess.CompletedProcess(["flowai", *args], code, _text(out), _text(err))
+    if check and proc.returncode != 0:
+        raise AssertionError(f"flowai {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def _stream() -> io.TextIOWrapper:
+    """A text stream with a ``.buffer``, as ``sys.stdout`` has (the CLI writes SSE bytes to it)."""
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="\n", write_through=True)
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    return stream.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _no_stdin():
+    saved = sys.stdin
+    sys.stdin = io.StringIO()  # not a terminal, as under subprocess.run with captured output in CI
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+def flowai_process(home: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
+    """``flowai ARGS`` as its own process, the way a user runs it."""
     proc = subprocess.run(
         [sys.executable, "-m", "flowai.cli", *args],
         env=flowai_env(home, **extra),
@@ -48,7 +99,8 @@ class Served:
         )
         self.lines: list[str] = []
 
-    def wait_ready(self, path: str = "/login", until_line: str | None = None, timeout: float = 30) -> None:
+    def wait_ready(self, path: str = "/login", until_line: str | None = None, timeout: float = 90) -> None:
+        # generous: on a loaded 2-core machine a NiceGUI app took over 30 s to start (tests failed on it)
         deadline = time.monotonic() + timeout
         if until_line is not None:
             for line in self.proc.stdout:

@@ -10,6 +10,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import start_api
+from tests.wait import wait_until
 
 
 def llm_chain(*models: str, cache_ttl: float | None = None) -> dict:
@@ -61,14 +62,7 @@ def env(settings, fake_openai):
 
 
 def until(fn, timeout=10.0, every=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(every)
+    return wait_until(fn, timeout, every)
 
 
 def run_status(client, run_id):

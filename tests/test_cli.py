@@ -1,11 +1,12 @@
-"""The ``flowai`` command, run as a subprocess the way a user runs it."""
+"""The ``flowai`` command: its ``main()`` in-process with the environment, cwd and stdio a user's shell
+gives it, and once as its own process (``python -m flowai.cli``) the way a user runs it."""
 
 from __future__ import annotations
 
 import json
 
 from flowai.demo import HELLO, PARALLEL
-from tests.proc import flowai
+from tests.proc import flowai, flowai_process
 from tests.sse import parse
 
 
@@ -70,5 +71,5 @@ def test_invalid_workflow_file_lists_every_problem(tmp_path):
 
 def test_run_with_bad_input_is_a_clear_error(tmp_path):
     wf_id = _import(tmp_path, HELLO, "--publish")
-    proc = flowai(tmp_path, "run", wf_id, "--input", '{"输入": 5}', check=False)
+    proc = flowai_process(tmp_path, "run", wf_id, "--input", '{"输入": 5}', check=False)
     assert proc.returncode == 2 and "expected a string" in proc.stderr

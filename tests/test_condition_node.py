@@ -3,8 +3,6 @@ branches not taken are skipped (recorded, never run); a join after two branches 
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -15,6 +13,7 @@ from storage import queries
 from storage.db import session
 from tests.graphs import Graph, compile_doc, find_issue, issues
 from tests.sse import parse
+from tests.wait import wait_until
 
 
 def routed() -> Graph:
@@ -125,13 +124,13 @@ def test_over_the_run_api_stream_bytes_stay_flowai_and_skips_are_recorded(api):
     types = {f.json.get("Type") for f in frames if f.event == "msg"}
     assert types == {"start", "start_node", "finish_node"}  # no new message types for FlowAI clients
     run_id = r.headers["x-run-id"]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def recorded():
         with session(api.platform.db) as s:
             rows = {n.node_id: n.status for n in queries.run_nodes(s, run_id=run_id)}
-        if rows.get("out") == "completed":
-            break
-        time.sleep(0.05)
+        return rows if rows.get("out") == "completed" else None
+
+    rows = wait_until(recorded, message="the run's nodes were not recorded")
     assert rows["b"] == rows["c"] == "skipped" and rows["a"] == "completed", rows
 
 

@@ -11,6 +11,7 @@ import httpx
 import orjson
 
 from tests.graphs import Graph
+from tests.wait import wait_until
 
 DRIP = "drip-40-50"  # 40 deltas, one every 50 ms
 
@@ -68,10 +69,7 @@ def test_twenty_clients_leaving_mid_stream_leak_no_tasks(api_with_openai, fake_o
 
 
 def _settle(api, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while api.platform.runs.active and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not api.platform.runs.active, list(api.platform.runs.active)
+    wait_until(lambda: not api.platform.runs.active, timeout, message=f"still active: {list(api.platform.runs.active)}")
     time.sleep(0.2)
 
 

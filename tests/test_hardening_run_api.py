@@ -22,6 +22,7 @@ from sqlmodel import func, select
 from flowai.demo import HELLO
 from storage.db import session
 from storage.models import Run
+from tests.wait import wait_until
 
 RUN = "/v1/api/workflow/run/"
 FIELD = "输入"
@@ -100,14 +101,12 @@ def run_count(api) -> int:
 
 
 def wait_for_row(api, run_id: str, timeout: float = 10.0) -> Run:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished():
         with session(api.platform.db) as s:
             run = s.get(Run, run_id)
-        if run is not None and run.status != "running":
-            return run
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id} was not recorded")
+        return run if run is not None and run.status != "running" else None
+
+    return wait_until(finished, timeout, message=f"run {run_id} was not recorded")
 
 
 def raw_request(

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import httpx
@@ -21,6 +20,7 @@ from flowai.demo import HELLO
 from tests.conftest import free_port
 from tests.proc import Served, flowai
 from tests.sse import parse
+from tests.wait import wait_until
 
 RUN = "/v1/api/workflow/run/"
 BIG = {
@@ -51,16 +51,15 @@ def _rss_mb(pid: int) -> int:
 
 def _wait_recorded(home: Path, count: int, timeout: float = 120) -> None:
     engine = create_engine(f"sqlite:///{home / 'flowai.db'}")
-    deadline = time.monotonic() + timeout
+
+    def recorded() -> bool:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL")).scalar() >= count
+
     try:
-        while time.monotonic() < deadline:
-            with engine.connect() as conn:
-                if conn.execute(text("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL")).scalar() >= count:
-                    return
-            time.sleep(0.2)
+        wait_until(recorded, timeout, 0.2, f"{count} runs were not recorded in {timeout} s")
     finally:
         engine.dispose()
-    raise AssertionError(f"{count} runs were not recorded in {timeout} s")
 
 
 def _serve(home: Path, document: dict) -> tuple[Served, str, str]:
@@ -101,10 +100,9 @@ def test_kept_runs_are_bounded_by_bytes_and_replayed_from_the_database(tmp_path)
 
 
 @pytest.fixture
-def hello(tmp_path):
-    server, wf, key = _serve(tmp_path, HELLO)
-    yield server, wf, key
-    server.stop()
+def hello(api):
+    """The API in this process (a thread serving 127.0.0.1): nothing here is about a process."""
+    return api, api.publish(HELLO), api.key(rate_limit=0)
 
 
 def test_reusing_an_idempotency_key_with_another_body_is_422(hello):

@@ -1,7 +1,7 @@
 """The OpenAPI documents (issue 15): the management API's, exact, and each published workflow's own.
 
-The last two tests run Schemathesis with every check against a real server (uvicorn on 127.0.0.1,
-its own FLOWAI_HOME): signed in for the management API, with an API key for a workflow's document.
+Schemathesis runs every check against both kinds of document in tests/test_fuzz_*.py (a file per
+part, so the runs share out across the test workers).
 """
 
 from __future__ import annotations
@@ -225,42 +225,3 @@ def test_a_last_event_id_of_non_ascii_digits_is_a_400_not_a_500(api):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
     assert json.loads(body)["code"] == 40001
-
-
-# Schemathesis, every check ---------------------------------------------------------------------------
-
-FUZZ = ROOT / "tests" / "fuzz"
-
-
-@pytest.fixture
-def settings(settings):
-    """Schemathesis sends thousands of requests from 127.0.0.1, many without credentials on purpose:
-    keep the per-address lockout (tested in test_security_web.py) from answering all of them 429."""
-    return replace(settings, auth_failures_per_minute=1_000_000)
-
-
-def schemathesis(url: str, header: str, examples: int, workdir) -> None:
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(FUZZ / "schemathesis.toml"), "--no-color"),
-            *("run", url, "--checks", "all", "-H", header, "--max-examples", str(examples), "--workers", "1"),
-            *("--generation-database", "none"),
-        ],
-        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)},
-        cwd=workdir,  # its .schemathesis cache goes there, not into the checkout
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, proc.stdout[-12000:] + proc.stderr[-4000:]
-
-
-def test_schemathesis_finds_nothing_in_the_management_api(api, tmp_path):
-    api.publish(ECHO)
-    token = signed_in(api).headers["authorization"]
-    schemathesis(f"{api.url}/api/v1/openapi.json", f"Authorization: {token}", examples=3, workdir=tmp_path)
-
-
-def test_schemathesis_finds_nothing_in_a_workflow_document(api, tmp_path):
-    wf = api.publish(ECHO)
-    schemathesis(doc_url(api, wf), f"X-API-KEY: {api.key()}", examples=20, workdir=tmp_path)

@@ -18,6 +18,7 @@ from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 from storage import queries
 from storage.db import session
+from tests.wait import await_until, wait_until
 
 DRIP = "drip-40-50"  # 40 deltas, one every 50 ms: about 2 s, far longer than the tests wait
 
@@ -67,10 +68,7 @@ async def gateway(fake_openai):
 
 
 async def wait_for(predicate, timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
+    await await_until(predicate, timeout)
 
 
 async def test_parallel_branches_overlap(gateway, fake_openai):
@@ -158,13 +156,10 @@ def test_http_client_leaving_cancels_the_run_and_the_upstream(api_with_openai, f
     assert fake_openai.wait_disconnects(1, timeout=2.0), "the upstream request was not closed"
     assert fake_openai.client_disconnects == [DRIP] and fake_openai.streams_completed == 0
 
-    deadline = time.monotonic() + 5
-    while True:
+    def recorded():
         with session(api.platform.db) as s:
             run = queries.get_run(s, run_id=run_id)
-            status = run.status if run else None
-        if status == "cancelled" or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert status == "cancelled"
+        return run if run is not None and run.status == "cancelled" else None
+
+    run = wait_until(recorded, 5, message="the run was not recorded as cancelled")
     assert run.output is None

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.clock import Clock
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
 from tests.fakes.openai_server import pieces
 from tests.router_kit import FAST_RETRY, QUESTION, env_for, llm_doc, run, run_stream, serving, with_config
@@ -198,6 +199,7 @@ def test_cool_down_skips_a_failing_provider_then_returns_to_it(flaky, settings):
         "cooldown_failures = 1000", "cooldown_failures = 2\ncooldown_seconds = 1"
     )
     with serving(with_config(settings, env_for(groq=primary, mistral=backup), toml)) as api:
+        api.platform.router.clock = clock = Clock()
         wf = api.publish(llm_doc())
         for _ in range(2):
             assert run(api, wf).status_code == 200
@@ -210,7 +212,7 @@ def test_cool_down_skips_a_failing_provider_then_returns_to_it(flaky, settings):
         assert (skipped["provider"], skipped["status"]) == ("groq", None)
         assert skipped["reason"].startswith("groq is cooling down after 2 failures (")
         assert primary.hits == 2  # skipped while cooling down
-        time.sleep(1.1)
+        clock.advance(1.1)
         primary.default = "ok"
         r = run(api, wf, detail=True)
         assert served_by(r.json())["provider"] == "groq" and primary.hits == 3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 import httpx
 import pytest
@@ -11,7 +10,9 @@ import pytest
 from flowai.demo import HELLO, LLM_CHAT, PARALLEL
 from storage import queries
 from storage.db import session
+from tests.clock import Clock
 from tests.sse import parse
+from tests.wait import wait_until
 
 RUN = "/v1/api/workflow/run/"
 
@@ -31,15 +32,14 @@ def post(api, wf_id, body, key=None, **kw):
 
 
 def wait_for_run(platform, run_id, status=None, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
+    def recorded():
         with session(platform.db) as s:
             run = queries.get_run(s, run_id=run_id)
             if run is not None and (status is None or run.status == status):
                 return run, queries.run_nodes(s, run_id=run_id)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"run {run_id} not recorded with status {status} (got {run and run.status})")
-        time.sleep(0.05)
+        return None
+
+    return wait_until(recorded, timeout, message=f"run {run_id} not recorded with status {status}")
 
 
 # --- the standard answer ---------------------------------------------------------------------
@@ -160,13 +160,14 @@ def test_ping_comments_and_ids_keep_long_streams_open(settings, fake_openai):
 
 
 def test_version_pins_a_published_or_older_version(api):
+    api.platform.workflows.clock = clock = Clock()
     wf, key = api.publish(HELLO), api.key()
     v2 = copy.deepcopy(HELLO)
     v2["nodes"][1]["config"]["template"] = "v2: {{in.输入}}"
     api.platform.workflows.save(owner_id=api.owner_id, workflow_id=wf, document=v2)
     assert post(api, wf, {"input": {"输入": "x"}}, key).json()["output"] == "在呢。你说的是：x"  # v2 not published
     api.platform.workflows.publish(owner_id=api.owner_id, workflow_id=wf, version=2)
-    time.sleep(1.1)  # the published-version cache lives 1 s
+    clock.advance(1.1)  # the published-version cache lives 1 s
     assert post(api, wf, {"input": {"输入": "x"}}, key).json()["output"] == "v2: x"
     assert post(api, wf, {"input": {"输入": "x"}, "version": 1}, key).json()["output"] == "在呢。你说的是：x"
     r = post(api, wf, {"input": {"输入": "x"}, "version": 3}, key)

@@ -3,8 +3,6 @@ cache hit; in ``GET /api/v1/runs/{id}`` and the ``GET /api/v1/runs`` items (real
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -13,6 +11,7 @@ from flowai.providers.replicate_rules import Rules
 from tests.conftest import start_api
 from tests.fakes.replicate_server import TOKEN, fake_replicate  # noqa: F401 (fixture)
 from tests.graphs import Graph, field
+from tests.wait import wait_until
 
 SCHNELL_PRICE = 0.003  # flux-schnell's price_per_output in the rules table
 
@@ -28,13 +27,11 @@ def two_images(**settings) -> dict:
 
 
 def finished(client: httpx.Client, run_id: str, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+    def done():
         data = client.get(f"/runs/{run_id}").json()["data"]
-        if data["status"] in ("completed", "failed", "cancelled"):
-            return data
-        assert time.monotonic() < deadline, data
-        time.sleep(0.1)
+        return data if data["status"] in ("completed", "failed", "cancelled") else None
+
+    return wait_until(done, timeout, every=0.1, message=f"run {run_id} did not finish")
 
 
 def test_a_runs_cost_is_the_sum_of_its_nodes_and_a_cache_hit_costs_nothing(settings, fake_replicate):

@@ -20,7 +20,7 @@ from storage.models import ProviderCredential
 from storage.provider_store import DbProviderStore
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
 from tests.manage_client import signed_in
-from tests.proc import flowai, flowai_env
+from tests.proc import flowai, flowai_env, flowai_process
 from tests.router_kit import QUESTION, llm_doc, run, serving, with_config
 
 UI_KEY = "sk-ui-stored-0123456789abcdef"
@@ -51,7 +51,7 @@ def test_case_33_stored_keys_rotate_without_downtime_and_never_appear_in_clear(f
         assert Fernet(old_keys[0]).decrypt(before.encode()).decode() == UI_KEY
         assert settings.secret_key not in key_file.read_text()
 
-        rotated = flowai(settings.home, "secrets", "rotate")  # another process, the server keeps running
+        rotated = flowai_process(settings.home, "secrets", "rotate")  # another process, the server keeps running
         assert "Re-encrypted 1 stored value(s)" in rotated.stdout, rotated.stdout + rotated.stderr
 
         new_keys = key_file.read_text().split()

@@ -19,6 +19,7 @@ from storage.db import session
 from storage.models import ApiKey, Run
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
 from tests.manage_client import data, signed_in
+from tests.wait import wait_until
 
 RUN = "/v1/api/workflow/run/"
 FIELD = "输入"
@@ -33,14 +34,12 @@ def _llm(model: str) -> dict:
 
 
 def _wait_recorded(api, run_ids: list[str], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished():
         with session(api.platform.db) as s:
             runs = [s.get(Run, rid) for rid in run_ids]
-        if all(r is not None and r.status != "running" for r in runs):
-            return
-        time.sleep(0.05)
-    raise AssertionError("runs were not recorded in time")
+        return all(r is not None and r.status != "running" for r in runs)
+
+    wait_until(finished, timeout, message="runs were not recorded in time")
 
 
 def _database_bytes(api) -> bytes:

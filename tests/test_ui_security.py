@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ from flowai.demo import HELLO
 from tests.browser import ServedApp, chromium, new_page, sign_in
 from tests.proc import flowai
 from tests.test_security_web import HOSTILE_ID
+from tests.wait import wait_until
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a-good-password"
@@ -74,15 +74,14 @@ def test_a_node_id_from_an_old_database_renders_as_text_on_the_run_page(served):
     )
     assert r.status_code == 200, r.text
     run_id = r.json()["run_id"]
-    deadline = time.monotonic() + 60
     with sqlite3.connect(served.home / "flowai.db", timeout=30) as db:  # the recorder writes in batches
-        while db.execute(
+        query = (
             "SELECT (SELECT count(*) FROM runs WHERE id = ? AND status = 'completed'),"
-            " (SELECT count(*) FROM run_nodes WHERE run_id = ?)",
-            (run_id, run_id),
-        ).fetchone() != (1, 3):
-            assert time.monotonic() < deadline, "the run was not recorded"
-            time.sleep(0.2)
+            " (SELECT count(*) FROM run_nodes WHERE run_id = ?)"
+        )
+        wait_until(
+            lambda: db.execute(query, (run_id, run_id)).fetchone() == (1, 3), 60, 0.2, "the run was not recorded"
+        )
     with sqlite3.connect(served.home / "flowai.db", timeout=30) as db:  # a workflow imported before ids were restricted
         cur = db.execute("UPDATE run_nodes SET node_id = ? WHERE run_id = ? AND type = 'input'", (HOSTILE_ID, run_id))
         assert cur.rowcount == 1

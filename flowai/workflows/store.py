@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -25,9 +26,10 @@ PUBLISHED_TTL = 1.0  # seconds another process's publish may take to be seen by 
 
 
 class Workflows:
-    def __init__(self, db: Engine, registry: Registry):
+    def __init__(self, db: Engine, registry: Registry, *, clock: Callable[[], float] = time.monotonic):
         self.db = db
         self.registry = registry
+        self.clock = clock  # what the published-version cache's age is read from (tests move it forward)
         self._published: dict[str, tuple[float, int, int | None]] = {}
         self.compiled = lru_cache(maxsize=512)(self._compile_version)
 
@@ -224,7 +226,7 @@ class Workflows:
     # the run API's hot path ---------------------------------------------------------------
     def published(self, workflow_id: str) -> tuple[int, int | None] | None:
         """``(owner_id, published_version)`` of a workflow, cached for PUBLISHED_TTL seconds."""
-        now = time.monotonic()
+        now = self.clock()
         hit = self._published.get(workflow_id)
         if hit is not None and now - hit[0] < PUBLISHED_TTL:
             return hit[1], hit[2]

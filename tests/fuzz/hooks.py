@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/test_openapi.py (loaded through SCHEMATHESIS_HOOKS=tests.fuzz.hooks).
+"""Schemathesis hooks for tests/test_fuzz_*.py (loaded through SCHEMATHESIS_HOOKS=tests.fuzz.hooks).
 
 A run's ``callback_url`` is accepted when it resolves to a public address (the security baseline), which no
 schema can state and this offline machine cannot offer. Requests generated as schema-valid therefore
