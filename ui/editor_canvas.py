@@ -17,7 +17,16 @@ from .editor_model import compat_table
 from .editor_state import Change, EditorState
 from .i18n import t
 
-JS_TEXTS = ("refuse_self", "refuse_port", "refuse_type", "refuse_taken", "refuse_cycle")
+JS_TEXTS = (
+    "refuse_self",
+    "refuse_port",
+    "refuse_type",
+    "refuse_taken",
+    "refuse_cycle",
+    "refuse_frame",
+    "refuse_inner",
+    "loop_hint",
+)
 
 
 class CanvasBinding:
@@ -51,10 +60,11 @@ class CanvasBinding:
 
     # canvas events -> intents -------------------------------------------------------------
     def _add(self, e) -> None:
-        self.emit(i.AddNode(e.args.get("type"), e.args.get("position") or {"x": 0, "y": 0}))
+        a = e.args
+        self.emit(i.AddNode(a.get("type"), a.get("position") or {"x": 0, "y": 0}, a.get("parent") or None))
 
     def _move(self, e) -> None:
-        self.emit(i.Move(e.args.get("positions") or {}))
+        self.emit(i.Move(e.args.get("positions") or {}, e.args.get("parents") or {}))
 
     def _connect(self, e) -> None:
         a = e.args

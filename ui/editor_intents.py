@@ -29,11 +29,13 @@ class SelectNode:
 class AddNode:
     type: str
     position: dict[str, float]
+    parent: str | None = None  # dropped inside this loop's frame
 
 
 @dataclass(frozen=True)
 class Move:
-    positions: dict[str, dict[str, float]]  # node id -> {x, y}; always from the canvas
+    positions: dict[str, dict[str, float]]  # node id -> {x, y} (absolute); always from the canvas
+    parents: dict[str, str | None] = field(default_factory=dict)  # node id -> the loop it went into, or None: out
 
 
 @dataclass(frozen=True)

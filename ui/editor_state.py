@@ -176,7 +176,7 @@ class EditorState:
     def _add_node(self, it: i.AddNode) -> Change | None:
         if self.draft.registry.get(it.type) is None:
             return None
-        node = self.draft.add_node(it.type, it.position)
+        node = self.draft.add_node(it.type, it.position, it.parent)
         self.selected = node["id"]
         return Change(
             it,
@@ -190,8 +190,10 @@ class EditorState:
         )
 
     def _move(self, it: i.Move) -> Change:
-        self.draft.move(it.positions)
-        return Change(it, document=True)
+        refused = self.draft.move(it.positions, it.parents)
+        if refused:  # the canvas put a node where it cannot go: draw the draft as it is
+            return Change(it, document=True, stale=True, graph=True, selection=True)
+        return Change(it, document=True, stale=bool(it.parents), variables=bool(it.parents))
 
     def _connect(self, it: i.Connect) -> Change | None:
         edge = {"source": it.source, "source_port": it.source_port, "target": it.target, "target_port": it.target_port}
@@ -206,6 +208,8 @@ class EditorState:
         change = Change(it, document=True, stale=True, inputs=True)
         if not it.on_canvas:
             change.removed_nodes, change.removed_edges = nodes, edges
+        else:  # a loop removed on the canvas takes the nodes inside it along
+            change.removed_nodes = [n for n in nodes if n not in it.nodes]
         if self.selected in nodes:
             self.selected = None
             change.selection = True
