@@ -38,6 +38,7 @@ from .i18n import labelled, t
 from .layout import safe_id
 
 MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
+FILE_KINDS = ("file", "document", "model3d")  # media shown as a download link only
 
 
 class RunPanel:
@@ -313,7 +314,7 @@ class RunPanel:
                 kind = str(node.outputs.get(port, "any"))
                 if value is None or (port == "text" and card["stream"].text):
                     continue
-                if kind in MEDIA_TAGS and isinstance(value, str):
+                if (kind in MEDIA_TAGS or kind in FILE_KINDS) and isinstance(value, str):
                     media(kind, value, f"run-media-{node_id}-{port}")
                 elif node.spec.type != "input" and kind != "json":
                     ui.label(
@@ -324,7 +325,7 @@ class RunPanel:
         with self.output_box:
             ui.label(t("editor_runs.output")).classes("text-sm font-medium")
             with ui.card().classes("w-full p-2 bg-green-50").props('flat bordered data-testid="run-output"'):
-                if kind in MEDIA_TAGS and isinstance(output, str):
+                if (kind in MEDIA_TAGS or kind in FILE_KINDS) and isinstance(output, str):
                     media(kind, output, "run-output-media")
                 text = (
                     output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, indent=1, default=str)
@@ -377,11 +378,16 @@ class RunPanel:
 
 
 def media(kind: str, url: str, test_id: str) -> None:
-    """An <img>, <audio> or <video> for a media URL (an attribute value, never HTML)."""
-    el = ui.element(MEDIA_TAGS[kind]).classes("max-w-full rounded").props(f'data-testid="{safe_id(test_id)}"')
-    el._props["src"] = url
-    if kind != "image":
-        el._props["controls"] = True
+    """An <img>, <audio> or <video> for a media URL (an attribute value, never HTML; an SVG is an
+    <img> too), and a download link; other files get the link only."""
+    if kind in MEDIA_TAGS:
+        el = ui.element(MEDIA_TAGS[kind]).classes("max-w-full rounded").props(f'data-testid="{safe_id(test_id)}"')
+        el._props["src"] = url
+        if kind != "image":
+            el._props["controls"] = True
+    link = ui.link(t("editor_runs.download"), url, new_tab=True).classes("text-xs")
+    link.props(f'data-testid="{safe_id(test_id, "download")}"')
+    link._props["download"] = True
 
 
 def _output_kind(graph) -> str | None:
