@@ -150,6 +150,9 @@ class Editor:
                 ui.button(icon="fit_screen", on_click=lambda: self.canvas.run_method("fit")).props(
                     'flat dense data-testid="fit"'
                 ).tooltip(t("editor.fit"))
+                ui.button(
+                    t("editor.group_stage"), icon="select_all", on_click=lambda: self.binding.group_selected()
+                ).props('flat dense data-testid="group-stage"')
                 ui.button(t("editor.save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
                 ui.button(
                     t("editor.publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)

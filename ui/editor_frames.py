@@ -96,6 +96,44 @@ def stage_of(doc: dict, node_id: str) -> str | None:
     return next((s["id"] for s in stages(doc) if node_id in (s.get("nodes") or [])), None)
 
 
+def stage_members(doc: dict, registry, node_ids: list[str]) -> list[str]:
+    """The nodes a stage takes for these: a node inside a loop counts as its loop (a loop runs as
+    one node), unknown ids are left out; in document order."""
+    by_id = {n["id"]: n for n in doc["nodes"]}
+    wanted = {by_id[nid].get("parent") or nid for nid in node_ids if nid in by_id}
+    return [n["id"] for n in doc["nodes"] if n["id"] in wanted]
+
+
+def group(doc: dict, stage_id: str, label: str, members: list[str]) -> None:
+    """A new stage of these nodes (they leave the stages they were in)."""
+    leave(doc, members)
+    doc.setdefault("stages", []).append({"id": stage_id, "label": label, "nodes": list(members)})
+
+
+def leave(doc: dict, members: list[str]) -> None:
+    gone = set(members)
+    for s in stages(doc):
+        s["nodes"] = [n for n in s.get("nodes") or [] if n not in gone]
+    doc["stages"] = [s for s in stages(doc) if s["nodes"]]
+
+
+def move_to_stages(doc: dict, moves: dict[str, str | None]) -> bool:
+    """Put nodes into a stage (or None: out of theirs); whether anything changed."""
+    known = {s["id"]: s for s in stages(doc)}
+    node_ids = {n["id"] for n in doc["nodes"]}
+    changed = False
+    for nid, sid in moves.items():
+        if nid not in node_ids or stage_of(doc, nid) == sid or (sid is not None and sid not in known):
+            continue
+        leave(doc, [nid])
+        if sid is not None and sid in {s["id"] for s in stages(doc)}:
+            known[sid]["nodes"].append(nid)
+        elif sid is not None:  # its stage emptied and went: it comes back with this node
+            doc["stages"].append({**known[sid], "nodes": [nid]})
+        changed = True
+    return changed
+
+
 def clean_stages(doc: dict, gone: set[str]) -> None:
     """Forget removed nodes in the stages (a stage left empty goes too)."""
     if "stages" not in doc:

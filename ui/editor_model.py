@@ -301,18 +301,26 @@ class Draft:
         self.doc["nodes"].append(node)
         return node
 
-    def move(self, positions: dict[str, dict], parents: dict[str, str | None] | None = None) -> bool:
-        """Move nodes (absolute positions) and put them into or out of loops (``parents``: node id
-        -> loop id or None). Whether a parent asked for was refused."""
+    def move(
+        self,
+        positions: dict[str, dict],
+        parents: dict[str, str | None] | None = None,
+        stages: dict[str, str | None] | None = None,
+    ) -> bool:
+        """Move nodes (absolute positions), put them into or out of loops (``parents``: node id
+        -> loop id or None) and stages (``stages``: node id -> stage id or None). Whether a parent
+        asked for was refused."""
         changed = {
             nid: p
             for nid, p in positions.items()
             if self.node(nid) is not None and self.node(nid).get("position") != {"x": p.get("x", 0), "y": p.get("y", 0)}
         }
         reparent, refused = frames.parent_changes(self.doc, self.registry, parents or {})
-        if not changed and not reparent:
+        restage = {n: s for n, s in (stages or {}).items() if frames.stage_of(self.doc, n) != s}
+        if not changed and not reparent and not restage:
             return refused
         self._record()
+        frames.move_to_stages(self.doc, restage)
         for nid, p in changed.items():
             self.node(nid)["position"] = {"x": p.get("x", 0), "y": p.get("y", 0)}
         for nid, parent in reparent.items():
@@ -398,6 +406,33 @@ class Draft:
                     other["config"] = config
                     result["touched"].append(other["id"])
         return result
+
+    # stages --------------------------------------------------------------------------------
+    def group_stage(self, node_ids: list[str], label: str) -> str | None:
+        """A new stage of these nodes (a node inside a loop counts as its loop); its id."""
+        members = frames.stage_members(self.doc, self.registry, node_ids)
+        if not members:
+            return None
+        self._record()
+        stage_id = frames.new_stage_id(self.doc, label)
+        frames.group(self.doc, stage_id, label.strip() or stage_id, members)
+        return stage_id
+
+    def rename_stage(self, stage_id: str, label: str) -> bool:
+        stage = next((s for s in frames.stages(self.doc) if s["id"] == stage_id), None)
+        if stage is None or stage.get("label") == label or not label.strip():
+            return False
+        self._record(("stage", stage_id))
+        stage["label"] = label.strip()
+        return True
+
+    def remove_stage(self, stage_id: str) -> bool:
+        """Ungroup a stage (its nodes stay)."""
+        if not any(s["id"] == stage_id for s in frames.stages(self.doc)):
+            return False
+        self._record()
+        self.doc["stages"] = [s for s in frames.stages(self.doc) if s["id"] != stage_id]
+        return True
 
     def set_label(self, node_id: str, label: str) -> None:
         node = self.node(node_id)

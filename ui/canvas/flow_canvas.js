@@ -143,6 +143,28 @@ const LoopFrame = markRaw({
     </div>`,
 });
 
+// A stage: a labelled frame drawn around its nodes (their bounding box). Only its header takes the
+// mouse (rename, remove); the nodes in it are dragged as ever, and where a node is let go decides
+// its stage. During a run it shows the stage's status and progress.
+const StageFrame = markRaw({
+  props: ["id", "data"],
+  inheritAttrs: false,
+  template: `
+    <div :class="['fa-stage', 'fa-stage-' + (data.status || 'none')]" :data-testid="'stage-' + data.stageId"
+         :data-status="data.status || ''" :data-progress="data.progress == null ? '' : String(data.progress)">
+      <div class="fa-stage-head nodrag">
+        <span class="fa-stage-label" data-role="stage-label">{{ data.label }}</span>
+        <span v-if="data.status" class="fa-stage-status" data-role="stage-status">{{ data.statusText }}</span>
+        <span v-if="data.status" class="fa-stage-bar"><span :style="{ width: Math.round((data.progress || 0) * 100) + '%' }"></span></span>
+        <button v-if="!data.readonly" class="fa-stage-btn" data-role="stage-rename" :title="data.renameText"
+                @click.stop="data.relay('stage_rename', { id: data.stageId, label: data.label })">✎</button>
+        <button v-if="!data.readonly" class="fa-stage-btn" data-role="stage-remove" :title="data.removeText"
+                @click.stop="data.relay('stage_remove', { id: data.stageId })">✕</button>
+      </div>
+    </div>`,
+});
+const STAGE_PAD = { side: 24, top: 46, bottom: 24 };
+
 const FRAME_MIN = { width: 560, height: 300 }; // a loop's frame: at least this, and room below its nodes
 const FRAME_PAD = { right: 60, bottom: 110 };
 
@@ -153,9 +175,10 @@ function edgeClass(edge, portType) {
 const GROUP_COLOURS = { inputs: "#86efac", ai: "#a5b4fc", media: "#f0abfc", logic: "#fde047", outputs: "#fda4af" };
 
 const EVENTS = ["ready", "add_node", "move", "connect", "remove", "select", "refused", "undo", "redo", "copy",
-                "paste", "save"];
+                "paste", "save", "stage_rename", "stage_remove"];
 const METHODS = ["setGraph", "addNodes", "addEdges", "updateNode", "removeElements", "setIssues", "patchNodes",
-                 "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode"];
+                 "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode", "setStages", "patchStages",
+                 "selectedIds"];
 
 // The NiceGUI element: a host <div> whose shadow root holds the canvas app; methods and events relay.
 export default {
@@ -209,7 +232,7 @@ const Canvas = {
   },
   setup(props) {
     const flow = useVueFlow({ id: props.flowId });
-    return { flow, nodeTypes: { flowai: FlowNode, "flowai-loop": LoopFrame } };
+    return { flow, nodeTypes: { flowai: FlowNode, "flowai-loop": LoopFrame, "flowai-stage": StageFrame } };
   },
   data() {
     return { ready: false, locked: this.readonly, dirty: false, pending: { nodes: new Set(), edges: [] },
@@ -247,9 +270,86 @@ const Canvas = {
     loadGraph(graph) {
       const nodes = (graph && graph.nodes) || [];
       const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
-      this.flow.setNodes(framesFirst(nodes).map((n) => this.decorate(n, byId)));
+      this.stages = (graph && graph.stages) || [];
+      this.flow.setNodes([...this.stages.map((st) => this.stageNode(st)),
+                          ...framesFirst(nodes).map((n) => this.decorate(n, byId))]);
       this.flow.setEdges(((graph && graph.edges) || []).map((e) => this.edge(e)));
-      nextTick(() => frames(2).then(() => this.fitFrames()));
+      this.relayout();
+    },
+    // --- stages ----------------------------------------------------------------------------
+    stageNode(st) {
+      return { id: "stage:" + st.id, type: "flowai-stage", position: { x: 0, y: 0 }, draggable: false,
+               selectable: false, connectable: false, deletable: false, focusable: false, class: "fa-stage-node",
+               data: { stageId: st.id, label: st.label, nodes: st.nodes, status: null, progress: null,
+                       readonly: this.locked, relay: this.relay, renameText: this.say("stage_rename"),
+                       removeText: this.say("stage_remove") } };
+    },
+    setStages(stages) {
+      const old = new Set((this.stages || []).map((st) => "stage:" + st.id));
+      this.stages = stages || [];
+      const keep = this.flow.getNodes.value.filter((n) => !old.has(n.id));
+      this.flow.setNodes([...this.stages.map((st) => this.stageNode(st)), ...keep]);
+      this.relayout();
+      return true;
+    },
+    patchStages(patches) {
+      for (const [id, patch] of Object.entries(patches)) {
+        if (this.flow.findNode("stage:" + id)) this.flow.updateNodeData("stage:" + id, patch);
+      }
+      return true;
+    },
+    selectedIds() {
+      return this.flow.getSelectedNodes.value.filter((n) => n.type !== "flowai-stage").map((n) => n.id);
+    },
+    relayout() {
+      nextTick(() => frames(2).then(() => {
+        this.fitFrames();
+        return frames(1);
+      }).then(() => this.layoutStages()));
+    },
+    // Each stage's frame: the bounding box of its nodes, with room for its header.
+    layoutStages() {
+      for (const st of this.stages || []) {
+        const box = this.boxOf(st.nodes);
+        const id = "stage:" + st.id;
+        if (!this.flow.findNode(id)) continue;
+        if (!box) {
+          this.flow.updateNode(id, { hidden: true });
+          continue;
+        }
+        const position = { x: box.x - STAGE_PAD.side, y: box.y - STAGE_PAD.top };
+        const style = { width: Math.round(box.w + 2 * STAGE_PAD.side) + "px",
+                        height: Math.round(box.h + STAGE_PAD.top + STAGE_PAD.bottom) + "px" };
+        this.flow.updateNode(id, { position, style });
+      }
+    },
+    boxOf(ids) {
+      let box = null;
+      for (const nid of ids) {
+        const n = this.flow.findNode(nid);
+        if (!n) continue;
+        const a = this.absolute(n);
+        const w = n.dimensions.width || (n.data.frame ? FRAME_MIN.width : 220);
+        const h = n.dimensions.height || (n.data.frame ? FRAME_MIN.height : 80);
+        box = box ? { x: Math.min(box.x, a.x), y: Math.min(box.y, a.y), r: Math.max(box.r, a.x + w),
+                      b: Math.max(box.b, a.y + h) } : { x: a.x, y: a.y, r: a.x + w, b: a.y + h };
+      }
+      return box && { x: box.x, y: box.y, w: box.r - box.x, h: box.b - box.y };
+    },
+    // The stage whose frame (as drawn before this drag) holds a point, or null.
+    stageAt(point) {
+      let found = null;
+      for (const st of this.stages || []) {
+        const f = this.flow.findNode("stage:" + st.id);
+        if (!f || !f.dimensions.width) continue;
+        if (point.x >= f.position.x && point.x <= f.position.x + f.dimensions.width && point.y >= f.position.y
+            && point.y <= f.position.y + f.dimensions.height) found = st.id;
+      }
+      return found;
+    },
+    stageOf(nodeId) {
+      const st = (this.stages || []).find((s) => s.nodes.includes(nodeId));
+      return st ? st.id : null;
     },
     setGraph(graph, readonly, fit) {
       this.locked = !!readonly;
@@ -262,7 +362,7 @@ const Canvas = {
     addNodes(nodes, select) {
       const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
       this.flow.addNodes(framesFirst(nodes).map((n) => this.decorate(n, byId)));
-      nextTick(() => frames(2).then(() => this.fitFrames()));
+      this.relayout();
       if (select) {
         nextTick(() => {
           const found = nodes.map((n) => this.flow.findNode(n.id)).filter(Boolean);
@@ -282,7 +382,7 @@ const Canvas = {
       const ports = "inputs" in patch || "outputs" in patch;
       this.flow.updateNodeData(id, patch);
       if (ports) nextTick(() => this.flow.updateNodeInternals([id]));
-      if (node.parentNode) nextTick(() => frames(1).then(() => this.fitFrames()));
+      if (ports || node.parentNode) this.relayout();
       return true;
     },
     removeElements(nodeIds, edgeIds) {
@@ -293,10 +393,12 @@ const Canvas = {
           (e) => !edges.has(e.id) && !nodes.has(e.source) && !nodes.has(e.target)));
       }
       if (nodes.size) this.flow.setNodes(this.flow.getNodes.value.filter((n) => !nodes.has(n.id)));
+      this.relayout();
       return true;
     },
     setIssues(byNode) {
       for (const node of this.flow.getNodes.value) {
+        if (node.type === "flowai-stage") continue;
         const issues = byNode[node.id] || [];
         if ((node.data.issues || []).join("\n") !== issues.join("\n")) this.flow.updateNodeData(node.id, { issues });
       }
@@ -317,7 +419,9 @@ const Canvas = {
     },
     clearRun() {
       for (const node of this.flow.getNodes.value) {
-        this.flow.updateNodeData(node.id, { status: null, statusText: "", error: null, stream: "" });
+        const blank = node.type === "flowai-stage" ? { status: null, statusText: "", progress: null }
+          : { status: null, statusText: "", error: null, stream: "" };
+        this.flow.updateNodeData(node.id, blank);
       }
       return true;
     },
@@ -345,6 +449,7 @@ const Canvas = {
       this.host.dataset[name] = String(value);
     },
     miniColor(node) {
+      if (node.type === "flowai-stage") return "rgba(148, 163, 184, .25)";
       return GROUP_COLOURS[node.data && node.data.group] || "#cbd5e1";
     },
     // A node as Vue Flow takes it: a loop as a frame, a node inside a loop as its child with a
@@ -498,6 +603,15 @@ const Canvas = {
       if (this.locked) return;
       const positions = {};
       const parents = {};
+      const stages = {};
+      const restage = (n) => { // let go inside a stage's frame (as drawn before the drag): in it
+        const a = this.absolute(n);
+        const centre = { x: a.x + (n.dimensions.width || 0) / 2, y: a.y + (n.dimensions.height || 0) / 2 };
+        const now = this.stageOf(n.id);
+        const alone = now && this.stages.find((st) => st.id === now).nodes.length === 1;
+        const into = this.stageAt(centre);
+        if (into !== now && !(alone && into === null)) stages[n.id] = into;
+      };
       const put = (n) => {
         const a = this.absolute(n);
         positions[n.id] = { x: Math.round(a.x), y: Math.round(a.y) };
@@ -505,6 +619,7 @@ const Canvas = {
       for (const n of ev.nodes || [ev.node]) {
         if (n.data.frame) {
           put(n);
+          restage(n);
           for (const c of this.flow.getNodes.value) if (c.parentNode === n.id) put(c);
           continue;
         }
@@ -518,9 +633,19 @@ const Canvas = {
           parents[n.id] = into;
         }
         positions[n.id] = { x: Math.round(a.x), y: Math.round(a.y) };
+        if (!into && !n.parentNode) restage(n);
+        else if (into && this.stageOf(n.id)) stages[n.id] = null; // inside a loop: its loop's stage counts
       }
-      nextTick(() => frames(1).then(() => this.fitFrames()));
-      this.relay("move", Object.keys(parents).length ? { positions, parents } : { positions });
+      for (const [nid, sid] of Object.entries(stages)) { // the frames follow at once
+        for (const st of this.stages) st.nodes = st.nodes.filter((x) => x !== nid);
+        const st = sid && this.stages.find((x) => x.id === sid);
+        if (st) st.nodes.push(nid);
+      }
+      this.relayout();
+      const move = { positions };
+      if (Object.keys(parents).length) move.parents = parents;
+      if (Object.keys(stages).length) move.stages = stages;
+      this.relay("move", move);
     },
     // A wire drawn from a port back to its own node ends with a click on that node: it is no
     // selection (it would switch the side panel away while the designer works in it).
