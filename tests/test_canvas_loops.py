@@ -204,3 +204,22 @@ def test_a_run_counts_the_items_on_the_nodes_inside_and_on_the_loop(served, page
     expect(page.get_by_test_id("run-output-text")).to_contain_text("shot 2: c")
     shot(page, "canvas-loop-run")
     assert page.errors == []
+
+
+def test_a_node_dropped_from_the_palette_into_the_frame_is_inside(served, page):
+    wf_id = make_workflow(served.home, loop_flow())
+    open_editor(page, served, wf_id)
+    fbox, cbox = node(page, "lp").bounding_box(), page.get_by_test_id("canvas").bounding_box()
+    at = {"x": fbox["x"] - cbox["x"] + 30, "y": fbox["y"] - cbox["y"] + fbox["height"] - 40}
+    page.drag_and_drop('[data-testid="palette-template"]', '[data-testid="canvas"]', target_position=at)
+    expect(node(page, "template_1")).to_be_visible()
+    save(page, 2)
+    assert saved_node(served, wf_id, 2, "template_1")["parent"] == "lp"
+    # the frame grew to keep room below the new node
+    page.wait_for_function(
+        "(h) => document.querySelector('[data-testid=canvas]').shadowRoot"
+        ".querySelector('[data-testid=node-lp]').getBoundingClientRect().height > h + 10",
+        arg=fbox["height"],
+    )
+    shot(page, "canvas-loop-palette-drop")
+    assert page.errors == []

@@ -710,7 +710,7 @@ const Canvas = {
                :delete-key-code="locked ? null : ['Delete', 'Backspace']"
                :nodes-draggable="!locked" :nodes-connectable="!locked" :edges-updatable="false"
                :snap-to-grid="true" :snap-grid="[10, 10]" :only-render-visible-elements="false"
-               connection-mode="strict" :apply-default="true"
+               connection-mode="strict" :apply-default="true" :elevate-nodes-on-select="false"
                @connect="onConnect" @nodes-change="onNodesChange" @edges-change="onEdgesChange"
                @node-drag-stop="onDragStop" @node-click="onNodeClick" @pane-click="onPaneClick"
                @connect-start="onConnectStart" @connect-end="onConnectEnd">
