@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flowai.errors import FlowAIError, GraphError
 from flowai.settings import Settings, SettingsError
+from storage.schema import SchemaError
 
 
 def _platform():
@@ -32,6 +33,7 @@ def cmd_serve(args) -> int:
 def cmd_api(args) -> int:
     import uvicorn
 
+    _check_schema(Settings.from_env())  # here, not in each worker: one clear message, no traceback
     uvicorn.run(
         "flowai.api.app:app_from_env",
         factory=True,
@@ -314,6 +316,47 @@ def cmd_secrets_rotate(args) -> int:
     return 0
 
 
+def _check_schema(settings: Settings) -> None:
+    from storage import schema
+    from storage.db import open_engine
+
+    engine = open_engine(settings.database_url)
+    try:
+        schema.ensure(engine, migrate=engine.dialect.name == "sqlite" if settings.auto_migrate is None else True)
+    finally:
+        engine.dispose()
+
+
+def cmd_db(args) -> int:
+    """``flowai db upgrade | current | history``: the database schema's revision (alembic)."""
+    from storage import schema
+    from storage.db import open_engine
+
+    if args.action == "history":
+        for revision, revises, doc in schema.history():
+            print(f"{revises or '<base>'} -> {revision}{' (head)' if revision == schema.head() else ''}: {doc}")
+        return 0
+    engine = open_engine(Settings.from_env().database_url)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        if args.action == "current":
+            found = schema.state(engine)
+            print(f"{where}: {found.describe()}")
+            return 0 if found.up_to_date else 1
+        before, after, adopted = schema.upgrade(engine, args.revision)
+    finally:
+        engine.dispose()
+    if before.legacy:
+        print(f"Adopted a database made before migrations: stamped {schema.BASELINE}", end="")
+        print(f" after adding {', '.join(adopted)}." if adopted else ".")
+    start = schema.BASELINE if before.legacy else before.current
+    if start == after.current:
+        print(f"{where}: already {after.describe()}.")
+    else:
+        print(f"{where}: upgraded from {start or '<empty>'} to {after.current}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowai", description="FlowAI: visual AI workflows, published as APIs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -390,6 +433,15 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate", help="re-encrypt stored provider credentials under a new key; the old key reads until done"
     ).set_defaults(func=cmd_secrets_rotate)
 
+    d = sub.add_parser("db", help="the database schema: upgrade, current revision, history").add_subparsers(
+        dest="action", required=True
+    )
+    du = d.add_parser("upgrade", help="migrate the database (FLOWAI_DATABASE_URL) to this version's schema")
+    du.add_argument("--revision", default="head", help="the revision to reach (default: head)")
+    du.set_defaults(func=cmd_db)
+    d.add_parser("current", help="the database's revision; exits 1 unless at head").set_defaults(func=cmd_db)
+    d.add_parser("history", help="the migrations this version knows, newest first").set_defaults(func=cmd_db)
+
     u = sub.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
     uc = u.add_parser("create")
     uc.add_argument("--username", required=True)
@@ -411,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     except FlowAIError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except SettingsError as exc:
+    except (SettingsError, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

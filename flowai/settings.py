@@ -33,6 +33,15 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _flag(name: str) -> bool | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw in ("1", "true", "yes", "0", "false", "no"):
+        return raw in ("1", "true", "yes")
+    raise SettingsError(f"{name} must be 1 or 0 (or unset), not {raw!r}.")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -51,12 +60,14 @@ class Settings:
     auth_failures_per_minute: int = 60  # 401s per client address before it is locked out (429)
     login_failures_per_account: int = 10  # wrong passwords per account name in 5 minutes before 429
     allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
+    public_url: str | None = None  # FLOWAI_PUBLIC_URL: the server's address as providers reach it
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
     environment: str = "development"  # FLOWAI_ENV
     env_files: tuple[str, ...] = ()  # the .env files read, most important first
     providers_file: Path | None = None  # router settings (priorities, quotas, ...); default home/providers.toml
     metrics_token: str | None = None  # FLOWAI_METRICS_TOKEN: /metrics then needs "Authorization: Bearer <it>"
     encryption_keys: str = field(default="", repr=False)  # FLOWAI_ENCRYPTION_KEYS; else home/encryption.keys
+    auto_migrate: bool | None = None  # FLOWAI_AUTO_MIGRATE: upgrade the schema on start (unset: on SQLite only)
 
     @property
     def media_dir(self) -> Path:
@@ -90,6 +101,7 @@ class Settings:
             auth_failures_per_minute=_int("FLOWAI_AUTH_FAILURES_PER_MINUTE", 60),
             login_failures_per_account=_int("FLOWAI_LOGIN_FAILURES_PER_ACCOUNT", 10),
             allow_private_urls=os.environ.get("FLOWAI_ALLOW_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
+            public_url=os.environ.get("FLOWAI_PUBLIC_URL") or None,
             env={
                 k: v
                 for k, v in os.environ.items()
@@ -99,6 +111,7 @@ class Settings:
             env_files=env_files,
             metrics_token=os.environ.get("FLOWAI_METRICS_TOKEN") or None,
             encryption_keys=os.environ.get("FLOWAI_ENCRYPTION_KEYS", ""),
+            auto_migrate=_flag("FLOWAI_AUTO_MIGRATE"),
             providers_file=Path(os.environ["FLOWAI_PROVIDERS_FILE"]).expanduser()
             if os.environ.get("FLOWAI_PROVIDERS_FILE")
             else None,

@@ -1,21 +1,36 @@
 """The database engine: SQLite in WAL mode by default, any SQLAlchemy URL otherwise.
 
 A SQLite file is made (or kept) readable by its owner only (0600); SQLite gives its -wal and
--shm files the database file's mode."""
+-shm files the database file's mode. Opening checks the schema's revision (``storage.schema``):
+the embedded SQLite default is migrated on the spot; another database (PostgreSQL, shared by
+several processes) must already be at head unless ``migrate=True`` — ``flowai db upgrade`` is the step."""
 
 from __future__ import annotations
 
 import os
 
 import orjson
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from . import models  # noqa: F401  (registers the tables)
+from . import models, schema  # noqa: F401  (models registers the tables)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, migrate: bool | None = None) -> Engine:
+    """An engine on ``url`` whose schema is at this code's head. ``migrate``: upgrade it first if it is
+    behind (default: on SQLite only). Raises ``schema.SchemaError`` saying what to do otherwise."""
+    engine = open_engine(url)
+    try:
+        schema.ensure(engine, migrate=engine.dialect.name == "sqlite" if migrate is None else migrate)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on ``url`` as it is, schema unchecked (``flowai db`` looks at and migrates it)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -45,8 +60,6 @@ def make_engine(url: str) -> Engine:
             json_serializer=_dumps,
             json_deserializer=orjson.loads,
         )
-    SQLModel.metadata.create_all(engine)
-    add_missing_columns(engine)
     return engine
 
 
@@ -65,33 +78,6 @@ def _owner_only(url: str) -> None:
             os.chmod(path, 0o600)
     except OSError:  # a foreign file: leave it
         pass
-
-
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Until a migration tool arrives: add columns a newer model has but an existing table lacks.
-
-    ``create_all`` makes missing tables only. A new column must be nullable or carry a
-    ``server_default`` (as ``users.token_version`` does) so existing rows get a value.
-    Returns the ``table.column`` names added."""
-    added = []
-    inspector = inspect(engine)
-    existing_tables = set(inspector.get_table_names())
-    with engine.begin() as conn:
-        for table in SQLModel.metadata.sorted_tables:
-            if table.name not in existing_tables:
-                continue
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                default = getattr(column.server_default, "arg", None)
-                ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
-                if default is not None:
-                    ddl += f" NOT NULL DEFAULT {default}" if not column.nullable else f" DEFAULT {default}"
-                conn.execute(text(ddl))
-                added.append(f"{table.name}.{column.name}")
-    return added
 
 
 def _dumps(value) -> str:

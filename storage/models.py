@@ -1,11 +1,14 @@
-"""Tables. JSON columns hold graph documents, inputs, outputs and events."""
+"""Tables. JSON columns hold graph documents, inputs, outputs and events.
+
+A change here ships with a migration in ``storage/migrations/versions`` (``tests/test_migrations.py``
+compares the two): see the README's "Database and migrations"."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -140,7 +143,7 @@ class StoredFile(SQLModel, table=True):
     owner_id: int = Field(foreign_key="users.id", index=True)
     name: str = Field(max_length=255)
     type: str = Field(max_length=100)  # the MIME type decided from the content, never the client's
-    size: int
+    size: int = Field(sa_type=BigInteger)  # bytes; a generated video may reach 2 GiB
     created_at: datetime = Field(default_factory=utcnow)
 
 
