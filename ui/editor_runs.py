@@ -33,12 +33,11 @@ from flowai.runs.service import Mode, Principal, Target
 from flowai.workflows.templates import BRACES
 
 from . import editor_intents as i
+from .editor_progress import drawn_stages, stage_patches
 from .editor_state import Change, EditorState
 from .i18n import labelled, t
 from .layout import safe_id
-
-MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
-FILE_KINDS = ("file", "document", "model3d")  # media shown as a download link only
+from .media_view import render as render_media
 
 
 class RunPanel:
@@ -55,6 +54,7 @@ class RunPanel:
         self.cards: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, str] = {}  # stream text not yet sent to the canvas
         self.items = ItemCounts()  # nodes inside loops: their items
+        self.plan: list = []  # the run's stages, when the workflow draws any
         self.flush_scheduled = False
         ui.label(t("editor_runs.draft_note")).classes("text-xs text-gray-500")
         self.form = ui.column().classes("w-full gap-1")
@@ -169,6 +169,7 @@ class RunPanel:
         self.handle.attach()
         self.graph = graph
         self.items = ItemCounts()
+        self.plan = drawn_stages(graph)
         self.cards.clear()
         self.nodes_box.clear()
         self.output_box.clear()
@@ -178,6 +179,8 @@ class RunPanel:
         self.stop_button.set_visibility(True)
         self.trace_button.set_visibility(False)
         self.emit(i.RunCleared())
+        if self.plan:
+            self.emit(i.RunStages(stage_patches(self.plan, [])))
         self.task = background_tasks.create(self._follow(self.handle), name="editor-run")
 
     def stop(self) -> None:
@@ -186,8 +189,11 @@ class RunPanel:
 
     async def _follow(self, handle) -> None:
         started: set[str] = set()
+        outcome = "running"
         try:
             async for _seq, ev in handle.follow():
+                if self.plan and isinstance(ev, (NodeStarted, NodeFinished, NodeFailed, LoopProgress)):
+                    self.emit(i.RunStages(stage_patches(self.plan, handle.events)))
                 if isinstance(ev, LoopProgress):
                     self.items.totals[ev.node] = ev.total
                     self._patch(ev.node, "running", self.items.text(ev.done, ev.total, ev.failed))
@@ -211,11 +217,13 @@ class RunPanel:
                     self._patch(ev.node, "failed", t("editor_runs.st_failed"), error=ev.message)
                     self._card(ev.node, ev.label)["error"].text = ev.message
                 elif isinstance(ev, RunSucceeded):
+                    outcome = "completed"
                     self._flush()
                     self.status.text = t("editor_runs.completed", time=ev.total_time)
                     self.status.props('data-state="completed"')
                     self._show_output(ev.output, _output_kind(self.graph))
                 elif isinstance(ev, RunFailed):
+                    outcome = ev.status
                     self._flush()
                     key = "cancelled" if ev.status == "cancelled" else "failed"
                     self.status.text = t(f"editor_runs.{key}", message=ev.message)
@@ -230,6 +238,8 @@ class RunPanel:
             }
             if skipped:
                 self.emit(i.RunProgress(skipped))
+            if self.plan:
+                self.emit(i.RunStages(stage_patches(self.plan, handle.events, outcome)))
             self.run_button.enable()
             self.stop_button.set_visibility(False)
             self.trace_button.set_visibility(True)
@@ -302,6 +312,11 @@ class RunPanel:
             chunks, self.pending = self.pending, {}
             self.emit(i.RunStream(chunks))
 
+    def type_of(self, url: str) -> str | None:
+        """The stored type of the account's own file behind a ``/files/<id>`` URL (else None)."""
+        row = self.platform.files.get(url.split("?", 1)[0].removeprefix("/files/"))
+        return row.type if row is not None and row.owner_id == self.account_id else None
+
     def _outputs(self, node_id: str, outputs: dict[str, Any], item: int | None = None) -> None:
         node = _compiled(self.graph, node_id)
         if node is None:
@@ -314,9 +329,12 @@ class RunPanel:
                 kind = str(node.outputs.get(port, "any"))
                 if value is None or (port == "text" and card["stream"].text):
                     continue
-                if (kind in MEDIA_TAGS or kind in FILE_KINDS) and isinstance(value, str):
-                    media(kind, value, f"run-media-{node_id}-{port}")
-                elif node.spec.type != "input" and kind != "json":
+                with ui.element("div").props(f'data-testid="{safe_id("run-media", node_id, port)}"') as box:
+                    shown = render_media(value, kind=kind, type_of=self.type_of)
+                if shown:
+                    continue
+                box.delete()
+                if node.spec.type != "input" and kind != "json":
                     ui.label(
                         f"{port}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
                     ).classes("text-xs text-gray-700 whitespace-pre-wrap break-words")
@@ -325,8 +343,8 @@ class RunPanel:
         with self.output_box:
             ui.label(t("editor_runs.output")).classes("text-sm font-medium")
             with ui.card().classes("w-full p-2 bg-green-50").props('flat bordered data-testid="run-output"'):
-                if (kind in MEDIA_TAGS or kind in FILE_KINDS) and isinstance(output, str):
-                    media(kind, output, "run-output-media")
+                with ui.element("div").props('data-testid="run-output-media"'):
+                    render_media(output, kind=kind, type_of=self.type_of)
                 text = (
                     output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, indent=1, default=str)
                 )
@@ -375,19 +393,6 @@ class RunPanel:
                 else:
                     ui.label(f"{ev.label}: {ev.message}").classes("text-sm text-red-700")
         dialog.open()
-
-
-def media(kind: str, url: str, test_id: str) -> None:
-    """An <img>, <audio> or <video> for a media URL (an attribute value, never HTML; an SVG is an
-    <img> too), and a download link; other files get the link only."""
-    if kind in MEDIA_TAGS:
-        el = ui.element(MEDIA_TAGS[kind]).classes("max-w-full rounded").props(f'data-testid="{safe_id(test_id)}"')
-        el._props["src"] = url
-        if kind != "image":
-            el._props["controls"] = True
-    link = ui.link(t("editor_runs.download"), url, new_tab=True).classes("text-xs")
-    link.props(f'data-testid="{safe_id(test_id, "download")}"')
-    link._props["download"] = True
 
 
 def _output_kind(graph) -> str | None:
