@@ -79,6 +79,10 @@ def test_group_three_nodes_as_a_stage_rename_save_and_reload(served, page):  # n
 
 def test_a_run_turns_the_stage_frames_completed_with_the_items_counted(served, page):  # noqa: F811
     doc = loop_flow()
+    next(n for n in doc["nodes"] if n["id"] == "free")["position"] = {
+        "x": 0,
+        "y": 320,
+    }  # beside "in", not under the loop
     doc["stages"] = [
         {"id": "script", "label": "Script", "nodes": ["in", "free"]},
         {"id": "shots", "label": "Shots", "nodes": ["lp"]},
