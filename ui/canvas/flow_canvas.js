@@ -301,6 +301,13 @@ const Canvas = {
     selectedIds() {
       return this.flow.getSelectedNodes.value.filter((n) => n.type !== "flowai-stage").map((n) => n.id);
     },
+    relayoutSoon() {
+      if (this._relayout || !(this.stages || []).length && !this.flow.getNodes.value.some((n) => n.parentNode)) return;
+      this._relayout = setTimeout(() => {
+        this._relayout = null;
+        this.relayout();
+      }, 150);
+    },
     relayout() {
       nextTick(() => frames(2).then(() => {
         this.fitFrames();
@@ -408,6 +415,7 @@ const Canvas = {
       for (const [id, patch] of Object.entries(patches)) {
         if (this.flow.findNode(id)) this.flow.updateNodeData(id, patch);
       }
+      this.relayoutSoon(); // a node grew (an error, streamed text): its frames follow
       return true;
     },
     appendStream(chunks) {
@@ -415,6 +423,7 @@ const Canvas = {
         const node = this.flow.findNode(id);
         if (node) this.flow.updateNodeData(id, { stream: ((node.data.stream || "") + text).slice(-600) });
       }
+      this.relayoutSoon();
       return true;
     },
     clearRun() {
