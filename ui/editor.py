@@ -21,6 +21,7 @@ from flowai.platform import Platform
 from nodes.define import GROUPS as NODE_GROUPS
 
 from . import editor_intents as i
+from .budget_banner import budget_banner
 from .editor_canvas import CanvasBinding
 from .editor_model import Draft
 from .editor_panel import SettingsPanel
@@ -84,6 +85,7 @@ class Editor:
             host = ui.element("div").classes("hidden")  # dialogs, outside anything that refreshes
             self.publishing = Publishing(state, emit, host=host, **where)
             self._toolbar()
+            budget_banner(platform, self.workflow_id)  # the workflow's budget at its warning share
             with ui.row().classes("w-full no-wrap gap-2 items-stretch").style("height: calc(100vh - 152px)"):
                 self._palette()
                 with ui.element("div").classes("grow relative rounded border").style("min-width: 0"):
@@ -150,6 +152,9 @@ class Editor:
                 ui.button(icon="fit_screen", on_click=lambda: self.canvas.run_method("fit")).props(
                     'flat dense data-testid="fit"'
                 ).tooltip(t("editor.fit"))
+                ui.button(
+                    t("editor.group_stage"), icon="select_all", on_click=lambda: self.binding.group_selected()
+                ).props('flat dense data-testid="group-stage"')
                 ui.button(t("editor.save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
                 ui.button(
                     t("editor.publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)

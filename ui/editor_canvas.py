@@ -11,13 +11,25 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
+from . import editor_frames as frames
 from . import editor_intents as i
 from .canvas import FlowCanvas
 from .editor_model import compat_table
 from .editor_state import Change, EditorState
 from .i18n import t
 
-JS_TEXTS = ("refuse_self", "refuse_port", "refuse_type", "refuse_taken", "refuse_cycle")
+JS_TEXTS = (
+    "refuse_self",
+    "refuse_port",
+    "refuse_type",
+    "refuse_taken",
+    "refuse_cycle",
+    "refuse_frame",
+    "refuse_inner",
+    "loop_hint",
+    "stage_rename",
+    "stage_remove",
+)
 
 
 class CanvasBinding:
@@ -38,6 +50,8 @@ class CanvasBinding:
             ("redo", lambda: self.emit(i.Redo())),
             ("copy", self._copy),
             ("paste", self._paste),
+            ("stage_rename", self._rename_stage),
+            ("stage_remove", lambda e: self.emit(i.RemoveStage(str(e.args.get("id"))))),
         ):
             self.canvas.on(name, handler)
 
@@ -51,10 +65,12 @@ class CanvasBinding:
 
     # canvas events -> intents -------------------------------------------------------------
     def _add(self, e) -> None:
-        self.emit(i.AddNode(e.args.get("type"), e.args.get("position") or {"x": 0, "y": 0}))
+        a = e.args
+        self.emit(i.AddNode(a.get("type"), a.get("position") or {"x": 0, "y": 0}, a.get("parent") or None))
 
     def _move(self, e) -> None:
-        self.emit(i.Move(e.args.get("positions") or {}))
+        a = e.args
+        self.emit(i.Move(a.get("positions") or {}, a.get("parents") or {}, a.get("stages") or {}))
 
     def _connect(self, e) -> None:
         a = e.args
@@ -80,6 +96,41 @@ class CanvasBinding:
         if clip:
             self.emit(i.Paste(clip, e.args.get("position")))
 
+    # stages: named by the designer in a small dialog -------------------------------------------
+    async def group_selected(self) -> None:
+        """Group the nodes selected on the canvas as a stage, named in a dialog."""
+        if not self.state.editing:
+            return
+        try:
+            ids = await self.canvas.run_method("selectedIds")
+        except TimeoutError:
+            ids = None
+        if not ids:
+            ui.notify(t("editor.group_none"), type="warning", position="top")
+            return
+        default = t("editor.stage_default", n=len(frames.stages(self.state.draft.doc)) + 1)
+        label = await self._ask_name(default)
+        if label:
+            self.emit(i.GroupStage(tuple(ids), label))
+
+    async def _rename_stage(self, e) -> None:
+        label = await self._ask_name(str(e.args.get("label") or ""))
+        if label:
+            self.emit(i.RenameStage(str(e.args.get("id")), label))
+
+    async def _ask_name(self, value: str) -> str | None:
+        with ui.dialog() as dialog, ui.card().props('data-testid="stage-dialog"'):
+            name = ui.input(t("editor.stage_name"), value=value).props('autofocus data-testid="stage-name"')
+            name.on("keydown.enter", lambda: dialog.submit(name.value))
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("editor.stage_cancel"), on_click=lambda: dialog.submit(None)).props("flat")
+                ui.button(t("editor.stage_ok"), on_click=lambda: dialog.submit(name.value)).props(
+                    'data-testid="stage-ok"'
+                )
+        result = await dialog
+        dialog.delete()
+        return result.strip() if isinstance(result, str) and result.strip() else None
+
     # state changes -> canvas calls --------------------------------------------------------
     def on_change(self, c: Change) -> None:
         call, state, draft = self.canvas.run_method, self.state, self.state.draft
@@ -89,6 +140,8 @@ class CanvasBinding:
             call("patchNodes", c.run_patches)
         if c.run_stream:
             call("appendStream", c.run_stream)
+        if c.run_stages:
+            call("patchStages", c.run_stages)
         if c.run_only:
             return
         if c.added_nodes:
@@ -99,6 +152,8 @@ class CanvasBinding:
             call("removeElements", c.removed_nodes, c.removed_edges)
         if c.added_edges:
             call("addEdges", [draft.edge_view(x) for x in c.added_edges])
+        if (c.stages or c.removed_nodes) and not c.graph and state.editing:
+            call("setStages", frames.stage_view(draft.doc))
         if c.graph:
             if state.editing:
                 call("setGraph", draft.graph_view(), False, c.fit)

@@ -29,11 +29,35 @@ class SelectNode:
 class AddNode:
     type: str
     position: dict[str, float]
+    parent: str | None = None  # dropped inside this loop's frame
 
 
 @dataclass(frozen=True)
 class Move:
-    positions: dict[str, dict[str, float]]  # node id -> {x, y}; always from the canvas
+    positions: dict[str, dict[str, float]]  # node id -> {x, y} (absolute); always from the canvas
+    parents: dict[str, str | None] = field(default_factory=dict)  # node id -> the loop it went into, or None: out
+    stages: dict[str, str | None] = field(default_factory=dict)  # node id -> the stage it went into, or None: out
+
+
+@dataclass(frozen=True)
+class GroupStage:
+    """Group nodes as a stage (a labelled frame; the document's ``stages``)."""
+
+    nodes: tuple[str, ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class RenameStage:
+    stage: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RemoveStage:
+    """Ungroup a stage; its nodes stay."""
+
+    stage: str
 
 
 @dataclass(frozen=True)
@@ -171,6 +195,13 @@ class RunProgress:
 
 
 @dataclass(frozen=True)
+class RunStages:
+    """Stage id -> ``{status, progress}`` (pending / running / completed / failed, a fraction 0..1)."""
+
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RunStream:
     """Node id -> streamed text to append."""
 
@@ -187,6 +218,9 @@ Intent = (
     | SetLabel
     | SetMeta
     | Paste
+    | GroupStage
+    | RenameStage
+    | RemoveStage
     | Undo
     | Redo
     | Restore
@@ -201,7 +235,22 @@ Intent = (
     | RunCleared
     | RunProgress
     | RunStream
+    | RunStages
 )
-EDITING = (AddNode, Move, Connect, Delete, UpdateConfig, SetLabel, SetMeta, Paste, Undo, Redo)
+EDITING = (
+    AddNode,
+    Move,
+    Connect,
+    Delete,
+    UpdateConfig,
+    SetLabel,
+    SetMeta,
+    Paste,
+    GroupStage,
+    RenameStage,
+    RemoveStage,
+    Undo,
+    Redo,
+)
 
 Emit = Callable[[Intent], None]

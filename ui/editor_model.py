@@ -19,6 +19,8 @@ from flowai.ports import PortType, compatible
 from flowai.workflows.graph import FORMAT
 from nodes import Registry
 
+from . import editor_frames as frames
+
 HISTORY = 100  # undo steps kept
 COALESCE = 1.5  # seconds within which edits of the same field are one undo step
 REF_START = re.compile(r"\{\{(\s*)([^{}\s.]+)\.")  # the "{{node." of a {{node.port}} reference
@@ -102,9 +104,11 @@ class Draft:
         impl = self.registry.get(node.get("type"))
         inputs, outputs = self.ports(node)
         pos = node.get("position") or {}
+        body = impl.body_ports if impl else {}
         return {
             "id": node["id"],
-            "position": {"x": pos.get("x", 0), "y": pos.get("y", 0)},
+            "position": {"x": pos.get("x", 0), "y": pos.get("y", 0)},  # absolute, also inside a loop
+            "parent": node.get("parent"),
             "data": {
                 "label": node.get("label") or "",
                 "ntype": node.get("type"),
@@ -112,6 +116,9 @@ class Draft:
                 "group": impl.group if impl else "other",
                 "inputs": [{"name": k, "type": v} for k, v in inputs.items()],
                 "outputs": [{"name": k, "type": v} for k, v in outputs.items()],
+                "body": [{"name": k, "type": str(v)} for k, v in body.items()],  # a loop's inside ports
+                "frame": bool(body),
+                "nests": frames.can_nest(self.registry, node),
                 "summary": self.summary(node),
                 "issues": [],
                 "status": None,
@@ -125,6 +132,9 @@ class Draft:
     def edge_view(self, edge: dict, doc: dict | None = None) -> dict:
         source = next((n for n in (doc or self.doc)["nodes"] if n["id"] == edge["source"]), None)
         port_type = self.ports(source)[1].get(edge.get("source_port") or "") if source else None
+        impl = self.registry.get((source or {}).get("type") or "")
+        if port_type is None and impl is not None and edge.get("source_port") in impl.body_ports:
+            port_type = str(impl.body_ports[edge["source_port"]])
         if not edge.get("source_port"):
             port_type = "order"
         return {
@@ -141,6 +151,7 @@ class Draft:
         return {
             "nodes": [self.node_view(n) for n in doc["nodes"]],
             "edges": [self.edge_view(e, doc) for e in doc["edges"]],
+            "stages": frames.stage_view(doc),
         }
 
     def summary(self, node: dict) -> str:
@@ -174,9 +185,18 @@ class Draft:
         return order
 
     def variables(self, node_id: str) -> list[dict]:
-        """``{{node.port}}`` variables a node's templates may use: its ancestors' output ports."""
+        """``{{node.port}}`` variables a node's templates may use: its ancestors' output ports; inside
+        a loop also the loop's ``item`` and ``index`` and what is upstream of the loop."""
+        parent = (self.node(node_id) or {}).get("parent")
+        upstream = [a for a in self.ancestors(node_id) if a != parent]
+        found = frames.loop_variables(self, node_id) if parent else []
+        seen = {v["token"] for v in found}
+        return found + [v for v in self.upstream_outputs(upstream) if v["token"] not in seen]
+
+    def upstream_outputs(self, node_ids: list[str]) -> list[dict]:
+        """The output ports of these nodes, as template variables."""
         found = []
-        for aid in self.ancestors(node_id):
+        for aid in node_ids:
             node = self.node(aid)
             if node is None:
                 continue
@@ -259,7 +279,8 @@ class Draft:
             n += 1
         return f"{title}{n}"
 
-    def add_node(self, type_: str, position: dict) -> dict:
+    def add_node(self, type_: str, position: dict, parent: str | None = None) -> dict:
+        """A new node at ``position``; inside the loop ``parent`` when it may go there."""
         impl = self.registry.get(type_)
         if impl is None:
             raise ValueError(f"unknown node type {type_!r}")
@@ -271,20 +292,40 @@ class Draft:
             "position": {"x": float(position.get("x", 0)), "y": float(position.get("y", 0))},
             "config": default_config(impl),
         }
+        if (
+            parent is not None
+            and frames.can_nest(self.registry, node)
+            and frames.is_loop(self.registry, self.node(parent))
+        ):
+            node["parent"] = parent
         self.doc["nodes"].append(node)
         return node
 
-    def move(self, positions: dict[str, dict]) -> None:
+    def move(
+        self,
+        positions: dict[str, dict],
+        parents: dict[str, str | None] | None = None,
+        stages: dict[str, str | None] | None = None,
+    ) -> bool:
+        """Move nodes (absolute positions), put them into or out of loops (``parents``: node id
+        -> loop id or None) and stages (``stages``: node id -> stage id or None). Whether a parent
+        asked for was refused."""
         changed = {
             nid: p
             for nid, p in positions.items()
             if self.node(nid) is not None and self.node(nid).get("position") != {"x": p.get("x", 0), "y": p.get("y", 0)}
         }
-        if not changed:
-            return
+        reparent, refused = frames.parent_changes(self.doc, self.registry, parents or {})
+        restage = {n: s for n, s in (stages or {}).items() if frames.stage_of(self.doc, n) != s}
+        if not changed and not reparent and not restage:
+            return refused
         self._record()
+        frames.move_to_stages(self.doc, restage)
         for nid, p in changed.items():
             self.node(nid)["position"] = {"x": p.get("x", 0), "y": p.get("y", 0)}
+        for nid, parent in reparent.items():
+            frames.set_parent(self.node(nid) or {}, parent)
+        return refused
 
     def connect(self, edge: dict) -> dict | None:
         e = {
@@ -304,6 +345,7 @@ class Draft:
     def remove(self, node_ids: list[str], edges: list[dict]) -> tuple[list[str], list[str]]:
         """Remove nodes (with their edges) and edges; return the removed node and edge ids."""
         nodes = {nid for nid in node_ids if self.node(nid) is not None}
+        nodes |= {inner for nid in list(nodes) for inner in frames.body(self.doc, nid)}  # a loop goes whole
         gone_edges = {edge_id(e) for e in edges}
         hit = [e for e in self.doc["edges"] if edge_id(e) in gone_edges or e["source"] in nodes or e["target"] in nodes]
         if not nodes and not hit:
@@ -311,6 +353,7 @@ class Draft:
         self._record()
         self.doc["nodes"] = [n for n in self.doc["nodes"] if n["id"] not in nodes]
         self.doc["edges"] = [e for e in self.doc["edges"] if e not in hit]
+        frames.clean_stages(self.doc, nodes)
         return sorted(nodes), [edge_id(e) for e in hit]
 
     def set_config(self, node_id: str, key: str, value: Any) -> dict:
@@ -364,6 +407,33 @@ class Draft:
                     result["touched"].append(other["id"])
         return result
 
+    # stages --------------------------------------------------------------------------------
+    def group_stage(self, node_ids: list[str], label: str) -> str | None:
+        """A new stage of these nodes (a node inside a loop counts as its loop); its id."""
+        members = frames.stage_members(self.doc, self.registry, node_ids)
+        if not members:
+            return None
+        self._record()
+        stage_id = frames.new_stage_id(self.doc, label)
+        frames.group(self.doc, stage_id, label.strip() or stage_id, members)
+        return stage_id
+
+    def rename_stage(self, stage_id: str, label: str) -> bool:
+        stage = next((s for s in frames.stages(self.doc) if s["id"] == stage_id), None)
+        if stage is None or stage.get("label") == label or not label.strip():
+            return False
+        self._record(("stage", stage_id))
+        stage["label"] = label.strip()
+        return True
+
+    def remove_stage(self, stage_id: str) -> bool:
+        """Ungroup a stage (its nodes stay)."""
+        if not any(s["id"] == stage_id for s in frames.stages(self.doc)):
+            return False
+        self._record()
+        self.doc["stages"] = [s for s in frames.stages(self.doc) if s["id"] != stage_id]
+        return True
+
     def set_label(self, node_id: str, label: str) -> None:
         node = self.node(node_id)
         if node is not None and node.get("label") != label:
@@ -382,6 +452,7 @@ class Draft:
 
     def copy(self, node_ids: list[str]) -> dict:
         ids = set(node_ids)
+        ids |= {inner for nid in node_ids for inner in frames.body(self.doc, nid)}  # a loop with its body
         return {
             "nodes": _copy([n for n in self.doc["nodes"] if n["id"] in ids]),
             "edges": _copy([e for e in self.doc["edges"] if e["source"] in ids and e["target"] in ids]),
@@ -414,6 +485,7 @@ class Draft:
             copy["label"] = label
             labels.add(label)
             copy["config"] = _rename_refs(copy.get("config") or {}, mapping)
+            frames.set_parent(copy, mapping.get(n.get("parent") or ""))  # a loop copied with its body
             self.doc["nodes"].append(copy)
             added.append(copy)
         edges = []

@@ -20,16 +20,24 @@ from nicegui import background_tasks, ui
 
 from flowai.errors import FlowAIError, GraphError
 from flowai.platform import Platform
-from flowai.runs.events import NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded, StreamDelta
+from flowai.runs.events import (
+    LoopProgress,
+    NodeFailed,
+    NodeFinished,
+    NodeStarted,
+    RunFailed,
+    RunSucceeded,
+    StreamDelta,
+)
 from flowai.runs.service import Mode, Principal, Target
 from flowai.workflows.templates import BRACES
 
 from . import editor_intents as i
+from .editor_progress import drawn_stages, stage_patches
 from .editor_state import Change, EditorState
 from .i18n import labelled, t
 from .layout import safe_id
-
-MEDIA_TAGS = {"image": "img", "audio": "audio", "video": "video"}
+from .media_view import render as render_media
 
 
 class RunPanel:
@@ -45,6 +53,8 @@ class RunPanel:
         self.values: dict[str, Any] = {}
         self.cards: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, str] = {}  # stream text not yet sent to the canvas
+        self.items = ItemCounts()  # nodes inside loops: their items
+        self.plan: list = []  # the run's stages, when the workflow draws any
         self.flush_scheduled = False
         ui.label(t("editor_runs.draft_note")).classes("text-xs text-gray-500")
         self.form = ui.column().classes("w-full gap-1")
@@ -158,6 +168,8 @@ class RunPanel:
         )
         self.handle.attach()
         self.graph = graph
+        self.items = ItemCounts()
+        self.plan = drawn_stages(graph)
         self.cards.clear()
         self.nodes_box.clear()
         self.output_box.clear()
@@ -167,6 +179,8 @@ class RunPanel:
         self.stop_button.set_visibility(True)
         self.trace_button.set_visibility(False)
         self.emit(i.RunCleared())
+        if self.plan:
+            self.emit(i.RunStages(stage_patches(self.plan, [])))
         self.task = background_tasks.create(self._follow(self.handle), name="editor-run")
 
     def stop(self) -> None:
@@ -175,9 +189,17 @@ class RunPanel:
 
     async def _follow(self, handle) -> None:
         started: set[str] = set()
+        outcome = "running"
         try:
             async for _seq, ev in handle.follow():
-                if isinstance(ev, NodeStarted):
+                if self.plan and isinstance(ev, (NodeStarted, NodeFinished, NodeFailed, LoopProgress)):
+                    self.emit(i.RunStages(stage_patches(self.plan, handle.events)))
+                if isinstance(ev, LoopProgress):
+                    self.items.totals[ev.node] = ev.total
+                    self._patch(ev.node, "running", self.items.text(ev.done, ev.total, ev.failed))
+                elif getattr(ev, "item", None) is not None:
+                    self._item_event(ev)
+                elif isinstance(ev, NodeStarted):
                     started.add(ev.node)
                     self._card(ev.node, ev.label)
                     self._patch(ev.node, "running", t("editor_runs.st_running"))
@@ -185,18 +207,23 @@ class RunPanel:
                     self._stream(ev.node, ev.content or "")
                 elif isinstance(ev, NodeFinished):
                     self._flush()
-                    self._patch(ev.node, "done", t("editor_runs.st_done", time=ev.time_spend))
+                    done = t("editor_runs.st_done", time=ev.time_spend)
+                    if ev.node in self.items.totals:  # a loop: its items, and its time
+                        done = f"{self.items.loop_text(ev.node, ev.outputs)} · {done}"
+                    self._patch(ev.node, "done", done)
                     self._outputs(ev.node, ev.outputs)
                 elif isinstance(ev, NodeFailed):
                     self._flush()
                     self._patch(ev.node, "failed", t("editor_runs.st_failed"), error=ev.message)
                     self._card(ev.node, ev.label)["error"].text = ev.message
                 elif isinstance(ev, RunSucceeded):
+                    outcome = "completed"
                     self._flush()
                     self.status.text = t("editor_runs.completed", time=ev.total_time)
                     self.status.props('data-state="completed"')
                     self._show_output(ev.output, _output_kind(self.graph))
                 elif isinstance(ev, RunFailed):
+                    outcome = ev.status
                     self._flush()
                     key = "cancelled" if ev.status == "cancelled" else "failed"
                     self.status.text = t(f"editor_runs.{key}", message=ev.message)
@@ -211,9 +238,32 @@ class RunPanel:
             }
             if skipped:
                 self.emit(i.RunProgress(skipped))
+            if self.plan:
+                self.emit(i.RunStages(stage_patches(self.plan, handle.events, outcome)))
             self.run_button.enable()
             self.stop_button.set_visibility(False)
             self.trace_button.set_visibility(True)
+
+    def _item_event(self, ev: Any) -> None:
+        """An event of a node inside a loop, for one item: the node shows its items ("3/20")."""
+        node_id, index = ev.node, ev.item
+        parent = (self.state.draft.node(node_id) or {}).get("parent")
+        if isinstance(ev, StreamDelta):
+            return  # many items stream at once: their outputs show when each item ends
+        if isinstance(ev, NodeStarted):
+            self._card(node_id, ev.label)
+            self.items.started(node_id)
+        elif isinstance(ev, NodeFinished):
+            self.items.finished(node_id)
+            self._outputs(node_id, ev.outputs, item=index)
+        elif isinstance(ev, NodeFailed):
+            message = t("editor_runs.item_failed", index=index, message=ev.message)
+            self.items.failed(node_id, message)
+            self._card(node_id, ev.label)["error"].text = message
+        else:
+            return
+        status, text = self.items.status(node_id, self.items.totals.get(parent))
+        self._patch(node_id, status, text, error=self.items.errors.get(node_id))
 
     def _patch(self, node_id: str, status: str, text: str, error: str | None = None) -> None:
         self.emit(i.RunProgress({node_id: {"status": status, "statusText": text, "error": error}}))
@@ -262,19 +312,29 @@ class RunPanel:
             chunks, self.pending = self.pending, {}
             self.emit(i.RunStream(chunks))
 
-    def _outputs(self, node_id: str, outputs: dict[str, Any]) -> None:
-        node = self.graph.nodes.get(node_id) if self.graph else None
+    def type_of(self, url: str) -> str | None:
+        """The stored type of the account's own file behind a ``/files/<id>`` URL (else None)."""
+        row = self.platform.files.get(url.split("?", 1)[0].removeprefix("/files/"))
+        return row.type if row is not None and row.owner_id == self.account_id else None
+
+    def _outputs(self, node_id: str, outputs: dict[str, Any], item: int | None = None) -> None:
+        node = _compiled(self.graph, node_id)
         if node is None:
             return
         card = self._card(node_id, node.label)
         with card["outputs"]:
+            if item is not None:
+                ui.label(t("editor_runs.item_no", index=item)).classes("text-xs font-medium text-gray-500")
             for port, value in (outputs or {}).items():
                 kind = str(node.outputs.get(port, "any"))
                 if value is None or (port == "text" and card["stream"].text):
                     continue
-                if kind in MEDIA_TAGS and isinstance(value, str):
-                    media(kind, value, f"run-media-{node_id}-{port}")
-                elif node.spec.type != "input" and kind != "json":
+                with ui.element("div").props(f'data-testid="{safe_id("run-media", node_id, port)}"') as box:
+                    shown = render_media(value, kind=kind, type_of=self.type_of)
+                if shown:
+                    continue
+                box.delete()
+                if node.spec.type != "input" and kind != "json":
                     ui.label(
                         f"{port}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
                     ).classes("text-xs text-gray-700 whitespace-pre-wrap break-words")
@@ -283,8 +343,8 @@ class RunPanel:
         with self.output_box:
             ui.label(t("editor_runs.output")).classes("text-sm font-medium")
             with ui.card().classes("w-full p-2 bg-green-50").props('flat bordered data-testid="run-output"'):
-                if kind in MEDIA_TAGS and isinstance(output, str):
-                    media(kind, output, "run-output-media")
+                with ui.element("div").props('data-testid="run-output-media"'):
+                    render_media(output, kind=kind, type_of=self.type_of)
                 text = (
                     output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, indent=1, default=str)
                 )
@@ -335,14 +395,6 @@ class RunPanel:
         dialog.open()
 
 
-def media(kind: str, url: str, test_id: str) -> None:
-    """An <img>, <audio> or <video> for a media URL (an attribute value, never HTML)."""
-    el = ui.element(MEDIA_TAGS[kind]).classes("max-w-full rounded").props(f'data-testid="{safe_id(test_id)}"')
-    el._props["src"] = url
-    if kind != "image":
-        el._props["controls"] = True
-
-
 def _output_kind(graph) -> str | None:
     """The port type feeding a single output node's value (through an edge or a lone ``{{n.p}}``)."""
     if graph is None or len(graph.output_nodes) != 1:
@@ -357,3 +409,55 @@ def _output_kind(graph) -> str | None:
         return None
     kind = graph.nodes[source[0]].outputs.get(source[1])
     return str(kind) if kind is not None else None
+
+
+def _compiled(graph, node_id: str):
+    """A node of the run's graph, also one inside a loop."""
+    if graph is None:
+        return None
+    if node_id in graph.nodes:
+        return graph.nodes[node_id]
+    return next((body.nodes[node_id] for body in graph.bodies.values() if node_id in body.nodes), None)
+
+
+class ItemCounts:
+    """The items of the nodes inside loops: how many started, ended, failed (a node runs once per item)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, int] = {}  # loop id -> its items (from its loop_progress events)
+        self.running: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        self.errors: dict[str, str] = {}  # node id -> its last failed item's message
+        self.failures: dict[str, int] = {}
+
+    def started(self, node: str) -> None:
+        self.running[node] = self.running.get(node, 0) + 1
+
+    def finished(self, node: str) -> None:
+        self.running[node] = max(self.running.get(node, 1) - 1, 0)
+        self.done[node] = self.done.get(node, 0) + 1
+
+    def failed(self, node: str, message: str) -> None:
+        self.finished(node)
+        self.failures[node] = self.failures.get(node, 0) + 1
+        self.errors[node] = message
+
+    def status(self, node: str, total: int | None) -> tuple[str, str]:
+        """The node's state and text: "running" while items run, "done" (or "failed") when all ended."""
+        done, failed = self.done.get(node, 0), self.failures.get(node, 0)
+        text = self.text(done, total, failed)
+        if self.running.get(node) or total is None or done < total:
+            return "running", text
+        return ("failed" if failed else "done"), text
+
+    @staticmethod
+    def text(done: int, total: int | None, failed: int = 0) -> str:
+        shown = "?" if total is None else total
+        if failed:
+            return t("editor_runs.items_failed", done=done, total=shown, failed=failed)
+        return t("editor_runs.items", done=done, total=shown)
+
+    def loop_text(self, loop: str, outputs: dict[str, Any]) -> str:
+        errors = outputs.get("errors") if isinstance(outputs, dict) else None
+        total = self.totals.get(loop, 0)
+        return self.text(total, total, len(errors) if isinstance(errors, list) else 0)

@@ -48,10 +48,12 @@ class Change:
     run_cleared: bool = False
     run_patches: dict[str, dict] = field(default_factory=dict)
     run_stream: dict[str, str] = field(default_factory=dict)
+    stages: bool = False  # the stage frames changed (grouped, renamed, removed, membership)
+    run_stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage id -> {status, progress}
 
     @property
     def run_only(self) -> bool:
-        return isinstance(self.intent, (i.RunCleared, i.RunProgress, i.RunStream))
+        return isinstance(self.intent, (i.RunCleared, i.RunProgress, i.RunStream, i.RunStages))
 
 
 class EditorState:
@@ -67,6 +69,7 @@ class EditorState:
         self.issues_by_node: dict[str, list[str]] = {}
         self.general_issues: list[str] = []
         self.run: dict[str, dict[str, Any]] = {}  # node id -> the test run's status on it
+        self.run_stages: dict[str, dict[str, Any]] = {}  # stage id -> the test run's status of it
         self._validate = validate
         self._views: list[Callable[[Change], None]] = []
         self._pending: list[Change] = []
@@ -81,6 +84,9 @@ class EditorState:
             i.SetLabel: self._set_label,
             i.SetMeta: self._set_meta,
             i.Paste: self._paste,
+            i.GroupStage: self._group_stage,
+            i.RenameStage: self._rename_stage,
+            i.RemoveStage: self._remove_stage,
             i.Undo: self._undo_redo,
             i.Redo: self._undo_redo,
             i.Restore: self._restore,
@@ -95,6 +101,7 @@ class EditorState:
             i.RunCleared: self._run_cleared,
             i.RunProgress: self._run_progress,
             i.RunStream: self._run_stream,
+            i.RunStages: self._run_stages,
         }
         self._check()
 
@@ -176,7 +183,7 @@ class EditorState:
     def _add_node(self, it: i.AddNode) -> Change | None:
         if self.draft.registry.get(it.type) is None:
             return None
-        node = self.draft.add_node(it.type, it.position)
+        node = self.draft.add_node(it.type, it.position, it.parent)
         self.selected = node["id"]
         return Change(
             it,
@@ -190,8 +197,26 @@ class EditorState:
         )
 
     def _move(self, it: i.Move) -> Change:
-        self.draft.move(it.positions)
-        return Change(it, document=True)
+        refused = self.draft.move(it.positions, it.parents, it.stages)
+        if refused:  # the canvas put a node where it cannot go: draw the draft as it is
+            return Change(it, document=True, stale=True, graph=True, selection=True)
+        moved = bool(it.parents or it.stages)
+        return Change(it, document=True, stale=moved, variables=bool(it.parents), stages=bool(it.stages))
+
+    def _group_stage(self, it: i.GroupStage) -> Change | None:
+        if self.draft.group_stage(list(it.nodes), it.label) is None:
+            return None
+        return Change(it, document=True, stale=True, stages=True)
+
+    def _rename_stage(self, it: i.RenameStage) -> Change | None:
+        if not self.draft.rename_stage(it.stage, it.label):
+            return None
+        return Change(it, document=True, stale=True, stages=True)
+
+    def _remove_stage(self, it: i.RemoveStage) -> Change | None:
+        if not self.draft.remove_stage(it.stage):
+            return None
+        return Change(it, document=True, stale=True, stages=True)
 
     def _connect(self, it: i.Connect) -> Change | None:
         edge = {"source": it.source, "source_port": it.source_port, "target": it.target, "target_port": it.target_port}
@@ -203,9 +228,11 @@ class EditorState:
         nodes, edges = self.draft.remove(list(it.nodes), list(it.edges))
         if not nodes and not edges:
             return None
-        change = Change(it, document=True, stale=True, inputs=True)
+        change = Change(it, document=True, stale=True, inputs=True, stages=True)
         if not it.on_canvas:
             change.removed_nodes, change.removed_edges = nodes, edges
+        else:  # a loop removed on the canvas takes the nodes inside it along
+            change.removed_nodes = [n for n in nodes if n not in it.nodes]
         if self.selected in nodes:
             self.selected = None
             change.selection = True
@@ -311,13 +338,17 @@ class EditorState:
         return Change(it, issues=True)
 
     def _run_cleared(self, it: i.RunCleared) -> Change:
-        self.run = {}
+        self.run, self.run_stages = {}, {}
         return Change(it, run_cleared=True)
 
     def _run_progress(self, it: i.RunProgress) -> Change:
         for node, patch in it.patches.items():
             self.run.setdefault(node, {}).update(patch)
         return Change(it, run_patches=dict(it.patches))
+
+    def _run_stages(self, it: i.RunStages) -> Change:
+        self.run_stages.update(it.stages)
+        return Change(it, run_stages=dict(it.stages))
 
     def _run_stream(self, it: i.RunStream) -> Change:
         for node, text in it.chunks.items():

@@ -86,6 +86,88 @@ const FlowNode = markRaw({
     </div>`,
 });
 
+// A loop: a labelled container. Its own ports (items in; results, errors, count out) sit on the
+// frame's outside edges, its inside ports (item, index) on the inside of its left edge, for the
+// nodes inside it. Nodes inside are Vue Flow child nodes (parentNode), so they move with it.
+const LoopFrame = markRaw({
+  props: ["id", "data", "selected"],
+  inheritAttrs: false,
+  components: { Handle },
+  setup() {
+    return { Position };
+  },
+  computed: {
+    classes() {
+      const d = this.data;
+      return ["fa-loop", d.status ? "fa-st-" + d.status : "", d.issues && d.issues.length ? "fa-invalid" : "",
+              d.diff ? "fa-diff-" + d.diff : "", d.dropTarget ? "fa-drop-target" : ""];
+    },
+  },
+  template: `
+    <div :class="classes" :data-testid="'node-' + id" data-type="loop" data-frame="true"
+         :data-status="data.status || ''" :data-progress="data.statusText || ''"
+         :data-invalid="data.issues && data.issues.length ? 'true' : 'false'">
+      <div class="fa-head fa-loop-head">
+        <span class="fa-label" data-role="label">{{ data.label || id }}</span>
+        <span class="fa-type">{{ data.title }}</span>
+        <span v-if="data.summary" class="fa-loop-summary" data-role="summary">{{ data.summary }}</span>
+        <span v-if="data.status === 'running'" class="fa-spinner" data-role="spinner"></span>
+        <span v-if="data.status" class="fa-status" data-role="status">{{ data.statusText }}</span>
+      </div>
+      <div class="fa-ports fa-loop-ports">
+        <div class="fa-col">
+          <div v-for="p in data.inputs" :key="'i' + p.name" class="fa-port fa-port-in">
+            <Handle type="target" :id="p.name" :position="Position.Left" :class="'fa-h fa-t-' + p.type"
+                    :title="p.name + ': ' + p.type" />
+            <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
+          </div>
+        </div>
+        <div class="fa-col fa-col-out">
+          <div v-for="p in data.outputs" :key="'o' + p.name" class="fa-port fa-port-out">
+            <span class="fa-ptype">{{ p.type }}</span><span class="fa-pname">{{ p.name }}</span>
+            <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-t-' + p.type"
+                    :title="p.name + ': ' + p.type" />
+          </div>
+        </div>
+      </div>
+      <div class="fa-loop-inner">
+        <div v-for="p in data.body" :key="'b' + p.name" class="fa-port fa-port-inner" :data-inner="p.name">
+          <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
+          <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-inner fa-t-' + p.type"
+                  :title="p.name + ': ' + p.type" />
+        </div>
+        <div class="fa-loop-hint">{{ data.hint }}</div>
+      </div>
+      <div v-if="data.error" class="fa-error fa-loop-note" data-role="error">{{ data.error }}</div>
+      <div v-for="(m, i) in (data.issues || [])" :key="'x' + i" class="fa-issue fa-loop-note" data-role="issue">{{ m }}</div>
+    </div>`,
+});
+
+// A stage: a labelled frame drawn around its nodes (their bounding box). Only its header takes the
+// mouse (rename, remove); the nodes in it are dragged as ever, and where a node is let go decides
+// its stage. During a run it shows the stage's status and progress.
+const StageFrame = markRaw({
+  props: ["id", "data"],
+  inheritAttrs: false,
+  template: `
+    <div :class="['fa-stage', 'fa-stage-' + (data.status || 'none')]" :data-testid="'stage-' + data.stageId"
+         :data-status="data.status || ''" :data-progress="data.progress == null ? '' : String(data.progress)">
+      <div class="fa-stage-head nodrag">
+        <span class="fa-stage-label" data-role="stage-label">{{ data.label }}</span>
+        <span v-if="data.status" class="fa-stage-status" data-role="stage-status">{{ data.statusText }}</span>
+        <span v-if="data.status" class="fa-stage-bar"><span :style="{ width: Math.round((data.progress || 0) * 100) + '%' }"></span></span>
+        <button v-if="!data.readonly" class="fa-stage-btn" data-role="stage-rename" :title="data.renameText"
+                @click.stop="data.relay('stage_rename', { id: data.stageId, label: data.label })">✎</button>
+        <button v-if="!data.readonly" class="fa-stage-btn" data-role="stage-remove" :title="data.removeText"
+                @click.stop="data.relay('stage_remove', { id: data.stageId })">✕</button>
+      </div>
+    </div>`,
+});
+const STAGE_PAD = { side: 24, top: 46, bottom: 24 };
+
+const FRAME_MIN = { width: 560, height: 300 }; // a loop's frame: at least this, and room below its nodes
+const FRAME_PAD = { right: 60, bottom: 110 };
+
 function edgeClass(edge, portType) {
   return "fa-edge fa-edge-" + (portType || "any");
 }
@@ -93,9 +175,10 @@ function edgeClass(edge, portType) {
 const GROUP_COLOURS = { inputs: "#86efac", ai: "#a5b4fc", media: "#f0abfc", logic: "#fde047", outputs: "#fda4af" };
 
 const EVENTS = ["ready", "add_node", "move", "connect", "remove", "select", "refused", "undo", "redo", "copy",
-                "paste", "save"];
+                "paste", "save", "stage_rename", "stage_remove"];
 const METHODS = ["setGraph", "addNodes", "addEdges", "updateNode", "removeElements", "setIssues", "patchNodes",
-                 "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode"];
+                 "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode", "setStages", "patchStages",
+                 "selectedIds"];
 
 // The NiceGUI element: a host <div> whose shadow root holds the canvas app; methods and events relay.
 export default {
@@ -149,7 +232,7 @@ const Canvas = {
   },
   setup(props) {
     const flow = useVueFlow({ id: props.flowId });
-    return { flow, nodeTypes: { flowai: FlowNode } };
+    return { flow, nodeTypes: { flowai: FlowNode, "flowai-loop": LoopFrame, "flowai-stage": StageFrame } };
   },
   data() {
     return { ready: false, locked: this.readonly, dirty: false, pending: { nodes: new Set(), edges: [] },
@@ -186,8 +269,94 @@ const Canvas = {
     // --- Python -> browser ---------------------------------------------------------------
     loadGraph(graph) {
       const nodes = (graph && graph.nodes) || [];
-      this.flow.setNodes(nodes.map((n) => this.decorate(n)));
+      const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
+      this.stages = (graph && graph.stages) || [];
+      this.flow.setNodes([...this.stages.map((st) => this.stageNode(st)),
+                          ...framesFirst(nodes).map((n) => this.decorate(n, byId))]);
       this.flow.setEdges(((graph && graph.edges) || []).map((e) => this.edge(e)));
+      this.relayout();
+    },
+    // --- stages ----------------------------------------------------------------------------
+    stageNode(st) {
+      return { id: "stage:" + st.id, type: "flowai-stage", position: { x: 0, y: 0 }, draggable: false,
+               selectable: false, connectable: false, deletable: false, focusable: false, class: "fa-stage-node",
+               data: { stageId: st.id, label: st.label, nodes: st.nodes, status: null, progress: null,
+                       readonly: this.locked, relay: this.relay, renameText: this.say("stage_rename"),
+                       removeText: this.say("stage_remove") } };
+    },
+    setStages(stages) {
+      const old = new Set((this.stages || []).map((st) => "stage:" + st.id));
+      this.stages = stages || [];
+      const keep = this.flow.getNodes.value.filter((n) => !old.has(n.id));
+      this.flow.setNodes([...this.stages.map((st) => this.stageNode(st)), ...keep]);
+      this.relayout();
+      return true;
+    },
+    patchStages(patches) {
+      for (const [id, patch] of Object.entries(patches)) {
+        if (this.flow.findNode("stage:" + id)) this.flow.updateNodeData("stage:" + id, patch);
+      }
+      return true;
+    },
+    selectedIds() {
+      return this.flow.getSelectedNodes.value.filter((n) => n.type !== "flowai-stage").map((n) => n.id);
+    },
+    relayoutSoon() {
+      if (this._relayout || !(this.stages || []).length && !this.flow.getNodes.value.some((n) => n.parentNode)) return;
+      this._relayout = setTimeout(() => {
+        this._relayout = null;
+        this.relayout();
+      }, 150);
+    },
+    relayout() {
+      nextTick(() => frames(2).then(() => {
+        this.fitFrames();
+        return frames(1);
+      }).then(() => this.layoutStages()));
+    },
+    // Each stage's frame: the bounding box of its nodes, with room for its header.
+    layoutStages() {
+      for (const st of this.stages || []) {
+        const box = this.boxOf(st.nodes);
+        const id = "stage:" + st.id;
+        if (!this.flow.findNode(id)) continue;
+        if (!box) {
+          this.flow.updateNode(id, { hidden: true });
+          continue;
+        }
+        const position = { x: box.x - STAGE_PAD.side, y: box.y - STAGE_PAD.top };
+        const style = { width: Math.round(box.w + 2 * STAGE_PAD.side) + "px",
+                        height: Math.round(box.h + STAGE_PAD.top + STAGE_PAD.bottom) + "px" };
+        this.flow.updateNode(id, { position, style });
+      }
+    },
+    boxOf(ids) {
+      let box = null;
+      for (const nid of ids) {
+        const n = this.flow.findNode(nid);
+        if (!n) continue;
+        const a = this.absolute(n);
+        const w = n.dimensions.width || (n.data.frame ? FRAME_MIN.width : 220);
+        const h = n.dimensions.height || (n.data.frame ? FRAME_MIN.height : 80);
+        box = box ? { x: Math.min(box.x, a.x), y: Math.min(box.y, a.y), r: Math.max(box.r, a.x + w),
+                      b: Math.max(box.b, a.y + h) } : { x: a.x, y: a.y, r: a.x + w, b: a.y + h };
+      }
+      return box && { x: box.x, y: box.y, w: box.r - box.x, h: box.b - box.y };
+    },
+    // The stage whose frame (as drawn before this drag) holds a point, or null.
+    stageAt(point) {
+      let found = null;
+      for (const st of this.stages || []) {
+        const f = this.flow.findNode("stage:" + st.id);
+        if (!f || !f.dimensions.width) continue;
+        if (point.x >= f.position.x && point.x <= f.position.x + f.dimensions.width && point.y >= f.position.y
+            && point.y <= f.position.y + f.dimensions.height) found = st.id;
+      }
+      return found;
+    },
+    stageOf(nodeId) {
+      const st = (this.stages || []).find((s) => s.nodes.includes(nodeId));
+      return st ? st.id : null;
     },
     setGraph(graph, readonly, fit) {
       this.locked = !!readonly;
@@ -198,7 +367,9 @@ const Canvas = {
       return true;
     },
     addNodes(nodes, select) {
-      this.flow.addNodes(nodes.map((n) => this.decorate(n)));
+      const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
+      this.flow.addNodes(framesFirst(nodes).map((n) => this.decorate(n, byId)));
+      this.relayout();
       if (select) {
         nextTick(() => {
           const found = nodes.map((n) => this.flow.findNode(n.id)).filter(Boolean);
@@ -218,6 +389,7 @@ const Canvas = {
       const ports = "inputs" in patch || "outputs" in patch;
       this.flow.updateNodeData(id, patch);
       if (ports) nextTick(() => this.flow.updateNodeInternals([id]));
+      if (ports || node.parentNode) this.relayout();
       return true;
     },
     removeElements(nodeIds, edgeIds) {
@@ -228,10 +400,12 @@ const Canvas = {
           (e) => !edges.has(e.id) && !nodes.has(e.source) && !nodes.has(e.target)));
       }
       if (nodes.size) this.flow.setNodes(this.flow.getNodes.value.filter((n) => !nodes.has(n.id)));
+      this.relayout();
       return true;
     },
     setIssues(byNode) {
       for (const node of this.flow.getNodes.value) {
+        if (node.type === "flowai-stage") continue;
         const issues = byNode[node.id] || [];
         if ((node.data.issues || []).join("\n") !== issues.join("\n")) this.flow.updateNodeData(node.id, { issues });
       }
@@ -241,6 +415,7 @@ const Canvas = {
       for (const [id, patch] of Object.entries(patches)) {
         if (this.flow.findNode(id)) this.flow.updateNodeData(id, patch);
       }
+      this.relayoutSoon(); // a node grew (an error, streamed text): its frames follow
       return true;
     },
     appendStream(chunks) {
@@ -248,11 +423,14 @@ const Canvas = {
         const node = this.flow.findNode(id);
         if (node) this.flow.updateNodeData(id, { stream: ((node.data.stream || "") + text).slice(-600) });
       }
+      this.relayoutSoon();
       return true;
     },
     clearRun() {
       for (const node of this.flow.getNodes.value) {
-        this.flow.updateNodeData(node.id, { status: null, statusText: "", error: null, stream: "" });
+        const blank = node.type === "flowai-stage" ? { status: null, statusText: "", progress: null }
+          : { status: null, statusText: "", error: null, stream: "" };
+        this.flow.updateNodeData(node.id, blank);
       }
       return true;
     },
@@ -280,17 +458,66 @@ const Canvas = {
       this.host.dataset[name] = String(value);
     },
     miniColor(node) {
+      if (node.type === "flowai-stage") return "rgba(148, 163, 184, .25)";
       return GROUP_COLOURS[node.data && node.data.group] || "#cbd5e1";
     },
-    decorate(n) {
-      return { ...n, type: "flowai", data: { ...n.data, readonly: this.locked } };
+    // A node as Vue Flow takes it: a loop as a frame, a node inside a loop as its child with a
+    // position relative to it (the server keeps absolute positions). ``byId``: the batch's views.
+    decorate(n, byId) {
+      const { parent, ...rest } = n;
+      const node = { ...rest, type: n.data.frame ? "flowai-loop" : "flowai",
+                     data: { ...n.data, readonly: this.locked, hint: n.data.frame ? this.say("loop_hint") : "" } };
+      if (n.data.frame) {
+        node.style = { width: FRAME_MIN.width + "px", height: FRAME_MIN.height + "px" };
+      }
+      const host = parent && ((byId && byId[parent]) || this.flow.findNode(parent));
+      if (host) {
+        node.parentNode = parent;
+        node.position = { x: n.position.x - host.position.x, y: n.position.y - host.position.y };
+      }
+      return node;
+    },
+    absolute(node) {
+      const host = node.parentNode && this.flow.findNode(node.parentNode);
+      const p = node.position;
+      return host ? { x: host.position.x + p.x, y: host.position.y + p.y } : { x: p.x, y: p.y };
+    },
+    // The loop whose frame holds a point (flow coordinates), or null.
+    frameAt(point, except) {
+      let found = null;
+      for (const f of this.flow.getNodes.value) {
+        if (!f.data.frame || f.id === except) continue;
+        const w = f.dimensions.width || FRAME_MIN.width;
+        const h = f.dimensions.height || FRAME_MIN.height;
+        if (point.x >= f.position.x && point.x <= f.position.x + w && point.y >= f.position.y
+            && point.y <= f.position.y + h) found = f.id;
+      }
+      return found;
+    },
+    // Each loop's frame encloses its nodes, with room left below them to drop more.
+    fitFrames() {
+      const size = {};
+      for (const n of this.flow.getNodes.value) {
+        if (!n.parentNode) continue;
+        const s = size[n.parentNode] || (size[n.parentNode] = { ...FRAME_MIN });
+        s.width = Math.max(s.width, n.position.x + (n.dimensions.width || 220) + FRAME_PAD.right);
+        s.height = Math.max(s.height, n.position.y + (n.dimensions.height || 80) + FRAME_PAD.bottom);
+      }
+      for (const f of this.flow.getNodes.value) {
+        if (!f.data.frame) continue;
+        const s = size[f.id] || FRAME_MIN;
+        const style = { width: Math.round(s.width) + "px", height: Math.round(s.height) + "px" };
+        if (!f.style || f.style.width !== style.width || f.style.height !== style.height) {
+          this.flow.updateNode(f.id, { style: { ...(f.style || {}), ...style } });
+        }
+      }
     },
     edge(e) {
       return { ...e, type: "default", class: edgeClass(e, e.portType), deletable: !this.locked };
     },
     portType(nodeId, port, kind) {
       const node = this.flow.findNode(nodeId);
-      const list = node ? node.data[kind] || [] : [];
+      const list = node ? [...(node.data[kind] || []), ...(kind === "outputs" ? node.data.body || [] : [])] : [];
       const found = list.find((p) => p.name === port);
       return found ? found.type : null;
     },
@@ -320,6 +547,16 @@ const Canvas = {
       const out = this.portType(c.source, c.sourceHandle, "outputs");
       const inp = this.portType(c.target, c.targetHandle, "inputs");
       if (!out || !inp) return this.say("refuse_port");
+      // Edges stay on one side of a loop's frame; only the loop's item / index reach inside it.
+      const src = this.flow.findNode(c.source);
+      const inner = (src.data.body || []).some((p) => p.name === c.sourceHandle);
+      const from = inner ? c.source : src.parentNode || null;
+      const to = this.flow.findNode(c.target).parentNode || null;
+      if (from !== to) {
+        return this.say(inner ? "refuse_inner" : "refuse_frame",
+                        { source: `${this.label(c.source)}.${c.sourceHandle}`, target: `${this.label(c.target)}.${c.targetHandle}`,
+                          loop: this.label(inner ? c.source : from || to) });
+      }
       const accepts = (this.compat && this.compat[inp]) || [];
       if (!(out === inp || out === "any" || inp === "any" || accepts.includes(out))) {
         return this.say("refuse_type", { source: `${this.label(c.source)}.${c.sourceHandle}`, stype: out,
@@ -369,13 +606,55 @@ const Canvas = {
         if ((nodes.length || edges.length) && !this.locked) this.relay("remove", { nodes, edges });
       }, 0);
     },
+    // Positions go to the server absolute. A node dropped with its centre inside a loop's frame
+    // goes into that loop; dragged out of its frame, it leaves the loop. A moved loop moves its nodes.
     onDragStop(ev) {
       if (this.locked) return;
       const positions = {};
+      const parents = {};
+      const stages = {};
+      const restage = (n) => { // let go inside a stage's frame (as drawn before the drag): in it
+        const a = this.absolute(n);
+        const centre = { x: a.x + (n.dimensions.width || 0) / 2, y: a.y + (n.dimensions.height || 0) / 2 };
+        const now = this.stageOf(n.id);
+        const alone = now && this.stages.find((st) => st.id === now).nodes.length === 1;
+        const into = this.stageAt(centre);
+        if (into !== now && !(alone && into === null)) stages[n.id] = into;
+      };
+      const put = (n) => {
+        const a = this.absolute(n);
+        positions[n.id] = { x: Math.round(a.x), y: Math.round(a.y) };
+      };
       for (const n of ev.nodes || [ev.node]) {
-        positions[n.id] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
+        if (n.data.frame) {
+          put(n);
+          restage(n);
+          for (const c of this.flow.getNodes.value) if (c.parentNode === n.id) put(c);
+          continue;
+        }
+        const a = this.absolute(n);
+        const centre = { x: a.x + (n.dimensions.width || 0) / 2, y: a.y + (n.dimensions.height || 0) / 2 };
+        const into = n.data.nests ? this.frameAt(centre, n.id) : null;
+        if (into !== (n.parentNode || null)) {
+          const host = into && this.flow.findNode(into);
+          this.flow.updateNode(n.id, { parentNode: into || undefined,
+                                       position: host ? { x: a.x - host.position.x, y: a.y - host.position.y } : a });
+          parents[n.id] = into;
+        }
+        positions[n.id] = { x: Math.round(a.x), y: Math.round(a.y) };
+        if (!into && !n.parentNode) restage(n);
+        else if (into && this.stageOf(n.id)) stages[n.id] = null; // inside a loop: its loop's stage counts
       }
-      this.relay("move", { positions });
+      for (const [nid, sid] of Object.entries(stages)) { // the frames follow at once
+        for (const st of this.stages) st.nodes = st.nodes.filter((x) => x !== nid);
+        const st = sid && this.stages.find((x) => x.id === sid);
+        if (st) st.nodes.push(nid);
+      }
+      this.relayout();
+      const move = { positions };
+      if (Object.keys(parents).length) move.parents = parents;
+      if (Object.keys(stages).length) move.stages = stages;
+      this.relay("move", move);
     },
     // A wire drawn from a port back to its own node ends with a click on that node: it is no
     // selection (it would switch the side panel away while the designer works in it).
@@ -400,7 +679,8 @@ const Canvas = {
       if (!type || this.locked) return;
       e.preventDefault();
       const p = this.flow.screenToFlowCoordinate({ x: e.clientX, y: e.clientY });
-      this.relay("add_node", { type, position: { x: Math.round(p.x), y: Math.round(p.y) } });
+      const parent = this.frameAt(p); // the server decides whether the node may go inside
+      this.relay("add_node", { type, position: { x: Math.round(p.x), y: Math.round(p.y) }, parent });
     },
     onMouseMove(e) {
       this.pointer = { x: e.clientX, y: e.clientY };
@@ -439,7 +719,7 @@ const Canvas = {
                :delete-key-code="locked ? null : ['Delete', 'Backspace']"
                :nodes-draggable="!locked" :nodes-connectable="!locked" :edges-updatable="false"
                :snap-to-grid="true" :snap-grid="[10, 10]" :only-render-visible-elements="false"
-               connection-mode="strict" :apply-default="true"
+               connection-mode="strict" :apply-default="true" :elevate-nodes-on-select="false"
                @connect="onConnect" @nodes-change="onNodesChange" @edges-change="onEdgesChange"
                @node-drag-stop="onDragStop" @node-click="onNodeClick" @pane-click="onPaneClick"
                @connect-start="onConnectStart" @connect-end="onConnectEnd">
@@ -449,6 +729,11 @@ const Canvas = {
       </VueFlow>
     </div>`,
 };
+
+// Loops before the nodes inside them (Vue Flow wants a parent before its children).
+function framesFirst(nodes) {
+  return [...nodes.filter((n) => n.data.frame), ...nodes.filter((n) => !n.data.frame)];
+}
 
 export function edgeId(e) {
   return `${e.source}:${e.source_port ?? ""}->${e.target}:${e.target_port ?? ""}`;
