@@ -9,7 +9,6 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0003"
@@ -21,7 +20,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "counters",
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("slot", sa.BigInteger(), nullable=False),
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.Column("expires", sa.Integer(), nullable=False),
