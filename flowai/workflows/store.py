@@ -39,8 +39,17 @@ class Workflows:
         return compile_graph(document, self.registry)
 
     def _normalise(self, document: Any) -> dict:
+        """The document as stored: validated, defaults filled in; the keys of later additions
+        (a node's ``parent``, the ``stages``) only where used, so a document without loops or stages
+        reads back exactly as before they existed."""
         graph = self.validate(document)
-        return graph.doc.model_dump(mode="json")
+        doc = graph.doc.model_dump(mode="json")
+        for node in doc["nodes"]:
+            if node.get("parent") is None:
+                node.pop("parent", None)
+        if not doc.get("stages"):
+            doc.pop("stages", None)
+        return doc
 
     # reads ------------------------------------------------------------------------------
     def get(self, *, owner_id: int, workflow_id: str) -> Workflow:
