@@ -15,8 +15,8 @@ stages of the video-workflow design: script (剧本), assets (资产), storyboar
 - **animatic**: a loop over the shots — each shot's picture is its storyboard cell (or, past the
   ninth shot, an image drawn from its prompt) and its voice the dialogue spoken (TTS); the compose
   node holds each picture for the shot's duration under its voice.
-- **video**: a loop over the shots turns each picture into a clip of the shot's duration
-  (image-to-video). A shot whose video call fails stays a still in the final cut (a fallback edge).
+- **video**: once the animatic is made, a loop over the shots turns each picture into a clip of
+  the shot's duration (image-to-video). A shot whose video call fails stays a still in the final cut (a fallback edge).
 - **edit**: background music in the asked style; the final cut is each shot's clip with its voice
   for its duration, joined, with the music under it at a volume, faded in and out.
 
@@ -271,7 +271,7 @@ def _video(g: Graph) -> None:
     )
     g.node("hold", "json", "Keep the still · 保留静帧", parent=body, value="{{still.value}}")
     g.edge("still", "move").edge("move", "cut").edge("move", "hold", "error")
-    g.edge("voices", "clips").edge("shots", "clips")
+    g.edge("voices", "clips").edge("animatic", "clips").edge("shots", "clips")  # after the animatic, as designed
 
 
 def _edit(g: Graph) -> None:
