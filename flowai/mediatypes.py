@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from flowai.errors import InputError, TooLargeError
 
@@ -30,6 +32,33 @@ EXTENSIONS = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/epub+zip": ".epub",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMedia:
+    """One of FlowAI's own stored files, described for handing it to a provider: its path on disk
+    (read by streaming, never whole), type, size, and an absolute signed URL when the server knows
+    its public address (``FLOWAI_PUBLIC_URL``), else None."""
+
+    path: Path
+    content_type: str
+    size: int
+    public_url: str | None = None
+
+
+def data_uri_type(uri: str) -> str | None:
+    """The declared type of a base64 ``data:`` URI, else the type sniffed from its first bytes; None
+    for anything that is not a base64 data URI."""
+    head, _, data = uri.partition(",")
+    if not head.startswith("data:") or not head.endswith(";base64"):
+        return None
+    declared = head[5:].split(";", 1)[0]
+    if declared:
+        return declared
+    try:
+        return sniff(base64.b64decode(data[:96]))
+    except (binascii.Error, ValueError):
+        return None
 
 
 def sniff(head: bytes) -> str | None:

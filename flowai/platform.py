@@ -19,6 +19,7 @@ from flowai.media.store import MediaFiles
 from flowai.net.httpclient import make_client
 from flowai.providers.admin import ProviderAdmin
 from flowai.providers.alerts import Alerts
+from flowai.providers.budget_watch import BudgetWatch
 from flowai.providers.config import ProviderConfig
 from flowai.providers.credentials import Credentials
 from flowai.providers.directory import Directory, LiveReplicate
@@ -29,6 +30,7 @@ from flowai.providers.router import Router
 from flowai.providers.scheduler import Scheduler
 from flowai.runs.callbacks import Callbacks
 from flowai.runs.engine import Engine, RunState
+from flowai.runs.events import BudgetWarning
 from flowai.runs.history import RunHistory
 from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RUNNER, RunManager
@@ -71,8 +73,16 @@ class Platform:
         self.call_stats = CallStats(provider_store)
         self.router = Router(self.directory, self.provider_config, ledger=self.ledger, stats=self.call_stats)
         self.files = Files(self.db, settings.media_dir, settings.secret_key, max_bytes=settings.max_upload_bytes)
-        self.media = MediaFiles(self.files, self.http, allow_private=settings.allow_private_urls)
+        self.media = MediaFiles(
+            self.files,
+            self.http,
+            allow_private=settings.allow_private_urls,
+            max_bytes=settings.max_media_bytes,  # generated media: their own limit, not the upload one
+            public_url=settings.public_url,
+        )
         self.alerts = Alerts(self.provider_config, self.ledger, self.call_stats, self.credentials, self.media.web)
+        self.budget_watch = BudgetWatch(self.provider_config, self.ledger, self.media.web)
+        self.router.budget_watch = self.budget_watch
         self.scheduler = Scheduler(self.alerts)
         self.provider_admin = ProviderAdmin(
             self.router,
@@ -105,6 +115,15 @@ class Platform:
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
         self.history = RunHistory(self.db)
         self.run_service = RunService(self.runs, self.workflows, self.history, self.idempotency, self.callbacks)
+        self.budget_watch.listeners.append(self._budget_warned)
+
+    def _budget_warned(self, warning: dict) -> None:
+        """A budget warning goes into the trace of the run whose call crossed the threshold."""
+        handle = self.runs.active.get(warning.get("run_id") or "")
+        if handle is not None and not handle.done:
+            handle.emit(
+                BudgetWarning(warning["workflow_id"], warning["budget"], warning["spent"], warning["threshold"])
+            )
 
     async def startup(self) -> None:
         self.recorder.start()
@@ -114,6 +133,7 @@ class Platform:
     async def shutdown(self) -> None:
         await self.scheduler.stop()
         await self.runs.shutdown()
+        await self.budget_watch.aclose()
         self.call_stats.flush()  # the last minute's provider call outcomes
         if self.replicate.configured:
             await self.replicate.aclose()  # prediction cancels still in flight

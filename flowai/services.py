@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from flowai.mediatypes import LocalMedia
 from flowai.net.web import WebResponse
 from flowai.providers.base import (
     AudioResult,
@@ -44,6 +45,19 @@ class MediaStore(Protocol):
     async def to_file(self, url: str, folder: Path, *, owner_id: int | None) -> tuple[Path, str]:
         """A media reference (as for ``load``) as a local file in ``folder``, and its MIME type.
         FlowAI's own files (signature and owner checked) are linked or copied on disk, not read."""
+
+    async def save_stream(
+        self,
+        fetch: Callable[[Callable[[bytes], Awaitable[None]]], Awaitable[object]],
+        *,
+        owner_id: int | None,
+        name: str | None = None,
+    ) -> str:
+        """Store what ``fetch(write)`` writes chunk by chunk (a provider's output as it downloads),
+        within the generated-media limit; return its URL."""
+
+    def describe(self, url: str, *, owner_id: int | None) -> LocalMedia | None:
+        """FlowAI's own file behind a signed ``/files/`` URL (owner checked) for a provider; else None."""
 
     async def content_hash(self, url: str, *, owner_id: int | None) -> str | None:
         """The SHA-256 of FlowAI's own file behind a signed ``/files/`` URL (signature and owner
@@ -84,6 +98,12 @@ class ReplicateAccess(Protocol):
     ) -> Any: ...
 
     async def file_input(self, media: Media) -> str: ...
+
+    async def hand_off(self, value: str, local: LocalMedia | None = None) -> str:
+        """A media input as something Replicate can fetch (files API, data: URI or signed public URL)."""
+
+    async def stream_output(self, url: str, write: Callable[[bytes], Awaitable[None]]) -> str:
+        """Download an output file to ``write`` chunk by chunk; returns its declared type."""
 
     async def input_schema(self, model: str) -> dict: ...
 

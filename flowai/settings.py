@@ -60,6 +60,7 @@ class Settings:
     auth_failures_per_minute: int = 60  # 401s per client address before it is locked out (429)
     login_failures_per_account: int = 10  # wrong passwords per account name in 5 minutes before 429
     allow_private_urls: bool = False  # callback URLs / URL inputs may target private addresses
+    public_url: str | None = None  # FLOWAI_PUBLIC_URL: the server's address as providers reach it
     env: dict[str, str] = field(default_factory=dict)  # provider credentials and base URLs
     environment: str = "development"  # FLOWAI_ENV
     env_files: tuple[str, ...] = ()  # the .env files read, most important first
@@ -100,6 +101,7 @@ class Settings:
             auth_failures_per_minute=_int("FLOWAI_AUTH_FAILURES_PER_MINUTE", 60),
             login_failures_per_account=_int("FLOWAI_LOGIN_FAILURES_PER_ACCOUNT", 10),
             allow_private_urls=os.environ.get("FLOWAI_ALLOW_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
+            public_url=os.environ.get("FLOWAI_PUBLIC_URL") or None,
             env={
                 k: v
                 for k, v in os.environ.items()

@@ -31,6 +31,18 @@ class NodeConfig(BaseModel):
         ge=0,
         description="Seconds an identical call is served from the cache (0 = never; empty = the workflow's setting)",
     )
+    retries: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Extra attempts after a provider, network or timeout failure (not after a config error; empty = 0)",
+    )
+    retry_backoff: float | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Seconds before the first retry, doubled for each further one, at most 60 s (empty = 1)",
+    )
 
 
 class NodeContext(Protocol):

@@ -102,6 +102,22 @@ BASE_FIELDS: dict[str, FieldDef] = {
         ),
         advanced=True,
     ),
+    "retries": FieldDef(
+        T("Retries", "重试次数"),
+        T(
+            "Extra attempts after a provider, network or timeout failure (not after a config error; empty = 0)",
+            "服务商、网络或超时失败后再试的次数（配置错误不重试；留空 = 0）",
+        ),
+        advanced=True,
+    ),
+    "retry_backoff": FieldDef(
+        T("Retry backoff (seconds)", "重试间隔（秒）"),
+        T(
+            "Seconds before the first retry, doubled for each further one, at most 60 s (empty = 1)",
+            "第一次重试前等待的秒数，之后每次加倍，最多 60 秒（留空 = 1）",
+        ),
+        advanced=True,
+    ),
 }
 
 

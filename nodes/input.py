@@ -15,7 +15,10 @@ from flowai.ports import PortType
 from .base import Node, NodeConfig
 from .define import FieldDef, NodeDef, T
 
-FieldType = Literal["string", "number", "integer", "boolean", "json", "image", "audio", "video", "file"]
+FieldType = Literal[
+    "string", "number", "integer", "boolean", "json", "image", "audio", "video", "document", "model3d", "file"
+]
+MEDIA_FIELDS = ("image", "audio", "video", "document", "model3d", "file")  # a URL of a file
 
 PORT_OF: dict[str, PortType] = {
     "string": PortType.TEXT,
@@ -26,6 +29,8 @@ PORT_OF: dict[str, PortType] = {
     "image": PortType.IMAGE,
     "audio": PortType.AUDIO,
     "video": PortType.VIDEO,
+    "document": PortType.DOCUMENT,
+    "model3d": PortType.MODEL3D,
     "file": PortType.FILE,
 }
 
@@ -84,6 +89,8 @@ FIELD_TYPES = {
     "image": T("Image", "图片"),
     "audio": T("Audio", "音频"),
     "video": T("Video", "视频"),
+    "document": T("Document", "文档"),
+    "model3d": T("3D model", "3D 模型"),
     "file": T("File", "文件"),
 }
 
@@ -161,7 +168,7 @@ def check_input(config: InputConfig, given: Any) -> dict[str, Any]:
 
 
 def _type_error(t: str, max_length: int | None, value: Any) -> str | None:
-    if t in ("string", "image", "audio", "video", "file"):
+    if t == "string" or t in MEDIA_FIELDS:
         if not isinstance(value, str):
             return "expected a string" if t == "string" else "expected a URL string"
         if max_length is not None and len(value) > max_length:

@@ -182,6 +182,20 @@ def budget(s: Session, *, workflow_id: str) -> float | None:
     return row.daily_usd if row is not None else None
 
 
+def budgets_spent(s: Session, *, day: str) -> list[tuple[str, float, float]]:
+    """(workflow id, daily budget, spend on ``day``) of every workflow with a budget."""
+    spend = (
+        select(WorkflowBudget.workflow_id, WorkflowBudget.daily_usd, WorkflowSpend.cost)
+        .join(
+            WorkflowSpend,
+            (col(WorkflowSpend.workflow_id) == col(WorkflowBudget.workflow_id)) & (col(WorkflowSpend.day) == day),
+            isouter=True,
+        )
+        .order_by(col(WorkflowBudget.workflow_id))
+    )
+    return [(wf, budget, cost or 0.0) for wf, budget, cost in s.exec(spend).all()]
+
+
 def put_budget(s: Session, *, workflow_id: str, daily_usd: float | None) -> None:
     if daily_usd is None:
         s.exec(delete(WorkflowBudget).where(col(WorkflowBudget.workflow_id) == workflow_id))

@@ -99,6 +99,11 @@ class DbProviderStore:
             pq.put_budget(s, workflow_id=workflow_id, daily_usd=daily_usd)
             s.commit()
 
+    def budgets_spent(self, *, day: str) -> list[dict[str, Any]]:
+        with session(self.engine) as s:
+            rows = pq.budgets_spent(s, day=day)
+        return [{"workflow_id": wf, "daily_usd": budget, "spent": spent} for wf, budget, spent in rows]
+
     def workflow_spend(self, *, workflow_id: str, day: str) -> float:
         with session(self.engine) as s:
             return pq.workflow_spend(s, workflow_id=workflow_id, day=day)

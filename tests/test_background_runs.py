@@ -93,7 +93,7 @@ def test_background_run_lifecycle_and_detail(env):
     ]
     assert data["nodes"][1]["outputs"]["text"] == "a:hi" and data["usage"]["a"]["provider"] == "openai"
     progress = client.get(f"/runs/{run_id}/progress").json()["data"]
-    assert progress["overall_progress"] == 100.0 and [s["status"] for s in progress["stages"]] == ["completed"] * 4
+    assert progress["overall_progress"] == 1.0 and [s["status"] for s in progress["stages"]] == ["completed"] * 4
     listed = client.get("/runs", params={"status": "completed", "workflow_id": wf}).json()["data"]
     assert listed["total"] == 1 and listed["items"][0]["run_id"] == run_id and listed["page_size"] == 20
     assert client.get("/runs", params={"status": "nope"}).json()["code"] == 40001

@@ -45,7 +45,7 @@ async def test_svg_and_glb_outputs_are_stored_and_served_safely(api):
         # the Replicate node stores its outputs this way; the declared type is not trusted
         url = await media.save(Media(data, "application/octet-stream"), owner_id=api.owner_id)
         row = api.platform.files.get(url.split("?")[0].rsplit("/", 1)[-1])
-        assert (row.type, row.name) == (mime, "output")
+        assert (row.type, row.name) == (mime, "output" + suffix)  # named for the type of its bytes
         named = await media.save(Media(data, mime), owner_id=api.owner_id)
         assert api.platform.files.get(named.split("?")[0].rsplit("/", 1)[-1]).name == "output" + suffix
         r = httpx.get(api.url + url, timeout=10)

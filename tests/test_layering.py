@@ -45,7 +45,7 @@ def test_nodes_and_storage_stay_below_the_core():
 
 # Which parts of ``flowai`` each part may import (besides itself). Top-level modules count as parts
 # by their name (``errors``, ``ports``, ``settings``, ``services``, ``platform``, ``demo``, ``cli``).
-LEAVES = {"errors", "ports", "settings", "stats", "mediatypes"}
+LEAVES = {"errors", "ports", "settings", "stats", "mediatypes", "texts"}
 ALLOWED = {
     "net": LEAVES,
     "access": LEAVES | {"storage"},

@@ -16,7 +16,7 @@ from flowai.providers.router import Router
 from flowai.runs.engine import Engine
 from flowai.runs.events import LoopProgress, NodeFinished, NodeStarted, RunFailed, StreamDelta
 from flowai.runs.manager import event_record, stored_handle
-from flowai.runs.progress import item_progress, progress
+from flowai.runs.progress import Stage, node_fractions, progress
 from flowai.workflows.graph import compile_graph
 from nodes import default_registry
 from tests.sse import parse
@@ -196,10 +196,11 @@ async def test_pause_gate_holds_body_nodes():
 
 def test_item_progress_counts_items():
     events = [NodeStarted("lp", "lp", "loop"), LoopProgress("lp", 0, 4), LoopProgress("lp", 3, 4)]
-    report = progress(["in", "lp", "out"], {"in": "completed", "lp": "running"}, "running", item_progress(events))
-    assert report["current_stage"] == "lp" and report["stage_progress"] == 75.0
-    assert [s["progress"] for s in report["stages"]] == [100.0, 75.0, 0.0]
-    assert report["overall_progress"] == round(100 * 1.75 / 3, 1)
+    plan = [Stage(n, n, (n,), False) for n in ("in", "lp", "out")]
+    report = progress(plan, {"in": "completed", "lp": "running"}, "running", node_fractions(events))
+    assert report["current_stage"] == "lp" and report["stage_progress"] == 0.75
+    assert [s["progress"] for s in report["stages"]] == [1.0, 0.75, 0.0]
+    assert report["overall_progress"] == round(1.75 / 3, 4)
 
 
 def test_stored_events_keep_item_only_inside_loops():

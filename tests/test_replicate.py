@@ -480,5 +480,5 @@ async def test_generate_image_sends_a_reference_image_inline_or_uploaded(replica
 
     big = Media(small.data + b"\0" * 1_200_000, "image/png")
     await replicate.generate_image(ImageRequest(prompt="edit", reference_image=big))
-    assert fake_replicate.uploads == [big.data]
+    assert [data for data, _, _ in fake_replicate.uploads.values()] == [big.data]
     assert fake_replicate.created[-1][1]["input_image"].startswith(f"{fake_replicate.url}/v1/files/")

@@ -17,6 +17,7 @@ from nicegui import ui
 from flowai.errors import FlowAIError
 from flowai.platform import Platform
 
+from .budget_banner import budget_banner
 from .i18n import has, labelled, listing, t
 from .layout import frame, safe_id, signed_in_user
 from .providers_health import HealthSection
@@ -45,6 +46,7 @@ def register(platform: Platform) -> None:
                     'data-testid="providers-unavailable"'
                 )
                 return
+            budget_banner(platform)
             ProvidersPage(admin).build()
 
 

@@ -1,6 +1,7 @@
 """Runs (/runs): every run of the account (API, editor, background, batch), filtered and paged;
-/runs/{id}: one run's trace, node by node. Every value is shown as text (images and audio as
-media elements whose URL is an attribute), never as HTML."""
+/runs/{id}: one run's trace, node by node. Every value is shown as text, or as media
+(``media_view``: image, audio and video players, a download link for other files; the URL is an
+attribute), never as HTML."""
 
 from __future__ import annotations
 
@@ -16,13 +17,10 @@ from flowai.runs.history import SOURCES, STATUSES, RunHistory, run_cost
 
 from .i18n import has, labelled, t
 from .layout import frame, safe_id, signed_in_user
+from .media_view import TypeOf
+from .media_view import render as render_media
 
 PAGE_SIZE = 20
-MEDIA_EXT = {
-    "image": (".png", ".jpg", ".jpeg", ".gif", ".webp"),
-    "audio": (".mp3", ".wav", ".ogg", ".m4a", ".flac"),
-    "video": (".mp4", ".webm", ".mov"),
-}
 STATUS_COLOR = {
     "completed": "positive",
     "failed": "negative",
@@ -99,7 +97,7 @@ def register(platform: Platform) -> None:
             if graph is not None:
                 run = history.trace(owner_id=user.id, run_id=run_id, graph=graph)
             names = {wf.id: wf.name for wf in platform.workflows.list(owner_id=user.id, limit=1000)[0]}
-            _trace(run, names.get(run.run.workflow_id))
+            _trace(run, names.get(run.run.workflow_id), _file_types(platform, user.id))
 
 
 def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str, source: str, page: int) -> None:
@@ -180,7 +178,17 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
         ).props('data-testid="pages"')
 
 
-def _trace(trace, workflow_name: str | None) -> None:
+def _file_types(platform: Platform, owner_id: int) -> TypeOf:
+    """The stored type of the account's own file behind a ``/files/<id>`` URL (else None)."""
+
+    def type_of(url: str) -> str | None:
+        row = platform.files.get(url.split("?", 1)[0].removeprefix("/files/"))
+        return row.type if row is not None and row.owner_id == owner_id else None
+
+    return type_of
+
+
+def _trace(trace, workflow_name: str | None, type_of: TypeOf | None = None) -> None:
     run = trace.run
     with ui.row().classes("w-full items-center gap-4"):
         ui.label(workflow_name or t("runs.deleted_wf")).classes("text-2xl")
@@ -201,9 +209,9 @@ def _trace(trace, workflow_name: str | None) -> None:
         with ui.card().classes("w-1/2").props('flat bordered data-testid="run-input"'):
             ui.label(t("runs.input")).classes("font-bold")
             if isinstance(run.input, dict):
-                _ports(run.input, next((n.types for n in trace.nodes if n.type == "input"), {}))
+                _ports(run.input, next((n.types for n in trace.nodes if n.type == "input"), {}), type_of)
             else:
-                _value(run.input)
+                _value(run.input, type_of=type_of)
         with ui.card().classes("w-1/2").props('flat bordered data-testid="run-output"'):
             if run.error:
                 ui.label(t("runs.error")).classes("font-bold text-red-700")
@@ -212,13 +220,16 @@ def _trace(trace, workflow_name: str | None) -> None:
                 )
             else:
                 ui.label(t("runs.output")).classes("font-bold")
-                _value(run.output)
+                if isinstance(run.output, dict) and not render_media(run.output, type_of=type_of):
+                    _ports(run.output, None, type_of)
+                else:
+                    _value(run.output, type_of=type_of)
     ui.label(t("runs.nodes")).classes("text-xl mt-2")
     for node in trace.nodes:
-        _node(node)
+        _node(node, type_of)
 
 
-def _node(node) -> None:
+def _node(node, type_of: TypeOf | None = None) -> None:
     with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("node", node.node_id)}"'):
         with ui.row().classes("w-full items-center gap-3"):
             ui.label(node.label).classes("font-bold")
@@ -251,11 +262,11 @@ def _node(node) -> None:
             if node.inputs:
                 with ui.column().classes("w-1/2 gap-1"):
                     ui.label(t("runs.inputs")).classes("text-gray-500 text-sm")
-                    _ports(node.inputs, node.types)
+                    _ports(node.inputs, node.types, type_of)
             if node.outputs:
                 with ui.column().classes("w-1/2 gap-1").props('data-testid="node-outputs"'):
                     ui.label(t("runs.outputs")).classes("text-gray-500 text-sm")
-                    _ports({k: v for k, v in node.outputs.items() if k != "usage"}, node.types)
+                    _ports({k: v for k, v in node.outputs.items() if k != "usage"}, node.types, type_of)
 
 
 def _tokens(usage: dict) -> str | None:
@@ -265,48 +276,25 @@ def _tokens(usage: dict) -> str | None:
     return f"{usage.get('total_tokens')} ({usage.get('prompt_tokens')} + {usage.get('completion_tokens')})"
 
 
-def _ports(values: dict[str, Any], types: dict[str, str] | None = None) -> None:
+def _ports(values: dict[str, Any], types: dict[str, str] | None = None, type_of: TypeOf | None = None) -> None:
     for port, value in values.items():
         if value is None:
             continue
         with ui.row().classes("w-full gap-2 no-wrap items-start"):
             ui.label(port).classes("text-xs font-mono text-gray-500 min-w-16")
             with ui.column().classes("grow gap-0"):
-                _value(value, (types or {}).get(port))
+                _value(value, (types or {}).get(port), type_of=type_of)
 
 
-def _value(value: Any, kind: str | None = None) -> None:
-    """A value as the user sees it: media URLs as <img>/<audio>, everything else as plain text."""
-    kind = _media(value, kind)
-    if kind == "image":  # a plain <img> (src is an attribute value): a broken link still shows as an image
-        image = ui.element("img").classes("max-w-sm max-h-64 object-contain")
-        image.props["src"] = value
-        image.props["alt"] = value
-        ui.label(value).classes("text-xs text-gray-500 break-all")
-    elif kind == "audio":
-        ui.audio(value)
-        ui.label(value).classes("text-xs text-gray-500 break-all")
-    elif kind == "video":
-        ui.video(value).classes("max-w-md")
-        ui.label(value).classes("text-xs text-gray-500 break-all")
-    elif isinstance(value, str):
+def _value(value: Any, kind: str | None = None, *, type_of: TypeOf | None = None) -> None:
+    """A value as the user sees it: media as players or a download link (``media_view``), everything
+    else as plain text."""
+    if render_media(value, kind=kind, type_of=type_of):
+        return
+    if isinstance(value, str):
         ui.label(value).classes("whitespace-pre-wrap break-all")
     else:
         ui.label(json.dumps(value, ensure_ascii=False, indent=2)).classes("whitespace-pre-wrap font-mono text-sm")
-
-
-def _media(value: Any, kind: str | None) -> str | None:
-    """``image``/``audio``/``video`` when ``value`` is a URL of that kind (from the port type or the
-    URL's extension); only http(s) and this server's own /files/ URLs count."""
-    if not isinstance(value, str) or len(value) > 4000 or not value.startswith(("http://", "https://", "/files/")):
-        return None
-    if kind in ("image", "audio", "video"):
-        return kind
-    path = value.split("?", 1)[0].lower()
-    for name, exts in MEDIA_EXT.items():
-        if path.endswith(exts):
-            return name
-    return None
 
 
 def _badge(status: str, *, testid: str | None = None) -> None:

@@ -20,6 +20,8 @@ SAMPLES = {
     "image": "https://example.com/image.png",
     "audio": "https://example.com/audio.mp3",
     "video": "https://example.com/video.mp4",
+    "document": "https://example.com/novel.pdf",
+    "model3d": "https://example.com/model.glb",
     "file": "https://example.com/file.pdf",
 }
 

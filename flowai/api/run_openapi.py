@@ -98,7 +98,7 @@ def input_schema(inputs: InputConfig) -> dict[str, Any]:
 
 
 def _field(f: InputField, required: bool) -> dict[str, Any]:
-    if f.type in ("string", "image", "audio", "video", "file"):
+    if f.type in ("string", "image", "audio", "video", "document", "model3d", "file"):
         schema: dict[str, Any] = {"type": "string", "pattern": "^[^\\u0000]*$"}
         if f.max_length is not None:
             schema["maxLength"] = f.max_length

@@ -35,7 +35,7 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from flowai.errors import FlowAIError, InputError, NotFoundError, TooLargeError
-from flowai.mediatypes import sniff
+from flowai.mediatypes import EXTENSIONS, sniff
 from storage import queries
 from storage.db import session
 from storage.models import StoredFile
@@ -110,6 +110,16 @@ def _m4a(head: bytes) -> bool:
     box = head[8 : max(16, min(size, len(head)))]
     brands = [box[i : i + 4] for i in range(0, len(box) - 3, 4)]
     return any(b in (b"M4A ", b"M4B ") for b in brands)
+
+
+def _named_for(name: str, mime: str) -> str:
+    """A generated file's name with the extension of the type its bytes have (``out-0.webp`` holding a
+    PNG becomes ``out-0.png``); unchanged when the type has no known extension."""
+    ext = EXTENSIONS.get(mime)
+    stem, current = os.path.splitext(name)
+    if ext is None or current.lower() == ext or (ext == ".jpg" and current.lower() == ".jpeg"):
+        return name
+    return (stem or "output") + ext
 
 
 def display_name(name: str | None) -> str:
@@ -188,6 +198,8 @@ class Upload:
                 raise UnsupportedFileError(UNSUPPORTED, detail={"name": self.name})
         if mime is None:
             mime = self._text_type()
+        if self.generated:
+            self.name = _named_for(self.name, mime)
         path = self.files.upload_dir / self.id
         try:
             os.replace(self.tmp, path)

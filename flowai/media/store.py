@@ -8,6 +8,15 @@ Nodes that work on files (ffmpeg) use :meth:`MediaFiles.workspace` (a temporary 
 media directory, removed on exit), :meth:`MediaFiles.to_file` (a media reference as a local file
 in it; FlowAI's own files are linked or copied on disk, never read into memory) and
 :meth:`MediaFiles.save_file` (a result stored by streaming it from disk).
+
+Generated media have their own limit (``max_bytes``: ``FLOWAI_MAX_MEDIA_BYTES``, default 2 GiB), not
+the upload limit. :meth:`MediaFiles.save_stream` stores a file a provider returns by URL while it
+downloads: chunks go to a temporary file in the media directory, the cap checked on each, and the
+file is registered (typed by its bytes) when complete — never held whole in memory. Inputs read
+into memory (URL inputs, ``data:`` URIs; also the HTTP node's answers, through ``web``) stay within
+the upload limit.
+:meth:`MediaFiles.describe` says where one of FlowAI's own files is, for handing it to a provider
+(``flowai.mediatypes.LocalMedia``; with ``public_url`` set, an absolute signed URL too).
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,22 +36,31 @@ import httpx
 
 from flowai.errors import FlowAIError, InputError, NotFoundError
 from flowai.media.files import Files
-from flowai.mediatypes import EXTENSIONS, decode_data_uri, sniff
+from flowai.mediatypes import EXTENSIONS, LocalMedia, decode_data_uri, sniff
 from flowai.net.web import WebClient
 from flowai.providers.base import Media
 
 _FILES_PATH = re.compile(r"^/files/([0-9a-f]{32})$")
 CHUNK = 1024 * 1024  # bytes per write when a result is streamed from disk into the store
 DIGESTS_KEPT = 4096  # content hashes remembered by file id (the node cache's keys)
+Writer = Callable[[bytes], Awaitable[None]]
 
 
 class MediaFiles:
     def __init__(
-        self, files: Files, client: httpx.AsyncClient, *, allow_private: bool = False, max_bytes: int | None = None
+        self,
+        files: Files,
+        client: httpx.AsyncClient,
+        *,
+        allow_private: bool = False,
+        max_bytes: int | None = None,
+        public_url: str | None = None,
     ):
         self.files = files
-        self.max_bytes = max_bytes or files.max_bytes
-        self.web = WebClient(client, allow_private=allow_private, max_bytes=self.max_bytes)
+        self.max_bytes = max_bytes or files.max_bytes  # one generated file (FLOWAI_MAX_MEDIA_BYTES)
+        self.public_url = (public_url or "").rstrip("/") or None  # FLOWAI_PUBLIC_URL
+        self.load_max_bytes = min(self.max_bytes, files.max_bytes)  # an input read into memory: the upload limit
+        self.web = WebClient(client, allow_private=allow_private, max_bytes=self.load_max_bytes)
         self._digests: dict[str, str] = {}  # file id -> SHA-256 of its bytes (files never change)
 
     async def save(self, media: Media, *, owner_id: int | None, name: str | None = None) -> str:
@@ -70,6 +88,46 @@ class MediaFiles:
             return up.finish()
         finally:
             up.discard()
+
+    async def save_stream(
+        self, fetch: Callable[[Writer], Awaitable[object]], *, owner_id: int | None, name: str | None = None
+    ) -> str:
+        """Store what ``fetch(write)`` writes (a provider's output downloading), chunk by chunk, within
+        the generated-media limit; return its URL. Nothing is kept in memory but the current chunk."""
+        if owner_id is None:
+            raise InputError("Media can only be stored for a run of a saved workflow.")
+        up = await asyncio.to_thread(
+            self.files.upload, owner_id=owner_id, name=name or "output", generated=True, max_bytes=self.max_bytes
+        )
+        buffered = bytearray()
+
+        async def write(chunk: bytes) -> None:
+            buffered.extend(chunk)
+            if len(buffered) >= CHUNK:
+                await asyncio.to_thread(up.write, bytes(buffered))
+                buffered.clear()
+
+        try:
+            await fetch(write)
+            if buffered:
+                await asyncio.to_thread(up.write, bytes(buffered))
+            row = await asyncio.to_thread(up.finish)
+        finally:
+            await asyncio.to_thread(up.discard)
+        return self.files.signed_url(row.id).url
+
+    def describe(self, url: str, *, owner_id: int | None) -> LocalMedia | None:
+        """One of FlowAI's own files behind a signed ``/files/`` URL (signature and owner checked),
+        for a provider: path, type, size and, with ``public_url``, an absolute signed URL. None for
+        any other URL."""
+        own = self.local_path(url, owner_id=owner_id)
+        if own is None:
+            return None
+        path, mime = own
+        public = None
+        if self.public_url:
+            public = self.public_url + self.files.signed_url(path.name).url
+        return LocalMedia(path, mime, path.stat().st_size, public)
 
     @contextlib.contextmanager
     def workspace(self) -> Iterator[Path]:
@@ -153,7 +211,7 @@ class MediaFiles:
         if not isinstance(url, str) or not url:
             raise InputError("A media input must be a URL.")
         if url.startswith("data:"):
-            return from_data_uri(url, self.max_bytes)
+            return from_data_uri(url, self.load_max_bytes)
         own = self._own(url)
         if own is not None:
             row, path = self.files.open_signed(*own)

@@ -2,7 +2,8 @@
 
 Every target — and every redirect hop, which is followed by hand so each hop is checked — must
 be a public http(s) address unless an admin allowed private ones (``FLOWAI_ALLOW_PRIVATE_URLS``).
-Bodies are read with a size cap, so a huge answer stops at the limit.
+Bodies are read with a size cap, so a huge answer stops at the limit; ``download`` hands a body
+to a writer chunk by chunk (a generated video streamed to disk), never holding it whole.
 
 ``trusted`` names one origin (``scheme://host:port``) whose hops skip the address check: a
 provider's own configured API, which an operator may run on a private address. A URL the
@@ -12,6 +13,8 @@ is checked like any workflow URL.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -55,6 +58,61 @@ class WebClient:
         trusted: str | None = None,
         max_bytes: int | None = None,
     ) -> WebResponse:
+        async with self.open(
+            method,
+            url,
+            headers=headers,
+            content=content,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            what=what,
+            trusted=trusted,
+        ) as (resp, final):
+            body = await self._read(resp, what, max_bytes or self.max_bytes)
+            return WebResponse(resp.status_code, dict(resp.headers), body, final)
+
+    async def download(
+        self,
+        url: str,
+        write: Callable[[bytes], Awaitable[None]],
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float = 300.0,
+        what: str = "URL",
+        trusted: str | None = None,
+        max_bytes: int | None = None,
+    ) -> tuple[int, str]:
+        """GET ``url`` (same checks as ``request``) and hand its body to ``write`` chunk by chunk, the
+        cap checked on every chunk, never holding the whole body. Returns (status, content type); a
+        status >= 400 writes nothing."""
+        limit = max_bytes or self.max_bytes
+        async with self.open("GET", url, headers=headers, timeout=timeout, what=what, trusted=trusted) as (resp, _):
+            kind = resp.headers.get("content-type", "").split(";", 1)[0].strip()
+            if resp.status_code >= 400:
+                return resp.status_code, kind
+            _check_declared(resp, what, limit)
+            size = 0
+            async for chunk in resp.aiter_bytes():  # read errors: mapped by ``open``
+                size += len(chunk)
+                if size > limit:
+                    raise TooLargeError(f"The answer from the {what} is over {limit} bytes.")
+                await write(chunk)
+            return resp.status_code, kind
+
+    @asynccontextmanager
+    async def open(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        timeout: float = 30.0,
+        follow_redirects: bool = True,
+        what: str = "URL",
+        trusted: str | None = None,
+    ) -> AsyncIterator[tuple[httpx.Response, str]]:
+        """The response (body not read) and its final URL, after the redirects, each hop checked."""
         for _ in range(MAX_REDIRECTS + 1):
             if trusted is not None and _origin(url) == _origin(trusted):
                 address = None  # the provider's own configured API: the operator's choice
@@ -79,8 +137,8 @@ class WebClient:
                         if resp.status_code in (301, 302, 303) and method != "HEAD":
                             method, content = "GET", None
                         continue
-                    body = await self._read(resp, what, max_bytes or self.max_bytes)
-                    return WebResponse(resp.status_code, dict(resp.headers), body, url)
+                    yield resp, url
+                    return
             except httpx.InvalidURL:
                 raise InputError(f"The {what} is not a valid URL.") from None
             except httpx.TimeoutException:
@@ -90,9 +148,7 @@ class WebClient:
         raise InputError(f"The {what} redirected more than {MAX_REDIRECTS} times.")
 
     async def _read(self, resp: httpx.Response, what: str, limit: int) -> bytes:
-        declared = resp.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise TooLargeError(f"The answer from the {what} is over {limit} bytes.")
+        _check_declared(resp, what, limit)
         chunks, size = [], 0
         async for chunk in resp.aiter_bytes():
             size += len(chunk)
@@ -100,6 +156,12 @@ class WebClient:
                 raise TooLargeError(f"The answer from the {what} is over {limit} bytes.")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _check_declared(resp: httpx.Response, what: str, limit: int) -> None:
+    declared = resp.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"The answer from the {what} is over {limit} bytes.")
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -40,6 +40,8 @@ admin sets in the UI or the management API is stored in the database and wins ov
     webhook = "https://example.com/hook"  # optional: alerts and the weekly report are POSTed here
     report_day = "mon"                  # the weekly free-quota report: day (mon..sun) ...
     report_hour = 9                     # ... and hour, in the quotas' time zone
+    budget_warn = 0.8                   # warn when this share of a workflow's daily budget is spent ...
+    budget_webhook = ""                 # ... and POST the warning here (optional; an admin may change both)
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ class AlertSettings:
     webhook: str = ""
     report_day: str = "mon"
     report_hour: int = 9
+    budget_warn: float = 0.8
+    budget_webhook: str = ""
 
     @classmethod
     def parse(cls, value: Any, where: str = "[alerts]") -> AlertSettings:
@@ -137,7 +141,7 @@ class AlertSettings:
             if key not in known:
                 raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))}).")
         out = replace(cls(), **value)
-        for key in ("failure_rate", "quota_warn"):
+        for key in ("failure_rate", "quota_warn", "budget_warn"):
             item = getattr(out, key)
             if isinstance(item, bool) or not isinstance(item, (int, float)) or not 0 < item <= 1:
                 raise ConfigError(f"{where}: {key} must be a number in (0, 1].")
@@ -145,8 +149,10 @@ class AlertSettings:
             raise ConfigError(f"{where}: window must be hour, day or week, not {out.window!r}.")
         if isinstance(out.min_calls, bool) or not isinstance(out.min_calls, int) or out.min_calls < 1:
             raise ConfigError(f"{where}: min_calls must be an integer >= 1.")
-        if not isinstance(out.webhook, str) or (out.webhook and not out.webhook.startswith(("http://", "https://"))):
-            raise ConfigError(f"{where}: webhook must be an http(s) URL.")
+        for key in ("webhook", "budget_webhook"):
+            url = getattr(out, key)
+            if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
+                raise ConfigError(f"{where}: {key} must be an http(s) URL.")
         if out.report_day not in WEEKDAYS:
             raise ConfigError(f"{where}: report_day must be one of {', '.join(WEEKDAYS)}.")
         if isinstance(out.report_hour, bool) or not isinstance(out.report_hour, int) or not 0 <= out.report_hour < 24:
@@ -297,6 +303,19 @@ class ProviderConfig:
         """Whether the provider's key is marked "test only" (refused when FLOWAI_ENV=production)."""
         value = self._overrides().get(f"test_only:{name}")
         return bool(value) if value is not None else name in (self.file.test_only or [])
+
+    def budget_warning(self) -> tuple[float, str]:
+        """(share of a workflow's daily budget that warns, webhook URL or "") — an admin's choice wins."""
+        chosen = self._overrides().get("budget_warning") or {}
+        threshold = chosen.get("threshold", self.file.alerts.budget_warn)
+        return float(threshold), chosen.get("webhook", self.file.alerts.budget_webhook) or ""
+
+    def set_budget_warning(self, threshold: float, webhook: str | None) -> None:
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 1:
+            raise ConfigError("budget warning: threshold must be a number in (0, 1].")
+        if webhook and not webhook.startswith(("http://", "https://")):
+            raise ConfigError("budget warning: webhook must be an http(s) URL.")
+        self._put("budget_warning", {"threshold": float(threshold), "webhook": webhook or ""})
 
     def state(self, key: str) -> Any:
         """A value the instance keeps for itself (e.g. the last weekly report), None if unset."""

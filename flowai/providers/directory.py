@@ -174,6 +174,12 @@ class LiveReplicate:
     async def file_input(self, media: Media) -> str:
         return await self.client().file_input(media)
 
+    async def hand_off(self, value: str, local=None) -> str:
+        return await self.client().hand_off(value, local)
+
+    async def stream_output(self, url: str, write) -> str:
+        return await self.client().stream_output(url, write)
+
     async def input_schema(self, model: str) -> dict:
         return await self.client().input_schema(model)
 

@@ -19,8 +19,10 @@ plain prose (letters and punctuation, short, no token-like words), else a phrase
 class (``error_class``); a 401/403 never carries upstream text. The upstream text goes to the
 server log with anything key-like redacted (``redact``); a refused credential logs a warning.
 
-Files a provider returns by URL are fetched by ``fetch_output``: through the SSRF-checked,
-pinned, size-capped ``WebClient``; only the provider's own configured origin is trusted.
+Files a provider returns by URL are fetched by ``fetch_output`` (into memory) or ``stream_output``
+(chunk by chunk to a writer: a generated video goes to disk as it downloads): through the
+SSRF-checked, pinned, size-capped ``WebClient`` (``FLOWAI_MAX_MEDIA_BYTES``); only the provider's own
+configured origin is trusted.
 
 Polling families (AssemblyAI, Gladia) use ``poll``: a loop bounded by a timeout, its interval
 growing from ``options["poll_interval"]`` (tests make it tiny) to ``options["poll_max_interval"]``.
@@ -414,6 +416,34 @@ class Family:
                 retryable=resp.status >= 500,
             )
         return Media(resp.body, sniff(resp.body[:64]) or resp.content_type or "application/octet-stream")
+
+    async def stream_output(self, url: str, write: Callable[[bytes], Awaitable[None]]) -> str:
+        """Like ``fetch_output``, but the file goes to ``write`` chunk by chunk as it downloads (a
+        generated video is never held whole); returns the type the provider declared. A status >= 400
+        writes nothing and raises (retryable for a 5xx)."""
+        try:
+            if url.startswith("data:"):
+                media = Media(*decode_data_uri(url, self.web.max_bytes))
+                await write(media.data)
+                return media.content_type
+            auth = self.auth_headers() if _same_origin(url, self.base_url) else {}
+            status, kind = await self.web.download(
+                url, write, headers=auth, what="provider output URL", trusted=self.base_url, timeout=300.0
+            )
+        except FlowAIError as exc:
+            raise ProviderError(
+                f"{self.name} answered with an output file that was refused: {exc.message}",
+                provider=self.name,
+                retryable=False,
+            ) from None
+        if status >= 400:
+            raise ProviderError(
+                f"{self.name}: downloading an output file answered HTTP {status}.",
+                provider=self.name,
+                http_status=status,
+                retryable=status >= 500,
+            )
+        return kind
 
     # -- polling ---------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,8 +44,9 @@ from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential
 from flowai.errors import ProviderError
 
 from .base import ImageRequest, ImageResult, Media
-from .family import Family, redact, retry_after, transport_error
+from .family import Family, filename, redact, retry_after, transport_error
 from .replicate_budget import Budget
+from .replicate_files import DATA_URI_MAX, FILES_API_MAX, hand_off
 from .replicate_rules import PredictionFailed, Rules, base_name
 from .replicate_run import ReplicateResult, run_with_rules
 
@@ -55,7 +57,6 @@ VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
 MODEL_REF = re.compile(r"^[\w.-]+/[\w.-]+(:[0-9a-f]{64})?$")
 THROTTLE_RESET = re.compile(r"resets in ~?\s*(\d+(?:\.\d+)?)\s*s", re.I)
 ADDITIONAL = re.compile(r"Additional property ([\w.-]+) is not allowed")
-DATA_URI_MAX = 1_000_000  # larger reference images go through the Files API
 DEFAULT_MAX_RETRIES = 2  # a failed call is sent at most 3 times
 _RETRIES: ContextVar[int | None] = ContextVar("replicate_max_retries", default=None)
 
@@ -122,6 +123,7 @@ class Replicate(Family):
         retries = max_retries if max_retries is not None else opts.get("max_retries", DEFAULT_MAX_RETRIES)
         self.max_retries = max(0, int(retries))
         self.schema_ttl = schema_ttl
+        self.data_uri_max = int(opts.get("data_uri_max", DATA_URI_MAX))  # smaller files go inline
         self._schemas: dict[str, tuple[float, dict | None, dict | None]] = {}
         self._versions: dict[str, tuple[float, str]] = {}  # community owner/name -> (expiry, latest version)
         self._loading: dict[str, asyncio.Future] = {}
@@ -161,8 +163,8 @@ class Replicate(Family):
         max_retries: int | None = None,
     ) -> ReplicateResult:
         """Run ``model`` with ``params`` through the rules table (``replicate_run``): ``image`` is a URL or
-        data URI of a reference image; ``store(Media) -> url`` keeps each output file (else the
-        provider's URLs stay, valid for an hour); ``max_retries`` overrides the client's for this call."""
+        data URI of a reference image; ``store(url) -> url`` keeps each output file (streamed; else
+        they are downloaded into ``result.media``); ``max_retries`` overrides the client's for this call."""
         with call_retries(max_retries):
             return await run_with_rules(self, model, params, image=image, store=store, task=task)
 
@@ -395,12 +397,54 @@ class Replicate(Family):
     # -- files -------------------------------------------------------------------------------------
 
     async def file_input(self, media: Media) -> str:
-        """A reference file as a model input: a data URI when small, else uploaded (Files API)."""
-        if len(media.data) < DATA_URI_MAX:
+        """A reference file as a model input: a data URI when small, else uploaded (files API)."""
+        if len(media.data) < self.data_uri_max:
             return f"data:{media.content_type};base64,{base64.b64encode(media.data).decode()}"
-        files = {"content": ("input", media.data, media.content_type)}
-        uploaded = await self._call("POST", "/v1/files", budget=self.reads, files=files)
-        return uploaded["urls"]["get"]
+        return await self.upload_bytes(media.data, media.content_type)
+
+    async def hand_off(self, value: str, local=None) -> str:
+        """A media input as something Replicate can fetch (``replicate_files.hand_off``): ``local`` is
+        a ``LocalMedia`` for one of FlowAI's own files."""
+        return await hand_off(self, value, local)
+
+    async def upload_file(self, path: Path, content_type: str, name: str | None = None) -> str:
+        """Upload a file through Replicate's files API (``POST /v1/files``, streamed from disk);
+        returns its ``urls.get``, which a prediction's input may name."""
+        size = path.stat().st_size
+        if size > FILES_API_MAX:
+            raise ProviderError(
+                f"{self.name}: the file is {size} bytes, over the {FILES_API_MAX} bytes Replicate's files API "
+                "takes; set FLOWAI_PUBLIC_URL so Replicate fetches it from this server.",
+                provider=self.name,
+                retryable=False,
+            )
+        with open(path, "rb") as f:  # httpx streams it in chunks, and rewinds it for a retry
+            files = {"content": (name or filename("input", content_type), f, content_type)}
+            uploaded = await self._call("POST", "/v1/files", budget=self.reads, files=files)
+        return self._file_url(uploaded)
+
+    async def upload_bytes(self, data: bytes, content_type: str) -> str:
+        files = {"content": (filename("input", content_type), data, content_type)}
+        return self._file_url(await self._call("POST", "/v1/files", budget=self.reads, files=files))
+
+    def _file_url(self, uploaded: dict) -> str:
+        url = ((uploaded or {}).get("urls") or {}).get("get")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ProviderError(f"{self.name}: the files API answered without urls.get.", provider=self.name)
+        return url
+
+    async def stream_output(self, url: str, write) -> str:
+        """An output file to ``write`` as it downloads (``Family.stream_output``); a 5xx or a failed
+        connection before any byte was written is tried again (up to 3 times)."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(lambda e: getattr(e, "retryable", False)),
+            stop=_attempts(3),
+            wait=wait_random_exponential(0.2, max=2),
+            reraise=True,
+        ):
+            with attempt:
+                return await Family.stream_output(self, url, write)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def download(self, url: str) -> Media:
         """Fetch an output file (``Family.fetch_output``: SSRF-checked, pinned, capped), retried on 5xx."""

@@ -12,14 +12,15 @@
 
 Every fallback taken is one record in ``usage.fallbacks``:
 ``{"provider", "model", "rule", "reason", "status", "to"?, "dropped"?}``. Outputs are normalised
-(a single file URL becomes a list), every file is downloaded when its prediction ends and, given
-``store``, stored and its URL replaced by the stored one; text outputs (iterators) are joined.
+(a single file URL becomes a list); when its prediction ends every file is, given ``store``, streamed
+into storage (``store(url)``, nothing held in memory) and its URL replaced by the stored one, else
+downloaded (``result.media``); text outputs (iterators) are joined.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +29,10 @@ import orjson
 from flowai.errors import ProviderError
 
 from .base import Media, Usage
+from .family import gather
 from .replicate_rules import Switch, chainable, fit, properties
 
-Store = Callable[[Media], Awaitable[str]]
+Store = Callable[[str], Coroutine[Any, Any, str]]  # an output file's URL -> the URL of its stored copy
 MAX_REPEAT = 10
 
 
@@ -212,11 +214,13 @@ async def _finish(
         output = [x for o in outputs for x in (o if isinstance(o, list) else [o])]
     text = text_of(output, out_schema)  # before file URLs become stored (relative) ones
     urls = file_urls(output) if _may_hold_files(out_schema) else []
-    media = list(await asyncio.gather(*(client.download(u) for u in urls)))
+    media: list[Media] = []
     mapping: dict[str, str] = {}
-    if store is not None and media:
-        mapping = dict(zip(urls, await asyncio.gather(*(store(m) for m in media))))
+    if store is not None and urls:  # each file streamed to storage as it downloads
+        mapping = dict(zip(urls, await gather(*(store(u) for u in urls))))  # one fails: the rest stop
         output = _replace(output, mapping)
+    elif urls:
+        media = list(await asyncio.gather(*(client.download(u) for u in urls)))
     files = [mapping.get(u, u) for u in urls]
     seconds = sum(float((p.get("metrics") or {}).get("predict_time") or 0) for p in predictions)
     price = client.rules.price(plan.model)

@@ -57,6 +57,7 @@ from .base import (
     serves,
     task_call,
 )
+from .budget_watch import BudgetWatch
 from .catalog import CATALOG
 from .config import FileConfig, Policy, ProviderConfig
 from .credentials import Credentials
@@ -104,6 +105,7 @@ class Router:
         self.ledger = ledger
         self.clock = clock
         self._health: dict[str, _Health] = {}
+        self.budget_watch: BudgetWatch | None = None  # warns as a workflow's budget runs low (budget_watch.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], client: httpx.AsyncClient, *, policy: Policy | None = None) -> Router:
@@ -505,6 +507,8 @@ class Router:
                 reservation=reservation.quota if isinstance(reservation, _Hold) else None,
                 spend=reservation.spend if isinstance(reservation, _Hold) else None,
             )
+        if self.budget_watch is not None and scope is not None and scope.workflow_id and usage.cost:
+            await self.budget_watch.observe(scope.workflow_id, run_id=scope.run_id, node_id=scope.node_id)
 
     def _price_estimate(self, task: str, provider: str):
         """The price used to estimate cost quotas before a call: the first candidate's."""

@@ -45,6 +45,9 @@ class ProviderStore(Protocol):
 
     def workflow_spend(self, *, workflow_id: str, day: str) -> float: ...
 
+    def budgets_spent(self, *, day: str) -> list[dict[str, Any]]:
+        """``{"workflow_id", "daily_usd", "spent"}`` of every workflow with a budget, spend on ``day``."""
+
     def hold_spend(self, *, workflow_id: str, day: str, amount: float, limit: float) -> bool:
         """Count ``amount`` against the day's spend unless the spend already reached ``limit``."""
 

@@ -24,8 +24,10 @@ from flowai.errors import FlowAIError, NodeError, NodeTimeoutError
 from flowai.ports import MEDIA
 from flowai.runs.events import (
     Event,
+    FallbackTaken,
     NodeFailed,
     NodeFinished,
+    NodeRetry,
     NodeSkipped,
     NodeStarted,
     RunFailed,
@@ -34,7 +36,8 @@ from flowai.runs.events import (
     StreamDelta,
 )
 from flowai.runs.loops import ItemRunner
-from flowai.workflows.graph import CompiledGraph, CompiledNode
+from flowai.runs.retry import backoff, retryable
+from flowai.workflows.graph import FALLBACK_PORT, CompiledGraph, CompiledNode
 from flowai.workflows.templates import Ref, render, to_text
 
 Emit = Callable[[Event], None]
@@ -82,10 +85,18 @@ Gate = Callable[[], Awaitable[None]]
 
 
 class Engine:
-    def __init__(self, services: Any = None, *, node_timeout: float = 300.0, cache: NodeCache | None = None):
+    def __init__(
+        self,
+        services: Any = None,
+        *,
+        node_timeout: float = 300.0,
+        cache: NodeCache | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ):
         self.services = services
         self.node_timeout = node_timeout
         self.cache = cache
+        self.sleep = sleep  # waits between a node's attempts (a test injects its own clock)
 
     async def run(
         self,
@@ -177,10 +188,49 @@ class Engine:
         gate: Gate | None = None,
         scope: tuple[str | None, int | None] = (None, None),
     ) -> None:
+        """Run one node: its attempts (``retries``, flowai.runs.retry), then its outputs; or, when it
+        failed and has ``error`` edges, the error as its only output (the fallback path); else raise."""
         if gate is not None:
             await gate()
         emit(NodeStarted(node.id, node.label, node.spec.type))
         t0 = time.perf_counter()
+        retries, base = _retry_policy(node)
+        attempt = 1
+        while True:
+            try:
+                outputs, ctx = await self._attempt(node, graph, run_input, state, emit, run_id, scope, gate)
+                break
+            except FlowAIError as err:
+                if attempt <= retries and retryable(err):
+                    delay = backoff(base, attempt)
+                    emit(NodeRetry(node.id, node.label, node.spec.type, attempt, err.code, err.message, delay))
+                    await self.sleep(delay)
+                    attempt += 1
+                    continue
+                emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, err.code, err.message))
+                if not node.fallbacks:
+                    raise
+                state.outputs[node.id] = {FALLBACK_PORT: {"code": err.code, "message": err.message}}
+                targets = [c for c in node.children if c in node.fallbacks]
+                emit(FallbackTaken(node.id, node.label, node.spec.type, err.code, err.message, targets))
+                return
+        state.outputs[node.id] = outputs
+        if ctx.usage is not None:
+            state.usage[node.id] = ctx.usage
+        emit(NodeFinished(node.id, node.label, node.spec.type, time.perf_counter() - t0, outputs, ctx.usage))
+
+    async def _attempt(
+        self,
+        node: CompiledNode,
+        graph: CompiledGraph,
+        run_input: dict,
+        state: RunState,
+        emit: Emit,
+        run_id: str,
+        scope: tuple[str | None, int | None],
+        gate: Gate | None = None,
+    ) -> tuple[dict[str, Any], _Context]:
+        """One attempt at a node: its outputs, or a FlowAIError carrying the node's id."""
         ctx = _Context(node.id, run_id, run_input, self.services, emit, None, *scope)
         if node.id in graph.bodies:
             ctx.body = ItemRunner(self, graph.bodies[node.id], state, emit, run_id, run_input, gate, scope)
@@ -205,24 +255,16 @@ class Engine:
                 if cache is not None and key and ttl:
                     await cache.put(key, outputs, ctx.usage, ttl)
         except TimeoutError:
-            exc = NodeTimeoutError(f"Node {node.label} timed out after {timeout:g} s.", node_id=node.id)
-            emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, exc.code, exc.message))
-            raise exc from None
+            raise NodeTimeoutError(f"Node {node.label} timed out after {timeout:g} s.", node_id=node.id) from None
         except FlowAIError as exc:
             if getattr(exc, "node_id", None) is None:
                 exc.node_id = node.id  # type: ignore[attr-defined]
-            emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, exc.code, exc.message))
             raise
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug in a node must not take the server down or leak a trace
-            err = NodeError(f"Node {node.label} failed: {type(exc).__name__}.", node_id=node.id)
-            emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, err.code, err.message))
-            raise err from exc
-        state.outputs[node.id] = outputs
-        if ctx.usage is not None:
-            state.usage[node.id] = ctx.usage
-        emit(NodeFinished(node.id, node.label, node.spec.type, time.perf_counter() - t0, outputs, ctx.usage))
+            raise NodeError(f"Node {node.label} failed: {type(exc).__name__}.", node_id=node.id) from exc
+        return outputs, ctx
 
     async def _cache_key(self, node: CompiledNode, config, owner_id: int | None) -> str | None:
         """Same node type and same rendered config (inputs, provider, model included) -> same key.
@@ -234,7 +276,7 @@ class Engine:
         if makes_media and owner_id is None:
             return None
         scope = owner_id if makes_media else None
-        data = config.model_dump(mode="json", exclude={"timeout", "cache_ttl"})
+        data = config.model_dump(mode="json", exclude={"timeout", "cache_ttl", "retries", "retry_backoff"})
         content_hash = getattr(getattr(self.services, "media", None), "content_hash", None)
         if content_hash is not None:
             data = await _media_by_content(data, lambda url: content_hash(url, owner_id=owner_id))
@@ -316,9 +358,26 @@ def _render_value(value: Any, lookup, node: CompiledNode) -> Any:
     return value
 
 
+def _retry_policy(node: CompiledNode) -> tuple[int, float]:
+    """The node's ``retries`` and ``retry_backoff`` (from its raw config when it has templates)."""
+    if node.config is not None:
+        retries, base = getattr(node.config, "retries", None), getattr(node.config, "retry_backoff", None)
+    else:
+        retries, base = node.spec.config.get("retries"), node.spec.config.get("retry_backoff")
+    count = retries if isinstance(retries, int) and not isinstance(retries, bool) else 0
+    if isinstance(base, int | float) and not isinstance(base, bool) and base >= 0:
+        return count, float(base)
+    return count, 1.0
+
+
 def _leads_to(node: CompiledNode, child: str, outputs: dict) -> bool:
-    """Whether a finished node activates ``child``: always, unless every edge between them starts
-    at a branch port other than the one taken."""
+    """Whether a finished node activates ``child``: a failed node (its fallback path) only its
+    ``error`` edges' targets, a succeeded one never those; otherwise always, unless every edge
+    between them starts at a branch port other than the one taken."""
+    if node.fallbacks:
+        failed = FALLBACK_PORT in outputs
+        if failed or child in node.fallbacks:
+            return failed and child in node.fallbacks
     if not node.branch_ports:
         return True
     taken = outputs.get("branch")

@@ -64,6 +64,47 @@ class NodeSkipped:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeRetry:
+    """One failed attempt of a node that is tried again after ``delay`` seconds (its ``retries``)."""
+
+    kind: ClassVar[str] = "node_retry"
+    node: str
+    label: str
+    type: str
+    attempt: int  # the attempt that failed, from 1
+    code: int
+    message: str
+    delay: float
+    item: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackTaken:
+    """A node failed (after its retries) and the run goes on along its ``error`` edges to ``targets``;
+    the nodes after its ordinary edges are skipped like a branch not taken."""
+
+    kind: ClassVar[str] = "fallback"
+    node: str
+    label: str
+    type: str
+    code: int
+    message: str
+    targets: list[str]
+    item: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetWarning:
+    """The workflow's spend today crossed the warning threshold of its daily budget (once per crossing)."""
+
+    kind: ClassVar[str] = "budget_warning"
+    workflow_id: str
+    budget: float
+    spent: float
+    threshold: float  # the fraction of the budget that warns, e.g. 0.8
+
+
+@dataclass(frozen=True, slots=True)
 class StreamDelta:
     kind: ClassVar[str] = "stream"
     node: str
@@ -81,6 +122,11 @@ class LoopProgress:
     done: int
     total: int
     failed: int = 0
+
+    @property
+    def progress(self) -> float:
+        """The loop's fraction 0..1 (what ``flowai.runs.progress`` reads of a running node)."""
+        return self.done / self.total if self.total else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +154,11 @@ Event = (
     | NodeSkipped
     | StreamDelta
     | LoopProgress
+    | NodeRetry
+    | FallbackTaken
+    | BudgetWarning
     | RunSucceeded
     | RunFailed
 )
 TERMINAL = (RunSucceeded, RunFailed)
+PATH_KINDS = (NodeRetry.kind, FallbackTaken.kind, BudgetWarning.kind)  # how a run went: retries, fallbacks, warnings

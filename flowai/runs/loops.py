@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
-from flowai.runs.events import Event, LoopProgress, RunFailed, RunStarted, RunSucceeded
+from flowai.runs.events import BudgetWarning, Event, LoopProgress, RunFailed, RunStarted, RunSucceeded
 from flowai.workflows.graph import CompiledGraph
 from flowai.workflows.templates import Ref, render
 
@@ -62,7 +62,9 @@ class ItemRunner:
         sub = replace(self.state, outputs=outputs, usage={})
 
         def emit(ev: Event) -> None:
-            if not isinstance(ev, (RunStarted, RunSucceeded, RunFailed, LoopProgress)):
+            if isinstance(ev, BudgetWarning):  # the run's, not an item's
+                self._emit(ev)
+            elif not isinstance(ev, (RunStarted, RunSucceeded, RunFailed, LoopProgress)):
                 self._emit(replace(ev, item=index))
 
         try:

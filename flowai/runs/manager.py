@@ -29,10 +29,13 @@ from flowai.errors import FlowAIError, InputError, NodeError, ProviderError
 from flowai.runs.engine import Engine, RunState
 from flowai.runs.events import (
     TERMINAL,
+    BudgetWarning,
     Event,
+    FallbackTaken,
     LoopProgress,
     NodeFailed,
     NodeFinished,
+    NodeRetry,
     NodeSkipped,
     NodeStarted,
     RunFailed,
@@ -505,7 +508,7 @@ def event_record(ev: Event) -> dict[str, Any]:
     return {"kind": ev.kind, **fields}
 
 
-EVENT_TYPES = {
+EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
         RunStarted,
@@ -519,6 +522,7 @@ EVENT_TYPES = {
         RunFailed,
     )
 }
+EVENT_TYPES.update({cls.kind: cls for cls in (NodeRetry, FallbackTaken, BudgetWarning)})
 NODE_EVENTS = (NodeStarted, NodeFinished, NodeFailed, NodeSkipped)
 
 
@@ -577,6 +581,8 @@ def node_records(
     for ev in events:
         if isinstance(ev, NODE_EVENTS) and ev.item is None:
             nodes[ev.node] = node_row(run_id, ev)
+        elif isinstance(ev, FallbackTaken) and ev.node in nodes:
+            nodes[ev.node]["status"] = "fallback"  # failed, and the run went on along its error edges
     for row in nodes.values():
         if row["status"] == "running":
             row["status"] = "cancelled"

@@ -1,16 +1,54 @@
-"""Progress of a run: per node ("stage") status, and overall progress in percent."""
+"""Progress of a run: per stage status and progress, overall progress; every figure a fraction 0..1.
+
+A stage is a group of nodes the designer drew (the document's ``stages``); a node in no stage is a
+stage of its own (id: the node's id). Stages come in the order their first node runs. A node
+counts 1 when it is done (completed, reused, skipped, or failed with its fallback path taken), 0
+before it starts, and while it runs the fraction it reported (an event with ``node`` and a float
+``progress`` between 0 and 1, e.g. a loop's items done), else 0. A stage's progress is the mean
+of its nodes'; the overall progress the mean of all nodes' (1 once the run completed).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from flowai.runs.events import LoopProgress, NodeFailed, NodeFinished, NodeSkipped, NodeStarted
+from flowai.runs.events import FallbackTaken, NodeFailed, NodeFinished, NodeSkipped, NodeStarted
+from flowai.workflows.graph import CompiledGraph
 
-DONE = ("completed", "reused", "skipped")
+DONE = ("completed", "reused", "skipped", "fallback")
+PLACES = 4  # figures are rounded to this many decimals
 
 
-def node_states(events) -> dict[str, str]:
-    """Node id -> running / completed / failed, from a run's events."""
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: str
+    label: str
+    nodes: tuple[str, ...]
+    drawn: bool  # a stage of the document (False: a node in no stage)
+
+
+def stage_plan(graph: CompiledGraph) -> list[Stage]:
+    """The run's stages in the order their first node comes (topological order)."""
+    drawn = {s.id: s for s in graph.doc.stages}
+    stage_of = {nid: s.id for s in graph.doc.stages for nid in s.nodes if nid in graph.nodes}
+    plan: list[Stage] = []
+    placed: set[str] = set()
+    for nid, node in graph.nodes.items():
+        sid = stage_of.get(nid)
+        if sid is None:
+            plan.append(Stage(nid, node.label, (nid,), False))
+        elif sid not in placed:
+            placed.add(sid)
+            spec = drawn[sid]
+            members = tuple(n for n in graph.nodes if stage_of.get(n) == sid)
+            plan.append(Stage(sid, spec.label or sid, members, True))
+    return plan
+
+
+def node_states(events: Iterable[Any]) -> dict[str, str]:
+    """Node id -> running / completed / failed / skipped / fallback, from a run's events."""
     states: dict[str, str] = {}
     for ev in events:
         if getattr(ev, "item", None) is not None:  # a node inside a loop: its loop's items count instead
@@ -23,28 +61,62 @@ def node_states(events) -> dict[str, str]:
             states[ev.node] = "failed"
         elif isinstance(ev, NodeSkipped):
             states[ev.node] = "skipped"
+        elif isinstance(ev, FallbackTaken):
+            states[ev.node] = "fallback"
     return states
 
 
-def item_progress(events) -> dict[str, float]:
-    """Loop node id -> percent of its items that have ended (the latest LoopProgress of each loop)."""
-    return {ev.node: 100.0 * ev.done / ev.total if ev.total else 0.0 for ev in events if isinstance(ev, LoopProgress)}
+def node_fractions(events: Iterable[Any]) -> dict[str, float]:
+    """Node id -> the last fraction 0..1 a running node reported (an event with ``node`` and ``progress``)."""
+    fractions: dict[str, float] = {}
+    for ev in events:
+        value = getattr(ev, "progress", None)
+        node = getattr(ev, "node", None)
+        if isinstance(node, str) and isinstance(value, int | float) and not isinstance(value, bool):
+            fractions[node] = min(max(float(value), 0.0), 1.0)
+    return fractions
 
 
 def progress(
-    order: list[str], states: dict[str, str], run_status: str, items: dict[str, float] | None = None
+    plan: list[Stage],
+    states: Mapping[str, str],
+    run_status: str,
+    fractions: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """The docs/management-api.md progress shape: overall_progress, current_stage, stage_progress, stages.
-    ``items``: a running loop's progress in percent (items ended / items)."""
-    stages: list[dict[str, Any]] = []
-    for node_id in order:
-        status = states.get(node_id, "pending")
+    """The docs/management-api.md progress shape: overall_progress, current_stage, stage_progress, stages."""
+    fractions = fractions or {}
+    staged = any(s.drawn for s in plan)
+
+    def node_status(nid: str) -> str:
+        status = states.get(nid, "pending")
         if status == "running" and run_status in ("cancelled", "failed"):
-            status = "cancelled"
-        percent = 100.0 if status in DONE else round((items or {}).get(node_id, 0.0), 1)
-        stages.append({"stage": node_id, "status": status, "progress": percent})
-    done = sum(float(s["progress"]) for s in stages) / 100.0
-    overall = 100.0 if run_status == "completed" else round(100.0 * done / len(order), 1) if order else 0.0
+            return "cancelled"
+        if status == "failed" and run_status == "completed":  # failed, and the run went on (fallback)
+            return "fallback"
+        return status
+
+    def node_fraction(nid: str, status: str) -> float:
+        if status in DONE:
+            return 1.0
+        return fractions.get(nid, 0.0) if status == "running" else 0.0
+
+    stages, total, count = [], 0.0, 0
+    for stage in plan:
+        statuses = [node_status(n) for n in stage.nodes]
+        values = [node_fraction(n, st) for n, st in zip(stage.nodes, statuses, strict=True)]
+        total, count = total + sum(values), count + len(values)
+        entry: dict[str, Any] = {
+            "stage": stage.id,
+            "status": statuses[0] if not stage.drawn else _stage_status(statuses),
+            "progress": round(sum(values) / len(values), PLACES) if values else 1.0,
+        }
+        if staged:
+            entry.update(label=stage.label, nodes=list(stage.nodes))
+        stages.append(entry)
+    if run_status == "completed":
+        overall = 1.0
+    else:
+        overall = round(total / count, PLACES) if count else 0.0
     current = next((s for s in stages if s["status"] == "running"), None)
     return {
         "overall_progress": overall,
@@ -53,3 +125,15 @@ def progress(
         "status": run_status,
         "stages": stages,
     }
+
+
+def _stage_status(statuses: list[str]) -> str:
+    """A drawn stage's status from its nodes' statuses."""
+    for bad in ("failed", "cancelled"):
+        if bad in statuses:
+            return bad
+    if all(s in DONE for s in statuses):
+        return "skipped" if all(s == "skipped" for s in statuses) else "completed"
+    if any(s == "running" or s in DONE for s in statuses):
+        return "running"
+    return "pending"

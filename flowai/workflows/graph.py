@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 
 from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
+from flowai.texts import Text
 from flowai.workflows.loops import (
     body_ancestors,
     body_of,
@@ -33,6 +34,7 @@ FORMAT = "flowai/1"
 MAX_DEPTH = (
     64  # nesting of a document (configs included): deeper is refused, not stored (the JSON encoder stops at 255)
 )
+FALLBACK_PORT = "error"  # an edge from this port of a node without such an output runs when the node fails
 NODE_ID = re.compile(r"[\w-]{1,64}")  # letters of any script, digits, "_", "-": safe in markup, URLs, templates
 
 
@@ -46,7 +48,7 @@ class NodeSpec(BaseModel):
 
     id: str
     type: str
-    label: str = ""
+    label: Text = ""
     position: Position = Field(default_factory=Position)
     config: dict[str, Any] = Field(default_factory=dict)
     parent: str | None = Field(default=None, description="The loop node this node is inside (its body)")
@@ -78,15 +80,33 @@ class GraphSettings(BaseModel):
     )
 
 
+class StageSpec(BaseModel):
+    """A named group of nodes (a labelled frame on the canvas); progress is reported per stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    label: str = Field(default="", max_length=200)
+    nodes: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not NODE_ID.fullmatch(value):
+            raise ValueError("a stage id is 1-64 letters (any script), digits, '_' or '-'")
+        return value
+
+
 class GraphDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: str = FORMAT
-    name: str = Field(default="Untitled", max_length=200)
-    description: str = ""
+    name: Text = Field(default="Untitled", max_length=200)
+    description: Text = ""
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
     settings: GraphSettings = Field(default_factory=GraphSettings)
+    stages: list[StageSpec] = Field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -103,6 +123,7 @@ class CompiledNode:
     labels: LabelIndex | None = None  # ancestors' labels, for $label.field references
     branch_ports: frozenset[str] = frozenset()  # a branching node's output ports that are branches
     child_ports: dict[str, set[str | None]] = field(default_factory=dict)  # branching: child -> source ports
+    fallbacks: set[str] = field(default_factory=set)  # children reached only when this node fails
 
     @property
     def id(self) -> str:
@@ -208,6 +229,7 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
             )
             break
 
+    _check_stages(doc, nodes, broken, issues)
     if order is not None:
         ancestors = body_ancestors(_ancestors(order, nodes), scope)
         _check_templates(nodes, ancestors, broken, issues, scope)
@@ -222,6 +244,27 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
         for loop in dict.fromkeys(p for p in scope.values() if p is not None)
     }
     return CompiledGraph(doc, top, inputs[0], outputs, bodies, nodes)
+
+
+def _check_stages(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str], issues: list[dict]) -> None:
+    """Stage ids are unique; each names existing nodes, and a node is in one stage at most."""
+    stage_of: dict[str, str] = {}
+    ids: set[str] = set()
+    for i, stage in enumerate(doc.stages):
+        if stage.id in ids:
+            issues.append(_issue(f"Duplicate stage id {stage.id!r}.", field=f"stages.{i}.id"))
+        ids.add(stage.id)
+        for j, nid in enumerate(stage.nodes):
+            where = f"stages.{i}.nodes.{j}"
+            if nid not in nodes:
+                if nid not in broken:
+                    issues.append(_issue(f"Stage {stage.id!r} names unknown node {nid!r}.", field=where))
+            elif nid in stage_of:
+                other = stage_of[nid]
+                again = "twice" if other == stage.id else f"in stages {other!r} and {stage.id!r}"
+                issues.append(_issue(f"Node {nid!r} is {again}; a node belongs to one stage.", node=nid, field=where))
+            else:
+                stage_of[nid] = stage.id
 
 
 def _output_name(node: CompiledNode) -> str:
@@ -281,9 +324,15 @@ def _check_edges(
             if e.source_port not in src.impl.body_ports or e.target_port is None:
                 issues.append(crossing_issue(i, e.source, e.target, scope))
                 continue
-        elif e.source not in dst.parents:
-            dst.parents.append(e.source)
-            src.children.append(e.target)
+        else:
+            if _fallback_edge(i, e, src, dst, issues):
+                continue
+            if e.target in src.fallbacks:
+                issues.append(_mixed_fallback(i, e))
+                continue
+            if e.source not in dst.parents:
+                dst.parents.append(e.source)
+                src.children.append(e.target)
         if src.branch_ports:
             src.child_ports.setdefault(e.target, set()).add(e.source_port)
             if e.target_port is None and e.source_port is not None:  # "run this when that branch is taken"
@@ -347,6 +396,64 @@ def _check_edges(
             dst.edge_inputs[e.target_port] = (e.source, e.source_port)
             fed = dst.impl.port_fields.get(e.target_port, e.target_port)
             dst.edge_fields[fed] = (e.source, e.source_port)
+
+
+def _fallback_edge(i: int, e: EdgeSpec, src: CompiledNode, dst: CompiledNode, issues: list[dict]) -> bool:
+    """Take an edge from ``src``'s ``error`` port (when it has no such output of its own): ``dst`` runs
+    only if ``src`` fails, and reads ``{{src.error}}`` (``code``, ``message``). Whether it was one."""
+    if e.source_port != FALLBACK_PORT or (FALLBACK_PORT in src.outputs and e.target not in src.fallbacks):
+        return False
+    src.outputs[FALLBACK_PORT] = PortType.JSON
+    if e.target in src.children and e.target not in src.fallbacks:
+        issues.append(_mixed_fallback(i, e))
+        return True
+    src.fallbacks.add(e.target)
+    if e.source not in dst.parents:
+        dst.parents.append(e.source)
+        src.children.append(e.target)
+    if e.target_port is None:
+        return True
+    in_type = dst.inputs.get(e.target_port)
+    if in_type is None:
+        issues.append(
+            _issue(
+                f"Edge {i}: node {e.target!r} has no input port {e.target_port!r} "
+                f"(ports: {', '.join(dst.inputs) or 'none'}).",
+                edge=i,
+                node=e.target,
+            )
+        )
+    elif not compatible(PortType.JSON, in_type):
+        issues.append(
+            _issue(
+                f"Edge {i}: {e.source}.error is json (code, message) but {e.target}.{e.target_port} takes "
+                f"{in_type}; connect it to a json port, or read {{{{{e.source}.error.message}}}}.",
+                edge=i,
+                node=e.target,
+            )
+        )
+    elif e.target_port in dst.edge_inputs:
+        issues.append(
+            _issue(
+                f"Edge {i}: input port {e.target}.{e.target_port} already has an edge; "
+                "an input port takes at most one.",
+                edge=i,
+                node=e.target,
+            )
+        )
+    else:
+        dst.edge_inputs[e.target_port] = (e.source, FALLBACK_PORT)
+        dst.edge_fields[dst.impl.port_fields.get(e.target_port, e.target_port)] = (e.source, FALLBACK_PORT)
+    return True
+
+
+def _mixed_fallback(i: int, e: EdgeSpec) -> dict:
+    return _issue(
+        f"Edge {i}: node {e.target!r} follows {e.source!r} both on success and on its error port; "
+        f"keep one: an error edge runs {e.target!r} only when {e.source!r} fails.",
+        edge=i,
+        node=e.target,
+    )
 
 
 def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> list[str] | None:

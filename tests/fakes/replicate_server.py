@@ -5,8 +5,20 @@ Endpoints: ``POST /v1/models/{owner}/{name}/predictions`` (official models), ``P
 ``POST /v1/predictions/{id}/cancel``, ``GET /v1/models/{owner}/{name}`` (and ``/versions/{id}``) with
 each model's ``openapi_schema`` and ``latest_version.id`` (enums behind ``allOf: [{$ref}]`` as on Replicate;
 404 for a model it does not have, as for a community model on the official-model route), ``GET /v1/account``,
-``POST /v1/files``; output files are served at ``/files/{prediction}/{name}`` as real PNG bytes
+``POST /v1/files`` and ``GET /v1/files/{id}`` (Replicate's files API: multipart ``content``, answered
+with a file object whose ``urls.get`` a prediction may name); output files are served at
+``/files/{prediction}/{name}``, their bytes by extension: ``.mp4`` a streamed MP4 of
+``video_bytes`` bytes, ``.svg`` an SVG, ``.glb`` a binary glTF, ``.json`` JSON, anything else a real PNG
 (``png_bytes(prediction_id, name)``).
+
+Every ``format: uri`` input is fetched as the model would: a ``data:`` URI decoded, a files-API URL
+looked up, an http(s) URL on 127.0.0.1 downloaded (another host is taken on trust: no network in
+tests); anything else (a relative ``/files/...`` path) answers 422
+``Does not match format 'uri'``. What each input held is in ``fetched`` (param, type sniffed, size, how).
+Media models besides the image ones: ``zsxkib/multitalk`` (image + first_audio -> mp4),
+``fictions-ai/autocaption`` (video_file_input + transcript_file_input -> [mp4, json]),
+``lucataco/dolphin`` (file -> markdown text), ``recraft-ai/recraft-v3-svg`` (-> svg) and
+``firtoz/trellis`` (images[] -> {model_file: glb, color_video: mp4}).
 
 Behaviour per model (``fake.behaviour[model] = ...``, default ``fast``):
 
@@ -26,6 +38,7 @@ with Replicate's body ``{"detail": "Request was throttled. Your rate limit reset
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 import struct
 import time
@@ -34,10 +47,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 TOKEN = "r8_test_token"
@@ -153,6 +167,35 @@ TEXT_ITERATOR = {
     "x-cog-array-display": "concatenate",
 }
 
+ARRAY_FILES = {"type": "array", "items": URI}
+MULTITALK = {
+    "image": {**URI, "description": "Reference image of the speaker"},
+    "first_audio": {**URI, "description": "First speaker's voice"},
+    "second_audio": {**URI, "description": "Second speaker's voice (optional)"},
+    "prompt": {"type": "string", "default": "A person talking"},
+    "num_frames": _num("integer", 81, 25, 201),
+    "seed": _num("integer"),
+}
+AUTOCAPTION = {
+    "video_file_input": URI,
+    "transcript_file_input": URI,
+    "output_video": _num("boolean", True),
+    "output_transcript": _num("boolean", True),
+    "fontsize": _num("number", 7, 1, 20),
+}
+DOLPHIN = {"file": {**URI, "description": "A PDF or an image of a page"}}
+RECRAFT_SVG = {"prompt": {"type": "string"}, "size": {"type": "string", "default": "1024x1024"}}
+TRELLIS = {"images": {**ARRAY_FILES, "description": "Images of the object"}, "seed": _num("integer")}
+TEXT_OUTPUT = {"type": "string", "title": "Output"}
+TRELLIS_OUTPUT = {
+    "type": "object",
+    "title": "Output",
+    "properties": {"model_file": URI, "color_video": URI},
+}
+MULTITALK_MODEL, AUTOCAPTION_MODEL, DOLPHIN_MODEL = "zsxkib/multitalk", "fictions-ai/autocaption", "lucataco/dolphin"
+SVG_MODEL, TRELLIS_MODEL = "recraft-ai/recraft-v3-svg", "firtoz/trellis"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="teal"/></svg>\n'
+
 # name -> (inputs, output schema, official, version id, required)
 MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
     "black-forest-labs/flux-dev": (FLUX_DEV, ARRAY_URI, True, "d" * 64, ["prompt"]),
@@ -164,7 +207,38 @@ MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
     "meta/meta-llama-3-8b-instruct": (LLAMA, TEXT_ITERATOR, True, "f" * 64, ["prompt"]),
     COMMUNITY: (COMMUNITY_INPUTS, ONE_URI, False, COMMUNITY_VERSION, ["image"]),
     VISION_MODEL: (VISION, TEXT_ITERATOR, False, VISION_VERSION, ["image", "prompt"]),
+    MULTITALK_MODEL: (MULTITALK, ONE_URI, False, "1" * 64, ["image", "first_audio"]),
+    AUTOCAPTION_MODEL: (AUTOCAPTION, ARRAY_URI, False, "2" * 64, ["video_file_input"]),
+    DOLPHIN_MODEL: (DOLPHIN, TEXT_OUTPUT, False, "3" * 64, ["file"]),
+    SVG_MODEL: (RECRAFT_SVG, ONE_URI, True, "4" * 64, ["prompt"]),
+    TRELLIS_MODEL: (TRELLIS, TRELLIS_OUTPUT, False, "6" * 64, ["images"]),
 }
+# the files a media model answers with (their extensions decide the bytes served)
+OUTPUT_FILES = {
+    MULTITALK_MODEL: ["talk.mp4"],
+    AUTOCAPTION_MODEL: ["captioned.mp4", "transcript.json"],
+    SVG_MODEL: ["logo.svg"],
+}
+
+
+def glb_bytes() -> bytes:
+    """A minimal binary glTF 2.0: header, then one JSON chunk."""
+    doc = b'{"asset":{"version":"2.0"}}  '
+    body = struct.pack("<I4s", len(doc), b"JSON") + doc
+    return b"glTF" + struct.pack("<II", 2, 12 + len(body)) + body
+
+
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+
+
+def mp4_chunks(size: int, chunk: int = 256 * 1024):
+    """``size`` bytes of an MP4 (an ftyp box, then zeros), made chunk by chunk (never held whole)."""
+    yield MP4_HEAD
+    left = size - len(MP4_HEAD)
+    block = bytes(chunk)
+    while left > 0:
+        yield block[: min(chunk, left)]
+        left -= chunk
 
 
 def openapi(name: str) -> dict:
@@ -232,6 +306,12 @@ def _invalid(fields: list[tuple[str, str]]) -> JSONResponse:
     )
 
 
+def _file_spec(spec: dict) -> bool:
+    return spec.get("format") == "uri" or (
+        spec.get("type") == "array" and (spec.get("items") or {}).get("format") == "uri"
+    )
+
+
 def validate(name: str, given: Any) -> JSONResponse | None:
     inputs, _, _, _, required = MODELS[name]
     if not isinstance(given, dict):
@@ -248,12 +328,16 @@ def validate(name: str, given: Any) -> JSONResponse | None:
             kind = spec.get("type")
             ok = {
                 "string": isinstance(value, str),
+                "array": isinstance(value, list),
                 "boolean": isinstance(value, bool),
                 "integer": isinstance(value, int) and not isinstance(value, bool),
                 "number": isinstance(value, (int, float)) and not isinstance(value, bool),
             }.get(kind, True)
+            uris = (value if isinstance(value, list) else [value]) if _file_spec(spec) else []
             if not ok:
                 problems.append((key, f"Invalid type. Expected: {kind}, given: {type(value).__name__}"))
+            elif any(not (isinstance(u, str) and u.startswith(("http://", "https://", "data:"))) for u in uris):
+                problems.append((key, "Does not match format 'uri'"))
             elif kind in ("integer", "number") and (
                 value < spec.get("minimum", value) or value > spec.get("maximum", value)
             ):
@@ -276,7 +360,9 @@ class FakeReplicate:
     cancels: list[str] = field(default_factory=list)
     polls: int = 0
     waits: list[str] = field(default_factory=list)  # Prefer headers of creates
-    uploads: list[bytes] = field(default_factory=list)
+    uploads: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # id -> (bytes, type, name)
+    fetched: list[tuple[str, str | None, int, str]] = field(default_factory=list)  # (param, type, size, how)
+    video_bytes: int = 64 * 1024  # size of every .mp4 output
     files_served: int = 0
     schema_gets: int = 0
     output_url: str = ""  # when set, every prediction's output is this URL (a hostile upstream)
@@ -294,6 +380,7 @@ class FakeReplicate:
                 Route("/v1/models/{owner}/{name}/versions/{version}", self._version, methods=["GET"]),
                 Route("/v1/account", self._account, methods=["GET"]),
                 Route("/v1/files", self._upload, methods=["POST"]),
+                Route("/v1/files/{fid}", self._file_object, methods=["GET"]),
                 Route("/files/{pid}/{file}", self._file, methods=["GET"]),
                 Route("/redirect", self._redirect, methods=["GET"]),
             ]
@@ -352,6 +439,16 @@ class FakeReplicate:
         inputs, schema = MODELS[p.model][:2]
         default = inputs["output_format"][2] if "output_format" in inputs else "png"
         fmt = p.input.get("output_format", default)
+        if p.model in OUTPUT_FILES:
+            files = [f"{self.url}/files/{p.id}/{n}" for n in OUTPUT_FILES[p.model]]
+            return files if schema is ARRAY_URI else files[0]
+        if p.model == TRELLIS_MODEL:
+            return {
+                "model_file": f"{self.url}/files/{p.id}/mesh.glb",
+                "color_video": f"{self.url}/files/{p.id}/turn.mp4",
+            }
+        if p.model == DOLPHIN_MODEL:
+            return "# Page\n\nRead from the file."
         if schema is TEXT_ITERATOR:
             image = str(p.input.get("image", ""))
             seen = f"I see a {image.split(';')[0].removeprefix('data:')} image. " if image else ""
@@ -415,6 +512,8 @@ class FakeReplicate:
                 {"title": "Internal Server Error", "status": 500, "detail": "Internal server error"}, status_code=500
             )
         invalid = validate(name, body.get("input"))
+        if invalid is None:
+            invalid = await self._fetch_inputs(name, body["input"])
         if invalid is not None:
             return invalid
         self.created.append((name, body["input"]))
@@ -428,6 +527,34 @@ class FakeReplicate:
             while p.status() not in TERMINAL and time.monotonic() - now < hold:
                 await asyncio.sleep(min(0.02, max(hold - (time.monotonic() - now), 0.001)))
         return JSONResponse(self._json(p), status_code=201)
+
+    async def _fetch_inputs(self, name: str, given: dict) -> JSONResponse | None:
+        """Fetch every file input as the model would (recorded in ``fetched``); 422 when one cannot be."""
+        inputs = MODELS[name][0]
+        for key, value in given.items():
+            spec = inputs.get(key)
+            if not isinstance(spec, dict) or not _file_spec(spec):
+                continue
+            for url in value if isinstance(value, list) else [value]:
+                got = await self._fetch(url)
+                if got is None:
+                    return _invalid([(key, f"could not fetch {url[:80]}")])
+                data, how = got
+                self.fetched.append((key, _sniff(data), len(data), how))
+        return None
+
+    async def _fetch(self, url: str) -> tuple[bytes, str] | None:
+        if url.startswith("data:"):
+            return base64.b64decode(url.partition(",")[2]), "data"
+        prefix = f"{self.url}/v1/files/"
+        if url.startswith(prefix):
+            upload = self.uploads.get(url[len(prefix) :])
+            return (upload[0], "files") if upload else None
+        if httpx.URL(url).host not in ("127.0.0.1", "localhost"):
+            return b"", "remote"  # no network in tests: a public URL is taken on trust
+        async with httpx.AsyncClient(timeout=30) as http:
+            resp = await http.get(url)
+        return (resp.content, "url") if resp.status_code == 200 else None
 
     def _by_version(self, version: str) -> str | None:
         """``version`` of POST /v1/predictions: a version id, ``owner/name:id``, or an official ``owner/name``."""
@@ -500,12 +627,39 @@ class FakeReplicate:
         if not self._authorized(request):
             return self._unauthorized()
         form = await request.form()
-        data = await form["content"].read()
-        self.uploads.append(data)
+        content = form.get("content")
+        if content is None or isinstance(content, str):
+            return JSONResponse(
+                {"title": "Bad request", "status": 400, "detail": "content is required"}, status_code=400
+            )
+        data = await content.read()
         fid = secrets.token_hex(8)
-        return JSONResponse(
-            {"id": fid, "size": len(data), "urls": {"get": f"{self.url}/v1/files/{fid}"}}, status_code=201
-        )
+        kind = content.content_type or "application/octet-stream"
+        self.uploads[fid] = (data, kind, content.filename or "file")
+        return JSONResponse(self._file_json(fid), status_code=201)
+
+    def _file_json(self, fid: str) -> dict:
+        data, kind, name = self.uploads[fid]
+        return {
+            "id": fid,
+            "name": name,
+            "content_type": kind,
+            "size": len(data),
+            "etag": fid,
+            "checksums": {},
+            "metadata": {},
+            "created_at": "2025-01-01T00:00:00Z",
+            "expires_at": "2025-01-02T00:00:00Z",
+            "urls": {"get": f"{self.url}/v1/files/{fid}"},
+        }
+
+    async def _file_object(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        fid = request.path_params["fid"]
+        if fid not in self.uploads:
+            return JSONResponse({"title": "Not found", "status": 404, "detail": "Not found."}, status_code=404)
+        return JSONResponse(self._file_json(fid))
 
     async def _redirect(self, request: Request) -> Response:
         return Response(status_code=302, headers={"Location": request.query_params["to"]})
@@ -515,7 +669,30 @@ class FakeReplicate:
         if pid not in self.predictions:
             return Response(status_code=404)
         self.files_served += 1
+        suffix = name.rpartition(".")[2]
+        if suffix == "mp4":
+            size = self.video_bytes
+            return StreamingResponse(
+                _aiter(mp4_chunks(size)), media_type="video/mp4", headers={"content-length": str(size)}
+            )
+        if suffix == "svg":
+            return Response(SVG, media_type="image/svg+xml")
+        if suffix == "glb":
+            return Response(glb_bytes(), media_type="model/gltf-binary")
+        if suffix == "json":
+            return Response(b'{"segments": [{"start": 0, "end": 1, "text": "hello"}]}', media_type="application/json")
         return Response(png_bytes(pid, name), media_type="image/png")
+
+
+async def _aiter(chunks):
+    for chunk in chunks:
+        yield chunk
+
+
+def _sniff(data: bytes) -> str | None:
+    from flowai.mediatypes import sniff
+
+    return sniff(data[:64])
 
 
 @pytest.fixture

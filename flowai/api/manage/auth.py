@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from flowai.access.auth import TOKEN_TTL, issue_token
 from flowai.access.users import Account as User  # the signed-in account
 from flowai.errors import AuthError
+from flowai.texts import Text
 
 from .common import current_user, ok, platform_of
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["auth"])
 
 
 class Login(BaseModel):
-    username: str = Field(min_length=1, max_length=100)
+    username: Text = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1000)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.access.users import Account as User  # the signed-in account
 from flowai.runs.service import Principal
+from flowai.texts import Text
 
 from .common import current_user, ok, platform_of
 
@@ -23,7 +24,7 @@ class StartBatch(BaseModel):
     workflow_id: str = Field(max_length=64)
     inputs: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
     version: int | None = Field(default=None, ge=1)
-    name: str | None = Field(default=None, max_length=200)
+    name: Text | None = Field(default=None, max_length=200)
 
 
 @router.post("/batches", status_code=202)

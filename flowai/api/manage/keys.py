@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowai.access.keys import ApiKey
 from flowai.access.users import Account as User  # the signed-in account
+from flowai.texts import Text
 
 from .common import Page, current_user, ok, platform_of
 from .resources import MAX_INT, body_doc, integral, iso, json_body, not_found_as_40402, owned
@@ -29,7 +30,7 @@ WorkflowId = Annotated[str, Field(min_length=1, max_length=64)]
 class CreateKey(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     rate_limit: Annotated[int, Field(ge=0, le=1_000_000), integral] | None = Field(
         None, description="Runs per minute; 0 = unlimited; omitted: the instance default."
     )

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model, field_validator
 
 from flowai.access.users import Account as User  # the signed-in account
-from flowai.errors import ForbiddenError
+from flowai.errors import ForbiddenError, InputError
 from flowai.providers.base import TASKS
 from flowai.providers.catalog import serving
+from flowai.providers.config import ConfigError
 
 from .common import current_user, ok, platform_of
 from .resources import body_doc, json_body, not_found_as_40402, owned
@@ -78,6 +79,13 @@ class BudgetBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     daily_usd: float | None = Field(None, ge=0, le=1e9, description="null removes the budget")
+
+
+class BudgetWarningBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(0.8, gt=0, le=1, description="Share of a workflow's daily budget that warns")
+    webhook: str | None = Field(None, max_length=2000, description="http(s) URL the warning is POSTed to; null: none")
 
 
 def admin_user(user: User = Depends(current_user)) -> User:
@@ -180,6 +188,40 @@ def put_timezone(
 def get_usage(request: Request, days: int = Query(30, ge=1, le=366), user: User = Depends(current_user)):
     admin = platform_of(request).provider_admin
     return ok({"items": admin.usage_by_day(days), "health": admin.health(), "alerts": admin.active_alerts()})
+
+
+@router.get(
+    "/providers/budget-warning",
+    summary="The budget warning threshold and the workflows whose spend today reached it",
+)
+def get_budget_warning(request: Request, user: User = Depends(current_user)):
+    return ok(_budget_warning(request, user))
+
+
+@router.put(
+    "/providers/budget-warning",
+    summary="Set the budget warning threshold and webhook (admin)",
+    openapi_extra=body_doc(BudgetWarningBody),
+)
+def put_budget_warning(
+    request: Request, user: User = Depends(admin_user), body: BudgetWarningBody = Depends(json_body(BudgetWarningBody))
+):
+    try:
+        platform_of(request).provider_config.set_budget_warning(body.threshold, body.webhook)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
+    return ok(_budget_warning(request, user))
+
+
+def _budget_warning(request: Request, user: User) -> dict:
+    """Admins see every workflow's warning and the webhook; others their own workflows' warnings."""
+    platform = platform_of(request)
+    threshold, webhook = platform.provider_config.budget_warning()
+    warnings = platform.budget_watch.warnings()
+    if not user.is_admin:
+        mine = platform.workflows.owner_of
+        warnings = [w for w in warnings if mine(w["workflow_id"]) == user.id]
+    return {"threshold": threshold, "webhook": (webhook or None) if user.is_admin else None, "warnings": warnings}
 
 
 @router.get("/providers/report", summary="The weekly free-quota report: the last one sent and the figures now")

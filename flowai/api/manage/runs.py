@@ -17,11 +17,23 @@ from flowai.access.users import Account as User  # the signed-in account
 from flowai.api.http import JSON
 from flowai.errors import InputError, ResourceNotFoundError
 from flowai.platform import Platform
-from flowai.runs.events import Event, LoopProgress, NodeFailed, NodeFinished, NodeStarted, RunFailed, RunSucceeded
+from flowai.runs.events import (
+    PATH_KINDS,
+    Event,
+    FallbackTaken,
+    LoopProgress,
+    NodeFailed,
+    NodeFinished,
+    NodeSkipped,
+    NodeStarted,
+    RunFailed,
+    RunSucceeded,
+)
 from flowai.runs.history import run_cost
-from flowai.runs.manager import RunHandle
-from flowai.runs.progress import item_progress, node_states, progress
+from flowai.runs.manager import RunHandle, event_record
+from flowai.runs.progress import Stage, node_fractions, node_states, progress, stage_plan
 from flowai.runs.service import Mode, Principal, Run
+from flowai.texts import Text
 
 from .common import Page, bearer_user, current_user, ok, platform_of
 
@@ -34,7 +46,7 @@ class StartRun(BaseModel):
 
     workflow_id: str = Field(max_length=64)
     input: dict[str, Any] = Field(default_factory=dict)
-    name: str | None = Field(default=None, max_length=200)
+    name: Text | None = Field(default=None, max_length=200)
     version: int | None = Field(default=None, ge=1)
 
 
@@ -74,6 +86,11 @@ def _summary(run: Run, live: RunHandle | None = None) -> dict:
 def _order(platform: Platform, run: Run | RunHandle) -> list[str]:
     graph = getattr(run, "graph", None) or platform.workflows.compiled(run.workflow_id, run.version)
     return list(graph.nodes)
+
+
+def _plan(platform: Platform, run: Run | RunHandle) -> list[Stage]:
+    graph = getattr(run, "graph", None) or platform.workflows.compiled(run.workflow_id, run.version)
+    return stage_plan(graph)
 
 
 @router.post("/runs", status_code=202)
@@ -142,8 +159,16 @@ async def get_run(run_id: str, request: Request, user: User = Depends(current_us
         "current_node": current[0] if current else None,
         "nodes": nodes,
         "usage": (live.state.usage if live else run.usage) or {},
+        "path": _path(run, live),
     }
     return ok(data)
+
+
+def _path(run: Run, live: RunHandle | None) -> list[dict]:
+    """The trace's events that say how the run went: retried attempts, fallbacks taken, budget warnings."""
+    if live is not None:
+        return [event_record(e) for e in live.events if e.kind in PATH_KINDS]
+    return [e for e in run.events or () if isinstance(e, dict) and e.get("kind") in PATH_KINDS]
 
 
 async def _transition(request: Request, run_id: str, user: User, action: str) -> JSON:
@@ -181,10 +206,10 @@ async def _progress(platform: Platform, run_id: str, user: User) -> dict:
     if live is not None:
         states = node_states(live.events)
         states.update({nid: "reused" for nid in live.state.outputs if nid not in states})
-        return {"run_id": run_id, **progress(_order(platform, live), states, live.status, item_progress(live.events))}
+        return {"run_id": run_id, **progress(_plan(platform, live), states, live.status, node_fractions(live.events))}
     run = await runs.record(principal, run_id, missing=ResourceNotFoundError)
     states = {n.node_id: n.status for n in runs.nodes(run_id)}
-    return {"run_id": run_id, **progress(_order(platform, run), states, run.status)}
+    return {"run_id": run_id, **progress(_plan(platform, run), states, run.status)}
 
 
 @router.post("/runs/{run_id}/nodes/{node_id}/regenerate", status_code=202)
@@ -220,28 +245,30 @@ async def run_socket(websocket: WebSocket, run_id: str):
         if live is None or live.done:
             await websocket.send_json(await _final_message(platform, run_id, user, live))
         else:
+            ended = {st["stage"]: st["status"] for st in snapshot["stages"] if st["status"] in ("completed", "failed")}
             async for _, ev in live.follow(len(live.events)):
-                for message in await _messages(platform, run_id, user, ev):
+                for message in await _messages(platform, run_id, user, ev, ended):
                     await websocket.send_json(message)
         await websocket.close()
     except WebSocketDisconnect:
         pass
 
 
-async def _messages(platform: Platform, run_id: str, user: User, ev: Event) -> list[dict]:
+async def _messages(platform: Platform, run_id: str, user: User, ev: Event, ended: dict[str, str]) -> list[dict]:
+    """The messages one run event makes: progress, and ``stage_completed`` / ``stage_failed`` for each
+    stage that just ended (``ended``: the stages already reported, updated here)."""
     if isinstance(ev, LoopProgress):  # a loop's items: progress counts them
         return [{"type": "progress", "data": await _progress(platform, run_id, user)}]
     if getattr(ev, "item", None) is not None:  # a node inside a loop is not a stage of its own
         return []
     if isinstance(ev, NodeStarted):
         return [{"type": "progress", "data": await _progress(platform, run_id, user)}]
-    if isinstance(ev, NodeFinished):
-        return [
-            {"type": "stage_completed", "data": {"stage": ev.node, "time_spend": ev.time_spend, "outputs": ev.outputs}},
-            {"type": "progress", "data": await _progress(platform, run_id, user)},
-        ]
-    if isinstance(ev, NodeFailed):
-        return [{"type": "stage_failed", "data": {"stage": ev.node, "code": ev.code, "message": ev.message}}]
+    if isinstance(ev, NodeFinished | NodeFailed | NodeSkipped | FallbackTaken):
+        snapshot = await _progress(platform, run_id, user)
+        messages = [_stage_message(st, ev) for st in snapshot["stages"] if _just_ended(st, ended)]
+        if not isinstance(ev, NodeFailed):
+            messages.append({"type": "progress", "data": snapshot})
+        return messages
     if isinstance(ev, RunSucceeded):
         return [
             {"type": "workflow_completed", "data": {"run_id": run_id, "output": ev.output, "total_time": ev.total_time}}
@@ -254,6 +281,30 @@ async def _messages(platform: Platform, run_id: str, user: User, ev: Event) -> l
             }
         ]
     return []
+
+
+def _just_ended(stage: dict, ended: dict[str, str]) -> bool:
+    status = stage["status"]
+    if status not in ("completed", "failed") or ended.get(stage["stage"]) == status:
+        return False
+    ended[stage["stage"]] = status
+    return True
+
+
+def _stage_message(stage: dict, ev: Event) -> dict:
+    """``stage_completed`` / ``stage_failed``: the stage's id, label and status; for a node's own stage
+    also its time and outputs (or error), as the node event that ended it gave them."""
+    data: dict[str, Any] = {"stage": stage["stage"], "label": stage.get("label"), "status": stage["status"]}
+    if "nodes" in stage:
+        data["nodes"] = stage["nodes"]
+    if isinstance(ev, NodeFinished) and ev.node == stage["stage"]:
+        data.update(label=ev.label, time_spend=ev.time_spend, outputs=ev.outputs)
+    if isinstance(ev, NodeFailed):
+        if ev.node == stage["stage"]:
+            data["label"] = ev.label
+        data.update(node=ev.node, code=ev.code, message=ev.message)
+    kind = "stage_completed" if stage["status"] == "completed" else "stage_failed"
+    return {"type": kind, "data": data}
 
 
 async def _final_message(platform: Platform, run_id: str, user: User, live: RunHandle | None) -> dict:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.access.users import Account as User  # the signed-in account
+from flowai.texts import Text
 from flowai.workflows.store import Workflow, WorkflowVersion
 
 from .common import Page, current_user, ok, platform_of
@@ -36,7 +37,7 @@ class _Body(BaseModel):
 
 class CreateWorkflow(_Body):
     document: dict[str, Any] = Field(json_schema_extra=DOCUMENT)
-    message: str = Field("", max_length=500)
+    message: Text = Field("", max_length=500)
     publish: bool = False
 
 
@@ -45,7 +46,7 @@ class SaveWorkflow(_Body):
     base_version: Annotated[int, Field(ge=0, le=MAX_INT), integral] = Field(
         description="The version this document was based on (the workflow's latest_version when it was loaded).",
     )
-    message: str = Field("", max_length=500)
+    message: Text = Field("", max_length=500)
 
 
 class PublishWorkflow(_Body):
