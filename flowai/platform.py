@@ -37,6 +37,7 @@ from flowai.runs.manager import RUNNER, RunManager
 from flowai.runs.service import RunService
 from flowai.services import Services
 from flowai.settings import Settings
+from flowai.studio import Studio
 from flowai.workflows.store import Workflows
 from nodes import Registry, default_registry
 from storage import queries
@@ -45,6 +46,7 @@ from storage.db import make_engine, session
 from storage.models import utcnow as _utcnow
 from storage.provider_store import DbProviderStore
 from storage.recorder import RunRecorder
+from storage.studio_store import DbProjectStore
 
 log = logging.getLogger("flowai")
 RESUMABLE = ("background", "async", "batch", "regenerate")  # run sources that survive a restart
@@ -115,6 +117,7 @@ class Platform:
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)
         self.history = RunHistory(self.db)
         self.run_service = RunService(self.runs, self.workflows, self.history, self.idempotency, self.callbacks)
+        self.studio = Studio(self.run_service, self.workflows, DbProjectStore(self.db))
         self.budget_watch.listeners.append(self._budget_warned)
 
     def _budget_warned(self, warning: dict) -> None:

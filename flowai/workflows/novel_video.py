@@ -13,7 +13,7 @@ stages of the video-workflow design: script (剧本), assets (资产), storyboar
 - **storyboard**: one 3x3 storyboard sheet drawn with the two assets as references, cut into
   its nine cells by ``grid_crop``.
 - **animatic**: a loop over the shots — each shot's picture is its storyboard cell (or, past the
-  ninth shot, an image drawn from its prompt) and its voice the dialogue spoken (TTS); the compose
+  ninth shot or for a shot marked ``"redraw": true``, an image drawn from its prompt) and its voice the dialogue spoken (TTS); the compose
   node holds each picture for the shot's duration under its voice.
 - **video**: once the animatic is made, a loop over the shots turns each picture into a clip of
   the shot's duration (image-to-video). A shot whose video call fails stays a still in the final cut (a fallback edge).
@@ -195,6 +195,14 @@ def _animatic(g: Graph) -> None:
         result="{{frame.value}}",
     )
     body = "voices"
+    g.node(
+        "keep",
+        "condition",
+        "Keep the cell? · 沿用分镜格？",
+        parent=body,
+        value="{{voices.item.redraw}}",
+        cases=[{"operator": "is_empty", "value": ""}],
+    )
     g.node("cell", "json", "Storyboard cell · 分镜格", parent=body, value="{{crop.images}}", path="[{{voices.index}}]")
     g.node(
         "has_cell",
@@ -224,6 +232,7 @@ def _animatic(g: Graph) -> None:
             "duration": "{{voices.item.duration}}",
         },
     )
+    g.edge("keep", "cell", "case_1").edge("keep", "drawn", "else")  # a shot marked "redraw": drawn from its prompt
     g.edge("cell", "has_cell").edge("has_cell", "drawn", "else").edge("has_cell", "frame").edge("drawn", "frame")
     g.edge("voice", "frame")
     g.node(
