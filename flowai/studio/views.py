@@ -16,6 +16,7 @@ from typing import Any
 KINDS = ("script", "storyboard", "animatic", "video", "edit")
 ASSET_TYPES = ("character", "scene")  # the template draws no props
 STAGE_NAMES = {"assets": "asset"}  # template stage id -> the document's
+ORDER = ("script", "assets", "storyboard", "animatic", "video", "edit")  # the template's stages
 STATUS = {"running": "processing", "paused": "paused"}
 
 
@@ -75,9 +76,13 @@ def progress(snap: Snapshot, *, full: bool = True) -> dict[str, Any]:
                 "status": snap.stage(s["stage"]),
                 "progress": s["progress"],
             }
-            for s in p["stages"]
+            for s in sorted(p["stages"], key=_stage_order)
         ]
     return data
+
+
+def _stage_order(stage: dict[str, Any]) -> int:
+    return ORDER.index(stage["stage"]) if stage["stage"] in ORDER else len(ORDER)
 
 
 def current_stage(snap: Snapshot) -> str | None:
@@ -236,10 +241,12 @@ def _number(value: Any) -> float:
 def segments(snap: Snapshot) -> list[dict[str, Any]]:
     listed = []
     results = snap.out("clips", "results", [])
+    stills = snap.out("voices", "results", [])
     for i, clip in enumerate(results):
         clip = clip if isinstance(clip, dict) else {}
         url = clip.get("image")
-        moving = isinstance(url, str) and ".mp4" in url.split("?")[0]
+        still = stills[i].get("image") if i < len(stills) and isinstance(stills[i], dict) else None
+        moving = bool(url) and url != still  # a clip whose video failed holds the shot's still
         listed.append(
             {
                 "id": f"segment_{i + 1:03d}",

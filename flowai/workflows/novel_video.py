@@ -13,8 +13,8 @@ stages of the video-workflow design: script (剧本), assets (资产), storyboar
 - **storyboard**: one 3x3 storyboard sheet drawn with the two assets as references, cut into
   its nine cells by ``grid_crop``.
 - **animatic**: a loop over the shots — each shot's picture is its storyboard cell (or, past the
-  ninth shot or for a shot marked ``"redraw": true``, an image drawn from its prompt) and its voice the dialogue spoken (TTS); the compose
-  node holds each picture for the shot's duration under its voice.
+  ninth shot or for a shot marked ``"redraw": true``, an image drawn from its prompt) and its voice
+  the dialogue spoken (TTS); the compose node holds each picture for the shot's duration under its voice.
 - **video**: once the animatic is made, a loop over the shots turns each picture into a clip of
   the shot's duration (image-to-video). A shot whose video call fails stays a still in the final cut (a fallback edge).
 - **edit**: background music in the asked style; the final cut is each shot's clip with its voice
