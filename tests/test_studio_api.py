@@ -168,7 +168,10 @@ def test_a_novel_to_its_final_video_through_the_studio_api(studio):
     music = body(client.post("/files", files={"file": ("m.wav", _wav(), "audio/wav")}), 201)["url"]
     before = calls(writer, replicate)
     answer = body(
-        client.post(f"/workflow/edit/edit_{wid}/music", json={"music_url": music, "volume": 0.3, "fade_in": 2.0, "fade_out": 2.0})
+        client.post(
+            f"/workflow/edit/edit_{wid}/music",
+            json={"music_url": music, "volume": 0.3, "fade_in": 2.0, "fade_out": 2.0},
+        )
     )
     assert answer == {"edit_id": f"edit_{wid}", "status": "processing"}
     wait_done(client, wid)
@@ -185,13 +188,13 @@ def _wav(seconds: float = 2.0) -> bytes:
     return studio_media.tone_wav(seconds, 330)
 
 
-def test_the_error_rows_of_the_document(studio):
+def test_the_error_rows_of_the_document(studio, settings):
     api, _writer, _replicate = studio
     client = signed_in(api)
     error(client.post("/workflow", json={"name": "x", "input_type": "poem", "input_content": "y"}), 400, 40001)
     files = {"file": ("x.exe", b"MZ\x90\x00" + bytes(200), "application/octet-stream")}
     error(client.post("/workflow/script/upload", files=files), 400, 40002)
-    huge = {"file": ("big.txt", b"a" * (api.settings.max_upload_bytes + 10), "text/plain")}
+    huge = {"file": ("big.txt", b"a" * (settings.max_upload_bytes + 10), "text/plain")}
     error(client.post("/workflow/script/upload", files=huge), 413, 40003)
     error(client.get("/workflow/0123", headers={"Authorization": ""}), 401, 40101)
     error(client.get("/workflow/nope"), 404, 40401)

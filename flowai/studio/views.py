@@ -65,7 +65,7 @@ def progress(snap: Snapshot, *, full: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {
         "workflow_id": snap.id,
         "overall_progress": p["overall_progress"],
-        "current_stage": STAGE_NAMES.get(current, current),
+        "current_stage": STAGE_NAMES.get(current, current) if current else None,
         "stage_progress": p.get("stage_progress"),
     }
     if full:
