@@ -11,6 +11,7 @@ FlowAIError                      code / status
 ├── ConflictError                40901 / 409   a draft saved on a base that moved meanwhile
 ├── TooLargeError                40003 / 413
 ├── RateLimitedError             42901 / 429   carries retry_after
+├── TaskQueueError               50004 / 500   a run the API needs is not in this process's queue
 └── NodeError                    50001 / 500   a node failed; carries node_id
     ├── NodeTimeoutError         50001 / 500
     └── ProviderError            50002 / 502   every provider able to serve the node failed
@@ -83,6 +84,10 @@ class RateLimitedError(FlowAIError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message, detail={"retry_after": retry_after})
         self.retry_after = retry_after
+
+
+class TaskQueueError(FlowAIError):
+    code, status = 50004, 500
 
 
 class NodeError(FlowAIError):

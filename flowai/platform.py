@@ -44,6 +44,7 @@ from flowai.scale.notify import Notifier
 from flowai.scale.queue_pg import PgQueue
 from flowai.services import Services
 from flowai.settings import Settings
+from flowai.studio import Studio
 from flowai.workflows.store import Workflows
 from nodes import Registry, default_registry
 from storage import queries
@@ -52,6 +53,7 @@ from storage.db import make_engine, session
 from storage.models import utcnow as _utcnow
 from storage.provider_store import DbProviderStore
 from storage.recorder import RunRecorder
+from storage.studio_store import DbProjectStore
 
 log = logging.getLogger("flowai")
 RESUMABLE = ("background", "async", "batch", "regenerate")  # run sources that survive a restart
@@ -144,6 +146,7 @@ class Platform:
             queue=self.queue,
             remote=self.fanout,
         )
+        self.studio = Studio(self.run_service, self.workflows, DbProjectStore(self.db))
         self.budget_watch.listeners.append(self._budget_warned)
 
     def _budget_warned(self, warning: dict) -> None:

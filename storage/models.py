@@ -233,3 +233,20 @@ class Counter(SQLModel, table=True):
     slot: int = Field(primary_key=True, sa_type=BigInteger)  # or a hit's time in microseconds (moving windows)
     hits: int = 0
     expires: int = Field(index=True)  # unix time after which the row is deleted
+
+
+class StudioProject(SQLModel, table=True):
+    """A video-studio project (``/api/v1/workflow``): a background run of the novel-to-video
+    template, the run it is at now (regenerations start new runs), and the edits made to it."""
+
+    __tablename__ = "studio_projects"
+    __table_args__ = (Index("ix_studio_projects_owner_created", "owner_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    owner_id: int = Field(index=True)
+    name: str = Field(max_length=200)
+    workflow_id: str = Field(max_length=32)  # the workflow holding the project's template copy
+    run_id: str = Field(max_length=32)  # the project's current run
+    edits: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -57,7 +57,8 @@ ALLOWED = {
     "scale": LEAVES | {"runs", "workflows", "storage", "providers"},  # PostgreSQL-backed queue, counters, run fan-out
     "client": set(),  # the Python client of the run API: httpx only, nothing of the server
     # HTTP handlers are adapters over the services the platform composes: never storage or nodes
-    "api": LEAVES | {"access", "media", "net", "platform", "providers", "runs", "workflows"},
+    "studio": LEAVES | {"runs", "workflows"},  # the video-studio projects: views over runs of a template
+    "api": LEAVES | {"access", "media", "net", "platform", "providers", "runs", "studio", "workflows"},
 }
 
 

@@ -49,10 +49,21 @@ EXTRA: dict[tuple[str, str], set[int]] = {
     ("post", "/batches"): {403, 404},
     ("put", "/workflows/{workflow_id}"): {409},
     ("post", "/auth/login"): {401},  # wrong username or password
+    # the video-studio API: a stage task names its project (workflow_id) in the body or the query
+    **{
+        ("post", f"/workflow/{stage}"): {403, 404}
+        for stage in ("script", "assets", "storyboard", "animatic", "video", "edit")
+    },
+    ("get", "/workflow/assets"): {400, 403, 404},
+    ("post", "/workflow/script/upload"): {400, 413},
 }
 
 # (method, path) -> {status: codes} beyond ERRORS
-MORE_CODES: dict[tuple[str, str], dict[int, list[int]]] = {("post", "/files"): {400: [40002]}}  # unsupported format
+MORE_CODES: dict[tuple[str, str], dict[int, list[int]]] = {  # an unsupported format
+    ("post", "/files"): {400: [40002]},
+    ("post", "/workflow/script/upload"): {400: [40002]},
+    ("post", "/workflow/assets/{asset_id}/upload"): {400: [40002]},
+}
 
 # routes whose body is a flowai/1 document: where in the body it sits
 DOCUMENT_BODIES = {("post", "/workflows/import"): None, ("put", "/workflows/{workflow_id}"): "document"}

@@ -3,7 +3,8 @@
 A composition is a list of steps applied in order to one *current* medium:
 
 - ``concat``: clips (video or audio) joined end to end, with an optional cross-fade;
-- ``animatic``: stills, each held for a duration (or as long as its audio), joined;
+- ``animatic``: shots — stills or video clips, each with its audio — held or cut to a duration
+  (or as long as its audio), joined;
 - ``voiceover``: an audio track mixed under (or replacing) the current one, from a start time;
 - ``music``: background music at a volume, looped to length, with fade-in and fade-out;
 - ``sfx``: a sound effect at a given time;
@@ -54,10 +55,10 @@ class Concat(_Step):
 
 
 class Shot(_Step):
-    image: str
-    audio: str | None = None
+    image: str = Field(description="A still, or a video clip (cut to the duration, its last frame held if short)")
+    audio: str | None = Field(default=None, description="The shot's sound; empty: the clip's own (or silence)")
     duration: Annotated[float, Field(gt=0, le=3600)] | None = Field(
-        default=None, description="Seconds on screen; empty: as long as its audio (else 3 s)"
+        default=None, description="Seconds on screen; empty: as long as its audio (else the clip's, else 3 s)"
     )
 
 
@@ -193,16 +194,43 @@ class Composer:
         size: tuple[int, int] | None = (step.width, step.height) if step.width and step.height else None
         for shot in step.shots:
             image = await self.resolve(shot.image)
+            info = await ffmpeg.probe(image)
+            if not info.video:
+                raise InputError("An animatic shot's image must be a picture or a video clip, not audio.")
             if size is None:
-                info = await ffmpeg.probe(image)
                 size = (info.width or DEFAULT_SIZE[0], info.height or DEFAULT_SIZE[1])
             size = _even(size)
             audio = await self.resolve(shot.audio) if shot.audio else None
             duration = shot.duration
             if duration is None:
-                duration = ((await ffmpeg.probe(audio)).duration if audio else None) or 3.0
-            clips.append(await self._still(image, audio, duration, size))
+                duration = ((await ffmpeg.probe(audio)).duration if audio else None) or info.duration or 3.0
+            if info.duration is None:
+                clips.append(await self._still(image, audio, duration, size))
+            else:
+                clips.append(await self._held(image, info, audio, duration, size))
         return await self.concat(Concat(op="concat", clips=[str(c) for c in clips]))
+
+    async def _held(
+        self, video: Path, info: MediaInfo, audio: Path | None, duration: float, size: tuple[int, int]
+    ) -> Path:
+        """A video clip lasting exactly ``duration``: cut, or its last frame held; with ``audio`` as its
+        sound (else its own, else silence), padded or cut to the same length."""
+        w, h = size
+        args = input_args(video)
+        if audio is not None:
+            args += input_args(audio)
+            source = "[1:a]"
+        elif info.audio:
+            source = "[0:a]"
+        else:
+            args += ["-f", "lavfi", "-t", f"{duration:.3f}", "-i", "anullsrc=r=48000:cl=stereo"]
+            source = "[1:a]"
+        sound = f"{source}{AFORMAT},apad,atrim=0:{duration:.3f},asetpts=PTS-STARTPTS[a]"
+        picture = (
+            f"[0:v]{_fit(w, h, 'pad')},format=yuv420p,fps={FPS},"
+            f"tpad=stop_mode=clone:stop_duration={duration:.3f},trim=0:{duration:.3f},setpts=PTS-STARTPTS[v]"
+        )
+        return await self._clip(args, picture, sound, duration)
 
     async def _still(self, image: Path, audio: Path | None, duration: float, size: tuple[int, int]) -> Path:
         w, h = size

@@ -31,7 +31,8 @@ def regenerated(
     for n in nodes:
         if n.node_id not in again and n.status in ("completed", "reused") and n.node_id in graph.nodes:
             state.outputs[n.node_id] = n.outputs or {}
-    missing = [nid for nid in graph.nodes if nid not in again and nid not in state.outputs]
+    skipped = {n.node_id for n in nodes if n.status == "skipped"}  # a branch not taken: decided again
+    missing = [nid for nid in graph.nodes if nid not in again and nid not in state.outputs and nid not in skipped]
     if missing:
         raise InputError(
             f"Run {run.id} has no stored outputs for {', '.join(missing)}; only a node whose "

@@ -27,14 +27,24 @@ class Graph:
 
     # nodes -----------------------------------------------------------------------------------
     def node(
-        self, id: str, type: str, label: str | None = None, *, at: tuple[float, float] | None = None, **config: Any
+        self,
+        id: str,
+        type: str,
+        label: str | None = None,
+        *,
+        at: tuple[float, float] | None = None,
+        parent: str | None = None,
+        **config: Any,
     ) -> Graph:
-        """A node of any type; ``at`` is its (x, y) on the canvas; keywords are its config."""
+        """A node of any type; ``at`` is its (x, y) on the canvas; ``parent`` the loop it is inside;
+        keywords are its config."""
         spec: dict[str, Any] = {"id": id, "type": type}
         if label is not None:
             spec["label"] = label
         if at is not None:
             spec["position"] = {"x": at[0], "y": at[1]}
+        if parent is not None:
+            spec["parent"] = parent
         spec["config"] = config
         self._doc["nodes"].append(spec)
         return self
@@ -83,6 +93,21 @@ class Graph:
         ids = ids or tuple(n["id"] for n in self._doc["nodes"])
         for a, b in zip(ids, ids[1:]):
             self.edge(a, b)
+        return self
+
+    # stages ----------------------------------------------------------------------------------
+    def stage(self, id: str, *nodes: str, label: str | None = None) -> Graph:
+        """A named stage grouping ``nodes`` (progress is reported per stage)."""
+        stage: dict[str, Any] = {"id": id}
+        if label is not None:
+            stage["label"] = label
+        stage["nodes"] = list(nodes)
+        self._doc.setdefault("stages", []).append(stage)
+        return self
+
+    def settings(self, **values: Any) -> Graph:
+        """Workflow settings (``cache_ttl``)."""
+        self._doc.setdefault("settings", {}).update(values)
         return self
 
     # results ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from flowai.api.openapi import install as install_openapi
 
-from . import auth, batches, files, keys, providers, runs, workflows
+from . import auth, batches, files, keys, providers, runs, studio, workflows
 from .common import allow_table, install_error_handlers
 from .guard import BodyGuard
 
@@ -29,7 +29,7 @@ def create_manage_app(platform) -> FastAPI:
     )
     app.state.platform = platform
     install_error_handlers(app)
-    routers = [module.router for module in (auth, workflows, keys, files, runs, batches, providers)]
+    routers = [module.router for module in (auth, workflows, keys, files, runs, batches, providers, studio)]
     for router in routers:
         app.include_router(router)
     routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]

@@ -10,6 +10,8 @@ cut off at the limit too (413, 40003). ``POST /files`` uploads have their own, l
 
 from __future__ import annotations
 
+import re
+
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -17,6 +19,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .common import bearer_user
+
+# the studio's uploads (flowai/api/manage/studio.py) take the upload limit too
+UPLOADS = re.compile(r"^/workflow/(script/upload|assets/[^/]+/upload)$")
 
 LOGIN = "/auth/login"
 LOGIN_LIMIT = 16 * 1024  # a username and a password
@@ -60,7 +65,7 @@ class BodyGuard:
             LOGIN_LIMIT
             if path == LOGIN
             else settings.max_upload_bytes + UPLOAD_SLACK
-            if path == "/files"
+            if path == "/files" or UPLOADS.match(path)
             else settings.max_body_bytes
         )
         if declared is not None and int(declared) > limit:
