@@ -94,6 +94,8 @@ class Run(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     total_time: float | None = None
+    # version 0 (an editor's unsaved draft): the document that ran, so its trace can name the nodes
+    graph: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class RunNode(SQLModel, table=True):

@@ -92,14 +92,22 @@ def register(platform: Platform) -> None:
             except FlowAIError:
                 ui.label(t("runs.not_found")).classes("text-gray-500").props('data-testid="run-not-found"')
                 return
-            try:
-                graph = platform.workflows.compiled(run.run.workflow_id, run.run.version)
-            except FlowAIError:
-                graph = None
+            graph = _graph(platform, run.run)
             if graph is not None:
                 run = history.trace(owner_id=user.id, run_id=run_id, graph=graph)
             names = {wf.id: wf.name for wf in platform.workflows.list(owner_id=user.id, limit=1000)[0]}
-            _trace(run, names.get(run.run.workflow_id))
+            _trace(run, names.get(run.run.workflow_id), run.run.workflow_id in names)
+
+
+def _graph(platform: Platform, run):
+    """The graph the run ran: its saved version, or for an editor's draft (version 0) the document
+    recorded with it; None when neither can be compiled any more."""
+    try:
+        if run.version == 0:
+            return platform.workflows.validate(run.graph) if run.graph else None
+        return platform.workflows.compiled(run.workflow_id, run.version)
+    except FlowAIError:
+        return None
 
 
 def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str, source: str, page: int) -> None:
@@ -156,7 +164,9 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
         ui.table(columns=columns, rows=table_rows, row_key="id")
         .classes("w-full")
         .props('data-testid="runs" flat bordered')
+        .classes("cursor-pointer")
     )
+    table.on("row-click", lambda e: ui.navigate.to(f"/runs/{e.args[1]['id']}"))  # the whole row opens the run
     table.add_slot(
         "body-cell-status",
         """
@@ -180,12 +190,17 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
         ).props('data-testid="pages"')
 
 
-def _trace(trace, workflow_name: str | None) -> None:
+def _trace(trace, workflow_name: str | None, exists: bool) -> None:
     run = trace.run
     with ui.row().classes("w-full items-center gap-4"):
-        ui.label(workflow_name or t("runs.deleted_wf")).classes("text-2xl")
+        if exists:
+            ui.link(workflow_name or "", f"/workflows/{run.workflow_id}").classes("text-2xl text-primary").props(
+                'data-testid="run-workflow"'
+            ).tooltip(t("runs.open_workflow"))
+        else:
+            ui.label(workflow_name or t("runs.deleted_wf")).classes("text-2xl")
         _badge(run.status, testid="run-status")
-    with ui.grid(columns=6).classes("w-full text-sm"):
+    with ui.grid().classes("w-full text-sm grid-cols-2 sm:grid-cols-3 lg:grid-cols-6"):
         for key, value in (
             ("version", _version(run.version)),
             ("source", _source(run.source)),

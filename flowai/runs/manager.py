@@ -472,6 +472,8 @@ class RunManager:
             "input": h.run_input,
             "runner": RUNNER,
             "created_at": _now(),
+            # an unsaved draft exists nowhere else: keep what ran, for the trace's labels and inputs
+            "graph": h.graph.doc.model_dump(mode="json") if h.version == 0 and h.graph is not None else None,
         }
 
     async def shutdown(self) -> None:
