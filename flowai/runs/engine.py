@@ -219,6 +219,9 @@ class Engine:
             err = NodeError(f"Node {node.label} failed: {type(exc).__name__}.", node_id=node.id)
             emit(NodeFailed(node.id, node.label, node.spec.type, time.perf_counter() - t0, err.code, err.message))
             raise err from exc
+        finally:
+            if ctx.usage is not None:  # a failed or stopped call too: which provider and model it reached
+                state.usage[node.id] = ctx.usage
         state.outputs[node.id] = outputs
         if ctx.usage is not None:
             state.usage[node.id] = ctx.usage

@@ -579,11 +579,13 @@ def node_records(
     for ev in events:
         if isinstance(ev, NODE_EVENTS) and ev.item is None:
             nodes[ev.node] = node_row(run_id, ev)
+    reused = state.outputs if state else {}
+    usage = state.usage if state else {}
     for row in nodes.values():
         if row["status"] == "running":
             row["status"] = "cancelled"
-    reused = state.outputs if state else {}
-    usage = state.usage if state else {}
+        if row["usage"] is None and row["status"] in ("failed", "cancelled"):
+            row["usage"] = usage.get(row["node_id"])  # the provider and model a failed call reached
     for node_id, outputs in reused.items():
         if node_id not in nodes:
             node_type = graph.nodes[node_id].spec.type if graph and node_id in graph.nodes else ""
