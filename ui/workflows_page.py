@@ -268,9 +268,9 @@ class WorkflowsList:
 
             with ui.column().classes("w-full gap-1 border-2 border-dashed border-slate-300 rounded p-2"):
                 ui.label(t("workflows.import_drop")).classes("text-sm text-gray-600")
-                ui.upload(on_upload=received, auto_upload=True, max_file_size=5_000_000).props(
-                    'accept=".json,application/json" flat data-testid="import-upload"'
-                ).classes("w-full")
+                ui.upload(
+                    label=t("workflows.import_choose"), on_upload=received, auto_upload=True, max_file_size=5_000_000
+                ).props('accept=".json,application/json" flat data-testid="import-upload"').classes("w-full")
             ui.label(t("workflows.import_or_paste")).classes("text-sm text-gray-600")
             pasted = (
                 ui.textarea(placeholder='{"format": "flowai/1", "name": …, "nodes": [...], "edges": [...]}')
