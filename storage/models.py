@@ -21,6 +21,7 @@ class User(SQLModel, table=True):
     password_hash: str | None = None  # None: made by the CLI, password not set yet
     is_admin: bool = False
     language: str = "en"
+    theme: str | None = None  # the UI's colours: system (None), light or dark
     created_at: datetime = Field(default_factory=utcnow)
     # bumped by sign-out-everywhere and password changes: tokens carrying an older version are refused
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

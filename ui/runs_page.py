@@ -194,9 +194,9 @@ def _trace(trace, workflow_name: str | None, exists: bool) -> None:
     run = trace.run
     with ui.row().classes("w-full items-center gap-4"):
         if exists:
-            ui.link(workflow_name or "", f"/workflows/{run.workflow_id}").classes("text-2xl text-primary").props(
-                'data-testid="run-workflow"'
-            ).tooltip(t("runs.open_workflow"))
+            ui.link(workflow_name or "", f"/workflows/{run.workflow_id}").classes(
+                "text-2xl text-primary no-underline hover:underline"
+            ).props('data-testid="run-workflow"').tooltip(t("runs.open_workflow"))
         else:
             ui.label(workflow_name or t("runs.deleted_wf")).classes("text-2xl")
         _badge(run.status, testid="run-status")
