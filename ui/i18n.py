@@ -2,8 +2,9 @@
 
 A catalog is a flat JSON object of namespaced keys (``"api.new_key"``; the namespace is the page
 module) to texts with ``{name}`` fields filled by ``str.format``. Pages call ``t("api.new_key")`` or
-``t("runs.deleted", n=3)`` (``n=1`` picks the singular ``<key>_one`` where there is one); this module also knows which language the signed-in user chose (kept in
-the browser's user storage and remembered on the account) and the matching Quasar language pack.
+``t("runs.deleted", n=3)`` (``n=1`` picks the singular ``<key>_one`` where there is one); this
+module also knows which language the signed-in user chose (kept in the browser's user storage and
+remembered on the account) and the matching Quasar language pack.
 """
 
 from __future__ import annotations

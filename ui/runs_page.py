@@ -14,7 +14,7 @@ from flowai.errors import FlowAIError
 from flowai.platform import Platform
 from flowai.runs.history import SOURCES, STATUSES, RunHistory, run_cost
 
-from .i18n import has, labelled, t
+from .i18n import has, labelled, language, t
 from .layout import frame, safe_id, signed_in_user
 
 PAGE_SIZE = 20
@@ -96,7 +96,8 @@ def register(platform: Platform) -> None:
             if graph is not None:
                 run = history.trace(owner_id=user.id, run_id=run_id, graph=graph)
             names = {wf.id: wf.name for wf in platform.workflows.list(owner_id=user.id, limit=1000)[0]}
-            _trace(run, names.get(run.run.workflow_id), run.run.workflow_id in names)
+            titles = {kind.type: kind.definition.title.get(language()) for kind in platform.registry}
+            _trace(run, names.get(run.run.workflow_id), run.run.workflow_id in names, titles)
 
 
 def _graph(platform: Platform, run):
@@ -190,7 +191,7 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
         ).props('data-testid="pages"')
 
 
-def _trace(trace, workflow_name: str | None, exists: bool) -> None:
+def _trace(trace, workflow_name: str | None, exists: bool, titles: dict[str, str]) -> None:
     run = trace.run
     with ui.row().classes("w-full items-center gap-4"):
         if exists:
@@ -230,14 +231,15 @@ def _trace(trace, workflow_name: str | None, exists: bool) -> None:
                 _value(run.output)
     ui.label(t("runs.nodes")).classes("text-xl mt-2")
     for node in trace.nodes:
-        _node(node)
+        _node(node, titles.get(node.type, node.type))
 
 
-def _node(node) -> None:
+def _node(node, kind: str) -> None:
+    """One node's card; ``kind``: its type's title in the page's language."""
     with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("node", node.node_id)}"'):
         with ui.row().classes("w-full items-center gap-3"):
             ui.label(node.label).classes("font-bold")
-            ui.label(f"{node.type} · {node.node_id}").classes("text-gray-500 text-sm")
+            ui.label(f"{kind} · {node.node_id}").classes("text-gray-500 text-sm")
             _badge(node.status)
             ui.space()
             ui.label(labelled(t("runs.time"), _seconds(node.time_spend))).classes("text-sm")
