@@ -70,14 +70,22 @@ def test_every_page_in_both_languages_and_both_themes(page, demo_app, pages, bro
                 if lang == "zh":
                     left[name] = _english_lines(page)
                 shot(page, f"pages-{lang}-{theme}-{name}")
-    # the sign-in page, signed out (its language: the browser's own, English here)
-    other = new_page(browser)
-    try:
-        other.goto(demo_app.url + "/login")
-        other.get_by_test_id("submit").wait_for()
-        shot(other, "pages-en-light-login")
-    finally:
-        other.context.close()
+    # the sign-in page, signed out: its theme is the system's, its language the header's switch
+    for lang, language in (("zh", "简体中文"), ("en", "English")):
+        for theme in ("light", "dark"):
+            other = new_page(browser)
+            try:
+                other.emulate_media(color_scheme=theme)
+                other.goto(demo_app.url + "/login")
+                other.get_by_test_id("submit").wait_for()
+                if lang == "zh":
+                    _switch(other, language)
+                    other.get_by_test_id("submit").wait_for()
+                    left["login"] = _english_lines(other)
+                assert _is_dark(other) == (theme == "dark")
+                shot(other, f"pages-{lang}-{theme}-login")
+            finally:
+                other.context.close()
     assert {where: lines for where, lines in left.items() if lines} == {}
     _theme(page, "system")
     assert not page.errors

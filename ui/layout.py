@@ -91,7 +91,7 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
                 )
                 ui.link(t(f"layout.{key}"), path).classes(style).props(f'data-testid="{safe_id("nav", key)}"')
         # the page title, unless the highlighted navigation entry already says where we are
-        ui.label(title).classes("text-slate-300 max-sm:hidden" + (" sr-only" if active == here else "")).props(
+        ui.label(title).classes("text-slate-300 max-sm:hidden border-l border-slate-500 pl-4" + (" sr-only" if active == here else "")).props(
             'data-testid="page-title"'
         )
         ui.space()
@@ -101,7 +101,10 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
         if user is not None:
             theme.switch(platform, user, dark)
             ui.label(user.username).classes("text-slate-300 max-sm:hidden").props('data-testid="username"')
-            ui.button(t("layout.sign_out"), on_click=_sign_out).props("flat color=white")
+            ui.button(t("layout.sign_out"), on_click=_sign_out).props("flat color=white").classes("max-sm:hidden")
+            ui.button(icon="logout", on_click=_sign_out).props(  # a phone: the icon alone
+                f'flat round dense color=white aria-label="{t("layout.sign_out")}"'
+            ).classes("sm:hidden")
     if user is not None and user.is_admin:
         _alerts_banner(platform)
     classes = "w-full p-2 gap-2" if wide else "w-full max-w-6xl mx-auto p-4 max-sm:p-2 gap-4"
