@@ -91,9 +91,9 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
                 )
                 ui.link(t(f"layout.{key}"), path).classes(style).props(f'data-testid="{safe_id("nav", key)}"')
         # the page title, unless the highlighted navigation entry already says where we are
-        ui.label(title).classes("text-slate-300 max-sm:hidden border-l border-slate-500 pl-4" + (" sr-only" if active == here else "")).props(
-            'data-testid="page-title"'
-        )
+        ui.label(title).classes(
+            "text-slate-300 max-sm:hidden border-l border-slate-500 pl-4" + (" sr-only" if active == here else "")
+        ).props('data-testid="page-title"')
         ui.space()
         ui.select(LANGUAGES, value=language(), on_change=lambda e: _switch_language(platform, e.value)).props(
             'dense dark borderless data-testid="language"'
