@@ -17,9 +17,12 @@ pytestmark = pytest.mark.browser
 
 
 def _switch(page, language: str) -> None:
+    """Switch the UI language, and wait for the page to come back in it (it reloads)."""
     page.get_by_test_id("language").click()
     page.get_by_role("option", name=language).click()
-    page.wait_for_load_state("networkidle")
+    lang = "zh-CN" if language == "简体中文" else "en-US"
+    page.wait_for_function(f"document.documentElement.lang === '{lang}'")
+    page.wait_for_load_state()
 
 
 def _theme(page, theme: str) -> None:
