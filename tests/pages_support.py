@@ -41,3 +41,12 @@ async def draft_run(
     await handle.wait()
     await platform.recorder.flush()
     return handle.id
+
+
+def switch_language(page, language: str) -> None:
+    """Switch the UI language from the header, and wait for the page to come back in it (it reloads)."""
+    page.get_by_test_id("language").click()
+    page.get_by_role("option", name=language).click()
+    lang = "zh-CN" if language == "简体中文" else "en-US"
+    page.wait_for_function(f"document.documentElement.lang === '{lang}'")
+    page.wait_for_load_state()

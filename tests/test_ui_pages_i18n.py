@@ -10,19 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import new_page, shot, sign_in
+from tests.pages_support import switch_language
 from tests.test_ui_i18n import _english_lines
 from tests.ui_support import browser, demo_app, demo_ids, demo_key, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-
-
-def _switch(page, language: str) -> None:
-    """Switch the UI language, and wait for the page to come back in it (it reloads)."""
-    page.get_by_test_id("language").click()
-    page.get_by_role("option", name=language).click()
-    lang = "zh-CN" if language == "简体中文" else "en-US"
-    page.wait_for_function(f"document.documentElement.lang === '{lang}'")
-    page.wait_for_load_state()
 
 
 def _theme(page, theme: str) -> None:
@@ -61,7 +53,7 @@ def test_every_page_in_both_languages_and_both_themes(page, demo_app, pages, bro
         page.goto(demo_app.url + "/")
         page.get_by_test_id("workflows").wait_for()
         if page.get_by_test_id("language").inner_text().strip() != language:
-            _switch(page, language)
+            switch_language(page, language)
         for theme in ("light", "dark"):
             page.goto(demo_app.url + "/")
             page.get_by_test_id("workflows").wait_for()
@@ -82,7 +74,7 @@ def test_every_page_in_both_languages_and_both_themes(page, demo_app, pages, bro
                 other.goto(demo_app.url + "/login")
                 other.get_by_test_id("submit").wait_for()
                 if lang == "zh":
-                    _switch(other, language)
+                    switch_language(other, language)
                     other.get_by_test_id("submit").wait_for()
                     left["login"] = _english_lines(other)
                 assert _is_dark(other) == (theme == "dark")

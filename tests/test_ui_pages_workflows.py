@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from flowai.workflows.builder import Graph, field
 from tests.browser import ServedApp, shot
 from tests.editor_support import admin_id, workflows
+from tests.pages_support import switch_language
 from tests.ui_support import browser, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -28,11 +29,6 @@ def demo_app(tmp_path_factory):
         yield app
     finally:
         app.stop()
-
-
-def _switch(page, language: str) -> None:
-    page.get_by_test_id("language").click()
-    page.get_by_role("option", name=language).click()
 
 
 def _listing(page, app) -> None:
@@ -55,7 +51,7 @@ def _document(app, wf_id: str) -> dict:
 def test_create_opens_the_editor_of_a_blank_in_the_ui_language(page, demo_app, language, labels, port):
     _listing(page, demo_app)
     if page.get_by_test_id("language").inner_text().strip() != language:
-        _switch(page, language)
+        switch_language(page, language)
         page.get_by_test_id("workflows").wait_for()
     page.get_by_test_id("new-workflow").click()
     page.get_by_test_id("new-name").fill(f"Blank in {language}")
@@ -67,7 +63,7 @@ def test_create_opens_the_editor_of_a_blank_in_the_ui_language(page, demo_app, l
     assert doc["nodes"][0]["config"]["fields"][0]["name"] == port
     assert doc["nodes"][1]["config"]["value"] == f"{{{{in.{port}}}}}"
     if language != "English":
-        _switch(page, "English")
+        switch_language(page, "English")
     assert not page.errors
 
 
