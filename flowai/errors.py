@@ -119,9 +119,11 @@ class ProviderError(NodeError):
         retryable: bool = True,
         detail: Any = None,
         kind: str | None = None,
+        model: str | None = None,
     ):
         super().__init__(message, detail=detail)
         self.provider = provider
+        self.model = model  # the model asked for, when known (for the run's trace)
         self.http_status = http_status
         self.retry_after = retry_after
         self.retryable = retryable

@@ -7,13 +7,14 @@ URL) the prompt is sent with the image as a ``data:`` URI part and the call uses
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any, Literal
 
 import orjson
 from pydantic import Field
 
-from flowai.errors import NodeError
+from flowai.errors import FlowAIError, NodeError
 from flowai.ports import PortType
 from flowai.providers.base import ChatRequest, Scope
 
@@ -115,13 +116,18 @@ class LLMNode(Node):
         )
         text: list[str] = []
         reasoning: list[str] = []
-        async with ctx.services.chat(request, provider=config.provider, task=task, scope=Scope.of(ctx)) as stream:
-            async for chunk in stream:
-                if chunk.content:
-                    text.append(chunk.content)
-                if chunk.reasoning:
-                    reasoning.append(chunk.reasoning)
-                ctx.stream(chunk.content, chunk.reasoning)
+        stream = None
+        try:
+            async with ctx.services.chat(request, provider=config.provider, task=task, scope=Scope.of(ctx)) as stream:
+                async for chunk in stream:
+                    if chunk.content:
+                        text.append(chunk.content)
+                    if chunk.reasoning:
+                        reasoning.append(chunk.reasoning)
+                    ctx.stream(chunk.content, chunk.reasoning)
+        except (FlowAIError, asyncio.CancelledError) as exc:  # the trace still says whom it asked
+            ctx.record_usage(_attempted(config, task, stream, exc))
+            raise
         usage = stream.usage()
         ctx.record_usage(usage)
         answer = "".join(text)
@@ -132,6 +138,20 @@ class LLMNode(Node):
             except orjson.JSONDecodeError as exc:
                 raise NodeError(f"The model did not answer valid JSON: {exc}") from None
         return {"text": answer, "reasoning": "".join(reasoning) or None, "json": parsed, "usage": usage}
+
+
+def _attempted(config: LLMConfig, task: str, stream: Any, exc: BaseException) -> dict[str, Any]:
+    """The usage of a call that failed or was stopped: the provider and model it reached (or asked for)."""
+    usage = dict(stream.usage()) if stream is not None else {}
+    detail = exc.detail if isinstance(exc, FlowAIError) else None
+    attempts = detail.get("attempts") if isinstance(detail, dict) else None
+    provider = usage.get("provider") or getattr(exc, "provider", None)
+    if not provider and isinstance(attempts, list) and attempts and isinstance(attempts[-1], dict):
+        provider = attempts[-1].get("provider")  # every provider failed: the last one tried
+    if not provider and config.provider not in ("", "auto"):
+        provider = config.provider
+    model = usage.get("model") or getattr(exc, "model", None) or config.model or None
+    return {**usage, "provider": provider, "model": model, "task": task}
 
 
 async def _image_uri(ctx, url: str) -> str:

@@ -24,6 +24,7 @@ class User(SQLModel, table=True):
     password_hash: str | None = None  # None: made by the CLI, password not set yet
     is_admin: bool = False
     language: str = "en"
+    theme: str | None = None  # the UI's colours: system (None), light or dark
     created_at: datetime = Field(default_factory=utcnow)
     # bumped by sign-out-everywhere and password changes: tokens carrying an older version are refused
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -97,6 +98,8 @@ class Run(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     total_time: float | None = None
+    # version 0 (an editor's unsaved draft): the document that ran, so its trace can name the nodes
+    graph: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class RunNode(SQLModel, table=True):

@@ -195,7 +195,7 @@ def test_keyboard_copy_paste_undo_redo_delete_and_move(served, page):
 
     node(page, "llm").click()
     page.keyboard.press("Control+c")
-    expect(notification(page, "Copied 1 nodes")).to_be_visible()
+    expect(notification(page, "Copied 1 node")).to_be_visible()
     box = page.get_by_test_id("canvas").bounding_box()
     page.mouse.move(box["x"] + 80, box["y"] + 60)
     page.keyboard.press("Control+v")

@@ -34,6 +34,8 @@ def test_create_blank_and_from_a_template(listing):
     page.get_by_test_id("new-workflow").click()
     page.get_by_test_id("new-name").fill("My <i>blank</i> flow")
     page.get_by_test_id("create-workflow").click()
+    page.wait_for_url("**/workflows/*")  # Create opens the new workflow's editor
+    page.goto(page.url.split("/workflows/")[0] + "/")
     row = _row(page, "My <i>blank</i> flow")  # shown as typed: text, not markup
     row.wait_for()
     assert row.locator("a i").count() == 0 and "My <i>blank</i> flow" in row.locator("a").inner_text()
@@ -46,6 +48,8 @@ def test_create_blank_and_from_a_template(listing):
     page.get_by_test_id("new-template").click()
     page.get_by_role("option", name="LLM chat").click()
     page.get_by_test_id("create-workflow").click()
+    page.wait_for_url("**/workflows/*")
+    page.goto(page.url.split("/workflows/")[0] + "/")
     _row(page, "From LLM template").wait_for()
     page.get_by_text(f"Workflows ({len(EXAMPLES) + 2})").wait_for()  # the demos and the two made here
     assert not page.errors
@@ -77,6 +81,8 @@ def test_delete_asks_for_confirmation(listing):
     page.get_by_test_id("new-workflow").click()
     page.get_by_test_id("new-name").fill("Doomed")
     page.get_by_test_id("create-workflow").click()
+    page.wait_for_url("**/workflows/*")
+    page.goto(page.url.split("/workflows/")[0] + "/")
     row = _row(page, "Doomed")
     row.wait_for()
     wf_id = _row_id(row)
@@ -124,6 +130,6 @@ def test_import_then_export_round_trip(listing, tmp_path):
     page.get_by_test_id("import-workflow").click()
     page.get_by_test_id("import-upload").locator("input[type=file]").set_input_files(str(bad))
     error = page.get_by_test_id("import-error")
-    error.get_by_text("Invalid workflow").wait_for()
+    error.get_by_text("This workflow cannot be imported").wait_for()
     assert _row(page, "broken").count() == 0
     assert not page.errors

@@ -21,6 +21,8 @@ SNIPPETS = [  # (tab key, language, builder, stream)
     ("stream", "bash", snippets.curl, True),
     ("python", "python", snippets.python, False),
     ("python_stream", "python", snippets.python, True),
+    ("python_requests", "python", snippets.python_requests, False),
+    ("python_requests_stream", "python", snippets.python_requests, True),
     ("js", "javascript", snippets.javascript, False),
     ("js_stream", "javascript", snippets.javascript, True),
 ]
@@ -203,9 +205,11 @@ class ApiPage:
     # published workflows and how to call them -------------------------------------------------
     @ui.refreshable_method
     def workflows_area(self) -> None:
-        workflows, _ = self.platform.workflows.list(owner_id=self.owner_id, limit=500)
-        if not any(wf.published_version for wf in workflows):
+        everything, _ = self.platform.workflows.list(owner_id=self.owner_id, limit=500)
+        workflows = [wf for wf in everything if wf.published_version]  # only what the API can run
+        if not workflows:
             ui.label(t("api.none_published")).classes("text-gray-500").props('data-testid="none-published"')
+            return
         rows = [
             {
                 "id": wf.id,

@@ -2,8 +2,9 @@
 
 A catalog is a flat JSON object of namespaced keys (``"api.new_key"``; the namespace is the page
 module) to texts with ``{name}`` fields filled by ``str.format``. Pages call ``t("api.new_key")`` or
-``t("runs.deleted", n=3)``; this module also knows which language the signed-in user chose (kept in
-the browser's user storage and remembered on the account) and the matching Quasar language pack.
+``t("runs.deleted", n=3)`` (``n=1`` picks the singular ``<key>_one`` where there is one); this
+module also knows which language the signed-in user chose (kept in the browser's user storage and
+remembered on the account) and the matching Quasar language pack.
 """
 
 from __future__ import annotations
@@ -65,9 +66,13 @@ def has(key: str) -> bool:
 
 
 def t(key: str, **fmt: object) -> str:
-    """The text of ``key`` in the current language, ``{name}`` fields filled from ``fmt``.
+    """The text of ``key`` in the current language, ``{name}`` fields filled from ``fmt``. With
+    ``n=1`` the singular ``<key>_one`` is used where the catalog has one ("Copied 1 node").
 
     A key missing from the catalog is a bug and raises KeyError.
     """
-    text = catalog(language())[key]
+    texts = catalog(language())
+    if fmt.get("n") == 1 and f"{key}_one" in texts:
+        key = f"{key}_one"
+    text = texts[key]
     return text.format(**fmt) if fmt else text

@@ -3,14 +3,15 @@ and the signed-in user; for admins, a banner of the active provider alerts."""
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 
 from nicegui import app, ui
 
 from flowai.platform import Platform
 
+from . import theme
 from .i18n import LANGUAGES, language, serve_page_in_language, set_language, t
+from .ids import safe_id
 
 ENV_COLORS = {"production": "negative", "test": "purple", "development": "teal"}
 
@@ -20,16 +21,6 @@ NAV = [
     ("api", "/api-keys", False),
     ("providers", "/providers", True),
 ]  # (text key, path, admins only)
-
-
-_UNSAFE_ID = re.compile(r"[^\w-]")
-
-
-def safe_id(*parts: object) -> str:
-    """A ``data-testid`` value from parts that may be user text (field names, node ids, schema
-    keys): anything but letters, digits, ``_`` and ``-`` becomes ``_``, so it can never break out
-    of a props string (NiceGUI splits props on any whitespace and quotes)."""
-    return _UNSAFE_ID.sub("_", "-".join(str(p) for p in parts))
 
 
 def user_id() -> int | None:
@@ -80,9 +71,10 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
     uid = user_id()
     user = platform.users.get(uid) if uid is not None else None
     serve_page_in_language()
+    dark = theme.apply(theme.chosen(user))
     here = _current_path()
     active = next((path for _, path, _ in NAV if here == path or (path != "/" and here.startswith(path + "/"))), None)
-    with ui.header().classes("items-center bg-slate-800 gap-4 py-2"):
+    with ui.header().classes("items-center bg-slate-800 gap-x-4 gap-y-1 py-2 flex-wrap"):
         ui.label("FlowAI").classes("text-lg font-bold")
         environment = platform.settings.environment
         ui.badge(t(f"layout.env_{environment}"), color=ENV_COLORS.get(environment, "grey")).props(
@@ -99,19 +91,23 @@ def frame(platform: Platform, title: str, *, wide: bool = False):
                 )
                 ui.link(t(f"layout.{key}"), path).classes(style).props(f'data-testid="{safe_id("nav", key)}"')
         # the page title, unless the highlighted navigation entry already says where we are
-        ui.label(title).classes("text-slate-300" + (" sr-only" if active == here else "")).props(
-            'data-testid="page-title"'
-        )
+        ui.label(title).classes(
+            "text-slate-300 max-sm:hidden border-l border-slate-500 pl-4" + (" sr-only" if active == here else "")
+        ).props('data-testid="page-title"')
         ui.space()
         ui.select(LANGUAGES, value=language(), on_change=lambda e: _switch_language(platform, e.value)).props(
             'dense dark borderless data-testid="language"'
         ).classes("w-28")
         if user is not None:
-            ui.label(user.username).classes("text-slate-300").props('data-testid="username"')
-            ui.button(t("layout.sign_out"), on_click=_sign_out).props("flat color=white")
+            theme.switch(platform, user, dark)
+            ui.label(user.username).classes("text-slate-300 max-sm:hidden").props('data-testid="username"')
+            ui.button(t("layout.sign_out"), on_click=_sign_out).props("flat color=white").classes("max-sm:hidden")
+            ui.button(icon="logout", on_click=_sign_out).props(  # a phone: the icon alone
+                f'flat round dense color=white aria-label="{t("layout.sign_out")}"'
+            ).classes("sm:hidden")
     if user is not None and user.is_admin:
         _alerts_banner(platform)
-    classes = "w-full p-2 gap-2" if wide else "w-full max-w-6xl mx-auto p-4 gap-4"
+    classes = "w-full p-2 gap-2" if wide else "w-full max-w-6xl mx-auto p-4 max-sm:p-2 gap-4"
     with ui.column().classes(classes):
         yield
 

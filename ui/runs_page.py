@@ -15,7 +15,7 @@ from flowai.errors import FlowAIError
 from flowai.platform import Platform
 from flowai.runs.history import SOURCES, STATUSES, RunHistory, run_cost
 
-from .i18n import has, labelled, t
+from .i18n import has, labelled, language, t
 from .layout import frame, safe_id, signed_in_user
 from .media_view import TypeOf
 from .media_view import render as render_media
@@ -90,14 +90,29 @@ def register(platform: Platform) -> None:
             except FlowAIError:
                 ui.label(t("runs.not_found")).classes("text-gray-500").props('data-testid="run-not-found"')
                 return
-            try:
-                graph = platform.workflows.compiled(run.run.workflow_id, run.run.version)
-            except FlowAIError:
-                graph = None
+            graph = _graph(platform, run.run)
             if graph is not None:
                 run = history.trace(owner_id=user.id, run_id=run_id, graph=graph)
             names = {wf.id: wf.name for wf in platform.workflows.list(owner_id=user.id, limit=1000)[0]}
-            _trace(run, names.get(run.run.workflow_id), _file_types(platform, user.id))
+            titles = {kind.type: kind.definition.title.get(language()) for kind in platform.registry}
+            _trace(
+                run,
+                names.get(run.run.workflow_id),
+                run.run.workflow_id in names,
+                titles,
+                _file_types(platform, user.id),
+            )
+
+
+def _graph(platform: Platform, run):
+    """The graph the run ran: its saved version, or for an editor's draft (version 0) the document
+    recorded with it; None when neither can be compiled any more."""
+    try:
+        if run.version == 0:
+            return platform.workflows.validate(run.graph) if run.graph else None
+        return platform.workflows.compiled(run.workflow_id, run.version)
+    except FlowAIError:
+        return None
 
 
 def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str, source: str, page: int) -> None:
@@ -154,7 +169,9 @@ def _list(names: dict[str, str], rows, total: int, *, status: str, workflow: str
         ui.table(columns=columns, rows=table_rows, row_key="id")
         .classes("w-full")
         .props('data-testid="runs" flat bordered')
+        .classes("cursor-pointer")
     )
+    table.on("row-click", lambda e: ui.navigate.to(f"/runs/{e.args[1]['id']}"))  # the whole row opens the run
     table.add_slot(
         "body-cell-status",
         """
@@ -188,12 +205,19 @@ def _file_types(platform: Platform, owner_id: int) -> TypeOf:
     return type_of
 
 
-def _trace(trace, workflow_name: str | None, type_of: TypeOf | None = None) -> None:
+def _trace(
+    trace, workflow_name: str | None, exists: bool, titles: dict[str, str], type_of: TypeOf | None = None
+) -> None:
     run = trace.run
     with ui.row().classes("w-full items-center gap-4"):
-        ui.label(workflow_name or t("runs.deleted_wf")).classes("text-2xl")
+        if exists:
+            ui.link(workflow_name or "", f"/workflows/{run.workflow_id}").classes(
+                "text-2xl text-primary no-underline hover:underline"
+            ).props('data-testid="run-workflow"').tooltip(t("runs.open_workflow"))
+        else:
+            ui.label(workflow_name or t("runs.deleted_wf")).classes("text-2xl")
         _badge(run.status, testid="run-status")
-    with ui.grid(columns=6).classes("w-full text-sm"):
+    with ui.grid().classes("w-full text-sm grid-cols-2 sm:grid-cols-3 lg:grid-cols-6"):
         for key, value in (
             ("version", _version(run.version)),
             ("source", _source(run.source)),
@@ -226,14 +250,15 @@ def _trace(trace, workflow_name: str | None, type_of: TypeOf | None = None) -> N
                     _value(run.output, type_of=type_of)
     ui.label(t("runs.nodes")).classes("text-xl mt-2")
     for node in trace.nodes:
-        _node(node, type_of)
+        _node(node, titles.get(node.type, node.type), type_of)
 
 
-def _node(node, type_of: TypeOf | None = None) -> None:
+def _node(node, kind: str, type_of: TypeOf | None = None) -> None:
+    """One node's card; ``kind``: its type's title in the page's language."""
     with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("node", node.node_id)}"'):
         with ui.row().classes("w-full items-center gap-3"):
             ui.label(node.label).classes("font-bold")
-            ui.label(f"{node.type} · {node.node_id}").classes("text-gray-500 text-sm")
+            ui.label(f"{kind} · {node.node_id}").classes("text-gray-500 text-sm")
             _badge(node.status)
             ui.space()
             ui.label(labelled(t("runs.time"), _seconds(node.time_spend))).classes("text-sm")

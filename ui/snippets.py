@@ -1,4 +1,5 @@
-"""Ready-to-run calls of a published workflow: curl (standard and streaming), Python, JavaScript.
+"""Ready-to-run calls of a published workflow: curl (standard and streaming), Python (FlowAI's
+client, or plain ``requests``), JavaScript.
 
 Pure functions of (base URL, workflow id, input fields, key): the API page shows them and the
 tests run them as they are.
@@ -74,6 +75,43 @@ def python(base: str, workflow_id: str, run_input: dict, key: str | None, *, str
         "ensure_ascii=False))\n"
         "        elif isinstance(event, ErrorEvent):\n"
         "            raise SystemExit(event.message)\n"
+    )
+
+
+def python_requests(base: str, workflow_id: str, run_input: dict, key: str | None, *, stream: bool = False) -> str:
+    """The call with nothing but ``requests`` (what most Python users already have)."""
+    head = ("import json\n\n" if stream else "") + (
+        "import requests  # pip install requests\n\n"
+        f"response = requests.post(\n"
+        f"    {json.dumps(run_url(base, workflow_id))},\n"
+        f'    headers={{"X-API-KEY": {json.dumps(key or KEY_PLACEHOLDER)}}},\n'
+        f"    json={_pyrepr(_body(run_input, stream))},\n"
+        f"    timeout=300,\n"
+    )
+    if not stream:
+        return head + (
+            ")\n"
+            "body = response.json()\n"
+            "if response.status_code != 200:\n"
+            '    raise SystemExit(body.get("message") or response.text)\n'
+            'print(body["output"])\n'
+        )
+    return head + (
+        "    stream=True,\n"
+        ")\n"
+        "response.raise_for_status()\n"
+        "event = None\n"
+        "for line in response.iter_lines(decode_unicode=True):\n"
+        '    if line.startswith("event: "):\n'
+        "        event = line[7:]\n"
+        '    elif line.startswith("data: "):\n'
+        "        data = json.loads(line[6:])\n"
+        '        if event == "stream":\n'
+        '            print(data.get("Content") or "", end="", flush=True)\n'
+        '        elif event == "output":\n'
+        '            print("\\n" + json.dumps(data, ensure_ascii=False))\n'
+        '        elif event == "error":\n'
+        '            raise SystemExit(data.get("message"))\n'
     )
 
 

@@ -1,4 +1,5 @@
-"""The workflows list (/): create (blank or from a template), rename, duplicate, delete, import
+"""The workflows list (/): create (blank or from a template, then straight into its editor), rename,
+duplicate, delete, import (a dropped or chosen file, or pasted JSON; a taken name gets a number)
 and export ``flowai/1`` files; each row opens the editor at /workflows/{id}."""
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ import re
 
 from nicegui import events, ui
 
-from flowai.errors import FlowAIError
+from flowai.errors import FlowAIError, GraphError
 from flowai.platform import Platform
 from flowai.workflows.starters import from_template, template_names
 
-from .i18n import t
+from .i18n import language, t
+from .issues import for_people
 from .layout import frame, safe_id, signed_in_user
 
 
@@ -147,11 +149,15 @@ class WorkflowsList:
             )
 
             def create():
-                document = from_template(template.value or None, (name.value or "").strip() or t("workflows.untitled"))
-                if self._try(
-                    lambda: self.platform.workflows.create(owner_id=self.owner_id, document=document), "created"
-                ):
-                    dialog.close()
+                title = (name.value or "").strip() or t("workflows.untitled")
+                document = from_template(template.value or None, title, language())
+                try:
+                    wf, _ = self.platform.workflows.create(owner_id=self.owner_id, document=document)
+                except FlowAIError as exc:
+                    ui.notify(exc.message, type="negative", multi_line=True)
+                    return
+                dialog.close()
+                ui.navigate.to(f"/workflows/{wf.id}")  # a new workflow is made to be edited
 
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("workflows.cancel"), on_click=dialog.close).props("flat")
@@ -214,32 +220,77 @@ class WorkflowsList:
         dialog.open()
 
     def import_dialog(self) -> None:
-        with self._dialog() as dialog, ui.card().classes("w-[28rem]"):
+        with self._dialog() as dialog, ui.card().classes("w-[32rem] max-w-full"):
             ui.label(t("workflows.import_title")).classes("text-lg")
-            ui.label(t("workflows.import_hint")).classes("text-sm text-gray-500")
             publish = ui.checkbox(t("workflows.publish_after")).props('data-testid="import-publish"')
-            error = ui.label().classes("text-red-600 text-sm whitespace-pre-wrap").props('data-testid="import-error"')
+            problems = ui.column().classes("w-full gap-1").props('data-testid="import-error"')
 
-            async def received(e: events.UploadEventArguments):
+            def show(title: str, lines: list[str]) -> None:
+                problems.clear()
+                with problems:
+                    ui.label(title).classes("text-red-700 text-sm font-bold")
+                    for line in lines:
+                        ui.label("• " + line).classes("text-red-700 text-sm whitespace-pre-wrap break-words").props(
+                            'data-testid="import-problem"'
+                        )
+
+            def take(text: str) -> None:
                 try:
-                    document = json.loads(await e.file.text())
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    error.text = t("workflows.not_json", error=str(exc))
+                    document = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    show(t("workflows.not_json", error=str(exc)), [])
                     return
+                if isinstance(document, dict) and isinstance(document.get("name"), str):
+                    taken = {wf.name for wf in self.platform.workflows.list(owner_id=self.owner_id, limit=1000)[0]}
+                    document = {**document, "name": unique_name(document["name"], taken)}
                 try:
                     wf, _ = self.platform.workflows.create(
                         owner_id=self.owner_id, document=document, message="Imported", publish=publish.value
                     )
+                except GraphError as exc:
+                    registry = self.platform.registry
+                    show(t("workflows.import_invalid"), [for_people(i, document, registry) for i in exc.issues])
+                    return
                 except FlowAIError as exc:
-                    error.text = exc.message
+                    show(t("workflows.import_failed"), [exc.message])
                     return
                 ui.notify(t("workflows.imported", name=wf.name), type="positive")
                 self.table_area.refresh()
                 dialog.close()
 
-            ui.upload(on_upload=received, auto_upload=True, max_file_size=5_000_000).props(
-                'accept=".json,application/json" flat bordered data-testid="import-upload"'
-            ).classes("w-full")
+            async def received(e: events.UploadEventArguments):
+                try:
+                    text = await e.file.text()
+                except UnicodeDecodeError as exc:
+                    show(t("workflows.not_json", error=str(exc)), [])
+                    return
+                take(text)
+
+            with ui.column().classes("w-full gap-1 border-2 border-dashed border-slate-300 rounded p-2"):
+                ui.label(t("workflows.import_drop")).classes("text-sm text-gray-600")
+                ui.upload(
+                    label=t("workflows.import_choose"), on_upload=received, auto_upload=True, max_file_size=5_000_000
+                ).props('accept=".json,application/json" flat data-testid="import-upload"').classes("w-full")
+            ui.label(t("workflows.import_or_paste")).classes("text-sm text-gray-600")
+            pasted = (
+                ui.textarea(placeholder='{"format": "flowai/1", "name": …, "nodes": [...], "edges": [...]}')
+                .classes("w-full font-mono text-xs")
+                .props('outlined autogrow input-class="max-h-48" data-testid="import-paste"')
+            )
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("workflows.cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("workflows.import"), on_click=lambda: take(pasted.value or "")).props(
+                    'data-testid="import-paste-submit"'
+                )
         dialog.open()
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or the first of "name (2)", "name (3)", … that no workflow of the account has."""
+    if name not in taken:
+        return name
+    base = re.sub(r" \((\d+)\)$", "", name)
+    n = 2
+    while f"{base} ({n})" in taken:
+        n += 1
+    return f"{base} ({n})"[:200]

@@ -25,6 +25,7 @@ from storage.db import session
 from storage.models import User
 
 LANGUAGES = ("en", "zh")
+THEMES = ("system", "light", "dark")  # the UI's colours: as the system says, or always light or dark
 USERNAME = re.compile(r"^[\w.@-]{1,100}$")
 MIN_PASSWORD = 10
 # common passwords long enough to pass the length rule (lower-cased); a guesser tries these first
@@ -184,6 +185,17 @@ class Users:
             user = queries.get_user(s, user_id=user_id)
             if user is not None:
                 user.language = language
+                s.add(user)
+                s.commit()
+
+    def set_theme(self, user_id: int, theme: str) -> None:
+        """Remember the UI theme of an account (``system``, ``light`` or ``dark``)."""
+        if theme not in THEMES:
+            raise InputError(f"Unsupported theme {theme!r}; use one of {', '.join(THEMES)}.")
+        with session(self.db) as s:
+            user = queries.get_user(s, user_id=user_id)
+            if user is not None:
+                user.theme = theme
                 s.add(user)
                 s.commit()
 

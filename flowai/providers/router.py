@@ -129,11 +129,13 @@ class Router:
             "tokens": sum(len(_text_of(m.get("content"))) for m in request.messages) // 4,
             "output": request.max_tokens or OUTPUT_ESTIMATE,
         }
+        model = None  # the model of the last provider tried, for the trace of a failed call
         for i, (name, client) in enumerate(candidates):
             reservation = await self._reserve(name, estimate, attempts, scope)
             if reservation is _EXHAUSTED:
                 continue
             retrying = self._retrying(more=i < len(candidates) - 1)
+            model = request.model or getattr(client, "default_model", None)
             try:
                 opened: _Opened = await retrying(self._open_chat, name, client, request, task)
                 stack, stream, chunks, first = opened
@@ -141,7 +143,9 @@ class Router:
                 await self._failed(name, exc, reservation, attempts, client=client)
                 if _falls_back(exc):
                     continue
-                raise _ended(exc, attempts) from None
+                ended = _ended(exc, attempts)
+                ended.model = model
+                raise ended from None
             except BaseException:  # cancelled (or a bug): nothing was served, give the quota back
                 self._release_now(reservation)
                 raise
@@ -159,7 +163,9 @@ class Router:
                     raise
                 await self._served(stream.usage, name, task, attempts, reservation, scope)
             return
-        raise _all_failed(attempts)
+        failed = _all_failed(attempts)
+        failed.model = model
+        raise failed
 
     async def image(self, request: ImageRequest, *, provider: str = "auto", scope: Scope | None = None) -> ImageResult:
         price = self._price_estimate("image", provider)

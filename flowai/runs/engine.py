@@ -264,6 +264,9 @@ class Engine:
             raise
         except Exception as exc:  # a bug in a node must not take the server down or leak a trace
             raise NodeError(f"Node {node.label} failed: {type(exc).__name__}.", node_id=node.id) from exc
+        finally:
+            if ctx.usage is not None:  # a failed or stopped call too: which provider and model it reached
+                state.usage[node.id] = ctx.usage
         return outputs, ctx
 
     async def _cache_key(self, node: CompiledNode, config, owner_id: int | None) -> str | None:

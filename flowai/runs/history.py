@@ -84,15 +84,17 @@ class RunHistory:
         return list(rows), total
 
     def trace(self, *, owner_id: int, run_id: str, graph=None) -> RunTrace:
-        """The run and its nodes in the graph's order (``graph``: the run's compiled version, if
-        it still exists; without it the stored nodes are listed as they are)."""
+        """The run and its nodes in the order they ran (outputs reused from an earlier run first,
+        nodes that never started last, in the graph's order). ``graph``: the run's compiled version
+        (or the draft it ran), if it still exists; without it the labels come from the run's events."""
         with session(self.db) as s:
             run = s.get(Run, run_id)
             if run is None or run.owner_id != owner_id:
                 raise NotFoundError(f"Run {run_id} was not found.")
             stored = {n.node_id: n for n in s.exec(select(RunNode).where(RunNode.run_id == run_id)).all()}
         trace = RunTrace(run)
-        order = list(graph.nodes) if graph is not None else list(stored)
+        started, labels = _started(run.events)
+        order = _execution_order(list(graph.nodes) if graph is not None else list(stored), stored, started)
         outputs = {nid: (n.outputs or {}) for nid, n in stored.items()}
         for node_id in order:
             n = stored.get(node_id)
@@ -105,7 +107,7 @@ class RunHistory:
             trace.nodes.append(
                 NodeTrace(
                     node_id=node_id,
-                    label=compiled.label if compiled else node_id,
+                    label=compiled.label if compiled else labels.get(node_id, node_id),
                     type=compiled.spec.type if compiled else (n.type if n else ""),
                     status=n.status
                     if n
@@ -119,6 +121,31 @@ class RunHistory:
                 )
             )
         return trace
+
+
+def _started(events: list[dict] | None) -> tuple[dict[str, int], dict[str, str]]:
+    """From a run's stored events: node -> the rank it started at, and node -> its label."""
+    started: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    for ev in events or ():
+        if ev.get("item") is not None or not isinstance(ev.get("node"), str):
+            continue  # a loop's items run inside their loop node
+        if ev.get("label"):
+            labels.setdefault(ev["node"], str(ev["label"]))
+        if ev.get("kind") == "start_node":
+            started.setdefault(ev["node"], len(started))
+    return started, labels
+
+
+def _execution_order(order: list[str], stored: dict[str, RunNode], started: dict[str, int]) -> list[str]:
+    def rank(item: tuple[int, str]) -> tuple[int, int]:
+        at, node_id = item
+        if node_id in started:
+            return (1, started[node_id])
+        row = stored.get(node_id)
+        return (0, at) if row is not None and row.status == "reused" else (2, at)
+
+    return [node_id for _, node_id in sorted(enumerate(order), key=rank)]
 
 
 def _port_types(compiled, graph) -> dict[str, str]:

@@ -499,6 +499,8 @@ class RunManager:
             "input": h.run_input,
             "runner": RUNNER,
             "created_at": _now(),
+            # an unsaved draft exists nowhere else: keep what ran, for the trace's labels and inputs
+            "graph": h.graph.doc.model_dump(mode="json") if h.version == 0 and h.graph is not None else None,
         }
 
     async def shutdown(self) -> None:
@@ -619,11 +621,13 @@ def node_records(
             nodes[ev.node] = node_row(run_id, ev)
         elif isinstance(ev, FallbackTaken) and ev.node in nodes:
             nodes[ev.node]["status"] = "fallback"  # failed, and the run went on along its error edges
+    reused = state.outputs if state else {}
+    usage = state.usage if state else {}
     for row in nodes.values():
         if row["status"] == "running":
             row["status"] = "cancelled"
-    reused = state.outputs if state else {}
-    usage = state.usage if state else {}
+        if row["usage"] is None and row["status"] in ("failed", "cancelled"):
+            row["usage"] = usage.get(row["node_id"])  # the provider and model a failed call reached
     for node_id, outputs in reused.items():
         if node_id not in nodes:
             node_type = graph.nodes[node_id].spec.type if graph and node_id in graph.nodes else ""
