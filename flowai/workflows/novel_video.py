@@ -16,9 +16,11 @@ stages of the video-workflow design: script (剧本), assets (资产), storyboar
   ninth shot, an image drawn from its prompt) and its voice the dialogue spoken (TTS); the compose
   node holds each picture for the shot's duration under its voice.
 - **video**: once the animatic is made, a loop over the shots turns each picture into a clip of
-  the shot's duration (image-to-video). A shot whose video call fails stays a still in the final cut (a fallback edge).
-- **edit**: background music in the asked style; the final cut is each shot's clip with its voice
-  for its duration, joined, with the music under it at a volume, faded in and out.
+  the shot's duration (image-to-video). A shot whose video call fails stays a still in the final
+  cut (a fallback edge).
+- **edit**: background music in the asked style (made while the video stage runs); the final cut
+  is each shot's clip with its voice for its duration, joined, with the music under it at a
+  volume, faded in and out.
 
 The output is ``{"video", "animatic", "duration", "script", "shots"}``: the final mp4's URL, the
 animatic's, the length in seconds, the screenplay and the shot list.
@@ -308,4 +310,6 @@ def _edit(g: Graph) -> None:
         label="成片 Final video",
         at=(3250, 200),
     )
-    g.edge("in", "music").edge("clips", "final").edge("music", "final").edge("final", "out").edge("animatic", "out")
+    g.edge("animatic", "music").edge("clips", "final").edge("music", "final").edge("final", "out").edge(
+        "animatic", "out"
+    )
