@@ -220,4 +220,8 @@ def test_a_shot_whose_video_fails_stays_a_still_in_the_final_cut(studio, tmp_pat
         assert time.monotonic() < deadline
         time.sleep(0.3)
     assert run["status"] == "completed", run.get("error")
+    fallbacks = [step for step in run["path"] if step["kind"] == "fallback"]
+    assert len(fallbacks) == len(SECONDS) and all(step["node"] == "move" for step in fallbacks), run["path"]
+    assert sorted(step.get("item") for step in fallbacks) == list(range(len(SECONDS))), run["path"]
+    assert len([m for m, _ in replicate.created if m == SEEDANCE_LITE]) == len(SECONDS)
     check_final_cut(fetch_media(api, run["output"]["video"], tmp_path / "stills.mp4"))
