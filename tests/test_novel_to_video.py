@@ -153,7 +153,7 @@ def test_the_template_is_a_valid_document_in_the_six_stages_of_the_design():
 def test_a_novel_becomes_one_mp4_in_a_background_run_stage_by_stage(studio, tmp_path):
     api, writer, replicate = studio
     client = signed_in(api)
-    document = novel_to_video()
+    document = novel_to_video(text_provider="openai", voice_provider="elevenlabs")  # as the design names them
     assert [s["id"] for s in document["stages"]] == STAGE_IDS
     workflow = data(client.post("/workflows", json={"document": document}), 201)["id"]
     token = client.headers["Authorization"].removeprefix("Bearer ")

@@ -72,8 +72,16 @@ STAGES = (
 )
 
 
-def novel_to_video(name: str = "Novel to video · 小说转视频") -> dict:
-    """The novel-to-video workflow as a ``flowai/1`` document."""
+def novel_to_video(
+    name: str = "Novel to video · 小说转视频",
+    *,
+    text_provider: str = "auto",
+    voice_provider: str = "auto",
+    voice: str = "",
+) -> dict:
+    """The novel-to-video workflow as a ``flowai/1`` document; ``text_provider`` runs the two LLM
+    steps (the design's ``options.ai_provider``, e.g. ``gemini``), ``voice_provider`` and ``voice``
+    the TTS (e.g. ``elevenlabs`` and a voice id); ``auto`` takes the configured providers in order."""
     g = Graph(
         name,
         "小说 → 剧本 → 资产 → 分镜 → 动态分镜 → 视频 → 剪辑. A novel (text or an uploaded txt/pdf/docx/epub) "
@@ -83,10 +91,10 @@ def novel_to_video(name: str = "Novel to video · 小说转视频") -> dict:
         "bytedance/seedance-1-lite (for sora-2) and meta/musicgen. Needs a text provider, a TTS "
         "provider and REPLICATE_API_KEY.",
     )
-    _script(g)
+    _script(g, text_provider)
     _assets(g)
     _storyboard(g)
-    _animatic(g)
+    _animatic(g, voice_provider, voice)
     _video(g)
     _edit(g)
     members = {
@@ -102,10 +110,10 @@ def novel_to_video(name: str = "Novel to video · 小说转视频") -> dict:
     return g.doc
 
 
-def _script(g: Graph) -> None:
+def _script(g: Graph, provider: str) -> None:
     g.input(
         field("novel", "string", max_length=200_000, description="The novel's text (or upload a document)"),
-        field("document", "file", description="The novel as a txt, md, pdf, docx or epub file (optional)"),
+        field("document", "document", description="The novel as a txt, md, pdf, docx or epub file (optional)"),
         field("style", "string", default="cinematic, soft light", description="The look of the pictures"),
         field("music_style", "string", default="cinematic", description="The background music's style"),
         label="小说 Novel",
@@ -125,6 +133,7 @@ def _script(g: Graph) -> None:
         "llm",
         "Screenplay · 剧本",
         at=(750, 200),
+        provider=provider,
         system=LLM_SYSTEM,
         prompt="Novel:\n{{in.novel}}\n{{doc.text}}",
         temperature=0.7,
@@ -134,6 +143,7 @@ def _script(g: Graph) -> None:
         "llm",
         "Shot list · 分镜脚本",
         at=(1000, 200),
+        provider=provider,
         system=PLAN_SYSTEM,
         prompt="Visual style: {{in.style}}\n\nScreenplay:\n{{script.text}}",
         temperature=0.4,
@@ -186,7 +196,7 @@ def _storyboard(g: Graph) -> None:
     g.edge("character", "board").edge("scene", "board").edge("board", "crop")
 
 
-def _animatic(g: Graph) -> None:
+def _animatic(g: Graph, provider: str, voice: str) -> None:
     g.node(
         "voices",
         "loop",
@@ -214,7 +224,16 @@ def _animatic(g: Graph) -> None:
         model=ASSET_MODEL,
         params={"prompt": "{{voices.item.prompt}}. Style: {{in.style}}", "size": "1K", "aspect_ratio": "16:9"},
     )
-    g.node("voice", "tts", "Voice · 配音", parent=body, text="{{voices.item.dialogue}}", format="wav")
+    g.node(
+        "voice",
+        "tts",
+        "Voice · 配音",
+        parent=body,
+        provider=provider,
+        voice=voice,
+        text="{{voices.item.dialogue}}",
+        format="wav",
+    )
     g.node(
         "frame",
         "json",
