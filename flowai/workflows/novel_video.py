@@ -25,6 +25,12 @@ stages of the video-workflow design: script (剧本), assets (资产), storyboar
 The output is ``{"video", "animatic", "duration", "script", "shots"}``: the final mp4's URL, the
 animatic's, the length in seconds, the screenplay and the shot list.
 
+Node ids a studio view may read: ``script`` (screenplay ``text``), ``plan`` (the plan's ``json``),
+``shots`` (the shot list), ``character`` and ``scene`` (asset ``file``), ``board`` (the sheet's
+``file``), ``crop`` (cell ``images``), ``voices`` (per shot ``{image, audio, duration}`` in
+``results``), ``animatic`` (``video``), ``clips`` (per shot ``{image: clip, audio, duration}``),
+``music`` (``file``) and ``final`` (``video``, ``duration``).
+
 Models (Replicate, where the design document names one Replicate serves; see the provider notes):
 
 - LLM (``gemini`` in the design): the LLM node on the ``auto`` provider, so Gemini when its key is
@@ -56,7 +62,6 @@ PLAN_SYSTEM = (
     'image model), "shot_type": "wide" | "medium" | "close-up", "dialogue": text (what is said or '
     'narrated), "duration": whole seconds from 2 to 12}]}. At most 9 shots, in story order.'
 )
-SHOT_FIELDS = ("prompt", "shot_type", "dialogue", "duration")
 VIDEO_MODEL = "bytedance/seedance-1-lite"
 ASSET_MODEL = "bytedance/seedream-4"
 BOARD_MODEL = "google/nano-banana-pro"
