@@ -29,7 +29,9 @@ import pytest
 from websockets.sync.client import connect
 
 from flowai.media import ffmpeg
+from flowai.workflows.graph import compile_graph
 from flowai.workflows.novel_video import STAGES, novel_to_video
+from nodes import default_registry
 from tests.conftest import ThreadServer, start_api
 from tests.fakes.replicate_server import TOKEN
 from tests.fakes.studio_server import MUSIC_HZ, SEEDANCE_LITE, VOICE_HZ, FakeStudioReplicate, FakeWriter
@@ -99,16 +101,16 @@ def levels(samples: array.array, rate: int = 8000, window: float = 0.1) -> list[
     ]
 
 
-def check_final_cut(path: Path) -> None:
+def check_final_cut(path: Path, seconds: float = sum(SECONDS)) -> None:
     """One H.264 video and one AAC audio stream; the audio lasts the sum of the shots; music fades."""
     text = describe(path)
     assert path.read_bytes()[4:8] == b"ftyp", "not an MP4"
     assert len(re.findall(r"Stream #\d+:\d+\S*: Video: h264", text)) == 1, text
     assert len(re.findall(r"Stream #\d+:\d+\S*: Audio: aac", text)) == 1, text
-    hours, minutes, seconds = re.search(r"Duration: (\d+):(\d\d):(\d\d\.\d+)", text).groups()
-    assert int(hours) * 3600 + int(minutes) * 60 + float(seconds) == pytest.approx(sum(SECONDS), abs=0.1)
+    hours, minutes, secs = re.search(r"Duration: (\d+):(\d\d):(\d\d\.\d+)", text).groups()
+    assert int(hours) * 3600 + int(minutes) * 60 + float(secs) == pytest.approx(seconds, abs=0.1)
     audio = pcm(path)
-    assert len(audio) / 8000 == pytest.approx(sum(SECONDS), abs=0.1)  # the audio stream itself
+    assert len(audio) / 8000 == pytest.approx(seconds, abs=0.1)  # the audio stream itself
     # the music alone: its band around MUSIC_HZ (the voices are a sine of VOICE_HZ, far away)
     music = levels(
         pcm(path, f"bandpass=f={MUSIC_HZ}:width_type=q:width=8", f"bandpass=f={MUSIC_HZ}:width_type=q:width=8")
@@ -129,10 +131,29 @@ def fetch_media(api, url: str, out: Path) -> Path:
 
 
 # the tests ----------------------------------------------------------------------------------------
+def test_the_template_is_a_valid_document_in_the_six_stages_of_the_design():
+    document = novel_to_video()
+    graph = compile_graph(document, default_registry())
+    assert [(s.id, s.label) for s in graph.doc.stages] == [
+        ("script", "Script · 剧本"),
+        ("assets", "Assets · 资产"),
+        ("storyboard", "Storyboard · 分镜"),
+        ("animatic", "Animatic · 动态分镜"),
+        ("video", "Video · 视频"),
+        ("edit", "Edit · 剪辑"),
+    ]
+    staged = {n for s in document["stages"] for n in s["nodes"]}
+    top = {n["id"] for n in document["nodes"] if "parent" not in n}
+    assert staged == top  # every top-level node is in one of the six stages
+    models = {n["config"]["model"] for n in document["nodes"] if n["type"] == "replicate"}
+    assert models == {"bytedance/seedream-4", "google/nano-banana-pro", SEEDANCE_LITE, "meta/musicgen"}
+    assert "小说 → 剧本 → 资产 → 分镜 → 动态分镜 → 视频 → 剪辑" in document["description"]
+
+
 def test_a_novel_becomes_one_mp4_in_a_background_run_stage_by_stage(studio, tmp_path):
     api, writer, replicate = studio
     client = signed_in(api)
-    document = novel_to_video()
+    document = novel_to_video(text_provider="openai", voice_provider="elevenlabs")  # as the design names them
     assert [s["id"] for s in document["stages"]] == STAGE_IDS
     workflow = data(client.post("/workflows", json={"document": document}), 201)["id"]
     token = client.headers["Authorization"].removeprefix("Bearer ")
@@ -209,15 +230,25 @@ def test_the_published_flow_reads_an_uploaded_novel_and_answers_the_mp4_url_over
     check_final_cut(fetch_media(api, video, tmp_path / "published.mp4"))
 
 
-def test_a_shot_whose_video_fails_stays_a_still_in_the_final_cut(studio, tmp_path):
-    api, _writer, replicate = studio
+def test_a_shot_whose_video_fails_stays_a_still_and_shots_past_the_ninth_are_drawn(studio, tmp_path):
+    api, writer, replicate = studio
+    shots = [
+        {"prompt": f"shot {i}", "shot_type": "wide", "dialogue": "雨。" * (i + 1), "duration": 2} for i in range(10)
+    ]
+    writer.plan = {**PLAN, "shots": shots}  # ten shots: the storyboard sheet has nine cells
     replicate.behaviour[SEEDANCE_LITE] = "fail"  # every image-to-video call fails: the fallback edge holds the still
     client = signed_in(api)
     workflow = api.publish(novel_to_video())
     run_id = data(client.post("/runs", json={"workflow_id": workflow, "input": {"novel": NOVEL}}), 202)["run_id"]
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while (run := data(client.get(f"/runs/{run_id}")))["status"] in ("pending", "running"):
         assert time.monotonic() < deadline
         time.sleep(0.3)
     assert run["status"] == "completed", run.get("error")
-    check_final_cut(fetch_media(api, run["output"]["video"], tmp_path / "stills.mp4"))
+    fallbacks = [step for step in run["path"] if step["kind"] == "fallback"]
+    assert all(step["node"] == "move" for step in fallbacks), run["path"]
+    assert sorted(step.get("item") for step in fallbacks) == list(range(10)), run["path"]
+    assert len([m for m, _ in replicate.created if m == SEEDANCE_LITE]) == 10
+    drawn = [inputs["prompt"] for model, inputs in replicate.created if model == "bytedance/seedream-4"]
+    assert len(drawn) == 3 and any(p.startswith("shot 9.") for p in drawn)  # character, scene, the tenth shot
+    check_final_cut(fetch_media(api, run["output"]["video"], tmp_path / "stills.mp4"), seconds=20)

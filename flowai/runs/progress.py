@@ -1,7 +1,8 @@
 """Progress of a run: per stage status and progress, overall progress; every figure a fraction 0..1.
 
 A stage is a group of nodes the designer drew (the document's ``stages``); a node in no stage is a
-stage of its own (id: the node's id). Stages come in the order their first node runs. A node
+stage of its own (id: the node's id). Stages come in the order their first node runs, the drawn
+ones among themselves in the document's order. A node
 counts 1 when it is done (completed, reused, skipped, or failed with its fallback path taken), 0
 before it starts, and while it runs the fraction it reported (an event with ``node`` and a float
 ``progress`` between 0 and 1, e.g. a loop's items done), else 0. A stage's progress is the mean
@@ -30,7 +31,9 @@ class Stage:
 
 
 def stage_plan(graph: CompiledGraph) -> list[Stage]:
-    """The run's stages in the order their first node comes (topological order)."""
+    """The run's stages in the order their first node comes (topological order); the drawn stages
+    among themselves in the order the document lists them (work may start early in a later stage,
+    such as music made while the video is)."""
     drawn = {s.id: s for s in graph.doc.stages}
     stage_of = {nid: s.id for s in graph.doc.stages for nid in s.nodes if nid in graph.nodes}
     plan: list[Stage] = []
@@ -44,6 +47,10 @@ def stage_plan(graph: CompiledGraph) -> list[Stage]:
             spec = drawn[sid]
             members = tuple(n for n in graph.nodes if stage_of.get(n) == sid)
             plan.append(Stage(sid, spec.label or sid, members, True))
+    listed = {s.id: i for i, s in enumerate(graph.doc.stages)}  # drawn stages keep the document's order
+    slots = [i for i, s in enumerate(plan) if s.drawn]
+    for i, stage in zip(slots, sorted((plan[i] for i in slots), key=lambda s: listed[s.id])):
+        plan[i] = stage
     return plan
 
 

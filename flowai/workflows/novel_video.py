@@ -16,12 +16,20 @@ stages of the video-workflow design: script (剧本), assets (资产), storyboar
   ninth shot or for a shot marked ``"redraw": true``, an image drawn from its prompt) and its voice
   the dialogue spoken (TTS); the compose node holds each picture for the shot's duration under its voice.
 - **video**: once the animatic is made, a loop over the shots turns each picture into a clip of
-  the shot's duration (image-to-video). A shot whose video call fails stays a still in the final cut (a fallback edge).
-- **edit**: background music in the asked style; the final cut is each shot's clip with its voice
-  for its duration, joined, with the music under it at a volume, faded in and out.
+  the shot's duration (image-to-video). A shot whose video call fails stays a still in the final
+  cut (a fallback edge).
+- **edit**: background music in the asked style (made while the video stage runs); the final cut
+  is each shot's clip with its voice for its duration, joined, with the music under it at a
+  volume, faded in and out.
 
 The output is ``{"video", "animatic", "duration", "script", "shots"}``: the final mp4's URL, the
 animatic's, the length in seconds, the screenplay and the shot list.
+
+Node ids a studio view may read: ``script`` (screenplay ``text``), ``plan`` (the plan's ``json``),
+``shots`` (the shot list), ``character`` and ``scene`` (asset ``file``), ``board`` (the sheet's
+``file``), ``crop`` (cell ``images``), ``voices`` (per shot ``{image, audio, duration}`` in
+``results``), ``animatic`` (``video``), ``clips`` (per shot ``{image: clip, audio, duration}``),
+``music`` (``file``) and ``final`` (``video``, ``duration``).
 
 Models (Replicate, where the design document names one Replicate serves; see the provider notes):
 
@@ -54,7 +62,6 @@ PLAN_SYSTEM = (
     'image model), "shot_type": "wide" | "medium" | "close-up", "dialogue": text (what is said or '
     'narrated), "duration": whole seconds from 2 to 12}]}. At most 9 shots, in story order.'
 )
-SHOT_FIELDS = ("prompt", "shot_type", "dialogue", "duration")
 VIDEO_MODEL = "bytedance/seedance-1-lite"
 ASSET_MODEL = "bytedance/seedream-4"
 BOARD_MODEL = "google/nano-banana-pro"
@@ -70,8 +77,16 @@ STAGES = (
 )
 
 
-def novel_to_video(name: str = "Novel to video · 小说转视频") -> dict:
-    """The novel-to-video workflow as a ``flowai/1`` document."""
+def novel_to_video(
+    name: str = "Novel to video · 小说转视频",
+    *,
+    text_provider: str = "auto",
+    voice_provider: str = "auto",
+    voice: str = "",
+) -> dict:
+    """The novel-to-video workflow as a ``flowai/1`` document; ``text_provider`` runs the two LLM
+    steps (the design's ``options.ai_provider``, e.g. ``gemini``), ``voice_provider`` and ``voice``
+    the TTS (e.g. ``elevenlabs`` and a voice id); ``auto`` takes the configured providers in order."""
     g = Graph(
         name,
         "小说 → 剧本 → 资产 → 分镜 → 动态分镜 → 视频 → 剪辑. A novel (text or an uploaded txt/pdf/docx/epub) "
@@ -81,10 +96,10 @@ def novel_to_video(name: str = "Novel to video · 小说转视频") -> dict:
         "bytedance/seedance-1-lite (for sora-2) and meta/musicgen. Needs a text provider, a TTS "
         "provider and REPLICATE_API_KEY.",
     )
-    _script(g)
+    _script(g, text_provider)
     _assets(g)
     _storyboard(g)
-    _animatic(g)
+    _animatic(g, voice_provider, voice)
     _video(g)
     _edit(g)
     members = {
@@ -100,10 +115,10 @@ def novel_to_video(name: str = "Novel to video · 小说转视频") -> dict:
     return g.doc
 
 
-def _script(g: Graph) -> None:
+def _script(g: Graph, provider: str) -> None:
     g.input(
         field("novel", "string", max_length=200_000, description="The novel's text (or upload a document)"),
-        field("document", "file", description="The novel as a txt, md, pdf, docx or epub file (optional)"),
+        field("document", "document", description="The novel as a txt, md, pdf, docx or epub file (optional)"),
         field("style", "string", default="cinematic, soft light", description="The look of the pictures"),
         field("music_style", "string", default="cinematic", description="The background music's style"),
         label="小说 Novel",
@@ -123,6 +138,7 @@ def _script(g: Graph) -> None:
         "llm",
         "Screenplay · 剧本",
         at=(750, 200),
+        provider=provider,
         system=LLM_SYSTEM,
         prompt="Novel:\n{{in.novel}}\n{{doc.text}}",
         temperature=0.7,
@@ -132,6 +148,7 @@ def _script(g: Graph) -> None:
         "llm",
         "Shot list · 分镜脚本",
         at=(1000, 200),
+        provider=provider,
         system=PLAN_SYSTEM,
         prompt="Visual style: {{in.style}}\n\nScreenplay:\n{{script.text}}",
         temperature=0.4,
@@ -184,7 +201,7 @@ def _storyboard(g: Graph) -> None:
     g.edge("character", "board").edge("scene", "board").edge("board", "crop")
 
 
-def _animatic(g: Graph) -> None:
+def _animatic(g: Graph, provider: str, voice: str) -> None:
     g.node(
         "voices",
         "loop",
@@ -220,7 +237,16 @@ def _animatic(g: Graph) -> None:
         model=ASSET_MODEL,
         params={"prompt": "{{voices.item.prompt}}. Style: {{in.style}}", "size": "1K", "aspect_ratio": "16:9"},
     )
-    g.node("voice", "tts", "Voice · 配音", parent=body, text="{{voices.item.dialogue}}", format="wav")
+    g.node(
+        "voice",
+        "tts",
+        "Voice · 配音",
+        parent=body,
+        provider=provider,
+        voice=voice,
+        text="{{voices.item.dialogue}}",
+        format="wav",
+    )
     g.node(
         "frame",
         "json",
@@ -317,4 +343,6 @@ def _edit(g: Graph) -> None:
         label="成片 Final video",
         at=(3250, 200),
     )
-    g.edge("in", "music").edge("clips", "final").edge("music", "final").edge("final", "out").edge("animatic", "out")
+    g.edge("animatic", "music").edge("clips", "final").edge("music", "final").edge("final", "out").edge(
+        "animatic", "out"
+    )
