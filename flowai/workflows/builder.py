@@ -27,14 +27,24 @@ class Graph:
 
     # nodes -----------------------------------------------------------------------------------
     def node(
-        self, id: str, type: str, label: str | None = None, *, at: tuple[float, float] | None = None, **config: Any
+        self,
+        id: str,
+        type: str,
+        label: str | None = None,
+        *,
+        at: tuple[float, float] | None = None,
+        parent: str | None = None,
+        **config: Any,
     ) -> Graph:
-        """A node of any type; ``at`` is its (x, y) on the canvas; keywords are its config."""
+        """A node of any type; ``at`` is its (x, y) on the canvas; ``parent`` the loop it is inside;
+        keywords are its config."""
         spec: dict[str, Any] = {"id": id, "type": type}
         if label is not None:
             spec["label"] = label
         if at is not None:
             spec["position"] = {"x": at[0], "y": at[1]}
+        if parent is not None:
+            spec["parent"] = parent
         spec["config"] = config
         self._doc["nodes"].append(spec)
         return self
