@@ -150,7 +150,8 @@ TEMPLATES = (
             "e-commerce chain), is placed in a scene by flux-kontext-max and upscaled. The book's 'upscaler' is "
             "no Replicate model: nightmareai/real-esrgan, the faithful and cheap one, stands in.",
             "批量中的每张产品图先抠图（bria/remove-background，取自创意书的电商流程），再由 flux-kontext-max "
-            "合成场景并放大。创意书中的 “upscaler” 并非 Replicate 上的模型名：改用忠实且便宜的 nightmareai/real-esrgan。",
+            "合成场景并放大。创意书中的 “upscaler” 并非 Replicate 上的模型名："
+            "改用忠实且便宜的 nightmareai/real-esrgan。",
         ),
         {REMOVE_BG: 3, KONTEXT_MAX: 3, UPSCALER: 3},
         product_shoot,

@@ -263,7 +263,8 @@ TEMPLATES = (
             "steps are left out (compose can add a watermark without a model).",
             "dolphin 读取文档，claude-4-sonnet 写脚本，flux-dev 配图，real-esrgan 放大，seedance-1-pro 生成视频，"
             "chatterbox-pro 配音，加上背景音乐后由 autocaption 加字幕。创意书中的 “upscaler” 不是模型名，改用 "
-            f"nightmareai/real-esrgan。{_MUSIC_ZH}可选的 modify-video 和 addwatermark 未使用（合成节点无需模型即可加水印）。",
+            f"nightmareai/real-esrgan。{_MUSIC_ZH}"
+            "可选的 modify-video 和 addwatermark 未使用（合成节点无需模型即可加水印）。",
         ),
         {
             DOLPHIN: 1,
@@ -319,7 +320,8 @@ TEMPLATES = (
             "narration and the clips are joined. The book's kling-v2.1 demo clips are left out: a lesson's "
             "picture is its slides (no model cost); add a kling node to the loop for motion.",
             "每段文字由 flux-dev 生成课件图、chatterbox-pro 生成旁白；每页课件按旁白时长展示，再拼接成片。"
-            "创意书中的 kling-v2.1 演示视频未使用：课程的画面就是课件（无模型费用）；需要动态画面时可在循环中加入 kling 节点。",
+            "创意书中的 kling-v2.1 演示视频未使用：课程的画面就是课件（无模型费用）；"
+            "需要动态画面时可在循环中加入 kling 节点。",
         ),
         {FLUX_DEV: 3, CHATTERBOX_PRO: 3},
         edu_video,
