@@ -180,7 +180,7 @@ def music_video() -> dict:
         {"prompt": "These are a song's lyrics with timestamps: {{lyrics.output.segments}}\n"
                    "Write 3 short image prompts in the style '{{in.style}}' that follow the song, one per line, "
                    "no numbering, nothing else.",
-         "max_tokens": 512},
+         "max_tokens": 1024},
     )  # fmt: skip
     g.node("shots", "split", "镜头列表", at=(780, 0), text="{{scenes.text}}", mode="lines")
     g.node("each", "loop", "每个镜头", at=(1040, 0), items="{{shots.items}}", concurrency=2, result="{{motion.file}}")
