@@ -43,11 +43,11 @@ import functools
 import io
 import math
 import secrets
+import struct
 import subprocess
 import tempfile
-import wave
-import struct
 import time
+import wave
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
