@@ -202,3 +202,9 @@ async def test_podcast_is_one_audio_file_as_long_as_its_lines(runner, fake):
     assert info.duration == pytest.approx(3 * WAV_SECONDS, abs=0.15)
     voices = [i["voice"] for m, i in fake.created if m == "resemble-ai/chatterbox-pro"]
     assert sorted(voices) == ["Ember", "Luna", "Luna"]
+
+
+def test_docs_templates_md_is_generated_from_the_registry():
+    from flowai.workflows.gallery.markdown import DOC, render
+
+    assert DOC.read_text(encoding="utf-8") == render(), "run: python3 -m flowai.workflows.gallery.markdown"
