@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flowai.workflows.gallery import TEMPLATES, Template, find, key_status
+from flowai.gallery import TEMPLATES, Template, find, key_status
 
 
 def short(model: str) -> str:
@@ -19,14 +19,19 @@ def cost_text(template: Template) -> str:
     return text
 
 
+def _platform():
+    from flowai.platform import Platform
+    from flowai.settings import Settings
+
+    return Platform(Settings.from_env())
+
+
 def _configured(platform) -> dict[str, bool]:
     providers = {p for t in TEMPLATES for p in t.providers}
     return {p: platform.credentials.get(p).configured for p in providers}
 
 
 def cmd_template_list(args) -> int:
-    from flowai.cli import _platform
-
     configured = _configured(_platform())
     rows = [("NAME", "MAKES", "MODELS", "KEYS", "COST PER RUN")]
     for t in TEMPLATES:
@@ -40,8 +45,6 @@ def cmd_template_list(args) -> int:
 
 
 def cmd_template_use(args) -> int:
-    from flowai.cli import _platform
-
     template = find(args.name)
     p = _platform()
     admin = p.users.acting_admin()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flowai.workflows.gallery import TEMPLATES, find
+from flowai.gallery import TEMPLATES, find
 from tests.proc import flowai
 
 

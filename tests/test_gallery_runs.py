@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from flowai.gallery import TEMPLATES, find
 from flowai.media import ffmpeg
 from flowai.platform import Platform
-from flowai.workflows.gallery import TEMPLATES, find
 from tests.conftest import ThreadServer
 from tests.fakes.replicate_server import TOKEN, WAV_SECONDS, FakeReplicate, png_bytes, wav_bytes
 from tests.graphs import compile_doc
@@ -205,6 +205,6 @@ async def test_podcast_is_one_audio_file_as_long_as_its_lines(runner, fake):
 
 
 def test_docs_templates_md_is_generated_from_the_registry():
-    from flowai.workflows.gallery.markdown import DOC, render
+    from flowai.gallery.markdown import DOC, render
 
-    assert DOC.read_text(encoding="utf-8") == render(), "run: python3 -m flowai.workflows.gallery.markdown"
+    assert DOC.read_text(encoding="utf-8") == render(), "run: python3 -m flowai.gallery.markdown"

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from flowai.workflows.gallery import TEMPLATES, find
+from flowai.gallery import TEMPLATES, find
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 
 pytestmark = pytest.mark.browser

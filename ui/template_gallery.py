@@ -1,4 +1,4 @@
-"""The template gallery dialog: a card per template of ``flowai.workflows.gallery`` — its name in
+"""The template gallery dialog: a card per template of ``flowai.gallery`` — its name in
 English and 中文, what it makes, the models it runs, an estimated cost per run and whether the keys it
 needs are set (from the provider credentials). "Use" creates the workflow and opens the editor."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 from nicegui import ui
 
 from flowai.errors import FlowAIError
+from flowai.gallery import TEMPLATES, Template, key_status
 from flowai.platform import Platform
-from flowai.workflows.gallery import TEMPLATES, Template, key_status
 
-from .i18n import language, t
+from .i18n import labelled, language, t
 from .layout import safe_id
 
 
@@ -20,11 +20,11 @@ def _short(model: str) -> str:
 
 def cost_text(template: Template) -> str:
     estimate = template.estimate()
-    text = t("gallery.cost", usd=f"{estimate['usd']:.3f}".rstrip("0").rstrip("."))
+    text = t("template_gallery.cost", usd=f"{estimate['usd']:.3f}".rstrip("0").rstrip("."))
     if estimate["unpriced"]:
-        text += " " + t("gallery.unpriced", n=len(estimate["unpriced"]))
+        text += " " + t("template_gallery.unpriced", n=len(estimate["unpriced"]))
     if estimate["items"] > 1:
-        text += " " + t("gallery.per_items", n=estimate["items"])
+        text += " " + t("template_gallery.per_items", n=estimate["items"])
     return text
 
 
@@ -41,7 +41,7 @@ class TemplateGallery:
         zh = language() == "zh"
         with host, ui.dialog().props("maximized") as dialog, ui.card().classes("w-full"):
             with ui.row().classes("w-full items-center"):
-                ui.label(t("gallery.title")).classes("text-xl")
+                ui.label(t("template_gallery.title")).classes("text-xl")
                 ui.space()
                 ui.button(icon="close", on_click=dialog.close).props('flat round data-testid="gallery-close"')
             with (
@@ -62,15 +62,17 @@ class TemplateGallery:
             ui.label(template.title[1]).classes("text-sm").props(f'data-testid="title-zh-{safe_id(tid)}"')
             ui.label(template.produces[1 if zh else 0]).classes("font-medium")
             ui.label(template.description[1 if zh else 0]).classes("text-xs text-gray-600")
-            ui.label(f"{t('gallery.models')}: {', '.join(_short(m) for m in template.models)}").classes("text-sm")
+            ui.label(f"{t('template_gallery.models')}: {', '.join(_short(m) for m in template.models)}").classes(
+                "text-sm"
+            )
             ui.label(cost_text(template)).classes("text-sm").props(f'data-testid="cost-{safe_id(tid)}"')
             for key in keys:
                 state = "set" if key["configured"] else "missing"
-                ui.label(t(f"gallery.key_{state}", env=key["env"][0], provider=key["provider"])).classes(
+                ui.label(t(f"template_gallery.key_{state}", env=key["env"][0], provider=key["provider"])).classes(
                     "text-sm " + ("text-green-700" if key["configured"] else "text-orange-700")
                 ).props(f'data-testid="key-{safe_id(tid, key["provider"])}" data-state="{safe_id(state)}"')
             with ui.row().classes("w-full justify-end"):
-                ui.button(t("gallery.use"), on_click=lambda tm=template: self.use(tm, dialog)).props(
+                ui.button(t("template_gallery.use"), on_click=lambda tm=template: self.use(tm, dialog)).props(
                     f'data-testid="use-{safe_id(tid)}"'
                 )
 
@@ -79,7 +81,7 @@ class TemplateGallery:
             wf, _ = self.platform.workflows.create(
                 owner_id=self.owner_id,
                 document=template.document(),
-                message=t("gallery.created_from", name=template.name),
+                message=t("template_gallery.created_from", name=template.name),
             )
         except FlowAIError as exc:
             ui.notify(exc.message, type="negative", multi_line=True)

@@ -40,7 +40,7 @@ class WorkflowsList:
                 'outline data-testid="import-workflow"'
             )
             ui.button(
-                t("gallery.open"),
+                t("template_gallery.open"),
                 icon="apps",
                 on_click=lambda: TemplateGallery(self.platform, self.owner_id).open(self.host),
             ).props('outline data-testid="open-gallery"')

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..builder import Graph
+from flowai.workflows.builder import Graph
+
 from .models import PRICES
 
 Text = tuple[str, str]  # (English, 简体中文)

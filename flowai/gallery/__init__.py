@@ -2,7 +2,11 @@
 made by the graph builder, with what it makes, the models it runs, the keys it needs and an estimated
 cost per run. ``flowai template list|use`` and the editor's gallery dialog read ``TEMPLATES``.
 
-    from flowai.workflows.gallery import TEMPLATES, find
+May import ``flowai.workflows`` (the graph builder), ``flowai.providers`` (prices of the Replicate
+rules table, the catalog's key variables) and the leaf modules; never ``flowai.runs``, ``flowai.api``,
+storage or ``ui``.
+
+    from flowai.gallery import TEMPLATES, find
     doc = find("PhotoRestore").document("My restorer")
 """
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..builder import Graph, field
+from flowai.workflows.builder import Graph, field
+
 from .common import Template, replicate, staged
 from .models import (
     DDCOLOR,

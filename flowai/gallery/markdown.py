@@ -1,4 +1,4 @@
-"""``docs/templates.md``, generated from the gallery's registry: ``python3 -m flowai.workflows.gallery.markdown``."""
+"""``docs/templates.md``, generated from the gallery's registry: ``python3 -m flowai.gallery.markdown``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from flowai.providers.catalog import CATALOG
 from . import TEMPLATES
 from .models import PRICES
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "templates.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "templates.md"
 
 HEAD = """# Template gallery
 
-Generated from `flowai/workflows/gallery` by `python3 -m flowai.workflows.gallery.markdown`; do
+Generated from `flowai/gallery` by `python3 -m flowai.gallery.markdown`; do
 not edit by hand.
 
 Each template is a product of the idea book this project grows from, built as a `flowai/1`
