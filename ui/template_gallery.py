@@ -10,7 +10,7 @@ from flowai.errors import FlowAIError
 from flowai.gallery import TEMPLATES, Template, key_status
 from flowai.platform import Platform
 
-from .i18n import labelled, language, t
+from .i18n import language, t
 from .layout import safe_id
 
 
