@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flowai.workflows.builder import Graph
@@ -27,7 +27,6 @@ class Template:
     build: Callable[[], dict]
     providers: tuple[str, ...] = ("replicate",)
     items: int = 1  # items assumed per run by ``calls`` (a batch, a list of styles, lines)
-    tags: tuple[str, ...] = field(default=())
 
     @property
     def models(self) -> list[str]:
