@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from flowai import cli_template
 from flowai.errors import FlowAIError, GraphError
 from flowai.settings import Settings, SettingsError
 from storage.schema import SchemaError
@@ -471,6 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     du.set_defaults(func=cmd_db)
     d.add_parser("current", help="the database's revision; exits 1 unless at head").set_defaults(func=cmd_db)
     d.add_parser("history", help="the migrations this version knows, newest first").set_defaults(func=cmd_db)
+
+    cli_template.add_parser(sub)
 
     u = sub.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
     uc = u.add_parser("create")

@@ -52,6 +52,7 @@ ALLOWED = {
     "media": LEAVES | {"net", "storage", "providers"},
     "providers": LEAVES | {"net"},  # the database through flowai.providers.store's protocol only
     "workflows": LEAVES | {"nodes", "storage"},
+    "gallery": LEAVES | {"workflows", "providers"},  # templates: documents, prices and key names
     "runs": LEAVES | {"net", "nodes", "storage", "workflows", "client"},
     "services": LEAVES | {"providers", "net"},
     "scale": LEAVES | {"runs", "workflows", "storage", "providers"},  # PostgreSQL-backed queue, counters, run fan-out

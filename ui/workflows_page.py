@@ -16,6 +16,7 @@ from flowai.workflows.starters import from_template, template_names
 from .i18n import language, t
 from .issues import for_people
 from .layout import frame, safe_id, signed_in_user
+from .template_gallery import TemplateGallery
 
 
 def register(platform: Platform) -> None:
@@ -40,6 +41,11 @@ class WorkflowsList:
             ui.button(t("workflows.import"), icon="upload", on_click=self.import_dialog).props(
                 'outline data-testid="import-workflow"'
             )
+            ui.button(
+                t("template_gallery.open"),
+                icon="apps",
+                on_click=lambda: TemplateGallery(self.platform, self.owner_id).open(self.host),
+            ).props('outline data-testid="open-gallery"')
             ui.button(t("workflows.new"), icon="add", on_click=self.create_dialog).props('data-testid="new-workflow"')
         self.host = ui.element("div")  # dialogs live here, outside the list that refreshes
         self.table_area()

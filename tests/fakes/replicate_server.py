@@ -39,9 +39,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
+import io
+import math
 import secrets
 import struct
+import subprocess
+import tempfile
 import time
+import wave
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -196,8 +202,111 @@ MULTITALK_MODEL, AUTOCAPTION_MODEL, DOLPHIN_MODEL = "zsxkib/multitalk", "fiction
 SVG_MODEL, TRELLIS_MODEL = "recraft-ai/recraft-v3-svg", "firtoz/trellis"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="teal"/></svg>\n'
 
+JSON_OUTPUT = {"type": "object", "title": "Output"}
+_IMG = {"image": URI}
+_VIDEO_GEN = {
+    "prompt": {"type": "string"},
+    "image": URI,
+    "duration": _num("integer", 5, 2, 12),
+    "resolution": ("enum", ["480p", "720p", "1080p"], "1080p"),
+    "aspect_ratio": ("enum", ["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21"], "16:9"),
+    "fps": _num("integer", 24),
+    "camera_fixed": _num("boolean", False),
+    "seed": _num("integer"),
+}
+# The models the template gallery runs (replicate-models.md): name -> (inputs, output, official, version, required)
+GALLERY_MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
+    "nightmareai/real-esrgan": (
+        {**_IMG, "scale": _num("number", 4, 0, 10), "face_enhance": _num("boolean", False)},
+        ONE_URI, False, "7" * 64, ["image"],
+    ),
+    "sczhou/codeformer": (
+        {**_IMG, "codeformer_fidelity": _num("number", 0.5, 0, 1), "background_enhance": _num("boolean", True),
+         "face_upsample": _num("boolean", True), "upscale": _num("integer", 2, 1, 10)},
+        ONE_URI, False, "9" * 64, ["image"],
+    ),
+    "microsoft/bringing-old-photos-back-to-life": (
+        {**_IMG, "HR": _num("boolean", False), "with_scratch": _num("boolean", False)},
+        ONE_URI, False, "a1" * 32, ["image"],
+    ),
+    "piddnad/ddcolor": ({**_IMG, "model_size": ("enum", ["large", "tiny"], "large")}, ONE_URI, False, "a2" * 32,
+                        ["image"]),
+    "bria/remove-background": (
+        {**_IMG, "preserve_alpha": _num("boolean", True), "content_moderation": _num("boolean", False)},
+        ONE_URI, True, "a3" * 32, ["image"],
+    ),
+    "ideogram-ai/ideogram-v3-quality": (
+        {"prompt": {"type": "string"},
+         "aspect_ratio": ("enum", ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4"], "1:1"),
+         "style_type": ("enum", ["None", "Auto", "General", "Realistic", "Design"], "None"),
+         "style_reference_images": {**ARRAY_FILES, "description": "Images of the style"}, "seed": _num("integer")},
+        ONE_URI, True, "a4" * 32, ["prompt"],
+    ),
+    "bytedance/seedance-1-pro": (_VIDEO_GEN, ONE_URI, True, "a5" * 32, ["prompt"]),
+    "bytedance/seedance-1-lite": (_VIDEO_GEN, ONE_URI, True, "a6" * 32, ["prompt"]),
+    "kwaivgi/kling-v2.1": (
+        {"prompt": {"type": "string"}, "start_image": URI, "mode": ("enum", ["standard", "pro"], "standard"),
+         "duration": _num("integer", 5, 5, 10), "negative_prompt": {"type": "string", "default": ""}},
+        ONE_URI, True, "a7" * 32, ["prompt", "start_image"],
+    ),
+    "resemble-ai/chatterbox-pro": (
+        {"prompt": {"type": "string"}, "voice": {"type": "string", "default": "Luna"},
+         "exaggeration": _num("number", 0.5, 0.1, 1), "temperature": _num("number", 0.8, 0.1, 5),
+         "seed": _num("integer")},
+        ONE_URI, True, "a8" * 32, ["prompt"],
+    ),
+    "resemble-ai/chatterbox": (
+        {"prompt": {"type": "string"}, "audio_prompt": {**URI, "description": "Reference audio of the voice"},
+         "exaggeration": _num("number", 0.5, 0.25, 2), "cfg_weight": _num("number", 0.5, 0.2, 1)},
+        ONE_URI, True, "a9" * 32, ["prompt"],
+    ),
+    "meta/musicgen": (
+        {"prompt": {"type": "string"}, "duration": _num("integer", 8, 1, 300),
+         "output_format": ("enum", ["wav", "mp3"], "wav"), "input_audio": {**URI, "description": "Melody audio"}},
+        ONE_URI, False, "b1" * 32, [],
+    ),
+    "vaibhavs10/incredibly-fast-whisper": (
+        {"audio": {**URI, "description": "Audio file"}, "task": ("enum", ["transcribe", "translate"], "transcribe"),
+         "timestamp": ("enum", ["chunk", "word"], "chunk"), "language": {"type": "string", "default": "None"}},
+        JSON_OUTPUT, False, "b2" * 32, ["audio"],
+    ),
+    "victor-upmeet/whisperx": (
+        {"audio_file": {**URI, "description": "Audio file"}, "language": {"type": "string"},
+         "align_output": _num("boolean", False)},
+        JSON_OUTPUT, False, "b3" * 32, ["audio_file"],
+    ),
+    "bytedance/dolphin": (DOLPHIN, TEXT_OUTPUT, False, "b4" * 32, ["file"]),
+    "anthropic/claude-4-sonnet": (
+        {"prompt": {"type": "string"}, "system_prompt": {"type": "string", "default": ""},
+         "max_tokens": _num("integer", 8192, 1024, 64000), "image": URI},
+        TEXT_ITERATOR, True, "b5" * 32, ["prompt"],
+    ),
+}  # fmt: skip
+GALLERY_FILES = {  # the files each media model of the gallery answers with
+    "nightmareai/real-esrgan": ["upscaled.png"],
+    "sczhou/codeformer": ["restored.png"],
+    "microsoft/bringing-old-photos-back-to-life": ["restored.png"],
+    "piddnad/ddcolor": ["colour.png"],
+    "bria/remove-background": ["cutout.png"],
+    "ideogram-ai/ideogram-v3-quality": ["poster.png"],
+    "bytedance/seedance-1-pro": ["clip.mp4"],
+    "bytedance/seedance-1-lite": ["clip.mp4"],
+    "kwaivgi/kling-v2.1": ["clip.mp4"],
+    "resemble-ai/chatterbox-pro": ["speech.wav"],
+    "resemble-ai/chatterbox": ["speech.wav"],
+    "meta/musicgen": ["music.wav"],
+}
+JSON_ANSWERS = {
+    "vaibhavs10/incredibly-fast-whisper": {"text": "Welcome to the show.", "chunks": [{"timestamp": [0, 1.0]}]},
+    "victor-upmeet/whisperx": {
+        "segments": [{"start": 0.0, "end": 1.0, "text": "Under the moon we dance"}],
+        "detected_language": "en",
+    },
+}
+
 # name -> (inputs, output schema, official, version id, required)
 MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
+    **GALLERY_MODELS,
     "black-forest-labs/flux-dev": (FLUX_DEV, ARRAY_URI, True, "d" * 64, ["prompt"]),
     "black-forest-labs/flux-schnell": (FLUX_SCHNELL, ARRAY_URI, True, "5" * 64, ["prompt"]),
     "black-forest-labs/flux-kontext-max": (KONTEXT, ONE_URI, True, "b" * 64, ["prompt"]),
@@ -218,7 +327,37 @@ OUTPUT_FILES = {
     MULTITALK_MODEL: ["talk.mp4"],
     AUTOCAPTION_MODEL: ["captioned.mp4", "transcript.json"],
     SVG_MODEL: ["logo.svg"],
+    **GALLERY_FILES,
 }
+WAV_SECONDS = 1.0  # the length of every WAV the fake answers with
+
+
+def wav_bytes(seconds: float = WAV_SECONDS, rate: int = 8000) -> bytes:
+    """A real mono 16-bit WAV of a 440 Hz tone."""
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(int(seconds * rate))
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
+@functools.cache
+def real_mp4() -> bytes:
+    """A real one-second 64x64 H.264 + AAC MP4, made once with ffmpeg."""
+    from flowai.media.ffmpeg import executable
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/clip.mp4"
+        lavfi = ["-f", "lavfi", "-i", "color=c=teal:s=64x64:d=1:r=10", "-f", "lavfi", "-i", "sine=f=440:d=1"]
+        codecs = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"]
+        subprocess.run([executable(), "-v", "error", "-y", *lavfi, *codecs, path], check=True, timeout=60)
+        with open(path, "rb") as f:
+            return f.read()
 
 
 def glb_bytes() -> bytes:
@@ -355,6 +494,8 @@ class FakeReplicate:
     behaviour: dict[str, str] = field(default_factory=dict)
     predictions: dict[str, _Prediction] = field(default_factory=dict)
     created: list[tuple[str, dict]] = field(default_factory=list)  # (model, input) of each accepted create
+    real_media: bool = False  # .mp4 outputs are a real playable clip (real_mp4) instead of video_bytes of padding
+    answers: dict[str, str] = field(default_factory=dict)  # a text model's scripted answer (else it echoes)
     create_arrivals: list[float] = field(default_factory=list)  # every create request, throttled ones too
     throttled: int = 0
     cancels: list[str] = field(default_factory=list)
@@ -447,7 +588,11 @@ class FakeReplicate:
                 "model_file": f"{self.url}/files/{p.id}/mesh.glb",
                 "color_video": f"{self.url}/files/{p.id}/turn.mp4",
             }
-        if p.model == DOLPHIN_MODEL:
+        if p.model in JSON_ANSWERS:
+            return JSON_ANSWERS[p.model]
+        if schema is TEXT_ITERATOR and p.model in self.answers:
+            return [self.answers[p.model]]
+        if p.model in (DOLPHIN_MODEL, "bytedance/dolphin"):
             return "# Page\n\nRead from the file."
         if schema is TEXT_ITERATOR:
             image = str(p.input.get("image", ""))
@@ -670,6 +815,10 @@ class FakeReplicate:
             return Response(status_code=404)
         self.files_served += 1
         suffix = name.rpartition(".")[2]
+        if suffix == "mp4" and self.real_media:
+            return Response(real_mp4(), media_type="video/mp4")
+        if suffix == "wav":
+            return Response(wav_bytes(), media_type="audio/wav")
         if suffix == "mp4":
             size = self.video_bytes
             return StreamingResponse(

@@ -57,7 +57,7 @@ STUDIO_MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
         },
         ARRAY_URI,
         True,
-        "9" * 64,
+        "d1" * 32,
         ["prompt"],
     ),
     BANANA_PRO: (
@@ -100,11 +100,12 @@ STUDIO_MODELS: dict[str, tuple[dict, dict, bool, str, list[str]]] = {
         },
         ONE_URI,
         False,
-        "7" * 64,
+        "d4" * 32,
         ["prompt"],
     ),
 }
 MODELS.update(STUDIO_MODELS)  # the fake's model table is the module's; these names are the studio's own
+assert len({m[3] for m in MODELS.values()}) == len(MODELS), "two fake models share a version id"
 
 
 def voice_seconds(text: str) -> float:
