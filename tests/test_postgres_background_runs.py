@@ -14,4 +14,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def settings(tmp_path):
     with fresh_database() as url:
-        yield Settings(home=tmp_path, database_url=url, secret_key="test-secret", disconnect_grace=0.0, env={})
+        # one process on PostgreSQL (FLOWAI_SCALE_OUT=0): it runs its own queue, as the embedded default does;
+        # with scale-out on, queued runs go to `flowai worker` processes (tests/test_scale_out.py)
+        yield Settings(
+            home=tmp_path, database_url=url, secret_key="test-secret", disconnect_grace=0.0, env={}, scale_out=False
+        )

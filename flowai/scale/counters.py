@@ -51,8 +51,8 @@ class PgLimiter:
 
     async def _moving(self, key: str, limit: int, seconds: int) -> int | None:
         async with self.pool.connection() as conn, conn.transaction():
-            now = time.time()
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+            now = time.time()  # read under the lock: a hit stored while we waited is never "in the future"
             row = await (
                 await conn.execute(
                     "SELECT coalesce(sum(hits), 0), min(slot) FROM counters WHERE key = %s AND slot > %s",
@@ -65,6 +65,6 @@ class PgLimiter:
             await conn.execute(  # slot: the hit's time in microseconds
                 "INSERT INTO counters (key, slot, hits, expires) VALUES (%s, %s, 1, %s) "
                 "ON CONFLICT (key, slot) DO UPDATE SET hits = counters.hits + 1",
-                (key, time.time_ns() // 1000, int(now + seconds) + 1),
+                (key, int(now * 1e6), int(now + seconds) + 1),
             )
         return None
