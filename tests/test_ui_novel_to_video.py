@@ -30,6 +30,17 @@ from tests.test_novel_to_video import NOVEL, PLAN, SECONDS
 pytestmark = pytest.mark.browser
 
 LOOPS = ("voices", "clips")  # the per-shot loops drawn as containers
+BODIES = [("voices", n) for n in ("keep", "cell", "has_cell", "drawn", "voice", "frame")] + [
+    ("clips", n) for n in ("still", "move", "cut", "hold")
+]
+FRAMED = """(pairs) => {
+  const root = document.querySelector('[data-testid=canvas]').shadowRoot || document;
+  const rect = (id) => root.querySelector(`[data-testid="node-${id}"]`).getBoundingClientRect();
+  return pairs.every(([loop, inner]) => {
+    const a = rect(inner), b = rect(loop);
+    return b.left <= a.left && a.right <= b.right && b.top <= a.top && a.bottom <= b.bottom;
+  });
+}"""
 
 
 @pytest.fixture
@@ -57,6 +68,25 @@ def studio(tmp_path):
 
 def stage(page, stage_id: str):
     return page.locator(f'[data-testid="stage-{stage_id}"]')
+
+
+def box(page, testid: str) -> dict:
+    found = page.locator(f'[data-testid="{testid}"]').bounding_box()
+    assert found is not None, testid
+    return found
+
+
+def inside(a: dict, b: dict) -> bool:
+    return b["x"] <= a["x"] and a["x"] + a["width"] <= b["x"] + b["width"] and b["y"] <= a["y"] <= b["y"] + b["height"]
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
 
 
 def check_mp4(data: bytes, path) -> None:
@@ -91,6 +121,12 @@ def test_a_creator_makes_a_novel_into_one_mp4_in_the_editor_and_calls_it_over_cu
         for loop in LOOPS:
             expect(page.locator(f'[data-testid="node-{loop}"]')).to_have_attribute("data-frame", "true")
         shot(page, "novel-video-editor")
+        # laid out: each loop's nodes inside its frame, no two stage frames over each other
+        page.wait_for_function(FRAMED, arg=BODIES, timeout=5_000)  # the frames take their sizes after a paint
+        for loop, inner in BODIES:
+            assert inside(box(page, f"node-{inner}"), box(page, f"node-{loop}")), inner
+        frames = [box(page, f"stage-{sid}") for sid, _ in STAGES]
+        assert not [(a, b) for i, a in enumerate(frames) for b in frames[i + 1 :] if overlap(a, b)], frames
 
         # a short novel in the test-run form, Run, each stage completes
         page.get_by_test_id("tab-run").click()
