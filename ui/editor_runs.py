@@ -344,7 +344,7 @@ class RunPanel:
             ui.label(t("editor_runs.output")).classes("text-sm font-medium")
             with ui.card().classes("w-full p-2 bg-green-50").props('flat bordered data-testid="run-output"'):
                 with ui.element("div").props('data-testid="run-output-media"'):
-                    render_media(output, kind=kind, type_of=self.type_of)
+                    render_media(output, kind=kind, type_of=self.type_of, partial=True)
                 text = (
                     output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, indent=1, default=str)
                 )

@@ -4,6 +4,7 @@ any other file (3D models, documents, JSON), and anything else left to the calle
     from .media_view import render
     if not render(value, kind=port_type, type_of=lookup):   # a URL, a list of URLs, or an object of them
         ui.label(str(value))
+    render(run_output, partial=True)   # also the media among an object's other values (shown as text too)
 
 A URL counts as media when it is http(s) or one of this server's ``/files/`` URLs. Its kind comes
 from the port type when that is a player kind, else from ``type_of(url)`` (the stored file's type,
@@ -54,9 +55,10 @@ def kind_of(url: Any, port: str | None = None, type_of: TypeOf | None = None) ->
     return "file" if port in FILE_KINDS else None
 
 
-def render(value: Any, *, kind: str | None = None, type_of: TypeOf | None = None) -> bool:
+def render(value: Any, *, kind: str | None = None, type_of: TypeOf | None = None, partial: bool = False) -> bool:
     """Show ``value`` as media and return True when it is a media URL, a list of them or an object
-    whose values are (each shown with its key); else show nothing and return False."""
+    whose values are (each shown with its key); else show nothing and return False. ``partial``:
+    an object's media values are shown even when it holds other values too (the caller shows those)."""
     if isinstance(value, list) and value and len(value) <= MAX_ITEMS:
         kinds = [kind_of(v, kind, type_of) for v in value]
         if not all(kinds):
@@ -66,9 +68,11 @@ def render(value: Any, *, kind: str | None = None, type_of: TypeOf | None = None
         return True
     if isinstance(value, dict) and value and len(value) <= MAX_ITEMS:
         kinds = [kind_of(v, None, type_of) for v in value.values()]
-        if not all(kinds):
+        if not (all(kinds) or (partial and any(kinds))):
             return False
         for (key, url), k in zip(value.items(), kinds):
+            if k is None:
+                continue
             ui.label(str(key)).classes("text-xs font-mono text-gray-500")
             _one(url, k)
         return True

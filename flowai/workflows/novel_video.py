@@ -128,16 +128,16 @@ def _script(g: Graph, provider: str) -> None:
         "source",
         "condition",
         "Document given? · 有文档？",
-        at=(250, 300),
+        at=(320, 360),
         value="{{in.document}}",
         cases=[{"operator": "is_not_empty", "value": ""}],
     )
-    g.node("doc", "document", "Read the document · 读取文档", at=(500, 300), file="{{in.document}}")
+    g.node("doc", "document", "Read the document · 读取文档", at=(640, 360), file="{{in.document}}")
     g.node(
         "script",
         "llm",
         "Screenplay · 剧本",
-        at=(750, 200),
+        at=(960, 200),
         provider=provider,
         system=LLM_SYSTEM,
         prompt="Novel:\n{{in.novel}}\n{{doc.text}}",
@@ -147,14 +147,14 @@ def _script(g: Graph, provider: str) -> None:
         "plan",
         "llm",
         "Shot list · 分镜脚本",
-        at=(1000, 200),
+        at=(1280, 200),
         provider=provider,
         system=PLAN_SYSTEM,
         prompt="Visual style: {{in.style}}\n\nScreenplay:\n{{script.text}}",
         temperature=0.4,
         json_output=True,
     )
-    g.node("shots", "json", "Shots · 镜头列表", at=(1250, 200), value="{{plan.json}}", path="shots", default=[])
+    g.node("shots", "json", "Shots · 镜头列表", at=(1600, 200), value="{{plan.json}}", path="shots", default=[])
     g.edge("in", "source").edge("source", "doc", "case_1").edge("in", "script").edge("doc", "script")
     g.edge("script", "plan").edge("plan", "shots")
 
@@ -174,7 +174,7 @@ def _assets(g: Graph) -> None:
             nid,
             "replicate",
             label,
-            at=(1500, 100 + 200 * i),
+            at=(1960, 60 + 280 * i),
             model=ASSET_MODEL,
             params={"prompt": f"{what}. Style: {{{{in.style}}}}", "size": "1K", "aspect_ratio": "16:9"},
         )
@@ -186,7 +186,7 @@ def _storyboard(g: Graph) -> None:
         "board",
         "replicate",
         "Storyboard sheet · 分镜图",
-        at=(1750, 200),
+        at=(2320, 200),
         model=BOARD_MODEL,
         params={
             "prompt": "A 3x3 storyboard sheet: nine equal panels in a grid, no borders, no text, one panel per "
@@ -197,7 +197,7 @@ def _storyboard(g: Graph) -> None:
             "output_format": "png",
         },
     )
-    g.node("crop", "grid_crop", "Cut into shots · 切分镜", at=(2000, 200), image="{{board.file}}", layout="3x3")
+    g.node("crop", "grid_crop", "Cut into shots · 切分镜", at=(2640, 200), image="{{board.file}}", layout="3x3")
     g.edge("character", "board").edge("scene", "board").edge("board", "crop")
 
 
@@ -206,7 +206,7 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         "voices",
         "loop",
         "Per shot: picture and voice · 逐镜头：画面与配音",
-        at=(2250, 200),
+        at=(0, 860),
         items="{{shots.value}}",
         concurrency=4,
         result="{{frame.value}}",
@@ -216,15 +216,25 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         "keep",
         "condition",
         "Keep the cell? · 沿用分镜格？",
+        at=(40, 1010),
         parent=body,
         value="{{voices.item.redraw}}",
         cases=[{"operator": "is_empty", "value": ""}],
     )
-    g.node("cell", "json", "Storyboard cell · 分镜格", parent=body, value="{{crop.images}}", path="[{{voices.index}}]")
+    g.node(
+        "cell",
+        "json",
+        "Storyboard cell · 分镜格",
+        at=(340, 1010),
+        parent=body,
+        value="{{crop.images}}",
+        path="[{{voices.index}}]",
+    )
     g.node(
         "has_cell",
         "condition",
         "Has a cell? · 有分镜格？",
+        at=(640, 1010),
         parent=body,
         value="{{cell.text}}",
         cases=[{"operator": "is_not_empty", "value": ""}],
@@ -233,6 +243,7 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         "drawn",
         "replicate",
         "Draw the shot · 生成镜头画面",
+        at=(940, 1240),
         parent=body,
         model=ASSET_MODEL,
         params={"prompt": "{{voices.item.prompt}}. Style: {{in.style}}", "size": "1K", "aspect_ratio": "16:9"},
@@ -241,6 +252,7 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         "voice",
         "tts",
         "Voice · 配音",
+        at=(40, 1240),
         parent=body,
         provider=provider,
         voice=voice,
@@ -251,6 +263,7 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         "frame",
         "json",
         "Shot · 镜头",
+        at=(1240, 1010),
         parent=body,
         value={
             "image": "{{has_cell.case_1}}{{drawn.file}}",
@@ -265,7 +278,7 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         "animatic",
         "compose",
         "Animatic · 动态分镜",
-        at=(2500, 300),
+        at=(1680, 1060),
         steps=[{"op": "animatic", "shots": "{{voices.results}}"}],
     )
     g.edge("crop", "voices").edge("shots", "voices").edge("voices", "animatic")
@@ -276,18 +289,25 @@ def _video(g: Graph) -> None:
         "clips",
         "loop",
         "Per shot: video · 逐镜头：视频",
-        at=(2500, 100),
+        at=(2060, 860),
         items="{{shots.value}}",
         concurrency=4,
     )
     body = "clips"
     g.node(
-        "still", "json", "Shot picture · 镜头画面", parent=body, value="{{voices.results}}", path="[{{clips.index}}]"
+        "still",
+        "json",
+        "Shot picture · 镜头画面",
+        at=(2100, 1010),
+        parent=body,
+        value="{{voices.results}}",
+        path="[{{clips.index}}]",
     )
     g.node(
         "move",
         "replicate",
         "Image to video · 图生视频",
+        at=(2400, 1010),
         parent=body,
         model=VIDEO_MODEL,
         params={
@@ -301,10 +321,11 @@ def _video(g: Graph) -> None:
         "cut",
         "json",
         "Clip · 片段",
+        at=(2700, 1010),
         parent=body,
         value={"image": "{{move.file}}", "audio": "{{still.value.audio}}", "duration": "{{clips.item.duration}}"},
     )
-    g.node("hold", "json", "Keep the still · 保留静帧", parent=body, value="{{still.value}}")
+    g.node("hold", "json", "Keep the still · 保留静帧", at=(2700, 1240), parent=body, value="{{still.value}}")
     g.edge("still", "move").edge("move", "cut").edge("move", "hold", "error")
     g.edge("voices", "clips").edge("animatic", "clips").edge("shots", "clips")  # after the animatic, as designed
 
@@ -314,7 +335,7 @@ def _edit(g: Graph) -> None:
         "music",
         "replicate",
         "Background music · 配乐",
-        at=(2750, 0),
+        at=(3140, 900),
         model=MUSIC_MODEL,
         params={
             "prompt": "{{in.music_style}} background music, instrumental",
@@ -326,7 +347,7 @@ def _edit(g: Graph) -> None:
         "final",
         "compose",
         "Final cut · 成片",
-        at=(3000, 100),
+        at=(3460, 1060),
         steps=[
             {"op": "animatic", "shots": "{{clips.results}}"},
             {"op": "music", "audio": "{{music.file}}", "volume": 0.3, "fade_in": 1.0, "fade_out": 1.5},
@@ -341,7 +362,7 @@ def _edit(g: Graph) -> None:
             "shots": "{{shots.value}}",
         },
         label="成片 Final video",
-        at=(3250, 200),
+        at=(3780, 1060),
     )
     g.edge("animatic", "music").edge("clips", "final").edge("music", "final").edge("final", "out").edge(
         "animatic", "out"
