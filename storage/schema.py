@@ -19,6 +19,7 @@ embedded SQLite default it upgrades, elsewhere it refuses a database not at head
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from sqlalchemy.engine import Connection, Engine
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 _PG_LOCK = 0x466C6F77_4149  # pg_advisory_xact_lock key ("FlowAI")
+
+log = logging.getLogger("flowai.storage")
 
 
 class SchemaError(RuntimeError):
@@ -94,8 +97,9 @@ def ensure(engine: Engine, *, migrate: bool) -> SchemaState:
     if found.up_to_date:
         return found
     if migrate:
-        upgrade(engine)
-        return state(engine)
+        before, after, _ = upgrade(engine)
+        log.info("database %s upgraded from %s to %s", _name(engine), before.current or "<empty>", after.current)
+        return after
     raise SchemaError(
         f"The database {_name(engine)} is {found.describe()}; this FlowAI needs schema revision {found.head}. "
         "Run `flowai db upgrade` once (with the same FLOWAI_DATABASE_URL) before starting the servers."

@@ -55,6 +55,7 @@ def serve(
 ) -> None:
     """Serve UI and APIs; ``registry``: the node types (default: ``nodes.default_registry()``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line of ours says what a start-up migration did
     platform = Platform(settings, registry=registry)
     base = f"http://{host}:{port}"
     read = f" (read {', '.join(settings.env_files)})" if settings.env_files else ""
