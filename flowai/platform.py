@@ -30,7 +30,7 @@ from flowai.providers.replicate_budget import Budget
 from flowai.providers.router import Router
 from flowai.providers.scheduler import Scheduler
 from flowai.runs.callbacks import Callbacks
-from flowai.runs.engine import Engine, RunState
+from flowai.runs.engine import Engine
 from flowai.runs.events import BudgetWarning
 from flowai.runs.history import RunHistory
 from flowai.runs.idempotency import Idempotency
@@ -249,25 +249,7 @@ class Platform:
 
     def _resume(self, run, done_nodes) -> None:
         graph = self.workflows.compiled(run.workflow_id, run.version)
-        state = RunState()
-        for n in done_nodes:
-            if n.node_id in graph.nodes:
-                state.outputs[n.node_id] = n.outputs or {}
-                if n.usage:
-                    state.usage[n.node_id] = n.usage
-        handle = self.runs.submit(
-            graph,
-            run.input,
-            workflow_id=run.workflow_id,
-            version=run.version,
-            owner_id=run.owner_id,
-            key_id=run.key_id,
-            source=run.source,
-            run_id=run.id,
-            state=state,
-            status="paused" if run.status == "paused" else "pending",
-            record=False,
-        )
+        handle = self.runs.resubmit(graph, run, done_nodes, status="paused" if run.status == "paused" else "pending")
         self.recorder.status(run.id, {"status": handle.status})
         if run.callback_url:
             self.callbacks.attach(handle, run.callback_url)

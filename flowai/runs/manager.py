@@ -278,6 +278,29 @@ class RunManager:
             handle.row = None
 
     # background runs ---------------------------------------------------------------------
+    def resubmit(self, graph: CompiledGraph, run: Any, done_nodes: list, *, status: str = "pending") -> RunHandle:
+        """Queue a stored run again (``run``: its ``runs`` row) from its finished nodes (``run_nodes``
+        rows): their outputs are reused, never recomputed; the row is not recorded anew."""
+        state = RunState()
+        for n in done_nodes:
+            if n.node_id in graph.nodes:
+                state.outputs[n.node_id] = n.outputs or {}
+                if n.usage:
+                    state.usage[n.node_id] = n.usage
+        return self.submit(
+            graph,
+            run.input,
+            workflow_id=run.workflow_id,
+            version=run.version,
+            owner_id=run.owner_id,
+            key_id=run.key_id,
+            source=run.source,
+            run_id=run.id,
+            state=state,
+            status=status,
+            record=False,
+        )
+
     def submit(
         self,
         graph: CompiledGraph,

@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 
 from flowai.errors import FlowAIError
 from flowai.runs.callbacks import Callbacks
-from flowai.runs.engine import RunState
 from flowai.runs.manager import RUNNER, RunManager
 from flowai.workflows.store import Workflows
 from storage import queries
@@ -55,26 +54,9 @@ async def execute_queued(
             },
         )
         return "failed"
-    state = RunState()
-    for n in done:
-        if n.node_id in graph.nodes:
-            state.outputs[n.node_id] = n.outputs or {}
-            if n.usage:
-                state.usage[n.node_id] = n.usage
     if done:
-        log.info("run %s taken over after %d finished nodes", run_id, len(state.outputs))
-    handle = manager.submit(
-        graph,
-        run.input,
-        workflow_id=run.workflow_id,
-        version=run.version,
-        owner_id=run.owner_id,
-        key_id=run.key_id,
-        source=run.source,
-        run_id=run.id,
-        state=state,
-        record=False,
-    )
+        log.info("run %s taken over after %d finished nodes", run_id, len(done))
+    handle = manager.resubmit(graph, run, done)
     if run.callback_url:
         callbacks.attach(handle, run.callback_url)
     await handle.wait()
