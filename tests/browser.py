@@ -77,6 +77,18 @@ def sign_in(page, app: Served, username: str = ADMIN[0], password: str = ADMIN[1
     page.wait_for_url(app.url + "/")
 
 
+@contextmanager
+def signed_in_page(app: Served, *, timeout_ms: int = 15_000):
+    """A browser page signed in to ``app``, collecting the page's script errors in ``page.errors``."""
+    with chromium() as browser:
+        page = new_page(browser)
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.set_default_timeout(timeout_ms)
+        sign_in(page, app)
+        yield page
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from flowai.gallery import TEMPLATES, find
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, chromium, new_page, shot, sign_in, signed_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +26,7 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(served):
-    with chromium() as browser:
-        p = new_page(browser)
-        p.errors = []
-        p.on("pageerror", lambda exc: p.errors.append(str(exc)))
-        p.set_default_timeout(15_000)
-        sign_in(p, served)
+    with signed_in_page(served) as p:
         yield p
 
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flowai.workflows.builder import Graph, field
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, chromium, new_page, shot, sign_in, signed_in_page
 from tests.conftest import ThreadServer
 from tests.fakes.openai_server import API_KEY, FakeOpenAI
 from tests.pages_support import draft_run, served_platform
@@ -63,12 +63,7 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(served):
-    with chromium() as browser:
-        p = new_page(browser)
-        p.errors = []
-        p.on("pageerror", lambda exc: p.errors.append(str(exc)))
-        p.set_default_timeout(15_000)
-        sign_in(p, served)
+    with signed_in_page(served) as p:
         yield p
 
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, chromium, new_page, shot, sign_in, signed_in_page
 from tests.conftest import ThreadServer
 from tests.proc import flowai
 
@@ -53,12 +53,7 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(served):
-    with chromium() as browser:
-        p = new_page(browser)
-        p.errors = []
-        p.on("pageerror", lambda exc: p.errors.append(str(exc)))
-        p.set_default_timeout(15_000)
-        sign_in(p, served)
+    with signed_in_page(served) as p:
         p.goto(served.url + "/providers")
         p.get_by_test_id("provider-openai").wait_for()
         yield p

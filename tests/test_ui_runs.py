@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, chromium, new_page, shot, sign_in, signed_in_page
 from tests.conftest import ThreadServer
 from tests.fakes.openai_server import API_KEY, FakeOpenAI
 from tests.proc import flowai
@@ -58,12 +58,7 @@ def runs(served):
 
 @pytest.fixture(scope="module")
 def page(served, runs):
-    with chromium() as browser:
-        p = new_page(browser)
-        p.errors = []
-        p.on("pageerror", lambda exc: p.errors.append(str(exc)))
-        p.set_default_timeout(15_000)
-        sign_in(p, served)
+    with signed_in_page(served) as p:
         yield p
 
 
