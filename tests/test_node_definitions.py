@@ -25,6 +25,7 @@ from nodes import DefinitionError, FieldDef, Node, NodeConfig, NodeDef, Port, Re
 from tests.browser import ServedApp
 from tests.fakes.replicate_server import TOKEN, fake_replicate  # noqa: F401 (fixture)
 from tests.graphs import Graph
+from tests.pages_support import switch_language
 from tests.proc import flowai_env
 
 
@@ -212,8 +213,7 @@ def test_the_throwaway_node_is_in_the_palette_and_its_form_in_english_and_chines
                 ("简体中文", "大喊", "逻辑", "输出", "要喊的话", "把话用大写重复几遍。"),
             ):
                 page.goto(app.url + "/")
-                page.get_by_test_id("language").click()
-                page.get_by_role("option", name=language).click()
+                switch_language(page, language)  # waits for the reload the switch makes, before leaving the page
                 open_editor(page, app, wf_id)
                 palette = page.get_by_test_id("palette")
                 item = page.get_by_test_id("palette-shout")
