@@ -8,6 +8,7 @@ import json
 import shutil
 from dataclasses import replace
 
+import httpx
 import pytest
 from websockets.sync.client import connect
 
@@ -116,3 +117,26 @@ def test_a_run_not_in_this_processs_task_queue_answers_50004(studio):
             error(other.post(f"/workflow/{wid}/{action}"), 500, 50004)
     assert body(mine.post(f"/workflow/{wid}/cancel"))["status"] == "cancelled"  # its own process can
     assert wait_done(mine, wid)["status"] == "cancelled"
+
+
+def test_the_openapi_document_shows_the_design_documents_examples(api):
+    paths = httpx.get(f"{api.url}/api/v1/openapi.json").json()["paths"]
+    create = paths["/workflow"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["example"]["input_type"] == "novel"
+    accepted = create["responses"]["202"]["content"]["application/json"]["example"]
+    assert accepted["code"] == 0 and accepted["data"]["status"] == "pending"
+    edit = paths["/workflow/storyboard/{storyboard_id}/shots/{shot_id}"]["put"]
+    assert set(edit["requestBody"]["content"]["application/json"]["example"]["replacements"]) == {
+        "character",
+        "scene",
+        "action",
+        "shot_type",
+    }
+    shown = {
+        (method, path)
+        for path, item in paths.items()
+        for method, op in item.items()
+        if path.startswith("/workflow")
+        and any("example" in a.get("content", {}).get("application/json", {}) for a in op["responses"].values())
+    }
+    assert len(shown) == 27, sorted(shown)  # every route of the document's sections 2-8

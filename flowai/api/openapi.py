@@ -8,7 +8,9 @@ replaces the app's ``openapi()`` with one that
   (docs/management-api.md): 400 where a route takes parameters or a body, 401 where it needs sign-in,
   403/404 where it names a resource (or checks one named in its body), 409 where saving can conflict, 413
   where a body is bounded, 500 everywhere; 429 answers carry ``Retry-After``;
-- gives the workflow routes the ``flowai/1`` document as a JSON Schema (``flowai.workflows.schema``).
+- gives the workflow routes the ``flowai/1`` document as a JSON Schema (``flowai.workflows.schema``);
+- gives the video-studio routes the design document's request and response examples
+  (``flowai.api.studio_examples``).
 
 The route facts no generated schema can know (which body routes check resources named in the body,
 which can conflict, which answer a code of their own) are the small ``EXTRA`` and ``MORE_CODES`` tables
@@ -24,6 +26,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from flowai.api.studio_examples import EXAMPLES
 from flowai.workflows.schema import (
     Registry,  # the node types the flowai/1 schema is built from
     document_schema,
@@ -99,6 +102,7 @@ def exact(schema: dict, routes: list[APIRoute], registry: Registry) -> dict:
         for method, op in item.items():
             _document_body(op, (method, path), document)
             _document_answers(op, _statuses(op, (method, path), bounded, admin), MORE_CODES.get((method, path), {}))
+            _examples(op, EXAMPLES.get((method, path), {}))
     return schema
 
 
@@ -166,6 +170,15 @@ def _document_answers(op: dict, statuses: set[int], more: dict[int, list[int]]) 
         if status == 429:
             answer["headers"] = {"Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}}
         responses[str(status)] = answer
+
+
+def _examples(op: dict, examples: dict[str, Any]) -> None:
+    """The request body's example and the success answer's (the whole envelope)."""
+    if "request" in examples:
+        op["requestBody"]["content"]["application/json"]["example"] = copy.deepcopy(examples["request"])
+    if "response" in examples:
+        success = next(answer for status, answer in op["responses"].items() if status.startswith("2"))
+        success["content"]["application/json"]["example"] = copy.deepcopy(examples["response"])
 
 
 def _success(data: dict) -> dict:
