@@ -33,13 +33,38 @@ const frames = (n) => new Promise((resolve) => {
   step(n);
 });
 
-const FlowNode = markRaw({
-  props: ["id", "data", "selected"],
-  inheritAttrs: false,
+// A node's input handles (left column) and output handles (right column): shared by plain nodes
+// and loop frames.
+const PortColumns = markRaw({
+  props: ["inputs", "outputs", "extra"],
   components: { Handle },
   setup() {
     return { Position };
   },
+  template: `
+      <div :class="['fa-ports', extra || '']">
+        <div class="fa-col">
+          <div v-for="p in inputs" :key="'i' + p.name" class="fa-port fa-port-in">
+            <Handle type="target" :id="p.name" :position="Position.Left" :class="'fa-h fa-t-' + p.type"
+                    :title="p.name + ': ' + p.type" />
+            <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
+          </div>
+        </div>
+        <div class="fa-col fa-col-out">
+          <div v-for="p in outputs" :key="'o' + p.name" class="fa-port fa-port-out">
+            <span class="fa-ptype">{{ p.type }}</span><span class="fa-pname">{{ p.name }}</span>
+            <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-t-' + p.type"
+                    :title="p.name + ': ' + p.type" />
+          </div>
+        </div>
+      </div>
+  `,
+});
+
+const FlowNode = markRaw({
+  props: ["id", "data", "selected"],
+  inheritAttrs: false,
+  components: { PortColumns },
   computed: {
     classes() {
       const d = this.data;
@@ -62,22 +87,7 @@ const FlowNode = markRaw({
         <span v-if="data.status === 'running'" class="fa-spinner" data-role="spinner"></span>
         <span v-if="data.status" class="fa-status" data-role="status">{{ data.statusText }}</span>
       </div>
-      <div class="fa-ports">
-        <div class="fa-col">
-          <div v-for="p in data.inputs" :key="'i' + p.name" class="fa-port fa-port-in">
-            <Handle type="target" :id="p.name" :position="Position.Left" :class="'fa-h fa-t-' + p.type"
-                    :title="p.name + ': ' + p.type" />
-            <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
-          </div>
-        </div>
-        <div class="fa-col fa-col-out">
-          <div v-for="p in data.outputs" :key="'o' + p.name" class="fa-port fa-port-out">
-            <span class="fa-ptype">{{ p.type }}</span><span class="fa-pname">{{ p.name }}</span>
-            <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-t-' + p.type"
-                    :title="p.name + ': ' + p.type" />
-          </div>
-        </div>
-      </div>
+      <PortColumns :inputs="data.inputs" :outputs="data.outputs" />
       <div v-if="data.summary" class="fa-summary" data-role="summary">{{ data.summary }}</div>
       <div v-if="data.stream" class="fa-stream" data-role="stream">{{ data.stream }}</div>
       <div v-if="data.error" class="fa-error" data-role="error">{{ data.error }}</div>
@@ -92,7 +102,7 @@ const FlowNode = markRaw({
 const LoopFrame = markRaw({
   props: ["id", "data", "selected"],
   inheritAttrs: false,
-  components: { Handle },
+  components: { Handle, PortColumns },
   setup() {
     return { Position };
   },
@@ -114,22 +124,7 @@ const LoopFrame = markRaw({
         <span v-if="data.status === 'running'" class="fa-spinner" data-role="spinner"></span>
         <span v-if="data.status" class="fa-status" data-role="status">{{ data.statusText }}</span>
       </div>
-      <div class="fa-ports fa-loop-ports">
-        <div class="fa-col">
-          <div v-for="p in data.inputs" :key="'i' + p.name" class="fa-port fa-port-in">
-            <Handle type="target" :id="p.name" :position="Position.Left" :class="'fa-h fa-t-' + p.type"
-                    :title="p.name + ': ' + p.type" />
-            <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
-          </div>
-        </div>
-        <div class="fa-col fa-col-out">
-          <div v-for="p in data.outputs" :key="'o' + p.name" class="fa-port fa-port-out">
-            <span class="fa-ptype">{{ p.type }}</span><span class="fa-pname">{{ p.name }}</span>
-            <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-t-' + p.type"
-                    :title="p.name + ': ' + p.type" />
-          </div>
-        </div>
-      </div>
+      <PortColumns :inputs="data.inputs" :outputs="data.outputs" extra="fa-loop-ports" />
       <div class="fa-loop-inner">
         <div v-for="p in data.body" :key="'b' + p.name" class="fa-port fa-port-inner" :data-inner="p.name">
           <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
