@@ -48,5 +48,6 @@ def switch_language(page, language: str) -> None:
     page.get_by_test_id("language").click()
     page.get_by_role("option", name=language).click()
     lang = "zh-CN" if language == "简体中文" else "en-US"
-    page.wait_for_function(f"document.documentElement.lang === '{lang}'")
+    # (mid-reload there is a moment with no document element at all)
+    page.wait_for_function(f"document.documentElement?.lang === '{lang}'")
     page.wait_for_load_state()

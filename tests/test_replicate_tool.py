@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -76,24 +77,32 @@ def test_batch_downloads_each_file_as_its_run_finishes(tmp_path, fake_replicate)
     ]
     (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
     args = ["batch", wf, "in.jsonl", "--out", "out", "--name-template", "{index:02d}_{input.name}.{ext}"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flowai.cli", *args],
-        env=flowai_env(tmp_path, **env(fake_replicate)),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # stderr goes to a file and stdout is read to its end through the same buffered reader: a
+    # communicate() after readline() would read the raw pipe and lose lines already buffered.
+    with (tmp_path / "stderr.txt").open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flowai.cli", *args],
+            env=flowai_env(tmp_path, **env(fake_replicate)),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
     try:
         first = proc.stdout.readline().strip()
         assert proc.poll() is None, "the first file is printed while the slow run still runs"
         assert first in ("out/02_fox.png", "picked/mine.png") and (tmp_path / first).read_bytes().startswith(PNG)
-        rest, err = proc.communicate(timeout=120)
+        rest = proc.stdout.read()
+        proc.wait()
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
+    err = (tmp_path / "stderr.txt").read_text()
     printed = {first, *rest.split()}
-    assert printed == {"out/01_slow.png", "out/02_fox.png", "picked/mine.png"}
+    assert printed == {"out/01_slow.png", "out/02_fox.png", "picked/mine.png"}, (first, rest, err)
     assert proc.returncode == 1 and "3 completed, 1 failed" in err
     results = [json.loads(x) for x in (tmp_path / "out/results.jsonl").read_text().splitlines()]
     assert [r["status"] for r in results] == ["completed", "completed", "completed", "failed"]
