@@ -54,7 +54,9 @@ class LocalQueue:
         return self.manager.submit(graph, run_input, **facts)
 
     async def queued(self, handle: RunHandle) -> None:
-        return None
+        # The run's row was handed to the recorder by submit(); an async 202 means it is recorded,
+        # as a 200 does, so the answer waits for the batch holding it (group commit).
+        await self.manager.recorder.flush()
 
     async def transition(self, run_id: str, action: str) -> str | None:
         return None
