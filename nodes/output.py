@@ -36,7 +36,7 @@ class OutputNode(Node):
             ),
         },
         inputs=(Port("value", PortType.ANY),),
-        outputs=(Port("value", PortType.ANY, T("The value, as output", "输出的值")),),
+        outputs=(),  # the end of a flow: nothing is wired out of it
         summary=("value",),
     )
 
