@@ -48,6 +48,38 @@ async def test_a_limit_holds_across_processes_sharing_postgres():
                 await limiter.close()
 
 
+async def test_bursts_on_both_sides_of_a_window_edge_do_not_admit_twice_the_limit():
+    """A fixed window would admit 10 at the end of one window and 10 more at the start of the next;
+    the sliding window counter admits about the limit across the edge, and says how long to wait."""
+    seconds, limit = 4, 10
+    with fresh_database() as url:
+        make_engine(url).dispose()
+        limiters = [PgLimiter(url) for _ in range(2)]
+        for limiter in limiters:
+            await limiter.open()
+        try:
+            await _until_in_window(seconds, 0.7, 0.8)
+            late = await asyncio.gather(*(limiters[i % 2].hit("key:edge", limit, seconds) for i in range(limit)))
+            await _until_in_window(seconds, 0.02, 0.2)
+            early = await asyncio.gather(*(limiters[i % 2].hit("key:edge", limit, seconds) for i in range(limit)))
+        finally:
+            for limiter in limiters:
+                await limiter.close()
+    admitted = late.count(None) + early.count(None)
+    assert late.count(None) == limit and admitted <= limit + 3, (late, early)
+    assert all(1 <= retry <= seconds for retry in early if retry is not None)
+
+
+async def _until_in_window(seconds: int, start: float, end: float) -> None:
+    """Sleep until the current ``seconds``-long window (aligned as the limiter's) is between
+    ``start`` and ``end`` of its length; the next such moment after the current one."""
+    while True:
+        at = time.time() / seconds % 1
+        await asyncio.sleep(((start - at) % 1) * seconds)
+        if start <= time.time() / seconds % 1 <= end:
+            return
+
+
 async def test_the_local_limiter_is_a_moving_window():
     limiter = LocalLimiter()
     assert [await limiter.hit("k", 2, 60) for _ in range(2)] == [None, None]

@@ -1,8 +1,12 @@
 """Rate-limit counters shared by every process on one PostgreSQL (table ``counters``), so a limit of
 60 a minute admits 60 across all replicas together, not 60 each:
 
-- by default a fixed window per limit, counted with one atomic ``INSERT … ON CONFLICT DO UPDATE …
-  RETURNING`` (per-key run limits: one round trip per request);
+- by default a sliding window counter (as the ``limits`` package's strategy of that name): hits
+  are counted per fixed window, and a hit is admitted while this window's hits plus the previous
+  window's, weighted by how much of it the sliding window still covers, stay under the limit — so
+  a burst at the end of one window and another at the start of the next cannot admit twice the
+  limit. One atomic ``INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING`` per request (per-key
+  run limits); a refused hit is not counted;
 - ``exact=True``: a moving window, one row per hit, counted under a transaction-scoped advisory
   lock on the key (Replicate's account-wide budget, where a burst across a window's edge would
   be answered 429).
@@ -17,10 +21,18 @@ from psycopg_pool import AsyncConnectionPool
 
 from .notify import conninfo
 
-HIT = (
-    "INSERT INTO counters (key, slot, hits, expires) VALUES (%s, %s, 1, %s) "
-    "ON CONFLICT (key, slot) DO UPDATE SET hits = counters.hits + 1 RETURNING hits"
+# The previous window's hits, weighted: how much of that window the sliding window still covers.
+_BEFORE = (
+    "coalesce((SELECT hits FROM counters WHERE key = %(key)s::varchar AND slot = %(slot)s::bigint - 1), 0)"
+    " * %(weight)s::float8"
 )
+HIT = (
+    "INSERT INTO counters (key, slot, hits, expires) "
+    f"SELECT %(key)s::varchar, %(slot)s::bigint, 1, %(expires)s::int WHERE {_BEFORE} + 1 <= %(limit)s::int "
+    "ON CONFLICT (key, slot) DO UPDATE SET hits = counters.hits + 1 "
+    f"WHERE {_BEFORE} + counters.hits + 1 <= %(limit)s::int RETURNING hits"
+)
+COUNTS = "SELECT slot, hits FROM counters WHERE key = %s AND slot IN (%s, %s)"
 
 
 class PgLimiter:
@@ -37,17 +49,20 @@ class PgLimiter:
     async def hit(self, key: str, limit: int, seconds: int, *, exact: bool = False) -> int | None:
         if exact:
             return await self._moving(key[:200], limit, seconds)
-        now = time.time()
+        key, now = key[:200], time.time()
         slot = int(now // seconds)
+        elapsed = now / seconds - slot  # of this window, 0..1
         ends = (slot + 1) * seconds
+        facts = {"key": key, "slot": slot, "weight": 1.0 - elapsed, "limit": limit, "expires": ends + seconds}
         async with self.pool.connection() as conn:
-            row = await (await conn.execute(HIT, (key[:200], slot, ends + seconds))).fetchone()
+            row = await (await conn.execute(HIT, facts)).fetchone()
             if now - self._swept > 60:
                 self._swept = now
                 await conn.execute("DELETE FROM counters WHERE expires < %s", (int(now),))
-        if row is not None and row[0] <= limit:
-            return None
-        return max(1, int(ends - now + 0.999))
+            if row is not None:
+                return None
+            counts = dict(await (await conn.execute(COUNTS, (key, slot - 1, slot))).fetchall())
+        return _retry_after(counts.get(slot - 1, 0), counts.get(slot, 0), limit, seconds, elapsed)
 
     async def _moving(self, key: str, limit: int, seconds: int) -> int | None:
         async with self.pool.connection() as conn, conn.transaction():
@@ -68,3 +83,13 @@ class PgLimiter:
                 (key, int(now * 1e6), int(now + seconds) + 1),
             )
         return None
+
+
+def _retry_after(before: int, now_hits: int, limit: int, seconds: int, elapsed: float) -> int:
+    """Whole seconds until a hit fits: until the previous window's weight has shrunk enough, or,
+    when this window alone is full, into the next window far enough for this one's weight."""
+    if now_hits + 1 > limit:
+        wait = (1.0 - elapsed) + max(0.0, 1.0 - (limit - 1) / now_hits)
+    else:
+        wait = max(0.0, 1.0 - (limit - now_hits - 1) / before - elapsed) if before else 0.0
+    return max(1, int(wait * seconds + 0.999))
