@@ -61,7 +61,7 @@ class PgLimiter:
                 await conn.execute("DELETE FROM counters WHERE expires < %s", (int(now),))
             if row is not None:
                 return None
-            counts = dict(await (await conn.execute(COUNTS, (key, slot - 1, slot))).fetchall())
+            counts: dict[int, int] = dict(await (await conn.execute(COUNTS, (key, slot - 1, slot))).fetchall())
         return _retry_after(counts.get(slot - 1, 0), counts.get(slot, 0), limit, seconds, elapsed)
 
     async def _moving(self, key: str, limit: int, seconds: int) -> int | None:
