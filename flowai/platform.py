@@ -131,7 +131,9 @@ class Platform:
         )
         self.users = Users(self.db)
         self.throttle = Throttle(
-            per_address=settings.auth_failures_per_minute, per_account=settings.login_failures_per_account
+            per_address=settings.auth_failures_per_minute,
+            per_account=settings.login_failures_per_account,
+            counter=self.limiter,  # shared by every replica of a scaled deployment
         )
         self.idempotency = Idempotency(self.db)
         self.callbacks = Callbacks(self.http, self.keys, allow_private=settings.allow_private_urls)

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from flowai.access.limiter import LocalLimiter
-from flowai.errors import ProviderError
+from flowai.access.throttle import Throttle
+from flowai.errors import ProviderError, RateLimitedError
 from flowai.platform import Platform
 from flowai.providers.base import ChatRequest
 from flowai.providers.replicate_budget import Budget
@@ -78,6 +79,29 @@ async def _until_in_window(seconds: int, start: float, end: float) -> None:
         await asyncio.sleep(((start - at) % 1) * seconds)
         if start <= time.time() / seconds % 1 <= end:
             return
+
+
+async def test_failed_sign_ins_are_counted_across_processes():
+    """Guesses spread over replicas are throttled as if sent to one: three wrong passwords through
+    one process lock the account out in another, and the lockout says how long it lasts."""
+    with fresh_database() as url:
+        make_engine(url).dispose()
+        limiters = [PgLimiter(url) for _ in range(2)]
+        for limiter in limiters:
+            await limiter.open()
+        try:
+            one, other = (Throttle(per_account=3, counter=limiter) for limiter in limiters)
+            for _ in range(3):
+                await other.check("account", "admin")
+                await one.failed("account", "admin", what="passwords")
+            with pytest.raises(RateLimitedError) as refused:
+                await other.check("account", "admin")
+            assert 1 <= refused.value.retry_after <= 300
+            await other.check("account", "someone else")  # another account has its own count
+            await other.check("address", "127.0.0.1")  # and addresses theirs
+        finally:
+            for limiter in limiters:
+                await limiter.close()
 
 
 async def test_the_local_limiter_is_a_moving_window():

@@ -48,9 +48,9 @@ def register(platform: Platform) -> None:
                     who = username.value or ""
                     error.text = ""  # a fresh answer for each attempt
                     try:
-                        throttle.check("address", address)
+                        await throttle.check("address", address)
                         if not setup:
-                            throttle.check("account", who)
+                            await throttle.check("account", who)
                         if setup:
                             if confirm.value != password.value:
                                 error.text = t("login.differ")
@@ -60,15 +60,15 @@ def register(platform: Platform) -> None:
                                     platform.users.setup_admin, username=who, password=password.value, token=token.value
                                 )
                             except AuthError:
-                                throttle.failed("address", address, what="set-up tokens")
+                                await throttle.failed("address", address, what="set-up tokens")
                                 raise
                         else:
                             user = await asyncio.to_thread(
                                 platform.users.sign_in, username=who, password=password.value
                             )
                             if user is None:
-                                throttle.failed("address", address, what="UI sign-ins")
-                                throttle.failed("account", who, what="passwords")
+                                await throttle.failed("address", address, what="UI sign-ins")
+                                await throttle.failed("account", who, what="passwords")
                                 error.text = t("login.wrong")
                                 return
                     except RateLimitedError as exc:

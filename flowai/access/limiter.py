@@ -18,6 +18,10 @@ class Limiter(Protocol):
         the whole seconds until there is room again (the hit is refused). ``exact``: a moving
         window even where a fixed one is cheaper."""
 
+    async def peek(self, key: str, limit: int, seconds: int) -> int | None:
+        """Without counting: None while a hit of ``key`` would be admitted in a moving window of
+        ``limit`` per ``seconds``, else the whole seconds until it would."""
+
 
 class LocalLimiter:
     def __init__(self) -> None:
@@ -25,10 +29,23 @@ class LocalLimiter:
         self._items: dict[tuple[int, int], RateLimitItemPerSecond] = {}
 
     async def hit(self, key: str, limit: int, seconds: int, *, exact: bool = False) -> int | None:
+        item = self._item(limit, seconds)
+        if await self._limiter.hit(item, key):
+            return None
+        return await self._retry(item, key)
+
+    async def peek(self, key: str, limit: int, seconds: int) -> int | None:
+        item = self._item(limit, seconds)
+        if await self._limiter.test(item, key):
+            return None
+        return await self._retry(item, key)
+
+    def _item(self, limit: int, seconds: int) -> RateLimitItemPerSecond:
         item = self._items.get((limit, seconds))
         if item is None:
             item = self._items[(limit, seconds)] = RateLimitItemPerSecond(limit, seconds)
-        if await self._limiter.hit(item, key):
-            return None
+        return item
+
+    async def _retry(self, item: RateLimitItemPerSecond, key: str) -> int:
         reset = (await self._limiter.get_window_stats(item, key)).reset_time
         return max(1, int(reset - time.time() + 0.999))

@@ -30,14 +30,14 @@ class Lockout:
             await self.app(scope, receive, send)
             return
         address = (scope.get("client") or ("unknown",))[0]
-        retry = self.throttle.retry_after("address", address)
+        retry = await self.throttle.retry_after("address", address)
         if retry is not None:
             await _refuse(send, retry, envelope=path.startswith(MANAGE_API))
             return
 
         async def observe(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
-                self.throttle.failed("address", address, what="authentications")
+                await self.throttle.failed("address", address, what="authentications")
             await send(message)
 
         await self.app(scope, receive, observe)

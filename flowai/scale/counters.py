@@ -32,6 +32,7 @@ HIT = (
     "ON CONFLICT (key, slot) DO UPDATE SET hits = counters.hits + 1 "
     f"WHERE {_BEFORE} + counters.hits + 1 <= %(limit)s::int RETURNING hits"
 )
+MOVING = "SELECT coalesce(sum(hits), 0), min(slot) FROM counters WHERE key = %s AND slot > %s"
 COUNTS = "SELECT slot, hits FROM counters WHERE key = %s AND slot IN (%s, %s)"
 
 
@@ -64,16 +65,19 @@ class PgLimiter:
             counts: dict[int, int] = dict(await (await conn.execute(COUNTS, (key, slot - 1, slot))).fetchall())
         return _retry_after(counts.get(slot - 1, 0), counts.get(slot, 0), limit, seconds, elapsed)
 
+    async def peek(self, key: str, limit: int, seconds: int) -> int | None:
+        """The moving window of ``exact`` hits, read without counting one."""
+        async with self.pool.connection() as conn:
+            now = time.time()
+            row = await (await conn.execute(MOVING, (key[:200], int((now - seconds) * 1e6)))).fetchone()
+        used, oldest = (row[0], row[1]) if row is not None else (0, None)
+        return max(1, int((oldest or 0) / 1e6 + seconds - now + 0.999)) if used >= limit else None
+
     async def _moving(self, key: str, limit: int, seconds: int) -> int | None:
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
             now = time.time()  # read under the lock: a hit stored while we waited is never "in the future"
-            row = await (
-                await conn.execute(
-                    "SELECT coalesce(sum(hits), 0), min(slot) FROM counters WHERE key = %s AND slot > %s",
-                    (key, int((now - seconds) * 1e6)),
-                )
-            ).fetchone()
+            row = await (await conn.execute(MOVING, (key, int((now - seconds) * 1e6)))).fetchone()
             used, oldest = (row[0], row[1]) if row is not None else (0, None)
             if used >= limit:
                 return max(1, int((oldest or 0) / 1e6 + seconds - now + 0.999))

@@ -8,6 +8,8 @@ count happens for every 401 in ``flowai.api.lockout``).
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
@@ -41,12 +43,13 @@ def _token_answer(platform, user: User) -> dict:
 
 
 @router.post("/auth/login")
-def login(body: Login, request: Request):
+async def login(body: Login, request: Request):
     platform = platform_of(request)
-    platform.throttle.check("account", body.username)
-    user = platform.users.sign_in(username=body.username, password=body.password)
+    await platform.throttle.check("account", body.username)
+    # (the password hash is slow on purpose: it runs in a thread, the loop serves other requests)
+    user = await asyncio.to_thread(platform.users.sign_in, username=body.username, password=body.password)
     if user is None:
-        platform.throttle.failed("account", body.username, what="passwords")
+        await platform.throttle.failed("account", body.username, what="passwords")
         raise AuthError("Wrong username or password.")
     return ok(_token_answer(platform, User.of(user)))
 
@@ -58,13 +61,15 @@ def logout(request: Request, user: User = Depends(current_user)):
 
 
 @router.post("/auth/password")
-def change_password(body: PasswordChange, request: Request, user: User = Depends(current_user)):
+async def change_password(body: PasswordChange, request: Request, user: User = Depends(current_user)):
     platform = platform_of(request)
-    platform.throttle.check("account", user.username)
+    await platform.throttle.check("account", user.username)
     try:
-        changed = platform.users.change_password(user.id, current=body.current_password, new=body.new_password)
+        changed = await asyncio.to_thread(
+            platform.users.change_password, user.id, current=body.current_password, new=body.new_password
+        )
     except AuthError:
-        platform.throttle.failed("account", user.username, what="passwords")
+        await platform.throttle.failed("account", user.username, what="passwords")
         raise
     return ok(_token_answer(platform, User.of(changed)))
 
