@@ -108,7 +108,7 @@ def novel_to_video(
         "storyboard": ("board", "crop"),
         "animatic": ("voices", "animatic"),
         "video": ("clips",),
-        "edit": ("music", "final", "out"),
+        "edit": ("music", "effects_on", "effects", "final", "out"),
     }
     for stage, label in STAGES:
         g.stage(stage, *members[stage], label=label)
@@ -249,13 +249,22 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         params={"prompt": "{{voices.item.prompt}}. Style: {{in.style}}", "size": "1K", "aspect_ratio": "16:9"},
     )
     g.node(
+        "spoken",
+        "condition",
+        "Narration given? · 已有配音？",
+        at=(40, 1240),
+        parent=body,
+        value="{{voices.item.audio}}",
+        cases=[{"operator": "is_not_empty", "value": ""}],
+    )
+    g.node(
         "voice",
         "tts",
         "Voice · 配音",
-        at=(40, 1240),
+        at=(340, 1240),
         parent=body,
         provider=provider,
-        voice=voice,
+        voice=voice or "{{voices.item.voice}}",
         text="{{voices.item.dialogue}}",
         format="wav",
     )
@@ -267,12 +276,13 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         parent=body,
         value={
             "image": "{{has_cell.case_1}}{{drawn.file}}",
-            "audio": "{{voice.audio}}",
+            "audio": "{{spoken.case_1}}{{voice.audio}}",
             "duration": "{{voices.item.duration}}",
         },
     )
     g.edge("keep", "cell", "case_1").edge("keep", "drawn", "else")  # a shot marked "redraw": drawn from its prompt
     g.edge("cell", "has_cell").edge("has_cell", "drawn", "else").edge("has_cell", "frame").edge("drawn", "frame")
+    g.edge("spoken", "frame", "case_1").edge("spoken", "voice", "else")  # an uploaded narration: no TTS
     g.edge("voice", "frame")
     g.node(
         "animatic",
@@ -351,8 +361,30 @@ def _edit(g: Graph) -> None:
         steps=[
             {"op": "animatic", "shots": "{{clips.results}}"},
             {"op": "music", "audio": "{{music.file}}", "volume": 0.3, "fade_in": 1.0, "fade_out": 1.5},
+            {"op": "sfx", "audio": "{{effects.file}}", "volume": 0.6},  # left out while there are none
         ],
     )
+    g.node(
+        "effects_on",
+        "condition",
+        "Sound effects? · 加音效？",
+        at=(3140, 1240),
+        value="",  # the studio's edit step sets it (add_audio_effects); empty: no effects track
+        cases=[{"operator": "is_not_empty", "value": ""}],
+    )
+    g.node(
+        "effects",
+        "replicate",
+        "Sound effects · 音效",
+        at=(3140, 1480),
+        model=MUSIC_MODEL,
+        params={
+            "prompt": "Sound effects and ambience only, no music, no melody: {{plan.json.scene}}",
+            "duration": 8,
+            "output_format": "mp3",
+        },
+    )
+    g.edge("animatic", "effects_on").edge("effects_on", "effects", "case_1").edge("effects", "final")
     g.output(
         {
             "video": "{{final.video}}",
