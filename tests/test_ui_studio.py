@@ -97,7 +97,8 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         all_completed(page)
         assert seen & {"pending", "running"}, seen  # it was seen on its way, not only at the end
         expect(page.get_by_test_id("studio-screenplay")).to_contain_text("SCREENPLAY")
-        expect(page.get_by_test_id("studio-storyboard_script")).to_contain_text("旧书店")
+        plan = page.get_by_test_id("studio-storyboard_script")
+        expect(plan).to_contain_text("1. [wide · 2 s] Lin Zhou opens the shop door — “门开了。”")
         for sid in ("shot_001", "shot_002", "shot_003"):
             expect(page.get_by_test_id(f"shot-image-{sid}")).to_have_attribute("src", re.compile(r"^/files/"))
         expect(page.get_by_test_id("asset-image-character")).to_have_attribute("src", re.compile(r"\S"))
@@ -111,7 +112,7 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         assert answer.ok and answer.body()[4:8] == b"ftyp"
         expect(page.get_by_test_id("studio-animatic").locator("video")).to_have_count(1)
         page.get_by_test_id("studio-stages").scroll_into_view_if_needed()
-        shot(page, "studio-project-en")
+        page.screenshot(path=str(shot(page, "studio-project-en")), full_page=True)
 
         # one shot's prompt edited and regenerated: only its picture and clip are made again
         drawn, clips, spoken = len(made(replicate, SEEDREAM)), len(made(replicate, SEEDANCE_LITE)), len(writer.speeches)
@@ -125,9 +126,7 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         moved = made(replicate, SEEDANCE_LITE)[clips:]
         assert [m["prompt"] for m in moved] == ["a red letter on a dusty counter"], moved
         assert len(writer.speeches) == spoken
-        expect(page.get_by_test_id("shot-prompt-shot_002")).to_have_value(
-            "a red letter on a dusty counter"
-        )
+        expect(page.get_by_test_id("shot-prompt-shot_002")).to_have_value("a red letter on a dusty counter")
         expect(page.get_by_test_id("shot-shot_002")).to_have_attribute("data-status", "completed")
 
         # an asset regenerated with a new prompt
@@ -167,5 +166,5 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         page.goto(app.url + f"/studio/{wid}")
         expect(page.get_by_test_id("studio-stage-edit")).to_contain_text("剪辑")
         expect(page.get_by_test_id("studio-pause")).to_contain_text("暂停")
-        shot(page, "studio-project-zh")
+        page.screenshot(path=str(shot(page, "studio-project-zh")), full_page=True)
         assert errors == []

@@ -88,7 +88,9 @@ def _new_project(platform: Platform, principal: Principal) -> None:
                 on_upload=received,
                 auto_upload=True,
                 max_file_size=platform.files.max_bytes,
-            ).props('accept=".txt,.md,.pdf,.docx,.epub" flat data-testid="studio-upload"').classes("max-w-md")
+            ).props('accept=".txt,.md,.pdf,.docx,.epub" flat data-testid="studio-upload"').classes("max-w-md").style(
+                studio_project.UPLOADER
+            )
 
         async def create() -> None:
             content = uploaded.get("url") or (novel.value or "").strip()

@@ -36,6 +36,7 @@ STAGE_COLOR = {
 }
 ENDED = ("completed", "failed", "cancelled")
 TICK = 1.0  # seconds between two reads of the project
+UPLOADER = "max-height: 3.5rem; overflow: hidden"  # the header only: what was uploaded is shown on the card
 
 
 async def show(platform: Platform, principal: Principal, workflow_id: str) -> None:
@@ -177,7 +178,7 @@ class ProjectView:
     def _script(self, snap: views.Snapshot) -> None:
         script = views.script(snap)
         with self._section("script_title"), ui.row().classes("w-full gap-4 items-stretch"):
-            for key, text in (("screenplay", script["screenplay"]), ("storyboard_script", script["storyboard_script"])):
+            for key, text in (("screenplay", script["screenplay"]), ("storyboard_script", _plan_text(snap))):
                 with ui.card().classes("flex-1 min-w-64 gap-1"):
                     ui.label(t(f"studio.{key}")).classes("font-medium")
                     ui.label(text or t("studio.not_yet")).classes(
@@ -213,7 +214,7 @@ class ProjectView:
                             max_file_size=self.platform.files.max_bytes,
                         ).props(f'accept="image/*" flat dense data-testid="{safe_id("asset-upload", kind)}"').classes(
                             "w-full"
-                        )
+                        ).style(UPLOADER)
 
     def _storyboard(self, snap: views.Snapshot) -> None:
         board = views.storyboard(snap)
@@ -339,6 +340,26 @@ class ProjectView:
         await self._fresh()
         self.studio.save_reference(self.project, asset_id, files.signed_url(row.id).url, row.id)
         await self._after(t("studio.reference_saved"))
+
+
+def _plan_text(snap: views.Snapshot) -> str:
+    """The storyboard script for people: the plan's title, look, characters and setting, then the
+    shots one a line (the raw text when the plan is not the JSON object the template asks for)."""
+    plan = snap.out("plan", "json")
+    if not isinstance(plan, dict):
+        return str(snap.out("plan", "text") or "")
+    lines = [str(plan.get("title") or "")]
+    for key in ("style", "characters", "scene"):
+        if plan.get(key):
+            lines.append(f"{t(f'studio.plan_{key}')}: {plan[key]}")
+    lines.append("")
+    for i, item in enumerate(views.shots(snap), start=1):
+        head = " · ".join(x for x in (str(item.get("shot_type") or ""), _secs(item.get("duration"))) if x)
+        line = f"{i}. [{head}] {item.get('prompt') or ''}"
+        if item.get("dialogue"):
+            line += f" — “{item['dialogue']}”"
+        lines.append(line)
+    return "\n".join(lines).strip()
 
 
 def _stage_icon(status: str) -> str:

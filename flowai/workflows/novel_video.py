@@ -14,13 +14,17 @@ stages of the video-workflow design: script (剧本), assets (资产), storyboar
   its nine cells by ``grid_crop``.
 - **animatic**: a loop over the shots — each shot's picture is its storyboard cell (or, past the
   ninth shot or for a shot marked ``"redraw": true``, an image drawn from its prompt) and its voice
-  the dialogue spoken (TTS); the compose node holds each picture for the shot's duration under its voice.
+  the dialogue spoken (TTS, in the shot's ``voice`` when it has one), or the shot's ``audio`` when
+  one was uploaded (then no TTS call); the compose node holds each picture for the shot's duration
+  under its voice.
 - **video**: once the animatic is made, a loop over the shots turns each picture into a clip of
   the shot's duration (image-to-video). A shot whose video call fails stays a still in the final
   cut (a fallback edge).
 - **edit**: background music in the asked style (made while the video stage runs); the final cut
   is each shot's clip with its voice for its duration, joined, with the music under it at a
-  volume, faded in and out.
+  volume, faded in and out. A sound-effects track (the music model asked for the setting's
+  ambience) is mixed in when the ``effects_on`` gate's value is set (the studio's
+  ``add_audio_effects``); by default it is empty and no effects call is made.
 
 The output is ``{"video", "animatic", "duration", "script", "shots"}``: the final mp4's URL, the
 animatic's, the length in seconds, the screenplay and the shot list.
@@ -29,7 +33,7 @@ Node ids a studio view may read: ``script`` (screenplay ``text``), ``plan`` (the
 ``shots`` (the shot list), ``character`` and ``scene`` (asset ``file``), ``board`` (the sheet's
 ``file``), ``crop`` (cell ``images``), ``voices`` (per shot ``{image, audio, duration}`` in
 ``results``), ``animatic`` (``video``), ``clips`` (per shot ``{image: clip, audio, duration}``),
-``music`` (``file``) and ``final`` (``video``, ``duration``).
+``music`` (``file``), ``effects`` (``file``, when asked) and ``final`` (``video``, ``duration``).
 
 Models (Replicate, where the design document names one Replicate serves; see the provider notes):
 
