@@ -95,11 +95,17 @@ class ProjectView:
 
     def _content_key(self) -> tuple:
         assert self.snap is not None
-        return (self.project["run_id"], self.snap.status, tuple(sorted(self.snap.stages.items())))
+        stages = tuple(sorted(self.snap.stages.items()))
+        return (self.project["run_id"], self.snap.status, stages, repr(self.project.get("edits")))
 
     async def tick(self) -> None:
+        assert self.snap is not None
         stage_key, content_key = self._stage_key(), self._content_key()
         try:
+            if self.snap.status in ENDED:  # nothing moves until the project has a new run (an edit)
+                project = self.studio.project(self.principal, self.project["id"])
+                if project["run_id"] == self.project["run_id"] and project.get("edits") == self.project.get("edits"):
+                    return
             await self.load()
         except FlowAIError:
             return

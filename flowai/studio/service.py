@@ -139,7 +139,13 @@ class Studio:
         doc = self.workflows.version(
             owner_id=principal.owner_id, workflow_id=project["workflow_id"], number=run_version
         ).document
-        spec = next(n for n in doc["nodes"] if n["id"] == node_id)
+        spec = next((n for n in doc["nodes"] if n["id"] == node_id), None)
+        if spec is None:  # a project made from an older copy of the template
+            raise InputError(
+                f"Workflow {project['id']} was made from an older novel-to-video template without its "
+                f"{node_id!r} step; create a new project to use this.",
+                detail={"missing": node_id},
+            )
         return copy.deepcopy(spec.get("config", {}))
 
     def save_edits(self, project: dict, edits: dict) -> None:
@@ -244,6 +250,8 @@ class Studio:
         empty: the shot's voice so far, else the provider's default); an uploaded narration is dropped."""
         index = self._shot(snap, shot, "Animatic")
         item = views.shots(snap)[index]
+        if voice and "voices.item.voice" not in str(self.node_config(principal, snap.project, "voice").get("voice")):
+            raise InputError(f"Workflow {snap.id}'s template sets one voice for every shot; voice_id cannot change it.")
         change = {"dialogue": text, "voice": voice or str(item.get("voice") or ""), "audio": ""}
         return await self.regenerate_shots(principal, snap, [], {index: change})
 
@@ -251,6 +259,7 @@ class Studio:
         """An uploaded narration (``audio_url``) in place of the shot's spoken line: no TTS call for it;
         the animatic and the final cut carry it."""
         index = self._shot(snap, shot, "Animatic")
+        self.node_config(principal, snap.project, "spoken")  # the template step that takes a narration
         return await self.regenerate_shots(principal, snap, [], {index: {"audio": audio_url}})
 
     async def cut(
