@@ -156,6 +156,27 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         assert sorted(p.split(".")[0] for p in again) == [PLAN["shots"][0]["prompt"], PLAN["shots"][2]["prompt"]]
         assert len(made(replicate, MUSICGEN)) == music
 
+        # a narration uploaded for shot 1 takes its voice's place: no TTS call, the cut made again
+        spoken, old = len(writer.speeches), page.get_by_test_id("shot-audio-shot_001").get_attribute("src")
+        final = page.get_by_test_id("studio-final").locator("video").get_attribute("src")
+        narration = tmp_path / "narration.wav"
+        narration.write_bytes(studio_media.tone_wav(1.5, 330))
+        page.get_by_test_id("shot-narration-shot_001").locator("input[type=file]").set_input_files(narration)
+        expect(page.get_by_test_id("shot-audio-shot_001")).not_to_have_attribute("src", old or "", timeout=60_000)
+        all_completed(page)
+        expect(page.get_by_test_id("studio-final").locator("video")).not_to_have_attribute("src", final or "")
+        heard = page.get_by_test_id("shot-audio-shot_001").get_attribute("src")
+        assert page.request.get(app.url + heard).body() == narration.read_bytes()
+        assert len(writer.speeches) == spoken
+
+        # sound effects switched on: the music model is asked for them, the final video made again
+        music = len(made(replicate, MUSICGEN))
+        page.get_by_test_id("studio-effects").click()
+        page.get_by_test_id("studio-recut").click()
+        wait_for(lambda: any(i["prompt"].startswith("Sound effects") for i in made(replicate, MUSICGEN)[music:]))
+        all_completed(page)
+        expect(page.get_by_test_id("studio-effects-state")).to_have_attribute("data-effects", "true")
+
         # the list shows the project; the page in 中文
         page.goto(app.url + "/studio")
         expect(page.get_by_test_id(f"project-{wid}")).to_contain_text("旧书店")

@@ -15,6 +15,7 @@ from typing import Any
 from nicegui import events, ui
 
 from flowai.errors import FlowAIError
+from flowai.media import ffmpeg
 from flowai.platform import Platform
 from flowai.runs.service import Principal
 from flowai.studio import views
@@ -224,6 +225,7 @@ class ProjectView:
 
     def _storyboard(self, snap: views.Snapshot) -> None:
         board = views.storyboard(snap)
+        voices = {s["shot_id"]: s for s in views.animatic(snap)["shots"]}
         with self._section("storyboard_title"):
             with ui.row().classes("w-full items-center gap-2"):
                 ui.label(t("studio.storyboard_hint")).classes("text-sm text-gray-600")
@@ -263,6 +265,19 @@ class ProjectView:
                             ui.button(
                                 t("studio.regenerate"), icon="refresh", on_click=lambda s=sid: self.redraw([s])
                             ).props(f'dense flat data-testid="{safe_id("shot-regenerate", sid)}"')
+                        frame = voices.get(sid) or {}
+                        if frame.get("audio_url"):
+                            ui.audio(frame["audio_url"]).classes("w-full").props(
+                                f'data-testid="{safe_id("shot-audio", sid)}"'
+                            )
+                        ui.upload(
+                            label=t("studio.upload_narration"),
+                            on_upload=lambda e, s=sid: self.narration(s, e),
+                            auto_upload=True,
+                            max_file_size=self.platform.files.max_bytes,
+                        ).props(f'accept="audio/*" flat dense data-testid="{safe_id("shot-narration", sid)}"').classes(
+                            "w-full"
+                        ).style(UPLOADER)
 
     def _players(self, snap: views.Snapshot) -> None:
         animatic, cut = views.animatic(snap), views.edit(snap)
@@ -272,8 +287,16 @@ class ProjectView:
                     ui.label(t(f"studio.{key}")).classes("font-medium")
                     if not url or not render_media(url, kind="video"):
                         ui.label(t("studio.not_yet")).classes("text-gray-600")
-            if cut["audio_effects"]:
-                ui.label(t("studio.with_effects")).classes("text-sm text-gray-600")
+        with ui.row().classes("w-full items-center gap-2"):
+            effects = ui.switch(t("studio.effects"), value=bool(cut["audio_effects"])).props(
+                'data-testid="studio-effects"'
+            )
+            ui.button(t("studio.recut"), icon="movie_edit", on_click=lambda: self.recut(effects.value)).props(
+                'flat data-testid="studio-recut"'
+            )
+            ui.label(t("studio.with_effects" if cut["audio_effects"] else "studio.without_effects")).classes(
+                "text-sm text-gray-600"
+            ).props(f'data-testid="studio-effects-state" data-effects="{str(bool(cut["audio_effects"])).lower()}"')
 
     # actions -------------------------------------------------------------------------------------
     async def _fresh(self) -> views.Snapshot:
@@ -330,6 +353,42 @@ class ProjectView:
             ui.notify(exc.message, type="warning")
             return
         await self._after(t("studio.redrawing_asset"))
+
+    async def recut(self, effects: bool) -> None:
+        """The final cut made again, with a sound-effects track or without (as ``POST …/edit``)."""
+        try:
+            await self._fresh()
+            await self.studio.cut(self.principal, self.project, music=True, style=None, effects=effects)
+        except FlowAIError as exc:
+            ui.notify(exc.message, type="warning")
+            return
+        await self._after(t("studio.recutting"))
+
+    async def narration(self, shot_id: str, e: events.UploadEventArguments) -> None:
+        """An uploaded narration for the shot in place of its spoken line (as the API's upload form)."""
+        files = self.platform.files
+        data = await e.file.read()
+        try:
+            row = files.save(owner_id=self.principal.owner_id, name=e.file.name, data=data)
+        except FlowAIError as exc:
+            ui.notify(exc.message, type="negative")
+            return
+        try:
+            info = await ffmpeg.probe(files.path(row.id)) if row.type.startswith("audio/") else None
+        except FlowAIError:
+            info = None
+        if info is None or not info.audio or not info.duration:
+            files.delete(row.id)
+            ui.notify(t("studio.not_audio", type=row.type), type="negative")
+            return
+        try:
+            snap = await self._fresh()
+            await self.studio.narrate(self.principal, snap, shot_id, files.signed_url(row.id).url)
+        except FlowAIError as exc:
+            files.delete(row.id)
+            ui.notify(exc.message, type="warning")
+            return
+        await self._after(t("studio.narration_saved"))
 
     async def reference(self, asset_id: str, e: events.UploadEventArguments) -> None:
         files = self.platform.files
