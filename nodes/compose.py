@@ -2,7 +2,8 @@
 
 ``steps`` is the list :mod:`flowai.media.compose` applies (concat, animatic, voiceover, music, sfx,
 subtitles, watermark, resize); string values are templates, so a clip URL can be ``{{tts.audio}}``
-and a whole ``clips`` list ``{{grid.images}}``. The ``clips`` port takes a JSON list of URLs (for
+and a whole ``clips`` list ``{{grid.images}}``. A voiceover, music or sfx step whose audio is empty
+(a node on a branch not taken) is left out. The ``clips`` port takes a JSON list of URLs (for
 example a loop's results): it fills every concat step given no clips, or starts the composition
 with a concat of them. The ``video`` port gives a base medium to work on instead.
 
@@ -29,6 +30,7 @@ from .define import FieldDef, NodeDef, Port, T
 
 STEPS: TypeAdapter[list[Step]] = TypeAdapter(list[Step])
 MAX_REFERENCES = 1000  # distinct media files one composition may read
+MIXES = ("voiceover", "music", "sfx")  # the steps that mix a sound in; an empty one is left out
 
 
 class ComposeConfig(NodeConfig):
@@ -122,6 +124,8 @@ def parse_steps(raw: list[Any], clips: list[str], *, base: bool) -> list[Step]:
         if not isinstance(step, dict):
             raise NodeError(f"Compose step {index} must be an object with an 'op' (concat, animatic, music...).")
         step = dict(step)
+        if step.get("op") in MIXES and "audio" in step and (step["audio"] is None or str(step["audio"]).strip() == ""):
+            continue  # a sound from a branch not taken (a skipped node's file): nothing to mix
         if step.get("op") == "concat":
             given = step.get("clips")
             step["clips"] = _url_list(given, "a concat step's clips") if given not in (None, "", []) else clips

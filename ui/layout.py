@@ -17,6 +17,7 @@ ENV_COLORS = {"production": "negative", "test": "purple", "development": "teal"}
 
 NAV = [
     ("workflows", "/", False),
+    ("studio", "/studio", False),
     ("runs", "/runs", False),
     ("api", "/api-keys", False),
     ("providers", "/providers", True),

@@ -14,19 +14,29 @@ from storage.models import Run, RunNode
 
 
 def regenerated(
-    workflows: Workflows, *, owner_id: int, run: Run, node_id: str, nodes: list[RunNode], config: dict | None
+    workflows: Workflows,
+    *,
+    owner_id: int,
+    run: Run,
+    node_id: str,
+    nodes: list[RunNode],
+    config: dict | None,
+    more: dict[str, dict] | None = None,
 ) -> tuple[CompiledGraph, RunState]:
-    """The graph to run (``config`` merged into ``node_id``'s config) and the state holding the
-    stored outputs of every node that is not run again."""
+    """The graph to run (``config`` merged into ``node_id``'s config, and each of ``more``'s
+    configs into its node's; those nodes run again too) and the state holding the stored outputs
+    of every node that is not run again."""
     version = workflows.version(owner_id=owner_id, workflow_id=run.workflow_id, number=run.version)
     document = copy.deepcopy(version.document)
-    spec = next((n for n in document["nodes"] if n["id"] == node_id), None)
-    if spec is None:
-        raise ResourceNotFoundError(f"Run {run.id}'s workflow has no node {node_id!r}.")
-    if config:
-        spec["config"] = {**spec.get("config", {}), **config}
+    changed = {node_id: config, **(more or {})}
+    for nid, override in changed.items():
+        spec = next((n for n in document["nodes"] if n["id"] == nid), None)
+        if spec is None:
+            raise ResourceNotFoundError(f"Run {run.id}'s workflow has no node {nid!r}.")
+        if override:
+            spec["config"] = {**spec.get("config", {}), **override}
     graph = workflows.validate(document)  # an override must still make a valid node
-    again = _downstream(graph, node_id)
+    again = set().union(*(_downstream(graph, nid) for nid in changed))
     state = RunState()
     for n in nodes:
         if n.node_id not in again and n.status in ("completed", "reused") and n.node_id in graph.nodes:

@@ -218,9 +218,17 @@ class RunService:
             await self.queue.queued(handle)
 
     async def regenerate(
-        self, principal: Principal, run_id: str, node_id: str, config: dict | None, *, missing: type[NotFoundError]
+        self,
+        principal: Principal,
+        run_id: str,
+        node_id: str,
+        config: dict | None,
+        *,
+        missing: type[NotFoundError],
+        more: dict[str, dict] | None = None,
     ) -> tuple[Run, RunHandle]:
-        """Re-run one node of an ended run, and what depends on it (see flowai.runs.regenerate)."""
+        """Re-run one node of an ended run (and the nodes of ``more``, each with its config), and
+        what depends on them (see flowai.runs.regenerate)."""
         run = await self.record(principal, run_id, missing=missing)
         if run.status not in ("completed", "failed", "cancelled"):
             raise InputError(
@@ -234,6 +242,7 @@ class RunService:
             node_id=node_id,
             nodes=self.nodes(run_id),
             config=config,
+            more=more,
         )
         handle = self.manager.submit(
             graph,

@@ -114,9 +114,11 @@ class Studio:
         return "cancelled" if action == "cancel" else handle.status
 
     # edits and regenerations ---------------------------------------------------------------
-    async def regenerate(self, principal: Principal, project: dict, node_id: str, config: dict) -> RunHandle:
-        """Re-run ``node_id`` of the project's run (``config`` merged into its config) and what
-        depends on it; the new run becomes the project's."""
+    async def regenerate(
+        self, principal: Principal, project: dict, node_id: str, config: dict, more: dict[str, dict] | None = None
+    ) -> RunHandle:
+        """Re-run ``node_id`` of the project's run (``config`` merged into its config; ``more``: other
+        nodes with theirs) and what depends on it; the new run becomes the project's."""
         await self.runs.recorder.flush()
         live = self.runs.live(principal, project["run_id"])
         if live is not None and not live.done:
@@ -124,8 +126,10 @@ class Studio:
                 f"Workflow {project['id']} is {live.status}; edit and regenerate once its run has ended.",
                 detail={"status": live.status},
             )
+        if (project.get("edits") or {}).get("effects") and node_id != "effects_on":
+            more = {"effects_on": {"value": "on"}, **(more or {})}  # asked-for effects stay in later cuts
         _run, handle = await self.runs.regenerate(
-            principal, project["run_id"], node_id, config, missing=ResourceNotFoundError
+            principal, project["run_id"], node_id, config, missing=ResourceNotFoundError, more=more
         )
         self.store.update(project["id"], run_id=handle.id)
         return handle
@@ -135,7 +139,13 @@ class Studio:
         doc = self.workflows.version(
             owner_id=principal.owner_id, workflow_id=project["workflow_id"], number=run_version
         ).document
-        spec = next(n for n in doc["nodes"] if n["id"] == node_id)
+        spec = next((n for n in doc["nodes"] if n["id"] == node_id), None)
+        if spec is None:  # a project made from an older copy of the template
+            raise InputError(
+                f"Workflow {project['id']} was made from an older novel-to-video template without its "
+                f"{node_id!r} step; create a new project to use this.",
+                detail={"missing": node_id},
+            )
         return copy.deepcopy(spec.get("config", {}))
 
     def save_edits(self, project: dict, edits: dict) -> None:
@@ -195,6 +205,29 @@ class Studio:
         }
         return await self.regenerate_shots(principal, snap, [], changes)
 
+    def save_reference(self, project: dict, asset_id: str, url: str, file_id: str) -> None:
+        """An uploaded reference image for the asset, used when it is next regenerated."""
+        edits = copy.deepcopy(project.get("edits") or {})
+        edits.setdefault("assets", {}).setdefault(asset_id, {}).update(reference_image_url=url, reference_file=file_id)
+        self.save_edits(project, edits)
+
+    def reference_file(self, project: dict, asset_id: str) -> str | None:
+        """The id of the asset's uploaded reference image (the caller signs a fresh URL for it)."""
+        return (project.get("edits") or {}).get("assets", {}).get(asset_id, {}).get("reference_file")
+
+    async def redraw_asset(
+        self, principal: Principal, project: dict, asset_id: str, prompt: str | None, reference: str | None
+    ) -> RunHandle:
+        """The asset drawn again (with a new prompt, and the reference image when one was uploaded);
+        the prompt is kept as the asset's."""
+        _project, kind = self.asset(principal, asset_id)
+        handle = await self.regenerate_asset(principal, project, kind, prompt, reference)
+        if prompt:
+            edits = copy.deepcopy(project.get("edits") or {})
+            edits.setdefault("assets", {}).setdefault(asset_id, {})["prompt"] = prompt
+            self.save_edits(project, edits)
+        return handle
+
     async def regenerate_asset(
         self, principal: Principal, project: dict, kind: str, prompt: str | None, reference: str | None
     ) -> RunHandle:
@@ -205,6 +238,48 @@ class Studio:
         if reference:
             params["image_input"] = [reference]
         return await self.regenerate(principal, project, kind, {"params": params})
+
+    def _shot(self, snap: Snapshot, shot: str, what: str) -> int:
+        index = views.shot_index(shot)
+        if index is None or index >= len(views.shots(snap)):
+            raise ResourceNotFoundError(f"{what} {snap.id} has no shot {shot}.")
+        return index
+
+    async def speak(self, principal: Principal, snap: Snapshot, shot: str, text: str, voice: str = "") -> RunHandle:
+        """The shot's line spoken anew by the TTS provider (in ``voice``, the provider's voice id;
+        empty: the shot's voice so far, else the provider's default); an uploaded narration is dropped."""
+        index = self._shot(snap, shot, "Animatic")
+        item = views.shots(snap)[index]
+        if voice and "voices.item.voice" not in str(self.node_config(principal, snap.project, "voice").get("voice")):
+            raise InputError(f"Workflow {snap.id}'s template sets one voice for every shot; voice_id cannot change it.")
+        change = {"dialogue": text, "voice": voice or str(item.get("voice") or ""), "audio": ""}
+        return await self.regenerate_shots(principal, snap, [], {index: change})
+
+    async def narrate(self, principal: Principal, snap: Snapshot, shot: str, audio_url: str) -> RunHandle:
+        """An uploaded narration (``audio_url``) in place of the shot's spoken line: no TTS call for it;
+        the animatic and the final cut carry it."""
+        index = self._shot(snap, shot, "Animatic")
+        self.node_config(principal, snap.project, "spoken")  # the template step that takes a narration
+        return await self.regenerate_shots(principal, snap, [], {index: {"audio": audio_url}})
+
+    async def cut(
+        self, principal: Principal, project: dict, *, music: bool, style: str | None, effects: bool
+    ) -> RunHandle:
+        """The final cut made again: background music in ``style`` (or none), with a sound-effects
+        track (the music model asked for the scene's ambience and effects, mixed in) or without."""
+        more: dict[str, dict] = {}
+        if not music:
+            steps = [s for s in self.node_config(principal, project, "final")["steps"] if s.get("op") != "music"]
+            more["final"] = {"steps": steps}
+        elif style:
+            params = dict(self.node_config(principal, project, "music").get("params") or {})
+            params["prompt"] = f"{style} background music, instrumental"
+            more["music"] = {"params": params}
+        handle = await self.regenerate(principal, project, "effects_on", {"value": "on" if effects else ""}, more)
+        edits = copy.deepcopy(project.get("edits") or {})
+        edits["effects"] = effects
+        self.save_edits(project, edits)
+        return handle
 
     async def music(self, principal: Principal, project: dict, settings: dict[str, Any]) -> RunHandle:
         steps = self.node_config(principal, project, "final")["steps"]
@@ -217,15 +292,6 @@ class Studio:
         edits["music"] = {k: v for k, v in settings.items() if v is not None}
         self.save_edits(project, edits)
         return handle
-
-    async def without_music(self, principal: Principal, project: dict) -> RunHandle:
-        steps = [s for s in self.node_config(principal, project, "final")["steps"] if s.get("op") != "music"]
-        return await self.regenerate(principal, project, "final", {"steps": steps})
-
-    async def music_style(self, principal: Principal, project: dict, style: str) -> RunHandle:
-        params = dict(self.node_config(principal, project, "music").get("params") or {})
-        params["prompt"] = f"{style} background music, instrumental"
-        return await self.regenerate(principal, project, "music", {"params": params})
 
     async def clips(self, principal: Principal, project: dict, parallel: bool) -> RunHandle:
         return await self.regenerate(principal, project, "clips", {"concurrency": 4 if parallel else 1})

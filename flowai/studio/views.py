@@ -286,7 +286,7 @@ def edit(snap: Snapshot) -> dict[str, Any]:
     return {
         "id": f"edit_{snap.id}",
         "final_video_url": snap.out("final", "video"),
-        "audio_effects": [],  # the template adds no sound effects
+        "audio_effects": ["effect_001"] if snap.out("effects", "file") else [],  # the effects track, when asked
         "background_music_url": music.get("music_url") or snap.out("music", "file"),
         "status": snap.stage("edit"),
         "duration": snap.out("final", "duration"),

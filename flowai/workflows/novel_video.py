@@ -14,13 +14,17 @@ stages of the video-workflow design: script (剧本), assets (资产), storyboar
   its nine cells by ``grid_crop``.
 - **animatic**: a loop over the shots — each shot's picture is its storyboard cell (or, past the
   ninth shot or for a shot marked ``"redraw": true``, an image drawn from its prompt) and its voice
-  the dialogue spoken (TTS); the compose node holds each picture for the shot's duration under its voice.
+  the dialogue spoken (TTS, in the shot's ``voice`` when it has one), or the shot's ``audio`` when
+  one was uploaded (then no TTS call); the compose node holds each picture for the shot's duration
+  under its voice.
 - **video**: once the animatic is made, a loop over the shots turns each picture into a clip of
   the shot's duration (image-to-video). A shot whose video call fails stays a still in the final
   cut (a fallback edge).
 - **edit**: background music in the asked style (made while the video stage runs); the final cut
   is each shot's clip with its voice for its duration, joined, with the music under it at a
-  volume, faded in and out.
+  volume, faded in and out. A sound-effects track (the music model asked for the setting's
+  ambience) is mixed in when the ``effects_on`` gate's value is set (the studio's
+  ``add_audio_effects``); by default it is empty and no effects call is made.
 
 The output is ``{"video", "animatic", "duration", "script", "shots"}``: the final mp4's URL, the
 animatic's, the length in seconds, the screenplay and the shot list.
@@ -29,7 +33,7 @@ Node ids a studio view may read: ``script`` (screenplay ``text``), ``plan`` (the
 ``shots`` (the shot list), ``character`` and ``scene`` (asset ``file``), ``board`` (the sheet's
 ``file``), ``crop`` (cell ``images``), ``voices`` (per shot ``{image, audio, duration}`` in
 ``results``), ``animatic`` (``video``), ``clips`` (per shot ``{image: clip, audio, duration}``),
-``music`` (``file``) and ``final`` (``video``, ``duration``).
+``music`` (``file``), ``effects`` (``file``, when asked) and ``final`` (``video``, ``duration``).
 
 Models (Replicate, where the design document names one Replicate serves; see the provider notes):
 
@@ -108,7 +112,7 @@ def novel_to_video(
         "storyboard": ("board", "crop"),
         "animatic": ("voices", "animatic"),
         "video": ("clips",),
-        "edit": ("music", "final", "out"),
+        "edit": ("music", "effects_on", "effects", "final", "out"),
     }
     for stage, label in STAGES:
         g.stage(stage, *members[stage], label=label)
@@ -249,13 +253,22 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         params={"prompt": "{{voices.item.prompt}}. Style: {{in.style}}", "size": "1K", "aspect_ratio": "16:9"},
     )
     g.node(
+        "spoken",
+        "condition",
+        "Narration given? · 已有配音？",
+        at=(40, 1240),
+        parent=body,
+        value="{{voices.item.audio}}",
+        cases=[{"operator": "is_not_empty", "value": ""}],
+    )
+    g.node(
         "voice",
         "tts",
         "Voice · 配音",
-        at=(40, 1240),
+        at=(340, 1240),
         parent=body,
         provider=provider,
-        voice=voice,
+        voice=voice or "{{voices.item.voice}}",
         text="{{voices.item.dialogue}}",
         format="wav",
     )
@@ -267,12 +280,13 @@ def _animatic(g: Graph, provider: str, voice: str) -> None:
         parent=body,
         value={
             "image": "{{has_cell.case_1}}{{drawn.file}}",
-            "audio": "{{voice.audio}}",
+            "audio": "{{spoken.case_1}}{{voice.audio}}",
             "duration": "{{voices.item.duration}}",
         },
     )
     g.edge("keep", "cell", "case_1").edge("keep", "drawn", "else")  # a shot marked "redraw": drawn from its prompt
     g.edge("cell", "has_cell").edge("has_cell", "drawn", "else").edge("has_cell", "frame").edge("drawn", "frame")
+    g.edge("spoken", "frame", "case_1").edge("spoken", "voice", "else")  # an uploaded narration: no TTS
     g.edge("voice", "frame")
     g.node(
         "animatic",
@@ -351,8 +365,30 @@ def _edit(g: Graph) -> None:
         steps=[
             {"op": "animatic", "shots": "{{clips.results}}"},
             {"op": "music", "audio": "{{music.file}}", "volume": 0.3, "fade_in": 1.0, "fade_out": 1.5},
+            {"op": "sfx", "audio": "{{effects.file}}", "volume": 0.6},  # left out while there are none
         ],
     )
+    g.node(
+        "effects_on",
+        "condition",
+        "Sound effects? · 加音效？",
+        at=(3140, 1240),
+        value="",  # the studio's edit step sets it (add_audio_effects); empty: no effects track
+        cases=[{"operator": "is_not_empty", "value": ""}],
+    )
+    g.node(
+        "effects",
+        "replicate",
+        "Sound effects · 音效",
+        at=(3140, 1480),
+        model=MUSIC_MODEL,
+        params={
+            "prompt": "Sound effects and ambience only, no music, no melody: {{plan.json.scene}}",
+            "duration": 8,
+            "output_format": "mp3",
+        },
+    )
+    g.edge("animatic", "effects_on").edge("effects_on", "effects", "case_1").edge("effects", "final")
     g.output(
         {
             "video": "{{final.video}}",

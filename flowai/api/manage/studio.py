@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.access.users import Account as User
-from flowai.errors import FlowAIError, InputError, ResourceNotFoundError
+from flowai.api.http import read_bounded
+from flowai.errors import FlowAIError, InputError
 from flowai.media.files import Files
 from flowai.runs.events import NodeFailed, NodeFinished, NodeSkipped, NodeStarted
 from flowai.runs.service import Principal
@@ -20,7 +22,8 @@ from flowai.studio import Studio, views
 from flowai.texts import Text
 
 from .common import Page, bearer_user, current_user, ok, platform_of
-from .studio_uploads import read_upload
+from .resources import validate
+from .studio_uploads import audio_seconds, read_upload
 
 router = APIRouter(prefix="/workflow", tags=["studio"])
 Status = Literal["pending", "processing", "paused", "completed", "failed", "cancelled"]
@@ -188,10 +191,7 @@ async def upload_reference(asset_id: str, request: Request, user: User = Depends
     files: Files = platform_of(request).files
     upload, _fields = await read_upload(request, files, user.id, kinds=("image/",))
     url = files.signed_url(upload.id).url
-    edits = dict(project.get("edits") or {})
-    edits.setdefault("assets", {}).setdefault(asset_id, {})["reference_image_url"] = url
-    edits["assets"][asset_id]["reference_file"] = upload.id
-    studio.save_edits(project, edits)
+    studio.save_reference(project, asset_id, url, upload.id)
     return ok({"asset_id": asset_id, "reference_image_url": url, "status": "pending"})
 
 
@@ -200,17 +200,11 @@ async def regenerate_asset(
     asset_id: str, request: Request, body: AssetRegenerate | None = None, user: User = Depends(current_user)
 ):
     studio, principal = _studio(request), Principal(user.id)
-    project, kind = studio.asset(principal, asset_id)
+    project, _kind = studio.asset(principal, asset_id)
     body = body or AssetRegenerate()
-    edit = (project.get("edits") or {}).get("assets", {}).get(asset_id, {})
-    reference = (
-        platform_of(request).files.signed_url(edit["reference_file"]).url if edit.get("reference_file") else None
-    )
-    await studio.regenerate_asset(principal, project, kind, body.prompt, reference)
-    if body.prompt:
-        edits = dict(project.get("edits") or {})
-        edits.setdefault("assets", {}).setdefault(asset_id, {})["prompt"] = body.prompt
-        studio.save_edits(project, edits)
+    file_id = studio.reference_file(project, asset_id)
+    reference = platform_of(request).files.signed_url(file_id).url if file_id else None
+    await studio.redraw_asset(principal, project, asset_id, body.prompt, reference)
     return ok({"asset_id": asset_id, "status": "processing"})
 
 
@@ -270,16 +264,64 @@ async def get_animatic(animatic_id: str, request: Request, user: User = Depends(
     return ok(views.animatic(await _snap(request, user, animatic_id, "animatic")))
 
 
+_AUDIO_JSON: dict[str, Any] = AudioText.model_json_schema()
+_AUDIO_JSON.pop("$defs", None)
+_AUDIO_JSON["properties"]["options"] = {
+    "type": "object",
+    "description": "voice_id: the TTS provider's voice for this shot (ElevenLabs' voice id); provider: "
+    "informational, the configured TTS provider speaks",
+}
+AUDIO_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _AUDIO_JSON},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "shot_id"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "An audio file (mp3, wav...)"},
+                        "shot_id": {"type": "string", "maxLength": 20},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
-    "/animatic/{animatic_id}/audio", status_code=202, summary="A shot's line spoken anew (its voice regenerated)"
+    "/animatic/{animatic_id}/audio",
+    status_code=202,
+    summary="A shot's line spoken anew (JSON: text, options.voice_id) or its narration uploaded (multipart)",
+    openapi_extra=AUDIO_DOC,
 )
-async def animatic_audio(animatic_id: str, body: AudioText, request: Request, user: User = Depends(current_user)):
+async def animatic_audio(animatic_id: str, request: Request, user: User = Depends(current_user)):
     studio, principal = _studio(request), Principal(user.id)
     snap = await _snap(request, user, animatic_id, "animatic")
-    index = views.shot_index(body.shot_id)
-    if index is None or index >= len(views.shots(snap)):
-        raise ResourceNotFoundError(f"Animatic {animatic_id} has no shot {body.shot_id}.")
-    handle = await studio.regenerate_shots(principal, snap, [], {index: {"dialogue": body.text}})
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        files: Files = platform_of(request).files
+        upload, fields = await read_upload(request, files, user.id, kinds=("audio/",))
+        shot = fields.get("shot_id") or ""
+        try:
+            duration = await audio_seconds(files, upload)
+            url = files.signed_url(upload.id).url
+            handle = await studio.narrate(principal, snap, shot, url)
+        except FlowAIError:
+            files.delete(upload.id)
+            raise
+        return ok({"shot_id": shot, "audio_url": url, "duration": duration, **_task(handle.id, "pending")}, 202)
+    raw = await read_bounded(request, platform_of(request).settings.max_body_bytes)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"The request body is not valid JSON: {exc.msg} (at byte {exc.pos}).") from None
+    body: AudioText = validate(AudioText, data)
+    voice = (body.options.model_extra or {}).get("voice_id") or ""
+    if not isinstance(voice, str) or len(voice) > 200:
+        raise InputError("options.voice_id must be the TTS provider's voice id (text, at most 200 characters).")
+    handle = await studio.speak(principal, snap, body.shot_id, body.text, voice)
     return ok(
         {"shot_id": body.shot_id, "audio_url": None, "duration": None, **_task(handle.id, "pending")}, status_code=202
     )
@@ -310,9 +352,13 @@ async def create_edit(body: StageTask, request: Request, user: User = Depends(cu
     options = body.options
 
     def start(project):
-        if options.get("add_background_music", True) is False:
-            return studio.without_music(principal, project)
-        return studio.music_style(principal, project, str(options.get("music_style") or "cinematic")[:200])
+        return studio.cut(
+            principal,
+            project,
+            music=options.get("add_background_music", True) is not False,
+            style=str(options.get("music_style") or "cinematic")[:200],
+            effects=options.get("add_audio_effects") is True,
+        )
 
     return await _stage_task(request, user, body.workflow_id, "edit", start)
 

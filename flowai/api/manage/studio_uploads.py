@@ -8,6 +8,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from flowai.errors import InputError, TooLargeError
+from flowai.media import ffmpeg
 from flowai.media.files import Files, StoredFile, UnsupportedFileError
 
 
@@ -29,3 +30,17 @@ async def read_upload(
         raise UnsupportedFileError(f"A {row.type} file is not taken here.", detail={"type": row.type})
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     return row, fields
+
+
+async def audio_seconds(files: Files, row: StoredFile) -> float:
+    """The stored upload's length in seconds; 400 / 40002 when ffmpeg finds no sound in it."""
+    try:
+        info = await ffmpeg.probe(files.path(row.id))
+    except Exception:  # noqa: BLE001 - any probe failure means the file is not audio we can read
+        info = None
+    if info is None or not info.audio or not info.duration:
+        raise UnsupportedFileError(
+            f"The {row.type} file holds no sound ffmpeg can read; upload mp3, wav, m4a, ogg or flac.",
+            detail={"type": row.type},
+        )
+    return round(info.duration, 3)
