@@ -26,6 +26,14 @@ def regenerated(
     if config:
         spec["config"] = {**spec.get("config", {}), **config}
     graph = workflows.validate(document)  # an override must still make a valid node
+    return graph, reused_state(graph, node_id, nodes, run.id)
+
+
+def reused_state(graph: CompiledGraph, node_id: str, nodes: list[RunNode], run_id: str) -> RunState:
+    """The state re-running ``node_id`` and what depends on it in ``graph``, every other node's
+    outputs reused from an ended run's node rows (``nodes``)."""
+    if node_id not in graph.nodes:
+        raise ResourceNotFoundError(f"The workflow has no node {node_id!r} outside a loop.")
     again = _downstream(graph, node_id)
     state = RunState()
     for n in nodes:
@@ -35,11 +43,11 @@ def regenerated(
     missing = [nid for nid in graph.nodes if nid not in again and nid not in state.outputs and nid not in skipped]
     if missing:
         raise InputError(
-            f"Run {run.id} has no stored outputs for {', '.join(missing)}; only a node whose "
+            f"Run {run_id} has no stored outputs for {', '.join(missing)}; only a node whose "
             f"upstream nodes all finished can be regenerated.",
             detail={"missing": missing},
         )
-    return graph, state
+    return state
 
 
 def _downstream(graph: CompiledGraph, node_id: str) -> set[str]:

@@ -84,6 +84,7 @@ const FlowNode = markRaw({
       <div class="fa-head">
         <span class="fa-label" data-role="label">{{ data.label || id }}</span>
         <span class="fa-type">{{ data.title }}</span>
+        <span v-if="data.pinned" class="fa-pin" data-role="pin" :title="data.pinned">📌</span>
         <span v-if="data.status === 'running'" class="fa-spinner" data-role="spinner"></span>
         <span v-if="data.status" class="fa-status" data-role="status">{{ data.statusText }}</span>
       </div>
