@@ -138,6 +138,7 @@ async def test_one_trace_whatever_started_the_run(platform, owner, fake_openai):
     assert [n.node_id for n in trace.nodes] == ["in", "a", "out"]
     assert nodes["a"].label == "A" and nodes["a"].outputs["text"] == "a:hi"
     assert nodes["a"].usage["provider"] and nodes["a"].usage["model"] == "echo"
+    assert nodes["a"].inputs == {"开始.输入": "hi"}  # what its prompt's template read
     assert trace.run.source == "api"
 
 

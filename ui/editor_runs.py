@@ -269,7 +269,7 @@ class RunPanel:
             for src, port in wanted:
                 boxes[(src, port)] = (
                     ui.textarea(f"{graph.nodes[src].label} · {port}", value=_as_text((known.get(src) or {}).get(port)))
-                    .props(f'autogrow outlined dense data-testid="{safe_id("sample", src, port)}"')
+                    .props(f'autogrow outlined data-testid="{safe_id("sample", src, port)}"')
                     .classes("w-full")
                 )
             with ui.row().classes("w-full justify-end"):
@@ -372,7 +372,7 @@ class RunPanel:
                 with (
                     ui.item(on_click=lambda rid=run.id: self.load_run(rid))
                     .classes("w-full px-1")
-                    .props(f'dense clickable data-testid="{safe_id("recent", run.id)}"')
+                    .props(f'dense clickable data-testid="{safe_id("recent-run", run.id)}"')
                 ):
                     with ui.item_section():
                         ui.item_label(f"{run.created_at.strftime('%m-%d %H:%M:%S')} · {source}")
@@ -432,7 +432,7 @@ class RunPanel:
             (t("editor_runs.provider"), usage.get("provider")),
             (t("editor_runs.model"), usage.get("model")),
             (t("editor_runs.tokens"), usage.get("total_tokens")),
-            (t("editor_runs.cost"), usage.get("cost")),
+            (t("runs.cost"), _money(usage.get("cost"))),
         ]
         with card["outputs"]:
             shown = [labelled(name, value) for name, value in facts if value not in (None, "")]
@@ -694,6 +694,13 @@ def _loaded_text(node) -> str:
     if has(key):
         return t(key)
     return t(f"runs.s_{node.status}") if has(f"runs.s_{node.status}") else node.status
+
+
+def _money(value: Any) -> str | None:
+    """A cost in USD as the Runs page writes it ($0.000002)."""
+    if not isinstance(value, int | float):
+        return None
+    return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
 
 
 def _as_text(value: Any) -> str:

@@ -322,7 +322,10 @@ class RunService:
                 graph = self.workflows.compiled(run.workflow_id, run.version)
         except FlowAIError:
             graph = None
-        return self.history.trace(owner_id=principal.owner_id, run_id=run_id, graph=graph)
+        trace = self.history.trace(owner_id=principal.owner_id, run_id=run_id, graph=graph)
+        if graph is not None:
+            _template_inputs(trace, graph)
+        return trace
 
     async def _retried(
         self, principal: Principal, run_id: str, target: Target, run_input: dict, callback_url: str | None
@@ -450,3 +453,17 @@ class RunService:
         if runs[0].owner_id != principal.owner_id:
             raise ForbiddenError("This batch belongs to another account.")
         return runs
+
+
+def _template_inputs(trace: RunTrace, graph: CompiledGraph) -> None:
+    """Each node's inputs also with the values its templates read (``label.port``), not only
+    those its wires delivered."""
+    outputs = {n.node_id: n.outputs or {} for n in trace.nodes}
+    for node in trace.nodes:
+        compiled = graph.nodes.get(node.node_id)
+        if compiled is None or node.status in ("skipped", "pending"):
+            continue
+        wired = set(compiled.edge_inputs.values())
+        for src, port in tools.reads(graph, node.node_id):
+            if (src, port) not in wired and port in outputs.get(src, {}):
+                node.inputs.setdefault(f"{graph.nodes[src].label or src}.{port}", outputs[src][port])
