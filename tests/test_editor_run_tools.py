@@ -124,14 +124,22 @@ def test_run_again_from_a_node_does_not_call_its_upstream(served, page, fake):
     expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "completed", timeout=30_000)
     assert new_requests(fake, before, 2) == ["a:hi", "b:a:hi"]
 
+    select(page, "b")  # run b alone: its sample is a's output in that run
+    page.get_by_test_id("tool-run-node").click()
+    expect(page.get_by_test_id("sample-a-text")).to_have_value("a:hi")
+    page.get_by_test_id("sample-run").click()
+    expect(node(page, "a")).to_have_attribute("data-status", "sample")
+    assert new_requests(fake, before + 2, 1) == ["b:a:hi"]
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "completed", timeout=30_000)
+
     select(page, "b")
     page.get_by_test_id("field-prompt").fill("B2:{{a.text}}")  # edit b, then run from it
     page.get_by_test_id("tool-run-from").click()
     expect(node(page, "a")).to_have_attribute("data-status", "reused")
     expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "completed", timeout=30_000)
-    assert new_requests(fake, before + 2, 1) == ["B2:a:hi"]
+    assert new_requests(fake, before + 3, 1) == ["B2:a:hi"]
     expect(page.get_by_test_id("run-output-text")).to_have_text("B2:a:hi")
-    assert len(fake.requests) == before + 3  # a was not called again
+    assert len(fake.requests) == before + 4  # a was not called again
     shot(page, "run-tools-run-from-en")
     assert page.errors == []
 
@@ -186,6 +194,7 @@ def test_load_a_past_api_run_onto_the_canvas(served, page, fake):
     page.goto(f"{served.url}/runs?workflow={wf_id}")
     page.get_by_test_id("runs").locator("tbody tr").first.click()
     expect(page.get_by_test_id("run-source")).to_have_text("API")
+    shot(page, "run-tools-run-page-en")
     page.get_by_test_id("open-on-canvas").click()
     page.wait_for_selector('[data-testid="canvas"][data-ready="true"]')
     expect(node(page, "a")).to_have_attribute("data-status", "done")

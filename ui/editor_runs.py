@@ -97,6 +97,7 @@ class RunPanel:
             self.recent_list = ui.column().classes("w-full gap-0")
         self.recent_box.on_value_change(lambda e: e.value and self.refresh_recent())
         self.given: set[str] = set()  # nodes whose outputs the run was given (pinned, reused, samples)
+        self.single = False  # the run is one node run alone (on sample values)
         self.refresh_form()
         ui.context.client.on_delete(self._page_gone)
 
@@ -213,7 +214,8 @@ class RunPanel:
         self.graph = graph
         self.given = set(handle.state.outputs)
         self.items = ItemCounts()
-        self.plan = drawn_stages(graph) if given != "sample" else []  # one node: no stage to show
+        self.single = given == "sample"  # one node run alone
+        self.plan = drawn_stages(graph) if not self.single else []  # one node: no stage to show
         self.cards.clear()
         self.nodes_box.clear()
         self.output_box.clear()
@@ -269,7 +271,7 @@ class RunPanel:
             for src, port in wanted:
                 boxes[(src, port)] = (
                     ui.textarea(f"{graph.nodes[src].label} · {port}", value=_as_text((known.get(src) or {}).get(port)))
-                    .props(f'autogrow outlined data-testid="{safe_id("sample", src, port)}"')
+                    .props(f'autogrow outlined stack-label data-testid="{safe_id("sample", src, port)}"')
                     .classes("w-full")
                 )
             with ui.row().classes("w-full justify-end"):
@@ -514,7 +516,12 @@ class RunPanel:
             self.trace_button.set_visibility(True)
             self.page_link.props(f'href="/runs/{handle.id}"')
             self.page_link.set_visibility(True)
-            self.emit(i.RunLoaded(handle.id, dict(handle.state.outputs)))
+            if self.single and self.state.last_run is not None:
+                # one node run alone: "Run from here" still reuses the last whole run; the node's new
+                # outputs join the values offered as samples and pins
+                self.emit(i.RunLoaded(self.state.last_run, {**self.state.run_outputs, **handle.state.outputs}))
+            else:
+                self.emit(i.RunLoaded(handle.id, dict(handle.state.outputs)))
             if self.recent_box.value:
                 self.refresh_recent()
 
