@@ -164,6 +164,10 @@ def test_a_pinned_output_flows_downstream_without_calling_its_provider(served, p
     expect(page.get_by_test_id("run-output-text")).to_have_text("b:pinned 固定")
     assert len(fake.requests) == before + 1  # a's provider was never called
     shot(page, "run-tools-pinned-en")
+    page.get_by_test_id("run-trace").click()
+    expect(page.get_by_test_id("trace")).to_contain_text("pinned")  # not "skipped"
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("trace")).to_have_count(0)
 
     page.keyboard.press("Control+s")  # saved with the draft
     expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 2")

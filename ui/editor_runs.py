@@ -646,6 +646,14 @@ class RunPanel:
                 ui.label(text).classes("text-sm whitespace-pre-wrap break-words").props('data-testid="run-output-text"')
 
     # trace ------------------------------------------------------------------------------
+    def _not_run(self, node_id: str) -> str:
+        """Why a node of the followed run has no outcome of its own (the trace's status)."""
+        handle = self.handle
+        if node_id in self.given:
+            return "sample" if self.single else "pinned" if self.graph and node_id in self.graph.doc.pins else "reused"
+        started = handle is not None and any(isinstance(e, NodeStarted) and e.node == node_id for e in handle.events)
+        return "cancelled" if started or (handle is not None and handle.status == "cancelled") else "skipped"
+
     def show_trace(self) -> None:
         handle = self.handle
         if handle is None:
@@ -655,7 +663,7 @@ class RunPanel:
         for nid, node in self.graph.nodes.items() if self.graph else ():
             ev = finished.get(nid)
             usage = (getattr(ev, "usage", None) or {}) if ev else {}
-            status = ("completed" if isinstance(ev, NodeFinished) else "failed") if ev else "skipped"
+            status = ("completed" if isinstance(ev, NodeFinished) else "failed") if ev else self._not_run(nid)
             rows.append(
                 {
                     "node": f"{node.label} ({nid})",
