@@ -40,7 +40,7 @@ VALIDATE_AFTER = 0.25  # seconds of quiet after an edit before the draft is vali
 
 def register(platform: Platform) -> None:
     @ui.page("/workflows/{workflow_id}")
-    def editor_page(workflow_id: str):
+    def editor_page(workflow_id: str, run: str = ""):
         user = signed_in_user(platform)
         if user is None:
             return
@@ -51,7 +51,10 @@ def register(platform: Platform) -> None:
                 ui.label(t("editor.not_found")).props('data-testid="not-found"')
                 ui.link(t("editor.back"), "/")
             return
-        Editor(platform, user, wf).build()
+        editor = Editor(platform, user, wf)
+        editor.build()
+        if run:  # "Open on canvas" from a run's page: that run's results, once the canvas is drawn
+            editor.canvas.on("ready", lambda: editor.runs.load_run(run))
 
 
 def _titles(registry) -> dict[str, str]:
@@ -73,6 +76,7 @@ class Editor:
         self.state = EditorState(
             draft, validate=platform.workflows.validate, base=wf.latest_version, published=wf.published_version
         )
+        draft.pin_label = t("editor_runs.pinned")
         self.emit: i.Emit = self.state.apply
         self._validate: asyncio.TimerHandle | None = None
         self._last_add: tuple[float, float] | None = None
@@ -112,11 +116,12 @@ class Editor:
                             )
                             self.issues_box = ui.column().classes("w-full gap-1").props('data-testid="problems"')
                         with ui.tab_panel("run").classes("p-2"):
-                            self.runs = RunPanel(state, emit, **where)
+                            self.runs = RunPanel(state, emit, show=lambda: self.panels.set_value("run"), **where)
                         with ui.tab_panel("versions").classes("p-2"):
                             self.versions = VersionsPanel(
                                 state, emit, host=host, publish=self.publishing.confirm_publish, **where
                             )
+        self.settings.tools = self.runs
         self.canvas.on("save", self.publishing.save_now)
         for view in (self.binding.on_change, self.on_change, self.settings.on_change, self.runs.on_change):
             state.subscribe(view)

@@ -106,6 +106,15 @@ class Paste:
 
 
 @dataclass(frozen=True)
+class SetPin:
+    """Pin a node's outputs as test data (the editor's test runs do not execute it; its outputs
+    flow downstream), or unpin it (``outputs`` None). Saved with the draft as its ``pins``."""
+
+    node: str
+    outputs: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class Undo:
     pass
 
@@ -202,6 +211,16 @@ class RunStages:
 
 
 @dataclass(frozen=True)
+class RunLoaded:
+    """The run whose results the editor shows (a test run that ended, or a past run loaded onto
+    the canvas): its id and each node's outputs, what "Run from here" and the sample values of
+    "Run this node" start from."""
+
+    run_id: str
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RunStream:
     """Node id -> streamed text to append."""
 
@@ -218,6 +237,7 @@ Intent = (
     | SetLabel
     | SetMeta
     | Paste
+    | SetPin
     | GroupStage
     | RenameStage
     | RemoveStage
@@ -236,6 +256,7 @@ Intent = (
     | RunProgress
     | RunStream
     | RunStages
+    | RunLoaded
 )
 EDITING = (
     AddNode,
@@ -246,6 +267,7 @@ EDITING = (
     SetLabel,
     SetMeta,
     Paste,
+    SetPin,
     GroupStage,
     RenameStage,
     RemoveStage,

@@ -59,6 +59,7 @@ class Draft:
     def __init__(self, document: dict, registry: Registry, *, titles: dict[str, str] | None = None):
         self.registry = registry
         self.titles = titles or {}  # node type -> title shown (the UI language's)
+        self.pin_label = "pinned"  # the pin badge's tooltip (the UI language's)
         self.doc = self._clean(document)
         self.saved = _copy(self.doc)
         self.undo_stack: list[dict] = []
@@ -125,9 +126,19 @@ class Draft:
                 "statusText": "",
                 "error": None,
                 "stream": "",
+                "pinned": self.pin_text(node["id"]),
                 **extra,
             },
         }
+
+    def pins(self) -> dict[str, dict[str, Any]]:
+        """Node id -> the outputs it is pinned to (test data; the document's ``pins``)."""
+        pins = self.doc.get("pins")
+        return pins if isinstance(pins, dict) else {}
+
+    def pin_text(self, node_id: str) -> str:
+        """The pin badge's text for a node: empty when it is not pinned."""
+        return self.pin_label if node_id in self.pins() else ""
 
     def edge_view(self, edge: dict, doc: dict | None = None) -> dict:
         source = next((n for n in (doc or self.doc)["nodes"] if n["id"] == edge["source"]), None)
@@ -354,7 +365,30 @@ class Draft:
         self.doc["nodes"] = [n for n in self.doc["nodes"] if n["id"] not in nodes]
         self.doc["edges"] = [e for e in self.doc["edges"] if e not in hit]
         frames.clean_stages(self.doc, nodes)
+        if any(nid in self.pins() for nid in nodes):
+            self._put_pins({k: v for k, v in self.pins().items() if k not in nodes})
         return sorted(nodes), [edge_id(e) for e in hit]
+
+    def set_pin(self, node_id: str, outputs: dict[str, Any] | None) -> bool:
+        """Pin a node's outputs (None: unpin); False when nothing changes."""
+        if self.node(node_id) is None or self.pins().get(node_id) == outputs:
+            return False
+        if outputs is None and node_id not in self.pins():
+            return False
+        self._record()
+        pins = dict(self.pins())
+        if outputs is None:
+            pins.pop(node_id, None)
+        else:
+            pins[node_id] = _copy(outputs)
+        self._put_pins(pins)
+        return True
+
+    def _put_pins(self, pins: dict[str, dict[str, Any]]) -> None:
+        if pins:
+            self.doc["pins"] = pins
+        else:
+            self.doc.pop("pins", None)
 
     def set_config(self, node_id: str, key: str, value: Any) -> dict:
         """Set one config value (None removes it).

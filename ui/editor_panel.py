@@ -9,7 +9,7 @@ changes — never on its own edits (that would steal the focus from the field be
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from nicegui import ui
 
@@ -20,6 +20,16 @@ from . import editor_intents as i
 from .editor_form import FormContext, node_form_context, render_form
 from .editor_state import Change, EditorState
 from .i18n import labelled, language, t
+
+
+class RunTools(Protocol):
+    """What the node's run-tool buttons ask of the test-run panel (ui.editor_runs.RunPanel)."""
+
+    def run_node(self, node_id: str) -> None: ...
+
+    async def run_from(self, node_id: str) -> None: ...
+
+    def edit_pin(self, node_id: str) -> None: ...
 
 
 class SettingsPanel:
@@ -37,6 +47,7 @@ class SettingsPanel:
         self.registry = registry
         self.titles = titles  # node type -> title in the UI language
         self.replicate = replicate  # loads a Replicate model's inputs; None: not offered
+        self.tools: RunTools | None = None  # the test-run panel, for the node's run tools
         self.box = ui.column().classes("w-full gap-2")
 
     @property
@@ -44,7 +55,8 @@ class SettingsPanel:
         return self.state.editing
 
     def on_change(self, c: Change) -> None:
-        if c.selection or c.mode or c.variables:
+        pinned = isinstance(c.intent, i.SetPin) and c.intent.node == self.state.selected
+        if c.selection or c.mode or c.variables or pinned:
             self.render()
 
     def render(self) -> None:
@@ -118,9 +130,29 @@ class SettingsPanel:
         )
         if loadable and params:
             self._replicate_params(node, ctx, params)
+        if self.editing and self.tools is not None and not node.get("parent"):
+            self._run_tools(nid, self.tools)
         if self.editing:
             ui.button(t("editor_panel.delete_node"), icon="delete", on_click=lambda: self.delete_node(nid)).props(
                 'flat color=negative dense data-testid="delete-node"'
+            )
+
+    def _run_tools(self, nid: str, tools: RunTools) -> None:
+        """Run the node alone on sample values, run the canvas again from it, pin its outputs."""
+        pinned = nid in self.state.draft.pins()
+        with ui.row().classes("w-full gap-1").props('data-testid="node-tools"'):
+            ui.button(t("editor_panel.run_node"), icon="play_arrow", on_click=lambda: tools.run_node(nid)).props(
+                'outline dense no-caps data-testid="tool-run-node"'
+            ).tooltip(t("editor_panel.run_node_tip"))
+            ui.button(t("editor_panel.run_from"), icon="fast_forward", on_click=lambda: tools.run_from(nid)).props(
+                'outline dense no-caps data-testid="tool-run-from"'
+            ).tooltip(t("editor_panel.run_from_tip"))
+            ui.button(
+                t("editor_panel.edit_pin" if pinned else "editor_panel.pin"),
+                icon="push_pin",
+                on_click=lambda: tools.edit_pin(nid),
+            ).props(f'outline dense no-caps data-testid="tool-pin" {"color=teal" if pinned else ""}').tooltip(
+                t("editor_panel.pin_tip")
             )
 
     def _replicate_params(self, node: dict, ctx: FormContext, key: str) -> None:

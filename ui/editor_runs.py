@@ -20,10 +20,12 @@ from nicegui import background_tasks, ui
 
 from flowai.errors import FlowAIError, GraphError
 from flowai.platform import Platform
+from flowai.runs import tools
 from flowai.runs.events import (
     LoopProgress,
     NodeFailed,
     NodeFinished,
+    NodeSkipped,
     NodeStarted,
     RunFailed,
     RunSucceeded,
@@ -35,14 +37,24 @@ from flowai.workflows.templates import BRACES
 from . import editor_intents as i
 from .editor_progress import drawn_stages, stage_patches
 from .editor_state import Change, EditorState
-from .i18n import labelled, t
+from .i18n import has, labelled, t
 from .layout import safe_id
 from .media_view import render as render_media
 
 
 class RunPanel:
-    def __init__(self, state: EditorState, emit: i.Emit, *, platform: Platform, account_id: int, workflow_id: str):
+    def __init__(
+        self,
+        state: EditorState,
+        emit: i.Emit,
+        *,
+        platform: Platform,
+        account_id: int,
+        workflow_id: str,
+        show: Any = None,
+    ):
         self.state = state
+        self.show = show or (lambda: None)  # bring the run panel forward
         self.emit = emit
         self.platform = platform
         self.account_id = account_id
@@ -70,11 +82,28 @@ class RunPanel:
                 'data-testid="run-trace" flat'
             )
             self.trace_button.set_visibility(False)
+            self.page_link = (
+                ui.link(t("editor_runs.run_page"), "#").classes("text-sm").props('data-testid="run-page-link"')
+            )
+            self.page_link.set_visibility(False)
         self.status = ui.label().classes("text-sm").props('data-testid="run-status"')
         self.output_box = ui.column().classes("w-full gap-1")
         self.nodes_box = ui.column().classes("w-full gap-2")
+        with (
+            ui.expansion(t("editor_runs.recent"), icon="history")
+            .classes("w-full")
+            .props('dense data-testid="recent-runs"') as self.recent_box
+        ):
+            self.recent_list = ui.column().classes("w-full gap-0")
+        self.recent_box.on_value_change(lambda e: e.value and self.refresh_recent())
+        self.given: set[str] = set()  # nodes whose outputs the run was given (pinned, reused, samples)
+        self.single = False  # the run is one node run alone (on sample values)
         self.refresh_form()
         ui.context.client.on_delete(self._page_gone)
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.account_id)
 
     def _page_gone(self) -> None:
         """The tab is gone for good: stop following; the run is cancelled after the grace period."""
@@ -145,12 +174,8 @@ class RunPanel:
 
     # running ----------------------------------------------------------------------------
     def run(self) -> None:
-        state = self.state
-        try:
-            graph = self.platform.workflows.validate(state.draft.doc)
-        except GraphError as exc:
-            self.emit(i.ReportIssues(tuple(exc.issues)))
-            ui.notify(t("editor_runs.invalid", message=exc.message), type="negative")
+        graph = self._graph()
+        if graph is None:
             return
         known = {f.name for f in graph.input_node.config.fields}
         try:
@@ -158,18 +183,39 @@ class RunPanel:
         except FlowAIError as exc:
             ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
             return
-        version = state.base if not state.dirty else 0  # 0: an unsaved draft
-        self.handle = self.platform.run_service.start_checked(
-            Principal(self.account_id),
-            Target(self.workflow_id, version, graph),
+        handle = self.platform.run_service.start_checked(
+            self.principal,
+            self._target(graph),
             run_input,
             mode=Mode.CLIENT,
             source="editor",
+            state=tools.pinned_state(graph),  # pinned nodes are not executed; their outputs flow on
         )
+        self._begin(handle, graph)
+
+    def _graph(self):
+        """The canvas compiled, or None (its problems shown)."""
+        try:
+            return self.platform.workflows.validate(self.state.draft.doc)
+        except GraphError as exc:
+            self.emit(i.ReportIssues(tuple(exc.issues)))
+            ui.notify(t("editor_runs.invalid", message=exc.message), type="negative")
+            return None
+
+    def _target(self, graph) -> Target:
+        version = self.state.base if not self.state.dirty else 0  # 0: an unsaved draft
+        return Target(self.workflow_id, version, graph)
+
+    def _begin(self, handle, graph, *, given: str = "reused") -> None:
+        """Follow a run just started: its nodes light up on the canvas and get a card here.
+        ``given``: what the nodes whose outputs the run was given are (besides pinned ones)."""
+        self.handle = handle
         self.handle.attach()
         self.graph = graph
+        self.given = set(handle.state.outputs)
         self.items = ItemCounts()
-        self.plan = drawn_stages(graph)
+        self.single = given == "sample"  # one node run alone
+        self.plan = drawn_stages(graph) if not self.single else []  # one node: no stage to show
         self.cards.clear()
         self.nodes_box.clear()
         self.output_box.clear()
@@ -178,14 +224,245 @@ class RunPanel:
         self.run_button.disable()
         self.stop_button.set_visibility(True)
         self.trace_button.set_visibility(False)
+        self.page_link.set_visibility(False)
         self.emit(i.RunCleared())
+        pins = tools.pins(graph)
+        kinds = {nid: "pinned" if nid in pins and given != "sample" else given for nid in self.given}
+        given = {nid: {"status": kind, "statusText": t(f"editor_runs.st_{kind}")} for nid, kind in kinds.items()}
+        if given:
+            self.emit(i.RunProgress(given))
+        for nid in self.given:
+            node = graph.nodes[nid]
+            self._card(nid, node.label)
+            self._patch(nid, given[nid]["status"], given[nid]["statusText"])
+            self._outputs(nid, handle.state.outputs[nid])
         if self.plan:
             self.emit(i.RunStages(stage_patches(self.plan, [])))
+        self.show()
         self.task = background_tasks.create(self._follow(self.handle), name="editor-run")
 
     def stop(self) -> None:
         if self.handle is not None and not self.handle.done:
             self.handle.cancel()
+
+    @property
+    def busy(self) -> bool:
+        return self.handle is not None and not self.handle.done
+
+    # the node tools (the settings panel's buttons) -----------------------------------------
+    def run_node(self, node_id: str) -> None:
+        """Ask for the sample values of what the node reads (prefilled from the last run, or the
+        pins), then run the node alone on them: nothing upstream is executed."""
+        graph = self._graph()
+        if graph is None or self.busy:
+            return
+        try:
+            wanted = tools.reads(graph, node_id)
+        except FlowAIError as exc:
+            ui.notify(exc.message, type="warning")
+            return
+        known = {**self.state.run_outputs, **tools.pins(graph)}
+        boxes: dict[tuple[str, str], Any] = {}
+        with ui.dialog() as dialog, ui.card().classes("w-[32rem] max-w-full").props('data-testid="sample-dialog"'):
+            ui.label(t("editor_runs.sample_title", node=graph.nodes[node_id].label)).classes("text-lg")
+            ui.label(t("editor_runs.sample_help" if wanted else "editor_runs.sample_none")).classes(
+                "text-xs text-gray-500"
+            )
+            for src, port in wanted:
+                boxes[(src, port)] = (
+                    ui.textarea(f"{graph.nodes[src].label} · {port}", value=_as_text((known.get(src) or {}).get(port)))
+                    .props(f'autogrow outlined stack-label data-testid="{safe_id("sample", src, port)}"')
+                    .classes("w-full")
+                )
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("editor_runs.sample_cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("editor_runs.run_node"), icon="play_arrow", on_click=lambda: dialog.submit(True)).props(
+                    'color=positive data-testid="sample-run"'
+                )
+
+        async def ask() -> None:
+            go = await dialog
+            dialog.delete()
+            if not go:
+                return
+            upstream: dict[str, dict[str, Any]] = {}
+            for (src, port), box in boxes.items():
+                kind = str(graph.nodes[src].outputs.get(port, "any"))
+                upstream.setdefault(src, {})[port] = _typed(box.value or "", kind)
+            handle = self.platform.run_service.run_node(
+                self.principal, self._target(graph), node_id, upstream, self._input(), source="editor"
+            )
+            assert handle.graph is not None  # (a run started here has its graph)
+            self._begin(handle, handle.graph, given="sample")
+
+        dialog.open()
+        background_tasks.create(ask(), name="editor-sample")
+
+    async def run_from(self, node_id: str) -> None:
+        """Run the canvas again from this node: what it depends on is reused from the last run."""
+        graph = self._graph()
+        if graph is None or self.busy:
+            return
+        if self.state.last_run is None:
+            ui.notify(t("editor_runs.need_run"), type="warning")
+            return
+        try:
+            handle = await self.platform.run_service.rerun_from(
+                self.principal, self.state.last_run, node_id, self._target(graph), source="editor"
+            )
+        except FlowAIError as exc:
+            ui.notify(t("editor_runs.rerun_refused", message=exc.message), type="warning")
+            return
+        self._begin(handle, graph)
+
+    def edit_pin(self, node_id: str) -> None:
+        """Pin the node's outputs (from the last run, editable as JSON), or unpin them."""
+        pinned = self.state.draft.pins().get(node_id)
+        outputs = pinned if pinned is not None else self.state.run_outputs.get(node_id)
+        if outputs is None:
+            _ins, ports = self.state.draft.ports(self.state.draft.node(node_id) or {})
+            outputs = dict.fromkeys(ports, "")
+        with ui.dialog() as dialog, ui.card().classes("w-[32rem] max-w-full").props('data-testid="pin-dialog"'):
+            ui.label(t("editor_runs.pin_title", node=self.state.label_of(node_id))).classes("text-lg")
+            ui.label(t("editor_runs.pin_help")).classes("text-xs text-gray-500")
+            box = (
+                ui.textarea(t("editor_runs.pin_value"), value=json.dumps(outputs, ensure_ascii=False, indent=1))
+                .props('autogrow outlined data-testid="pin-value"')
+                .classes("w-full font-mono")
+            )
+            error = ui.label().classes("text-sm text-red-700").props('data-testid="pin-error"')
+
+            def save() -> None:
+                try:
+                    value = json.loads(box.value or "")
+                except ValueError:
+                    value = None
+                if not isinstance(value, dict):
+                    error.text = t("editor_runs.pin_bad")
+                    return
+                self.emit(i.SetPin(node_id, value))
+                dialog.close()
+
+            def unpin() -> None:
+                self.emit(i.SetPin(node_id, None))
+                dialog.close()
+
+            with ui.row().classes("w-full justify-end"):
+                if pinned is not None:
+                    ui.button(t("editor_runs.unpin"), icon="push_pin", on_click=unpin).props(
+                        'flat color=negative data-testid="pin-remove"'
+                    )
+                ui.space()
+                ui.button(t("editor_runs.sample_cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("editor_runs.pin_save"), icon="push_pin", on_click=save).props('data-testid="pin-save"')
+        dialog.on("hide", dialog.delete)
+        dialog.open()
+
+    # past runs ----------------------------------------------------------------------------
+    def refresh_recent(self) -> None:
+        background_tasks.create(self._recent(), name="editor-recent")
+
+    async def _recent(self) -> None:
+        runs, _total = await self.platform.run_service.page(self.principal, workflow_id=self.workflow_id, limit=8)
+        self.recent_list.clear()
+        with self.recent_list:
+            if not runs:
+                ui.label(t("editor_runs.recent_none")).classes("text-xs text-gray-500")
+            for run in runs:
+                source = t(f"runs.src_{run.source}") if has(f"runs.src_{run.source}") else run.source
+                status = t(f"runs.s_{run.status}") if has(f"runs.s_{run.status}") else run.status
+                with (
+                    ui.item(on_click=lambda rid=run.id: self.load_run(rid))
+                    .classes("w-full px-1")
+                    .props(f'dense clickable data-testid="{safe_id("recent-run", run.id)}"')
+                ):
+                    with ui.item_section():
+                        ui.item_label(f"{run.created_at.strftime('%m-%d %H:%M:%S')} · {source}")
+                        ui.item_label(status).props("caption")
+
+    def load_run(self, run_id: str) -> None:
+        background_tasks.create(self._load(run_id), name="editor-load-run")
+
+    async def _load(self, run_id: str) -> None:
+        """A past run on the canvas (whatever started it): each node's status and outputs, and here
+        its inputs, outputs, provider, model and cost — the Runs page's trace."""
+        if self.busy:
+            return
+        try:
+            trace = await self.platform.run_service.trace(self.principal, run_id)
+        except FlowAIError as exc:
+            ui.notify(exc.message, type="warning")
+            return
+        if trace.run.workflow_id != self.workflow_id:
+            ui.notify(t("editor_runs.other_workflow"), type="warning")
+            return
+        self.handle, self.graph, self.given = None, None, set()
+        self.cards.clear()
+        self.nodes_box.clear()
+        self.output_box.clear()
+        self.trace_button.set_visibility(False)
+        self.page_link.props(f'href="/runs/{run_id}"')
+        self.page_link.set_visibility(True)
+        self.emit(i.RunCleared())
+        run = trace.run
+        status = t(f"runs.s_{run.status}") if has(f"runs.s_{run.status}") else run.status
+        source = t(f"runs.src_{run.source}") if has(f"runs.src_{run.source}") else run.source
+        self.status.text = t("editor_runs.loaded", id=run.id[:8], status=status, source=source)
+        self.status.props(f'data-state="{safe_id("loaded", run.status)}"')
+        patches: dict[str, dict[str, Any]] = {}
+        for node in trace.nodes:
+            shown = LOADED_STATUS.get(node.status, node.status)
+            text = _loaded_text(node)
+            if self.state.draft.node(node.node_id) is not None:
+                patches[node.node_id] = {"status": shown, "statusText": text, "error": node.error}
+            self._loaded_card(node, shown, text)
+        if patches:
+            self.emit(i.RunProgress(patches))
+        if run.status == "completed":
+            self._show_output(run.output, None)
+        self.emit(i.RunLoaded(run.id, {n.node_id: dict(n.outputs) for n in trace.nodes if n.outputs}))
+        self.show()
+
+    def _loaded_card(self, node, status: str, text: str) -> None:
+        card = self._card(node.node_id, node.label)
+        card["status"].text = text
+        card["root"].props(f'data-status="{safe_id(status)}"')
+        if node.error:
+            card["error"].text = node.error
+        usage = node.usage or {}
+        facts = [
+            (t("editor_runs.provider"), usage.get("provider")),
+            (t("editor_runs.model"), usage.get("model")),
+            (t("editor_runs.tokens"), usage.get("total_tokens")),
+            (t("runs.cost"), _money(usage.get("cost"))),
+        ]
+        with card["outputs"]:
+            shown = [labelled(name, value) for name, value in facts if value not in (None, "")]
+            if shown:
+                ui.label(" · ".join(shown)).classes("text-xs text-gray-600").props(
+                    f'data-testid="{safe_id("run-usage", node.node_id)}"'
+                )
+            for title, values, role in (
+                (t("editor_runs.inputs"), node.inputs, "run-inputs"),
+                (t("editor_runs.outputs"), node.outputs, "run-outputs"),
+            ):
+                if not values:
+                    continue
+                with ui.column().classes("w-full gap-0").props(f'data-testid="{safe_id(role, node.node_id)}"'):
+                    ui.label(title).classes("text-xs font-medium text-gray-500")
+                    for port, value in values.items():
+                        if value is None or port == "usage":
+                            continue
+                        testid = safe_id("run-media", node.node_id, port)
+                        with ui.element("div").props(f'data-testid="{testid}"') as box:
+                            drawn = render_media(value, kind=(node.types or {}).get(port), type_of=self.type_of)
+                        if drawn:
+                            continue
+                        box.delete()
+                        shown_value = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                        ui.label(f"{port}: {shown_value}").classes(
+                            "text-xs text-gray-700 whitespace-pre-wrap break-words"
+                        )
 
     async def _follow(self, handle) -> None:
         started: set[str] = set()
@@ -221,7 +498,8 @@ class RunPanel:
                     self._flush()
                     self.status.text = t("editor_runs.completed", time=ev.total_time)
                     self.status.props('data-state="completed"')
-                    self._show_output(ev.output, _output_kind(self.graph))
+                    if self.graph is None or self.graph.output_nodes:  # (one node run alone: its card)
+                        self._show_output(ev.output, _output_kind(self.graph))
                 elif isinstance(ev, RunFailed):
                     outcome = ev.status
                     self._flush()
@@ -230,19 +508,36 @@ class RunPanel:
                     self.status.props(f'data-state="{safe_id(key)}"')
         finally:
             handle.detach(self.platform.runs.grace)
-            finished = {e.node for e in handle.events if isinstance(e, (NodeFinished, NodeFailed))}
-            skipped = {
-                nid: {"status": "skipped", "statusText": t("editor_runs.st_skipped")}
-                for nid in (self.graph.nodes if self.graph else ())
-                if nid not in finished
-            }
-            if skipped:
-                self.emit(i.RunProgress(skipped))
+            self._unfinished(handle, started, outcome)
             if self.plan:
                 self.emit(i.RunStages(stage_patches(self.plan, handle.events, outcome)))
             self.run_button.enable()
             self.stop_button.set_visibility(False)
             self.trace_button.set_visibility(True)
+            self.page_link.props(f'href="/runs/{handle.id}"')
+            self.page_link.set_visibility(True)
+            if self.single and self.state.last_run is not None:
+                # one node run alone: "Run from here" still reuses the last whole run; the node's new
+                # outputs join the values offered as samples and pins
+                self.emit(i.RunLoaded(self.state.last_run, {**self.state.run_outputs, **handle.state.outputs}))
+            else:
+                self.emit(i.RunLoaded(handle.id, dict(handle.state.outputs)))
+            if self.recent_box.value:
+                self.refresh_recent()
+
+    def _unfinished(self, handle, started: set[str], outcome: str) -> None:
+        """The nodes of an ended run that did not finish, as the Runs page records them: a node
+        stopped while it ran is cancelled (so is every node not reached when the run was
+        cancelled); a node the run never reached otherwise is skipped."""
+        finished = {e.node for e in handle.events if isinstance(e, (NodeFinished, NodeFailed, NodeSkipped))}
+        for nid in self.graph.nodes if self.graph else ():
+            if nid in finished or nid in self.given:
+                continue
+            status = "cancelled" if nid in started or outcome == "cancelled" else "skipped"
+            self._patch(nid, status, t(f"editor_runs.st_{status}"))
+        for ev in handle.events:
+            if isinstance(ev, NodeSkipped) and ev.item is None:
+                self._patch(ev.node, "skipped", t("editor_runs.st_skipped"))
 
     def _item_event(self, ev: Any) -> None:
         """An event of a node inside a loop, for one item: the node shows its items ("3/20")."""
@@ -351,6 +646,14 @@ class RunPanel:
                 ui.label(text).classes("text-sm whitespace-pre-wrap break-words").props('data-testid="run-output-text"')
 
     # trace ------------------------------------------------------------------------------
+    def _not_run(self, node_id: str) -> str:
+        """Why a node of the followed run has no outcome of its own (the trace's status)."""
+        handle = self.handle
+        if node_id in self.given:
+            return "sample" if self.single else "pinned" if self.graph and node_id in self.graph.doc.pins else "reused"
+        started = handle is not None and any(isinstance(e, NodeStarted) and e.node == node_id for e in handle.events)
+        return "cancelled" if started or (handle is not None and handle.status == "cancelled") else "skipped"
+
     def show_trace(self) -> None:
         handle = self.handle
         if handle is None:
@@ -360,7 +663,7 @@ class RunPanel:
         for nid, node in self.graph.nodes.items() if self.graph else ():
             ev = finished.get(nid)
             usage = (getattr(ev, "usage", None) or {}) if ev else {}
-            status = ("completed" if isinstance(ev, NodeFinished) else "failed") if ev else "skipped"
+            status = ("completed" if isinstance(ev, NodeFinished) else "failed") if ev else self._not_run(nid)
             rows.append(
                 {
                     "node": f"{node.label} ({nid})",
@@ -393,6 +696,43 @@ class RunPanel:
                 else:
                     ui.label(f"{ev.label}: {ev.message}").classes("text-sm text-red-700")
         dialog.open()
+
+
+LOADED_STATUS = {"completed": "done", "fallback": "failed"}  # a trace's node status -> the canvas's
+
+
+def _loaded_text(node) -> str:
+    """A loaded run's node status as the canvas shows it: the time it took, else its status."""
+    if node.status == "completed" and node.time_spend is not None:
+        return t("editor_runs.st_done", time=node.time_spend)
+    key = f"editor_runs.st_{node.status}"
+    if has(key):
+        return t(key)
+    return t(f"runs.s_{node.status}") if has(f"runs.s_{node.status}") else node.status
+
+
+def _money(value: Any) -> str | None:
+    """A cost in USD as the Runs page writes it ($0.000002)."""
+    if not isinstance(value, int | float):
+        return None
+    return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
+
+
+def _as_text(value: Any) -> str:
+    """A sample value as typed in its box (JSON unless it is text)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _typed(text: str, kind: str) -> Any:
+    """A typed sample value: text as it is for a text port, else JSON when it parses."""
+    if kind in ("text", "string"):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _output_kind(graph) -> str | None:

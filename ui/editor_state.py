@@ -50,10 +50,11 @@ class Change:
     run_stream: dict[str, str] = field(default_factory=dict)
     stages: bool = False  # the stage frames changed (grouped, renamed, removed, membership)
     run_stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage id -> {status, progress}
+    run_loaded: bool = False  # another run's results are the ones shown (``last_run``)
 
     @property
     def run_only(self) -> bool:
-        return isinstance(self.intent, (i.RunCleared, i.RunProgress, i.RunStream, i.RunStages))
+        return isinstance(self.intent, (i.RunCleared, i.RunProgress, i.RunStream, i.RunStages, i.RunLoaded))
 
 
 class EditorState:
@@ -70,6 +71,8 @@ class EditorState:
         self.general_issues: list[str] = []
         self.run: dict[str, dict[str, Any]] = {}  # node id -> the test run's status on it
         self.run_stages: dict[str, dict[str, Any]] = {}  # stage id -> the test run's status of it
+        self.last_run: str | None = None  # the ended run whose results are shown (test run or loaded)
+        self.run_outputs: dict[str, dict[str, Any]] = {}  # node id -> its outputs in that run
         self._validate = validate
         self._views: list[Callable[[Change], None]] = []
         self._pending: list[Change] = []
@@ -84,6 +87,7 @@ class EditorState:
             i.SetLabel: self._set_label,
             i.SetMeta: self._set_meta,
             i.Paste: self._paste,
+            i.SetPin: self._set_pin,
             i.GroupStage: self._group_stage,
             i.RenameStage: self._rename_stage,
             i.RemoveStage: self._remove_stage,
@@ -102,6 +106,7 @@ class EditorState:
             i.RunProgress: self._run_progress,
             i.RunStream: self._run_stream,
             i.RunStages: self._run_stages,
+            i.RunLoaded: self._run_loaded,
         }
         self._check()
 
@@ -269,6 +274,11 @@ class EditorState:
         self.draft.set_meta(it.key, it.value)
         return Change(it, document=True, stale=True)
 
+    def _set_pin(self, it: i.SetPin) -> Change | None:
+        if not self.draft.set_pin(it.node, it.outputs):
+            return None
+        return Change(it, document=True, stale=True, patched={it.node: {"pinned": self.draft.pin_text(it.node)}})
+
     def _paste(self, it: i.Paste) -> Change | None:
         nodes, edges = self.draft.paste(it.clip, it.position)
         if not nodes:
@@ -349,6 +359,10 @@ class EditorState:
     def _run_stages(self, it: i.RunStages) -> Change:
         self.run_stages.update(it.stages)
         return Change(it, run_stages=dict(it.stages))
+
+    def _run_loaded(self, it: i.RunLoaded) -> Change:
+        self.last_run, self.run_outputs = it.run_id, dict(it.outputs)
+        return Change(it, run_loaded=True)
 
     def _run_stream(self, it: i.RunStream) -> Change:
         for node, text in it.chunks.items():

@@ -217,6 +217,13 @@ def _trace(
         else:
             ui.label(workflow_name or t("runs.deleted_wf")).classes("text-2xl")
         _badge(run.status, testid="run-status")
+        if exists:
+            ui.space()
+            ui.button(
+                t("runs.open_canvas"),
+                icon="account_tree",
+                on_click=lambda: ui.navigate.to(f"/workflows/{run.workflow_id}?run={run.id}"),
+            ).props('outline no-caps data-testid="open-on-canvas"').tooltip(t("runs.open_canvas_tip"))
     with ui.grid().classes("w-full text-sm grid-cols-2 sm:grid-cols-3 lg:grid-cols-6"):
         for key, value in (
             ("version", _version(run.version)),

@@ -351,6 +351,11 @@ def _text_fields(config_cls) -> frozenset[str]:
     )
 
 
+def render_config_value(value: Any, lookup, node: CompiledNode) -> Any:
+    """A config value of ``node`` with its templates rendered through ``lookup``."""
+    return _render_value(value, lookup, node)
+
+
 def _render_value(value: Any, lookup, node: CompiledNode) -> Any:
     if isinstance(value, str):
         return render(value, lookup, node.labels)

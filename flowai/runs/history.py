@@ -109,9 +109,7 @@ class RunHistory:
                     node_id=node_id,
                     label=compiled.label if compiled else labels.get(node_id, node_id),
                     type=compiled.spec.type if compiled else (n.type if n else ""),
-                    status=n.status
-                    if n
-                    else ("skipped" if run.status in ("completed", "failed", "cancelled") else "pending"),
+                    status=n.status if n else _never_started(run.status),
                     time_spend=n.time_spend if n else None,
                     inputs=inputs,
                     outputs=n.outputs if n else None,
@@ -121,6 +119,14 @@ class RunHistory:
                 )
             )
         return trace
+
+
+def _never_started(run_status: str) -> str:
+    """A node that never started: cancelled with its run (the run was stopped before it), skipped
+    by a run that ended otherwise, pending while the run goes on."""
+    if run_status == "cancelled":
+        return "cancelled"
+    return "skipped" if run_status in ("completed", "failed") else "pending"
 
 
 def _started(events: list[dict] | None) -> tuple[dict[str, int], dict[str, str]]:

@@ -244,9 +244,11 @@ class RunManager:
         detached_cancel: bool = True,
         run_id: str | None = None,
         extra: dict | None = None,
+        state: RunState | None = None,
     ) -> RunHandle:
         """Start a run now. ``detached_cancel``: cancel it when its client goes away. ``extra``:
-        more columns of its row (``callback_url``, ``name``)."""
+        more columns of its row (``callback_url``, ``name``). ``state``: outputs of nodes that are
+        not executed (the editor's pinned, reused or sample values)."""
         handle = RunHandle(
             run_id or uuid.uuid4().hex,
             workflow_id,
@@ -258,6 +260,7 @@ class RunManager:
             graph,
             background=not detached_cancel,
             callback_url=(extra or {}).get("callback_url"),
+            state=state or RunState(),
         )
         self.active[handle.id] = handle
         row = {**self._row(handle, "running"), **extra} if extra else self._row(handle, "running")

@@ -36,7 +36,17 @@ def regenerated(
         if override:
             spec["config"] = {**spec.get("config", {}), **override}
     graph = workflows.validate(document)  # an override must still make a valid node
-    again = set().union(*(_downstream(graph, nid) for nid in changed))
+    return graph, reused_state(graph, list(changed), nodes, run.id)
+
+
+def reused_state(graph: CompiledGraph, node_ids: str | list[str], nodes: list[RunNode], run_id: str) -> RunState:
+    """The state re-running ``node_ids`` and what depends on them in ``graph``, every other node's
+    outputs reused from an ended run's node rows (``nodes``)."""
+    ids = [node_ids] if isinstance(node_ids, str) else node_ids
+    for node_id in ids:
+        if node_id not in graph.nodes:
+            raise ResourceNotFoundError(f"The workflow has no node {node_id!r} outside a loop.")
+    again = set().union(*(_downstream(graph, node_id) for node_id in ids))
     state = RunState()
     for n in nodes:
         if n.node_id not in again and n.status in ("completed", "reused") and n.node_id in graph.nodes:
@@ -45,11 +55,11 @@ def regenerated(
     missing = [nid for nid in graph.nodes if nid not in again and nid not in state.outputs and nid not in skipped]
     if missing:
         raise InputError(
-            f"Run {run.id} has no stored outputs for {', '.join(missing)}; only a node whose "
+            f"Run {run_id} has no stored outputs for {', '.join(missing)}; only a node whose "
             f"upstream nodes all finished can be regenerated.",
             detail={"missing": missing},
         )
-    return graph, state
+    return state
 
 
 def _downstream(graph: CompiledGraph, node_id: str) -> set[str]:

@@ -25,12 +25,14 @@ from flowai.errors import (
     NotFoundError,
     ResourceNotFoundError,
 )
+from flowai.runs import tools
 from flowai.runs.callbacks import Callbacks
 from flowai.runs.distributed import LocalQueue, RemoteRuns, RunQueue
-from flowai.runs.history import RunHistory
+from flowai.runs.engine import RunState
+from flowai.runs.history import RunHistory, RunTrace
 from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RunHandle, RunManager, stored_handle
-from flowai.runs.regenerate import regenerated
+from flowai.runs.regenerate import regenerated, reused_state
 from flowai.workflows.graph import CompiledGraph
 from flowai.workflows.store import Workflows
 from storage import queries
@@ -173,8 +175,10 @@ class RunService:
         callback_url: str | None = None,
         extra: dict | None = None,
         run_id: str | None = None,
+        state: RunState | None = None,
     ) -> RunHandle:
-        """Start a run whose input ``target.graph.check_input`` has already returned."""
+        """Start a run whose input ``target.graph.check_input`` has already returned. ``state``
+        (a run started now, not queued): the outputs of nodes that are not executed."""
         row = {**(extra or {}), "callback_url": callback_url} if callback_url else extra
         common: dict[str, Any] = dict(
             workflow_id=target.workflow_id,
@@ -188,7 +192,9 @@ class RunService:
         if mode is Mode.QUEUED:
             handle = self.queue.submit(target.graph, run_input, **common)
         else:
-            handle = self.manager.start(target.graph, run_input, detached_cancel=mode is Mode.CLIENT, **common)
+            handle = self.manager.start(
+                target.graph, run_input, detached_cancel=mode is Mode.CLIENT, state=state, **common
+            )
         if callback_url and (mode is not Mode.QUEUED or self.queue.local):  # else the executing process does
             self.callbacks.attach(handle, callback_url)
         return handle
@@ -255,6 +261,80 @@ class RunService:
             extra={"parent_run_id": run.id, "name": run.name},
         )
         return run, handle
+
+    # the editor's run tools (flowai.runs.tools) ----------------------------------------------
+    def run_node(
+        self,
+        principal: Principal,
+        target: Target,
+        node_id: str,
+        upstream: dict[str, dict[str, Any]],
+        run_input: dict[str, Any],
+        *,
+        source: str = "editor",
+    ) -> RunHandle:
+        """Run one node of ``target`` alone on sample values of what it reads (``upstream``: node
+        id -> port -> value); nothing else is executed. A client run, recorded like any other."""
+        graph, state = tools.single_node(target.graph, node_id, upstream)
+        return self.start_checked(
+            principal,
+            Target(target.workflow_id, target.version, graph),
+            run_input,
+            mode=Mode.CLIENT,
+            source=source,
+            state=state,
+        )
+
+    async def rerun_from(
+        self,
+        principal: Principal,
+        run_id: str,
+        node_id: str,
+        target: Target,
+        *,
+        source: str = "editor",
+        pinned: bool = True,
+    ) -> RunHandle:
+        """Run ``target`` (the editor's current graph) again from ``node_id``: that node and what
+        depends on it are executed, every other node's outputs reused from the ended run
+        ``run_id`` (as :meth:`regenerate` does for a saved version). ``pinned``: the graph's
+        pinned nodes are not executed either. A client run on the ended run's input."""
+        run = await self.record(principal, run_id)
+        if run.status not in ("completed", "failed", "cancelled"):
+            raise InputError(
+                f"Run {run_id} is {run.status}; run again from a node once the run has ended.",
+                detail={"status": run.status},
+            )
+        if run.workflow_id != target.workflow_id:
+            raise InputError(f"Run {run_id} is another workflow's.")
+        state = reused_state(target.graph, node_id, self.nodes(run_id), run_id)
+        if pinned:
+            tools.pinned_state(target.graph, state)
+        return self.start_checked(
+            principal,
+            target,
+            run.input or {},
+            mode=Mode.CLIENT,
+            source=source,
+            state=state,
+            extra={"parent_run_id": run.id},
+        )
+
+    async def trace(self, principal: Principal, run_id: str) -> RunTrace:
+        """One of the principal's runs node by node (labels, inputs, outputs, status, usage), the
+        same whatever started it; labelled from the graph it ran when that still compiles."""
+        run = await self.record(principal, run_id)
+        try:
+            if run.version == 0:
+                graph = self.workflows.validate(run.graph) if run.graph else None
+            else:
+                graph = self.workflows.compiled(run.workflow_id, run.version)
+        except FlowAIError:
+            graph = None
+        trace = self.history.trace(owner_id=principal.owner_id, run_id=run_id, graph=graph)
+        if graph is not None:
+            _template_inputs(trace, graph)
+        return trace
 
     async def _retried(
         self, principal: Principal, run_id: str, target: Target, run_input: dict, callback_url: str | None
@@ -382,3 +462,17 @@ class RunService:
         if runs[0].owner_id != principal.owner_id:
             raise ForbiddenError("This batch belongs to another account.")
         return runs
+
+
+def _template_inputs(trace: RunTrace, graph: CompiledGraph) -> None:
+    """Each node's inputs also with the values its templates read (``label.port``), not only
+    those its wires delivered."""
+    outputs = {n.node_id: n.outputs or {} for n in trace.nodes}
+    for node in trace.nodes:
+        compiled = graph.nodes.get(node.node_id)
+        if compiled is None or node.status in ("skipped", "pending"):
+            continue
+        wired = set(compiled.edge_inputs.values())
+        for src, port in tools.reads(graph, node.node_id):
+            if (src, port) not in wired and port in outputs.get(src, {}):
+                node.inputs.setdefault(f"{graph.nodes[src].label or src}.{port}", outputs[src][port])

@@ -107,6 +107,10 @@ class GraphDoc(BaseModel):
     edges: list[EdgeSpec] = Field(default_factory=list)
     settings: GraphSettings = Field(default_factory=GraphSettings)
     stages: list[StageSpec] = Field(default_factory=list)
+    pins: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Editor test data: node id -> the outputs it is pinned to (never used by published runs)",
+    )
 
 
 @dataclass(slots=True)
@@ -230,6 +234,7 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
             break
 
     _check_stages(doc, nodes, broken, issues)
+    _check_pins(doc, nodes, broken, issues)
     if order is not None:
         ancestors = body_ancestors(_ancestors(order, nodes), scope)
         _check_templates(nodes, ancestors, broken, issues, scope)
@@ -265,6 +270,20 @@ def _check_stages(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str
                 issues.append(_issue(f"Node {nid!r} is {again}; a node belongs to one stage.", node=nid, field=where))
             else:
                 stage_of[nid] = stage.id
+
+
+def _check_pins(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str], issues: list[dict]) -> None:
+    """Each pinned output belongs to a node of the document, outside any loop."""
+    for node_id in doc.pins:
+        if node_id in broken:
+            continue
+        node = nodes.get(node_id)
+        if node is None:
+            issues.append(_issue(f"Pinned output of unknown node {node_id!r}.", field=f"pins.{node_id}"))
+        elif node.spec.parent is not None:
+            issues.append(
+                _issue("A node inside a loop cannot have a pinned output.", node=node_id, field=f"pins.{node_id}")
+            )
 
 
 def _output_name(node: CompiledNode) -> str:

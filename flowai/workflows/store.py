@@ -40,7 +40,7 @@ class Workflows:
 
     def _normalise(self, document: Any) -> dict:
         """The document as stored: validated, defaults filled in; the keys of later additions
-        (a node's ``parent``, the ``stages``) only where used, so a document without loops or stages
+        (a node's ``parent``, the ``stages``, the ``pins``) only where used, so a document without loops or stages
         reads back exactly as before they existed."""
         graph = self.validate(document)
         doc = graph.doc.model_dump(mode="json")
@@ -49,6 +49,8 @@ class Workflows:
                 node.pop("parent", None)
         if not doc.get("stages"):
             doc.pop("stages", None)
+        if not doc.get("pins"):
+            doc.pop("pins", None)
         return doc
 
     # reads ------------------------------------------------------------------------------

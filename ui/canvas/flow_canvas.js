@@ -84,6 +84,9 @@ const FlowNode = markRaw({
       <div class="fa-head">
         <span class="fa-label" data-role="label">{{ data.label || id }}</span>
         <span class="fa-type">{{ data.title }}</span>
+        <span v-if="data.pinned" class="fa-pin" data-role="pin" :title="data.pinned"><svg viewBox="0 0 24 24"
+          width="12" height="12"><path fill="currentColor" d="M16 9V4h1a1 1 0 0 0 0-2H7a1 1 0 0 0 0 2h1v5a3 3 0 0 1-3
+          3v2h5.97v7l1 1 1-1v-7H19v-2a3 3 0 0 1-3-3z"/></svg></span>
         <span v-if="data.status === 'running'" class="fa-spinner" data-role="spinner"></span>
         <span v-if="data.status" class="fa-status" data-role="status">{{ data.statusText }}</span>
       </div>
