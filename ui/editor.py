@@ -70,6 +70,7 @@ class Editor:
             kept.saved if kept else platform.workflows.export(owner_id=user.id, workflow_id=wf.id),
             platform.registry,
             titles=_titles(platform.registry),
+            language=language(),
         )
         self.state = EditorState(
             draft,

@@ -37,7 +37,7 @@ class SettingsPanel:
         self.registry = registry
         self.titles = titles  # node type -> title in the UI language
         self.replicate = replicate  # loads a Replicate model's inputs; None: not offered
-        self.box = ui.column().classes("w-full gap-2")
+        self.box = ui.column().classes("w-full gap-2").props('data-testid="settings-panel"')
 
     @property
     def editing(self) -> bool:
