@@ -187,3 +187,23 @@ def test_the_editors_toolbar_panels_and_dialogs_in_chinese(served, page):
     page.get_by_test_id("published-close").click()
     assert left == {}
     assert page.errors == []
+
+
+def test_a_runs_trace_shows_input_ports_under_their_fields_labels_in_chinese(served, page):
+    wf_id = make_workflow(served.home, blank("中文运行", "zh"))
+    page.goto(served.url + "/")
+    if page.get_by_test_id("language").inner_text().strip() != "简体中文":
+        switch_language(page, "简体中文")
+    open_editor(page, served, wf_id)
+    page.get_by_test_id("tab-run").click()
+    page.get_by_test_id("run-input-输入").fill("你好")
+    page.get_by_test_id("run-start").click()
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "completed")
+    page.goto(f"{served.url}/runs")
+    page.get_by_test_id("runs").locator("tbody tr").first.locator("td").nth(4).click()
+    page.wait_for_url(re.compile(r".*/runs/[0-9a-f]{32}$"))
+    port = page.get_by_test_id("node-out").get_by_test_id("port-value")  # the output node's value port
+    expect(port).to_have_text(re.compile(r"^值\s*value$"))
+    assert _english_lines(page) == []
+    shot(page, "run-trace-zh")
+    assert page.errors == []
