@@ -101,6 +101,14 @@ def test_a_rename_is_no_kept_edit_and_bad_drafts_or_workflows_are_refused(wfs):
         wfs.keep_draft(owner_id=2, workflow_id=wf.id, document={"nodes": []}, base_version=1)  # not theirs
 
 
+def test_an_edit_undone_and_kept_again_is_no_kept_edit(wfs):
+    """The editor keeps the saved document as it holds it (an edit undone): nothing to restore."""
+    wf, _ = wfs.create(owner_id=1, document=LLM_CHAT)
+    held = Draft(wfs.export(owner_id=1, workflow_id=wf.id), REGISTRY).doc
+    wfs.keep_draft(owner_id=1, workflow_id=wf.id, document=held, base_version=1)
+    assert wfs.kept_draft(owner_id=1, workflow_id=wf.id) is None
+
+
 # the editor state -------------------------------------------------------------------------------
 
 
