@@ -105,8 +105,13 @@ class ConditionNode(Node):
                     "按顺序检查；第一个满足的胜出，否则走 else 分支",
                 ),
                 items={
-                    "operator": FieldDef(T("Operator", "运算"), choices=OPERATORS),
-                    "value": FieldDef(T("Compared with", "比较值")),
+                    "operator": FieldDef(
+                        T("Operator", "运算"), T("How the value is compared", "如何比较"), choices=OPERATORS
+                    ),
+                    "value": FieldDef(
+                        T("Compared with", "比较值"),
+                        T("Text or a number; empty for the is-empty checks", "文本或数字；“为空”类判断可留空"),
+                    ),
                 },
             ),
         },

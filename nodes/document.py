@@ -51,6 +51,10 @@ class DocumentNode(Node):
             "limit_pages": FieldDef(T("Page limit", "页数上限"), T("PDF pages read at most", "最多读取的 PDF 页数")),
             "chunk_by": FieldDef(
                 T("Split into chunks", "切分方式"),
+                T(
+                    "Cut the text into chunks (the chunks output), e.g. one per chapter for a loop",
+                    "把文本切成若干段（chunks 输出），例如每章一段，供循环逐段处理",
+                ),
                 widget="choice",
                 choices={
                     "none": T("No split (one chunk)", "不切分（整体一段）"),

@@ -46,6 +46,7 @@ class GridCropNode(Node):
             "image": FieldDef(T("Image", "图片"), T("The grid image (URL or data: URI)", "宫格图（URL 或 data: URI）")),
             "layout": FieldDef(
                 T("Grid", "宫格"),
+                T("How the image is cut into cells", "图片按怎样的宫格切开"),
                 widget="choice",
                 choices={
                     "2x2": T("2 x 2 (four cells)", "2 x 2（四宫格）"),

@@ -40,7 +40,7 @@ class HttpNode(Node):
         ),
         config=HttpConfig,
         fields={
-            "method": FieldDef(T("Method", "方法")),
+            "method": FieldDef(T("Method", "方法"), T("The HTTP method of the request", "请求的 HTTP 方法")),
             "url": FieldDef(
                 T("URL", "URL"),
                 T("http(s) URL; may use {{node.port}} variables", "http(s) 地址；可使用 {{node.port}} 变量"),

@@ -56,13 +56,22 @@ class ImageNode(Node):
                 T("Empty: the provider's default image model", "留空：供应商的默认图像模型"),
                 widget="model",
             ),
-            "prompt": FieldDef(T("Prompt", "提示词"), widget="long_text"),
+            "prompt": FieldDef(
+                T("Prompt", "提示词"),
+                T(
+                    "What the image shows; {{node.port}} inserts upstream values",
+                    "描述画面内容；{{node.port}} 插入上游的值",
+                ),
+                widget="long_text",
+            ),
             "negative_prompt": FieldDef(
                 T("Negative prompt", "反向提示词"),
                 T("What the image should not show", "图片中不应出现的内容"),
                 widget="long_text",
             ),
-            "aspect_ratio": FieldDef(T("Aspect ratio", "宽高比")),
+            "aspect_ratio": FieldDef(
+                T("Aspect ratio", "宽高比"), T("Width to height of the image", "图片的宽与高之比")
+            ),
             "n": FieldDef(T("Number of images", "图片数量"), T("Images to generate (1-4)", "生成的图片数（1-4）")),
             "seed": FieldDef(T("Seed", "随机种子"), T("Empty: random", "留空：随机")),
             "reference_image": FieldDef(

@@ -108,13 +108,38 @@ class InputNode(Node):
         fields={
             "fields": FieldDef(
                 T("Input fields", "输入字段"),
+                T(
+                    "What a caller sends: each field is an output port of this node",
+                    "调用方传入的内容：每个字段是本节点的一个输出端口",
+                ),
                 items={
-                    "name": FieldDef(T("Name", "名称")),
-                    "type": FieldDef(T("Type", "类型"), choices=FIELD_TYPES),
-                    "required": FieldDef(T("Required", "必填")),
-                    "max_length": FieldDef(T("Max length", "最大长度")),
-                    "default": FieldDef(T("Default value", "默认值"), widget="long_text"),
-                    "description": FieldDef(T("Description", "说明"), widget="long_text"),
+                    "name": FieldDef(
+                        T("Name", "名称"),
+                        T("The key in the run's input, and the port's name", "运行输入里的键名，也是端口名"),
+                    ),
+                    "type": FieldDef(
+                        T("Type", "类型"), T("What kind of value it takes", "接收哪种值"), choices=FIELD_TYPES
+                    ),
+                    "required": FieldDef(
+                        T("Required", "必填"), T("A run without it is refused", "缺少它的运行会被拒绝")
+                    ),
+                    "max_length": FieldDef(
+                        T("Max length", "最大长度"),
+                        T("Longest text accepted, in characters (empty: no limit)", "接受的最长文本字数（留空：不限）"),
+                    ),
+                    "default": FieldDef(
+                        T("Default value", "默认值"),
+                        T("Used when the caller sends nothing", "调用方没有传入时使用"),
+                        widget="long_text",
+                    ),
+                    "description": FieldDef(
+                        T("Description", "说明"),
+                        T(
+                            "Shown to callers in the API page and the OpenAPI document",
+                            "在 API 页面和 OpenAPI 文档中展示给调用方",
+                        ),
+                        widget="long_text",
+                    ),
                 },
             ),
         },

@@ -66,9 +66,23 @@ class LLMNode(Node):
             "model": FieldDef(
                 T("Model", "模型"), T("Empty: the provider's default model", "留空：供应商的默认模型"), widget="model"
             ),
-            "system": FieldDef(T("System prompt", "系统提示词"), widget="long_text"),
-            "prompt": FieldDef(T("Prompt", "提示词"), widget="long_text"),
-            "temperature": FieldDef(T("Temperature", "温度")),
+            "system": FieldDef(
+                T("System prompt", "系统提示词"),
+                T("How the model should behave (optional)", "告诉模型该如何表现（可选）"),
+                widget="long_text",
+            ),
+            "prompt": FieldDef(
+                T("Prompt", "提示词"),
+                T(
+                    "The message sent to the model; {{node.port}} inserts upstream values",
+                    "发给模型的消息；{{node.port}} 插入上游的值",
+                ),
+                widget="long_text",
+            ),
+            "temperature": FieldDef(
+                T("Temperature", "温度"),
+                T("Lower: more focused and repeatable; higher: more varied", "越低越稳定、可重复；越高越多样"),
+            ),
             "max_tokens": FieldDef(
                 T("Max tokens", "最大 token 数"), T("Empty: the model's limit", "留空：模型自身的上限")
             ),

@@ -67,6 +67,10 @@ class LoopNode(Node):
             ),
             "on_error": FieldDef(
                 T("When an item fails", "某项失败时"),
+                T(
+                    "Stop the whole loop, or note the error in errors and go on with the other items",
+                    "停止整个循环，或把错误记进 errors 后继续处理其他项",
+                ),
                 widget="choice",
                 choices={
                     "fail": T("Fail the loop", "整个循环失败"),

@@ -26,7 +26,11 @@ class OutputNode(Node):
         ),
         config=OutputConfig,
         fields={
-            "value": FieldDef(T("Value", "值"), widget="long_text"),
+            "value": FieldDef(
+                T("Value", "值"),
+                T("What the run returns, e.g. {{llm.text}}", "运行返回的内容，例如 {{llm.text}}"),
+                widget="long_text",
+            ),
             "name": FieldDef(
                 T("Output name", "输出名称"),
                 T(

@@ -56,9 +56,14 @@ class SplitNode(Node):
         ),
         config=SplitConfig,
         fields={
-            "text": FieldDef(T("Text", "文本"), widget="long_text"),
+            "text": FieldDef(
+                T("Text", "文本"),
+                T("The text to split, e.g. {{in.text}}", "要拆分的文本，例如 {{in.text}}"),
+                widget="long_text",
+            ),
             "mode": FieldDef(
                 T("Split by", "拆分方式"),
+                T("Where the text is cut into pieces", "文本在哪里切开"),
                 widget="choice",
                 choices={
                     "lines": T("Lines", "按行"),

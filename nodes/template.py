@@ -25,7 +25,13 @@ class TemplateNode(Node):
             "用上游的值渲染一段文本模板（{{node.port}} 或 $节点名.字段）。",
         ),
         config=TemplateConfig,
-        fields={"template": FieldDef(T("Template", "模板"), widget="long_text")},
+        fields={
+            "template": FieldDef(
+                T("Template", "模板"),
+                T("The text made; {{node.port}} inserts upstream values", "生成的文本；{{node.port}} 插入上游的值"),
+                widget="long_text",
+            )
+        },
         inputs=(Port("template", PortType.TEXT),),
         outputs=(Port("text", PortType.TEXT, T("The rendered text", "渲染后的文本")),),
         summary=("template",),

@@ -115,6 +115,21 @@ def save_version(
     return version
 
 
+def keep_draft(s: Session, *, workflow_id: str, owner_id: int, document: dict, base_version: int) -> Workflow | None:
+    """Store ``document`` as the workflow's draft based on ``base_version``, without a version (the
+    editor's autosave). The last writer wins; saving a version still checks its base. None: no such
+    workflow."""
+    done = s.exec(
+        update(Workflow)
+        .where(col(Workflow.id) == workflow_id, col(Workflow.owner_id) == owner_id)
+        .values(draft=document, draft_base=base_version, updated_at=utcnow())
+    )
+    if done.rowcount == 0:
+        return None
+    s.flush()
+    return s.exec(select(Workflow).where(Workflow.id == workflow_id).execution_options(populate_existing=True)).one()
+
+
 def get_version(s: Session, *, workflow_id: str, number: int) -> WorkflowVersion | None:
     return s.exec(
         select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.number == number)

@@ -207,11 +207,13 @@ def test_the_throwaway_node_is_in_the_palette_and_its_form_in_english_and_chines
         with chromium() as browser:
             page = new_page(browser)
             sign_in(page, app)
-            wf_id = make_workflow(tmp_path, Graph("Shouting").input(x="string").output("{{in.x}}").chain().doc)
             for language, title, group, next_group, label, help_text in (
                 ("English", "Shout", "Logic", "Outputs", "Words to shout", "Repeats the words in capitals."),
                 ("简体中文", "大喊", "逻辑", "输出", "要喊的话", "把话用大写重复几遍。"),
             ):
+                # a workflow per language: the node added in the other one stays in its kept draft
+                doc = Graph("Shouting").input(x="string").output("{{in.x}}").chain().doc
+                wf_id = make_workflow(tmp_path, doc)
                 page.goto(app.url + "/")
                 switch_language(page, language)  # waits for the reload the switch makes, before leaving the page
                 open_editor(page, app, wf_id)

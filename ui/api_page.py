@@ -6,6 +6,8 @@ carry it, so they run as copied.
 
 from __future__ import annotations
 
+import json
+
 from nicegui import ui
 from starlette.requests import Request
 
@@ -41,7 +43,9 @@ def register(platform: Platform) -> None:
         if user is None:
             return
         with frame(platform, t("api.title")):
-            ApiPage(platform, user.id, str(request.base_url).rstrip("/")).build()
+            page = ApiPage(platform, user.id, str(request.base_url).rstrip("/"))
+            page.focus = request.query_params.get("workflow")  # the editor's Published dialog links here
+            page.build()
 
 
 def _when(value) -> str:
@@ -54,6 +58,7 @@ class ApiPage:
         self.owner_id = owner_id
         self.base_url = base_url
         self.secret: str | None = None  # the key created on this page, for the snippets
+        self.focus: str | None = None  # the workflow whose call panel opens (default: the first)
 
     def build(self) -> None:
         self.host = ui.element("div")  # dialogs
@@ -246,8 +251,13 @@ class ApiPage:
             </q-td>""",
         )
         table.on("copy", lambda e: (ui.clipboard.write(e.args["id"]), ui.notify(t("layout.copied"), timeout=1000)))
-        for i, wf in enumerate(w for w in workflows if w.published_version):
-            self.call_panel(wf, opened=i == 0)
+        focus = self.focus if any(wf.id == self.focus for wf in workflows) else workflows[0].id
+        for wf in workflows:
+            self.call_panel(wf, opened=wf.id == focus)
+        if focus == self.focus:  # linked to this workflow: show its panel
+            self.focus = None  # (once: not again when the list is refreshed)
+            selector = json.dumps(f'[data-testid="{safe_id("call", focus)}"]')
+            ui.timer(0.2, lambda: ui.run_javascript(f"document.querySelector({selector})?.scrollIntoView()"), once=True)
 
     def call_panel(self, wf, *, opened: bool) -> None:
         try:

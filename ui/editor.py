@@ -26,7 +26,7 @@ from .editor_canvas import CanvasBinding
 from .editor_model import Draft
 from .editor_panel import SettingsPanel
 from .editor_runs import RunPanel
-from .editor_save import Publishing
+from .editor_save import DraftKeeper, Publishing
 from .editor_state import Change, EditorState
 from .editor_versions import VersionsPanel
 from .i18n import language, t
@@ -68,16 +68,23 @@ class Editor:
         self.platform = platform
         self.account_id: int = user.id
         self.workflow_id = wf.id
+        kept = platform.workflows.kept_draft(owner_id=user.id, workflow_id=wf.id)  # edits an editor kept, unsaved
         draft = Draft(
-            platform.workflows.export(owner_id=user.id, workflow_id=wf.id),
+            kept.saved if kept else platform.workflows.export(owner_id=user.id, workflow_id=wf.id),
             platform.registry,
             titles=_titles(platform.registry),
+            language=language(),
         )
         self.state = EditorState(
-            draft, validate=platform.workflows.validate, base=wf.latest_version, published=wf.published_version
+            draft,
+            validate=platform.workflows.validate,
+            base=kept.base if kept else wf.latest_version,
+            published=wf.published_version,
         )
         draft.pin_label = t("editor_runs.pinned")
         self.emit: i.Emit = self.state.apply
+        if kept:
+            self.emit(i.Recover(kept.document, kept.at))
         self._validate: asyncio.TimerHandle | None = None
         self._last_add: tuple[float, float] | None = None
 
@@ -88,6 +95,7 @@ class Editor:
         with frame(platform, f"{t('editor.title')} · {state.draft.doc.get('name', '')}", wide=True):
             host = ui.element("div").classes("hidden")  # dialogs, outside anything that refreshes
             self.publishing = Publishing(state, emit, host=host, **where)
+            self.keeper = DraftKeeper(state, emit, **where)
             self._toolbar()
             budget_banner(platform, self.workflow_id)  # the workflow's budget at its warning share
             with ui.row().classes("w-full no-wrap gap-2 items-stretch").style("height: calc(100vh - 152px)"):
@@ -126,6 +134,8 @@ class Editor:
         for view in (self.binding.on_change, self.on_change, self.settings.on_change, self.runs.on_change):
             state.subscribe(view)
         state.subscribe(self.versions.on_change)
+        state.subscribe(self.keeper.on_change)
+        ui.context.client.on_disconnect(self.keeper.keep_now)  # reload, Back, a closed tab: keep what is left
         self.settings.render()
         self.update_state()
         self.binding.show_dirty()
@@ -145,6 +155,15 @@ class Editor:
                 .classes("w-64")
             )
             self.status = ui.label().classes("text-sm").props('data-testid="save-state"')
+            self.kept_label = ui.label().classes("text-xs text-gray-500").props('data-testid="draft-state"')
+            with ui.row().classes("items-center gap-1 no-wrap") as self.recovered:
+                self.recovered_text = (
+                    ui.label().classes("text-sm text-orange-700").props('data-testid="recovered-message"')
+                )
+                ui.button(t("editor.discard_recovered"), on_click=self.keeper.discard).props(
+                    'flat dense size=sm data-testid="discard-recovered"'
+                ).tooltip(t("editor.discard_recovered_tip"))
+            self.recovered.set_visibility(False)
             self.issue_badge = ui.label().classes("text-sm").props('data-testid="issue-count"')
             ui.space()
             with ui.row().classes("items-center gap-1 no-wrap") as self.draft_tools:
@@ -247,6 +266,13 @@ class Editor:
         self.status.text = text
         self.status.style(f"color: {colour}")
         self.status.props(f'data-dirty="{safe_id(str(state.dirty).lower())}"')
+        kept_at = state.kept_at if state.editing and state.dirty and not state.unkept else None
+        self.kept_label.text = t("editor.draft_kept", time=kept_at.strftime("%H:%M")) if kept_at else ""
+        self.kept_label.set_visibility(kept_at is not None)
+        recovered_at = state.recovered_at if state.editing else None
+        if recovered_at is not None:
+            self.recovered_text.text = t("editor.recovered", time=recovered_at.strftime("%H:%M"))
+        self.recovered.set_visibility(recovered_at is not None)
         editing = state.editing
         self.draft_tools.set_visibility(editing)
         self.issue_badge.set_visibility(editing)

@@ -166,5 +166,6 @@ class CanvasBinding:
             call("setIssues", state.issues_by_node)
 
     def show_dirty(self) -> None:
-        """Tell the canvas whether leaving the page loses edits (it asks before unloading)."""
-        self.canvas.run_method("setDirty", self.state.dirty)
+        """Tell the canvas whether leaving the page loses edits (it asks before unloading): edits not
+        kept on the server yet (kept ones come back when the editor opens again)."""
+        self.canvas.run_method("setDirty", self.state.unkept)

@@ -24,7 +24,7 @@ from nicegui import ui
 from flowai.providers.catalog import CATALOG, serving
 from nodes.define import FieldDef
 
-from .i18n import language, t
+from .i18n import labelled, language, t
 from .layout import safe_id
 
 log = logging.getLogger("flowai.ui")
@@ -178,14 +178,14 @@ def _number(key: str, prop: dict, nullable: bool, value: Any, emit, title: str, 
     if low is not None and high is not None and high - low <= 10 and not nullable:
         step = 1 if integer else round((high - low) / 100, 4) or 0.01
         with ui.column().classes("w-full gap-0") as box:
-            shown = ui.label(f"{title}: {value if value is not None else prop.get('default')}").classes("text-sm")
+            shown = ui.label(labelled(title, value if value is not None else prop.get("default"))).classes("text-sm")
             slider = ui.slider(min=low, max=high, step=step, value=value if value is not None else prop.get("default"))
             slider.props(f'label data-testid="{safe_id("slider", key)}"')
             if readonly:
                 slider.disable()
 
             def changed(e):
-                shown.text = f"{title}: {e.value}"
+                shown.text = labelled(title, e.value)
                 emit(cast(e.value))
 
             slider.on_value_change(changed)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # editing the draft --------------------------------------------------------------------------
@@ -177,6 +178,31 @@ class Discard:
 
 
 @dataclass(frozen=True)
+class Recover:
+    """Open with a draft an editor kept (autosaved) and did not save: its edits over the saved version
+    (undoable), and say since when."""
+
+    document: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DraftKept:
+    """The draft ``document`` was kept (autosaved, not a version) at ``at``."""
+
+    document: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DiscardRecovered:
+    """Drop the recovered edits: the draft is version ``version`` (``document``) again."""
+
+    document: dict[str, Any]
+    version: int
+
+
+@dataclass(frozen=True)
 class Validate:
     pass
 
@@ -250,6 +276,9 @@ Intent = (
     | Published
     | Rebase
     | Discard
+    | Recover
+    | DraftKept
+    | DiscardRecovered
     | Validate
     | ReportIssues
     | RunCleared

@@ -56,10 +56,13 @@ def default_config(impl) -> dict[str, Any]:
 
 
 class Draft:
-    def __init__(self, document: dict, registry: Registry, *, titles: dict[str, str] | None = None):
+    def __init__(
+        self, document: dict, registry: Registry, *, titles: dict[str, str] | None = None, language: str = "en"
+    ):
         self.registry = registry
         self.titles = titles or {}  # node type -> title shown (the UI language's)
         self.pin_label = "pinned"  # the pin badge's tooltip (the UI language's)
+        self.language = language  # of the choices' labels on the cards
         self.doc = self._clean(document)
         self.saved = _copy(self.doc)
         self.undo_stack: list[dict] = []
@@ -171,6 +174,9 @@ class Draft:
         config = node.get("config") or {}
         for key in impl.definition.summary if impl else ():
             value = config.get(key)
+            choices = impl.definition.fields[key].choices if impl and key in impl.definition.fields else None
+            if choices and value in choices:  # a choice reads as its label ("Whole document", not "none")
+                return choices[value].get(self.language)
             if isinstance(value, str) and value.strip():
                 text = value.strip()
                 return text if len(text) <= 120 else text[:117] + "..."

@@ -48,7 +48,7 @@ class SettingsPanel:
         self.titles = titles  # node type -> title in the UI language
         self.replicate = replicate  # loads a Replicate model's inputs; None: not offered
         self.tools: RunTools | None = None  # the test-run panel, for the node's run tools
-        self.box = ui.column().classes("w-full gap-2")
+        self.box = ui.column().classes("w-full gap-2").props('data-testid="settings-panel"')
 
     @property
     def editing(self) -> bool:

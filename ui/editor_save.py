@@ -1,28 +1,93 @@
-"""Saving and publishing from the editor: versions based on the page's version, conflicts, publish.
+"""Saving and publishing from the editor: versions based on the page's version, conflicts, publish;
+and keeping the draft (autosave) between versions.
+
+The draft is kept on the server a second after the last edit (:class:`DraftKeeper`), never as a
+version: a reload, Back, a closed tab or a crash loses nothing, and the editor opens again with the
+kept edits over the saved version ("Restored your unsaved changes…", with Discard). Two tabs keep
+their drafts in turn (the last one wins); saving a version still checks its base.
 
 A save passes the version the draft is based on, so when another tab (or person) saved
 meanwhile the user gets a conflict dialog, never a silent overwrite; a failed save says why
 and keeps the edit.
 
 A view of the editor's state: it reads the draft and the version it is based on, and reports
-what happened as intents (``Saved``, ``Published``, ``Rebase``, ``Discard``, ``ReportIssues``).
+what happened as intents (``Saved``, ``Published``, ``Rebase``, ``Discard``, ``ReportIssues``,
+``DraftKept``, ``DiscardRecovered``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import logging
 
 from nicegui import ui
 
-from flowai.errors import ConflictError, FlowAIError, GraphError
+from flowai.errors import ConflictError, FlowAIError, GraphError, NotFoundError
 from flowai.platform import Platform
 
 from . import editor_intents as i
 from .editor_hosted import hosted
-from .editor_state import EditorState
+from .editor_state import Change, EditorState
 from .i18n import t
 
 log = logging.getLogger("flowai.ui")
+KEEP_AFTER = 1.0  # seconds of quiet after an edit before the draft is kept on the server
+
+
+class DraftKeeper:
+    """Keeps the draft on the server shortly after each edit (the workflow's draft, not a version)."""
+
+    def __init__(self, state: EditorState, emit: i.Emit, *, platform: Platform, account_id: int, workflow_id: str):
+        self.state = state
+        self.emit = emit
+        self.platform = platform
+        self.account_id = account_id
+        self.workflow_id = workflow_id
+        self._timer: asyncio.TimerHandle | None = None
+
+    def on_change(self, c: Change) -> None:
+        if c.document and not c.run_only and self.state.unkept:
+            self.keep_soon()
+
+    def keep_soon(self, delay: float = KEEP_AFTER) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay, self.keep_now)
+
+    def keep_now(self) -> None:
+        """Keep the draft now if it has edits not kept yet (also when the page goes away)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        state = self.state
+        if not state.unkept:
+            return
+        document = copy.deepcopy(state.draft.doc)
+        try:
+            at = self.platform.workflows.keep_draft(
+                owner_id=self.account_id, workflow_id=self.workflow_id, document=document, base_version=state.base
+            )
+        except NotFoundError:  # deleted meanwhile: nothing to keep it in
+            return
+        except Exception:  # the database is gone, a disk is full...: the page still asks before leaving
+            log.exception("keeping the draft of workflow %s failed", self.workflow_id)
+            return
+        self.emit(i.DraftKept(document, at))
+
+    def discard(self) -> None:
+        """Drop the recovered edits: the latest version is the draft again."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        try:
+            document, number = self.platform.workflows.drop_draft(
+                owner_id=self.account_id, workflow_id=self.workflow_id
+            )
+        except FlowAIError as exc:
+            ui.notify(t("editor_save.discard_failed", message=exc.message), type="negative")
+            return
+        self.emit(i.DiscardRecovered(document, number))
 
 
 class Publishing:
@@ -105,6 +170,10 @@ class Publishing:
 
             def reload() -> None:
                 self.emit(i.Discard())
+                try:  # this tab's kept edits go too, or the reload would restore them
+                    self.platform.workflows.drop_draft(owner_id=self.account_id, workflow_id=self.workflow_id)
+                except FlowAIError:
+                    pass
                 ui.navigate.reload()
 
             def keep() -> None:
@@ -183,6 +252,10 @@ class Publishing:
                     'flat dense data-testid="copy-id"'
                 )
             ui.label(t("editor_save.call_hint", id=wf_id)).classes("text-xs text-gray-600")
-            with ui.row().classes("w-full justify-end"):
+            with ui.row().classes("w-full items-center"):
+                ui.link(t("editor_save.api_link"), f"/api-keys?workflow={wf_id}").props(
+                    'data-testid="published-api-link"'
+                ).classes("text-sm")
+                ui.space()
                 ui.button(t("editor_save.close"), on_click=dialog.close).props('flat data-testid="published-close"')
         dialog.open()

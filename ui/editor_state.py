@@ -14,7 +14,9 @@ edits mark the problems stale (``Change.stale``; the page validates shortly afte
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from . import editor_intents as i
@@ -51,6 +53,7 @@ class Change:
     stages: bool = False  # the stage frames changed (grouped, renamed, removed, membership)
     run_stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage id -> {status, progress}
     run_loaded: bool = False  # another run's results are the ones shown (``last_run``)
+    kept: bool = False  # the kept (autosaved) draft or the recovered notice changed
 
     @property
     def run_only(self) -> bool:
@@ -73,6 +76,9 @@ class EditorState:
         self.run_stages: dict[str, dict[str, Any]] = {}  # stage id -> the test run's status of it
         self.last_run: str | None = None  # the ended run whose results are shown (test run or loaded)
         self.run_outputs: dict[str, dict[str, Any]] = {}  # node id -> its outputs in that run
+        self.kept_doc: dict = deepcopy(draft.doc)  # the draft as last kept on the server (autosave)
+        self.kept_at: datetime | None = None  # when this page last kept it
+        self.recovered_at: datetime | None = None  # opened with edits kept then (until saved or discarded)
         self._validate = validate
         self._views: list[Callable[[Change], None]] = []
         self._pending: list[Change] = []
@@ -100,6 +106,9 @@ class EditorState:
             i.Published: self._published,
             i.Rebase: self._rebase,
             i.Discard: self._discard,
+            i.Recover: self._recover,
+            i.DraftKept: self._draft_kept,
+            i.DiscardRecovered: self._discard_recovered,
             i.Validate: self._validate_now,
             i.ReportIssues: self._report_issues,
             i.RunCleared: self._run_cleared,
@@ -123,6 +132,11 @@ class EditorState:
     def unsaved(self) -> bool:
         """Edits not in any version (or no version yet)."""
         return self.draft.dirty or not self.base
+
+    @property
+    def unkept(self) -> bool:
+        """The draft has edits not kept on the server yet (leaving the page now would lose them)."""
+        return self.draft.doc != self.kept_doc
 
     @property
     def doc(self) -> dict:
@@ -323,7 +337,9 @@ class EditorState:
     def _saved(self, it: i.Saved) -> Change:
         self.base = it.version
         self.draft.mark_saved()
-        return Change(it, versions=True)
+        # the version is the draft now: nothing left to keep or to say was recovered
+        self.kept_doc, self.kept_at, self.recovered_at = deepcopy(self.draft.doc), None, None
+        return Change(it, versions=True, kept=True)
 
     def _published(self, it: i.Published) -> Change:
         self.published = it.version
@@ -335,7 +351,28 @@ class EditorState:
 
     def _discard(self, it: i.Discard) -> Change:
         self.draft.mark_saved()
+        self.kept_doc = deepcopy(self.draft.doc)
         return Change(it)
+
+    def _recover(self, it: i.Recover) -> Change:
+        self.draft.replace(it.document)
+        self.kept_doc, self.recovered_at = deepcopy(self.draft.doc), it.at
+        change = self._redrawn(it, fit=True)
+        change.kept = True
+        return change
+
+    def _draft_kept(self, it: i.DraftKept) -> Change:
+        self.kept_doc, self.kept_at = deepcopy(it.document), it.at
+        return Change(it, kept=True)
+
+    def _discard_recovered(self, it: i.DiscardRecovered) -> Change:
+        self.draft.replace(it.document)
+        self.draft.mark_saved()
+        self.base, self.recovered_at, self.kept_at = it.version, None, None
+        self.kept_doc = deepcopy(self.draft.doc)
+        change = self._redrawn(it, fit=True)
+        change.kept = True
+        return change
 
     def _validate_now(self, it: i.Validate) -> Change | None:
         if not self.editing:

@@ -21,6 +21,17 @@ from .editor_state import Change, EditorState
 from .i18n import labelled, listing, t
 from .layout import safe_id
 
+# the messages FlowAI itself gives versions (stored as written, shown in the UI language)
+AUTOMATIC = {"Created": "created", "Imported": "imported", "Published": "published_msg", "Demo example": "demo"}
+
+
+def version_message(message: str) -> str:
+    if message in AUTOMATIC:
+        return t(f"editor_versions.{AUTOMATIC[message]}")
+    if message.startswith("Copied from "):
+        return t("editor_versions.copied_from", id=message.removeprefix("Copied from "))
+    return message
+
 
 class VersionsPanel:
     def __init__(
@@ -86,7 +97,7 @@ class VersionsPanel:
                         ui.space()
                         ui.label(v.created_at.strftime("%Y-%m-%d %H:%M")).classes("text-xs text-gray-500")
                     if v.message:
-                        ui.label(v.message).classes("text-sm text-gray-700 break-words")
+                        ui.label(version_message(v.message)).classes("text-sm text-gray-700 break-words")
                     with ui.row().classes("gap-0"):
                         ui.button(icon="visibility", on_click=lambda n=v.number: self.view_version(n)).props(
                             f'flat dense size=sm data-testid="{safe_id("version-view", v.number)}"'

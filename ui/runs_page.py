@@ -101,6 +101,7 @@ def register(platform: Platform) -> None:
                 run.run.workflow_id in names,
                 titles,
                 _file_types(platform, user.id),
+                ports=_port_texts(platform.registry),
             )
 
 
@@ -205,8 +206,31 @@ def _file_types(platform: Platform, owner_id: int) -> TypeOf:
     return type_of
 
 
+PortTexts = dict[str, tuple[dict[str, str], dict[str, str]]]  # node type -> (input labels, output help) by port
+
+
+def _port_texts(registry) -> PortTexts:
+    """For each node type: its input ports' labels (those of the config fields they feed) and its
+    output ports' help, in the UI language, from the node definitions."""
+    lang = language()
+    texts: PortTexts = {}
+    for impl in registry:
+        d = impl.definition
+        fields = d.all_fields()
+        labels = {p.name: fields[p.feeds].label.get(lang) for p in d.inputs if p.feeds in fields}
+        helps = {p.name: p.help.get(lang) for p in d.outputs if p.help is not None}
+        texts[d.type] = (labels, helps)
+    return texts
+
+
 def _trace(
-    trace, workflow_name: str | None, exists: bool, titles: dict[str, str], type_of: TypeOf | None = None
+    trace,
+    workflow_name: str | None,
+    exists: bool,
+    titles: dict[str, str],
+    type_of: TypeOf | None = None,
+    *,
+    ports: PortTexts | None = None,
 ) -> None:
     run = trace.run
     with ui.row().classes("w-full items-center gap-4"):
@@ -257,10 +281,10 @@ def _trace(
                     _value(run.output, type_of=type_of)
     ui.label(t("runs.nodes")).classes("text-xl mt-2")
     for node in trace.nodes:
-        _node(node, titles.get(node.type, node.type), type_of)
+        _node(node, titles.get(node.type, node.type), type_of, (ports or {}).get(node.type, ({}, {})))
 
 
-def _node(node, kind: str, type_of: TypeOf | None = None) -> None:
+def _node(node, kind: str, type_of: TypeOf | None = None, ports: tuple[dict, dict] = ({}, {})) -> None:
     """One node's card; ``kind``: its type's title in the page's language."""
     with ui.card().classes("w-full").props(f'flat bordered data-testid="{safe_id("node", node.node_id)}"'):
         with ui.row().classes("w-full items-center gap-3"):
@@ -294,11 +318,12 @@ def _node(node, kind: str, type_of: TypeOf | None = None) -> None:
             if node.inputs:
                 with ui.column().classes("w-1/2 gap-1"):
                     ui.label(t("runs.inputs")).classes("text-gray-500 text-sm")
-                    _ports(node.inputs, node.types, type_of)
+                    _ports(node.inputs, node.types, type_of, labels=ports[0])
             if node.outputs:
                 with ui.column().classes("w-1/2 gap-1").props('data-testid="node-outputs"'):
                     ui.label(t("runs.outputs")).classes("text-gray-500 text-sm")
-                    _ports({k: v for k, v in node.outputs.items() if k != "usage"}, node.types, type_of)
+                    outputs = {k: v for k, v in node.outputs.items() if k != "usage"}
+                    _ports(outputs, node.types, type_of, helps=ports[1])
 
 
 def _tokens(usage: dict) -> str | None:
@@ -308,12 +333,29 @@ def _tokens(usage: dict) -> str | None:
     return f"{usage.get('total_tokens')} ({usage.get('prompt_tokens')} + {usage.get('completion_tokens')})"
 
 
-def _ports(values: dict[str, Any], types: dict[str, str] | None = None, type_of: TypeOf | None = None) -> None:
+def _ports(
+    values: dict[str, Any],
+    types: dict[str, str] | None = None,
+    type_of: TypeOf | None = None,
+    *,
+    labels: dict[str, str] | None = None,
+    helps: dict[str, str] | None = None,
+) -> None:
+    """Values by port: an input port under the label of the field it feeds (its name below), an
+    output port by its name (what ``{{node.port}}`` says) with its help on hover."""
     for port, value in values.items():
         if value is None:
             continue
         with ui.row().classes("w-full gap-2 no-wrap items-start"):
-            ui.label(port).classes("text-xs font-mono text-gray-500 min-w-16")
+            label = (labels or {}).get(port)
+            if label and label != port:
+                with ui.column().classes("gap-0 min-w-16").props(f'data-testid="{safe_id("port", port)}"'):
+                    ui.label(label).classes("text-xs text-gray-600")
+                    ui.label(port).classes("text-xs font-mono text-gray-500")
+            else:
+                name = ui.label(port).classes("text-xs font-mono text-gray-500 min-w-16")
+                if (helps or {}).get(port):
+                    name.tooltip((helps or {})[port])
             with ui.column().classes("grow gap-0"):
                 _value(value, (types or {}).get(port), type_of=type_of)
 

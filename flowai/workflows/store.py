@@ -10,6 +10,8 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +25,22 @@ from storage.db import session
 from storage.models import Workflow, WorkflowVersion, utcnow
 
 PUBLISHED_TTL = 1.0  # seconds another process's publish may take to be seen by the run API
+UNVERSIONED = ("format", "name")  # draft keys a kept draft may differ in from its version and still be "no edits"
+
+
+@dataclass(frozen=True)
+class KeptDraft:
+    """A draft holding edits that no version has: the editor's autosave, found when it opens again."""
+
+    document: dict  # the draft as the editor kept it (not necessarily valid)
+    base: int  # the version it is based on
+    saved: dict  # that version's document (what discarding the edits goes back to)
+    at: datetime  # when it was kept (UTC)
+
+
+def _same_graph(a: dict, b: dict) -> bool:
+    """Whether two documents differ in no more than their name (a rename keeps no version)."""
+    return {k: v for k, v in a.items() if k not in UNVERSIONED} == {k: v for k, v in b.items() if k not in UNVERSIONED}
 
 
 class Workflows:
@@ -95,6 +113,46 @@ class Workflows:
         if version is None:
             return {"format": FORMAT, **self.get(owner_id=owner_id, workflow_id=workflow_id).draft}
         return self.version(owner_id=owner_id, workflow_id=workflow_id, number=version).document
+
+    # the editor's kept (autosaved) draft -----------------------------------------------------
+    def keep_draft(self, *, owner_id: int, workflow_id: str, document: Any, base_version: int) -> datetime:
+        """Keep ``document`` as the draft, based on version ``base_version``, without making a version
+        (the editor's autosave, possibly mid-edit and invalid). Two editors: the last one kept wins;
+        saving a version still answers a conflict when its base moved. Returns when it was kept."""
+        if not isinstance(document, dict) or not isinstance(document.get("nodes", []), builtins.list):
+            raise InputError("A draft is a flowai/1 document (an object with a list of nodes).")
+        with session(self.db) as s:
+            wf = queries.keep_draft(
+                s, workflow_id=workflow_id, owner_id=owner_id, document=document, base_version=base_version
+            )
+            if wf is None:
+                raise NotFoundError(f"Workflow {workflow_id} was not found.")
+            s.commit()
+            return wf.updated_at
+
+    def kept_draft(self, *, owner_id: int, workflow_id: str) -> KeptDraft | None:
+        """The draft when it holds edits its version does not (kept by an editor and not saved), else None."""
+        wf = self.get(owner_id=owner_id, workflow_id=workflow_id)
+        if not wf.draft_base:
+            return None
+        with session(self.db) as s:
+            v = queries.get_version(s, workflow_id=workflow_id, number=wf.draft_base)
+        if v is None or _same_graph(wf.draft, v.document):
+            return None
+        return KeptDraft(document=wf.draft, base=wf.draft_base, saved=v.document, at=wf.updated_at)
+
+    def drop_draft(self, *, owner_id: int, workflow_id: str) -> tuple[dict, int]:
+        """Put the latest version back as the draft (the kept edits discarded); returns its document
+        (with the workflow's current name) and number."""
+        wf = self.get(owner_id=owner_id, workflow_id=workflow_id)
+        latest = self.version(owner_id=owner_id, workflow_id=workflow_id, number=wf.latest_version)
+        document = {**latest.document, "name": wf.name}
+        with session(self.db) as s:
+            queries.keep_draft(
+                s, workflow_id=workflow_id, owner_id=owner_id, document=document, base_version=latest.number
+            )
+            s.commit()
+        return document, latest.number
 
     # writes -----------------------------------------------------------------------------
     def create(
