@@ -206,7 +206,8 @@ const FlowEdge = markRaw({
       return !!w && !w.locked && (this.selected || w.hoverEdge === this.id);
     },
     at() {
-      return { transform: `translate(-50%, -50%) translate(${this.geometry[1]}px, ${this.geometry[2]}px)` };
+      // just above the middle of the wire: a click on the wire itself still selects it
+      return { transform: `translate(-50%, -100%) translate(${this.geometry[1]}px, ${this.geometry[2] - 5}px)` };
     },
   },
   template: `
