@@ -294,7 +294,7 @@ def _picker(w, key: str, variables: list[dict], depend: Callable[[str], None] | 
                     _var_item(v, lambda token=v["token"]: insert(token))
                 if others:
                     ui.separator()
-                    ui.label(t("editor_form.other_nodes")).classes("text-xs text-gray-500 px-4 pt-1 max-w-xs")
+                    ui.label(t("editor_form.other_nodes")).classes("text-xs text-gray-500 px-4 py-2 max-w-xs")
                 for v in others:
                     _var_item(v, lambda token=v["token"], node=v["node"]: insert(token, node))
 
@@ -302,7 +302,7 @@ def _picker(w, key: str, variables: list[dict], depend: Callable[[str], None] | 
 def _var_item(v: dict, on_click) -> None:
     item = ui.menu_item(on_click=on_click)
     item.props(f'data-testid="{safe_id("var", v["node"], v["port"])}"')
-    with item:
+    with item, ui.column().classes("gap-0"):
         ui.label(f"{v['label']} · {v['port']}").classes("text-sm")
         ui.label(f"{v['token']}  {v['type']}").classes("text-xs text-gray-500")
 

@@ -409,9 +409,23 @@ const Wiring = {
       if (!p) return;
       this.closePicker();
       const at = p.position;
-      const position = p.downstream && !p.upstream ? { x: Math.round(at.x - 230), y: Math.round(at.y - 30) }
-        : { x: Math.round(at.x), y: Math.round(at.y - 30) };
+      const wanted = p.downstream && !p.upstream ? { x: at.x - 250, y: at.y - 30 } : { x: at.x, y: at.y - 30 };
+      const position = this.freeSpot(wanted);
       this.relay("add_connected", { type, position, upstream: p.upstream || null, downstream: p.downstream || null });
+    },
+    // The nearest place at or below ``at`` (flow coordinates) where a new card covers no node.
+    freeSpot(at, w = 250, h = 130) {
+      const boxes = this.flow.getNodes.value.filter((n) => n.type !== "flowai-stage" && !n.hidden).map((n) => {
+        const a = this.absolute(n);
+        return { x: a.x, y: a.y, r: a.x + (n.dimensions.width || 220), b: a.y + (n.dimensions.height || 80) };
+      });
+      const spot = { x: Math.round(at.x), y: Math.round(at.y) };
+      for (let k = 0; k < 60; k++) {
+        const hit = boxes.find((b) => spot.x < b.r + 20 && spot.x + w > b.x - 20 && spot.y < b.b + 20 && spot.y + h > b.y - 20);
+        if (!hit) break;
+        spot.y = Math.round(hit.b + 30);
+      }
+      return spot;
     },
     // "+" next to an output port: the picker, below the button; the node goes to its right.
     pickAfterPort(nodeId, port, event) {
