@@ -153,3 +153,8 @@ def test_wiring_intents_wait_while_a_version_is_shown(state):
     state.apply(i.ShowVersion("view", copy.deepcopy(LLM_CHAT), 1, {"nodes": [], "edges": []}))
     assert state.apply(i.Unwire("llm", "prompt")) is None
     assert state.apply(i.AddConnected("llm", {"x": 0, "y": 0}, upstream=("llm", "text"))) is None
+
+
+def test_renaming_a_source_updates_the_cards_it_feeds(state):
+    change = state.apply(i.SetLabel("in", "Start"))
+    assert change is not None and change.patched == {"llm": {"summary": "← Start · 输入"}, "in": {"label": "Start"}}

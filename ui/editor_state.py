@@ -319,7 +319,9 @@ class EditorState:
 
     def _set_label(self, it: i.SetLabel) -> Change:
         self.draft.set_label(it.node, it.label or "")
-        return Change(it, document=True, stale=True, patched={it.node: {"label": it.label or ""}})
+        fed = [e["target"] for e in self.draft.doc["edges"] if e["source"] == it.node and e.get("target_port")]
+        patched = {**self._faces(fed), it.node: {"label": it.label or ""}}  # "← label · port" on the cards it feeds
+        return Change(it, document=True, stale=True, patched=patched)
 
     def _set_meta(self, it: i.SetMeta) -> Change:
         self.draft.set_meta(it.key, it.value)

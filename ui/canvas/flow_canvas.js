@@ -961,6 +961,7 @@ const Canvas = {
       this.wireEnd(event);
     },
     onNodeClick(ev) {
+      if (this.picker && !this.wiring) this.closePicker();
       if (!this.wiring) this.relay("select", { id: ev.node.id });
     },
     onPaneClick() {
