@@ -115,17 +115,22 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     page.get_by_test_id("vars-system").click()
     page.get_by_test_id("var-input_1-input").click()
     expect(system).to_have_value("Answer {{input_1.input}}")
-    # a reference to a port that does not exist shows on the node before saving
+    # a field fed by a wire shows where its value comes from, not an editor the run would ignore
     select(page, "output_1")
-    page.get_by_test_id("field-value").fill("{{llm_1.nothing}}")
-    expect(node(page, "output_1")).to_have_attribute("data-invalid", "true")
-    expect(node(page, "output_1").locator('[data-role="issue"]')).to_contain_text("port 'nothing'")
+    expect(page.get_by_test_id("wired-source-value")).to_have_text("← LLM1 · text")
+    expect(page.get_by_test_id("field-value")).to_have_count(0)
+    # a reference to a port that does not exist shows on the node before saving
+    select(page, "llm_1")
+    system.fill("Answer {{input_1.nothing}}")
+    expect(node(page, "llm_1")).to_have_attribute("data-invalid", "true")
+    expect(node(page, "llm_1").locator('[data-role="issue"]')).to_contain_text("port 'nothing'")
     expect(page.get_by_test_id("issue-count")).to_have_text("1 problem")
-    page.get_by_test_id("field-value").fill("")
-    page.get_by_test_id("vars-value").click()
-    page.get_by_test_id("var-llm_1-text").click()
+    system.fill("Answer ")
+    page.get_by_test_id("vars-system").click()
+    page.get_by_test_id("var-input_1-input").click()
+    expect(system).to_have_value("Answer {{input_1.input}}")
     expect(page.get_by_test_id("issue-count")).to_have_text("No problems")
-    expect(node(page, "output_1")).to_have_attribute("data-invalid", "false")
+    expect(node(page, "llm_1")).to_have_attribute("data-invalid", "false")
 
     # save (Ctrl+S), change the label, save again with a message; diff the two versions
     page.keyboard.press("Control+s")
@@ -434,7 +439,9 @@ def test_ports_follow_the_input_fields(served, page):
     expect(handle(page, "in", "输入", "source")).to_have_count(0)
     # the renamed port keeps its edge, and the LLM's {{in.输入}} follows the new name
     expect(page.locator('.vue-flow__edge[data-id="in:question->llm:prompt"]')).to_have_count(1)
-    expect(node(page, "llm").locator('[data-role="summary"]')).to_have_text("{{in.question}}")
+    # (the card names the wire feeding the prompt; the prompt's own {{in.question}} is checked in
+    # tests/test_editor_state.py)
+    expect(node(page, "llm").locator('[data-role="summary"]')).to_have_text("← 开始 · question")
     expect(page.get_by_test_id("issue-count")).to_have_text("No problems")
     page.get_by_test_id("tab-run").click()
     expect(page.get_by_test_id("run-input-question")).to_be_visible()

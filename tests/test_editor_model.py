@@ -31,7 +31,7 @@ def test_views_carry_typed_ports_and_edge_ids(draft):
     assert {"name": "prompt", "type": "text"} in llm["data"]["inputs"]
     assert {"name": "text", "type": "text"} in llm["data"]["outputs"]
     assert llm["data"]["label"] == "LLM1" and llm["data"]["group"] == "ai"
-    assert llm["data"]["summary"] == "{{in.输入}}"
+    assert llm["data"]["summary"] == "← 开始 · 输入"  # a wire feeds the prompt: its source, not the config
     assert {e["id"] for e in view["edges"]} == {"in:输入->llm:prompt", "llm:text->out:value"}
     assert compat_table()["text"] == ["text", "number", "boolean", "any"]
     assert "image" not in compat_table()["text"]

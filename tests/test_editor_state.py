@@ -102,7 +102,8 @@ def test_deleting_the_selected_node_from_the_panel_tells_the_canvas(state):
 
 def test_update_config_patches_the_card_and_follows_renamed_ports(state):
     change = state.apply(i.UpdateConfig("llm", "prompt", "Say {{in.输入}}"))
-    assert change.patched == {"llm": {"summary": "Say {{in.输入}}"}} and change.stale
+    # (a wire feeds the prompt: the card names the wire's source, not the text its config keeps)
+    assert change.patched == {"llm": {"summary": "← 开始 · 输入"}} and change.stale
     assert not change.selection  # the form being typed in is not redrawn
     fields = [{"name": "问题", "type": "string", "required": True}]
     renamed = state.apply(i.UpdateConfig("in", "fields", fields))
@@ -115,7 +116,10 @@ def test_update_config_patches_the_card_and_follows_renamed_ports(state):
 
 
 def test_label_meta_and_move(state):
-    assert state.apply(i.SetLabel("llm", "Writer")).patched == {"llm": {"label": "Writer"}}
+    assert state.apply(i.SetLabel("llm", "Writer")).patched == {
+        "llm": {"label": "Writer"},
+        "out": {"summary": "← Writer · text"},  # the card it feeds names it
+    }
     state.apply(i.SetMeta("name", "Renamed"))
     assert state.draft.doc["name"] == "Renamed"
     moved = state.apply(i.Move({"llm": {"x": 5, "y": 6}}))

@@ -13,10 +13,11 @@ from nicegui import app, ui
 
 from . import editor_frames as frames
 from . import editor_intents as i
+from . import editor_wiring as wiring
 from .canvas import FlowCanvas
 from .editor_model import compat_table
 from .editor_state import Change, EditorState
-from .i18n import t
+from .i18n import language, t
 
 JS_TEXTS = (
     "refuse_self",
@@ -29,6 +30,22 @@ JS_TEXTS = (
     "loop_hint",
     "stage_rename",
     "stage_remove",
+    # wiring
+    "refuse_order_end",
+    "refuse_order_twice",
+    "wire_type",
+    "wire_same_side",
+    "order",
+    "order_title",
+    "order_in",
+    "order_out",
+    "plus_port",
+    "plus_edge",
+    "picker_search",
+    "picker_none",
+    "picker_after",
+    "picker_before",
+    "picker_insert",
 )
 
 
@@ -37,12 +54,16 @@ class CanvasBinding:
         self.state = state
         self.emit = emit
         self.canvas = FlowCanvas(
-            self._initial_view(), compat=compat_table(), texts={k: t(f"editor.{k}") for k in JS_TEXTS}
+            self._initial_view(),
+            compat=compat_table(),
+            texts={k: t(f"editor.{k}") for k in JS_TEXTS},
+            kinds=wiring.node_kinds(state.draft, language()),
         )
         for name, handler in (
             ("add_node", self._add),
             ("move", self._move),
             ("connect", self._connect),
+            ("add_connected", self._add_connected),
             ("remove", self._remove),
             ("select", self._select),
             ("refused", self._refused),
@@ -75,6 +96,21 @@ class CanvasBinding:
     def _connect(self, e) -> None:
         a = e.args
         self.emit(i.Connect(a.get("source"), a.get("target"), a.get("source_port"), a.get("target_port")))
+
+    def _add_connected(self, e) -> None:
+        a = e.args
+
+        def end(value) -> tuple[str, str | None] | None:
+            return (str(value[0]), value[1] or None) if isinstance(value, list) and len(value) == 2 else None
+
+        self.emit(
+            i.AddConnected(
+                str(a.get("type")),
+                a.get("position") or {"x": 0, "y": 0},
+                end(a.get("upstream")),
+                end(a.get("downstream")),
+            )
+        )
 
     def _remove(self, e) -> None:
         self.emit(i.Delete(tuple(e.args.get("nodes") or ()), tuple(e.args.get("edges") or ()), on_canvas=True))

@@ -63,6 +63,9 @@ class FormContext:
     providers: list[str] = field(default_factory=lambda: ["auto"])
     models: list[str] = field(default_factory=list)
     fields: dict[str, FieldDef] | None = None  # the node definition's field hints; None: a foreign schema
+    wired: dict[str, dict] = field(default_factory=dict)  # field -> the wire feeding it ({text, ...})
+    unwire: Callable[[str], None] | None = None  # removes the wire feeding a field
+    depend: Callable[[str], None] | None = None  # makes a node upstream (a variable of it was picked)
 
 
 def resolve(prop: dict, defs: dict) -> tuple[dict, bool]:
@@ -123,6 +126,10 @@ def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any]
     def emit(v: Any) -> None:
         on_change(key, v)
 
+    if key in ctx.wired:  # a wire feeds it: its source instead of an editor (its value is not used)
+        _wired_field(key, title, ctx)
+        return
+
     if widget == "provider" and kind == "string":
         options = list(dict.fromkeys([*ctx.providers, *([value] if value else [])]))
         w = ui.select(
@@ -163,6 +170,26 @@ def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any]
             w.props("readonly")
         elif isinstance(w, ui.switch):
             w.disable()
+
+
+def _wired_field(key: str, title: str, ctx: FormContext) -> None:
+    """A field fed by a wire: "← Input1 · 输入" and an Unwire action that gives it its editor back."""
+    with (
+        ui.column()
+        .classes("w-full gap-0 rounded border border-dashed px-2 py-1")
+        .props(f'data-testid="{safe_id("wired", key)}"')
+    ):
+        ui.label(title).classes("text-xs text-gray-500")
+        with ui.row().classes("w-full items-center no-wrap gap-1"):
+            ui.label(f"← {ctx.wired[key]['text']}").classes("text-sm font-medium grow break-all").props(
+                f'data-testid="{safe_id("wired-source", key)}"'
+            )
+            if ctx.unwire is not None and not ctx.readonly:
+                unwire = ctx.unwire
+                ui.button(t("editor_form.unwire"), icon="link_off", on_click=lambda: unwire(key)).props(
+                    f'flat dense size=sm data-testid="{safe_id("unwire", key)}"'
+                ).tooltip(t("editor_form.unwire_help"))
+        ui.label(t("editor_form.wired_help")).classes("text-xs text-gray-500")
 
 
 def _number(key: str, prop: dict, nullable: bool, value: Any, emit, title: str, readonly: bool):
@@ -228,14 +255,16 @@ def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, 
     else:
         w = ui.input(title, value=shown, on_change=changed).props("dense")
     if ctx.variables is not None and not ctx.readonly:
-        _picker(w, key, ctx.variables)
+        _picker(w, key, ctx.variables, ctx.depend)
     return w
 
 
-def _picker(w, key: str, variables: list[dict]) -> None:
-    """A button in the field that inserts ``{{node.port}}`` at the cursor."""
+def _picker(w, key: str, variables: list[dict], depend: Callable[[str], None] | None = None) -> None:
+    """A button in the field that inserts ``{{node.port}}`` at the cursor. Variables of nodes not
+    yet upstream (``"upstream": False``) come after a divider: picking one also makes its node
+    upstream (``depend``: an order edge), so the template may name it."""
 
-    async def insert(token: str) -> None:
+    async def insert(token: str, node: str | None = None) -> None:
         js = (
             f'(() => {{ const el = document.querySelector("#{w.html_id} textarea, #{w.html_id} input");'
             f" return el ? [el.selectionStart, el.selectionEnd] : null; }})()"
@@ -247,7 +276,11 @@ def _picker(w, key: str, variables: list[dict]) -> None:
         text = w.value or ""
         start, end = pos if isinstance(pos, list) and len(pos) == 2 and pos[0] is not None else (len(text), len(text))
         w.value = text[:start] + token + text[end:]
+        if node is not None and depend is not None:
+            depend(node)
 
+    upstream = [v for v in variables if v.get("upstream", True)]
+    others = [v for v in variables if not v.get("upstream", True)] if depend is not None else []
     with w.add_slot("append"):
         with (
             ui.button(icon="data_object")
@@ -255,14 +288,23 @@ def _picker(w, key: str, variables: list[dict]) -> None:
             .tooltip(t("editor_form.insert_var"))
         ):
             with ui.menu().props(f'data-testid="{safe_id("vars-menu", key)}"'):
-                if not variables:
+                if not upstream and not others:
                     ui.menu_item(t("editor_form.no_vars")).props("disable")
-                for v in variables:
-                    item = ui.menu_item(on_click=lambda token=v["token"]: insert(token))
-                    item.props(f'data-testid="{safe_id("var", v["node"], v["port"])}"')
-                    with item:
-                        ui.label(f"{v['label']} · {v['port']}").classes("text-sm")
-                        ui.label(f"{v['token']}  {v['type']}").classes("text-xs text-gray-500")
+                for v in upstream:
+                    _var_item(v, lambda token=v["token"]: insert(token))
+                if others:
+                    ui.separator()
+                    ui.label(t("editor_form.other_nodes")).classes("text-xs text-gray-500 px-4 py-2 max-w-xs")
+                for v in others:
+                    _var_item(v, lambda token=v["token"], node=v["node"]: insert(token, node))
+
+
+def _var_item(v: dict, on_click) -> None:
+    item = ui.menu_item(on_click=on_click)
+    item.props(f'data-testid="{safe_id("var", v["node"], v["port"])}"')
+    with item, ui.column().classes("gap-0"):
+        ui.label(f"{v['label']} · {v['port']}").classes("text-sm")
+        ui.label(f"{v['token']}  {v['type']}").classes("text-xs text-gray-500")
 
 
 def _json_text(value: Any, emit, title: str, nullable: bool):

@@ -70,6 +70,36 @@ class Connect:
 
 
 @dataclass(frozen=True)
+class Unwire:
+    """Remove the wire feeding a node's input port: its config field gets its editor back."""
+
+    node: str
+    port: str
+
+
+@dataclass(frozen=True)
+class DependOn:
+    """Make ``upstream`` upstream of ``node`` with an order edge (a port-less edge), unless it
+    already is (a variable of it was picked in ``node``'s form)."""
+
+    node: str
+    upstream: str
+
+
+@dataclass(frozen=True)
+class AddConnected:
+    """Add a node already wired: after ``upstream`` (node, output port), before ``downstream``
+    (node, input port), or into the edge between both (a port None: an order edge). From the
+    node picker of a wire dropped on empty canvas, or a "+" on a port or an edge."""
+
+    type: str
+    position: dict[str, float]
+    upstream: tuple[str, str | None] | None = None
+    downstream: tuple[str, str | None] | None = None
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
 class Delete:
     """Remove nodes (with their edges) and edges (given as ``{source, source_port, target,
     target_port}`` records, like the canvas sends them)."""
@@ -258,6 +288,9 @@ Intent = (
     | AddNode
     | Move
     | Connect
+    | Unwire
+    | DependOn
+    | AddConnected
     | Delete
     | UpdateConfig
     | SetLabel
@@ -291,6 +324,9 @@ EDITING = (
     AddNode,
     Move,
     Connect,
+    Unwire,
+    DependOn,
+    AddConnected,
     Delete,
     UpdateConfig,
     SetLabel,

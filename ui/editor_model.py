@@ -172,7 +172,11 @@ class Draft:
         """The text on a node's card: the first non-empty of the fields its definition names."""
         impl = self.registry.get(node.get("type") or "")
         config = node.get("config") or {}
+        feeds = {e.get("target_port"): e for e in self.doc["edges"] if e["target"] == node.get("id")}
         for key in impl.definition.summary if impl else ():
+            if key in feeds:  # a wire feeds the field: its own value is not used
+                source = self.node(feeds[key]["source"]) or {}
+                return f"← {source.get('label') or feeds[key]['source']} · {feeds[key].get('source_port') or ''}"
             value = config.get(key)
             choices = impl.definition.fields[key].choices if impl and key in impl.definition.fields else None
             if choices and value in choices:  # a choice reads as its label ("Whole document", not "none")

@@ -17,6 +17,7 @@ from flowai.providers.directory import LiveReplicate
 from nodes import Registry
 
 from . import editor_intents as i
+from . import editor_wiring as wiring
 from .editor_form import FormContext, node_form_context, render_form
 from .editor_state import Change, EditorState
 from .i18n import labelled, language, t
@@ -115,9 +116,12 @@ class SettingsPanel:
         ui.label(impl.definition.description.get(language())).classes("text-xs text-gray-500").props(
             'data-testid="node-help"'
         )
-        ctx = node_form_context(
-            impl, variables=self.state.draft.variables(nid) if impl.templated else None, readonly=not self.editing
-        )
+        draft = self.state.draft
+        variables = [*draft.variables(nid), *wiring.candidates(draft, nid)] if impl.templated else None
+        ctx = node_form_context(impl, variables=variables, readonly=not self.editing)
+        ctx.wired = wiring.wired(draft, nid)
+        ctx.unwire = lambda port: self.emit(i.Unwire(nid, port)) if self.editing else None
+        ctx.depend = lambda upstream: self.emit(i.DependOn(nid, upstream)) if self.editing else None
         # A field with the "model_params" widget: the model's own inputs, loadable from Replicate.
         params = next((k for k, f in impl.definition.fields.items() if f.widget == "model_params"), None)
         loadable = params is not None and self.replicate is not None

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from . import editor_intents as i
+from . import editor_wiring as wiring
 from .editor_model import Draft
 
 Validator = Callable[[dict], Any]
@@ -89,6 +90,9 @@ class EditorState:
             i.Move: self._move,
             i.Connect: self._connect,
             i.Delete: self._delete,
+            i.Unwire: self._unwire,
+            i.DependOn: self._depend_on,
+            i.AddConnected: self._add_connected,
             i.UpdateConfig: self._update_config,
             i.SetLabel: self._set_label,
             i.SetMeta: self._set_meta,
@@ -241,13 +245,65 @@ class EditorState:
         edge = {"source": it.source, "source_port": it.source_port, "target": it.target, "target_port": it.target_port}
         if self.draft.connect(edge) is None:
             return None
-        return Change(it, document=True, stale=True, variables=self.selected == it.target)
+        return Change(
+            it, document=True, stale=True, variables=self.selected == it.target, patched=self._faces([it.target])
+        )
+
+    def _faces(self, node_ids: list[str]) -> dict[str, dict]:
+        """The card summaries of these nodes (a wire into a field shows its source there)."""
+        return {n: {"summary": self.draft.summary(node)} for n in node_ids if (node := self.draft.node(n)) is not None}
+
+    def _unwire(self, it: i.Unwire) -> Change | None:
+        gone = wiring.unwire(self.draft, it.node, it.port)
+        if not gone:
+            return None
+        return Change(
+            it,
+            document=True,
+            stale=True,
+            removed_edges=[wiring.edge_id(e) for e in gone],
+            variables=self.selected == it.node,
+            patched=self._faces([it.node]),
+        )
+
+    def _depend_on(self, it: i.DependOn) -> Change | None:
+        edge = wiring.depend_on(self.draft, it.node, it.upstream)
+        if edge is None:
+            return None
+        return Change(it, document=True, stale=True, added_edges=[edge], variables=self.selected == it.node)
+
+    def _add_connected(self, it: i.AddConnected) -> Change | None:
+        made = wiring.add_connected(
+            self.draft, it.type, it.position, parent=it.parent, upstream=it.upstream, downstream=it.downstream
+        )
+        if made is None:
+            return None
+        node, added, removed = made
+        self.selected = node["id"]
+        return Change(
+            it,
+            document=True,
+            stale=True,
+            added_nodes=[node["id"]],
+            added_edges=added,
+            removed_edges=removed,
+            patched=self._faces([e["target"] for e in added]),
+            selection=True,
+            reveal=True,
+            open_settings=True,
+            inputs=it.type == "input",
+        )
 
     def _delete(self, it: i.Delete) -> Change | None:
+        targets = [e.get("target") for e in it.edges] + [
+            e["target"] for e in self.draft.doc["edges"] if e["source"] in it.nodes
+        ]
         nodes, edges = self.draft.remove(list(it.nodes), list(it.edges))
         if not nodes and not edges:
             return None
         change = Change(it, document=True, stale=True, inputs=True, stages=True)
+        change.patched = self._faces([str(n) for n in dict.fromkeys(targets) if n and n not in nodes])
+        change.variables = self.selected in targets
         if not it.on_canvas:
             change.removed_nodes, change.removed_edges = nodes, edges
         else:  # a loop removed on the canvas takes the nodes inside it along
@@ -282,7 +338,9 @@ class EditorState:
 
     def _set_label(self, it: i.SetLabel) -> Change:
         self.draft.set_label(it.node, it.label or "")
-        return Change(it, document=True, stale=True, patched={it.node: {"label": it.label or ""}})
+        fed = [e["target"] for e in self.draft.doc["edges"] if e["source"] == it.node and e.get("target_port")]
+        patched = {**self._faces(fed), it.node: {"label": it.label or ""}}  # "← label · port" on the cards it feeds
+        return Change(it, document=True, stale=True, patched=patched)
 
     def _set_meta(self, it: i.SetMeta) -> Change:
         self.draft.set_meta(it.key, it.value)

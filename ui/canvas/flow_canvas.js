@@ -10,7 +10,7 @@
 // of a 200-node graph each time; inside a shadow root the graph is out of that stylesheet's
 // reach, and Vue Flow's own class changes (selected, dragging) do not trigger those rewrites.
 import { createApp, markRaw, nextTick } from "vue";
-import { VueFlow, Handle, Position, useVueFlow } from "@vue-flow/core";
+import { VueFlow, Handle, Position, useVueFlow, useNodeId, BaseEdge, EdgeLabelRenderer, getBezierPath } from "@vue-flow/core";
 import { Background } from "@vue-flow/background";
 import { Controls } from "@vue-flow/controls";
 import { MiniMap } from "@vue-flow/minimap";
@@ -38,8 +38,9 @@ const frames = (n) => new Promise((resolve) => {
 const PortColumns = markRaw({
   props: ["inputs", "outputs", "extra"],
   components: { Handle },
+  inject: { wire: { from: "faWire", default: null } },
   setup() {
-    return { Position };
+    return { Position, nodeId: useNodeId() };
   },
   template: `
       <div :class="['fa-ports', extra || '']">
@@ -55,6 +56,9 @@ const PortColumns = markRaw({
             <span class="fa-ptype">{{ p.type }}</span><span class="fa-pname">{{ p.name }}</span>
             <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-t-' + p.type"
                     :title="p.name + ': ' + p.type" />
+            <button v-if="wire && !wire.locked" class="fa-plus fa-port-plus nodrag nopan" type="button"
+                    :data-testid="'plus-' + nodeId + '-' + p.name" :title="wire.say('plus_port')"
+                    @click.stop="wire.pickAfterPort(nodeId, p.name, $event)">+</button>
           </div>
         </div>
       </div>
@@ -64,7 +68,11 @@ const PortColumns = markRaw({
 const FlowNode = markRaw({
   props: ["id", "data", "selected"],
   inheritAttrs: false,
-  components: { PortColumns },
+  components: { PortColumns, Handle },
+  inject: { wire: { from: "faWire", default: null } },
+  setup() {
+    return { Position };
+  },
   computed: {
     classes() {
       const d = this.data;
@@ -82,6 +90,10 @@ const FlowNode = markRaw({
     <div :class="classes" :data-testid="'node-' + id" :data-type="data.ntype" :data-status="data.status || ''"
          :data-diff="data.diff || ''" :data-invalid="data.issues && data.issues.length ? 'true' : 'false'">
       <div class="fa-head">
+        <Handle v-if="data.ntype !== 'input'" type="target" :position="Position.Left" class="fa-h fa-order fa-order-in"
+                :title="wire ? wire.say('order_in') : ''" />
+        <Handle v-if="data.ntype !== 'output'" type="source" :position="Position.Right" class="fa-h fa-order fa-order-out"
+                :title="wire ? wire.say('order_out') : ''" />
         <span class="fa-label" data-role="label">{{ data.label || id }}</span>
         <span class="fa-type">{{ data.title }}</span>
         <span v-if="data.pinned" class="fa-pin" data-role="pin" :title="data.pinned"><svg viewBox="0 0 24 24"
@@ -172,8 +184,287 @@ function edgeClass(edge, portType) {
 
 const GROUP_COLOURS = { inputs: "#86efac", ai: "#a5b4fc", media: "#f0abfc", logic: "#fde047", outputs: "#fda4af" };
 
+
+// --- wiring: live wires, port fit while dragging, order edges, the node picker ---------------
+// (kept together, apart from the rest of the canvas: Canvas takes it as a mixin)
+
+// An edge: a data wire (coloured by its port type) or an order edge (dashed, labelled "order":
+// it only makes its source upstream). Hovered or selected, it offers a "+" that inserts a node.
+const FlowEdge = markRaw({
+  props: ["id", "source", "target", "sourceX", "sourceY", "targetX", "targetY", "sourcePosition", "targetPosition",
+          "sourceHandleId", "targetHandleId", "data", "markerEnd", "style", "selected", "interactionWidth"],
+  inheritAttrs: false,
+  components: { BaseEdge, EdgeLabelRenderer },
+  inject: { wire: { from: "faWire", default: null } },
+  computed: {
+    geometry() {
+      return getBezierPath({ sourceX: this.sourceX, sourceY: this.sourceY, sourcePosition: this.sourcePosition,
+                             targetX: this.targetX, targetY: this.targetY, targetPosition: this.targetPosition });
+    },
+    order() {
+      return !this.sourceHandleId && !this.targetHandleId;
+    },
+    tools() {
+      const w = this.wire;
+      return !!w && !w.locked && (this.selected || w.hoverEdge === this.id);
+    },
+    at() {
+      // just above the middle of the wire: a click on the wire itself still selects it
+      return { transform: `translate(-50%, -100%) translate(${this.geometry[1]}px, ${this.geometry[2] - 5}px)` };
+    },
+  },
+  template: `
+    <BaseEdge :id="id" :path="geometry[0]" :marker-end="markerEnd" :style="style" :interaction-width="20" />
+    <EdgeLabelRenderer>
+      <div v-if="order || tools" class="fa-edge-tools nodrag nopan" :style="at" :data-edge="id"
+           @mouseenter="wire && wire.holdEdge(id)" @mouseleave="wire && wire.leaveEdge(id)">
+        <span v-if="order" class="fa-order-tag" data-role="order" :title="wire ? wire.orderTitle(source, target) : ''">{{ wire ? wire.say('order') : 'order' }}</span>
+        <button v-if="tools" type="button" class="fa-plus fa-edge-plus" data-role="edge-plus"
+                :title="wire.say('plus_edge')" @click.stop="wire.pickIntoEdge(id, $event, geometry[1], geometry[2])">+</button>
+      </div>
+    </EdgeLabelRenderer>`,
+});
+
+// The node picker: a search box over the node types that fit the wire, where a wire was let go
+// (or a "+" clicked). Picking one adds it there, connected.
+const NodePicker = markRaw({
+  props: ["picker", "kinds", "compat", "texts"],
+  emits: ["pick", "close"],
+  data() {
+    return { query: "" };
+  },
+  computed: {
+    shown() {
+      const q = this.query.trim().toLowerCase();
+      return this.picker.kinds.filter((k) => !q || k.title.toLowerCase().includes(q) || k.type.includes(q));
+    },
+  },
+  mounted() {
+    this.$nextTick(() => this.$refs.search && this.$refs.search.focus());
+  },
+  methods: {
+    say(key) {
+      return (this.texts && this.texts[key]) || key;
+    },
+    onKey(e) {
+      if (e.key === "Escape") this.$emit("close");
+      else if (e.key === "Enter" && this.shown.length) this.$emit("pick", this.shown[0].type);
+    },
+  },
+  template: `
+    <div class="fa-picker nowheel nodrag nopan" data-testid="node-picker" :style="{ left: picker.left + 'px', top: picker.top + 'px' }"
+         @mousedown.stop @pointerdown.stop @click.stop>
+      <div class="fa-picker-head">{{ picker.heading }}</div>
+      <input ref="search" v-model="query" class="fa-picker-search nokey" data-testid="picker-search"
+             :placeholder="say('picker_search')" @keydown.stop="onKey" />
+      <div class="fa-picker-list">
+        <button v-for="k in shown" :key="k.type" type="button" class="fa-picker-item" :data-testid="'picker-' + k.type"
+                :title="k.help" @click="$emit('pick', k.type)">
+          <span :class="'fa-picker-dot fa-group-dot-' + k.group"></span>{{ k.title }}
+        </button>
+        <div v-if="!shown.length" class="fa-picker-empty">{{ say('picker_none') }}</div>
+      </div>
+    </div>`,
+});
+
+const Wiring = {
+  data() {
+    return { hoverEdge: null, picker: null, dragFrom: null };
+  },
+  provide() {
+    return { faWire: this };
+  },
+  methods: {
+    shadow() {
+      return this.host.shadowRoot;
+    },
+    // Why an order edge (node to node, no ports) may not join these two (null: it may).
+    orderRefusal(c) {
+      const src = this.flow.findNode(c.source);
+      const dst = this.flow.findNode(c.target);
+      if (!src || !dst || dst.data.ntype === "input" || src.data.ntype === "output") return this.say("refuse_order_end");
+      if ((src.parentNode || null) !== (dst.parentNode || null)) {
+        return this.say("refuse_frame", { source: this.label(c.source), target: this.label(c.target),
+                                          loop: this.label(src.parentNode || dst.parentNode) });
+      }
+      if (this.flow.getEdges.value.some((e) => e.source === c.source && e.target === c.target && !e.sourceHandle && !e.targetHandle)) {
+        return this.say("refuse_order_twice", { source: this.label(c.source), target: this.label(c.target) });
+      }
+      if (this.reaches(c.target, c.source)) return this.say("refuse_cycle");
+      return null;
+    },
+    orderTitle(source, target) {
+      return this.say("order_title", { source: this.label(source), target: this.label(target) });
+    },
+    // Why a wire from the drag's start may not end on this handle (null: it may).
+    fitOf(from, nodeId, handleId, kind) {
+      if (kind === from.handleType) return this.say("wire_same_side");
+      const c = from.handleType === "source"
+        ? { source: from.nodeId, sourceHandle: from.handleId, target: nodeId, targetHandle: handleId }
+        : { source: nodeId, sourceHandle: handleId, target: from.nodeId, targetHandle: from.handleId };
+      if (c.source === c.target) return this.say("refuse_self");
+      if (c.sourceHandle && c.targetHandle) {
+        const out = this.portType(c.source, c.sourceHandle, "outputs");
+        const inp = this.portType(c.target, c.targetHandle, "inputs");
+        const accepts = (this.compat && this.compat[inp]) || [];
+        if (out && inp && !(out === inp || out === "any" || inp === "any" || accepts.includes(out))) {
+          return this.say("wire_type", { stype: out, ttype: inp });
+        }
+      }
+      return this.refusal(c);
+    },
+    // While a wire is dragged: ports it may end on are highlighted, the others dimmed with the
+    // reason in their tooltip; node bodies take it as an order edge.
+    markFits(from) {
+      const root = this.shadow();
+      if (!root) return;
+      for (const h of root.querySelectorAll(".vue-flow__handle")) {
+        const nodeId = h.getAttribute("data-nodeid");
+        const kind = h.classList.contains("source") ? "source" : "target";
+        if (nodeId === from.nodeId && (h.getAttribute("data-handleid") || null) === from.handleId && kind === from.handleType) continue;
+        const why = this.fitOf(from, nodeId, h.getAttribute("data-handleid") || null, kind);
+        h.dataset.faTitle = h.getAttribute("title") || "";
+        h.classList.add(why ? "fa-unfit" : "fa-fit");
+        h.setAttribute("title", why || h.dataset.faTitle);
+      }
+      root.querySelector(".fa-flow").classList.add("fa-wiring");
+      this.mark("wiring", from.handleType);
+    },
+    clearFits() {
+      const root = this.shadow();
+      if (!root) return;
+      for (const h of root.querySelectorAll(".fa-fit, .fa-unfit")) {
+        h.classList.remove("fa-fit", "fa-unfit");
+        if ("faTitle" in h.dataset) h.setAttribute("title", h.dataset.faTitle);
+        delete h.dataset.faTitle;
+      }
+      const flow = root.querySelector(".fa-flow");
+      if (flow) flow.classList.remove("fa-wiring");
+      delete this.host.dataset.wiring;
+    },
+    wireStart(ev) {
+      if (this.locked || !ev) return;
+      this.dragFrom = { nodeId: ev.nodeId, handleId: ev.handleId || null, handleType: ev.handleType || "source" };
+      this.wireConnected = false;
+      this.markFits(this.dragFrom);
+    },
+    // The wire was let go. On a port, onConnect has already run; on a node's body it makes an
+    // order edge; on empty canvas it opens the node picker there.
+    wireEnd(event) {
+      const from = this.dragFrom;
+      this.dragFrom = null;
+      this.clearFits();
+      if (!from || this.locked || this.wireConnected || !event) return;
+      const point = event.changedTouches ? event.changedTouches[0] : event;
+      const el = this.shadow().elementFromPoint(point.clientX, point.clientY);
+      if (!el || el.closest(".fa-picker, .vue-flow__controls, .vue-flow__minimap")) return;
+      const nodeEl = el.closest(".vue-flow__node");
+      const nodeId = nodeEl && nodeEl.getAttribute("data-id");
+      const target = nodeId && this.flow.findNode(nodeId);
+      if (target && target.type !== "flowai-stage") {
+        if (nodeId === from.nodeId) return;
+        const c = from.handleType === "source" ? { source: from.nodeId, sourceHandle: null, target: nodeId, targetHandle: null }
+          : { source: nodeId, sourceHandle: null, target: from.nodeId, targetHandle: null };
+        this.onConnect(c);
+        return;
+      }
+      if (el.closest(".vue-flow__pane, .vue-flow__edge, .fa-stage-node") || !nodeEl) {
+        const end = from.handleType === "source" ? { upstream: [from.nodeId, from.handleId] }
+          : { downstream: [from.nodeId, from.handleId] };
+        this.openPicker(point.clientX, point.clientY, end);
+      }
+    },
+    // The node types a wire of these ends may get: the ones with a port that fits it.
+    fittingKinds(end) {
+      const accepts = (out, inp) => out === inp || out === "any" || inp === "any"
+        || ((this.compat && this.compat[inp]) || []).includes(out);
+      let kinds = (this.kinds || []).slice();
+      if (end.upstream) {
+        kinds = kinds.filter((k) => k.type !== "input");
+        const out = end.upstream[1] && this.portType(end.upstream[0], end.upstream[1], "outputs");
+        if (out) kinds = kinds.filter((k) => Object.values(k.inputs).some((t) => accepts(out, t)));
+      }
+      if (end.downstream) {
+        kinds = kinds.filter((k) => k.type !== "output");
+        const inp = end.downstream[1] && this.portType(end.downstream[0], end.downstream[1], "inputs");
+        if (inp) kinds = kinds.filter((k) => Object.values(k.outputs).some((t) => accepts(t, inp)));
+      }
+      return kinds;
+    },
+    openPicker(clientX, clientY, end) {
+      const box = this.host.getBoundingClientRect();
+      const where = this.flow.screenToFlowCoordinate({ x: clientX, y: clientY });
+      const from = end.upstream || end.downstream;
+      const heading = end.upstream && end.downstream ? this.say("picker_insert")
+        : this.say(end.upstream ? "picker_after" : "picker_before",
+                   { port: `${this.label(from[0])}${from[1] ? " · " + from[1] : ""}` });
+      this.picker = { ...end, heading, kinds: this.fittingKinds(end), position: where,
+                      left: Math.max(4, Math.min(clientX - box.left, box.width - 270)),
+                      top: Math.max(4, Math.min(clientY - box.top, box.height - 320)) };
+      this.mark("picker", "open");
+    },
+    closePicker() {
+      this.picker = null;
+      delete this.host.dataset.picker;
+    },
+    pick(type) {
+      const p = this.picker;
+      if (!p) return;
+      this.closePicker();
+      const at = p.position;
+      const wanted = p.downstream && !p.upstream ? { x: at.x - 250, y: at.y - 30 } : { x: at.x, y: at.y - 30 };
+      const position = this.freeSpot(wanted);
+      this.relay("add_connected", { type, position, upstream: p.upstream || null, downstream: p.downstream || null });
+    },
+    // The nearest place at or below ``at`` (flow coordinates) where a new card covers no node.
+    freeSpot(at, w = 250, h = 130) {
+      const boxes = this.flow.getNodes.value.filter((n) => n.type !== "flowai-stage" && !n.hidden).map((n) => {
+        const a = this.absolute(n);
+        return { x: a.x, y: a.y, r: a.x + (n.dimensions.width || 220), b: a.y + (n.dimensions.height || 80) };
+      });
+      const spot = { x: Math.round(at.x), y: Math.round(at.y) };
+      for (let k = 0; k < 60; k++) {
+        const hit = boxes.find((b) => spot.x < b.r + 20 && spot.x + w > b.x - 20 && spot.y < b.b + 20 && spot.y + h > b.y - 20);
+        if (!hit) break;
+        spot.y = Math.round(hit.b + 30);
+      }
+      return spot;
+    },
+    // "+" next to an output port: the picker, below the button; the node goes to its right.
+    pickAfterPort(nodeId, port, event) {
+      const r = event.currentTarget.getBoundingClientRect();
+      this.openPicker(r.right + 40, r.top, { upstream: [nodeId, port] });
+    },
+    // "+" on an edge: a node in between its two ends.
+    pickIntoEdge(edgeId, event) {
+      const e = this.flow.findEdge(edgeId);
+      if (!e) return;
+      const r = event.currentTarget.getBoundingClientRect();
+      this.openPicker(r.left + r.width / 2, r.top + r.height / 2,
+                      { upstream: [e.source, e.sourceHandle || null], downstream: [e.target, e.targetHandle || null] });
+    },
+    hoverIn({ edge }) {
+      clearTimeout(this._edgeLeave);
+      this.hoverEdge = edge.id;
+    },
+    hoverOut({ edge }) {
+      this.leaveEdge(edge.id);
+    },
+    holdEdge(id) {
+      clearTimeout(this._edgeLeave);
+      this.hoverEdge = id;
+    },
+    leaveEdge(id) {
+      clearTimeout(this._edgeLeave);
+      this._edgeLeave = setTimeout(() => {
+        if (this.hoverEdge === id) this.hoverEdge = null;
+      }, 500);
+    },
+  },
+};
+
 const EVENTS = ["ready", "add_node", "move", "connect", "remove", "select", "refused", "undo", "redo", "copy",
-                "paste", "save", "stage_rename", "stage_remove"];
+                "paste", "save", "stage_rename", "stage_remove", "add_connected"];
 const METHODS = ["setGraph", "addNodes", "addEdges", "updateNode", "removeElements", "setIssues", "patchNodes",
                  "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode", "setStages", "patchStages",
                  "selectedIds"];
@@ -188,6 +479,7 @@ export default {
     flowId: String,
     css: String,
     resourcePath: String,
+    kinds: Array,
   },
   emits: EVENTS,
   template: `<div class="fa-host"></div>`,
@@ -204,6 +496,7 @@ export default {
     root.appendChild(mountPoint);
     this.app = createApp(Canvas, {
       graph: this.graph, texts: this.texts, compat: this.compat, readonly: this.readonly, flowId: this.flowId,
+      kinds: this.kinds || [],
       host: this.$el, stylesLoaded: css, relay: (name, payload) => this.$emit(name, payload),
     });
     this.inner = this.app.mount(mountPoint);
@@ -217,8 +510,10 @@ export default {
 };
 
 const Canvas = {
-  components: { VueFlow, Background, Controls, MiniMap },
+  components: { VueFlow, Background, Controls, MiniMap, NodePicker },
+  mixins: [Wiring],
   props: {
+    kinds: Array, // the node types the picker offers: {type, title, group, help, inputs, outputs}
     graph: Object,
     texts: Object,
     compat: Object,
@@ -230,7 +525,8 @@ const Canvas = {
   },
   setup(props) {
     const flow = useVueFlow({ id: props.flowId });
-    return { flow, nodeTypes: { flowai: FlowNode, "flowai-loop": LoopFrame, "flowai-stage": StageFrame } };
+    return { flow, nodeTypes: { flowai: FlowNode, "flowai-loop": LoopFrame, "flowai-stage": StageFrame },
+             edgeTypes: { flowai: FlowEdge } };
   },
   data() {
     return { ready: false, locked: this.readonly, dirty: false, pending: { nodes: new Set(), edges: [] },
@@ -511,7 +807,7 @@ const Canvas = {
       }
     },
     edge(e) {
-      return { ...e, type: "default", class: edgeClass(e, e.portType), deletable: !this.locked };
+      return { ...e, type: "flowai", class: edgeClass(e, e.portType), deletable: !this.locked };
     },
     portType(nodeId, port, kind) {
       const node = this.flow.findNode(nodeId);
@@ -542,6 +838,7 @@ const Canvas = {
     },
     refusal(c) {
       if (c.source === c.target) return this.say("refuse_self");
+      if (!c.sourceHandle || !c.targetHandle) return this.orderRefusal(c);
       const out = this.portType(c.source, c.sourceHandle, "outputs");
       const inp = this.portType(c.target, c.targetHandle, "inputs");
       if (!out || !inp) return this.say("refuse_port");
@@ -568,7 +865,9 @@ const Canvas = {
     },
     // --- browser -> Python -----------------------------------------------------------------
     onConnect(c) {
+      this.wireConnected = true;
       if (this.locked) return;
+      if (!c.sourceHandle || !c.targetHandle) c = { ...c, sourceHandle: null, targetHandle: null }; // an order edge
       const why = this.refusal(c);
       if (why) {
         this.mark("refused", why);
@@ -578,7 +877,7 @@ const Canvas = {
       const e = { source: c.source, source_port: c.sourceHandle, target: c.target, target_port: c.targetHandle };
       this.flow.addEdges([this.edge({ id: edgeId(e), source: e.source, target: e.target, sourceHandle: e.source_port,
                                       targetHandle: e.target_port,
-                                      portType: this.portType(c.source, c.sourceHandle, "outputs") })]);
+                                      portType: c.sourceHandle ? this.portType(c.source, c.sourceHandle, "outputs") : "order" })]);
       this.relay("connect", e);
     },
     onNodesChange(changes) {
@@ -656,17 +955,22 @@ const Canvas = {
     },
     // A wire drawn from a port back to its own node ends with a click on that node: it is no
     // selection (it would switch the side panel away while the designer works in it).
-    onConnectStart() {
+    onConnectStart(ev) {
       this.wiring = true;
+      this.wireStart(ev);
     },
-    onConnectEnd() {
+    onConnectEnd(event) {
       setTimeout(() => { this.wiring = false; }, 0); // after the click the same mouse-up makes
+      this.wireEnd(event);
     },
     onNodeClick(ev) {
+      if (this.picker && !this.wiring) this.closePicker();
       if (!this.wiring) this.relay("select", { id: ev.node.id });
     },
     onPaneClick() {
-      if (!this.wiring) this.relay("select", { id: null });
+      if (this.wiring) return; // the click that ends a wire (let go here: the picker just opened)
+      if (this.picker) this.closePicker();
+      this.relay("select", { id: null });
     },
     onDragOver(e) {
       e.preventDefault();
@@ -713,18 +1017,21 @@ const Canvas = {
   },
   template: `
     <div class="fa-flow" @drop="onDrop" @dragover="onDragOver" @mousemove="onMouseMove">
-      <VueFlow :id="flowId" :node-types="nodeTypes" :min-zoom="0.1" :max-zoom="2.5"
+      <VueFlow :id="flowId" :node-types="nodeTypes" :edge-types="edgeTypes" :min-zoom="0.1" :max-zoom="2.5"
                :delete-key-code="locked ? null : ['Delete', 'Backspace']"
                :nodes-draggable="!locked" :nodes-connectable="!locked" :edges-updatable="false"
                :snap-to-grid="true" :snap-grid="[10, 10]" :only-render-visible-elements="false"
                connection-mode="strict" :apply-default="true" :elevate-nodes-on-select="false"
                @connect="onConnect" @nodes-change="onNodesChange" @edges-change="onEdgesChange"
                @node-drag-stop="onDragStop" @node-click="onNodeClick" @pane-click="onPaneClick"
-               @connect-start="onConnectStart" @connect-end="onConnectEnd">
+               @connect-start="onConnectStart" @connect-end="onConnectEnd"
+               @edge-mouse-enter="hoverIn" @edge-mouse-leave="hoverOut">
         <Background :gap="20" />
         <Controls :show-interactive="false" />
         <MiniMap pannable zoomable :node-color="miniColor" />
       </VueFlow>
+      <NodePicker v-if="picker" :picker="picker" :kinds="kinds" :compat="compat" :texts="texts"
+                  @pick="pick" @close="closePicker" />
     </div>`,
 };
 

@@ -10,7 +10,10 @@ later prop change would re-send all props); live changes go through ``run_method
 Events (``canvas.on(name, handler)``, ``e.args`` is the payload): ``ready``, ``add_node``
 ``{type, position}``, ``move`` ``{positions}``, ``connect`` ``{source, source_port, target,
 target_port}``, ``remove`` ``{nodes, edges}``, ``select`` ``{id}``, ``refused`` ``{message}``,
-``undo``, ``redo``, ``copy`` ``{ids}``, ``paste`` ``{position}``, ``save``.
+``undo``, ``redo``, ``copy`` ``{ids}``, ``paste`` ``{position}``, ``save``, ``add_connected``
+``{type, position, upstream: [node, port] | null, downstream: [node, port] | null}`` (a node picked
+where a wire was let go on empty canvas, or from a "+" on a port or an edge). A ``connect`` without
+ports is an order edge (a wire dropped on a node's body, or on its header's square handles).
 """
 
 from __future__ import annotations
@@ -35,10 +38,17 @@ class FlowCanvas(
     },
 ):
     def __init__(
-        self, graph: dict, *, texts: dict[str, str], compat: dict[str, list[str]], readonly: bool = False
+        self,
+        graph: dict,
+        *,
+        texts: dict[str, str],
+        compat: dict[str, list[str]],
+        readonly: bool = False,
+        kinds: list[dict] | None = None,
     ) -> None:
         super().__init__()
         self._props["graph"] = graph
+        self._props["kinds"] = kinds or []  # the node types a dropped wire's picker offers
         self._props["texts"] = texts
         self._props["compat"] = compat
         self._props["readonly"] = readonly
