@@ -56,7 +56,7 @@ class ImageNode(Node):
                 T("Empty: the provider's default image model", "留空：供应商的默认图像模型"),
                 widget="model",
             ),
-            "prompt": FieldDef(T("Prompt", "提示词"), widget="long_text"),
+            "prompt": FieldDef(T("Prompt", "提示词"), widget="long_text", required=True),
             "negative_prompt": FieldDef(
                 T("Negative prompt", "反向提示词"),
                 T("What the image should not show", "图片中不应出现的内容"),

@@ -67,7 +67,7 @@ class LLMNode(Node):
                 T("Model", "模型"), T("Empty: the provider's default model", "留空：供应商的默认模型"), widget="model"
             ),
             "system": FieldDef(T("System prompt", "系统提示词"), widget="long_text"),
-            "prompt": FieldDef(T("Prompt", "提示词"), widget="long_text"),
+            "prompt": FieldDef(T("Prompt", "提示词"), widget="long_text", required=True),
             "temperature": FieldDef(T("Temperature", "温度")),
             "max_tokens": FieldDef(
                 T("Max tokens", "最大 token 数"), T("Empty: the model's limit", "留空：模型自身的上限")

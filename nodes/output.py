@@ -26,7 +26,7 @@ class OutputNode(Node):
         ),
         config=OutputConfig,
         fields={
-            "value": FieldDef(T("Value", "值"), widget="long_text"),
+            "value": FieldDef(T("Value", "值"), widget="long_text", required=True),
             "name": FieldDef(
                 T("Output name", "输出名称"),
                 T(

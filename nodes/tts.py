@@ -52,7 +52,7 @@ class TTSNode(Node):
                 T("Voice", "音色"),
                 T("The provider's voice id; empty: its default voice", "供应商的音色 ID；留空：默认音色"),
             ),
-            "text": FieldDef(T("Text", "文本"), widget="long_text"),
+            "text": FieldDef(T("Text", "文本"), widget="long_text", required=True),
             "format": FieldDef(T("Audio format", "音频格式")),
             "speed": FieldDef(T("Speed", "语速"), T("Empty: normal speed", "留空：正常语速")),
         },

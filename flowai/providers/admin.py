@@ -78,6 +78,13 @@ class ProviderAdmin:
             )
         return out
 
+    def readiness(self) -> tuple[set[str], dict[str, list[str]]]:
+        """The providers with credentials (a test-only key in production does not count), and per
+        task the configured ones ``auto`` routing would try, in priority order."""
+        refused = getattr(self.router.providers, "refused", lambda name: False)
+        configured = {n for n in CATALOG if self.credentials.get(n).configured and not refused(n)}
+        return configured, {task: [n for n in self.config.priorities(task) if n in configured] for task in TASKS}
+
     # -- credentials --
 
     def set_credential(

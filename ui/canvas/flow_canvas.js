@@ -73,6 +73,7 @@ const FlowNode = markRaw({
         "fa-group-" + (d.group || "other"),
         d.status ? "fa-st-" + d.status : "",
         d.issues && d.issues.length ? "fa-invalid" : "",
+        !(d.issues && d.issues.length) && d.warnings && d.warnings.length ? "fa-warned" : "",
         d.diff ? "fa-diff-" + d.diff : "",
         d.readonly ? "fa-readonly" : "",
       ];
@@ -80,10 +81,15 @@ const FlowNode = markRaw({
   },
   template: `
     <div :class="classes" :data-testid="'node-' + id" :data-type="data.ntype" :data-status="data.status || ''"
-         :data-diff="data.diff || ''" :data-invalid="data.issues && data.issues.length ? 'true' : 'false'">
+         :data-diff="data.diff || ''" :data-invalid="data.issues && data.issues.length ? 'true' : 'false'"
+         :data-warned="data.warnings && data.warnings.length ? 'true' : 'false'">
       <div class="fa-head">
         <span class="fa-label" data-role="label">{{ data.label || id }}</span>
         <span class="fa-type">{{ data.title }}</span>
+        <span v-if="(data.issues || []).length || (data.warnings || []).length" data-role="badge"
+              :class="'fa-badge ' + ((data.issues || []).length ? 'fa-badge-error' : 'fa-badge-warning')"
+              :title="[...(data.issues || []), ...(data.warnings || [])].join(' · ')">
+          {{ (data.issues || []).length + (data.warnings || []).length }}</span>
         <span v-if="data.status === 'running'" class="fa-spinner" data-role="spinner"></span>
         <span v-if="data.status" class="fa-status" data-role="status">{{ data.statusText }}</span>
       </div>
@@ -92,6 +98,7 @@ const FlowNode = markRaw({
       <div v-if="data.stream" class="fa-stream" data-role="stream">{{ data.stream }}</div>
       <div v-if="data.error" class="fa-error" data-role="error">{{ data.error }}</div>
       <div v-for="(m, i) in (data.issues || [])" :key="'x' + i" class="fa-issue" data-role="issue">{{ m }}</div>
+      <div v-for="(m, i) in (data.warnings || [])" :key="'w' + i" class="fa-warning" data-role="warning">{{ m }}</div>
       <div v-if="data.changes && data.changes.length" class="fa-changes" data-role="changes">{{ data.changes.join(', ') }}</div>
     </div>`,
 });
@@ -398,11 +405,15 @@ const Canvas = {
       this.relayout();
       return true;
     },
-    setIssues(byNode) {
+    setIssues(byNode, warningsByNode) {
       for (const node of this.flow.getNodes.value) {
         if (node.type === "flowai-stage") continue;
         const issues = byNode[node.id] || [];
         if ((node.data.issues || []).join("\n") !== issues.join("\n")) this.flow.updateNodeData(node.id, { issues });
+        const warnings = (warningsByNode || {})[node.id] || [];
+        if ((node.data.warnings || []).join("\n") !== warnings.join("\n")) {
+          this.flow.updateNodeData(node.id, { warnings });
+        }
       }
       return true;
     },
