@@ -78,7 +78,7 @@ def checklist_items(problems: list[Problem], document: Any, registry: Registry |
     for p in problems:
         params: dict[str, str] = {}
         if p.field is not None:
-            params["field"] = quoted_field(_field_label(document, registry, p.node, p.field))
+            params["field"] = _field_label(document, registry, p.node, p.field)
         if p.provider is not None:
             params["provider"] = p.provider
         if p.task is not None:
