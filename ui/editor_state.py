@@ -103,6 +103,7 @@ class EditorState:
             i.ShowDraft: self._show_draft,
             i.Saved: self._saved,
             i.Published: self._published,
+            i.Unpublished: self._unpublished,
             i.Rebase: self._rebase,
             i.Discard: self._discard,
             i.Validate: self._validate_now,
@@ -362,6 +363,10 @@ class EditorState:
 
     def _published(self, it: i.Published) -> Change:
         self.published = it.version
+        return Change(it, versions=True)
+
+    def _unpublished(self, it: i.Unpublished) -> Change:
+        self.published = None
         return Change(it, versions=True)
 
     def _rebase(self, it: i.Rebase) -> Change:

@@ -64,6 +64,11 @@ def for_people(issue: dict, document: Any, registry: Registry | None = None) -> 
     return text
 
 
+def field_label(document: Any, registry: Registry | None, node_id: str | None, path: str) -> str:
+    """What people call a node's config field (its label in the UI language)."""
+    return _field_label(document, registry, node_id, path)
+
+
 def quoted_field(label: str) -> str:
     return t("issues.field", name=label)
 
