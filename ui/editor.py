@@ -132,6 +132,7 @@ class Editor:
                                 registry=platform.registry,
                                 titles=_titles(platform.registry),
                                 replicate=platform.replicate if platform.services.replicate is not None else None,
+                                model_source=platform.provider_admin,
                             )
                             self.issues_box = ui.column().classes("w-full gap-1").props('data-testid="problems"')
                         with ui.tab_panel("run").classes("p-2"):

@@ -20,6 +20,7 @@ from . import editor_intents as i
 from .editor_form import FormContext, node_form_context, render_form
 from .editor_state import Change, EditorState
 from .i18n import labelled, language, t
+from .model_picker import ModelSource
 
 
 class SettingsPanel:
@@ -31,8 +32,10 @@ class SettingsPanel:
         registry: Registry,
         titles: dict[str, str],
         replicate: LiveReplicate | None,
+        model_source: ModelSource | None = None,
     ):
         self.state = state
+        self.model_source = model_source  # the models each provider serves (the model picker)
         self.emit = emit
         self.registry = registry
         self.titles = titles  # node type -> title in the UI language
@@ -104,7 +107,10 @@ class SettingsPanel:
             'data-testid="node-help"'
         )
         ctx = node_form_context(
-            impl, variables=self.state.draft.variables(nid) if impl.templated else None, readonly=not self.editing
+            impl,
+            variables=self.state.draft.variables(nid) if impl.templated else None,
+            readonly=not self.editing,
+            model_source=self.model_source,
         )
         # A field with the "model_params" widget: the model's own inputs, loadable from Replicate.
         params = next((k for k, f in impl.definition.fields.items() if f.widget == "model_params"), None)
