@@ -62,7 +62,8 @@ WIDGETS: frozenset[str] = frozenset(typing.get_args(Widget))
 @dataclass(frozen=True)
 class FieldDef:
     """How a config field is shown: its label, help and widget. ``items`` labels the fields of a
-    list of objects (an input node's fields, a condition's cases); ``choices`` labels enum values."""
+    list of objects (an input node's fields, a condition's cases); ``choices`` labels enum values.
+    ``required``: the node does nothing useful without it (the editor's checklist says so)."""
 
     label: Text
     help: Text | None = None
@@ -70,6 +71,7 @@ class FieldDef:
     choices: dict[str, Text] | None = None
     items: dict[str, FieldDef] | None = None
     advanced: bool = False
+    required: bool = False  # the checklist before publishing flags it when empty and not fed by a wire
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class HttpNode(Node):
             "url": FieldDef(
                 T("URL", "URL"),
                 T("http(s) URL; may use {{node.port}} variables", "http(s) 地址；可使用 {{node.port}} 变量"),
+                required=True,
             ),
             "headers": FieldDef(T("Headers", "请求头"), T("Request headers, a JSON object", "请求头，一个 JSON 对象")),
             "body": FieldDef(

@@ -63,6 +63,7 @@ class ImageNode(Node):
                     "描述画面内容；{{node.port}} 插入上游的值",
                 ),
                 widget="long_text",
+                required=True,
             ),
             "negative_prompt": FieldDef(
                 T("Negative prompt", "反向提示词"),

@@ -78,6 +78,7 @@ class LLMNode(Node):
                     "发给模型的消息；{{node.port}} 插入上游的值",
                 ),
                 widget="long_text",
+                required=True,
             ),
             "temperature": FieldDef(
                 T("Temperature", "温度"),

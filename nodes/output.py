@@ -30,6 +30,7 @@ class OutputNode(Node):
                 T("Value", "值"),
                 T("What the run returns, e.g. {{llm.text}}", "运行返回的内容，例如 {{llm.text}}"),
                 widget="long_text",
+                required=True,
             ),
             "name": FieldDef(
                 T("Output name", "输出名称"),

@@ -56,6 +56,7 @@ class TTSNode(Node):
                 T("Text", "文本"),
                 T("The text to speak, e.g. {{llm.text}}", "要朗读的文本，例如 {{llm.text}}"),
                 widget="long_text",
+                required=True,
             ),
             "format": FieldDef(T("Audio format", "音频格式"), T("The audio file's format", "生成的音频文件格式")),
             "speed": FieldDef(T("Speed", "语速"), T("Empty: normal speed", "留空：正常语速")),

@@ -180,6 +180,15 @@ def publish(s: Session, *, workflow: Workflow, number: int) -> Workflow:
     return workflow
 
 
+def unpublish(s: Session, *, workflow: Workflow) -> Workflow:
+    """No version is published any more (the versions keep when they were published)."""
+    workflow.published_version = None
+    workflow.updated_at = utcnow()
+    s.add(workflow)
+    s.flush()
+    return workflow
+
+
 def delete_workflow(s: Session, *, workflow: Workflow) -> None:
     for v in list_versions(s, workflow_id=workflow.id):
         s.delete(v)

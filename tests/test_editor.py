@@ -148,7 +148,7 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     page.get_by_test_id("tab-versions").click()
     expect(page.get_by_test_id("version-3")).to_contain_text("Renamed the LLM")
     page.get_by_test_id("diff-compare").click()  # defaults: v2 -> v3
-    expect(page.get_by_test_id("diff-changed")).to_contain_text("Writer (label)")
+    expect(page.get_by_test_id("diff-changed")).to_contain_text("Writer (Name)")  # the field as people call it
     expect(node(page, "llm_1")).to_have_attribute("data-diff", "changed")
     expect(page.get_by_test_id("canvas")).to_have_attribute("data-readonly", "true")
     quiet_shot(page, "editor-diff")

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from nicegui import ui
 
 from flowai.errors import NotFoundError
 from flowai.platform import Platform
+from flowai.workflows.checklist import Readiness, checklist
 from nodes.define import GROUPS as NODE_GROUPS
 
 from . import editor_intents as i
@@ -30,12 +32,15 @@ from .editor_save import DraftKeeper, Publishing
 from .editor_state import Change, EditorState
 from .editor_versions import VersionsPanel
 from .i18n import language, t
+from .issues import checklist_items
 from .layout import frame, safe_id, signed_in_user
 
 # Colours of the state labels, set as styles: a class change makes the page's Tailwind runtime
 # rewrite its stylesheet, which restyles every element of a large graph (~0.1 s for 200 nodes).
 BLUE, ORANGE, GREEN, RED, GREY = "#1d4ed8", "#c2410c", "#15803d", "#b91c1c", "#6b7280"
 VALIDATE_AFTER = 0.25  # seconds of quiet after an edit before the draft is validated again
+READINESS_TTL = 5.0  # seconds the checklist trusts what it read of the configured providers
+AMBER = "#b45309"
 
 
 def register(platform: Platform) -> None:
@@ -75,11 +80,13 @@ class Editor:
             titles=_titles(platform.registry),
             language=language(),
         )
+        self._ready: tuple[float, Readiness] | None = None
         self.state = EditorState(
             draft,
             validate=platform.workflows.validate,
             base=kept.base if kept else wf.latest_version,
             published=wf.published_version,
+            check=self.check,
         )
         draft.pin_label = t("editor_runs.pinned")
         self.emit: i.Emit = self.state.apply
@@ -87,6 +94,19 @@ class Editor:
             self.emit(i.Recover(kept.document, kept.at))
         self._validate: asyncio.TimerHandle | None = None
         self._last_add: tuple[float, float] | None = None
+
+    def readiness(self) -> Readiness:
+        """Which providers are configured (read again after READINESS_TTL seconds)."""
+        now = time.monotonic()
+        if self._ready is None or now - self._ready[0] > READINESS_TTL:
+            configured, ready = self.platform.provider_admin.readiness()
+            self._ready = (now, Readiness(frozenset(configured), ready))
+        return self._ready[1]
+
+    def check(self, document: dict) -> list[dict]:
+        """The checklist before publishing, in the UI language."""
+        registry = self.platform.registry
+        return checklist_items(checklist(document, registry, providers=self.readiness()), document, registry)
 
     # layout -----------------------------------------------------------------------------
     def build(self) -> None:
@@ -121,6 +141,7 @@ class Editor:
                                 registry=platform.registry,
                                 titles=_titles(platform.registry),
                                 replicate=platform.replicate if platform.services.replicate is not None else None,
+                                model_source=platform.provider_admin,
                             )
                             self.issues_box = ui.column().classes("w-full gap-1").props('data-testid="problems"')
                         with ui.tab_panel("run").classes("p-2"):
@@ -165,6 +186,8 @@ class Editor:
                 ).tooltip(t("editor.discard_recovered_tip"))
             self.recovered.set_visibility(False)
             self.issue_badge = ui.label().classes("text-sm").props('data-testid="issue-count"')
+            self.warning_badge = ui.label().classes("text-sm").props('data-testid="warning-count"')
+            self.warning_badge.style(f"color: {AMBER}")
             ui.space()
             with ui.row().classes("items-center gap-1 no-wrap") as self.draft_tools:
                 ui.button(icon="undo", on_click=lambda: self.emit(i.Undo())).props(
@@ -276,6 +299,7 @@ class Editor:
         editing = state.editing
         self.draft_tools.set_visibility(editing)
         self.issue_badge.set_visibility(editing)
+        self.warning_badge.set_visibility(editing and state.warning_count > 0)
         self.view_tools.set_visibility(not editing)
 
     def validate_soon(self, delay: float = VALIDATE_AFTER) -> None:
@@ -288,21 +312,49 @@ class Editor:
         self.emit(i.Validate())
 
     def show_issues(self) -> None:
+        """The toolbar's counts and the problem list: errors (validation and the checklist), then
+        the checklist's warnings; a row names its node (a click shows it) and links to the page that
+        fixes it (Providers)."""
         state = self.state
-        by_node, general = state.issues_by_node, state.general_issues
-        count = state.issue_count
+        count, warned = state.issue_count, state.warning_count
         self.issue_badge.text = (
             t("editor.valid") if not count else t("editor.issue") if count == 1 else t("editor.issues", n=count)
         )
         self.issue_badge.style(f"color: {RED if count else GREY}")
         self.issue_badge.props(f'data-count="{safe_id(count)}"')
+        self.warning_badge.text = t("editor.warning_one") if warned == 1 else t("editor.warning_count", n=warned)
+        self.warning_badge.props(f'data-count="{safe_id(warned)}"')
+        self.warning_badge.set_visibility(state.editing and warned > 0)
+        links = {(c.get("node"), c["message"]): c["link"] for c in state.checklist if c.get("link")}
         self.issues_box.clear()
         with self.issues_box:
-            if state.selected is None:
-                shown = general + [f"{state.label_of(n)}: {m}" for n, ms in by_node.items() for m in ms]
-            else:
-                shown = general + by_node.get(state.selected, [])
-            if shown:
-                ui.label(t("editor.problems")).classes("text-sm font-medium text-red-700")
-            for message in shown:
-                ui.label(message).classes("text-sm text-red-700 break-words")
+            for level, by_node, general, colour in (
+                ("error", state.issues_by_node, state.general_issues, RED),
+                ("warning", state.warnings_by_node, state.general_warnings, AMBER),
+            ):
+                rows = [(None, m) for m in general] + [
+                    (n, m) for n, ms in by_node.items() if state.selected in (None, n) for m in ms
+                ]
+                if not rows:
+                    continue
+                title = t("editor.problems") if level == "error" else t("issues.check_warnings")
+                ui.label(title).classes("text-sm font-medium").style(f"color: {colour}")
+                for n, message in rows:
+                    self._problem_row(level, n, message, links.get((n, message)), colour)
+
+    def _problem_row(self, level: str, node: str | None, message: str, link: str | None, colour: str) -> None:
+        state = self.state
+        with (
+            ui.row()
+            .classes("w-full items-start gap-1 no-wrap")
+            .props(f'data-testid="problem" data-level="{level}" data-node="{safe_id(node or "")}"')
+        ):
+            ui.icon("error" if level == "error" else "warning", size="xs").style(f"color: {colour}")
+            with ui.column().classes("gap-0 grow").style("min-width: 0"):
+                text = message if node is None or state.selected is not None else f"{state.label_of(node)}: {message}"
+                row = ui.label(text).classes("text-sm break-words").style(f"color: {colour}")
+                if node is not None and state.selected is None:
+                    row.classes("cursor-pointer hover:underline")
+                    row.on("click", lambda _e, n=node: self.emit(i.SelectNode(n)))
+                if link:
+                    ui.link(t("issues.check_set_up"), link).classes("text-xs").props('data-testid="problem-link"')

@@ -82,6 +82,7 @@ class CanvasBinding:
         view = self.state.draft.graph_view()
         for n in view["nodes"]:
             n["data"]["issues"] = self.state.issues_by_node.get(n["id"], [])
+            n["data"]["warnings"] = self.state.warnings_by_node.get(n["id"], [])
         return view
 
     # canvas events -> intents -------------------------------------------------------------
@@ -199,7 +200,7 @@ class CanvasBinding:
             call("selectNode", state.selected)
         self.show_dirty()
         if c.issues:
-            call("setIssues", state.issues_by_node)
+            call("setIssues", state.issues_by_node, state.warnings_by_node)
 
     def show_dirty(self) -> None:
         """Tell the canvas whether leaving the page loses edits (it asks before unloading): edits not

@@ -26,6 +26,7 @@ from nodes.define import FieldDef
 
 from .i18n import labelled, language, t
 from .layout import safe_id
+from .model_picker import ModelSource, model_picker
 
 log = logging.getLogger("flowai.ui")
 
@@ -44,14 +45,19 @@ def model_options(impl) -> list[str]:
     return list(dict.fromkeys(spec.models[task] for spec in CATALOG.values() if spec.models.get(task)))
 
 
-def node_form_context(impl, *, variables: list[dict] | None, readonly: bool) -> FormContext:
-    """The context of a node's settings form: its definition's field hints and its task's options."""
+def node_form_context(
+    impl, *, variables: list[dict] | None, readonly: bool, model_source: ModelSource | None = None
+) -> FormContext:
+    """The context of a node's settings form: its definition's field hints and its task's options
+    (``model_source``: the models each provider serves, for the model picker)."""
     return FormContext(
         variables=variables,
         readonly=readonly,
         providers=provider_options(impl),
         models=model_options(impl),
         fields=impl.definition.all_fields(),
+        task=getattr(impl, "task", None) or "text",
+        model_source=model_source,
     )
 
 
@@ -66,6 +72,8 @@ class FormContext:
     wired: dict[str, dict] = field(default_factory=dict)  # field -> the wire feeding it ({text, ...})
     unwire: Callable[[str], None] | None = None  # removes the wire feeding a field
     depend: Callable[[str], None] | None = None  # makes a node upstream (a variable of it was picked)
+    task: str = "text"  # the node's provider task (the model picker's)
+    model_source: ModelSource | None = None  # None: the model field suggests the catalog's defaults
 
 
 def resolve(prop: dict, defs: dict) -> tuple[dict, bool]:
@@ -249,6 +257,8 @@ def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, 
     elif widget == "secret":
         w = ui.input(title, value=shown, on_change=changed, password=True, password_toggle_button=True)
         w.props("dense")
+    elif widget == "model" and ctx.model_source is not None and not ctx.readonly:
+        w = model_picker(title, shown, changed, ctx.model_source, task=ctx.task)
     elif widget == "model":
         w = ui.input(title, value=shown, on_change=changed, autocomplete=ctx.models).props("dense")
         w.props(f'placeholder="{t("editor_form.empty_default")}"')

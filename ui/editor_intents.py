@@ -196,6 +196,11 @@ class Published:
 
 
 @dataclass(frozen=True)
+class Unpublished:
+    """No version is published any more."""
+
+
+@dataclass(frozen=True)
 class Rebase:
     """Base the draft on another version (the user chose to save over a newer one)."""
 
@@ -307,6 +312,7 @@ Intent = (
     | ShowDraft
     | Saved
     | Published
+    | Unpublished
     | Rebase
     | Discard
     | Recover

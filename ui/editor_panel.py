@@ -21,6 +21,7 @@ from . import editor_wiring as wiring
 from .editor_form import FormContext, node_form_context, render_form
 from .editor_state import Change, EditorState
 from .i18n import labelled, language, t
+from .model_picker import ModelSource
 
 
 class RunTools(Protocol):
@@ -42,8 +43,10 @@ class SettingsPanel:
         registry: Registry,
         titles: dict[str, str],
         replicate: LiveReplicate | None,
+        model_source: ModelSource | None = None,
     ):
         self.state = state
+        self.model_source = model_source  # the models each provider serves (the model picker)
         self.emit = emit
         self.registry = registry
         self.titles = titles  # node type -> title in the UI language
@@ -118,7 +121,7 @@ class SettingsPanel:
         )
         draft = self.state.draft
         variables = [*draft.variables(nid), *wiring.candidates(draft, nid)] if impl.templated else None
-        ctx = node_form_context(impl, variables=variables, readonly=not self.editing)
+        ctx = node_form_context(impl, variables=variables, readonly=not self.editing, model_source=self.model_source)
         ctx.wired = wiring.wired(draft, nid)
         ctx.unwire = lambda port: self.emit(i.Unwire(nid, port)) if self.editing else None
         ctx.depend = lambda upstream: self.emit(i.DependOn(nid, upstream)) if self.editing else None

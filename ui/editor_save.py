@@ -193,11 +193,28 @@ class Publishing:
 
     @hosted
     def confirm_publish(self, version: int | None) -> None:
+        """Publish after a confirmation; the checklist's errors refuse it (listed), its warnings
+        are listed in the confirmation."""
+        if version is None:
+            errors, warnings = self.state.review()
+        else:
+            v = self.platform.workflows.version(owner_id=self.account_id, workflow_id=self.workflow_id, number=version)
+            errors, warnings = self.state.review(v.document)
+        if errors:
+            self.refuse_publish(errors)
+            return
         text = (
             t("editor_save.publish_confirm") if version is None else t("editor_save.publish_version_confirm", n=version)
         )
         with ui.dialog() as dialog, ui.card().classes("w-[28rem]").props('data-testid="publish-dialog"'):
             ui.label(text).classes("text-base").props('data-testid="publish-text"')
+            if warnings:
+                with ui.column().classes("w-full gap-1").props('data-testid="publish-warnings"'):
+                    ui.label(t("editor_save.publish_warnings")).classes("text-sm font-medium text-amber-700")
+                    for w in warnings[:12]:
+                        ui.label(w).classes("text-sm text-amber-700 break-words")
+                    if len(warnings) > 12:
+                        ui.label(f"… (+{len(warnings) - 12})").classes("text-sm text-amber-700")
 
             def go() -> None:
                 dialog.close()
@@ -206,6 +223,19 @@ class Publishing:
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("editor_save.cancel"), on_click=dialog.close).props("flat")
                 ui.button(t("editor_save.confirm"), on_click=go).props('color=positive data-testid="publish-confirm"')
+        dialog.open()
+
+    def refuse_publish(self, errors: list[str]) -> None:
+        with ui.dialog() as dialog, ui.card().classes("w-[28rem]").props('data-testid="publish-refused"'):
+            ui.label(t("editor_save.publish_refused_title", n=len(errors))).classes("text-base font-medium")
+            ui.label(t("editor_save.publish_refused")).classes("text-sm")
+            for e in errors[:12]:
+                ui.label(e).classes("text-sm text-red-700 break-words")
+            if len(errors) > 12:
+                ui.label(f"… (+{len(errors) - 12})").classes("text-sm text-red-700")
+            with ui.row().classes("w-full justify-end"):
+                close = ui.button(t("editor_save.close"), on_click=dialog.close)
+                close.props('flat data-testid="publish-refused-close"')
         dialog.open()
 
     @hosted

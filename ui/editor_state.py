@@ -8,7 +8,9 @@ never write it.
 
 Validation is injected (``validate`` raises ``GraphError``, e.g. ``platform.workflows.validate``):
 edits mark the problems stale (``Change.stale``; the page validates shortly after, with a
-``Validate`` intent); undo, redo and showing the draft again validate at once.
+``Validate`` intent); undo, redo and showing the draft again validate at once. The checklist
+(``check``, optional: ``flowai.workflows.checklist`` worded for people) runs with validation: its
+errors join the problems on the nodes, its warnings are kept apart (``warnings_by_node``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from . import editor_wiring as wiring
 from .editor_model import Draft
 
 Validator = Callable[[dict], Any]
+Checker = Callable[[dict], list[dict[str, Any]]]  # the checklist in people's words: {node, level, message, link?}
 
 
 @dataclass
@@ -62,7 +65,9 @@ class Change:
 
 
 class EditorState:
-    def __init__(self, draft: Draft, *, validate: Validator, base: int, published: int | None):
+    def __init__(
+        self, draft: Draft, *, validate: Validator, base: int, published: int | None, check: Checker | None = None
+    ):
         self.draft = draft
         self.base = base  # the version the draft is based on (0: none saved yet)
         self.published = published
@@ -73,6 +78,10 @@ class EditorState:
         self.selected: str | None = None
         self.issues_by_node: dict[str, list[str]] = {}
         self.general_issues: list[str] = []
+        self.warnings_by_node: dict[str, list[str]] = {}
+        self.general_warnings: list[str] = []
+        self.checklist: list[dict[str, Any]] = []  # the checklist's items, as ``check`` words them
+        self._checker = check
         self.run: dict[str, dict[str, Any]] = {}  # node id -> the test run's status on it
         self.run_stages: dict[str, dict[str, Any]] = {}  # stage id -> the test run's status of it
         self.last_run: str | None = None  # the ended run whose results are shown (test run or loaded)
@@ -108,6 +117,7 @@ class EditorState:
             i.ShowDraft: self._show_draft,
             i.Saved: self._saved,
             i.Published: self._published,
+            i.Unpublished: self._unpublished,
             i.Rebase: self._rebase,
             i.Discard: self._discard,
             i.Recover: self._recover,
@@ -157,6 +167,30 @@ class EditorState:
     def issue_count(self) -> int:
         return sum(len(v) for v in self.issues_by_node.values()) + len(self.general_issues)
 
+    @property
+    def warning_count(self) -> int:
+        return sum(len(v) for v in self.warnings_by_node.values()) + len(self.general_warnings)
+
+    def review(self, document: dict | None = None) -> tuple[list[str], list[str]]:
+        """What keeps a document from publishing (errors) and what to confirm (warnings), each
+        "label: message": the draft's current problems, or another document's checklist."""
+
+        def said(node: str | None, message: str, doc: dict) -> str:
+            label = next((n.get("label") or n["id"] for n in doc["nodes"] if n.get("id") == node), None)
+            return f"{label}: {message}" if label else message
+
+        if document is None:
+            doc = self.draft.doc
+            errors = self.general_issues + [said(n, m, doc) for n, ms in self.issues_by_node.items() for m in ms]
+            warnings = self.general_warnings + [said(n, m, doc) for n, ms in self.warnings_by_node.items() for m in ms]
+            return errors, warnings
+        items = self._checker(document) if self._checker is not None else []
+        doc = {"nodes": [n for n in document.get("nodes") or [] if isinstance(n, dict)]}
+        return (
+            [said(c.get("node"), c["message"], doc) for c in items if c.get("level") == "error"],
+            [said(c.get("node"), c["message"], doc) for c in items if c.get("level") != "error"],
+        )
+
     def label_of(self, node_id: str) -> str:
         return (self.draft.node(node_id) or {}).get("label") or node_id
 
@@ -190,6 +224,18 @@ class EditorState:
 
     def _check(self) -> None:
         self.issues_by_node, self.general_issues = self.draft.issues(self._validate)
+        self._run_checklist()
+
+    def _run_checklist(self) -> None:
+        self.warnings_by_node, self.general_warnings = {}, []
+        self.checklist = self._checker(self.draft.doc) if self._checker is not None else []
+        for item in self.checklist:
+            error = item.get("level") == "error"
+            node = item.get("node")
+            if node is not None and self.draft.node(node) is not None:
+                (self.issues_by_node if error else self.warnings_by_node).setdefault(node, []).append(item["message"])
+            else:
+                (self.general_issues if error else self.general_warnings).append(item["message"])
 
     # the handlers, one per intent type (``self._handlers``) ----------------------------------------------------
     def _select_node(self, it: i.SelectNode) -> Change | None:
@@ -403,6 +449,10 @@ class EditorState:
         self.published = it.version
         return Change(it, versions=True)
 
+    def _unpublished(self, it: i.Unpublished) -> Change:
+        self.published = None
+        return Change(it, versions=True)
+
     def _rebase(self, it: i.Rebase) -> Change:
         self.base = it.version
         return Change(it)
@@ -440,6 +490,7 @@ class EditorState:
 
     def _report_issues(self, it: i.ReportIssues) -> Change:
         self.issues_by_node, self.general_issues = self.draft.locate(list(it.issues))
+        self._run_checklist()
         return Change(it, issues=True)
 
     def _run_cleared(self, it: i.RunCleared) -> Change:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flowai.workflows.checklist import Problem
 from nodes import Registry
 
 from .i18n import language, t
@@ -63,5 +64,32 @@ def for_people(issue: dict, document: Any, registry: Registry | None = None) -> 
     return text
 
 
+def field_label(document: Any, registry: Registry | None, node_id: str | None, path: str) -> str:
+    """What people call a node's config field (its label in the UI language)."""
+    return _field_label(document, registry, node_id, path)
+
+
 def quoted_field(label: str) -> str:
     return t("issues.field", name=label)
+
+
+PROVIDERS_PAGE = "/providers"
+
+
+def checklist_items(problems: list[Problem], document: Any, registry: Registry | None = None) -> list[dict]:
+    """The checklist's problems (``flowai.workflows.checklist``) in people's words: ``{node,
+    level, code, message, link?}``; a provider problem links to the Providers page."""
+    items = []
+    for p in problems:
+        params: dict[str, str] = {}
+        if p.field is not None:
+            params["field"] = _field_label(document, registry, p.node, p.field)
+        if p.provider is not None:
+            params["provider"] = p.provider
+        if p.task is not None:
+            params["task"] = t(f"issues.check_task_{p.task}")
+        item = {"node": p.node, "level": p.level, "code": p.code, "message": t(f"issues.check_{p.code}", **params)}
+        if p.code in ("provider_missing", "no_provider"):
+            item["link"] = PROVIDERS_PAGE
+        items.append(item)
+    return items

@@ -18,6 +18,7 @@ from .config import ConfigError, ProviderConfig, Quota
 from .credentials import Credentials, masked
 from .directory import Directory
 from .ledger import Ledger
+from .model_lists import ModelLists
 from .router import Router
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class ProviderAdmin:
         self.alerts = alerts
         self.scheduler = scheduler
         self.allow_private = allow_private  # FLOWAI_ALLOW_PRIVATE_URLS: base URLs may be private addresses
+        self.model_lists = ModelLists(router.providers)  # what each provider serves, for the model picker
 
     def providers(self) -> list[dict[str, Any]]:
         out = []
@@ -77,6 +79,19 @@ class ProviderAdmin:
                 }
             )
         return out
+
+    def readiness(self) -> tuple[set[str], dict[str, list[str]]]:
+        """The providers with credentials (a test-only key in production does not count), and per
+        task the configured ones ``auto`` routing would try, in priority order."""
+        refused = getattr(self.router.providers, "refused", lambda name: False)
+        configured = {n for n in CATALOG if self.credentials.get(n).configured and not refused(n)}
+        return configured, {task: [n for n in self.config.priorities(task) if n in configured] for task in TASKS}
+
+    async def model_choices(self, task: str) -> list[dict[str, Any]]:
+        """The providers serving ``task`` in priority order, each with the models it serves (its own
+        list, cached, where it has one; else the catalog's defaults) and whether it is configured."""
+        configured, _ = self.readiness()
+        return await self.model_lists.choices(task, self.config.priorities(task), configured=configured)
 
     # -- credentials --
 

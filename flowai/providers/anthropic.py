@@ -42,6 +42,10 @@ class Anthropic(Family):
         body = await self.request_json("GET", "/v1/models", params={"limit": 1000})
         return f"{len(body.get('data') or [])} models available"
 
+    async def list_models(self) -> list[str]:
+        body = await self.request_json("GET", "/v1/models", params={"limit": 1000})
+        return [str(m["id"]) for m in (body.get("data") or []) if isinstance(m, dict) and m.get("id")]
+
     @asynccontextmanager
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[_Stream]:
         model = self.model_for("text", request.model)

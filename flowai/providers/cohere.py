@@ -27,6 +27,10 @@ class Cohere(Family):
         body = await self.request_json("GET", "/v1/models", params={"page_size": 1000})
         return f"{len(body.get('models') or [])} models available"
 
+    async def list_models(self) -> list[str]:
+        body = await self.request_json("GET", "/v1/models", params={"page_size": 1000})
+        return [str(m["name"]) for m in (body.get("models") or []) if isinstance(m, dict) and m.get("name")]
+
     @asynccontextmanager
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[_Stream]:
         model = self.model_for("text", request.model)

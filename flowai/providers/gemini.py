@@ -48,6 +48,14 @@ class Gemini(Family):
         body = await self.request_json("GET", "/models", params={"pageSize": 1000})
         return f"{len(body.get('models') or [])} models available"
 
+    async def list_models(self) -> list[str]:
+        body = await self.request_json("GET", "/models", params={"pageSize": 1000})
+        return [
+            str(m["name"]).removeprefix("models/")
+            for m in (body.get("models") or [])
+            if isinstance(m, dict) and m.get("name")
+        ]
+
     @asynccontextmanager
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[_Stream]:
         model = self.model_for("text", request.model).removeprefix("models/")

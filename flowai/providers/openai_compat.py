@@ -79,6 +79,11 @@ class OpenAICompatible(Family):
         body = await self.request_json("GET", "/models")
         return f"{len(body.get('data') or [])} models available"
 
+    async def list_models(self) -> list[str]:
+        """The ids of the models the server serves (``GET /models``)."""
+        body = await self.request_json("GET", "/models")
+        return [str(m["id"]) for m in (body.get("data") or []) if isinstance(m, dict) and m.get("id")]
+
     # -- chat ------------------------------------------------------------------------------------
 
     @asynccontextmanager

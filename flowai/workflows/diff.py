@@ -10,6 +10,8 @@ differ ("inputs"); a node that only moved is listed in ``moved``, not as changed
 
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -83,3 +85,36 @@ def _meta(doc: dict, key: str) -> Any:
     if key == "settings":  # a normalised document spells out the unset settings as null
         return {k: v for k, v in (value or {}).items() if v is not None}
     return value or ""
+
+
+def field_values(old: dict, new: dict, node_id: str, name: str) -> tuple[str, str]:
+    """A changed field of a node (a name from ``GraphDiff.changed``: ``type``, ``label``,
+    ``config.<key>`` or ``inputs``) before and after, as text (JSON for other values; the edges
+    into the node, one per line, for ``inputs``)."""
+
+    def text(doc: dict) -> str:
+        node = _nodes(doc).get(node_id) or {}
+        if name == "inputs":
+            return "\n".join(
+                f"{e.get('source')}.{e.get('source_port') or ''} → {e.get('target_port') or ''}"
+                for e in doc.get("edges") or []
+                if e.get("target") == node_id
+            )
+        value = (node.get("config") or {}).get(name[7:]) if name.startswith("config.") else node.get(name)
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
+
+    return text(old), text(new)
+
+
+def line_changes(old: str, new: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """The lines of two texts, each with whether it differs from the other side (for showing them
+    side by side: removed / replaced lines on the old side, added / replaced ones on the new)."""
+    a, b = old.splitlines() or [""], new.splitlines() or [""]
+    left: list[tuple[str, bool]] = []
+    right: list[tuple[str, bool]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        left += [(line, op != "equal") for line in a[i1:i2]]
+        right += [(line, op != "equal") for line in b[j1:j2]]
+    return left, right

@@ -252,6 +252,19 @@ class Workflows:
         self._published.pop(workflow_id, None)
         return number
 
+    def unpublish(self, *, owner_id: int, workflow_id: str) -> Workflow:
+        """Stop publishing the workflow: the run API answers it as not published (its versions and
+        draft stay; publishing a version again brings it back)."""
+        with session(self.db) as s:
+            wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)
+            if wf is None:
+                raise NotFoundError(f"Workflow {workflow_id} was not found.")
+            queries.unpublish(s, workflow=wf)
+            s.commit()
+            s.refresh(wf)
+        self._published.pop(workflow_id, None)
+        return wf
+
     def delete(self, *, owner_id: int, workflow_id: str) -> None:
         with session(self.db) as s:
             wf = queries.get_workflow(s, workflow_id=workflow_id, owner_id=owner_id)

@@ -81,6 +81,7 @@ const FlowNode = markRaw({
         "fa-group-" + (d.group || "other"),
         d.status ? "fa-st-" + d.status : "",
         d.issues && d.issues.length ? "fa-invalid" : "",
+        !(d.issues && d.issues.length) && d.warnings && d.warnings.length ? "fa-warned" : "",
         d.diff ? "fa-diff-" + d.diff : "",
         d.readonly ? "fa-readonly" : "",
       ];
@@ -88,7 +89,8 @@ const FlowNode = markRaw({
   },
   template: `
     <div :class="classes" :data-testid="'node-' + id" :data-type="data.ntype" :data-status="data.status || ''"
-         :data-diff="data.diff || ''" :data-invalid="data.issues && data.issues.length ? 'true' : 'false'">
+         :data-diff="data.diff || ''" :data-invalid="data.issues && data.issues.length ? 'true' : 'false'"
+         :data-warned="data.warnings && data.warnings.length ? 'true' : 'false'">
       <div class="fa-head">
         <Handle v-if="data.ntype !== 'input'" type="target" :position="Position.Left" class="fa-h fa-order fa-order-in"
                 :title="wire ? wire.say('order_in') : ''" />
@@ -99,6 +101,10 @@ const FlowNode = markRaw({
         <span v-if="data.pinned" class="fa-pin" data-role="pin" :title="data.pinned"><svg viewBox="0 0 24 24"
           width="12" height="12"><path fill="currentColor" d="M16 9V4h1a1 1 0 0 0 0-2H7a1 1 0 0 0 0 2h1v5a3 3 0 0 1-3
           3v2h5.97v7l1 1 1-1v-7H19v-2a3 3 0 0 1-3-3z"/></svg></span>
+        <span v-if="(data.issues || []).length || (data.warnings || []).length" data-role="badge"
+              :class="'fa-badge ' + ((data.issues || []).length ? 'fa-badge-error' : 'fa-badge-warning')"
+              :title="[...(data.issues || []), ...(data.warnings || [])].join(' · ')">
+          {{ (data.issues || []).length + (data.warnings || []).length }}</span>
         <span v-if="data.status === 'running'" class="fa-spinner" data-role="spinner"></span>
         <span v-if="data.status" class="fa-status" data-role="status">{{ data.statusText }}</span>
       </div>
@@ -107,6 +113,7 @@ const FlowNode = markRaw({
       <div v-if="data.stream" class="fa-stream" data-role="stream">{{ data.stream }}</div>
       <div v-if="data.error" class="fa-error" data-role="error">{{ data.error }}</div>
       <div v-for="(m, i) in (data.issues || [])" :key="'x' + i" class="fa-issue" data-role="issue">{{ m }}</div>
+      <div v-for="(m, i) in (data.warnings || [])" :key="'w' + i" class="fa-warning" data-role="warning">{{ m }}</div>
       <div v-if="data.changes && data.changes.length" class="fa-changes" data-role="changes">{{ data.changes.join(', ') }}</div>
     </div>`,
 });
@@ -697,11 +704,15 @@ const Canvas = {
       this.relayout();
       return true;
     },
-    setIssues(byNode) {
+    setIssues(byNode, warningsByNode) {
       for (const node of this.flow.getNodes.value) {
         if (node.type === "flowai-stage") continue;
         const issues = byNode[node.id] || [];
         if ((node.data.issues || []).join("\n") !== issues.join("\n")) this.flow.updateNodeData(node.id, { issues });
+        const warnings = (warningsByNode || {})[node.id] || [];
+        if ((node.data.warnings || []).join("\n") !== warnings.join("\n")) {
+          this.flow.updateNodeData(node.id, { warnings });
+        }
       }
       return true;
     },

@@ -1,4 +1,5 @@
-"""Workflows (the designed graphs): list, create, read, save, delete, versions, publish, import/export.
+"""Workflows (the designed graphs): list, create, read, save, delete, versions, publish, unpublish,
+import/export.
 
 Every route checks that the workflow belongs to the caller: 403 ``40301`` for another
 account's workflow, 404 ``40402`` when there is none (see ``resources``). Saving is optimistic:
@@ -213,6 +214,13 @@ def publish_workflow(
     wf = workflows.get(owner_id=user.id, workflow_id=workflow_id)
     v = workflows.version(owner_id=user.id, workflow_id=workflow_id, number=number)
     return ok({**workflow_item(wf), "version": version_item(v, wf)})
+
+
+@router.post("/workflows/{workflow_id}/unpublish", summary="Stop publishing (the run API then answers 404 / 40401)")
+def unpublish_workflow(workflow_id: str, request: Request, user: User = Depends(current_user)):
+    _mine(request, user, workflow_id)
+    wf = platform_of(request).workflows.unpublish(owner_id=user.id, workflow_id=workflow_id)
+    return ok(workflow_item(wf))
 
 
 @router.get("/workflows/{workflow_id}/export", summary="The flowai/1 document (draft, or ?version=n)")
