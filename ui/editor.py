@@ -58,6 +58,10 @@ EDITOR_CSS = """
   .fa-editor-main { height: calc(100vh - 190px) !important; }
   .fa-editor-name { width: auto !important; min-width: 0; flex: 1 1 auto; }
 }
+@media (min-width: 641px) and (max-width: 1279px) {
+  .fa-editor-side { width: 320px !important; }
+  .fa-editor-palette { width: 9.5rem !important; }
+}
 .fa-collapsed { display: none !important; }
 """
 
