@@ -91,7 +91,7 @@ const FlowNode = markRaw({
       <div v-if="data.summary" class="fa-summary" data-role="summary">{{ data.summary }}</div>
       <div v-if="data.stream || data.error || (data.issues && data.issues.length)"
            :class="['fa-results', open ? 'fa-open nowheel' : '']" data-role="results" :data-open="open ? 'true' : 'false'"
-           :title="open ? '' : data.expandText" @click.stop="open = !open">
+           :title="open ? '' : data.expandText" @click="open = !open">
         <div v-if="data.stream" class="fa-stream" data-role="stream">{{ data.stream }}</div>
         <div v-if="data.error" class="fa-error" data-role="error">{{ data.error }}</div>
         <div v-for="(m, i) in (data.issues || [])" :key="'x' + i" class="fa-issue" data-role="issue">{{ m }}</div>
@@ -180,10 +180,15 @@ const NoteNode = markRaw({
       </div>
       <textarea class="fa-note-text nodrag nowheel" data-role="note-text" :readonly="data.readonly" :value="data.text"
                 :placeholder="data.placeholder" @input="data.typed(data.noteId, $event.target.value)"
-                @keydown.stop></textarea>
+                @keydown="keepKey"></textarea>
       <div v-if="!data.readonly" class="fa-note-resize nodrag" data-role="note-resize"
            @pointerdown.stop.prevent="data.resize(data.noteId, $event)"></div>
     </div>`,
+  methods: {
+    keepKey(e) { // keys typed in a note stay there (Delete edits the text, not the canvas); Ctrl+S saves
+      if (!((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s")) e.stopPropagation();
+    },
+  },
 });
 const NOTE = "note:"; // canvas ids of notes: never a node id (node ids have no ":")
 const isNote = (n) => n && n.type === "flowai-note";
@@ -332,6 +337,7 @@ const Canvas = {
                        remove: (id) => this.noteRemove(id), resize: (id, ev) => this.noteResize(id, ev) } };
     },
     addNotes(notes) {
+      this.revealNext = false;
       this.flow.addNodes(notes.map((note) => this.noteNode(note)));
       return true;
     },
@@ -378,7 +384,7 @@ const Canvas = {
       window.addEventListener("pointermove", move);
       window.addEventListener("pointerup", up);
     },
-    // Pan (at the same zoom) so that the first of these new nodes is in view, if it is not.
+    // Pan (at the same zoom) so that the first of these new nodes is in view, if it is not wholly.
     reveal(nodes) {
       const n = nodes.find((x) => !x.parentNode);
       if (!n) return;
@@ -475,6 +481,7 @@ const Canvas = {
     // The free spot nearest ``point`` (default: the view's centre) for a box of ``size``: where a
     // clicked palette entry, a duplicate or a note goes, never on top of what is there.
     freeSpot(point, size) {
+      this.revealNext = true;
       const want = size || { w: 240, h: 120 };
       const centre = point || this.viewCenter();
       const start = point ? { x: centre.x, y: centre.y } : { x: centre.x - want.w / 2, y: centre.y - want.h / 2 };
@@ -694,7 +701,8 @@ const Canvas = {
           const found = nodes.map((n) => this.flow.findNode(n.id)).filter(Boolean);
           this.flow.removeSelectedNodes(this.flow.getSelectedNodes.value);
           this.flow.addSelectedNodes(found);
-          this.reveal(found);
+          if (this.revealNext) this.reveal(found); // placed by freeSpot (a click, a duplicate), not dropped
+          this.revealNext = false;
         });
       }
       return true;

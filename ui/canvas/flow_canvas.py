@@ -10,7 +10,13 @@ later prop change would re-send all props); live changes go through ``run_method
 Events (``canvas.on(name, handler)``, ``e.args`` is the payload): ``ready``, ``add_node``
 ``{type, position}``, ``move`` ``{positions}``, ``connect`` ``{source, source_port, target,
 target_port}``, ``remove`` ``{nodes, edges}``, ``select`` ``{id}``, ``refused`` ``{message}``,
-``undo``, ``redo``, ``copy`` ``{ids}``, ``paste`` ``{position}``, ``save``.
+``undo``, ``redo``, ``copy`` ``{ids}``, ``paste`` ``{position}``, ``save``, ``layout`` ``{positions,
+notes}`` (an auto-layout, done in the browser with the vendored dagre), ``note_add`` ``{position}``,
+``note_edit`` ``{id, text | position | size}``, ``note_remove`` ``{id}``, ``duplicate`` ``{ids,
+position}`` (the right-click menu), ``help`` (the ``?`` key). Calls for layout and organisation:
+``autoLayout``, ``freeSpot(point?, size?)`` (the free place nearest a point, default the view's
+centre), ``addNotes``, ``removeNotes``, ``selectAll``. Below 640 px wide the canvas is read-only
+(``data-phone``) and a tap shows a node's details.
 """
 
 from __future__ import annotations
