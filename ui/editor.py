@@ -61,7 +61,10 @@ EDITOR_CSS = """
 @media (min-width: 641px) and (max-width: 1279px) {
   .fa-editor-side { width: 320px !important; }
   .fa-editor-palette { width: 9.5rem !important; }
+  [data-testid="group-stage"] .q-btn__content { font-size: 0; }
+  [data-testid="group-stage"] .q-icon { font-size: 24px; margin: 0; }
 }
+[data-testid="save-state"], [data-testid="issue-count"] { white-space: nowrap; }
 .fa-collapsed { display: none !important; }
 """
 
@@ -174,6 +177,7 @@ class Editor:
                 ui.button(icon="view_sidebar", on_click=lambda: self.toggle("palette"))
                 .props('flat dense round data-testid="toggle-palette"')
                 .classes("fa-desktop-only")
+                .style("transform: scaleX(-1)")
                 .tooltip(t("editor.toggle_palette"))
             )
             self.name_input = (
@@ -208,7 +212,7 @@ class Editor:
                 ).tooltip(f"{t('editor.menu_note')} (Shift+N)")
                 ui.button(
                     t("editor.group_stage"), icon="select_all", on_click=lambda: self.binding.group_selected()
-                ).props('flat dense data-testid="group-stage"')
+                ).props('flat dense data-testid="group-stage"').tooltip(t("editor.group_stage"))
                 ui.button(t("editor.save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
                 ui.button(
                     t("editor.publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)
@@ -316,6 +320,7 @@ class Editor:
         key = f"editor_hide_{which}"
         app.storage.user[key] = not app.storage.user.get(key, False)
         self._show_collapsed()
+        self.canvas.run_method("fitSoon")  # the canvas changed width: show the graph in it again
 
     def _show_collapsed(self) -> None:
         for which, element, button in (

@@ -232,7 +232,7 @@ const EVENTS = ["ready", "add_node", "move", "connect", "remove", "select", "ref
                 "duplicate", "help"];
 const METHODS = ["setGraph", "addNodes", "addEdges", "updateNode", "removeElements", "setIssues", "patchNodes",
                  "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode", "setStages", "patchStages",
-                 "selectedIds", "autoLayout", "freeSpot", "addNotes", "removeNotes", "selectAll", "setNotes"];
+                 "selectedIds", "autoLayout", "freeSpot", "addNotes", "removeNotes", "selectAll", "setNotes", "fitSoon"];
 
 // The NiceGUI element: a host <div> whose shadow root holds the canvas app; methods and events relay.
 export default {
@@ -395,6 +395,10 @@ const Canvas = {
       const h = n.dimensions.height || 90;
       if (n.position.x >= tl.x && n.position.y >= tl.y && n.position.x + w <= br.x && n.position.y + h <= br.y) return;
       this.flow.setCenter(n.position.x + w / 2, n.position.y + h / 2, { zoom: this.flow.viewport.value.zoom, duration: 0 });
+    },
+    fitSoon() { // after the page resized the canvas (a panel collapsed)
+      frames(3).then(() => this.fit());
+      return true;
     },
     addNoteAt(point) {
       if (this.locked) return;
