@@ -139,7 +139,8 @@ def boxes(page) -> list[dict]:
 
 
 def wait_dirty(page) -> None:
-    expect(page.get_by_test_id("canvas")).to_have_attribute("data-dirty", "true")
+    """Until the canvas reports an edit (an auto-layout of 200 nodes takes seconds on a loaded machine)."""
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-dirty", "true", timeout=90_000)
 
 
 def save(page, version: int) -> None:

@@ -107,10 +107,10 @@ class CanvasBinding:
         if clip["nodes"]:
             self.emit(i.Paste(clip, e.args.get("position")))
 
-    async def auto_layout(self) -> None:
+    def auto_layout(self) -> None:
         """Lay the graph out left to right (the canvas measures the nodes and reports the result)."""
         if self.state.editing:
-            await self.canvas.run_method("autoLayout", timeout=10)
+            self.canvas.run_method("autoLayout")  # the result comes back as a "layout" event
 
     def _refused(self, e) -> None:
         ui.notify(e.args.get("message", ""), type="warning", position="top", timeout=3000)
