@@ -514,6 +514,7 @@ const Canvas = {
     async autoLayout() {
       if (this.locked) return false;
       const dagre = await loadDagre(this.base);
+      const started = performance.now();
       const nodes = this.flow.getNodes.value.filter((n) => n.type === "flowai" || n.type === "flowai-loop");
       if (!nodes.length) return false;
       const size = (n) => ({ width: n.dimensions.width || 240, height: (n.dimensions.height || 90) + RESULT_ROOM });
@@ -562,11 +563,12 @@ const Canvas = {
       for (const n of top) {
         const p = g.node(n.id);
         positions[n.id] = { x: Math.round(p.x - p.width / 2), y: Math.round(p.y - p.height / 2) };
-        this.flow.updateNode(n.id, { position: { ...positions[n.id] } });
+        n.position = { ...positions[n.id] }; // Vue Flow's nodes are reactive: one re-render, not one per node
       }
       for (const [id, at] of Object.entries(relative)) {
-        const host = positions[this.flow.findNode(id).parentNode];
-        this.flow.updateNode(id, { position: { ...at } });
+        const kid = this.flow.findNode(id);
+        const host = positions[kid.parentNode];
+        kid.position = { ...at };
         positions[id] = { x: host.x + at.x, y: host.y + at.y };
       }
       const notes = {};
@@ -574,9 +576,10 @@ const Canvas = {
         const p = positions[a.node];
         if (!p) continue;
         notes[noteId] = { x: Math.round(p.x + a.dx), y: Math.round(p.y + a.dy) };
-        this.flow.updateNode(NOTE + noteId, { position: { ...notes[noteId] } });
+        this.flow.findNode(NOTE + noteId).position = { ...notes[noteId] };
       }
       this.relayout();
+      this.mark("layoutMs", Math.round(performance.now() - started));
       this.relay("layout", { positions, notes });
       await frames(3);
       this.fit();
