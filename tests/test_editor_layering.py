@@ -14,7 +14,14 @@ from pathlib import Path
 from tests.test_layering import module_graph
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE = {"ui.editor_state", "ui.editor_intents", "ui.editor_model", "ui.editor_frames", "ui.editor_wiring"}
+STATE = {
+    "ui.editor_state",
+    "ui.editor_intents",
+    "ui.editor_model",
+    "ui.editor_frames",
+    "ui.editor_wiring",
+    "ui.editor_notes",
+}
 HELPERS = STATE | {"ui.editor_form", "ui.editor_hosted", "ui.editor_progress"}
 VIEWS = {"ui.editor_canvas", "ui.editor_panel", "ui.editor_runs", "ui.editor_save", "ui.editor_versions"}
 

@@ -15,7 +15,7 @@ import asyncio
 import json
 import time
 
-from nicegui import ui
+from nicegui import app, ui
 
 from flowai.errors import NotFoundError
 from flowai.platform import Platform
@@ -31,7 +31,7 @@ from .editor_runs import RunPanel
 from .editor_save import DraftKeeper, Publishing
 from .editor_state import Change, EditorState
 from .editor_versions import VersionsPanel
-from .i18n import language, t
+from .i18n import LANGUAGES, language, t
 from .issues import checklist_items
 from .layout import frame, safe_id, signed_in_user
 
@@ -41,6 +41,37 @@ BLUE, ORANGE, GREEN, RED, GREY = "#1d4ed8", "#c2410c", "#15803d", "#b91c1c", "#6
 VALIDATE_AFTER = 0.25  # seconds of quiet after an edit before the draft is validated again
 READINESS_TTL = 5.0  # seconds the checklist trusts what it read of the configured providers
 AMBER = "#b45309"
+# The keyboard shortcuts the help dialog (`?`) lists: keys, what they do (catalog key).
+SHORTCUTS = (
+    ("Ctrl/⌘ + S", "editor.key_save"),
+    ("Ctrl/⌘ + Z", "editor.key_undo"),
+    ("Ctrl/⌘ + Shift + Z · Ctrl/⌘ + Y", "editor.key_redo"),
+    ("Ctrl/⌘ + C", "editor.key_copy"),
+    ("Ctrl/⌘ + V", "editor.key_paste"),
+    ("Ctrl/⌘ + A", "editor.menu_select_all"),
+    ("Delete · Backspace", "editor.key_delete"),
+    ("Shift + L", "editor.menu_layout"),
+    ("Shift + N", "editor.menu_note"),
+    ("Esc", "editor.key_escape"),
+    ("?", "editor.shortcuts"),
+)
+# Below this width the palette and the side panel give the canvas the whole width, and the canvas
+# is a read-only view (pan, zoom, a node's details on tap): see flow_canvas.js ("phone").
+EDITOR_CSS = """
+@media (max-width: 640px) {
+  .fa-editor-side, .fa-editor-palette, .fa-desktop-only { display: none !important; }
+  .fa-editor-main { height: calc(100vh - 190px) !important; }
+  .fa-editor-name { width: auto !important; min-width: 0; flex: 1 1 auto; }
+}
+@media (min-width: 641px) and (max-width: 1279px) {
+  .fa-editor-side { width: 320px !important; }
+  .fa-editor-palette { width: 9.5rem !important; }
+  [data-testid="group-stage"] .q-btn__content { font-size: 0; }
+  [data-testid="group-stage"] .q-icon { font-size: 24px; margin: 0; }
+}
+[data-testid="save-state"], [data-testid="issue-count"] { white-space: nowrap; }
+.fa-collapsed { display: none !important; }
+"""
 
 
 def register(platform: Platform) -> None:
@@ -116,15 +147,24 @@ class Editor:
             host = ui.element("div").classes("hidden")  # dialogs, outside anything that refreshes
             self.publishing = Publishing(state, emit, host=host, **where)
             self.keeper = DraftKeeper(state, emit, **where)
+            ui.add_css(EDITOR_CSS)
             self._toolbar()
             budget_banner(platform, self.workflow_id)  # the workflow's budget at its warning share
-            with ui.row().classes("w-full no-wrap gap-2 items-stretch").style("height: calc(100vh - 152px)"):
+            with (
+                ui.row()
+                .classes("w-full no-wrap gap-2 items-stretch fa-editor-main")
+                .style("height: calc(100vh - 152px)")
+            ):
                 self._palette()
                 with ui.element("div").classes("grow relative rounded border").style("min-width: 0"):
                     self.binding = CanvasBinding(state, emit)
                     self.canvas = self.binding.canvas
                     self.canvas.classes("absolute inset-0").props('data-testid="canvas"')
-                with ui.column().classes("w-[390px] shrink-0 h-full no-wrap gap-0"):
+                with (
+                    ui.column()
+                    .classes("w-[390px] shrink-0 h-full no-wrap gap-0 fa-editor-side")
+                    .props('data-testid="side-panel"') as self.side
+                ):
                     with ui.tabs().classes("w-full").props("dense") as tabs:
                         tab_settings = ui.tab("settings", t("editor.settings")).props('data-testid="tab-settings"')
                         ui.tab("run", t("editor.run")).props('data-testid="tab-run"')
@@ -152,6 +192,8 @@ class Editor:
                             )
         self.settings.tools = self.runs
         self.canvas.on("save", self.publishing.save_now)
+        self.canvas.on("help", self.show_help)
+        self._show_collapsed()
         for view in (self.binding.on_change, self.on_change, self.settings.on_change, self.runs.on_change):
             state.subscribe(view)
         state.subscribe(self.versions.on_change)
@@ -167,16 +209,25 @@ class Editor:
             ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props("flat dense round").tooltip(
                 t("editor.back")
             )
+            self.palette_toggle = (
+                ui.button(icon="view_sidebar", on_click=lambda: self.toggle("palette"))
+                .props('flat dense round data-testid="toggle-palette"')
+                .classes("fa-desktop-only")
+                .style("transform: scaleX(-1)")
+                .tooltip(t("editor.toggle_palette"))
+            )
             self.name_input = (
                 ui.input(
                     value=self.state.draft.doc.get("name", ""),
                     on_change=lambda e: self.rename(e.value or ""),
                 )
                 .props('dense outlined data-testid="wf-name"')
-                .classes("w-64")
+                .classes("w-64 fa-editor-name")
             )
-            self.status = ui.label().classes("text-sm").props('data-testid="save-state"')
-            self.kept_label = ui.label().classes("text-xs text-gray-500").props('data-testid="draft-state"')
+            self.status = ui.label().classes("text-sm fa-desktop-only").props('data-testid="save-state"')
+            self.kept_label = (
+                ui.label().classes("text-xs text-gray-500 fa-desktop-only").props('data-testid="draft-state"')
+            )
             with ui.row().classes("items-center gap-1 no-wrap") as self.recovered:
                 self.recovered_text = (
                     ui.label().classes("text-sm text-orange-700").props('data-testid="recovered-message"')
@@ -185,11 +236,14 @@ class Editor:
                     'flat dense size=sm data-testid="discard-recovered"'
                 ).tooltip(t("editor.discard_recovered_tip"))
             self.recovered.set_visibility(False)
-            self.issue_badge = ui.label().classes("text-sm").props('data-testid="issue-count"')
-            self.warning_badge = ui.label().classes("text-sm").props('data-testid="warning-count"')
+            self.issue_badge = ui.label().classes("text-sm fa-desktop-only").props('data-testid="issue-count"')
+            self.warning_badge = ui.label().classes("text-sm fa-desktop-only").props('data-testid="warning-count"')
             self.warning_badge.style(f"color: {AMBER}")
             ui.space()
-            with ui.row().classes("items-center gap-1 no-wrap") as self.draft_tools:
+            ui.button(icon="keyboard", on_click=self.show_help).props(
+                'flat dense round data-testid="shortcuts"'
+            ).classes("fa-desktop-only").tooltip(t("editor.shortcuts"))
+            with ui.row().classes("items-center gap-1 no-wrap fa-desktop-only") as self.draft_tools:
                 ui.button(icon="undo", on_click=lambda: self.emit(i.Undo())).props(
                     'flat dense data-testid="undo"'
                 ).tooltip(t("editor.undo"))
@@ -199,13 +253,25 @@ class Editor:
                 ui.button(icon="fit_screen", on_click=lambda: self.canvas.run_method("fit")).props(
                     'flat dense data-testid="fit"'
                 ).tooltip(t("editor.fit"))
+                ui.button(icon="account_tree", on_click=lambda: self.binding.auto_layout()).props(
+                    'flat dense data-testid="auto-layout"'
+                ).tooltip(f"{t('editor.menu_layout')} (Shift+L)")
+                ui.button(icon="sticky_note_2", on_click=self.add_note).props(
+                    'flat dense data-testid="add-note"'
+                ).tooltip(f"{t('editor.menu_note')} (Shift+N)")
                 ui.button(
                     t("editor.group_stage"), icon="select_all", on_click=lambda: self.binding.group_selected()
-                ).props('flat dense data-testid="group-stage"')
+                ).props('flat dense data-testid="group-stage"').tooltip(t("editor.group_stage"))
                 ui.button(t("editor.save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
                 ui.button(
                     t("editor.publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)
                 ).props('color=positive data-testid="publish"')
+            self.panel_toggle = (
+                ui.button(icon="view_sidebar", on_click=lambda: self.toggle("panel"))
+                .props('flat dense round data-testid="toggle-panel"')
+                .classes("fa-desktop-only")
+                .tooltip(t("editor.toggle_panel"))
+            )
             with ui.row().classes("items-center gap-1 no-wrap") as self.view_tools:
                 ui.button(t("editor.back_to_draft"), icon="edit", on_click=lambda: self.emit(i.ShowDraft())).props(
                     'data-testid="back-to-draft"'
@@ -216,13 +282,30 @@ class Editor:
         registry = list(self.platform.registry)
         lang = language()
         titles = _titles(self.platform.registry)
-        with ui.column().classes("w-40 shrink-0 h-full overflow-auto gap-1 no-wrap").props('data-testid="palette"'):
+        self.palette_items: list[tuple[ui.element, str, str]] = []  # (entry, node type, text searched)
+        self.palette_groups: list[tuple[ui.label, list[str]]] = []
+        with (
+            ui.column()
+            .classes("w-44 shrink-0 h-full overflow-auto gap-1 no-wrap fa-editor-palette")
+            .props('data-testid="palette"') as self.palette
+        ):
+            self.search = (
+                ui.input(placeholder=t("editor.palette_search"), on_change=lambda e: self.filter_palette(e.value or ""))
+                .props('dense outlined clearable data-testid="palette-search"')
+                .classes("w-full")
+            )
+            self.search.on("keydown.enter", self.add_first_match)
             ui.label(t("editor.palette_hint")).classes("text-xs text-gray-500")
+            self.no_match = (
+                ui.label(t("editor.palette_none")).classes("text-xs text-gray-500").props('data-testid="palette-none"')
+            )
+            self.no_match.set_visibility(False)
             for group, group_title in NODE_GROUPS.items():  # the definitions' groups, in palette order
                 impls = [n for n in registry if n.group == group]
                 if not impls:
                     continue
-                ui.label(group_title.get(lang)).classes("text-xs font-bold uppercase mt-2")
+                heading = ui.label(group_title.get(lang)).classes("text-xs font-bold uppercase mt-2")
+                self.palette_groups.append((heading, [impl.type for impl in impls]))
                 for impl in impls:
                     item = (
                         ui.element("div")
@@ -239,22 +322,87 @@ class Editor:
                         js_handler=f"(e) => e.dataTransfer.setData('application/flowai-node', {json.dumps(impl.type)})",
                     )
                     item.on("click", lambda _e, kind=impl.type: self.add_at_center(kind))
+                    searched = " ".join(
+                        [impl.type, impl.title, *(impl.definition.title.get(code) for code in LANGUAGES)]
+                    ).casefold()
+                    self.palette_items.append((item, impl.type, searched))
 
     def rename(self, name: str) -> None:
         if self.state.editing and name != self.state.draft.doc.get("name"):
             self.emit(i.SetMeta("name", name))
 
     async def add_at_center(self, kind: str) -> None:
+        """Add a node at the free spot nearest the middle of the view (never on top of another)."""
         if not self.state.editing:
             return
         try:
-            center = await self.canvas.run_method("viewCenter")
+            spot = await self.canvas.run_method("freeSpot")
         except TimeoutError:
-            center = None
-        x, y = (center["x"] - 105, center["y"] - 40) if isinstance(center, dict) else (0.0, 0.0)
-        if self._last_add and abs(self._last_add[0] - x) < 30 and abs(self._last_add[1] - y) < 30:
-            x, y = self._last_add[0] + 30, self._last_add[1] + 30
+            spot = None
+        if isinstance(spot, dict):
+            x, y = float(spot.get("x", 0)), float(spot.get("y", 0))
+        else:  # the canvas did not answer in time: beside the last one added
+            x, y = (self._last_add[0] + 40, self._last_add[1] + 40) if self._last_add else (0.0, 0.0)
         self.emit(i.AddNode(kind, {"x": round(x), "y": round(y)}))
+
+    # the palette's search ----------------------------------------------------------------
+    def _matches(self, text: str) -> list[str]:
+        words = text.casefold().split()
+        return [kind for _, kind, searched in self.palette_items if all(w in searched for w in words)]
+
+    def filter_palette(self, text: str) -> None:
+        shown = set(self._matches(text))
+        for item, kind, _ in self.palette_items:
+            item.set_visibility(kind in shown)
+        for heading, kinds in self.palette_groups:
+            heading.set_visibility(any(k in shown for k in kinds))
+        self.no_match.set_visibility(not shown)
+
+    async def add_first_match(self) -> None:
+        found = self._matches(self.search.value or "")
+        if found:
+            await self.add_at_center(found[0])
+            self.search.value = ""
+
+    # collapsible palette and side panel (remembered per user) ------------------------------------
+    def toggle(self, which: str) -> None:
+        key = f"editor_hide_{which}"
+        app.storage.user[key] = not app.storage.user.get(key, False)
+        self._show_collapsed()
+        self.canvas.run_method("fitSoon")  # the canvas changed width: show the graph in it again
+
+    def _show_collapsed(self) -> None:
+        for which, element, button in (
+            ("palette", self.palette, self.palette_toggle),
+            ("panel", self.side, self.panel_toggle),
+        ):
+            hidden = bool(app.storage.user.get(f"editor_hide_{which}", False))
+            element.classes(add="fa-collapsed" if hidden else "", remove="" if hidden else "fa-collapsed")
+            element.props(f'data-collapsed="{str(hidden).lower()}"')
+            button.props(f'color={"grey" if hidden else "primary"} aria-pressed="{str(not hidden).lower()}"')
+
+    async def add_note(self) -> None:
+        if not self.state.editing:
+            return
+        try:
+            spot = await self.canvas.run_method("freeSpot", None, {"w": 220, "h": 140})
+        except TimeoutError:
+            spot = None
+        self.emit(i.AddNote(spot if isinstance(spot, dict) else {"x": 0, "y": 0}))
+
+    def show_help(self) -> None:
+        """The keyboard shortcuts, in a dialog (also opened with ``?``)."""
+        with ui.dialog() as dialog, ui.card().props('data-testid="shortcut-help"').classes("min-w-[320px]"):
+            ui.label(t("editor.shortcuts")).classes("text-lg font-medium")
+            with ui.grid(columns=2).classes("gap-x-6 gap-y-1 items-center"):
+                for keys, what in SHORTCUTS:
+                    ui.label(keys).classes("font-mono text-sm bg-slate-100 rounded px-2 py-0.5 justify-self-start")
+                    ui.label(t(what)).classes("text-sm").props('data-role="shortcut"')
+            ui.label(t("editor.shortcuts_menu")).classes("text-xs text-gray-500")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("editor.close"), on_click=dialog.close).props('flat data-testid="shortcut-close"')
+        dialog.on("hide", dialog.delete)
+        dialog.open()
 
     # the page's own views of the state ----------------------------------------------------
     def on_change(self, c: Change) -> None:

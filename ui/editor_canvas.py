@@ -46,6 +46,14 @@ JS_TEXTS = (
     "picker_after",
     "picker_before",
     "picker_insert",
+    "expand",
+    "minimap",
+    "note_placeholder",
+    "menu_duplicate",
+    "menu_delete",
+    "menu_note",
+    "menu_layout",
+    "menu_select_all",
 )
 
 
@@ -73,6 +81,11 @@ class CanvasBinding:
             ("paste", self._paste),
             ("stage_rename", self._rename_stage),
             ("stage_remove", lambda e: self.emit(i.RemoveStage(str(e.args.get("id"))))),
+            ("layout", self._layout),
+            ("note_add", lambda e: self.emit(i.AddNote(e.args.get("position") or {"x": 0, "y": 0}))),
+            ("note_edit", self._note_edit),
+            ("note_remove", lambda e: self.emit(i.RemoveNote(str(e.args.get("id")), on_canvas=True))),
+            ("duplicate", self._duplicate),
         ):
             self.canvas.on(name, handler)
 
@@ -118,6 +131,23 @@ class CanvasBinding:
 
     def _select(self, e) -> None:
         self.emit(i.SelectNode(e.args.get("id") if isinstance(e.args, dict) else None, on_canvas=True))
+
+    def _layout(self, e) -> None:
+        self.emit(i.AutoLayout(e.args.get("positions") or {}, e.args.get("notes") or {}))
+
+    def _note_edit(self, e) -> None:
+        a = e.args
+        self.emit(i.EditNote(str(a.get("id")), text=a.get("text"), position=a.get("position"), size=a.get("size")))
+
+    def _duplicate(self, e) -> None:
+        clip = self.state.draft.copy(e.args.get("ids") or [])
+        if clip["nodes"]:
+            self.emit(i.Paste(clip, e.args.get("position")))
+
+    def auto_layout(self) -> None:
+        """Lay the graph out left to right (the canvas measures the nodes and reports the result)."""
+        if self.state.editing:
+            self.canvas.run_method("autoLayout")  # the result comes back as a "layout" event
 
     def _refused(self, e) -> None:
         ui.notify(e.args.get("message", ""), type="warning", position="top", timeout=3000)
@@ -189,6 +219,10 @@ class CanvasBinding:
             call("removeElements", c.removed_nodes, c.removed_edges)
         if c.added_edges:
             call("addEdges", [draft.edge_view(x) for x in c.added_edges])
+        if c.added_notes and not c.graph:
+            call("addNotes", c.added_notes)
+        if c.removed_notes and not c.graph:
+            call("removeNotes", c.removed_notes)
         if (c.stages or c.removed_nodes) and not c.graph and state.editing:
             call("setStages", frames.stage_view(draft.doc))
         if c.graph:

@@ -145,6 +145,38 @@ class SetPin:
     outputs: dict[str, Any] | None
 
 
+class AddNote:
+    """A new, empty sticky note at ``position`` (flow coordinates)."""
+
+    position: dict[str, float]
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class EditNote:
+    """A note's text, position or size changed on the canvas (the fields given)."""
+
+    note: str
+    text: str | None = None
+    position: dict[str, float] | None = None
+    size: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class RemoveNote:
+    note: str
+    on_canvas: bool = False
+
+
+@dataclass(frozen=True)
+class AutoLayout:
+    """The canvas laid the graph out (left to right): node id -> absolute position, note id ->
+    position. One undo step; the canvas already shows it."""
+
+    positions: dict[str, dict[str, float]]
+    notes: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Undo:
     pass
@@ -302,6 +334,10 @@ Intent = (
     | SetMeta
     | Paste
     | SetPin
+    | AddNote
+    | EditNote
+    | RemoveNote
+    | AutoLayout
     | GroupStage
     | RenameStage
     | RemoveStage
@@ -339,6 +375,10 @@ EDITING = (
     SetMeta,
     Paste,
     SetPin,
+    AddNote,
+    EditNote,
+    RemoveNote,
+    AutoLayout,
     GroupStage,
     RenameStage,
     RemoveStage,

@@ -20,6 +20,7 @@ from flowai.workflows.graph import FORMAT
 from nodes import Registry
 
 from . import editor_frames as frames
+from . import editor_notes as notes
 
 HISTORY = 100  # undo steps kept
 COALESCE = 1.5  # seconds within which edits of the same field are one undo step
@@ -166,6 +167,7 @@ class Draft:
             "nodes": [self.node_view(n) for n in doc["nodes"]],
             "edges": [self.edge_view(e, doc) for e in doc["edges"]],
             "stages": frames.stage_view(doc),
+            "notes": notes.view(doc),
         }
 
     def summary(self, node: dict) -> str:
@@ -476,6 +478,62 @@ class Draft:
             return False
         self._record()
         self.doc["stages"] = [s for s in frames.stages(self.doc) if s["id"] != stage_id]
+        return True
+
+    # notes ---------------------------------------------------------------------------------
+    def add_note(self, position: dict, text: str = "") -> dict:
+        self._record()
+        return notes.add(self.doc, position, text)
+
+    def edit_note(
+        self, note_id: str, *, text: str | None = None, position: dict | None = None, size: dict | None = None
+    ) -> bool:
+        """Change a note's text, position or size; whether anything changed. Typing in a note
+        coalesces into one undo step."""
+        note = notes.find(self.doc, note_id)
+        if note is None:
+            return False
+        new = dict(note)
+        if text is not None:
+            new["text"] = text[: notes.MAX_TEXT]
+        if position is not None:
+            new["position"] = notes.point(position)
+        if size is not None:
+            new["size"] = notes.size(size)
+        if new == note:
+            return False
+        self._record(("note", note_id) if text is not None and position is None and size is None else None)
+        note.update(new)
+        return True
+
+    def remove_note(self, note_id: str) -> bool:
+        if notes.find(self.doc, note_id) is None:
+            return False
+        self._record()
+        return notes.remove(self.doc, note_id)
+
+    # auto-layout -------------------------------------------------------------------------------
+    def arrange(self, positions: dict[str, dict], note_positions: dict[str, dict] | None = None) -> bool:
+        """Put nodes (absolute positions) and notes where an auto-layout placed them: one undo
+        step; whether anything moved. Loops, stages and parents stay as they are."""
+        moved = {
+            nid: {"x": round(float(p.get("x", 0))), "y": round(float(p.get("y", 0)))}
+            for nid, p in positions.items()
+            if self.node(nid) is not None and isinstance(p, dict)
+        }
+        moved = {nid: p for nid, p in moved.items() if self.node(nid).get("position") != p}
+        moved_notes = {
+            k: notes.point(p)
+            for k, p in (note_positions or {}).items()
+            if notes.find(self.doc, k) is not None and notes.find(self.doc, k).get("position") != notes.point(p)
+        }
+        if not moved and not moved_notes:
+            return False
+        self._record()
+        for nid, p in moved.items():
+            self.node(nid)["position"] = p
+        for k, p in moved_notes.items():
+            notes.find(self.doc, k)["position"] = p
         return True
 
     def set_label(self, node_id: str, label: str) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from . import editor_intents as i
 from . import editor_wiring as wiring
 from .editor_model import Draft
+from .editor_notes import view as notes_view
 
 Validator = Callable[[dict], Any]
 Checker = Callable[[dict], list[dict[str, Any]]]  # the checklist in people's words: {node, level, message, link?}
@@ -54,6 +55,8 @@ class Change:
     run_cleared: bool = False
     run_patches: dict[str, dict] = field(default_factory=dict)
     run_stream: dict[str, str] = field(default_factory=dict)
+    added_notes: list[dict] = field(default_factory=list)  # notes new in the draft (their views)
+    removed_notes: list[str] = field(default_factory=list)
     stages: bool = False  # the stage frames changed (grouped, renamed, removed, membership)
     run_stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage id -> {status, progress}
     run_loaded: bool = False  # another run's results are the ones shown (``last_run``)
@@ -107,6 +110,10 @@ class EditorState:
             i.SetMeta: self._set_meta,
             i.Paste: self._paste,
             i.SetPin: self._set_pin,
+            i.AddNote: self._add_note,
+            i.EditNote: self._edit_note,
+            i.RemoveNote: self._remove_note,
+            i.AutoLayout: self._auto_layout,
             i.GroupStage: self._group_stage,
             i.RenameStage: self._rename_stage,
             i.RemoveStage: self._remove_stage,
@@ -271,6 +278,26 @@ class EditorState:
             return Change(it, document=True, stale=True, graph=True, selection=True)
         moved = bool(it.parents or it.stages)
         return Change(it, document=True, stale=moved, variables=bool(it.parents), stages=bool(it.stages))
+
+    def _add_note(self, it: i.AddNote) -> Change:
+        note = self.draft.add_note(it.position, it.text)
+        view = next(v for v in notes_view(self.draft.doc) if v["id"] == note["id"])
+        return Change(it, document=True, added_notes=[view])
+
+    def _edit_note(self, it: i.EditNote) -> Change | None:
+        if not self.draft.edit_note(it.note, text=it.text, position=it.position, size=it.size):
+            return None
+        return Change(it, document=True)
+
+    def _remove_note(self, it: i.RemoveNote) -> Change | None:
+        if not self.draft.remove_note(it.note):
+            return None
+        return Change(it, document=True, removed_notes=[] if it.on_canvas else [it.note])
+
+    def _auto_layout(self, it: i.AutoLayout) -> Change | None:
+        if not self.draft.arrange(it.positions, it.notes):
+            return None
+        return Change(it, document=True)
 
     def _group_stage(self, it: i.GroupStage) -> Change | None:
         if self.draft.group_stage(list(it.nodes), it.label) is None:

@@ -97,6 +97,31 @@ class StageSpec(BaseModel):
         return value
 
 
+class Size(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    width: float = Field(default=220, ge=40, le=4000)
+    height: float = Field(default=140, ge=30, le=4000)
+
+
+class NoteSpec(BaseModel):
+    """A sticky note on the canvas: text for people; the engine ignores it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: Text = Field(default="", max_length=10_000)
+    position: Position = Field(default_factory=Position)
+    size: Size = Field(default_factory=Size)
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not NODE_ID.fullmatch(value):
+            raise ValueError("a note id is 1-64 letters (any script), digits, '_' or '-'")
+        return value
+
+
 class GraphDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -111,6 +136,7 @@ class GraphDoc(BaseModel):
         default_factory=dict,
         description="Editor test data: node id -> the outputs it is pinned to (never used by published runs)",
     )
+    notes: list[NoteSpec] = Field(default_factory=list, description="Sticky notes on the canvas (ignored by runs)")
 
 
 @dataclass(slots=True)
@@ -235,6 +261,7 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
 
     _check_stages(doc, nodes, broken, issues)
     _check_pins(doc, nodes, broken, issues)
+    _check_notes(doc, issues)
     if order is not None:
         ancestors = body_ancestors(_ancestors(order, nodes), scope)
         _check_templates(nodes, ancestors, broken, issues, scope)
@@ -284,6 +311,15 @@ def _check_pins(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str],
             issues.append(
                 _issue("A node inside a loop cannot have a pinned output.", node=node_id, field=f"pins.{node_id}")
             )
+
+
+def _check_notes(doc: GraphDoc, issues: list[dict]) -> None:
+    """Note ids are unique."""
+    ids: set[str] = set()
+    for i, note in enumerate(doc.notes):
+        if note.id in ids:
+            issues.append(_issue(f"Duplicate note id {note.id!r}.", field=f"notes.{i}.id"))
+        ids.add(note.id)
 
 
 def _output_name(node: CompiledNode) -> str:

@@ -19,7 +19,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from nodes import Registry
 
-from .graph import FORMAT, EdgeSpec, GraphSettings, NodeSpec, Position
+from .graph import FORMAT, EdgeSpec, GraphSettings, NodeSpec, NoteSpec, Position, StageSpec
 
 TEMPLATE = {
     "type": "string",
@@ -36,7 +36,8 @@ def document_schema(registry: Registry, ref_prefix: str = "#/$defs/") -> tuple[d
     """
     nodes = list(registry)
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-        (m, "validation") for m in (Position, EdgeSpec, GraphSettings, *(node.Config for node in nodes))
+        (m, "validation")
+        for m in (Position, EdgeSpec, GraphSettings, StageSpec, NoteSpec, *(node.Config for node in nodes))
     ]
     keys, found = models_json_schema(models, ref_template=ref_prefix + "{model}")
     defs: dict[str, dict] = found.get("$defs", {})
@@ -82,6 +83,8 @@ def document_schema(registry: Registry, ref_prefix: str = "#/$defs/") -> tuple[d
             "nodes": {"type": "array", "items": {"oneOf": variants}, "default": []},
             "edges": {"type": "array", "items": ref[EdgeSpec], "default": []},
             "settings": ref[GraphSettings],
+            "stages": {"type": "array", "items": ref[StageSpec], "default": []},
+            "notes": {"type": "array", "items": ref[NoteSpec], "default": []},
         },
     }
     return schema, defs

@@ -58,17 +58,16 @@ class Workflows:
 
     def _normalise(self, document: Any) -> dict:
         """The document as stored: validated, defaults filled in; the keys of later additions
-        (a node's ``parent``, the ``stages``, the ``pins``) only where used, so a document without loops or stages
+        (a node's ``parent``, the ``stages``, the ``pins``, the ``notes``) only where used, so a document without them
         reads back exactly as before they existed."""
         graph = self.validate(document)
         doc = graph.doc.model_dump(mode="json")
         for node in doc["nodes"]:
             if node.get("parent") is None:
                 node.pop("parent", None)
-        if not doc.get("stages"):
-            doc.pop("stages", None)
-        if not doc.get("pins"):
-            doc.pop("pins", None)
+        for key in ("stages", "pins", "notes"):
+            if not doc.get(key):
+                doc.pop(key, None)
         return doc
 
     # reads ------------------------------------------------------------------------------

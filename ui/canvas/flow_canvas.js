@@ -110,12 +110,19 @@ const FlowNode = markRaw({
       </div>
       <PortColumns :inputs="data.inputs" :outputs="data.outputs" />
       <div v-if="data.summary" class="fa-summary" data-role="summary">{{ data.summary }}</div>
-      <div v-if="data.stream" class="fa-stream" data-role="stream">{{ data.stream }}</div>
-      <div v-if="data.error" class="fa-error" data-role="error">{{ data.error }}</div>
-      <div v-for="(m, i) in (data.issues || [])" :key="'x' + i" class="fa-issue" data-role="issue">{{ m }}</div>
-      <div v-for="(m, i) in (data.warnings || [])" :key="'w' + i" class="fa-warning" data-role="warning">{{ m }}</div>
+      <div v-if="data.stream || data.error || (data.issues && data.issues.length) || (data.warnings && data.warnings.length)"
+           :class="['fa-results', open ? 'fa-open nowheel' : '']" data-role="results" :data-open="open ? 'true' : 'false'"
+           :title="open ? '' : data.expandText" @click="open = !open">
+        <div v-if="data.stream" class="fa-stream" data-role="stream">{{ data.stream }}</div>
+        <div v-if="data.error" class="fa-error" data-role="error">{{ data.error }}</div>
+        <div v-for="(m, i) in (data.issues || [])" :key="'x' + i" class="fa-issue" data-role="issue">{{ m }}</div>
+        <div v-for="(m, i) in (data.warnings || [])" :key="'w' + i" class="fa-warning" data-role="warning">{{ m }}</div>
+      </div>
       <div v-if="data.changes && data.changes.length" class="fa-changes" data-role="changes">{{ data.changes.join(', ') }}</div>
     </div>`,
+  data() {
+    return { open: false }; // results (streamed text, an error, problems) collapsed to a few lines
+  },
 });
 
 // A loop: a labelled container. Its own ports (items in; results, errors, count out) sit on the
@@ -181,6 +188,57 @@ const StageFrame = markRaw({
     </div>`,
 });
 const STAGE_PAD = { side: 24, top: 46, bottom: 24 };
+
+// A sticky note: text for people, moved by its header, resized by its corner; runs ignore it.
+const NoteNode = markRaw({
+  props: ["id", "data", "selected"],
+  inheritAttrs: false,
+  template: `
+    <div class="fa-note" :data-testid="'note-' + data.noteId" :style="{ width: data.width + 'px', height: data.height + 'px' }">
+      <div class="fa-note-head">
+        <span class="fa-note-grip">⋮⋮</span>
+        <button v-if="!data.readonly" class="fa-note-btn nodrag" data-role="note-remove" :title="data.removeText"
+                @click.stop="data.remove(data.noteId)">✕</button>
+      </div>
+      <textarea class="fa-note-text nodrag nowheel" data-role="note-text" :readonly="data.readonly" :value="data.text"
+                :placeholder="data.placeholder" @input="data.typed(data.noteId, $event.target.value)"
+                @keydown="keepKey"></textarea>
+      <div v-if="!data.readonly" class="fa-note-resize nodrag" data-role="note-resize"
+           @pointerdown.stop.prevent="data.resize(data.noteId, $event)"></div>
+    </div>`,
+  methods: {
+    keepKey(e) { // keys typed in a note stay there (Delete edits the text, not the canvas); Ctrl+S saves
+      if (!((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s")) e.stopPropagation();
+    },
+  },
+});
+const NOTE = "note:"; // canvas ids of notes: never a node id (node ids have no ":")
+const isNote = (n) => n && n.type === "flowai-note";
+
+// Auto-layout (dagre, vendored in vendor/dagre, loaded on first use as a classic script).
+const LAYOUT = { rankdir: "LR", nodesep: 40, ranksep: 90, edgesep: 20 };
+const RESULT_ROOM = 70; // below each node: its collapsed results (streamed text, an error) after a run
+let dagreLoading = null;
+function loadDagre(base) {
+  if (window.dagre) return Promise.resolve(window.dagre);
+  if (!dagreLoading) {
+    dagreLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = `${base}/dagre/dagre.min.js`;
+      script.onload = () => resolve(window.dagre);
+      script.onerror = () => { dagreLoading = null; reject(new Error("dagre did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+  return dagreLoading;
+}
+
+function overlaps(a, b, gap) {
+  return a.x < b.x + b.w + gap && b.x < a.x + a.w + gap && a.y < b.y + b.h + gap && b.y < a.y + a.h + gap;
+}
+
+const SHORTCUT_KEYS = { "?": "help", "L": "layout", "N": "note" }; // with Shift where a letter
+
 
 const FRAME_MIN = { width: 560, height: 300 }; // a loop's frame: at least this, and room below its nodes
 const FRAME_PAD = { right: 60, bottom: 110 };
@@ -420,22 +478,8 @@ const Wiring = {
       this.closePicker();
       const at = p.position;
       const wanted = p.downstream && !p.upstream ? { x: at.x - 250, y: at.y - 30 } : { x: at.x, y: at.y - 30 };
-      const position = this.freeSpot(wanted);
+      const position = this.freeSpot(wanted); // (the canvas's: the free spot nearest to it)
       this.relay("add_connected", { type, position, upstream: p.upstream || null, downstream: p.downstream || null });
-    },
-    // The nearest place at or below ``at`` (flow coordinates) where a new card covers no node.
-    freeSpot(at, w = 250, h = 130) {
-      const boxes = this.flow.getNodes.value.filter((n) => n.type !== "flowai-stage" && !n.hidden).map((n) => {
-        const a = this.absolute(n);
-        return { x: a.x, y: a.y, r: a.x + (n.dimensions.width || 220), b: a.y + (n.dimensions.height || 80) };
-      });
-      const spot = { x: Math.round(at.x), y: Math.round(at.y) };
-      for (let k = 0; k < 60; k++) {
-        const hit = boxes.find((b) => spot.x < b.r + 20 && spot.x + w > b.x - 20 && spot.y < b.b + 20 && spot.y + h > b.y - 20);
-        if (!hit) break;
-        spot.y = Math.round(hit.b + 30);
-      }
-      return spot;
     },
     // "+" next to an output port: the picker, below the button; the node goes to its right.
     pickAfterPort(nodeId, port, event) {
@@ -471,10 +515,11 @@ const Wiring = {
 };
 
 const EVENTS = ["ready", "add_node", "move", "connect", "remove", "select", "refused", "undo", "redo", "copy",
-                "paste", "save", "stage_rename", "stage_remove", "add_connected"];
+                "paste", "save", "stage_rename", "stage_remove", "add_connected", "layout", "note_add", "note_edit",
+                "note_remove", "duplicate", "help"];
 const METHODS = ["setGraph", "addNodes", "addEdges", "updateNode", "removeElements", "setIssues", "patchNodes",
                  "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode", "setStages", "patchStages",
-                 "selectedIds"];
+                 "selectedIds", "autoLayout", "freeSpot", "addNotes", "removeNotes", "selectAll", "setNotes", "fitSoon"];
 
 // The NiceGUI element: a host <div> whose shadow root holds the canvas app; methods and events relay.
 export default {
@@ -505,6 +550,7 @@ export default {
       graph: this.graph, texts: this.texts, compat: this.compat, readonly: this.readonly, flowId: this.flowId,
       kinds: this.kinds || [],
       host: this.$el, stylesLoaded: css, relay: (name, payload) => this.$emit(name, payload),
+      base: `${window.path_prefix || ""}${this.resourcePath}`,
     });
     this.inner = this.app.mount(mountPoint);
   },
@@ -529,15 +575,19 @@ const Canvas = {
     host: Object, // the element in the page: tests and styles read its data-* attributes
     stylesLoaded: null, // a promise: the Vue Flow stylesheets have loaded
     relay: Function, // emits an event of the NiceGUI element
+    base: String, // where the vendored files are served
   },
   setup(props) {
     const flow = useVueFlow({ id: props.flowId });
-    return { flow, nodeTypes: { flowai: FlowNode, "flowai-loop": LoopFrame, "flowai-stage": StageFrame },
+    return { flow, nodeTypes: { flowai: FlowNode, "flowai-loop": LoopFrame, "flowai-stage": StageFrame,
+                                  "flowai-note": NoteNode },
              edgeTypes: { flowai: FlowEdge } };
   },
   data() {
-    return { ready: false, locked: this.readonly, dirty: false, pending: { nodes: new Set(), edges: [] },
-             pointer: null, wiring: false };
+    const phone = window.matchMedia("(max-width: 640px)").matches; // a phone: read-only, details on tap
+    return { ready: false, locked: this.readonly || phone, phone, dirty: false,
+             pending: { nodes: new Set(), edges: [] }, pointer: null, wiring: false, menu: null, details: null,
+             showMap: window.localStorage.getItem("flowai.minimap") === "1" };
   },
   created() {
     this.loadGraph(this.graph);
@@ -549,6 +599,8 @@ const Canvas = {
     await frames(1);
     this.ready = true;
     this.mark("readonly", this.locked);
+    this.mark("phone", this.phone);
+    this.mark("minimap", this.showMap);
     this.mark("ready", true);
     performance.mark("flowai-canvas-ready");
     this.relay("ready");
@@ -567,12 +619,284 @@ const Canvas = {
     window.removeEventListener("beforeunload", this._unload);
   },
   methods: {
+    // --- layout and organisation: notes, auto-layout, free spots, menu, shortcuts, minimap ---------
+    noteNode(note) {
+      return { id: NOTE + note.id, type: "flowai-note", position: { ...note.position }, class: "fa-note-node",
+               connectable: false, deletable: !this.locked, draggable: !this.locked,
+               data: { noteId: note.id, text: note.text, width: note.size.width, height: note.size.height,
+                       readonly: this.locked, placeholder: this.say("note_placeholder"),
+                       removeText: this.say("menu_delete"), typed: (id, text) => this.noteTyped(id, text),
+                       remove: (id) => this.noteRemove(id), resize: (id, ev) => this.noteResize(id, ev) } };
+    },
+    addNotes(notes) {
+      this.revealNext = false;
+      this.flow.addNodes(notes.map((note) => this.noteNode(note)));
+      return true;
+    },
+    removeNotes(ids) {
+      const gone = new Set(ids.map((id) => NOTE + id));
+      this.flow.setNodes(this.flow.getNodes.value.filter((n) => !gone.has(n.id)));
+      return true;
+    },
+    setNotes(notes) {
+      const keep = this.flow.getNodes.value.filter((n) => !isNote(n));
+      this.flow.setNodes([...keep.filter((n) => n.type === "flowai-stage"), ...notes.map((x) => this.noteNode(x)),
+                          ...keep.filter((n) => n.type !== "flowai-stage")]);
+      return true;
+    },
+    notesMoved(notes) {
+      for (const n of notes) {
+        this.relay("note_edit", { id: n.data.noteId, position: { x: Math.round(n.position.x), y: Math.round(n.position.y) } });
+      }
+    },
+    noteTyped(id, text) {
+      this.flow.updateNodeData(NOTE + id, { text });
+      clearTimeout((this._typed = this._typed || {})[id]);
+      this._typed[id] = setTimeout(() => this.relay("note_edit", { id, text }), 300);
+    },
+    noteRemove(id) {
+      if (this.locked) return;
+      this.flow.removeNodes([NOTE + id]); // reported by onNodesChange
+    },
+    noteResize(id, ev) {
+      const node = this.flow.findNode(NOTE + id);
+      if (!node || this.locked) return;
+      const start = { x: ev.clientX, y: ev.clientY, w: node.data.width, h: node.data.height };
+      const zoom = this.flow.viewport.value.zoom || 1;
+      const size = (e) => ({ width: Math.max(80, Math.round(start.w + (e.clientX - start.x) / zoom)),
+                             height: Math.max(60, Math.round(start.h + (e.clientY - start.y) / zoom)) });
+      const move = (e) => this.flow.updateNodeData(NOTE + id, size(e));
+      const up = (e) => {
+        window.removeEventListener("pointermove", move);
+        window.removeEventListener("pointerup", up);
+        const s = size(e);
+        this.flow.updateNodeData(NOTE + id, s);
+        this.relay("note_edit", { id, size: s });
+      };
+      window.addEventListener("pointermove", move);
+      window.addEventListener("pointerup", up);
+    },
+    // Pan (at the same zoom) so that the first of these new nodes is in view, if it is not wholly.
+    reveal(nodes) {
+      const n = nodes.find((x) => !x.parentNode);
+      if (!n) return;
+      const el = this.host.getBoundingClientRect();
+      const tl = this.flow.screenToFlowCoordinate({ x: el.left, y: el.top });
+      const br = this.flow.screenToFlowCoordinate({ x: el.right, y: el.bottom });
+      const w = n.dimensions.width || 240;
+      const h = n.dimensions.height || 90;
+      if (n.position.x >= tl.x && n.position.y >= tl.y && n.position.x + w <= br.x && n.position.y + h <= br.y) return;
+      this.flow.setCenter(n.position.x + w / 2, n.position.y + h / 2, { zoom: this.flow.viewport.value.zoom, duration: 0 });
+    },
+    fitSoon() { // after the page resized the canvas (a panel collapsed)
+      frames(3).then(() => this.fit());
+      return true;
+    },
+    addNoteAt(point) {
+      if (this.locked) return;
+      const p = this.freeSpot(point, { w: 220, h: 140 });
+      this.relay("note_add", { position: p });
+    },
+    toggleMap() {
+      this.showMap = !this.showMap;
+      window.localStorage.setItem("flowai.minimap", this.showMap ? "1" : "0");
+      this.mark("minimap", this.showMap);
+    },
+    selectAll() {
+      const all = this.flow.getNodes.value.filter((n) => n.type !== "flowai-stage" && !n.hidden);
+      this.flow.addSelectedNodes(all);
+      return all.length;
+    },
+    // Whether a key went to a text field (the canvas lives in a shadow root: the event's target
+    // outside it is the host element, its composed path starts at the field).
+    typing(e) {
+      const t = (e.composedPath && e.composedPath()[0]) || e.target;
+      return !!t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
+    },
+    onPlainKey(e) {
+      if (e.altKey || this.typing(e)) return;
+      if (e.key === "Escape") {
+        this.menu = null;
+        this.details = null;
+        return;
+      }
+      const what = SHORTCUT_KEYS[e.key];
+      if (!what || (what !== "help" && !e.shiftKey)) return;
+      e.preventDefault();
+      if (what === "help") this.relay("help");
+      else if (what === "layout") this.autoLayout();
+      else if (what === "note") this.addNoteAt(this.pointer ? this.flow.screenToFlowCoordinate(this.pointer) : this.viewCenter());
+    },
+    openMenu(event, items, node) {
+      event.preventDefault();
+      const box = this.host.getBoundingClientRect();
+      this.menu = { x: Math.min(event.clientX - box.left, box.width - 180), y: Math.min(event.clientY - box.top, box.height - 200),
+                    items, node, at: this.flow.screenToFlowCoordinate({ x: event.clientX, y: event.clientY }) };
+    },
+    onNodeMenu(ev) {
+      if (ev.node.type === "flowai-stage") return;
+      ev.event.preventDefault();
+      if (this.locked) return;
+      if (isNote(ev.node)) this.openMenu(ev.event, ["delete"], ev.node);
+      else this.openMenu(ev.event, ["duplicate", "delete", "note", "layout", "select_all"], ev.node);
+    },
+    onPaneMenu(event) {
+      event.preventDefault();
+      if (!this.locked) this.openMenu(event, ["note", "layout", "select_all"], null);
+    },
+    menuAction(item) {
+      const menu = this.menu;
+      this.menu = null;
+      if (!menu) return;
+      const node = menu.node;
+      const chosen = node && (node.selected ? this.flow.getSelectedNodes.value.filter((n) => n.type !== "flowai-stage")
+        : [node]);
+      if (item === "duplicate" && node) {
+        const ids = chosen.filter((n) => !isNote(n)).map((n) => n.id);
+        const box = this.boxOf(ids);
+        const at = box ? this.freeSpot({ x: box.x + box.w + 40, y: box.y }, { w: box.w, h: box.h }) : menu.at;
+        this.relay("duplicate", { ids, position: at });
+      } else if (item === "delete" && node) {
+        this.flow.removeNodes(chosen.filter((n) => n.deletable !== false).map((n) => n.id));
+      } else if (item === "note") {
+        this.addNoteAt(menu.at);
+      } else if (item === "layout") {
+        this.autoLayout();
+      } else if (item === "select_all") {
+        this.selectAll();
+      }
+    },
+    // The boxes taken on the canvas (flow coordinates): nodes, loops, notes.
+    takenBoxes() {
+      return this.flow.getNodes.value.filter((n) => n.type !== "flowai-stage" && !n.parentNode).map((n) => {
+        const w = n.dimensions.width || (n.data.frame ? FRAME_MIN.width : 240);
+        const h = n.dimensions.height || (n.data.frame ? FRAME_MIN.height : 90);
+        return { x: n.position.x, y: n.position.y, w, h: isNote(n) ? h : h + RESULT_ROOM };
+      });
+    },
+    // The free spot nearest ``point`` (default: the view's centre) for a box of ``size``: where a
+    // clicked palette entry, a duplicate or a note goes, never on top of what is there.
+    freeSpot(point, size) {
+      this.revealNext = true;
+      const want = size || { w: 240, h: 120 };
+      const centre = point || this.viewCenter();
+      const start = point ? { x: centre.x, y: centre.y } : { x: centre.x - want.w / 2, y: centre.y - want.h / 2 };
+      const taken = this.takenBoxes();
+      const free = (p) => !taken.some((b) => overlaps({ x: p.x, y: p.y, w: want.w, h: want.h + RESULT_ROOM }, b, 20));
+      const step = 40;
+      for (let ring = 0; ring < 60; ring++) {
+        const found = [];
+        for (let dx = -ring; dx <= ring; dx++) {
+          for (let dy = -ring; dy <= ring; dy++) {
+            if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+            const p = { x: start.x + dx * step, y: start.y + dy * step };
+            if (free(p)) found.push(p);
+          }
+        }
+        if (found.length) {
+          found.sort((a, b) => Math.hypot(a.x - start.x, a.y - start.y) - Math.hypot(b.x - start.x, b.y - start.y));
+          return { x: Math.round(found[0].x / 10) * 10, y: Math.round(found[0].y / 10) * 10 };
+        }
+      }
+      return { x: Math.round(start.x), y: Math.round(start.y) };
+    },
+    // Lay the graph out left to right with dagre: a loop's nodes inside its frame first (the frame
+    // grows to hold them), then the top level, each stage's nodes kept together. Notes keep their
+    // place beside the node nearest to them. One "layout" event: one undo step on the server.
+    async autoLayout() {
+      if (this.locked) return false;
+      const dagre = await loadDagre(this.base);
+      const started = performance.now();
+      const nodes = this.flow.getNodes.value.filter((n) => n.type === "flowai" || n.type === "flowai-loop");
+      if (!nodes.length) return false;
+      const size = (n) => ({ width: n.dimensions.width || 240, height: (n.dimensions.height || 90) + RESULT_ROOM });
+      const anchors = this.noteAnchors(nodes);
+      const relative = {};
+      const frameSize = {};
+      for (const loop of nodes.filter((n) => n.data.frame)) {
+        const kids = nodes.filter((n) => n.parentNode === loop.id);
+        frameSize[loop.id] = { width: FRAME_MIN.width, height: FRAME_MIN.height };
+        if (!kids.length) continue;
+        const g = new dagre.graphlib.Graph();
+        g.setGraph({ ...LAYOUT });
+        g.setDefaultEdgeLabel(() => ({}));
+        for (const k of kids) g.setNode(k.id, size(k));
+        for (const e of this.flow.getEdges.value) if (g.hasNode(e.source) && g.hasNode(e.target)) g.setEdge(e.source, e.target);
+        dagre.layout(g);
+        const inner = this.host.shadowRoot.querySelector(`[data-testid="node-${window.CSS.escape(loop.id)}"] .fa-loop-inner`);
+        const origin = { x: 200, y: (inner ? inner.offsetTop : 90) + 10 };
+        for (const k of kids) {
+          const p = g.node(k.id);
+          const at = { x: Math.round(origin.x + p.x - p.width / 2), y: Math.round(origin.y + p.y - p.height / 2) };
+          relative[k.id] = at;
+          frameSize[loop.id].width = Math.max(frameSize[loop.id].width, at.x + p.width + FRAME_PAD.right);
+          frameSize[loop.id].height = Math.max(frameSize[loop.id].height, at.y + p.height + FRAME_PAD.bottom);
+        }
+      }
+      const g = new dagre.graphlib.Graph({ compound: true });
+      g.setGraph({ ...LAYOUT });
+      g.setDefaultEdgeLabel(() => ({}));
+      const top = nodes.filter((n) => !n.parentNode);
+      for (const n of top) g.setNode(n.id, n.data.frame ? { ...frameSize[n.id], height: frameSize[n.id].height + RESULT_ROOM } : size(n));
+      for (const st of this.stages || []) {
+        const members = st.nodes.filter((id) => g.hasNode(id));
+        if (!members.length) continue;
+        g.setNode("stage:" + st.id, { paddingTop: STAGE_PAD.top });
+        for (const id of members) g.setParent(id, "stage:" + st.id);
+      }
+      const outer = (id) => { const n = this.flow.findNode(id); return n && n.parentNode ? n.parentNode : id; };
+      for (const e of this.flow.getEdges.value) {
+        const a = outer(e.source);
+        const b = outer(e.target);
+        if (a !== b && g.hasNode(a) && g.hasNode(b)) g.setEdge(a, b);
+      }
+      dagre.layout(g);
+      const positions = {};
+      for (const n of top) {
+        const p = g.node(n.id);
+        positions[n.id] = { x: Math.round(p.x - p.width / 2), y: Math.round(p.y - p.height / 2) };
+        n.position = { ...positions[n.id] }; // Vue Flow's nodes are reactive: one re-render, not one per node
+      }
+      for (const [id, at] of Object.entries(relative)) {
+        const kid = this.flow.findNode(id);
+        const host = positions[kid.parentNode];
+        kid.position = { ...at };
+        positions[id] = { x: host.x + at.x, y: host.y + at.y };
+      }
+      const notes = {};
+      for (const [noteId, a] of Object.entries(anchors)) {
+        const p = positions[a.node];
+        if (!p) continue;
+        notes[noteId] = { x: Math.round(p.x + a.dx), y: Math.round(p.y + a.dy) };
+        this.flow.findNode(NOTE + noteId).position = { ...notes[noteId] };
+      }
+      this.relayout();
+      this.mark("layoutMs", Math.round(performance.now() - started));
+      this.relay("layout", { positions, notes });
+      await frames(3);
+      this.fit();
+      return true;
+    },
+    noteAnchors(nodes) {
+      const found = {};
+      for (const note of this.flow.getNodes.value.filter(isNote)) {
+        let best = null;
+        for (const n of nodes) {
+          const a = this.absolute(n);
+          const d = Math.hypot(a.x - note.position.x, a.y - note.position.y);
+          if (!best || d < best.d) best = { d, node: n.id, dx: note.position.x - a.x, dy: note.position.y - a.y };
+        }
+        if (best) found[note.data.noteId] = best;
+      }
+      return found;
+    },
     // --- Python -> browser ---------------------------------------------------------------
     loadGraph(graph) {
       const nodes = (graph && graph.nodes) || [];
       const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
       this.stages = (graph && graph.stages) || [];
       this.flow.setNodes([...this.stages.map((st) => this.stageNode(st)),
+                          ...((graph && graph.notes) || []).map((note) => this.noteNode(note)),
                           ...framesFirst(nodes).map((n) => this.decorate(n, byId))]);
       this.flow.setEdges(((graph && graph.edges) || []).map((e) => this.edge(e)));
       this.relayout();
@@ -600,7 +924,7 @@ const Canvas = {
       return true;
     },
     selectedIds() {
-      return this.flow.getSelectedNodes.value.filter((n) => n.type !== "flowai-stage").map((n) => n.id);
+      return this.flow.getSelectedNodes.value.filter((n) => n.type !== "flowai-stage" && !isNote(n)).map((n) => n.id);
     },
     relayoutSoon() {
       if (this._relayout || !(this.stages || []).length && !this.flow.getNodes.value.some((n) => n.parentNode)) return;
@@ -660,7 +984,7 @@ const Canvas = {
       return st ? st.id : null;
     },
     setGraph(graph, readonly, fit) {
-      this.locked = !!readonly;
+      this.locked = !!readonly || this.phone;
       this.mark("readonly", this.locked);
       this.loadGraph(graph);
       this.flow.addSelectedNodes([]);
@@ -676,6 +1000,8 @@ const Canvas = {
           const found = nodes.map((n) => this.flow.findNode(n.id)).filter(Boolean);
           this.flow.removeSelectedNodes(this.flow.getSelectedNodes.value);
           this.flow.addSelectedNodes(found);
+          if (this.revealNext) this.reveal(found); // placed by freeSpot (a click, a duplicate), not dropped
+          this.revealNext = false;
         });
       }
       return true;
@@ -706,7 +1032,7 @@ const Canvas = {
     },
     setIssues(byNode, warningsByNode) {
       for (const node of this.flow.getNodes.value) {
-        if (node.type === "flowai-stage") continue;
+        if (node.type === "flowai-stage" || isNote(node)) continue;
         const issues = byNode[node.id] || [];
         if ((node.data.issues || []).join("\n") !== issues.join("\n")) this.flow.updateNodeData(node.id, { issues });
         const warnings = (warningsByNode || {})[node.id] || [];
@@ -733,6 +1059,7 @@ const Canvas = {
     },
     clearRun() {
       for (const node of this.flow.getNodes.value) {
+        if (isNote(node)) continue;
         const blank = node.type === "flowai-stage" ? { status: null, statusText: "", progress: null }
           : { status: null, statusText: "", error: null, stream: "" };
         this.flow.updateNodeData(node.id, blank);
@@ -764,6 +1091,7 @@ const Canvas = {
     },
     miniColor(node) {
       if (node.type === "flowai-stage") return "rgba(148, 163, 184, .25)";
+      if (isNote(node)) return "#fde68a";
       return GROUP_COLOURS[node.data && node.data.group] || "#cbd5e1";
     },
     // A node as Vue Flow takes it: a loop as a frame, a node inside a loop as its child with a
@@ -771,7 +1099,8 @@ const Canvas = {
     decorate(n, byId) {
       const { parent, ...rest } = n;
       const node = { ...rest, type: n.data.frame ? "flowai-loop" : "flowai",
-                     data: { ...n.data, readonly: this.locked, hint: n.data.frame ? this.say("loop_hint") : "" } };
+                     data: { ...n.data, readonly: this.locked, hint: n.data.frame ? this.say("loop_hint") : "",
+                             expandText: this.say("expand") } };
       if (n.data.frame) {
         node.style = { width: FRAME_MIN.width + "px", height: FRAME_MIN.height + "px" };
       }
@@ -892,7 +1221,11 @@ const Canvas = {
       this.relay("connect", e);
     },
     onNodesChange(changes) {
-      for (const c of changes) if (c.type === "remove") this.pending.nodes.add(c.id);
+      for (const c of changes) {
+        if (c.type !== "remove") continue;
+        if (c.id.startsWith(NOTE)) this.relay("note_remove", { id: c.id.slice(NOTE.length) });
+        else this.pending.nodes.add(c.id);
+      }
       this.flushRemovals();
     },
     onEdgesChange(changes) {
@@ -918,6 +1251,9 @@ const Canvas = {
     // goes into that loop; dragged out of its frame, it leaves the loop. A moved loop moves its nodes.
     onDragStop(ev) {
       if (this.locked) return;
+      const moved = ev.nodes || [ev.node];
+      this.notesMoved(moved.filter(isNote));
+      if (moved.every(isNote)) return;
       const positions = {};
       const parents = {};
       const stages = {};
@@ -933,7 +1269,8 @@ const Canvas = {
         const a = this.absolute(n);
         positions[n.id] = { x: Math.round(a.x), y: Math.round(a.y) };
       };
-      for (const n of ev.nodes || [ev.node]) {
+      for (const n of moved) {
+        if (isNote(n)) continue;
         if (n.data.frame) {
           put(n);
           restage(n);
@@ -975,10 +1312,18 @@ const Canvas = {
       this.wireEnd(event);
     },
     onNodeClick(ev) {
+      this.menu = null;
       if (this.picker && !this.wiring) this.closePicker();
+      if (isNote(ev.node) || ev.node.type === "flowai-stage") return;
+      if (this.phone) {
+        this.details = ev.node.id;
+        return;
+      }
       if (!this.wiring) this.relay("select", { id: ev.node.id });
     },
     onPaneClick() {
+      this.menu = null;
+      this.details = null;
       if (this.wiring) return; // the click that ends a wire (let go here: the picker just opened)
       if (this.picker) this.closePicker();
       this.relay("select", { id: null });
@@ -1000,17 +1345,21 @@ const Canvas = {
     },
     onKey(e) {
       const mod = e.ctrlKey || e.metaKey;
-      if (!mod) return;
+      if (!mod) {
+        this.onPlainKey(e);
+        return;
+      }
       const key = e.key.toLowerCase();
       if (key === "s") {
         e.preventDefault();
         if (!this.locked) this.relay("save");
         return;
       }
-      const t = e.target;
-      const typing = t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
-      if (typing || this.locked) return;
-      if ((key === "z" && e.shiftKey) || key === "y") {
+      if (this.typing(e) || this.locked) return;
+      if (key === "a") {
+        e.preventDefault();
+        this.selectAll();
+      } else if ((key === "z" && e.shiftKey) || key === "y") {
         e.preventDefault();
         this.relay("redo");
       } else if (key === "z") {
@@ -1036,14 +1385,46 @@ const Canvas = {
                @connect="onConnect" @nodes-change="onNodesChange" @edges-change="onEdgesChange"
                @node-drag-stop="onDragStop" @node-click="onNodeClick" @pane-click="onPaneClick"
                @connect-start="onConnectStart" @connect-end="onConnectEnd"
-               @edge-mouse-enter="hoverIn" @edge-mouse-leave="hoverOut">
+               @edge-mouse-enter="hoverIn" @edge-mouse-leave="hoverOut"
+               @node-context-menu="onNodeMenu" @pane-context-menu="onPaneMenu" @move-start="menu = null">
         <Background :gap="20" />
-        <Controls :show-interactive="false" />
-        <MiniMap pannable zoomable :node-color="miniColor" />
+        <Controls :show-interactive="false">
+          <button type="button" :class="['vue-flow__controls-button', 'fa-map-toggle', showMap ? 'fa-on' : '']"
+                  data-role="minimap-toggle" :title="say('minimap')" :aria-pressed="showMap ? 'true' : 'false'"
+                  @click="toggleMap">▦</button>
+        </Controls>
+        <MiniMap v-if="showMap" pannable zoomable :node-color="miniColor" :width="160" :height="110"
+                 class="fa-minimap" />
       </VueFlow>
       <NodePicker v-if="picker" :picker="picker" :kinds="kinds" :compat="compat" :texts="texts"
                   @pick="pick" @close="closePicker" />
+      <div v-if="menu" class="fa-menu" data-role="context-menu" :style="{ left: menu.x + 'px', top: menu.y + 'px' }"
+           @contextmenu.prevent @pointerdown.stop>
+        <button v-for="item in menu.items" :key="item" type="button" class="fa-menu-item" :data-action="item"
+                @click="menuAction(item)">{{ say('menu_' + item) }}</button>
+      </div>
+      <div v-if="details && detailNode" class="fa-details" data-role="node-details">
+        <div class="fa-details-head">
+          <span class="fa-label">{{ detailNode.data.label || detailNode.id }}</span>
+          <span class="fa-type">{{ detailNode.data.title }}</span>
+          <span v-if="detailNode.data.status" class="fa-status">{{ detailNode.data.statusText }}</span>
+          <button type="button" class="fa-note-btn" data-role="details-close" @click="details = null">✕</button>
+        </div>
+        <div v-if="detailNode.data.summary" class="fa-details-text">{{ detailNode.data.summary }}</div>
+        <div v-if="detailNode.data.inputs && detailNode.data.inputs.length" class="fa-details-ports">
+          ← {{ detailNode.data.inputs.map((p) => p.name).join(', ') }}</div>
+        <div v-if="detailNode.data.outputs && detailNode.data.outputs.length" class="fa-details-ports">
+          → {{ detailNode.data.outputs.map((p) => p.name).join(', ') }}</div>
+        <div v-if="detailNode.data.stream" class="fa-details-text fa-stream">{{ detailNode.data.stream }}</div>
+        <div v-if="detailNode.data.error" class="fa-details-text fa-error">{{ detailNode.data.error }}</div>
+        <div v-for="(m, i) in (detailNode.data.issues || [])" :key="'d' + i" class="fa-details-text fa-issue">{{ m }}</div>
+      </div>
     </div>`,
+  computed: {
+    detailNode() {
+      return this.details ? this.flow.findNode(this.details) : null;
+    },
+  },
 };
 
 // Loops before the nodes inside them (Vue Flow wants a parent before its children).

@@ -14,6 +14,13 @@ target_port}``, ``remove`` ``{nodes, edges}``, ``select`` ``{id}``, ``refused`` 
 ``{type, position, upstream: [node, port] | null, downstream: [node, port] | null}`` (a node picked
 where a wire was let go on empty canvas, or from a "+" on a port or an edge). A ``connect`` without
 ports is an order edge (a wire dropped on a node's body, or on its header's square handles).
+``undo``, ``redo``, ``copy`` ``{ids}``, ``paste`` ``{position}``, ``save``, ``layout`` ``{positions,
+notes}`` (an auto-layout, done in the browser with the vendored dagre), ``note_add`` ``{position}``,
+``note_edit`` ``{id, text | position | size}``, ``note_remove`` ``{id}``, ``duplicate`` ``{ids,
+position}`` (the right-click menu), ``help`` (the ``?`` key). Calls for layout and organisation:
+``autoLayout``, ``freeSpot(point?, size?)`` (the free place nearest a point, default the view's
+centre), ``addNotes``, ``removeNotes``, ``selectAll``. Below 640 px wide the canvas is read-only
+(``data-phone``) and a tap shows a node's details.
 """
 
 from __future__ import annotations
