@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 
 from flowai.demo import HELLO
+from flowai.workflows.store import Workflows
 from nodes import default_registry
 from tests.graphs import Graph, field
 from tests.manage_client import data, error, signed_in
@@ -55,6 +56,15 @@ def test_the_document_schema_is_generated_from_the_graph_model_and_the_node_regi
     check = jsonschema.Draft202012Validator(schema)
     for doc in (HELLO, ECHO):
         assert not list(check.iter_errors(doc)), doc["name"]
+    # the later top-level additions are in it too: a document the product stores with them passes
+    first, second = HELLO["nodes"][0]["id"], HELLO["nodes"][1]["id"]
+    extras = {
+        "stages": [{"id": "s", "label": "Stage", "nodes": [first]}],
+        "notes": [{"id": "n1", "text": "why", "position": {"x": 0, "y": 0}, "size": {"width": 220, "height": 140}}],
+        "pins": {second: {"text": "pinned"}},
+    }
+    stored = Workflows(None, default_registry())._normalise({**HELLO, **extras})
+    assert set(extras) <= set(stored) and not list(check.iter_errors(stored))
     variants = schema["properties"]["nodes"]["items"]["oneOf"]
     assert len(variants) == len(list(default_registry()))  # one per node type, so it cannot drift
     bad = [

@@ -100,7 +100,7 @@ def _graph_properties() -> dict:
     from .graph import GraphDoc
 
     props = GraphDoc.model_json_schema()["properties"]
-    return {k: props[k] for k in ("name", "description")}
+    return {k: props[k] for k in ("name", "description", "pins")}
 
 
 def _templatable(schema: dict) -> dict:
