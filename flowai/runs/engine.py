@@ -1,6 +1,7 @@
 """The async engine: runs each node as soon as the nodes it depends on have finished.
 
-Independent branches run concurrently (one task per ready node). The engine knows nothing of
+Independent branches run concurrently (one task per ready node that can wait; a node whose code
+never awaits — input, template, output — runs inline, see :func:`never_waits`). The engine knows nothing of
 HTTP, storage or NiceGUI: it reports through an ``emit`` callback and returns the output.
 Cancelling the task that awaits :meth:`Engine.run` cancels every running node, which closes
 their upstream HTTP requests (they live in ``async with`` blocks).
