@@ -174,7 +174,7 @@ class Proc:
         self.pid = self.proc.pid
         self._wait_ready(ready_path)
 
-    def _wait_ready(self, path: str, timeout: float = 30) -> None:
+    def _wait_ready(self, path: str, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

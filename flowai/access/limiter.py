@@ -27,14 +27,24 @@ class LocalLimiter:
     def __init__(self) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._items: dict[tuple[int, int], RateLimitItemPerSecond] = {}
+        # key -> when its latest hit leaves its window: a key with none inside its window is
+        # admitted without asking the storage (the lockout check of every API request, where
+        # almost no address ever failed)
+        self._until: dict[str, float] = {}
 
     async def hit(self, key: str, limit: int, seconds: int, *, exact: bool = False) -> int | None:
+        now = time.monotonic()
+        self._until[key] = max(self._until.get(key, 0.0), now + seconds + 1)
+        if len(self._until) > 100_000:
+            self._until = {k: t for k, t in self._until.items() if t > now}
         item = self._item(limit, seconds)
         if await self._limiter.hit(item, key):
             return None
         return await self._retry(item, key)
 
     async def peek(self, key: str, limit: int, seconds: int) -> int | None:
+        if limit >= 1 and self._until.get(key, 0.0) < time.monotonic():
+            return None  # no hit inside the window
         item = self._item(limit, seconds)
         if await self._limiter.test(item, key):
             return None

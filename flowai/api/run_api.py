@@ -109,6 +109,11 @@ def _detail(handle: RunHandle) -> dict[str, Any]:
 
 async def _json_answer(request: Request, platform, handle: RunHandle, headers: dict, detail: bool) -> Response:
     if not handle.done:
+        # One pass of the event loop first: the run's task, created just now, runs before this
+        # continues, and a run that never waits (input → template → output) is over by then —
+        # no watcher for the client leaving and no wait on two tasks needed.
+        await asyncio.sleep(0)
+    if not handle.done:
         handle.attach()
         gone = asyncio.ensure_future(wait_disconnect(request))
         waiting = asyncio.ensure_future(handle.wait())

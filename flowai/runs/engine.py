@@ -1,6 +1,7 @@
 """The async engine: runs each node as soon as the nodes it depends on have finished.
 
-Independent branches run concurrently (one task per ready node). The engine knows nothing of
+Independent branches run concurrently (one task per ready node that can wait; a node whose code
+never awaits — input, template, output — runs inline, see :func:`never_waits`). The engine knows nothing of
 HTTP, storage or NiceGUI: it reports through an ``emit`` callback and returns the output.
 Cancelling the task that awaits :meth:`Engine.run` cancels every running node, which closes
 their upstream HTTP requests (they live in ``async with`` blocks).
@@ -9,8 +10,11 @@ their upstream HTTP requests (they live in ``async with`` blocks).
 from __future__ import annotations
 
 import asyncio
+import dis
 import hashlib
+import inspect
 import time
+import types
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -134,7 +138,7 @@ class Engine:
                 if pending[child] == 0:
                     waiting.append(child)
 
-        def start_ready() -> None:
+        def start_ready() -> Exception | None:
             while waiting:
                 node = graph.nodes[waiting.popleft()]
                 if node.id in state.outputs:  # done before (resume, regenerate): release its children
@@ -143,14 +147,30 @@ class Engine:
                     emit(NodeSkipped(node.id, node.label, node.spec.type))
                     release(node, None)
                 else:
-                    task = asyncio.create_task(self._run_node(node, graph, run_input, state, emit, run_id, gate, scope))
+                    coro = self._run_node(node, graph, run_input, state, emit, run_id, gate, scope)
+                    if never_waits(node.impl):
+                        # Inline: a node whose code never awaits anything (input, template, output...)
+                        # runs to its end here, without a task, a timer or a pass of the event loop.
+                        # Should something around it wait after all (a paused run's gate, a retry's
+                        # back-off, the node cache), the rest goes on in a task of its own.
+                        try:
+                            first = coro.send(None)
+                        except StopIteration:
+                            release(node, state.outputs[node.id])
+                            continue
+                        except Exception as exc:
+                            return exc
+                        task = asyncio.create_task(_go_on(coro, first))
+                    else:
+                        task = asyncio.create_task(coro)
                     task.node_id = node.id  # type: ignore[attr-defined]
                     running.add(task)
+            return None
 
         waiting.extend(nid for nid, count in pending.items() if count == 0)
-        start_ready()
         try:
-            while running:
+            failure = start_ready()
+            while running and failure is None:
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     running.discard(task)
@@ -161,7 +181,7 @@ class Engine:
                     release(graph.nodes[task.node_id], state.outputs[task.node_id])  # type: ignore[attr-defined]
                 if failure is not None:
                     break
-                start_ready()
+                failure = start_ready()
         finally:
             for task in running:
                 task.cancel()
@@ -250,8 +270,11 @@ class Engine:
                     ctx.stream(outputs["text"], outputs.get("reasoning"))
             else:
                 timeout = config.timeout or self.node_timeout
-                async with asyncio.timeout(timeout):
+                if never_waits(node.impl):  # nothing to time out: it cannot be interrupted anyway
                     outputs = await node.impl.run(ctx, config)
+                else:
+                    async with asyncio.timeout(timeout):
+                        outputs = await node.impl.run(ctx, config)
                 if cache is not None and key and ttl:
                     await cache.put(key, outputs, ctx.usage, ttl)
         except TimeoutError:
@@ -401,3 +424,50 @@ def _collect_output(graph: CompiledGraph, state: RunState) -> Any:
         for n in graph.output_nodes
         if n.id in state.outputs
     }
+
+
+_NEVER_WAITS: dict[type, bool] = {}  # by the implementation's class
+
+
+def never_waits(impl: Any) -> bool:
+    """Whether a node implementation's ``run`` is a coroutine function whose code has no ``await``
+    (nor ``async for``/``async with``) at all: calling it can never suspend, so it needs no task
+    and no timeout. Read once per function from its bytecode."""
+    kind = impl if isinstance(impl, type) else type(impl)
+    known = _NEVER_WAITS.get(kind)
+    if known is None:
+        fn = getattr(impl.run, "__func__", impl.run)
+        code = getattr(fn, "__code__", None)
+        known = _NEVER_WAITS[kind] = (
+            code is not None
+            and inspect.iscoroutinefunction(fn)
+            and not any(ins.opname in ("YIELD_VALUE", "SEND", "GET_AWAITABLE") for ins in dis.get_instructions(code))
+        )
+    return known
+
+
+@types.coroutine
+def _resumed(coro: Any, first: Any) -> Any:
+    """The rest of ``coro``, which was stepped by hand until it yielded ``first`` to the event loop:
+    every later step goes on exactly as if a task had driven it from the start."""
+    out = first
+    while True:
+        try:
+            sent = yield out
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:
+            try:
+                out = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                out = coro.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+
+async def _go_on(coro: Any, first: Any) -> Any:
+    return await _resumed(coro, first)

@@ -554,10 +554,12 @@ def _bad_transition(handle: RunHandle, action: str) -> InputError:
 
 def event_record(ev: Event) -> dict[str, Any]:
     """An event as stored; ``item`` only on the events of nodes inside a loop."""
-    fields = {name: getattr(ev, name) for name in ev.__slots__}
-    if fields.get("item", 0) is None:
-        del fields["item"]
-    return {"kind": ev.kind, **fields}
+    record = {"kind": ev.kind}
+    for name in ev.__slots__:
+        record[name] = getattr(ev, name)
+    if record.get("item", 0) is None:
+        del record["item"]
+    return record
 
 
 def _encoded_events(events: list[Event]) -> tuple[Any, int | None]:
