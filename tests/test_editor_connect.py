@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
-from tests.editor_support import centre, edges, handle, make_workflow, node, open_editor
+from tests.editor_support import centre, connect, edges, handle, make_workflow, node, notification, open_editor
 from tests.pages_support import switch_language
 
 pytestmark = pytest.mark.browser
@@ -90,8 +90,8 @@ def overlapping(page) -> list[tuple[str, str]]:
     ]
 
 
-def open_doc(page, served, language: str = "English") -> None:
-    open_editor(page, served, make_workflow(served.home, DOC))
+def open_doc(page, served, language: str = "English", doc: dict = DOC) -> None:
+    open_editor(page, served, make_workflow(served.home, doc))
     if page.evaluate("document.documentElement.lang") != ("zh-CN" if language == "简体中文" else "en-US"):
         switch_language(page, language)  # (the account remembers the last language chosen)
         page.wait_for_selector('[data-testid="canvas"][data-ready="true"]')
@@ -208,3 +208,20 @@ def test_order_edges_are_drawn_between_headers_and_deleted_like_any_edge(served,
     expect(order).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("Delete")
     expect(edges(page)).to_have_count(0)
+
+
+def test_a_wire_that_would_make_a_cycle_is_refused_with_the_reason(served, page):
+    two = {
+        **DOC,
+        "name": "Cycle",
+        "nodes": [
+            *DOC["nodes"][:2],
+            {"id": "llm2", "type": "llm", "label": "Editor", "position": {"x": 420, "y": 300}, "config": {}},
+            DOC["nodes"][2],
+        ],
+        "edges": [{"source": "llm", "source_port": "text", "target": "llm2", "target_port": "prompt"}],
+    }
+    open_doc(page, served, doc=two)
+    connect(page, "llm2", "text", "llm", "system")
+    expect(notification(page, "would make a cycle")).to_be_visible()
+    expect(edges(page)).to_have_count(1)

@@ -378,8 +378,9 @@ class Editor:
         ):
             hidden = bool(app.storage.user.get(f"editor_hide_{which}", False))
             element.classes(add="fa-collapsed" if hidden else "", remove="" if hidden else "fa-collapsed")
-            element.props(f'data-collapsed="{str(hidden).lower()}"')
-            button.props(f'color={"grey" if hidden else "primary"} aria-pressed="{str(not hidden).lower()}"')
+            element.props["data-collapsed"] = str(hidden).lower()
+            button.props["color"] = "grey" if hidden else "primary"
+            button.props["aria-pressed"] = str(not hidden).lower()
 
     async def add_note(self) -> None:
         if not self.state.editing:
@@ -495,7 +496,7 @@ class Editor:
         with (
             ui.row()
             .classes("w-full items-start gap-1 no-wrap")
-            .props(f'data-testid="problem" data-level="{level}" data-node="{safe_id(node or "")}"')
+            .props(f'data-testid="problem" data-level="{safe_id(level)}" data-node="{safe_id(node or "")}"')
         ):
             ui.icon("error" if level == "error" else "warning", size="xs").style(f"color: {colour}")
             with ui.column().classes("gap-0 grow").style("min-width: 0"):

@@ -145,6 +145,7 @@ class SetPin:
     outputs: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
 class AddNote:
     """A new, empty sticky note at ``position`` (flow coordinates)."""
 

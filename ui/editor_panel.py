@@ -158,7 +158,7 @@ class SettingsPanel:
                 t("editor_panel.edit_pin" if pinned else "editor_panel.pin"),
                 icon="push_pin",
                 on_click=lambda: tools.edit_pin(nid),
-            ).props(f'outline dense no-caps data-testid="tool-pin" {"color=teal" if pinned else ""}').tooltip(
+            ).props("outline dense no-caps data-testid=tool-pin" + (" color=teal" if pinned else "")).tooltip(
                 t("editor_panel.pin_tip")
             )
 

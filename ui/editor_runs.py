@@ -401,7 +401,7 @@ class RunPanel:
         self.nodes_box.clear()
         self.output_box.clear()
         self.trace_button.set_visibility(False)
-        self.page_link.props(f'href="/runs/{run_id}"')
+        self.page_link.props["href"] = f"/runs/{run_id}"
         self.page_link.set_visibility(True)
         self.emit(i.RunCleared())
         run = trace.run
@@ -454,7 +454,7 @@ class RunPanel:
                         if value is None or port == "usage":
                             continue
                         testid = safe_id("run-media", node.node_id, port)
-                        with ui.element("div").props(f'data-testid="{testid}"') as box:
+                        with ui.element("div").props(f'data-testid="{safe_id(testid)}"') as box:
                             drawn = render_media(value, kind=(node.types or {}).get(port), type_of=self.type_of)
                         if drawn:
                             continue
@@ -514,7 +514,7 @@ class RunPanel:
             self.run_button.enable()
             self.stop_button.set_visibility(False)
             self.trace_button.set_visibility(True)
-            self.page_link.props(f'href="/runs/{handle.id}"')
+            self.page_link.props["href"] = f"/runs/{handle.id}"
             self.page_link.set_visibility(True)
             if self.single and self.state.last_run is not None:
                 # one node run alone: "Run from here" still reuses the last whole run; the node's new

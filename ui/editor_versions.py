@@ -268,7 +268,7 @@ class VersionsPanel:
                                 ui.column()
                                 .classes("gap-0 p-1 border-t")
                                 .style("min-width: 0")
-                                .props(f'data-testid="{testid}"')
+                                .props(f'data-testid="{safe_id(testid)}"')
                             ):
                                 ui.label(side).classes("text-gray-500 font-sans")
                                 for line, changed in lines:

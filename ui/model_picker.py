@@ -63,7 +63,7 @@ def _provider(p: dict[str, Any], pick: Callable[[str], None], *, current: str) -
     with (
         ui.row()
         .classes("w-full items-center gap-2 px-3 pt-2 pb-1 no-wrap")
-        .props(f'data-testid="{safe_id("model-provider", name)}" data-configured="{str(ready).lower()}"')
+        .props(f'data-testid="{safe_id("model-provider", name)}" data-configured="{safe_id(str(ready).lower())}"')
     ):
         ui.label(p.get("title") or name).classes("text-xs font-bold uppercase " + ("" if ready else "text-gray-400"))
         if not ready:

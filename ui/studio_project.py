@@ -66,9 +66,9 @@ def _word(prefix: str, value: str) -> str:
 def _image(url: str | None, testid: str, *, classes: str = "w-full h-32 object-cover rounded") -> None:
     """An <img> whose URL is an attribute value (never markup); a grey box while there is none."""
     if not url:
-        ui.element("div").classes(f"{classes} bg-slate-200").props(f'data-testid="{testid}" data-empty="true"')
+        ui.element("div").classes(f"{classes} bg-slate-200").props(f'data-testid="{safe_id(testid)}" data-empty="true"')
         return
-    image = ui.element("img").classes(classes).props(f'data-testid="{testid}"')
+    image = ui.element("img").classes(classes).props(f'data-testid="{safe_id(testid)}"')
     image.props["src"] = url
     image.props["alt"] = ""
 
@@ -144,22 +144,21 @@ class ProjectView:
                 resume.props('flat data-testid="studio-resume"').set_enabled(paused)
                 cancel = ui.button(t("studio.cancel"), icon="stop", on_click=lambda: self.transition("cancel"))
                 cancel.props('flat color=negative data-testid="studio-cancel"').set_enabled(running)
-            ui.linear_progress(value=round(p["overall_progress"], 3), show_value=False).props(
-                f'data-testid="studio-progress" data-value="{p["overall_progress"]}"'
-            )
+            bar = ui.linear_progress(value=round(p["overall_progress"], 3), show_value=False)
+            bar.props("data-testid=studio-progress")
+            bar.props["data-value"] = str(p["overall_progress"])
             by_name = {s["stage"]: s for s in p["stages"]}
             with ui.row().classes("w-full gap-2 flex-wrap").props('data-testid="studio-stages"'):
                 for name in STAGES:
                     stage = by_name.get(name, {"status": "pending", "progress": 0.0})
                     shown = _status(stage["status"])
-                    with (
+                    chip = (
                         ui.row()
                         .classes("items-center gap-1 rounded border border-slate-300 px-2 py-1")
-                        .props(
-                            f'data-testid="{safe_id("studio-stage", name)}" data-status="{safe_id(shown)}" '
-                            f'data-progress="{stage["progress"]}"'
-                        )
-                    ):
+                        .props(f'data-testid="{safe_id("studio-stage", name)}" data-status="{safe_id(shown)}"')
+                    )
+                    chip.props["data-progress"] = str(stage["progress"])
+                    with chip:
                         ui.icon(_stage_icon(shown), color=STAGE_COLOR.get(shown, "grey"))
                         ui.label(t(f"studio.stage_{name}")).classes("font-medium")
                         ui.label(_word("s", shown)).classes("text-xs text-gray-600")
@@ -294,9 +293,10 @@ class ProjectView:
             ui.button(t("studio.recut"), icon="movie_edit", on_click=lambda: self.recut(effects.value)).props(
                 'flat data-testid="studio-recut"'
             )
+            effects = "true" if cut["audio_effects"] else "false"
             ui.label(t("studio.with_effects" if cut["audio_effects"] else "studio.without_effects")).classes(
                 "text-sm text-gray-600"
-            ).props(f'data-testid="studio-effects-state" data-effects="{str(bool(cut["audio_effects"])).lower()}"')
+            ).props(f'data-testid="studio-effects-state" data-effects="{safe_id(effects)}"')
 
     # actions -------------------------------------------------------------------------------------
     async def _fresh(self) -> views.Snapshot:
