@@ -117,7 +117,9 @@ def test_each_case_of_defect_4_is_flagged_and_publish_refuses(served, page):
     # 中文: the same problems in Chinese
     switch_language(page, "简体中文")
     open_editor(page, served, wf_id)
-    expect(page.get_by_test_id("issue-count")).to_have_text("3 个问题")  # the reload drops the unsaved edit
+    # the edit made above was kept as the draft (autosave) and comes back with the page
+    expect(page.get_by_test_id("recovered-message")).to_be_visible()
+    expect(page.get_by_test_id("issue-count")).to_have_text("2 个问题")
     expect(page.get_by_test_id("warning-count")).to_have_text("32 条警告")
     expect(node(page, "llm").locator('[data-role="issue"]')).to_have_text(
         ["“提示词”为空：请填写，或从其他节点连线到这里。", "没有配置任何文本供应商。"]
