@@ -140,7 +140,8 @@ def boxes(page) -> list[dict]:
 
 def wait_dirty(page) -> None:
     """Until the canvas reports an edit (an auto-layout of 200 nodes takes seconds on a loaded machine)."""
-    expect(page.get_by_test_id("canvas")).to_have_attribute("data-dirty", "true", timeout=90_000)
+    # (the toolbar's state: unsaved as a version; the canvas's own flag clears once the draft is kept)
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-dirty", "true", timeout=90_000)
 
 
 def save(page, version: int) -> None:

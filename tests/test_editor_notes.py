@@ -59,7 +59,7 @@ def test_a_note_is_added_typed_moved_resized_saved_reloaded_and_deleted(served, 
     assert grown["width"] > before["width"] + 30 and grown["height"] > before["height"] + 20
     shot(page, "editor-note")
 
-    expect(page.get_by_test_id("canvas")).to_have_attribute("data-dirty", "true")
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-dirty", "true")
     page.wait_for_timeout(500)  # the typing is reported after a short pause
     save(page, 2)
     [saved] = saved_doc(served, wf_id, 2)["notes"]
