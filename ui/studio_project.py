@@ -293,10 +293,10 @@ class ProjectView:
             ui.button(t("studio.recut"), icon="movie_edit", on_click=lambda: self.recut(effects.value)).props(
                 'flat data-testid="studio-recut"'
             )
-            effects = "true" if cut["audio_effects"] else "false"
+            has_effects = "true" if cut["audio_effects"] else "false"
             ui.label(t("studio.with_effects" if cut["audio_effects"] else "studio.without_effects")).classes(
                 "text-sm text-gray-600"
-            ).props(f'data-testid="studio-effects-state" data-effects="{safe_id(effects)}"')
+            ).props(f'data-testid="studio-effects-state" data-effects="{safe_id(has_effects)}"')
 
     # actions -------------------------------------------------------------------------------------
     async def _fresh(self) -> views.Snapshot:
