@@ -299,7 +299,11 @@ def test_rate_limit_is_429_with_retry_after(api):
     codes = [post(api, wf, {"input": {"输入": "x"}}, key).status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
     r = post(api, wf, {"input": {"输入": "x"}}, key)
-    assert r.json()["code"] == 42901 and 1 <= int(r.headers["retry-after"]) <= 60
+    # A moving window (the embedded default) frees a hit within the minute; PostgreSQL's sliding
+    # window counter takes a full window's hits as spread over it, so a burst early in a minute can
+    # wait up to a minute plus a minute / limit (tests/test_scale_shared.py checks it is honest).
+    longest = 60 if api.platform.db.dialect.name == "sqlite" else 60 + 60 // 3
+    assert r.json()["code"] == 42901 and 1 <= int(r.headers["retry-after"]) <= longest
     assert post(api, wf, {"input": {"输入": "x"}}, api.key(rate_limit=0)).status_code == 200
 
 

@@ -71,6 +71,28 @@ async def test_bursts_on_both_sides_of_a_window_edge_do_not_admit_twice_the_limi
     assert all(1 <= retry <= seconds for retry in early if retry is not None)
 
 
+async def test_a_refused_hits_retry_after_is_when_it_fits_again():
+    """A burst early in a window fills it; the answer's Retry-After (which may pass the window's
+    end: the burst is taken as spread over the window) is honest — a hit a second before it is
+    still refused, a hit at it is admitted."""
+    seconds, limit = 4, 3
+    with fresh_database() as url:
+        make_engine(url).dispose()
+        limiter = PgLimiter(url)
+        await limiter.open()
+        try:
+            await _until_in_window(seconds, 0.02, 0.1)
+            assert [await limiter.hit("key:burst", limit, seconds) for _ in range(limit)] == [None] * limit
+            refused_at, retry = time.time(), await limiter.hit("key:burst", limit, seconds)
+            assert retry is not None and seconds < retry <= seconds + seconds // limit + 1
+            await asyncio.sleep(max(0.0, refused_at + retry - 1.2 - time.time()))
+            assert await limiter.hit("key:burst", limit, seconds) is not None
+            await asyncio.sleep(max(0.0, refused_at + retry - time.time()))
+            assert await limiter.hit("key:burst", limit, seconds) is None
+        finally:
+            await limiter.close()
+
+
 async def _until_in_window(seconds: int, start: float, end: float) -> None:
     """Sleep until the current ``seconds``-long window (aligned as the limiter's) is between
     ``start`` and ``end`` of its length; the next such moment after the current one."""
