@@ -20,6 +20,7 @@ from flowai.providers.replicate_budget import Budget
 from flowai.scale.counters import PgLimiter
 from flowai.scale.notify import Notifier
 from storage.db import make_engine
+from tests.clock import Clock
 from tests.fakes.flaky_openai import flaky  # noqa: F401  (fixture)
 from tests.pg import PG_ADMIN_URL, fresh_database
 from tests.router_kit import env_for, with_config
@@ -121,6 +122,47 @@ async def test_failed_sign_ins_are_counted_across_processes():
             assert 1 <= refused.value.retry_after <= 300
             await other.check("account", "someone else")  # another account has its own count
             await other.check("address", "127.0.0.1")  # and addresses theirs
+        finally:
+            for limiter in limiters:
+                await limiter.close()
+
+
+class CountingLimiter(PgLimiter):
+    """The PostgreSQL limiter, counting its lockout look-ups (each a query)."""
+
+    peeks = 0
+
+    async def peek(self, key: str, limit: int, seconds: int) -> int | None:
+        self.peeks += 1
+        return await super().peek(key, limit, seconds)
+
+
+async def test_the_lockout_check_asks_the_database_once_a_second_per_clean_address():
+    """Every API request checks its address's lockout: with a shared counter a clean answer is kept
+    for a second, so 50 requests cost one query (sign-in's per-account check is not kept); a lockout
+    reached through another replica holds here within that second, one reached here at once."""
+    clock = Clock()
+    with fresh_database() as url:
+        make_engine(url).dispose()
+        limiters = [CountingLimiter(url) for _ in range(2)]
+        for limiter in limiters:
+            await limiter.open()
+        try:
+            here, there = (Throttle(per_address=3, counter=limiter, clock=clock) for limiter in limiters)
+            for _ in range(50):
+                await here.check("address", "10.0.0.7")
+            assert limiters[0].peeks == 1
+            for _ in range(3):
+                await there.failed("address", "10.0.0.7", what="authentications")
+            await here.check("address", "10.0.0.7")  # the clean answer of a moment ago still holds
+            clock.advance(1.1)
+            with pytest.raises(RateLimitedError):
+                await here.check("address", "10.0.0.7")
+            await here.check("address", "10.0.0.8")
+            for _ in range(3):
+                await here.failed("address", "10.0.0.8", what="authentications")
+            with pytest.raises(RateLimitedError):  # a lockout reached here holds at once
+                await here.check("address", "10.0.0.8")
         finally:
             for limiter in limiters:
                 await limiter.close()

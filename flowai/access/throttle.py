@@ -10,6 +10,11 @@ The counts live in a :class:`flowai.access.limiter.Limiter`: this process's memo
 PostgreSQL in a scaled deployment (``flowai.scale.counters.PgLimiter``), so that an attacker
 spreading guesses over several replicas gets no more of them than against one.
 
+With a shared counter, a clean answer ("not locked out") for an address is kept for ``clean_for``
+seconds (1 by default), so the lockout check every API request makes is not a database
+round trip each time: a lockout reached through another replica holds here at most that much
+later; one reached through this process holds at once.
+
 Wrong API keys are not counted per key prefix: anyone who has seen a prefix could then lock
 that key out of production traffic, and the 32 random characters after it are not guessable.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from flowai.errors import RateLimitedError
 
@@ -34,8 +40,15 @@ class Throttle:
         per_account: int = 10,
         account_minutes: int = 5,
         counter: Limiter | None = None,
+        clean_for: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._counter: Limiter = counter or LocalLimiter()
+        # an address's clean answer from a shared counter, kept: (scope, who) -> until when (the local
+        # counter answers from memory, and sign-in's per-account check is rare)
+        self._clean_for = 0.0 if counter is None or isinstance(counter, LocalLimiter) else clean_for
+        self._clean: dict[tuple[str, str], float] = {}
+        self.clock = clock
         self._windows = {  # scope -> (failures allowed, per seconds)
             "address": (max(1, per_address), 60),
             "account": (max(1, per_account), 60 * max(1, account_minutes)),
@@ -44,8 +57,17 @@ class Throttle:
 
     async def retry_after(self, scope: str, who: str) -> int | None:
         """Seconds until ``who`` may try again, or None while it is not locked out."""
+        keep = self._clean_for if scope == "address" else 0.0
+        if keep and self._clean.get((scope, who), 0.0) > self.clock():
+            return None
         limit, seconds = self._windows[scope]
-        return await self._counter.peek(_key(scope, who), limit, seconds)
+        retry = await self._counter.peek(_key(scope, who), limit, seconds)
+        if retry is None and keep:
+            now = self.clock()
+            if len(self._clean) > 10_000:
+                self._clean = {k: v for k, v in self._clean.items() if v > now}
+            self._clean[(scope, who)] = now + keep
+        return retry
 
     async def check(self, scope: str, who: str) -> None:
         """Raise RateLimitedError (429, ``Retry-After``) while ``who`` is locked out."""
@@ -56,11 +78,12 @@ class Throttle:
     async def failed(self, scope: str, who: str, *, what: str) -> None:
         """Count one failed attempt; log the lockout when this one fills the window."""
         limit, seconds = self._windows[scope]
+        self._clean.pop((scope, who), None)
         await self._counter.hit(_key(scope, who), limit, seconds, exact=True)
         retry = await self.retry_after(scope, who)
         if retry is None:
             return  # room left in the window
-        now = time.monotonic()
+        now = self.clock()
         if self._locked.get((scope, who), 0) > now:
             return
         self._locked[(scope, who)] = now + retry
