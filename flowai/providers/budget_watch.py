@@ -43,6 +43,8 @@ class BudgetWatch:
 
     async def observe(self, workflow_id: str, *, run_id: str | None = None, node_id: str | None = None) -> dict | None:
         """Warn when this workflow's spend today has just crossed its warning share; the warning or None."""
+        if self.ledger.cached_budget(workflow_id) == (True, None):
+            return None  # no budget, nothing to warn of (and no hop to a thread to learn it)
         warning = await asyncio.to_thread(self._crossed, workflow_id)
         if warning is None:
             return None

@@ -347,8 +347,8 @@ class Router:
         if self.ledger is None:
             return _Hold()
         spend = None
-        if scope is not None and scope.workflow_id:
-            spend = await asyncio.to_thread(
+        if scope is not None and scope.workflow_id and self.ledger.cached_budget(scope.workflow_id) != (True, None):
+            spend = await asyncio.to_thread(  # a workflow known to have no budget needs no hop to a thread
                 self.ledger.hold_spend, scope.workflow_id, self._cost_estimate(name, estimate)
             )
         quota = self.config.quota(name)
