@@ -31,6 +31,9 @@ log = logging.getLogger("flowai.providers")
 CACHE_TTL = 5.0  # seconds before a change made by another process is seen
 
 
+NOTHING_STORED: dict[str, dict[str, Any]] = {}  # the stored values without a store (never written to)
+
+
 @dataclass(frozen=True, slots=True)
 class Credential:
     """What a provider client is built from. ``source`` says where the key came from."""
@@ -72,12 +75,25 @@ class Credentials:
         self.keyring = keyring if isinstance(keyring, Keyring) else Keyring([legacy_key(keyring)])
         self._lock = threading.Lock()
         self._cache: tuple[float, dict[str, dict[str, Any]]] | None = None
+        # the credentials built from one reading of the stored values (the reading, name -> credential)
+        self._memo: tuple[dict[str, dict[str, Any]], dict[str, Credential]] = (NOTHING_STORED, {})
 
     # -- reading --
 
     def get(self, name: str) -> Credential:
+        """``name``'s credential, built once per reading of the stored values (every call asks for
+        each provider of its task in priority order)."""
+        stored = self._ui()
+        memo = self._memo
+        if memo[0] is not stored:
+            memo = self._memo = (stored, {})
+        found = memo[1].get(name)
+        if found is None:
+            found = memo[1][name] = self._build(name, stored.get(name, {}))
+        return found
+
+    def _build(self, name: str, ui: dict[str, Any]) -> Credential:
         spec = CATALOG[name]
-        ui = self._ui().get(name, {})
         prefix = spec.prefix
         env_name = next((k for k in spec.key_env if self.env.get(k)), None)
         env_key = self.env[env_name] if env_name else None
@@ -136,7 +152,7 @@ class Credentials:
 
     def _ui(self, fresh: bool = False) -> dict[str, dict[str, Any]]:
         if self.store is None:
-            return {}
+            return NOTHING_STORED
         cached = self._cache
         if not fresh and cached is not None and time.monotonic() - cached[0] < CACHE_TTL:
             return cached[1]
