@@ -250,7 +250,7 @@ class Platform:
         return resumed, failed
 
     def _resume(self, run, done_nodes) -> None:
-        graph = self.workflows.compiled(run.workflow_id, run.version)
+        graph = self.workflows.ran(run)
         handle = self.runs.resubmit(graph, run, done_nodes, status="paused" if run.status == "paused" else "pending")
         self.recorder.status(run.id, {"status": handle.status})
         if run.callback_url:

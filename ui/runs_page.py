@@ -106,12 +106,9 @@ def register(platform: Platform) -> None:
 
 
 def _graph(platform: Platform, run):
-    """The graph the run ran: its saved version, or for an editor's draft (version 0) the document
-    recorded with it; None when neither can be compiled any more."""
+    """The graph the run ran (``Workflows.ran``); None when it cannot be compiled any more."""
     try:
-        if run.version == 0:
-            return platform.workflows.validate(run.graph) if run.graph else None
-        return platform.workflows.compiled(run.workflow_id, run.version)
+        return platform.workflows.ran(run) if run.version or run.graph else None
     except FlowAIError:
         return None
 

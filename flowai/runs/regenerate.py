@@ -1,6 +1,7 @@
 """Regenerating one node of a finished run: a new background run of the same version that
 re-runs the node (its config optionally overridden) and what depends on it, reusing every
-other node's stored outputs."""
+other node's stored outputs. It starts from the document the run ran, so the overrides of
+earlier regenerations hold in later ones (a music setting survives a redrawn shot)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,14 @@ def regenerated(
 ) -> tuple[CompiledGraph, RunState]:
     """The graph to run (``config`` merged into ``node_id``'s config, and each of ``more``'s
     configs into its node's; those nodes run again too) and the state holding the stored outputs
-    of every node that is not run again."""
-    version = workflows.version(owner_id=owner_id, workflow_id=run.workflow_id, number=run.version)
-    document = copy.deepcopy(version.document)
+    of every node that is not run again. The graph's document (``graph.doc``) is what the new run
+    records as the one it ran."""
+    if run.graph:
+        document = copy.deepcopy(run.graph)
+    else:
+        document = copy.deepcopy(
+            workflows.version(owner_id=owner_id, workflow_id=run.workflow_id, number=run.version).document
+        )
     changed = {node_id: config, **(more or {})}
     for nid, override in changed.items():
         spec = next((n for n in document["nodes"] if n["id"] == nid), None)

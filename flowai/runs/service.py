@@ -258,7 +258,8 @@ class RunService:
             owner_id=principal.owner_id,
             source="regenerate",
             state=state,
-            extra={"parent_run_id": run.id, "name": run.name},
+            # the document that ran, with its overrides: a later regeneration starts from it
+            extra={"parent_run_id": run.id, "name": run.name, "graph": graph.doc.model_dump(mode="json")},
         )
         return run, handle
 
@@ -325,10 +326,7 @@ class RunService:
         same whatever started it; labelled from the graph it ran when that still compiles."""
         run = await self.record(principal, run_id)
         try:
-            if run.version == 0:
-                graph = self.workflows.validate(run.graph) if run.graph else None
-            else:
-                graph = self.workflows.compiled(run.workflow_id, run.version)
+            graph = self.workflows.ran(run) if run.version or run.graph else None
         except FlowAIError:
             graph = None
         trace = self.history.trace(owner_id=principal.owner_id, run_id=run_id, graph=graph)

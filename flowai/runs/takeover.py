@@ -43,7 +43,7 @@ async def execute_queued(
     if run is None:
         return "skipped"
     try:
-        graph = workflows.compiled(run.workflow_id, run.version)
+        graph = workflows.ran(run)
     except FlowAIError as exc:
         manager.recorder.status(
             run_id,

@@ -56,6 +56,14 @@ class Workflows:
         """Compile the document; raises GraphError with located issues."""
         return compile_graph(document, self.registry)
 
+    def ran(self, run: Any) -> CompiledGraph:
+        """The graph a run ran: the document recorded with it where there is one (an editor's unsaved
+        draft; a regenerated run, whose node configs were overridden), else its version's, compiled.
+        ``run``: a runs row (``workflow_id``, ``version``, ``graph``)."""
+        if run.graph:
+            return self.validate(run.graph)
+        return self.compiled(run.workflow_id, run.version)
+
     def _normalise(self, document: Any) -> dict:
         """The document as stored: validated, defaults filled in; the keys of later additions
         (a node's ``parent``, the ``stages``, the ``pins``, the ``notes``) only where used, so a document without them

@@ -34,6 +34,7 @@ from flowai.runs.manager import RunHandle, event_record
 from flowai.runs.progress import Stage, node_fractions, node_states, progress, stage_plan
 from flowai.runs.service import Mode, Principal, Run
 from flowai.texts import Text
+from flowai.workflows.graph import CompiledGraph
 
 from .common import Page, bearer_user, current_user, ok, platform_of
 
@@ -74,14 +75,17 @@ def _summary(run: Run, live: RunHandle | None = None) -> dict:
     }
 
 
+def _graph(platform: Platform, run: Run | RunHandle) -> CompiledGraph:
+    """A live run's graph, else the one its row says it ran."""
+    return run.graph if isinstance(run, RunHandle) and run.graph is not None else platform.workflows.ran(run)
+
+
 def _order(platform: Platform, run: Run | RunHandle) -> list[str]:
-    graph = getattr(run, "graph", None) or platform.workflows.compiled(run.workflow_id, run.version)
-    return list(graph.nodes)
+    return list(_graph(platform, run).nodes)
 
 
 def _plan(platform: Platform, run: Run | RunHandle) -> list[Stage]:
-    graph = getattr(run, "graph", None) or platform.workflows.compiled(run.workflow_id, run.version)
-    return stage_plan(graph)
+    return stage_plan(_graph(platform, run))
 
 
 @router.post("/runs", status_code=202)
