@@ -119,6 +119,7 @@ class RunPanel:
         node = next((n for n in self.state.draft.doc["nodes"] if n.get("type") == "input"), None)
         fields = (node or {}).get("config", {}).get("fields") or []
         self.form.clear()
+        self.boxes: dict[str, Any] = {}  # field name -> its element (marked when its value is refused)
         with self.form:
             if node is None:
                 ui.label(t("editor_runs.no_input")).classes("text-sm text-orange-700")
@@ -136,38 +137,71 @@ class RunPanel:
 
         def put(v: Any) -> None:
             self.values[name] = v
+            self._mark(name, None)  # typed again: the field's error goes
 
         if kind == "boolean":
-            ui.switch(label, value=bool(value), on_change=lambda e: put(e.value)).props(tid)
+            box = ui.switch(label, value=bool(value), on_change=lambda e: put(e.value)).props(tid)
         elif kind in ("number", "integer"):
-            ui.number(label, value=value, on_change=lambda e: put(e.value)).props(tid).classes("w-full")
+            box = ui.number(label, value=value, on_change=lambda e: put(e.value)).props(tid).classes("w-full")
         elif kind == "json":
-            ui.textarea(
-                label,
-                value=json.dumps(value) if value is not None else "",
-                placeholder=t("editor_runs.json_hint"),
-                on_change=lambda e: put(("json", e.value)),
-            ).props(tid).props("autogrow outlined").classes("w-full")
+            box = (
+                ui.textarea(
+                    label,
+                    value=json.dumps(value) if value is not None else "",
+                    placeholder=t("editor_runs.json_hint"),
+                    on_change=lambda e: put(("json", e.value)),
+                )
+                .props(tid)
+                .props("autogrow outlined")
+                .classes("w-full")
+            )
         elif kind in ("image", "audio", "video", "file"):
-            ui.input(
+            box = ui.input(
                 label,
                 value=value or "",
                 placeholder=t("editor_runs.url_hint"),
                 on_change=lambda e: put(e.value or None),
-            ).props(tid).classes("w-full")
+            ).props(tid)
+            box.classes("w-full")
         else:
-            ui.textarea(label, value=value or "", on_change=lambda e: put(e.value)).props(tid).props(
-                "autogrow outlined"
-            ).classes("w-full")
+            box = (
+                ui.textarea(label, value=value or "", on_change=lambda e: put(e.value))
+                .props(tid)
+                .props("autogrow outlined")
+                .classes("w-full")
+            )
+        self.boxes[name] = box
 
-    def _input(self) -> dict[str, Any]:
+    def _mark(self, name: str, message: str | None) -> None:
+        """Show ``message`` under the field (Quasar's error state), or clear it (None)."""
+        box = self.boxes.get(name)
+        if box is not None and not isinstance(box, ui.switch):  # (a switch holds a valid value)
+            box.error = message
+
+    def _refused(self, problems: dict[str, str]) -> bool:
+        """Mark each field whose value is refused (``problems``: field -> check_input's reason, or
+        "json" for text that does not parse) and put the cursor in the first; whether any was."""
+        first = None
+        for name in self.boxes:
+            why = problems.get(name)
+            self._mark(name, _field_message(why) if why else None)
+            if why and first is None:
+                first = name
+        if first is not None:
+            self.boxes[first].run_method("focus")
+        return first is not None
+
+    def _input(self, bad: dict[str, str] | None = None) -> dict[str, Any]:
+        """The form's values; JSON text that does not parse is left out (and noted in ``bad``)."""
         out = {}
         for name, v in self.values.items():
             if isinstance(v, tuple) and v[0] == "json":
                 try:
                     v = json.loads(v[1]) if v[1].strip() else None
                 except ValueError:
-                    pass  # check_input reports the field
+                    if bad is not None:
+                        bad[name] = "json"
+                    continue
             if v is not None and v != "":
                 out[name] = v
         return out
@@ -178,10 +212,16 @@ class RunPanel:
         if graph is None:
             return
         known = {f.name for f in graph.input_node.config.fields}
+        bad: dict[str, str] = {}
+        given = {k: v for k, v in self._input(bad).items() if k in known}
         try:
-            run_input = graph.check_input({k: v for k, v in self._input().items() if k in known})
+            run_input = graph.check_input(given)
         except FlowAIError as exc:
-            ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
+            problems = exc.detail if isinstance(exc.detail, dict) else {}
+            if not self._refused({**{k: str(v) for k, v in problems.items()}, **bad}):
+                ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
+            return
+        if self._refused(bad):
             return
         handle = self.platform.run_service.start_checked(
             self.principal,
@@ -716,6 +756,20 @@ def _money(value: Any) -> str | None:
     if not isinstance(value, int | float):
         return None
     return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
+
+
+FIELD_MESSAGES = {  # check_input's reasons, as the form says them under a field
+    "required field is missing": "editor_runs.field_required",
+    "json": "editor_runs.field_json",
+    "expected a number": "editor_runs.field_number",
+    "expected a finite number": "editor_runs.field_number",
+    "expected an integer": "editor_runs.field_integer",
+}
+
+
+def _field_message(why: str) -> str:
+    key = FIELD_MESSAGES.get(why)
+    return t(key) if key else t("editor_runs.field_invalid", problem=why)
 
 
 def _as_text(value: Any) -> str:
