@@ -123,6 +123,7 @@ class CanvasBinding:
                 a.get("position") or {"x": 0, "y": 0},
                 end(a.get("upstream")),
                 end(a.get("downstream")),
+                room=float(a.get("room") or 0) if isinstance(a.get("room"), int | float) else 0.0,
             )
         )
 

@@ -346,17 +346,26 @@ class EditorState:
         return Change(it, document=True, stale=True, added_edges=[edge], variables=self.selected == it.node)
 
     def _add_connected(self, it: i.AddConnected) -> Change | None:
+        before = {n["id"]: n.get("position") for n in self.draft.doc["nodes"]}
         made = wiring.add_connected(
-            self.draft, it.type, it.position, parent=it.parent, upstream=it.upstream, downstream=it.downstream
+            self.draft,
+            it.type,
+            it.position,
+            parent=it.parent,
+            upstream=it.upstream,
+            downstream=it.downstream,
+            room=it.room,
         )
         if made is None:
             return None
         node, added, removed = made
         self.selected = node["id"]
+        moved = any(before.get(n["id"], n.get("position")) != n.get("position") for n in self.draft.doc["nodes"])
         return Change(
             it,
             document=True,
             stale=True,
+            graph=moved,  # nodes made room for it: the canvas draws them where they are now
             added_nodes=[node["id"]],
             added_edges=added,
             removed_edges=removed,
