@@ -12,18 +12,20 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import expect
 
+from flowai.platform import Platform
+from flowai.runs import tools
+from flowai.runs.service import Mode, Principal, Target
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.editor_support import make_workflow, node, open_editor
 from tests.fakes.openai_server import FakeOpenAI
 from tests.pages_support import switch_language
 from tests.wait import wait_until
-
-pytestmark = pytest.mark.browser
 
 
 def loop_flow() -> dict:
@@ -71,6 +73,55 @@ def loop_flow() -> dict:
     }
 
 
+# --- through the run service (flowai.runs.tools) -------------------------------------------
+@pytest.fixture
+async def platform(settings, fake_openai):
+    platform = Platform(
+        replace(settings, env={"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url})
+    )
+    await platform.startup()
+    try:
+        yield platform
+    finally:
+        await platform.shutdown()
+
+
+async def test_the_tools_on_an_inner_node_through_the_run_service(platform, fake_openai):
+    owner = Principal(platform.users.acting_admin().id)
+    doc = loop_flow()
+    wf, _ = platform.workflows.create(owner_id=owner.owner_id, document=doc)
+    graph = platform.workflows.validate(doc)
+    assert tools.reads(graph, "inner") == [("lp", "item"), ("up", "text")]
+    assert tools.enclosing(graph, "inner") == "lp" and tools.enclosing(graph, "up") == "up"
+    assert tools.first_item(graph, "lp", {"in": {"xs": ["x", "y"]}}) == "x"
+    assert tools.port_type(graph, "lp", "index") == "number"
+
+    alone = platform.run_service.run_node(
+        owner, Target(wf.id, 0, graph), "inner", {"lp": {"item": "it"}, "up": {"text": "u"}}, {}, source="editor"
+    )
+    await alone.wait()
+    assert alone.status == "completed" and alone.state.outputs["inner"]["text"] == "inner:it/u"
+    assert [b["messages"][-1]["content"] for b in fake_openai.requests] == ["inner:it/u"]  # nothing else ran
+
+    doc["pins"] = {"inner": {"text": "pinned"}}  # a pin inside a loop: every item takes it
+    graph = platform.workflows.validate(doc)
+    handle = platform.run_service.start_checked(
+        owner,
+        Target(wf.id, 0, graph),
+        graph.check_input({"xs": ["a", "b"]}),
+        mode=Mode.CLIENT,
+        source="editor",
+        state=tools.pinned_state(graph),
+    )
+    await handle.wait()
+    await platform.recorder.flush()
+    assert handle.output == ["pinned", "pinned"]
+    assert [b["messages"][-1]["content"] for b in fake_openai.requests][1:] == ["up:ready"]
+    trace = await platform.run_service.trace(owner, handle.id)  # (the Runs page reads it)
+    assert {n.node_id: n.status for n in trace.nodes}["lp"] == "completed"
+
+
+# --- in the browser -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fake():
     fake = FakeOpenAI()
@@ -129,6 +180,7 @@ def run_all(page, xs: str) -> None:
     completed(page)
 
 
+@pytest.mark.browser
 def test_run_an_inner_node_alone_on_a_sample_item(served, page, fake):
     open_editor(page, served, make_workflow(served.home, loop_flow()))
     pick(page, "inner")
@@ -154,6 +206,7 @@ def test_run_an_inner_node_alone_on_a_sample_item(served, page, fake):
     shot(page, "loop-tools-single-en")
 
 
+@pytest.mark.browser
 def test_run_from_an_inner_node_reruns_the_loop_reusing_its_upstream(served, page, fake):
     open_editor(page, served, make_workflow(served.home, loop_flow()))
     before = len(fake.requests)
@@ -169,6 +222,7 @@ def test_run_from_an_inner_node_reruns_the_loop_reusing_its_upstream(served, pag
     page.get_by_test_id("field-prompt").fill("again:{{lp.item}}")  # edit the inner node, then run from it
     page.wait_for_timeout(600)
     page.get_by_test_id("tool-run-from").click()
+    expect(page.locator(".q-notification", has_text="runs again from its first item")).to_be_visible()
     completed(page)
     assert new_prompts(fake, before + 3, 2) == ["again:a", "again:b"]
     expect(node(page, "up")).to_have_attribute("data-status", "reused")
@@ -180,6 +234,7 @@ def test_run_from_an_inner_node_reruns_the_loop_reusing_its_upstream(served, pag
     shot(page, "loop-tools-run-from-en")
 
 
+@pytest.mark.browser
 def test_pin_an_inner_node(served, page, fake):
     open_editor(page, served, make_workflow(served.home, loop_flow()))
     pick(page, "inner")
@@ -197,6 +252,7 @@ def test_pin_an_inner_node(served, page, fake):
     shot(page, "loop-tools-pinned-en")
 
 
+@pytest.mark.browser
 def test_the_inner_node_tools_in_chinese(served, page, fake):
     switch_language(page, "简体中文")
     try:
