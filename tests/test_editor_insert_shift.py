@@ -190,3 +190,42 @@ def test_insert_into_an_edge_shifts_the_downstream_nodes_and_undo_puts_them_back
     page.wait_for_timeout(300)
     assert flow_positions(page) == before
     shot(page, "insert-shift-undone-en")
+
+
+LOOPED = {
+    "format": "flowai/1",
+    "name": "Into a loop's wire",
+    "nodes": [
+        {"id": "in", "type": "input", "label": "Start", "position": {"x": 0, "y": 40}, "config": {"fields": []}},
+        {"id": "lp", "type": "loop", "label": "Shots", "position": {"x": 270, "y": 0}, "config": {}},
+        {"id": "body", "type": "template", "label": "Inside", "parent": "lp", "position": {"x": 340, "y": 120}},
+        {"id": "out", "type": "output", "label": "End", "position": {"x": 900, "y": 40}, "config": {}},
+    ],
+    "edges": [{"source": "in", "target": "lp"}, {"source": "lp", "target": "out"}],
+}
+
+
+@pytest.mark.browser
+def test_a_loop_that_makes_room_keeps_its_nodes_inside_its_frame(served, page):
+    open_editor(page, served, make_workflow(served.home, LOOPED))
+    before = boxes(page)
+    wire = page.locator('.vue-flow__edge[data-id="in:->lp:"]')
+    page.mouse.move(*centre(wire.locator(".vue-flow__edge-path")), steps=4)
+    page.locator('[data-role="edge-plus"]').click()
+    page.get_by_test_id("node-picker").get_by_test_id("picker-template").click()
+    expect(node(page, "template_1")).to_be_visible()
+    page.wait_for_function(
+        "(x) => { const n = document.querySelector('[data-testid=canvas]').shadowRoot"
+        ".querySelector('.vue-flow__node[data-id=lp]'); return n && n.getBoundingClientRect().x > x + 5; }",
+        arg=before["lp"]["x"],
+    )
+    page.wait_for_timeout(300)
+    found = boxes(page)
+    shot(page, "insert-shift-loop-en")
+    dx = found["lp"]["x"] - before["lp"]["x"]
+    assert abs(found["body"]["x"] - before["body"]["x"] - dx) < 2  # inside its frame, moved with it
+    assert abs(found["out"]["x"] - before["out"]["x"] - dx) < 2
+    frame, inside = found["lp"], found["body"]
+    assert frame["x"] < inside["x"] and inside["x"] + inside["width"] < frame["x"] + frame["width"]
+    outside = {k: v for k, v in found.items() if k != "body"}  # (the frame holds its node)
+    assert not overlapping(outside), overlapping(outside)

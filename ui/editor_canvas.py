@@ -214,6 +214,8 @@ class CanvasBinding:
             return
         if c.added_nodes:
             call("addNodes", [draft.node_view(draft.node(n) or {}) for n in c.added_nodes], True)
+        if c.moved and not c.graph:
+            call("placeNodes", c.moved)
         for node, patch in c.patched.items():
             call("updateNode", node, patch)
         if c.removed_nodes or c.removed_edges:

@@ -484,6 +484,19 @@ const Wiring = {
       this.relay("add_connected", { type, position, upstream: p.upstream || null, downstream: p.downstream || null,
                                     room: into ? into.room : 0 });
     },
+    // Nodes the server moved (node id -> absolute position): they made room for a node inserted
+    // into an edge. A loop before its nodes; a node inside keeps its place in its (moved) frame.
+    placeNodes(positions) {
+      const moved = positions || {};
+      const ids = Object.keys(moved).map((id) => this.flow.findNode(id)).filter(Boolean);
+      for (const n of framesFirst(ids)) {
+        const host = n.parentNode && this.flow.findNode(n.parentNode);
+        const at = host ? moved[host.id] || host.position : { x: 0, y: 0 };
+        this.flow.updateNode(n.id, { position: { x: moved[n.id].x - at.x, y: moved[n.id].y - at.y } });
+      }
+      this.relayout();
+      return true;
+    },
     // Into an edge (n8n's way): the new node goes right after the edge's source, on its target's
     // row; the server moves the target and what follows it (on its right) to make room: the new
     // node's width and a gap. Flow coordinates, absolute (as the server keeps positions).
@@ -537,7 +550,8 @@ const EVENTS = ["ready", "add_node", "move", "connect", "remove", "select", "ref
                 "note_remove", "duplicate", "help"];
 const METHODS = ["setGraph", "addNodes", "addEdges", "updateNode", "removeElements", "setIssues", "patchNodes",
                  "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode", "setStages", "patchStages",
-                 "selectedIds", "autoLayout", "freeSpot", "addNotes", "removeNotes", "selectAll", "setNotes", "fitSoon"];
+                 "selectedIds", "autoLayout", "freeSpot", "addNotes", "removeNotes", "selectAll", "setNotes", "fitSoon",
+                 "placeNodes"];
 
 // The NiceGUI element: a host <div> whose shadow root holds the canvas app; methods and events relay.
 export default {
