@@ -123,6 +123,7 @@ class CanvasBinding:
                 a.get("position") or {"x": 0, "y": 0},
                 end(a.get("upstream")),
                 end(a.get("downstream")),
+                room=float(a.get("room") or 0) if isinstance(a.get("room"), int | float) else 0.0,
             )
         )
 
@@ -213,6 +214,8 @@ class CanvasBinding:
             return
         if c.added_nodes:
             call("addNodes", [draft.node_view(draft.node(n) or {}) for n in c.added_nodes], True)
+        if c.moved and not c.graph:
+            call("placeNodes", c.moved)
         for node, patch in c.patched.items():
             call("updateNode", node, patch)
         if c.removed_nodes or c.removed_edges:

@@ -90,13 +90,16 @@ class DependOn:
 class AddConnected:
     """Add a node already wired: after ``upstream`` (node, output port), before ``downstream``
     (node, input port), or into the edge between both (a port None: an order edge). From the
-    node picker of a wire dropped on empty canvas, or a "+" on a port or an edge."""
+    node picker of a wire dropped on empty canvas, or a "+" on a port or an edge. ``room``: into
+    an edge, the room (width and gap) the new node needs on its right: what is downstream of the
+    edge's target moves right as far as that takes."""
 
     type: str
     position: dict[str, float]
     upstream: tuple[str, str | None] | None = None
     downstream: tuple[str, str | None] | None = None
     parent: str | None = None
+    room: float = 0.0
 
 
 @dataclass(frozen=True)

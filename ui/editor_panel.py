@@ -137,7 +137,7 @@ class SettingsPanel:
         )
         if loadable and params:
             self._replicate_params(node, ctx, params)
-        if self.editing and self.tools is not None and not node.get("parent"):
+        if self.editing and self.tools is not None:  # (a node inside a loop too: on a sample item)
             self._run_tools(nid, self.tools)
         if self.editing:
             ui.button(t("editor_panel.delete_node"), icon="delete", on_click=lambda: self.delete_node(nid)).props(

@@ -66,6 +66,7 @@ class RunPanel:
         self.cards: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, str] = {}  # stream text not yet sent to the canvas
         self.items = ItemCounts()  # nodes inside loops: their items
+        self.inner: dict[str, dict[str, Any]] = {}  # node inside a loop -> its outputs for its first item
         self.plan: list = []  # the run's stages, when the workflow draws any
         self.flush_scheduled = False
         ui.label(t("editor_runs.draft_note")).classes("text-xs text-gray-500")
@@ -119,6 +120,7 @@ class RunPanel:
         node = next((n for n in self.state.draft.doc["nodes"] if n.get("type") == "input"), None)
         fields = (node or {}).get("config", {}).get("fields") or []
         self.form.clear()
+        self.boxes: dict[str, Any] = {}  # field name -> its element (marked when its value is refused)
         with self.form:
             if node is None:
                 ui.label(t("editor_runs.no_input")).classes("text-sm text-orange-700")
@@ -136,38 +138,71 @@ class RunPanel:
 
         def put(v: Any) -> None:
             self.values[name] = v
+            self._mark(name, None)  # typed again: the field's error goes
 
         if kind == "boolean":
-            ui.switch(label, value=bool(value), on_change=lambda e: put(e.value)).props(tid)
+            box = ui.switch(label, value=bool(value), on_change=lambda e: put(e.value)).props(tid)
         elif kind in ("number", "integer"):
-            ui.number(label, value=value, on_change=lambda e: put(e.value)).props(tid).classes("w-full")
+            box = ui.number(label, value=value, on_change=lambda e: put(e.value)).props(tid).classes("w-full")
         elif kind == "json":
-            ui.textarea(
-                label,
-                value=json.dumps(value) if value is not None else "",
-                placeholder=t("editor_runs.json_hint"),
-                on_change=lambda e: put(("json", e.value)),
-            ).props(tid).props("autogrow outlined").classes("w-full")
+            box = (
+                ui.textarea(
+                    label,
+                    value=json.dumps(value) if value is not None else "",
+                    placeholder=t("editor_runs.json_hint"),
+                    on_change=lambda e: put(("json", e.value)),
+                )
+                .props(tid)
+                .props("autogrow outlined")
+                .classes("w-full")
+            )
         elif kind in ("image", "audio", "video", "file"):
-            ui.input(
+            box = ui.input(
                 label,
                 value=value or "",
                 placeholder=t("editor_runs.url_hint"),
                 on_change=lambda e: put(e.value or None),
-            ).props(tid).classes("w-full")
+            ).props(tid)
+            box.classes("w-full")
         else:
-            ui.textarea(label, value=value or "", on_change=lambda e: put(e.value)).props(tid).props(
-                "autogrow outlined"
-            ).classes("w-full")
+            box = (
+                ui.textarea(label, value=value or "", on_change=lambda e: put(e.value))
+                .props(tid)
+                .props("autogrow outlined")
+                .classes("w-full")
+            )
+        self.boxes[name] = box
 
-    def _input(self) -> dict[str, Any]:
+    def _mark(self, name: str, message: str | None) -> None:
+        """Show ``message`` under the field (Quasar's error state), or clear it (None)."""
+        box = self.boxes.get(name)
+        if box is not None and not isinstance(box, ui.switch):  # (a switch holds a valid value)
+            box.error = message
+
+    def _refused(self, problems: dict[str, str]) -> bool:
+        """Mark each field whose value is refused (``problems``: field -> check_input's reason, or
+        "json" for text that does not parse) and put the cursor in the first; whether any was."""
+        first = None
+        for name in self.boxes:
+            why = problems.get(name)
+            self._mark(name, _field_message(why) if why else None)
+            if why and first is None:
+                first = name
+        if first is not None:
+            self.boxes[first].run_method("focus")
+        return first is not None
+
+    def _input(self, bad: dict[str, str] | None = None) -> dict[str, Any]:
+        """The form's values; JSON text that does not parse is left out (and noted in ``bad``)."""
         out = {}
         for name, v in self.values.items():
             if isinstance(v, tuple) and v[0] == "json":
                 try:
                     v = json.loads(v[1]) if v[1].strip() else None
                 except ValueError:
-                    pass  # check_input reports the field
+                    if bad is not None:
+                        bad[name] = "json"
+                    continue
             if v is not None and v != "":
                 out[name] = v
         return out
@@ -178,10 +213,16 @@ class RunPanel:
         if graph is None:
             return
         known = {f.name for f in graph.input_node.config.fields}
+        bad: dict[str, str] = {}
+        given = {k: v for k, v in self._input(bad).items() if k in known}
         try:
-            run_input = graph.check_input({k: v for k, v in self._input().items() if k in known})
+            run_input = graph.check_input(given)
         except FlowAIError as exc:
-            ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
+            problems = exc.detail if isinstance(exc.detail, dict) else {}
+            if not self._refused({**{k: str(v) for k, v in problems.items()}, **bad}):
+                ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
+            return
+        if self._refused(bad):
             return
         handle = self.platform.run_service.start_checked(
             self.principal,
@@ -231,8 +272,11 @@ class RunPanel:
         given = {nid: {"status": kind, "statusText": t(f"editor_runs.st_{kind}")} for nid, kind in kinds.items()}
         if given:
             self.emit(i.RunProgress(given))
+        self.inner = {}
         for nid in self.given:
-            node = graph.nodes[nid]
+            node = _compiled(graph, nid)
+            if node is None:
+                continue
             self._card(nid, node.label)
             self._patch(nid, given[nid]["status"], given[nid]["statusText"])
             self._outputs(nid, handle.state.outputs[nid])
@@ -262,15 +306,18 @@ class RunPanel:
             ui.notify(exc.message, type="warning")
             return
         known = {**self.state.run_outputs, **tools.pins(graph)}
+        for src, port in wanted:  # a node inside a loop: its sample item is the last run's first one
+            if port in graph.known[src].impl.body_ports and port not in (known.get(src) or {}):
+                known[src] = {"item": tools.first_item(graph, src, known), "index": 0}
         boxes: dict[tuple[str, str], Any] = {}
         with ui.dialog() as dialog, ui.card().classes("w-[32rem] max-w-full").props('data-testid="sample-dialog"'):
-            ui.label(t("editor_runs.sample_title", node=graph.nodes[node_id].label)).classes("text-lg")
+            ui.label(t("editor_runs.sample_title", node=graph.known[node_id].label)).classes("text-lg")
             ui.label(t("editor_runs.sample_help" if wanted else "editor_runs.sample_none")).classes(
                 "text-xs text-gray-500"
             )
             for src, port in wanted:
                 boxes[(src, port)] = (
-                    ui.textarea(f"{graph.nodes[src].label} · {port}", value=_as_text((known.get(src) or {}).get(port)))
+                    ui.textarea(f"{graph.known[src].label} · {port}", value=_as_text((known.get(src) or {}).get(port)))
                     .props(f'autogrow outlined stack-label data-testid="{safe_id("sample", src, port)}"')
                     .classes("w-full")
                 )
@@ -287,7 +334,7 @@ class RunPanel:
                 return
             upstream: dict[str, dict[str, Any]] = {}
             for (src, port), box in boxes.items():
-                kind = str(graph.nodes[src].outputs.get(port, "any"))
+                kind = tools.port_type(graph, src, port)
                 upstream.setdefault(src, {})[port] = _typed(box.value or "", kind)
             handle = self.platform.run_service.run_node(
                 self.principal, self._target(graph), node_id, upstream, self._input(), source="editor"
@@ -306,9 +353,12 @@ class RunPanel:
         if self.state.last_run is None:
             ui.notify(t("editor_runs.need_run"), type="warning")
             return
+        start = tools.enclosing(graph, node_id) if node_id in graph.known else node_id
+        if start != node_id:  # inside a loop: no outputs are kept per item, so its loop runs again
+            ui.notify(t("editor_runs.rerun_loop", loop=graph.known[start].label), type="info")
         try:
             handle = await self.platform.run_service.rerun_from(
-                self.principal, self.state.last_run, node_id, self._target(graph), source="editor"
+                self.principal, self.state.last_run, start, self._target(graph), source="editor"
             )
         except FlowAIError as exc:
             ui.notify(t("editor_runs.rerun_refused", message=exc.message), type="warning")
@@ -516,12 +566,17 @@ class RunPanel:
             self.trace_button.set_visibility(True)
             self.page_link.props["href"] = f"/runs/{handle.id}"
             self.page_link.set_visibility(True)
+            outputs = {  # (a loop given a sample item: its outputs are not those)
+                nid: out
+                for nid, out in handle.state.outputs.items()
+                if not (self.single and nid in self.given and _is_loop(self.graph, nid))
+            }
             if self.single and self.state.last_run is not None:
                 # one node run alone: "Run from here" still reuses the last whole run; the node's new
                 # outputs join the values offered as samples and pins
-                self.emit(i.RunLoaded(self.state.last_run, {**self.state.run_outputs, **handle.state.outputs}))
-            else:
-                self.emit(i.RunLoaded(handle.id, dict(handle.state.outputs)))
+                self.emit(i.RunLoaded(self.state.last_run, {**self.state.run_outputs, **outputs}))
+            else:  # the nodes inside loops: their first item's outputs (samples for their siblings)
+                self.emit(i.RunLoaded(handle.id, {**self.inner, **outputs}))
             if self.recent_box.value:
                 self.refresh_recent()
 
@@ -551,6 +606,8 @@ class RunPanel:
         elif isinstance(ev, NodeFinished):
             self.items.finished(node_id)
             self._outputs(node_id, ev.outputs, item=index)
+            if index == 0 or node_id not in self.inner:
+                self.inner[node_id] = dict(ev.outputs or {})
         elif isinstance(ev, NodeFailed):
             message = t("editor_runs.item_failed", index=index, message=ev.message)
             self.items.failed(node_id, message)
@@ -718,6 +775,20 @@ def _money(value: Any) -> str | None:
     return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
 
 
+FIELD_MESSAGES = {  # check_input's reasons, as the form says them under a field
+    "required field is missing": "editor_runs.field_required",
+    "json": "editor_runs.field_json",
+    "expected a number": "editor_runs.field_number",
+    "expected a finite number": "editor_runs.field_number",
+    "expected an integer": "editor_runs.field_integer",
+}
+
+
+def _field_message(why: str) -> str:
+    key = FIELD_MESSAGES.get(why)
+    return t(key) if key else t("editor_runs.field_invalid", problem=why)
+
+
 def _as_text(value: Any) -> str:
     """A sample value as typed in its box (JSON unless it is text)."""
     if value is None:
@@ -751,13 +822,18 @@ def _output_kind(graph) -> str | None:
     return str(kind) if kind is not None else None
 
 
+def _is_loop(graph, node_id: str) -> bool:
+    node = _compiled(graph, node_id)
+    return node is not None and bool(node.impl.body_ports)
+
+
 def _compiled(graph, node_id: str):
     """A node of the run's graph, also one inside a loop."""
     if graph is None:
         return None
     if node_id in graph.nodes:
         return graph.nodes[node_id]
-    return next((body.nodes[node_id] for body in graph.bodies.values() if node_id in body.nodes), None)
+    return graph.known.get(node_id)
 
 
 class ItemCounts:

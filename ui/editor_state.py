@@ -43,6 +43,7 @@ class Change:
     removed_nodes: list[str] = field(default_factory=list)
     removed_edges: list[str] = field(default_factory=list)  # canvas edge ids
     patched: dict[str, dict] = field(default_factory=dict)  # node id -> changed fields of its card
+    moved: dict[str, dict] = field(default_factory=dict)  # node id -> its new (absolute) position
     selection: bool = False  # the selected node (or the form it shows) changed
     reveal: bool = False  # show the selected node: select it on the canvas, open its settings
     open_settings: bool = False  # bring the settings panel forward
@@ -346,17 +347,27 @@ class EditorState:
         return Change(it, document=True, stale=True, added_edges=[edge], variables=self.selected == it.node)
 
     def _add_connected(self, it: i.AddConnected) -> Change | None:
+        before = {n["id"]: n.get("position") for n in self.draft.doc["nodes"]}
         made = wiring.add_connected(
-            self.draft, it.type, it.position, parent=it.parent, upstream=it.upstream, downstream=it.downstream
+            self.draft,
+            it.type,
+            it.position,
+            parent=it.parent,
+            upstream=it.upstream,
+            downstream=it.downstream,
+            room=it.room,
         )
         if made is None:
             return None
         node, added, removed = made
         self.selected = node["id"]
+        nodes = self.draft.doc["nodes"]
+        moved = {n["id"]: n["position"] for n in nodes if before.get(n["id"], n["position"]) != n["position"]}
         return Change(
             it,
             document=True,
             stale=True,
+            moved=moved,  # nodes that made room for it
             added_nodes=[node["id"]],
             added_edges=added,
             removed_edges=removed,

@@ -115,12 +115,14 @@ def add_connected(
     parent: str | None = None,
     upstream: tuple[str, str | None] | None = None,
     downstream: tuple[str, str | None] | None = None,
+    room: float = 0.0,
 ) -> tuple[dict, list[dict], list[str]] | None:
     """Add a node of ``type_`` at ``position`` wired after ``upstream`` (node, output port) and/or
     before ``downstream`` (node, input port): into its first input port that takes the upstream
     port's type (an order edge when none does, or when ``upstream``'s port is None), and from its
     first output port that the downstream port takes. Both given: the node goes *into* the edge
-    between them, which is replaced. One undo step. Returns (node, edges added, edge ids removed)."""
+    between them, which is replaced, and the nodes after it make ``room`` for it (see
+    :func:`make_room`). One undo step. Returns (node, edges added, edge ids removed)."""
     if draft.registry.get(type_) is None:
         return None
     ends = [x for x in (upstream, downstream) if x is not None]
@@ -171,7 +173,37 @@ def add_connected(
         else:
             added.append({"source": node["id"], "target": downstream[0]})
     draft.doc["edges"].extend(added)
+    if upstream and downstream and room > 0:
+        make_room(draft, downstream[0], float(node["position"]["x"]) + room)
     return node, added, [edge_id(e) for e in removed]
+
+
+def make_room(draft, target: str, right: float) -> list[str]:
+    """Move ``target`` and the nodes downstream of it that are on its right (with the nodes inside
+    a moved loop) right, so that ``target`` starts at ``right``; the ids moved (none when it is
+    there already). Part of the caller's undo step."""
+    start = draft.node(target)
+    if start is None:
+        return []
+    x0 = float(start["position"]["x"])
+    dx = right - x0
+    if dx <= 0:
+        return []
+    children: dict[str, list[str]] = {}
+    for e in draft.doc["edges"]:
+        children.setdefault(e["source"], []).append(e["target"])
+    seen, todo = {target}, [target]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    moved = {nid for nid in seen if float((draft.node(nid) or {}).get("position", {}).get("x", x0)) >= x0}
+    moved |= {n["id"] for n in draft.doc["nodes"] if n.get("parent") in moved}  # a loop's nodes go with it
+    for n in draft.doc["nodes"]:
+        if n["id"] in moved:
+            n["position"] = {**n["position"], "x": float(n["position"]["x"]) + dx}
+    return sorted(moved)
 
 
 def node_kinds(draft, lang: str) -> list[dict]:

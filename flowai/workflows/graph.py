@@ -300,17 +300,12 @@ def _check_stages(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str
 
 
 def _check_pins(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str], issues: list[dict]) -> None:
-    """Each pinned output belongs to a node of the document, outside any loop."""
+    """Each pinned output belongs to a node of the document (one inside a loop: each item takes it)."""
     for node_id in doc.pins:
         if node_id in broken:
             continue
-        node = nodes.get(node_id)
-        if node is None:
+        if nodes.get(node_id) is None:
             issues.append(_issue(f"Pinned output of unknown node {node_id!r}.", field=f"pins.{node_id}"))
-        elif node.spec.parent is not None:
-            issues.append(
-                _issue("A node inside a loop cannot have a pinned output.", node=node_id, field=f"pins.{node_id}")
-            )
 
 
 def _check_notes(doc: GraphDoc, issues: list[dict]) -> None:

@@ -240,6 +240,7 @@ function overlaps(a, b, gap) {
 const SHORTCUT_KEYS = { "?": "help", "L": "layout", "N": "note" }; // with Shift where a letter
 
 
+const INSERT_GAP = 60; // between a node inserted into an edge and its neighbours
 const FRAME_MIN = { width: 560, height: 300 }; // a loop's frame: at least this, and room below its nodes
 const FRAME_PAD = { right: 60, bottom: 110 };
 
@@ -477,9 +478,39 @@ const Wiring = {
       if (!p) return;
       this.closePicker();
       const at = p.position;
+      const into = p.upstream && p.downstream ? this.insertSpot(p.upstream[0], p.downstream[0]) : null;
       const wanted = p.downstream && !p.upstream ? { x: at.x - 250, y: at.y - 30 } : { x: at.x, y: at.y - 30 };
-      const position = this.freeSpot(wanted); // (the canvas's: the free spot nearest to it)
-      this.relay("add_connected", { type, position, upstream: p.upstream || null, downstream: p.downstream || null });
+      const position = into ? into.position : this.freeSpot(wanted); // (the canvas's: the free spot nearest to it)
+      this.relay("add_connected", { type, position, upstream: p.upstream || null, downstream: p.downstream || null,
+                                    room: into ? into.room : 0 });
+    },
+    // Nodes the server moved (node id -> absolute position): they made room for a node inserted
+    // into an edge. A loop before its nodes; a node inside keeps its place in its (moved) frame.
+    placeNodes(positions) {
+      const moved = positions || {};
+      const ids = Object.keys(moved).map((id) => this.flow.findNode(id)).filter(Boolean);
+      for (const n of framesFirst(ids)) {
+        const host = n.parentNode && this.flow.findNode(n.parentNode);
+        const at = host ? moved[host.id] || host.position : { x: 0, y: 0 };
+        this.flow.updateNode(n.id, { position: { x: moved[n.id].x - at.x, y: moved[n.id].y - at.y } });
+      }
+      this.relayout();
+      return true;
+    },
+    // Into an edge (n8n's way): the new node goes right after the edge's source, on its target's
+    // row; the server moves the target and what follows it (on its right) to make room: the new
+    // node's width and a gap. Flow coordinates, absolute (as the server keeps positions).
+    insertSpot(sourceId, targetId) {
+      const src = this.flow.findNode(sourceId);
+      const dst = this.flow.findNode(targetId);
+      if (!src || !dst) return null;
+      const a = this.absolute(src);
+      const b = this.absolute(dst);
+      const plain = this.flow.getNodes.value.find((n) => n.type === "flowai" && n.dimensions.width);
+      const width = plain ? plain.dimensions.width : 220; // a new node is as wide as the others
+      const after = a.x + (src.dimensions.width || width) + INSERT_GAP;
+      const x = b.x > a.x ? Math.min(after, b.x) : after;
+      return { position: { x: Math.round(x / 10) * 10, y: Math.round(b.y / 10) * 10 }, room: Math.ceil(width) + INSERT_GAP };
     },
     // "+" next to an output port: the picker, below the button; the node goes to its right.
     pickAfterPort(nodeId, port, event) {
@@ -519,7 +550,8 @@ const EVENTS = ["ready", "add_node", "move", "connect", "remove", "select", "ref
                 "note_remove", "duplicate", "help"];
 const METHODS = ["setGraph", "addNodes", "addEdges", "updateNode", "removeElements", "setIssues", "patchNodes",
                  "appendStream", "clearRun", "viewCenter", "fit", "setDirty", "selectNode", "setStages", "patchStages",
-                 "selectedIds", "autoLayout", "freeSpot", "addNotes", "removeNotes", "selectAll", "setNotes", "fitSoon"];
+                 "selectedIds", "autoLayout", "freeSpot", "addNotes", "removeNotes", "selectAll", "setNotes", "fitSoon",
+                 "placeNodes"];
 
 // The NiceGUI element: a host <div> whose shadow root holds the canvas app; methods and events relay.
 export default {
