@@ -117,7 +117,7 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     expect(system).to_have_value("Answer {{input_1.input}}")
     # a field fed by a wire shows where its value comes from, not an editor the run would ignore
     select(page, "output_1")
-    expect(page.get_by_test_id("wired-source-value")).to_have_text("← LLM1 · text")
+    expect(page.get_by_test_id("wired-source-value")).to_have_text("← LLM1 · Answer")
     expect(page.get_by_test_id("field-value")).to_have_count(0)
     # a reference to a port that does not exist shows on the node before saving
     select(page, "llm_1")

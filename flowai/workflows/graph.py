@@ -14,7 +14,7 @@ from typing import Any, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from flowai.errors import GraphError
+from flowai.errors import GraphError, Issue
 from flowai.ports import PortType, compatible
 from flowai.texts import Text
 from flowai.workflows.loops import (
@@ -242,11 +242,18 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
     inputs = [n for n in nodes.values() if n.spec.type == "input" and scope.get(n.id) is None]
     outputs = [n for n in nodes.values() if n.spec.type == "output" and scope.get(n.id) is None]
     if not inputs:
-        issues.append(_issue("The workflow has no input node; add one to receive the run's input."))
+        issues.append(_issue("The workflow has no input node; add one to receive the run's input.", code="no_input"))
     elif len(inputs) > 1:
-        issues.append(_issue(f"The workflow has {len(inputs)} input nodes; keep exactly one.", node=inputs[1].id))
+        issues.append(
+            _issue(
+                f"The workflow has {len(inputs)} input nodes; keep exactly one.",
+                node=inputs[1].id,
+                code="many_inputs",
+                count=len(inputs),
+            )
+        )
     if not outputs:
-        issues.append(_issue("The workflow has no output node; add one to return a result."))
+        issues.append(_issue("The workflow has no output node; add one to return a result.", code="no_output"))
     names = [_output_name(n) for n in outputs]
     for n in outputs:
         if names.count(_output_name(n)) > 1:
@@ -255,6 +262,8 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
                     f"Two output nodes are named {_output_name(n)!r}; give each a distinct name.",
                     node=n.id,
                     field="config.name",
+                    code="output_name_taken",
+                    name=_output_name(n),
                 )
             )
             break
@@ -343,7 +352,17 @@ def _check_config(spec: NodeSpec, impl: Node, labels: set[str], issues: list[dic
             real.append(err)
         for err in real:
             loc = ".".join(str(p) for p in err["loc"])
-            issues.append(_issue(f"Node {spec.id!r}: config.{loc}: {err['msg']}.", node=spec.id, field=f"config.{loc}"))
+            issues.append(
+                _issue(
+                    f"Node {spec.id!r}: config.{loc}: {err['msg']}.",
+                    node=spec.id,
+                    field=f"config.{loc}",
+                    code="config",
+                    path=loc,
+                    kind=err["type"],
+                    ctx={k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (int, float, str))},
+                )
+            )
         return None
 
 
@@ -435,6 +454,13 @@ def _check_edges(
                     f"Edge {i}: port type mismatch, {e.source}.{e.source_port} is {out_type} "
                     f"but {e.target}.{e.target_port} takes {in_type}.",
                     edge=i,
+                    code="port_types",
+                    source=e.source,
+                    source_port=e.source_port,
+                    target=e.target,
+                    target_port=e.target_port,
+                    out_type=str(out_type),
+                    in_type=str(in_type),
                     node=e.target,
                 )
             )
@@ -445,6 +471,9 @@ def _check_edges(
                     f"an input port takes at most one.",
                     edge=i,
                     node=e.target,
+                    code="port_taken",
+                    target=e.target,
+                    target_port=e.target_port,
                 )
             )
         else:
@@ -494,6 +523,9 @@ def _fallback_edge(i: int, e: EdgeSpec, src: CompiledNode, dst: CompiledNode, is
                 "an input port takes at most one.",
                 edge=i,
                 node=e.target,
+                code="port_taken",
+                target=e.target,
+                target_port=e.target_port,
             )
         )
     else:
@@ -534,6 +566,8 @@ def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> li
             _issue(
                 f"The workflow has a cycle through nodes {', '.join(stuck[:10])}; remove an edge to break it.",
                 node=stuck[0],
+                code="cycle",
+                nodes=stuck[:10],
             )
         )
         return None
@@ -582,6 +616,9 @@ def _check_templates(
                             f"Node {nid!r}: {where} names unknown node {ref_node!r} in '{{{{{ref_node}.{port}}}}}'.",
                             node=nid,
                             field=where,
+                            code="ref_unknown_node",
+                            path=path,
+                            ref=f"{{{{{ref_node}.{port}}}}}",
                         )
                     )
                 elif ref_node not in visible:
@@ -593,6 +630,9 @@ def _check_templates(
                             f"does not have here (ports: {', '.join(ports)}).",
                             node=nid,
                             field=where,
+                            code="ref_unknown_port",
+                            path=path,
+                            ref=f"{{{{{ref_node}.{port}}}}}",
                         )
                     )
         if uses_labels:
@@ -668,5 +708,13 @@ def _located(document: dict, err: ErrorDetails) -> dict:
     return _issue(f"{where}: {err['msg']}.", node=node, edge=edge, field=where)
 
 
-def _issue(message: str, *, node: str | None = None, edge: int | None = None, field: str | None = None) -> dict:
-    return {"message": message, "node": node, "edge": edge, "field": field}
+def _issue(
+    message: str,
+    *,
+    node: str | None = None,
+    edge: int | None = None,
+    field: str | None = None,
+    code: str | None = None,
+    **params: Any,
+) -> dict:
+    return Issue.of(message, node=node, edge=edge, field=field, code=code, **params)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowai.errors import Issue
 from flowai.ports import PortType
 
 # graph.py's GraphDoc and CompiledNode (typed loosely here: graph.py imports this module)
@@ -39,7 +40,13 @@ def check_parents(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[di
             scope[spec.id] = spec.parent
     for nid, node in nodes.items():
         if node.impl.body_ports and node.spec.parent is None and nid not in scope.values():
-            issues.append(_issue(f"Loop {nid!r} has no nodes inside it; drag the nodes to repeat into it.", node=nid))
+            issues.append(
+                _issue(
+                    f"Loop {nid!r} has no nodes inside it; drag the nodes to repeat into it.",
+                    node=nid,
+                    code="loop_empty",
+                )
+            )
     return scope
 
 
@@ -118,5 +125,7 @@ def not_visible_issue(nid: str, where: str, ref: str, scope: dict[str, str | Non
     return _issue(text, node=nid, field=where)
 
 
-def _issue(message: str, *, node: str | None = None, edge: int | None = None, field: str | None = None) -> dict:
-    return {"message": message, "node": node, "edge": edge, "field": field}
+def _issue(
+    message: str, *, node: str | None = None, edge: int | None = None, field: str | None = None, code: str | None = None
+) -> dict:
+    return Issue.of(message, node=node, edge=edge, field=field, code=code)
