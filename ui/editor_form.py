@@ -303,11 +303,13 @@ def _picker(w, key: str, variables: list[dict], depend: Callable[[str], None] | 
     with w.add_slot("append"):
         with ui.button(icon="data_object").props(
             f'flat dense round size=sm data-testid="{safe_id("vars", key)}"'
-        ):  # the tip goes to the left: the menu opens below or above the button, never beside it
-            ui.tooltip(t("editor_form.insert_var")).props(
+        ):  # the tip goes to the left, and hides when the menu opens (which may open over it)
+            tip = ui.tooltip(t("editor_form.insert_var")).props(
                 f'anchor="center left" self="center right" data-testid="{safe_id("vars-tip", key)}"'
             )
-            with ui.menu().props(f'data-testid="{safe_id("vars-menu", key)}"'):
+            menu = ui.menu().props(f'data-testid="{safe_id("vars-menu", key)}"')
+            menu.on("before-show", lambda: tip.run_method("hide"))
+            with menu:
                 if not upstream and not others:
                     ui.menu_item(t("editor_form.no_vars")).props("disable")
                 for v in upstream:
@@ -323,8 +325,8 @@ def _var_item(v: dict, on_click) -> None:
     item = ui.menu_item(on_click=on_click)
     item.props(f'data-testid="{safe_id("var", v["node"], v["port"])}"')
     with item, ui.column().classes("gap-0"):
-        ui.label(f"{v['label']} · {v['port']}").classes("text-sm")
-        ui.label(f"{v['token']}  {v['type']}").classes("text-xs text-gray-500")
+        ui.label(f"{v['label']} · {v.get('port_label') or v['port']}").classes("text-sm")
+        ui.label(f"{v['token']}  {v.get('type_label') or v['type']}").classes("text-xs text-gray-500")
 
 
 def _json_text(value: Any, emit, title: str, nullable: bool):

@@ -238,7 +238,15 @@ class Draft:
         upstream = [a for a in self.ancestors(node_id) if a != parent]
         found = frames.loop_variables(self, node_id) if parent else []
         seen = {v["token"] for v in found}
-        return found + [v for v in self.upstream_outputs(upstream) if v["token"] not in seen]
+        return [self._said(v) for v in found + [v for v in self.upstream_outputs(upstream) if v["token"] not in seen]]
+
+    def _said(self, variable: dict) -> dict:
+        """A variable with its port's title and type's tag for the variable menu (its token stays)."""
+        impl = self.registry.get(str((self.node(variable["node"]) or {}).get("type")))
+        port = self.port_view(impl, "output", variable["port"], variable["type"])
+        if port["label"] == variable["port"]:  # not an output: a loop's inside port?
+            port = self.port_view(impl, "body", variable["port"], variable["type"])
+        return {**variable, "port_label": port["label"], "type_label": port["typeLabel"]}
 
     def upstream_outputs(self, node_ids: list[str]) -> list[dict]:
         """The output ports of these nodes, as template variables."""
@@ -252,12 +260,12 @@ class Draft:
                     {
                         "token": f"{{{{{aid}.{port}}}}}",
                         "node": aid,
-                        "label": node.get("label") or aid,
+                        "label": node.get("label") or self.titles.get(str(node.get("type"))) or aid,
                         "port": port,
                         "type": ptype,
                     }
                 )
-        return found
+        return [self._said(v) for v in found]
 
     def issues(self, validate) -> tuple[dict[str, list[str]], list[str]]:
         """Validation problems by node id, and the ones that concern no node (``validate`` raises

@@ -138,6 +138,7 @@ def said(issue: dict, document: Any, registry: Registry | None = None) -> str:
         words = _CONFIG_KINDS.get(str(params.get("kind")), "invalid")
         ctx = params.get("ctx") or {}
         limit = next((ctx[k] for k in _LIMITS if k in ctx), "")
+        limit = f"{limit:g}" if isinstance(limit, float) else limit  # "2", not "2.0"
         return t(f"issues.config_{words}", field=label, limit=limit)
     if code is None or not has(f"issues.graph_{code}"):
         return for_people(issue, document, registry)
