@@ -182,17 +182,37 @@ def test_the_canvas_problems_and_form_in_english_name_fields_by_their_labels(ser
     assert page.errors == []
 
 
+def _small_workflow(home) -> str:
+    """Input -> LLM -> output: the LLM's variable menu is short (it opens below its button)."""
+    doc = {
+        "format": FORMAT,
+        "name": "小流程",
+        "nodes": [
+            {"id": "in", "type": "input", "label": "开始", "config": {"fields": [{"name": "问题"}]}},
+            {
+                "id": "llm_1",
+                "type": "llm",
+                "label": "写作",
+                "position": {"x": 300, "y": 0},
+                "config": {"model": "m", "prompt": "{{in.问题}}"},
+            },
+            {"id": "out", "type": "output", "position": {"x": 600, "y": 0}, "config": {"value": "{{llm_1.text}}"}},
+        ],
+        "edges": [{"source": "in", "target": "llm_1"}, {"source": "llm_1", "target": "out"}],
+    }
+    return make_workflow(home, doc)
+
+
 def test_the_insert_variable_tooltip_does_not_cover_its_menu(served, page):
-    wf_id = _invalid_workflow(served.home)
     _in_language(page, served, "简体中文")
-    open_editor(page, served, wf_id)
+    open_editor(page, served, _small_workflow(served.home))
     _provider_shown(page)  # the LLM's form is open
-    button = page.get_by_test_id("vars-prompt")
+    button = page.get_by_test_id("vars-system")
     button.hover()
     tip = page.locator(".q-tooltip").filter(has_text="插入变量")
     tip.wait_for()
     button.click()
-    menu = page.get_by_test_id("vars-menu-prompt")
+    menu = page.get_by_test_id("vars-menu-system")
     menu.wait_for()
     box = button.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # the pointer still on it
@@ -207,8 +227,22 @@ def test_the_insert_variable_tooltip_does_not_cover_its_menu(served, page):
             or b["y"] + b["height"] <= a["y"]
         )
         assert not overlap, (a, b)
+    page.keyboard.press("Escape")
+    assert page.errors == []
+
+
+def test_the_variable_menu_names_ports_by_their_titles_in_chinese(served, page):
+    _in_language(page, served, "简体中文")
+    open_editor(page, served, _invalid_workflow(served.home))
+    _provider_shown(page)
+    page.get_by_test_id("vars-prompt").click()
+    menu = page.get_by_test_id("vars-menu-prompt")
+    menu.wait_for()
     lines = [x.strip() for x in menu.inner_text().splitlines() if " · " in x]
     raw = [x for x in lines if x.rsplit(" · ", 1)[1] in _raw_ports()]
-    assert lines and raw == [], raw  # "节点3 · 回答", not "节点3 · text" (the token below keeps the id)
+    assert lines and raw == [], raw  # "节点1 · 文字", not "节点1 · text" (the token below keeps the id)
+    types = [x.rsplit(" ", 1)[-1] for x in menu.inner_text().splitlines() if x.strip().startswith("{{")]
+    assert types and not {t for t in types if t in {p.value for p in PortType}}, types
+    shot(page, "canvas-variable-menu-zh")
     page.keyboard.press("Escape")
     assert page.errors == []
