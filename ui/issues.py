@@ -146,6 +146,9 @@ def said(issue: dict, document: Any, registry: Registry | None = None) -> str:
     fmt: dict[str, Any] = {k: v for k, v in params.items() if isinstance(v, (str, int))}
     if "nodes" in params:
         fmt["nodes"] = listing(t("issues.quoted", name=names.get(n, n)) for n in params["nodes"])
+    for key in ("ref_node", "inner", "outer", "loop"):  # nodes, by the names people gave them
+        if key in params:
+            fmt[key] = t("issues.quoted", name=names.get(params[key], params[key]))
     for end in ("source", "target"):
         if end in params:
             fmt[end] = t("issues.quoted", name=names.get(params[end], params[end]))
@@ -154,7 +157,7 @@ def said(issue: dict, document: Any, registry: Registry | None = None) -> str:
         if key in params:
             fmt[key] = t(f"editor.port_type_{params[key]}") if has(f"editor.port_type_{params[key]}") else params[key]
     if "path" in params:
-        fmt["field"] = quoted_field(_field_label(document, registry, node, str(params["path"])))
+        fmt["field"] = t("issues.quoted", name=_field_label(document, registry, node, str(params["path"])))
     return t(f"issues.graph_{code}", **fmt)
 
 
