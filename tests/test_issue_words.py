@@ -66,9 +66,7 @@ def test_the_api_keeps_its_bytes_and_the_ui_gets_codes():
 
 
 def test_every_coded_issue_is_said_in_the_ui_language(lang):
-    said = {
-        (i.get("node"), issues.said(i, BROKEN, REGISTRY)) for i in _issues(BROKEN) if getattr(i, "code", None)
-    }
+    said = {(i.get("node"), issues.said(i, BROKEN, REGISTRY)) for i in _issues(BROKEN) if getattr(i, "code", None)}
     texts = [text for _, text in said]
     ids = [n["id"] for n in BROKEN["nodes"]]
     left = [t for t in texts if ENGLISH.search(t) or any(re.search(rf"(?<![{{\w]){i}\b", t) for i in ids)]
