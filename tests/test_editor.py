@@ -123,7 +123,7 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     select(page, "llm_1")
     system.fill("Answer {{input_1.nothing}}")
     expect(node(page, "llm_1")).to_have_attribute("data-invalid", "true")
-    expect(node(page, "llm_1").locator('[data-role="issue"]')).to_contain_text("port 'nothing'")
+    expect(node(page, "llm_1").locator('[data-role="issue"]')).to_contain_text("no output named “nothing”")
     expect(page.get_by_test_id("issue-count")).to_have_text("1 problem")
     system.fill("Answer ")
     page.get_by_test_id("vars-system").click()

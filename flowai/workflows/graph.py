@@ -633,6 +633,8 @@ def _check_templates(
                             code="ref_unknown_port",
                             path=path,
                             ref=f"{{{{{ref_node}.{port}}}}}",
+                            ref_node=ref_node,
+                            port=port,
                         )
                     )
         if uses_labels:
