@@ -92,3 +92,13 @@ def test_no_input_and_no_output_and_a_cycle(lang):
     if lang == "zh":
         assert "工作流没有开始节点：请添加一个来接收运行的输入。" in texts
         assert any(t.startswith("连线在 “A”、“B” 之间绕成了环") for t in texts), texts
+
+
+def test_a_checklist_problem_names_the_provider_by_its_name_for_people(lang):
+    from flowai.workflows.checklist import Readiness, checklist
+
+    doc = {"format": FORMAT, "nodes": [_node("llm_1", "llm", "Writer", provider="anthropic", prompt="hi")]}
+    found = checklist(doc, REGISTRY, providers=Readiness(configured=set(), ready={}))
+    said = [c["message"] for c in issues.checklist_items(found, doc, REGISTRY) if c["code"] == "provider_missing"]
+    assert said == [i18n.t("issues.check_provider_missing", provider="Anthropic")]
+    assert "anthropic" not in said[0]
