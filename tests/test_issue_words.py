@@ -94,6 +94,38 @@ def test_no_input_and_no_output_and_a_cycle(lang):
         assert any(t.startswith("连线在 “A”、“B” 之间绕成了环") for t in texts), texts
 
 
+def test_fallbacks_self_wires_unknown_types_and_shared_labels(lang):
+    doc = {
+        "format": FORMAT,
+        "nodes": [
+            _node("in_1", "input", "Start", fields=[{"name": "q"}]),
+            _node("a_1", "template", "Same", template="x"),
+            _node("b_1", "template", "Same", template="y"),
+            _node("c_1", "template", "User", template="$Same.text"),
+            _node("llm_1", "llm", "Writer", prompt="hi"),
+            _node("d_1", "llm", "Backup", prompt="hi"),
+            _node("x_1", "teleport", "Beam"),
+            _node("out_1", "output", "End", value="{{c_1.text}}"),
+        ],
+        "edges": [
+            {"source": "in_1", "target": "a_1"},
+            {"source": "in_1", "target": "b_1"},
+            {"source": "a_1", "target": "c_1"},
+            {"source": "b_1", "target": "c_1"},
+            {"source": "c_1", "target": "c_1"},
+            {"source": "llm_1", "target": "d_1", "source_port": "error", "target_port": "prompt"},
+            {"source": "in_1", "target": "out_1"},
+        ],
+    }
+    found = [i for i in _issues(doc) if getattr(i, "code", None)]
+    assert {"unknown_type", "self_edge", "fallback_type"} <= {i.code for i in found}, [i["message"] for i in found]
+    texts = [issues.said(i, doc, REGISTRY) for i in found]
+    ids = [n["id"] for n in doc["nodes"]]
+    assert [t for t in texts if ENGLISH.search(t) or any(re.search(rf"(?<![{{\w]){i}\b", t) for i in ids)] == []
+    if lang == "zh":
+        assert [t for t in texts if not re.search(r"[\u4e00-\u9fff]", t)] == []
+
+
 def test_a_checklist_problem_names_the_provider_by_its_name_for_people(lang):
     from flowai.workflows.checklist import Readiness, checklist
 

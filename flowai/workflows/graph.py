@@ -221,6 +221,8 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
                     f"Node {spec.id!r} has unknown type {spec.type!r}; known types: {', '.join(registry.types())}.",
                     node=spec.id,
                     field="type",
+                    code="unknown_type",
+                    type=spec.type,
                 )
             )
             broken.add(spec.id)
@@ -384,7 +386,9 @@ def _check_edges(
                 )
             continue
         if e.source == e.target:
-            issues.append(_issue(f"Edge {i} connects node {e.source!r} to itself.", edge=i, node=e.source))
+            issues.append(
+                _issue(f"Edge {i} connects node {e.source!r} to itself.", edge=i, node=e.source, code="self_edge")
+            )
             continue
         key = (e.source, e.target, e.source_port, e.target_port)
         if key in seen:
@@ -514,6 +518,12 @@ def _fallback_edge(i: int, e: EdgeSpec, src: CompiledNode, dst: CompiledNode, is
                 f"{in_type}; connect it to a json port, or read {{{{{e.source}.error.message}}}}.",
                 edge=i,
                 node=e.target,
+                code="fallback_type",
+                source=e.source,
+                target=e.target,
+                target_port=e.target_port,
+                in_type=str(in_type),
+                ref=f"{{{{{e.source}.error.message}}}}",
             )
         )
     elif e.target_port in dst.edge_inputs:
@@ -539,6 +549,9 @@ def _mixed_fallback(i: int, e: EdgeSpec) -> dict:
         f"Edge {i}: node {e.target!r} follows {e.source!r} both on success and on its error port; "
         f"keep one: an error edge runs {e.target!r} only when {e.source!r} fails.",
         edge=i,
+        code="mixed_fallback",
+        source=e.source,
+        target=e.target,
         node=e.target,
     )
 
@@ -657,6 +670,9 @@ def _check_templates(
                                 f"Node {nid!r}: config.{path} refers to ${label}, but nodes "
                                 f"{', '.join(map(repr, ids))} upstream are all labelled {label!r}; "
                                 f"rename one.",
+                                code="label_ambiguous",
+                                path=path,
+                                label=label,
                                 node=nid,
                                 field=f"config.{path}",
                             )
