@@ -36,6 +36,30 @@ class FlowAIError(Exception):
         return {"code": self.code, "message": self.message, "detail": self.detail}
 
 
+class Issue(dict):
+    """A located problem of a graph: the API's ``{message, node, edge, field}``; and, for the editor
+    to say it in people's words, ``code`` and ``params`` — attributes, not keys, so the API's answer
+    stays as it is. ``code`` None: only the English message says what is wrong."""
+
+    code: str | None = None
+    params: dict[str, Any] = {}  # noqa: RUF012 (replaced per instance by ``of``)
+
+    @classmethod
+    def of(
+        cls,
+        message: str,
+        *,
+        node: str | None = None,
+        edge: int | None = None,
+        field: str | None = None,
+        code: str | None = None,
+        **params: Any,
+    ) -> Issue:
+        issue = cls(message=message, node=node, edge=edge, field=field)
+        issue.code, issue.params = code, params
+        return issue
+
+
 class GraphError(FlowAIError):
     """A graph document failed validation. ``issues`` is a list of located problems."""
 

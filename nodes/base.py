@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowai.ports import PortType
 
-from .define import NodeDef
+from .define import NodeDef, PortKind, Text
 
 if TYPE_CHECKING:
     from flowai.services import NodeServices
@@ -121,6 +121,12 @@ class Node:
 
     def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
         return dict(self._outputs)
+
+    def port_title(self, kind: PortKind, name: str) -> Text | None:
+        """What people call a port (``kind``: input, output or body): the definition's title; None
+        for a port named by the config (an input node's fields), which goes by that name. A node
+        whose ports come from its config may name them (a condition's cases)."""
+        return self.definition.port_title(kind, name)
 
     def branch_ports(self, config: dict[str, Any]) -> set[str]:
         """Output ports that are branches (a condition's cases). After the node runs, its

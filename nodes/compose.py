@@ -79,11 +79,24 @@ class ComposeNode(Node):
             Port("clips", PortType.JSON, T("Clip URLs for the concat steps", "拼接步骤使用的片段 URL")),
         ),
         outputs=(
-            Port("video", PortType.VIDEO, T("The stored video's URL (none for audio only)", "已保存视频的 URL")),
             Port(
-                "audio", PortType.AUDIO, T("The stored audio's URL when the result has no picture", "纯音频结果的 URL")
+                "video",
+                PortType.VIDEO,
+                T("The stored video's URL (none for audio only)", "已保存视频的 URL"),
+                title=T("Video", "视频"),
             ),
-            Port("duration", PortType.NUMBER, T("The result's length in seconds", "结果的时长（秒）")),
+            Port(
+                "audio",
+                PortType.AUDIO,
+                T("The stored audio's URL when the result has no picture", "纯音频结果的 URL"),
+                title=T("Audio", "音频"),
+            ),
+            Port(
+                "duration",
+                PortType.NUMBER,
+                T("The result's length in seconds", "结果的时长（秒）"),
+                title=T("Duration", "时长"),
+            ),
         ),
         cacheable=True,
         summary=("steps",),

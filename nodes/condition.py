@@ -18,7 +18,7 @@ from flowai.ports import PortType
 from flowai.workflows.templates import to_text
 
 from .base import Node, NodeConfig
-from .define import FieldDef, NodeDef, Port, T
+from .define import FieldDef, NodeDef, Port, PortKind, T, Text
 
 Operator = Literal[
     "equals",
@@ -117,7 +117,12 @@ class ConditionNode(Node):
         },
         inputs=(Port("value", PortType.ANY),),
         outputs=(
-            Port("branch", PortType.TEXT, T("The branch taken (case_1 … or else)", "所走的分支（case_1 … 或 else）")),
+            Port(
+                "branch",
+                PortType.TEXT,
+                T("The branch taken (case_1 … or else)", "所走的分支（case_1 … 或 else）"),
+                title=T("Branch taken", "所走分支"),
+            ),
         ),
         dynamic_outputs=T(
             "One branch port per case, case_1, case_2, …, and else (any type), carrying the checked value.",
@@ -129,6 +134,14 @@ class ConditionNode(Node):
     def output_ports(self, config: dict[str, Any]) -> dict[str, PortType]:
         ports = dict.fromkeys(self.branch_ports(config), PortType.ANY)
         return {**ports, "branch": PortType.TEXT}
+
+    def port_title(self, kind: PortKind, name: str) -> Text | None:
+        if kind == "output" and name == "else":
+            return T("Else", "否则")
+        number = name.removeprefix("case_")
+        if kind == "output" and number != name and number.isdigit():
+            return T(f"Case {number}", f"条件 {number}")
+        return super().port_title(kind, name)
 
     def branch_ports(self, config: dict[str, Any]) -> set[str]:
         cases = config.get("cases")

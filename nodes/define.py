@@ -57,6 +57,7 @@ Widget = Literal[
     "model_params",  # a model's own inputs (a JSON object; the editor can load the model's schema)
 ]
 WIDGETS: frozenset[str] = frozenset(typing.get_args(Widget))
+PortKind = Literal["input", "output", "body"]  # a node's ports (a container's body ports are for the nodes inside)
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,14 @@ class FieldDef:
 @dataclass(frozen=True)
 class Port:
     """A typed port. An input port feeds the config field ``field`` (default: its own name): an edge
-    into it replaces that field's value."""
+    into it replaces that field's value. ``title`` is what the canvas shows for it (an output or
+    body port must have one; an input port without one shows the label of the field it feeds)."""
 
     name: str
     type: PortType
     help: Text | None = None
     field: str | None = None
+    title: Text | None = None
 
     @property
     def feeds(self) -> str:
@@ -153,6 +156,18 @@ class NodeDef:
         """The config fields' definitions, the base ones (timeout, cache) included, in form order."""
         return {**self.fields, **BASE_FIELDS}
 
+    def port_title(self, kind: PortKind, name: str) -> Text | None:
+        """What people call a declared port: its title, else (an input port) the label of the field
+        it feeds; None for a port the definition does not declare (one from the config)."""
+        ports = {"input": self.inputs, "output": self.outputs, "body": self.body}[kind]
+        port = next((p for p in ports if p.name == name), None)
+        if port is None:
+            return None
+        if port.title is None and kind == "input":
+            hint = self.all_fields().get(port.feeds)
+            return hint.label if hint is not None else None
+        return port.title
+
 
 class DefinitionError(ValueError):
     """A node definition that the registry refuses (raised at start-up)."""
@@ -178,7 +193,7 @@ def _problems(d: NodeDef) -> typing.Iterator[str]:
     if d.task is not None and d.task not in TASKS:
         yield f"unknown provider task {d.task!r} (tasks: {', '.join(TASKS)})"
     model_fields = d.config.model_fields
-    for kind, ports in (("input", d.inputs), ("output", d.outputs)):
+    for kind, ports in (("input", d.inputs), ("output", d.outputs), ("body", d.body)):
         names = [p.name for p in ports]
         for name in sorted({n for n in names if names.count(n) > 1}):
             yield f"duplicate {kind} port {name!r}"
@@ -187,6 +202,8 @@ def _problems(d: NodeDef) -> typing.Iterator[str]:
                 yield f"{kind} port {p.name!r} has no port type"
             if p.help is not None:
                 yield from _text_problems(f"help of {kind} port {p.name!r}", p.help)
+            if p.title is not None or kind != "input":  # an input port may go by its field's label
+                yield from _text_problems(f"title of {kind} port {p.name!r}", p.title)
     fed: dict[str, str] = {}
     for p in d.inputs:
         if p.feeds not in model_fields:

@@ -70,10 +70,25 @@ class DocumentNode(Node):
         },
         inputs=(Port("file", PortType.FILE, T("The document", "文档")),),
         outputs=(
-            Port("text", PortType.TEXT, T("The document's text", "文档的文字")),
-            Port("chunks", PortType.JSON, T("The text's chunks (a list)", "切分后的文字（列表）")),
-            Port("kind", PortType.TEXT, T("txt, pdf, docx or epub", "txt、pdf、docx 或 epub")),
-            Port("truncated", PortType.BOOLEAN, T("Whether a limit cut the text", "文字是否被上限截断")),
+            Port("text", PortType.TEXT, T("The document's text", "文档的文字"), title=T("Text", "文字")),
+            Port(
+                "chunks",
+                PortType.JSON,
+                T("The text's chunks (a list)", "切分后的文字（列表）"),
+                title=T("Chunks", "分段"),
+            ),
+            Port(
+                "kind",
+                PortType.TEXT,
+                T("txt, pdf, docx or epub", "txt、pdf、docx 或 epub"),
+                title=T("File kind", "文件类型"),
+            ),
+            Port(
+                "truncated",
+                PortType.BOOLEAN,
+                T("Whether a limit cut the text", "文字是否被上限截断"),
+                title=T("Truncated", "是否截断"),
+            ),
         ),
         summary=("file", "chunk_by"),
     )

@@ -63,8 +63,13 @@ class GridCropNode(Node):
         },
         inputs=(Port("image", PortType.IMAGE),),
         outputs=(
-            Port("images", PortType.JSON, T("The cells' URLs, row by row", "各格图片的 URL，按行排列")),
-            Port("count", PortType.NUMBER, T("How many cells", "格子数量")),
+            Port(
+                "images",
+                PortType.JSON,
+                T("The cells' URLs, row by row", "各格图片的 URL，按行排列"),
+                title=T("Cells", "各格图片"),
+            ),
+            Port("count", PortType.NUMBER, T("How many cells", "格子数量"), title=T("Count", "格数")),
         ),
         summary=("layout",),
     )

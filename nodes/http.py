@@ -59,14 +59,22 @@ class HttpNode(Node):
         },
         inputs=(Port("url", PortType.TEXT), Port("body", PortType.TEXT)),
         outputs=(
-            Port("body", PortType.TEXT, T("The response body as text", "响应体文本")),
-            Port("status", PortType.NUMBER, T("The HTTP status", "HTTP 状态码")),
+            Port(
+                "body", PortType.TEXT, T("The response body as text", "响应体文本"), title=T("Response body", "响应体")
+            ),
+            Port("status", PortType.NUMBER, T("The HTTP status", "HTTP 状态码"), title=T("Status", "状态码")),
             Port(
                 "json",
                 PortType.JSON,
                 T("The body parsed as JSON (null if it is not JSON)", "按 JSON 解析的响应体（不是 JSON 则为 null）"),
+                title=T("JSON", "JSON"),
             ),
-            Port("headers", PortType.JSON, T("The response headers (lower-case names)", "响应头（名称小写）")),
+            Port(
+                "headers",
+                PortType.JSON,
+                T("The response headers (lower-case names)", "响应头（名称小写）"),
+                title=T("Headers", "响应头"),
+            ),
         ),
         summary=("url",),
     )

@@ -82,9 +82,11 @@ class ImageNode(Node):
         },
         inputs=(Port("prompt", PortType.TEXT), Port("reference_image", PortType.IMAGE)),
         outputs=(
-            Port("image", PortType.IMAGE, T("The first image's URL", "第一张图片的 URL")),
-            Port("images", PortType.JSON, T("All the images' URLs", "全部图片的 URL")),
-            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用")),
+            Port("image", PortType.IMAGE, T("The first image's URL", "第一张图片的 URL"), title=T("Image", "图片")),
+            Port(
+                "images", PortType.JSON, T("All the images' URLs", "全部图片的 URL"), title=T("All images", "全部图片")
+            ),
+            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用"), title=T("Usage", "用量")),
         ),
         cacheable=True,
         summary=("prompt", "model"),

@@ -64,8 +64,8 @@ class JsonNode(Node):
         },
         inputs=(Port("value", PortType.JSON),),
         outputs=(
-            Port("value", PortType.JSON, T("The picked value", "取到的值")),
-            Port("text", PortType.TEXT, T("The picked value as text", "取到的值（文本）")),
+            Port("value", PortType.JSON, T("The picked value", "取到的值"), title=T("Value", "值")),
+            Port("text", PortType.TEXT, T("The picked value as text", "取到的值（文本）"), title=T("As text", "文本")),
         ),
         summary=("path",),
     )

@@ -97,12 +97,25 @@ class LLMNode(Node):
         },
         inputs=(Port("prompt", PortType.TEXT), Port("system", PortType.TEXT), Port("image", PortType.IMAGE)),
         outputs=(
-            Port("text", PortType.TEXT, T("The answer", "回答")),
+            Port("text", PortType.TEXT, T("The answer", "回答"), title=T("Answer", "回答")),
             Port(
-                "reasoning", PortType.TEXT, T("The model's reasoning, when it sends it", "模型给出的推理过程（若有）")
+                "reasoning",
+                PortType.TEXT,
+                T("The model's reasoning, when it sends it", "模型给出的推理过程（若有）"),
+                title=T("Reasoning", "推理过程"),
             ),
-            Port("json", PortType.JSON, T("The parsed answer (JSON output on)", "解析后的回答（开启 JSON 输出时）")),
-            Port("usage", PortType.JSON, T("Provider, model, tokens and cost", "供应商、模型、token 数与费用")),
+            Port(
+                "json",
+                PortType.JSON,
+                T("The parsed answer (JSON output on)", "解析后的回答（开启 JSON 输出时）"),
+                title=T("JSON", "JSON"),
+            ),
+            Port(
+                "usage",
+                PortType.JSON,
+                T("Provider, model, tokens and cost", "供应商、模型、token 数与费用"),
+                title=T("Usage", "用量"),
+            ),
         ),
         aliases={"result": "text"},
         streams=True,

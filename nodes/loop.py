@@ -88,17 +88,33 @@ class LoopNode(Node):
         },
         inputs=(Port("items", PortType.JSON, T("The list to loop over", "要循环的列表")),),
         outputs=(
-            Port("results", PortType.JSON, T("Each item's result, in item order", "每项的结果，按顺序")),
+            Port(
+                "results",
+                PortType.JSON,
+                T("Each item's result, in item order", "每项的结果，按顺序"),
+                title=T("Results", "结果"),
+            ),
             Port(
                 "errors",
                 PortType.JSON,
                 T("Failed items: index, node, code, message", "失败的项：序号、节点、错误码、信息"),
+                title=T("Errors", "错误"),
             ),
-            Port("count", PortType.NUMBER, T("How many items", "项数")),
+            Port("count", PortType.NUMBER, T("How many items", "项数"), title=T("Count", "项数")),
         ),
         body=(
-            Port("item", PortType.ANY, T("The current item (inside the loop)", "当前项（框内可用）")),
-            Port("index", PortType.NUMBER, T("The current item's index, from 0", "当前项的序号，从 0 开始")),
+            Port(
+                "item",
+                PortType.ANY,
+                T("The current item (inside the loop)", "当前项（框内可用）"),
+                title=T("Item", "当前项"),
+            ),
+            Port(
+                "index",
+                PortType.NUMBER,
+                T("The current item's index, from 0", "当前项的序号，从 0 开始"),
+                title=T("Index", "序号"),
+            ),
         ),
         body_fields=("result",),
         summary=("items",),

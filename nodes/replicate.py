@@ -74,7 +74,7 @@ class ReplicateConfig(NodeConfig):
 class ReplicateNode(Node):
     definition = NodeDef(
         type="replicate",
-        title=T("Replicate", "Replicate"),
+        title=T("Replicate", "Replicate 模型"),
         group="ai",
         description=T(
             "Runs any Replicate model; its output files are stored the moment it finishes. Needs REPLICATE_API_KEY.",
@@ -121,10 +121,27 @@ class ReplicateNode(Node):
         },
         inputs=(Port("image", PortType.IMAGE),),
         outputs=(
-            Port("output", PortType.JSON, T("The model's output as it answered", "模型的原始输出")),
-            Port("files", PortType.JSON, T("The stored output files' URLs", "已保存的输出文件 URL")),
-            Port("file", PortType.FILE, T("The first output file's URL", "第一个输出文件的 URL")),
-            Port("text", PortType.TEXT, T("The output as text, when it is text", "输出为文本时的文本")),
+            Port(
+                "output",
+                PortType.JSON,
+                T("The model's output as it answered", "模型的原始输出"),
+                title=T("Output", "输出"),
+            ),
+            Port(
+                "files",
+                PortType.JSON,
+                T("The stored output files' URLs", "已保存的输出文件 URL"),
+                title=T("Files", "文件列表"),
+            ),
+            Port(
+                "file", PortType.FILE, T("The first output file's URL", "第一个输出文件的 URL"), title=T("File", "文件")
+            ),
+            Port(
+                "text",
+                PortType.TEXT,
+                T("The output as text, when it is text", "输出为文本时的文本"),
+                title=T("Text", "文本"),
+            ),
         ),
         cacheable=True,
         summary=("model",),

@@ -90,8 +90,13 @@ class SplitNode(Node):
         },
         inputs=(Port("text", PortType.TEXT),),
         outputs=(
-            Port("items", PortType.JSON, T("The items (a list of text)", "拆分出的各项（文本列表）")),
-            Port("count", PortType.NUMBER, T("How many items", "项数")),
+            Port(
+                "items",
+                PortType.JSON,
+                T("The items (a list of text)", "拆分出的各项（文本列表）"),
+                title=T("Items", "各项"),
+            ),
+            Port("count", PortType.NUMBER, T("How many items", "项数"), title=T("Count", "项数")),
         ),
         summary=("mode",),
     )

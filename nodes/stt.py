@@ -51,9 +51,9 @@ class STTNode(Node):
         },
         inputs=(Port("audio", PortType.AUDIO),),
         outputs=(
-            Port("text", PortType.TEXT, T("The transcript", "转写文本")),
-            Port("language", PortType.TEXT, T("The language heard", "识别出的语言")),
-            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用")),
+            Port("text", PortType.TEXT, T("The transcript", "转写文本"), title=T("Transcript", "转写文本")),
+            Port("language", PortType.TEXT, T("The language heard", "识别出的语言"), title=T("Language", "语言")),
+            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用"), title=T("Usage", "用量")),
         ),
         aliases={"result": "text"},
         cacheable=True,

@@ -33,7 +33,7 @@ class TemplateNode(Node):
             )
         },
         inputs=(Port("template", PortType.TEXT),),
-        outputs=(Port("text", PortType.TEXT, T("The rendered text", "渲染后的文本")),),
+        outputs=(Port("text", PortType.TEXT, T("The rendered text", "渲染后的文本"), title=T("Text", "文本")),),
         summary=("template",),
     )
 

@@ -63,8 +63,8 @@ class TTSNode(Node):
         },
         inputs=(Port("text", PortType.TEXT),),
         outputs=(
-            Port("audio", PortType.AUDIO, T("The stored audio's URL", "已保存音频的 URL")),
-            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用")),
+            Port("audio", PortType.AUDIO, T("The stored audio's URL", "已保存音频的 URL"), title=T("Audio", "音频")),
+            Port("usage", PortType.JSON, T("Provider, model and cost", "供应商、模型与费用"), title=T("Usage", "用量")),
         ),
         cacheable=True,
         summary=("text", "model"),

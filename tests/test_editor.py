@@ -117,13 +117,13 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     expect(system).to_have_value("Answer {{input_1.input}}")
     # a field fed by a wire shows where its value comes from, not an editor the run would ignore
     select(page, "output_1")
-    expect(page.get_by_test_id("wired-source-value")).to_have_text("← LLM1 · text")
+    expect(page.get_by_test_id("wired-source-value")).to_have_text("← LLM1 · Answer")
     expect(page.get_by_test_id("field-value")).to_have_count(0)
     # a reference to a port that does not exist shows on the node before saving
     select(page, "llm_1")
     system.fill("Answer {{input_1.nothing}}")
     expect(node(page, "llm_1")).to_have_attribute("data-invalid", "true")
-    expect(node(page, "llm_1").locator('[data-role="issue"]')).to_contain_text("port 'nothing'")
+    expect(node(page, "llm_1").locator('[data-role="issue"]')).to_contain_text("no output named “nothing”")
     expect(page.get_by_test_id("issue-count")).to_have_text("1 problem")
     system.fill("Answer ")
     page.get_by_test_id("vars-system").click()

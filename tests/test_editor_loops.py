@@ -27,7 +27,8 @@ def state() -> EditorState:
 def test_the_view_draws_the_loop_as_a_frame_with_its_inside_ports(state):
     view = {n["id"]: n for n in state.draft.graph_view()["nodes"]}
     assert view["lp"]["data"]["frame"] is True and view["lp"]["data"]["nests"] is False
-    assert view["lp"]["data"]["body"] == [{"name": "item", "type": "any"}, {"name": "index", "type": "number"}]
+    body = [(p["name"], p["type"], p["label"]) for p in view["lp"]["data"]["body"]]
+    assert body == [("item", "any", "Item"), ("index", "number", "Index")]
     assert view["llm"]["parent"] == "lp" and view["llm"]["data"]["nests"] is True
     assert view["free"]["parent"] is None
     assert view["in"]["data"]["nests"] is False  # the input never goes inside a loop

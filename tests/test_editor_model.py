@@ -28,8 +28,8 @@ def draft() -> Draft:
 def test_views_carry_typed_ports_and_edge_ids(draft):
     view = draft.graph_view()
     llm = next(n for n in view["nodes"] if n["id"] == "llm")
-    assert {"name": "prompt", "type": "text"} in llm["data"]["inputs"]
-    assert {"name": "text", "type": "text"} in llm["data"]["outputs"]
+    assert {"name": "prompt", "type": "text", "label": "Prompt", "typeLabel": "text"} in llm["data"]["inputs"]
+    assert {"name": "text", "type": "text", "label": "Answer", "typeLabel": "text"} in llm["data"]["outputs"]
     assert llm["data"]["label"] == "LLM1" and llm["data"]["group"] == "ai"
     assert llm["data"]["summary"] == "← 开始 · 输入"  # a wire feeds the prompt: its source, not the config
     assert {e["id"] for e in view["edges"]} == {"in:输入->llm:prompt", "llm:text->out:value"}

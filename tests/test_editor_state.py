@@ -108,7 +108,7 @@ def test_update_config_patches_the_card_and_follows_renamed_ports(state):
     fields = [{"name": "问题", "type": "string", "required": True}]
     renamed = state.apply(i.UpdateConfig("in", "fields", fields))
     assert renamed.inputs and set(renamed.patched) >= {"in", "llm"}  # llm's reference followed
-    assert renamed.patched["in"]["outputs"] == [{"name": "问题", "type": "text"}]
+    assert [(p["name"], p["type"], p["label"]) for p in renamed.patched["in"]["outputs"]] == [("问题", "text", "问题")]
     assert renamed.removed_edges == ["in:输入->llm:prompt"]
     assert renamed.added_edges == [{"source": "in", "source_port": "问题", "target": "llm", "target_port": "prompt"}]
     assert state.draft.node("llm")["config"]["prompt"] == "Say {{in.问题}}"
@@ -118,7 +118,7 @@ def test_update_config_patches_the_card_and_follows_renamed_ports(state):
 def test_label_meta_and_move(state):
     assert state.apply(i.SetLabel("llm", "Writer")).patched == {
         "llm": {"label": "Writer"},
-        "out": {"summary": "← Writer · text"},  # the card it feeds names it
+        "out": {"summary": "← Writer · Answer"},  # the card it feeds names it
     }
     state.apply(i.SetMeta("name", "Renamed"))
     assert state.draft.doc["name"] == "Renamed"

@@ -105,7 +105,7 @@ def test_a_node_added_from_a_dropped_wire_is_connected_to_a_port_that_fits(state
     change = state.apply(i.AddConnected("llm", {"x": 300, "y": 300}, upstream=("llm", "text")))
     assert change is not None and change.added_nodes == ["llm_1"] and state.selected == "llm_1"
     assert change.added_edges == [{"source": "llm", "source_port": "text", "target": "llm_1", "target_port": "prompt"}]
-    assert change.reveal and change.open_settings and change.patched["llm_1"]["summary"] == "← LLM1 · text"
+    assert change.reveal and change.open_settings and change.patched["llm_1"]["summary"] == "← LLM1 · Answer"
     # a json output into a new output node: its value takes anything
     state.apply(i.AddConnected("output", {"x": 600, "y": 300}, upstream=("llm", "json")))
     assert edges(state)[-1] == {"source": "llm", "source_port": "json", "target": "output_1", "target_port": "value"}

@@ -50,7 +50,7 @@ class ShoutNode(Node):
             "password": FieldDef(T("Password", "密码"), widget="secret"),
         },
         inputs=(Port("text", PortType.TEXT, field="words"),),  # the port feeds a field of another name
-        outputs=(Port("loud", PortType.TEXT, T("The shouted words", "喊出的话")),),
+        outputs=(Port("loud", PortType.TEXT, T("The shouted words", "喊出的话"), title=T("Shouted", "喊声")),),
         summary=("words",),
     )
 
@@ -78,7 +78,15 @@ def _variant(**changes) -> Node:
             {"inputs": (Port("text", PortType.TEXT, field="words"), Port("text", PortType.TEXT, field="times"))},
             "duplicate input port 'text'",
         ),  # noqa: E501
-        ({"outputs": (Port("loud", PortType.TEXT), Port("loud", PortType.JSON))}, "duplicate output port 'loud'"),
+        (
+            {
+                "outputs": (
+                    Port("loud", PortType.TEXT, title=T("A", "甲")),
+                    Port("loud", PortType.JSON, title=T("B", "乙")),
+                )
+            },
+            "duplicate output port 'loud'",
+        ),
         ({"inputs": (Port("text", PortType.TEXT),)}, "input port 'text' names no config field ('text')"),
         ({"title": T("Shout", "")}, "title has no zh translation"),
         ({"description": T("", "说明")}, "description has no en translation"),
@@ -109,6 +117,15 @@ def _variant(**changes) -> Node:
             "unknown widget 'slider'",
         ),
         ({"starter": {"times": 9}}, "the starter config is invalid"),
+        ({"outputs": (Port("loud", PortType.TEXT),)}, "title of output port 'loud' must be a Text(en, zh)"),
+        (
+            {"outputs": (Port("loud", PortType.TEXT, title=T("Shouted", "")),)},
+            "title of output port 'loud' has no zh translation",
+        ),
+        (
+            {"inputs": (Port("text", PortType.TEXT, field="words", title=T("", "文字")),)},
+            "title of input port 'text' has no en translation",
+        ),
     ],
 )
 def test_a_bad_definition_is_refused_at_start_up_with_what_is_wrong(changes, message):

@@ -19,6 +19,7 @@ from nicegui import app, ui
 
 from flowai.errors import NotFoundError
 from flowai.platform import Platform
+from flowai.ports import PortType
 from flowai.workflows.checklist import Readiness, checklist
 from nodes.define import GROUPS as NODE_GROUPS
 
@@ -31,8 +32,8 @@ from .editor_runs import RunPanel
 from .editor_save import DraftKeeper, Publishing
 from .editor_state import Change, EditorState
 from .editor_versions import VersionsPanel
-from .i18n import LANGUAGES, language, t
-from .issues import checklist_items
+from .i18n import LANGUAGES, labelled, language, t
+from .issues import checklist_items, said
 from .layout import frame, safe_id, signed_in_user
 
 # Colours of the state labels, set as styles: a class change makes the page's Tailwind runtime
@@ -120,6 +121,8 @@ class Editor:
             check=self.check,
         )
         draft.pin_label = t("editor_runs.pinned")
+        draft.type_labels = {p.value: t(f"editor.port_type_{p.value}") for p in PortType}
+        draft.say_issue = lambda issue, doc: said(issue, doc, platform.registry)
         self.emit: i.Emit = self.state.apply
         if kept:
             self.emit(i.Recover(kept.document, kept.at))
@@ -491,6 +494,11 @@ class Editor:
                 for n, message in rows:
                     self._problem_row(level, n, message, links.get((n, message)), colour)
 
+    def _named(self, node_id: str) -> str:
+        """A node as a problem row names it: its label, else its type's title (never its id)."""
+        node = self.state.draft.node(node_id) or {}
+        return node.get("label") or self.state.draft.titles.get(str(node.get("type"))) or node_id
+
     def _problem_row(self, level: str, node: str | None, message: str, link: str | None, colour: str) -> None:
         state = self.state
         with (
@@ -500,7 +508,7 @@ class Editor:
         ):
             ui.icon("error" if level == "error" else "warning", size="xs").style(f"color: {colour}")
             with ui.column().classes("gap-0 grow").style("min-width: 0"):
-                text = message if node is None or state.selected is not None else f"{state.label_of(node)}: {message}"
+                text = message if node is None or state.selected is not None else labelled(self._named(node), message)
                 row = ui.label(text).classes("text-sm break-words").style(f"color: {colour}")
                 if node is not None and state.selected is None:
                     row.classes("cursor-pointer hover:underline")

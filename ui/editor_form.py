@@ -39,6 +39,15 @@ def provider_options(impl) -> list[str]:
     return list(dict.fromkeys(["auto", *serving(task), *able]))
 
 
+def provider_labels(names: list[str]) -> dict[str, str]:
+    """The provider select's options: each provider by its name for people ("auto" in words; a name
+    the catalog does not know as it was typed)."""
+    return {
+        name: t("editor_form.provider_auto") if name == "auto" else CATALOG[name].title if name in CATALOG else name
+        for name in dict.fromkeys(names)
+    }
+
+
 def model_options(impl) -> list[str]:
     """The default models of the providers serving the node's task (suggestions; any name goes)."""
     task = getattr(impl, "task", None) or "text"
@@ -139,7 +148,7 @@ def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any]
         return
 
     if widget == "provider" and kind == "string":
-        options = list(dict.fromkeys([*ctx.providers, *([value] if value else [])]))
+        options = provider_labels([*ctx.providers, *([value] if value else [])])
         w = ui.select(
             options,
             value=value or "auto",
@@ -292,12 +301,15 @@ def _picker(w, key: str, variables: list[dict], depend: Callable[[str], None] | 
     upstream = [v for v in variables if v.get("upstream", True)]
     others = [v for v in variables if not v.get("upstream", True)] if depend is not None else []
     with w.add_slot("append"):
-        with (
-            ui.button(icon="data_object")
-            .props(f'flat dense round size=sm data-testid="{safe_id("vars", key)}"')
-            .tooltip(t("editor_form.insert_var"))
-        ):
-            with ui.menu().props(f'data-testid="{safe_id("vars-menu", key)}"'):
+        with ui.button(icon="data_object").props(
+            f'flat dense round size=sm data-testid="{safe_id("vars", key)}"'
+        ):  # the tip goes to the left, and hides when the menu opens (which may open over it)
+            tip = ui.tooltip(t("editor_form.insert_var")).props(
+                f'anchor="center left" self="center right" data-testid="{safe_id("vars-tip", key)}"'
+            )
+            menu = ui.menu().props(f'data-testid="{safe_id("vars-menu", key)}"')
+            menu.on("before-show", lambda: tip.run_method("hide"))
+            with menu:
                 if not upstream and not others:
                     ui.menu_item(t("editor_form.no_vars")).props("disable")
                 for v in upstream:
@@ -313,8 +325,8 @@ def _var_item(v: dict, on_click) -> None:
     item = ui.menu_item(on_click=on_click)
     item.props(f'data-testid="{safe_id("var", v["node"], v["port"])}"')
     with item, ui.column().classes("gap-0"):
-        ui.label(f"{v['label']} · {v['port']}").classes("text-sm")
-        ui.label(f"{v['token']}  {v['type']}").classes("text-xs text-gray-500")
+        ui.label(f"{v['label']} · {v.get('port_label') or v['port']}").classes("text-sm")
+        ui.label(f"{v['token']}  {v.get('type_label') or v['type']}").classes("text-xs text-gray-500")
 
 
 def _json_text(value: Any, emit, title: str, nullable: bool):

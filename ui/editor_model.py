@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,6 +19,7 @@ from flowai.errors import GraphError
 from flowai.ports import PortType, compatible
 from flowai.workflows.graph import FORMAT
 from nodes import Registry
+from nodes.define import PortKind
 
 from . import editor_frames as frames
 from . import editor_notes as notes
@@ -63,6 +65,8 @@ class Draft:
         self.registry = registry
         self.titles = titles or {}  # node type -> title shown (the UI language's)
         self.pin_label = "pinned"  # the pin badge's tooltip (the UI language's)
+        self.type_labels: dict[str, str] = {}  # port type -> its tag on the cards (the UI language's)
+        self.say_issue: Callable[[dict, dict], str] | None = None  # a validation issue in people's words
         self.language = language  # of the choices' labels on the cards
         self.doc = self._clean(document)
         self.saved = _copy(self.doc)
@@ -119,9 +123,9 @@ class Draft:
                 "ntype": node.get("type"),
                 "title": self.titles.get(node.get("type")) or (impl.title if impl else node.get("type")),
                 "group": impl.group if impl else "other",
-                "inputs": [{"name": k, "type": v} for k, v in inputs.items()],
-                "outputs": [{"name": k, "type": v} for k, v in outputs.items()],
-                "body": [{"name": k, "type": str(v)} for k, v in body.items()],  # a loop's inside ports
+                "inputs": [self.port_view(impl, "input", k, v) for k, v in inputs.items()],
+                "outputs": [self.port_view(impl, "output", k, v) for k, v in outputs.items()],
+                "body": [self.port_view(impl, "body", k, str(v)) for k, v in body.items()],  # a loop's inside
                 "frame": bool(body),
                 "nests": frames.can_nest(self.registry, node),
                 "summary": self.summary(node),
@@ -134,6 +138,27 @@ class Draft:
                 **extra,
             },
         }
+
+    def port_view(self, impl, kind: PortKind, name: str, port_type: str) -> dict:
+        """A port on a card: its id (the wire's handle) and type, and what people read: its title
+        from the node's definition (a port named by the config goes by that name) and its type's tag."""
+        title = impl.port_title(kind, name) if impl is not None else None
+        return {
+            "name": name,
+            "type": port_type,
+            "label": title.get(self.language) if title is not None else name,
+            "typeLabel": self.type_labels.get(port_type, port_type),
+        }
+
+    def wire_source(self, edge: dict) -> str:
+        """ "LLM1 · Answer": the node (its label, else its type's title) and the port (its title) a
+        wire comes from, as the node face and the settings form show it."""
+        source = self.node(edge["source"]) or {}
+        port = edge.get("source_port") or ""
+        impl = self.registry.get(source.get("type") or "")
+        title = (impl.port_title("output", port) or impl.port_title("body", port)) if impl is not None else None
+        name = source.get("label") or self.titles.get(str(source.get("type"))) or edge["source"]
+        return f"{name} · {title.get(self.language) if title is not None else port}"
 
     def pins(self) -> dict[str, dict[str, Any]]:
         """Node id -> the outputs it is pinned to (test data; the document's ``pins``)."""
@@ -177,8 +202,7 @@ class Draft:
         feeds = {e.get("target_port"): e for e in self.doc["edges"] if e["target"] == node.get("id")}
         for key in impl.definition.summary if impl else ():
             if key in feeds:  # a wire feeds the field: its own value is not used
-                source = self.node(feeds[key]["source"]) or {}
-                return f"← {source.get('label') or feeds[key]['source']} · {feeds[key].get('source_port') or ''}"
+                return f"← {self.wire_source(feeds[key])}"
             value = config.get(key)
             choices = impl.definition.fields[key].choices if impl and key in impl.definition.fields else None
             if choices and value in choices:  # a choice reads as its label ("Whole document", not "none")
@@ -214,7 +238,15 @@ class Draft:
         upstream = [a for a in self.ancestors(node_id) if a != parent]
         found = frames.loop_variables(self, node_id) if parent else []
         seen = {v["token"] for v in found}
-        return found + [v for v in self.upstream_outputs(upstream) if v["token"] not in seen]
+        return [self._said(v) for v in found + [v for v in self.upstream_outputs(upstream) if v["token"] not in seen]]
+
+    def _said(self, variable: dict) -> dict:
+        """A variable with its port's title and type's tag for the variable menu (its token stays)."""
+        impl = self.registry.get(str((self.node(variable["node"]) or {}).get("type")))
+        port = self.port_view(impl, "output", variable["port"], variable["type"])
+        if port["label"] == variable["port"]:  # not an output: a loop's inside port?
+            port = self.port_view(impl, "body", variable["port"], variable["type"])
+        return {**variable, "port_label": port["label"], "type_label": port["typeLabel"]}
 
     def upstream_outputs(self, node_ids: list[str]) -> list[dict]:
         """The output ports of these nodes, as template variables."""
@@ -228,12 +260,12 @@ class Draft:
                     {
                         "token": f"{{{{{aid}.{port}}}}}",
                         "node": aid,
-                        "label": node.get("label") or aid,
+                        "label": node.get("label") or self.titles.get(str(node.get("type"))) or aid,
                         "port": port,
                         "type": ptype,
                     }
                 )
-        return found
+        return [self._said(v) for v in found]
 
     def issues(self, validate) -> tuple[dict[str, list[str]], list[str]]:
         """Validation problems by node id, and the ones that concern no node (``validate`` raises
@@ -252,11 +284,15 @@ class Draft:
             edge = issue.get("edge")
             if node is None and isinstance(edge, int) and 0 <= edge < len(self.doc["edges"]):
                 node = self.doc["edges"][edge]["target"]
-            message = re.sub(r"^Node '[^']*': ", "", issue.get("message", ""))
+            if self.say_issue is not None:  # in people's words (the page's ui.issues.said)
+                message = general_message = self.say_issue(issue, self.doc)
+            else:
+                general_message = issue.get("message", "")
+                message = re.sub(r"^Node '[^']*': ", "", general_message)
             if node is not None and self.node(node) is not None:
                 by_node.setdefault(node, []).append(message)
             else:
-                general.append(issue.get("message", ""))
+                general.append(general_message)
         return by_node, general
 
     # history ----------------------------------------------------------------------------

@@ -32,8 +32,7 @@ def edge_id(edge: dict) -> str:
 
 def source_text(draft, edge: dict) -> str:
     """ "Input1 · 输入": the node and port a wire comes from, as the form and the node face show it."""
-    node = draft.node(edge["source"]) or {}
-    return f"{node.get('label') or edge['source']} · {edge.get('source_port') or ''}"
+    return draft.wire_source(edge)
 
 
 def wired(draft, node_id: str) -> dict[str, dict[str, Any]]:

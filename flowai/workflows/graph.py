@@ -14,7 +14,7 @@ from typing import Any, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from flowai.errors import GraphError
+from flowai.errors import GraphError, Issue
 from flowai.ports import PortType, compatible
 from flowai.texts import Text
 from flowai.workflows.loops import (
@@ -221,6 +221,8 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
                     f"Node {spec.id!r} has unknown type {spec.type!r}; known types: {', '.join(registry.types())}.",
                     node=spec.id,
                     field="type",
+                    code="unknown_type",
+                    type=spec.type,
                 )
             )
             broken.add(spec.id)
@@ -242,11 +244,18 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
     inputs = [n for n in nodes.values() if n.spec.type == "input" and scope.get(n.id) is None]
     outputs = [n for n in nodes.values() if n.spec.type == "output" and scope.get(n.id) is None]
     if not inputs:
-        issues.append(_issue("The workflow has no input node; add one to receive the run's input."))
+        issues.append(_issue("The workflow has no input node; add one to receive the run's input.", code="no_input"))
     elif len(inputs) > 1:
-        issues.append(_issue(f"The workflow has {len(inputs)} input nodes; keep exactly one.", node=inputs[1].id))
+        issues.append(
+            _issue(
+                f"The workflow has {len(inputs)} input nodes; keep exactly one.",
+                node=inputs[1].id,
+                code="many_inputs",
+                count=len(inputs),
+            )
+        )
     if not outputs:
-        issues.append(_issue("The workflow has no output node; add one to return a result."))
+        issues.append(_issue("The workflow has no output node; add one to return a result.", code="no_output"))
     names = [_output_name(n) for n in outputs]
     for n in outputs:
         if names.count(_output_name(n)) > 1:
@@ -255,6 +264,8 @@ def compile_graph(document: Any, registry: Registry) -> CompiledGraph:
                     f"Two output nodes are named {_output_name(n)!r}; give each a distinct name.",
                     node=n.id,
                     field="config.name",
+                    code="output_name_taken",
+                    name=_output_name(n),
                 )
             )
             break
@@ -338,7 +349,17 @@ def _check_config(spec: NodeSpec, impl: Node, labels: set[str], issues: list[dic
             real.append(err)
         for err in real:
             loc = ".".join(str(p) for p in err["loc"])
-            issues.append(_issue(f"Node {spec.id!r}: config.{loc}: {err['msg']}.", node=spec.id, field=f"config.{loc}"))
+            issues.append(
+                _issue(
+                    f"Node {spec.id!r}: config.{loc}: {err['msg']}.",
+                    node=spec.id,
+                    field=f"config.{loc}",
+                    code="config",
+                    path=loc,
+                    kind=err["type"],
+                    ctx={k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (int, float, str))},
+                )
+            )
         return None
 
 
@@ -360,7 +381,9 @@ def _check_edges(
                 )
             continue
         if e.source == e.target:
-            issues.append(_issue(f"Edge {i} connects node {e.source!r} to itself.", edge=i, node=e.source))
+            issues.append(
+                _issue(f"Edge {i} connects node {e.source!r} to itself.", edge=i, node=e.source, code="self_edge")
+            )
             continue
         key = (e.source, e.target, e.source_port, e.target_port)
         if key in seen:
@@ -430,6 +453,13 @@ def _check_edges(
                     f"Edge {i}: port type mismatch, {e.source}.{e.source_port} is {out_type} "
                     f"but {e.target}.{e.target_port} takes {in_type}.",
                     edge=i,
+                    code="port_types",
+                    source=e.source,
+                    source_port=e.source_port,
+                    target=e.target,
+                    target_port=e.target_port,
+                    out_type=str(out_type),
+                    in_type=str(in_type),
                     node=e.target,
                 )
             )
@@ -440,6 +470,9 @@ def _check_edges(
                     f"an input port takes at most one.",
                     edge=i,
                     node=e.target,
+                    code="port_taken",
+                    target=e.target,
+                    target_port=e.target_port,
                 )
             )
         else:
@@ -480,6 +513,12 @@ def _fallback_edge(i: int, e: EdgeSpec, src: CompiledNode, dst: CompiledNode, is
                 f"{in_type}; connect it to a json port, or read {{{{{e.source}.error.message}}}}.",
                 edge=i,
                 node=e.target,
+                code="fallback_type",
+                source=e.source,
+                target=e.target,
+                target_port=e.target_port,
+                in_type=str(in_type),
+                ref=f"{{{{{e.source}.error.message}}}}",
             )
         )
     elif e.target_port in dst.edge_inputs:
@@ -489,6 +528,9 @@ def _fallback_edge(i: int, e: EdgeSpec, src: CompiledNode, dst: CompiledNode, is
                 "an input port takes at most one.",
                 edge=i,
                 node=e.target,
+                code="port_taken",
+                target=e.target,
+                target_port=e.target_port,
             )
         )
     else:
@@ -502,6 +544,9 @@ def _mixed_fallback(i: int, e: EdgeSpec) -> dict:
         f"Edge {i}: node {e.target!r} follows {e.source!r} both on success and on its error port; "
         f"keep one: an error edge runs {e.target!r} only when {e.source!r} fails.",
         edge=i,
+        code="mixed_fallback",
+        source=e.source,
+        target=e.target,
         node=e.target,
     )
 
@@ -529,6 +574,8 @@ def _topological_order(nodes: dict[str, CompiledNode], issues: list[dict]) -> li
             _issue(
                 f"The workflow has a cycle through nodes {', '.join(stuck[:10])}; remove an edge to break it.",
                 node=stuck[0],
+                code="cycle",
+                nodes=stuck[:10],
             )
         )
         return None
@@ -577,6 +624,9 @@ def _check_templates(
                             f"Node {nid!r}: {where} names unknown node {ref_node!r} in '{{{{{ref_node}.{port}}}}}'.",
                             node=nid,
                             field=where,
+                            code="ref_unknown_node",
+                            path=path,
+                            ref=f"{{{{{ref_node}.{port}}}}}",
                         )
                     )
                 elif ref_node not in visible:
@@ -588,6 +638,11 @@ def _check_templates(
                             f"does not have here (ports: {', '.join(ports)}).",
                             node=nid,
                             field=where,
+                            code="ref_unknown_port",
+                            path=path,
+                            ref=f"{{{{{ref_node}.{port}}}}}",
+                            ref_node=ref_node,
+                            port=port,
                         )
                     )
         if uses_labels:
@@ -610,6 +665,9 @@ def _check_templates(
                                 f"Node {nid!r}: config.{path} refers to ${label}, but nodes "
                                 f"{', '.join(map(repr, ids))} upstream are all labelled {label!r}; "
                                 f"rename one.",
+                                code="label_ambiguous",
+                                path=path,
+                                label=label,
                                 node=nid,
                                 field=f"config.{path}",
                             )
@@ -663,5 +721,13 @@ def _located(document: dict, err: ErrorDetails) -> dict:
     return _issue(f"{where}: {err['msg']}.", node=node, edge=edge, field=where)
 
 
-def _issue(message: str, *, node: str | None = None, edge: int | None = None, field: str | None = None) -> dict:
-    return {"message": message, "node": node, "edge": edge, "field": field}
+def _issue(
+    message: str,
+    *,
+    node: str | None = None,
+    edge: int | None = None,
+    field: str | None = None,
+    code: str | None = None,
+    **params: Any,
+) -> dict:
+    return Issue.of(message, node=node, edge=edge, field=field, code=code, **params)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowai.errors import Issue
 from flowai.ports import PortType
 
 # graph.py's GraphDoc and CompiledNode (typed loosely here: graph.py imports this module)
@@ -39,7 +40,13 @@ def check_parents(doc: GraphDoc, nodes: dict[str, CompiledNode], issues: list[di
             scope[spec.id] = spec.parent
     for nid, node in nodes.items():
         if node.impl.body_ports and node.spec.parent is None and nid not in scope.values():
-            issues.append(_issue(f"Loop {nid!r} has no nodes inside it; drag the nodes to repeat into it.", node=nid))
+            issues.append(
+                _issue(
+                    f"Loop {nid!r} has no nodes inside it; drag the nodes to repeat into it.",
+                    node=nid,
+                    code="loop_empty",
+                )
+            )
     return scope
 
 
@@ -93,30 +100,47 @@ def ref_ports(
 def crossing_issue(i: int, source: str, target: str, scope: dict[str, str | None]) -> dict:
     inner, outer = (source, target) if scope.get(source) else (target, source)
     loop = scope.get(inner) or scope.get(outer)
+    params: dict[str, Any] = {"source": source, "target": target}
     if scope.get(target) == source:
         why = f"from loop {source!r} into its body only its item or index port, to a named input port, may go"
+        code = "crossing_into_body"
     elif scope.get(source) and scope.get(target):
         why = f"{source!r} and {target!r} are inside different loops"
+        code = "crossing_loops"
     else:
+        code, params = "crossing_boundary", {"inner": inner, "outer": outer, "loop": loop}
         why = (
             f"{inner!r} is inside loop {loop!r} and {outer!r} is not; inside the loop name upstream values "
             f"with templates ({{{{node.port}}}}), and take the loop's results from its results port"
         )
-    return _issue(f"Edge {i} ({source} -> {target}) crosses the boundary of a loop: {why}.", edge=i, node=target)
+    message = f"Edge {i} ({source} -> {target}) crosses the boundary of a loop: {why}."
+    return _issue(message, edge=i, node=target, code=code, **params)
 
 
 def not_visible_issue(nid: str, where: str, ref: str, scope: dict[str, str | None], per_item: bool) -> dict:
+    params: dict[str, Any] = {"path": where.removeprefix("config."), "ref_node": ref}
     if per_item:
         text = f"Node {nid!r}: {where} is rendered for each item and may name only nodes inside the loop, not {ref!r}."
+        code = "ref_per_item"
     elif scope.get(ref) is not None and scope.get(ref) != scope.get(nid):
         text = (
             f"Node {nid!r}: {where} names {ref!r}, which is inside loop {scope[ref]!r}; "
             f"use the loop's results port (set the loop's result to what you need)."
         )
+        code, params["loop"] = "ref_in_loop", scope[ref]
     else:
         text = f"Node {nid!r}: {where} names {ref!r}, which is not upstream of it; connect {ref!r} to {nid!r} first."
-    return _issue(text, node=nid, field=where)
+        code = "ref_not_upstream"
+    return _issue(text, node=nid, field=where, code=code, **params)
 
 
-def _issue(message: str, *, node: str | None = None, edge: int | None = None, field: str | None = None) -> dict:
-    return {"message": message, "node": node, "edge": edge, "field": field}
+def _issue(
+    message: str,
+    *,
+    node: str | None = None,
+    edge: int | None = None,
+    field: str | None = None,
+    code: str | None = None,
+    **params: Any,
+) -> dict:
+    return Issue.of(message, node=node, edge=edge, field=field, code=code, **params)

@@ -47,15 +47,15 @@ const PortColumns = markRaw({
         <div class="fa-col">
           <div v-for="p in inputs" :key="'i' + p.name" class="fa-port fa-port-in">
             <Handle type="target" :id="p.name" :position="Position.Left" :class="'fa-h fa-t-' + p.type"
-                    :title="p.name + ': ' + p.type" />
-            <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
+                    :title="(p.label || p.name) + ': ' + (p.typeLabel || p.type)" />
+            <span class="fa-pname">{{ p.label || p.name }}</span><span class="fa-ptype">{{ p.typeLabel || p.type }}</span>
           </div>
         </div>
         <div class="fa-col fa-col-out">
           <div v-for="p in outputs" :key="'o' + p.name" class="fa-port fa-port-out">
-            <span class="fa-ptype">{{ p.type }}</span><span class="fa-pname">{{ p.name }}</span>
+            <span class="fa-ptype">{{ p.typeLabel || p.type }}</span><span class="fa-pname">{{ p.label || p.name }}</span>
             <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-t-' + p.type"
-                    :title="p.name + ': ' + p.type" />
+                    :title="(p.label || p.name) + ': ' + (p.typeLabel || p.type)" />
             <button v-if="wire && !wire.locked" class="fa-plus fa-port-plus nodrag nopan" type="button"
                     :data-testid="'plus-' + nodeId + '-' + p.name" :title="wire.say('plus_port')"
                     @click.stop="wire.pickAfterPort(nodeId, p.name, $event)">+</button>
@@ -156,9 +156,9 @@ const LoopFrame = markRaw({
       <PortColumns :inputs="data.inputs" :outputs="data.outputs" extra="fa-loop-ports" />
       <div class="fa-loop-inner">
         <div v-for="p in data.body" :key="'b' + p.name" class="fa-port fa-port-inner" :data-inner="p.name">
-          <span class="fa-pname">{{ p.name }}</span><span class="fa-ptype">{{ p.type }}</span>
+          <span class="fa-pname">{{ p.label || p.name }}</span><span class="fa-ptype">{{ p.typeLabel || p.type }}</span>
           <Handle type="source" :id="p.name" :position="Position.Right" :class="'fa-h fa-inner fa-t-' + p.type"
-                  :title="p.name + ': ' + p.type" />
+                  :title="(p.label || p.name) + ': ' + (p.typeLabel || p.type)" />
         </div>
         <div class="fa-loop-hint">{{ data.hint }}</div>
       </div>
@@ -1444,9 +1444,9 @@ const Canvas = {
         </div>
         <div v-if="detailNode.data.summary" class="fa-details-text">{{ detailNode.data.summary }}</div>
         <div v-if="detailNode.data.inputs && detailNode.data.inputs.length" class="fa-details-ports">
-          ← {{ detailNode.data.inputs.map((p) => p.name).join(', ') }}</div>
+          ← {{ detailNode.data.inputs.map((p) => p.label || p.name).join(', ') }}</div>
         <div v-if="detailNode.data.outputs && detailNode.data.outputs.length" class="fa-details-ports">
-          → {{ detailNode.data.outputs.map((p) => p.name).join(', ') }}</div>
+          → {{ detailNode.data.outputs.map((p) => p.label || p.name).join(', ') }}</div>
         <div v-if="detailNode.data.stream" class="fa-details-text fa-stream">{{ detailNode.data.stream }}</div>
         <div v-if="detailNode.data.error" class="fa-details-text fa-error">{{ detailNode.data.error }}</div>
         <div v-for="(m, i) in (detailNode.data.issues || [])" :key="'d' + i" class="fa-details-text fa-issue">{{ m }}</div>
