@@ -152,6 +152,19 @@ def flow_positions(page) -> dict[str, tuple[float, float]]:
     return found
 
 
+def settled(page, until=None) -> dict[str, tuple[float, float]]:
+    """The node positions once they stop changing (and, given ``until``, equal it): the canvas
+    moves nodes over a few frames, later on a loaded machine."""
+    last = None
+    for _ in range(150):
+        now = flow_positions(page)
+        if now == last and (until is None or now == until):
+            return now
+        last = now
+        page.wait_for_timeout(100)
+    return last or {}
+
+
 @pytest.mark.browser
 def test_insert_into_an_edge_shifts_the_downstream_nodes_and_undo_puts_them_back(served, page):
     open_editor(page, served, make_workflow(served.home, CHAIN))
@@ -172,7 +185,7 @@ def test_insert_into_an_edge_shifts_the_downstream_nodes_and_undo_puts_them_back
         ".querySelector('.vue-flow__node[data-id=llm]'); return n && !n.style.transform.includes(x + 'px,'); }",
         arg=int(before["llm"][0]),
     )
-    page.wait_for_timeout(300)
+    settled(page)
     found = boxes(page)
     shot(page, "insert-shift-inserted-en")
     assert not overlapping(found), overlapping(found)
@@ -187,8 +200,7 @@ def test_insert_into_an_edge_shifts_the_downstream_nodes_and_undo_puts_them_back
     page.get_by_test_id("undo").click()  # one step: the node, its wires and the shift
     expect(node(page, "template_1")).to_have_count(0)
     expect(page.locator('.vue-flow__edge[data-id="in:q->llm:prompt"]')).to_have_count(1)
-    page.wait_for_timeout(300)
-    assert flow_positions(page) == before
+    assert settled(page, until=before) == before
     shot(page, "insert-shift-undone-en")
 
 
@@ -219,7 +231,7 @@ def test_a_loop_that_makes_room_keeps_its_nodes_inside_its_frame(served, page):
         ".querySelector('.vue-flow__node[data-id=lp]'); return n && n.getBoundingClientRect().x > x + 5; }",
         arg=before["lp"]["x"],
     )
-    page.wait_for_timeout(300)
+    settled(page)
     found = boxes(page)
     shot(page, "insert-shift-loop-en")
     dx = found["lp"]["x"] - before["lp"]["x"]
