@@ -148,7 +148,7 @@ def test_plus_on_a_port_and_on_an_edge_adds_a_connected_node(served, page):
     expect(plus).to_be_visible()
     plus.click()
     picker = page.get_by_test_id("node-picker")
-    expect(picker).to_contain_text("在 Writer · text 之后添加节点")
+    expect(picker).to_contain_text("在 Writer · 回答 之后添加节点")
     shot(page, "connect-port-plus-zh")
     picker.get_by_test_id("picker-output").click()
     expect(edge(page, "llm:text->output_1:value")).to_have_count(1)

@@ -317,7 +317,10 @@ class RunPanel:
             )
             for src, port in wanted:
                 boxes[(src, port)] = (
-                    ui.textarea(f"{graph.known[src].label} · {port}", value=_as_text((known.get(src) or {}).get(port)))
+                    ui.textarea(
+                        self.state.draft.wire_source({"source": src, "source_port": port}),
+                        value=_as_text((known.get(src) or {}).get(port)),
+                    )
                     .props(f'autogrow outlined stack-label data-testid="{safe_id("sample", src, port)}"')
                     .classes("w-full")
                 )

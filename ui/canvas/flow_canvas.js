@@ -463,7 +463,7 @@ const Wiring = {
       const from = end.upstream || end.downstream;
       const heading = end.upstream && end.downstream ? this.say("picker_insert")
         : this.say(end.upstream ? "picker_after" : "picker_before",
-                   { port: `${this.label(from[0])}${from[1] ? " · " + from[1] : ""}` });
+                   { port: `${this.label(from[0])}${from[1] ? " · " + this.portLabel(from[0], from[1]) : ""}` });
       this.picker = { ...end, heading, kinds: this.fittingKinds(end), position: where,
                       left: Math.max(4, Math.min(clientX - box.left, box.width - 270)),
                       top: Math.max(4, Math.min(clientY - box.top, box.height - 320)) };
@@ -1186,6 +1186,13 @@ const Canvas = {
       const list = node ? [...(node.data[kind] || []), ...(kind === "outputs" ? node.data.body || [] : [])] : [];
       const found = list.find((p) => p.name === port);
       return found ? found.type : null;
+    },
+    portLabel(nodeId, port) {
+      // a port as the node's face shows it (its title in the UI's language), else its name
+      const node = this.flow.findNode(nodeId);
+      const all = node ? [...(node.data.inputs || []), ...(node.data.outputs || []), ...(node.data.body || [])] : [];
+      const found = all.find((p) => p.name === port);
+      return (found && found.label) || port;
     },
     label(nodeId) {
       const node = this.flow.findNode(nodeId);
