@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser import new_page, shot, sign_in
-from tests.editor_support import open_editor
+from tests.browser import ServedApp, new_page, shot, sign_in
+from tests.editor_support import make_workflow, open_editor
 from tests.pages_support import switch_language
-from tests.ui_support import browser, demo_app, demo_ids, page  # noqa: F401  (fixtures)
+from tests.ui_support import browser, demo_ids, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -81,6 +81,18 @@ ISLANDS = """(root) => {
   walk(root);
   return found;
 }"""
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    """``flowai serve --demo``, and its home (workflows are added to its database)."""
+    home = tmp_path_factory.mktemp("home")
+    app = ServedApp.start(home, "--demo")
+    app.home = home  # type: ignore[attr-defined]
+    try:
+        yield app
+    finally:
+        app.stop()
 
 
 def _theme(page, theme: str) -> None:
@@ -299,3 +311,80 @@ def test_every_canvas_colour_has_a_light_and_a_dark_value():
     dark = set(re.findall(r"(--fa-[a-z-]+):", CANVAS_DARK_CSS))
     used = set(re.findall(r"var\((--fa-[a-z-]+)\)", CSS))
     assert used == light == dark
+
+
+def parts_flow() -> dict:
+    """A loop with a node inside, a stage around the input, a sticky note: every kind of frame."""
+    return {
+        "format": "flowai/1",
+        "name": "Parts",
+        "nodes": [
+            {
+                "id": "in",
+                "type": "input",
+                "position": {"x": 0, "y": 120},
+                "config": {"fields": [{"name": "xs", "type": "json"}]},
+            },
+            {
+                "id": "lp",
+                "type": "loop",
+                "label": "Shots",
+                "position": {"x": 300, "y": 40},
+                "config": {"items": "{{in.xs}}", "concurrency": 2},
+            },
+            {
+                "id": "llm",
+                "type": "llm",
+                "label": "Draw",
+                "parent": "lp",
+                "position": {"x": 480, "y": 160},
+                "config": {"model": "echo", "prompt": "shot {{lp.index}}: {{lp.item}}"},
+            },
+            {"id": "out", "type": "output", "position": {"x": 1000, "y": 120}, "config": {"value": "{{lp.results}}"}},
+        ],
+        "edges": [{"source": "in", "target": "lp"}, {"source": "lp", "target": "out"}],
+        "stages": [{"id": "script", "label": "Script", "nodes": ["in"]}],
+        "notes": [
+            {
+                "id": "note_1",
+                "text": "Ask for JSON here · 这里要 JSON",
+                "position": {"x": 0, "y": -160},
+                "size": {"width": 260, "height": 120},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_loops_stages_notes_minimap_and_the_node_picker_in_both_themes(page, demo_app, theme):
+    wf_id = make_workflow(demo_app.home, parts_flow())
+    page.goto(demo_app.url + "/")
+    page.get_by_test_id("workflows").wait_for()
+    _theme(page, theme)
+    dark = theme == "dark"
+    found = Findings()
+    open_editor(page, demo_app, wf_id)
+    canvas = page.get_by_test_id("canvas")
+    if canvas.get_attribute("data-minimap") != "true":  # remembered by the browser
+        canvas.locator('[data-role="minimap-toggle"]').click()
+    canvas.locator(".vue-flow__minimap").wait_for()
+    found.background("minimap", canvas.locator(".vue-flow__minimap"), dark)
+    found.readable("loop title", canvas.locator(".fa-loop .fa-label"))
+    found.readable("loop hint", canvas.locator(".fa-loop-summary, .fa-loop-hint"), 3.0)
+    found.readable("stage title", canvas.locator(".fa-stage-label"))
+    found.readable("note text", canvas.locator(".fa-note-text"))
+    found.readable("port names", canvas.locator(".fa-pname"))
+    shot(page, f"editor-{theme}-parts")
+    if dark:
+        found.no_islands("parts", page)
+    canvas.locator(".fa-port-out").first.hover()
+    canvas.locator(".fa-port-plus").first.click()
+    canvas.locator(".fa-picker").wait_for()
+    found.readable("picker items", canvas.locator(".fa-picker-item"))
+    found.readable("picker search", canvas.locator(".fa-picker-search"))
+    shot(page, f"editor-{theme}-picker")
+    if dark:
+        found.no_islands("picker", page)
+    page.keyboard.press("Escape")
+    _theme(page, "system")
+    assert not found.problems, "\n".join(found.problems)
