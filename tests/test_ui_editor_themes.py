@@ -239,10 +239,19 @@ def test_editor_studio_and_gallery_in_both_languages_and_both_themes(page, demo_
             page.goto(demo_app.url + "/studio")
             page.get_by_test_id("studio-new").wait_for()
             found.readable(f"studio-{theme}-{lang} fields", page.locator('[data-testid="studio-new"] .q-field__native'))
-            found.readable(f"studio-{theme}-{lang} empty", page.get_by_test_id("studio-empty"))
+            projects = page.locator('[data-testid="studio-empty"], [data-testid^="project-"] :is(.text-sm, .text-xs)')
+            found.readable(f"studio-{theme}-{lang} projects", projects)
             shot(page, f"studio-{theme}-{lang}")
             if dark:
                 found.no_islands(f"studio-{theme}-{lang}", page)
+            page.get_by_test_id("studio-novel").fill("Chapter 1. A fox finds a lantern in the snow.")
+            page.get_by_test_id("studio-create").click()
+            page.wait_for_url("**/studio/*")
+            page.wait_for_load_state("networkidle")
+            found.readable(f"studio-project-{theme}-{lang}", page.locator(".q-page .text-sm:not(a):not(.q-btn *)"))
+            shot(page, f"studio-project-{theme}-{lang}")
+            if dark:
+                found.no_islands(f"studio-project-{theme}-{lang}", page)
 
             page.goto(demo_app.url + "/")
             page.get_by_test_id("import-workflow").click()
@@ -270,6 +279,7 @@ def test_at_390_px_the_workflow_name_is_read_only_too(browser, demo_app):  # noq
     wf_id = demo_ids(demo_app)["Parallel branches (demo)"]
     phone = new_page(browser, width=390, height=844)
     try:
+        phone.emulate_media(color_scheme="dark")
         sign_in(phone, demo_app)
         open_editor(phone, demo_app, wf_id)
         name = phone.locator('input[data-testid="wf-name"]')
@@ -285,7 +295,14 @@ def test_at_390_px_the_workflow_name_is_read_only_too(browser, demo_app):  # noq
         phone.wait_for_timeout(600)
         assert name.input_value() == before
         assert phone.evaluate(read_only)
-        shot(phone, "editor-390-readonly")
+        canvas = phone.get_by_test_id("canvas")
+        canvas.locator(".fa-node .fa-head").first.click()
+        canvas.locator('[data-role="node-details"]').wait_for()
+        found = Findings()
+        found.background("details", canvas.locator('[data-role="node-details"]'), dark=True)
+        found.readable("details", canvas.locator('[data-role="node-details"] .fa-label'))
+        shot(phone, "editor-390-readonly-dark")
+        assert not found.problems, found.problems
     finally:
         phone.context.close()  # a disconnect keeps whatever the page had changed as a draft
     wide = new_page(browser)

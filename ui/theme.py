@@ -64,7 +64,7 @@ body.body--dark .bg-amber-50 { background: #3a2a0c; }
 body.body--dark .bg-slate-200 { background: #334155; }
 body.body--dark .border-slate-200 { border-color: #334155; }
 body.body--dark .border-amber-400 { border-color: #92400e; }
-body.body--dark .text-negative { color: #f87171 !important; }
+body.body--dark .text-negative { --q-negative: #f87171; }
 """
     + CANVAS_DARK_CSS
 )
