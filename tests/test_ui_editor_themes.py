@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import ServedApp, new_page, shot, sign_in
-from tests.editor_support import make_workflow, open_editor
+from tests.editor_support import make_workflow, open_editor, select
 from tests.pages_support import switch_language
 from tests.ui_support import browser, demo_ids, page  # noqa: F401  (fixtures)
 
@@ -403,5 +403,20 @@ def test_loops_stages_notes_minimap_and_the_node_picker_in_both_themes(page, dem
     if dark:
         found.no_islands("picker", page)
     page.keyboard.press("Escape")
+    # a saved change compared with the version before it: old beside new, the node marked on the canvas
+    select(page, "out")
+    page.get_by_test_id("field-value").fill("{{lp.results}} done")
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("save-message").fill("Done")
+    page.get_by_test_id("save-confirm").click()
+    page.get_by_test_id("tab-versions").click()
+    page.get_by_test_id("diff-compare").click()
+    changed = page.get_by_test_id("diff-field-out-config_value")
+    changed.wait_for()
+    found.readable("diff", changed.locator('[data-testid="diff-old"], [data-testid="diff-new"]'))
+    found.readable("diff title", changed.locator(".text-xs").first)
+    shot(page, f"editor-{theme}-diff")
+    if dark:
+        found.no_islands("diff", page)
     _theme(page, "system")
     assert not found.problems, "\n".join(found.problems)

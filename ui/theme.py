@@ -42,6 +42,7 @@ body.body--dark .fa-host {
 DARK_CSS = (
     """
 body.body--dark { background: #121212; }
+body.body--dark :is(.border, .border-2, .border-t, .border-b) { border-color: #475569; }
 body.body--dark .text-gray-400, body.body--dark .text-gray-500, body.body--dark .text-gray-600 { color: #9ca3af; }
 body.body--dark .bg-slate-100 { background: #1e293b; }
 body.body--dark .bg-red-50 { background: #3f1d1d; }
