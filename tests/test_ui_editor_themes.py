@@ -415,6 +415,7 @@ def test_loops_stages_notes_minimap_and_the_node_picker_in_both_themes(page, dem
     changed.wait_for()
     found.readable("diff", changed.locator('[data-testid="diff-old"], [data-testid="diff-new"]'))
     found.readable("diff title", changed.locator(".text-xs").first)
+    page.wait_for_timeout(500)  # the stage frames follow their nodes a moment later
     shot(page, f"editor-{theme}-diff")
     if dark:
         found.no_islands("diff", page)
