@@ -38,10 +38,11 @@ from .layout import frame, safe_id, signed_in_user
 
 # Colours of the state labels, set as styles: a class change makes the page's Tailwind runtime
 # rewrite its stylesheet, which restyles every element of a large graph (~0.1 s for 200 nodes).
-BLUE, ORANGE, GREEN, RED, GREY = "#1d4ed8", "#c2410c", "#15803d", "#b91c1c", "#6b7280"
+# Variables (EDITOR_CSS), lighter in dark mode.
+BLUE, ORANGE, GREEN, RED, GREY = (f"var(--fa-state-{c})" for c in ("blue", "orange", "green", "red", "grey"))
 VALIDATE_AFTER = 0.25  # seconds of quiet after an edit before the draft is validated again
 READINESS_TTL = 5.0  # seconds the checklist trusts what it read of the configured providers
-AMBER = "#b45309"
+AMBER = "var(--fa-state-amber)"
 # The keyboard shortcuts the help dialog (`?`) lists: keys, what they do (catalog key).
 SHORTCUTS = (
     ("Ctrl/⌘ + S", "editor.key_save"),
@@ -58,7 +59,21 @@ SHORTCUTS = (
 )
 # Below this width the palette and the side panel give the canvas the whole width, and the canvas
 # is a read-only view (pan, zoom, a node's details on tap): see flow_canvas.js ("phone").
+PHONE = 640  # px
 EDITOR_CSS = """
+:root {
+  --fa-state-blue: #1d4ed8; --fa-state-orange: #c2410c; --fa-state-green: #15803d; --fa-state-red: #b91c1c;
+  --fa-state-grey: #6b7280; --fa-state-amber: #b45309;
+}
+body.body--dark {
+  --fa-state-blue: #93c5fd; --fa-state-orange: #fdba74; --fa-state-green: #86efac; --fa-state-red: #fca5a5;
+  --fa-state-grey: #9ca3af; --fa-state-amber: #fcd34d;
+}
+.fa-palette-item { background: #fff; }
+.fa-palette-item:hover { background: #f1f5f9; }
+body.body--dark .fa-palette-item { background: #1e293b; border-color: #475569; }
+body.body--dark .fa-palette-item:hover { background: #334155; }
+body.body--dark .fa-canvas-frame { border-color: #334155; }
 @media (max-width: 640px) {
   .fa-editor-side, .fa-editor-palette, .fa-desktop-only { display: none !important; }
   .fa-editor-main { height: calc(100vh - 190px) !important; }
@@ -127,6 +142,7 @@ class Editor:
         if kept:
             self.emit(i.Recover(kept.document, kept.at))
         self._validate: asyncio.TimerHandle | None = None
+        self.phone = False  # a phone's read-only view (below 640 px, as the canvas decides)
         self._last_add: tuple[float, float] | None = None
 
     def readiness(self) -> Readiness:
@@ -159,7 +175,7 @@ class Editor:
                 .style("height: calc(100vh - 152px)")
             ):
                 self._palette()
-                with ui.element("div").classes("grow relative rounded border").style("min-width: 0"):
+                with ui.element("div").classes("grow relative rounded border fa-canvas-frame").style("min-width: 0"):
                     self.binding = CanvasBinding(state, emit)
                     self.canvas = self.binding.canvas
                     self.canvas.classes("absolute inset-0").props('data-testid="canvas"')
@@ -196,6 +212,7 @@ class Editor:
         self.settings.tools = self.runs
         self.canvas.on("save", self.publishing.save_now)
         self.canvas.on("help", self.show_help)
+        self.canvas.on("ready", self.check_phone)
         self._show_collapsed()
         for view in (self.binding.on_change, self.on_change, self.settings.on_change, self.runs.on_change):
             state.subscribe(view)
@@ -237,7 +254,7 @@ class Editor:
                 )
                 ui.button(t("editor.discard_recovered"), on_click=self.keeper.discard).props(
                     'flat dense size=sm data-testid="discard-recovered"'
-                ).tooltip(t("editor.discard_recovered_tip"))
+                ).classes("fa-desktop-only").tooltip(t("editor.discard_recovered_tip"))
             self.recovered.set_visibility(False)
             self.issue_badge = ui.label().classes("text-sm fa-desktop-only").props('data-testid="issue-count"')
             self.warning_badge = ui.label().classes("text-sm fa-desktop-only").props('data-testid="warning-count"')
@@ -312,9 +329,7 @@ class Editor:
                 for impl in impls:
                     item = (
                         ui.element("div")
-                        .classes(
-                            "w-full rounded border bg-white px-2 py-1 text-sm hover:bg-slate-100 cursor-grab select-none"  # noqa: E501
-                        )
+                        .classes("w-full rounded border fa-palette-item px-2 py-1 text-sm cursor-grab select-none")
                         .props(f'draggable=true data-testid="{safe_id("palette", impl.type)}"')
                     )
                     with item:
@@ -330,7 +345,21 @@ class Editor:
                     ).casefold()
                     self.palette_items.append((item, impl.type, searched))
 
+    async def check_phone(self) -> None:
+        """On a phone the canvas is a read-only view (decided once, when it is drawn): so is the name."""
+        try:
+            phone = await ui.run_javascript(f"window.matchMedia('(max-width: {PHONE}px)').matches")
+        except TimeoutError:
+            return
+        if phone:
+            self.phone = True
+            self.name_input.props["readonly"] = True
+            self.name_input.value = self.state.draft.doc.get("name", "")
+            self.name_input.update()
+
     def rename(self, name: str) -> None:
+        if self.phone:
+            return
         if self.state.editing and name != self.state.draft.doc.get("name"):
             self.emit(i.SetMeta("name", name))
 

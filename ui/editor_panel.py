@@ -86,12 +86,16 @@ class SettingsPanel:
             .props('autogrow outlined data-testid="wf-description"')
             .classes("w-full")
         )
-        ttl = ui.number(
-            t("editor_panel.cache_ttl"),
-            value=(doc.get("settings") or {}).get("cache_ttl"),
-            min=0,
-            on_change=lambda e: self.on_cache_ttl(e.value),
-        ).classes("w-full")
+        ttl = (
+            ui.number(
+                t("editor_panel.cache_ttl"),
+                value=(doc.get("settings") or {}).get("cache_ttl"),
+                min=0,
+                on_change=lambda e: self.on_cache_ttl(e.value),
+            )
+            .props("outlined")
+            .classes("w-full")
+        )
         if not self.editing:
             desc.props("readonly")
             ttl.props("readonly")
