@@ -189,7 +189,7 @@ def test_run_an_inner_node_alone_on_a_sample_item(served, page, fake):
     before = len(fake.requests)
     page.get_by_test_id("tool-run-node").click()
     dialog = page.get_by_test_id("sample-dialog")
-    expect(dialog).to_contain_text("Shots · item")
+    expect(dialog).to_contain_text("Shots · Item")
     dialog.get_by_test_id("sample-lp-item").fill("样例 item")
     dialog.get_by_test_id("sample-up-text").fill("up text")
     shot(page, "loop-tools-sample-en")

@@ -97,7 +97,7 @@ def test_run_a_single_node_on_a_typed_sample(served, page, fake):
     select(page, "b")
     page.get_by_test_id("tool-run-node").click()
     dialog = page.get_by_test_id("sample-dialog")
-    expect(dialog).to_contain_text("A · text")
+    expect(dialog).to_contain_text("A · Answer")
     dialog.get_by_test_id("sample-a-text").fill("typed sample 样例")
     shot(page, "run-tools-sample-en")
     page.get_by_test_id("sample-run").click()

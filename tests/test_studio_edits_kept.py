@@ -27,9 +27,7 @@ def _music(steps: list[dict]) -> dict | None:
 def test_music_settings_and_no_music_survive_a_redrawn_shot(studio):  # noqa: F811
     api, writer, replicate = studio
     client = signed_in(api)
-    created = body(
-        client.post("/workflow", json={"name": "edits", "input_type": "novel", "input_content": NOVEL}), 202
-    )
+    created = body(client.post("/workflow", json={"name": "edits", "input_type": "novel", "input_content": NOVEL}), 202)
     wid = created["workflow_id"]
     detail = wait_done(client, wid)
     assert detail["status"] == "completed"

@@ -33,6 +33,7 @@ from flowai.runs.events import (
 )
 from flowai.runs.service import Mode, Principal, Target
 from flowai.workflows.templates import BRACES
+from nodes.define import PortKind
 
 from . import editor_intents as i
 from .editor_progress import drawn_stages, stage_patches
@@ -495,9 +496,9 @@ class RunPanel:
                 ui.label(" · ".join(shown)).classes("text-xs text-gray-600").props(
                     f'data-testid="{safe_id("run-usage", node.node_id)}"'
                 )
-            for title, values, role in (
-                (t("editor_runs.inputs"), node.inputs, "run-inputs"),
-                (t("editor_runs.outputs"), node.outputs, "run-outputs"),
+            for title, values, role, kind in (
+                (t("editor_runs.inputs"), node.inputs, "run-inputs", "input"),
+                (t("editor_runs.outputs"), node.outputs, "run-outputs", "output"),
             ):
                 if not values:
                     continue
@@ -513,7 +514,7 @@ class RunPanel:
                             continue
                         box.delete()
                         shown_value = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                        ui.label(f"{port}: {shown_value}").classes(
+                        ui.label(f"{self._port_name(node.type, kind, port)}: {shown_value}").classes(
                             "text-xs text-gray-700 whitespace-pre-wrap break-words"
                         )
 
@@ -691,8 +692,15 @@ class RunPanel:
                 box.delete()
                 if node.spec.type != "input" and kind != "json":
                     ui.label(
-                        f"{port}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+                        f"{self._port_name(node.spec.type, 'output', port)}: "
+                        f"{value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
                     ).classes("text-xs text-gray-700 whitespace-pre-wrap break-words")
+
+    def _port_name(self, node_type: str, kind: PortKind, port: str) -> str:
+        """A port as people read it on the node's face (its title in the UI's language), else its id."""
+        impl = self.state.draft.registry.get(node_type)
+        title = (impl.port_title(kind, port) or impl.port_title("body", port)) if impl is not None else None
+        return title.get(self.state.draft.language) if title is not None else port
 
     def _show_output(self, output: Any, kind: str | None) -> None:
         with self.output_box:
