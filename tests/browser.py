@@ -74,9 +74,7 @@ def sign_in(page, app: Served, username: str = ADMIN[0], password: str = ADMIN[1
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password", exact=True).fill(password)
     page.get_by_test_id("submit").click()
-    # signed in once the browser is sent on to the home page; the callers go on to the page they test
-    # (locators wait for it), so the home page's load is not waited out here
-    page.wait_for_url(app.url + "/", wait_until="commit")
+    page.wait_for_url(app.url + "/")
 
 
 @contextmanager
