@@ -31,6 +31,8 @@ python3 -m ruff format --check .
 python3 -m mypy
 
 # Three workers share the 2 cores (most tests wait on servers and browsers); a test file stays on one
-# worker, so a module's fixtures (a served app, a browser page) and its tests' order are kept.
+# worker, so a module's fixtures (a served app, a browser page) and its tests' order are kept. Files
+# are handed out slowest first (tests/conftest.py orders them by tests/file_seconds.json; xdist's own
+# reordering by test count is off), so the run does not end on one long file that started last.
 # (-p no:benchmark: a machine-wide pytest-benchmark plugin would warn under xdist, and warnings fail.)
-exec python3 -m pytest -n 3 --dist loadfile -p no:benchmark "$@"
+exec python3 -m pytest -n 3 --dist loadfile --no-loadscope-reorder -p no:benchmark "$@"

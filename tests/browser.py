@@ -89,8 +89,10 @@ def signed_in_page(app: Served, *, timeout_ms: int = 15_000):
         yield page
 
 
-def shot(page, name: str) -> Path:
+def shot(page, name: str, *, hide: str = "") -> Path:
+    """A screenshot of the page; ``hide``: a CSS selector of what to leave out of it (without waiting
+    for it to go, e.g. notifications on their way out)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), style=f"{hide} {{ visibility: hidden !important; }}" if hide else None)
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -17,6 +18,19 @@ from flowai.settings import Settings
 
 pytest_plugins = ["tests.fakes.openai_server"]
 
+# Seconds each test file took in a full run (tests/file_seconds.json, refreshed from a junit report).
+# Under xdist (--dist loadfile --no-loadscope-reorder) files are handed out in collection order, so the
+# slowest go first and the run does not end waiting on one long file that started last.
+FILE_SECONDS: dict[str, float] = json.loads((Path(__file__).parent / "file_seconds.json").read_text())
+NEW_FILE_SECONDS = 10.0  # a file not in the list yet: somewhere in the middle
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    def seconds(item) -> float:
+        return FILE_SECONDS.get(item.nodeid.split("::", 1)[0], NEW_FILE_SECONDS)
+
+    items.sort(key=lambda item: -seconds(item))  # a stable sort: each file keeps its tests' order
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -30,6 +44,9 @@ class ThreadServer:
     def __init__(self, app, **config):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # a test is over when the server stops: a request a fake still holds (a slow model, a stream
+        # nobody reads) is cancelled after a second, not waited out (it held teardowns for 10-20 s)
+        config.setdefault("timeout_graceful_shutdown", 1)
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **config)
         )

@@ -29,6 +29,7 @@ from tests.editor_support import (
     workflows,
 )
 from tests.fakes.openai_server import FakeOpenAI
+from tests.pages_support import switch_language
 
 pytestmark = pytest.mark.browser
 
@@ -69,10 +70,10 @@ def page(served):
 
 
 def quiet_shot(page, name: str) -> None:
-    """A screenshot once dialogs and notifications have gone."""
+    """A screenshot once dialogs have gone, without the notifications (they fade out in 3-5 s:
+    waited out, they took 7 s of this file)."""
     expect(page.locator(".q-dialog")).to_have_count(0)
-    expect(page.locator(".q-notification")).to_have_count(0, timeout=10_000)
-    shot(page, name)
+    shot(page, name, hide=".q-notification")
 
 
 def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
@@ -404,10 +405,8 @@ def test_view_a_version_read_only_and_restore_it(served, page):
 
 def test_the_editor_speaks_chinese(served, page):
     wf_id = make_workflow(served.home, LLM_CHAT)
-    page.get_by_test_id("language").click()
-    page.get_by_role("option", name="简体中文").click()
+    switch_language(page, "简体中文")
     try:
-        page.wait_for_timeout(500)
         open_editor(page, served, wf_id)
         expect(page.get_by_test_id("save")).to_contain_text("保存")
         expect(node(page, "llm").locator(".fa-type")).to_have_text("大模型")
@@ -418,9 +417,7 @@ def test_the_editor_speaks_chinese(served, page):
         connect(page, "in", "输入", "llm", "image")
         expect(notification(page, "类型不兼容")).to_be_visible()
     finally:
-        page.get_by_test_id("language").click()
-        page.get_by_role("option", name="English").click()
-        page.wait_for_timeout(500)
+        switch_language(page, "English")
 
 
 def test_an_unknown_workflow_is_not_found(served, page):

@@ -22,6 +22,7 @@ from tests.editor_support import workflows as stored
 from tests.fakes.openai_server import FakeOpenAI
 from tests.pages_support import switch_language
 from tests.test_canvas_loops import loop_flow
+from tests.wait import wait_until
 from ui.editor import SHORTCUTS
 
 pytestmark = pytest.mark.browser
@@ -178,7 +179,14 @@ def test_auto_layout_keeps_a_loops_nodes_inside_its_frame_and_a_stage_together(s
     page.keyboard.press("Shift+L")
     wait_dirty(page)
     expect(node(page, "llm")).to_be_visible()
-    page.wait_for_timeout(300)  # the frames follow their nodes a few frames later
+
+    def framed() -> bool:  # the frames follow their nodes a few frames later
+        frame = page.get_by_test_id("stage-script").bounding_box()
+        return inside(node(page, "llm").bounding_box(), node(page, "lp").bounding_box()) and all(
+            inside(node(page, nid).bounding_box(), frame) for nid in ("in", "free")
+        )
+
+    wait_until(framed, message="the loop's and the stage's frames did not come around their nodes")
     assert inside(node(page, "llm").bounding_box(), node(page, "lp").bounding_box())
     frame = page.get_by_test_id("stage-script").bounding_box()
     for nid in ("in", "free"):

@@ -54,3 +54,30 @@ async def test_every_run_of_a_burst_is_recorded_with_its_events(api):
     with session(api.platform.db) as s:
         run = s.get(Run, ids[123])
         assert run.input == {"输入": "第123次 ✓ ünï"} and run.events and run.events[-1]
+
+
+def test_rate_limit_is_429_with_retry_after(api):
+    """As in tests/test_run_api.py, with the limiter every replica shares: a sliding window counter
+    (flowai/scale/counters.py). Three a minute, three used: a run fits once the previous window's
+    hits, weighted by how much of it the sliding window still covers, leave room for one — a third
+    of the way into the next window. So Retry-After is the rest of this minute plus 20 s (up to 80,
+    not 60: the test failed on its own limiter whenever it ran in a minute's first 20 s)."""
+    import time
+
+    from flowai.demo import HELLO
+    from tests.test_run_api import post
+
+    wf, key = api.publish(HELLO), api.key(rate_limit=3)
+    started = time.time()
+    codes = [post(api, wf, {"input": {"输入": "x"}}, key).status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    asked = time.time()
+    r = post(api, wf, {"input": {"输入": "x"}}, key)
+    answered = time.time()
+    assert r.json()["code"] == 42901
+    retry = int(r.headers["retry-after"])
+    if int(started // 60) == int(answered // 60):  # the burst inside one fixed window: the exact wait
+        assert 60 - answered % 60 + 20 - 1 <= retry <= 60 - asked % 60 + 20 + 1
+    else:
+        assert 1 <= retry <= 80
+    assert post(api, wf, {"input": {"输入": "x"}}, api.key(rate_limit=0)).status_code == 200

@@ -37,7 +37,7 @@ def schemathesis(url: str, header: str, examples: int, workdir: Path, *filters: 
         cwd=workdir,  # its .schemathesis cache goes there, not into the checkout
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # POST /workflows alone is ~5,600 coverage cases: 60 s on a quiet machine, 300+ on a loaded one
     )
     assert proc.returncode == 0, proc.stdout[-12000:] + proc.stderr[-4000:]
     # every selected operation was called with the credentials working (a run signed out half-way
