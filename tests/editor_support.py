@@ -8,7 +8,10 @@ connect(page, "input_1", "input", "llm_1", "prompt")
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+from playwright.sync_api import expect
 
 from flowai.workflows.store import Workflows
 from nodes import default_registry
@@ -82,3 +85,32 @@ def edges(page):
 
 def notification(page, text: str):
     return page.locator(".q-notification", has_text=text)
+
+
+def edge_plus(page, wire):
+    """Hover a wire until its "+" shows (a hover landing while the canvas still fits its view or
+    redraws is lost, as a person's would be: they move the mouse again), and return the "+"."""
+    path, plus = wire.locator(".vue-flow__edge-path"), page.locator('[data-role="edge-plus"]')
+    for _ in range(5):
+        page.mouse.move(5, 5)
+        page.mouse.move(*centre(path), steps=4)
+        try:
+            expect(plus).to_be_visible(timeout=3_000)
+            return plus
+        except AssertionError:
+            continue
+    expect(plus).to_be_visible()
+    return plus
+
+
+def select_edge(page, wire) -> None:
+    """Click a wire until it is selected (a click landing while the canvas redraws is lost)."""
+    path = wire.locator(".vue-flow__edge-path")
+    for _ in range(5):
+        page.mouse.click(*centre(path))
+        try:
+            expect(wire).to_have_class(re.compile(r"\bselected\b"), timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    expect(wire).to_have_class(re.compile(r"\bselected\b"))

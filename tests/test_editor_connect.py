@@ -15,7 +15,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
-from tests.editor_support import centre, connect, edges, handle, make_workflow, node, notification, open_editor
+from tests.editor_support import (
+    centre,
+    connect,
+    edge_plus,
+    edges,
+    handle,
+    make_workflow,
+    node,
+    notification,
+    open_editor,
+    select_edge,
+)
 from tests.pages_support import switch_language
 
 pytestmark = pytest.mark.browser
@@ -162,10 +173,7 @@ def test_plus_on_a_port_and_on_an_edge_adds_a_connected_node(served, page):
     page.mouse.up()
     wire = edge(page, "in:q->llm:prompt")
     expect(wire).to_have_count(1)
-    page.mouse.move(*centre(wire.locator(".vue-flow__edge-path")), steps=4)
-    insert = page.locator('[data-role="edge-plus"]')
-    expect(insert).to_be_visible()
-    insert.click()
+    edge_plus(page, wire).click()
     expect(picker).to_contain_text("在这条连线中间插入节点")
     picker.get_by_test_id("picker-template").click()
     expect(wire).to_have_count(0)
@@ -204,8 +212,7 @@ def test_order_edges_are_drawn_between_headers_and_deleted_like_any_edge(served,
     expect(page.get_by_test_id("canvas")).to_have_attribute("data-refused", "Writer already runs after Start.")
     expect(edges(page)).to_have_count(1)
     shot(page, "connect-order-edge-en")
-    page.mouse.click(*centre(order.locator(".vue-flow__edge-path")))
-    expect(order).to_have_class(re.compile(r"\bselected\b"))
+    select_edge(page, order)
     page.keyboard.press("Delete")
     expect(edges(page)).to_have_count(0)
 

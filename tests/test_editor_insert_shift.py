@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from nodes import default_registry
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
-from tests.editor_support import centre, make_workflow, node, open_editor
+from tests.editor_support import centre, edge_plus, make_workflow, node, open_editor
 from ui import editor_wiring as wiring
 from ui.editor_model import Draft
 
@@ -170,11 +170,7 @@ def test_insert_into_an_edge_shifts_the_downstream_nodes_and_undo_puts_them_back
     open_editor(page, served, make_workflow(served.home, CHAIN))
     before = flow_positions(page)
     assert not overlapping(boxes(page))
-    wire = page.locator('.vue-flow__edge[data-id="in:q->llm:prompt"]')
-    page.mouse.move(*centre(wire.locator(".vue-flow__edge-path")), steps=4)
-    insert = page.locator('[data-role="edge-plus"]')
-    expect(insert).to_be_visible()
-    insert.click()
+    edge_plus(page, page.locator('.vue-flow__edge[data-id="in:q->llm:prompt"]')).click()
     picker = page.get_by_test_id("node-picker")
     expect(picker).to_contain_text("Insert a node into this connection")
     picker.get_by_test_id("picker-template").click()
@@ -221,9 +217,7 @@ LOOPED = {
 def test_a_loop_that_makes_room_keeps_its_nodes_inside_its_frame(served, page):
     open_editor(page, served, make_workflow(served.home, LOOPED))
     before = boxes(page)
-    wire = page.locator('.vue-flow__edge[data-id="in:->lp:"]')
-    page.mouse.move(*centre(wire.locator(".vue-flow__edge-path")), steps=4)
-    page.locator('[data-role="edge-plus"]').click()
+    edge_plus(page, page.locator('.vue-flow__edge[data-id="in:->lp:"]')).click()
     page.get_by_test_id("node-picker").get_by_test_id("picker-template").click()
     expect(node(page, "template_1")).to_be_visible()
     page.wait_for_function(
