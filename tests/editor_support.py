@@ -87,20 +87,22 @@ def notification(page, text: str):
     return page.locator(".q-notification", has_text=text)
 
 
-def edge_plus(page, wire):
-    """Hover a wire until its "+" shows (a hover landing while the canvas still fits its view or
-    redraws is lost, as a person's would be: they move the mouse again), and return the "+"."""
+def insert_on_edge(page, wire) -> None:
+    """Hover a wire, click the "+" it shows, and see the node picker open (a hover or click landing
+    while the canvas fits its view or redraws is lost, as a person's would be: they try again)."""
     path, plus = wire.locator(".vue-flow__edge-path"), page.locator('[data-role="edge-plus"]')
+    picker = page.get_by_test_id("node-picker")
     for _ in range(5):
         page.mouse.move(5, 5)
         page.mouse.move(*centre(path), steps=4)
         try:
             expect(plus).to_be_visible(timeout=3_000)
-            return plus
+            page.mouse.click(*centre(plus))
+            expect(picker).to_be_visible(timeout=3_000)
+            return
         except AssertionError:
             continue
-    expect(plus).to_be_visible()
-    return plus
+    expect(picker).to_be_visible()
 
 
 def select_edge(page, wire) -> None:

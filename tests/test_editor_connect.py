@@ -18,9 +18,9 @@ from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.editor_support import (
     centre,
     connect,
-    edge_plus,
     edges,
     handle,
+    insert_on_edge,
     make_workflow,
     node,
     notification,
@@ -173,7 +173,7 @@ def test_plus_on_a_port_and_on_an_edge_adds_a_connected_node(served, page):
     page.mouse.up()
     wire = edge(page, "in:q->llm:prompt")
     expect(wire).to_have_count(1)
-    edge_plus(page, wire).click()
+    insert_on_edge(page, wire)
     expect(picker).to_contain_text("在这条连线中间插入节点")
     picker.get_by_test_id("picker-template").click()
     expect(wire).to_have_count(0)

@@ -540,7 +540,7 @@ const Wiring = {
       clearTimeout(this._edgeLeave);
       this._edgeLeave = setTimeout(() => {
         if (this.hoverEdge === id) this.hoverEdge = null;
-      }, 500);
+      }, 1000);  // time to reach the "+" from the wire
     },
   },
 };
