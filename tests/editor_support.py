@@ -87,14 +87,26 @@ def notification(page, text: str):
     return page.locator(".q-notification", has_text=text)
 
 
+def on_wire(path, at: float = 0.25) -> tuple[float, float]:
+    """A point on a wire's path, ``at`` of its length from the source, in page coordinates (the
+    middle of a wire may lie under a frame, or under the wire's own tag)."""
+    x, y = path.evaluate(
+        "(el, at) => { const p = el.getPointAtLength(el.getTotalLength() * at), m = el.getScreenCTM();"
+        " return [p.x * m.a + p.y * m.c + m.e, p.x * m.b + p.y * m.d + m.f]; }",
+        at,
+    )
+    return float(x), float(y)
+
+
 def insert_on_edge(page, wire) -> None:
-    """Hover a wire, click the "+" it shows, and see the node picker open (a hover or click landing
-    while the canvas fits its view or redraws is lost, as a person's would be: they try again)."""
+    """Click a wire (it shows its "+" while selected), click the "+", and see the node picker open
+    (a click landing while the canvas fits its view or redraws is lost, as a person's would be:
+    they try again)."""
     path, plus = wire.locator(".vue-flow__edge-path"), page.locator('[data-role="edge-plus"]')
     picker = page.get_by_test_id("node-picker")
     for _ in range(5):
         page.mouse.move(5, 5)
-        page.mouse.move(*centre(path), steps=4)
+        page.mouse.click(*on_wire(path), delay=50)
         try:
             expect(plus).to_be_visible(timeout=3_000)
             page.mouse.click(*centre(plus))
@@ -103,6 +115,20 @@ def insert_on_edge(page, wire) -> None:
         except AssertionError:
             continue
     expect(picker).to_be_visible()
+
+
+def connect_wired(page, source: str, source_port: str, target: str, target_port: str) -> None:
+    """``connect``, again if the wire did not appear (a drag landing while the canvas redraws is
+    lost, as a person's would be): for a connection that must be made."""
+    wire = page.locator(f'.vue-flow__edge[data-id="{source}:{source_port}->{target}:{target_port}"]')
+    for _ in range(3):
+        connect(page, source, source_port, target, target_port)
+        try:
+            expect(wire).to_have_count(1, timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    expect(wire).to_have_count(1)
 
 
 def select_edge(page, wire) -> None:

@@ -18,6 +18,7 @@ from tests.conftest import ThreadServer
 from tests.editor_support import (
     centre,
     connect,
+    connect_wired,
     drop,
     edges,
     handle,
@@ -240,7 +241,7 @@ def test_keyboard_copy_paste_undo_redo_delete_and_move(served, page):
     page.keyboard.press("Control+s")
     expect(notification(page, "Not saved")).to_be_visible()
     expect(page.get_by_test_id("save-state")).to_have_text("Unsaved changes")
-    connect(page, "in", "输入", "llm_1", "system")
+    connect_wired(page, "in", "输入", "llm_1", "system")
     expect(node(page, "llm_1")).to_have_attribute("data-invalid", "false")
     page.keyboard.press("Control+s")
     expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 2")
