@@ -104,10 +104,12 @@ def insert_on_edge(page, wire) -> None:
     they try again)."""
     path, plus = wire.locator(".vue-flow__edge-path"), page.locator('[data-role="edge-plus"]')
     picker = page.get_by_test_id("node-picker")
-    for _ in range(5):
+    for at in (0.5, 0.3, 0.7, 0.4, 0.6, 0.5):  # a point of the wire no node or tag covers
+        page.keyboard.press("Escape")
         page.mouse.move(5, 5)
-        page.mouse.click(*on_wire(path), delay=50)
+        page.mouse.click(*on_wire(path, at), delay=50)
         try:
+            expect(wire).to_have_class(re.compile(r"\bselected\b"), timeout=2_000)
             expect(plus).to_be_visible(timeout=3_000)
             page.mouse.click(*centre(plus))
             expect(picker).to_be_visible(timeout=3_000)
