@@ -133,6 +133,19 @@ def connect_wired(page, source: str, source_port: str, target: str, target_port:
     expect(wire).to_have_count(1)
 
 
+def connect_refused(page, source: str, source_port: str, target: str, target_port: str, reason: str) -> None:
+    """``connect`` a connection the editor must refuse, and see ``reason`` in its toast: the drag
+    again if no toast came (a drag landing while the canvas redraws is lost, as a person's would be)."""
+    for _ in range(3):
+        connect(page, source, source_port, target, target_port)
+        try:
+            expect(notification(page, reason)).to_be_visible(timeout=4_000)
+            return
+        except AssertionError:
+            continue
+    expect(notification(page, reason)).to_be_visible()
+
+
 def select_edge(page, wire) -> None:
     """Click a wire until it is selected (a click landing while the canvas redraws is lost)."""
     path = wire.locator(".vue-flow__edge-path")

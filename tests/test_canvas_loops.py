@@ -14,7 +14,17 @@ from playwright.sync_api import expect
 
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
-from tests.editor_support import centre, connect, edges, handle, make_workflow, node, notification, open_editor
+from tests.editor_support import (
+    centre,
+    connect,
+    connect_refused,
+    edges,
+    handle,
+    make_workflow,
+    node,
+    notification,
+    open_editor,
+)
 from tests.editor_support import workflows as stored
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -161,12 +171,10 @@ def test_item_reaches_inside_and_a_crossing_connection_is_refused(served, page):
     expect(handle(page, "lp", "item", "source")).to_be_visible()
 
     # from outside into the loop's body: refused, with the reason shown
-    connect(page, "in", "xs", "llm", "prompt")
-    expect(notification(page, "would cross the frame of loop Shots")).to_be_visible()
+    connect_refused(page, "in", "xs", "llm", "prompt", "would cross the frame of loop Shots")
     shot(page, "canvas-loop-refused")
     # the loop's item to a node outside it: refused too
-    connect(page, "lp", "index", "free", "system")
-    expect(notification(page, "is for the nodes inside loop Shots")).to_be_visible()
+    connect_refused(page, "lp", "index", "free", "system", "is for the nodes inside loop Shots")
     expect(edges(page)).to_have_count(3)
 
     save(page, 2)

@@ -18,6 +18,7 @@ from tests.conftest import ThreadServer
 from tests.editor_support import (
     centre,
     connect,
+    connect_refused,
     connect_wired,
     drop,
     edges,
@@ -100,12 +101,10 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     expect(edges(page)).to_have_count(2)
 
     # a wrong-type connection is refused with a visible reason
-    connect(page, "llm_1", "json", "llm_1", "system")
-    expect(notification(page, "cannot connect to itself")).to_be_visible()
-    connect(page, "input_1", "input", "llm_1", "image")
-    expect(notification(page, "Incompatible types: Input1.input is text but LLM1.image takes image")).to_be_visible()
-    connect(page, "input_1", "input", "llm_1", "prompt")
-    expect(notification(page, "already has an edge")).to_be_visible()
+    connect_refused(page, "llm_1", "json", "llm_1", "system", "cannot connect to itself")
+    refused = "Incompatible types: Input1.input is text but LLM1.image takes image"
+    connect_refused(page, "input_1", "input", "llm_1", "image", refused)
+    connect_refused(page, "input_1", "input", "llm_1", "prompt", "already has an edge")
     # an output node is the end of a flow: nothing is wired out of it (cycles: test_editor_connect.py)
     expect(page.locator('.vue-flow__handle.source[data-nodeid="output_1"]')).to_have_count(0)
     expect(edges(page)).to_have_count(2)
@@ -327,8 +326,7 @@ def test_html_in_labels_outputs_and_errors_is_shown_as_text(served, page):
     # a refused connection's reason names the labels: also text. The wire gesture starts and ends on
     # one node, which is no click on it: the Run tab stays (it used to switch to Settings while the
     # next click landed, the cause of this test's flakiness).
-    connect(page, "tpl", "text", "tpl", "template")
-    expect(notification(page, "cannot connect to itself")).to_be_visible()
+    connect_refused(page, "tpl", "text", "tpl", "template", "cannot connect to itself")
     page.get_by_test_id("run-start").click()
     expect(page.get_by_test_id("run-status")).to_have_attribute("data-state", "completed")
     expect(page.get_by_test_id("run-output-text")).to_have_text(XSS_INPUT)
@@ -415,8 +413,7 @@ def test_the_editor_speaks_chinese(served, page):
         expect(page.get_by_test_id("publish-text")).to_have_text("此操作将保存当前工作流并将其发布为最新版本")
         page.get_by_role("button", name="取消").click()
         expect(page.get_by_test_id("publish-dialog")).to_be_hidden()
-        connect(page, "in", "输入", "llm", "image")
-        expect(notification(page, "类型不兼容")).to_be_visible()
+        connect_refused(page, "in", "输入", "llm", "image", "类型不兼容")
     finally:
         switch_language(page, "English")
 

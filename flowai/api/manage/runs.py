@@ -227,6 +227,7 @@ async def run_socket(websocket: WebSocket, run_id: str):
         await websocket.close(code=4401, reason="Sign in first (40101).")
         return
     live = await platform.run_service.locate(Principal(user.id), run_id)  # here, or in another process
+    seen = len(live.events) if live is not None else 0  # before the snapshot: nothing falls in between
     try:
         snapshot = await _progress(platform, run_id, user)
     except ResourceNotFoundError as exc:
@@ -239,7 +240,7 @@ async def run_socket(websocket: WebSocket, run_id: str):
             await websocket.send_json(await _final_message(platform, run_id, user, live))
         else:
             ended = {st["stage"]: st["status"] for st in snapshot["stages"] if st["status"] in ("completed", "failed")}
-            async for _, ev in live.follow(len(live.events)):
+            async for _, ev in live.follow(seen):
                 for message in await _messages(platform, run_id, user, ev, ended):
                     await websocket.send_json(message)
         await websocket.close()
