@@ -5,7 +5,8 @@ One scenario, in order: 300 published runs spread across the replicas, each reco
 key's limit enforced across all replicas together; an SSE stream replayed from another replica;
 a background run paused on one replica and resumed on another; a worker SIGKILLed mid-run whose
 run is taken over by the other worker from its last finished node, no finished node's provider
-call made twice. Every process is stopped by its PID.
+call made twice; then a node of that run regenerated through a replica, executed by a worker
+from the stored outputs upstream of it. Every process is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def test_three_replicas_and_two_workers_share_one_postgres(tmp_path, fake_openai
             _global_limit(apis, hello, limited_key)
             _replay_elsewhere(apis, drip, key)
             _pause_here_resume_there(apis, chain, fake_openai)
-            _worker_killed_mid_run(apis, workers, chain, key, db, fake_openai)
+            killed = _worker_killed_mid_run(apis, workers, chain, key, db, fake_openai)
+            _regenerated_by_a_worker(apis, workers, killed, db, fake_openai)
         finally:
             for api in apis:
                 api.stop()
@@ -273,7 +275,7 @@ def _pause_here_resume_there(apis, chain: str, fake) -> None:
             client.close()
 
 
-def _worker_killed_mid_run(apis, workers, chain: str, key: str, db, fake) -> None:
+def _worker_killed_mid_run(apis, workers, chain: str, key: str, db, fake) -> str:
     r = httpx.post(
         f"{apis[2].url}/v1/api/workflow/run/{chain}",
         headers={"X-API-KEY": key},
@@ -310,3 +312,30 @@ def _worker_killed_mid_run(apis, workers, chain: str, key: str, db, fake) -> Non
     assert prompts.count("a kill") == 1  # finished before the kill: never called again
     assert prompts.count("c b a kill") == 1
     assert prompts.count("b a kill") <= 2  # in flight when its worker died: the one call that had no answer
+    return run_id
+
+
+def _regenerated_by_a_worker(apis, workers, run_id: str, db, fake) -> None:
+    """A node regenerated through a replica goes on the queue like any background run: a worker
+    executes it, the nodes upstream of it reused from their stored outputs, never called again."""
+    client = _login(apis[0])
+    try:
+        r = client.post(f"/runs/{run_id}/nodes/b/regenerate", json={"config": {"prompt": "bb {{a.text}}"}})
+        assert r.status_code == 202, r.text
+        new_id = r.json()["data"]["run_id"]
+        done = _wait(
+            lambda: (d := client.get(f"/runs/{new_id}").json()["data"])["status"] in ("completed", "failed") and d,
+            STEP * 4 + 30,
+            "the regenerated run",
+        )
+        assert done["status"] == "completed" and done["output"] == "c bb a kill", done
+    finally:
+        client.close()
+    with db.connect() as c:
+        runner = c.execute(text("SELECT runner FROM runs WHERE id = :r"), {"r": new_id}).scalar()
+        nodes = dict(c.execute(text("SELECT node_id, status FROM run_nodes WHERE run_id = :r"), {"r": new_id}).all())
+    survivor = next(w for w in workers if w.proc.poll() is None)
+    assert runner.endswith(f":{survivor.proc.pid}"), runner  # a worker, not the replica that was asked
+    assert nodes == {"in": "reused", "a": "reused", "b": "completed", "c": "completed", "out": "completed"}, nodes
+    prompts = _prompts(fake)
+    assert prompts.count("a kill") == 1 and prompts.count("bb a kill") == 1 and prompts.count("c bb a kill") == 1

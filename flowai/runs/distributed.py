@@ -21,7 +21,8 @@ class RunQueue(Protocol):
 
     def submit(self, graph: CompiledGraph, run_input: dict[str, Any], **facts: Any) -> RunHandle:
         """Queue a background run (facts: ``workflow_id``, ``version``, ``owner_id``, ``key_id``,
-        ``source``, ``run_id``, ``extra``: more columns of its row)."""
+        ``source``, ``run_id``, ``extra``: more columns of its row; ``state``: outputs of nodes
+        that are not executed, e.g. a regeneration's reused nodes, which its executor must find)."""
 
     async def queued(self, handle: RunHandle) -> None:
         """Until the run is durably queued (answer the client after this)."""

@@ -658,16 +658,22 @@ def node_records(
             row["usage"] = usage.get(row["node_id"])  # the provider and model a failed call reached
     for node_id, outputs in reused.items():
         if node_id not in nodes:
-            node_type = graph.nodes[node_id].spec.type if graph and node_id in graph.nodes else ""
-            nodes[node_id] = {
-                "run_id": run_id,
-                "node_id": node_id,
-                "type": node_type,
-                "status": "reused",
-                "started_at": None,
-                "time_spend": 0.0,
-                "outputs": outputs,
-                "usage": usage.get(node_id),
-                "error": None,
-            }
+            nodes[node_id] = reused_row(run_id, graph, node_id, outputs, usage.get(node_id))
     return list(nodes.values())
+
+
+def reused_row(
+    run_id: str, graph: CompiledGraph | None, node_id: str, outputs: dict, usage: dict | None = None
+) -> dict:
+    """The row of a node whose outputs came from an earlier run (resume, regenerate)."""
+    return {
+        "run_id": run_id,
+        "node_id": node_id,
+        "type": graph.nodes[node_id].spec.type if graph and node_id in graph.nodes else "",
+        "status": "reused",
+        "started_at": None,
+        "time_spend": 0.0,
+        "outputs": outputs,
+        "usage": usage,
+        "error": None,
+    }

@@ -250,7 +250,7 @@ class RunService:
             config=config,
             more=more,
         )
-        handle = self.manager.submit(
+        handle = self.queue.submit(  # on a scaled deployment, a worker executes it
             graph,
             run.input,
             workflow_id=run.workflow_id,
@@ -261,6 +261,7 @@ class RunService:
             # the document that ran, with its overrides: a later regeneration starts from it
             extra={"parent_run_id": run.id, "name": run.name, "graph": graph.doc.model_dump(mode="json")},
         )
+        await self.queue.queued(handle)
         return run, handle
 
     # the editor's run tools (flowai.runs.tools) ----------------------------------------------

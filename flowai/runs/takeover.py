@@ -38,7 +38,8 @@ async def execute_queued(
     with session(db) as s:
         claimed = s.execute(CLAIM, {"id": run_id, "runner": RUNNER}).first()
         run = s.get(Run, run_id) if claimed else None
-        done = [n for n in queries.run_nodes(s, run_id=run_id) if n.status == "completed"] if run else []
+        # finished here, or reused from an earlier run (a regeneration): never computed again
+        done = [n for n in queries.run_nodes(s, run_id=run_id) if n.status in ("completed", "reused")] if run else []
         s.commit()
     if run is None:
         return "skipped"

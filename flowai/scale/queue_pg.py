@@ -28,7 +28,7 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from flowai.runs.manager import Recorder, RunHandle, RunManager
+from flowai.runs.manager import Recorder, RunHandle, RunManager, reused_row
 from flowai.workflows.graph import CompiledGraph
 from storage.db import session
 from storage.models import utcnow
@@ -106,6 +106,9 @@ class PgQueue:
             **extra,
         }
         self.recorder.started(row)
+        state = facts.get("state")
+        for node_id, outputs in (state.outputs if state else {}).items():  # taken over as finished nodes
+            self.recorder.node(reused_row(handle.id, graph, node_id, outputs))
         self._deferring[handle.id] = asyncio.create_task(self._defer(handle.id))
         return handle
 
