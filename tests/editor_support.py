@@ -62,13 +62,32 @@ def centre(locator) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
+def steady_centre(page, locator) -> tuple[float, float]:
+    """``centre``, once it is the same two frames running (not while the node is redrawn)."""
+    at = centre(locator)
+    for _ in range(10):
+        page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        now = centre(locator)
+        if abs(now[0] - at[0]) < 1 and abs(now[1] - at[1]) < 1:
+            return now
+        at = now
+    return at
+
+
 def connect(page, source: str, source_port: str, target: str, target_port: str) -> None:
-    sx, sy = centre(handle(page, source, source_port, "source"))
+    """Drag a wire from a source port to a target port, aiming at the target where it is when the
+    pointer gets there, as a person's eyes would (a node may shift while its checks come back)."""
+    sx, sy = steady_centre(page, handle(page, source, source_port, "source"))
     tx, ty = centre(handle(page, target, target_port, "target"))
     page.mouse.move(sx, sy)
     page.mouse.down()
     page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=6)
-    page.mouse.move(tx, ty, steps=12)
+    for _ in range(3):
+        tx, ty = centre(handle(page, target, target_port, "target"))
+        page.mouse.move(tx, ty, steps=12)
+        now = centre(handle(page, target, target_port, "target"))
+        if abs(now[0] - tx) < 2 and abs(now[1] - ty) < 2:
+            break
     page.mouse.up()
 
 

@@ -18,6 +18,7 @@ from tests.editor_support import (
     centre,
     connect,
     connect_refused,
+    connect_wired,
     edges,
     handle,
     make_workflow,
@@ -166,7 +167,7 @@ def test_item_reaches_inside_and_a_crossing_connection_is_refused(served, page):
     open_editor(page, served, wf_id)
     expect(edges(page)).to_have_count(2)
 
-    connect(page, "lp", "item", "llm", "system")
+    connect_wired(page, "lp", "item", "llm", "system")
     expect(edges(page)).to_have_count(3)
     expect(handle(page, "lp", "item", "source")).to_be_visible()
 

@@ -96,8 +96,8 @@ def test_design_save_diff_publish_and_run_the_seed_flow(served, page, fake):
     drop(page, "output", 540, 200)
     for nid in ("input_1", "llm_1", "output_1"):
         expect(node(page, nid)).to_be_visible()
-    connect(page, "input_1", "input", "llm_1", "prompt")
-    connect(page, "llm_1", "text", "output_1", "value")
+    connect_wired(page, "input_1", "input", "llm_1", "prompt")
+    connect_wired(page, "llm_1", "text", "output_1", "value")
     expect(edges(page)).to_have_count(2)
 
     # a wrong-type connection is refused with a visible reason

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from flowai.workflows.starters import blank
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
-from tests.editor_support import centre, connect, drop, edges, handle, make_workflow, node, open_editor
+from tests.editor_support import centre, connect, connect_wired, drop, edges, handle, make_workflow, node, open_editor
 from tests.fakes.openai_server import FakeOpenAI, _last_user
 from tests.pages_support import switch_language
 
@@ -78,7 +78,7 @@ def build_from_blank(page, served, name: str, language: str = "English") -> None
     drop(page, "output", 620, 200)
     for nid in ("input_1", "llm_1", "output_1"):
         expect(node(page, nid)).to_be_visible()
-    connect(page, "llm_1", "text", "output_1", "value")
+    connect_wired(page, "llm_1", "text", "output_1", "value")
     expect(edges(page)).to_have_count(1)
 
 
@@ -170,7 +170,7 @@ def test_a_wired_field_shows_its_source_and_unwire_gives_the_editor_back(served,
     build_from_blank(page, served, "Wired field")
     select(page, "llm_1")
     page.get_by_test_id("field-prompt").fill("typed before the wire")
-    connect(page, "input_1", "input", "llm_1", "prompt")
+    connect_wired(page, "input_1", "input", "llm_1", "prompt")
     expect(edges(page)).to_have_count(2)
     wired = page.get_by_test_id("wired-prompt")
     expect(wired).to_be_visible()
