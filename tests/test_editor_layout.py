@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.editor import document as bench_document
+from flowai.demo import LLM_CHAT
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.editor_support import centre, make_workflow, node, open_editor
@@ -383,3 +384,40 @@ def test_screenshots_in_both_languages(served, width):
         assert page.errors == []
     finally:
         page.context.close()
+
+
+def test_the_toolbar_stays_one_line_and_the_canvas_never_moves_when_statuses_appear(served):
+    """Seen: at 1400 px the kept-draft time ("Saved draft · 13:03") wrapped the toolbar, moving the
+    whole canvas 16 px down under the designer's pointer (a wire dropped there landed on a node's
+    header); at 1024 px a recovered draft's message took five lines and squashed the name to
+    nothing. Now what the toolbar says is cut short ("…", whole on hover) and nothing wraps."""
+    wf_id = make_workflow(served.home, LLM_CHAT)
+    for width in (1400, 1280, 1024):  # after the first, the editor opens on a recovered draft
+        page = open_page(served, width=width)
+        try:
+            open_editor(page, served, wf_id)
+            canvas, toolbar = page.get_by_test_id("canvas"), page.get_by_test_id("save-state").locator("xpath=../..")
+            top, height = canvas.bounding_box()["y"], toolbar.bounding_box()["height"]
+            page.get_by_test_id("palette-llm").click()  # a new node: problems, warnings, a draft to keep
+            kept = page.get_by_test_id("draft-state")
+            expect(kept).to_contain_text("Saved draft", timeout=30_000, use_inner_text=False)
+            expect(page.get_by_test_id("issue-count")).to_contain_text("problem")
+            assert canvas.bounding_box()["y"] == top and toolbar.bounding_box()["height"] == height
+            assert page.evaluate("document.documentElement.scrollWidth") == width
+            name = page.get_by_test_id("wf-name").bounding_box()
+            assert name["width"] >= 120, name  # the workflow's name stays readable
+            for said in ("save-state", "issue-count", "draft-state"):  # one line each, whole on hover
+                label = page.get_by_test_id(said)
+                assert label.evaluate("e => e.scrollHeight <= 24"), said
+            assert page.get_by_test_id("draft-state").get_attribute("title").startswith("Saved draft")
+            # below 1280 px the kept draft's time and the shortcuts button give their room up
+            expect(page.get_by_test_id("draft-state")).to_be_visible(visible=width >= 1280)
+            if width < 1400:
+                expect(page.get_by_test_id("recovered-message")).to_be_visible()
+                expect(page.get_by_test_id("discard-recovered")).to_be_visible()
+                discard = page.get_by_test_id("discard-recovered").bounding_box()
+                assert discard["x"] + discard["width"] <= page.get_by_test_id("undo").bounding_box()["x"]
+            shot(page, f"editor-toolbar-{width}")
+            assert page.errors == []
+        finally:
+            page.context.close()

@@ -82,12 +82,36 @@ body.body--dark .fa-canvas-frame { border-color: #334155; }
 @media (min-width: 641px) and (max-width: 1279px) {
   .fa-editor-side { width: 320px !important; }
   .fa-editor-palette { width: 9.5rem !important; }
+}
+@media (min-width: 641px) and (max-width: 1439px) {
   [data-testid="group-stage"] .q-btn__content { font-size: 0; }
   [data-testid="group-stage"] .q-icon { font-size: 24px; margin: 0; }
 }
-[data-testid="save-state"], [data-testid="issue-count"] { white-space: nowrap; }
+@media (min-width: 641px) and (max-width: 1279px) {
+  [data-testid="save"] .q-btn__content, [data-testid="publish"] .q-btn__content { font-size: 0; }
+  [data-testid="save"] .q-icon, [data-testid="publish"] .q-icon { font-size: 24px; margin: 0; }
+}
+/* The toolbar is one line at every width: what it says shrinks (ending in "…", the whole text on
+   hover) instead of wrapping, so the canvas under it never moves when a status appears. */
+.fa-toolbar-status { flex: 1 1 auto; min-width: 0; overflow: hidden; }
+.fa-toolbar-status > * { white-space: nowrap; flex: 0 0 auto; }
+.fa-toolbar-status .fa-shrink { flex: 0 1 auto; min-width: 3rem; overflow: hidden; text-overflow: ellipsis; }
+.fa-toolbar-status .fa-recovered { flex: 0 1 auto; min-width: 8rem; }
+.fa-toolbar-status .fa-recovered .q-btn { flex-shrink: 0; }
+@media (max-width: 1279px) {  /* room for what matters: the shortcuts stay on the "?" key */
+  .fa-toolbar-status [data-testid="draft-state"], [data-testid="shortcuts"] { display: none; }
+}
+.fa-editor-name { flex: 0 1 16rem; min-width: 8rem; }
 .fa-collapsed { display: none !important; }
 """
+
+
+class Said(ui.label):
+    """A toolbar label whose whole text shows on hover (the toolbar may cut it short)."""
+
+    def _handle_text_change(self, text: str) -> None:
+        super()._handle_text_change(text)
+        self.props["title"] = text
 
 
 def register(platform: Platform) -> None:
@@ -224,6 +248,25 @@ class Editor:
         self.binding.show_dirty()
         self.show_issues()
 
+    def _toolbar_status(self) -> None:
+        """What the toolbar says: saved or not, the problems, the kept draft, a recovered draft (the
+        last ones are cut short first when the toolbar is narrow)."""
+        self.status = Said().classes("text-sm fa-desktop-only fa-shrink").props('data-testid="save-state"')
+        self.issue_badge = ui.label().classes("text-sm fa-desktop-only").props('data-testid="issue-count"')
+        self.warning_badge = ui.label().classes("text-sm fa-desktop-only").props('data-testid="warning-count"')
+        self.warning_badge.style(f"color: {AMBER}")
+        self.kept_label = (
+            Said().classes("text-xs text-gray-500 fa-desktop-only fa-shrink").props('data-testid="draft-state"')
+        )
+        with ui.row().classes("items-center gap-1 no-wrap fa-recovered") as self.recovered:
+            self.recovered_text = (
+                Said().classes("text-sm text-orange-700 fa-shrink").props('data-testid="recovered-message"')
+            )
+            ui.button(t("editor.discard_recovered"), on_click=self.keeper.discard).props(
+                'flat dense no-wrap size=sm data-testid="discard-recovered"'
+            ).classes("fa-desktop-only").tooltip(t("editor.discard_recovered_tip"))
+        self.recovered.set_visibility(False)
+
     def _toolbar(self) -> None:
         with ui.row().classes("w-full items-center gap-2 no-wrap"):
             ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props("flat dense round").tooltip(
@@ -242,24 +285,10 @@ class Editor:
                     on_change=lambda e: self.rename(e.value or ""),
                 )
                 .props('dense outlined data-testid="wf-name"')
-                .classes("w-64 fa-editor-name")
+                .classes("fa-editor-name")
             )
-            self.status = ui.label().classes("text-sm fa-desktop-only").props('data-testid="save-state"')
-            self.kept_label = (
-                ui.label().classes("text-xs text-gray-500 fa-desktop-only").props('data-testid="draft-state"')
-            )
-            with ui.row().classes("items-center gap-1 no-wrap") as self.recovered:
-                self.recovered_text = (
-                    ui.label().classes("text-sm text-orange-700").props('data-testid="recovered-message"')
-                )
-                ui.button(t("editor.discard_recovered"), on_click=self.keeper.discard).props(
-                    'flat dense size=sm data-testid="discard-recovered"'
-                ).classes("fa-desktop-only").tooltip(t("editor.discard_recovered_tip"))
-            self.recovered.set_visibility(False)
-            self.issue_badge = ui.label().classes("text-sm fa-desktop-only").props('data-testid="issue-count"')
-            self.warning_badge = ui.label().classes("text-sm fa-desktop-only").props('data-testid="warning-count"')
-            self.warning_badge.style(f"color: {AMBER}")
-            ui.space()
+            with ui.row().classes("items-center gap-2 no-wrap fa-toolbar-status"):
+                self._toolbar_status()
             ui.button(icon="keyboard", on_click=self.show_help).props(
                 'flat dense round data-testid="shortcuts"'
             ).classes("fa-desktop-only").tooltip(t("editor.shortcuts"))
@@ -281,11 +310,13 @@ class Editor:
                 ).tooltip(f"{t('editor.menu_note')} (Shift+N)")
                 ui.button(
                     t("editor.group_stage"), icon="select_all", on_click=lambda: self.binding.group_selected()
-                ).props('flat dense data-testid="group-stage"').tooltip(t("editor.group_stage"))
-                ui.button(t("editor.save"), icon="save", on_click=self.publishing.ask_save).props('data-testid="save"')
+                ).props('flat dense no-wrap data-testid="group-stage"').tooltip(t("editor.group_stage"))
+                ui.button(t("editor.save"), icon="save", on_click=self.publishing.ask_save).props(
+                    'no-wrap data-testid="save"'
+                ).tooltip(t("editor.save"))  # below 1280 px the button is its icon alone
                 ui.button(
                     t("editor.publish"), icon="publish", on_click=lambda: self.publishing.confirm_publish(None)
-                ).props('color=positive data-testid="publish"')
+                ).props('no-wrap color=positive data-testid="publish"').tooltip(t("editor.publish"))
             self.panel_toggle = (
                 ui.button(icon="view_sidebar", on_click=lambda: self.toggle("panel"))
                 .props('flat dense round data-testid="toggle-panel"')
@@ -294,7 +325,7 @@ class Editor:
             )
             with ui.row().classes("items-center gap-1 no-wrap") as self.view_tools:
                 ui.button(t("editor.back_to_draft"), icon="edit", on_click=lambda: self.emit(i.ShowDraft())).props(
-                    'data-testid="back-to-draft"'
+                    'no-wrap data-testid="back-to-draft"'
                 )
             self.view_tools.set_visibility(False)
 
