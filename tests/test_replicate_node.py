@@ -22,14 +22,14 @@ from flowai.services import Services
 from flowai.workflows.graph import compile_graph
 from storage.cache import DbNodeCache
 from tests.conftest import start_api
-from tests.fakes.replicate_server import (  # noqa: F401 (fixture)
+from tests.fakes.replicate_server import (
     COMMUNITY,
     COMMUNITY_VERSION,
     TOKEN,
     FakeReplicate,
-    fake_replicate,
     png_bytes,
 )
+from tests.fast_replicate import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 from tests.graphs import Graph, field
 
 BATCH_LIMIT = 100  # creates per second in the batch test (Replicate's is 600 per minute)

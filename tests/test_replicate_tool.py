@@ -15,7 +15,8 @@ import pytest
 
 from flowai.providers.replicate import Replicate, call_retries
 from flowai.providers.replicate_rules import Rules
-from tests.fakes.replicate_server import COMMUNITY, COMMUNITY_VERSION, TOKEN, FakeReplicate, fake_replicate, png_bytes
+from tests.fakes.replicate_server import COMMUNITY, COMMUNITY_VERSION, TOKEN, FakeReplicate, png_bytes
+from tests.fast_replicate import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 from tests.graphs import Graph, field
 from tests.proc import flowai, flowai_env
 
