@@ -67,7 +67,7 @@ def wait_done(client, wid: str, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while (w := body(client.get(f"/workflow/{wid}")))["status"] in ("pending", "processing", "running"):
         assert time.monotonic() < deadline, w
-        time.sleep(0.3)
+        time.sleep(0.1)
     return w
 
 
