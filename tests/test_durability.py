@@ -94,7 +94,7 @@ def test_sigkill_mid_run_then_restart_resumes_and_loses_nothing(tmp_path, fake_o
 
 def test_batch_of_200_never_exceeds_its_concurrency(tmp_path, fake_openai):
     provider = {"OPENAI_API_KEY": fake_openai.api_key, "OPENAI_BASE_URL": fake_openai.url}
-    wf = _import(tmp_path, llm_chain("slow-0.15"))
+    wf = _import(tmp_path, llm_chain("slow-0.05"))  # open long enough for 8 calls to overlap
     lines = [json.dumps({"输入": f"n{i}"}, ensure_ascii=False) for i in range(200)]
     lines[57] = "{not json"
     (tmp_path / "inputs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")

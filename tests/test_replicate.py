@@ -22,9 +22,9 @@ from tests.fakes.replicate_server import (
     MODEL_ERROR,
     TOKEN,
     FakeReplicate,
-    fake_replicate,  # noqa: F401 (fixture)
     png_bytes,
 )
+from tests.fast_replicate import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 
 DEV, SCHNELL = "black-forest-labs/flux-dev", "black-forest-labs/flux-schnell"
 KMAX, KPRO = "black-forest-labs/flux-kontext-max", "black-forest-labs/flux-kontext-pro"

@@ -15,7 +15,8 @@ import pytest
 
 from flowai.providers.replicate import Replicate, call_retries
 from flowai.providers.replicate_rules import Rules
-from tests.fakes.replicate_server import COMMUNITY, COMMUNITY_VERSION, TOKEN, FakeReplicate, fake_replicate, png_bytes
+from tests.fakes.replicate_server import COMMUNITY, COMMUNITY_VERSION, TOKEN, FakeReplicate, png_bytes
+from tests.fast_replicate import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 from tests.graphs import Graph, field
 from tests.proc import flowai, flowai_env
 
@@ -67,7 +68,7 @@ def test_run_out_folder_names_files_by_template(tmp_path, fake_replicate):
 
 def test_batch_downloads_each_file_as_its_run_finishes(tmp_path, fake_replicate):
     fake_replicate.behaviour[SCHNELL] = "slow"
-    fake_replicate.slow_seconds = 6.0
+    fake_replicate.slow_seconds = 100.0  # until the test lets it finish, below
     wf = imported(tmp_path, fake_replicate)
     lines = [
         {"prompt": "slow one", "model": "flux-schnell", "name": "slow"},
@@ -94,6 +95,8 @@ def test_batch_downloads_each_file_as_its_run_finishes(tmp_path, fake_replicate)
         first = proc.stdout.readline().strip()
         assert proc.poll() is None, "the first file is printed while the slow run still runs"
         assert first in ("out/02_fox.png", "picked/mine.png") and (tmp_path / first).read_bytes().startswith(PNG)
+        for prediction in list(fake_replicate.predictions.values()):
+            prediction.duration = 0.0  # the slow run's prediction ends now that another's file is out
         rest = proc.stdout.read()
         proc.wait()
     finally:

@@ -148,7 +148,7 @@ def test_ping_comments_and_ids_keep_long_streams_open(settings, fake_openai):
     )
     with server:
         doc = copy.deepcopy(LLM_CHAT)
-        doc["nodes"][1]["config"]["model"] = "slow-2.5"
+        doc["nodes"][1]["config"]["model"] = "slow-1.8"  # answers after the first ping (at 1 s)
         wf, key = api.publish(doc), api.key()
         r = post(api, wf, {"input": {"输入": "hi"}, "stream": True}, key)
     frames = parse(r.text)

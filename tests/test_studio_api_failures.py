@@ -15,6 +15,7 @@ from websockets.sync.client import connect
 from tests.conftest import ThreadServer, start_api
 from tests.fakes.replicate_server import TOKEN
 from tests.fakes.studio_server import BANANA_PRO, SEEDANCE_LITE, FakeStudioReplicate, FakeWriter
+from tests.fast_auth import cheap_password_hashing  # noqa: F401 (autouse fixture)
 from tests.manage_client import PASSWORD, client, login, signed_in
 from tests.test_studio_api import NOVEL, PLAN, body, error, wait_done
 
@@ -117,6 +118,10 @@ def test_a_run_not_in_this_processs_task_queue_answers_50004(studio):
             error(other.post(f"/workflow/{wid}/{action}"), 500, 50004)
     assert body(mine.post(f"/workflow/{wid}/cancel"))["status"] == "cancelled"  # its own process can
     assert wait_done(mine, wid)["status"] == "cancelled"
+    # The storyboard's create is still held by the fake (Prefer: wait, a 30 s prediction): the app's
+    # shutdown would wait 10 s for it to return an id to cancel. The test is over: let it finish.
+    for prediction in list(replicate.predictions.values()):
+        prediction.duration = 0.0
 
 
 def test_the_openapi_document_shows_the_design_documents_examples(api):
