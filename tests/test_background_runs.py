@@ -10,7 +10,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import start_api
-from tests.fast_auth import cheap_password_hashing  # noqa: F401 (autouse fixture)
+from tests.hashing_support import cheap_password_hashing  # noqa: F401 (autouse fixture)
 from tests.wait import wait_until
 
 

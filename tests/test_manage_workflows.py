@@ -8,7 +8,7 @@ import httpx
 
 from flowai.access.auth import issue_token
 from flowai.demo import HELLO, PARALLEL
-from tests.fast_auth import cheap_password_hashing  # noqa: F401 (autouse fixture)
+from tests.hashing_support import cheap_password_hashing  # noqa: F401 (autouse fixture)
 from tests.manage_client import client, data, error, login, other_account, signed_in
 
 ITEM_KEYS = {

@@ -24,7 +24,7 @@ from tests.fakes.replicate_server import (
     FakeReplicate,
     png_bytes,
 )
-from tests.fast_replicate import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
+from tests.replicate_support import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 
 DEV, SCHNELL = "black-forest-labs/flux-dev", "black-forest-labs/flux-schnell"
 KMAX, KPRO = "black-forest-labs/flux-kontext-max", "black-forest-labs/flux-kontext-pro"

@@ -29,8 +29,8 @@ from tests.fakes.replicate_server import (
     FakeReplicate,
     png_bytes,
 )
-from tests.fast_replicate import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 from tests.graphs import Graph, field
+from tests.replicate_support import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 
 BATCH_LIMIT = 100  # creates per second in the batch test (Replicate's is 600 per minute)
 SCHNELL, KMAX = "black-forest-labs/flux-schnell", "black-forest-labs/flux-kontext-max"

@@ -16,9 +16,9 @@ import pytest
 from flowai.providers.replicate import Replicate, call_retries
 from flowai.providers.replicate_rules import Rules
 from tests.fakes.replicate_server import COMMUNITY, COMMUNITY_VERSION, TOKEN, FakeReplicate, png_bytes
-from tests.fast_replicate import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 from tests.graphs import Graph, field
 from tests.proc import flowai, flowai_env
+from tests.replicate_support import fake_replicate, replicate_server  # noqa: F401 (fixtures: one server per module)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "examples" / "replicate_image.json"

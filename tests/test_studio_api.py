@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from tests.conftest import ThreadServer, start_api
 from tests.fakes.replicate_server import TOKEN
 from tests.fakes.studio_server import BANANA_PRO, MUSICGEN, SEEDANCE_LITE, SEEDREAM, FakeStudioReplicate, FakeWriter
-from tests.fast_auth import cheap_password_hashing  # noqa: F401 (autouse fixture)
+from tests.hashing_support import cheap_password_hashing  # noqa: F401 (autouse fixture)
 from tests.manage_client import other_account, signed_in
 
 NOVEL = "第一章 旧书店\n\n林舟推开旧书店的门，铃声轻响。柜台上放着一封没有署名的信。"

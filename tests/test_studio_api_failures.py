@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from tests.conftest import ThreadServer, start_api
 from tests.fakes.replicate_server import TOKEN
 from tests.fakes.studio_server import BANANA_PRO, SEEDANCE_LITE, FakeStudioReplicate, FakeWriter
-from tests.fast_auth import cheap_password_hashing  # noqa: F401 (autouse fixture)
+from tests.hashing_support import cheap_password_hashing  # noqa: F401 (autouse fixture)
 from tests.manage_client import PASSWORD, client, login, signed_in
 from tests.test_studio_api import NOVEL, PLAN, body, error, wait_done
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tests.fakes import studio_media
 from tests.fakes.studio_server import MUSICGEN
-from tests.fast_auth import cheap_password_hashing  # noqa: F401 (autouse fixture)
+from tests.hashing_support import cheap_password_hashing  # noqa: F401 (autouse fixture)
 from tests.manage_client import signed_in
 from tests.test_studio_api import NOVEL, body, calls, error, studio, wait_done  # noqa: F401 - studio: a fixture
 

@@ -7,7 +7,7 @@ routes with the prefix taken off. A test still gets a fake of its own (its predi
 behaviour) and a base URL of its own, so process-wide state keyed by the base URL (``Budget.shared``:
 the rate budget of one account) is not shared between tests either.
 
-Use: ``from tests.fast_replicate import fake_replicate, replicate_server`` (both are fixtures).
+Use: ``from tests.replicate_support import fake_replicate, replicate_server`` (both are fixtures).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ the admin's password and as much again for each sign-in, most of a short API tes
 lowest cost for that module's tests: hashes are still made and verified, only faster. The cost itself
 is the product's and is not what these modules test (every other module signs in at full cost).
 
-Use: ``from tests.fast_auth import cheap_password_hashing  # noqa: F401 (autouse fixture)``.
+Use: ``from tests.hashing_support import cheap_password_hashing  # noqa: F401 (autouse fixture)``.
 """
 
 from __future__ import annotations
