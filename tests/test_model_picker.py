@@ -19,7 +19,7 @@ from flowai.providers.model_lists import ModelLists, defaults
 from flowai.workflows.examples import LLM_CHAT
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
-from tests.editor_support import make_workflow, node, open_editor
+from tests.editor_support import make_workflow, node, open_editor, workflows
 from tests.pages_support import switch_language
 
 MODELS = ["fake-model-b", "fake-model-a", "fake-model-a"]
@@ -49,7 +49,11 @@ def models_server():
 
 
 def env_for(fake) -> dict[str, str]:
-    return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.url}
+    # Groq comes first in the text task's priority order, OpenAI later: both list the fake's models
+    return {
+        **{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.url},
+        **{"GROQ_API_KEY": "gsk-test", "GROQ_BASE_URL": fake.url},
+    }
 
 
 async def test_a_configured_provider_lists_its_models_cached_and_the_others_are_greyed(settings, models_server):
@@ -139,5 +143,38 @@ def test_the_picker_lists_the_fake_providers_models_and_greys_the_unconfigured(s
         expect(page.get_by_test_id("field-model")).to_have_value("fake-model-b")
         expect(menu).to_be_hidden()
     switch_language(page, "English")
+    assert errors == []
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_model_picked_from_a_providers_list_runs_on_that_provider(served):
+    """Seen: the picker set the model alone, so with the provider on Automatic a model picked from
+    OpenAI's list went to Groq (first in priority), which does not know it. Now the provider
+    follows the list the model was picked from; Automatic can be chosen again, keeping the model."""
+    page = new_page(served.browser)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, served)
+    wf_id = make_workflow(served.home, LLM_CHAT)
+    open_editor(page, served, wf_id)
+    node(page, "llm").locator(".fa-head").click()
+    expect(page.get_by_test_id("node-id")).to_contain_text("llm")
+    provider, model, menu = (page.get_by_test_id(t) for t in ("field-provider", "field-model", "model-menu"))
+    expect(provider).to_have_value("Automatic (priority order)")
+    for name, title, picked in (("openai", "OpenAI", "fake-model-a"), ("groq", "Groq", "fake-model-b")):
+        page.get_by_test_id("model-picker").click()
+        menu.get_by_test_id(f"model-option-{name}-{picked}").click()
+        expect(model).to_have_value(picked)
+        expect(provider).to_have_value(title)
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 2")
+    doc = workflows(served.home).version(owner_id=1, workflow_id=wf_id, number=2).document
+    llm = next(n for n in doc["nodes"] if n["id"] == "llm")
+    assert (llm["config"]["provider"], llm["config"]["model"]) == ("groq", "fake-model-b")
+    provider.click()  # back to Automatic: the fallback across providers again, the model kept
+    page.get_by_role("option", name="Automatic (priority order)").click()
+    expect(provider).to_have_value("Automatic (priority order)")
+    expect(model).to_have_value("fake-model-b")
     assert errors == []
     page.context.close()

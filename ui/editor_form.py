@@ -83,6 +83,7 @@ class FormContext:
     depend: Callable[[str], None] | None = None  # makes a node upstream (a variable of it was picked)
     task: str = "text"  # the node's provider task (the model picker's)
     model_source: ModelSource | None = None  # None: the model field suggests the catalog's defaults
+    widgets: dict[str, Any] = field(default_factory=dict)  # field -> its widget, as rendered so far
 
 
 def resolve(prop: dict, defs: dict) -> tuple[dict, bool]:
@@ -179,6 +180,7 @@ def render_field(key: str, raw: dict, value: Any, on_change: Callable[[str, Any]
         w = _text(key, prop, value, emit, ctx, title, nullable, widget)
     if w is None:
         return
+    ctx.widgets[key] = w
     w.classes("w-full").props(test_id)
     if help_text:
         w.tooltip(help_text)
@@ -267,7 +269,7 @@ def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, 
         w = ui.input(title, value=shown, on_change=changed, password=True, password_toggle_button=True)
         w.props("dense")
     elif widget == "model" and ctx.model_source is not None and not ctx.readonly:
-        w = model_picker(title, shown, changed, ctx.model_source, task=ctx.task)
+        w = model_picker(title, shown, changed, ctx.model_source, task=ctx.task, provider=lambda n: _pin(ctx, n))
     elif widget == "model":
         w = ui.input(title, value=shown, on_change=changed, autocomplete=ctx.models).props("dense")
         w.props(f'placeholder="{t("editor_form.empty_default")}"')
@@ -276,6 +278,18 @@ def _text(key: str, prop: dict, value: Any, emit, ctx: FormContext, title: str, 
     if ctx.variables is not None and not ctx.readonly:
         _picker(w, key, ctx.variables, ctx.depend)
     return w
+
+
+def _pin(ctx: FormContext, provider: str) -> None:
+    """A model picked from ``provider``'s list runs there: the node's provider follows (the router
+    would otherwise send the name to the first provider in priority order, which may not know it).
+    Setting the select back to Automatic keeps the model and brings the fallback back."""
+    select = ctx.widgets.get("provider")
+    if not isinstance(select, ui.select) or select.value == provider:
+        return
+    if provider not in select.options:
+        select.set_options(provider_labels([*ctx.providers, provider]))
+    select.value = provider  # its on_change records the change, as choosing it would
 
 
 def _picker(w, key: str, variables: list[dict], depend: Callable[[str], None] | None = None) -> None:

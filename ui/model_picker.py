@@ -24,9 +24,17 @@ class ModelSource(Protocol):
     async def model_choices(self, task: str) -> list[dict[str, Any]]: ...
 
 
-def model_picker(title: str, value: str, changed: Callable[[Any], None], source: ModelSource, *, task: str):
+def model_picker(
+    title: str,
+    value: str,
+    changed: Callable[[Any], None],
+    source: ModelSource,
+    *,
+    task: str,
+    provider: Callable[[str], None] | None = None,
+):
     """An input for the model name with a button opening the providers' models; picking one sets
-    the field (as typing it would)."""
+    the field (as typing it would) and tells ``provider`` whose list it came from."""
     w = ui.input(title, value=value, on_change=changed).props("dense")
     w.props(f'placeholder="{t("editor_form.empty_default")}"')
     with w.add_slot("after"):  # ("append" is the variable picker's)
@@ -35,8 +43,10 @@ def model_picker(title: str, value: str, changed: Callable[[Any], None], source:
         with button:
             menu = ui.menu().props('max-height=60vh data-testid="model-menu"').classes("min-w-[16rem]")
 
-    def pick(model: str) -> None:
+    def pick(model: str, name: str) -> None:
         w.value = model
+        if provider is not None:
+            provider(name)
         menu.close()
 
     async def fill() -> None:
@@ -58,7 +68,7 @@ def model_picker(title: str, value: str, changed: Callable[[Any], None], source:
     return w
 
 
-def _provider(p: dict[str, Any], pick: Callable[[str], None], *, current: str) -> None:
+def _provider(p: dict[str, Any], pick: Callable[[str, str], None], *, current: str) -> None:
     name, ready = p["name"], bool(p.get("configured"))
     with (
         ui.row()
@@ -74,7 +84,7 @@ def _provider(p: dict[str, Any], pick: Callable[[str], None], *, current: str) -
         elif p.get("source") == "catalog":
             ui.label(t("model_picker.defaults")).classes("text-xs text-gray-500")
     for model in p.get("models", [])[:MAX_SHOWN]:
-        item = ui.menu_item(on_click=lambda m=model: pick(m), auto_close=False)
+        item = ui.menu_item(on_click=lambda m=model: pick(m, name), auto_close=False)
         item.props(f'dense data-testid="{safe_id("model-option", name, model)}"')
         if not ready:
             item.props("disable")
