@@ -24,6 +24,7 @@ from flowai.errors import InputError, TooLargeError
 from flowai.net.netcheck import check_public_url
 
 MAX_REDIRECTS = 5
+IDEMPOTENT = ("GET", "HEAD")
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key", "api-key"}
 
 
@@ -112,13 +113,19 @@ class WebClient:
         what: str = "URL",
         trusted: str | None = None,
     ) -> AsyncIterator[tuple[httpx.Response, str]]:
-        """The response (body not read) and its final URL, after the redirects, each hop checked."""
-        for _ in range(MAX_REDIRECTS + 1):
+        """The response (body not read) and its final URL, after the redirects, each hop checked.
+
+        A GET or HEAD whose connection the server closed or reset before answering (a kept-alive
+        connection it was closing as the request went out) is sent once more."""
+        hop = 0
+        again = method in IDEMPOTENT
+        while hop <= MAX_REDIRECTS:
             if trusted is not None and _origin(url) == _origin(trusted):
                 address = None  # the provider's own configured API: the operator's choice
             else:
                 address = await check_public_url(url, allow_private=self.allow_private, what=what)
             target, pinned_headers, extensions = pinned(url, address, headers)
+            answered = False
             try:
                 async with self.client.stream(
                     method,
@@ -129,6 +136,7 @@ class WebClient:
                     follow_redirects=False,
                     extensions=extensions,
                 ) as resp:
+                    answered = True
                     if follow_redirects and resp.is_redirect and "location" in resp.headers:
                         target = urljoin(url, resp.headers["location"])
                         if _origin(target) != _origin(url) and headers:  # as httpx's own redirects do
@@ -136,9 +144,14 @@ class WebClient:
                         url = target
                         if resp.status_code in (301, 302, 303) and method != "HEAD":
                             method, content = "GET", None
+                        hop += 1
                         continue
                     yield resp, url
                     return
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                if answered or not again:
+                    raise InputError(f"The {what} could not be reached ({type(exc).__name__}).") from None
+                again = False  # once: a server that keeps closing is unreachable
             except httpx.InvalidURL:
                 raise InputError(f"The {what} is not a valid URL.") from None
             except httpx.TimeoutException:
