@@ -49,11 +49,7 @@ def models_server():
 
 
 def env_for(fake) -> dict[str, str]:
-    # Groq comes first in the text task's priority order, OpenAI later: both list the fake's models
-    return {
-        **{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.url},
-        **{"GROQ_API_KEY": "gsk-test", "GROQ_BASE_URL": fake.url},
-    }
+    return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.url}
 
 
 async def test_a_configured_provider_lists_its_models_cached_and_the_others_are_greyed(settings, models_server):
@@ -101,7 +97,9 @@ async def test_after_the_ttl_the_list_is_asked_again_and_a_failing_list_falls_ba
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, models_server):
     home = tmp_path_factory.mktemp("picker")
-    app = ServedApp.start(home, env=env_for(models_server))
+    # Groq too: it comes first in the text task's priority order, OpenAI later; both list the fake's models
+    groq = {"GROQ_API_KEY": "gsk-test", "GROQ_BASE_URL": models_server.url}
+    app = ServedApp.start(home, env={**env_for(models_server), **groq})
     app.home = home
     try:
         with chromium() as browser:
