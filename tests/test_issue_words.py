@@ -134,3 +134,38 @@ def test_a_checklist_problem_names_the_provider_by_its_name_for_people(lang):
     said = [c["message"] for c in issues.checklist_items(found, doc, REGISTRY) if c["code"] == "provider_missing"]
     assert said == [i18n.t("issues.check_provider_missing", provider="Anthropic")]
     assert "anthropic" not in said[0]
+
+
+def test_stages_pins_and_notes_that_do_not_fit_are_said_too(lang):
+    """An imported document's stages, pins and notes: duplicate ids, unknown nodes, a node in two
+    stages — in the UI language, nodes by their labels (these issues had no code: English in 中文)."""
+    doc = {
+        "format": FORMAT,
+        "nodes": [
+            _node("in_1", "input", "Start", fields=[{"name": "q"}]),
+            _node("t_1", "template", "Draft", template="{{in_1.q}}"),
+            _node("out_1", "output", "End", value="{{t_1.text}}"),
+        ],
+        "edges": [{"source": "in_1", "target": "t_1"}, {"source": "t_1", "target": "out_1"}],
+        "stages": [
+            {"id": "write", "label": "Write", "nodes": ["t_1", "ghost"]},
+            {"id": "write", "label": "Again", "nodes": []},
+            {"id": "edit", "label": "Edit", "nodes": ["t_1"]},
+        ],
+        "pins": {"phantom": {"text": "x"}},
+        "notes": [{"id": "n_1", "text": "a"}, {"id": "n_1", "text": "b"}],
+    }
+    found = _issues(doc)
+    codes = [getattr(i, "code", None) for i in found]
+    assert sorted(codes) == sorted(
+        ["stage_unknown_node", "stage_duplicate", "stage_twice", "pin_unknown_node", "note_duplicate"]
+    ), [i["message"] for i in found]
+    texts = [issues.said(i, doc, REGISTRY) for i in found]
+    assert [t for t in texts if ENGLISH.search(t) or re.search(r"(?<![{\w])t_1\b", t)] == []
+    if lang == "zh":
+        assert [t for t in texts if not re.search(r"[\u4e00-\u9fff]", t)] == []
+        assert "“Draft” 同时属于阶段“write”和“edit”：一个节点只能属于一个阶段。" in texts
+        assert "固定的输出属于不存在的节点“phantom”：请取消固定。" in texts
+    else:
+        assert "“Draft” is in the stages “write” and “edit”: a node belongs to one stage." in texts
+        assert "Two notes have the id “n_1”: give each its own." in texts

@@ -295,17 +295,36 @@ def _check_stages(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str
     ids: set[str] = set()
     for i, stage in enumerate(doc.stages):
         if stage.id in ids:
-            issues.append(_issue(f"Duplicate stage id {stage.id!r}.", field=f"stages.{i}.id"))
+            message = f"Duplicate stage id {stage.id!r}."
+            issues.append(_issue(message, field=f"stages.{i}.id", code="stage_duplicate", stage=stage.id))
         ids.add(stage.id)
         for j, nid in enumerate(stage.nodes):
             where = f"stages.{i}.nodes.{j}"
             if nid not in nodes:
                 if nid not in broken:
-                    issues.append(_issue(f"Stage {stage.id!r} names unknown node {nid!r}.", field=where))
+                    issues.append(
+                        _issue(
+                            f"Stage {stage.id!r} names unknown node {nid!r}.",
+                            field=where,
+                            code="stage_unknown_node",
+                            stage=stage.id,
+                            missing=nid,
+                        )
+                    )
             elif nid in stage_of:
                 other = stage_of[nid]
                 again = "twice" if other == stage.id else f"in stages {other!r} and {stage.id!r}"
-                issues.append(_issue(f"Node {nid!r} is {again}; a node belongs to one stage.", node=nid, field=where))
+                issues.append(
+                    _issue(
+                        f"Node {nid!r} is {again}; a node belongs to one stage.",
+                        node=nid,
+                        field=where,
+                        code="stage_twice",
+                        ref_node=nid,
+                        stage=stage.id,
+                        other=other,
+                    )
+                )
             else:
                 stage_of[nid] = stage.id
 
@@ -316,7 +335,14 @@ def _check_pins(doc: GraphDoc, nodes: dict[str, CompiledNode], broken: set[str],
         if node_id in broken:
             continue
         if nodes.get(node_id) is None:
-            issues.append(_issue(f"Pinned output of unknown node {node_id!r}.", field=f"pins.{node_id}"))
+            issues.append(
+                _issue(
+                    f"Pinned output of unknown node {node_id!r}.",
+                    field=f"pins.{node_id}",
+                    code="pin_unknown_node",
+                    missing=node_id,
+                )
+            )
 
 
 def _check_notes(doc: GraphDoc, issues: list[dict]) -> None:
@@ -324,7 +350,9 @@ def _check_notes(doc: GraphDoc, issues: list[dict]) -> None:
     ids: set[str] = set()
     for i, note in enumerate(doc.notes):
         if note.id in ids:
-            issues.append(_issue(f"Duplicate note id {note.id!r}.", field=f"notes.{i}.id"))
+            issues.append(
+                _issue(f"Duplicate note id {note.id!r}.", field=f"notes.{i}.id", code="note_duplicate", note=note.id)
+            )
         ids.add(note.id)
 
 
