@@ -14,6 +14,7 @@ from tests.browser import shot
 from tests.editor_support import make_workflow, node, open_editor
 from tests.editor_support import workflows as stored
 from tests.test_canvas_loops import drag, fake, loop_flow, page, save, served  # noqa: F401 (fixtures)
+from tests.wait import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -39,9 +40,13 @@ def test_group_three_nodes_as_a_stage_rename_save_and_reload(served, page):  # n
     name_stage(page, "Script")
     frame = stage(page, "script")
     expect(frame.locator('[data-role="stage-label"]')).to_have_text("Script")
-    # the frame is drawn around its nodes
-    box, inner = frame.bounding_box(), node(page, "out").bounding_box()
-    assert box["x"] < inner["x"] and box["x"] + box["width"] > inner["x"] + inner["width"]
+
+    # the frame is drawn around its nodes (once they are measured: a frame or two after it appears)
+    def around() -> bool:
+        box, inner = frame.bounding_box(), node(page, "out").bounding_box()
+        return box["x"] < inner["x"] and box["x"] + box["width"] > inner["x"] + inner["width"]
+
+    wait_until(around, message="the stage's frame is not drawn around its nodes")
 
     frame.locator('[data-role="stage-rename"]').click()
     expect(page.get_by_test_id("stage-name")).to_have_value("Script")
@@ -58,6 +63,7 @@ def test_group_three_nodes_as_a_stage_rename_save_and_reload(served, page):  # n
 
     # out of the frame: out leaves the stage; the frame follows what is left
     out, frame = node(page, "out"), stage(page, "script")
+    wait_until(around, message="the reloaded stage's frame is not drawn around its nodes")
     fbox = frame.bounding_box()
     drag(page, out, 0, fbox["y"] + fbox["height"] + 60 - out.bounding_box()["y"])
     save(page, 3)

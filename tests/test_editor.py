@@ -249,6 +249,32 @@ def test_keyboard_copy_paste_undo_redo_delete_and_move(served, page):
     assert page.errors == []
 
 
+def test_an_undo_pressed_at_once_after_delete_brings_the_node_back(served, page):
+    """Seen in a loaded run: Delete, then Ctrl+Z at once; the browser ran the key press before the
+    timer that sends the removal, so the server undid the step before it and the node stayed gone.
+    Both keys are fired here in one task (only promise callbacks run between them, as between two
+    key presses), so no timer can run in between."""
+    wf_id = make_workflow(served.home, LLM_CHAT)
+    open_editor(page, served, wf_id)
+    nodes = page.locator(".vue-flow__node")
+    expect(nodes).to_have_count(3)
+    node(page, "llm").click()
+    expect(page.locator('.vue-flow__node.selected[data-id="llm"]')).to_have_count(1)
+    page.evaluate(
+        """async () => {
+            const press = (init) => document.body.dispatchEvent(
+                new KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...init }));
+            press({ key: "Delete", code: "Delete" });
+            for (let i = 0; i < 20; i++) await Promise.resolve();
+            press({ key: "z", code: "KeyZ", ctrlKey: true });
+        }"""
+    )
+    expect(node(page, "llm")).to_be_visible()
+    expect(nodes).to_have_count(3)
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 1")  # the draft is the version again
+    assert page.errors == []
+
+
 def test_a_second_tab_gets_a_conflict_not_a_silent_overwrite(served, page):
     wf_id = make_workflow(served.home, LLM_CHAT)
     other = new_page(served.browser)

@@ -1278,13 +1278,18 @@ const Canvas = {
     },
     flushRemovals() {
       if (this._flush) return;
-      this._flush = setTimeout(() => {
-        this._flush = null;
-        const nodes = [...this.pending.nodes];
-        const edges = this.pending.edges;
-        this.pending = { nodes: new Set(), edges: [] };
-        if ((nodes.length || edges.length) && !this.locked) this.relay("remove", { nodes, edges });
-      }, 0);
+      this._flush = setTimeout(() => this.removalsNow(), 0);
+    },
+    // What a Delete removed goes to the server before whatever comes next: a browser runs input
+    // events before timers, so an undo or a save pressed at once would otherwise overtake it (the
+    // undo then undid the step before the removal, and the removal was lost).
+    removalsNow() {
+      clearTimeout(this._flush);
+      this._flush = null;
+      const nodes = [...this.pending.nodes];
+      const edges = this.pending.edges;
+      this.pending = { nodes: new Set(), edges: [] };
+      if ((nodes.length || edges.length) && !this.locked) this.relay("remove", { nodes, edges });
     },
     // Positions go to the server absolute. A node dropped with its centre inside a loop's frame
     // goes into that loop; dragged out of its frame, it leaves the loop. A moved loop moves its nodes.
@@ -1384,6 +1389,7 @@ const Canvas = {
     },
     onKey(e) {
       const mod = e.ctrlKey || e.metaKey;
+      if (this._flush) this.removalsNow();
       if (!mod) {
         this.onPlainKey(e);
         return;
