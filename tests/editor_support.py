@@ -1,5 +1,9 @@
-"""Helpers for the editor's browser tests: workflows in the served app's database, canvas gestures.
+"""Helpers for the editor's browser tests: a served app with its browser, signed-in tabs, workflows
+in the served app's database, canvas gestures.
 
+with served_editor(home, openai_env(fake)) as app:   # a module's app; ``app.browser``, ``app.home``
+    with editor_tab(app) as page:                    # a signed-in tab; its script errors fail the test
+        ...
 wf_id = make_workflow(app_home, document)
 open_editor(page, app, wf_id)
 drop(page, "llm", 400, 300)                      # drag from the palette onto the canvas
@@ -9,6 +13,8 @@ connect(page, "input_1", "input", "llm_1", "prompt")
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -17,6 +23,57 @@ from flowai.workflows.store import Workflows
 from nodes import default_registry
 from storage import queries
 from storage.db import make_engine, session
+from tests.browser import ServedApp, chromium, new_page, sign_in
+from tests.conftest import ThreadServer
+from tests.fakes.openai_server import FakeOpenAI
+
+
+@contextmanager
+def fake_openai_server() -> Iterator[FakeOpenAI]:
+    """A fake OpenAI on 127.0.0.1 (``fake.url`` is its ``/v1``)."""
+    fake = FakeOpenAI()
+    with ThreadServer(fake.app) as server:
+        fake.url = f"{server.url}/v1"
+        yield fake
+
+
+def openai_env(fake: FakeOpenAI) -> dict[str, str]:
+    return {"OPENAI_API_KEY": fake.api_key, "OPENAI_BASE_URL": fake.url}
+
+
+@contextmanager
+def served_editor(home: Path, env: dict[str, str] | None = None) -> Iterator[ServedApp]:
+    """``flowai serve`` on ``home`` with its admin made, and one Chromium for the module's tabs."""
+    app = ServedApp.start(home, env=env)
+    app.home = home
+    try:
+        with chromium() as browser:
+            page = new_page(browser)
+            sign_in(page, app)  # the first visit creates the admin account
+            page.context.close()
+            app.browser = browser
+            yield app
+    finally:
+        app.stop()
+
+
+@contextmanager
+def editor_tab(app: ServedApp, *, check_errors: bool = True, timeout_ms: int | None = 20_000) -> Iterator:
+    """A signed-in tab of ``app``'s browser; its script errors in ``page.errors`` (with
+    ``check_errors``, any of them fails the test once it is done)."""
+    page = new_page(app.browser)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    if timeout_ms is not None:
+        page.set_default_timeout(timeout_ms)
+    sign_in(page, app)
+    page.errors = errors
+    try:
+        yield page
+        if check_errors:
+            assert not errors, errors
+    finally:
+        page.context.close()
 
 
 def workflows(home: Path) -> Workflows:

@@ -20,11 +20,15 @@ from tests.editor_support import (
     connect_refused,
     connect_wired,
     edges,
+    editor_tab,
+    fake_openai_server,
     handle,
     make_workflow,
     node,
     notification,
     open_editor,
+    openai_env,
+    served_editor,
 )
 from tests.editor_support import workflows as stored
 from tests.fakes.openai_server import FakeOpenAI
@@ -74,37 +78,20 @@ def loop_flow() -> dict:
 
 @pytest.fixture(scope="module")
 def fake():
-    fake = FakeOpenAI()
-    with ThreadServer(fake.app) as server:
-        fake.url = f"{server.url}/v1"
+    with fake_openai_server() as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, fake):
-    home = tmp_path_factory.mktemp("canvas-loops")
-    app = ServedApp.start(home, env={"OPENAI_API_KEY": fake.api_key, "OPENAI_BASE_URL": fake.url})
-    app.home = home
-    try:
-        with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)
-            page.context.close()
-            app.browser = browser
-            yield app
-    finally:
-        app.stop()
+    with served_editor(tmp_path_factory.mktemp("canvas-loops"), openai_env(fake)) as app:
+        yield app
 
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, served)
-    page.errors = errors
-    yield page
-    page.context.close()
+    with editor_tab(served, check_errors=False, timeout_ms=None) as page:
+        yield page
 
 
 def saved_node(served, wf_id: str, number: int, node_id: str) -> dict:

@@ -20,13 +20,17 @@ from tests.editor_support import (
     connect,
     connect_refused,
     edges,
+    editor_tab,
+    fake_openai_server,
     handle,
     insert_on_edge,
     make_workflow,
     node,
     notification,
     open_editor,
+    openai_env,
     select_edge,
+    served_editor,
 )
 from tests.pages_support import switch_language
 
@@ -52,31 +56,14 @@ DOC = {
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    home = tmp_path_factory.mktemp("connect")
-    app = ServedApp.start(home)
-    app.home = home
-    try:
-        with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)
-            page.context.close()
-            app.browser = browser
-            yield app
-    finally:
-        app.stop()
+    with served_editor(tmp_path_factory.mktemp("connect")) as app:
+        yield app
 
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(20_000)
-    sign_in(page, served)
-    page.errors = errors
-    yield page
-    assert not errors, errors
-    page.context.close()
+    with editor_tab(served) as page:
+        yield page
 
 
 def edge(page, edge_id: str):

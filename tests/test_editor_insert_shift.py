@@ -13,7 +13,17 @@ from playwright.sync_api import expect
 
 from nodes import default_registry
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
-from tests.editor_support import centre, insert_on_edge, make_workflow, node, open_editor
+from tests.editor_support import (
+    centre,
+    editor_tab,
+    fake_openai_server,
+    insert_on_edge,
+    make_workflow,
+    node,
+    open_editor,
+    openai_env,
+    served_editor,
+)
 from ui import editor_wiring as wiring
 from ui.editor_model import Draft
 
@@ -93,30 +103,14 @@ def test_insert_leaves_downstream_alone_when_there_is_room_and_moves_a_loops_nod
 # --- in the browser -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    home = tmp_path_factory.mktemp("insert-shift")
-    app = ServedApp.start(home)
-    app.home = home
-    try:
-        with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)
-            page.context.close()
-            app.browser = browser
-            yield app
-    finally:
-        app.stop()
+    with served_editor(tmp_path_factory.mktemp("insert-shift")) as app:
+        yield app
 
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(20_000)
-    sign_in(page, served)
-    yield page
-    assert not errors, errors
-    page.context.close()
+    with editor_tab(served) as page:
+        yield page
 
 
 def boxes(page) -> dict[str, dict]:

@@ -22,7 +22,15 @@ from flowai.runs import tools
 from flowai.runs.service import Mode, Principal, Target
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
-from tests.editor_support import make_workflow, node, open_editor
+from tests.editor_support import (
+    editor_tab,
+    fake_openai_server,
+    make_workflow,
+    node,
+    open_editor,
+    openai_env,
+    served_editor,
+)
 from tests.fakes.openai_server import FakeOpenAI
 from tests.pages_support import switch_language
 from tests.wait import wait_until
@@ -124,38 +132,20 @@ async def test_the_tools_on_an_inner_node_through_the_run_service(platform, fake
 # --- in the browser -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fake():
-    fake = FakeOpenAI()
-    with ThreadServer(fake.app) as server:
-        fake.url = f"{server.url}/v1"
+    with fake_openai_server() as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, fake):
-    home = tmp_path_factory.mktemp("loop-tools")
-    app = ServedApp.start(home, env={"OPENAI_API_KEY": fake.api_key, "OPENAI_BASE_URL": fake.url})
-    app.home = home
-    try:
-        with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)
-            page.context.close()
-            app.browser = browser
-            yield app
-    finally:
-        app.stop()
+    with served_editor(tmp_path_factory.mktemp("loop-tools"), openai_env(fake)) as app:
+        yield app
 
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(20_000)
-    sign_in(page, served)
-    yield page
-    assert not errors, errors
-    page.context.close()
+    with editor_tab(served) as page:
+        yield page
 
 
 def pick(page, node_id: str) -> None:

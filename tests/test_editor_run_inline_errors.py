@@ -11,7 +11,15 @@ from playwright.sync_api import expect
 
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
-from tests.editor_support import make_workflow, node, open_editor
+from tests.editor_support import (
+    editor_tab,
+    fake_openai_server,
+    make_workflow,
+    node,
+    open_editor,
+    openai_env,
+    served_editor,
+)
 from tests.fakes.openai_server import FakeOpenAI
 from tests.pages_support import switch_language
 
@@ -49,38 +57,20 @@ ERROR = re.compile(r"\bq-field--error\b")
 
 @pytest.fixture(scope="module")
 def fake():
-    fake = FakeOpenAI()
-    with ThreadServer(fake.app) as server:
-        fake.url = f"{server.url}/v1"
+    with fake_openai_server() as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, fake):
-    home = tmp_path_factory.mktemp("inline-errors")
-    app = ServedApp.start(home, env={"OPENAI_API_KEY": fake.api_key, "OPENAI_BASE_URL": fake.url})
-    app.home = home
-    try:
-        with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)
-            page.context.close()
-            app.browser = browser
-            yield app
-    finally:
-        app.stop()
+    with served_editor(tmp_path_factory.mktemp("inline-errors"), openai_env(fake)) as app:
+        yield app
 
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(20_000)
-    sign_in(page, served)
-    yield page
-    assert not errors, errors
-    page.context.close()
+    with editor_tab(served) as page:
+        yield page
 
 
 def box(page, name: str):

@@ -17,7 +17,21 @@ from playwright.sync_api import expect
 from flowai.workflows.starters import blank
 from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
-from tests.editor_support import centre, connect, connect_wired, drop, edges, handle, make_workflow, node, open_editor
+from tests.editor_support import (
+    centre,
+    connect,
+    connect_wired,
+    drop,
+    edges,
+    editor_tab,
+    fake_openai_server,
+    handle,
+    make_workflow,
+    node,
+    open_editor,
+    openai_env,
+    served_editor,
+)
 from tests.fakes.openai_server import FakeOpenAI, _last_user
 from tests.pages_support import switch_language
 
@@ -26,39 +40,20 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def fake():
-    fake = FakeOpenAI()
-    with ThreadServer(fake.app) as server:
-        fake.url = f"{server.url}/v1"
+    with fake_openai_server() as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, fake):
-    home = tmp_path_factory.mktemp("wiring")
-    app = ServedApp.start(home, env={"OPENAI_API_KEY": fake.api_key, "OPENAI_BASE_URL": fake.url})
-    app.home = home
-    try:
-        with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)  # creates the admin account
-            page.context.close()
-            app.browser = browser
-            yield app
-    finally:
-        app.stop()
+    with served_editor(tmp_path_factory.mktemp("wiring"), openai_env(fake)) as app:
+        yield app
 
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(20_000)
-    sign_in(page, served)
-    page.errors = errors
-    yield page
-    assert not errors, errors
-    page.context.close()
+    with editor_tab(served) as page:
+        yield page
 
 
 def build_from_blank(page, served, name: str, language: str = "English") -> None:
