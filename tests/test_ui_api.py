@@ -11,6 +11,7 @@ import sys
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser import shot
 from tests.proc import ROOT
@@ -40,8 +41,14 @@ def _copy(page, key: str, wf_id: str) -> str:
 def _open(panel):
     """Expand a workflow's "How to call" panel if it is collapsed."""
     panel.wait_for()
-    if "q-expansion-item--expanded" not in (panel.get_attribute("class") or ""):
-        panel.locator(".q-item").first.click()
+    for _ in range(3):  # a click landing while the page still settles is lost: click the header again
+        if "q-expansion-item--expanded" not in (panel.get_attribute("class") or ""):
+            panel.locator(".q-item").first.click()
+        try:
+            panel.locator(".nicegui-code").first.wait_for(timeout=5_000)
+            return panel
+        except PlaywrightTimeoutError:
+            continue
     panel.locator(".nicegui-code").first.wait_for()
     return panel
 
