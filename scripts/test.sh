@@ -11,11 +11,12 @@ if ! python3 scripts/deps_current.py 2>/dev/null; then
   python3 scripts/deps_current.py --stamp
 fi
 
-# Browser tests drive Debian's Chromium (Playwright cannot download its own browsers here).
-if ! command -v chromium >/dev/null 2>&1; then
+# Browser tests drive Debian's Chromium headless shell (Playwright cannot download its own browsers
+# here; tests/browser.py says why the shell rather than the full browser).
+if ! command -v chromium-headless-shell >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium-headless-shell >/dev/null
 fi
 
 # Chinese screenshots need a CJK font (without one 中文 renders as boxes).

@@ -14,12 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser import ServedApp
+from tests.browser import CHROMIUM, ServedApp
 from tests.conftest import free_port
 from tests.sse import parse
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
