@@ -26,6 +26,11 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null
 fi
 
+# The suite starts many Python processes (served apps, CLI runs, fake servers) that import the
+# project: let them share its compiled modules (__pycache__/, git-ignored) as Python does by default,
+# even on a machine whose environment sets PYTHONDONTWRITEBYTECODE.
+unset PYTHONDONTWRITEBYTECODE
+
 # Lint, format and type checks first (configured in pyproject.toml): any finding fails the run.
 python3 -m ruff check .
 python3 -m ruff format --check .

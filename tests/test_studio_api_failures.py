@@ -67,7 +67,7 @@ def test_a_failing_storyboard_model_sends_stage_failed_then_workflow_failed(stud
             assert set(m["data"]) == {"workflow_id", "overall_progress", "current_stage", "stage_progress"}
             assert m["data"]["workflow_id"] == wid and 0 <= m["data"]["overall_progress"] <= 1
     done = [m["data"]["stage"] for m in messages if m["type"] == "stage_completed"]
-    assert done == ["script", "asset"], done  # what came before the storyboard
+    assert done == ["script", "asset"], done  # what came before the storyboard, even if it ended before the socket
     failed = [m["data"] for m in messages if m["type"] == "stage_failed"]
     assert [f["stage"] for f in failed] == ["storyboard"], failed
     assert failed[0]["workflow_id"] == wid and failed[0]["status"] == "failed"
@@ -84,9 +84,13 @@ def test_a_failing_storyboard_model_sends_stage_failed_then_workflow_failed(stud
     stages = {s["stage"]: s["status"] for s in body(client.get(f"/workflow/{wid}/progress"))["stages"]}
     assert stages["script"] == stages["asset"] == "completed" and stages["storyboard"] == "failed", stages
     assert not any(m == SEEDANCE_LITE for m, _ in replicate.created)  # nothing after the storyboard ran
-    # a socket opened after the end answers at once: its progress, then the same workflow_failed
+    # a socket opened after the end answers at once: its progress, each stage's end (its first
+    # message cannot say which stages ended), then the same workflow_failed
     again = listen(api, client, wid)
-    assert [m["type"] for m in again] == ["progress", "workflow_failed"] and again[-1]["data"]["code"] == 50002
+    kinds = [m["type"] for m in again]
+    assert kinds == ["progress", "stage_completed", "stage_completed", "stage_failed", "workflow_failed"], kinds
+    assert [m["data"]["stage"] for m in again[1:4]] == ["script", "asset", "storyboard"]
+    assert again[3]["data"] == failed[0] and again[-1] == last, again
 
 
 def test_a_storage_that_cannot_keep_the_upload_answers_50003(studio):

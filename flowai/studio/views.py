@@ -82,7 +82,12 @@ def progress(snap: Snapshot, *, full: bool = True) -> dict[str, Any]:
 
 
 def _stage_order(stage: dict[str, Any]) -> int:
-    return ORDER.index(stage["stage"]) if stage["stage"] in ORDER else len(ORDER)
+    return stage_rank(stage["stage"])
+
+
+def stage_rank(stage: str) -> int:
+    """Where a template stage comes in the pipeline (an unknown one last)."""
+    return ORDER.index(stage) if stage in ORDER else len(ORDER)
 
 
 def current_stage(snap: Snapshot) -> str | None:

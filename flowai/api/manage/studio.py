@@ -444,7 +444,10 @@ async def workflow_socket(websocket: WebSocket, workflow_id: str):
     try:
         snap = await studio.snapshot(principal, project)
         await websocket.send_json({"type": "progress", "data": views.progress(snap, full=False)})
-        ended = {s: st for s, st in snap.stages.items() if st in ("completed", "failed")}
+        # The first message cannot say which stages have ended: those that ended before the socket
+        # connected are sent next, so a client sees each stage end once, whenever it connects.
+        ended: dict[str, str] = {}
+        await _stages_ended(websocket, snap, ended, None)
         live = studio.runs.live(principal, project["run_id"])
         if live is not None and not live.done:
             async for _, ev in live.follow(len(live.events)):
@@ -452,24 +455,32 @@ async def workflow_socket(websocket: WebSocket, workflow_id: str):
                     continue
                 if isinstance(ev, NodeStarted | NodeFinished | NodeFailed | NodeSkipped):
                     snap = await studio.snapshot(principal, project)
-                    for stage, status in snap.stages.items():
-                        if status in ("completed", "failed") and ended.get(stage) != status:
-                            ended[stage] = status
-                            kind = "stage_completed" if status == "completed" else "stage_failed"
-                            data = {
-                                "workflow_id": project["id"],
-                                "stage": views.STAGE_NAMES.get(stage, stage),
-                                "status": status,
-                            }
-                            if isinstance(ev, NodeFailed):
-                                data.update(code=ev.code, message=ev.message)
-                            await websocket.send_json({"type": kind, "data": data})
+                    await _stages_ended(websocket, snap, ended, ev if isinstance(ev, NodeFailed) else None)
                     await websocket.send_json({"type": "progress", "data": views.progress(snap, full=False)})
         snap = await studio.snapshot(principal, project)
         await websocket.send_json(_final(snap))
         await websocket.close()
     except WebSocketDisconnect:
         pass
+
+
+async def _stages_ended(
+    websocket: WebSocket, snap: views.Snapshot, ended: dict[str, str], failure: NodeFailed | None
+) -> None:
+    """Send ``stage_completed`` / ``stage_failed`` for each stage that has ended since ``ended`` was
+    last updated, in the pipeline's order; a failed stage carries ``failure``'s code and message
+    (the node failure that ended it), or the run's error's when it ended before the socket connected."""
+    error = snap.error or {}
+    code, message = (failure.code, failure.message) if failure else (error.get("code"), error.get("message"))
+    for stage, status in sorted(snap.stages.items(), key=lambda item: views.stage_rank(item[0])):
+        if status not in ("completed", "failed") or ended.get(stage) == status:
+            continue
+        ended[stage] = status
+        data: dict = {"workflow_id": snap.id, "stage": views.STAGE_NAMES.get(stage, stage), "status": status}
+        if status == "failed" and code is not None:
+            data.update(code=code, message=message)
+        kind = "stage_completed" if status == "completed" else "stage_failed"
+        await websocket.send_json({"type": kind, "data": data})
 
 
 def _final(snap: views.Snapshot) -> dict:
