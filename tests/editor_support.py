@@ -23,7 +23,7 @@ from flowai.workflows.store import Workflows
 from nodes import default_registry
 from storage import queries
 from storage.db import make_engine, session
-from tests.browser import ServedApp, chromium, new_page, sign_in
+from tests.browser import ServedApp, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -192,6 +192,7 @@ def insert_on_edge(page, wire) -> None:
             return
         except AssertionError:
             continue
+    shot(page, "insert-on-edge-not-opened")  # what the clicks met, for whoever reads the failure
     expect(picker).to_be_visible()
 
 

@@ -194,14 +194,14 @@ def test_insert_into_an_edge_shifts_the_downstream_nodes_and_undo_puts_them_back
     shot(page, "insert-shift-undone-en")
 
 
-LOOPED = {
+LOOPED = {  # the wire into the loop is short (no room for a node) but long enough to click clear of both ends
     "format": "flowai/1",
     "name": "Into a loop's wire",
     "nodes": [
         {"id": "in", "type": "input", "label": "Start", "position": {"x": 0, "y": 40}, "config": {"fields": []}},
-        {"id": "lp", "type": "loop", "label": "Shots", "position": {"x": 270, "y": 0}, "config": {}},
-        {"id": "body", "type": "template", "label": "Inside", "parent": "lp", "position": {"x": 340, "y": 120}},
-        {"id": "out", "type": "output", "label": "End", "position": {"x": 900, "y": 40}, "config": {}},
+        {"id": "lp", "type": "loop", "label": "Shots", "position": {"x": 340, "y": 0}, "config": {}},
+        {"id": "body", "type": "template", "label": "Inside", "parent": "lp", "position": {"x": 410, "y": 120}},
+        {"id": "out", "type": "output", "label": "End", "position": {"x": 970, "y": 40}, "config": {}},
     ],
     "edges": [{"source": "in", "target": "lp"}, {"source": "lp", "target": "out"}],
 }
