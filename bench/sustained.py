@@ -133,6 +133,7 @@ def _load(setup: Setup, server, db, tmp: Path, duration: float) -> list[Figure]:
         waited += 0.2
         drained = _count(db) - rows0
     growth = (rss.peak - rss0) / 2**20
+    wal = Path(str(db.url.database) + "-wal") if db.url.get_backend_name() == "sqlite" else None
     tag = f"{setup.name} {duration:g}s"
     note = (
         f"wrk -c{CONNECTIONS} completed {res.requests:,} ({res.non_2xx} non-2xx"
@@ -141,6 +142,7 @@ def _load(setup: Setup, server, db, tmp: Path, duration: float) -> list[Figure]:
         + (f", all answered ones after {waited:.1f} s more" if backlog else "")
         + f"; server CPU/run {cpu / max(answered, 1) * 1000:.3f} ms"
         + f"; RSS {rss0 / 2**20:.0f} → peak {rss.peak / 2**20:.0f} MiB"
+        + (f"; SQLite log file {wal.stat().st_size / 2**20:.0f} MiB" if wal and wal.exists() else "")
     )
     return [
         Figure(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy import func, insert, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from .ids import new_id
 from .models import ApiKey, Run, RunNode, StoredFile, User, Workflow, WorkflowVersion, utcnow
 
 
@@ -20,10 +20,6 @@ class StaleDraft(Exception):
     def __init__(self, current: int):
         super().__init__(f"draft is at version {current}")
         self.current = current
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 # users ------------------------------------------------------------------------------------

@@ -250,3 +250,15 @@ async def test_one_unstorable_run_does_not_lose_the_rest_of_its_batch(db, owner)
     with session(db) as s:
         assert queries.get_run(s, run_id=good).output == "fine"
         assert queries.get_run(s, run_id=bad) is None
+
+
+def test_new_ids_are_32_hex_digits_in_the_order_they_were_made():
+    """Time-ordered ids (UUID version 7): a new run's row lands at the end of the primary-key index,
+    not on a random page (storage/ids.py)."""
+    import uuid
+
+    from storage.ids import new_id
+
+    ids = [new_id() for _ in range(10_000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and uuid.UUID(hex=i).version == 7 for i in ids[:100])

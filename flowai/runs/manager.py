@@ -16,7 +16,6 @@ import asyncio
 import os
 import socket
 import time
-import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from flowai.runs.events import (
 )
 from flowai.stats import Histogram
 from flowai.workflows.graph import CompiledGraph
+from storage.ids import new_id
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 START_DELAY = 0.5  # seconds before a still-running client run is written as 'running'
@@ -250,7 +250,7 @@ class RunManager:
         more columns of its row (``callback_url``, ``name``). ``state``: outputs of nodes that are
         not executed (the editor's pinned, reused or sample values)."""
         handle = RunHandle(
-            run_id or uuid.uuid4().hex,
+            run_id or new_id(),
             workflow_id,
             version,
             owner_id,
@@ -322,7 +322,7 @@ class RunManager:
     ) -> RunHandle:
         """Queue a background run; it starts when a slot is free (fair across accounts)."""
         handle = RunHandle(
-            run_id or uuid.uuid4().hex,
+            run_id or new_id(),
             workflow_id,
             version,
             owner_id,

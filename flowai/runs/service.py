@@ -11,7 +11,6 @@ revealed. The run API answers that 40401, the management API 40402 (``missing=``
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -37,6 +36,7 @@ from flowai.workflows.graph import CompiledGraph
 from flowai.workflows.store import Workflows
 from storage import queries
 from storage.db import session
+from storage.ids import new_id
 from storage.models import Run, RunNode
 
 
@@ -146,7 +146,7 @@ class RunService:
         if idempotency_key is not None:
             if len(idempotency_key) > 200:
                 raise InputError("The Idempotency-Key header is longer than 200 characters.")
-            run_id = uuid.uuid4().hex
+            run_id = new_id()
             first = await self.idempotency.claim(principal.key_id or 0, idempotency_key, run_id)
             if first is not None:
                 return await self._retried(principal, first, target, run_input, callback_url)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +30,7 @@ from sqlalchemy.engine import Engine
 from flowai.runs.manager import Recorder, RunHandle, RunManager, reused_row
 from flowai.workflows.graph import CompiledGraph
 from storage.db import session
+from storage.ids import new_id
 from storage.models import utcnow
 
 from .notify import conninfo
@@ -80,7 +80,7 @@ class PgQueue:
     def submit(self, graph: CompiledGraph, run_input: dict[str, Any], **facts: Any) -> RunHandle:
         extra = facts.get("extra") or {}
         handle = RunHandle(
-            facts.get("run_id") or uuid.uuid4().hex,
+            facts.get("run_id") or new_id(),
             facts["workflow_id"],
             facts["version"],
             facts["owner_id"],
