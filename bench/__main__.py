@@ -21,7 +21,7 @@ BENCHMARKS = {
     "editor": "bench.editor",
     "scale_pg": "bench.scale_pg",  # 1, 2 and 4 API processes on PostgreSQL (README: Running at scale)
 }
-DEFAULT_DURATION = {"throughput": 10.0, "sustained": 60.0}  # seconds of wrk load
+DEFAULT_DURATION = {"throughput": 10.0, "sustained": 60.0, "scale_pg": 60.0}  # seconds of wrk load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         "--duration",
         type=float,
         default=None,
-        help="seconds of each wrk load (default: 10 for throughput, 60 for the sustained load)",
+        help="seconds of each wrk load (default: 10 for throughput, 60 for the sustained load and scale_pg)",
     )
     parser.add_argument("--no-record", action="store_true", help=f"do not append to {RESULTS.name}")
     args = parser.parse_args(argv)
@@ -55,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
             mod = importlib.import_module(module)
             if name in DEFAULT_DURATION:
                 got = mod.run(duration=args.duration or DEFAULT_DURATION[name])
-            elif name == "scale_pg":
-                got = mod.run(duration=args.duration)
             else:
                 got = mod.run()
         except Exception as exc:  # one broken benchmark must not hide the others' numbers
