@@ -38,11 +38,11 @@ def prebuilt_css() -> str:
     editor's long tasks. Its URL carries its content hash, so browsers may keep it for a year."""
     global _css_url
     if _css_url is None:
-        version = hashlib.sha256(TAILWIND_CSS.read_bytes()).hexdigest()[:12]
+        version = hashlib.sha256(TAILWIND_CSS.read_bytes()).hexdigest()[:12]  # hex digits only
         _css_url = nicegui_app.add_static_file(
             local_file=TAILWIND_CSS, url_path=f"/_flowai/tailwind-{version}.css", max_cache_age=365 * 24 * 3600
         )
-        ui.add_head_html(f'<link rel="stylesheet" href="{_css_url}">', shared=True)
+        ui.add_head_html(f'<link rel="stylesheet" href="/_flowai/tailwind-{version}.css">', shared=True)
     return _css_url
 
 
