@@ -48,9 +48,6 @@ def model_picker(
         if provider is not None:
             provider(name)
         menu.close()
-        # emptied with the close, in the same update: opened again, the menu shows the list ``fill``
-        # makes, never this one for a moment (a click on an item of it was lost when ``fill`` replaced it)
-        menu.clear()
 
     async def fill() -> None:
         menu.clear()
