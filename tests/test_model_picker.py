@@ -4,6 +4,7 @@ otherwise — and unconfigured providers greyed with a link to the Providers pag
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -142,6 +143,33 @@ def test_the_picker_lists_the_fake_providers_models_and_greys_the_unconfigured(s
         expect(menu).to_be_hidden()
     switch_language(page, "English")
     assert errors == []
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_reopened_picker_keeps_its_items_so_a_click_right_away_is_not_lost(served):
+    """Seen in full runs: the second pick was lost. The menu opens on the client at once, showing the
+    items of the last opening, and the server then replaced them with new ones for the same lists:
+    a click in between went to an item the server had just deleted. Now the items stay while the
+    lists are the same; only the bold mark of the field's model moves."""
+    page = new_page(served.browser)
+    sign_in(page, served)
+    open_editor(page, served, make_workflow(served.home, LLM_CHAT))
+    node(page, "llm").locator(".fa-head").click()
+    menu, model = page.get_by_test_id("model-menu"), page.get_by_test_id("field-model")
+    option = menu.get_by_test_id("model-option-openai-fake-model-b")
+    page.get_by_test_id("model-picker").click()
+    expect(option).to_be_visible()
+    first = option.get_attribute("id")
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    model.fill("fake-model-b")  # typed: the next opening marks it (after the lists are asked again)
+    page.get_by_test_id("model-picker").click()
+    expect(option.locator(".font-mono")).to_have_class(re.compile(r"\bfont-bold\b"))
+    assert option.get_attribute("id") == first  # the same element: nothing was replaced
+    option.click()
+    expect(model).to_have_value("fake-model-b")
+    expect(page.get_by_test_id("field-provider")).to_have_value("OpenAI")
     page.context.close()
 
 

@@ -43,32 +43,57 @@ def model_picker(
         with button:
             menu = ui.menu().props('max-height=60vh data-testid="model-menu"').classes("min-w-[16rem]")
 
+    labels: dict[str, list[ui.label]] = {}  # model name -> its items' labels (bold: the field's model)
+    shown: list[Any] = [None]  # the lists the menu shows (None: not filled yet)
+
+    def mark(current: str) -> None:
+        """Bold the field's model in the lists (the labels stay: see ``fill``)."""
+        for model, found in labels.items():
+            for label in found:
+                if "text-gray-400" in label.classes:  # a provider not set up: never bold
+                    continue
+                if model == current:
+                    label.classes(add="font-bold")
+                else:
+                    label.classes(remove="font-bold")
+
     def pick(model: str, name: str) -> None:
         w.value = model
         if provider is not None:
             provider(name)
+        mark(model)
         menu.close()
 
     async def fill() -> None:
-        menu.clear()
-        with menu:
-            ui.label(t("model_picker.loading")).classes("text-sm text-gray-500 px-3 py-2")
+        if shown[0] is None:
+            with menu:
+                ui.label(t("model_picker.loading")).classes("text-sm text-gray-500 px-3 py-2")
         try:
             choices = await source.model_choices(task)
         except Exception:  # never a trace in the form: the field stays typeable
             choices = []
+        if choices == shown[0]:
+            # The same lists: the items stay. The menu opens on the client at once, showing them, so
+            # an item clicked right away must still be one the server knows (replacing them on every
+            # opening lost such clicks).
+            mark(w.value)
+            return
+        shown[0] = choices
+        labels.clear()
         menu.clear()
         with menu:
             if not choices:
                 ui.label(t("model_picker.none")).classes("text-sm text-gray-500 px-3 py-2")
             for p in sorted(choices, key=lambda c: not c.get("configured")):  # usable ones first
-                _provider(p, pick, current=w.value)
+                for model, label in _provider(p, pick, current=w.value):
+                    labels.setdefault(model, []).append(label)
 
     button.on("click", fill)
     return w
 
 
-def _provider(p: dict[str, Any], pick: Callable[[str, str], None], *, current: str) -> None:
+def _provider(p: dict[str, Any], pick: Callable[[str, str], None], *, current: str) -> list[tuple[str, ui.label]]:
+    """One provider's heading and model items; returns each model's label."""
     name, ready = p["name"], bool(p.get("configured"))
     with (
         ui.row()
@@ -83,12 +108,15 @@ def _provider(p: dict[str, Any], pick: Callable[[str, str], None], *, current: s
             )
         elif p.get("source") == "catalog":
             ui.label(t("model_picker.defaults")).classes("text-xs text-gray-500")
+    made = []
     for model in p.get("models", [])[:MAX_SHOWN]:
         item = ui.menu_item(on_click=lambda m=model: pick(m, name), auto_close=False)
         item.props(f'dense data-testid="{safe_id("model-option", name, model)}"')
         if not ready:
             item.props("disable")
         with item:
-            ui.label(model).classes(
+            label = ui.label(model).classes(
                 "text-sm font-mono " + ("text-gray-400" if not ready else "font-bold" if model == current else "")
             )
+        made.append((model, label))
+    return made
