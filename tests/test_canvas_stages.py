@@ -83,6 +83,28 @@ def test_group_three_nodes_as_a_stage_rename_save_and_reload(served, page):  # n
     assert page.errors == []
 
 
+def test_a_stage_frame_follows_a_node_that_grows_on_its_own(served, page):  # noqa: F811
+    """Seen in full runs (the novel-to-video template): two stage frames overlapped for good. A frame
+    is laid out a few paints after the graph arrives; a node measured later than that (a loaded
+    machine, a font coming in) left its frame at the size it had before. Now a node's new size moves
+    its frames, whatever changed it."""
+    open_editor(page, served, make_workflow(served.home, loop_flow()))
+    node(page, "out").locator(".fa-head").click()
+    node(page, "in").locator(".fa-head").click(modifiers=["Control"])
+    page.get_by_test_id("group-stage").click()
+    name_stage(page, "Script")
+    frame, out = stage(page, "script"), node(page, "out")
+
+    def bottoms() -> tuple[float, float]:
+        box, inner = frame.bounding_box(), out.bounding_box()
+        return box["y"] + box["height"], inner["y"] + inner["height"]
+
+    wait_until(lambda: bottoms()[0] > bottoms()[1], message="the stage's frame is not drawn around its nodes")
+    out.evaluate("el => { el.style.minHeight = (el.offsetHeight + 200) + 'px'; }")  # no message to the canvas
+    wait_until(lambda: bottoms()[0] > bottoms()[1], message="the frame did not follow the node that grew")
+    assert page.errors == []
+
+
 def test_a_run_turns_the_stage_frames_completed_with_the_items_counted(served, page):  # noqa: F811
     doc = loop_flow()
     next(n for n in doc["nodes"] if n["id"] == "free")["position"] = {

@@ -1260,6 +1260,9 @@ const Canvas = {
       this.relay("connect", e);
     },
     onNodesChange(changes) {
+      // a node measured or resized (first drawn, fonts in, text wrapped): the frames around it follow
+      // (the frames laid out a few paints after the graph came could use a node not measured yet)
+      if (changes.some((c) => c.type === "dimensions" && !c.id.startsWith("stage:"))) this.relayoutSoon();
       for (const c of changes) {
         if (c.type !== "remove") continue;
         if (c.id.startsWith(NOTE)) this.relay("note_remove", { id: c.id.slice(NOTE.length) });
