@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import threading
@@ -17,6 +18,30 @@ from flowai.platform import Platform
 from flowai.settings import Settings
 
 pytest_plugins = ["tests.fakes.openai_server"]
+
+
+def _share_tls_contexts() -> None:
+    """Every httpx client builds a verifying TLS context, parsing certifi's whole root bundle (~18 ms
+    of CPU), even for the plain-HTTP calls the tests make to 127.0.0.1 (``httpx.get`` makes a client
+    per call): a run made thousands, ~6% of its CPU. The tests' clients share one context, as the
+    product's do (``flowai.net.httpclient.tls_context``). httpx looks the builder up in its transport
+    module; if a later httpx moves it, nothing is patched and clients build their own again."""
+    from httpx._transports import default
+
+    build = getattr(default, "create_ssl_context", None)
+    if build is None:
+        return
+    shared = functools.cache(lambda: build())
+
+    def create_ssl_context(verify=True, cert=None, trust_env=True):
+        if verify is True and cert is None and trust_env:
+            return shared()
+        return build(verify=verify, cert=cert, trust_env=trust_env)
+
+    default.create_ssl_context = create_ssl_context
+
+
+_share_tls_contexts()
 
 # Seconds each test file took in a full run (tests/file_seconds.json, refreshed from a junit report).
 # Under xdist (--dist loadfile --no-loadscope-reorder) files are handed out in collection order, so the
