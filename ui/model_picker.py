@@ -43,19 +43,16 @@ def model_picker(
         with button:
             menu = ui.menu().props('max-height=60vh data-testid="model-menu"').classes("min-w-[16rem]")
 
-    labels: dict[str, list[ui.label]] = {}  # model name -> its items' labels (bold: the field's model)
-    shown: list[Any] = [None]  # the lists the menu shows (None: not filled yet)
+    labels: list[tuple[str, ui.label]] = []  # the usable items' models and labels (bold: the field's model)
+    shown: list[dict[str, Any]] | None = None  # the lists the menu shows (None: not filled yet)
 
     def mark(current: str) -> None:
         """Bold the field's model in the lists (the labels stay: see ``fill``)."""
-        for model, found in labels.items():
-            for label in found:
-                if "text-gray-400" in label.classes:  # a provider not set up: never bold
-                    continue
-                if model == current:
-                    label.classes(add="font-bold")
-                else:
-                    label.classes(remove="font-bold")
+        for model, label in labels:
+            if model == current:
+                label.classes(add="font-bold")
+            else:
+                label.classes(remove="font-bold")
 
     def pick(model: str, name: str) -> None:
         w.value = model
@@ -65,35 +62,35 @@ def model_picker(
         menu.close()
 
     async def fill() -> None:
-        if shown[0] is None:
+        nonlocal shown
+        if shown is None:
             with menu:
                 ui.label(t("model_picker.loading")).classes("text-sm text-gray-500 px-3 py-2")
         try:
             choices = await source.model_choices(task)
         except Exception:  # never a trace in the form: the field stays typeable
             choices = []
-        if choices == shown[0]:
+        if choices == shown:
             # The same lists: the items stay. The menu opens on the client at once, showing them, so
             # an item clicked right away must still be one the server knows (replacing them on every
             # opening lost such clicks).
             mark(w.value)
             return
-        shown[0] = choices
+        shown = choices
         labels.clear()
         menu.clear()
         with menu:
             if not choices:
                 ui.label(t("model_picker.none")).classes("text-sm text-gray-500 px-3 py-2")
             for p in sorted(choices, key=lambda c: not c.get("configured")):  # usable ones first
-                for model, label in _provider(p, pick, current=w.value):
-                    labels.setdefault(model, []).append(label)
+                labels.extend(_provider(p, pick, current=w.value))
 
     button.on("click", fill)
     return w
 
 
 def _provider(p: dict[str, Any], pick: Callable[[str, str], None], *, current: str) -> list[tuple[str, ui.label]]:
-    """One provider's heading and model items; returns each model's label."""
+    """One provider's heading and model items; returns the models and labels of the usable ones."""
     name, ready = p["name"], bool(p.get("configured"))
     with (
         ui.row()
@@ -118,5 +115,6 @@ def _provider(p: dict[str, Any], pick: Callable[[str, str], None], *, current: s
             label = ui.label(model).classes(
                 "text-sm font-mono " + ("text-gray-400" if not ready else "font-bold" if model == current else "")
             )
-        made.append((model, label))
+        if ready:
+            made.append((model, label))
     return made
