@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import socket
 import threading
@@ -14,6 +13,7 @@ import pytest
 import uvicorn
 
 from flowai.api.app import create_app
+from flowai.net.httpclient import tls_context
 from flowai.platform import Platform
 from flowai.settings import Settings
 
@@ -23,19 +23,18 @@ pytest_plugins = ["tests.fakes.openai_server"]
 def _share_tls_contexts() -> None:
     """Every httpx client builds a verifying TLS context, parsing certifi's whole root bundle (~18 ms
     of CPU), even for the plain-HTTP calls the tests make to 127.0.0.1 (``httpx.get`` makes a client
-    per call): a run made thousands, ~6% of its CPU. The tests' clients share one context, as the
-    product's do (``flowai.net.httpclient.tls_context``). httpx looks the builder up in its transport
-    module; if a later httpx moves it, nothing is patched and clients build their own again."""
+    per call): a run made thousands, ~6% of its CPU. The tests' default clients take the product's
+    shared context (``flowai.net.httpclient.tls_context``). httpx looks the builder up in its
+    transport module; if a later httpx moves it, nothing is patched and clients build their own again."""
     from httpx._transports import default
 
     build = getattr(default, "create_ssl_context", None)
     if build is None:
         return
-    shared = functools.cache(lambda: build())
 
     def create_ssl_context(verify=True, cert=None, trust_env=True):
         if verify is True and cert is None and trust_env:
-            return shared()
+            return tls_context()
         return build(verify=verify, cert=cert, trust_env=trust_env)
 
     default.create_ssl_context = create_ssl_context

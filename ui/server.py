@@ -28,22 +28,23 @@ from . import editor, pages
 from .hardening import RedactQueries, SecurityHeaders
 
 TAILWIND_CSS = Path(__file__).parent / "static" / "tailwind.css"
-_css_url: str | None = None
+_css_linked = False
 
 
-def prebuilt_css() -> str:
+def prebuilt_css() -> None:
     """Serve ui/static/tailwind.css (built by scripts/build_css.sh from the classes the UI uses) and
     link it from every page, in place of NiceGUI's in-browser Tailwind compiler, which restyled the
     whole page after each DOM change: about a quarter of the browser's CPU on a page load, and the
     editor's long tasks. Its URL carries its content hash, so browsers may keep it for a year."""
-    global _css_url
-    if _css_url is None:
-        version = hashlib.sha256(TAILWIND_CSS.read_bytes()).hexdigest()[:12]  # hex digits only
-        _css_url = nicegui_app.add_static_file(
-            local_file=TAILWIND_CSS, url_path=f"/_flowai/tailwind-{version}.css", max_cache_age=365 * 24 * 3600
-        )
-        ui.add_head_html(f'<link rel="stylesheet" href="/_flowai/tailwind-{version}.css">', shared=True)
-    return _css_url
+    global _css_linked
+    if _css_linked:
+        return
+    version = hashlib.sha256(TAILWIND_CSS.read_bytes()).hexdigest()[:12]  # hex digits only
+    url = nicegui_app.add_static_file(
+        local_file=TAILWIND_CSS, url_path=f"/_flowai/tailwind-{version}.css", max_cache_age=365 * 24 * 3600
+    )
+    ui.add_head_html(f'<link rel="stylesheet" href="{url}">', shared=True)
+    _css_linked = True
 
 
 def build_app(platform: Platform) -> FastAPI:
