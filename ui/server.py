@@ -40,10 +40,9 @@ def prebuilt_css() -> None:
     if _css_linked:
         return
     version = hashlib.sha256(TAILWIND_CSS.read_bytes()).hexdigest()[:12]  # hex digits only
-    url = nicegui_app.add_static_file(
-        local_file=TAILWIND_CSS, url_path=f"/_flowai/tailwind-{version}.css", max_cache_age=365 * 24 * 3600
-    )
-    ui.add_head_html(f'<link rel="stylesheet" href="{url}">', shared=True)
+    url = f"/_flowai/tailwind-{version}.css"
+    nicegui_app.add_static_file(local_file=TAILWIND_CSS, url_path=url, max_cache_age=365 * 24 * 3600)
+    ui.add_head_html(f'<link rel="stylesheet" href="/_flowai/tailwind-{version}.css">', shared=True)  # (hex only)
     _css_linked = True
 
 
