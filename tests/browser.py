@@ -27,6 +27,8 @@ ADMIN = ("admin", "a-good-password")
 
 
 class ServedApp(Served):
+    admin_state: dict | None = None  # the admin's signed-in session (cookies), once ``admin_page`` made it
+
     @property
     def setup_token(self) -> str | None:
         """The one-time set-up token ``flowai serve`` printed (None on a claimed instance)."""
@@ -56,11 +58,27 @@ def chromium():
             browser.close()
 
 
-def new_page(browser, *, width: int = 1400, height: int = 860):
+def new_page(browser, *, width: int = 1400, height: int = 860, storage_state: dict | None = None):
     context = browser.new_context(
-        viewport={"width": width, "height": height}, permissions=["clipboard-read", "clipboard-write"]
+        viewport={"width": width, "height": height},
+        permissions=["clipboard-read", "clipboard-write"],
+        storage_state=storage_state,
     )
     return context.new_page()
+
+
+def admin_page(browser, app: ServedApp, *, width: int = 1400, height: int = 860):
+    """A page in a new browser context, signed in as the admin. The first for ``app`` signs in on the
+    sign-in page (on a fresh instance that creates the admin); the page, like every later one, starts
+    from that session's cookies on a blank page, instead of two page loads for a sign-in its test is
+    not about. Their tabs share the session's user storage (language, clipboard, hidden panels),
+    as one person's tabs do; a test about signing in or out uses ``sign_in`` in its own context."""
+    if app.admin_state is None:
+        page = new_page(browser)
+        sign_in(page, app)
+        app.admin_state = page.context.storage_state()
+        page.context.close()
+    return new_page(browser, width=width, height=height, storage_state=app.admin_state)
 
 
 def sign_in(page, app: Served, username: str = ADMIN[0], password: str = ADMIN[1]) -> None:

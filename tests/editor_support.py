@@ -23,9 +23,10 @@ from flowai.workflows.store import Workflows
 from nodes import default_registry
 from storage import queries
 from storage.db import make_engine, session
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.fakes.openai_server import FakeOpenAI
+from tests.pages_support import switch_language
 
 
 @contextmanager
@@ -48,9 +49,7 @@ def served_editor(home: Path, env: dict[str, str] | None = None) -> Iterator[Ser
     app.home = home
     try:
         with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)  # the first visit creates the admin account
-            page.context.close()
+            admin_page(browser, app).context.close()  # the first visit creates the admin account
             app.browser = browser
             yield app
     finally:
@@ -61,12 +60,11 @@ def served_editor(home: Path, env: dict[str, str] | None = None) -> Iterator[Ser
 def editor_tab(app: ServedApp, *, check_errors: bool = True, timeout_ms: int | None = 20_000) -> Iterator:
     """A signed-in tab of ``app``'s browser; its script errors in ``page.errors`` (with
     ``check_errors``, any of them fails the test once it is done)."""
-    page = new_page(app.browser)
+    page = admin_page(app.browser, app)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     if timeout_ms is not None:
         page.set_default_timeout(timeout_ms)
-    sign_in(page, app)
     page.errors = errors
     try:
         yield page
@@ -93,9 +91,14 @@ def make_workflow(home: Path, document: dict, *, publish: bool = False) -> str:
     return wf.id
 
 
-def open_editor(page, app, wf_id: str) -> None:
+def open_editor(page, app, wf_id: str, *, language: str | None = None) -> None:
+    """The editor of ``wf_id``, once its canvas is drawn; ``language``: then switched to it from the
+    header (the editor reloads in it)."""
     page.goto(f"{app.url}/workflows/{wf_id}")
     page.wait_for_selector('[data-testid="canvas"][data-ready="true"]', timeout=20_000)
+    if language is not None:
+        switch_language(page, language)
+        page.wait_for_selector('[data-testid="canvas"][data-ready="true"]', timeout=20_000)
 
 
 def node(page, node_id: str):

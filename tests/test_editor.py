@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from flowai.demo import LLM_CHAT
 from flowai.workflows.starters import blank
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.editor_support import (
     centre,
@@ -52,9 +52,7 @@ def served(tmp_path_factory, fake):
     app.home = home
     try:
         with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)  # creates the admin account
-            page.context.close()
+            admin_page(browser, app).context.close()  # creates the admin account
             app.browser = browser
             yield app
     finally:
@@ -63,10 +61,9 @@ def served(tmp_path_factory, fake):
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
+    page = admin_page(served.browser, served)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, served)
     page.errors = errors
     yield page
     page.context.close()
@@ -444,9 +441,8 @@ def test_view_a_version_read_only_and_restore_it(served, page):
 
 def test_the_editor_speaks_chinese(served, page):
     wf_id = make_workflow(served.home, LLM_CHAT)
-    switch_language(page, "简体中文")
     try:
-        open_editor(page, served, wf_id)
+        open_editor(page, served, wf_id, language="简体中文")
         expect(page.get_by_test_id("save")).to_contain_text("保存")
         expect(node(page, "llm").locator(".fa-type")).to_have_text("大模型")
         page.get_by_test_id("publish").click()

@@ -23,7 +23,7 @@ from flowai.workflows.store import Workflows
 from nodes import default_registry
 from storage import queries
 from storage.db import make_engine, session
-from tests.browser import ADMIN, ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ADMIN, ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.editor_support import make_workflow, node, open_editor, select
 from tests.manage_client import client, data, login
 from ui import editor_intents as i
@@ -147,9 +147,7 @@ def served(tmp_path_factory):
     app.home = home
     try:
         with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)  # creates the admin account
-            page.context.close()
+            admin_page(browser, app).context.close()  # creates the admin account
             app.browser = browser
             app.api = client(app, login(app, *ADMIN))
             yield app
@@ -158,11 +156,10 @@ def served(tmp_path_factory):
 
 
 def _page(served):
-    page = new_page(served.browser)
+    page = admin_page(served.browser, served)
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.set_default_timeout(20_000)
-    sign_in(page, served)
     return page
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from flowai.workflows.builder import Graph, field
 from flowai.workflows.examples import HELLO
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.editor_support import admin_id, make_workflow, node, open_editor, workflows
 from tests.pages_support import switch_language
 
@@ -51,10 +51,9 @@ def served(tmp_path_factory):
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
+    page = admin_page(served.browser, served)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, served)
     page.errors = errors
     yield page
     assert errors == []

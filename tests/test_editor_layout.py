@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from bench.editor import document as bench_document
 from flowai.demo import LLM_CHAT
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.editor_support import centre, make_workflow, node, open_editor
 from tests.editor_support import workflows as stored
@@ -110,9 +110,7 @@ def served(tmp_path_factory, fake):
     app.home = home
     try:
         with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)
-            page.context.close()
+            admin_page(browser, app).context.close()  # creates the admin account
             app.browser = browser
             yield app
     finally:
@@ -120,11 +118,10 @@ def served(tmp_path_factory, fake):
 
 
 def open_page(served, *, width: int = 1440, height: int = 900):
-    page = new_page(served.browser, width=width, height=height)
+    page = admin_page(served.browser, served, width=width, height=height)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_default_timeout(20_000)
-    sign_in(page, served)
     page.errors = errors
     return page
 

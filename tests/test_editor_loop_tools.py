@@ -244,9 +244,8 @@ def test_pin_an_inner_node(served, page, fake):
 
 @pytest.mark.browser
 def test_the_inner_node_tools_in_chinese(served, page, fake):
-    switch_language(page, "简体中文")
     try:
-        open_editor(page, served, make_workflow(served.home, loop_flow()))
+        open_editor(page, served, make_workflow(served.home, loop_flow()), language="简体中文")
         pick(page, "inner")
         expect(page.get_by_test_id("tool-run-node")).to_contain_text("运行此节点")
         page.get_by_test_id("tool-run-from").click()  # no run yet: nothing to reuse

@@ -127,9 +127,8 @@ def test_an_empty_required_field_is_marked_inline_and_focused(served, page, fake
 
 
 def test_the_inline_error_in_chinese(served, page, fake):
-    switch_language(page, "简体中文")
     try:
-        open_editor(page, served, make_workflow(served.home, DOC))
+        open_editor(page, served, make_workflow(served.home, DOC), language="简体中文")
         page.get_by_test_id("tab-run").click()
         before = len(fake.requests)
         page.get_by_test_id("run-start").click()

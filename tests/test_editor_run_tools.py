@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flowai.access.keys import Keys
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.editor_support import admin_id, make_workflow, node, open_editor, select, workflows
 from tests.fakes.openai_server import FakeOpenAI
@@ -39,9 +39,7 @@ def served(tmp_path_factory, fake):
     app.home, app.env = home, env
     try:
         with chromium() as browser:
-            page = new_page(browser)
-            sign_in(page, app)  # creates the admin account
-            page.context.close()
+            admin_page(browser, app).context.close()  # creates the admin account
             app.browser = browser
             yield app
     finally:
@@ -50,11 +48,10 @@ def served(tmp_path_factory, fake):
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
+    page = admin_page(served.browser, served)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_default_timeout(20_000)
-    sign_in(page, served)
     page.errors = errors
     yield page
     page.context.close()
@@ -242,9 +239,8 @@ def test_stop_says_cancelled_on_the_canvas_the_side_card_and_the_runs_page(serve
 
 def test_the_run_tools_in_chinese(served, page, fake):
     wf_id = make_workflow(served.home, chain("echo", "drip-200-100"))
-    switch_language(page, "简体中文")
     try:
-        open_editor(page, served, wf_id)
+        open_editor(page, served, wf_id, language="简体中文")
         pick(page, "a")
         expect(page.get_by_test_id("tool-run-node")).to_contain_text("运行此节点")
         page.get_by_test_id("tool-pin").click()

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flowai.workflows.examples import HELLO
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.editor_support import admin_id, make_workflow, notification, open_editor, select, workflows
 from tests.pages_support import switch_language
 from tests.proc import flowai
@@ -34,10 +34,9 @@ def served(tmp_path_factory):
 
 @pytest.fixture
 def page(served):
-    page = new_page(served.browser)
+    page = admin_page(served.browser, served)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, served)
     yield page
     assert errors == []
     page.context.close()

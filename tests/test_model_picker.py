@@ -18,7 +18,7 @@ from flowai.platform import Platform
 from flowai.providers.catalog import CATALOG
 from flowai.providers.model_lists import ModelLists, defaults
 from flowai.workflows.examples import LLM_CHAT
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.conftest import ThreadServer
 from tests.editor_support import make_workflow, node, open_editor, workflows
 from tests.pages_support import switch_language
@@ -112,10 +112,9 @@ def served(tmp_path_factory, models_server):
 
 @pytest.mark.browser
 def test_the_picker_lists_the_fake_providers_models_and_greys_the_unconfigured(served):
-    page = new_page(served.browser)
+    page = admin_page(served.browser, served)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, served)
     wf_id = make_workflow(served.home, LLM_CHAT)
     for language, greyed, setup in (("English", "not configured", "Set up"), ("简体中文", "未配置", "去配置")):
         if language != "English":
@@ -152,8 +151,7 @@ def test_a_reopened_picker_keeps_its_items_so_a_click_right_away_is_not_lost(ser
     items of the last opening, and the server then replaced them with new ones for the same lists:
     a click in between went to an item the server had just deleted. Now the items stay while the
     lists are the same; only the bold mark of the field's model moves."""
-    page = new_page(served.browser)
-    sign_in(page, served)
+    page = admin_page(served.browser, served)
     open_editor(page, served, make_workflow(served.home, LLM_CHAT))
     node(page, "llm").locator(".fa-head").click()
     menu, model = page.get_by_test_id("model-menu"), page.get_by_test_id("field-model")
@@ -178,10 +176,9 @@ def test_a_model_picked_from_a_providers_list_runs_on_that_provider(served):
     """Seen: the picker set the model alone, so with the provider on Automatic a model picked from
     OpenAI's list went to Groq (first in priority), which does not know it. Now the provider
     follows the list the model was picked from; Automatic can be chosen again, keeping the model."""
-    page = new_page(served.browser)
+    page = admin_page(served.browser, served)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, served)
     wf_id = make_workflow(served.home, LLM_CHAT)
     open_editor(page, served, wf_id)
     node(page, "llm").locator(".fa-head").click()

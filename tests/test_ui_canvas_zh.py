@@ -17,7 +17,7 @@ from flowai.ports import PortType
 from flowai.workflows.graph import FORMAT
 from flowai.workflows.starters import blank
 from nodes import default_registry
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.editor_support import admin_id, make_workflow, node, open_editor, workflows
 from tests.pages_support import switch_language
 from tests.test_ui_i18n import _english_lines
@@ -75,11 +75,10 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(served):
-    page = new_page(served.browser, width=1600, height=1000)
+    page = admin_page(served.browser, served, width=1600, height=1000)
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.set_default_timeout(20_000)
-    sign_in(page, served)
     yield page
     page.context.close()
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from flowai.workflows.starters import blank
 from nodes import default_registry
 from nodes.define import FieldDef
-from tests.browser import ServedApp, chromium, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, chromium, new_page, shot, sign_in
 from tests.editor_support import make_workflow, open_editor
 from tests.pages_support import switch_language
 from tests.test_ui_i18n import _english_lines
@@ -73,11 +73,10 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(served):
-    page = new_page(served.browser)
+    page = admin_page(served.browser, served)
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.set_default_timeout(20_000)
-    sign_in(page, served)
     yield page
     page.context.close()
 
