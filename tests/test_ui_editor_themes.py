@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser import ServedApp, new_page, shot, sign_in
+from tests.browser import ServedApp, admin_page, new_page, shot, sign_in
 from tests.editor_support import make_workflow, open_editor, select
 from tests.pages_support import switch_language
 from tests.ui_support import browser, demo_ids, page  # noqa: F401  (fixtures)
@@ -313,6 +313,27 @@ def test_at_390_px_the_workflow_name_is_read_only_too(browser, demo_app):  # noq
         assert wide.get_by_test_id("recovered-message").is_hidden()
     finally:
         wide.context.close()
+
+
+# How long a tab of the side panel and a port's "+" inside the canvas's shadow root take to change
+MOTION = """() => {
+  const plus = document.querySelector('.fa-host').shadowRoot.querySelector('.fa-plus');
+  return [document.querySelector('.q-tab'), plus].map((el) => getComputedStyle(el).transitionDuration);
+}"""
+
+
+def test_a_system_asking_for_reduced_motion_gets_no_transitions(browser, demo_app):  # noqa: F811
+    """WCAG 2.3.3: where the system asks for reduced motion, the page's and the canvas's transitions
+    end at once; elsewhere they run."""
+    wf_id = demo_ids(demo_app)["Parallel branches (demo)"]
+    for motion, durations in (("no-preference", ["0.3s, 0.3s", "0.1s"]), ("reduce", ["1e-05s", "1e-05s"])):
+        page = admin_page(browser, demo_app)
+        try:
+            page.emulate_media(reduced_motion=motion)
+            open_editor(page, demo_app, wf_id)
+            assert page.evaluate(MOTION) == durations, motion
+        finally:
+            page.context.close()
 
 
 def test_every_canvas_colour_has_a_light_and_a_dark_value():

@@ -71,14 +71,27 @@ body.body--dark .text-negative { --q-negative: #f87171; }
 )
 
 
+# For a user whose system asks for reduced motion (WCAG 2.3.3): transitions and animations end at
+# once, their end events still fire (what Quasar's menus, dialogs and notifications wait for), and a
+# spinner stands still. The canvas's shadow root has the same rule (canvas/flow_canvas.css).
+REDUCED_MOTION_CSS = """
+@media (prefers-reduced-motion: reduce) {
+  *, *::before, *::after {
+    animation-duration: 0.01ms !important; animation-iteration-count: 1 !important;
+    transition-duration: 0.01ms !important; scroll-behavior: auto !important;
+  }
+}
+"""
+
+
 def chosen(user) -> str:
     theme = getattr(user, "theme", None) if user is not None else None
     return theme if theme in THEMES else "system"
 
 
 def apply(theme: str) -> ui.dark_mode:
-    """Dark on, off, or None: as the system says (Quasar's ``auto``)."""
-    ui.add_css(DARK_CSS)
+    """Dark on, off, or None: as the system says (Quasar's ``auto``); motion as the system says."""
+    ui.add_css(DARK_CSS + REDUCED_MOTION_CSS)
     return ui.dark_mode({"dark": True, "light": False}.get(theme))
 
 
