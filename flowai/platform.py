@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from typing import TYPE_CHECKING
 
 from flowai.access.keys import Keys
 from flowai.access.throttle import Throttle
@@ -37,11 +38,6 @@ from flowai.runs.idempotency import Idempotency
 from flowai.runs.manager import RUNNER, RunManager
 from flowai.runs.service import RunService
 from flowai.runs.takeover import execute_queued
-from flowai.scale.cooldowns import SharedCooldowns
-from flowai.scale.counters import PgLimiter
-from flowai.scale.fanout import Fanout
-from flowai.scale.notify import Notifier
-from flowai.scale.queue_pg import PgQueue
 from flowai.services import Services
 from flowai.settings import Settings
 from flowai.studio import Studio
@@ -54,6 +50,12 @@ from storage.models import utcnow as _utcnow
 from storage.provider_store import DbProviderStore
 from storage.recorder import RunRecorder
 from storage.studio_store import DbProjectStore
+
+if TYPE_CHECKING:
+    from flowai.scale.counters import PgLimiter
+    from flowai.scale.fanout import Fanout
+    from flowai.scale.notify import Notifier
+    from flowai.scale.queue_pg import PgQueue
 
 log = logging.getLogger("flowai")
 RESUMABLE = ("background", "async", "batch", "regenerate")  # run sources that survive a restart
@@ -116,16 +118,12 @@ class Platform:
         )
         self.workflows = Workflows(self.db, self.registry)
         # a scaled deployment (README, "Running at scale"): shared queue, rate limits and run events
-        self.limiter = PgLimiter(settings.database_url) if settings.distributed else None
-        self.notifier = Notifier(settings.database_url) if settings.distributed else None
-        self.fanout = Fanout(self.notifier, self.runs) if self.notifier is not None else None
-        if self.notifier is not None:
-            SharedCooldowns(self.notifier, self.router)
-        self.queue = (
-            PgQueue(settings.database_url, self.db, self.recorder, self.execute_queued)
-            if settings.distributed
-            else None
-        )
+        self.limiter: PgLimiter | None = None
+        self.notifier: Notifier | None = None
+        self.fanout: Fanout | None = None
+        self.queue: PgQueue | None = None
+        if settings.distributed:
+            self._scale_out(settings.database_url)
         self.keys = Keys(
             self.db, settings.secret_key, default_rate_limit=settings.default_rate_limit, limiter=self.limiter
         )
@@ -150,6 +148,21 @@ class Platform:
         )
         self.studio = Studio(self.run_service, self.workflows, DbProjectStore(self.db))
         self.budget_watch.listeners.append(self._budget_warned)
+
+    def _scale_out(self, database_url: str) -> None:
+        """The shared parts of a scaled deployment. PostgreSQL's driver and the job queue are imported
+        here, so the embedded default starts without loading them (a tenth of a second a process)."""
+        from flowai.scale.cooldowns import SharedCooldowns
+        from flowai.scale.counters import PgLimiter
+        from flowai.scale.fanout import Fanout
+        from flowai.scale.notify import Notifier
+        from flowai.scale.queue_pg import PgQueue
+
+        self.limiter = PgLimiter(database_url)
+        self.notifier = Notifier(database_url)
+        self.fanout = Fanout(self.notifier, self.runs)
+        SharedCooldowns(self.notifier, self.router)
+        self.queue = PgQueue(database_url, self.db, self.recorder, self.execute_queued)
 
     def _budget_warned(self, warning: dict) -> None:
         """A budget warning goes into the trace of the run whose call crossed the threshold."""

@@ -170,3 +170,16 @@ def test_api_tier_runs_without_nicegui(tmp_path):
         assert httpx.get(api.url + "/login").status_code == 404  # no UI in the API tier
     finally:
         api.stop()
+
+
+def test_the_embedded_default_starts_without_postgresqls_driver(tmp_path):
+    """A platform on the SQLite default loads neither psycopg nor the job queue (a tenth of a second
+    of every process start); tests/test_scale_*.py run the scaled deployment that needs them."""
+    code = (
+        "import sys; from pathlib import Path; from flowai.platform import Platform;"
+        "from flowai.settings import Settings;"
+        f"p = Platform(Settings(home=Path({str(tmp_path)!r}), database_url='sqlite:///' + {str(tmp_path / 'f.db')!r},"
+        " secret_key='s', env={})); assert p.queue is None;"
+        "assert not {'psycopg', 'psycopg_pool', 'procrastinate'} & set(sys.modules), 'PostgreSQL driver imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
