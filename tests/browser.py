@@ -4,6 +4,7 @@
     with chromium() as browser:
         page = new_page(browser)
         sign_in(page, app)            # creates the admin on a fresh instance
+        tab = admin_page(browser, app)  # a new context already signed in as the admin (blank page)
     app.stop()
 
 Screenshots go to ``test-artifacts/`` (``shot(page, "editor")``).
