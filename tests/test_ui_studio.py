@@ -169,13 +169,17 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         assert page.request.get(app.url + heard).body() == narration.read_bytes()
         assert len(writer.speeches) == spoken
 
-        # sound effects switched on: the music model is asked for them, the final video made again
+        # sound effects switched on: the music model is asked for them, the final video made again;
+        # a prompt typed meanwhile and not yet used stays typed when the page shows the new cut (seen:
+        # the refresh put the project's prompt back, and a Regenerate click then sent the old one)
         music = len(made(replicate, MUSICGEN))
         page.get_by_test_id("studio-effects").click()
+        page.get_by_test_id("shot-prompt-shot_003").fill("a lantern on the stairs")
         page.get_by_test_id("studio-recut").click()
         wait_for(lambda: any(i["prompt"].startswith("Sound effects") for i in made(replicate, MUSICGEN)[music:]))
         all_completed(page)
         expect(page.get_by_test_id("studio-effects-state")).to_have_attribute("data-effects", "true")
+        expect(page.get_by_test_id("shot-prompt-shot_003")).to_have_value("a lantern on the stairs")
 
         # the list shows the project; the page in 中文
         page.goto(app.url + "/studio")

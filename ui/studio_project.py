@@ -79,6 +79,7 @@ class ProjectView:
         self.project = project
         self.snap: views.Snapshot | None = None
         self.prompts: dict[str, Any] = {}  # shot or asset id -> its prompt textarea
+        self.typed: dict[str, str] = {}  # shot or asset id -> its prompt as typed, until the content is redrawn
         self.selected: dict[str, Any] = {}  # shot id -> its checkbox
 
     # reading -----------------------------------------------------------------------------------
@@ -113,7 +114,15 @@ class ProjectView:
         if self._stage_key() != stage_key:
             self.head.refresh()
         if self._content_key() != content_key:
-            self.content.refresh()
+            self._refresh_content()
+
+    def _refresh_content(self) -> None:
+        """The content drawn again from the project, keeping what was typed in prompts and not yet
+        used: fields rebuilt from the project would lose it, and a Regenerate would send the old prompt."""
+        self.typed.update(
+            {pid: field.value for pid, (field, was) in self.prompts.items() if (field.value or "") != was}
+        )
+        self.content.refresh()  # (not awaited: drawn by a task after this, when the new fields take ``typed``)
 
     # the page ----------------------------------------------------------------------------------
     def build(self) -> None:
@@ -206,7 +215,8 @@ class ProjectView:
                                 safe_id("asset-reference", kind),
                                 classes="w-16 h-10 object-cover rounded",
                             )
-                    prompt = ui.textarea(t("studio.prompt"), value=asset["prompt"] or "").classes("w-full text-sm")
+                    typed = self.typed.pop(asset["id"], asset["prompt"] or "")
+                    prompt = ui.textarea(t("studio.prompt"), value=typed).classes("w-full text-sm")
                     prompt.props(f'outlined autogrow data-testid="{safe_id("asset-prompt", kind)}"')
                     self.prompts[asset["id"]] = (prompt, asset["prompt"] or "")
                     with ui.row().classes("w-full items-center gap-1"):
@@ -255,7 +265,8 @@ class ProjectView:
                         _image(shot["image_url"], safe_id("shot-image", sid))
                         if shot.get("dialogue"):
                             ui.label(f"“{shot['dialogue']}”").classes("text-sm italic text-gray-700")
-                        prompt = ui.textarea(t("studio.prompt"), value=shot["prompt"] or "").classes("w-full text-sm")
+                        typed = self.typed.pop(sid, shot["prompt"] or "")
+                        prompt = ui.textarea(t("studio.prompt"), value=typed).classes("w-full text-sm")
                         prompt.props(f'outlined autogrow data-testid="{safe_id("shot-prompt", sid)}"')
                         self.prompts[sid] = (prompt, shot["prompt"] or "")
                         with ui.row().classes("w-full items-center"):
@@ -309,7 +320,7 @@ class ProjectView:
         ui.notify(message, type="positive")
         await self.load()
         self.head.refresh()
-        self.content.refresh()
+        self._refresh_content()
 
     async def transition(self, action: str) -> None:
         try:
