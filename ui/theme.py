@@ -4,6 +4,8 @@ offers the three; ``frame`` applies the account's choice to each page."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nicegui import ui
 
 from flowai.access.users import THEMES
@@ -71,17 +73,8 @@ body.body--dark .text-negative { --q-negative: #f87171; }
 )
 
 
-# For a user whose system asks for reduced motion (WCAG 2.3.3): transitions and animations end at
-# once, their end events still fire (what Quasar's menus, dialogs and notifications wait for), and a
-# spinner stands still. The canvas's shadow root has the same rule (canvas/flow_canvas.css).
-REDUCED_MOTION_CSS = """
-@media (prefers-reduced-motion: reduce) {
-  *, *::before, *::after {
-    animation-duration: 0.01ms !important; animation-iteration-count: 1 !important;
-    transition-duration: 0.01ms !important; scroll-behavior: auto !important;
-  }
-}
-"""
+# No transitions or animations where the system asks for reduced motion (the file says how)
+REDUCED_MOTION_CSS = (Path(__file__).parent / "static" / "reduced_motion.css").read_text(encoding="utf-8")
 
 
 def chosen(user) -> str:

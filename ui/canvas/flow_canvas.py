@@ -31,7 +31,12 @@ from nicegui import ui
 
 HERE = Path(__file__).parent
 VENDOR = HERE / "vendor"
-CSS = (HERE / "flow_canvas.css").read_text(encoding="utf-8")
+# the canvas's own rules, and reduced motion as on the page around it (the page's rules stop at the
+# shadow root)
+CSS = "".join(
+    path.read_text(encoding="utf-8")
+    for path in (HERE / "flow_canvas.css", HERE.parent / "static" / "reduced_motion.css")
+)
 
 
 class FlowCanvas(
