@@ -12,6 +12,7 @@ Screenshots go to ``test-artifacts/`` (``shot(page, "editor")``).
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,16 +48,74 @@ class ServedApp(Served):
         return app
 
 
-@contextmanager
-def chromium():
+class _Shared:
+    """One Playwright driver and one Chromium per test process, lent to each module in turn. Launching
+    both for every browser module (44 a run) cost 0.6-0.9 CPU-s each time.
+
+    Between lends the driver is parked. Playwright's sync API keeps its event loop marked as running
+    in the calling thread between its calls (``wait_for_future`` sets it after each); left so, every
+    later ``asyncio.run`` and pytest-asyncio test in the process would refuse to start ("another loop
+    is running"). Parking clears that mark, and the next lend sets it again before the first call."""
+
+    manager = None  # playwright's PlaywrightContextManager, entered
+    browser = None
+    lent = 0  # nested lends (a module's browser, and a helper's inside one of its tests)
+
+
+def _launch() -> None:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
+    _Shared.manager = sync_playwright()
+    playwright = _Shared.manager.__enter__()
+    _Shared.browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+
+
+def _unpark(manager) -> None:
+    asyncio._set_running_loop(manager._loop)  # see _Shared
+
+
+def _park() -> None:
+    asyncio._set_running_loop(None)
+
+
+def shut_down_browser() -> None:
+    """Close the shared Chromium and its driver (at the end of the test process)."""
+    manager, browser, _Shared.manager, _Shared.browser = _Shared.manager, _Shared.browser, None, None
+    if manager is None:
+        return
+    _unpark(manager)
+    try:
+        if browser is not None and browser.is_connected():
             browser.close()
+    finally:
+        manager.__exit__(None, None, None)
+
+
+@contextmanager
+def chromium():
+    """The process's Chromium, lent for a ``with`` block. The browser contexts (and so pages) opened in
+    the block are closed at its end, as closing a browser of its own did."""
+    if _Shared.lent == 0:
+        if _Shared.manager is not None:
+            _unpark(_Shared.manager)
+            if not _Shared.browser.is_connected():  # crashed or closed by a test: start again
+                shut_down_browser()
+        if _Shared.manager is None:
+            _launch()
+    browser = _Shared.browser
+    before = set(browser.contexts)
+    _Shared.lent += 1
+    try:
+        yield browser
+    finally:
+        _Shared.lent -= 1
+        try:
+            if browser.is_connected():  # (a crashed one is started again by the next lend)
+                for context in [c for c in browser.contexts if c not in before]:
+                    context.close()
+        finally:
+            if _Shared.lent == 0:
+                _park()
 
 
 def new_page(browser, *, width: int = 1400, height: int = 860, storage_state: dict | None = None):

@@ -56,6 +56,16 @@ def pytest_collection_modifyitems(config, items) -> None:
     items.sort(key=lambda item: -seconds(item))  # a stable sort: each file keeps its tests' order
 
 
+@pytest.hookimpl(trylast=True)  # after the last module's fixtures gave the browser back
+def pytest_sessionfinish(session) -> None:
+    """Close the Chromium the browser modules shared (tests/browser.py), if one was started."""
+    import sys
+
+    browser = sys.modules.get("tests.browser")
+    if browser is not None:
+        browser.shut_down_browser()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
