@@ -155,6 +155,7 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         again = [i["prompt"] for i in made(replicate, SEEDREAM)[drawn:]]
         assert sorted(p.split(".")[0] for p in again) == [PLAN["shots"][0]["prompt"], PLAN["shots"][2]["prompt"]]
         assert len(made(replicate, MUSICGEN)) == music
+        expect(page.get_by_test_id("shot-select-shot_001")).not_to_be_checked()  # the selection was used
 
         # a narration uploaded for shot 1 takes its voice's place: no TTS call, the cut made again
         spoken, old = len(writer.speeches), page.get_by_test_id("shot-audio-shot_001").get_attribute("src")
@@ -170,16 +171,19 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         assert len(writer.speeches) == spoken
 
         # sound effects switched on: the music model is asked for them, the final video made again;
-        # a prompt typed meanwhile and not yet used stays typed when the page shows the new cut (seen:
-        # the refresh put the project's prompt back, and a Regenerate click then sent the old one)
+        # a prompt typed and a shot ticked meanwhile, not yet used, stay so when the page shows the new
+        # cut (seen: the refresh put the project's prompt back, and a Regenerate click then sent the old
+        # one; it cleared the ticks, and "Regenerate selected" then asked to select shots first)
         music = len(made(replicate, MUSICGEN))
         page.get_by_test_id("studio-effects").click()
         page.get_by_test_id("shot-prompt-shot_003").fill("a lantern on the stairs")
+        page.get_by_test_id("shot-select-shot_002").click()
         page.get_by_test_id("studio-recut").click()
         wait_for(lambda: any(i["prompt"].startswith("Sound effects") for i in made(replicate, MUSICGEN)[music:]))
         all_completed(page)
         expect(page.get_by_test_id("studio-effects-state")).to_have_attribute("data-effects", "true")
         expect(page.get_by_test_id("shot-prompt-shot_003")).to_have_value("a lantern on the stairs")
+        expect(page.get_by_test_id("shot-select-shot_002")).to_be_checked()
 
         # the list shows the project; the page in 中文
         page.goto(app.url + "/studio")

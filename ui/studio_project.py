@@ -10,6 +10,7 @@ is a ``platform.studio`` call, the one the matching API route makes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from nicegui import events, ui
@@ -81,6 +82,7 @@ class ProjectView:
         self.prompts: dict[str, Any] = {}  # shot or asset id -> its prompt textarea
         self.typed: dict[str, str] = {}  # shot or asset id -> its prompt as typed, until the content is redrawn
         self.selected: dict[str, Any] = {}  # shot id -> its checkbox
+        self.ticked: set[str] = set()  # shot ids ticked, until the content is redrawn
 
     # reading -----------------------------------------------------------------------------------
     async def load(self) -> None:
@@ -116,12 +118,14 @@ class ProjectView:
         if self._content_key() != content_key:
             self._refresh_content()
 
-    def _refresh_content(self) -> None:
-        """The content drawn again from the project, keeping what was typed in prompts and not yet
-        used: fields rebuilt from the project would lose it, and a Regenerate would send the old prompt."""
+    def _refresh_content(self, used: Iterable[str] = ()) -> None:
+        """The content drawn again from the project, keeping what was typed in prompts and the shots
+        ticked, and not yet used (``used``: the shots a Regenerate just took): fields rebuilt from the
+        project would lose them, and a Regenerate would send the old prompt or too few shots."""
         self.typed.update(
             {pid: field.value for pid, (field, was) in self.prompts.items() if (field.value or "") != was}
         )
+        self.ticked = {sid for sid, box in self.selected.items() if box.value} - set(used)
         self.content.refresh()  # (not awaited: drawn by a task after this, when the new fields take ``typed``)
 
     # the page ----------------------------------------------------------------------------------
@@ -257,7 +261,8 @@ class ProjectView:
                         .props(f'data-testid="{safe_id("shot", sid)}" data-status="{safe_id(shot["status"])}"')
                     ):
                         with ui.row().classes("w-full items-center gap-1"):
-                            self.selected[sid] = ui.checkbox(t("studio.shot", n=shot["sequence"])).props(
+                            label = t("studio.shot", n=shot["sequence"])
+                            self.selected[sid] = ui.checkbox(label, value=sid in self.ticked).props(
                                 f'dense data-testid="{safe_id("shot-select", sid)}"'
                             )
                             ui.space()
@@ -316,11 +321,11 @@ class ProjectView:
         assert self.snap is not None
         return self.snap
 
-    async def _after(self, message: str) -> None:
+    async def _after(self, message: str, used: Iterable[str] = ()) -> None:
         ui.notify(message, type="positive")
         await self.load()
         self.head.refresh()
-        self._refresh_content()
+        self._refresh_content(used)
 
     async def transition(self, action: str) -> None:
         try:
@@ -345,7 +350,7 @@ class ProjectView:
         except FlowAIError as exc:
             ui.notify(exc.message, type="warning")
             return
-        await self._after(t("studio.redrawing", n=len(shot_ids)))
+        await self._after(t("studio.redrawing", n=len(shot_ids)), used=shot_ids)
 
     async def redraw_selected(self) -> None:
         await self.redraw([sid for sid, box in self.selected.items() if box.value])
