@@ -14,6 +14,8 @@ migrations). A database is one of:
 of its own; PostgreSQL: a transaction-scoped advisory lock, DDL being transactional there), so
 processes starting together migrate once. ``ensure`` is what opening the database does: on the
 embedded SQLite default it upgrades, elsewhere it refuses a database not at head and says what to run.
+A database already at ``HEAD`` is told by one query, without loading alembic (about 0.15 s of every
+process start: each CLI command, server and worker opens the database).
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
+HEAD = "0005"  # the newest revision in migrations/versions (a test checks it is alembic's head)
 _PG_LOCK = 0x466C6F77_4149  # pg_advisory_xact_lock key ("FlowAI")
 
 log = logging.getLogger("flowai.storage")
@@ -65,6 +68,8 @@ class SchemaState:
 
 @functools.cache
 def scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(MIGRATIONS))
 
 
@@ -78,6 +83,8 @@ def history() -> list[tuple[str, str | None, str]]:
 
 
 def state_of(conn: Connection) -> SchemaState:
+    from alembic.runtime.migration import MigrationContext
+
     heads = MigrationContext.configure(conn).get_current_heads()
     current = heads[0] if heads else None
     known = current is None or _known(current)
@@ -92,6 +99,8 @@ def state(engine: Engine) -> SchemaState:
 
 def ensure(engine: Engine, *, migrate: bool) -> SchemaState:
     """Check the schema on opening the database; upgrade it first when ``migrate``. Raises SchemaError."""
+    if _recorded(engine) == [HEAD]:
+        return SchemaState(current=HEAD, head=HEAD, legacy=False, known=True)
     found = state(engine)
     _refuse_newer(found, engine)
     if found.up_to_date:
@@ -108,6 +117,9 @@ def ensure(engine: Engine, *, migrate: bool) -> SchemaState:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[SchemaState, SchemaState, list[str]]:
     """Bring the database to ``revision``; returns the state before and after, and what a legacy adoption added."""
+    from alembic import command
+    from alembic.util import CommandError
+
     with _locked(engine) as conn:
         before = state_of(conn)
         _refuse_newer(before, engine)
@@ -122,6 +134,14 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[SchemaState, Schema
             raise SchemaError(f"Cannot upgrade {_name(engine)} to {revision!r}: {exc}") from None
         after = state_of(conn)
     return before, after, adopted
+
+
+def _recorded(engine: Engine) -> list[str]:
+    """The revisions ``alembic_version`` records, read without alembic ([]: no such table)."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return []
+        return list(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
 
 
 def _refuse_newer(found: SchemaState, engine: Engine) -> None:
@@ -146,6 +166,8 @@ def _flowai_tables() -> frozenset[str]:
 
 
 def _config(conn: Connection) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn

@@ -6,6 +6,8 @@ with data written through that code's services (``fixtures/make_pre_migration.py
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -212,6 +214,23 @@ def test_sqlite_is_not_migrated_when_told_not_to(tmp_path):
 
 
 @pytest.mark.postgres
+def test_head_is_the_newest_migration():
+    assert schema.HEAD == schema.scripts().get_current_head(), "a new migration: set storage.schema.HEAD to it"
+
+
+def test_opening_a_database_at_head_does_not_load_alembic(tmp_path):
+    """Every process opens the database (CLI commands, servers, workers): one at head is told by one
+    query, without importing alembic and reading the migrations (about 0.15 s of each start)."""
+    url = f"sqlite:///{tmp_path / 'flowai.db'}"
+    make_engine(url).dispose()
+    code = (
+        "import sys; from storage.db import make_engine; from storage import schema;"
+        f"make_engine({url!r}).dispose();"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'alembic'], 'alembic imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
 def test_flowai_db_from_the_command_line(tmp_path):
     with fresh_database(migrated=False) as url:
         env = {"FLOWAI_DATABASE_URL": url}
