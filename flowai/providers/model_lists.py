@@ -26,12 +26,10 @@ LIST_TIMEOUT = 8.0  # seconds one provider may take to list its models
 
 
 def defaults(name: str, task: str) -> list[str]:
-    """The catalog's default models of a provider: the task's first, then its other tasks'."""
+    """The catalog's default model of a provider for ``task``; never its other tasks' (a speech or
+    image model offered in an LLM node's menu only fails the run that picks it)."""
     spec = CATALOG.get(name)
-    if spec is None:
-        return []
-    first = [spec.models[task]] if spec.models.get(task) else []
-    return list(dict.fromkeys([*first, *spec.models.values()]))
+    return [spec.models[task]] if spec is not None and spec.models.get(task) else []
 
 
 class ModelLists:
