@@ -14,7 +14,7 @@ migrations). A database is one of:
 of its own; PostgreSQL: a transaction-scoped advisory lock, DDL being transactional there), so
 processes starting together migrate once. ``ensure`` is what opening the database does: on the
 embedded SQLite default it upgrades, elsewhere it refuses a database not at head and says what to run.
-A database already at ``HEAD`` is told by one query, without loading alembic (about 0.15 s of every
+A database already at ``HEAD`` is told by one query, without loading alembic (about 0.2 CPU-s of every
 process start: each CLI command, server and worker opens the database).
 """
 
