@@ -110,7 +110,6 @@ def served(tmp_path_factory, models_server):
         app.stop()
 
 
-@pytest.mark.browser
 def test_the_catalogs_defaults_offer_only_models_for_the_nodes_task():
     """An unconfigured OpenAI offered an LLM node whisper-1, gpt-image-1 and the TTS model too (its
     other tasks' defaults): picking one only failed the run."""
@@ -120,6 +119,7 @@ def test_the_catalogs_defaults_offer_only_models_for_the_nodes_task():
     assert defaults("elevenlabs", "text") == [] and defaults("nobody", "text") == []
 
 
+@pytest.mark.browser
 def test_the_picker_lists_the_fake_providers_models_and_greys_the_unconfigured(served):
     page = admin_page(served.browser, served)
     errors: list[str] = []
