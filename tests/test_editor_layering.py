@@ -22,7 +22,13 @@ STATE = {
     "ui.editor_wiring",
     "ui.editor_notes",
 }
-HELPERS = STATE | {"ui.editor_form", "ui.editor_hosted", "ui.editor_progress"}
+HELPERS = STATE | {
+    "ui.editor_form",
+    "ui.editor_hosted",
+    "ui.editor_progress",
+    "ui.editor_run_form",  # the test-run panel's input form
+    "ui.editor_node_dialogs",  # the node tools' sample and pin dialogs
+}
 VIEWS = {"ui.editor_canvas", "ui.editor_panel", "ui.editor_runs", "ui.editor_save", "ui.editor_versions"}
 
 

@@ -36,7 +36,9 @@ from flowai.workflows.templates import BRACES
 from nodes.define import PortKind
 
 from . import editor_intents as i
+from .editor_node_dialogs import pin_dialog, sample_dialog
 from .editor_progress import drawn_stages, stage_patches
+from .editor_run_form import RunInputForm
 from .editor_state import Change, EditorState
 from .i18n import has, labelled, t
 from .layout import safe_id
@@ -63,7 +65,6 @@ class RunPanel:
         self.handle = None
         self.graph = None
         self.task: asyncio.Task | None = None
-        self.values: dict[str, Any] = {}
         self.cards: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, str] = {}  # stream text not yet sent to the canvas
         self.items = ItemCounts()  # nodes inside loops: their items
@@ -71,7 +72,7 @@ class RunPanel:
         self.plan: list = []  # the run's stages, when the workflow draws any
         self.flush_scheduled = False
         ui.label(t("editor_runs.draft_note")).classes("text-xs text-gray-500")
-        self.form = ui.column().classes("w-full gap-1")
+        self.form = RunInputForm()
         with ui.row().classes("items-center gap-2"):
             self.run_button = ui.button(t("editor_runs.run"), icon="play_arrow", on_click=self.run).props(
                 'data-testid="run-start" color=positive'
@@ -100,7 +101,7 @@ class RunPanel:
         self.recent_box.on_value_change(lambda e: e.value and self.refresh_recent())
         self.given: set[str] = set()  # nodes whose outputs the run was given (pinned, reused, samples)
         self.single = False  # the run is one node run alone (on sample values)
-        self.refresh_form()
+        self.form.draw(self.state.draft.doc)
         ui.context.client.on_delete(self._page_gone)
 
     @property
@@ -114,99 +115,7 @@ class RunPanel:
 
     def on_change(self, c: Change) -> None:
         if c.inputs:
-            self.refresh_form()
-
-    # the input form ---------------------------------------------------------------------
-    def refresh_form(self) -> None:
-        node = next((n for n in self.state.draft.doc["nodes"] if n.get("type") == "input"), None)
-        fields = (node or {}).get("config", {}).get("fields") or []
-        self.form.clear()
-        self.boxes: dict[str, Any] = {}  # field name -> its element (marked when its value is refused)
-        with self.form:
-            if node is None:
-                ui.label(t("editor_runs.no_input")).classes("text-sm text-orange-700")
-                return
-            for f in fields:
-                if not isinstance(f, dict) or not f.get("name"):
-                    continue
-                self._field(f)
-
-    def _field(self, f: dict) -> None:
-        name, kind = f["name"], f.get("type", "string")
-        label = name + (" *" if f.get("required") else "")
-        value = self.values.get(name, f.get("default"))
-        tid = f'data-testid="{safe_id("run-input", name)}"'
-
-        def put(v: Any) -> None:
-            self.values[name] = v
-            self._mark(name, None)  # typed again: the field's error goes
-
-        if kind == "boolean":
-            box = ui.switch(label, value=bool(value), on_change=lambda e: put(e.value)).props(tid)
-        elif kind in ("number", "integer"):
-            box = ui.number(label, value=value, on_change=lambda e: put(e.value)).props(tid).classes("w-full")
-        elif kind == "json":
-            box = (
-                ui.textarea(
-                    label,
-                    value=json.dumps(value) if value is not None else "",
-                    placeholder=t("editor_runs.json_hint"),
-                    on_change=lambda e: put(("json", e.value)),
-                )
-                .props(tid)
-                .props("autogrow outlined")
-                .classes("w-full")
-            )
-        elif kind in ("image", "audio", "video", "file"):
-            box = ui.input(
-                label,
-                value=value or "",
-                placeholder=t("editor_runs.url_hint"),
-                on_change=lambda e: put(e.value or None),
-            ).props(tid)
-            box.classes("w-full")
-        else:
-            box = (
-                ui.textarea(label, value=value or "", on_change=lambda e: put(e.value))
-                .props(tid)
-                .props("autogrow outlined")
-                .classes("w-full")
-            )
-        self.boxes[name] = box
-
-    def _mark(self, name: str, message: str | None) -> None:
-        """Show ``message`` under the field (Quasar's error state), or clear it (None)."""
-        box = self.boxes.get(name)
-        if box is not None and not isinstance(box, ui.switch):  # (a switch holds a valid value)
-            box.error = message
-
-    def _refused(self, problems: dict[str, str]) -> bool:
-        """Mark each field whose value is refused (``problems``: field -> check_input's reason, or
-        "json" for text that does not parse) and put the cursor in the first; whether any was."""
-        first = None
-        for name in self.boxes:
-            why = problems.get(name)
-            self._mark(name, _field_message(why) if why else None)
-            if why and first is None:
-                first = name
-        if first is not None:
-            self.boxes[first].run_method("focus")
-        return first is not None
-
-    def _input(self, bad: dict[str, str] | None = None) -> dict[str, Any]:
-        """The form's values; JSON text that does not parse is left out (and noted in ``bad``)."""
-        out = {}
-        for name, v in self.values.items():
-            if isinstance(v, tuple) and v[0] == "json":
-                try:
-                    v = json.loads(v[1]) if v[1].strip() else None
-                except ValueError:
-                    if bad is not None:
-                        bad[name] = "json"
-                    continue
-            if v is not None and v != "":
-                out[name] = v
-        return out
+            self.form.draw(self.state.draft.doc)
 
     # running ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -215,15 +124,15 @@ class RunPanel:
             return
         known = {f.name for f in graph.input_node.config.fields}
         bad: dict[str, str] = {}
-        given = {k: v for k, v in self._input(bad).items() if k in known}
+        given = {k: v for k, v in self.form.input(bad).items() if k in known}
         try:
             run_input = graph.check_input(given)
         except FlowAIError as exc:
             problems = exc.detail if isinstance(exc.detail, dict) else {}
-            if not self._refused({**{k: str(v) for k, v in problems.items()}, **bad}):
+            if not self.form.refused({**{k: str(v) for k, v in problems.items()}, **bad}):
                 ui.notify(t("editor_runs.bad_input", message=exc.message), type="negative")
             return
-        if self._refused(bad):
+        if self.form.refused(bad):
             return
         handle = self.platform.run_service.start_checked(
             self.principal,
@@ -306,42 +215,15 @@ class RunPanel:
         except FlowAIError as exc:
             ui.notify(exc.message, type="warning")
             return
-        known = {**self.state.run_outputs, **tools.pins(graph)}
-        for src, port in wanted:  # a node inside a loop: its sample item is the last run's first one
-            if port in graph.known[src].impl.body_ports and port not in (known.get(src) or {}):
-                known[src] = {"item": tools.first_item(graph, src, known), "index": 0}
-        boxes: dict[tuple[str, str], Any] = {}
-        with ui.dialog() as dialog, ui.card().classes("w-[32rem] max-w-full").props('data-testid="sample-dialog"'):
-            ui.label(t("editor_runs.sample_title", node=graph.known[node_id].label)).classes("text-lg")
-            ui.label(t("editor_runs.sample_help" if wanted else "editor_runs.sample_none")).classes(
-                "text-xs text-gray-500"
-            )
-            for src, port in wanted:
-                boxes[(src, port)] = (
-                    ui.textarea(
-                        self.state.draft.wire_source({"source": src, "source_port": port}),
-                        value=_as_text((known.get(src) or {}).get(port)),
-                    )
-                    .props(f'autogrow outlined stack-label data-testid="{safe_id("sample", src, port)}"')
-                    .classes("w-full")
-                )
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("editor_runs.sample_cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("editor_runs.run_node"), icon="play_arrow", on_click=lambda: dialog.submit(True)).props(
-                    'color=positive data-testid="sample-run"'
-                )
+        dialog, samples = sample_dialog(self.state, graph, node_id, wanted)
 
         async def ask() -> None:
             go = await dialog
             dialog.delete()
             if not go:
                 return
-            upstream: dict[str, dict[str, Any]] = {}
-            for (src, port), box in boxes.items():
-                kind = tools.port_type(graph, src, port)
-                upstream.setdefault(src, {})[port] = _typed(box.value or "", kind)
             handle = self.platform.run_service.run_node(
-                self.principal, self._target(graph), node_id, upstream, self._input(), source="editor"
+                self.principal, self._target(graph), node_id, samples(), self.form.input(), source="editor"
             )
             assert handle.graph is not None  # (a run started here has its graph)
             self._begin(handle, handle.graph, given="sample")
@@ -371,46 +253,7 @@ class RunPanel:
 
     def edit_pin(self, node_id: str) -> None:
         """Pin the node's outputs (from the last run, editable as JSON), or unpin them."""
-        pinned = self.state.draft.pins().get(node_id)
-        outputs = pinned if pinned is not None else self.state.run_outputs.get(node_id)
-        if outputs is None:
-            _ins, ports = self.state.draft.ports(self.state.draft.node(node_id) or {})
-            outputs = dict.fromkeys(ports, "")
-        with ui.dialog() as dialog, ui.card().classes("w-[32rem] max-w-full").props('data-testid="pin-dialog"'):
-            ui.label(t("editor_runs.pin_title", node=self.state.label_of(node_id))).classes("text-lg")
-            ui.label(t("editor_runs.pin_help")).classes("text-xs text-gray-500")
-            box = (
-                ui.textarea(t("editor_runs.pin_value"), value=json.dumps(outputs, ensure_ascii=False, indent=1))
-                .props('autogrow outlined data-testid="pin-value"')
-                .classes("w-full font-mono")
-            )
-            error = ui.label().classes("text-sm text-red-700").props('data-testid="pin-error"')
-
-            def save() -> None:
-                try:
-                    value = json.loads(box.value or "")
-                except ValueError:
-                    value = None
-                if not isinstance(value, dict):
-                    error.text = t("editor_runs.pin_bad")
-                    return
-                self.emit(i.SetPin(node_id, value))
-                dialog.close()
-
-            def unpin() -> None:
-                self.emit(i.SetPin(node_id, None))
-                dialog.close()
-
-            with ui.row().classes("w-full justify-end"):
-                if pinned is not None:
-                    ui.button(t("editor_runs.unpin"), icon="push_pin", on_click=unpin).props(
-                        'flat color=negative data-testid="pin-remove"'
-                    )
-                ui.space()
-                ui.button(t("editor_runs.sample_cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("editor_runs.pin_save"), icon="push_pin", on_click=save).props('data-testid="pin-save"')
-        dialog.on("hide", dialog.delete)
-        dialog.open()
+        pin_dialog(self.state, self.emit, node_id)
 
     # past runs ----------------------------------------------------------------------------
     def refresh_recent(self) -> None:
@@ -784,37 +627,6 @@ def _money(value: Any) -> str | None:
     if not isinstance(value, int | float):
         return None
     return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
-
-
-FIELD_MESSAGES = {  # check_input's reasons, as the form says them under a field
-    "required field is missing": "editor_runs.field_required",
-    "json": "editor_runs.field_json",
-    "expected a number": "editor_runs.field_number",
-    "expected a finite number": "editor_runs.field_number",
-    "expected an integer": "editor_runs.field_integer",
-}
-
-
-def _field_message(why: str) -> str:
-    key = FIELD_MESSAGES.get(why)
-    return t(key) if key else t("editor_runs.field_invalid", problem=why)
-
-
-def _as_text(value: Any) -> str:
-    """A sample value as typed in its box (JSON unless it is text)."""
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _typed(text: str, kind: str) -> Any:
-    """A typed sample value: text as it is for a text port, else JSON when it parses."""
-    if kind in ("text", "string"):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _output_kind(graph) -> str | None:
