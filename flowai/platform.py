@@ -228,7 +228,7 @@ class Platform:
             dead = [
                 r
                 for r in queries.running_runners(s)
-                if r != RUNNER and r.rsplit(":", 1)[0] == host and not _alive(int(r.rsplit(":", 1)[1]))
+                if r != RUNNER and r.rsplit(":", 1)[0] == host and not process_alive(int(r.rsplit(":", 1)[1]))
             ]
             claimed = queries.claim_runs(s, runners=dead, runner=RUNNER) if dead else []
             done_nodes = {
@@ -270,7 +270,8 @@ class Platform:
             self.callbacks.attach(handle, run.callback_url)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

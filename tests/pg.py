@@ -21,7 +21,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 
-from flowai.platform import _alive  # (whether a process on this machine still runs)
+from flowai.platform import process_alive
 from storage.db import make_engine
 
 PG_ADMIN_URL = os.environ.get("FLOWAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -52,7 +52,7 @@ def _sweep(admin) -> None:
     """Drop the databases that processes no longer running on this machine left behind."""
     with admin.connect() as c:
         names = c.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": PREFIX + "%"}).scalars()
-        left = [n for n in names if (m := re.match(rf"{PREFIX}(\d+)_", n)) and not _alive(int(m[1]))]
+        left = [n for n in names if (m := re.match(rf"{PREFIX}(\d+)_", n)) and not process_alive(int(m[1]))]
     for name in left:
         _drop(admin, name)
 
