@@ -4,6 +4,7 @@ delete after confirming, import a flowai/1 file, export one."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -132,4 +133,31 @@ def test_import_then_export_round_trip(listing, tmp_path):
     error = page.get_by_test_id("import-error")
     error.get_by_text("This workflow cannot be imported").wait_for()
     assert _row(page, "broken").count() == 0
+    assert not page.errors
+
+
+def test_a_page_frozen_for_ten_seconds_keeps_what_was_typed_and_answers_the_next_click(listing):
+    """A browser that stops answering for a while (a stalled tab, a network blip, a busy machine)
+    comes back to the same page: seen, NiceGUI's default gave up on it after 3 s of silence, so the
+    page reloaded itself when it reconnected, losing the name typed in the open dialog, and the
+    user's click landed on the reloaded page (a Delete that opened no dialog, a Regenerate that
+    sent the old prompt)."""
+    page = listing
+    page.get_by_test_id("new-workflow").click()
+    page.get_by_test_id("new-name").fill("Typed before the stall")
+    page.evaluate("window.flowaiSameDocument = true")
+
+    def stall(route):  # the page's script waits on this answer: no socket message is handled meanwhile
+        time.sleep(12)
+        route.fulfill(body="ok")
+
+    page.route("**/_stall", stall)
+    page.evaluate("() => { const r = new XMLHttpRequest(); r.open('GET', '/_stall', false); r.send(); }")
+    page.wait_for_timeout(3_000)  # time to reconnect (before: to find its client gone, and reload)
+    assert page.evaluate("window.flowaiSameDocument === true"), "the page reloaded itself"
+    assert page.get_by_test_id("new-name").input_value() == "Typed before the stall"
+    page.get_by_test_id("create-workflow").click()
+    page.wait_for_url("**/workflows/*")
+    page.goto(page.url.split("/workflows/")[0] + "/")
+    _row(page, "Typed before the stall").wait_for()
     assert not page.errors

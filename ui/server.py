@@ -28,6 +28,13 @@ from . import editor, pages
 from .hardening import RedactQueries, SecurityHeaders
 
 TAILWIND_CSS = Path(__file__).parent / "static" / "tailwind.css"
+# Seconds a page's server side waits for its browser to come back after the socket went quiet (a
+# stalled tab, a network blip, a machine under load) before it is deleted. NiceGUI's default, 3 s,
+# also sets how long an unanswered ping may wait (2 s): a browser busy for longer found its page gone
+# when it reconnected and reloaded itself, losing what was typed and the click that followed. With
+# 30 s a ping may wait 12 s, and a page comes back within half a minute as it was (NiceGUI replays
+# the updates it missed). Closing a tab ends its page (and an editor test run's follower) that much later.
+RECONNECT_TIMEOUT = 30.0
 _css_linked = False
 
 
@@ -61,7 +68,15 @@ def build_app(platform: Platform) -> FastAPI:
     if not any(isinstance(f, RedactQueries) for f in nicegui_log.filters):
         nicegui_log.addFilter(RedactQueries())
     prebuilt_css()
-    ui.run_with(app, title="FlowAI", storage_secret=secret, show_welcome_message=False, favicon="🌊", tailwind=False)
+    ui.run_with(
+        app,
+        title="FlowAI",
+        storage_secret=secret,
+        show_welcome_message=False,
+        favicon="🌊",
+        tailwind=False,
+        reconnect_timeout=RECONNECT_TIMEOUT,
+    )
     return app
 
 
