@@ -59,7 +59,17 @@ def wait_for(check, timeout: float = 60.0):
     return found
 
 
-def all_completed(page, timeout: int = 90_000) -> None:
+def shown_run(page) -> str:
+    """The run the page shows (its header links to the run's page)."""
+    return page.get_by_test_id("studio-run").get_attribute("href") or ""
+
+
+def all_completed(page, after: str | None = None, timeout: int = 90_000) -> None:
+    """Every stage shown completed; ``after``: the run shown before an action that starts a new one,
+    which must be the run shown completed (a fake provider can see the new run's call before the
+    browser has drawn it: the old run's "completed" is still on the page)."""
+    if after is not None:
+        expect(page.get_by_test_id("studio-run")).not_to_have_attribute("href", after, timeout=timeout)
     expect(page.get_by_test_id("studio-status")).to_have_attribute("data-status", "completed", timeout=timeout)
     for stage in STAGES:
         expect(page.get_by_test_id(f"studio-stage-{stage}")).to_have_attribute("data-status", "completed")
@@ -96,6 +106,7 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
             page.wait_for_timeout(150)
         all_completed(page)
         assert seen & {"pending", "running"}, seen  # it was seen on its way, not only at the end
+        assert re.fullmatch(r"/runs/[0-9a-f]{32}", shown_run(page)), shown_run(page)  # the header links to its run
         expect(page.get_by_test_id("studio-screenplay")).to_contain_text("SCREENPLAY")
         plan = page.get_by_test_id("studio-storyboard_script")
         expect(plan).to_contain_text("1. [wide · 2 s] Lin Zhou opens the shop door — “门开了。”")
@@ -118,9 +129,10 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         drawn, clips, spoken = len(made(replicate, SEEDREAM)), len(made(replicate, SEEDANCE_LITE)), len(writer.speeches)
         prompt = page.get_by_test_id("shot-prompt-shot_002")
         prompt.fill("a red letter on a dusty counter")
+        run = shown_run(page)
         page.get_by_test_id("shot-regenerate-shot_002").click()
         wait_for(lambda: len(made(replicate, SEEDANCE_LITE)) > clips)
-        all_completed(page)
+        all_completed(page, after=run)
         redrawn = made(replicate, SEEDREAM)[drawn:]
         assert len(redrawn) == 1 and redrawn[0]["prompt"].startswith("a red letter on a dusty counter"), redrawn
         moved = made(replicate, SEEDANCE_LITE)[clips:]
@@ -132,9 +144,10 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         # an asset regenerated with a new prompt
         drawn = len(made(replicate, SEEDREAM))
         page.get_by_test_id("asset-prompt-scene").fill("a snowy street at night")
+        run = shown_run(page)
         page.get_by_test_id("asset-regenerate-scene").click()
         wait_for(lambda: any(i["prompt"] == "a snowy street at night" for i in made(replicate, SEEDREAM)[drawn:]))
-        all_completed(page)
+        all_completed(page, after=run)
         expect(page.get_by_test_id("asset-prompt-scene")).to_have_value("a snowy street at night")
 
         # a reference image uploaded for the character: shown on its card, used when it is redrawn
@@ -149,9 +162,10 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         drawn, music = len(made(replicate, SEEDREAM)), len(made(replicate, MUSICGEN))
         page.get_by_test_id("shot-select-shot_001").click()
         page.get_by_test_id("shot-select-shot_003").click()
+        run = shown_run(page)
         page.get_by_test_id("shots-regenerate").click()
         wait_for(lambda: len(made(replicate, SEEDREAM)) >= drawn + 2)
-        all_completed(page)
+        all_completed(page, after=run)
         again = [i["prompt"] for i in made(replicate, SEEDREAM)[drawn:]]
         assert sorted(p.split(".")[0] for p in again) == [PLAN["shots"][0]["prompt"], PLAN["shots"][2]["prompt"]]
         assert len(made(replicate, MUSICGEN)) == music
@@ -162,9 +176,10 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         final = page.get_by_test_id("studio-final").locator("video").get_attribute("src")
         narration = tmp_path / "narration.wav"
         narration.write_bytes(studio_media.tone_wav(1.5, 330))
+        run = shown_run(page)
         page.get_by_test_id("shot-narration-shot_001").locator("input[type=file]").set_input_files(narration)
         expect(page.get_by_test_id("shot-audio-shot_001")).not_to_have_attribute("src", old or "", timeout=60_000)
-        all_completed(page)
+        all_completed(page, after=run)
         expect(page.get_by_test_id("studio-final").locator("video")).not_to_have_attribute("src", final or "")
         heard = page.get_by_test_id("shot-audio-shot_001").get_attribute("src")
         assert page.request.get(app.url + heard).body() == narration.read_bytes()
@@ -178,12 +193,20 @@ def test_a_creator_makes_edits_and_watches_a_video_project_in_the_studio(studio,
         page.get_by_test_id("studio-effects").click()
         page.get_by_test_id("shot-prompt-shot_003").fill("a lantern on the stairs")
         page.get_by_test_id("shot-select-shot_002").click()
+        run = shown_run(page)
         page.get_by_test_id("studio-recut").click()
         wait_for(lambda: any(i["prompt"].startswith("Sound effects") for i in made(replicate, MUSICGEN)[music:]))
-        all_completed(page)
+        all_completed(page, after=run)
         expect(page.get_by_test_id("studio-effects-state")).to_have_attribute("data-effects", "true")
         expect(page.get_by_test_id("shot-prompt-shot_003")).to_have_value("a lantern on the stairs")
         expect(page.get_by_test_id("shot-select-shot_002")).to_be_checked()
+
+        # the header's run link opens the trace of the run the page shows: completed, made by a regenerate
+        run = shown_run(page)
+        page.get_by_test_id("studio-run").click()
+        page.wait_for_url(app.url + run)
+        expect(page.get_by_test_id("run-status")).to_contain_text("completed")
+        expect(page.get_by_test_id("run-source")).to_contain_text("regenerate")
 
         # the list shows the project; the page in 中文
         page.goto(app.url + "/studio")

@@ -95,7 +95,12 @@ class ProjectView:
 
     def _stage_key(self) -> tuple:
         p = self._progress()
-        return (p["status"], p["current_stage"], tuple((s["stage"], s["status"], s["progress"]) for s in p["stages"]))
+        return (
+            self.project["run_id"],
+            p["status"],
+            p["current_stage"],
+            tuple((s["stage"], s["status"], s["progress"]) for s in p["stages"]),
+        )
 
     def _content_key(self) -> tuple:
         assert self.snap is not None
@@ -149,6 +154,9 @@ class ProjectView:
                     f'data-testid="studio-status" data-status="{safe_id(status)}"'
                 )
                 ui.space()
+                ui.link(t("studio.run_page"), f"/runs/{safe_id(self.project['run_id'])}").classes("text-sm").props(
+                    'data-testid="studio-run"'
+                )  # the trace of what the page shows: each node's inputs, outputs, provider and cost
                 running = self.snap.status not in ENDED
                 paused = self.snap.status == "paused"
                 pause = ui.button(t("studio.pause"), icon="pause", on_click=lambda: self.transition("pause"))
