@@ -136,7 +136,7 @@ def test_import_then_export_round_trip(listing, tmp_path):
     assert not page.errors
 
 
-def test_a_page_frozen_for_ten_seconds_keeps_what_was_typed_and_answers_the_next_click(listing):
+def test_a_page_whose_browser_stalls_for_twelve_seconds_keeps_what_was_typed_and_answers_the_next_click(listing):
     """A browser that stops answering for a while (a stalled tab, a network blip, a busy machine)
     comes back to the same page: seen, NiceGUI's default gave up on it after 3 s of silence, so the
     page reloaded itself when it reconnected, losing the name typed in the open dialog, and the

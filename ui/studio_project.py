@@ -1,7 +1,7 @@
 """One video project (/studio/{workflow_id}): its six stages live as the run goes, the script,
 the assets (redraw with a new prompt, upload a reference image), the storyboard's shots (edit a
-prompt, redraw one or the selected ones), the animatic and the final cut as players, and pause,
-resume and cancel.
+prompt, redraw one or the selected ones), the animatic and the final cut as players, pause,
+resume and cancel, and a link to the trace of the run shown (/runs/{run_id}).
 
 What is shown is ``flowai.studio.views`` over ``platform.studio.snapshot`` (what the studio API
 answers), read again every second by a ``ui.timer`` in this page's server-side client (nothing is
