@@ -7,7 +7,8 @@ skipped), streaming LLM text into the panel and onto the node, and showing media
 
 A view of the editor's state: it reads the draft and its versions, and reports the run's
 progress on the nodes as ``RunCleared`` / ``RunProgress`` / ``RunStream`` intents (the canvas
-shows them) and a refused graph as ``ReportIssues``.
+shows them) and a refused graph as ``ReportIssues``. The input form is ``editor_run_form``; the node
+tools' sample and pin dialogs are ``editor_node_dialogs``.
 """
 
 from __future__ import annotations
