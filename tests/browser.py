@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -124,7 +125,35 @@ def new_page(browser, *, width: int = 1400, height: int = 860, storage_state: di
         permissions=["clipboard-read", "clipboard-write"],
         storage_state=storage_state,
     )
-    return context.new_page()
+    page = context.new_page()
+    watch(page)
+    return page
+
+
+# Logged to the console by every tab: NiceGUI's socket dropping and coming back (NiceGUI itself logs
+# each reload and its reason). A failed test's report shows them (tests/conftest.py).
+SOCKET_WATCH = """(() => {
+  let socket;
+  Object.defineProperty(window, "socket", { configurable: true, get: () => socket, set: (s) => {
+    socket = s;
+    s.on("disconnect", (why) => console.info("[socket] disconnected: " + why));
+    s.on("connect_error", (e) => console.info("[socket] connect error: " + e.message));
+    s.io.on("reconnect", (n) => console.info("[socket] reconnected after " + n + " attempt(s)"));
+  }});
+})();"""
+
+
+def watch(page) -> None:
+    """Keep ``page.trail``: each page load, and each console line, with the time it came."""
+    trail: list[str] = []
+    page.trail = trail
+
+    def note(text: str) -> None:
+        trail.append(f"{time.strftime('%H:%M:%S')}.{int(time.time() * 1000) % 1000:03d} {text}")
+
+    page.add_init_script(SOCKET_WATCH)
+    page.on("framenavigated", lambda frame: frame == page.main_frame and note(f"load {frame.url}"))
+    page.on("console", lambda m: note(f"console.{m.type}: {m.text[:300]}"))
 
 
 def admin_page(browser, app: ServedApp, *, width: int = 1400, height: int = 860):

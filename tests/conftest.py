@@ -56,6 +56,24 @@ def pytest_collection_modifyitems(config, items) -> None:
     items.sort(key=lambda item: -seconds(item))  # a stable sort: each file keeps its tests' order
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report also shows what its browser tabs saw (page loads, socket drops, console
+    lines: ``tests/browser.py``) and the last lines its served apps printed: in CI's output that is
+    often all there is to tell a lost click from a reloaded page or a server error."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed or call.when == "setup":
+        return
+    for name, value in getattr(item, "funcargs", {}).items():
+        trail = getattr(value, "trail", None)
+        if isinstance(trail, list) and trail:
+            report.sections.append((f"browser tab {name!r}: loads, socket, console", "\n".join(trail[-60:])))
+        lines = getattr(value, "lines", None)
+        if isinstance(lines, list) and hasattr(value, "proc"):
+            report.sections.append((f"served app {name!r}: its last lines", "\n".join(lines[-60:]) or "(none)"))
+
+
 @pytest.hookimpl(trylast=True)  # after the last module's fixtures gave the browser back
 def pytest_sessionfinish(session) -> None:
     """Close the Chromium the browser modules shared (tests/browser.py), if one was started."""

@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -97,7 +98,14 @@ class Served:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self.lines: list[str] = []
+        self.lines: list[str] = []  # what it printed so far (a failed test's report shows the last ones)
+        self._reader: threading.Thread | None = None
+
+    def _read(self) -> None:
+        """Keep reading what the server prints: a pipe nobody reads fills (64 KiB) and then blocks the
+        server's next log line, and with it the whole server."""
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
 
     def wait_ready(self, path: str = "/login", until_line: str | None = None, timeout: float = 90) -> None:
         # generous: on a loaded 2-core machine a NiceGUI app took over 30 s to start (tests failed on it)
@@ -109,9 +117,12 @@ class Served:
                     break
                 if time.monotonic() > deadline:
                     break
+        self._reader = threading.Thread(target=self._read, name="served-output", daemon=True)
+        self._reader.start()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError("server exited:\n" + "\n".join(self.lines) + self.proc.stdout.read())
+                self._reader.join(timeout=5)
+                raise AssertionError("server exited:\n" + "\n".join(self.lines))
             try:
                 if httpx.get(self.url + path, timeout=2).status_code < 500:
                     return
@@ -126,3 +137,5 @@ class Served:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=5)  # (its output is all in ``lines`` now)
