@@ -208,9 +208,10 @@ def test_run_from_an_inner_node_reruns_the_loop_reusing_its_upstream(served, pag
     expect(page.get_by_test_id("sample-lp-item")).to_have_value("a")
     expect(page.get_by_test_id("sample-up-text")).to_have_value("up:ready")
     page.get_by_test_id("sample-dialog").get_by_role("button", name="Cancel").click()
+    expect(page.get_by_test_id("sample-dialog")).to_be_hidden()
 
     page.get_by_test_id("field-prompt").fill("again:{{lp.item}}")  # edit the inner node, then run from it
-    page.wait_for_timeout(600)
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-dirty", "true")  # the editor has the edit
     page.get_by_test_id("tool-run-from").click()
     expect(page.locator(".q-notification", has_text="runs again from its first item")).to_be_visible()
     completed(page)
