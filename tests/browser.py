@@ -131,8 +131,16 @@ def new_page(browser, *, width: int = 1400, height: int = 860, storage_state: di
 
 
 # Logged to the console by every tab: NiceGUI's socket dropping and coming back (NiceGUI itself logs
-# each reload and its reason). A failed test's report shows them (tests/conftest.py).
+# each reload and its reason), and the page's script held up for over 2 s (the socket's ping goes
+# unanswered meanwhile: 12 s of it and the server drops the socket). A failed test's report shows
+# them (tests/conftest.py).
 SOCKET_WATCH = """(() => {
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 2500) console.info("[page] script held up for " + ((now - last - 500) / 1000).toFixed(1) + " s");
+    last = now;
+  }, 500);
   let socket;
   Object.defineProperty(window, "socket", { configurable: true, get: () => socket, set: (s) => {
     socket = s;
