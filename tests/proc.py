@@ -117,8 +117,9 @@ class Served:
                     break
                 if time.monotonic() > deadline:
                     break
-        self._reader = threading.Thread(target=self._read, name="served-output", daemon=True)
-        self._reader.start()
+        if self._reader is None:
+            self._reader = threading.Thread(target=self._read, name="served-output", daemon=True)
+            self._reader.start()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 self._reader.join(timeout=5)
