@@ -88,6 +88,8 @@ def flowai_process(home: Path, *args: str, check: bool = True, **extra: str) -> 
 class Served:
     """``flowai serve`` (or ``api``) in a subprocess; stopped by its PID."""
 
+    _reader: threading.Thread | None = None  # reads its output into ``lines`` once it is started
+
     def __init__(self, home: Path, *args: str, port: int, **extra_env: str):
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
@@ -99,7 +101,6 @@ class Served:
             text=True,
         )
         self.lines: list[str] = []  # what it printed so far (a failed test's report shows the last ones)
-        self._reader: threading.Thread | None = None
 
     def _read(self) -> None:
         """Keep reading what the server prints: a pipe nobody reads fills (64 KiB) and then blocks the
