@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import free_port
@@ -157,7 +157,7 @@ def watch(page) -> None:
     page.trail = trail
 
     def note(text: str) -> None:
-        trail.append(f"{time.strftime('%H:%M:%S')}.{int(time.time() * 1000) % 1000:03d} {text}")
+        trail.append(f"{datetime.now().strftime('%H:%M:%S.%f')[:-3]} {text}")
 
     page.add_init_script(SOCKET_WATCH)
     page.on("framenavigated", lambda frame: frame == page.main_frame and note(f"load {frame.url}"))
